@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { RouteDefinition } from '../../lib/api.js';
+
+/** A route matched against a request path, with its path parameters. */
+export interface RouteMatch {
+  readonly route: RouteDefinition;
+  readonly pathParameters: Record<string, string>;
+}
+
+/** Matches a path against API Gateway templates segment by segment, as the HTTP API does. */
+export const matchRoute = (routes: readonly RouteDefinition[], method: string, path: string): RouteMatch | 'method-not-allowed' | undefined => {
+  const segments = path.split('/').filter(Boolean);
+  let pathMatched = false;
+  for (const route of routes) {
+    const template = route.path.split('/').filter(Boolean);
+    if (template.length !== segments.length) continue;
+    const pathParameters: Record<string, string> = {};
+    const fits = template.every((part, i) => {
+      const segment = decodeURIComponent(segments[i]!);
+      if (part.startsWith('{') && part.endsWith('}')) {
+        pathParameters[part.slice(1, -1)] = segment;
+        return true;
+      }
+      return part === segment;
+    });
+    if (!fits) continue;
+    pathMatched = true;
+    if (route.method === method) return { route, pathParameters };
+  }
+  return pathMatched ? 'method-not-allowed' : undefined;
+};
+
+/** The API Gateway HTTP API (payload v2.0) event for a local request, as the cloud would deliver it. */
+export const toApiGatewayEvent = (request: IncomingMessage, url: URL, body: string, match: RouteMatch): APIGatewayProxyEventV2 => {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+  const now = new Date();
+  const routeKey = `${match.route.method} ${match.route.path}`;
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    ...(Object.keys(match.pathParameters).length > 0 ? { pathParameters: match.pathParameters } : {}),
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: url.host,
+      domainPrefix: 'localhost',
+      http: {
+        method: request.method ?? 'GET',
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey,
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(body ? { body } : {}),
+    isBase64Encoded: false,
+  };
+};
+
+/** A Lambda context for a local invocation with the cloud's timeout. */
+export const lambdaContext = (functionName: string, timeoutSeconds = 29): Context => {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+};

@@ -1,0 +1,90 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { FUNCTIONS, ROUTES, type FunctionName } from '../../lib/api.js';
+import { errorBody } from '../../functions/adapters/http.js';
+import { lambdaContext, matchRoute, toApiGatewayEvent } from './apiGateway.js';
+
+type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** What API Gateway caps a request body at; the handlers enforce their own, smaller limits. */
+const GATEWAY_BODY_LIMIT = 10 * 1024 * 1024;
+
+/** Extra local-only routes (such as `/_local/events`), answered before the API routes. */
+export type LocalRoute = (url: URL, request: IncomingMessage) => { status: number; type?: string; body: string } | undefined;
+
+export interface LocalApiOptions {
+  /** The bearer token that stands in for IAM auth locally. */
+  readonly apiToken: string;
+  readonly localRoutes?: readonly LocalRoute[];
+}
+
+const send = (response: ServerResponse, status: number, headers: Record<string, string>, body: string) => {
+  response.writeHead(status, headers);
+  response.end(body);
+};
+
+const sendError = (response: ServerResponse, status: number, code: string, message: string) =>
+  send(response, status, { 'content-type': 'application/json; charset=utf-8' }, JSON.stringify(errorBody(code, message)));
+
+const readBody = (request: IncomingMessage): Promise<string | undefined> =>
+  new Promise((done, fail) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= GATEWAY_BODY_LIMIT) chunks.push(chunk);
+    });
+    request.on('end', () => done(size > GATEWAY_BODY_LIMIT ? undefined : Buffer.concat(chunks).toString('utf8')));
+    request.on('error', fail);
+  });
+
+/** Stands in for the IAM authorizer: `Authorization: Bearer <token>`, compared in constant time. */
+const authorized = (request: IncomingMessage, token: string): boolean => {
+  const given = Buffer.from(request.headers.authorization ?? '');
+  const expected = Buffer.from(`Bearer ${token}`);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+};
+
+const handlers = new Map<FunctionName, Promise<Handler>>();
+const loadHandler = (fn: FunctionName): Promise<Handler> => {
+  let handler = handlers.get(fn);
+  if (!handler) {
+    const url = new URL(`../../${FUNCTIONS[fn].entry}`, import.meta.url).href;
+    handler = import(url).then((module: { handler: Handler }) => module.handler);
+    handlers.set(fn, handler);
+  }
+  return handler;
+};
+
+/**
+ * The local HTTP API: the routes of `lib/api.ts`, each invoking its function's real `handler` with the
+ * event API Gateway would send. IAM-authorized routes take the local bearer token instead.
+ */
+export const createLocalApi = ({ apiToken, localRoutes = [] }: LocalApiOptions): Server =>
+  createServer(async (request, response) => {
+    try {
+      const url = new URL(request.url ?? '/', `http://${request.headers.host ?? 'localhost'}`);
+      for (const local of localRoutes) {
+        const answer = local(url, request);
+        if (answer) return send(response, answer.status, { 'content-type': answer.type ?? 'application/json; charset=utf-8' }, answer.body);
+      }
+      const match = matchRoute(ROUTES, request.method ?? 'GET', url.pathname);
+      if (match === undefined) return sendError(response, 404, 'not-found', `no route for ${request.method} ${url.pathname}`);
+      if (match === 'method-not-allowed') return sendError(response, 405, 'method-not-allowed', `${request.method} is not allowed on ${url.pathname}`);
+      if (match.route.auth === 'iam' && !authorized(request, apiToken)) {
+        return sendError(response, 401, 'unauthorized', 'send Authorization: Bearer <LOCAL_API_TOKEN>');
+      }
+      const body = await readBody(request);
+      if (body === undefined) return sendError(response, 413, 'body-too-large', 'request body exceeds 10 MiB');
+      const definition = FUNCTIONS[match.route.fn];
+      const handler = await loadHandler(match.route.fn);
+      const result = await handler(toApiGatewayEvent(request, url, body, match), lambdaContext(definition.id, 'timeoutSeconds' in definition ? definition.timeoutSeconds : 29));
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+      send(response, result.statusCode ?? 200, headers, result.body ?? '');
+    } catch (error) {
+      console.error(error);
+      sendError(response, 500, 'internal', 'the local runtime failed; see its console');
+    }
+  });

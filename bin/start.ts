@@ -1,0 +1,51 @@
+import './local/localEnv.js';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfigFile } from '../functions/adapters/configFile.js';
+import { LOCAL_DEV_SECRET } from '../functions/adapters/webhookSecrets.js';
+import { JavaMissingError, startDynamoLocal } from './local/dynamoLocal.js';
+import { hasNoMetrics, replayDemoFeed } from './local/demo.js';
+import { startLocalRuntime } from './local/runtime.js';
+
+/**
+ * `npm start`: DynamoDB Local, the tables, the HTTP API on :3000 (PORT overrides), and the demo portfolio's
+ * feed on an empty database. `--in-memory` keeps nothing; otherwise data persists under `.data/`.
+ */
+const main = async () => {
+  const { values } = parseArgs({ options: { 'in-memory': { type: 'boolean', default: false } } });
+  const { config, hash } = loadConfigFile();
+  const dynamo = await startDynamoLocal(values['in-memory'] ? {} : { dbPath: '.data/dynamodb' });
+  const apiToken = process.env.LOCAL_API_TOKEN ?? 'local-dev-token';
+  const runtime = await startLocalRuntime({ dynamoEndpoint: dynamo.endpoint, port: Number(process.env.PORT ?? 3000), apiToken });
+
+  const stop = async () => {
+    console.log('\nstopping…');
+    await runtime.close();
+    await dynamo.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+
+  const demo = config.portfolios.find((p) => p.id === 'demo') ?? config.portfolios[0]!;
+  if (await hasNoMetrics(runtime.url, apiToken, demo, new Date())) {
+    const accepted = await replayDemoFeed(runtime.url, demo, new Date());
+    console.log(`Loaded the demo feed: ${accepted} daily rows for portfolio "${demo.id}" through the signed webhook.`);
+  }
+
+  console.log(`
+Budget optimizer running locally (config ${hash}, data in ${values['in-memory'] ? 'memory' : '.data/'})
+  API            ${runtime.url}
+  Metrics        curl -H 'Authorization: Bearer ${apiToken}' ${runtime.url}/portfolios/${demo.id}/metrics
+  API token      ${apiToken}   (LOCAL_API_TOKEN overrides)
+  Webhook secret ${process.env.WEBHOOK_SECRET_GENERIC ?? LOCAL_DEV_SECRET}   (WEBHOOK_SECRET_<SOURCE> overrides; sign with npm run sign)
+Press Ctrl-C to stop.`);
+};
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof JavaMissingError) console.error(error.message);
+  else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    console.error(`Port ${process.env.PORT ?? 3000} is already in use (another npm start?). Stop it, or run PORT=3001 npm start.`);
+  }
+  else console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,9 @@
+import raw from '../../config/budget.config.json' with { type: 'json' };
+import { parseConfig, type LoadedConfig } from './configFile.js';
+
+/**
+ * The config a deploy applies. esbuild bundles the JSON into each function, so a deploy carries its own
+ * validated config (no 4 KB environment variable); `cdk synth` has already rejected an invalid one.
+ * Validated once per cold start.
+ */
+export const deployedConfig: LoadedConfig = parseConfig(raw, 'config/budget.config.json');

@@ -1,0 +1,49 @@
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { Issue } from '../domain/issues.js';
+import { logger } from './observability.js';
+
+/** An HTTP failure as data: status, a stable code, a message for people, and the paths of each problem. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly issues: readonly Issue[] = [],
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'HttpError';
+  }
+}
+
+/** A JSON response. */
+export const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 => ({
+  statusCode,
+  headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+  body: JSON.stringify(body),
+});
+
+/** The body of an error response (CONTRACTS §3). */
+export const errorBody = (code: string, message: string, issues: readonly Issue[] = []) => ({ error: { code, message, issues } });
+
+/** The request body as the sender sent it: signatures are computed over these exact characters. */
+export const rawBody = (event: APIGatewayProxyEventV2): string =>
+  event.body === undefined ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+
+/**
+ * Turns every failure into a JSON error: an {@link HttpError} answers as itself; anything else is our fault,
+ * so it is logged with its stack and answers a 500 that leaks nothing.
+ */
+export const jsonErrors = (): MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> => ({
+  onError: async function jsonErrorsOnError(request) {
+    const { error } = request;
+    if (error instanceof HttpError) {
+      if (error.status >= 500) logger.error('request failed', { error });
+      request.response = json(error.status, errorBody(error.code, error.message, error.issues));
+      return;
+    }
+    logger.error('unhandled error', { error: error as Error });
+    request.response = json(500, errorBody('internal', 'Something went wrong on our side; retry later.'));
+  },
+});

@@ -1,0 +1,71 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** How far a signature's timestamp may be from now, either way (CONTRACTS §3). */
+export const SIGNATURE_TOLERANCE_SECONDS = 300;
+
+/** Why a signature was refused; each answers 401. */
+export type SignatureFailure = 'missing' | 'malformed' | 'expired' | 'from-the-future' | 'mismatch';
+
+export type SignatureCheck = { readonly ok: true } | { readonly ok: false; readonly reason: SignatureFailure };
+
+interface ParsedHeader {
+  readonly timestamp: string;
+  readonly signatures: readonly string[];
+}
+
+const isDigits = (text: string): boolean => text.length > 0 && text.length <= 12 && [...text].every((c) => c >= '0' && c <= '9');
+const isHex64 = (text: string): boolean => text.length === 64 && [...text].every((c) => '0123456789abcdef'.includes(c));
+
+/** Parses `t=<unix seconds>,v1=<hex>[,v1=<hex>…]`; unknown schemes are ignored, as Stripe does. */
+const parseHeader = (header: string): ParsedHeader | undefined => {
+  let timestamp: string | undefined;
+  const signatures: string[] = [];
+  for (const part of header.split(',')) {
+    const at = part.indexOf('=');
+    if (at < 1) return undefined;
+    const key = part.slice(0, at).trim();
+    const value = part.slice(at + 1).trim();
+    if (key === 't') {
+      if (timestamp !== undefined || !isDigits(value)) return undefined;
+      timestamp = value;
+    } else if (key === 'v1') {
+      if (!isHex64(value.toLowerCase())) return undefined;
+      signatures.push(value.toLowerCase());
+    }
+  }
+  return timestamp === undefined || signatures.length === 0 ? undefined : { timestamp, signatures };
+};
+
+const hmac = (secret: string, timestamp: string, rawBody: string): Buffer =>
+  createHmac('sha256', secret).update(`${timestamp}.`).update(rawBody).digest();
+
+/** The `X-Signature` header a sender computes for `rawBody` at `timestamp` (unix seconds), one `v1` per secret. */
+export const signatureHeader = (secrets: readonly string[], rawBody: string, timestamp: number): string =>
+  [`t=${timestamp}`, ...secrets.map((s) => `v1=${hmac(s, String(timestamp), rawBody).toString('hex')}`)].join(',');
+
+/**
+ * Verifies a Stripe-style webhook signature: HMAC-SHA256(secret, t + "." + rawBody), compared in constant
+ * time against every `v1` entry and every accepted secret (so both sides can rotate), with the timestamp
+ * no more than 300 s in the past or the future (replays of captured requests expire).
+ */
+export const verifySignature = (input: {
+  readonly header: string | undefined;
+  readonly rawBody: string;
+  readonly secrets: readonly string[];
+  readonly nowSeconds: number;
+  readonly toleranceSeconds?: number;
+}): SignatureCheck => {
+  const { header, rawBody, secrets, nowSeconds, toleranceSeconds = SIGNATURE_TOLERANCE_SECONDS } = input;
+  if (!header) return { ok: false, reason: 'missing' };
+  const parsed = parseHeader(header);
+  if (!parsed) return { ok: false, reason: 'malformed' };
+  const age = nowSeconds - Number(parsed.timestamp);
+  if (age > toleranceSeconds) return { ok: false, reason: 'expired' };
+  if (age < -toleranceSeconds) return { ok: false, reason: 'from-the-future' };
+  const expected = secrets.map((secret) => hmac(secret, parsed.timestamp, rawBody));
+  const matches = parsed.signatures.some((hex) => {
+    const given = Buffer.from(hex, 'hex');
+    return expected.some((e) => timingSafeEqual(e, given));
+  });
+  return matches ? { ok: true } : { ok: false, reason: 'mismatch' };
+};

@@ -1,0 +1,78 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { Delivery, MAX_BODY_BYTES, MAX_RECORDS, planDelivery, type DeliveryPlan } from '../domain/delivery.js';
+import { sha256 } from '../domain/hash.js';
+import { validate } from '../domain/issues.js';
+import type { BudgetConfig } from '../domain/config.js';
+import { dateInZone } from '../domain/dates.js';
+import { HttpError, rawBody } from './http.js';
+import { verifySignature } from './signature.js';
+import type { SecretSource } from './webhookSecrets.js';
+import type { DeliveryToStore } from './deliveries.js';
+
+/** Webhook sources that have a payload shape; each has its own secret. */
+export const WEBHOOK_SOURCES = ['generic'] as const;
+export type WebhookSource = (typeof WEBHOOK_SOURCES)[number];
+
+/** The source named in the path, or a 404. */
+export const webhookSource = (name: string | undefined): WebhookSource => {
+  if ((WEBHOOK_SOURCES as readonly (string | undefined)[]).includes(name)) return name as WebhookSource;
+  throw new HttpError(404, 'unknown-source', `no webhook source "${name}"; use one of ${WEBHOOK_SOURCES.join(', ')}`);
+};
+
+/** The raw body, refused with 413 beyond 1 MiB before anything else reads it. */
+export const boundedBody = (event: APIGatewayProxyEventV2): string => {
+  const body = rawBody(event);
+  if (Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) {
+    throw new HttpError(413, 'body-too-large', `a delivery may be at most ${MAX_BODY_BYTES} bytes`);
+  }
+  return body;
+};
+
+/** Checks `X-Signature` against the source's secrets; any failure is a 401 that says which check failed. */
+export const authenticate = async (event: APIGatewayProxyEventV2, body: string, source: WebhookSource, secrets: SecretSource, now: Date) => {
+  const check = verifySignature({
+    header: event.headers['x-signature'],
+    rawBody: body,
+    secrets: await secrets(source),
+    nowSeconds: Math.floor(now.getTime() / 1000),
+  });
+  if (!check.ok) throw new HttpError(401, 'bad-signature', `X-Signature rejected: ${check.reason}`);
+};
+
+const parseJson = (body: string): unknown => {
+  try {
+    return JSON.parse(body);
+  } catch (error) {
+    throw new HttpError(400, 'malformed-json', 'the body is not valid JSON', [{ path: '$', message: (error as Error).message }]);
+  }
+};
+
+/**
+ * Turns a signed body into a delivery ready to store, or throws the 4xx that explains why not: 400 for
+ * malformed input (every issue with its path), 413 beyond 1000 records, 422 for unknown portfolios or
+ * channels. Nothing is written before all of it passes.
+ */
+export const readDelivery = (body: string, source: WebhookSource, { portfolios }: BudgetConfig, now: Date): DeliveryToStore => {
+  const json = parseJson(body);
+  const records = (json as { records?: unknown } | null)?.records;
+  if (Array.isArray(records) && records.length > MAX_RECORDS) {
+    throw new HttpError(413, 'too-many-records', `a delivery may carry at most ${MAX_RECORDS} records, not ${records.length}`);
+  }
+  const parsed = validate(Delivery, json);
+  if (!parsed.ok) throw new HttpError(400, 'invalid-delivery', 'the delivery is invalid', parsed.issues);
+  const delivery = parsed.value;
+  const portfolio = portfolios.find((p) => p.id === delivery.portfolioId);
+  const today = dateInZone(now, portfolio?.timezone ?? 'UTC');
+  const planned = planDelivery(delivery, portfolio, today);
+  if (!planned.ok) {
+    const { status, issues } = planned.rejection;
+    throw new HttpError(status, status === 422 ? 'unknown-reference' : 'invalid-delivery', issues[0]!.message, issues);
+  }
+  const bodyHash = sha256(body);
+  return {
+    key: delivery.deliveryId === undefined ? `${source}:body:${bodyHash}` : `${source}:${delivery.portfolioId}:${delivery.deliveryId}`,
+    bodyHash,
+    plan: planned.plan satisfies DeliveryPlan,
+    receivedAt: now.toISOString(),
+  };
+};

@@ -1,0 +1,177 @@
+import { z } from 'zod';
+import { Money } from './money.js';
+import { isTimeZone } from './dates.js';
+import { parseSchedule } from './schedule.js';
+
+/** Ad platforms a channel's metrics can come from; each maps to a webhook source. */
+export const PLATFORMS = ['google_ads', 'meta', 'tiktok', 'generic'] as const;
+
+/** Metrics an alert rule can watch (CONTRACTS §2). */
+export const ALERT_METRICS = ['spend', 'conversions', 'revenue', 'cpa', 'roas', 'cvr', 'ctr', 'hoursSinceData', 'pacing'] as const;
+
+/** Metrics whose breach says a channel loses money, the only ones a stop-loss may act on. */
+export const STOP_LOSS_METRICS = ['cpa', 'roas'] as const;
+
+/** Metrics that are fractions in [0, 1]. */
+const RATE_METRICS = new Set(['cvr', 'ctr']);
+
+const Id = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine((id) => /^[a-z0-9][a-z0-9-_]*$/.test(id), 'must be lowercase letters, digits, "-" or "_"');
+
+const ScheduleExpression = z.string().superRefine((expression, ctx) => {
+  try {
+    parseSchedule(expression);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
+
+export const Channel = z.strictObject({
+  id: Id,
+  name: z.string().min(1).optional(),
+  platform: z.enum(PLATFORMS),
+  base: Money,
+  max: Money,
+  explore: z.boolean().default(true),
+  /** Platform ids (campaigns, ad accounts) whose rows belong to this channel, per platform. */
+  sourceIds: z.partialRecord(z.enum(PLATFORMS), z.array(z.string().min(1)).min(1)).default({}),
+  /** Meta only: the one action type counted as a conversion (Meta repeats a purchase under several). */
+  actionType: z.string().min(1).optional(),
+});
+
+export const AlertRule = z.strictObject({
+  id: Id,
+  metric: z.enum(ALERT_METRICS),
+  op: z.enum(['>', '>=', '<', '<=']),
+  threshold: z.number().finite(),
+  window: z.enum(['hour', 'day', 'week']).default('day'),
+  consecutive: z.int().min(1).max(52).default(1),
+  channels: z.array(Id).min(1).optional(),
+  action: z.literal('stop-loss').optional(),
+});
+
+export const Portfolio = z.strictObject({
+  id: Id,
+  name: z.string().min(1),
+  currency: z.string().length(3).refine((c) => c === c.toUpperCase(), 'must be an ISO 4217 code such as USD'),
+  timezone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris'),
+  budget: z.strictObject({
+    daily: Money.refine((v) => v > 0, 'must be positive'),
+    explorationShare: z.number().min(0).max(0.5).default(0.1),
+    maxDailyChange: z.number().gt(0).max(10).default(0.25),
+  }),
+  objective: z
+    .strictObject({
+      maximize: z.enum(['conversions', 'revenue']).default('conversions'),
+      targetCpa: z.number().positive().nullable().default(null),
+      minRoas: z.number().positive().nullable().default(null),
+    })
+    .default({ maximize: 'conversions', targetCpa: null, minRoas: null }),
+  channels: z.array(Channel).min(1).max(5000),
+  alerts: z
+    .strictObject({
+      bands: z
+        .strictObject({ warning: z.number().positive().default(0.1), critical: z.number().positive().default(0.2) })
+        .default({ warning: 0.1, critical: 0.2 }),
+      weekStartsOn: z.enum(['monday', 'sunday']).default('monday'),
+      rules: z.array(AlertRule).default([]),
+    })
+    .default({ bands: { warning: 0.1, critical: 0.2 }, weekStartsOn: 'monday', rules: [] }),
+});
+
+type Ctx = z.core.$RefinementCtx<unknown>;
+
+const duplicateIds = (items: readonly { id: string }[], ctx: Ctx, path: (string | number)[], what: string): void => {
+  const seen = new Map<string, number>();
+  items.forEach((item, index) => {
+    const first = seen.get(item.id);
+    if (first === undefined) seen.set(item.id, index);
+    else ctx.addIssue({ code: 'custom', path: [...path, index, 'id'], message: `duplicate ${what} id "${item.id}" (also at index ${first})` });
+  });
+};
+
+const checkRules = (portfolio: z.infer<typeof Portfolio>, ctx: Ctx, at: (string | number)[]): void => {
+  const { bands, rules } = portfolio.alerts;
+  if (bands.critical <= bands.warning) {
+    ctx.addIssue({ code: 'custom', path: [...at, 'alerts', 'bands', 'critical'], message: 'must be greater than bands.warning' });
+  }
+  duplicateIds(rules, ctx, [...at, 'alerts', 'rules'], 'rule');
+  const channelIds = new Set(portfolio.channels.map((c) => c.id));
+  rules.forEach((rule, r) => {
+    const path = [...at, 'alerts', 'rules', r];
+    const issue = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: [...path, field], message });
+    if (RATE_METRICS.has(rule.metric) && (rule.threshold < 0 || rule.threshold > 1)) {
+      issue('threshold', `${rule.metric} is a fraction: threshold must be between 0 and 1`);
+    } else if (rule.metric === 'pacing' && rule.threshold <= -1) {
+      issue('threshold', 'pacing is actual/allocated − 1: threshold must be greater than -1');
+    } else if (rule.metric !== 'pacing' && rule.threshold < 0) {
+      issue('threshold', `${rule.metric} cannot be negative: threshold must be ≥ 0`);
+    }
+    if (rule.metric === 'hoursSinceData' && rule.consecutive !== 1) {
+      issue('consecutive', 'hoursSinceData is measured now, not per window: leave consecutive at 1');
+    }
+    if (rule.action === 'stop-loss' && !(STOP_LOSS_METRICS as readonly string[]).includes(rule.metric)) {
+      issue('action', `stop-loss needs an efficiency metric (${STOP_LOSS_METRICS.join(', ')}), not ${rule.metric}`);
+    }
+    rule.channels?.forEach((id, c) => {
+      if (!channelIds.has(id)) ctx.addIssue({ code: 'custom', path: [...path, 'channels', c], message: `unknown channel "${id}"` });
+    });
+  });
+};
+
+const checkPortfolio = (portfolio: z.infer<typeof Portfolio>, ctx: Ctx, at: (string | number)[]): void => {
+  const { daily, explorationShare } = portfolio.budget;
+  duplicateIds(portfolio.channels, ctx, [...at, 'channels'], 'channel');
+  portfolio.channels.forEach((channel, c) => {
+    if (channel.base > channel.max) {
+      ctx.addIssue({ code: 'custom', path: [...at, 'channels', c, 'base'], message: `base ${channel.base} exceeds max ${channel.max}` });
+    }
+  });
+  const bases = portfolio.channels.reduce((sum, c) => sum + c.base, 0);
+  const room = daily * (1 - explorationShare);
+  if (bases > room + 1e-9) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [...at, 'channels'],
+      message: `bases sum to ${bases}, more than daily × (1 − explorationShare) = ${room}`,
+    });
+  }
+  const owners = new Map<string, string>();
+  portfolio.channels.forEach((channel, c) => {
+    for (const [platform, ids] of Object.entries(channel.sourceIds)) {
+      ids?.forEach((sourceId, i) => {
+        const key = `${platform}:${sourceId}`;
+        const owner = owners.get(key);
+        if (owner) {
+          ctx.addIssue({ code: 'custom', path: [...at, 'channels', c, 'sourceIds', platform, i], message: `${platform} id "${sourceId}" already belongs to channel "${owner}"` });
+        }
+        owners.set(key, channel.id);
+      });
+    }
+  });
+  checkRules(portfolio, ctx, at);
+};
+
+/** The operator config (`config/budget.config.json`), CONTRACTS §2. */
+export const BudgetConfig = z
+  .strictObject({
+    $schema: z.string().optional(),
+    schedules: z.strictObject({
+      reallocate: ScheduleExpression.default('rate(1 hour)'),
+      alerts: ScheduleExpression.default('rate(15 minutes)'),
+    }),
+    portfolios: z.array(Portfolio).min(1),
+  })
+  .superRefine((config, ctx) => {
+    duplicateIds(config.portfolios, ctx, ['portfolios'], 'portfolio');
+    config.portfolios.forEach((portfolio, p) => checkPortfolio(portfolio, ctx, ['portfolios', p]));
+  });
+
+export type BudgetConfig = z.infer<typeof BudgetConfig>;
+export type Portfolio = z.infer<typeof Portfolio>;
+export type Channel = z.infer<typeof Channel>;
+export type AlertRule = z.infer<typeof AlertRule>;
+export type Platform = (typeof PLATFORMS)[number];

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+
+const DAY_MS = 86_400_000;
+
+/** A calendar date `YYYY-MM-DD` that exists (no 2026-02-30). */
+export const IsoDate = z.iso.date();
+
+/** Days between two ISO dates (b − a). */
+export const daysBetween = (a: string, b: string): number =>
+  Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / DAY_MS);
+
+/** The ISO date `days` after `date` (negative goes back). */
+export const addDays = (date: string, days: number): string =>
+  new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+
+/** The calendar date of an instant in an IANA time zone. */
+export const dateInZone = (instant: Date, timeZone: string): string =>
+  new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(instant);
+
+/** True when `timeZone` is an IANA zone this runtime knows. */
+export const isTimeZone = (timeZone: string): boolean => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+};

@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import { IsoDate, addDays } from './dates.js';
+import { MAX_AMOUNT, Money, toMicros } from './money.js';
+import type { Portfolio } from './config.js';
+import type { Issue } from './issues.js';
+import type { MetricRow } from './metrics.js';
+
+/** Records a delivery may carry; more is a 413. */
+export const MAX_RECORDS = 1000;
+
+/** Bytes a delivery body may have; more is a 413. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+const Count = z.int().min(0).max(MAX_AMOUNT);
+
+/** One channel's metrics for a day (or an hour of it), as a platform reports them. */
+export const MetricRecord = z.strictObject({
+  channelId: z.string().min(1).max(64),
+  date: IsoDate,
+  hour: z.int().min(0).max(23).optional(),
+  spend: Money,
+  impressions: Count.optional(),
+  clicks: Count.optional(),
+  conversions: z.number().nonnegative().max(MAX_AMOUNT),
+  revenue: Money.optional(),
+  revision: z.int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+});
+
+/** The canonical webhook body (CONTRACTS §3). */
+export const Delivery = z.strictObject({
+  portfolioId: z.string().min(1).max(64),
+  deliveryId: z.string().min(1).max(256).optional(),
+  records: z.array(MetricRecord).min(1),
+});
+
+export type MetricRecord = z.infer<typeof MetricRecord>;
+export type Delivery = z.infer<typeof Delivery>;
+
+/** What a delivery asks to store, once checked against the config. */
+export interface DeliveryPlan {
+  readonly rows: MetricRow[];
+  /** Records repeated within the same body (same key, same revision, same values). */
+  readonly duplicates: number;
+}
+
+/** Why a delivery that parsed cannot be stored: the status code says whose problem it is. */
+export interface DeliveryRejection {
+  readonly status: 400 | 422;
+  readonly issues: Issue[];
+}
+
+/** Dates further ahead than this (in the portfolio's time zone) are rejected: no platform reports tomorrow+1. */
+const FUTURE_TOLERANCE_DAYS = 1;
+
+const toRow = (portfolioId: string, record: MetricRecord): MetricRow => ({
+  portfolioId,
+  channelId: record.channelId,
+  date: record.date,
+  hour: record.hour ?? null,
+  spendMicros: toMicros(record.spend),
+  revenueMicros: record.revenue === undefined ? null : toMicros(record.revenue),
+  impressions: record.impressions ?? null,
+  clicks: record.clicks ?? null,
+  conversions: record.conversions,
+  revision: record.revision ?? 0,
+});
+
+const sameValues = (a: MetricRow, b: MetricRow): boolean =>
+  a.spendMicros === b.spendMicros &&
+  a.revenueMicros === b.revenueMicros &&
+  a.impressions === b.impressions &&
+  a.clicks === b.clicks &&
+  a.conversions === b.conversions;
+
+/**
+ * Checks a parsed delivery against its portfolio and turns it into rows keyed by
+ * (portfolio, channel, date, hour). Within one body the highest revision of a key wins; the same key twice
+ * with the same revision but different values is ambiguous and rejected.
+ */
+export const planDelivery = (
+  delivery: Delivery,
+  portfolio: Portfolio | undefined,
+  today: string,
+): { ok: true; plan: DeliveryPlan } | { ok: false; rejection: DeliveryRejection } => {
+  if (!portfolio) {
+    return { ok: false, rejection: { status: 422, issues: [{ path: 'portfolioId', message: `unknown portfolio "${delivery.portfolioId}"` }] } };
+  }
+  const channels = new Set(portfolio.channels.map((c) => c.id));
+  const unknown: Issue[] = delivery.records.flatMap((record, i) =>
+    channels.has(record.channelId) ? [] : [{ path: `records[${i}].channelId`, message: `unknown channel "${record.channelId}" in portfolio "${portfolio.id}"` }],
+  );
+  if (unknown.length > 0) return { ok: false, rejection: { status: 422, issues: unknown } };
+
+  const latest = addDays(today, FUTURE_TOLERANCE_DAYS);
+  const issues: Issue[] = [];
+  const byKey = new Map<string, { row: MetricRow; index: number }>();
+  let duplicates = 0;
+  delivery.records.forEach((record, index) => {
+    if (record.date > latest) {
+      issues.push({ path: `records[${index}].date`, message: `${record.date} is in the future (today is ${today} in ${portfolio.timezone})` });
+      return;
+    }
+    const row = toRow(delivery.portfolioId, record);
+    const key = metricKey(row);
+    const seen = byKey.get(key);
+    if (!seen || row.revision > seen.row.revision) {
+      if (seen) duplicates += 1;
+      byKey.set(key, { row, index });
+    } else if (row.revision < seen.row.revision || sameValues(row, seen.row)) {
+      duplicates += 1;
+    } else {
+      issues.push({ path: `records[${index}]`, message: `same channel, date, hour and revision as records[${seen.index}] but different values` });
+    }
+  });
+  if (issues.length > 0) return { ok: false, rejection: { status: 400, issues } };
+  return { ok: true, plan: { rows: [...byKey.values()].map((v) => v.row), duplicates } };
+};
+
+/** The identity of a stored metric: one per (portfolio, channel, date, hour). */
+export const metricKey = (row: Pick<MetricRow, 'portfolioId' | 'channelId' | 'date' | 'hour'>): string =>
+  `${row.portfolioId}#${row.channelId}#${row.date}#${row.hour ?? '--'}`;

@@ -1,0 +1,72 @@
+import { fromMicros } from './money.js';
+
+/** One stored metric row: a channel's day (hour = null) or one hour of it. Money in integer micros. */
+export interface MetricRow {
+  readonly portfolioId: string;
+  readonly channelId: string;
+  readonly date: string;
+  readonly hour: number | null;
+  readonly spendMicros: number;
+  readonly revenueMicros: number | null;
+  readonly impressions: number | null;
+  readonly clicks: number | null;
+  readonly conversions: number;
+  readonly revision: number;
+}
+
+/** A channel's totals for one date, money in currency units (the API shape). */
+export interface DailyTotal {
+  readonly channelId: string;
+  readonly date: string;
+  readonly spend: number;
+  readonly impressions: number;
+  readonly clicks: number;
+  readonly conversions: number;
+  readonly revenue: number;
+  /** How many stored rows made the total: 1 for a daily row, else the hours reported. */
+  readonly rows: number;
+}
+
+/**
+ * Rolls stored rows up to daily totals per channel and date. A daily row is authoritative for its date:
+ * hourly rows are summed only for dates without one, so a platform that sends both is not counted twice.
+ * Sums are taken in micros so totals are exact. Output is sorted by channel, then date.
+ */
+export const rollupDaily = (rows: readonly MetricRow[]): DailyTotal[] => {
+  const groups = new Map<string, MetricRow[]>();
+  for (const row of rows) {
+    const key = `${row.channelId}\u0000${row.date}`;
+    const group = groups.get(key);
+    if (group) group.push(row);
+    else groups.set(key, [row]);
+  }
+  const totals: DailyTotal[] = [];
+  for (const group of groups.values()) {
+    const daily = group.find((r) => r.hour === null);
+    const parts = daily ? [daily] : group;
+    const first = parts[0]!;
+    let spend = 0;
+    let revenue = 0;
+    let impressions = 0;
+    let clicks = 0;
+    let conversions = 0;
+    for (const r of parts) {
+      spend += r.spendMicros;
+      revenue += r.revenueMicros ?? 0;
+      impressions += r.impressions ?? 0;
+      clicks += r.clicks ?? 0;
+      conversions += r.conversions;
+    }
+    totals.push({
+      channelId: first.channelId,
+      date: first.date,
+      spend: fromMicros(spend),
+      impressions,
+      clicks,
+      conversions: Math.round(conversions * 1e6) / 1e6,
+      revenue: fromMicros(revenue),
+      rows: parts.length,
+    });
+  }
+  return totals.sort((a, b) => (a.channelId === b.channelId ? (a.date < b.date ? -1 : 1) : a.channelId < b.channelId ? -1 : 1));
+};

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+/** One currency unit in micros. Money is stored and summed as integer micros so totals are exact. */
+export const MICROS_PER_UNIT = 1_000_000;
+
+/** The largest amount a single field may carry: keeps every sum of micros a safe integer. */
+export const MAX_AMOUNT = 1_000_000_000;
+
+/** Converts a decimal currency amount (at most 6 decimals) to integer micros. */
+export const toMicros = (amount: number): number => Math.round(amount * MICROS_PER_UNIT);
+
+/** Converts integer micros back to a decimal currency amount. */
+export const fromMicros = (micros: number): number => micros / MICROS_PER_UNIT;
+
+/** True when `amount` has at most 6 decimals, i.e. converts to micros and back unchanged. */
+export const hasMicroPrecision = (amount: number): boolean => fromMicros(toMicros(amount)) === amount;
+
+/** A non-negative money amount in currency units, at most 6 decimals. */
+export const Money = z
+  .number()
+  .nonnegative()
+  .max(MAX_AMOUNT)
+  .refine(hasMicroPrecision, 'must have at most 6 decimals');
+
+/** Rounds a currency amount to the currency's minor unit (for display and CSV). */
+export const roundTo = (amount: number, decimals: number): number => {
+  const factor = 10 ** decimals;
+  return Math.round(amount * factor) / factor;
+};

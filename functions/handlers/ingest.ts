@@ -1,0 +1,74 @@
+import middy from '@middy/core';
+import { IdempotencyAlreadyInProgressError, IdempotencyValidationError } from '@aws-lambda-powertools/idempotency';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { METRICS_TABLE, IDEMPOTENCY_TABLE } from '../../lib/tables.js';
+import { systemClock, type Clock } from '../adapters/clock.js';
+import type { LoadedConfig } from '../adapters/configFile.js';
+import { deployedConfig } from '../adapters/deployedConfig.js';
+import { DeliveryRecorder, type DeliveryToStore } from '../adapters/deliveries.js';
+import { createDocumentClient, createDynamoClient, tableName } from '../adapters/dynamo.js';
+import { HttpError, json, jsonErrors } from '../adapters/http.js';
+import { MetricsRepository } from '../adapters/metricsRepository.js';
+import { logger, metrics } from '../adapters/observability.js';
+import { authenticate, boundedBody, readDelivery, webhookSource } from '../adapters/webhook.js';
+import { webhookSecrets, type SecretSource } from '../adapters/webhookSecrets.js';
+
+export interface IngestDependencies {
+  readonly config: LoadedConfig;
+  readonly secrets: SecretSource;
+  readonly recorder: DeliveryRecorder;
+  readonly clock: Clock;
+}
+
+/** Stores once, mapping idempotency conflicts to the 409s a sender can act on. */
+const recordOnce = async (recorder: DeliveryRecorder, delivery: DeliveryToStore) => {
+  try {
+    return await recorder.record(delivery);
+  } catch (error) {
+    if (error instanceof IdempotencyValidationError) {
+      throw new HttpError(409, 'delivery-id-reused', 'this deliveryId was already used for a different body', [], { cause: error });
+    }
+    if (error instanceof IdempotencyAlreadyInProgressError) {
+      throw new HttpError(409, 'delivery-in-progress', 'this delivery is being stored by another request; retry shortly', [], { cause: error });
+    }
+    throw error;
+  }
+};
+
+/** `POST /webhooks/{source}`: authenticate → validate whole → store once → 202 with the receipt. */
+export const createIngestHandler = ({ config, secrets, recorder, clock }: IngestDependencies) =>
+  middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .use(jsonErrors())
+    .handler(async (event, context) => {
+      logger.setCorrelationId(event.requestContext.requestId);
+      recorder.registerContext(context);
+      const now = clock();
+      const source = webhookSource(event.pathParameters?.source);
+      const body = boundedBody(event);
+      await authenticate(event, body, source, secrets, now);
+      const delivery = readDelivery(body, source, config.config, now);
+      const receipt = await recordOnce(recorder, delivery);
+      metrics.addDimension('source', source);
+      metrics.addMetric('RecordsAccepted', MetricUnit.Count, receipt.accepted);
+      metrics.addMetric('RecordsStale', MetricUnit.Count, receipt.stale);
+      logger.info('delivery stored', { source, key: delivery.key, ...receipt });
+      return json(202, receipt);
+    });
+
+const dynamo = createDynamoClient();
+
+export const handler = createIngestHandler({
+  config: deployedConfig,
+  secrets: webhookSecrets(),
+  recorder: new DeliveryRecorder(
+    new MetricsRepository(createDocumentClient(dynamo), tableName(METRICS_TABLE.envVar)),
+    dynamo,
+    tableName(IDEMPOTENCY_TABLE.envVar),
+  ),
+  clock: systemClock,
+});

@@ -1,0 +1,50 @@
+import { IDEMPOTENCY_TABLE, METRICS_TABLE, type TableDefinition } from './tables.js';
+
+/**
+ * The functions and routes, defined once: the CDK stack builds Lambda functions and HTTP API routes from
+ * these records, and the local runtime serves the same routes by invoking the same handler modules.
+ */
+export interface FunctionDefinition {
+  /** Construct id and log name. */
+  readonly id: string;
+  /** Handler module, relative to the repository root; it exports `handler`. */
+  readonly entry: string;
+  /** Tables the function may read, and may write: its IAM grants and its environment. */
+  readonly reads: readonly TableDefinition[];
+  readonly writes: readonly TableDefinition[];
+  /** Whether it reads the webhook signing secrets. */
+  readonly webhookSecrets?: boolean;
+  readonly memoryMb?: number;
+  readonly timeoutSeconds?: number;
+}
+
+export const FUNCTIONS = {
+  ingest: {
+    id: 'Ingest',
+    entry: 'functions/handlers/ingest.ts',
+    reads: [],
+    writes: [METRICS_TABLE, IDEMPOTENCY_TABLE],
+    webhookSecrets: true,
+    memoryMb: 1024,
+    timeoutSeconds: 29,
+  },
+  metrics: { id: 'MetricsRead', entry: 'functions/handlers/metrics.ts', reads: [METRICS_TABLE], writes: [] },
+} as const satisfies Record<string, FunctionDefinition>;
+
+export type FunctionName = keyof typeof FUNCTIONS;
+
+/** Who may call a route: a signed webhook sender, or an IAM principal (locally: the bearer token). */
+export type RouteAuth = 'signature' | 'iam';
+
+export interface RouteDefinition {
+  readonly method: 'GET' | 'POST';
+  /** API Gateway path template, `{name}` for a path parameter. */
+  readonly path: string;
+  readonly fn: FunctionName;
+  readonly auth: RouteAuth;
+}
+
+export const ROUTES: readonly RouteDefinition[] = [
+  { method: 'POST', path: '/webhooks/{source}', fn: 'ingest', auth: 'signature' },
+  { method: 'GET', path: '/portfolios/{id}/metrics', fn: 'metrics', auth: 'iam' },
+];

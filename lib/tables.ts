@@ -1,0 +1,45 @@
+/**
+ * The tables, defined once: the CDK stack and the local runtime both build from these records, so the
+ * DynamoDB Local tables have exactly the keys the cloud ones have. No CDK import here, to keep local start fast.
+ */
+export interface TableDefinition {
+  /** CDK construct id, and the local table name's suffix. */
+  readonly id: string;
+  /** The environment variable a function reads the table name from. */
+  readonly envVar: string;
+  readonly partitionKey: string;
+  readonly sortKey?: string;
+  /** Attribute holding an epoch-seconds expiry, when items expire. */
+  readonly timeToLiveAttribute?: string;
+}
+
+/**
+ * Metrics rows. `pk` = `<portfolioId>#<channelId>`, `sk` = `<date>#<hour|-->`: one portfolio/channel's
+ * days are one Query, and writes spread across portfolios and channels.
+ */
+export const METRICS_TABLE: TableDefinition = { id: 'Metrics', envVar: 'METRICS_TABLE', partitionKey: 'pk', sortKey: 'sk' };
+
+/** Powertools idempotency records (key `id`, TTL `expiration`). */
+export const IDEMPOTENCY_TABLE: TableDefinition = {
+  id: 'Idempotency',
+  envVar: 'IDEMPOTENCY_TABLE',
+  partitionKey: 'id',
+  timeToLiveAttribute: 'expiration',
+};
+
+/** Every table the system uses. */
+export const TABLES = [METRICS_TABLE, IDEMPOTENCY_TABLE] as const;
+
+/** The CreateTable request for a definition (the local runtime's path; the stack maps the same fields). */
+export const createTableInput = (table: TableDefinition, tableName: string) => ({
+  TableName: tableName,
+  BillingMode: 'PAY_PER_REQUEST' as const,
+  AttributeDefinitions: [table.partitionKey, ...(table.sortKey ? [table.sortKey] : [])].map((name) => ({
+    AttributeName: name,
+    AttributeType: 'S' as const,
+  })),
+  KeySchema: [
+    { AttributeName: table.partitionKey, KeyType: 'HASH' as const },
+    ...(table.sortKey ? [{ AttributeName: table.sortKey, KeyType: 'RANGE' as const }] : []),
+  ],
+});
