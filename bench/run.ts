@@ -1,0 +1,12 @@
+import '../bin/local/localEnv.js';
+import { parseArgs } from 'node:util';
+import { benchIngest } from './ingest.js';
+
+/** `npm run bench [-- --only NAME]`: every benchmark, printing ratios measured side by side in this run. */
+const BENCHES: Record<string, () => Promise<void>> = { ingest: benchIngest };
+
+const { values } = parseArgs({ options: { only: { type: 'string' } } });
+for (const [name, bench] of Object.entries(BENCHES)) {
+  if (values.only && values.only !== name) continue;
+  await bench();
+}

@@ -1,0 +1,14 @@
+import type { App } from 'aws-cdk-lib';
+import { BudgetDataStack } from './data-stack.js';
+import { BudgetServiceStack } from './service-stack.js';
+
+/** Wires the stateful and stateless stacks; `bin/app.ts` and the infrastructure tests both call it. */
+export const buildApp = (app: App) => {
+  const data = new BudgetDataStack(app, 'BudgetData', { description: 'Budget optimizer: tables and secrets' });
+  const service = new BudgetServiceStack(app, 'BudgetService', {
+    description: 'Budget optimizer: functions and HTTP API',
+    tables: data.tables,
+    webhookSecrets: data.webhookSecrets,
+  });
+  return { data, service };
+};

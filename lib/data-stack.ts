@@ -1,0 +1,45 @@
+import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { WEBHOOK_SOURCES } from '../functions/adapters/webhook.js';
+import { TABLES, type TableDefinition } from './tables.js';
+
+/**
+ * The stateful half: tables and webhook secrets, retained on stack deletion. Deployed apart from the
+ * functions so that a code deploy can never replace data.
+ */
+export class BudgetDataStack extends Stack {
+  /** Tables by their definition id. */
+  readonly tables: ReadonlyMap<string, TableV2>;
+  /** One Secrets Manager secret per webhook source. */
+  readonly webhookSecrets: ReadonlyMap<string, Secret>;
+
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+    this.tables = new Map(TABLES.map((table) => [table.id, this.table(table)]));
+    this.webhookSecrets = new Map(
+      WEBHOOK_SOURCES.map((source) => [
+        source,
+        new Secret(this, `WebhookSecret-${source}`, {
+          description: `HMAC signing secret for POST /webhooks/${source}; share it with the ${source} sender`,
+          generateSecretString: { passwordLength: 48, excludePunctuation: true },
+          removalPolicy: RemovalPolicy.RETAIN,
+        }),
+      ]),
+    );
+  }
+
+  private table(table: TableDefinition): TableV2 {
+    return new TableV2(this, table.id, {
+      partitionKey: { name: table.partitionKey, type: AttributeType.STRING },
+      ...(table.sortKey ? { sortKey: { name: table.sortKey, type: AttributeType.STRING } } : {}),
+      ...(table.timeToLiveAttribute ? { timeToLiveAttribute: table.timeToLiveAttribute } : {}),
+      billing: Billing.onDemand(),
+      encryption: TableEncryptionV2.awsManagedKey(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+}

@@ -1,0 +1,77 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../lib/app.js';
+import { ROUTES } from '../../lib/api.js';
+import { TABLES } from '../../lib/tables.js';
+
+let data: Template;
+let service: Template;
+beforeAll(() => {
+  const stacks = buildApp(new App());
+  data = Template.fromStack(stacks.data);
+  service = Template.fromStack(stacks.service);
+}, 120_000);
+
+/** The IAM actions granted by the policy attached to a function's role. */
+const actionsOf = (template: Template, functionId: string): string[] => {
+  const policies = template.findResources('AWS::IAM::Policy');
+  const policy = Object.entries(policies).find(([id]) => id.startsWith(`${functionId}ServiceRoleDefaultPolicy`));
+  return (policy?.[1].Properties.PolicyDocument.Statement as { Action: string | string[] }[]).flatMap((s) => s.Action);
+};
+
+describe('data stack', () => {
+  it('creates every shared table on demand, encrypted, with point-in-time recovery and deletion protection', () => {
+    data.resourceCountIs('AWS::DynamoDB::GlobalTable', TABLES.length);
+    for (const table of TABLES) {
+      data.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+        KeySchema: Match.arrayWith([{ AttributeName: table.partitionKey, KeyType: 'HASH' }]),
+        BillingMode: 'PAY_PER_REQUEST',
+        SSESpecification: { SSEEnabled: true },
+        Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true })],
+      });
+    }
+  });
+
+  it('gives the idempotency table its TTL on `expiration`', () => {
+    data.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+    });
+  });
+
+  it('keeps one Secrets Manager secret per webhook source', () => {
+    data.resourceCountIs('AWS::SecretsManager::Secret', 1);
+  });
+});
+
+describe('service stack', () => {
+  it('runs every function on nodejs22.x arm64 with a log retention', () => {
+    const functions = Object.values(service.findResources('AWS::Lambda::Function'));
+    expect(functions.length).toBeGreaterThanOrEqual(2);
+    for (const fn of functions) expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+    service.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('exposes every route, webhooks unauthenticated (the signature is the auth) and reads behind IAM', () => {
+    for (const route of ROUTES) {
+      service.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: `${route.method} ${route.path}`,
+        AuthorizationType: route.auth === 'iam' ? 'AWS_IAM' : 'NONE',
+      });
+    }
+  });
+
+  it('passes secret ARNs, never secret values, to the ingest function', () => {
+    const ingest = Object.values(service.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment.Variables.WEBHOOK_SECRET_ARNS);
+    expect(ingest).toBeDefined();
+    expect(JSON.stringify(ingest!.Properties.Environment)).not.toMatch(/SecretString/);
+  });
+
+  it('lets the metrics reader read, and not write, the metrics table', () => {
+    const actions = actionsOf(service, 'MetricsRead');
+    expect(actions).toContain('dynamodb:Query');
+    expect(actions).not.toContain('dynamodb:PutItem');
+    expect(actions.some((a) => a.startsWith('secretsmanager:'))).toBe(false);
+  });
+});

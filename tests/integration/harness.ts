@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { createDynamoClient } from '../../functions/adapters/dynamo.js';
+import { startLocalRuntime, type LocalRuntime } from '../../bin/local/runtime.js';
+import { METRICS_TABLE } from '../../lib/tables.js';
+
+/** The local runtime on the shared DynamoDB Local, with tables of its own. */
+export interface TestRuntime extends LocalRuntime {
+  /** Counts the items in one of this runtime's tables, read straight from DynamoDB Local. */
+  countItems(tableId?: string): Promise<number>;
+  /** Sends a request with the local bearer token. */
+  get(path: string): Promise<{ status: number; body: any }>;
+}
+
+export const startTestRuntime = async (): Promise<TestRuntime> => {
+  const dynamoEndpoint = inject('dynamoEndpoint');
+  const tablePrefix = `t-${randomUUID().slice(0, 8)}-`;
+  const runtime = await startLocalRuntime({ dynamoEndpoint, tablePrefix });
+  const dynamo = createDynamoClient(dynamoEndpoint);
+  return {
+    ...runtime,
+    async countItems(tableId = METRICS_TABLE.id) {
+      let count = 0;
+      let start: Record<string, any> | undefined;
+      do {
+        const page = await dynamo.send(new ScanCommand({ TableName: `${tablePrefix}${tableId}`, Select: 'COUNT', ExclusiveStartKey: start }));
+        count += page.Count ?? 0;
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return count;
+    },
+    async get(path) {
+      const response = await fetch(`${runtime.url}${path}`, { headers: { authorization: `Bearer ${runtime.apiToken}` } });
+      const text = await response.text();
+      return { status: response.status, body: text.startsWith('{') || text.startsWith('[') ? JSON.parse(text) : text };
+    },
+    async close() {
+      dynamo.destroy();
+      await runtime.close();
+    },
+  };
+};

@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signatureHeader } from '../../functions/adapters/signature.js';
+import { LOCAL_DEV_SECRET } from '../../functions/adapters/webhookSecrets.js';
+import { seededRandom } from '../../functions/domain/random.js';
+import { postDelivery } from '../../bin/local/webhookClient.js';
+import { startTestRuntime, type TestRuntime } from './harness.js';
+
+let runtime: TestRuntime;
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+});
+afterAll(() => runtime.close());
+
+const post = (payload: unknown, secret = LOCAL_DEV_SECRET) => postDelivery(runtime.url, 'generic', payload, secret);
+const postRaw = async (body: string, headers: Record<string, string> = {}) => {
+  const response = await fetch(`${runtime.url}/webhooks/generic`, {
+    method: 'POST',
+    headers: { 'x-signature': signatureHeader([LOCAL_DEV_SECRET], body, Math.floor(Date.now() / 1000)), ...headers },
+    body,
+  });
+  return { status: response.status, body: (await response.json()) as any };
+};
+const totals = async (channel: string, from: string, to: string) =>
+  (await runtime.get(`/portfolios/demo/metrics?channel=${channel}&from=${from}&to=${to}`)).body.metrics as any[];
+
+const cents = (n: number) => Number((n / 100).toFixed(2));
+const channels = ['search', 'social', 'video', 'display'];
+/** 200 records: 4 channels × 50 days of October–November 2025, with cents that would drift as floats. */
+const twoHundred = channels.flatMap((channelId, c) =>
+  Array.from({ length: 50 }, (_, d) => ({
+    channelId,
+    date: new Date(Date.UTC(2025, 9, 1 + d)).toISOString().slice(0, 10),
+    spend: cents(10010 + 100 * c + d),
+    conversions: (c + d) % 7,
+    revenue: cents(10 * (d + 1)),
+    revision: 1,
+  })),
+);
+
+const shuffle = <T>(items: readonly T[], seed: number): T[] => {
+  const random = seededRandom(seed);
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy;
+};
+
+describe('POST /webhooks/generic', () => {
+  it('leaves identical totals when 200 records arrive 3 times in random order and batching', async () => {
+    const answers: { accepted: number; duplicates: number; stale: number }[] = [];
+    for (const round of [1, 2, 3]) {
+      const order = shuffle(twoHundred, round);
+      const size = 30 + round * 20;
+      for (let i = 0; i < order.length; i += size) answers.push((await post({ portfolioId: 'demo', records: order.slice(i, i + size) })).body as any);
+    }
+    const sum = (field: keyof (typeof answers)[number]) => answers.reduce((s, a) => s + a[field], 0);
+    expect([sum('accepted'), sum('duplicates'), sum('stale')]).toEqual([200, 400, 0]);
+
+    const stored = (await Promise.all(channels.map((c) => totals(c, '2025-10-01', '2025-11-19')))).flat();
+    expect(stored).toHaveLength(200);
+    const spendMicros = stored.reduce((s, t) => s + Math.round(t.spend * 1e6), 0);
+    expect(spendMicros).toBe(twoHundred.reduce((s, r) => s + Math.round(r.spend * 1e6), 0));
+    expect(stored.reduce((s, t) => s + t.conversions, 0)).toBe(twoHundred.reduce((s, r) => s + r.conversions, 0));
+  });
+
+  it('answers a repeated delivery with its first answer and changes nothing', async () => {
+    const payload = { portfolioId: 'demo', deliveryId: 'repeat-1', records: [{ channelId: 'podcast', date: '2025-06-01', spend: 10, conversions: 1 }] };
+    const first = await post(payload);
+    const before = await runtime.countItems();
+    const again = await post(payload);
+    expect(first).toEqual({ status: 202, body: { accepted: 1, duplicates: 0, stale: 0 } });
+    expect(again).toEqual(first);
+    expect(await runtime.countItems()).toBe(before);
+  });
+
+  it('refuses a reused deliveryId with a different body (409) and stores nothing of it', async () => {
+    await post({ portfolioId: 'demo', deliveryId: 'reuse-1', records: [{ channelId: 'podcast', date: '2025-06-02', spend: 10, conversions: 1 }] });
+    const answer = await post({ portfolioId: 'demo', deliveryId: 'reuse-1', records: [{ channelId: 'podcast', date: '2025-06-03', spend: 99, conversions: 9 }] });
+    expect(answer.status).toBe(409);
+    expect(await totals('podcast', '2025-06-03', '2025-06-03')).toEqual([]);
+  });
+
+  it('applies a restatement (higher revision) to its day only, and ignores stale revisions', async () => {
+    const day = (date: string, spend: number, revision: number) => ({ channelId: 'affiliate', date, spend, conversions: 2, revision });
+    await post({ portfolioId: 'demo', records: [day('2025-07-01', 100, 1), day('2025-07-02', 200, 1)] });
+    const restated = await post({ portfolioId: 'demo', records: [day('2025-07-02', 250, 2)] });
+    const stale = await post({ portfolioId: 'demo', records: [day('2025-07-02', 999, 1), day('2025-07-01', 999, 1)] });
+    expect(restated.body).toEqual({ accepted: 1, duplicates: 0, stale: 0 });
+    expect(stale.body).toEqual({ accepted: 0, duplicates: 0, stale: 2 });
+    expect((await totals('affiliate', '2025-07-01', '2025-07-02')).map((t) => t.spend)).toEqual([100, 250]);
+  });
+
+  it('rolls hourly rows up into the daily total', async () => {
+    const hours = Array.from({ length: 24 }, (_, hour) => ({ channelId: 'display', date: '2025-08-01', hour, spend: 0.1, conversions: 1, clicks: 3 }));
+    await post({ portfolioId: 'demo', records: hours });
+    expect(await totals('display', '2025-08-01', '2025-08-01')).toEqual([
+      { channelId: 'display', date: '2025-08-01', spend: 2.4, impressions: 0, clicks: 72, conversions: 24, revenue: 0, rows: 24 },
+    ]);
+  });
+
+  describe('refuses bad input with a JSON 4xx and writes nothing', () => {
+    const valid = { channelId: 'video', date: '2025-09-01', spend: 5, conversions: 1 };
+    const cases: [string, () => Promise<{ status: number; body: any }>, number, string[]][] = [
+      ['malformed JSON', () => postRaw('{"portfolioId": "demo", "records": ['), 400, ['$']],
+      ['NaN', () => postRaw('{"portfolioId":"demo","records":[{"channelId":"video","date":"2025-09-01","spend":NaN,"conversions":1}]}'), 400, ['$']],
+      ['a negative spend', () => post({ portfolioId: 'demo', records: [valid, { ...valid, date: '2025-09-02', spend: -3 }] }), 400, ['records[1].spend']],
+      ['numbers sent as strings', () => post({ portfolioId: 'demo', records: [{ ...valid, spend: '5', conversions: '1' }] }), 400, ['records[0].spend', 'records[0].conversions']],
+      ['an unknown channel', () => post({ portfolioId: 'demo', records: [valid, { ...valid, channelId: 'tv' }] }), 422, ['records[1].channelId']],
+      ['an unknown portfolio', () => post({ portfolioId: 'nope', records: [valid] }), 422, ['portfolioId']],
+      ['more than 1000 records', () => post({ portfolioId: 'demo', records: Array.from({ length: 1001 }, () => valid) }), 413, []],
+      ['a body over 1 MiB', () => post({ portfolioId: 'demo', records: [valid], pad: 'x'.repeat(1024 * 1024) }), 413, []],
+      ['a wrong signature', () => post({ portfolioId: 'demo', records: [valid] }, 'wrong-secret'), 401, []],
+      ['no signature', () => postRaw(JSON.stringify({ portfolioId: 'demo', records: [valid] }), { 'x-signature': '' }), 401, []],
+    ];
+    it.each(cases)('%s', async (_name, send, status, paths) => {
+      const before = await runtime.countItems();
+      const answer = await send();
+      expect(answer.status).toBe(status);
+      expect(answer.body.error.code).toEqual(expect.any(String));
+      expect(answer.body.error.issues.map((i: { path: string }) => i.path)).toEqual(paths);
+      expect(await runtime.countItems()).toBe(before);
+    });
+  });
+});
+
+describe('GET /portfolios/{id}/metrics', () => {
+  it('needs the bearer token', async () => {
+    const response = await fetch(`${runtime.url}/portfolios/demo/metrics`);
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as any).error.code).toBe('unauthorized');
+  });
+
+  it('answers 404 for an unknown portfolio or channel and 400 for a bad range', async () => {
+    expect((await runtime.get('/portfolios/nope/metrics')).status).toBe(404);
+    expect((await runtime.get('/portfolios/demo/metrics?channel=tv')).status).toBe(404);
+    const bad = await runtime.get('/portfolios/demo/metrics?from=2025-02-30');
+    expect([bad.status, bad.body.error.issues[0].path]).toEqual([400, 'from']);
+    expect((await runtime.get('/portfolios/demo/metrics?from=2025-03-02&to=2025-03-01')).status).toBe(400);
+  });
+});

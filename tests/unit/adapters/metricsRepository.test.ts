@@ -1,0 +1,85 @@
+import { DynamoDBClient, ProvisionedThroughputExceededException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { MetricsRepository } from '../../../functions/adapters/metricsRepository.js';
+import type { MetricRow } from '../../../functions/domain/metrics.js';
+
+const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'local' }));
+const dynamo = mockClient(documentClient);
+const repository = new MetricsRepository(documentClient, 'Metrics');
+
+const rows = (n: number): MetricRow[] =>
+  Array.from({ length: n }, (_, i) => ({
+    portfolioId: 'demo', channelId: 'search', date: `2026-10-${String((i % 28) + 1).padStart(2, '0')}`, hour: Math.floor(i / 28),
+    spendMicros: 1_000_000 * (i + 1), revenueMicros: null, impressions: null, clicks: null, conversions: i, revision: 1,
+  }));
+
+type Put = { Put: { Item: MetricRow & { sk: string } } };
+const putsOf = (input: unknown) => (input as { TransactItems: Put[] }).TransactItems.map((t) => t.Put.Item);
+const throttled = () => new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
+const cancelled = (reasons: { Code: string; Item?: Record<string, unknown> }[]) =>
+  new TransactionCanceledException({
+    message: 'cancelled',
+    $metadata: {},
+    CancellationReasons: reasons.map(({ Code, Item }) => ({ Code, ...(Item ? { Item: marshall(Item) } : {}) })),
+  });
+
+describe('MetricsRepository.store', () => {
+  beforeEach(() => {
+    dynamo.reset();
+    vi.useFakeTimers();
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it('survives a throttling storm: every group is retried until written, none lost', async () => {
+    // Prepare: each transaction is throttled 4 times (as an error, then as cancellation reasons) before it lands.
+    const tries = new Map<string, number>();
+    dynamo.on(TransactWriteCommand).callsFake(async (input) => {
+      const key = putsOf(input)[0]!.sk;
+      const seen = (tries.get(key) ?? 0) + 1;
+      tries.set(key, seen);
+      if (seen <= 2) throw throttled();
+      if (seen <= 4) throw cancelled(putsOf(input).map(() => ({ Code: 'ThrottlingError' })));
+      return {};
+    });
+    // Act
+    const outcome = repository.store(rows(250), 'delivery-1', '2026-11-22T00:00:00Z');
+    await vi.runAllTimersAsync();
+    // Assess: 3 groups (100, 100, 50), 5 calls each, every row accepted.
+    await expect(outcome).resolves.toEqual({ accepted: 250, duplicates: 0, stale: 0 });
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(15);
+    expect([...tries.values()]).toEqual([5, 5, 5]);
+  });
+
+  it('fails the delivery, instead of dropping rows, when throttling outlasts every retry', async () => {
+    dynamo.on(TransactWriteCommand).rejects(throttled());
+    const outcome = repository.store(rows(1), 'delivery-1', '2026-11-22T00:00:00Z');
+    const assertion = expect(outcome).rejects.toThrow('slow down');
+    await vi.runAllTimersAsync();
+    await assertion;
+  });
+
+  it('writes with a condition that only a higher revision (or this same delivery) passes', async () => {
+    dynamo.on(TransactWriteCommand).resolves({});
+    await repository.store(rows(1), 'delivery-1', '2026-11-22T00:00:00Z');
+    const { Put } = (dynamo.commandCalls(TransactWriteCommand)[0]!.args[0].input as { TransactItems: { Put: Record<string, unknown> }[] }).TransactItems[0]!;
+    expect(Put.ConditionExpression).toBe('attribute_not_exists(pk) OR revision < :revision OR (revision = :revision AND deliveryKey = :deliveryKey)');
+    expect(Put.ExpressionAttributeValues).toEqual({ ':revision': 1, ':deliveryKey': 'delivery-1' });
+  });
+
+  it('counts rows that lost their condition as duplicate or stale, and writes the others without them', async () => {
+    const [same, older, fresh] = rows(3);
+    dynamo
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled([
+        { Code: 'ConditionalCheckFailed', Item: { ...same, deliveryKey: 'other' } },
+        { Code: 'ConditionalCheckFailed', Item: { ...older, revision: 7 } },
+        { Code: 'None' },
+      ]))
+      .resolves({});
+    await expect(repository.store([same!, older!, fresh!], 'delivery-2', '2026-11-22T00:00:00Z')).resolves.toEqual({ accepted: 1, duplicates: 1, stale: 1 });
+    expect(putsOf(dynamo.commandCalls(TransactWriteCommand)[1]!.args[0].input).map((item) => item.sk)).toEqual([`${fresh!.date}#00`]);
+  });
+});

@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { BudgetConfig } from '../../../functions/domain/config.js';
+import { configHash } from '../../../functions/domain/hash.js';
+import { validate } from '../../../functions/domain/issues.js';
+
+const shipped = JSON.parse(readFileSync('config/budget.config.json', 'utf8'));
+
+/** The shipped config with one change applied to its first portfolio. */
+const withDemo = (change: (portfolio: any) => void) => {
+  const copy = structuredClone(shipped);
+  change(copy.portfolios[0]);
+  return copy;
+};
+
+const pathsOf = (input: unknown) => {
+  const result = validate(BudgetConfig, input);
+  return result.ok ? [] : result.issues.map((i) => i.path);
+};
+
+describe('operator config', () => {
+  it('accepts the shipped config, whose demo has six channels with bases inside the non-exploration budget', () => {
+    const result = validate(BudgetConfig, shipped);
+    expect(result.ok).toBe(true);
+    const demo = result.ok ? result.value.portfolios[0]! : undefined;
+    expect(demo?.channels.map((c) => c.id)).toEqual(['search', 'social', 'video', 'display', 'affiliate', 'podcast']);
+    const bases = demo!.channels.reduce((s, c) => s + c.base, 0);
+    expect(bases).toBeLessThan(demo!.budget.daily * (1 - demo!.budget.explorationShare));
+  });
+
+  it.each([
+    ['a base above its max', (p: any) => (p.channels[0].base = 7000), 'portfolios[0].channels[0].base'],
+    ['bases above daily × (1 − explorationShare)', (p: any) => (p.budget.daily = 5000), 'portfolios[0].channels'],
+    ['a negative daily budget', (p: any) => (p.budget.daily = -1), 'portfolios[0].budget.daily'],
+    ['money with 7 decimals', (p: any) => (p.channels[1].base = 1.1234567), 'portfolios[0].channels[1].base'],
+    ['an unknown time zone', (p: any) => (p.timezone = 'Mars/Olympus'), 'portfolios[0].timezone'],
+    ['a duplicate channel id', (p: any) => (p.channels[1].id = 'search'), 'portfolios[0].channels[1].id'],
+    ['an unknown alert metric', (p: any) => (p.alerts.rules[0].metric = 'vibes'), 'portfolios[0].alerts.rules[0].metric'],
+    ['consecutive below 1', (p: any) => (p.alerts.rules[0].consecutive = 0), 'portfolios[0].alerts.rules[0].consecutive'],
+    ['a threshold of the wrong kind', (p: any) => (p.alerts.rules[0].threshold = '45'), 'portfolios[0].alerts.rules[0].threshold'],
+    ['a duplicate rule id', (p: any) => (p.alerts.rules[1].id = 'cpa-high'), 'portfolios[0].alerts.rules[1].id'],
+    ['stop-loss on hoursSinceData', (p: any) => (p.alerts.rules[2].action = 'stop-loss'), 'portfolios[0].alerts.rules[2].action'],
+    ['a rule naming an unknown channel', (p: any) => (p.alerts.rules[0].channels = ['tv']), 'portfolios[0].alerts.rules[0].channels[0]'],
+    ['a platform id claimed by two channels', (p: any) => (p.channels[3].sourceIds = { google_ads: ['1234567890'] }), 'portfolios[0].channels[3].sourceIds.google_ads[0]'],
+    ['a misspelt field', (p: any) => (p.budget.dialy = 1), 'portfolios[0].budget'],
+  ])('rejects %s, naming the path', (_name, change, path) => {
+    expect(pathsOf(withDemo(change))).toContain(path);
+  });
+
+  it('rejects schedules that EventBridge Scheduler would refuse', () => {
+    const config = structuredClone(shipped);
+    config.schedules = { reallocate: 'rate(1 fortnight)', alerts: 'cron(0 12 * * * *)' };
+    expect(pathsOf(config)).toEqual(['schedules.reallocate', 'schedules.alerts']);
+  });
+
+  it('reports every problem at once', () => {
+    const config = withDemo((p) => {
+      p.currency = 'usd';
+      p.channels[0].max = -5;
+    });
+    expect(pathsOf(config)).toEqual(expect.arrayContaining(['portfolios[0].currency', 'portfolios[0].channels[0].max']));
+  });
+
+  it('hashes equal configs equally, whatever their key order, and different configs differently', () => {
+    const reverseKeys = (value: unknown): unknown =>
+      Array.isArray(value) ? value.map(reverseKeys)
+        : value && typeof value === 'object' ? Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reverseKeys(v)]))
+        : value;
+    const reordered = reverseKeys(shipped);
+    expect(JSON.stringify(reordered)).not.toBe(JSON.stringify(shipped));
+    expect(configHash(reordered)).toBe(configHash(shipped));
+    expect(configHash(withDemo((p) => (p.budget.daily = 10001)))).not.toBe(configHash(shipped));
+  });
+});

@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { BudgetConfig } from '../../../functions/domain/config.js';
+import { Delivery, planDelivery } from '../../../functions/domain/delivery.js';
+import { validate } from '../../../functions/domain/issues.js';
+import { rollupDaily, type MetricRow } from '../../../functions/domain/metrics.js';
+
+const config = BudgetConfig.parse(JSON.parse(readFileSync('config/budget.config.json', 'utf8')));
+const demo = config.portfolios[0]!;
+const record = (over: Record<string, unknown> = {}) => ({ channelId: 'search', date: '2026-11-20', spend: 100, conversions: 4, ...over });
+const delivery = (...records: Record<string, unknown>[]) => Delivery.parse({ portfolioId: 'demo', records });
+
+describe('delivery validation', () => {
+  it('lists every invalid field with its path', () => {
+    const result = validate(Delivery, {
+      portfolioId: 'demo',
+      records: [record({ spend: -1 }), record({ conversions: '4' }), record({ date: '2026-02-30', hour: 24 })],
+    });
+    expect(result.ok ? [] : result.issues.map((i) => i.path)).toEqual([
+      'records[0].spend',
+      'records[1].conversions',
+      'records[2].date',
+      'records[2].hour',
+    ]);
+  });
+
+  it('refuses unknown fields, so a misspelt metric is not silently dropped', () => {
+    const result = validate(Delivery, { portfolioId: 'demo', records: [record({ conversion: 4 })] });
+    expect(result.ok).toBe(false);
+  });
+});
+
+describe('delivery plan', () => {
+  it('turns money into micros and defaults the revision to 0', () => {
+    const planned = planDelivery(delivery(record({ spend: 123.45, revenue: 0.1 })), demo, '2026-11-21');
+    expect(planned.ok && planned.plan.rows[0]).toMatchObject({ spendMicros: 123_450_000, revenueMicros: 100_000, revision: 0, hour: null });
+  });
+
+  it('answers 422 for an unknown portfolio and for each unknown channel', () => {
+    const unknownPortfolio = planDelivery(delivery(record()), undefined, '2026-11-21');
+    expect(!unknownPortfolio.ok && unknownPortfolio.rejection.status).toBe(422);
+    const unknownChannel = planDelivery(delivery(record(), record({ channelId: 'tv' }), record({ channelId: 'radio' })), demo, '2026-11-21');
+    expect(!unknownChannel.ok && unknownChannel.rejection).toEqual({
+      status: 422,
+      issues: [
+        { path: 'records[1].channelId', message: 'unknown channel "tv" in portfolio "demo"' },
+        { path: 'records[2].channelId', message: 'unknown channel "radio" in portfolio "demo"' },
+      ],
+    });
+  });
+
+  it('keeps the highest revision of a key repeated in one body and counts the rest as duplicates', () => {
+    const planned = planDelivery(delivery(record({ revision: 1 }), record({ revision: 3, spend: 90 }), record({ revision: 3, spend: 90 })), demo, '2026-11-21');
+    expect(planned.ok && planned.plan.rows.map((r) => [r.revision, r.spendMicros])).toEqual([[3, 90_000_000]]);
+    expect(planned.ok && planned.plan.duplicates).toBe(2);
+  });
+
+  it('rejects two different values for the same key and revision', () => {
+    const planned = planDelivery(delivery(record(), record({ spend: 1 })), demo, '2026-11-21');
+    expect(!planned.ok && planned.rejection.issues.map((i) => i.path)).toEqual(['records[1]']);
+  });
+
+  it('rejects dates after tomorrow in the portfolio time zone', () => {
+    const planned = planDelivery(delivery(record({ date: '2026-11-23' })), demo, '2026-11-21');
+    expect(!planned.ok && planned.rejection.issues[0]?.path).toBe('records[0].date');
+  });
+});
+
+describe('daily roll-up', () => {
+  const row = (over: Partial<MetricRow>): MetricRow => ({
+    portfolioId: 'demo', channelId: 'search', date: '2026-11-20', hour: null, spendMicros: 0, revenueMicros: null,
+    impressions: null, clicks: null, conversions: 0, revision: 0, ...over,
+  });
+
+  it('sums hourly rows exactly', () => {
+    const hours = Array.from({ length: 24 }, (_, hour) => row({ hour, spendMicros: 100_000, conversions: 0.1 }));
+    expect(rollupDaily(hours)).toEqual([expect.objectContaining({ spend: 2.4, conversions: 2.4, rows: 24 })]);
+  });
+
+  it('lets a daily row stand for its date instead of adding hourly rows to it', () => {
+    const totals = rollupDaily([row({ spendMicros: 5_000_000 }), row({ hour: 3, spendMicros: 1_000_000 }), row({ date: '2026-11-21', hour: 1, spendMicros: 2_000_000 })]);
+    expect(totals.map((t) => [t.date, t.spend])).toEqual([['2026-11-20', 5], ['2026-11-21', 2]]);
+  });
+});

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['tests/**/*.test.ts'],
+    // One DynamoDB Local for the whole run; each integration file uses its own table prefix.
+    globalSetup: ['tests/globalSetup.ts'],
+    setupFiles: ['bin/local/localEnv.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    allowOnly: false,
+  },
+});
