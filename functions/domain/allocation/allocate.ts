@@ -1,0 +1,232 @@
+import type { Channel } from '../config.js';
+import { daysBetween } from '../dates.js';
+import { splitExploration } from './exploration.js';
+import { solveAllocationLp, type LpProblem } from './lp.js';
+import { FIT, expectedAt, fitResponse, marginalAt, type ResponseModel } from './responseModel.js';
+import type { Allocation, AllocationInput, ChannelAllocation, HistoryDay } from './schemas.js';
+import { segmentsOf, type Segment } from './segments.js';
+
+/** Options a caller may set; none change the decision except `exploration`. */
+export interface AllocateOptions {
+  /** False runs the optimizer without its exploration share (the `greedy` policy). */
+  readonly exploration?: boolean;
+  /** A monotonic clock in ms, to report solver time; the domain has none of its own. */
+  readonly timer?: () => number;
+}
+
+/** Segments per channel curve: 12 keeps the piecewise error under 1% for the curves we fit. */
+const SEGMENTS = 12;
+
+/** History older than this (days before `asOf`) cannot support a decision. */
+const STALE_AFTER_DAYS = 7;
+
+/** Pooled efficiency assumed with no data at all: a CPA of 50, or the target CPA when one is set. */
+const COLD_START_CPA = 50;
+
+const cents = (amount: number) => Math.round(amount * 100) / 100;
+const floorCents = (amount: number) => Math.floor(amount * 100 + 1e-6) / 100;
+const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
+const money = (amount: number) => amount.toLocaleString('en-US', { maximumFractionDigits: 2 });
+
+/** Rounds amounts to cents so that they still sum exactly to `total` (largest remainder). */
+const roundToTotal = (amounts: readonly number[], total: number): number[] => {
+  const floors = amounts.map(floorCents);
+  let left = Math.round((total - floors.reduce((a, b) => a + b, 0)) * 100);
+  const order = amounts.map((a, i) => ({ i, rest: a - floors[i]! })).sort((a, b) => b.rest - a.rest || a.i - b.i);
+  for (const { i } of order) {
+    if (left <= 0) break;
+    floors[i] = cents(floors[i]! + 0.01);
+    left -= 1;
+  }
+  return floors;
+};
+
+interface ChannelPlan {
+  readonly channel: Channel;
+  readonly conversions: ResponseModel;
+  readonly revenue: ResponseModel;
+  readonly previousTotal: number | null;
+  readonly stopLoss: boolean;
+  /** Bounds on the total: base and max, narrowed by the change limit. */
+  readonly low: number;
+  readonly high: number;
+}
+
+/** Value per day a plan's channel is expected to return at a spend, in the objective's unit. */
+type Valuation = (plan: ChannelPlan, spend: number) => number;
+
+const buildPlans = (input: AllocationInput): ChannelPlan[] => {
+  const { portfolio, history, previous, stopLoss, asOf } = input;
+  const known = new Set(portfolio.channels.map((c) => c.id));
+  const recent = history.filter((d) => known.has(d.channelId) && daysBetween(d.date, asOf) < FIT.lookbackDays && d.date <= asOf);
+  const spend = recent.reduce((s, d) => s + d.spend, 0);
+  const conversions = recent.reduce((s, d) => s + d.conversions, 0);
+  const revenue = recent.reduce((s, d) => s + (d.revenue ?? 0), 0);
+  const coldEfficiency = 1 / (portfolio.objective.targetCpa ?? COLD_START_CPA);
+  const conversionEfficiency = spend > 0 && conversions > 0 ? conversions / spend : coldEfficiency;
+  // Revenue is fitted in units of the portfolio's order value, so its counts keep Poisson-like uncertainty.
+  const orderValue = conversions > 0 && revenue > 0 ? revenue / conversions : 1;
+  const typical = portfolio.budget.daily / portfolio.channels.length;
+  const previousTotals = new Map(previous?.channels.map((c) => [c.channelId, c.total]) ?? []);
+  const change = portfolio.budget.maxDailyChange;
+  return portfolio.channels.map((channel) => {
+    const fit = (valueOf: (d: HistoryDay) => number, efficiency: number) =>
+      fitResponse(channel.id, recent, asOf, { efficiency }, Math.max(channel.base, typical), valueOf);
+    const conversionModel = fit((d) => d.conversions, conversionEfficiency);
+    const revenueModel = { ...fit((d) => (d.revenue ?? 0) / orderValue, (revenue > 0 ? revenue / orderValue / Math.max(spend, 1) : conversionEfficiency)), orderValue };
+    const previousTotal = previousTotals.get(channel.id) ?? null;
+    const stop = stopLoss.includes(channel.id);
+    const low = stop ? channel.base : previousTotal === null ? channel.base : clamp(previousTotal * (1 - change), channel.base, channel.max);
+    const high = stop ? channel.base : previousTotal === null ? channel.max : clamp(previousTotal * (1 + change), channel.base, channel.max);
+    return { channel, conversions: conversionModel, revenue: revenueModel as ResponseModel & { orderValue: number }, previousTotal, stopLoss: stop, low, high };
+  });
+};
+
+const revenueAt = (plan: ChannelPlan, spend: number) => expectedAt(plan.revenue, spend) * (plan.revenue as ResponseModel & { orderValue: number }).orderValue;
+const conversionsAt = (plan: ChannelPlan, spend: number) => expectedAt(plan.conversions, spend);
+
+/** Builds and solves the LP with each channel's total in [lower, plan.high]. */
+const solve = (plans: readonly ChannelPlan[], lower: readonly number[], daily: number, input: AllocationInput, value: Valuation) => {
+  const segments: Segment[] = plans.flatMap((plan, i) =>
+    segmentsOf(i, lower[i]!, plan.high, SEGMENTS, (s) => value(plan, s), (s) => revenueAt(plan, s), (s) => conversionsAt(plan, s)),
+  );
+  const { targetCpa, minRoas } = input.portfolio.objective;
+  const spent = lower.reduce((a, b) => a + b, 0);
+  const problem: LpProblem = {
+    segments,
+    budget: daily - spent,
+    ...(targetCpa ? { cpa: { target: targetCpa, slack: targetCpa * plans.reduce((s, p, i) => s + conversionsAt(p, lower[i]!), 0) - spent } } : {}),
+    ...(minRoas ? { roas: { min: minRoas, slack: plans.reduce((s, p, i) => s + revenueAt(p, lower[i]!), 0) - minRoas * spent } } : {}),
+  };
+  const solution = solveAllocationLp(problem);
+  const totals = [...lower];
+  solution.x.forEach((x, k) => (totals[segments[k]!.channel]! += x));
+  // The portfolio's margin: the slope of the last segment bought, or of the best one left when none was.
+  const bought = segments.filter((_, k) => solution.x[k]! > 1e-9);
+  const margin = bought.length > 0 ? Math.min(...bought.map((s) => s.slope)) : Math.max(0, ...segments.map((s) => s.slope));
+  return { solution, totals, margin, variables: solution.variables };
+};
+
+const reasonFor = (plan: ChannelPlan, row: Omit<ChannelAllocation, 'reason'>, margin: number, chance: number | undefined, change: number): string => {
+  if (plan.stopLoss) return 'Stop-loss alert open: held at its base until the alert resolves.';
+  const parts: string[] = [];
+  const cpa = row.marginalCpa === null ? 'n/a' : money(row.marginalCpa);
+  if (row.total >= plan.channel.max - 0.01) parts.push(`At its max of ${money(plan.channel.max)}`);
+  else if (plan.previousTotal !== null && row.total >= plan.high - 0.01 && plan.high < plan.channel.max) {
+    parts.push(`Raised by the most the daily change limit allows (+${Math.round(change * 100)}% of ${money(plan.previousTotal)})`);
+  } else if (plan.previousTotal !== null && row.total <= plan.low + 0.01 && plan.low > plan.channel.base) {
+    parts.push(`Cut by the most the daily change limit allows (−${Math.round(change * 100)}% of ${money(plan.previousTotal)})`);
+  } else if (row.performance > 0.01) parts.push(`Strong margin: next conversion costs ${cpa} vs the portfolio's ${money(1 / Math.max(margin, 1e-12))}`);
+  else parts.push(`Base only: next conversion would cost ${cpa}, above the portfolio's margin`);
+  if (plan.conversions.regimeShift) parts.push('recent results shifted, so only the last days count');
+  if (row.exploration > 0 && chance !== undefined) parts.push(`exploring ${money(row.exploration)} (${Math.round(chance * 100)}% chance it beats the margin)`);
+  return `${parts.join('; ')}.`;
+};
+
+const held = (input: AllocationInput, plans: readonly ChannelPlan[], reason: string, ms: number): Allocation => {
+  const channels = plans.map((plan) => {
+    const total = plan.previousTotal ?? plan.channel.base;
+    return {
+      channelId: plan.channel.id,
+      base: plan.channel.base,
+      performance: cents(Math.max(0, total - plan.channel.base)),
+      exploration: 0,
+      total,
+      previousTotal: plan.previousTotal,
+      expectedConversions: cents(conversionsAt(plan, total)),
+      marginalCpa: null,
+      reason: `Held: ${reason}`,
+    };
+  });
+  return {
+    status: 'held',
+    reason,
+    asOf: input.asOf,
+    total: cents(channels.reduce((s, c) => s + c.total, 0)),
+    channels,
+    exploration: 0,
+    expectedConversions: cents(channels.reduce((s, c) => s + c.expectedConversions, 0)),
+    solver: { name: 'javascript-lp-solver', ms },
+  };
+};
+
+/**
+ * Decides today's budget per channel (CONTRACTS §4): base first, then the exploration share split by
+ * Thompson sampling, then the performance track from the LP over the fitted curves. Pure and deterministic:
+ * the same input and seed give the same decision.
+ */
+export const allocate = (input: AllocationInput, options: AllocateOptions = {}): Allocation => {
+  const timer = options.timer ?? (() => 0);
+  const started = timer();
+  const { portfolio, history, asOf, seed } = input;
+  const { daily, explorationShare, maxDailyChange } = portfolio.budget;
+  const plans = buildPlans(input);
+  const elapsed = () => Math.round((timer() - started) * 1000) / 1000;
+
+  const newest = history.reduce<string | null>((max, d) => (d.date <= asOf && (max === null || d.date > max) ? d.date : max), null);
+  if (newest !== null && daysBetween(newest, asOf) > STALE_AFTER_DAYS) {
+    return held(input, plans, `stale data: the newest metric is from ${newest}, ${daysBetween(newest, asOf)} days before ${asOf}`, elapsed());
+  }
+  const floors = plans.reduce((s, p) => s + p.low, 0);
+  if (floors > daily + 1e-9) {
+    return held(input, plans, `infeasible: bases and the daily change limit need ${money(floors)}, more than the daily budget of ${money(daily)}`, elapsed());
+  }
+
+  const value: Valuation = portfolio.objective.maximize === 'revenue' ? revenueAt : conversionsAt;
+  const exploring = options.exploration !== false && explorationShare > 0;
+  const reserve = exploring ? explorationShare * daily : 0;
+  // Pass 1 finds the margin without exploration; it is the bar each channel's sampled upside must clear.
+  const base = plans.map((p) => Math.max(p.low, p.channel.base));
+  const first = solve(plans, base, daily - reserve, input, value);
+  const shares = exploring
+    ? splitExploration(
+        reserve,
+        plans
+          .map((plan, i) => ({ plan, i }))
+          .filter(({ plan }) => plan.channel.explore && !plan.stopLoss)
+          .map(({ plan, i }) => ({ channelId: plan.channel.id, model: plan.conversions, plannedSpend: first.totals[i]!, room: plan.high - plan.channel.base })),
+        first.margin,
+        seed,
+      )
+    : new Map<string, { amount: number; chance: number }>();
+  const exploration = roundToTotal(plans.map((p) => shares.get(p.channel.id)?.amount ?? 0), cents([...shares.values()].reduce((s, e) => s + e.amount, 0)));
+  const lower = plans.map((p, i) => Math.max(p.low, p.channel.base + exploration[i]!));
+  if (lower.reduce((a, b) => a + b, 0) > daily + 1e-6) {
+    return held(input, plans, 'infeasible: the change limit floors and the exploration share exceed the daily budget', elapsed());
+  }
+  const final = solve(plans, lower, daily, input, value);
+  if (!final.solution.feasible) {
+    const { targetCpa, minRoas } = portfolio.objective;
+    const rows = [targetCpa ? `targetCpa ${targetCpa}` : '', minRoas ? `minRoas ${minRoas}` : ''].filter(Boolean).join(' and ');
+    return held(input, plans, `infeasible: ${rows || 'the constraints'} cannot be met even at the bases`, elapsed());
+  }
+
+  const channels: ChannelAllocation[] = plans.map((plan, i) => {
+    const explored = exploration[i]!;
+    const performance = floorCents(Math.max(0, final.totals[i]! - plan.channel.base - explored));
+    const total = cents(plan.channel.base + explored + performance);
+    const marginal = marginalAt(plan.conversions, total);
+    const row = {
+      channelId: plan.channel.id,
+      base: plan.channel.base,
+      performance,
+      exploration: explored,
+      total,
+      previousTotal: plan.previousTotal,
+      expectedConversions: cents(conversionsAt(plan, total)),
+      marginalCpa: marginal > 1e-12 ? cents(1 / marginal) : null,
+    };
+    return { ...row, reason: reasonFor(plan, row, final.margin, shares.get(plan.channel.id)?.chance, maxDailyChange) };
+  });
+  const expectedRevenue = portfolio.objective.maximize === 'revenue' ? { expectedRevenue: cents(plans.reduce((s, p, i) => s + revenueAt(p, channels[i]!.total), 0)) } : {};
+  return {
+    status: 'optimal',
+    asOf,
+    total: cents(channels.reduce((s, c) => s + c.total, 0)),
+    channels,
+    exploration: cents(exploration.reduce((a, b) => a + b, 0)),
+    expectedConversions: cents(channels.reduce((s, c) => s + c.expectedConversions, 0)),
+    ...expectedRevenue,
+    solver: { name: 'javascript-lp-solver', ms: elapsed(), variables: final.variables, presolved: final.solution.presolved },
+  };
+};

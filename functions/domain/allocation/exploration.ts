@@ -1,0 +1,74 @@
+import { gamma, substream } from '../random.js';
+import { marginalAt, type ResponseModel } from './responseModel.js';
+
+/** Thompson draws per channel: enough that the split barely moves between runs on the same data. */
+const DRAWS = 400;
+
+/** Half the exploration budget is spread evenly (the floor), half follows the sampled chance of upside. */
+const FLOOR_SHARE = 0.5;
+
+export interface ExplorationCandidate {
+  readonly channelId: string;
+  readonly model: ResponseModel;
+  /** Spend the channel gets without exploration, where its upside is judged. */
+  readonly plannedSpend: number;
+  /** Most exploration it can take (its cap less its base). */
+  readonly room: number;
+}
+
+export interface ExplorationShare {
+  readonly amount: number;
+  /** Probability its next unit beats the portfolio's marginal return. */
+  readonly chance: number;
+}
+
+/**
+ * Splits the exploration budget by Thompson sampling: for each channel, draw its level from the posterior
+ * and ask whether its marginal return at the planned spend beats the portfolio's margin. The share of draws
+ * that do is its chance; half the budget follows the chances, half is a floor spread evenly so that an
+ * unexplored channel still gets measurable spend. Draws come from a stream per channel and seed, so the
+ * result is deterministic and does not depend on channel order; 400 draws keep it from oscillating.
+ * Channels with no room (at their cap) get nothing; what one cannot take goes to the others.
+ */
+export const splitExploration = (
+  budget: number,
+  candidates: readonly ExplorationCandidate[],
+  margin: number,
+  seed: number,
+): Map<string, ExplorationShare> => {
+  const shares = new Map<string, ExplorationShare>();
+  const open = candidates.filter((c) => c.room > 0);
+  if (budget <= 0 || open.length === 0) return shares;
+  const chances = open.map(({ channelId, model, plannedSpend }) => {
+    const random = substream(seed, channelId);
+    let wins = 0;
+    for (let i = 0; i < DRAWS; i += 1) {
+      const level = gamma(random, model.shape) / model.rate;
+      if (marginalAt(model, plannedSpend, level) > margin) wins += 1;
+    }
+    return wins / DRAWS;
+  });
+  const totalChance = chances.reduce((a, b) => a + b, 0);
+  const weights = open.map((_, i) => FLOOR_SHARE / open.length + (1 - FLOOR_SHARE) * (totalChance > 0 ? chances[i]! / totalChance : 1 / open.length));
+  // Water-fill: give by weight, cap at room, hand the excess to channels still open.
+  const amounts = open.map(() => 0);
+  let remaining = budget;
+  let active = open.map((_, i) => i);
+  while (remaining > 1e-9 && active.length > 0) {
+    const weight = active.reduce((s, i) => s + weights[i]!, 0);
+    const next: number[] = [];
+    let given = 0;
+    for (const i of active) {
+      const want = (remaining * weights[i]!) / weight;
+      const take = Math.min(want, open[i]!.room - amounts[i]!);
+      amounts[i]! += take;
+      given += take;
+      if (open[i]!.room - amounts[i]! > 1e-9) next.push(i);
+    }
+    remaining -= given;
+    if (next.length === active.length && given <= 1e-12) break;
+    active = next;
+  }
+  open.forEach((c, i) => shares.set(c.channelId, { amount: amounts[i]!, chance: chances[i]! }));
+  return shares;
+};
