@@ -4,8 +4,8 @@ import { marginalAt, type ResponseModel } from './responseModel.js';
 /** Thompson draws per channel: enough that the split barely moves between runs on the same data. */
 const DRAWS = 400;
 
-/** Half the exploration budget is spread evenly (the floor), half follows the sampled chance of upside. */
-const FLOOR_SHARE = 0.5;
+/** A tenth of the exploration budget is spread evenly (the floor); the rest follows the sampled chance of upside. */
+const FLOOR_SHARE = 0.1;
 
 export interface ExplorationCandidate {
   readonly channelId: string;

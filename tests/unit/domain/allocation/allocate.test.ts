@@ -1,0 +1,145 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { allocate } from '../../../../functions/domain/allocation/allocate.js';
+import { AllocationInput, type Allocation } from '../../../../functions/domain/allocation/schemas.js';
+import { addDays } from '../../../../functions/domain/dates.js';
+
+const CENT = 0.011;
+
+/** A random valid portfolio with history and a previous allocation, as fast-check values. */
+const inputs = fc
+  .record({
+    daily: fc.integer({ min: 1000, max: 50_000 }),
+    share: fc.constantFrom(0, 0.05, 0.1, 0.2),
+    change: fc.constantFrom(0.1, 0.25, 0.5),
+    channels: fc.array(
+      fc.record({ baseShare: fc.double({ min: 0, max: 1, noNaN: true }), maxShare: fc.double({ min: 0.2, max: 1, noNaN: true }), efficiency: fc.double({ min: 0.005, max: 0.1, noNaN: true }), explore: fc.boolean(), days: fc.integer({ min: 0, max: 30 }) }),
+      { minLength: 1, maxLength: 8 },
+    ),
+    previous: fc.boolean(),
+    stopFirst: fc.boolean(),
+    seed: fc.integer(),
+  })
+  .map(({ daily, share, change, channels, previous, stopFirst, seed }) => {
+    const room = daily * (1 - share);
+    const baseWeights = channels.reduce((s, c) => s + c.baseShare, 0) || 1;
+    const portfolioChannels = channels.map((c, i) => {
+      const base = Math.floor(((c.baseShare / baseWeights) * room * 0.8) / channels.length);
+      return { id: `c${i}`, platform: 'generic' as const, base, max: Math.max(base + 1, Math.round(c.maxShare * daily)), explore: c.explore };
+    });
+    const history = channels.flatMap((c, i) =>
+      Array.from({ length: c.days }, (_, d) => {
+        const spend = 100 + ((d * 37 + i * 11) % 9) * 50;
+        return { channelId: `c${i}`, date: addDays('2026-11-20', -d), spend, conversions: Math.round(spend * c.efficiency * (1 - spend / 20_000)) };
+      }),
+    );
+    return AllocationInput.parse({
+      portfolio: { id: 'p', name: 'p', currency: 'USD', timezone: 'UTC', budget: { daily, explorationShare: share, maxDailyChange: change }, channels: portfolioChannels },
+      history,
+      previous: previous ? { channels: portfolioChannels.map((c) => ({ channelId: c.id, total: Math.min(c.max, c.base + daily / (2 * channels.length)) })) } : null,
+      stopLoss: stopFirst ? ['c0'] : [],
+      asOf: '2026-11-21',
+      seed,
+    });
+  });
+
+const assertInvariants = (input: AllocationInput, allocation: Allocation) => {
+  const { daily, explorationShare, maxDailyChange } = input.portfolio.budget;
+  expect(allocation.total).toBeLessThanOrEqual(daily + 1e-9);
+  if (allocation.status === 'held') return;
+  const previous = new Map(input.previous?.channels.map((c) => [c.channelId, c.total]));
+  for (const [i, channel] of input.portfolio.channels.entries()) {
+    const row = allocation.channels[i]!;
+    expect(row.channelId).toBe(channel.id);
+    expect(row.total).toBeGreaterThanOrEqual(channel.base - 1e-9);
+    expect(row.total).toBeLessThanOrEqual(channel.max + CENT);
+    expect(row.base + row.performance + row.exploration).toBeCloseTo(row.total, 6);
+    if (input.stopLoss.includes(channel.id)) expect([row.total, row.exploration]).toEqual([channel.base, 0]);
+    const before = previous.get(channel.id);
+    if (before !== undefined && !input.stopLoss.includes(channel.id)) {
+      expect(row.total).toBeLessThanOrEqual(Math.max(channel.base, Math.min(channel.max, before * (1 + maxDailyChange))) + CENT);
+      expect(row.total).toBeGreaterThanOrEqual(Math.min(channel.max, Math.max(channel.base, before * (1 - maxDailyChange))) - CENT);
+    }
+  }
+  // Exploration fills its share whenever the explorable channels have room for it under max and the change limit.
+  const room = input.portfolio.channels
+    .filter((c) => c.explore && !input.stopLoss.includes(c.id))
+    .reduce((sum, c) => {
+      const before = previous.get(c.id);
+      const high = before === undefined ? c.max : Math.max(c.base, Math.min(c.max, before * (1 + maxDailyChange)));
+      return sum + (high - c.base);
+    }, 0);
+  const share = explorationShare * daily;
+  if (room >= share) expect(allocation.exploration).toBeCloseTo(share, 1);
+  else expect(allocation.exploration).toBeLessThanOrEqual(share + CENT);
+};
+
+const withoutTiming = (a: Allocation) => ({ ...a, solver: { ...a.solver, ms: 0 } });
+
+describe('allocate', () => {
+  it('keeps every contract invariant on random portfolios', () => {
+    fc.assert(fc.property(inputs, (input) => assertInvariants(input, allocate(input))), { numRuns: 150 });
+  });
+
+  it('gives the same output for the same input and seed', () => {
+    fc.assert(fc.property(inputs, (input) => {
+      expect(withoutTiming(allocate(input))).toEqual(withoutTiming(allocate(structuredClone(input))));
+    }), { numRuns: 40 });
+  });
+
+  it('does not depend on the order channels are listed in', () => {
+    fc.assert(
+      fc.property(inputs, (input) => {
+        const reversed = { ...input, portfolio: { ...input.portfolio, channels: [...input.portfolio.channels].reverse() } };
+        const byId = (a: Allocation) => Object.fromEntries(a.channels.map((c) => [c.channelId, c.total]));
+        const forward = byId(allocate(input));
+        const backward = byId(allocate(reversed));
+        for (const id of Object.keys(forward)) expect(backward[id]).toBeCloseTo(forward[id]!, 1);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('never expects less as the budget grows', () => {
+    fc.assert(
+      fc.property(inputs, fc.integer({ min: 1, max: 20_000 }), (input, more) => {
+        const greedy = { ...input, portfolio: { ...input.portfolio, budget: { ...input.portfolio.budget, explorationShare: 0 } }, previous: null };
+        const richer = { ...greedy, portfolio: { ...greedy.portfolio, budget: { ...greedy.portfolio.budget, daily: greedy.portfolio.budget.daily + more } } };
+        expect(allocate(richer).expectedConversions).toBeGreaterThanOrEqual(allocate(greedy).expectedConversions - 0.02);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('holds, saying why, when the change limits cannot fit the budget', () => {
+    const input = AllocationInput.parse({
+      portfolio: { id: 'p', name: 'p', currency: 'USD', timezone: 'UTC', budget: { daily: 1000, explorationShare: 0, maxDailyChange: 0.1 }, channels: [{ id: 'a', platform: 'generic', base: 0, max: 5000 }] },
+      history: [],
+      previous: { channels: [{ channelId: 'a', total: 3000 }] },
+      asOf: '2026-11-21',
+    });
+    const allocation = allocate(input);
+    expect(allocation.status).toBe('held');
+    expect(allocation.reason).toMatch(/infeasible/);
+  });
+
+  it('holds on stale data', () => {
+    const input = AllocationInput.parse({
+      portfolio: { id: 'p', name: 'p', currency: 'USD', timezone: 'UTC', budget: { daily: 1000 }, channels: [{ id: 'a', platform: 'generic', base: 0, max: 1000 }] },
+      history: [{ channelId: 'a', date: '2026-10-01', spend: 100, conversions: 3 }],
+      asOf: '2026-11-21',
+    });
+    expect(allocate(input)).toMatchObject({ status: 'held', reason: expect.stringMatching(/stale data/) });
+  });
+
+  it('honours a target CPA: Σ spend ≤ targetCpa × Σ expected conversions', () => {
+    fc.assert(
+      fc.property(inputs, fc.integer({ min: 20, max: 200 }), (input, targetCpa) => {
+        const constrained = { ...input, portfolio: { ...input.portfolio, objective: { ...input.portfolio.objective, targetCpa } } };
+        const allocation = allocate(constrained);
+        if (allocation.status === 'optimal') expect(allocation.total).toBeLessThanOrEqual(targetCpa * allocation.expectedConversions * 1.01 + 1);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
