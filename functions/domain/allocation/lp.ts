@@ -41,7 +41,7 @@ const rowsOf = (problem: LpProblem): Row[] => [
 const TOLERANCE = 1e-9;
 
 /** The package is CommonJS; its typings describe the ESM default, so take whichever the loader gives. */
-type LpSolverApi = { Solve(model: Model): unknown };
+type LpSolverApi = { Solve(model: Model, precision?: number): unknown };
 const solver: LpSolverApi = (lpSolver as unknown as { default?: LpSolverApi }).default ?? (lpSolver as unknown as LpSolverApi);
 
 /** Solves an LP over the given segment indices with javascript-lp-solver; the others stay at `fixed`. */
@@ -59,7 +59,8 @@ const solveWithLpSolver = (problem: LpProblem, rows: Row[], free: readonly numbe
     constraints[`cap${k}`] = { max: segment.length };
     variables[`x${k}`] = coefficients;
   }
-  const result = solver.Solve({ optimize: 'objective', opType: 'max', constraints, variables }) as Record<string, number | boolean>;
+  // A tighter precision than the default 1e-9, so segments worth a few millionths are not rounded away.
+  const result = solver.Solve({ optimize: 'objective', opType: 'max', constraints, variables }, 1e-12) as Record<string, number | boolean>;
   const x = [...fixed];
   if (result.feasible) for (const k of free) x[k] = Math.min(problem.segments[k]!.length, Math.max(0, Number(result[`x${k}`] ?? 0)));
   return {

@@ -1,12 +1,14 @@
 import fc from 'fast-check';
-import loadHighs from 'highs';
+import type { Highs } from 'highs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { solveAllocationLp, type LpProblem } from '../../../../functions/domain/allocation/lp.js';
 import { concaveEnvelope, segmentsOf, type Segment } from '../../../../functions/domain/allocation/segments.js';
 
-let highs: Awaited<ReturnType<typeof loadHighs>>;
+let highs: Highs;
 beforeAll(async () => {
-  highs = await loadHighs();
+  // highs ships CommonJS with ESM typings; take its loader from whichever shape the import gives.
+  const module = (await import('highs')) as unknown as { default: () => Promise<Highs> };
+  highs = await module.default();
 });
 
 /** The same LP in CPLEX LP format, for HiGHS, the reference solver. */
