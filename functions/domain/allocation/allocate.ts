@@ -44,7 +44,9 @@ const roundToTotal = (amounts: readonly number[], total: number): number[] => {
 interface ChannelPlan {
   readonly channel: Channel;
   readonly conversions: ResponseModel;
+  /** Revenue response, fitted in units of the portfolio's order value. */
   readonly revenue: ResponseModel;
+  readonly orderValue: number;
   readonly previousTotal: number | null;
   readonly stopLoss: boolean;
   /** Bounds on the total: base and max, narrowed by the change limit. */
@@ -73,16 +75,16 @@ const buildPlans = (input: AllocationInput): ChannelPlan[] => {
     const fit = (valueOf: (d: HistoryDay) => number, efficiency: number) =>
       fitResponse(channel.id, recent, asOf, { efficiency }, Math.max(channel.base, typical), valueOf);
     const conversionModel = fit((d) => d.conversions, conversionEfficiency);
-    const revenueModel = { ...fit((d) => (d.revenue ?? 0) / orderValue, (revenue > 0 ? revenue / orderValue / Math.max(spend, 1) : conversionEfficiency)), orderValue };
+    const revenueModel = fit((d) => (d.revenue ?? 0) / orderValue, revenue > 0 ? revenue / orderValue / Math.max(spend, 1) : conversionEfficiency);
     const previousTotal = previousTotals.get(channel.id) ?? null;
     const stop = stopLoss.includes(channel.id);
     const low = stop ? channel.base : previousTotal === null ? channel.base : clamp(previousTotal * (1 - change), channel.base, channel.max);
     const high = stop ? channel.base : previousTotal === null ? channel.max : clamp(previousTotal * (1 + change), channel.base, channel.max);
-    return { channel, conversions: conversionModel, revenue: revenueModel as ResponseModel & { orderValue: number }, previousTotal, stopLoss: stop, low, high };
+    return { channel, conversions: conversionModel, revenue: revenueModel, orderValue, previousTotal, stopLoss: stop, low, high };
   });
 };
 
-const revenueAt = (plan: ChannelPlan, spend: number) => expectedAt(plan.revenue, spend) * (plan.revenue as ResponseModel & { orderValue: number }).orderValue;
+const revenueAt = (plan: ChannelPlan, spend: number) => expectedAt(plan.revenue, spend) * plan.orderValue;
 const conversionsAt = (plan: ChannelPlan, spend: number) => expectedAt(plan.conversions, spend);
 
 /** Builds and solves the LP with each channel's total in [lower, plan.high]. */
