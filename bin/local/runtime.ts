@@ -21,8 +21,6 @@ export interface LocalRuntimeOptions {
 export interface LocalRuntime {
   readonly url: string;
   readonly apiToken: string;
-  /** Table ids created by this start (empty when they already existed). */
-  readonly createdTables: readonly string[];
   close(): Promise<void>;
 }
 
@@ -39,7 +37,7 @@ const configureEnvironment = (dynamoEndpoint: string, tablePrefix: string) => {
 export const startLocalRuntime = async ({ dynamoEndpoint, tablePrefix = 'budget-', port = 0, apiToken = LOCAL_DEV_TOKEN }: LocalRuntimeOptions): Promise<LocalRuntime> => {
   configureEnvironment(dynamoEndpoint, tablePrefix);
   const dynamo = createDynamoClient(dynamoEndpoint);
-  const createdTables = await ensureTables(dynamo, TABLES, tablePrefix);
+  await ensureTables(dynamo, TABLES, tablePrefix);
   dynamo.destroy();
   const server: Server = createLocalApi({ apiToken });
   await new Promise<void>((done, fail) => {
@@ -50,7 +48,6 @@ export const startLocalRuntime = async ({ dynamoEndpoint, tablePrefix = 'budget-
   return {
     url: `http://localhost:${bound}`,
     apiToken,
-    createdTables,
     close: () => new Promise<void>((done) => server.close(() => done())),
   };
 };

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { Delivery, MAX_BODY_BYTES, MAX_RECORDS, planDelivery, type DeliveryPlan } from '../domain/delivery.js';
+import { Delivery, MAX_BODY_BYTES, MAX_RECORDS, planDelivery } from '../domain/delivery.js';
 import { sha256 } from '../domain/hash.js';
 import { validate } from '../domain/issues.js';
 import type { BudgetConfig } from '../domain/config.js';
@@ -66,13 +66,14 @@ export const readDelivery = (body: string, source: WebhookSource, { portfolios }
   const planned = planDelivery(delivery, portfolio, today);
   if (!planned.ok) {
     const { status, issues } = planned.rejection;
-    throw new HttpError(status, status === 422 ? 'unknown-reference' : 'invalid-delivery', issues[0]!.message, issues);
+    const message = issues.length === 1 ? issues[0]!.message : `${issues.length} problems, listed in issues`;
+    throw new HttpError(status, status === 422 ? 'unknown-reference' : 'invalid-delivery', message, issues);
   }
   const bodyHash = sha256(body);
   return {
     key: delivery.deliveryId === undefined ? `${source}:body:${bodyHash}` : `${source}:${delivery.portfolioId}:${delivery.deliveryId}`,
     bodyHash,
-    plan: planned.plan satisfies DeliveryPlan,
+    plan: planned.plan,
     receivedAt: now.toISOString(),
   };
 };

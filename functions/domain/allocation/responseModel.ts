@@ -61,6 +61,9 @@ export interface PortfolioPrior {
 interface Observation {
   readonly spend: number;
   readonly value: number;
+  /** Days before `asOf`. */
+  readonly age: number;
+  /** Recency weight, lowered for outliers. */
   weight: number;
 }
 
@@ -136,7 +139,7 @@ export const fitResponse = (
   if (reweighted) fit = bestFit(points, settings);
 
   // Regime change: does the recent window disagree with the whole fit?
-  const recent = (points as (Observation & { age: number })[]).filter((p) => p.age < FIT.recentDays);
+  const recent = points.filter((p) => p.age < FIT.recentDays);
   let regimeShift = false;
   if (recent.length >= 3 && recent.length < points.length) {
     const level = fit.shape / fit.rate;
