@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../functions/adapters/configFile.js';
 import { LOCAL_DEV_SECRET } from '../functions/adapters/webhookSecrets.js';
 import { JavaMissingError, startDynamoLocal } from './local/dynamoLocal.js';
-import { hasNoMetrics, replayDemoFeed } from './local/demo.js';
+import { allocationTable, hasNoMetrics, latestOrReallocate, replayDemoFeed } from './local/demo.js';
 import { startLocalRuntime } from './local/runtime.js';
 
 /**
@@ -31,11 +31,17 @@ const main = async () => {
     const accepted = await replayDemoFeed(runtime.url, demo, new Date());
     console.log(`Loaded the demo feed: ${accepted} daily rows for portfolio "${demo.id}" through the signed webhook.`);
   }
+  const { snapshot, created } = await latestOrReallocate(runtime.url, apiToken, demo);
+  console.log(`\n${created ? 'First reallocation' : 'Latest allocation'} of "${demo.id}":\n${allocationTable(snapshot, demo.currency)}`);
 
   console.log(`
 Budget optimizer running locally (config ${hash}, data in ${values['in-memory'] ? 'memory' : '.data/'})
   API            ${runtime.url}
   Metrics        curl -H 'Authorization: Bearer ${apiToken}' ${runtime.url}/portfolios/${demo.id}/metrics
+  Allocation     curl -H 'Authorization: Bearer ${apiToken}' ${runtime.url}/portfolios/${demo.id}/allocations/latest
+  Reallocate     curl -X POST -H 'Authorization: Bearer ${apiToken}' ${runtime.url}/portfolios/${demo.id}/reallocate
+  Events         curl ${runtime.url}/_local/events
+  Schedules      reallocate ${config.schedules.reallocate}, alerts ${config.schedules.alerts} (run in-process)
   API token      ${apiToken}   (LOCAL_API_TOKEN overrides)
   Webhook secret ${process.env.WEBHOOK_SECRET_GENERIC ?? LOCAL_DEV_SECRET}   (WEBHOOK_SECRET_<SOURCE> overrides; sign with npm run sign)
 Press Ctrl-C to stop.`);

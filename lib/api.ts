@@ -1,4 +1,5 @@
-import { IDEMPOTENCY_TABLE, METRICS_TABLE, type TableDefinition } from './tables.js';
+import type { Job } from '../functions/domain/jobs.js';
+import { ALLOCATIONS_TABLE, IDEMPOTENCY_TABLE, METRICS_TABLE, type TableDefinition } from './tables.js';
 
 /**
  * The functions and routes, defined once: the CDK stack builds Lambda functions and HTTP API routes from
@@ -14,6 +15,12 @@ export interface FunctionDefinition {
   readonly writes: readonly TableDefinition[];
   /** Whether it reads the webhook signing secrets. */
   readonly webhookSecrets?: boolean;
+  /** Whether it publishes to the event bus. */
+  readonly publishesEvents?: boolean;
+  /** The job queues it sends to (the scheduled fan-out). */
+  readonly sendsTo?: readonly Job[];
+  /** The job queue it consumes (a worker). */
+  readonly consumes?: Job;
   readonly memoryMb?: number;
   readonly timeoutSeconds?: number;
 }
@@ -29,6 +36,26 @@ export const FUNCTIONS = {
     timeoutSeconds: 29,
   },
   metrics: { id: 'MetricsRead', entry: 'functions/handlers/metrics.ts', reads: [METRICS_TABLE], writes: [] },
+  reallocate: {
+    id: 'Reallocate',
+    entry: 'functions/handlers/reallocate.ts',
+    reads: [METRICS_TABLE],
+    writes: [ALLOCATIONS_TABLE],
+    publishesEvents: true,
+    memoryMb: 1024,
+  },
+  allocations: { id: 'AllocationsRead', entry: 'functions/handlers/allocations.ts', reads: [ALLOCATIONS_TABLE], writes: [] },
+  schedule: { id: 'Schedule', entry: 'functions/handlers/schedule.ts', reads: [], writes: [], sendsTo: ['reallocate'], timeoutSeconds: 60 },
+  reallocateWorker: {
+    id: 'ReallocateWorker',
+    entry: 'functions/handlers/reallocateWorker.ts',
+    reads: [METRICS_TABLE],
+    writes: [ALLOCATIONS_TABLE],
+    publishesEvents: true,
+    consumes: 'reallocate',
+    memoryMb: 1024,
+    timeoutSeconds: 120,
+  },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionName = keyof typeof FUNCTIONS;
@@ -47,4 +74,9 @@ export interface RouteDefinition {
 export const ROUTES: readonly RouteDefinition[] = [
   { method: 'POST', path: '/webhooks/{source}', fn: 'ingest', auth: 'signature' },
   { method: 'GET', path: '/portfolios/{id}/metrics', fn: 'metrics', auth: 'iam' },
+  { method: 'POST', path: '/portfolios/{id}/reallocate', fn: 'reallocate', auth: 'iam' },
+  { method: 'GET', path: '/portfolios/{id}/allocations/latest', fn: 'allocations', auth: 'iam' },
+  { method: 'GET', path: '/portfolios/{id}/allocations/diff', fn: 'allocations', auth: 'iam' },
+  { method: 'GET', path: '/portfolios/{id}/allocations', fn: 'allocations', auth: 'iam' },
+  { method: 'GET', path: '/portfolios/{id}/allocations/{snapshotId}', fn: 'allocations', auth: 'iam' },
 ];

@@ -1,14 +1,16 @@
 import type { App } from 'aws-cdk-lib';
+import type { BudgetConfig } from '../functions/domain/config.js';
 import { BudgetDataStack } from './data-stack.js';
 import { BudgetServiceStack } from './service-stack.js';
 
 /** Wires the stateful and stateless stacks; `bin/app.ts` and the infrastructure tests both call it. */
-export const buildApp = (app: App) => {
+export const buildApp = (app: App, config: BudgetConfig) => {
   const data = new BudgetDataStack(app, 'BudgetData', { description: 'Budget optimizer: tables and secrets' });
   const service = new BudgetServiceStack(app, 'BudgetService', {
     description: 'Budget optimizer: functions and HTTP API',
     tables: data.tables,
     webhookSecrets: data.webhookSecrets,
+    schedules: config.schedules,
   });
   return { data, service };
 };

@@ -1,25 +1,49 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus } from 'aws-cdk-lib/aws-events';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import type { BudgetConfig } from '../functions/domain/config.js';
+import { JOBS, type Job } from '../functions/domain/jobs.js';
 import { FUNCTIONS, ROUTES, type FunctionDefinition, type FunctionName } from './api.js';
 import { BudgetFunction } from './budget-function.js';
 
 export interface BudgetServiceStackProps extends StackProps {
   readonly tables: ReadonlyMap<string, TableV2>;
   readonly webhookSecrets: ReadonlyMap<string, Secret>;
+  /** The validated config's schedule expressions, one per job. */
+  readonly schedules: BudgetConfig['schedules'];
 }
 
-/** The stateless half: functions and the HTTP API, built from the shared route and function tables. */
+/** How many times a portfolio's message is tried before it goes to the dead-letter queue. */
+const MAX_RECEIVE_COUNT = 3;
+
+/** An SQS queue encrypted at rest that refuses plain HTTP. */
+const secureQueue = (scope: Construct, id: string, props: ConstructorParameters<typeof Queue>[2] = {}) =>
+  new Queue(scope, id, { encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true, ...props });
+
+/**
+ * The stateless half: functions and the HTTP API built from the shared route and function tables, the
+ * event bus, and per job a schedule (with a dead-letter queue) that fans out through a queue (with a
+ * dead-letter queue) to its worker.
+ */
 export class BudgetServiceStack extends Stack {
   readonly api: HttpApi;
+  readonly bus: EventBus;
   readonly functions: ReadonlyMap<FunctionName, BudgetFunction>;
+  readonly queues: ReadonlyMap<Job, { queue: Queue; deadLetters: Queue }>;
 
   constructor(scope: Construct, id: string, props: BudgetServiceStackProps) {
     super(scope, id, props);
+    this.bus = new EventBus(this, 'Bus', { description: 'Budget optimizer: allocation and alert events' });
+    this.queues = new Map(JOBS.map((job) => [job, this.jobQueue(job)]));
     this.functions = new Map(
       (Object.entries(FUNCTIONS) as [FunctionName, FunctionDefinition][]).map(([name, definition]) => [name, this.function(definition, props)]),
     );
@@ -38,10 +62,38 @@ export class BudgetServiceStack extends Stack {
         ...(route.auth === 'iam' ? { authorizer: iam } : {}),
       });
     }
+    const scheduleDeadLetters = secureQueue(this, 'ScheduleDeadLetters', { retentionPeriod: Duration.days(14) });
+    for (const job of JOBS) this.schedule(job, props.schedules[job], scheduleDeadLetters);
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
+    new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName });
   }
 
-  /** A function with exactly the grants its definition asks for, and their table names in its environment. */
+  /** A job's queue; its visibility outlasts the worker's timeout six times, as AWS advises for event sources. */
+  private jobQueue(job: Job) {
+    const worker = (Object.values(FUNCTIONS) as FunctionDefinition[]).find((f) => f.consumes === job)!;
+    const deadLetters = secureQueue(this, `${job}DeadLetters`, { retentionPeriod: Duration.days(14) });
+    const queue = secureQueue(this, `${job}Queue`, {
+      visibilityTimeout: Duration.seconds(6 * (worker.timeoutSeconds ?? 29)),
+      deadLetterQueue: { queue: deadLetters, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+    return { queue, deadLetters };
+  }
+
+  /** The job's schedule, invoking the fan-out with the firing instant; failed invocations are retried, then dead-lettered. */
+  private schedule(job: Job, expression: string, deadLetterQueue: Queue) {
+    new Schedule(this, `${job}Schedule`, {
+      description: `Fans out ${job} to every portfolio (${expression})`,
+      schedule: ScheduleExpression.expression(expression),
+      target: new LambdaInvoke(this.functions.get('schedule')!, {
+        input: ScheduleTargetInput.fromObject({ job, scheduledTime: ContextAttribute.scheduledTime }),
+        retryAttempts: 3,
+        maxEventAge: Duration.hours(1),
+        deadLetterQueue,
+      }),
+    });
+  }
+
+  /** A function with exactly the grants its definition asks for, and their names in its environment. */
   private function(definition: FunctionDefinition, { tables, webhookSecrets }: BudgetServiceStackProps): BudgetFunction {
     const table = (id: string) => tables.get(id)!;
     const environment: Record<string, string> = {};
@@ -49,10 +101,17 @@ export class BudgetServiceStack extends Stack {
     if (definition.webhookSecrets) {
       environment.WEBHOOK_SECRET_ARNS = this.toJsonString(Object.fromEntries([...webhookSecrets].map(([source, secret]) => [source, secret.secretArn])));
     }
+    if (definition.publishesEvents) environment.EVENT_BUS_NAME = this.bus.eventBusName;
+    for (const job of definition.sendsTo ?? []) environment[`${job.toUpperCase()}_QUEUE_URL`] = this.queues.get(job)!.queue.queueUrl;
     const fn = new BudgetFunction(this, definition, environment);
     for (const t of definition.reads) table(t.id).grantReadData(fn);
     for (const t of definition.writes) table(t.id).grantReadWriteData(fn);
     if (definition.webhookSecrets) for (const secret of webhookSecrets.values()) secret.grantRead(fn);
+    if (definition.publishesEvents) this.bus.grantPutEventsTo(fn);
+    for (const job of definition.sendsTo ?? []) this.queues.get(job)!.queue.grantSendMessages(fn);
+    if (definition.consumes) {
+      fn.addEventSource(new SqsEventSource(this.queues.get(definition.consumes)!.queue, { batchSize: 10, reportBatchItemFailures: true }));
+    }
     return fn;
   }
 }

@@ -19,6 +19,12 @@ export interface TableDefinition {
  */
 export const METRICS_TABLE: TableDefinition = { id: 'Metrics', envVar: 'METRICS_TABLE', partitionKey: 'pk', sortKey: 'sk' };
 
+/**
+ * Allocation snapshots and their pointers: `pk` = portfolio id, `sk` = `SNAPSHOT#<id>` (ids sort by time),
+ * `LATEST`, `WINDOW#<schedule window>` or `PUBLISHED#<id>`. One Query lists a portfolio's snapshots newest first.
+ */
+export const ALLOCATIONS_TABLE: TableDefinition = { id: 'Allocations', envVar: 'ALLOCATIONS_TABLE', partitionKey: 'pk', sortKey: 'sk' };
+
 /** Powertools idempotency records (key `id`, TTL `expiration`). */
 export const IDEMPOTENCY_TABLE: TableDefinition = {
   id: 'Idempotency',
@@ -28,7 +34,7 @@ export const IDEMPOTENCY_TABLE: TableDefinition = {
 };
 
 /** Every table the system uses. */
-export const TABLES = [METRICS_TABLE, IDEMPOTENCY_TABLE] as const;
+export const TABLES = [METRICS_TABLE, ALLOCATIONS_TABLE, IDEMPOTENCY_TABLE] as const;
 
 /** The CreateTable request for a definition (the local runtime's path; the stack maps the same fields). */
 export const createTableInput = (table: TableDefinition, tableName: string) => ({

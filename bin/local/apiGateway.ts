@@ -9,11 +9,16 @@ export interface RouteMatch {
   readonly pathParameters: Record<string, string>;
 }
 
-/** Matches a path against API Gateway templates segment by segment, as the HTTP API does. */
+const parameterCount = (route: RouteDefinition) => route.path.split('/').filter((part) => part.startsWith('{')).length;
+
+/**
+ * Matches a path against API Gateway templates segment by segment, as the HTTP API does: the most specific
+ * template wins, so `/allocations/latest` is not taken for `/allocations/{snapshotId}`.
+ */
 export const matchRoute = (routes: readonly RouteDefinition[], method: string, path: string): RouteMatch | 'method-not-allowed' | undefined => {
   const segments = path.split('/').filter(Boolean);
   let pathMatched = false;
-  for (const route of routes) {
+  for (const route of [...routes].sort((a, b) => parameterCount(a) - parameterCount(b))) {
     const template = route.path.split('/').filter(Boolean);
     if (template.length !== segments.length) continue;
     const pathParameters: Record<string, string> = {};
@@ -30,6 +35,17 @@ export const matchRoute = (routes: readonly RouteDefinition[], method: string, p
     if (route.method === method) return { route, pathParameters };
   }
   return pathMatched ? 'method-not-allowed' : undefined;
+};
+
+/** The IAM caller a request with the local bearer token is taken for. */
+const LOCAL_CALLER = {
+  accessKey: 'local',
+  accountId: '000000000000',
+  callerId: 'local',
+  cognitoIdentity: null,
+  principalOrgId: 'local',
+  userArn: 'arn:aws:iam::000000000000:user/local-bearer-token',
+  userId: 'local',
 };
 
 /** The API Gateway HTTP API (payload v2.0) event for a local request, as the cloud would deliver it. */
@@ -67,6 +83,8 @@ export const toApiGatewayEvent = (request: IncomingMessage, url: URL, body: stri
       stage: '$default',
       time: now.toUTCString(),
       timeEpoch: now.getTime(),
+      // The local bearer token stands in for SigV4; handlers see it as this caller.
+      ...(match.route.auth === 'iam' ? { authorizer: { iam: LOCAL_CALLER } } : {}),
     },
     ...(body ? { body } : {}),
     isBase64Encoded: false,

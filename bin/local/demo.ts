@@ -1,4 +1,6 @@
 import type { Portfolio } from '../../functions/domain/config.js';
+import { currencyDigits } from '../../functions/domain/financeViews.js';
+import type { Snapshot } from '../../functions/domain/snapshots.js';
 import { addDays, dateInZone } from '../../functions/domain/dates.js';
 import { demoFeed } from '../../functions/domain/demoFeed.js';
 import { localSecrets } from '../../functions/adapters/webhookSecrets.js';
@@ -32,4 +34,36 @@ export const replayDemoFeed = async (url: string, portfolio: Portfolio, now: Dat
     accepted += (answer.body as { accepted: number }).accepted;
   }
   return accepted;
+};
+
+/** The latest snapshot, or a new one from an on-demand reallocation when the portfolio has none. */
+export const latestOrReallocate = async (url: string, token: string, portfolio: Portfolio): Promise<{ snapshot: Snapshot; created: boolean }> => {
+  const latest = await getJson(url, `/portfolios/${portfolio.id}/allocations/latest`, token);
+  if (latest.status === 200) return { snapshot: latest.body as Snapshot, created: false };
+  const made = await getJson(url, `/portfolios/${portfolio.id}/reallocate`, token, 'POST');
+  if (made.status !== 201) throw new Error(`the demo reallocation failed: ${JSON.stringify(made.body)}`);
+  return { snapshot: made.body as Snapshot, created: true };
+};
+
+/** A snapshot as a fixed-width table for the console. */
+export const allocationTable = (snapshot: Snapshot, currency: string): string => {
+  const digits = currencyDigits(currency);
+  const money = (n: number | null) => (n === null ? '—' : n.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+  const { allocation } = snapshot;
+  const header = ['channel', 'base', 'performance', 'exploration', 'total', 'previous', 'exp. conv.', 'marginal CPA'];
+  const rows = allocation.channels.map((c) => [
+    c.channelId,
+    money(c.base),
+    money(c.performance),
+    money(c.exploration),
+    money(c.total),
+    money(c.previousTotal),
+    c.expectedConversions.toFixed(1),
+    money(c.marginalCpa),
+  ]);
+  rows.push(['total', '', '', money(allocation.exploration), money(allocation.total), '', allocation.expectedConversions.toFixed(1), '']);
+  const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  const status = allocation.status === 'held' ? `HELD: ${allocation.reason}` : `optimal, solved in ${allocation.solver.ms} ms`;
+  return [`Snapshot ${snapshot.snapshotId} (${status}; metrics up to ${snapshot.watermark ?? 'none'}; config ${snapshot.configHash})`, line(header), ...rows.map(line)].join('\n');
 };

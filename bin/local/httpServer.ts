@@ -1,11 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { FUNCTIONS, ROUTES, type FunctionName } from '../../lib/api.js';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ROUTES } from '../../lib/api.js';
 import { errorBody } from '../../functions/adapters/http.js';
-import { lambdaContext, matchRoute, toApiGatewayEvent } from './apiGateway.js';
-
-type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+import { matchRoute, toApiGatewayEvent } from './apiGateway.js';
+import { invoke } from './handlers.js';
 
 /** What API Gateway caps a request body at; the handlers enforce their own, smaller limits. */
 const GATEWAY_BODY_LIMIT = 10 * 1024 * 1024;
@@ -46,17 +45,6 @@ const authorized = (request: IncomingMessage, token: string): boolean => {
   return given.length === expected.length && timingSafeEqual(given, expected);
 };
 
-const handlers = new Map<FunctionName, Promise<Handler>>();
-const loadHandler = (fn: FunctionName): Promise<Handler> => {
-  let handler = handlers.get(fn);
-  if (!handler) {
-    const url = new URL(`../../${FUNCTIONS[fn].entry}`, import.meta.url).href;
-    handler = import(url).then((module: { handler: Handler }) => module.handler);
-    handlers.set(fn, handler);
-  }
-  return handler;
-};
-
 /**
  * The local HTTP API: the routes of `lib/api.ts`, each invoking its function's real `handler` with the
  * event API Gateway would send. IAM-authorized routes take the local bearer token instead.
@@ -77,9 +65,7 @@ export const createLocalApi = ({ apiToken, localRoutes = [] }: LocalApiOptions):
       }
       const body = await readBody(request);
       if (body === undefined) return sendError(response, 413, 'body-too-large', 'request body exceeds 10 MiB');
-      const definition = FUNCTIONS[match.route.fn];
-      const handler = await loadHandler(match.route.fn);
-      const result = await handler(toApiGatewayEvent(request, url, body, match), lambdaContext(definition.id, 'timeoutSeconds' in definition ? definition.timeoutSeconds : 29));
+      const result = (await invoke(match.route.fn, toApiGatewayEvent(request, url, body, match))) as APIGatewayProxyStructuredResultV2;
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
       send(response, result.statusCode ?? 200, headers, result.body ?? '');

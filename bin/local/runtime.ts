@@ -1,10 +1,18 @@
 import './localEnv.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { SQSEvent } from 'aws-lambda';
+import { FUNCTIONS, type FunctionDefinition, type FunctionName } from '../../lib/api.js';
 import { TABLES } from '../../lib/tables.js';
+import { deployedConfig } from '../../functions/adapters/deployedConfig.js';
 import { createDynamoClient } from '../../functions/adapters/dynamo.js';
-import { createLocalApi } from './httpServer.js';
+import { localBus, type ReceivedEvent } from '../../functions/adapters/eventBus.js';
+import { createWorkQueue, type LocalConsumer, type LocalWorkQueue } from '../../functions/adapters/workQueue.js';
+import { JOBS, type Job, type ScheduledInvocation } from '../../functions/domain/jobs.js';
+import { createLocalApi, type LocalRoute } from './httpServer.js';
 import { ensureTables } from './dynamoLocal.js';
+import { invoke } from './handlers.js';
+import { startLocalSchedules } from './scheduler.js';
 
 /** The local API token default (CONTRACTS §3). */
 export const LOCAL_DEV_TOKEN = 'local-dev-token';
@@ -16,11 +24,17 @@ export interface LocalRuntimeOptions {
   /** 0 picks a free port. */
   readonly port?: number;
   readonly apiToken?: string;
+  /** Run the config's schedules in-process (default true); tests fire them by hand instead. */
+  readonly schedules?: boolean;
 }
 
 export interface LocalRuntime {
   readonly url: string;
   readonly apiToken: string;
+  /** Fires a job's schedule now (or for `scheduledTime`) and waits until every portfolio's message is done. */
+  fire(job: Job, scheduledTime?: Date): Promise<void>;
+  /** The local bus's events, oldest first. */
+  readonly events: readonly ReceivedEvent[];
   close(): Promise<void>;
 }
 
@@ -33,13 +47,43 @@ const configureEnvironment = (dynamoEndpoint: string, tablePrefix: string) => {
   for (const table of TABLES) process.env[table.envVar] = `${tablePrefix}${table.id}`;
 };
 
-/** Starts the local HTTP API over DynamoDB Local, creating the tables it needs. */
-export const startLocalRuntime = async ({ dynamoEndpoint, tablePrefix = 'budget-', port = 0, apiToken = LOCAL_DEV_TOKEN }: LocalRuntimeOptions): Promise<LocalRuntime> => {
+/** The local bus, as `GET /_local/events` (local mode only). */
+const eventsRoute: LocalRoute = (url, request) =>
+  request.method === 'GET' && url.pathname === '/_local/events' ? { status: 200, body: JSON.stringify({ events: localBus.events }) } : undefined;
+
+/** Each job's local queue, delivering to its worker function as the SQS event source would. */
+const connectQueues = (): Map<Job, LocalWorkQueue> =>
+  new Map(
+    JOBS.map((job) => {
+      const worker = (Object.entries(FUNCTIONS) as [FunctionName, FunctionDefinition][]).find(([, f]) => f.consumes === job)![0];
+      const queue = createWorkQueue(job) as LocalWorkQueue;
+      queue.consumeWith((event: SQSEvent) => invoke(worker, event) as ReturnType<LocalConsumer>);
+      return [job, queue];
+    }),
+  );
+
+/**
+ * Starts the local HTTP API over DynamoDB Local, creating the tables it needs, with the local bus, the
+ * local queues and the config's schedules running in-process.
+ */
+export const startLocalRuntime = async ({
+  dynamoEndpoint,
+  tablePrefix = 'budget-',
+  port = 0,
+  apiToken = LOCAL_DEV_TOKEN,
+  schedules = true,
+}: LocalRuntimeOptions): Promise<LocalRuntime> => {
   configureEnvironment(dynamoEndpoint, tablePrefix);
   const dynamo = createDynamoClient(dynamoEndpoint);
   await ensureTables(dynamo, TABLES, tablePrefix);
   dynamo.destroy();
-  const server: Server = createLocalApi({ apiToken });
+  const queues = connectQueues();
+  const fire = async (invocation: ScheduledInvocation) => {
+    await invoke('schedule', invocation);
+    await queues.get(invocation.job)!.drain();
+  };
+  const stopSchedules = schedules ? startLocalSchedules(deployedConfig.config.schedules, fire) : () => undefined;
+  const server: Server = createLocalApi({ apiToken, localRoutes: [eventsRoute] });
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
     server.listen(port, '127.0.0.1', done);
@@ -48,6 +92,11 @@ export const startLocalRuntime = async ({ dynamoEndpoint, tablePrefix = 'budget-
   return {
     url: `http://localhost:${bound}`,
     apiToken,
-    close: () => new Promise<void>((done) => server.close(() => done())),
+    fire: (job, scheduledTime = new Date()) => fire({ job, scheduledTime: scheduledTime.toISOString() }),
+    events: localBus.events,
+    close: () => {
+      stopSchedules();
+      return new Promise<void>((done) => server.close(() => done()));
+    },
   };
 };

@@ -23,8 +23,8 @@ export const postDelivery = async (
   return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined };
 };
 
-/** GETs an IAM-authorized route with the local bearer token. */
-export const getJson = async (baseUrl: string, path: string, token: string): Promise<HttpAnswer> => {
-  const response = await fetch(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
+/** Calls an IAM-authorized route with the local bearer token (GET by default) and reads its JSON. */
+export const getJson = async (baseUrl: string, path: string, token: string, method: 'GET' | 'POST' = 'GET'): Promise<HttpAnswer> => {
+  const response = await fetch(`${baseUrl}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
   return { status: response.status, body: (await response.json()) as unknown };
 };

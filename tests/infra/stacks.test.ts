@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfigFile } from '../../functions/adapters/configFile.js';
 import { buildApp } from '../../lib/app.js';
 import { ROUTES } from '../../lib/api.js';
 import { TABLES } from '../../lib/tables.js';
@@ -8,7 +9,7 @@ import { TABLES } from '../../lib/tables.js';
 let data: Template;
 let service: Template;
 beforeAll(() => {
-  const stacks = buildApp(new App());
+  const stacks = buildApp(new App(), loadConfigFile().config);
   data = Template.fromStack(stacks.data);
   service = Template.fromStack(stacks.service);
 }, 120_000);

@@ -25,7 +25,7 @@ export interface ExplorationShare {
 /**
  * Splits the exploration budget by Thompson sampling: for each channel, draw its level from the posterior
  * and ask whether its marginal return at the planned spend beats the portfolio's margin. The share of draws
- * that do is its chance; half the budget follows the chances, half is a floor spread evenly so that an
+ * that do is its chance; nine tenths of the budget follow the chances, a tenth is a floor spread evenly so that an
  * unexplored channel still gets measurable spend. Draws come from a stream per channel and seed, so the
  * result is deterministic and does not depend on channel order; 400 draws keep it from oscillating.
  * Channels with no room (at their cap) get nothing; what one cannot take goes to the others.

@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import { allocate } from '../domain/allocation/allocate.js';
+import type { Portfolio } from '../domain/config.js';
+import { dateInZone } from '../domain/dates.js';
+import { snapshotEvent } from '../domain/events.js';
+import { rollupDaily } from '../domain/metrics.js';
+import {
+  allocationInput,
+  historyRange,
+  inputHashOf,
+  snapshotId,
+  watermarkOf,
+  type Snapshot,
+  type Trigger,
+} from '../domain/snapshots.js';
+import type { AllocationsRepository } from './allocationsRepository.js';
+import type { Clock } from './clock.js';
+import type { EventPublisher } from './eventBus.js';
+import type { MetricsRepository } from './metricsRepository.js';
+
+/** The channels of a portfolio under an open stop-loss alert (the alerts issue provides the real one). */
+export interface StopLossSource {
+  openStopLosses(portfolioId: string): Promise<string[]>;
+}
+
+export const noStopLosses: StopLossSource = { openStopLosses: async () => [] };
+
+export interface ReallocatorDependencies {
+  readonly metrics: MetricsRepository;
+  readonly allocations: AllocationsRepository;
+  readonly stopLosses: StopLossSource;
+  readonly events: EventPublisher;
+  readonly clock: Clock;
+  readonly configHash: string;
+}
+
+/** What a run did: made a snapshot, or found the one its schedule window already made. */
+export interface RunResult {
+  readonly snapshot: Snapshot;
+  readonly created: boolean;
+}
+
+/**
+ * One reallocation of one portfolio: read → allocate → write the snapshot → advance `LATEST` → publish.
+ * Each step after the write is safe to repeat, so a run that dies after the write (a Lambda timeout) is
+ * completed by its retry: the window marker finds the snapshot, `LATEST` only moves forward, and the event
+ * is published unless the bus already accepted it.
+ */
+export class Reallocator {
+  constructor(private readonly deps: ReallocatorDependencies) {}
+
+  async run(portfolio: Portfolio, trigger: Trigger): Promise<RunResult> {
+    const { allocations } = this.deps;
+    if (trigger.kind === 'schedule') {
+      const existing = await allocations.windowSnapshotId(portfolio.id, trigger.window);
+      if (existing) return { snapshot: await this.complete(portfolio.id, existing), created: false };
+    }
+    const snapshot = await this.decide(portfolio, trigger);
+    const written = await allocations.create(snapshot);
+    if (!written.created) return { snapshot: await this.complete(portfolio.id, written.existing), created: false };
+    await this.finish(snapshot);
+    return { snapshot, created: true };
+  }
+
+  /** Builds the snapshot: solved, or reused from `LATEST` when the allocator's input has not changed. */
+  private async decide(portfolio: Portfolio, trigger: Trigger): Promise<Snapshot> {
+    const { metrics, allocations, stopLosses, clock, configHash } = this.deps;
+    const now = clock();
+    const asOf = dateInZone(now, portfolio.timezone);
+    const range = historyRange(asOf);
+    const [rows, latest, stopLoss] = await Promise.all([
+      metrics.portfolioRows(portfolio.id, portfolio.channels.map((c) => c.id), range.from, range.to),
+      allocations.latest(portfolio.id),
+      stopLosses.openStopLosses(portfolio.id),
+    ]);
+    const input = allocationInput(portfolio, rollupDaily(rows), latest, stopLoss, asOf);
+    const inputHash = inputHashOf(input, configHash);
+    const reuse = latest !== null && latest.inputHash === inputHash;
+    return {
+      snapshotId: snapshotId(now, randomBytes(3).toString('hex')),
+      portfolioId: portfolio.id,
+      createdAt: now.toISOString(),
+      configHash,
+      watermark: watermarkOf(input),
+      inputHash,
+      computation: reuse ? 'reused' : 'solved',
+      ...(reuse ? { reusedFrom: latest.snapshotId } : {}),
+      trigger,
+      allocation: reuse ? latest.allocation : allocate(input, { timer: () => performance.now() }),
+    };
+  }
+
+  /** Finishes a snapshot another attempt wrote: the steps after the write are idempotent. */
+  private async complete(portfolioId: string, id: string): Promise<Snapshot> {
+    const snapshot = await this.deps.allocations.get(portfolioId, id);
+    if (!snapshot) throw new Error(`window marker points at missing snapshot ${portfolioId}/${id}`);
+    await this.finish(snapshot);
+    return snapshot;
+  }
+
+  private async finish(snapshot: Snapshot): Promise<void> {
+    const { allocations, events, clock } = this.deps;
+    await allocations.advanceLatest(snapshot.portfolioId, snapshot.snapshotId);
+    if (await allocations.isPublished(snapshot.portfolioId, snapshot.snapshotId)) return;
+    await events.publish([snapshotEvent(snapshot, clock().toISOString())]);
+    await allocations.markPublished(snapshot.portfolioId, snapshot.snapshotId, clock().toISOString());
+  }
+}

@@ -1,0 +1,85 @@
+import type { ChannelAllocation } from './allocation/schemas.js';
+import type { Snapshot } from './snapshots.js';
+
+/** Decimal places of a currency's minor unit (USD 2, JPY 0, KWD 3), from the platform's ICU data. */
+export const currencyDigits = (currency: string): number =>
+  new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+
+const change = (from: number | null, to: number) => ({
+  change: from === null ? null : round(to - from, 6),
+  changePercent: from === null || from === 0 ? null : round(((to - from) / from) * 100, 2),
+});
+
+const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/** RFC 4180: quote a field when it holds a comma, quote or line break; double the quotes inside. */
+const csvField = (value: string): string => (/[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
+
+export const CSV_COLUMNS = [
+  'channel',
+  'base',
+  'performance',
+  'exploration',
+  'total',
+  'previous',
+  'change',
+  'change %',
+  'expected conversions',
+  'marginal CPA',
+  'reason',
+] as const;
+
+/**
+ * A snapshot as CSV for finance: one row per channel, money with the currency's decimals, blanks where a
+ * value does not exist (no previous allocation, no marginal CPA).
+ */
+export const snapshotCsv = (snapshot: Snapshot, currency: string): string => {
+  const digits = currencyDigits(currency);
+  const money = (value: number | null) => (value === null ? '' : value.toFixed(digits));
+  const rows = snapshot.allocation.channels.map((c: ChannelAllocation) => {
+    const { change: delta, changePercent } = change(c.previousTotal, c.total);
+    return [
+      c.channelId,
+      money(c.base),
+      money(c.performance),
+      money(c.exploration),
+      money(c.total),
+      money(c.previousTotal),
+      money(delta),
+      changePercent === null ? '' : changePercent.toFixed(2),
+      c.expectedConversions.toFixed(2),
+      money(c.marginalCpa),
+      c.reason,
+    ];
+  });
+  return [[...CSV_COLUMNS], ...rows].map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';
+};
+
+type Tracks = Pick<ChannelAllocation, 'base' | 'performance' | 'exploration' | 'total'>;
+
+export interface ChannelDiff {
+  readonly channelId: string;
+  /** The channel's tracks in each snapshot; null when it was not in that one. */
+  readonly from: Tracks | null;
+  readonly to: Tracks | null;
+  readonly change: number;
+  readonly changePercent: number | null;
+}
+
+const tracks = ({ base, performance, exploration, total }: ChannelAllocation): Tracks => ({ base, performance, exploration, total });
+
+const header = (s: Snapshot) => ({ snapshotId: s.snapshotId, createdAt: s.createdAt, status: s.allocation.status, total: s.allocation.total });
+
+/** Per-channel change from one snapshot to another, channels of either included, in the `to` order first. */
+export const diffSnapshots = (from: Snapshot, to: Snapshot) => {
+  const before = new Map(from.allocation.channels.map((c) => [c.channelId, c]));
+  const after = new Map(to.allocation.channels.map((c) => [c.channelId, c]));
+  const ids = [...new Set([...after.keys(), ...before.keys()])];
+  const channels: ChannelDiff[] = ids.map((channelId) => {
+    const a = before.get(channelId);
+    const b = after.get(channelId);
+    const moved = change(a?.total ?? 0, b?.total ?? 0);
+    return { channelId, from: a ? tracks(a) : null, to: b ? tracks(b) : null, change: moved.change ?? 0, changePercent: a ? moved.changePercent : null };
+  });
+  return { portfolioId: to.portfolioId, from: header(from), to: header(to), ...change(from.allocation.total, to.allocation.total), channels };
+};

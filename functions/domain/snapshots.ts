@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { Allocation, type AllocationInput } from './allocation/schemas.js';
+import { FIT } from './allocation/responseModel.js';
+import type { Portfolio } from './config.js';
+import { addDays, IsoDate } from './dates.js';
+import { canonicalJson, sha256 } from './hash.js';
+import type { DailyTotal } from './metrics.js';
+
+/** What started a run: a schedule window (at-least-once, so the window is its idempotency key), or a person. */
+export const Trigger = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('schedule'), window: z.iso.datetime() }),
+  z.strictObject({ kind: z.literal('on-demand'), by: z.string().min(1) }),
+]);
+
+/**
+ * An immutable allocation snapshot: what was decided, from which data, under which config, and why it ran.
+ * `computation` says whether the allocator solved, or reused the previous snapshot because its input was
+ * identical (same data, config, previous totals and day, so the allocator would give the same answer).
+ */
+export const Snapshot = z.object({
+  snapshotId: z.string(),
+  portfolioId: z.string(),
+  createdAt: z.iso.datetime(),
+  configHash: z.string(),
+  /** The newest metric date the run saw; null when there was none. */
+  watermark: IsoDate.nullable(),
+  /** SHA-256 of the canonical allocation input: equal hashes, equal decisions. */
+  inputHash: z.string(),
+  computation: z.enum(['solved', 'reused']),
+  reusedFrom: z.string().optional(),
+  trigger: Trigger,
+  allocation: Allocation,
+});
+
+export type Trigger = z.infer<typeof Trigger>;
+export type Snapshot = z.infer<typeof Snapshot>;
+
+/**
+ * A time-ordered snapshot id: the creation instant in compact ISO form (fixed width, so ids sort by time)
+ * and a random suffix that separates runs in the same millisecond, e.g. `20261122T101500123Z-3f9a1c`.
+ */
+export const snapshotId = (createdAt: Date, suffix: string): string => `${compactInstant(createdAt)}-${suffix}`;
+
+const compactInstant = (at: Date): string => at.toISOString().replace(/[-:.]/g, '');
+
+/**
+ * The snapshot-id bounds of a `from`/`to` filter given as a date (whole day) or an instant, inclusive.
+ * Returns undefined when the value is neither.
+ */
+export const snapshotIdBound = (value: string, side: 'from' | 'to'): string | undefined => {
+  if (IsoDate.safeParse(value).success) return side === 'from' ? value.replaceAll('-', '') : `${value.replaceAll('-', '')}~`;
+  const at = new Date(value);
+  if (!z.iso.datetime({ offset: true }).safeParse(value).success || Number.isNaN(at.getTime())) return undefined;
+  return side === 'from' ? compactInstant(at) : `${compactInstant(at)}~`;
+};
+
+/** The seed of a portfolio's allocation on a day: fixed per (portfolio, day), so reruns agree. */
+export const allocationSeed = (portfolioId: string, asOf: string): number => Number.parseInt(sha256(`${portfolioId}#${asOf}`).slice(0, 8), 16);
+
+/** The days of history the allocator reads, ending the day before `asOf`. */
+export const historyRange = (asOf: string) => ({ from: addDays(asOf, -FIT.lookbackDays), to: addDays(asOf, -1) });
+
+/**
+ * The allocator's input for a portfolio on `asOf`, from stored daily totals, the latest snapshot and the
+ * channels under an open stop-loss alert.
+ */
+export const allocationInput = (
+  portfolio: Portfolio,
+  daily: readonly DailyTotal[],
+  latest: Snapshot | null,
+  stopLoss: readonly string[],
+  asOf: string,
+): AllocationInput => ({
+  portfolio,
+  history: daily
+    .filter((d) => d.date < asOf)
+    .map((d) => ({ channelId: d.channelId, date: d.date, spend: d.spend, conversions: d.conversions, ...(d.revenue > 0 ? { revenue: d.revenue } : {}) })),
+  previous: latest ? { channels: latest.allocation.channels.map((c) => ({ channelId: c.channelId, total: c.total })) } : null,
+  stopLoss: [...stopLoss].sort(),
+  asOf,
+  seed: allocationSeed(portfolio.id, asOf),
+});
+
+/** The newest date in the history, the run's data watermark. */
+export const watermarkOf = (input: AllocationInput): string | null =>
+  input.history.reduce<string | null>((max, d) => (max === null || d.date > max ? d.date : max), null);
+
+/** Hash of the allocation input, with the config hash, so reuse never crosses a config change. */
+export const inputHashOf = (input: AllocationInput, configHash: string): string => sha256(canonicalJson({ input, configHash }));

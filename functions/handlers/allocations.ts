@@ -1,0 +1,98 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { z } from 'zod';
+import { ALLOCATIONS_TABLE } from '../../lib/tables.js';
+import { DiffQuery, ListQuery, SnapshotQuery } from '../domain/allocationsQuery.js';
+import type { Portfolio } from '../domain/config.js';
+import { diffSnapshots, snapshotCsv } from '../domain/financeViews.js';
+import { validate } from '../domain/issues.js';
+import type { Snapshot } from '../domain/snapshots.js';
+import { AllocationsRepository, InvalidCursorError } from '../adapters/allocationsRepository.js';
+import type { LoadedConfig } from '../adapters/configFile.js';
+import { deployedConfig } from '../adapters/deployedConfig.js';
+import { createDocumentClient, tableName } from '../adapters/dynamo.js';
+import { HttpError, json, jsonErrors } from '../adapters/http.js';
+import { logger } from '../adapters/observability.js';
+import { findPortfolio } from '../adapters/portfolios.js';
+
+export interface AllocationsReadDependencies {
+  readonly config: LoadedConfig;
+  readonly allocations: AllocationsRepository;
+}
+
+type Event = APIGatewayProxyEventV2;
+type Result = APIGatewayProxyStructuredResultV2;
+
+const query = <S extends z.ZodType>(schema: S, event: Event): z.infer<S> => {
+  const result = validate(schema, event.queryStringParameters ?? {});
+  if (!result.ok) throw new HttpError(400, 'invalid-query', 'the query is invalid', result.issues);
+  return result.value;
+};
+
+const missing = (what: string) => new HttpError(404, 'unknown-snapshot', what);
+
+/** Finance reads of allocation snapshots: latest, list, one (JSON or CSV) and diff. */
+export const createAllocationsHandler = ({ config, allocations }: AllocationsReadDependencies) => {
+  const found = async (portfolio: Portfolio, snapshotId: string): Promise<Snapshot> => {
+    const snapshot = await allocations.get(portfolio.id, snapshotId);
+    if (!snapshot) throw missing(`no snapshot "${snapshotId}" for portfolio "${portfolio.id}"`);
+    return snapshot;
+  };
+
+  const routes: Record<string, (portfolio: Portfolio, event: Event) => Promise<Result>> = {
+    'GET /portfolios/{id}/allocations/latest': async (portfolio) => {
+      const latest = await allocations.latest(portfolio.id);
+      if (!latest) throw missing(`portfolio "${portfolio.id}" has no snapshot yet; POST /portfolios/${portfolio.id}/reallocate makes one`);
+      return json(200, latest);
+    },
+    'GET /portfolios/{id}/allocations': async (portfolio, event) => {
+      const { from, to, limit, cursor } = query(ListQuery, event);
+      try {
+        const page = await allocations.list(portfolio.id, { limit, ...(from ? { from } : {}), ...(to ? { to } : {}), ...(cursor ? { cursor } : {}) });
+        return json(200, { portfolioId: portfolio.id, ...page });
+      } catch (error) {
+        if (error instanceof InvalidCursorError) throw new HttpError(400, 'invalid-query', error.message, [{ path: 'cursor', message: error.message }]);
+        throw error;
+      }
+    },
+    'GET /portfolios/{id}/allocations/diff': async (portfolio, event) => {
+      const ids = query(DiffQuery, event);
+      const newest = ids.to && ids.from ? [] : (await allocations.list(portfolio.id, { limit: 2 })).snapshots;
+      const to = ids.to ? await found(portfolio, ids.to) : newest[0];
+      const from = ids.from ? await found(portfolio, ids.from) : newest.find((s) => s.snapshotId < (to?.snapshotId ?? ''));
+      if (!to || !from) throw missing(`portfolio "${portfolio.id}" needs two snapshots to diff; pass from= and to= snapshot ids`);
+      return json(200, diffSnapshots(from, to));
+    },
+    'GET /portfolios/{id}/allocations/{snapshotId}': async (portfolio, event) => {
+      const snapshot = await found(portfolio, event.pathParameters?.snapshotId ?? '');
+      const { format } = query(SnapshotQuery, event);
+      const wantsCsv = format === 'csv' || (format === undefined && /\btext\/csv\b/.test(event.headers.accept ?? ''));
+      if (!wantsCsv) return json(200, snapshot);
+      return {
+        statusCode: 200,
+        headers: {
+          'content-type': 'text/csv; charset=utf-8',
+          'content-disposition': `attachment; filename="${portfolio.id}-${snapshot.snapshotId}.csv"`,
+        },
+        body: snapshotCsv(snapshot, portfolio.currency),
+      };
+    },
+  };
+
+  return middy<Event, Result>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(jsonErrors())
+    .handler(async (event) => {
+      logger.setCorrelationId(event.requestContext.requestId);
+      const portfolio = findPortfolio(config.config, event.pathParameters?.id);
+      const route = routes[event.routeKey];
+      if (!route) throw new HttpError(404, 'not-found', `no route ${event.routeKey}`);
+      return route(portfolio, event);
+    });
+};
+
+export const handler = createAllocationsHandler({
+  config: deployedConfig,
+  allocations: new AllocationsRepository(createDocumentClient(), tableName(ALLOCATIONS_TABLE.envVar)),
+});

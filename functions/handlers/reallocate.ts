@@ -1,0 +1,31 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { LoadedConfig } from '../adapters/configFile.js';
+import { deployedConfig } from '../adapters/deployedConfig.js';
+import { json, jsonErrors } from '../adapters/http.js';
+import { logger } from '../adapters/observability.js';
+import { findPortfolio } from '../adapters/portfolios.js';
+import type { Reallocator } from '../adapters/reallocator.js';
+import { deployedReallocator } from '../adapters/wiring.js';
+
+export interface ReallocateDependencies {
+  readonly config: LoadedConfig;
+  readonly reallocator: Reallocator;
+}
+
+/** `POST /portfolios/{id}/reallocate`: a run now, on behalf of the IAM caller; 201 with the new snapshot. */
+export const createReallocateHandler = ({ config, reallocator }: ReallocateDependencies) =>
+  middy<APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(jsonErrors())
+    .handler(async (event) => {
+      logger.setCorrelationId(event.requestContext.requestId);
+      const portfolio = findPortfolio(config.config, event.pathParameters?.id);
+      const by = event.requestContext.authorizer?.iam?.userArn ?? 'unknown';
+      const { snapshot } = await reallocator.run(portfolio, { kind: 'on-demand', by });
+      logger.info('reallocated on demand', { portfolioId: portfolio.id, snapshotId: snapshot.snapshotId, status: snapshot.allocation.status, by });
+      return json(201, snapshot, { location: `/portfolios/${portfolio.id}/allocations/${snapshot.snapshotId}` });
+    });
+
+export const handler = createReallocateHandler({ config: deployedConfig, reallocator: deployedReallocator() });
