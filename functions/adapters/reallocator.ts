@@ -40,13 +40,18 @@ export interface RunResult {
   readonly created: boolean;
 }
 
+/** Runs reallocations; what the handlers depend on. */
+export interface ReallocationRunner {
+  run(portfolio: Portfolio, trigger: Trigger): Promise<RunResult>;
+}
+
 /**
  * One reallocation of one portfolio: read → allocate → write the snapshot → advance `LATEST` → publish.
  * Each step after the write is safe to repeat, so a run that dies after the write (a Lambda timeout) is
  * completed by its retry: the window marker finds the snapshot, `LATEST` only moves forward, and the event
  * is published unless the bus already accepted it.
  */
-export class Reallocator {
+export class Reallocator implements ReallocationRunner {
   constructor(private readonly deps: ReallocatorDependencies) {}
 
   async run(portfolio: Portfolio, trigger: Trigger): Promise<RunResult> {

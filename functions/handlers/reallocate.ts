@@ -6,12 +6,12 @@ import { deployedConfig } from '../adapters/deployedConfig.js';
 import { json, jsonErrors } from '../adapters/http.js';
 import { logger } from '../adapters/observability.js';
 import { findPortfolio } from '../adapters/portfolios.js';
-import type { Reallocator } from '../adapters/reallocator.js';
+import type { ReallocationRunner } from '../adapters/reallocator.js';
 import { deployedReallocator } from '../adapters/wiring.js';
 
 export interface ReallocateDependencies {
   readonly config: LoadedConfig;
-  readonly reallocator: Reallocator;
+  readonly reallocator: ReallocationRunner;
 }
 
 /** `POST /portfolios/{id}/reallocate`: a run now, on behalf of the IAM caller; 201 with the new snapshot. */

@@ -5,13 +5,13 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { LoadedConfig } from '../adapters/configFile.js';
 import { deployedConfig } from '../adapters/deployedConfig.js';
 import { logger } from '../adapters/observability.js';
-import type { Reallocator } from '../adapters/reallocator.js';
+import type { ReallocationRunner } from '../adapters/reallocator.js';
 import { deployedReallocator } from '../adapters/wiring.js';
 import { PortfolioJob } from '../domain/jobs.js';
 
 export interface WorkerDependencies {
   readonly config: LoadedConfig;
-  readonly reallocator: Reallocator;
+  readonly reallocator: ReallocationRunner;
 }
 
 /**

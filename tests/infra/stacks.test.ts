@@ -76,3 +76,45 @@ describe('service stack', () => {
     expect(actions.some((a) => a.startsWith('secretsmanager:'))).toBe(false);
   });
 });
+
+describe('reallocation pipeline', () => {
+  const config = loadConfigFile().config;
+
+  it('runs each job on its configured expression through EventBridge Scheduler, with retries and a dead-letter queue', () => {
+    service.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: config.schedules.reallocate,
+      Target: Match.objectLike({
+        Input: Match.serializedJson({ job: 'reallocate', scheduledTime: '<aws.scheduler.scheduled-time>' }),
+        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
+        DeadLetterConfig: { Arn: Match.anyValue() },
+      }),
+    });
+  });
+
+  it('fans out through an encrypted queue whose failures go to a dead-letter queue after 3 receives', () => {
+    service.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 3 },
+      VisibilityTimeout: 720,
+    });
+    service.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+  });
+
+  it('has a custom event bus that only the reallocating functions may put events on', () => {
+    service.resourceCountIs('AWS::Events::EventBus', 1);
+    for (const fn of ['Reallocate', 'ReallocateWorker']) expect(actionsOf(service, fn)).toContain('events:PutEvents');
+    for (const fn of ['AllocationsRead', 'MetricsRead', 'Schedule']) expect(actionsOf(service, fn)).not.toContain('events:PutEvents');
+  });
+
+  it('grants each pipeline function only what it uses', () => {
+    const reader = actionsOf(service, 'AllocationsRead');
+    expect(reader).toContain('dynamodb:Query');
+    expect(reader).not.toContain('dynamodb:PutItem');
+    const schedule = actionsOf(service, 'Schedule');
+    expect(schedule).toContain('sqs:SendMessage');
+    expect(schedule.some((a) => a.startsWith('dynamodb:'))).toBe(false);
+    const worker = actionsOf(service, 'ReallocateWorker');
+    expect(worker).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'sqs:DeleteMessage', 'events:PutEvents']));
+    expect(worker).not.toContain('sqs:SendMessage');
+  });
+});

@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AllocationsRepository } from '../../functions/adapters/allocationsRepository.js';
+import { deployedConfig } from '../../functions/adapters/deployedConfig.js';
+import { createDocumentClient, createDynamoClient } from '../../functions/adapters/dynamo.js';
+import { LocalBus, type EventPublisher } from '../../functions/adapters/eventBus.js';
+import { MetricsRepository } from '../../functions/adapters/metricsRepository.js';
+import { Reallocator, type StopLossSource } from '../../functions/adapters/reallocator.js';
+import { addDays } from '../../functions/domain/dates.js';
+import type { BudgetEvent } from '../../functions/domain/events.js';
+import { toMicros } from '../../functions/domain/money.js';
+import { ALLOCATIONS_TABLE, METRICS_TABLE } from '../../lib/tables.js';
+import { inject } from 'vitest';
+import { startTestRuntime, type TestRuntime } from './harness.js';
+
+let runtime: TestRuntime;
+let client: ReturnType<typeof createDocumentClient>;
+let allocations: AllocationsRepository;
+let metrics: MetricsRepository;
+const demo = deployedConfig.config.portfolios.find((p) => p.id === 'demo')!;
+
+/** A clock that moves one second per reading, so each run's snapshot id is newer than the last. */
+const steppingClock = (start: string) => {
+  let at = Date.parse(start);
+  return () => new Date((at += 1000));
+};
+
+const reallocator = (events: EventPublisher, clock: () => Date, stopLosses: StopLossSource = { openStopLosses: async () => [] }) =>
+  new Reallocator({ metrics, allocations, stopLosses, events, clock, configHash: deployedConfig.hash });
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  client = createDocumentClient(createDynamoClient(inject('dynamoEndpoint')));
+  allocations = new AllocationsRepository(client, runtime.tableName(ALLOCATIONS_TABLE.id));
+  metrics = new MetricsRepository(client, runtime.tableName(METRICS_TABLE.id));
+  // Three weeks of January for every channel; the runs below happen in March, so the data is stale.
+  const rows = demo.channels.flatMap((channel) =>
+    Array.from({ length: 21 }, (_, d) => ({
+      portfolioId: demo.id,
+      channelId: channel.id,
+      date: addDays('2026-01-01', d),
+      hour: null,
+      spendMicros: toMicros(channel.base),
+      revenueMicros: null,
+      impressions: null,
+      clicks: null,
+      conversions: 20,
+      revision: 1,
+    })),
+  );
+  await metrics.store(rows, 'seed', '2026-01-22T00:00:00Z');
+});
+afterAll(async () => {
+  client.destroy();
+  await runtime.close();
+});
+
+describe('Reallocator', () => {
+  it('holds on stale data, and reuses the last snapshot once its input stops changing', async () => {
+    const bus = new LocalBus();
+    const run = reallocator(bus, steppingClock('2026-03-01T08:00:00Z'));
+    const trigger = { kind: 'on-demand', by: 'test' } as const;
+    const first = (await run.run(demo, trigger)).snapshot;
+    const second = (await run.run(demo, trigger)).snapshot;
+    const third = (await run.run(demo, trigger)).snapshot;
+    expect(first.allocation.status).toBe('held');
+    expect(first.allocation.reason).toMatch(/stale data/);
+    // The first had no previous allocation; the second starts from the first's totals, so it is solved again.
+    expect([first.computation, second.computation]).toEqual(['solved', 'solved']);
+    expect(third).toMatchObject({ computation: 'reused', reusedFrom: second.snapshotId, inputHash: second.inputHash, allocation: second.allocation });
+    expect(bus.events.map((e) => e['detail-type'])).toEqual(['AllocationHeld', 'AllocationHeld', 'AllocationHeld']);
+    expect((await allocations.latest(demo.id))?.snapshotId).toBe(third.snapshotId);
+  });
+
+  it('gives a stop-loss channel exactly its base, and says so', async () => {
+    const fresh = steppingClock('2026-01-22T08:00:00Z');
+    const { snapshot } = await reallocator(new LocalBus(), fresh, { openStopLosses: async () => ['social'] }).run(demo, { kind: 'on-demand', by: 'test' });
+    const social = snapshot.allocation.channels.find((c) => c.channelId === 'social')!;
+    expect(snapshot.allocation.status).toBe('optimal');
+    expect(social.total).toBe(social.base);
+    expect(social.reason).toMatch(/stop-loss/i);
+  });
+
+  /**
+   * Fault: the function times out after writing the snapshot and before the bus accepted the event.
+   * Invariant: the retry of the same window publishes the event exactly once and writes no second snapshot.
+   */
+  it('completes a scheduled run that died between the snapshot write and the event', async () => {
+    const delivered: BudgetEvent[] = [];
+    let calls = 0;
+    const flaky: EventPublisher = {
+      publish: async (events) => {
+        calls += 1;
+        if (calls === 1) throw new Error('Task timed out after 120.00 seconds');
+        delivered.push(...events);
+      },
+    };
+    const clock = steppingClock('2026-03-02T09:00:00Z');
+    const trigger = { kind: 'schedule', window: '2026-03-02T09:00:00.000Z' } as const;
+    await expect(reallocator(flaky, clock).run(demo, trigger)).rejects.toThrow(/timed out/);
+    const written = await allocations.windowSnapshotId(demo.id, trigger.window);
+    expect(written).toBeDefined();
+    expect(await allocations.isPublished(demo.id, written!)).toBe(false);
+
+    const retried = await reallocator(flaky, clock).run(demo, trigger);
+    const again = await reallocator(flaky, clock).run(demo, trigger);
+    expect(retried).toMatchObject({ created: false, snapshot: { snapshotId: written } });
+    expect(again.snapshot.snapshotId).toBe(written);
+    expect(delivered.map((e) => e.detail.snapshotId)).toEqual([written]);
+    const page = await allocations.list(demo.id, { limit: 100 });
+    expect(page.snapshots.filter((s) => s.trigger.kind === 'schedule' && s.trigger.window === trigger.window)).toHaveLength(1);
+  });
+
+  it('refuses to overwrite a snapshot', async () => {
+    const latest = (await allocations.latest(demo.id))!;
+    const rewrite = { ...latest, trigger: { kind: 'on-demand', by: 'test' } as const, allocation: { ...latest.allocation, total: 1 } };
+    await expect(allocations.create(rewrite)).rejects.toThrow(/conditional/i);
+    expect((await allocations.get(demo.id, latest.snapshotId))?.allocation.total).toBe(latest.allocation.total);
+  });
+});
