@@ -2,9 +2,10 @@ import '../bin/local/localEnv.js';
 import { parseArgs } from 'node:util';
 import { benchAllocator } from './allocator.js';
 import { benchIngest } from './ingest.js';
+import { benchPipeline } from './pipeline.js';
 
 /** `npm run bench [-- --only NAME]`: every benchmark, printing ratios measured side by side in this run. */
-const BENCHES: Record<string, () => Promise<void>> = { allocator: benchAllocator, ingest: benchIngest };
+const BENCHES: Record<string, () => Promise<void>> = { allocator: benchAllocator, ingest: benchIngest, pipeline: benchPipeline };
 
 const { values } = parseArgs({ options: { only: { type: 'string' } } });
 for (const [name, bench] of Object.entries(BENCHES)) {
