@@ -127,7 +127,7 @@ const fanOut = async (endpoint: string) => {
   const queue = new LocalWorkQueue('reallocate');
   const worker = createWorkerHandler({ config, reallocator });
   queue.consumeWith((event) => worker(event, lambdaContext('ReallocateWorker', 120)));
-  const schedule = createScheduleHandler({ config, queues: { reallocate: queue } });
+  const schedule = createScheduleHandler({ config, queues: { reallocate: queue, alerts: new LocalWorkQueue('alerts') } });
   try {
     const fire = (hour: number) => async () => {
       await schedule({ job: 'reallocate', scheduledTime: `2026-01-01T${String(hour).padStart(2, '0')}:00:00Z` }, lambdaContext('Schedule', 60));

@@ -1,5 +1,5 @@
 import type { Job } from '../functions/domain/jobs.js';
-import { ALLOCATIONS_TABLE, IDEMPOTENCY_TABLE, METRICS_TABLE, type TableDefinition } from './tables.js';
+import { ALERTS_TABLE, ALLOCATIONS_TABLE, IDEMPOTENCY_TABLE, METRICS_TABLE, type TableDefinition } from './tables.js';
 
 /**
  * The functions and routes, defined once: the CDK stack builds Lambda functions and HTTP API routes from
@@ -39,21 +39,37 @@ export const FUNCTIONS = {
   reallocate: {
     id: 'Reallocate',
     entry: 'functions/handlers/reallocate.ts',
-    reads: [METRICS_TABLE],
+    reads: [METRICS_TABLE, ALERTS_TABLE],
     writes: [ALLOCATIONS_TABLE],
     publishesEvents: true,
     memoryMb: 1024,
   },
   allocations: { id: 'AllocationsRead', entry: 'functions/handlers/allocations.ts', reads: [ALLOCATIONS_TABLE], writes: [] },
-  schedule: { id: 'Schedule', entry: 'functions/handlers/schedule.ts', reads: [], writes: [], sendsTo: ['reallocate'], timeoutSeconds: 60 },
+  schedule: { id: 'Schedule', entry: 'functions/handlers/schedule.ts', reads: [], writes: [], sendsTo: ['reallocate', 'alerts'], timeoutSeconds: 60 },
   reallocateWorker: {
     id: 'ReallocateWorker',
     entry: 'functions/handlers/reallocateWorker.ts',
-    reads: [METRICS_TABLE],
+    reads: [METRICS_TABLE, ALERTS_TABLE],
     writes: [ALLOCATIONS_TABLE],
     publishesEvents: true,
     consumes: 'reallocate',
     memoryMb: 1024,
+    timeoutSeconds: 120,
+  },
+  alerts: {
+    id: 'Alerts',
+    entry: 'functions/handlers/alerts.ts',
+    reads: [METRICS_TABLE, ALLOCATIONS_TABLE],
+    writes: [ALERTS_TABLE],
+    publishesEvents: true,
+  },
+  alertsWorker: {
+    id: 'AlertsWorker',
+    entry: 'functions/handlers/alertsWorker.ts',
+    reads: [METRICS_TABLE, ALLOCATIONS_TABLE],
+    writes: [ALERTS_TABLE],
+    publishesEvents: true,
+    consumes: 'alerts',
     timeoutSeconds: 120,
   },
 } as const satisfies Record<string, FunctionDefinition>;
@@ -79,4 +95,6 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/portfolios/{id}/allocations/diff', fn: 'allocations', auth: 'iam' },
   { method: 'GET', path: '/portfolios/{id}/allocations', fn: 'allocations', auth: 'iam' },
   { method: 'GET', path: '/portfolios/{id}/allocations/{snapshotId}', fn: 'allocations', auth: 'iam' },
+  { method: 'GET', path: '/portfolios/{id}/alerts', fn: 'alerts', auth: 'iam' },
+  { method: 'POST', path: '/portfolios/{id}/alerts/evaluate', fn: 'alerts', auth: 'iam' },
 ];

@@ -25,6 +25,12 @@ export const METRICS_TABLE: TableDefinition = { id: 'Metrics', envVar: 'METRICS_
  */
 export const ALLOCATIONS_TABLE: TableDefinition = { id: 'Allocations', envVar: 'ALLOCATIONS_TABLE', partitionKey: 'pk', sortKey: 'sk' };
 
+/**
+ * Alerts: `pk` = portfolio id, `sk` = `ALERT#<alertId>`, `OPEN#<rule>#<channel>` (the pair's open alert)
+ * or `OUTBOX#<alertId>#<n>` (a transition's event until the bus accepts it).
+ */
+export const ALERTS_TABLE: TableDefinition = { id: 'Alerts', envVar: 'ALERTS_TABLE', partitionKey: 'pk', sortKey: 'sk' };
+
 /** Powertools idempotency records (key `id`, TTL `expiration`). */
 export const IDEMPOTENCY_TABLE: TableDefinition = {
   id: 'Idempotency',
@@ -34,7 +40,7 @@ export const IDEMPOTENCY_TABLE: TableDefinition = {
 };
 
 /** Every table the system uses. */
-export const TABLES = [METRICS_TABLE, ALLOCATIONS_TABLE, IDEMPOTENCY_TABLE] as const;
+export const TABLES = [METRICS_TABLE, ALLOCATIONS_TABLE, ALERTS_TABLE, IDEMPOTENCY_TABLE] as const;
 
 /** The CreateTable request for a definition (the local runtime's path; the stack maps the same fields). */
 export const createTableInput = (table: TableDefinition, tableName: string) => ({

@@ -42,6 +42,7 @@ const toRow = (item: Record<string, unknown>): MetricRow => ({
   clicks: (item.clicks as number | undefined) ?? null,
   conversions: item.conversions as number,
   revision: item.revision as number,
+  ...(typeof item.receivedAt === 'string' ? { receivedAt: item.receivedAt } : {}),
 });
 
 /** Thrown to make {@link withRetry} try a transaction again when it was cancelled for a transient reason. */

@@ -26,3 +26,13 @@ export const isTimeZone = (timeZone: string): boolean => {
     return false;
   }
 };
+
+/** The calendar date and hour (0–23) of an instant in an IANA time zone. */
+export const hourInZone = (instant: Date, timeZone: string): { date: string; hour: number } => {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', hourCycle: 'h23' }).formatToParts(instant);
+  const part = (type: string) => parts.find((p) => p.type === type)!.value;
+  return { date: `${part('year')}-${part('month')}-${part('day')}`, hour: Number(part('hour')) };
+};
+
+/** Day of the week of an ISO date, 0 = Sunday … 6 = Saturday. */
+export const weekday = (date: string): number => new Date(`${date}T00:00:00Z`).getUTCDay();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AlertChange } from './alerts/lifecycle.js';
 import { Trigger, type Snapshot } from './snapshots.js';
 
 /** The `source` of every event the system publishes (CONTRACTS §3). */
@@ -31,7 +32,36 @@ export const AllocationHeld = z.strictObject({
   trigger: Trigger,
 });
 
-export const EVENT_DETAILS = { AllocationPublished, AllocationHeld } as const;
+const AlertCommon = {
+  ...Common,
+  alertId: z.string(),
+  ruleId: z.string(),
+  channelId: z.string(),
+  metric: z.string(),
+  op: z.string(),
+  threshold: z.number(),
+  /** The windows judged, oldest first. */
+  windows: z.array(z.string()),
+  action: z.literal('stop-loss').optional(),
+};
+
+/** An alert opened, or its severity rose (`transition` says which). */
+export const ThresholdBreached = z.strictObject({
+  ...AlertCommon,
+  transition: z.enum(['opened', 'escalated']),
+  severity: z.enum(['info', 'warning', 'critical']),
+  observed: z.union([z.number(), z.literal('Infinity')]),
+});
+
+/** An alert's rule no longer breaches. */
+export const AlertResolved = z.strictObject({
+  ...AlertCommon,
+  /** The severity it had when it resolved. */
+  severity: z.enum(['info', 'warning', 'critical']),
+  observed: z.union([z.number(), z.literal('Infinity')]).nullable(),
+});
+
+export const EVENT_DETAILS = { AllocationPublished, AllocationHeld, ThresholdBreached, AlertResolved } as const;
 
 export type DetailType = keyof typeof EVENT_DETAILS;
 
@@ -62,5 +92,30 @@ export const snapshotEvent = (snapshot: Snapshot, timestamp: string): BudgetEven
       computation: snapshot.computation,
       trigger,
     }),
+  };
+};
+
+/** The event an alert change announces: `ThresholdBreached` on open and escalation, `AlertResolved` on resolve. */
+export const alertEvent = (change: AlertChange, timestamp: string): BudgetEvent => {
+  const { alert } = change;
+  const common = {
+    portfolioId: alert.portfolioId,
+    configHash: alert.configHash,
+    timestamp,
+    alertId: alert.alertId,
+    ruleId: alert.ruleId,
+    channelId: alert.channelId,
+    metric: alert.metric,
+    op: alert.op,
+    threshold: alert.threshold,
+    windows: alert.windows,
+    ...(alert.action ? { action: alert.action } : {}),
+  };
+  if (change.kind === 'resolve') {
+    return { detailType: 'AlertResolved', detail: AlertResolved.parse({ ...common, severity: alert.severity, observed: alert.history.at(-1)?.observed ?? null }) };
+  }
+  return {
+    detailType: 'ThresholdBreached',
+    detail: ThresholdBreached.parse({ ...common, transition: change.kind === 'open' ? 'opened' : 'escalated', severity: alert.severity, observed: alert.observed }),
   };
 };

@@ -3,7 +3,7 @@ import type { BudgetConfig } from './config.js';
 import { parseSchedule, windowStart } from './schedule.js';
 
 /** The scheduled jobs; each has a schedule in config (`schedules.<job>`), a queue and a worker. */
-export const JOBS = ['reallocate'] as const;
+export const JOBS = ['reallocate', 'alerts'] as const;
 export const Job = z.enum(JOBS);
 export type Job = z.infer<typeof Job>;
 

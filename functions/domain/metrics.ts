@@ -12,6 +12,8 @@ export interface MetricRow {
   readonly clicks: number | null;
   readonly conversions: number;
   readonly revision: number;
+  /** When the stored row arrived (ISO 8601); present on rows read back from the table. */
+  readonly receivedAt?: string;
 }
 
 /** A channel's totals for one date, money in currency units (the API shape). */

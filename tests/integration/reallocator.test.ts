@@ -105,7 +105,7 @@ describe('Reallocator', () => {
     const again = await reallocator(flaky, clock).run(demo, trigger);
     expect(retried).toMatchObject({ created: false, snapshot: { snapshotId: written } });
     expect(again.snapshot.snapshotId).toBe(written);
-    expect(delivered.map((e) => e.detail.snapshotId)).toEqual([written]);
+    expect(delivered.map((e) => ('snapshotId' in e.detail ? e.detail.snapshotId : e.detailType))).toEqual([written]);
     const page = await allocations.list(demo.id, { limit: 100 });
     expect(page.snapshots.filter((s) => s.trigger.kind === 'schedule' && s.trigger.window === trigger.window)).toHaveLength(1);
   });

@@ -6,7 +6,7 @@ import { createWorkerHandler } from '../../../functions/handlers/reallocateWorke
 import { lambdaContext } from '../../../bin/local/apiGateway.js';
 
 // The module also builds the deployed handler at import, which reads its table names (never used here).
-vi.hoisted(() => Object.assign(process.env, { METRICS_TABLE: 'unused', ALLOCATIONS_TABLE: 'unused' }));
+vi.hoisted(() => Object.assign(process.env, { METRICS_TABLE: 'unused', ALLOCATIONS_TABLE: 'unused', ALERTS_TABLE: 'unused' }));
 
 const record = (messageId: string, body: string) => ({ messageId, body }) as SQSEvent['Records'][number];
 const job = (portfolioId: string) => JSON.stringify({ job: 'reallocate', portfolioId, window: '2026-11-22T10:00:00.000Z' });

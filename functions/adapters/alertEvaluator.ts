@@ -1,0 +1,84 @@
+import { evaluatePortfolio, lookbackDays, type AllocatedByDate } from '../domain/alerts/evaluate.js';
+import { alertChanges, type Alert } from '../domain/alerts/lifecycle.js';
+import type { Portfolio } from '../domain/config.js';
+import { addDays, dateInZone } from '../domain/dates.js';
+import { alertEvent } from '../domain/events.js';
+import { snapshotIdBound } from '../domain/snapshots.js';
+import type { AllocationsRepository } from './allocationsRepository.js';
+import type { AlertsRepository, PendingEvent } from './alertsRepository.js';
+import type { Clock } from './clock.js';
+import type { EventPublisher } from './eventBus.js';
+import type { MetricsRepository } from './metricsRepository.js';
+
+export interface AlertEvaluatorDependencies {
+  readonly metrics: MetricsRepository;
+  readonly allocations: AllocationsRepository;
+  readonly alerts: AlertsRepository;
+  readonly events: EventPublisher;
+  readonly clock: Clock;
+  readonly configHash: string;
+}
+
+/** What one evaluation changed. */
+export interface EvaluationResult {
+  readonly opened: Alert[];
+  readonly escalated: Alert[];
+  readonly resolved: Alert[];
+}
+
+/** Most snapshots read for pacing: a day of hourly runs over the longest pacing window. */
+const SNAPSHOT_PAGE = 100;
+
+/**
+ * Evaluates a portfolio's rules now and applies the transitions: each one is written together with its
+ * event in an outbox, then published, then cleared from the outbox. Events left by a run that died are
+ * published first, so every transition is announced, once per transition.
+ */
+export class AlertEvaluator {
+  constructor(private readonly deps: AlertEvaluatorDependencies) {}
+
+  async evaluate(portfolio: Portfolio): Promise<EvaluationResult> {
+    const { metrics, alerts, clock, configHash } = this.deps;
+    await this.flush(await alerts.pending(portfolio.id));
+    const now = clock();
+    const today = dateInZone(now, portfolio.timezone);
+    const from = addDays(today, -lookbackDays(portfolio));
+    const [rows, open, allocated] = await Promise.all([
+      metrics.portfolioRows(portfolio.id, portfolio.channels.map((c) => c.id), from, today),
+      alerts.open(portfolio.id),
+      this.allocatedByDate(portfolio, from),
+    ]);
+    const changes = alertChanges(portfolio, open, evaluatePortfolio(portfolio, rows, allocated, now), now, configHash);
+    const result: EvaluationResult = { opened: [], escalated: [], resolved: [] };
+    for (const change of changes) {
+      const entry = await alerts.apply(change, alertEvent(change, now.toISOString()));
+      if (!entry) continue; // a concurrent evaluation got there first and announced it
+      await this.flush([entry]);
+      ({ open: result.opened, escalate: result.escalated, resolve: result.resolved })[change.kind].push(change.alert);
+    }
+    return result;
+  }
+
+  private async flush(entries: readonly PendingEvent[]): Promise<void> {
+    for (const entry of entries) {
+      await this.deps.events.publish([entry.event]);
+      await this.deps.alerts.published(entry);
+    }
+  }
+
+  /** Allocated totals per day and channel from the newest snapshot of each day; only read when a pacing rule exists. */
+  private async allocatedByDate(portfolio: Portfolio, from: string): Promise<AllocatedByDate> {
+    const byDate = new Map<string, Map<string, number>>();
+    if (!portfolio.alerts.rules.some((r) => r.metric === 'pacing')) return byDate;
+    let cursor: string | undefined;
+    do {
+      const page = await this.deps.allocations.list(portfolio.id, { from: snapshotIdBound(from, 'from')!, limit: SNAPSHOT_PAGE, ...(cursor ? { cursor } : {}) });
+      // Newest first: the first snapshot seen for a day is the one in force at its end.
+      for (const s of page.snapshots) {
+        if (!byDate.has(s.allocation.asOf)) byDate.set(s.allocation.asOf, new Map(s.allocation.channels.map((c) => [c.channelId, c.total])));
+      }
+      cursor = page.next ?? undefined;
+    } while (cursor);
+    return byDate;
+  }
+}

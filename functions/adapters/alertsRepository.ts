@@ -1,0 +1,127 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Alert, type AlertChange } from '../domain/alerts/lifecycle.js';
+import type { BudgetEvent } from '../domain/events.js';
+import type { StopLossSource } from './reallocator.js';
+import { mapLimit, withRetry } from './retry.js';
+
+/**
+ * Items of the Alerts table, all under `pk` = portfolio id:
+ * - `ALERT#<alertId>`: the alert with its history of transitions;
+ * - `OPEN#<ruleId>#<channelId>`: the pair's open alert; its conditional create is what keeps one open per pair;
+ * - `OUTBOX#<alertId>#<n>`: the event of transition n, written in the same transaction as the transition and
+ *   deleted once the bus accepted it, so an event is never lost between the two.
+ */
+const ALERT = 'ALERT#';
+const OPEN = 'OPEN#';
+const OUTBOX = 'OUTBOX#';
+
+/** An event waiting in the outbox, with the key that removes it. */
+export interface PendingEvent {
+  readonly key: { pk: string; sk: string };
+  readonly event: BudgetEvent;
+}
+
+const openKey = (a: Pick<Alert, 'ruleId' | 'channelId'>) => `${OPEN}${a.ruleId}#${a.channelId}`;
+
+const toAlert = (item: Record<string, unknown>): Alert => {
+  const { pk: _pk, sk: _sk, ...body } = item;
+  return Alert.parse(body);
+};
+
+/** Alerts, their open pointers and their event outbox (table: {@link ALERTS_TABLE}). */
+export class AlertsRepository implements StopLossSource {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** The portfolio's open alerts. */
+  async open(portfolioId: string): Promise<Alert[]> {
+    const pointers = await this.query(portfolioId, OPEN);
+    const alerts = await mapLimit(pointers, 8, (p) => this.get(portfolioId, p.alertId as string));
+    return alerts.filter((a): a is Alert => a !== null);
+  }
+
+  /** Channels with an open stop-loss alert: the allocator gives them their base. */
+  async openStopLosses(portfolioId: string): Promise<string[]> {
+    const pointers = await this.query(portfolioId, OPEN);
+    return [...new Set(pointers.filter((p) => p.action === 'stop-loss').map((p) => p.channelId as string))];
+  }
+
+  /** Every alert of a portfolio, or those with a status, newest first. */
+  async list(portfolioId: string, status?: Alert['status']): Promise<Alert[]> {
+    const alerts = (await this.query(portfolioId, ALERT)).map(toAlert).filter((a) => status === undefined || a.status === status);
+    return alerts.sort((a, b) => b.openedAt.localeCompare(a.openedAt) || a.alertId.localeCompare(b.alertId));
+  }
+
+  async get(portfolioId: string, alertId: string): Promise<Alert | null> {
+    const answer = await withRetry(() => this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: portfolioId, sk: `${ALERT}${alertId}` }, ConsistentRead: true })));
+    return answer.Item ? toAlert(answer.Item) : null;
+  }
+
+  /**
+   * Applies a change and queues its event, in one transaction conditioned on the state the change was
+   * computed from. Returns the outbox entry, or null when a concurrent evaluation already moved the alert.
+   */
+  async apply(change: AlertChange, event: BudgetEvent): Promise<PendingEvent | null> {
+    const { alert } = change;
+    const pk = alert.portfolioId;
+    const outbox = { pk, sk: `${OUTBOX}${alert.alertId}#${String(alert.history.length).padStart(4, '0')}` };
+    const put = (condition: string, values?: Record<string, unknown>) => ({
+      Put: {
+        TableName: this.tableName,
+        Item: { pk, sk: `${ALERT}${alert.alertId}`, ...alert },
+        ConditionExpression: condition,
+        ...(values ? { ExpressionAttributeValues: values } : {}),
+      },
+    });
+    const unchanged = { ':n': change.kind === 'open' ? 0 : change.before.history.length };
+    const items =
+      change.kind === 'open'
+        ? [put('attribute_not_exists(pk)'), { Put: { TableName: this.tableName, Item: { pk, sk: openKey(alert), alertId: alert.alertId, channelId: alert.channelId, ...(alert.action ? { action: alert.action } : {}) }, ConditionExpression: 'attribute_not_exists(pk)' } }]
+        : change.kind === 'escalate'
+          ? [put('size(history) = :n', unchanged)]
+          : [put('size(history) = :n', unchanged), { Delete: { TableName: this.tableName, Key: { pk, sk: openKey(alert) }, ConditionExpression: 'alertId = :id', ExpressionAttributeValues: { ':id': alert.alertId } } }];
+    try {
+      await withRetry(() =>
+        this.client.send(new TransactWriteCommand({ TransactItems: [...items, { Put: { TableName: this.tableName, Item: { ...outbox, event } } }] })),
+      );
+      return { key: outbox, event };
+    } catch (error) {
+      const lostRace = error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed');
+      if (lostRace) return null;
+      throw error;
+    }
+  }
+
+  /** Events of transitions whose publishing did not finish, oldest transition first per alert. */
+  async pending(portfolioId: string): Promise<PendingEvent[]> {
+    return (await this.query(portfolioId, OUTBOX)).map((item) => ({ key: { pk: item.pk as string, sk: item.sk as string }, event: item.event as BudgetEvent }));
+  }
+
+  async published(entry: PendingEvent): Promise<void> {
+    await withRetry(() => this.client.send(new DeleteCommand({ TableName: this.tableName, Key: entry.key })));
+  }
+
+  private async query(pk: string, prefix: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await withRetry(() =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+            ConsistentRead: true,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+}

@@ -1,0 +1,27 @@
+import middy from '@middy/core';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Portfolio } from '../domain/config.js';
+import { PortfolioJob, type Job } from '../domain/jobs.js';
+import type { LoadedConfig } from './configFile.js';
+import { logger } from './observability.js';
+
+/**
+ * A job queue's consumer: one portfolio per message. Each message succeeds or fails alone (Powertools
+ * partial batch response), so a bad portfolio is retried and then dead-lettered without holding back the
+ * rest of its batch.
+ */
+export const portfolioJobWorker = (config: LoadedConfig, job: Job, run: (portfolio: Portfolio, message: PortfolioJob) => Promise<void>) => {
+  const processor = new BatchProcessor(EventType.SQS);
+  const runOne = async (record: SQSRecord) => {
+    const message = PortfolioJob.parse(JSON.parse(record.body));
+    if (message.job !== job) throw new Error(`a ${message.job} message on the ${job} queue`);
+    const portfolio = config.config.portfolios.find((p) => p.id === message.portfolioId);
+    if (!portfolio) throw new Error(`no portfolio "${message.portfolioId}" in the deployed config`);
+    await run(portfolio, message);
+  };
+  return middy<SQSEvent, SQSBatchResponse>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler((event, context) => processPartialResponse(event, runOne, processor, { context, throwOnFullBatchFailure: false }));
+};

@@ -1,0 +1,234 @@
+import type { AlertRule, Portfolio } from '../config.js';
+import { addDays, hourInZone, weekday } from '../dates.js';
+import type { MetricRow } from '../metrics.js';
+
+export type Severity = 'info' | 'warning' | 'critical';
+export const SEVERITIES: readonly Severity[] = ['info', 'warning', 'critical'];
+
+/**
+ * A rule's judgement of one channel now:
+ * - `breach`: each of the last `consecutive` complete windows has data and breaches;
+ * - `clear`: the latest complete window has data and does not breach;
+ * - `unknown`: neither (missing data never breaches or clears; a streak not yet long enough keeps its state).
+ */
+export interface Evaluation {
+  readonly ruleId: string;
+  readonly channelId: string;
+  readonly verdict: 'breach' | 'clear' | 'unknown';
+  /** The metric in the latest complete window (Infinity for spend without conversions); null when it had no data. */
+  readonly observed: number | null;
+  readonly severity: Severity | null;
+  /** The windows judged, oldest first, e.g. `2026-11-19`, `2026-W47`, `2026-11-21T13`. */
+  readonly windows: readonly string[];
+}
+
+/** Sums of one window; null money/count fields mean the window had no row reporting them. */
+interface Totals {
+  spend: number;
+  conversions: number;
+  revenue: number | null;
+  clicks: number | null;
+  impressions: number | null;
+}
+
+/** The allocated total per channel per date: the latest snapshot made for that day. */
+export type AllocatedByDate = ReadonlyMap<string, ReadonlyMap<string, number>>;
+
+const add = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : a + b);
+
+const plus = (a: Totals, b: Totals): Totals => ({
+  spend: a.spend + b.spend,
+  conversions: a.conversions + b.conversions,
+  revenue: add(a.revenue, b.revenue),
+  clicks: add(a.clicks, b.clicks),
+  impressions: add(a.impressions, b.impressions),
+});
+
+const fromRow = (r: MetricRow): Totals => ({
+  spend: r.spendMicros / 1e6,
+  conversions: r.conversions,
+  revenue: r.revenueMicros === null ? null : r.revenueMicros / 1e6,
+  clicks: r.clicks,
+  impressions: r.impressions,
+});
+
+/** One channel's rows indexed once, so every rule reads its windows in O(windows). */
+interface ChannelData {
+  /** Daily totals: the daily row of a date, else the sum of its hours (as the metrics API rolls up). */
+  readonly days: Map<string, Totals>;
+  /** Hourly rows by `date#hour`. */
+  readonly hours: Map<string, Totals>;
+  readonly lastReceived: number | null;
+}
+
+const indexRows = (rows: readonly MetricRow[]): Map<string, ChannelData> => {
+  const byChannel = new Map<string, { daily: Map<string, Totals>; hourSums: Map<string, Totals>; hours: Map<string, Totals>; lastReceived: number | null }>();
+  for (const row of rows) {
+    let c = byChannel.get(row.channelId);
+    if (!c) byChannel.set(row.channelId, (c = { daily: new Map(), hourSums: new Map(), hours: new Map(), lastReceived: null }));
+    const totals = fromRow(row);
+    if (row.hour === null) c.daily.set(row.date, totals);
+    else {
+      c.hours.set(`${row.date}#${row.hour}`, totals);
+      const sum = c.hourSums.get(row.date);
+      c.hourSums.set(row.date, sum ? plus(sum, totals) : totals);
+    }
+    if (row.receivedAt) {
+      const at = Date.parse(row.receivedAt);
+      if (c.lastReceived === null || at > c.lastReceived) c.lastReceived = at;
+    }
+  }
+  const out = new Map<string, ChannelData>();
+  for (const [id, c] of byChannel) out.set(id, { days: new Map([...c.hourSums, ...c.daily]), hours: c.hours, lastReceived: c.lastReceived });
+  return out;
+};
+
+/** A window: its label, the dates (or date#hour keys) it covers, and the allocation share it stands for. */
+interface Window {
+  readonly label: string;
+  readonly keys: readonly string[];
+  readonly kind: 'day' | 'hour';
+}
+
+const WEEK_START = { monday: 1, sunday: 0 } as const;
+
+/** ISO-like label of the week starting `start` (its first date), e.g. `week of 2026-11-16`. */
+const weekLabel = (start: string) => `week of ${start}`;
+
+/** The last `n` complete windows before `now` in the portfolio's zone, oldest first. */
+export const completeWindows = (rule: Pick<AlertRule, 'window' | 'consecutive'>, portfolio: Pick<Portfolio, 'timezone' | 'alerts'>, now: Date): Window[] => {
+  const { date: today, hour } = hourInZone(now, portfolio.timezone);
+  const n = rule.consecutive;
+  const windows: Window[] = [];
+  for (let i = n; i >= 1; i -= 1) {
+    if (rule.window === 'day') {
+      const date = addDays(today, -i);
+      windows.push({ label: date, keys: [date], kind: 'day' });
+    } else if (rule.window === 'week') {
+      const back = (weekday(today) - WEEK_START[portfolio.alerts.weekStartsOn] + 7) % 7;
+      const start = addDays(today, -back - 7 * i);
+      windows.push({ label: weekLabel(start), keys: Array.from({ length: 7 }, (_, d) => addDays(start, d)), kind: 'day' });
+    } else {
+      const h = hour - i;
+      const date = addDays(today, Math.floor(h / 24));
+      const hh = ((h % 24) + 24) % 24;
+      windows.push({ label: `${date}T${String(hh).padStart(2, '0')}`, keys: [`${date}#${hh}`], kind: 'hour' });
+    }
+  }
+  return windows;
+};
+
+/** The window's totals, or null when no key of it has data. */
+const windowTotals = (data: ChannelData | undefined, window: Window): Totals | null => {
+  if (!data) return null;
+  let sum: Totals | null = null;
+  const source = window.kind === 'day' ? data.days : data.hours;
+  for (const key of window.keys) {
+    const t = source.get(key);
+    if (t) sum = sum ? plus(sum, t) : t;
+  }
+  return sum;
+};
+
+/** Allocated spend for the window, or null when some part of it had no allocation. */
+const windowAllocated = (allocated: AllocatedByDate, channelId: string, window: Window): number | null => {
+  let sum = 0;
+  for (const key of window.keys) {
+    const date = key.slice(0, 10);
+    const total = allocated.get(date)?.get(channelId);
+    if (total === undefined) return null;
+    sum += window.kind === 'hour' ? total / 24 : total;
+  }
+  return sum;
+};
+
+/**
+ * The rule's metric over one window's totals. Ratios are explicit about zero denominators: spend with no
+ * conversions is an infinite CPA; no spend means no CPA (and no ROAS); no clicks means no CVR.
+ */
+export const metricValue = (metric: AlertRule['metric'], t: Totals, allocated: number | null): number | null => {
+  switch (metric) {
+    case 'spend':
+      return t.spend;
+    case 'conversions':
+      return t.conversions;
+    case 'revenue':
+      return t.revenue;
+    case 'cpa':
+      return t.spend === 0 ? null : t.conversions === 0 ? Number.POSITIVE_INFINITY : t.spend / t.conversions;
+    case 'roas':
+      return t.spend === 0 || t.revenue === null ? null : t.revenue / t.spend;
+    case 'cvr':
+      return t.clicks ? t.conversions / t.clicks : null;
+    case 'ctr':
+      return t.impressions && t.clicks !== null ? t.clicks / t.impressions : null;
+    case 'pacing':
+      return allocated ? t.spend / allocated - 1 : null;
+    case 'hoursSinceData':
+      return null; // measured from arrival times, not per window
+  }
+};
+
+const breaches = (rule: AlertRule, value: number): boolean => {
+  switch (rule.op) {
+    case '>':
+      return value > rule.threshold;
+    case '>=':
+      return value >= rule.threshold;
+    case '<':
+      return value < rule.threshold;
+    case '<=':
+      return value <= rule.threshold;
+  }
+};
+
+/**
+ * How far beyond the threshold a breaching value is, as a fraction of the threshold, banded into a severity.
+ * A zero threshold has no scale, so any breach of it is critical; so is an infinite value.
+ */
+export const severityOf = (rule: AlertRule, value: number, bands: { warning: number; critical: number }): Severity => {
+  const deviation = rule.threshold === 0 ? Number.POSITIVE_INFINITY : Math.abs(value - rule.threshold) / Math.abs(rule.threshold);
+  return deviation >= bands.critical ? 'critical' : deviation >= bands.warning ? 'warning' : 'info';
+};
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Evaluates every rule of a portfolio on every channel it applies to. Pure: rows, allocations and `now`
+ * come in; cost is linear in rows plus rules × channels × windows.
+ */
+export const evaluatePortfolio = (portfolio: Portfolio, rows: readonly MetricRow[], allocated: AllocatedByDate, now: Date): Evaluation[] => {
+  const data = indexRows(rows);
+  const { bands, rules } = portfolio.alerts;
+  const evaluations: Evaluation[] = [];
+  for (const rule of rules) {
+    const windows = rule.metric === 'hoursSinceData' ? [] : completeWindows(rule, portfolio, now);
+    const channels = rule.channels ?? portfolio.channels.map((c) => c.id);
+    for (const channelId of channels) {
+      const channel = data.get(channelId);
+      const judge = (values: readonly (number | null)[], labels: readonly string[]): Evaluation => {
+        const latest = values.at(-1) ?? null;
+        const breach = values.length > 0 && values.every((v) => v !== null && breaches(rule, v));
+        const verdict = breach ? 'breach' : latest !== null && !breaches(rule, latest) ? 'clear' : 'unknown';
+        const severity = latest !== null && breaches(rule, latest) ? severityOf(rule, latest, bands) : null;
+        return { ruleId: rule.id, channelId, verdict, observed: latest, severity, windows: labels };
+      };
+      if (rule.metric === 'hoursSinceData') {
+        const last = channel?.lastReceived ?? null;
+        const hours = last === null ? Number.POSITIVE_INFINITY : Math.max(0, (now.getTime() - last) / HOUR_MS);
+        evaluations.push(judge([hours], [now.toISOString()]));
+        continue;
+      }
+      const values = windows.map((w) => {
+        const totals = windowTotals(channel, w);
+        return totals === null ? null : metricValue(rule.metric, totals, rule.metric === 'pacing' ? windowAllocated(allocated, channelId, w) : null);
+      });
+      evaluations.push(judge(values, windows.map((w) => w.label)));
+    }
+  }
+  return evaluations;
+};
+
+/** How many days of rows the rules of a portfolio need, back from today. */
+export const lookbackDays = (portfolio: Portfolio): number =>
+  Math.max(2, ...portfolio.alerts.rules.map((r) => (r.window === 'week' ? 7 * r.consecutive + 7 : r.window === 'day' ? r.consecutive + 1 : Math.ceil(r.consecutive / 24) + 2)));

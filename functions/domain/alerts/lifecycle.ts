@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import type { AlertRule, Portfolio } from '../config.js';
+import { SEVERITIES, type Evaluation, type Severity } from './evaluate.js';
+
+const SeverityLevel = z.enum(['info', 'warning', 'critical']);
+
+/** A value as stored and served: finite numbers as themselves, an infinite CPA as the string "Infinity". */
+const Observed = z.union([z.number(), z.literal('Infinity')]);
+export const toObserved = (value: number): number | 'Infinity' => (Number.isFinite(value) ? value : 'Infinity');
+
+export const Transition = z.object({
+  at: z.iso.datetime(),
+  kind: z.enum(['opened', 'escalated', 'resolved']),
+  severity: SeverityLevel.nullable(),
+  observed: Observed.nullable(),
+});
+
+/** An alert: one per (portfolio, rule, channel) while open; resolved ones are kept with their history. */
+export const Alert = z.object({
+  alertId: z.string(),
+  portfolioId: z.string(),
+  ruleId: z.string(),
+  channelId: z.string(),
+  metric: z.string(),
+  op: z.string(),
+  threshold: z.number(),
+  window: z.string(),
+  consecutive: z.number(),
+  action: z.literal('stop-loss').optional(),
+  status: z.enum(['open', 'resolved']),
+  severity: SeverityLevel,
+  observed: Observed,
+  /** The windows that breached when it opened or last escalated. */
+  windows: z.array(z.string()),
+  openedAt: z.iso.datetime(),
+  resolvedAt: z.iso.datetime().optional(),
+  /** The config in force when it opened. */
+  configHash: z.string(),
+  history: z.array(Transition),
+});
+
+export type Alert = z.infer<typeof Alert>;
+export type Transition = z.infer<typeof Transition>;
+
+/** What an evaluation changes: an alert to open, raise or resolve. Nothing for an unchanged situation. */
+export type AlertChange =
+  | { readonly kind: 'open'; readonly alert: Alert }
+  | { readonly kind: 'escalate'; readonly before: Alert; readonly alert: Alert }
+  | { readonly kind: 'resolve'; readonly before: Alert; readonly alert: Alert };
+
+const rank = (s: Severity) => SEVERITIES.indexOf(s);
+
+/** The id of an alert opened at `at`: rule, channel and instant, so ids sort by time within a pair. */
+export const alertId = (ruleId: string, channelId: string, at: string) => `${ruleId}~${channelId}~${at}`;
+
+/**
+ * The changes that bring the open alerts in line with the evaluations. A breach opens an alert when the
+ * pair has none and escalates it when the severity rose; a clear resolves it; anything else changes nothing.
+ */
+export const alertChanges = (portfolio: Portfolio, open: readonly Alert[], evaluations: readonly Evaluation[], now: Date, configHash: string): AlertChange[] => {
+  const at = now.toISOString();
+  const rules = new Map<string, AlertRule>(portfolio.alerts.rules.map((r) => [r.id, r]));
+  const openByPair = new Map(open.map((a) => [`${a.ruleId}\u0000${a.channelId}`, a]));
+  const changes: AlertChange[] = [];
+  for (const e of evaluations) {
+    const current = openByPair.get(`${e.ruleId}\u0000${e.channelId}`);
+    const rule = rules.get(e.ruleId)!;
+    if (e.verdict === 'breach' && e.severity !== null && e.observed !== null) {
+      const observed = toObserved(e.observed);
+      if (!current) {
+        const alert: Alert = {
+          alertId: alertId(e.ruleId, e.channelId, at),
+          portfolioId: portfolio.id,
+          ruleId: rule.id,
+          channelId: e.channelId,
+          metric: rule.metric,
+          op: rule.op,
+          threshold: rule.threshold,
+          window: rule.metric === 'hoursSinceData' ? 'now' : rule.window,
+          consecutive: rule.consecutive,
+          ...(rule.action ? { action: rule.action } : {}),
+          status: 'open',
+          severity: e.severity,
+          observed,
+          windows: [...e.windows],
+          openedAt: at,
+          configHash,
+          history: [{ at, kind: 'opened', severity: e.severity, observed }],
+        };
+        changes.push({ kind: 'open', alert });
+      } else if (rank(e.severity) > rank(current.severity)) {
+        const alert: Alert = {
+          ...current,
+          severity: e.severity,
+          observed,
+          windows: [...e.windows],
+          history: [...current.history, { at, kind: 'escalated', severity: e.severity, observed }],
+        };
+        changes.push({ kind: 'escalate', before: current, alert });
+      }
+    } else if (e.verdict === 'clear' && current) {
+      changes.push({ kind: 'resolve', before: current, alert: resolved(current, at, e.observed === null ? null : toObserved(e.observed)) });
+    }
+  }
+  // An alert whose rule (or channel) the config no longer has can never clear by itself: resolve it.
+  const judged = new Set(evaluations.map((e) => `${e.ruleId}\u0000${e.channelId}`));
+  for (const [pair, alert] of openByPair) if (!judged.has(pair)) changes.push({ kind: 'resolve', before: alert, alert: resolved(alert, at, null) });
+  return changes;
+};
+
+const resolved = (alert: Alert, at: string, observed: Alert['observed'] | null): Alert => ({
+  ...alert,
+  status: 'resolved',
+  resolvedAt: at,
+  history: [...alert.history, { at, kind: 'resolved', severity: null, observed }],
+});

@@ -1,0 +1,48 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { z } from 'zod';
+import { ALERTS_TABLE } from '../../lib/tables.js';
+import { validate } from '../domain/issues.js';
+import type { AlertEvaluator } from '../adapters/alertEvaluator.js';
+import { AlertsRepository } from '../adapters/alertsRepository.js';
+import type { LoadedConfig } from '../adapters/configFile.js';
+import { deployedConfig } from '../adapters/deployedConfig.js';
+import { createDocumentClient, tableName } from '../adapters/dynamo.js';
+import { HttpError, json, jsonErrors } from '../adapters/http.js';
+import { logger } from '../adapters/observability.js';
+import { findPortfolio } from '../adapters/portfolios.js';
+import { deployedAlertEvaluator } from '../adapters/wiring.js';
+
+export interface AlertsDependencies {
+  readonly config: LoadedConfig;
+  readonly alerts: AlertsRepository;
+  readonly evaluator: Pick<AlertEvaluator, 'evaluate'>;
+}
+
+/** Query of `GET /portfolios/{id}/alerts`. */
+const AlertsQuery = z.strictObject({ status: z.enum(['open', 'resolved']).optional() });
+
+/** `GET /portfolios/{id}/alerts?status=` and `POST /portfolios/{id}/alerts/evaluate`. */
+export const createAlertsHandler = ({ config, alerts, evaluator }: AlertsDependencies) =>
+  middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(jsonErrors())
+    .handler(async (event) => {
+      logger.setCorrelationId(event.requestContext.requestId);
+      const portfolio = findPortfolio(config.config, event.pathParameters?.id);
+      if (event.routeKey === 'POST /portfolios/{id}/alerts/evaluate') {
+        const result = await evaluator.evaluate(portfolio);
+        logger.info('alerts evaluated on demand', { portfolioId: portfolio.id, opened: result.opened.length, escalated: result.escalated.length, resolved: result.resolved.length });
+        return json(200, { portfolioId: portfolio.id, ...result });
+      }
+      const query = validate(AlertsQuery, event.queryStringParameters ?? {});
+      if (!query.ok) throw new HttpError(400, 'invalid-query', 'the query is invalid', query.issues);
+      return json(200, { portfolioId: portfolio.id, alerts: await alerts.list(portfolio.id, query.value.status) });
+    });
+
+export const handler = createAlertsHandler({
+  config: deployedConfig,
+  alerts: new AlertsRepository(createDocumentClient(), tableName(ALERTS_TABLE.envVar)),
+  evaluator: deployedAlertEvaluator(),
+});
