@@ -81,14 +81,17 @@ describe('reallocation pipeline', () => {
   const config = loadConfigFile().config;
 
   it('runs each job on its configured expression through EventBridge Scheduler, with retries and a dead-letter queue', () => {
-    service.hasResourceProperties('AWS::Scheduler::Schedule', {
-      ScheduleExpression: config.schedules.reallocate,
-      Target: Match.objectLike({
-        Input: Match.serializedJson({ job: 'reallocate', scheduledTime: '<aws.scheduler.scheduled-time>' }),
-        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
-        DeadLetterConfig: { Arn: Match.anyValue() },
-      }),
-    });
+    service.resourceCountIs('AWS::Scheduler::Schedule', 2);
+    for (const job of ['reallocate', 'alerts'] as const) {
+      service.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: config.schedules[job],
+        Target: Match.objectLike({
+          Input: Match.serializedJson({ job, scheduledTime: '<aws.scheduler.scheduled-time>' }),
+          RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
+          DeadLetterConfig: { Arn: Match.anyValue() },
+        }),
+      });
+    }
   });
 
   it('fans out through an encrypted queue whose failures go to a dead-letter queue after 3 receives', () => {
@@ -97,12 +100,13 @@ describe('reallocation pipeline', () => {
       RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 3 },
       VisibilityTimeout: 720,
     });
-    service.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    service.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    service.allResourcesProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'] });
   });
 
   it('has a custom event bus that only the reallocating functions may put events on', () => {
     service.resourceCountIs('AWS::Events::EventBus', 1);
-    for (const fn of ['Reallocate', 'ReallocateWorker']) expect(actionsOf(service, fn)).toContain('events:PutEvents');
+    for (const fn of ['Reallocate', 'ReallocateWorker', 'Alerts', 'AlertsWorker']) expect(actionsOf(service, fn)).toContain('events:PutEvents');
     for (const fn of ['AllocationsRead', 'MetricsRead', 'Schedule']) expect(actionsOf(service, fn)).not.toContain('events:PutEvents');
   });
 
@@ -116,5 +120,20 @@ describe('reallocation pipeline', () => {
     const worker = actionsOf(service, 'ReallocateWorker');
     expect(worker).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'sqs:DeleteMessage', 'events:PutEvents']));
     expect(worker).not.toContain('sqs:SendMessage');
+  });
+
+  it('lets the reallocators read alerts (stop-loss) without writing them, and only the alert functions write them', () => {
+    const alertsTable = (statement: { Resource: unknown }) => JSON.stringify(statement.Resource).includes('Alerts');
+    const statements = (fn: string) => {
+      const policies = service.findResources('AWS::IAM::Policy');
+      const policy = Object.entries(policies).find(([id]) => id.startsWith(`${fn}ServiceRoleDefaultPolicy`))!;
+      return (policy[1].Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).filter(alertsTable);
+    };
+    for (const fn of ['Reallocate', 'ReallocateWorker']) {
+      const actions = statements(fn).flatMap((s) => s.Action);
+      expect(actions).toContain('dynamodb:Query');
+      expect(actions).not.toContain('dynamodb:PutItem');
+    }
+    for (const fn of ['Alerts', 'AlertsWorker']) expect(statements(fn).flatMap((s) => s.Action)).toContain('dynamodb:PutItem');
   });
 });
