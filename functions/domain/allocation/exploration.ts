@@ -1,11 +1,18 @@
 import { gamma, substream } from '../random.js';
-import { marginalAt, type ResponseModel } from './responseModel.js';
+import { marginalAt, uncertainty, type ResponseModel } from './responseModel.js';
 
 /** Thompson draws per channel: enough that the split barely moves between runs on the same data. */
 const DRAWS = 400;
 
-/** A tenth of the exploration budget is spread evenly (the floor); the rest follows the sampled chance of upside. */
+/** A tenth of the exploration budget is the floor for barely measured channels; the rest follows the sampled chance of upside. */
 const FLOOR_SHARE = 0.1;
+
+/**
+ * A channel counts as barely measured while its level is uncertain by more than 15% (1/√shape: fewer than
+ * about 45 conversions of evidence), as a new channel always is: only those share the floor. A well-measured channel needs no
+ * guaranteed spend to be learned about, and forcing it some would only take budget from better uses.
+ */
+const MEASURED_UNCERTAINTY = 0.15;
 
 export interface ExplorationCandidate {
   readonly channelId: string;
@@ -25,8 +32,9 @@ export interface ExplorationShare {
 /**
  * Splits the exploration budget by Thompson sampling: for each channel, draw its level from the posterior
  * and ask whether its marginal return at the planned spend beats the portfolio's margin. The share of draws
- * that do is its chance; nine tenths of the budget follow the chances, a tenth is a floor spread evenly so that an
- * unexplored channel still gets measurable spend. Draws come from a stream per channel and seed, so the
+ * that do is its chance; nine tenths of the budget follow the chances, a tenth is a floor spread evenly over
+ * the barely measured channels so that an unexplored one still gets measurable spend (all of it when no
+ * channel shows a chance). Draws come from a stream per channel and seed, so the
  * result is deterministic and does not depend on channel order; 400 draws keep it from oscillating.
  * Channels with no room (at their cap) get nothing; what one cannot take goes to the others.
  */
@@ -49,17 +57,24 @@ export const splitExploration = (
     return wins / DRAWS;
   });
   const totalChance = chances.reduce((a, b) => a + b, 0);
-  const weights = open.map((_, i) => FLOOR_SHARE / open.length + (1 - FLOOR_SHARE) * (totalChance > 0 ? chances[i]! / totalChance : 1 / open.length));
+  const unmeasured = open.map((c) => uncertainty(c.model) > MEASURED_UNCERTAINTY);
+  const floorShare = unmeasured.some(Boolean) && totalChance > 0 ? FLOOR_SHARE : unmeasured.some(Boolean) ? 1 : 0;
+  const floorCount = unmeasured.filter(Boolean).length;
+  const weights = open.map(
+    (_, i) => (unmeasured[i] ? floorShare / floorCount : 0) + (1 - floorShare) * (totalChance > 0 ? chances[i]! / totalChance : 1 / open.length),
+  );
   // Water-fill: give by weight, cap at room, hand the excess to channels still open.
   const amounts = open.map(() => 0);
   let remaining = budget;
   let active = open.map((_, i) => i);
   while (remaining > 1e-9 && active.length > 0) {
     const weight = active.reduce((s, i) => s + weights[i]!, 0);
+    // When only zero-weight channels have room left, they share what remains evenly.
+    const share = (i: number) => (weight > 0 ? weights[i]! / weight : 1 / active.length);
     const next: number[] = [];
     let given = 0;
     for (const i of active) {
-      const want = (remaining * weights[i]!) / weight;
+      const want = remaining * share(i);
       const take = Math.min(want, open[i]!.room - amounts[i]!);
       amounts[i]! += take;
       given += take;
