@@ -36,6 +36,7 @@ const main = async () => {
 
   console.log(`
 Budget optimizer running locally (config ${hash}, data in ${values['in-memory'] ? 'memory' : '.data/'})
+  Dashboard      ${runtime.url}/?token=${apiToken}
   API            ${runtime.url}
   Metrics        curl -H 'Authorization: Bearer ${apiToken}' ${runtime.url}/portfolios/${demo.id}/metrics
   Allocation     curl -H 'Authorization: Bearer ${apiToken}' ${runtime.url}/portfolios/${demo.id}/allocations/latest

@@ -63,6 +63,7 @@ export const FUNCTIONS = {
     writes: [ALERTS_TABLE],
     publishesEvents: true,
   },
+  dashboard: { id: 'Dashboard', entry: 'functions/handlers/dashboard.ts', reads: [ALLOCATIONS_TABLE, ALERTS_TABLE], writes: [] },
   alertsWorker: {
     id: 'AlertsWorker',
     entry: 'functions/handlers/alertsWorker.ts',
@@ -97,4 +98,5 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/portfolios/{id}/allocations/{snapshotId}', fn: 'allocations', auth: 'iam' },
   { method: 'GET', path: '/portfolios/{id}/alerts', fn: 'alerts', auth: 'iam' },
   { method: 'POST', path: '/portfolios/{id}/alerts/evaluate', fn: 'alerts', auth: 'iam' },
+  { method: 'GET', path: '/', fn: 'dashboard', auth: 'iam' },
 ];

@@ -38,12 +38,18 @@ const readBody = (request: IncomingMessage): Promise<string | undefined> =>
     request.on('error', fail);
   });
 
-/** Stands in for the IAM authorizer: `Authorization: Bearer <token>`, compared in constant time. */
-const authorized = (request: IncomingMessage, token: string): boolean => {
-  const given = Buffer.from(request.headers.authorization ?? '');
-  const expected = Buffer.from(`Bearer ${token}`);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+const same = (given: string, expected: string) => {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 };
+
+/**
+ * Stands in for the IAM authorizer: `Authorization: Bearer <token>`, compared in constant time. A browser
+ * cannot add that header to a page load, so the dashboard (`GET /`) also takes `?token=`.
+ */
+const authorized = (request: IncomingMessage, url: URL, path: string, token: string): boolean =>
+  same(request.headers.authorization ?? '', `Bearer ${token}`) || (path === '/' && same(url.searchParams.get('token') ?? '', token));
 
 /**
  * The local HTTP API: the routes of `lib/api.ts`, each invoking its function's real `handler` with the
@@ -60,7 +66,7 @@ export const createLocalApi = ({ apiToken, localRoutes = [] }: LocalApiOptions):
       const match = matchRoute(ROUTES, request.method ?? 'GET', url.pathname);
       if (match === undefined) return sendError(response, 404, 'not-found', `no route for ${request.method} ${url.pathname}`);
       if (match === 'method-not-allowed') return sendError(response, 405, 'method-not-allowed', `${request.method} is not allowed on ${url.pathname}`);
-      if (match.route.auth === 'iam' && !authorized(request, apiToken)) {
+      if (match.route.auth === 'iam' && !authorized(request, url, match.route.path, apiToken)) {
         return sendError(response, 401, 'unauthorized', 'send Authorization: Bearer <LOCAL_API_TOKEN>');
       }
       const body = await readBody(request);

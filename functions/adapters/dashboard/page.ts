@@ -1,0 +1,175 @@
+import type { Alert } from '../../domain/alerts/lifecycle.js';
+import type { Portfolio } from '../../domain/config.js';
+import { currencyDigits, CSV_COLUMNS, diffSnapshots, snapshotCsv } from '../../domain/financeViews.js';
+import type { Snapshot } from '../../domain/snapshots.js';
+
+/** What the dashboard shows: one portfolio, its recent snapshots (newest first), its open alerts. */
+export interface DashboardModel {
+  readonly portfolios: readonly Pick<Portfolio, 'id' | 'name'>[];
+  readonly portfolio: Portfolio;
+  readonly snapshots: readonly Snapshot[];
+  readonly alerts: readonly Alert[];
+  /** The snapshot ids to compare; default the latest and the one before. */
+  readonly diff: { readonly from?: string; readonly to?: string };
+  /** Query parameters every link and form must carry (the local token). */
+  readonly carry: Readonly<Record<string, string>>;
+}
+
+/** The three tracks, in stacking order, with colours that keep 4.5:1 contrast against white. */
+const TRACKS = [
+  { key: 'base', label: 'Base', colour: '#1f4e79' },
+  { key: 'performance', label: 'Performance', colour: '#2e7d32' },
+  { key: 'exploration', label: 'Exploration', colour: '#a64d00' },
+] as const;
+
+/** Line colours for up to 12 channels (then they repeat), all dark enough to read on white. */
+const PALETTE = ['#1f4e79', '#2e7d32', '#a64d00', '#6a1b9a', '#c62828', '#00695c', '#4e342e', '#283593', '#ad1457', '#558b2f', '#37474f', '#8d6e00'];
+
+const escape = (text: string): string =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+const hidden = (carry: Record<string, string>) => Object.entries(carry).map(([k, v]) => `<input type="hidden" name="${escape(k)}" value="${escape(v)}">`).join('');
+
+const STYLE = `
+:root { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #1a1a1a; background: #fff; line-height: 1.4; }
+body { margin: 0 auto; max-width: 1200px; padding: 1rem; }
+header { display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; justify-content: space-between; border-bottom: 2px solid #1f4e79; }
+h1 { font-size: 1.5rem; margin: .5rem 0; } h2 { font-size: 1.15rem; margin: 1.5rem 0 .5rem; }
+form { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; }
+select { max-width: 100%; }
+.meta, li, code, pre { overflow-wrap: anywhere; } pre { white-space: pre-wrap; }
+select, button, a.button { font: inherit; padding: .35rem .6rem; border: 1px solid #555; border-radius: 4px; background: #fff; color: #1a1a1a; }
+button, a.button { background: #1f4e79; color: #fff; border-color: #1f4e79; cursor: pointer; text-decoration: none; display: inline-block; }
+:focus-visible { outline: 3px solid #ffb300; outline-offset: 2px; }
+.meta { color: #333; } code { background: #f1f3f5; padding: 0 .25rem; border-radius: 3px; }
+.legend { display: flex; flex-wrap: wrap; gap: 1rem; list-style: none; padding: 0; margin: .25rem 0; }
+.swatch { display: inline-block; width: .9rem; height: .9rem; vertical-align: -2px; margin-right: .3rem; border-radius: 2px; }
+svg { width: 100%; height: auto; display: block; } .chart svg { min-width: 560px; } svg text { font-size: 12px; fill: #1a1a1a; }
+.scroll { overflow-x: auto; } table { border-collapse: collapse; width: 100%; font-size: .9rem; }
+th, td { border-bottom: 1px solid #ccc; padding: .3rem .45rem; text-align: right; white-space: nowrap; }
+th:first-child, td:first-child, td.reason { text-align: left; } td.reason { white-space: normal; min-width: 16rem; }
+.sev { padding: 0 .4rem; border-radius: 3px; color: #fff; font-weight: 600; }
+.sev-info { background: #455a64; } .sev-warning { background: #8d5a00; } .sev-critical { background: #b71c1c; }
+.up { color: #1b5e20; } .down { color: #b71c1c; }
+.empty { border: 2px dashed #999; padding: 1rem 1.5rem; border-radius: 6px; }
+@media (max-width: 600px) { h1 { font-size: 1.2rem; } th, td { padding: .25rem; } }
+`;
+
+/** Latest allocation: a stacked bar per channel, the previous total marked by a tick. */
+const bars = (snapshot: Snapshot, money: (n: number) => string): string => {
+  const channels = snapshot.allocation.channels;
+  const scale = Math.max(1, ...channels.flatMap((c) => [c.total, c.previousTotal ?? 0]));
+  const left = 110;
+  const width = 560;
+  const row = 30;
+  const height = channels.length * row + 10;
+  const x = (v: number) => left + (v / scale) * width;
+  const rows = channels.map((c, i) => {
+    const y = 5 + i * row;
+    let start = 0;
+    const segments = TRACKS.map((t) => {
+      const value = c[t.key];
+      const rect = value > 0 ? `<rect x="${x(start).toFixed(1)}" y="${y}" width="${(x(start + value) - x(start)).toFixed(1)}" height="${row - 10}" fill="${t.colour}"><title>${escape(c.channelId)} ${t.label.toLowerCase()}: ${money(value)}</title></rect>` : '';
+      start += value;
+      return rect;
+    }).join('');
+    const previous = c.previousTotal === null ? '' : `<line x1="${x(c.previousTotal).toFixed(1)}" x2="${x(c.previousTotal).toFixed(1)}" y1="${y - 3}" y2="${y + row - 7}" stroke="#000" stroke-width="2" stroke-dasharray="3 2"><title>previous total ${money(c.previousTotal)}</title></line>`;
+    return `<g class="bar" data-channel="${escape(c.channelId)}" data-base="${c.base}" data-performance="${c.performance}" data-exploration="${c.exploration}" data-total="${c.total}">
+<text x="${left - 8}" y="${y + row / 2}" text-anchor="end">${escape(c.channelId)}</text>${segments}${previous}
+<text x="${(x(c.total) + 6).toFixed(1)}" y="${y + row / 2}">${money(c.total)}</text></g>`;
+  });
+  const summary = channels.map((c) => `${c.channelId} ${money(c.total)} (base ${money(c.base)}, performance ${money(c.performance)}, exploration ${money(c.exploration)})`).join('; ');
+  return `<ul class="legend">${TRACKS.map((t) => `<li><span class="swatch" style="background:${t.colour}"></span>${t.label}</li>`).join('')}<li><span class="swatch" style="background:repeating-linear-gradient(90deg,#000 0 3px,#fff 3px 5px)"></span>Previous total</li></ul>
+<div class="scroll chart"><svg id="bars" role="img" aria-labelledby="bars-title bars-desc" viewBox="0 0 ${left + width + 110} ${height}"><title id="bars-title">Latest allocation per channel</title><desc id="bars-desc">${escape(summary)}</desc>${rows.join('')}</svg></div>`;
+};
+
+/** Each channel's total across the snapshots shown, oldest to newest. */
+const lines = (snapshots: readonly Snapshot[], money: (n: number) => string): string => {
+  const ordered = [...snapshots].reverse();
+  const ids = [...new Set(ordered.flatMap((s) => s.allocation.channels.map((c) => c.channelId)))];
+  const top = Math.max(1, ...ordered.flatMap((s) => s.allocation.channels.map((c) => c.total)));
+  const [w, h, left, bottom] = [760, 240, 60, 24];
+  const x = (i: number) => left + (ordered.length === 1 ? (w - left) / 2 : (i / (ordered.length - 1)) * (w - left - 10));
+  const y = (v: number) => 8 + (1 - v / top) * (h - bottom - 8);
+  const grid = [0, 0.5, 1].map((f) => `<line x1="${left}" x2="${w}" y1="${y(f * top)}" y2="${y(f * top)}" stroke="#ddd"/><text x="${left - 6}" y="${y(f * top) + 4}" text-anchor="end">${money(f * top)}</text>`).join('');
+  const series = ids.map((id, k) => {
+    const points = ordered.flatMap((s, i) => {
+      const c = s.allocation.channels.find((ch) => ch.channelId === id);
+      return c ? [{ i, v: c.total, s }] : [];
+    });
+    const colour = PALETTE[k % PALETTE.length]!;
+    const path = points.map((p) => `${x(p.i).toFixed(1)},${y(p.v).toFixed(1)}`).join(' ');
+    const dots = points.map((p) => `<circle cx="${x(p.i).toFixed(1)}" cy="${y(p.v).toFixed(1)}" r="3" fill="${colour}"><title>${escape(id)} ${money(p.v)} at ${escape(p.s.createdAt)}</title></circle>`).join('');
+    return `<g data-channel="${escape(id)}"><polyline points="${path}" fill="none" stroke="${colour}" stroke-width="2"/>${dots}</g>`;
+  });
+  return `<ul class="legend">${ids.map((id, k) => `<li><span class="swatch" style="background:${PALETTE[k % PALETTE.length]}"></span>${escape(id)}</li>`).join('')}</ul>
+<div class="scroll chart"><svg id="history" role="img" aria-labelledby="history-title" viewBox="0 0 ${w} ${h}"><title id="history-title">Total per channel across the last ${ordered.length} snapshots, oldest to newest</title>${grid}${series.join('')}
+<text x="${left}" y="${h - 4}">${escape(ordered[0]!.createdAt.slice(0, 16).replace('T', ' '))}</text><text x="${w}" y="${h - 4}" text-anchor="end">${escape(ordered.at(-1)!.createdAt.slice(0, 16).replace('T', ' '))}</text></svg></div>`;
+};
+
+const allocationTable = (snapshot: Snapshot, money: (n: number | null) => string): string => {
+  const rows = snapshot.allocation.channels.map((c) => {
+    const change = c.previousTotal === null ? null : c.total - c.previousTotal;
+    const percent = change === null || !c.previousTotal ? '' : `${((change / c.previousTotal) * 100).toFixed(1)}%`;
+    return `<tr><td>${escape(c.channelId)}</td><td>${money(c.base)}</td><td>${money(c.performance)}</td><td>${money(c.exploration)}</td><td>${money(c.total)}</td><td>${money(c.previousTotal)}</td><td>${money(change)}</td><td>${percent}</td><td>${c.expectedConversions.toFixed(1)}</td><td>${money(c.marginalCpa)}</td><td class="reason">${escape(c.reason)}</td></tr>`;
+  });
+  return `<div class="scroll"><table id="allocation"><caption class="meta">Snapshot ${escape(snapshot.snapshotId)}</caption><thead><tr>${CSV_COLUMNS.map((c) => `<th scope="col">${escape(c)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+};
+
+const snapshotOption = (s: Snapshot, selected: string | undefined) =>
+  `<option value="${escape(s.snapshotId)}"${s.snapshotId === selected ? ' selected' : ''}>${escape(s.createdAt.slice(0, 19).replace('T', ' '))} · ${escape(s.allocation.status)} · ${escape(s.snapshotId)}</option>`;
+
+const diffSection = (model: DashboardModel, money: (n: number | null) => string): string => {
+  const { snapshots } = model;
+  if (snapshots.length < 2) return '<p>A comparison needs two snapshots.</p>';
+  const to = snapshots.find((s) => s.snapshotId === model.diff.to) ?? snapshots[0]!;
+  const from = snapshots.find((s) => s.snapshotId === model.diff.from) ?? snapshots.find((s) => s.snapshotId < to.snapshotId) ?? snapshots[1]!;
+  const diff = diffSnapshots(from, to);
+  const rows = diff.channels.map((c) => {
+    const cls = c.change > 0 ? 'up' : c.change < 0 ? 'down' : '';
+    return `<tr data-channel="${escape(c.channelId)}" data-change="${c.change}"><td>${escape(c.channelId)}</td><td>${money(c.from?.total ?? null)}</td><td>${money(c.to?.total ?? null)}</td><td class="${cls}">${c.change > 0 ? '+' : ''}${money(c.change)}</td><td class="${cls}">${c.changePercent === null ? '' : `${c.changePercent.toFixed(1)}%`}</td></tr>`;
+  });
+  return `<form method="get" action="/" id="diff-form">${hidden({ ...model.carry, portfolio: model.portfolio.id })}
+<label for="diff-from">From</label><select id="diff-from" name="from">${snapshots.map((s) => snapshotOption(s, from.snapshotId)).join('')}</select>
+<label for="diff-to">To</label><select id="diff-to" name="to">${snapshots.map((s) => snapshotOption(s, to.snapshotId)).join('')}</select>
+<button type="submit">Compare</button></form>
+<div class="scroll"><table id="diff" data-from="${escape(from.snapshotId)}" data-to="${escape(to.snapshotId)}"><thead><tr><th scope="col">channel</th><th scope="col">from</th><th scope="col">to</th><th scope="col">change</th><th scope="col">change %</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+};
+
+/** An observed value for people: at most 3 decimals, an infinite CPA as ∞. */
+const observedText = (value: Alert['observed']) => (value === 'Infinity' ? '∞ (spend, no conversions)' : value.toLocaleString('en', { maximumFractionDigits: 3 }));
+
+const alertsSection = (alerts: readonly Alert[]): string =>
+  alerts.length === 0
+    ? '<p>No open alerts.</p>'
+    : `<ul id="alerts">${alerts
+        .map((a) => `<li><span class="sev sev-${a.severity}">${a.severity}</span> <strong>${escape(a.ruleId)}</strong> on <strong>${escape(a.channelId)}</strong>: ${escape(a.metric)} ${escape(observedText(a.observed))} ${escape(a.op)} ${a.threshold} over ${escape(a.windows.join(', '))}${a.action ? ' — <em>stop-loss: held at base</em>' : ''} (since ${escape(a.openedAt.slice(0, 16).replace('T', ' '))})</li>`)
+        .join('')}</ul>`;
+
+/** The finance dashboard: plain HTML and SVG, no script or network beyond this page. */
+export const renderDashboard = (model: DashboardModel): string => {
+  const { portfolio, snapshots } = model;
+  const digits = currencyDigits(portfolio.currency);
+  const money = (n: number | null) => (n === null ? '—' : n.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+  const picker = `<form method="get" action="/">${hidden(model.carry)}<label for="portfolio">Portfolio</label><select id="portfolio" name="portfolio">${model.portfolios
+    .map((p) => `<option value="${escape(p.id)}"${p.id === portfolio.id ? ' selected' : ''}>${escape(p.name)} (${escape(p.id)})</option>`)
+    .join('')}</select><button type="submit">Show</button></form>`;
+  const latest = snapshots[0];
+  const body = latest
+    ? `<p class="meta" id="meta">Snapshot <code>${escape(latest.snapshotId)}</code> · <strong>${escape(latest.allocation.status)}</strong>${latest.allocation.reason ? ` (${escape(latest.allocation.reason)})` : ''} · metrics up to <strong id="watermark">${escape(latest.watermark ?? 'none')}</strong> · config <code id="config-hash">${escape(latest.configHash)}</code> · ${escape(latest.computation)} ${escape(latest.createdAt.slice(0, 19).replace('T', ' '))} UTC · daily budget ${money(portfolio.budget.daily)} ${escape(portfolio.currency)}</p>
+<section aria-labelledby="h-bars"><h2 id="h-bars">Latest allocation</h2>${bars(latest, money)}</section>
+<section aria-labelledby="h-history"><h2 id="h-history">Total per channel across snapshots</h2>${lines(snapshots, money)}</section>
+<section aria-labelledby="h-table"><h2 id="h-table">Allocation table</h2>
+<p><a class="button" id="csv" download="${escape(`${portfolio.id}-${latest.snapshotId}.csv`)}" href="data:text/csv;charset=utf-8,${encodeURIComponent(snapshotCsv(latest, portfolio.currency))}">Download CSV</a></p>${allocationTable(latest, money)}</section>
+<section aria-labelledby="h-diff"><h2 id="h-diff">Compare snapshots</h2>${diffSection(model, money)}</section>`
+    : `<section class="empty" id="empty"><h2>No allocation yet for ${escape(portfolio.name)}</h2>
+<p>Snapshots appear after the first reallocation. Send metrics to <code>POST /webhooks/{source}</code>, then either wait for the schedule or run one now:</p>
+<pre><code>curl -X POST -H 'Authorization: Bearer &lt;token&gt;' &lt;api&gt;/portfolios/${escape(portfolio.id)}/reallocate</code></pre></section>`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Budget allocation · ${escape(portfolio.name)}</title><style>${STYLE}</style></head>
+<body><header><h1>Budget allocation · ${escape(portfolio.name)}</h1>${picker}</header>
+<main>${body}
+<section aria-labelledby="h-alerts"><h2 id="h-alerts">Open alerts</h2>${alertsSection(model.alerts)}</section></main>
+</body></html>`;
+};

@@ -1,0 +1,60 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { z } from 'zod';
+import { ALERTS_TABLE, ALLOCATIONS_TABLE } from '../../lib/tables.js';
+import { validate } from '../domain/issues.js';
+import { AlertsRepository } from '../adapters/alertsRepository.js';
+import { AllocationsRepository } from '../adapters/allocationsRepository.js';
+import type { LoadedConfig } from '../adapters/configFile.js';
+import { renderDashboard } from '../adapters/dashboard/page.js';
+import { deployedConfig } from '../adapters/deployedConfig.js';
+import { createDocumentClient, tableName } from '../adapters/dynamo.js';
+import { HttpError, jsonErrors } from '../adapters/http.js';
+import { logger } from '../adapters/observability.js';
+import { findPortfolio } from '../adapters/portfolios.js';
+
+export interface DashboardDependencies {
+  readonly config: LoadedConfig;
+  readonly allocations: AllocationsRepository;
+  readonly alerts: AlertsRepository;
+}
+
+/** Snapshots the page charts and offers for comparison. */
+const SNAPSHOTS_SHOWN = 30;
+
+/** `token` is the local runtime's stand-in for IAM in a browser; it is carried on links, never used here. */
+const DashboardQuery = z.object({
+  portfolio: z.string().min(1).optional(),
+  from: z.string().min(1).optional(),
+  to: z.string().min(1).optional(),
+  token: z.string().optional(),
+});
+
+/** `GET /`: the finance dashboard for one portfolio, rendered on the server from the tables. */
+export const createDashboardHandler = ({ config, allocations, alerts }: DashboardDependencies) =>
+  middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(jsonErrors())
+    .handler(async (event) => {
+      const query = validate(DashboardQuery, event.queryStringParameters ?? {});
+      if (!query.ok) throw new HttpError(400, 'invalid-query', 'the query is invalid', query.issues);
+      const { portfolio: id, from, to, token } = query.value;
+      const portfolio = findPortfolio(config.config, id ?? config.config.portfolios[0]!.id);
+      const [page, open] = await Promise.all([allocations.list(portfolio.id, { limit: SNAPSHOTS_SHOWN }), alerts.open(portfolio.id)]);
+      const html = renderDashboard({
+        portfolios: config.config.portfolios,
+        portfolio,
+        snapshots: page.snapshots,
+        alerts: open,
+        diff: { ...(from ? { from } : {}), ...(to ? { to } : {}) },
+        carry: token ? { token } : {},
+      });
+      return { statusCode: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body: html };
+    });
+
+export const handler = createDashboardHandler({
+  config: deployedConfig,
+  allocations: new AllocationsRepository(createDocumentClient(), tableName(ALLOCATIONS_TABLE.envVar)),
+  alerts: new AlertsRepository(createDocumentClient(), tableName(ALERTS_TABLE.envVar)),
+});

@@ -1,0 +1,111 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployedConfig } from '../../functions/adapters/deployedConfig.js';
+import { replayDemoFeed } from '../../bin/local/demo.js';
+import { startTestRuntime, type TestRuntime } from '../integration/harness.js';
+
+/** Debian's Chromium (`apt-get install chromium`); `.ci/run` installs it when missing. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = 'tests/artifacts';
+
+let runtime: TestRuntime;
+let browser: Browser;
+let page: Page;
+const demo = deployedConfig.config.portfolios.find((p) => p.id === 'demo')!;
+const dashboard = (query = '') => `${runtime.url}/?token=${runtime.apiToken}${query}`;
+const api = (path: string) => runtime.get(`/portfolios/demo${path}`);
+const post = (path: string) => fetch(`${runtime.url}/portfolios/demo${path}`, { method: 'POST', headers: { authorization: `Bearer ${runtime.apiToken}` } });
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  runtime = await startTestRuntime();
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await runtime?.close();
+});
+
+describe('finance dashboard', () => {
+  it('says what to do before there is any snapshot', async () => {
+    await page.goto(dashboard());
+    await expect(page.locator('#empty').textContent()).resolves.toContain('/portfolios/demo/reallocate');
+  });
+
+  it('refuses a page load without the token', async () => {
+    const response = await fetch(`${runtime.url}/`);
+    expect(response.status).toBe(401);
+  });
+
+  it('draws the latest allocation with bar values equal to the API', async () => {
+    await replayDemoFeed(runtime.url, demo, new Date(), 21);
+    for (let i = 0; i < 3; i += 1) expect((await post('/reallocate')).status).toBe(201);
+    await post('/alerts/evaluate');
+    await page.goto(dashboard());
+    const latest = (await api('/allocations/latest')).body;
+    const bars = await page.locator('#bars g.bar').evaluateAll((groups) =>
+      groups.map((g) => ({
+        channelId: g.getAttribute('data-channel'),
+        base: Number(g.getAttribute('data-base')),
+        performance: Number(g.getAttribute('data-performance')),
+        exploration: Number(g.getAttribute('data-exploration')),
+        total: Number(g.getAttribute('data-total')),
+        segments: g.querySelectorAll('rect').length,
+      })),
+    );
+    expect(bars.map(({ segments: _, ...bar }) => bar)).toEqual(
+      latest.allocation.channels.map((c: any) => ({ channelId: c.channelId, base: c.base, performance: c.performance, exploration: c.exploration, total: c.total })),
+    );
+    expect(bars.every((b) => b.segments >= 1)).toBe(true);
+    await expect(page.locator('#watermark').textContent()).resolves.toBe(latest.watermark);
+    await expect(page.locator('#config-hash').textContent()).resolves.toBe(latest.configHash);
+    const lines = await page.locator('#history polyline').count();
+    expect(lines).toBe(demo.channels.length);
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-1280.png`, fullPage: true });
+  });
+
+  it('updates the diff when another pair of snapshots is chosen', async () => {
+    const snapshots = (await api('/allocations?limit=10')).body.snapshots as { snapshotId: string }[];
+    const [newest, , oldest] = snapshots;
+    await expect(page.locator('#diff').getAttribute('data-to')).resolves.toBe(newest!.snapshotId);
+    await page.getByLabel('From').selectOption(oldest!.snapshotId);
+    await page.getByRole('button', { name: 'Compare' }).click();
+    await page.waitForURL(/from=/);
+    await expect(page.locator('#diff').getAttribute('data-from')).resolves.toBe(oldest!.snapshotId);
+    const expected = (await api(`/allocations/diff?from=${oldest!.snapshotId}&to=${newest!.snapshotId}`)).body;
+    const shown = await page.locator('#diff tbody tr').evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-channel'), Number(r.getAttribute('data-change'))]));
+    expect(shown).toEqual(expected.channels.map((c: any) => [c.channelId, c.change]));
+  });
+
+  it('downloads the latest snapshot as the same CSV the API serves', async () => {
+    const latest = (await api('/allocations/latest')).body;
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#csv').click()]);
+    expect(download.suggestedFilename()).toBe(`demo-${latest.snapshotId}.csv`);
+    const file = readFileSync((await download.path())!, 'utf8');
+    expect(file).toBe((await api(`/allocations/${latest.snapshotId}?format=csv`)).body);
+  });
+
+  it('lists open alerts with their severity', async () => {
+    const open = (await api('/alerts?status=open')).body.alerts as { ruleId: string; channelId: string; severity: string }[];
+    expect(open.length).toBeGreaterThan(0);
+    const items = await page.locator('#alerts li').allTextContents();
+    expect(items).toHaveLength(open.length);
+    for (const alert of open) expect(items.some((t) => t.includes(alert.severity) && t.includes(alert.ruleId) && t.includes(alert.channelId))).toBe(true);
+  });
+
+  it('fits a phone width without sideways scrolling and keeps every control reachable by keyboard', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(dashboard());
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-390.png`, fullPage: true });
+    const focused: string[] = [];
+    for (let i = 0; i < 12; i += 1) {
+      await page.keyboard.press('Tab');
+      focused.push(await page.evaluate(() => document.activeElement?.id || document.activeElement?.tagName || ''));
+    }
+    expect(focused).toEqual(expect.arrayContaining(['portfolio', 'csv', 'diff-from', 'diff-to']));
+  });
+});
