@@ -1,17 +1,51 @@
+import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { ConfigError, DEFAULT_CONFIG_PATH, loadConfigFile } from '../functions/adapters/configFile.js';
+import { ConfigError, DEFAULT_CONFIG_PATH, loadConfigFile, parseConfig, type LoadedConfig } from '../functions/adapters/configFile.js';
+import { diffConfigs, formatConfigChanges } from '../functions/domain/configDiff.js';
 
 /**
- * `npm run config:check [-- FILE]`: validates the operator config; exit 1 listing every problem with its
- * JSON path (the same messages `cdk synth` fails with).
+ * `npm run config:check [-- FILE] [--against OTHER]`: validates the operator config (exit 1 listing every
+ * problem with its JSON path, the same messages `cdk synth` fails with), then summarizes what it changes
+ * compared with OTHER, by default the last committed version of FILE.
  */
-const { positionals } = parseArgs({ allowPositionals: true });
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { against: { type: 'string' } } });
 const path = positionals[0] ?? DEFAULT_CONFIG_PATH;
+
+/** The config to compare with: a file, or FILE as committed at HEAD (undefined when there is none). */
+const baseline = (): { label: string; loaded: LoadedConfig } | undefined => {
+  if (values.against) return { label: values.against, loaded: loadConfigFile(values.against) };
+  let text: string;
+  try {
+    text = execFileSync('git', ['show', `HEAD:${path}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return undefined;
+  }
+  const label = `HEAD:${path}`;
+  try {
+    return { label, loaded: parseConfig(JSON.parse(text), label) };
+  } catch (error) {
+    // The committed version no longer validates (the schema moved on): nothing to compare with.
+    if (error instanceof ConfigError || error instanceof SyntaxError) return undefined;
+    throw error;
+  }
+};
+
 try {
-  const { config, hash } = loadConfigFile(path);
+  const current = loadConfigFile(path);
+  const { config, hash } = current;
   const channels = config.portfolios.reduce((n, p) => n + p.channels.length, 0);
   const rules = config.portfolios.reduce((n, p) => n + p.alerts.rules.length, 0);
   console.log(`${path} is valid (hash ${hash}): ${config.portfolios.length} portfolio(s), ${channels} channel(s), ${rules} alert rule(s).`);
+  const before = baseline();
+  if (!before) console.log('Nothing to compare with (no committed version); pass --against FILE.');
+  else {
+    const changes = formatConfigChanges(diffConfigs(before.loaded.config, config));
+    console.log(
+      changes.length === 0
+        ? `No changes compared with ${before.label}.`
+        : `Compared with ${before.label} (hash ${before.loaded.hash} → ${hash}), ${changes.length} change(s):\n${changes.map((c) => `  ${c}`).join('\n')}`,
+    );
+  }
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(error.message);
