@@ -1,4 +1,5 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -9,42 +10,57 @@ import type { FunctionDefinition } from './api.js';
 /** The repository root, where handler entries and the lockfile live. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
+/** The CloudWatch namespace of the functions' Powertools metrics (the held-allocation alarm reads it). */
+export const METRICS_NAMESPACE = 'BudgetOptimizer';
+
 /** How long function logs are kept. */
 export const LOG_RETENTION = RetentionDays.ONE_MONTH;
 
 /**
- * Every function of the system: nodejs22.x on arm64, bundled by esbuild (minified ESM with source maps),
- * its own log group with a retention, and X-Ray tracing. The config JSON is bundled into the code, so a
- * deploy applies exactly the config `cdk synth` validated.
+ * Every function of the system: nodejs24.x on arm64, bundled by esbuild (minified ESM with source maps),
+ * its own log group with a retention, its own role that may write only that log group (no AWS managed
+ * policy), and X-Ray tracing. The config JSON is bundled into the code, so a deploy applies exactly the
+ * config `cdk synth` validated.
  */
 export class BudgetFunction extends NodejsFunction {
   constructor(scope: Construct, definition: FunctionDefinition, environment: Record<string, string>) {
+    const logGroup = new LogGroup(scope, `${definition.id}Logs`, { retention: LOG_RETENTION, removalPolicy: RemovalPolicy.DESTROY });
+    const role = new Role(scope, `${definition.id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Runs the ${definition.id} function`,
+    });
+    logGroup.grantWrite(role);
     super(scope, definition.id, {
+      role,
       entry: `${PROJECT_ROOT}${definition.entry}`,
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
-      runtime: Runtime.NODEJS_22_X,
+      runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: definition.memoryMb ?? 512,
       timeout: Duration.seconds(definition.timeoutSeconds ?? 29),
       tracing: Tracing.ACTIVE,
-      logGroup: new LogGroup(scope, `${definition.id}Logs`, { retention: LOG_RETENTION, removalPolicy: RemovalPolicy.DESTROY }),
+      logGroup,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: 'budget-optimizer',
-        POWERTOOLS_METRICS_NAMESPACE: 'BudgetOptimizer',
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         ...environment,
       },
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node22',
+        target: 'node24',
         minify: true,
         sourceMap: true,
         mainFields: ['module', 'main'],
         // Some dependencies still call require(); give the ESM bundle one.
         banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
       },
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason: 'Only the X-Ray grant of active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource but "*".',
     });
   }
 }

@@ -1,9 +1,12 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
@@ -12,8 +15,9 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { BudgetConfig } from '../functions/domain/config.js';
 import { JOBS, type Job } from '../functions/domain/jobs.js';
+import { BudgetAlarms } from './alarms.js';
 import { FUNCTIONS, ROUTES, type FunctionDefinition, type FunctionName } from './api.js';
-import { BudgetFunction } from './budget-function.js';
+import { BudgetFunction, LOG_RETENTION, METRICS_NAMESPACE } from './budget-function.js';
 
 export interface BudgetServiceStackProps extends StackProps {
   readonly tables: ReadonlyMap<string, TableV2>;
@@ -24,6 +28,12 @@ export interface BudgetServiceStackProps extends StackProps {
 
 /** How many times a portfolio's message is tried before it goes to the dead-letter queue. */
 const MAX_RECEIVE_COUNT = 3;
+
+/**
+ * Requests per second the API serves before answering 429, and the burst above it: far above what ad
+ * platforms send (a delivery per platform per hour or so), low enough that a flood cannot run up the bill.
+ */
+export const API_THROTTLE = { rateLimit: 200, burstLimit: 400 } as const;
 
 /** An SQS queue encrypted at rest that refuses plain HTTP. */
 const secureQueue = (scope: Construct, id: string, props: ConstructorParameters<typeof Queue>[2] = {}) =>
@@ -49,23 +59,59 @@ export class BudgetServiceStack extends Stack {
     );
     this.api = new HttpApi(this, 'Api', {
       description: 'Budget optimizer: signed webhooks, finance reads and operations',
-      createDefaultStage: true,
+      createDefaultStage: false,
+    });
+    new HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: API_THROTTLE,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(new LogGroup(this, 'ApiAccessLogs', { retention: LOG_RETENTION, removalPolicy: RemovalPolicy.DESTROY })),
+      },
     });
     const iam = new HttpIamAuthorizer();
     for (const route of ROUTES) {
       const fn = this.functions.get(route.fn)!;
-      this.api.addRoutes({
+      const routes = this.api.addRoutes({
         path: route.path,
         methods: [HttpMethod[route.method]],
         integration: new HttpLambdaIntegration(`${route.method}${route.path}`, fn),
         // Webhooks authenticate by their HMAC signature; everything else needs SigV4.
         ...(route.auth === 'iam' ? { authorizer: iam } : {}),
       });
+      if (route.auth === 'signature') {
+        for (const r of routes) {
+          Validations.of(r).acknowledge({
+            id: 'AwsSolutions::AwsSolutions-APIG4',
+            reason: 'Ad platforms cannot sign with SigV4: the handler authenticates every request by its HMAC-SHA256 signature (per-source secret, ±300 s) before reading it.',
+          });
+        }
+      }
     }
     const scheduleDeadLetters = secureQueue(this, 'ScheduleDeadLetters', { retentionPeriod: Duration.days(14) });
-    for (const job of JOBS) this.schedule(job, props.schedules[job], scheduleDeadLetters);
+    Validations.of(scheduleDeadLetters).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SQS3',
+      reason: 'This is itself a dead-letter queue: the one the EventBridge Scheduler schedules send failed invocations to.',
+    });
+    const schedulerRole = new Role(this, 'SchedulerRole', { assumedBy: new ServicePrincipal('scheduler.amazonaws.com'), description: 'Lets the schedules invoke the fan-out function' });
+    const fanOut = this.getLogicalId(this.functions.get('schedule')!.node.defaultChild as CfnFunction);
+    Validations.of(schedulerRole).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${fanOut}.Arn>:*]`,
+      reason: 'lambda:InvokeFunction on the fan-out function and its versions (<arn>:*), the grant the Scheduler target needs; nothing else.',
+    });
+    for (const job of JOBS) this.schedule(job, props.schedules[job], scheduleDeadLetters, schedulerRole);
+    const alarms = new BudgetAlarms(this, 'Alarms', {
+      functions: new Map([...this.functions].map(([name, fn]) => [FUNCTIONS[name].id, fn])),
+      deadLetterQueues: new Map([
+        ['ScheduleDeadLetters', scheduleDeadLetters],
+        ...[...this.queues].map(([job, q]) => [`${job}DeadLetters`, q.deadLetters] as const),
+      ]),
+      metricsNamespace: METRICS_NAMESPACE,
+    });
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn });
   }
 
   /** A job's queue; its visibility outlasts the worker's timeout six times, as AWS advises for event sources. */
@@ -80,12 +126,13 @@ export class BudgetServiceStack extends Stack {
   }
 
   /** The job's schedule, invoking the fan-out with the firing instant; failed invocations are retried, then dead-lettered. */
-  private schedule(job: Job, expression: string, deadLetterQueue: Queue) {
+  private schedule(job: Job, expression: string, deadLetterQueue: Queue, role: Role) {
     new Schedule(this, `${job}Schedule`, {
       description: `Fans out ${job} to every portfolio (${expression})`,
       schedule: ScheduleExpression.expression(expression),
       target: new LambdaInvoke(this.functions.get('schedule')!, {
         input: ScheduleTargetInput.fromObject({ job, scheduledTime: ContextAttribute.scheduledTime }),
+        role,
         retryAttempts: 3,
         maxEventAge: Duration.hours(1),
         deadLetterQueue,

@@ -1,11 +1,12 @@
 import middy from '@middy/core';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Portfolio } from '../domain/config.js';
 import { PortfolioJob, type Job } from '../domain/jobs.js';
 import type { LoadedConfig } from './configFile.js';
-import { logger } from './observability.js';
+import { logger, metrics } from './observability.js';
 
 /**
  * A job queue's consumer: one portfolio per message. Each message succeeds or fails alone (Powertools
@@ -23,5 +24,6 @@ export const portfolioJobWorker = (config: LoadedConfig, job: Job, run: (portfol
   };
   return middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
     .handler((event, context) => processPartialResponse(event, runOne, processor, { context, throwOnFullBatchFailure: false }));
 };

@@ -1,10 +1,11 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { LoadedConfig } from '../adapters/configFile.js';
 import { deployedConfig } from '../adapters/deployedConfig.js';
 import { json, jsonErrors } from '../adapters/http.js';
-import { logger } from '../adapters/observability.js';
+import { logger, metrics, recordSnapshot } from '../adapters/observability.js';
 import { findPortfolio } from '../adapters/portfolios.js';
 import type { ReallocationRunner } from '../adapters/reallocator.js';
 import { deployedReallocator } from '../adapters/wiring.js';
@@ -18,12 +19,14 @@ export interface ReallocateDependencies {
 export const createReallocateHandler = ({ config, reallocator }: ReallocateDependencies) =>
   middy<APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
     .use(jsonErrors())
     .handler(async (event) => {
       logger.setCorrelationId(event.requestContext.requestId);
       const portfolio = findPortfolio(config.config, event.pathParameters?.id);
       const by = event.requestContext.authorizer?.iam?.userArn ?? 'unknown';
-      const { snapshot } = await reallocator.run(portfolio, { kind: 'on-demand', by });
+      const { snapshot, created } = await reallocator.run(portfolio, { kind: 'on-demand', by });
+      if (created) recordSnapshot(snapshot);
       logger.info('reallocated on demand', { portfolioId: portfolio.id, snapshotId: snapshot.snapshotId, status: snapshot.allocation.status, by });
       return json(201, snapshot, { location: `/portfolios/${portfolio.id}/allocations/${snapshot.snapshotId}` });
     });

@@ -1,7 +1,7 @@
 import type { LoadedConfig } from '../adapters/configFile.js';
 import { deployedConfig } from '../adapters/deployedConfig.js';
 import { portfolioJobWorker } from '../adapters/jobWorker.js';
-import { logger } from '../adapters/observability.js';
+import { logger, recordSnapshot } from '../adapters/observability.js';
 import type { ReallocationRunner } from '../adapters/reallocator.js';
 import { deployedReallocator } from '../adapters/wiring.js';
 
@@ -14,6 +14,7 @@ export interface WorkerDependencies {
 export const createWorkerHandler = ({ config, reallocator }: WorkerDependencies) =>
   portfolioJobWorker(config, 'reallocate', async (portfolio, { window }) => {
     const { snapshot, created } = await reallocator.run(portfolio, { kind: 'schedule', window });
+    if (created) recordSnapshot(snapshot);
     logger.info(created ? 'reallocated on schedule' : 'schedule window already done', { portfolioId: portfolio.id, window, snapshotId: snapshot.snapshotId });
   });
 

@@ -19,7 +19,7 @@ describe('reallocate worker', () => {
       run: async (portfolio) => {
         if (ran.includes(portfolio.id)) throw new Error('solver crashed');
         ran.push(portfolio.id);
-        return { created: true, snapshot: {} as never };
+        return { created: true, snapshot: { snapshotId: 's1', allocation: { status: 'optimal' } } as never };
       },
     };
     const handler = createWorkerHandler({ config: deployedConfig, reallocator });
