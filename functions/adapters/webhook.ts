@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { Delivery, MAX_BODY_BYTES, MAX_RECORDS, planDelivery } from '../domain/delivery.js';
+import { fromPlatform, platformRowCount } from '../domain/platforms/adapters.js';
 import { sha256 } from '../domain/hash.js';
 import { validate } from '../domain/issues.js';
 import type { BudgetConfig } from '../domain/config.js';
@@ -10,7 +11,7 @@ import type { SecretSource } from './webhookSecrets.js';
 import type { DeliveryToStore } from './deliveries.js';
 
 /** Webhook sources that have a payload shape; each has its own secret. */
-export const WEBHOOK_SOURCES = ['generic'] as const;
+export const WEBHOOK_SOURCES = ['generic', 'meta', 'google-ads', 'tiktok'] as const;
 export type WebhookSource = (typeof WEBHOOK_SOURCES)[number];
 
 /** The source named in the path, or a 404. */
@@ -39,6 +40,25 @@ export const authenticate = async (event: APIGatewayProxyEventV2, body: string, 
   if (!check.ok) throw new HttpError(401, 'bad-signature', `X-Signature rejected: ${check.reason}`);
 };
 
+const recordCount = (json: unknown): number | undefined => {
+  const records = (json as { records?: unknown } | null)?.records;
+  return Array.isArray(records) ? records.length : undefined;
+};
+
+const canonical = (json: unknown): Delivery => {
+  const parsed = validate(Delivery, json);
+  if (!parsed.ok) throw new HttpError(400, 'invalid-delivery', 'the delivery is invalid', parsed.issues);
+  return parsed.value;
+};
+
+/** A platform report mapped to the canonical delivery; its own 400/422 when it cannot be. */
+const platform = (source: Exclude<WebhookSource, 'generic'>, json: unknown, portfolios: BudgetConfig['portfolios'], now: Date): Delivery => {
+  const mapped = fromPlatform(source, json, portfolios, now);
+  if (mapped.ok) return mapped.delivery;
+  const message = mapped.issues.length === 1 ? mapped.issues[0]!.message : `${mapped.issues.length} problems, listed in issues`;
+  throw new HttpError(mapped.status, mapped.status === 422 ? 'unknown-reference' : 'invalid-delivery', message, mapped.issues);
+};
+
 const parseJson = (body: string): unknown => {
   try {
     return JSON.parse(body);
@@ -54,13 +74,11 @@ const parseJson = (body: string): unknown => {
  */
 export const readDelivery = (body: string, source: WebhookSource, { portfolios }: BudgetConfig, now: Date): DeliveryToStore => {
   const json = parseJson(body);
-  const records = (json as { records?: unknown } | null)?.records;
-  if (Array.isArray(records) && records.length > MAX_RECORDS) {
-    throw new HttpError(413, 'too-many-records', `a delivery may carry at most ${MAX_RECORDS} records, not ${records.length}`);
+  const count = source === 'generic' ? recordCount(json) : platformRowCount(source, json);
+  if (count !== undefined && count > MAX_RECORDS) {
+    throw new HttpError(413, 'too-many-records', `a delivery may carry at most ${MAX_RECORDS} records, not ${count}`);
   }
-  const parsed = validate(Delivery, json);
-  if (!parsed.ok) throw new HttpError(400, 'invalid-delivery', 'the delivery is invalid', parsed.issues);
-  const delivery = parsed.value;
+  const delivery = source === 'generic' ? canonical(json) : platform(source, json, portfolios, now);
   const portfolio = portfolios.find((p) => p.id === delivery.portfolioId);
   const today = dateInZone(now, portfolio?.timezone ?? 'UTC');
   const planned = planDelivery(delivery, portfolio, today);

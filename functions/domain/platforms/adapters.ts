@@ -1,0 +1,221 @@
+import { z } from 'zod';
+import type { Channel, Portfolio } from '../config.js';
+import type { Delivery, MetricRecord } from '../delivery.js';
+import { toIssues, type Issue } from '../issues.js';
+
+/**
+ * Platform report shapes, mapped onto the canonical delivery (CONTRACTS §3) so that the same validation,
+ * idempotency and restatement rules apply to every source. Each body is an envelope
+ * `{ portfolioId, deliveryId?, pulledAt?, <rows> }` around the rows the platform's reporting API returned.
+ * Platform rows carry no revision, and a platform restating a day is the normal case, so each row's
+ * revision is the pull instant (`pulledAt`, else the receipt time) in epoch milliseconds: a later pull of a
+ * day replaces an earlier one, and the same pull delivered twice changes nothing.
+ */
+export type PlatformSource = 'meta' | 'google-ads' | 'tiktok';
+
+/** The config platform whose `sourceIds` map a source's ids to channels. */
+const CONFIG_PLATFORM = { meta: 'meta', 'google-ads': 'google_ads', tiktok: 'tiktok' } as const satisfies Record<PlatformSource, Channel['platform']>;
+
+/** A non-negative decimal that may arrive as a JSON number or as a numeric string ("123.45"). */
+const Decimal = z.union([z.number(), z.string().regex(/^\d+(\.\d+)?$/, 'expected a decimal number').transform(Number)]).pipe(z.number().nonnegative().finite());
+/** A count that may arrive as a number or a string ("1000"). */
+const Count = z.union([z.int(), z.string().regex(/^\d+$/, 'expected a whole number').transform(Number)]).pipe(z.int().nonnegative().max(Number.MAX_SAFE_INTEGER));
+const Id = z.union([z.string().min(1).max(64), z.int().nonnegative().transform(String)]);
+const Day = z.iso.date();
+
+const Envelope = {
+  portfolioId: z.string().min(1).max(64),
+  deliveryId: z.string().min(1).max(256).optional(),
+  pulledAt: z.iso.datetime({ offset: true }).optional(),
+};
+
+const ActionValue = z.object({ action_type: z.string(), value: Decimal });
+
+/** Meta Insights rows (`level=campaign`, `time_increment=1`); numbers arrive as strings. */
+const MetaBody = z.object({
+  ...Envelope,
+  data: z
+    .array(
+      z.object({
+        campaign_id: Id,
+        date_start: Day,
+        date_stop: Day,
+        spend: Decimal,
+        impressions: Count.optional(),
+        clicks: Count.optional(),
+        actions: z.array(ActionValue).optional(),
+        action_values: z.array(ActionValue).optional(),
+      })
+      .refine((r) => r.date_start === r.date_stop, { message: 'rows must cover one day (time_increment=1)', path: ['date_stop'] }),
+    )
+    .min(1),
+});
+
+/** Google Ads report rows (GoogleAdsService search/searchStream JSON, camelCase or snake_case cost). */
+const GoogleAdsBody = z.object({
+  ...Envelope,
+  results: z
+    .array(
+      z.object({
+        campaign: z.object({ id: Id }),
+        segments: z.object({ date: Day, hour: z.int().min(0).max(23).optional() }),
+        metrics: z
+          .object({
+            costMicros: Count.optional(),
+            cost_micros: Count.optional(),
+            conversions: Decimal.optional(),
+            conversionsValue: Decimal.optional(),
+            clicks: Count.optional(),
+            impressions: Count.optional(),
+          })
+          .refine((m) => m.costMicros !== undefined || m.cost_micros !== undefined, { message: 'needs costMicros or cost_micros', path: ['costMicros'] }),
+      }),
+    )
+    .min(1),
+});
+
+/** TikTok report rows (`report/integrated/get`, `stat_time_day` and `campaign_id` dimensions). */
+const TikTokBody = z.object({
+  ...Envelope,
+  data: z.object({
+    list: z
+      .array(
+        z.object({
+          dimensions: z.object({ campaign_id: Id, stat_time_day: z.string().regex(/^\d{4}-\d{2}-\d{2}( 00:00:00)?$/, 'expected "YYYY-MM-DD 00:00:00"') }),
+          metrics: z.object({ spend: Decimal, conversion: Decimal.optional(), clicks: Count.optional(), impressions: Count.optional() }),
+        }),
+      )
+      .min(1),
+  }),
+});
+
+/** Meta repeats one purchase under several action types; without `actionType` on the channel, this one counts. */
+export const DEFAULT_META_ACTION_TYPE = 'offsite_conversion.fb_pixel_purchase';
+
+/** One platform row reduced to what the canonical record needs, before its channel is known. */
+interface PlatformRow {
+  readonly sourceId: string;
+  readonly path: string;
+  readonly record: (channel: Channel) => Omit<MetricRecord, 'channelId' | 'revision'>;
+}
+
+const valueOf = (list: readonly { action_type: string; value: number }[] | undefined, type: string) => list?.find((a) => a.action_type === type)?.value;
+
+/** Rounds to micros so platform decimals such as 12.3456789 pass the money rules instead of being refused. */
+const micros = (n: number) => Math.round(n * 1e6) / 1e6;
+
+const rowsOf = {
+  meta: (body: z.infer<typeof MetaBody>): PlatformRow[] =>
+    body.data.map((r, i) => ({
+      sourceId: r.campaign_id,
+      path: `data[${i}].campaign_id`,
+      record: (channel) => {
+        const type = channel.actionType ?? DEFAULT_META_ACTION_TYPE;
+        const revenue = valueOf(r.action_values, type);
+        return {
+          date: r.date_start,
+          spend: micros(r.spend),
+          conversions: valueOf(r.actions, type) ?? 0,
+          ...(revenue === undefined ? {} : { revenue: micros(revenue) }),
+          ...(r.impressions === undefined ? {} : { impressions: r.impressions }),
+          ...(r.clicks === undefined ? {} : { clicks: r.clicks }),
+        };
+      },
+    })),
+  'google-ads': (body: z.infer<typeof GoogleAdsBody>): PlatformRow[] =>
+    body.results.map((r, i) => ({
+      sourceId: r.campaign.id,
+      path: `results[${i}].campaign.id`,
+      record: () => ({
+        date: r.segments.date,
+        ...(r.segments.hour === undefined ? {} : { hour: r.segments.hour }),
+        spend: (r.metrics.costMicros ?? r.metrics.cost_micros)! / 1e6,
+        conversions: r.metrics.conversions ?? 0,
+        ...(r.metrics.conversionsValue === undefined ? {} : { revenue: micros(r.metrics.conversionsValue) }),
+        ...(r.metrics.impressions === undefined ? {} : { impressions: r.metrics.impressions }),
+        ...(r.metrics.clicks === undefined ? {} : { clicks: r.metrics.clicks }),
+      }),
+    })),
+  tiktok: (body: z.infer<typeof TikTokBody>): PlatformRow[] =>
+    body.data.list.map((r, i) => ({
+      sourceId: r.dimensions.campaign_id,
+      path: `data.list[${i}].dimensions.campaign_id`,
+      record: () => ({
+        date: r.dimensions.stat_time_day.slice(0, 10),
+        spend: micros(r.metrics.spend),
+        conversions: r.metrics.conversion ?? 0,
+        ...(r.metrics.impressions === undefined ? {} : { impressions: r.metrics.impressions }),
+        ...(r.metrics.clicks === undefined ? {} : { clicks: r.metrics.clicks }),
+      }),
+    })),
+};
+
+const SCHEMAS = { meta: MetaBody, 'google-ads': GoogleAdsBody, tiktok: TikTokBody } as const;
+
+/** Rows in a platform body (for the 413 check before parsing). */
+export const platformRowCount = (source: PlatformSource, json: unknown): number | undefined => {
+  const body = json as { data?: unknown; results?: unknown } | null;
+  const rows = source === 'google-ads' ? body?.results : source === 'tiktok' ? (body?.data as { list?: unknown } | undefined)?.list : body?.data;
+  return Array.isArray(rows) ? rows.length : undefined;
+};
+
+export type PlatformResult = { ok: true; delivery: Delivery } | { ok: false; status: 400 | 422; issues: Issue[] };
+
+/**
+ * Maps a platform body to the canonical delivery: 400 with every path for a malformed body, 422 for an
+ * unknown portfolio or for platform ids that no channel's `sourceIds` claims (all of them listed).
+ */
+export const fromPlatform = (source: PlatformSource, json: unknown, portfolios: readonly Portfolio[], receivedAt: Date): PlatformResult => {
+  const parsed = SCHEMAS[source].safeParse(json);
+  if (!parsed.success) return { ok: false, status: 400, issues: toIssues(parsed.error) };
+  const body = parsed.data;
+  const portfolio = portfolios.find((p) => p.id === body.portfolioId);
+  if (!portfolio) return { ok: false, status: 422, issues: [{ path: 'portfolioId', message: `unknown portfolio "${body.portfolioId}"` }] };
+  const rows = (rowsOf[source] as (b: typeof body) => PlatformRow[])(body);
+  const platform = CONFIG_PLATFORM[source];
+  const owners = new Map(portfolio.channels.flatMap((c) => (c.sourceIds[platform] ?? []).map((id) => [id, c] as const)));
+  const unmapped = rows.filter((r) => !owners.has(r.sourceId));
+  if (unmapped.length > 0) {
+    const ids = [...new Set(unmapped.map((r) => r.sourceId))];
+    return {
+      ok: false,
+      status: 422,
+      issues: unmapped.map((r) => ({ path: r.path, message: `${source} id "${r.sourceId}" is in no channel's sourceIds.${platform} (unmapped: ${ids.join(', ')})` })),
+    };
+  }
+  const revision = body.pulledAt ? Date.parse(body.pulledAt) : receivedAt.getTime();
+  const records = sumByKey(
+    rows.map((r) => {
+      const channel = owners.get(r.sourceId)!;
+      return { channelId: channel.id, ...r.record(channel), revision };
+    }),
+  );
+  return { ok: true, delivery: { portfolioId: body.portfolioId, ...(body.deliveryId ? { deliveryId: body.deliveryId } : {}), records } };
+};
+
+const addOptional = (a: number | undefined, b: number | undefined) => (a === undefined && b === undefined ? undefined : (a ?? 0) + (b ?? 0));
+
+/** A channel often owns several campaigns: their rows for the same day (and hour) add up to one record. */
+const sumByKey = (records: MetricRecord[]): MetricRecord[] => {
+  const byKey = new Map<string, MetricRecord>();
+  for (const r of records) {
+    const key = `${r.channelId}#${r.date}#${r.hour ?? ''}`;
+    const seen = byKey.get(key);
+    if (!seen) {
+      byKey.set(key, r);
+      continue;
+    }
+    const revenue = addOptional(seen.revenue, r.revenue);
+    const impressions = addOptional(seen.impressions, r.impressions);
+    const clicks = addOptional(seen.clicks, r.clicks);
+    byKey.set(key, {
+      ...seen,
+      spend: micros(seen.spend + r.spend),
+      conversions: seen.conversions + r.conversions,
+      ...(revenue === undefined ? {} : { revenue: micros(revenue) }),
+      ...(impressions === undefined ? {} : { impressions }),
+      ...(clicks === undefined ? {} : { clicks }),
+    });
+  }
+  return [...byKey.values()];
+};
