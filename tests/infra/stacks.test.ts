@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../functions/adapters/configFile.js';
 import { buildApp } from '../../lib/app.js';
 import { FUNCTIONS, ROUTES } from '../../lib/api.js';
+import { WEBHOOK_SOURCES } from '../../functions/adapters/webhook.js';
 import { API_THROTTLE } from '../../lib/service-stack.js';
 import { TABLES } from '../../lib/tables.js';
 
@@ -46,7 +47,8 @@ describe('data stack', () => {
   });
 
   it('keeps one Secrets Manager secret per webhook source', () => {
-    data.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    data.resourceCountIs('AWS::SecretsManager::Secret', WEBHOOK_SOURCES.length);
+    expect(WEBHOOK_SOURCES).toEqual(['generic', 'meta', 'google-ads', 'tiktok']);
   });
 });
 
