@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { FUNCTIONS } from '../lib/api.js';
+import { bundleFunction } from '../lib/bundler.js';
 import { TABLES } from '../lib/tables.js';
 import { JOBS } from '../functions/domain/jobs.js';
 import { median, printTable } from './stats.js';
@@ -39,21 +39,8 @@ export const benchBundles = async () => {
   const rows: (string | number)[][] = [['function', 'KB', 'budget', 'init p50 ms', 'biggest contributors (KB)']];
   for (const definition of Object.values(FUNCTIONS)) {
     const outfile = join(OUT, `${definition.id}.mjs`);
-    const result = await build({
-      entryPoints: [definition.entry],
-      outfile,
-      bundle: true,
-      minify: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node24',
-      mainFields: ['module', 'main'],
-      external: ['@aws-sdk/*'],
-      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-      metafile: true,
-      logLevel: 'silent',
-    });
-    const output = Object.values(result.metafile.outputs)[0]!;
+    const metafile = await bundleFunction(definition.entry, outfile);
+    const output = metafile.outputs[outfile]!;
     const byPackage = new Map<string, number>();
     for (const [file, { bytesInOutput }] of Object.entries(output.inputs)) {
       const name = file.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1] ?? file.split('/').slice(0, 2).join('/');
@@ -64,5 +51,5 @@ export const benchBundles = async () => {
     const init = median(Array.from({ length: INIT_RUNS }, () => initMs(outfile)));
     rows.push([definition.id, Math.round(kb), kb <= BUDGET_KB ? 'ok' : 'OVER', init, top.join(', ')]);
   }
-  printTable(`Function bundles (minified ESM, AWS SDK external as in Lambda; init = import in a fresh process, median of ${INIT_RUNS})`, rows);
+  printTable(`Function bundles as deployed (lib/bundler.ts: minified ESM, AWS SDK from the runtime; init = import in a fresh process, median of ${INIT_RUNS})`, rows);
 };

@@ -1,10 +1,10 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Code, Function as LambdaFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
 import type { FunctionDefinition } from './api.js';
 
 /** The repository root, where handler entries and the lockfile live. */
@@ -17,12 +17,30 @@ export const METRICS_NAMESPACE = 'BudgetOptimizer';
 export const LOG_RETENTION = RetentionDays.ONE_MONTH;
 
 /**
+ * The function's code: its handler bundled by `lib/bundler.ts` (esbuild with a plugin, which CDK's
+ * NodejsFunction cannot take) in a child process, as CDK's local bundling must be synchronous.
+ */
+const bundledCode = (entry: string): Code =>
+  Code.fromAsset(`${PROJECT_ROOT}functions`, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: DockerImage.fromRegistry('unused: bundled locally'),
+      local: {
+        tryBundle(outputDir) {
+          execFileSync(process.execPath, ['--import', 'tsx', `${PROJECT_ROOT}bin/bundle-function.ts`, `${PROJECT_ROOT}${entry}`, outputDir], { stdio: 'inherit', cwd: PROJECT_ROOT });
+          return true;
+        },
+      },
+    },
+  });
+
+/**
  * Every function of the system: nodejs24.x on arm64, bundled by esbuild (minified ESM with source maps),
  * its own log group with a retention, its own role that may write only that log group (no AWS managed
  * policy), and X-Ray tracing. The config JSON is bundled into the code, so a deploy applies exactly the
  * config `cdk synth` validated.
  */
-export class BudgetFunction extends NodejsFunction {
+export class BudgetFunction extends LambdaFunction {
   constructor(scope: Construct, definition: FunctionDefinition, environment: Record<string, string>) {
     const logGroup = new LogGroup(scope, `${definition.id}Logs`, { retention: LOG_RETENTION, removalPolicy: RemovalPolicy.DESTROY });
     const role = new Role(scope, `${definition.id}Role`, {
@@ -32,10 +50,8 @@ export class BudgetFunction extends NodejsFunction {
     logGroup.grantWrite(role);
     super(scope, definition.id, {
       role,
-      entry: `${PROJECT_ROOT}${definition.entry}`,
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+      code: bundledCode(definition.entry),
+      handler: 'index.handler',
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: definition.memoryMb ?? 512,
@@ -47,15 +63,6 @@ export class BudgetFunction extends NodejsFunction {
         POWERTOOLS_SERVICE_NAME: 'budget-optimizer',
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         ...environment,
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        mainFields: ['module', 'main'],
-        // Some dependencies still call require(); give the ESM bundle one.
-        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
       },
     });
     Validations.of(role).acknowledge({

@@ -12,7 +12,7 @@ import { createDocumentClient, tableName } from '../adapters/dynamo.js';
 import { HttpError, json, jsonErrors } from '../adapters/http.js';
 import { logger } from '../adapters/observability.js';
 import { findPortfolio } from '../adapters/portfolios.js';
-import { deployedAlertEvaluator } from '../adapters/wiring.js';
+import { deployedAlertEvaluator } from '../adapters/deployedAlertEvaluator.js';
 
 export interface AlertsDependencies {
   readonly config: LoadedConfig;

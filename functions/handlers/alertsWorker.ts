@@ -1,7 +1,7 @@
 import { deployedConfig } from '../adapters/deployedConfig.js';
 import { portfolioJobWorker } from '../adapters/jobWorker.js';
 import { logger } from '../adapters/observability.js';
-import { deployedAlertEvaluator } from '../adapters/wiring.js';
+import { deployedAlertEvaluator } from '../adapters/deployedAlertEvaluator.js';
 
 const evaluator = deployedAlertEvaluator();
 

@@ -8,7 +8,7 @@ import { json, jsonErrors } from '../adapters/http.js';
 import { logger, metrics, recordSnapshot } from '../adapters/observability.js';
 import { findPortfolio } from '../adapters/portfolios.js';
 import type { ReallocationRunner } from '../adapters/reallocator.js';
-import { deployedReallocator } from '../adapters/wiring.js';
+import { deployedReallocator } from '../adapters/deployedReallocator.js';
 
 export interface ReallocateDependencies {
   readonly config: LoadedConfig;

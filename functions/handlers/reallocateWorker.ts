@@ -3,7 +3,7 @@ import { deployedConfig } from '../adapters/deployedConfig.js';
 import { portfolioJobWorker } from '../adapters/jobWorker.js';
 import { logger, recordSnapshot } from '../adapters/observability.js';
 import type { ReallocationRunner } from '../adapters/reallocator.js';
-import { deployedReallocator } from '../adapters/wiring.js';
+import { deployedReallocator } from '../adapters/deployedReallocator.js';
 
 export interface WorkerDependencies {
   readonly config: LoadedConfig;

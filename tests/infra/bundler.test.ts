@@ -1,0 +1,28 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FUNCTIONS } from '../../lib/api.js';
+import { bundleFunction } from '../../lib/bundler.js';
+
+/** Inside the repository, so the bundle resolves the AWS SDK from node_modules as Lambda's runtime provides it. */
+const OUT = '.bench/test-bundles';
+afterAll(() => rmSync(OUT, { recursive: true, force: true }));
+
+describe('function bundler', () => {
+  it('leaves zod’s other locales out and keeps its English messages working', async () => {
+    const outfile = `${OUT}/metrics.mjs`;
+    await bundleFunction(FUNCTIONS.metrics.entry, outfile);
+    const code = readFileSync(outfile, 'utf8');
+    expect(code).not.toContain('Entrada inválida');
+    const script = `
+      const { handler } = await import('./${outfile}');
+      const event = { version: '2.0', routeKey: 'GET /portfolios/{id}/metrics', rawPath: '/', rawQueryString: '', headers: {}, pathParameters: { id: 'demo' },
+        queryStringParameters: { from: '2026-13-01' }, requestContext: { requestId: 'r', http: { method: 'GET', path: '/' } }, isBase64Encoded: false };
+      const answer = await handler(event, { functionName: 'f', awsRequestId: 'a', getRemainingTimeInMillis: () => 1000 });
+      process.stdout.write(JSON.stringify(answer));`;
+    const env = { ...process.env, METRICS_TABLE: 'unused', AWS_REGION: 'eu-west-1', POWERTOOLS_LOG_LEVEL: 'SILENT', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: '1' };
+    const answer = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' }));
+    expect(answer.statusCode).toBe(400);
+    expect(JSON.parse(answer.body).error.issues).toEqual([{ path: 'from', message: 'Invalid ISO date' }]);
+  }, 60_000);
+});
