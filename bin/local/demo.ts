@@ -1,5 +1,5 @@
 import type { Portfolio } from '../../functions/domain/config.js';
-import { currencyDigits } from '../../functions/domain/financeViews.js';
+import { displayMoney } from '../../functions/domain/financeViews.js';
 import type { Snapshot } from '../../functions/domain/snapshots.js';
 import { addDays, dateInZone } from '../../functions/domain/dates.js';
 import { demoFeed } from '../../functions/domain/demoFeed.js';
@@ -47,8 +47,7 @@ export const latestOrReallocate = async (url: string, token: string, portfolio: 
 
 /** A snapshot as a fixed-width table for the console. */
 export const allocationTable = (snapshot: Snapshot, currency: string): string => {
-  const digits = currencyDigits(currency);
-  const money = (n: number | null) => (n === null ? '—' : n.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+  const money = displayMoney(currency);
   const { allocation } = snapshot;
   const header = ['channel', 'base', 'performance', 'exploration', 'total', 'previous', 'exp. conv.', 'marginal CPA'];
   const rows = allocation.channels.map((c) => [

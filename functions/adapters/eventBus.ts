@@ -1,6 +1,6 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { EVENT_SOURCE, type BudgetEvent } from '../domain/events.js';
-import { backoffDelay, withRetry } from './retry.js';
+import { sendRefusedAgain } from './retry.js';
 
 /** Where the system's events go: the EventBridge bus in AWS, the local bus in the local runtime. */
 export interface EventPublisher {
@@ -17,10 +17,7 @@ export class EventsNotPublishedError extends Error {
 }
 
 /** PutEvents takes at most 10 entries per call. */
-const ENTRIES_PER_CALL = 10;
-const ATTEMPTS = 6;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const BATCHING = { batchSize: 10, attempts: 6 };
 
 /**
  * PutEvents to a custom bus. A call can succeed while refusing some entries (`FailedEntryCount`); those
@@ -33,30 +30,21 @@ export class EventBridgePublisher implements EventPublisher {
   ) {}
 
   async publish(events: readonly BudgetEvent[]): Promise<void> {
-    for (let i = 0; i < events.length; i += ENTRIES_PER_CALL) await this.publishChunk(events.slice(i, i + ENTRIES_PER_CALL));
-  }
-
-  private async publishChunk(events: readonly BudgetEvent[]): Promise<void> {
-    let pending: PutEventsRequestEntry[] = events.map((event) => ({
+    const entries: PutEventsRequestEntry[] = events.map((event) => ({
       EventBusName: this.busName,
       Source: EVENT_SOURCE,
       DetailType: event.detailType,
       Detail: JSON.stringify(event.detail),
     }));
-    let failures: { detailType: string; errorCode: string }[] = [];
-    for (let attempt = 0; attempt < ATTEMPTS && pending.length > 0; attempt += 1) {
-      if (attempt > 0) await sleep(backoffDelay(attempt, 100, 2000));
-      const answer = await withRetry(() => this.client.send(new PutEventsCommand({ Entries: pending })));
-      if (!answer.FailedEntryCount) return;
+    const refused = await sendRefusedAgain(entries, BATCHING, async (batch) => {
+      const answer = await this.client.send(new PutEventsCommand({ Entries: batch }));
+      if (!answer.FailedEntryCount) return [];
       const results = answer.Entries ?? [];
-      failures = [];
-      pending = pending.filter((entry, index) => {
-        const failed = results[index]?.ErrorCode !== undefined || results[index]?.EventId === undefined;
-        if (failed) failures.push({ detailType: entry.DetailType!, errorCode: results[index]?.ErrorCode ?? 'Unknown' });
-        return failed;
-      });
-    }
-    if (pending.length > 0) throw new EventsNotPublishedError(failures);
+      return batch.flatMap((entry, index) =>
+        results[index]?.ErrorCode !== undefined || results[index]?.EventId === undefined ? [{ entry, code: results[index]?.ErrorCode ?? 'Unknown' }] : [],
+      );
+    });
+    if (refused.length > 0) throw new EventsNotPublishedError(refused.map((r) => ({ detailType: r.entry.DetailType!, errorCode: r.code })));
   }
 }
 

@@ -1,6 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { Issue } from '../domain/issues.js';
+import type { z } from 'zod';
+import { validate, type Issue } from '../domain/issues.js';
 import { logger } from './observability.js';
 
 /** An HTTP failure as data: status, a stable code, a message for people, and the paths of each problem. */
@@ -23,6 +24,13 @@ export const json = (statusCode: number, body: unknown, headers: Record<string, 
   headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
   body: JSON.stringify(body),
 });
+
+/** The request's query string parsed by `schema`, or a 400 naming each problem's parameter. */
+export const parseQuery = <S extends z.ZodType>(schema: S, event: APIGatewayProxyEventV2): z.infer<S> => {
+  const result = validate(schema, event.queryStringParameters ?? {});
+  if (!result.ok) throw new HttpError(400, 'invalid-query', 'the query is invalid', result.issues);
+  return result.value;
+};
 
 /** The body of an error response (CONTRACTS §3). */
 export const errorBody = (code: string, message: string, issues: readonly Issue[] = []) => ({ error: { code, message, issues } });

@@ -61,3 +61,33 @@ export const mapLimit = async <T, R>(items: readonly T[], limit: number, task: (
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
 };
+
+/** An entry a batch API refused, with the code it gave. */
+export interface Refused<E> {
+  readonly entry: E;
+  readonly code: string;
+}
+
+/**
+ * Sends entries through a batch API that can succeed as a call while refusing some entries (PutEvents'
+ * `FailedEntryCount`, SendMessageBatch's `Failed`): in batches of `batchSize`, sending again only the refused
+ * ones, with backoff, up to `attempts` times. Returns what was still refused at the end (empty when all went).
+ */
+export const sendRefusedAgain = async <E>(
+  entries: readonly E[],
+  { batchSize, attempts }: { batchSize: number; attempts: number },
+  sendBatch: (batch: E[]) => Promise<Refused<E>[]>,
+): Promise<Refused<E>[]> => {
+  const stillRefused: Refused<E>[] = [];
+  for (let i = 0; i < entries.length; i += batchSize) {
+    let pending = entries.slice(i, i + batchSize);
+    let refused: Refused<E>[] = [];
+    for (let attempt = 0; attempt < attempts && pending.length > 0; attempt += 1) {
+      if (attempt > 0) await sleep(backoffDelay(attempt, 100, 2000));
+      refused = await withRetry(() => sendBatch(pending));
+      pending = refused.map((r) => r.entry);
+    }
+    stillRefused.push(...refused);
+  }
+  return stillRefused;
+};

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { backoffDelay, withRetry } from './retry.js';
+import { sendRefusedAgain } from './retry.js';
 
 /** A queue of per-portfolio jobs: SQS in AWS, an in-process queue in the local runtime. */
 export interface WorkQueue {
@@ -11,9 +11,7 @@ export interface WorkQueue {
 
 /** SendMessageBatch takes at most 10 entries. */
 const ENTRIES_PER_CALL = 10;
-const ATTEMPTS = 6;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const BATCHING = { batchSize: ENTRIES_PER_CALL, attempts: 6 };
 
 /** SendMessageBatch in tens; entries listed under `Failed` are sent again with backoff. */
 export class SqsWorkQueue implements WorkQueue {
@@ -23,18 +21,13 @@ export class SqsWorkQueue implements WorkQueue {
   ) {}
 
   async send(messages: readonly unknown[]): Promise<void> {
-    for (let i = 0; i < messages.length; i += ENTRIES_PER_CALL) await this.sendChunk(messages.slice(i, i + ENTRIES_PER_CALL));
-  }
-
-  private async sendChunk(messages: readonly unknown[]): Promise<void> {
-    let pending: SendMessageBatchRequestEntry[] = messages.map((message, index) => ({ Id: String(index), MessageBody: JSON.stringify(message) }));
-    for (let attempt = 0; attempt < ATTEMPTS && pending.length > 0; attempt += 1) {
-      if (attempt > 0) await sleep(backoffDelay(attempt, 100, 2000));
-      const answer = await withRetry(() => this.client.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: pending })));
-      const failed = new Set((answer.Failed ?? []).map((f) => f.Id));
-      pending = pending.filter((entry) => failed.has(entry.Id));
-    }
-    if (pending.length > 0) throw new Error(`${pending.length} message(s) not accepted by SQS after ${ATTEMPTS} attempts`);
+    const entries: SendMessageBatchRequestEntry[] = messages.map((message, index) => ({ Id: String(index), MessageBody: JSON.stringify(message) }));
+    const refused = await sendRefusedAgain(entries, BATCHING, async (batch) => {
+      const answer = await this.client.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: batch }));
+      const failed = new Map((answer.Failed ?? []).map((f) => [f.Id, f.Code ?? 'Unknown']));
+      return batch.flatMap((entry) => (failed.has(entry.Id) ? [{ entry, code: failed.get(entry.Id)! }] : []));
+    });
+    if (refused.length > 0) throw new Error(`${refused.length} message(s) not accepted by SQS: ${[...new Set(refused.map((r) => r.code))].join(', ')}`);
   }
 }
 

@@ -5,6 +5,12 @@ import type { Snapshot } from './snapshots.js';
 export const currencyDigits = (currency: string): number =>
   new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
 
+/** Money for people: the currency's decimals with thousands separators, "—" where there is no value. */
+export const displayMoney = (currency: string) => {
+  const digits = currencyDigits(currency);
+  return (value: number | null): string => (value === null ? '—' : value.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+};
+
 const change = (from: number | null, to: number) => ({
   change: from === null ? null : round(to - from, 6),
   changePercent: from === null || from === 0 ? null : round(((to - from) / from) * 100, 2),
@@ -29,6 +35,9 @@ export const CSV_COLUMNS = [
   'reason',
 ] as const;
 
+/** A snapshot's channels with their change from the previous allocation: the finance table's rows. */
+export const financeRows = (snapshot: Snapshot) => snapshot.allocation.channels.map((c) => ({ ...c, ...change(c.previousTotal, c.total) }));
+
 /**
  * A snapshot as CSV for finance: one row per channel, money with the currency's decimals, blanks where a
  * value does not exist (no previous allocation, no marginal CPA).
@@ -36,8 +45,8 @@ export const CSV_COLUMNS = [
 export const snapshotCsv = (snapshot: Snapshot, currency: string): string => {
   const digits = currencyDigits(currency);
   const money = (value: number | null) => (value === null ? '' : value.toFixed(digits));
-  const rows = snapshot.allocation.channels.map((c: ChannelAllocation) => {
-    const { change: delta, changePercent } = change(c.previousTotal, c.total);
+  const rows = financeRows(snapshot).map((c) => {
+    const { change: delta, changePercent } = c;
     return [
       c.channelId,
       money(c.base),

@@ -3,13 +3,12 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { ALERTS_TABLE } from '../../lib/tables.js';
-import { validate } from '../domain/issues.js';
 import type { AlertEvaluator } from '../adapters/alertEvaluator.js';
 import { AlertsRepository } from '../adapters/alertsRepository.js';
 import type { LoadedConfig } from '../adapters/configFile.js';
 import { deployedConfig } from '../adapters/deployedConfig.js';
 import { createDocumentClient, tableName } from '../adapters/dynamo.js';
-import { HttpError, json, jsonErrors } from '../adapters/http.js';
+import { json, jsonErrors, parseQuery } from '../adapters/http.js';
 import { logger } from '../adapters/observability.js';
 import { findPortfolio } from '../adapters/portfolios.js';
 import { deployedAlertEvaluator } from '../adapters/deployedAlertEvaluator.js';
@@ -36,9 +35,8 @@ export const createAlertsHandler = ({ config, alerts, evaluator }: AlertsDepende
         logger.info('alerts evaluated on demand', { portfolioId: portfolio.id, opened: result.opened.length, escalated: result.escalated.length, resolved: result.resolved.length });
         return json(200, { portfolioId: portfolio.id, ...result });
       }
-      const query = validate(AlertsQuery, event.queryStringParameters ?? {});
-      if (!query.ok) throw new HttpError(400, 'invalid-query', 'the query is invalid', query.issues);
-      return json(200, { portfolioId: portfolio.id, alerts: await alerts.list(portfolio.id, query.value.status) });
+      const { status } = parseQuery(AlertsQuery, event);
+      return json(200, { portfolioId: portfolio.id, alerts: await alerts.list(portfolio.id, status) });
     });
 
 export const handler = createAlertsHandler({

@@ -1,18 +1,16 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { z } from 'zod';
 import { ALLOCATIONS_TABLE } from '../../lib/tables.js';
 import { DiffQuery, ListQuery, SnapshotQuery } from '../domain/allocationsQuery.js';
 import type { Portfolio } from '../domain/config.js';
 import { diffSnapshots, snapshotCsv } from '../domain/financeViews.js';
-import { validate } from '../domain/issues.js';
 import type { Snapshot } from '../domain/snapshots.js';
 import { AllocationsRepository, InvalidCursorError } from '../adapters/allocationsRepository.js';
 import type { LoadedConfig } from '../adapters/configFile.js';
 import { deployedConfig } from '../adapters/deployedConfig.js';
 import { createDocumentClient, tableName } from '../adapters/dynamo.js';
-import { HttpError, json, jsonErrors } from '../adapters/http.js';
+import { HttpError, json, jsonErrors, parseQuery } from '../adapters/http.js';
 import { logger } from '../adapters/observability.js';
 import { findPortfolio } from '../adapters/portfolios.js';
 
@@ -23,12 +21,6 @@ export interface AllocationsReadDependencies {
 
 type Event = APIGatewayProxyEventV2;
 type Result = APIGatewayProxyStructuredResultV2;
-
-const query = <S extends z.ZodType>(schema: S, event: Event): z.infer<S> => {
-  const result = validate(schema, event.queryStringParameters ?? {});
-  if (!result.ok) throw new HttpError(400, 'invalid-query', 'the query is invalid', result.issues);
-  return result.value;
-};
 
 const missing = (what: string) => new HttpError(404, 'unknown-snapshot', what);
 
@@ -47,7 +39,7 @@ export const createAllocationsHandler = ({ config, allocations }: AllocationsRea
       return json(200, latest);
     },
     'GET /portfolios/{id}/allocations': async (portfolio, event) => {
-      const { from, to, limit, cursor } = query(ListQuery, event);
+      const { from, to, limit, cursor } = parseQuery(ListQuery, event);
       try {
         const page = await allocations.list(portfolio.id, { limit, ...(from ? { from } : {}), ...(to ? { to } : {}), ...(cursor ? { cursor } : {}) });
         return json(200, { portfolioId: portfolio.id, ...page });
@@ -57,7 +49,7 @@ export const createAllocationsHandler = ({ config, allocations }: AllocationsRea
       }
     },
     'GET /portfolios/{id}/allocations/diff': async (portfolio, event) => {
-      const ids = query(DiffQuery, event);
+      const ids = parseQuery(DiffQuery, event);
       const newest = ids.to && ids.from ? [] : (await allocations.list(portfolio.id, { limit: 2 })).snapshots;
       const to = ids.to ? await found(portfolio, ids.to) : newest[0];
       const from = ids.from ? await found(portfolio, ids.from) : newest.find((s) => s.snapshotId < (to?.snapshotId ?? ''));
@@ -66,7 +58,7 @@ export const createAllocationsHandler = ({ config, allocations }: AllocationsRea
     },
     'GET /portfolios/{id}/allocations/{snapshotId}': async (portfolio, event) => {
       const snapshot = await found(portfolio, event.pathParameters?.snapshotId ?? '');
-      const { format } = query(SnapshotQuery, event);
+      const { format } = parseQuery(SnapshotQuery, event);
       const wantsCsv = format === 'csv' || (format === undefined && /\btext\/csv\b/.test(event.headers.accept ?? ''));
       if (!wantsCsv) return json(200, snapshot);
       return {

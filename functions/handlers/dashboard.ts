@@ -3,14 +3,13 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { ALERTS_TABLE, ALLOCATIONS_TABLE } from '../../lib/tables.js';
-import { validate } from '../domain/issues.js';
 import { AlertsRepository } from '../adapters/alertsRepository.js';
 import { AllocationsRepository } from '../adapters/allocationsRepository.js';
 import type { LoadedConfig } from '../adapters/configFile.js';
 import { renderDashboard } from '../adapters/dashboard/page.js';
 import { deployedConfig } from '../adapters/deployedConfig.js';
 import { createDocumentClient, tableName } from '../adapters/dynamo.js';
-import { HttpError, jsonErrors } from '../adapters/http.js';
+import { jsonErrors, parseQuery } from '../adapters/http.js';
 import { logger } from '../adapters/observability.js';
 import { findPortfolio } from '../adapters/portfolios.js';
 
@@ -37,9 +36,7 @@ export const createDashboardHandler = ({ config, allocations, alerts }: Dashboar
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(jsonErrors())
     .handler(async (event) => {
-      const query = validate(DashboardQuery, event.queryStringParameters ?? {});
-      if (!query.ok) throw new HttpError(400, 'invalid-query', 'the query is invalid', query.issues);
-      const { portfolio: id, from, to, token } = query.value;
+      const { portfolio: id, from, to, token } = parseQuery(DashboardQuery, event);
       const portfolio = findPortfolio(config.config, id ?? config.config.portfolios[0]!.id);
       const [page, open] = await Promise.all([allocations.list(portfolio.id, { limit: SNAPSHOTS_SHOWN }), alerts.open(portfolio.id)]);
       const html = renderDashboard({

@@ -3,14 +3,13 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { METRICS_TABLE } from '../../lib/tables.js';
 import { dateInZone } from '../domain/dates.js';
-import { validate } from '../domain/issues.js';
 import { rollupDaily } from '../domain/metrics.js';
 import { MetricsQuery, resolveRange } from '../domain/metricsQuery.js';
 import { systemClock, type Clock } from '../adapters/clock.js';
 import type { LoadedConfig } from '../adapters/configFile.js';
 import { deployedConfig } from '../adapters/deployedConfig.js';
 import { createDocumentClient, tableName } from '../adapters/dynamo.js';
-import { HttpError, json, jsonErrors } from '../adapters/http.js';
+import { HttpError, json, jsonErrors, parseQuery } from '../adapters/http.js';
 import { MetricsRepository } from '../adapters/metricsRepository.js';
 import { logger } from '../adapters/observability.js';
 import { findPortfolio } from '../adapters/portfolios.js';
@@ -29,13 +28,12 @@ export const createMetricsHandler = ({ config, repository, clock }: MetricsReadD
     .handler(async (event) => {
       logger.setCorrelationId(event.requestContext.requestId);
       const portfolio = findPortfolio(config.config, event.pathParameters?.id);
-      const query = validate(MetricsQuery, event.queryStringParameters ?? {});
-      if (!query.ok) throw new HttpError(400, 'invalid-query', 'the query is invalid', query.issues);
-      const { channel } = query.value;
+      const query = parseQuery(MetricsQuery, event);
+      const { channel } = query;
       if (channel !== undefined && !portfolio.channels.some((c) => c.id === channel)) {
         throw new HttpError(404, 'unknown-channel', `no channel "${channel}" in portfolio "${portfolio.id}"`);
       }
-      const range = resolveRange(query.value.from, query.value.to, dateInZone(clock(), portfolio.timezone));
+      const range = resolveRange(query.from, query.to, dateInZone(clock(), portfolio.timezone));
       if (typeof range === 'string') throw new HttpError(400, 'invalid-query', range, [{ path: 'from', message: range }]);
       const channelIds = channel ? [channel] : portfolio.channels.map((c) => c.id);
       const rows = await repository.portfolioRows(portfolio.id, channelIds, range.from, range.to);

@@ -1,6 +1,6 @@
 import type { Alert } from '../../domain/alerts/lifecycle.js';
 import type { Portfolio } from '../../domain/config.js';
-import { currencyDigits, CSV_COLUMNS, diffSnapshots, snapshotCsv } from '../../domain/financeViews.js';
+import { CSV_COLUMNS, diffSnapshots, displayMoney, financeRows, snapshotCsv } from '../../domain/financeViews.js';
 import type { Snapshot } from '../../domain/snapshots.js';
 
 /** What the dashboard shows: one portfolio, its recent snapshots (newest first), its open alerts. */
@@ -108,10 +108,9 @@ const lines = (snapshots: readonly Snapshot[], money: (n: number) => string): st
 };
 
 const allocationTable = (snapshot: Snapshot, money: (n: number | null) => string): string => {
-  const rows = snapshot.allocation.channels.map((c) => {
-    const change = c.previousTotal === null ? null : c.total - c.previousTotal;
-    const percent = change === null || !c.previousTotal ? '' : `${((change / c.previousTotal) * 100).toFixed(1)}%`;
-    return `<tr><td>${escape(c.channelId)}</td><td>${money(c.base)}</td><td>${money(c.performance)}</td><td>${money(c.exploration)}</td><td>${money(c.total)}</td><td>${money(c.previousTotal)}</td><td>${money(change)}</td><td>${percent}</td><td>${c.expectedConversions.toFixed(1)}</td><td>${money(c.marginalCpa)}</td><td class="reason">${escape(c.reason)}</td></tr>`;
+  const rows = financeRows(snapshot).map((c) => {
+    const percent = c.changePercent === null ? '' : `${c.changePercent.toFixed(1)}%`;
+    return `<tr><td>${escape(c.channelId)}</td><td>${money(c.base)}</td><td>${money(c.performance)}</td><td>${money(c.exploration)}</td><td>${money(c.total)}</td><td>${money(c.previousTotal)}</td><td>${money(c.change)}</td><td>${percent}</td><td>${c.expectedConversions.toFixed(1)}</td><td>${money(c.marginalCpa)}</td><td class="reason">${escape(c.reason)}</td></tr>`;
   });
   return `<div class="scroll"><table id="allocation"><caption class="meta">Snapshot ${escape(snapshot.snapshotId)}</caption><thead><tr>${CSV_COLUMNS.map((c) => `<th scope="col">${escape(c)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 };
@@ -149,8 +148,7 @@ const alertsSection = (alerts: readonly Alert[]): string =>
 /** The finance dashboard: plain HTML and SVG, no script or network beyond this page. */
 export const renderDashboard = (model: DashboardModel): string => {
   const { portfolio, snapshots } = model;
-  const digits = currencyDigits(portfolio.currency);
-  const money = (n: number | null) => (n === null ? '—' : n.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+  const money = displayMoney(portfolio.currency);
   const picker = `<form method="get" action="/">${hidden(model.carry)}<label for="portfolio">Portfolio</label><select id="portfolio" name="portfolio">${model.portfolios
     .map((p) => `<option value="${escape(p.id)}"${p.id === portfolio.id ? ' selected' : ''}>${escape(p.name)} (${escape(p.id)})</option>`)
     .join('')}</select><button type="submit">Show</button></form>`;
