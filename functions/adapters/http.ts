@@ -1,8 +1,10 @@
-import type { MiddlewareObj } from '@middy/core';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import middy, { type MiddlewareObj } from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { validate, type Issue } from '../domain/issues.js';
-import { logger } from './observability.js';
+import { logger, metrics } from './observability.js';
 
 /** An HTTP failure as data: status, a stable code, a message for people, and the paths of each problem. */
 export class HttpError extends Error {
@@ -43,7 +45,7 @@ export const rawBody = (event: APIGatewayProxyEventV2): string =>
  * Turns every failure into a JSON error: an {@link HttpError} answers as itself; anything else is our fault,
  * so it is logged with its stack and answers a 500 that leaks nothing.
  */
-export const jsonErrors = (): MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> => ({
+export const jsonErrors = <E extends APIGatewayProxyEventV2 = APIGatewayProxyEventV2>(): MiddlewareObj<E, APIGatewayProxyStructuredResultV2> => ({
   onError: async function jsonErrorsOnError(request) {
     const { error } = request;
     if (error instanceof HttpError) {
@@ -55,3 +57,19 @@ export const jsonErrors = (): MiddlewareObj<APIGatewayProxyEventV2, APIGatewayPr
     request.response = json(500, errorBody('internal', 'Something went wrong on our side; retry later.'));
   },
 });
+
+/**
+ * The middy chain every HTTP handler shares: the Lambda context and the request id in every log line,
+ * metrics flushed when asked for, and every failure answered as a JSON error.
+ */
+export const httpHandler = <E extends APIGatewayProxyEventV2 = APIGatewayProxyEventV2>(
+  handler: (event: E, context: Context) => Promise<APIGatewayProxyStructuredResultV2>,
+  options: { readonly metrics?: boolean } = {},
+) => {
+  const chain = middy<E, APIGatewayProxyStructuredResultV2>().use(injectLambdaContext(logger, { resetKeys: true }));
+  if (options.metrics) chain.use(logMetrics(metrics));
+  return chain.use(jsonErrors<E>()).handler(async (event, context) => {
+    logger.setCorrelationId(event.requestContext.requestId);
+    return handler(event, context);
+  });
+};

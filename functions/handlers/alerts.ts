@@ -1,6 +1,3 @@
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { ALERTS_TABLE } from '../../lib/tables.js';
 import type { AlertEvaluator } from '../adapters/alertEvaluator.js';
@@ -8,7 +5,7 @@ import { AlertsRepository } from '../adapters/alertsRepository.js';
 import type { LoadedConfig } from '../adapters/configFile.js';
 import { deployedConfig } from '../adapters/deployedConfig.js';
 import { createDocumentClient, tableName } from '../adapters/dynamo.js';
-import { json, jsonErrors, parseQuery } from '../adapters/http.js';
+import { httpHandler, json, parseQuery } from '../adapters/http.js';
 import { logger } from '../adapters/observability.js';
 import { findPortfolio } from '../adapters/portfolios.js';
 import { deployedAlertEvaluator } from '../adapters/deployedAlertEvaluator.js';
@@ -24,11 +21,7 @@ const AlertsQuery = z.strictObject({ status: z.enum(['open', 'resolved']).option
 
 /** `GET /portfolios/{id}/alerts?status=` and `POST /portfolios/{id}/alerts/evaluate`. */
 export const createAlertsHandler = ({ config, alerts, evaluator }: AlertsDependencies) =>
-  middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(jsonErrors())
-    .handler(async (event) => {
-      logger.setCorrelationId(event.requestContext.requestId);
+  httpHandler(async (event) => {
       const portfolio = findPortfolio(config.config, event.pathParameters?.id);
       if (event.routeKey === 'POST /portfolios/{id}/alerts/evaluate') {
         const result = await evaluator.evaluate(portfolio);
@@ -37,7 +30,7 @@ export const createAlertsHandler = ({ config, alerts, evaluator }: AlertsDepende
       }
       const { status } = parseQuery(AlertsQuery, event);
       return json(200, { portfolioId: portfolio.id, alerts: await alerts.list(portfolio.id, status) });
-    });
+  });
 
 export const handler = createAlertsHandler({
   config: deployedConfig,

@@ -1,5 +1,3 @@
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ALLOCATIONS_TABLE } from '../../lib/tables.js';
 import { DiffQuery, ListQuery, SnapshotQuery } from '../domain/allocationsQuery.js';
@@ -10,8 +8,7 @@ import { AllocationsRepository, InvalidCursorError } from '../adapters/allocatio
 import type { LoadedConfig } from '../adapters/configFile.js';
 import { deployedConfig } from '../adapters/deployedConfig.js';
 import { createDocumentClient, tableName } from '../adapters/dynamo.js';
-import { HttpError, json, jsonErrors, parseQuery } from '../adapters/http.js';
-import { logger } from '../adapters/observability.js';
+import { HttpError, httpHandler, json, parseQuery } from '../adapters/http.js';
 import { findPortfolio } from '../adapters/portfolios.js';
 
 export interface AllocationsReadDependencies {
@@ -72,16 +69,12 @@ export const createAllocationsHandler = ({ config, allocations }: AllocationsRea
     },
   };
 
-  return middy<Event, Result>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(jsonErrors())
-    .handler(async (event) => {
-      logger.setCorrelationId(event.requestContext.requestId);
+  return httpHandler(async (event) => {
       const portfolio = findPortfolio(config.config, event.pathParameters?.id);
       const route = routes[event.routeKey];
       if (!route) throw new HttpError(404, 'not-found', `no route ${event.routeKey}`);
       return route(portfolio, event);
-    });
+  });
 };
 
 export const handler = createAllocationsHandler({

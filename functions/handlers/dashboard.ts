@@ -1,6 +1,3 @@
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { ALERTS_TABLE, ALLOCATIONS_TABLE } from '../../lib/tables.js';
 import { AlertsRepository } from '../adapters/alertsRepository.js';
@@ -9,8 +6,7 @@ import type { LoadedConfig } from '../adapters/configFile.js';
 import { renderDashboard } from '../adapters/dashboard/page.js';
 import { deployedConfig } from '../adapters/deployedConfig.js';
 import { createDocumentClient, tableName } from '../adapters/dynamo.js';
-import { jsonErrors, parseQuery } from '../adapters/http.js';
-import { logger } from '../adapters/observability.js';
+import { httpHandler, parseQuery } from '../adapters/http.js';
 import { findPortfolio } from '../adapters/portfolios.js';
 
 export interface DashboardDependencies {
@@ -32,10 +28,7 @@ const DashboardQuery = z.object({
 
 /** `GET /`: the finance dashboard for one portfolio, rendered on the server from the tables. */
 export const createDashboardHandler = ({ config, allocations, alerts }: DashboardDependencies) =>
-  middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(jsonErrors())
-    .handler(async (event) => {
+  httpHandler(async (event) => {
       const { portfolio: id, from, to, token } = parseQuery(DashboardQuery, event);
       const portfolio = findPortfolio(config.config, id ?? config.config.portfolios[0]!.id);
       const [page, open] = await Promise.all([allocations.list(portfolio.id, { limit: SNAPSHOTS_SHOWN }), alerts.open(portfolio.id)]);
@@ -48,7 +41,7 @@ export const createDashboardHandler = ({ config, allocations, alerts }: Dashboar
         carry: token ? { token } : {},
       });
       return { statusCode: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body: html };
-    });
+  });
 
 export const handler = createDashboardHandler({
   config: deployedConfig,

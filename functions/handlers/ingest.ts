@@ -1,16 +1,12 @@
-import middy from '@middy/core';
 import { IdempotencyAlreadyInProgressError, IdempotencyValidationError } from '@aws-lambda-powertools/idempotency';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { METRICS_TABLE, IDEMPOTENCY_TABLE } from '../../lib/tables.js';
 import { systemClock, type Clock } from '../adapters/clock.js';
 import type { LoadedConfig } from '../adapters/configFile.js';
 import { deployedConfig } from '../adapters/deployedConfig.js';
 import { DeliveryRecorder, type DeliveryToStore } from '../adapters/deliveries.js';
 import { createDocumentClient, createDynamoClient, tableName } from '../adapters/dynamo.js';
-import { HttpError, json, jsonErrors } from '../adapters/http.js';
+import { HttpError, httpHandler, json } from '../adapters/http.js';
 import { MetricsRepository } from '../adapters/metricsRepository.js';
 import { logger, metrics } from '../adapters/observability.js';
 import { authenticate, boundedBody, readDelivery, webhookSource } from '../adapters/webhook.js';
@@ -40,12 +36,8 @@ const recordOnce = async (recorder: DeliveryRecorder, delivery: DeliveryToStore)
 
 /** `POST /webhooks/{source}`: authenticate → validate whole → store once → 202 with the receipt. */
 export const createIngestHandler = ({ config, secrets, recorder, clock }: IngestDependencies) =>
-  middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics))
-    .use(jsonErrors())
-    .handler(async (event, context) => {
-      logger.setCorrelationId(event.requestContext.requestId);
+  httpHandler(
+    async (event, context) => {
       recorder.registerContext(context);
       const now = clock();
       const source = webhookSource(event.pathParameters?.source);
@@ -58,7 +50,9 @@ export const createIngestHandler = ({ config, secrets, recorder, clock }: Ingest
       metrics.addMetric('RecordsStale', MetricUnit.Count, receipt.stale);
       logger.info('delivery stored', { source, key: delivery.key, ...receipt });
       return json(202, receipt);
-    });
+    },
+    { metrics: true },
+  );
 
 const dynamo = createDynamoClient();
 

@@ -1,6 +1,3 @@
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { METRICS_TABLE } from '../../lib/tables.js';
 import { dateInZone } from '../domain/dates.js';
 import { rollupDaily } from '../domain/metrics.js';
@@ -9,9 +6,8 @@ import { systemClock, type Clock } from '../adapters/clock.js';
 import type { LoadedConfig } from '../adapters/configFile.js';
 import { deployedConfig } from '../adapters/deployedConfig.js';
 import { createDocumentClient, tableName } from '../adapters/dynamo.js';
-import { HttpError, json, jsonErrors, parseQuery } from '../adapters/http.js';
+import { HttpError, httpHandler, json, parseQuery } from '../adapters/http.js';
 import { MetricsRepository } from '../adapters/metricsRepository.js';
-import { logger } from '../adapters/observability.js';
 import { findPortfolio } from '../adapters/portfolios.js';
 
 export interface MetricsReadDependencies {
@@ -22,11 +18,7 @@ export interface MetricsReadDependencies {
 
 /** `GET /portfolios/{id}/metrics?channel=&from=&to=`: stored daily totals per channel and date. */
 export const createMetricsHandler = ({ config, repository, clock }: MetricsReadDependencies) =>
-  middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(jsonErrors())
-    .handler(async (event) => {
-      logger.setCorrelationId(event.requestContext.requestId);
+  httpHandler(async (event) => {
       const portfolio = findPortfolio(config.config, event.pathParameters?.id);
       const query = parseQuery(MetricsQuery, event);
       const { channel } = query;
@@ -38,7 +30,7 @@ export const createMetricsHandler = ({ config, repository, clock }: MetricsReadD
       const channelIds = channel ? [channel] : portfolio.channels.map((c) => c.id);
       const rows = await repository.portfolioRows(portfolio.id, channelIds, range.from, range.to);
       return json(200, { portfolioId: portfolio.id, currency: portfolio.currency, ...range, metrics: rollupDaily(rows) });
-    });
+  });
 
 export const handler = createMetricsHandler({
   config: deployedConfig,

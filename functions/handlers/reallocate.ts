@@ -1,11 +1,8 @@
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
 import type { LoadedConfig } from '../adapters/configFile.js';
 import { deployedConfig } from '../adapters/deployedConfig.js';
-import { json, jsonErrors } from '../adapters/http.js';
-import { logger, metrics, recordSnapshot } from '../adapters/observability.js';
+import { httpHandler, json } from '../adapters/http.js';
+import { logger, recordSnapshot } from '../adapters/observability.js';
 import { findPortfolio } from '../adapters/portfolios.js';
 import type { ReallocationRunner } from '../adapters/reallocator.js';
 import { deployedReallocator } from '../adapters/deployedReallocator.js';
@@ -17,18 +14,16 @@ export interface ReallocateDependencies {
 
 /** `POST /portfolios/{id}/reallocate`: a run now, on behalf of the IAM caller; 201 with the new snapshot. */
 export const createReallocateHandler = ({ config, reallocator }: ReallocateDependencies) =>
-  middy<APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics))
-    .use(jsonErrors())
-    .handler(async (event) => {
-      logger.setCorrelationId(event.requestContext.requestId);
+  httpHandler<APIGatewayProxyEventV2WithIAMAuthorizer>(
+    async (event) => {
       const portfolio = findPortfolio(config.config, event.pathParameters?.id);
       const by = event.requestContext.authorizer?.iam?.userArn ?? 'unknown';
       const { snapshot, created } = await reallocator.run(portfolio, { kind: 'on-demand', by });
       if (created) recordSnapshot(snapshot);
       logger.info('reallocated on demand', { portfolioId: portfolio.id, snapshotId: snapshot.snapshotId, status: snapshot.allocation.status, by });
       return json(201, snapshot, { location: `/portfolios/${portfolio.id}/allocations/${snapshot.snapshotId}` });
-    });
+    },
+    { metrics: true },
+  );
 
 export const handler = createReallocateHandler({ config: deployedConfig, reallocator: deployedReallocator() });
