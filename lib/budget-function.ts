@@ -17,8 +17,8 @@ export const METRICS_NAMESPACE = 'BudgetOptimizer';
 export const LOG_RETENTION = RetentionDays.ONE_MONTH;
 
 /**
- * The function's code: its handler bundled by `lib/bundler.ts` (esbuild with a plugin, which CDK's
- * NodejsFunction cannot take) in a child process, as CDK's local bundling must be synchronous.
+ * The function's code: its handler bundled by `lib/bundler.ts`, the one definition of the bundle that the
+ * bundle bench and test measure too, in a child process (CDK's local bundling is synchronous).
  */
 const bundledCode = (entry: string): Code =>
   Code.fromAsset(`${PROJECT_ROOT}functions`, {

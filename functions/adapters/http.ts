@@ -2,7 +2,7 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from '../domain/schema.js';
 import { validate, type Issue } from '../domain/issues.js';
 import { logger, metrics } from './observability.js';
 
@@ -28,7 +28,7 @@ export const json = (statusCode: number, body: unknown, headers: Record<string, 
 });
 
 /** The request's query string parsed by `schema`, or a 400 naming each problem's parameter. */
-export const parseQuery = <S extends z.ZodType>(schema: S, event: APIGatewayProxyEventV2): z.infer<S> => {
+export const parseQuery = <S extends z.ZodMiniType>(schema: S, event: APIGatewayProxyEventV2): z.infer<S> => {
   const result = validate(schema, event.queryStringParameters ?? {});
   if (!result.ok) throw new HttpError(400, 'invalid-query', 'the query is invalid', result.issues);
   return result.value;

@@ -1,24 +1,27 @@
-import { z } from 'zod';
+import * as z from './schema.js';
 import { snapshotIdBound } from './snapshots.js';
 
 /** A `from`/`to` bound: a date (the whole day) or an ISO instant, turned into a snapshot-id bound. */
 const bound = (side: 'from' | 'to') =>
-  z.string().transform((value, ctx) => {
-    const id = snapshotIdBound(value, side);
-    if (id === undefined) ctx.addIssue({ code: 'custom', message: 'expected a date (YYYY-MM-DD) or an ISO 8601 instant' });
-    return id ?? '';
-  });
+  z.pipe(
+    z.string(),
+    z.transform((value: string, ctx) => {
+      const id = snapshotIdBound(value, side);
+      if (id === undefined) ctx.issues.push({ code: 'custom', message: 'expected a date (YYYY-MM-DD) or an ISO 8601 instant', input: value });
+      return id ?? '';
+    }),
+  );
 
 /** Query of `GET /portfolios/{id}/allocations`: newest first, at most `limit`, `cursor` from the last page. */
 export const ListQuery = z.strictObject({
-  from: bound('from').optional(),
-  to: bound('to').optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).optional(),
+  from: z.optional(bound('from')),
+  to: z.optional(bound('to')),
+  limit: z._default(z.pipe(z.coerce.number(), z.int().check(z.gte(1), z.lte(100))), 20),
+  cursor: z.optional(z.string().check(z.minLength(1))),
 });
 
 /** Query of `GET /portfolios/{id}/allocations/diff`: two snapshot ids; by default the latest and the one before. */
-export const DiffQuery = z.strictObject({ from: z.string().min(1).optional(), to: z.string().min(1).optional() });
+export const DiffQuery = z.strictObject({ from: z.optional(z.string().check(z.minLength(1))), to: z.optional(z.string().check(z.minLength(1))) });
 
 /** Query of `GET /portfolios/{id}/allocations/{snapshotId}`. */
-export const SnapshotQuery = z.strictObject({ format: z.enum(['json', 'csv']).optional() });
+export const SnapshotQuery = z.strictObject({ format: z.optional(z.enum(['json', 'csv'])) });

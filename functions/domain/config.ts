@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './schema.js';
 import { Money } from './money.js';
 import { isTimeZone } from './dates.js';
 import { parseSchedule } from './schedule.js';
@@ -15,71 +15,64 @@ export const STOP_LOSS_METRICS = ['cpa', 'roas'] as const;
 /** Metrics that are fractions in [0, 1]. */
 const RATE_METRICS = new Set(['cvr', 'ctr']);
 
-const Id = z
-  .string()
-  .min(1)
-  .max(64)
-  .refine((id) => /^[a-z0-9][a-z0-9-_]*$/.test(id), 'must be lowercase letters, digits, "-" or "_"');
+const Id = z.string().check(z.minLength(1), z.maxLength(64), z.refine((id) => /^[a-z0-9][a-z0-9-_]*$/.test(id), 'must be lowercase letters, digits, "-" or "_"'));
 
-const ScheduleExpression = z.string().superRefine((expression, ctx) => {
+const ScheduleExpression = z.string().check(z.superRefine((expression, ctx) => {
   try {
     parseSchedule(expression);
   } catch (error) {
     ctx.addIssue({ code: 'custom', message: (error as Error).message });
   }
-});
+}));
 
 export const Channel = z.strictObject({
   id: Id,
-  name: z.string().min(1).optional(),
+  name: z.optional(z.string().check(z.minLength(1))),
   platform: z.enum(PLATFORMS),
   base: Money,
   max: Money,
-  explore: z.boolean().default(true),
+  explore: z._default(z.boolean(), true),
   /** Platform ids (campaigns, ad accounts) whose rows belong to this channel, per platform. */
-  sourceIds: z.partialRecord(z.enum(PLATFORMS), z.array(z.string().min(1)).min(1)).default({}),
+  sourceIds: z._default(z.partialRecord(z.enum(PLATFORMS), z.array(z.string().check(z.minLength(1))).check(z.minLength(1))), {}),
   /** Meta only: the one action type counted as a conversion (Meta repeats a purchase under several). */
-  actionType: z.string().min(1).optional(),
+  actionType: z.optional(z.string().check(z.minLength(1))),
 });
 
 export const AlertRule = z.strictObject({
   id: Id,
   metric: z.enum(ALERT_METRICS),
   op: z.enum(['>', '>=', '<', '<=']),
-  threshold: z.number().finite(),
-  window: z.enum(['hour', 'day', 'week']).default('day'),
-  consecutive: z.int().min(1).max(52).default(1),
-  channels: z.array(Id).min(1).optional(),
-  action: z.literal('stop-loss').optional(),
+  threshold: z.number(),
+  window: z._default(z.enum(['hour', 'day', 'week']), 'day'),
+  consecutive: z._default(z.int().check(z.gte(1), z.lte(52)), 1),
+  channels: z.optional(z.array(Id).check(z.minLength(1))),
+  action: z.optional(z.literal('stop-loss')),
 });
 
 export const Portfolio = z.strictObject({
   id: Id,
-  name: z.string().min(1),
-  currency: z.string().length(3).refine((c) => c === c.toUpperCase(), 'must be an ISO 4217 code such as USD'),
-  timezone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris'),
+  name: z.string().check(z.minLength(1)),
+  currency: z.string().check(z.length(3), z.refine((c) => c === c.toUpperCase(), 'must be an ISO 4217 code such as USD')),
+  timezone: z.string().check(z.refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris')),
   budget: z.strictObject({
-    daily: Money.refine((v) => v > 0, 'must be positive'),
-    explorationShare: z.number().min(0).max(0.5).default(0.1),
-    maxDailyChange: z.number().gt(0).max(10).default(0.25),
+    daily: Money.check(z.refine((v) => v > 0, 'must be positive')),
+    explorationShare: z._default(z.number().check(z.gte(0), z.lte(0.5)), 0.1),
+    maxDailyChange: z._default(z.number().check(z.gt(0), z.lte(10)), 0.25),
   }),
-  objective: z
-    .strictObject({
-      maximize: z.enum(['conversions', 'revenue']).default('conversions'),
-      targetCpa: z.number().positive().nullable().default(null),
-      minRoas: z.number().positive().nullable().default(null),
-    })
-    .default({ maximize: 'conversions', targetCpa: null, minRoas: null }),
-  channels: z.array(Channel).min(1).max(5000),
-  alerts: z
-    .strictObject({
-      bands: z
-        .strictObject({ warning: z.number().positive().default(0.1), critical: z.number().positive().default(0.2) })
-        .default({ warning: 0.1, critical: 0.2 }),
-      weekStartsOn: z.enum(['monday', 'sunday']).default('monday'),
-      rules: z.array(AlertRule).default([]),
-    })
-    .default({ bands: { warning: 0.1, critical: 0.2 }, weekStartsOn: 'monday', rules: [] }),
+  objective: z._default(z.strictObject({
+      maximize: z._default(z.enum(['conversions', 'revenue']), 'conversions'),
+      targetCpa: z._default(z.nullable(z.number().check(z.positive())), null),
+      minRoas: z._default(z.nullable(z.number().check(z.positive())), null),
+    }), { maximize: 'conversions', targetCpa: null, minRoas: null }),
+  channels: z.array(Channel).check(z.minLength(1), z.maxLength(5000)),
+  alerts: z._default(z.strictObject({
+      bands: z._default(
+        z.strictObject({ warning: z._default(z.number().check(z.positive()), 0.1), critical: z._default(z.number().check(z.positive()), 0.2) }),
+        { warning: 0.1, critical: 0.2 },
+      ),
+      weekStartsOn: z._default(z.enum(['monday', 'sunday']), 'monday'),
+      rules: z._default(z.array(AlertRule), []),
+    }), { bands: { warning: 0.1, critical: 0.2 }, weekStartsOn: 'monday', rules: [] }),
 });
 
 type Ctx = z.core.$RefinementCtx<unknown>;
@@ -156,19 +149,17 @@ const checkPortfolio = (portfolio: z.infer<typeof Portfolio>, ctx: Ctx, at: (str
 };
 
 /** The operator config (`config/budget.config.json`), CONTRACTS §2. */
-export const BudgetConfig = z
-  .strictObject({
-    $schema: z.string().optional(),
+export const BudgetConfig = z.strictObject({
+    $schema: z.optional(z.string()),
     schedules: z.strictObject({
-      reallocate: ScheduleExpression.default('rate(1 hour)'),
-      alerts: ScheduleExpression.default('rate(15 minutes)'),
+      reallocate: z._default(ScheduleExpression, 'rate(1 hour)'),
+      alerts: z._default(ScheduleExpression, 'rate(15 minutes)'),
     }),
-    portfolios: z.array(Portfolio).min(1),
-  })
-  .superRefine((config, ctx) => {
+    portfolios: z.array(Portfolio).check(z.minLength(1)),
+  }).check(z.superRefine((config, ctx) => {
     duplicateIds(config.portfolios, ctx, ['portfolios'], 'portfolio');
     config.portfolios.forEach((portfolio, p) => checkPortfolio(portfolio, ctx, ['portfolios', p]));
-  });
+  }));
 
 export type BudgetConfig = z.infer<typeof BudgetConfig>;
 export type Portfolio = z.infer<typeof Portfolio>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './schema.js';
 import { IsoDate, addDays } from './dates.js';
 import { MAX_AMOUNT, Money, toMicros } from './money.js';
 import type { Portfolio } from './config.js';
@@ -11,26 +11,26 @@ export const MAX_RECORDS = 1000;
 /** Bytes a delivery body may have; more is a 413. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-const Count = z.int().min(0).max(MAX_AMOUNT);
+const Count = z.int().check(z.gte(0), z.lte(MAX_AMOUNT));
 
 /** One channel's metrics for a day (or an hour of it), as a platform reports them. */
 export const MetricRecord = z.strictObject({
-  channelId: z.string().min(1).max(64),
+  channelId: z.string().check(z.minLength(1), z.maxLength(64)),
   date: IsoDate,
-  hour: z.int().min(0).max(23).optional(),
+  hour: z.optional(z.int().check(z.gte(0), z.lte(23))),
   spend: Money,
-  impressions: Count.optional(),
-  clicks: Count.optional(),
-  conversions: z.number().nonnegative().max(MAX_AMOUNT),
-  revenue: Money.optional(),
-  revision: z.int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  impressions: z.optional(Count),
+  clicks: z.optional(Count),
+  conversions: z.number().check(z.nonnegative(), z.lte(MAX_AMOUNT)),
+  revenue: z.optional(Money),
+  revision: z.optional(z.int().check(z.gte(0), z.lte(Number.MAX_SAFE_INTEGER))),
 });
 
 /** The canonical webhook body (CONTRACTS §3). */
 export const Delivery = z.strictObject({
-  portfolioId: z.string().min(1).max(64),
-  deliveryId: z.string().min(1).max(256).optional(),
-  records: z.array(MetricRecord).min(1),
+  portfolioId: z.string().check(z.minLength(1), z.maxLength(64)),
+  deliveryId: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  records: z.array(MetricRecord).check(z.minLength(1)),
 });
 
 export type MetricRecord = z.infer<typeof MetricRecord>;

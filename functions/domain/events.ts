@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './schema.js';
 import type { AlertChange } from './alerts/lifecycle.js';
 import { Trigger, type Snapshot } from './snapshots.js';
 
@@ -42,7 +42,7 @@ const AlertCommon = {
   threshold: z.number(),
   /** The windows judged, oldest first. */
   windows: z.array(z.string()),
-  action: z.literal('stop-loss').optional(),
+  action: z.optional(z.literal('stop-loss')),
 };
 
 /** An alert opened, or its severity rose (`transition` says which). */
@@ -58,7 +58,7 @@ export const AlertResolved = z.strictObject({
   ...AlertCommon,
   /** The severity it had when it resolved. */
   severity: z.enum(['info', 'warning', 'critical']),
-  observed: z.union([z.number(), z.literal('Infinity')]).nullable(),
+  observed: z.nullable(z.union([z.number(), z.literal('Infinity')])),
 });
 
 export const EVENT_DETAILS = { AllocationPublished, AllocationHeld, ThresholdBreached, AlertResolved } as const;

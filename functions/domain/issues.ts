@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from './schema.js';
 
 /** One problem with an input, located by its JSON path (`records[3].spend`). */
 export interface Issue {
@@ -14,14 +14,14 @@ export const formatPath = (path: readonly PropertyKey[]): string =>
   ) || '$';
 
 /** Every issue of a zod error, each with its path. */
-export const toIssues = (error: z.ZodError): Issue[] =>
+export const toIssues = (error: z.core.$ZodError): Issue[] =>
   error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
 
 /** The outcome of validating untrusted input: the parsed value, or every issue found. */
 export type Validated<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly issues: Issue[] };
 
 /** Parses with a zod schema and reports every issue with its path. */
-export const validate = <S extends z.ZodType>(schema: S, input: unknown): Validated<z.infer<S>> => {
+export const validate = <S extends z.ZodMiniType>(schema: S, input: unknown): Validated<z.infer<S>> => {
   const result = schema.safeParse(input);
   return result.success ? { ok: true, value: result.data } : { ok: false, issues: toIssues(result.error) };
 };

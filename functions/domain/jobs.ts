@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './schema.js';
 import type { BudgetConfig } from './config.js';
 import { parseSchedule, windowStart } from './schedule.js';
 
@@ -17,7 +17,7 @@ export const ScheduledInvocation = z.strictObject({
 /** One portfolio's share of a scheduled run, one SQS message. */
 export const PortfolioJob = z.strictObject({
   job: Job,
-  portfolioId: z.string().min(1),
+  portfolioId: z.string().check(z.minLength(1)),
   /** The schedule window the run belongs to: with the portfolio, the run's idempotency key. */
   window: z.iso.datetime(),
 });

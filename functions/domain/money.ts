@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './schema.js';
 
 /** One currency unit in micros. Money is stored and summed as integer micros so totals are exact. */
 export const MICROS_PER_UNIT = 1_000_000;
@@ -16,11 +16,7 @@ export const fromMicros = (micros: number): number => micros / MICROS_PER_UNIT;
 export const hasMicroPrecision = (amount: number): boolean => fromMicros(toMicros(amount)) === amount;
 
 /** A non-negative money amount in currency units, at most 6 decimals. */
-export const Money = z
-  .number()
-  .nonnegative()
-  .max(MAX_AMOUNT)
-  .refine(hasMicroPrecision, 'must have at most 6 decimals');
+export const Money = z.number().check(z.nonnegative(), z.lte(MAX_AMOUNT), z.refine(hasMicroPrecision, 'must have at most 6 decimals'));
 
 /** Rounds a currency amount to the currency's minor unit (for display and CSV). */
 export const roundTo = (amount: number, decimals: number): number => {

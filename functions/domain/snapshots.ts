@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './schema.js';
 import { Allocation, type AllocationInput } from './allocation/schemas.js';
 import { FIT } from './allocation/responseModel.js';
 import type { Portfolio } from './config.js';
@@ -9,7 +9,7 @@ import type { DailyTotal } from './metrics.js';
 /** What started a run: a schedule window (at-least-once, so the window is its idempotency key), or a person. */
 export const Trigger = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('schedule'), window: z.iso.datetime() }),
-  z.strictObject({ kind: z.literal('on-demand'), by: z.string().min(1) }),
+  z.strictObject({ kind: z.literal('on-demand'), by: z.string().check(z.minLength(1)) }),
 ]);
 
 /**
@@ -23,11 +23,11 @@ export const Snapshot = z.object({
   createdAt: z.iso.datetime(),
   configHash: z.string(),
   /** The newest metric date the run saw; null when there was none. */
-  watermark: IsoDate.nullable(),
+  watermark: z.nullable(IsoDate),
   /** SHA-256 of the canonical allocation input: equal hashes, equal decisions. */
   inputHash: z.string(),
   computation: z.enum(['solved', 'reused']),
-  reusedFrom: z.string().optional(),
+  reusedFrom: z.optional(z.string()),
   trigger: Trigger,
   allocation: Allocation,
 });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../domain/schema.js';
 import { ALERTS_TABLE } from '../../lib/tables.js';
 import type { AlertEvaluator } from '../adapters/alertEvaluator.js';
 import { AlertsRepository } from '../adapters/alertsRepository.js';
@@ -17,7 +17,7 @@ export interface AlertsDependencies {
 }
 
 /** Query of `GET /portfolios/{id}/alerts`. */
-const AlertsQuery = z.strictObject({ status: z.enum(['open', 'resolved']).optional() });
+const AlertsQuery = z.strictObject({ status: z.optional(z.enum(['open', 'resolved'])) });
 
 /** `GET /portfolios/{id}/alerts?status=` and `POST /portfolios/{id}/alerts/evaluate`. */
 export const createAlertsHandler = ({ config, alerts, evaluator }: AlertsDependencies) =>

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../domain/schema.js';
 import { ALERTS_TABLE, ALLOCATIONS_TABLE } from '../../lib/tables.js';
 import { AlertsRepository } from '../adapters/alertsRepository.js';
 import { AllocationsRepository } from '../adapters/allocationsRepository.js';
@@ -20,10 +20,10 @@ const SNAPSHOTS_SHOWN = 30;
 
 /** `token` is the local runtime's stand-in for IAM in a browser; it is carried on links, never used here. */
 const DashboardQuery = z.object({
-  portfolio: z.string().min(1).optional(),
-  from: z.string().min(1).optional(),
-  to: z.string().min(1).optional(),
-  token: z.string().optional(),
+  portfolio: z.optional(z.string().check(z.minLength(1))),
+  from: z.optional(z.string().check(z.minLength(1))),
+  to: z.optional(z.string().check(z.minLength(1))),
+  token: z.optional(z.string()),
 });
 
 /** `GET /`: the finance dashboard for one portfolio, rendered on the server from the tables. */

@@ -9,7 +9,7 @@ const OUT = '.bench/test-bundles';
 afterAll(() => rmSync(OUT, { recursive: true, force: true }));
 
 describe('function bundler', () => {
-  it('leaves zod’s other locales out and keeps its English messages working', async () => {
+  it('tree-shakes zod (no other locale in the bundle) and keeps its English messages working', async () => {
     const outfile = `${OUT}/metrics.mjs`;
     await bundleFunction(FUNCTIONS.metrics.entry, outfile);
     const code = readFileSync(outfile, 'utf8');

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../schema.js';
 import type { AlertRule, Portfolio } from '../config.js';
 import { SEVERITIES, type Evaluation, type Severity } from './evaluate.js';
 
@@ -11,8 +11,8 @@ export const toObserved = (value: number): number | 'Infinity' => (Number.isFini
 export const Transition = z.object({
   at: z.iso.datetime(),
   kind: z.enum(['opened', 'escalated', 'resolved']),
-  severity: SeverityLevel.nullable(),
-  observed: Observed.nullable(),
+  severity: z.nullable(SeverityLevel),
+  observed: z.nullable(Observed),
 });
 
 /** An alert: one per (portfolio, rule, channel) while open; resolved ones are kept with their history. */
@@ -26,14 +26,14 @@ export const Alert = z.object({
   threshold: z.number(),
   window: z.string(),
   consecutive: z.number(),
-  action: z.literal('stop-loss').optional(),
+  action: z.optional(z.literal('stop-loss')),
   status: z.enum(['open', 'resolved']),
   severity: SeverityLevel,
   observed: Observed,
   /** The windows that breached when it opened or last escalated. */
   windows: z.array(z.string()),
   openedAt: z.iso.datetime(),
-  resolvedAt: z.iso.datetime().optional(),
+  resolvedAt: z.optional(z.iso.datetime()),
   /** The config in force when it opened. */
   configHash: z.string(),
   history: z.array(Transition),

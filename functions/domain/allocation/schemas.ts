@@ -1,27 +1,31 @@
-import { z } from 'zod';
+import * as z from '../schema.js';
 import { Portfolio } from '../config.js';
 import { IsoDate } from '../dates.js';
 
 /** One channel-day of observed performance, money in currency units. */
 export const HistoryDay = z.strictObject({
-  channelId: z.string().min(1),
+  channelId: z.string().check(z.minLength(1)),
   date: IsoDate,
-  spend: z.number().nonnegative().finite(),
-  conversions: z.number().nonnegative().finite(),
-  revenue: z.number().nonnegative().finite().optional(),
+  spend: z.number().check(z.nonnegative()),
+  conversions: z.number().check(z.nonnegative()),
+  revenue: z.optional(z.number().check(z.nonnegative())),
 });
 
 /** What the allocator decides from (CONTRACTS §4); the reallocation function builds the same object. */
 export const AllocationInput = z.strictObject({
   portfolio: Portfolio,
   history: z.array(HistoryDay),
-  previous: z
-    .strictObject({ channels: z.array(z.strictObject({ channelId: z.string().min(1), total: z.number().nonnegative().finite() })) })
-    .nullable()
-    .default(null),
-  stopLoss: z.array(z.string().min(1)).default([]),
+  previous: z._default(
+    z.nullable(
+      z.strictObject({
+        channels: z.array(z.strictObject({ channelId: z.string().check(z.minLength(1)), total: z.number().check(z.nonnegative()) })),
+      }),
+    ),
+    null,
+  ),
+  stopLoss: z._default(z.array(z.string().check(z.minLength(1))), []),
   asOf: IsoDate,
-  seed: z.int().default(0),
+  seed: z._default(z.int(), 0),
 });
 
 export const ChannelAllocation = z.object({
@@ -30,10 +34,10 @@ export const ChannelAllocation = z.object({
   performance: z.number(),
   exploration: z.number(),
   total: z.number(),
-  previousTotal: z.number().nullable(),
+  previousTotal: z.nullable(z.number()),
   expectedConversions: z.number(),
   /** Cost of one more conversion at this spend; null when more spend buys nothing. */
-  marginalCpa: z.number().nullable(),
+  marginalCpa: z.nullable(z.number()),
   reason: z.string(),
 });
 
@@ -41,15 +45,15 @@ export const ChannelAllocation = z.object({
 export const Allocation = z.object({
   status: z.enum(['optimal', 'held']),
   /** Why the allocation was held; absent when optimal. */
-  reason: z.string().optional(),
+  reason: z.optional(z.string()),
   asOf: IsoDate,
   total: z.number(),
   channels: z.array(ChannelAllocation),
   exploration: z.number(),
   expectedConversions: z.number(),
   /** Expected revenue, when the portfolio maximizes revenue. */
-  expectedRevenue: z.number().optional(),
-  solver: z.object({ name: z.string(), ms: z.number(), variables: z.number().optional(), presolved: z.boolean().optional() }),
+  expectedRevenue: z.optional(z.number()),
+  solver: z.object({ name: z.string(), ms: z.number(), variables: z.optional(z.number()), presolved: z.optional(z.boolean()) }),
 });
 
 export type HistoryDay = z.infer<typeof HistoryDay>;

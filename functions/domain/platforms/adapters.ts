@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../schema.js';
 import type { Channel, Portfolio } from '../config.js';
 import type { Delivery, MetricRecord } from '../delivery.js';
 import { toIssues, type Issue } from '../issues.js';
@@ -17,16 +17,22 @@ export type PlatformSource = 'meta' | 'google-ads' | 'tiktok';
 const CONFIG_PLATFORM = { meta: 'meta', 'google-ads': 'google_ads', tiktok: 'tiktok' } as const satisfies Record<PlatformSource, Channel['platform']>;
 
 /** A non-negative decimal that may arrive as a JSON number or as a numeric string ("123.45"). */
-const Decimal = z.union([z.number(), z.string().regex(/^\d+(\.\d+)?$/, 'expected a decimal number').transform(Number)]).pipe(z.number().nonnegative().finite());
+const Decimal = z.pipe(
+  z.union([z.number(), z.pipe(z.string().check(z.regex(/^\d+(\.\d+)?$/, 'expected a decimal number')), z.transform(Number))]),
+  z.number().check(z.nonnegative()),
+);
 /** A count that may arrive as a number or a string ("1000"). */
-const Count = z.union([z.int(), z.string().regex(/^\d+$/, 'expected a whole number').transform(Number)]).pipe(z.int().nonnegative().max(Number.MAX_SAFE_INTEGER));
-const Id = z.union([z.string().min(1).max(64), z.int().nonnegative().transform(String)]);
+const Count = z.pipe(
+  z.union([z.int(), z.pipe(z.string().check(z.regex(/^\d+$/, 'expected a whole number')), z.transform(Number))]),
+  z.int().check(z.nonnegative(), z.lte(Number.MAX_SAFE_INTEGER)),
+);
+const Id = z.union([z.string().check(z.minLength(1), z.maxLength(64)), z.pipe(z.int().check(z.nonnegative()), z.transform(String))]);
 const Day = z.iso.date();
 
 const Envelope = {
-  portfolioId: z.string().min(1).max(64),
-  deliveryId: z.string().min(1).max(256).optional(),
-  pulledAt: z.iso.datetime({ offset: true }).optional(),
+  portfolioId: z.string().check(z.minLength(1), z.maxLength(64)),
+  deliveryId: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  pulledAt: z.optional(z.iso.datetime({ offset: true })),
 };
 
 const ActionValue = z.object({ action_type: z.string(), value: Decimal });
@@ -34,58 +40,49 @@ const ActionValue = z.object({ action_type: z.string(), value: Decimal });
 /** Meta Insights rows (`level=campaign`, `time_increment=1`); numbers arrive as strings. */
 const MetaBody = z.object({
   ...Envelope,
-  data: z
-    .array(
+  data: z.array(
       z.object({
         campaign_id: Id,
         date_start: Day,
         date_stop: Day,
         spend: Decimal,
-        impressions: Count.optional(),
-        clicks: Count.optional(),
-        actions: z.array(ActionValue).optional(),
-        action_values: z.array(ActionValue).optional(),
-      })
-      .refine((r) => r.date_start === r.date_stop, { message: 'rows must cover one day (time_increment=1)', path: ['date_stop'] }),
-    )
-    .min(1),
+        impressions: z.optional(Count),
+        clicks: z.optional(Count),
+        actions: z.optional(z.array(ActionValue)),
+        action_values: z.optional(z.array(ActionValue)),
+      }).check(z.refine((r) => r.date_start === r.date_stop, { message: 'rows must cover one day (time_increment=1)', path: ['date_stop'] })),
+    ).check(z.minLength(1)),
 });
 
 /** Google Ads report rows (GoogleAdsService search/searchStream JSON, camelCase or snake_case cost). */
 const GoogleAdsBody = z.object({
   ...Envelope,
-  results: z
-    .array(
+  results: z.array(
       z.object({
         campaign: z.object({ id: Id }),
-        segments: z.object({ date: Day, hour: z.int().min(0).max(23).optional() }),
-        metrics: z
-          .object({
-            costMicros: Count.optional(),
-            cost_micros: Count.optional(),
-            conversions: Decimal.optional(),
-            conversionsValue: Decimal.optional(),
-            clicks: Count.optional(),
-            impressions: Count.optional(),
-          })
-          .refine((m) => m.costMicros !== undefined || m.cost_micros !== undefined, { message: 'needs costMicros or cost_micros', path: ['costMicros'] }),
+        segments: z.object({ date: Day, hour: z.optional(z.int().check(z.gte(0), z.lte(23))) }),
+        metrics: z.object({
+            costMicros: z.optional(Count),
+            cost_micros: z.optional(Count),
+            conversions: z.optional(Decimal),
+            conversionsValue: z.optional(Decimal),
+            clicks: z.optional(Count),
+            impressions: z.optional(Count),
+          }).check(z.refine((m) => m.costMicros !== undefined || m.cost_micros !== undefined, { message: 'needs costMicros or cost_micros', path: ['costMicros'] })),
       }),
-    )
-    .min(1),
+    ).check(z.minLength(1)),
 });
 
 /** TikTok report rows (`report/integrated/get`, `stat_time_day` and `campaign_id` dimensions). */
 const TikTokBody = z.object({
   ...Envelope,
   data: z.object({
-    list: z
-      .array(
+    list: z.array(
         z.object({
-          dimensions: z.object({ campaign_id: Id, stat_time_day: z.string().regex(/^\d{4}-\d{2}-\d{2}( 00:00:00)?$/, 'expected "YYYY-MM-DD 00:00:00"') }),
-          metrics: z.object({ spend: Decimal, conversion: Decimal.optional(), clicks: Count.optional(), impressions: Count.optional() }),
+          dimensions: z.object({ campaign_id: Id, stat_time_day: z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}( 00:00:00)?$/, 'expected "YYYY-MM-DD 00:00:00"')) }),
+          metrics: z.object({ spend: Decimal, conversion: z.optional(Decimal), clicks: z.optional(Count), impressions: z.optional(Count) }),
         }),
-      )
-      .min(1),
+      ).check(z.minLength(1)),
   }),
 });
 

@@ -1,27 +1,25 @@
-import { z } from 'zod';
+import * as z from '../schema.js';
 import { ResponseCurve } from '../response.js';
 
 /** A simulated market with known truth (CONTRACTS §5). */
 export const Scenario = z.strictObject({
-  name: z.string().min(1),
+  name: z.string().check(z.minLength(1)),
   seed: z.int(),
-  days: z.int().min(1).max(3650),
-  dailyBudget: z.number().positive(),
-  explorationShare: z.number().min(0).max(0.5).default(0.1),
-  maxDailyChange: z.number().gt(0).default(0.25),
-  channels: z
-    .array(
+  days: z.int().check(z.gte(1), z.lte(3650)),
+  dailyBudget: z.number().check(z.positive()),
+  explorationShare: z._default(z.number().check(z.gte(0), z.lte(0.5)), 0.1),
+  maxDailyChange: z._default(z.number().check(z.gt(0)), 0.25),
+  channels: z.array(
       z.strictObject({
-        id: z.string().min(1),
-        base: z.number().nonnegative(),
-        max: z.number().positive(),
-        explore: z.boolean().default(true),
+        id: z.string().check(z.minLength(1)),
+        base: z.number().check(z.nonnegative()),
+        max: z.number().check(z.positive()),
+        explore: z._default(z.boolean(), true),
         response: ResponseCurve,
-        noise: z.discriminatedUnion('type', [z.strictObject({ type: z.literal('poisson') }), z.strictObject({ type: z.literal('lognormal'), sigma: z.number().positive() })]),
-        events: z.array(z.strictObject({ day: z.int().min(0), multiplier: z.number().nonnegative() })).default([]),
+        noise: z.discriminatedUnion('type', [z.strictObject({ type: z.literal('poisson') }), z.strictObject({ type: z.literal('lognormal'), sigma: z.number().check(z.positive()) })]),
+        events: z._default(z.array(z.strictObject({ day: z.int().check(z.gte(0)), multiplier: z.number().check(z.nonnegative()) })), []),
       }),
-    )
-    .min(1),
+    ).check(z.minLength(1)),
 });
 export type Scenario = z.infer<typeof Scenario>;
 export type ScenarioChannel = Scenario['channels'][number];
