@@ -26,7 +26,7 @@ export interface EvaluationResult {
   readonly resolved: Alert[];
 }
 
-/** Most snapshots read for pacing: a day of hourly runs over the longest pacing window. */
+/** Snapshots per page when reading allocations for pacing. */
 const SNAPSHOT_PAGE = 100;
 
 /**
@@ -42,11 +42,10 @@ export class AlertEvaluator {
     await this.flush(await alerts.pending(portfolio.id));
     const now = clock();
     const today = dateInZone(now, portfolio.timezone);
-    const from = addDays(today, -lookbackDays(portfolio));
     const [rows, open, allocated] = await Promise.all([
-      metrics.portfolioRows(portfolio.id, portfolio.channels.map((c) => c.id), from, today),
+      metrics.portfolioRows(portfolio.id, portfolio.channels.map((c) => c.id), addDays(today, -lookbackDays(portfolio.alerts.rules)), today),
       alerts.open(portfolio.id),
-      this.allocatedByDate(portfolio, from),
+      this.allocatedByDate(portfolio, today),
     ]);
     const changes = alertChanges(portfolio, open, evaluatePortfolio(portfolio, rows, allocated, now), now, configHash);
     const result: EvaluationResult = { opened: [], escalated: [], resolved: [] };
@@ -66,10 +65,15 @@ export class AlertEvaluator {
     }
   }
 
-  /** Allocated totals per day and channel from the newest snapshot of each day; only read when a pacing rule exists. */
-  private async allocatedByDate(portfolio: Portfolio, from: string): Promise<AllocatedByDate> {
+  /**
+   * Allocated totals per day and channel from the newest snapshot of each day, over the days the pacing
+   * rules look at only (hourly runs make many snapshots a day); nothing is read without a pacing rule.
+   */
+  private async allocatedByDate(portfolio: Portfolio, today: string): Promise<AllocatedByDate> {
     const byDate = new Map<string, Map<string, number>>();
-    if (!portfolio.alerts.rules.some((r) => r.metric === 'pacing')) return byDate;
+    const pacing = portfolio.alerts.rules.filter((r) => r.metric === 'pacing');
+    if (pacing.length === 0) return byDate;
+    const from = addDays(today, -lookbackDays(pacing));
     let cursor: string | undefined;
     do {
       const page = await this.deps.allocations.list(portfolio.id, { from: snapshotIdBound(from, 'from')!, limit: SNAPSHOT_PAGE, ...(cursor ? { cursor } : {}) });

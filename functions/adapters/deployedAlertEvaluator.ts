@@ -5,5 +5,5 @@ import { createEventPublisher } from './eventBus.js';
 import { deployedRepositories } from './deployedRepositories.js';
 
 /** The alert evaluator a deployed function uses. */
-export const deployedAlertEvaluator = (): AlertEvaluator =>
-  new AlertEvaluator({ ...deployedRepositories(), events: createEventPublisher(), clock: systemClock, configHash: deployedConfig.hash });
+export const deployedAlertEvaluator = (repositories = deployedRepositories()): AlertEvaluator =>
+  new AlertEvaluator({ ...repositories, events: createEventPublisher(), clock: systemClock, configHash: deployedConfig.hash });

@@ -1,6 +1,7 @@
 import { TransactionCanceledException, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { queryAll } from './dynamo.js';
 import type { MetricRow } from '../domain/metrics.js';
 import { mapLimit, withRetry } from './retry.js';
 
@@ -133,23 +134,12 @@ export class MetricsRepository {
 
   /** Every stored row (daily and hourly) of one channel between two dates, inclusive. */
   async rows(portfolioId: string, channelId: string, from: string, to: string): Promise<MetricRow[]> {
-    const rows: MetricRow[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await withRetry(() =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-            ExpressionAttributeValues: { ':pk': partitionKey(portfolioId, channelId), ':from': `${from}#`, ':to': `${to}#~` },
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
-      rows.push(...(page.Items ?? []).map(toRow));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return rows;
+    const items = await queryAll(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': partitionKey(portfolioId, channelId), ':from': `${from}#`, ':to': `${to}#~` },
+    });
+    return items.map(toRow);
   }
 
   /** Rows of several channels, fetched in parallel. */

@@ -1,14 +1,13 @@
 import * as z from '../domain/schema.js';
-import { ALERTS_TABLE } from '../../lib/tables.js';
 import type { AlertEvaluator } from '../adapters/alertEvaluator.js';
-import { AlertsRepository } from '../adapters/alertsRepository.js';
+import type { AlertsRepository } from '../adapters/alertsRepository.js';
 import type { LoadedConfig } from '../adapters/configFile.js';
 import { deployedConfig } from '../adapters/deployedConfig.js';
-import { createDocumentClient, tableName } from '../adapters/dynamo.js';
 import { httpHandler, json, parseQuery } from '../adapters/http.js';
 import { logger } from '../adapters/observability.js';
 import { findPortfolio } from '../adapters/portfolios.js';
 import { deployedAlertEvaluator } from '../adapters/deployedAlertEvaluator.js';
+import { deployedRepositories } from '../adapters/deployedRepositories.js';
 
 export interface AlertsDependencies {
   readonly config: LoadedConfig;
@@ -32,8 +31,6 @@ export const createAlertsHandler = ({ config, alerts, evaluator }: AlertsDepende
       return json(200, { portfolioId: portfolio.id, alerts: await alerts.list(portfolio.id, status) });
   });
 
-export const handler = createAlertsHandler({
-  config: deployedConfig,
-  alerts: new AlertsRepository(createDocumentClient(), tableName(ALERTS_TABLE.envVar)),
-  evaluator: deployedAlertEvaluator(),
-});
+const repositories = deployedRepositories();
+
+export const handler = createAlertsHandler({ config: deployedConfig, alerts: repositories.alerts, evaluator: deployedAlertEvaluator(repositories) });

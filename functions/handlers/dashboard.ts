@@ -43,8 +43,10 @@ export const createDashboardHandler = ({ config, allocations, alerts }: Dashboar
       return { statusCode: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body: html };
   });
 
+const client = createDocumentClient();
+
 export const handler = createDashboardHandler({
   config: deployedConfig,
-  allocations: new AllocationsRepository(createDocumentClient(), tableName(ALLOCATIONS_TABLE.envVar)),
-  alerts: new AlertsRepository(createDocumentClient(), tableName(ALERTS_TABLE.envVar)),
+  allocations: new AllocationsRepository(client, tableName(ALLOCATIONS_TABLE.envVar)),
+  alerts: new AlertsRepository(client, tableName(ALERTS_TABLE.envVar)),
 });

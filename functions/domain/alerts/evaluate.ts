@@ -229,6 +229,6 @@ export const evaluatePortfolio = (portfolio: Portfolio, rows: readonly MetricRow
   return evaluations;
 };
 
-/** How many days of rows the rules of a portfolio need, back from today. */
-export const lookbackDays = (portfolio: Portfolio): number =>
-  Math.max(2, ...portfolio.alerts.rules.map((r) => (r.window === 'week' ? 7 * r.consecutive + 7 : r.window === 'day' ? r.consecutive + 1 : Math.ceil(r.consecutive / 24) + 2)));
+/** How many days of data these rules need, back from today. */
+export const lookbackDays = (rules: readonly AlertRule[]): number =>
+  Math.max(2, ...rules.map((r) => (r.window === 'week' ? 7 * r.consecutive + 7 : r.window === 'day' ? r.consecutive + 1 : Math.ceil(r.consecutive / 24) + 2)));
