@@ -1,5 +1,5 @@
 import type { Portfolio } from '../../functions/domain/config.js';
-import { displayMoney } from '../../functions/domain/financeViews.js';
+import { allocationCells, displayMoney } from '../../functions/domain/financeViews.js';
 import type { Snapshot } from '../../functions/domain/snapshots.js';
 import { addDays, dateInZone } from '../../functions/domain/dates.js';
 import { demoFeed } from '../../functions/domain/demoFeed.js';
@@ -50,16 +50,7 @@ export const allocationTable = (snapshot: Snapshot, currency: string): string =>
   const money = displayMoney(currency);
   const { allocation } = snapshot;
   const header = ['channel', 'base', 'performance', 'exploration', 'total', 'previous', 'exp. conv.', 'marginal CPA'];
-  const rows = allocation.channels.map((c) => [
-    c.channelId,
-    money(c.base),
-    money(c.performance),
-    money(c.exploration),
-    money(c.total),
-    money(c.previousTotal),
-    c.expectedConversions.toFixed(1),
-    money(c.marginalCpa),
-  ]);
+  const rows = allocation.channels.map((c) => [...allocationCells(c, money), c.expectedConversions.toFixed(1), money(c.marginalCpa)]);
   rows.push(['total', '', '', money(allocation.exploration), money(allocation.total), '', allocation.expectedConversions.toFixed(1), '']);
   const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');

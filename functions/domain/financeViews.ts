@@ -38,6 +38,16 @@ export const CSV_COLUMNS = [
 /** A snapshot's channels with their change from the previous allocation: the finance table's rows. */
 export const financeRows = (snapshot: Snapshot) => snapshot.allocation.channels.map((c) => ({ ...c, ...change(c.previousTotal, c.total) }));
 
+/** The cells every allocation table starts with: channel, then its tracks, total and previous total as money. */
+export const allocationCells = (c: ChannelAllocation, money: (value: number | null) => string): string[] => [
+  c.channelId,
+  money(c.base),
+  money(c.performance),
+  money(c.exploration),
+  money(c.total),
+  money(c.previousTotal),
+];
+
 /**
  * A snapshot as CSV for finance: one row per channel, money with the currency's decimals, blanks where a
  * value does not exist (no previous allocation, no marginal CPA).
@@ -48,12 +58,7 @@ export const snapshotCsv = (snapshot: Snapshot, currency: string): string => {
   const rows = financeRows(snapshot).map((c) => {
     const { change: delta, changePercent } = c;
     return [
-      c.channelId,
-      money(c.base),
-      money(c.performance),
-      money(c.exploration),
-      money(c.total),
-      money(c.previousTotal),
+      ...allocationCells(c, money),
       money(delta),
       changePercent === null ? '' : changePercent.toFixed(2),
       c.expectedConversions.toFixed(2),

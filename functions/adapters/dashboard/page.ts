@@ -1,6 +1,6 @@
 import type { Alert } from '../../domain/alerts/lifecycle.js';
 import type { Portfolio } from '../../domain/config.js';
-import { CSV_COLUMNS, diffSnapshots, displayMoney, financeRows, snapshotCsv } from '../../domain/financeViews.js';
+import { allocationCells, CSV_COLUMNS, diffSnapshots, displayMoney, financeRows, snapshotCsv } from '../../domain/financeViews.js';
 import type { Snapshot } from '../../domain/snapshots.js';
 
 /** What the dashboard shows: one portfolio, its recent snapshots (newest first), its open alerts. */
@@ -110,7 +110,8 @@ const lines = (snapshots: readonly Snapshot[], money: (n: number) => string): st
 const allocationTable = (snapshot: Snapshot, money: (n: number | null) => string): string => {
   const rows = financeRows(snapshot).map((c) => {
     const percent = c.changePercent === null ? '' : `${c.changePercent.toFixed(1)}%`;
-    return `<tr><td>${escape(c.channelId)}</td><td>${money(c.base)}</td><td>${money(c.performance)}</td><td>${money(c.exploration)}</td><td>${money(c.total)}</td><td>${money(c.previousTotal)}</td><td>${money(c.change)}</td><td>${percent}</td><td>${c.expectedConversions.toFixed(1)}</td><td>${money(c.marginalCpa)}</td><td class="reason">${escape(c.reason)}</td></tr>`;
+    const cells = [...allocationCells(c, money), money(c.change), percent, c.expectedConversions.toFixed(1), money(c.marginalCpa)];
+    return `<tr>${cells.map((cell) => `<td>${escape(cell)}</td>`).join('')}<td class="reason">${escape(c.reason)}</td></tr>`;
   });
   return `<div class="scroll"><table id="allocation"><caption class="meta">Snapshot ${escape(snapshot.snapshotId)}</caption><thead><tr>${CSV_COLUMNS.map((c) => `<th scope="col">${escape(c)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 };
