@@ -18,11 +18,14 @@ export const LOG_RETENTION = RetentionDays.ONE_MONTH;
 
 /**
  * The function's code: its handler bundled by `lib/bundler.ts`, the one definition of the bundle that the
- * bundle bench and test measure too, in a child process (CDK's local bundling is synchronous).
+ * bundle bench and test measure too, in a child process (CDK's local bundling is synchronous). CDK caches a
+ * bundle by its source folder and bundling options, and a `tryBundle` function is not part of that key, so
+ * `extraHash` names the entry: without it every function would get the first function's bundle.
  */
 const bundledCode = (entry: string): Code =>
   Code.fromAsset(`${PROJECT_ROOT}functions`, {
     assetHashType: AssetHashType.OUTPUT,
+    extraHash: entry,
     bundling: {
       image: DockerImage.fromRegistry('unused: bundled locally'),
       local: {

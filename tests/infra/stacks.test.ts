@@ -60,6 +60,14 @@ describe('service stack', () => {
     service.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
+  it('gives every function its own bundle (CDK would otherwise reuse the first bundle for all of them)', () => {
+    const functions = Object.values(service.findResources('AWS::Lambda::Function'));
+    expect(functions).toHaveLength(Object.keys(FUNCTIONS).length);
+    const bundles = new Set(functions.map((fn) => JSON.stringify(fn.Properties.Code)));
+    expect(bundles.size).toBe(functions.length);
+    for (const fn of functions) expect(fn.Properties.Handler).toBe('index.handler');
+  });
+
   it('exposes every route, webhooks unauthenticated (the signature is the auth) and reads behind IAM', () => {
     for (const route of ROUTES) {
       service.hasResourceProperties('AWS::ApiGatewayV2::Route', {
