@@ -7,4 +7,4 @@ if (!entry || !outDir) {
   console.error('usage: tsx bin/bundle-function.ts ENTRY OUTDIR');
   process.exit(2);
 }
-await bundleFunction(entry, join(outDir, 'index.mjs'));
+await bundleFunction(entry, join(outDir, 'index.js'));

@@ -38,7 +38,7 @@ const bundledCode = (entry: string): Code =>
   });
 
 /**
- * Every function of the system: nodejs24.x on arm64, bundled by esbuild (minified ESM with source maps),
+ * Every function of the system: nodejs24.x on arm64, bundled by esbuild (minified CommonJS with source maps),
  * its own log group with a retention, its own role that may write only that log group (no AWS managed
  * policy), and X-Ray tracing. The config JSON is bundled into the code, so a deploy applies exactly the
  * config `cdk synth` validated.

@@ -10,7 +10,7 @@ afterAll(() => rmSync(OUT, { recursive: true, force: true }));
 
 describe('function bundler', () => {
   it('tree-shakes zod (no other locale in the bundle) and keeps its English messages working', async () => {
-    const outfile = `${OUT}/metrics.mjs`;
+    const outfile = `${OUT}/metrics.cjs`;
     await bundleFunction(FUNCTIONS.metrics.entry, outfile);
     const code = readFileSync(outfile, 'utf8');
     expect(code).not.toContain('Entrada inválida');
