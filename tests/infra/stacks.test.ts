@@ -1,6 +1,6 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -13,8 +13,11 @@ import { TABLES } from '../../lib/tables.js';
 
 let data: Template;
 let service: Template;
+let outdir: string;
 beforeAll(() => {
-  const stacks = buildApp(new App(), loadConfigFile().config);
+  const app = new App();
+  outdir = app.outdir;
+  const stacks = buildApp(app, loadConfigFile().config);
   data = Template.fromStack(stacks.data);
   service = Template.fromStack(stacks.service);
 }, 120_000);
@@ -60,12 +63,16 @@ describe('service stack', () => {
     service.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
-  it('gives every function its own bundle (CDK would otherwise reuse the first bundle for all of them)', () => {
-    const functions = Object.values(service.findResources('AWS::Lambda::Function'));
+  it('gives every function a bundle of its own handler (CDK would otherwise reuse the first bundle for all of them)', () => {
+    const functions = Object.entries(service.findResources('AWS::Lambda::Function'));
     expect(functions).toHaveLength(Object.keys(FUNCTIONS).length);
-    const bundles = new Set(functions.map((fn) => JSON.stringify(fn.Properties.Code)));
-    expect(bundles.size).toBe(functions.length);
-    for (const fn of functions) expect(fn.Properties.Handler).toBe('index.handler');
+    for (const definition of Object.values(FUNCTIONS)) {
+      const [, fn] = functions.find(([logicalId]) => new RegExp(`^${definition.id}[0-9A-F]{8}$`).test(logicalId))!;
+      expect(fn.Properties.Handler).toBe('index.handler');
+      const asset = join(outdir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
+      const { sources } = JSON.parse(readFileSync(join(asset, 'index.js.map'), 'utf8')) as { sources: string[] };
+      expect(sources.map((source) => resolve(asset, source)).filter((file) => file.includes('/functions/handlers/'))).toEqual([resolve(definition.entry)]);
+    }
   });
 
   it('exposes every route, webhooks unauthenticated (the signature is the auth) and reads behind IAM', () => {
