@@ -2,9 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FUNCTIONS } from '../lib/api.js';
-import { bundleFunction } from '../lib/bundler.js';
-import { TABLES } from '../lib/tables.js';
-import { JOBS } from '../functions/domain/jobs.js';
+import { bundleFunction, PLACEHOLDER_ENVIRONMENT } from '../lib/bundler.js';
 import { median, printTable } from './stats.js';
 
 /** Inside the repository, so a bundle resolves `@aws-sdk/*` from node_modules as Lambda resolves its own copy. */
@@ -13,24 +11,13 @@ const BUDGET_KB = 300;
 const INIT_GOAL_MS = 150;
 const ROUNDS = 11;
 
-/** The environment a deployed function gets, with placeholder names: init must not need the network. */
-const ENVIRONMENT = {
-  ...Object.fromEntries(TABLES.map((t) => [t.envVar, `bench-${t.id}`])),
-  ...Object.fromEntries(JOBS.map((job) => [`${job.toUpperCase()}_QUEUE_URL`, `https://sqs.eu-west-1.amazonaws.com/000000000000/${job}`])),
-  EVENT_BUS_NAME: 'bench-bus',
-  WEBHOOK_SECRET_ARNS: '{}',
-  AWS_REGION: 'eu-west-1',
-  POWERTOOLS_METRICS_DISABLED: 'true',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-};
-
 /** The format the stack deployed before: ESM, which loads the runtime's CommonJS SDK through Node's ESM loader. */
 const ESM_OUTPUT = { format: 'esm', banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" } } as const;
 
 /** Milliseconds to load `file` (and what it imports) in a fresh Node process: what a cold start pays before the handler runs. */
 const initMs = (file: string): number => {
   const script = `const t = performance.now(); await import(${JSON.stringify(file)}); process.stdout.write(String(performance.now() - t));`;
-  return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, ...ENVIRONMENT }, encoding: 'utf8' }));
+  return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, ...PLACEHOLDER_ENVIRONMENT }, encoding: 'utf8' }));
 };
 
 /** Median init of each file, measured in interleaved rounds so that drift in the machine's speed hits every file alike. */

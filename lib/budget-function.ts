@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AssetHashType, DockerImage, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stage, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Code, Function as LambdaFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -17,25 +18,17 @@ export const METRICS_NAMESPACE = 'BudgetOptimizer';
 export const LOG_RETENTION = RetentionDays.ONE_MONTH;
 
 /**
- * The function's code: its handler bundled by `lib/bundler.ts`, the one definition of the bundle that the
- * bundle bench and test measure too, in a child process (CDK's local bundling is synchronous). CDK caches a
- * bundle by its source folder and bundling options, and a `tryBundle` function is not part of that key, so
- * `extraHash` names the entry: without it every function would get the first function's bundle.
+ * The function's code: its handler bundled by `lib/bundler.ts` (the one definition of the bundle that the
+ * bundle bench and test measure too) into a folder of the cloud assembly, in a child process because
+ * construct code is synchronous. CDK stages that folder as an asset hashed by its content.
  */
-const bundledCode = (entry: string): Code =>
-  Code.fromAsset(`${PROJECT_ROOT}functions`, {
-    assetHashType: AssetHashType.OUTPUT,
-    extraHash: entry,
-    bundling: {
-      image: DockerImage.fromRegistry('unused: bundled locally'),
-      local: {
-        tryBundle(outputDir) {
-          execFileSync(process.execPath, ['--import', 'tsx', `${PROJECT_ROOT}bin/bundle-function.ts`, `${PROJECT_ROOT}${entry}`, outputDir], { stdio: 'inherit', cwd: PROJECT_ROOT });
-          return true;
-        },
-      },
-    },
-  });
+const bundledCode = (scope: Construct, definition: FunctionDefinition): Code => {
+  const stage = Stage.of(scope);
+  if (!stage) throw new Error(`${definition.id} must be built inside an App or Stage`);
+  const outDir = join(stage.outdir, `bundle-${definition.id}`);
+  execFileSync(process.execPath, ['--import', 'tsx', `${PROJECT_ROOT}bin/bundle-function.ts`, `${PROJECT_ROOT}${definition.entry}`, outDir], { stdio: 'inherit', cwd: PROJECT_ROOT });
+  return Code.fromAsset(outDir);
+};
 
 /**
  * Every function of the system: nodejs24.x on arm64, bundled by esbuild (minified CommonJS with source maps),
@@ -53,7 +46,7 @@ export class BudgetFunction extends LambdaFunction {
     logGroup.grantWrite(role);
     super(scope, definition.id, {
       role,
-      code: bundledCode(definition.entry),
+      code: bundledCode(scope, definition),
       handler: 'index.handler',
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,

@@ -1,4 +1,6 @@
 import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { JOBS } from '../functions/domain/jobs.js';
+import { TABLES } from './tables.js';
 
 /**
  * How every function is bundled, defined once for `cdk synth`, the bundle bench and the bundle test:
@@ -29,4 +31,19 @@ export const BUNDLE_OPTIONS: BuildOptions = {
 export const bundleFunction = async (entry: string, outfile: string, overrides: BuildOptions = {}): Promise<Metafile> => {
   const result = await build({ ...BUNDLE_OPTIONS, ...overrides, entryPoints: [entry], outfile, metafile: true });
   return result.metafile;
+};
+
+/**
+ * The environment a deployed function reads, with placeholder values, for loading a bundle outside AWS (the
+ * bundle bench and test): module init must not need the network.
+ */
+export const PLACEHOLDER_ENVIRONMENT: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(TABLES.map((t) => [t.envVar, `placeholder-${t.id}`])),
+  ...Object.fromEntries(JOBS.map((job) => [`${job.toUpperCase()}_QUEUE_URL`, `https://sqs.eu-west-1.amazonaws.com/000000000000/${job}`])),
+  EVENT_BUS_NAME: 'placeholder-bus',
+  WEBHOOK_SECRET_ARNS: '{}',
+  AWS_REGION: 'eu-west-1',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FUNCTIONS } from '../../lib/api.js';
-import { bundleFunction } from '../../lib/bundler.js';
+import { FUNCTIONS, type FunctionDefinition } from '../../lib/api.js';
+import { bundleFunction, PLACEHOLDER_ENVIRONMENT } from '../../lib/bundler.js';
 
 /** Inside the repository, so the bundle resolves the AWS SDK from node_modules as Lambda's runtime provides it. */
 const OUT = '.bench/test-bundles';
@@ -20,9 +20,21 @@ describe('function bundler', () => {
         queryStringParameters: { from: '2026-13-01' }, requestContext: { requestId: 'r', http: { method: 'GET', path: '/' } }, isBase64Encoded: false };
       const answer = await handler(event, { functionName: 'f', awsRequestId: 'a', getRemainingTimeInMillis: () => 1000 });
       process.stdout.write(JSON.stringify(answer));`;
-    const env = { ...process.env, METRICS_TABLE: 'unused', AWS_REGION: 'eu-west-1', POWERTOOLS_LOG_LEVEL: 'SILENT', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: '1' };
+    const env = { ...process.env, ...PLACEHOLDER_ENVIRONMENT };
     const answer = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' }));
     expect(answer.statusCode).toBe(400);
     expect(JSON.parse(answer.body).error.issues).toEqual([{ path: 'from', message: 'Invalid ISO date' }]);
+  }, 60_000);
+
+  it('leaves the EventBridge SDK out of the alert functions\' cold start (they load it on their first event) but not the reallocators\'', async () => {
+    const loadsEventBridge = async (definition: FunctionDefinition): Promise<boolean> => {
+      const outfile = `${OUT}/${definition.id}.cjs`;
+      await bundleFunction(definition.entry, outfile);
+      const script = `require('./${outfile}'); process.stdout.write(String(Object.keys(require.cache).some((file) => file.includes('client-eventbridge'))));`;
+      return execFileSync(process.execPath, ['-e', script], { env: { ...process.env, ...PLACEHOLDER_ENVIRONMENT }, encoding: 'utf8' }) === 'true';
+    };
+    expect(await loadsEventBridge(FUNCTIONS.alertsWorker)).toBe(false);
+    expect(await loadsEventBridge(FUNCTIONS.alerts)).toBe(false);
+    expect(await loadsEventBridge(FUNCTIONS.reallocateWorker)).toBe(true);
   }, 60_000);
 });

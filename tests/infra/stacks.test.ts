@@ -66,10 +66,11 @@ describe('service stack', () => {
   it('gives every function a bundle of its own handler (CDK would otherwise reuse the first bundle for all of them)', () => {
     const functions = Object.entries(service.findResources('AWS::Lambda::Function'));
     expect(functions).toHaveLength(Object.keys(FUNCTIONS).length);
+    const assets = JSON.parse(readFileSync(join(outdir, 'BudgetService.assets.json'), 'utf8')) as { files: Record<string, { source: { path: string } }> };
     for (const definition of Object.values(FUNCTIONS)) {
       const [, fn] = functions.find(([logicalId]) => new RegExp(`^${definition.id}[0-9A-F]{8}$`).test(logicalId))!;
       expect(fn.Properties.Handler).toBe('index.handler');
-      const asset = join(outdir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
+      const asset = join(outdir, assets.files[fn.Properties.Code.S3Key.replace(/\.zip$/, '')]!.source.path);
       const { sources } = JSON.parse(readFileSync(join(asset, 'index.js.map'), 'utf8')) as { sources: string[] };
       expect(sources.map((source) => resolve(asset, source)).filter((file) => file.includes('/functions/handlers/'))).toEqual([resolve(definition.entry)]);
     }
