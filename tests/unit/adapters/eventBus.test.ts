@@ -2,7 +2,8 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { EventBridgePublisher, EventsNotPublishedError } from '../../../functions/adapters/eventBus.js';
+import { EventBridgePublisher, EventsNotPublishedError } from '../../../functions/adapters/eventBridgePublisher.js';
+import { onFirstPublish, type EventPublisher } from '../../../functions/adapters/eventBus.js';
 import { SqsWorkQueue } from '../../../functions/adapters/workQueue.js';
 import type { BudgetEvent } from '../../../functions/domain/events.js';
 
@@ -63,6 +64,35 @@ describe('EventBridgePublisher', () => {
     eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
     await settle(publisher.publish(Array.from({ length: 23 }, (_, i) => event(i))));
     expect(eventBridge.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries!.length)).toEqual([10, 10, 3]);
+  });
+});
+
+describe('onFirstPublish', () => {
+  const recording = () => {
+    const published: BudgetEvent[][] = [];
+    return { published, publisher: { publish: async (events: readonly BudgetEvent[]) => void published.push([...events]) } satisfies EventPublisher };
+  };
+
+  it('loads nothing until the first publish, then loads once for every publish, concurrent ones included', async () => {
+    const { published, publisher } = recording();
+    const load = vi.fn(async () => publisher);
+    const events = onFirstPublish(load);
+    expect(load).not.toHaveBeenCalled();
+    await Promise.all([events.publish([event(1)]), events.publish([event(2)])]);
+    await events.publish([event(3)]);
+    expect(load).toHaveBeenCalledTimes(1);
+    expect(published.map(([e]) => e!.detail.portfolioId)).toEqual(['p1', 'p2', 'p3']);
+  });
+
+  /** Fault: the publisher's module fails to load. Invariant: the failure reaches the caller, and a later publish tries again. */
+  it('passes a failed load to the caller and loads again on the next publish', async () => {
+    const { published, publisher } = recording();
+    const load = vi.fn<() => Promise<EventPublisher>>().mockRejectedValueOnce(new Error('module not found')).mockResolvedValue(publisher);
+    const events = onFirstPublish(load);
+    await expect(events.publish([event(1)])).rejects.toThrow('module not found');
+    await events.publish([event(2)]);
+    expect(load).toHaveBeenCalledTimes(2);
+    expect(published).toHaveLength(1);
   });
 });
 
