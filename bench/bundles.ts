@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import type { BuildOptions, Metafile } from 'esbuild';
 import { join } from 'node:path';
 import { FUNCTIONS } from '../lib/api.js';
 import { bundleFunction, PLACEHOLDER_ENVIRONMENT } from '../lib/bundler.js';
@@ -11,8 +12,17 @@ const BUDGET_KB = 300;
 const INIT_GOAL_MS = 150;
 const ROUNDS = 11;
 
-/** The format the stack deployed before: ESM, which loads the runtime's CommonJS SDK through Node's ESM loader. */
-const ESM_OUTPUT = { format: 'esm', banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" } } as const;
+/**
+ * The deployed bundle and two alternatives measured beside it: ESM output (the format before), which loads
+ * the runtime's CommonJS SDK through Node's ESM loader, and the AWS SDK bundled in (tree-shaken) instead of
+ * taken from the runtime.
+ */
+const VARIANTS = {
+  deployed: { suffix: '.cjs', overrides: {} },
+  esm: { suffix: '.esm.mjs', overrides: { format: 'esm', banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" } } },
+  sdkBundled: { suffix: '.sdk.cjs', overrides: { external: [] } },
+} satisfies Record<string, { suffix: string; overrides: BuildOptions }>;
+type Variant = keyof typeof VARIANTS;
 
 /** Milliseconds to load `file` (and what it imports) in a fresh Node process: what a cold start pays before the handler runs. */
 const initMs = (file: string): number => {
@@ -40,31 +50,34 @@ const contributors = (inputs: Record<string, { bytesInOutput: number }>): string
 /**
  * Issue 7: each function bundled as the stack bundles it (esbuild, minified CommonJS for node24, the AWS SDK
  * left to the Lambda runtime), its size against the 300 KB budget, its module init time against 150 ms, and
- * what weighs most. Side by side, the same function bundled as ESM (the format before) shows what the
- * format costs, and the DynamoDB clients alone show the floor every function pays for the runtime's SDK.
+ * what weighs most; beside it the two alternatives of `VARIANTS`, and the DynamoDB clients alone (the floor
+ * every function pays for the runtime's SDK).
  */
 export const benchBundles = async () => {
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(OUT, { recursive: true });
-  const definitions = Object.values(FUNCTIONS);
   const built = [];
-  for (const definition of definitions) {
-    const outfile = join(OUT, `${definition.id}.cjs`);
-    const metafile = await bundleFunction(definition.entry, outfile);
-    const esmfile = join(OUT, `${definition.id}.esm.mjs`);
-    await bundleFunction(definition.entry, esmfile, ESM_OUTPUT);
-    built.push({ id: definition.id, outfile, esmfile, output: metafile.outputs[outfile]! });
+  for (const definition of Object.values(FUNCTIONS)) {
+    const bundles = {} as Record<Variant, { file: string; output: Metafile['outputs'][string] }>;
+    for (const [variant, { suffix, overrides }] of Object.entries(VARIANTS) as [Variant, (typeof VARIANTS)[Variant]][]) {
+      const file = join(OUT, `${definition.id}${suffix}`);
+      bundles[variant] = { file: `./${file}`, output: (await bundleFunction(definition.entry, file, overrides)).outputs[file]! };
+    }
+    built.push({ id: definition.id, bundles });
   }
   const sdkOnly = join(OUT, 'sdk-only.cjs');
-  execFileSync(process.execPath, ['-e', `require('node:fs').writeFileSync(${JSON.stringify(sdkOnly)}, "require('@aws-sdk/client-dynamodb'); require('@aws-sdk/lib-dynamodb');")`]);
+  writeFileSync(sdkOnly, "require('@aws-sdk/client-dynamodb'); require('@aws-sdk/lib-dynamodb');");
 
-  const inits = medianInits([...built.flatMap((b) => [`./${b.outfile}`, `./${b.esmfile}`]), `./${sdkOnly}`]);
-  const rows: (string | number)[][] = [['function', 'KB', 'budget', 'init p50 ms', 'goal', 'as ESM ms', 'ratio', 'biggest contributors (KB)']];
-  built.forEach((b, i) => {
-    const [init, esm] = [inits[2 * i]!, inits[2 * i + 1]!];
-    const kb = b.output.bytes / 1024;
-    rows.push([b.id, Math.round(kb), kb <= BUDGET_KB ? 'ok' : 'OVER', init, init <= INIT_GOAL_MS ? 'ok' : 'OVER', esm, init / esm, contributors(b.output.inputs)]);
+  const variants = Object.keys(VARIANTS) as Variant[];
+  const inits = medianInits([...built.flatMap((b) => variants.map((v) => b.bundles[v].file)), `./${sdkOnly}`]);
+  const initOf = (index: number, variant: Variant) => inits[index * variants.length + variants.indexOf(variant)]!;
+  const rows: (string | number)[][] = [['function', 'KB', 'budget', 'init p50 ms', 'goal', 'as ESM ms', 'ratio', 'SDK bundled KB', 'ms', 'biggest contributors (KB)']];
+  built.forEach(({ id, bundles }, i) => {
+    const [kb, init] = [bundles.deployed.output.bytes / 1024, initOf(i, 'deployed')];
+    const esm = initOf(i, 'esm');
+    rows.push([id, Math.round(kb), kb <= BUDGET_KB ? 'ok' : 'OVER', init, init <= INIT_GOAL_MS ? 'ok' : 'OVER', esm, init / esm,
+      Math.round(bundles.sdkBundled.output.bytes / 1024), initOf(i, 'sdkBundled'), contributors(bundles.deployed.output.inputs)]);
   });
-  rows.push(['(reference: DynamoDB SDK clients only)', '', '', inits.at(-1)!, '', '', '', '']);
-  printTable(`Function bundles as deployed (lib/bundler.ts; init = load in a fresh process, median of ${ROUNDS} interleaved rounds; ratio = CommonJS / ESM)`, rows);
+  rows.push(['(reference: DynamoDB SDK clients only)', '', '', inits.at(-1)!, '', '', '', '', '', '']);
+  printTable(`Function bundles as deployed (lib/bundler.ts; init = load in a fresh process, median of ${ROUNDS} interleaved rounds; ratio = deployed / ESM)`, rows);
 };
