@@ -7,6 +7,7 @@ import { Architecture, Code, Function as LambdaFunction, Runtime, Tracing } from
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { FunctionDefinition } from './api.js';
+import { FUNCTION_NODE_OPTIONS } from './bundler.js';
 
 /** The repository root, where handler entries and the lockfile live. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -55,7 +56,7 @@ export class BudgetFunction extends LambdaFunction {
       tracing: Tracing.ACTIVE,
       logGroup,
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
         POWERTOOLS_SERVICE_NAME: 'budget-optimizer',
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         ...environment,

@@ -33,6 +33,9 @@ export const bundleFunction = async (entry: string, outfile: string, overrides: 
   return result.metafile;
 };
 
+/** Node options of every deployed function: the bundles carry source maps, so stack traces name our sources. */
+export const FUNCTION_NODE_OPTIONS = '--enable-source-maps';
+
 /**
  * The environment a deployed function reads, with placeholder values, for loading a bundle outside AWS (the
  * bundle bench and test): module init must not need the network.
@@ -43,6 +46,7 @@ export const PLACEHOLDER_ENVIRONMENT: Readonly<Record<string, string>> = {
   EVENT_BUS_NAME: 'placeholder-bus',
   WEBHOOK_SECRET_ARNS: '{}',
   AWS_REGION: 'eu-west-1',
+  NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
   POWERTOOLS_METRICS_DISABLED: 'true',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
