@@ -15,6 +15,8 @@ export const BUNDLE_OPTIONS: BuildOptions = {
   bundle: true,
   minify: true,
   sourcemap: true,
+  // Stack traces need only the mappings; leaving the sources out makes each map (and zip) about 75% smaller.
+  sourcesContent: false,
   format: 'cjs',
   platform: 'node',
   target: 'node24',
