@@ -24,9 +24,13 @@ const VARIANTS = {
 } satisfies Record<string, { suffix: string; overrides: BuildOptions }>;
 type Variant = keyof typeof VARIANTS;
 
-/** Milliseconds to load `file` (and what it imports) in a fresh Node process: what a cold start pays before the handler runs. */
+/**
+ * Milliseconds to load `file` (and what it imports) in a fresh Node process: what a cold start pays before
+ * the handler runs. Loaded as Lambda's runtime loads a handler: `require` for CommonJS, `import` for ESM.
+ */
 const initMs = (file: string): number => {
-  const script = `const t = performance.now(); await import(${JSON.stringify(file)}); process.stdout.write(String(performance.now() - t));`;
+  const load = file.endsWith('.mjs') ? `await import(${JSON.stringify(file)})` : `createRequire(import.meta.url)(${JSON.stringify(file)})`;
+  const script = `import { createRequire } from 'node:module'; const t = performance.now(); ${load}; process.stdout.write(String(performance.now() - t));`;
   return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, ...PLACEHOLDER_ENVIRONMENT }, encoding: 'utf8' }));
 };
 
