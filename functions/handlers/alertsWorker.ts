@@ -1,12 +1,21 @@
+import type { AlertEvaluator } from '../adapters/alertEvaluator.js';
+import type { LoadedConfig } from '../adapters/configFile.js';
 import { deployedConfig } from '../adapters/deployedConfig.js';
 import { portfolioJobWorker } from '../adapters/jobWorker.js';
-import { logger } from '../adapters/observability.js';
+import { logger, recordAlertTransitions } from '../adapters/observability.js';
 import { deployedAlertEvaluator } from '../adapters/deployedAlertEvaluator.js';
 
-const evaluator = deployedAlertEvaluator();
+export interface AlertsWorkerDependencies {
+  readonly config: LoadedConfig;
+  readonly evaluator: Pick<AlertEvaluator, 'evaluate'>;
+}
 
 /** The alerts queue's consumer: evaluates one portfolio's rules per message (re-evaluating is harmless). */
-export const handler = portfolioJobWorker(deployedConfig, 'alerts', async (portfolio) => {
-  const { opened, escalated, resolved } = await evaluator.evaluate(portfolio);
-  logger.info('alerts evaluated', { portfolioId: portfolio.id, opened: opened.length, escalated: escalated.length, resolved: resolved.length });
-});
+export const createAlertsWorkerHandler = ({ config, evaluator }: AlertsWorkerDependencies) =>
+  portfolioJobWorker(config, 'alerts', async (portfolio) => {
+    const result = await evaluator.evaluate(portfolio);
+    recordAlertTransitions(result);
+    logger.info('alerts evaluated', { portfolioId: portfolio.id, opened: result.opened.length, escalated: result.escalated.length, resolved: result.resolved.length });
+  });
+
+export const handler = createAlertsWorkerHandler({ config: deployedConfig, evaluator: deployedAlertEvaluator() });
