@@ -8,7 +8,7 @@ import { TABLES } from './tables.js';
  * named functions esbuild tree-shakes (the chainable classic API would add about 190 KB to every function).
  *
  * CommonJS, not ESM, because the runtime's SDK is CommonJS: an ESM bundle makes Node run its ESM loader and
- * CommonJS export lexer over every SDK file it imports, which made module init 1.1–1.6× slower (`npm run
+ * CommonJS export lexer over every SDK file it imports, which made module init up to 1.7× slower (`npm run
  * bench -- --only bundles`). Our sources stay ESM; only the output format changes.
  */
 export const BUNDLE_OPTIONS: BuildOptions = {
