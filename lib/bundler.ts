@@ -1,5 +1,5 @@
 import { build, type BuildOptions, type Metafile } from 'esbuild';
-import { JOBS } from '../functions/domain/jobs.js';
+import { JOBS, queueUrlVariable } from '../functions/domain/jobs.js';
 import { TABLES } from './tables.js';
 
 /**
@@ -44,7 +44,7 @@ export const FUNCTION_NODE_OPTIONS = '--enable-source-maps';
  */
 export const PLACEHOLDER_ENVIRONMENT: Readonly<Record<string, string>> = {
   ...Object.fromEntries(TABLES.map((t) => [t.envVar, `placeholder-${t.id}`])),
-  ...Object.fromEntries(JOBS.map((job) => [`${job.toUpperCase()}_QUEUE_URL`, `https://sqs.eu-west-1.amazonaws.com/000000000000/${job}`])),
+  ...Object.fromEntries(JOBS.map((job) => [queueUrlVariable(job), `https://sqs.eu-west-1.amazonaws.com/000000000000/${job}`])),
   EVENT_BUS_NAME: 'placeholder-bus',
   WEBHOOK_SECRET_ARNS: '{}',
   AWS_REGION: 'eu-west-1',

@@ -14,7 +14,7 @@ import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { BudgetConfig } from '../functions/domain/config.js';
-import { JOBS, type Job } from '../functions/domain/jobs.js';
+import { JOBS, queueUrlVariable, type Job } from '../functions/domain/jobs.js';
 import { BudgetAlarms } from './alarms.js';
 import { FUNCTIONS, ROUTES, type FunctionDefinition, type FunctionName } from './api.js';
 import { BudgetFunction, LOG_RETENTION, METRICS_NAMESPACE } from './budget-function.js';
@@ -149,7 +149,7 @@ export class BudgetServiceStack extends Stack {
       environment.WEBHOOK_SECRET_ARNS = this.toJsonString(Object.fromEntries([...webhookSecrets].map(([source, secret]) => [source, secret.secretArn])));
     }
     if (definition.publishesEvents) environment.EVENT_BUS_NAME = this.bus.eventBusName;
-    for (const job of definition.sendsTo ?? []) environment[`${job.toUpperCase()}_QUEUE_URL`] = this.queues.get(job)!.queue.queueUrl;
+    for (const job of definition.sendsTo ?? []) environment[queueUrlVariable(job)] = this.queues.get(job)!.queue.queueUrl;
     const fn = new BudgetFunction(this, definition, environment);
     for (const t of definition.reads) table(t.id).grantReadData(fn);
     for (const t of definition.writes) table(t.id).grantReadWriteData(fn);

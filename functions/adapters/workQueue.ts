@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { queueUrlVariable, type Job } from '../domain/jobs.js';
 import { sendRefusedAgain } from './retry.js';
 
 /** A queue of per-portfolio jobs: SQS in AWS, an in-process queue in the local runtime. */
@@ -103,8 +104,8 @@ export class LocalWorkQueue implements WorkQueue {
 export const localQueues = new Map<string, LocalWorkQueue>();
 
 /** The queue for a job: SQS from `<JOB>_QUEUE_URL`, or the local queue in the local runtime. */
-export const createWorkQueue = (job: string): WorkQueue => {
-  const variable = `${job.toUpperCase()}_QUEUE_URL`;
+export const createWorkQueue = (job: Job): WorkQueue => {
+  const variable = queueUrlVariable(job);
   const url = process.env[variable];
   if (url) return new SqsWorkQueue(new SQSClient({}), url);
   if (process.env.BUDGET_RUNTIME === 'local') {

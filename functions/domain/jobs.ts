@@ -7,6 +7,9 @@ export const JOBS = ['reallocate', 'alerts'] as const;
 export const Job = z.enum(JOBS);
 export type Job = z.infer<typeof Job>;
 
+/** The environment variable that gives a job's queue URL to the functions that send to it. */
+export const queueUrlVariable = (job: Job): string => `${job.toUpperCase()}_QUEUE_URL`;
+
 /** What EventBridge Scheduler sends the fan-out function (the schedule target's input). */
 export const ScheduledInvocation = z.strictObject({
   job: Job,
