@@ -1,5 +1,6 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from '../domain/schema.js';
@@ -43,13 +44,15 @@ export const rawBody = (event: APIGatewayProxyEventV2): string =>
 
 /**
  * Turns every failure into a JSON error: an {@link HttpError} answers as itself; anything else is our fault,
- * so it is logged with its stack and answers a 500 that leaks nothing.
+ * so it is logged with its stack and answers a 500 that leaks nothing. With `countRejections`, each 4xx adds
+ * to the `RequestsRejected` metric (a burst of them on a webhook is a misconfigured or hostile sender).
  */
-export const jsonErrors = <E extends APIGatewayProxyEventV2 = APIGatewayProxyEventV2>(): MiddlewareObj<E, APIGatewayProxyStructuredResultV2> => ({
+const jsonErrors = <E extends APIGatewayProxyEventV2>({ countRejections }: { countRejections: boolean }): MiddlewareObj<E, APIGatewayProxyStructuredResultV2> => ({
   onError: async function jsonErrorsOnError(request) {
     const { error } = request;
     if (error instanceof HttpError) {
       if (error.status >= 500) logger.error('request failed', { error });
+      else if (countRejections) metrics.addMetric('RequestsRejected', MetricUnit.Count, 1);
       request.response = json(error.status, errorBody(error.code, error.message, error.issues));
       return;
     }
@@ -60,7 +63,8 @@ export const jsonErrors = <E extends APIGatewayProxyEventV2 = APIGatewayProxyEve
 
 /**
  * The middy chain every HTTP handler shares: the Lambda context and the request id in every log line,
- * metrics flushed when asked for, and every failure answered as a JSON error.
+ * metrics flushed when asked for (rejected requests counted among them), and every failure answered as a
+ * JSON error.
  */
 export const httpHandler = <E extends APIGatewayProxyEventV2 = APIGatewayProxyEventV2>(
   handler: (event: E, context: Context) => Promise<APIGatewayProxyStructuredResultV2>,
@@ -68,7 +72,7 @@ export const httpHandler = <E extends APIGatewayProxyEventV2 = APIGatewayProxyEv
 ) => {
   const chain = middy<E, APIGatewayProxyStructuredResultV2>().use(injectLambdaContext(logger, { resetKeys: true }));
   if (options.metrics) chain.use(logMetrics(metrics));
-  return chain.use(jsonErrors<E>()).handler(async (event, context) => {
+  return chain.use(jsonErrors<E>({ countRejections: options.metrics ?? false })).handler(async (event, context) => {
     logger.setCorrelationId(event.requestContext.requestId);
     return handler(event, context);
   });

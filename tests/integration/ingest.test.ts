@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { metrics } from '../../functions/adapters/observability.js';
 import { signatureHeader } from '../../functions/adapters/signature.js';
 import { LOCAL_DEV_SECRET } from '../../functions/adapters/webhookSecrets.js';
 import { seededRandom } from '../../functions/domain/random.js';
@@ -116,11 +117,14 @@ describe('POST /webhooks/generic', () => {
     ];
     it.each(cases)('%s', async (_name, send, status, paths) => {
       const before = await runtime.countItems();
+      const added = vi.spyOn(metrics, 'addMetric');
       const answer = await send();
       expect(answer.status).toBe(status);
       expect(answer.body.error.code).toEqual(expect.any(String));
       expect(answer.body.error.issues.map((i: { path: string }) => i.path)).toEqual(paths);
       expect(await runtime.countItems()).toBe(before);
+      expect(added.mock.calls.map(([name]) => name)).toEqual(['RequestsRejected']);
+      added.mockRestore();
     });
   });
 });
