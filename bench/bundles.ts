@@ -65,7 +65,7 @@ export const benchBundles = async () => {
     const bundles = {} as Record<Variant, { file: string; output: Metafile['outputs'][string] }>;
     for (const [variant, { suffix, overrides }] of Object.entries(VARIANTS) as [Variant, (typeof VARIANTS)[Variant]][]) {
       const file = join(OUT, `${definition.id}${suffix}`);
-      bundles[variant] = { file: `./${file}`, output: (await bundleFunction(definition.entry, file, overrides)).outputs[file]! };
+      bundles[variant] = { file: `./${file}`, output: bundleFunction(definition.entry, file, overrides).outputs[file]! };
     }
     built.push({ id: definition.id, bundles });
   }

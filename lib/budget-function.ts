@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stage, Validations } from 'aws-cdk-lib';
@@ -7,7 +6,7 @@ import { Architecture, Code, Function as LambdaFunction, Runtime, Tracing } from
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { FunctionDefinition } from './api.js';
-import { FUNCTION_NODE_OPTIONS } from './bundler.js';
+import { bundleFunction, FUNCTION_NODE_OPTIONS } from './bundler.js';
 
 /** The repository root, where handler entries and the lockfile live. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -20,14 +19,14 @@ export const LOG_RETENTION = RetentionDays.ONE_MONTH;
 
 /**
  * The function's code: its handler bundled by `lib/bundler.ts` (the one definition of the bundle that the
- * bundle bench and test measure too) into a folder of the cloud assembly, in a child process because
- * construct code is synchronous. CDK stages that folder as an asset hashed by its content.
+ * bundle bench and test measure too) into a folder of the cloud assembly, which CDK stages as an asset
+ * hashed by its content.
  */
 const bundledCode = (scope: Construct, definition: FunctionDefinition): Code => {
   const stage = Stage.of(scope);
   if (!stage) throw new Error(`${definition.id} must be built inside an App or Stage`);
   const outDir = join(stage.outdir, `bundle-${definition.id}`);
-  execFileSync(process.execPath, ['--import', 'tsx', `${PROJECT_ROOT}bin/bundle-function.ts`, `${PROJECT_ROOT}${definition.entry}`, outDir], { stdio: 'inherit', cwd: PROJECT_ROOT });
+  bundleFunction(`${PROJECT_ROOT}${definition.entry}`, join(outDir, 'index.js'));
   return Code.fromAsset(outDir);
 };
 

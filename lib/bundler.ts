@@ -1,4 +1,4 @@
-import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { buildSync, type BuildOptions, type Metafile } from 'esbuild';
 import { JOBS, queueUrlVariable } from '../functions/domain/jobs.js';
 import { TABLES } from './tables.js';
 
@@ -26,14 +26,12 @@ export const BUNDLE_OPTIONS: BuildOptions = {
 };
 
 /**
- * Bundles one handler module to `outfile`; returns esbuild's metafile (what went in, and how big). Name it
+ * Bundles one handler module to `outfile`, synchronously (construct code cannot wait); returns esbuild's metafile (what went in, and how big). Name it
  * `.cjs` inside this repository (its package.json says `"type": "module"`); Lambda loads `index.js` as CommonJS.
  * `overrides` exist for the bench's side-by-side comparison only.
  */
-export const bundleFunction = async (entry: string, outfile: string, overrides: BuildOptions = {}): Promise<Metafile> => {
-  const result = await build({ ...BUNDLE_OPTIONS, ...overrides, entryPoints: [entry], outfile, metafile: true });
-  return result.metafile;
-};
+export const bundleFunction = (entry: string, outfile: string, overrides: BuildOptions = {}): Metafile =>
+  buildSync({ ...BUNDLE_OPTIONS, ...overrides, entryPoints: [entry], outfile, metafile: true }).metafile;
 
 /** Node options of every deployed function: the bundles carry source maps, so stack traces name our sources. */
 export const FUNCTION_NODE_OPTIONS = '--enable-source-maps';

@@ -11,7 +11,7 @@ afterAll(() => rmSync(OUT, { recursive: true, force: true }));
 describe('function bundler', () => {
   it('tree-shakes zod (no other locale in the bundle) and keeps its English messages working', async () => {
     const outfile = `${OUT}/metrics.cjs`;
-    await bundleFunction(FUNCTIONS.metrics.entry, outfile);
+    bundleFunction(FUNCTIONS.metrics.entry, outfile);
     const code = readFileSync(outfile, 'utf8');
     expect(code).not.toContain('Entrada inválida');
     const script = `
@@ -26,15 +26,15 @@ describe('function bundler', () => {
     expect(JSON.parse(answer.body).error.issues).toEqual([{ path: 'from', message: 'Invalid ISO date' }]);
   }, 60_000);
 
-  it('leaves the EventBridge SDK out of the alert functions\' cold start (they load it on their first event) but not the reallocators\'', async () => {
-    const loadsEventBridge = async (definition: FunctionDefinition): Promise<boolean> => {
+  it('leaves the EventBridge SDK out of the alert functions\' cold start (they load it on their first event) but not the reallocators\'', () => {
+    const loadsEventBridge = (definition: FunctionDefinition): boolean => {
       const outfile = `${OUT}/${definition.id}.cjs`;
-      await bundleFunction(definition.entry, outfile);
+      bundleFunction(definition.entry, outfile);
       const script = `require('./${outfile}'); process.stdout.write(String(Object.keys(require.cache).some((file) => file.includes('client-eventbridge'))));`;
       return execFileSync(process.execPath, ['-e', script], { env: { ...process.env, ...PLACEHOLDER_ENVIRONMENT }, encoding: 'utf8' }) === 'true';
     };
-    expect(await loadsEventBridge(FUNCTIONS.alertsWorker)).toBe(false);
-    expect(await loadsEventBridge(FUNCTIONS.alerts)).toBe(false);
-    expect(await loadsEventBridge(FUNCTIONS.reallocateWorker)).toBe(true);
+    expect(loadsEventBridge(FUNCTIONS.alertsWorker)).toBe(false);
+    expect(loadsEventBridge(FUNCTIONS.alerts)).toBe(false);
+    expect(loadsEventBridge(FUNCTIONS.reallocateWorker)).toBe(true);
   }, 60_000);
 });
