@@ -19,7 +19,13 @@ const ROUNDS = 11;
  */
 const VARIANTS = {
   deployed: { suffix: '.cjs', overrides: {} },
-  esm: { suffix: '.esm.mjs', overrides: { format: 'esm', banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" } } },
+  esm: {
+    suffix: '.esm.mjs',
+    overrides: {
+      format: 'esm',
+      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+    },
+  },
   sdkBundled: { suffix: '.sdk.cjs', overrides: { external: [] } },
 } satisfies Record<string, { suffix: string; overrides: BuildOptions }>;
 type Variant = keyof typeof VARIANTS;
@@ -31,13 +37,18 @@ type Variant = keyof typeof VARIANTS;
 const initMs = (file: string): number => {
   const load = file.endsWith('.mjs') ? `await import(${JSON.stringify(file)})` : `createRequire(import.meta.url)(${JSON.stringify(file)})`;
   const script = `import { createRequire } from 'node:module'; const t = performance.now(); ${load}; process.stdout.write(String(performance.now() - t));`;
-  return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, ...PLACEHOLDER_ENVIRONMENT }, encoding: 'utf8' }));
+  return Number(
+    execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, ...PLACEHOLDER_ENVIRONMENT },
+      encoding: 'utf8',
+    }),
+  );
 };
 
 /** Median init of each file, measured in interleaved rounds so that drift in the machine's speed hits every file alike. */
 const medianInits = (files: readonly string[]): number[] => {
   const samples = files.map((): number[] => []);
-  for (let round = 0; round < ROUNDS; round++) files.forEach((file, i) => samples[i]!.push(initMs(file)));
+  for (let round = 0; round < ROUNDS; round++) for (const [i, file] of files.entries()) samples[i]!.push(initMs(file));
   return samples.map(median);
 };
 
@@ -48,7 +59,11 @@ const contributors = (inputs: Record<string, { bytesInOutput: number }>): string
     const name = file.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1] ?? file.split('/').slice(0, 2).join('/');
     byPackage.set(name, (byPackage.get(name) ?? 0) + bytesInOutput);
   }
-  return [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(0)}`).join(', ');
+  return [...byPackage]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(0)}`)
+    .join(', ');
 };
 
 /**
@@ -75,13 +90,28 @@ export const benchBundles = async () => {
   const variants = Object.keys(VARIANTS) as Variant[];
   const inits = medianInits([...built.flatMap((b) => variants.map((v) => b.bundles[v].file)), `./${sdkOnly}`]);
   const initOf = (index: number, variant: Variant) => inits[index * variants.length + variants.indexOf(variant)]!;
-  const rows: (string | number)[][] = [['function', 'KB', 'budget', 'init p50 ms', 'goal', 'as ESM ms', 'ratio', 'SDK bundled KB', 'ms', 'biggest contributors (KB)']];
+  const rows: (string | number)[][] = [
+    ['function', 'KB', 'budget', 'init p50 ms', 'goal', 'as ESM ms', 'ratio', 'SDK bundled KB', 'ms', 'biggest contributors (KB)'],
+  ];
   built.forEach(({ id, bundles }, i) => {
     const kb = bundles.deployed.output.bytes / 1024;
     const [init, esm, sdkBundled] = [initOf(i, 'deployed'), initOf(i, 'esm'), initOf(i, 'sdkBundled')];
-    rows.push([id, Math.round(kb), kb <= BUDGET_KB ? 'ok' : 'OVER', init, init <= INIT_GOAL_MS ? 'ok' : 'OVER', esm, init / esm,
-      Math.round(bundles.sdkBundled.output.bytes / 1024), sdkBundled, contributors(bundles.deployed.output.inputs)]);
+    rows.push([
+      id,
+      Math.round(kb),
+      kb <= BUDGET_KB ? 'ok' : 'OVER',
+      init,
+      init <= INIT_GOAL_MS ? 'ok' : 'OVER',
+      esm,
+      init / esm,
+      Math.round(bundles.sdkBundled.output.bytes / 1024),
+      sdkBundled,
+      contributors(bundles.deployed.output.inputs),
+    ]);
   });
   rows.push(['(reference: DynamoDB SDK clients only)', '', '', inits.at(-1)!, '', '', '', '', '', '']);
-  printTable(`Function bundles as deployed (lib/bundler.ts; init = load in a fresh process, median of ${ROUNDS} interleaved rounds; ratio = deployed / ESM)`, rows);
+  printTable(
+    `Function bundles as deployed (lib/bundler.ts; init = load in a fresh process, median of ${ROUNDS} interleaved rounds; ratio = deployed / ESM)`,
+    rows,
+  );
 };

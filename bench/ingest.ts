@@ -1,10 +1,10 @@
-import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { startDynamoLocal } from '../bin/local/dynamoLocal.js';
 import { startLocalRuntime } from '../bin/local/runtime.js';
 import { postDelivery } from '../bin/local/webhookClient.js';
-import { LOCAL_DEV_SECRET } from '../functions/adapters/webhookSecrets.js';
 import { createDynamoClient } from '../functions/adapters/dynamo.js';
+import { LOCAL_DEV_SECRET } from '../functions/adapters/webhookSecrets.js';
 import { addDays } from '../functions/domain/dates.js';
 import { METRICS_TABLE } from '../lib/tables.js';
 import { percentile, printTable, timed } from './stats.js';
@@ -30,7 +30,11 @@ const delivery = (n: number) => ({
 
 const inParallel = async (count: number, limit: number, task: (n: number) => Promise<void>) => {
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => { while (next < count) await task(next++); }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
 };
 
 /** Raw baseline: the same records as BatchWriteItem calls of 25, straight into DynamoDB Local, no checks. */
@@ -38,7 +42,9 @@ const rawWrites = async (client: DynamoDBClient, table: string, offset: number) 
   inParallel(DELIVERIES, IN_FLIGHT, async (n) => {
     const { records } = delivery(offset + n);
     for (let i = 0; i < records.length; i += 25) {
-      let items = records.slice(i, i + 25).map((r) => ({ PutRequest: { Item: marshall({ pk: `demo#${r.channelId}`, sk: `${r.date}#${r.hour}`, ...r, revision: 0 }) } }));
+      let items = records
+        .slice(i, i + 25)
+        .map((r) => ({ PutRequest: { Item: marshall({ pk: `demo#${r.channelId}`, sk: `${r.date}#${r.hour}`, ...r, revision: 0 }) } }));
       while (items.length > 0) {
         const answer = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: items } }));
         items = (answer.UnprocessedItems?.[table] ?? []) as typeof items;
@@ -55,10 +61,12 @@ export const benchIngest = async () => {
     const latencies: number[] = [];
     const http = (offset: number) =>
       inParallel(DELIVERIES, IN_FLIGHT, async (n) => {
-        latencies.push(await timed(async () => {
-          const answer = await postDelivery(runtime.url, 'generic', delivery(offset + n), LOCAL_DEV_SECRET);
-          if (answer.status !== 202) throw new Error(JSON.stringify(answer.body));
-        }));
+        latencies.push(
+          await timed(async () => {
+            const answer = await postDelivery(runtime.url, 'generic', delivery(offset + n), LOCAL_DEV_SECRET);
+            if (answer.status !== 202) throw new Error(JSON.stringify(answer.body));
+          }),
+        );
       });
     // Warm both paths (JIT, connections, table files), then alternate so drift hits both alike.
     await http(300);
@@ -78,7 +86,10 @@ export const benchIngest = async () => {
       ['signed HTTP webhook (validate, idempotency, conditional puts)', Math.round(httpRate), (httpRate / rawRate).toFixed(2)],
       ['raw BatchWriteItem to DynamoDB Local', Math.round(rawRate), '1.00'],
     ]);
-    printTable('Latency of one 100-record delivery (ms)', [['p50', 'p99'], [percentile(latencies, 50), percentile(latencies, 99)]]);
+    printTable('Latency of one 100-record delivery (ms)', [
+      ['p50', 'p99'],
+      [percentile(latencies, 50), percentile(latencies, 99)],
+    ]);
   } finally {
     client.destroy();
     await runtime.close();

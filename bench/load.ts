@@ -1,6 +1,6 @@
 import '../bin/local/localEnv.js';
-import autocannon from 'autocannon';
 import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
 import { startDynamoLocal } from '../bin/local/dynamoLocal.js';
 import { startLocalRuntime } from '../bin/local/runtime.js';
 import { getJson, postDelivery } from '../bin/local/webhookClient.js';
@@ -70,7 +70,11 @@ const plan = (): Sent => {
   revisions.set(key, revision);
   const spend = Math.round(random() * 1_000_000) / 100;
   const conversions = Math.floor(random() * 50);
-  const body = JSON.stringify({ portfolioId: 'demo', deliveryId: `load-${key}-r${revision}`, records: [{ channelId, date, spend, conversions, revision }] });
+  const body = JSON.stringify({
+    portfolioId: 'demo',
+    deliveryId: `load-${key}-r${revision}`,
+    records: [{ channelId, date, spend, conversions, revision }],
+  });
   const delivery = { body, key, revision, spendMicros: toMicros(spend), conversions };
   sent.push(delivery);
   return delivery;
@@ -93,7 +97,10 @@ const main = async () => {
             return {
               ...request,
               body: delivery.body,
-              headers: { 'content-type': 'application/json', 'x-signature': signatureHeader([LOCAL_DEV_SECRET], delivery.body, Math.floor(Date.now() / 1000)) },
+              headers: {
+                'content-type': 'application/json',
+                'x-signature': signatureHeader([LOCAL_DEV_SECRET], delivery.body, Math.floor(Date.now() / 1000)),
+              },
             };
           },
           onResponse: (status, _body, context) => {
@@ -134,13 +141,19 @@ const main = async () => {
         const to = addDays(from, 399);
         const answer = await getJson(runtime.url, `/portfolios/demo/metrics?channel=${channel}&from=${from}&to=${to}`, runtime.apiToken);
         for (const m of (answer.body as { metrics: { spend: number; conversions: number }[] }).metrics) {
-          stored = { spendMicros: stored.spendMicros + toMicros(m.spend), conversions: stored.conversions + m.conversions, days: stored.days + 1 };
+          stored = {
+            spendMicros: stored.spendMicros + toMicros(m.spend),
+            conversions: stored.conversions + m.conversions,
+            days: stored.days + 1,
+          };
         }
       }
       const want = expected.get(channel) ?? { spendMicros: 0, conversions: 0 };
       const ok = want.spendMicros === stored.spendMicros && want.conversions === stored.conversions;
       if (!ok) mismatches += 1;
-      console.log(`  ${channel.padEnd(10)} expected spend ${(want.spendMicros / 1e6).toFixed(2)} conv ${want.conversions}; stored ${(stored.spendMicros / 1e6).toFixed(2)} conv ${stored.conversions} over ${stored.days} days ${ok ? 'ok' : 'MISMATCH'}`);
+      console.log(
+        `  ${channel.padEnd(10)} expected spend ${(want.spendMicros / 1e6).toFixed(2)} conv ${want.conversions}; stored ${(stored.spendMicros / 1e6).toFixed(2)} conv ${stored.conversions} over ${stored.days} days ${ok ? 'ok' : 'MISMATCH'}`,
+      );
     }
     console.log(`
 Load: ${values.seconds} s, ${values.connections} connections, loopback

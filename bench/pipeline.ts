@@ -1,8 +1,8 @@
-import { ensureTables, startDynamoLocal } from '../bin/local/dynamoLocal.js';
+import { lambdaContext } from '../bin/local/apiGateway.js';
 import { replayDemoFeed } from '../bin/local/demo.js';
+import { ensureTables, startDynamoLocal } from '../bin/local/dynamoLocal.js';
 import { startLocalRuntime } from '../bin/local/runtime.js';
 import { getJson, postDelivery } from '../bin/local/webhookClient.js';
-import { lambdaContext } from '../bin/local/apiGateway.js';
 import { AllocationsRepository } from '../functions/adapters/allocationsRepository.js';
 import { parseConfig } from '../functions/adapters/configFile.js';
 import { deployedConfig } from '../functions/adapters/deployedConfig.js';
@@ -56,7 +56,12 @@ const endToEnd = async (endpoint: string) => {
     }
     printTable(`End to end, on demand (${E2E_ROUNDS} rounds, 6 channels, 42 days of history; ms)`, [
       ['path', 'p50', 'p99', 'ratio p50'],
-      ['webhook → reallocate → snapshot readable', percentile(total, 50), percentile(total, 99), (percentile(total, 50) / percentile(webhook, 50)).toFixed(2)],
+      [
+        'webhook → reallocate → snapshot readable',
+        percentile(total, 50),
+        percentile(total, 99),
+        (percentile(total, 50) / percentile(webhook, 50)).toFixed(2),
+      ],
       ['webhook delivery alone (reference)', percentile(webhook, 50), percentile(webhook, 99), '1.00'],
     ]);
   } finally {
@@ -76,7 +81,14 @@ const bigConfig = () =>
         timezone: 'UTC',
         budget: { daily: 40_000, explorationShare: 0.1, maxDailyChange: 0.25 },
         objective: { maximize: 'conversions' },
-        channels: Array.from({ length: CHANNELS }, (_, c) => ({ id: `c${c}`, name: `Channel ${c}`, platform: 'generic', base: 300 + 10 * c, max: 6000, explore: c % 3 !== 0 })),
+        channels: Array.from({ length: CHANNELS }, (_, c) => ({
+          id: `c${c}`,
+          name: `Channel ${c}`,
+          platform: 'generic',
+          base: 300 + 10 * c,
+          max: 6000,
+          explore: c % 3 !== 0,
+        })),
       })),
     },
     'bench',
@@ -130,7 +142,10 @@ const fanOut = async (endpoint: string) => {
   const schedule = createScheduleHandler({ config, queues: { reallocate: queue, alerts: new LocalWorkQueue('alerts') } });
   try {
     const fire = (hour: number) => async () => {
-      await schedule({ job: 'reallocate', scheduledTime: `2026-01-01T${String(hour).padStart(2, '0')}:00:00Z` }, lambdaContext('Schedule', 60));
+      await schedule(
+        { job: 'reallocate', scheduledTime: `2026-01-01T${String(hour).padStart(2, '0')}:00:00Z` },
+        lambdaContext('Schedule', 60),
+      );
       await queue.drain();
       if (queue.deadLetters.length > 0) throw new Error(`${queue.deadLetters.length} portfolios dead-lettered`);
     };
@@ -144,11 +159,14 @@ const fanOut = async (endpoint: string) => {
     }
     const f = percentile(fanned, 50);
     const s = percentile(sequential, 50);
-    printTable(`Scheduled reallocation of ${PORTFOLIOS} portfolios × ${CHANNELS} channels, ${HISTORY_DAYS} days each (seeded ${(seeded / 1000).toFixed(1)} s; median of 3, ms)`, [
-      ['path', 'wall ms', 'per portfolio ms', 'ratio'],
-      ['local fan-out: schedule → queue → worker batches of 10', f, f / PORTFOLIOS, (f / s).toFixed(2)],
-      ['the same runs one after another (reference)', s, s / PORTFOLIOS, '1.00'],
-    ]);
+    printTable(
+      `Scheduled reallocation of ${PORTFOLIOS} portfolios × ${CHANNELS} channels, ${HISTORY_DAYS} days each (seeded ${(seeded / 1000).toFixed(1)} s; median of 3, ms)`,
+      [
+        ['path', 'wall ms', 'per portfolio ms', 'ratio'],
+        ['local fan-out: schedule → queue → worker batches of 10', f, f / PORTFOLIOS, (f / s).toFixed(2)],
+        ['the same runs one after another (reference)', s, s / PORTFOLIOS, '1.00'],
+      ],
+    );
   } finally {
     client.destroy();
   }

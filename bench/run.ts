@@ -7,7 +7,13 @@ import { benchIngest } from './ingest.js';
 import { benchPipeline } from './pipeline.js';
 
 /** `npm run bench [-- --only NAME]`: every benchmark, printing ratios measured side by side in this run. */
-const BENCHES: Record<string, () => Promise<void>> = { allocator: benchAllocator, ingest: benchIngest, pipeline: benchPipeline, alerts: benchAlerts, bundles: benchBundles };
+const BENCHES: Record<string, () => Promise<void>> = {
+  allocator: benchAllocator,
+  ingest: benchIngest,
+  pipeline: benchPipeline,
+  alerts: benchAlerts,
+  bundles: benchBundles,
+};
 
 const { values } = parseArgs({ options: { only: { type: 'string' } } });
 for (const [name, bench] of Object.entries(BENCHES)) {

@@ -22,5 +22,6 @@ try {
   fail(`${values.input}: ${(error as Error).message}`);
 }
 const input = validate(AllocationInput, raw);
-if (!input.ok) fail(`${values.input} is not a valid AllocationInput:\n${input.issues.map((i) => `  - ${i.path}: ${i.message}`).join('\n')}`);
+if (!input.ok)
+  fail(`${values.input} is not a valid AllocationInput:\n${input.issues.map((i) => `  - ${i.path}: ${i.message}`).join('\n')}`);
 else console.log(JSON.stringify(allocate(input.value, { timer: () => performance.now() }), null, 2));

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { ConfigError, DEFAULT_CONFIG_PATH, loadConfigFile, parseConfig, type LoadedConfig } from '../functions/adapters/configFile.js';
+import { ConfigError, DEFAULT_CONFIG_PATH, type LoadedConfig, loadConfigFile, parseConfig } from '../functions/adapters/configFile.js';
 import { diffConfigs, formatConfigChanges } from '../functions/domain/configDiff.js';
 
 /**

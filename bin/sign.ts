@@ -9,7 +9,10 @@ import { LOCAL_DEV_SECRET, localSecretVariable } from '../functions/adapters/web
  */
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { source: { type: 'string', default: 'generic' }, url: { type: 'string', default: `http://localhost:${process.env.PORT ?? 3000}` } },
+  options: {
+    source: { type: 'string', default: 'generic' },
+    url: { type: 'string', default: `http://localhost:${process.env.PORT ?? 3000}` },
+  },
 });
 const file = positionals[0];
 if (!file) {
@@ -19,4 +22,6 @@ if (!file) {
 const body = readFileSync(file, 'utf8');
 const secret = process.env[localSecretVariable(values.source)] ?? LOCAL_DEV_SECRET;
 const header = signatureHeader([secret], body, Math.floor(Date.now() / 1000));
-console.log(`curl -sS -X POST '${values.url}/webhooks/${values.source}' -H 'content-type: application/json' -H 'x-signature: ${header}' --data-binary @${file}`);
+console.log(
+  `curl -sS -X POST '${values.url}/webhooks/${values.source}' -H 'content-type: application/json' -H 'x-signature: ${header}' --data-binary @${file}`,
+);

@@ -2,8 +2,8 @@ import './local/localEnv.js';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../functions/adapters/configFile.js';
 import { LOCAL_DEV_SECRET } from '../functions/adapters/webhookSecrets.js';
-import { JavaMissingError, startDynamoLocal } from './local/dynamoLocal.js';
 import { allocationTable, hasNoMetrics, latestOrReallocate, replayDemoFeed } from './local/demo.js';
+import { JavaMissingError, startDynamoLocal } from './local/dynamoLocal.js';
 import { startLocalRuntime } from './local/runtime.js';
 
 /**
@@ -52,7 +52,6 @@ main().catch((error: unknown) => {
   if (error instanceof ConfigError || error instanceof JavaMissingError) console.error(error.message);
   else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
     console.error(`Port ${process.env.PORT ?? 3000} is already in use (another npm start?). Stop it, or run PORT=3001 npm start.`);
-  }
-  else console.error(error);
+  } else console.error(error);
   process.exit(1);
 });

@@ -1,8 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, type IMetric, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Alias } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -31,7 +31,11 @@ export class BudgetAlarms extends Construct {
       masterKey: Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
     });
     for (const [name, queue] of deadLetterQueues) {
-      this.alarm(`${name}Depth`, queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), `${name} holds messages that failed every retry; inspect, then redrive`);
+      this.alarm(
+        `${name}Depth`,
+        queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+        `${name} holds messages that failed every retry; inspect, then redrive`,
+      );
     }
     for (const [name, fn] of functions) {
       this.alarm(`${name}Errors`, fn.metricErrors({ period: Duration.minutes(5) }), `${name} raised errors`);
@@ -39,7 +43,13 @@ export class BudgetAlarms extends Construct {
     }
     this.alarm(
       'AllocationsHeld',
-      new Metric({ namespace: metricsNamespace, metricName: 'AllocationsHeld', dimensionsMap: { service: 'budget-optimizer' }, statistic: 'Sum', period: Duration.hours(1) }),
+      new Metric({
+        namespace: metricsNamespace,
+        metricName: 'AllocationsHeld',
+        dimensionsMap: { service: 'budget-optimizer' },
+        statistic: 'Sum',
+        period: Duration.hours(1),
+      }),
       'an allocation was held (infeasible constraints, stale data or a solver failure); see the snapshot reason',
     );
   }

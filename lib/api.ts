@@ -45,7 +45,14 @@ export const FUNCTIONS = {
     memoryMb: 1024,
   },
   allocations: { id: 'AllocationsRead', entry: 'functions/handlers/allocations.ts', reads: [ALLOCATIONS_TABLE], writes: [] },
-  schedule: { id: 'Schedule', entry: 'functions/handlers/schedule.ts', reads: [], writes: [], sendsTo: ['reallocate', 'alerts'], timeoutSeconds: 60 },
+  schedule: {
+    id: 'Schedule',
+    entry: 'functions/handlers/schedule.ts',
+    reads: [],
+    writes: [],
+    sendsTo: ['reallocate', 'alerts'],
+    timeoutSeconds: 60,
+  },
   reallocateWorker: {
     id: 'ReallocateWorker',
     entry: 'functions/handlers/reallocateWorker.ts',

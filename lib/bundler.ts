@@ -1,4 +1,4 @@
-import { buildSync, type BuildOptions, type Metafile } from 'esbuild';
+import { type BuildOptions, buildSync, type Metafile } from 'esbuild';
 import { JOBS, queueUrlVariable } from '../functions/domain/jobs.js';
 import { TABLES } from './tables.js';
 

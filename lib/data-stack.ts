@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -29,7 +29,8 @@ export class BudgetDataStack extends Stack {
     });
     Validations.of(secret).acknowledge({
       id: 'AwsSolutions::AwsSolutions-SMG4',
-      reason: 'The secret is shared with an external ad-platform sender, so rotation is coordinated by hand: put the new value, let the sender sign with both (several v1 signatures are accepted), then retire the old.',
+      reason:
+        'The secret is shared with an external ad-platform sender, so rotation is coordinated by hand: put the new value, let the sender sign with both (several v1 signatures are accepted), then retire the old.',
     });
     return secret;
   }

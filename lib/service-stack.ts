@@ -1,22 +1,22 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
-import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { BudgetConfig } from '../functions/domain/config.js';
-import { JOBS, queueUrlVariable, type Job } from '../functions/domain/jobs.js';
+import { JOBS, type Job, queueUrlVariable } from '../functions/domain/jobs.js';
 import { BudgetAlarms } from './alarms.js';
-import { FUNCTIONS, ROUTES, type FunctionDefinition, type FunctionName } from './api.js';
+import { FUNCTIONS, type FunctionDefinition, type FunctionName, ROUTES } from './api.js';
 import { BudgetFunction, LOG_RETENTION, METRICS_NAMESPACE } from './budget-function.js';
 
 export interface BudgetServiceStackProps extends StackProps {
@@ -55,7 +55,10 @@ export class BudgetServiceStack extends Stack {
     this.bus = new EventBus(this, 'Bus', { description: 'Budget optimizer: allocation and alert events' });
     this.queues = new Map(JOBS.map((job) => [job, this.jobQueue(job)]));
     this.functions = new Map(
-      (Object.entries(FUNCTIONS) as [FunctionName, FunctionDefinition][]).map(([name, definition]) => [name, this.function(definition, props)]),
+      (Object.entries(FUNCTIONS) as [FunctionName, FunctionDefinition][]).map(([name, definition]) => [
+        name,
+        this.function(definition, props),
+      ]),
     );
     this.api = new HttpApi(this, 'Api', {
       description: 'Budget optimizer: signed webhooks, finance reads and operations',
@@ -67,7 +70,9 @@ export class BudgetServiceStack extends Stack {
       autoDeploy: true,
       throttle: API_THROTTLE,
       accessLogSettings: {
-        destination: new LogGroupLogDestination(new LogGroup(this, 'ApiAccessLogs', { retention: LOG_RETENTION, removalPolicy: RemovalPolicy.DESTROY })),
+        destination: new LogGroupLogDestination(
+          new LogGroup(this, 'ApiAccessLogs', { retention: LOG_RETENTION, removalPolicy: RemovalPolicy.DESTROY }),
+        ),
       },
     });
     const iam = new HttpIamAuthorizer();
@@ -84,7 +89,8 @@ export class BudgetServiceStack extends Stack {
         for (const r of routes) {
           Validations.of(r).acknowledge({
             id: 'AwsSolutions::AwsSolutions-APIG4',
-            reason: 'Ad platforms cannot sign with SigV4: the handler authenticates every request by its HMAC-SHA256 signature (per-source secret, ±300 s) before reading it.',
+            reason:
+              'Ad platforms cannot sign with SigV4: the handler authenticates every request by its HMAC-SHA256 signature (per-source secret, ±300 s) before reading it.',
           });
         }
       }
@@ -94,11 +100,15 @@ export class BudgetServiceStack extends Stack {
       id: 'AwsSolutions::AwsSolutions-SQS3',
       reason: 'This is itself a dead-letter queue: the one the EventBridge Scheduler schedules send failed invocations to.',
     });
-    const schedulerRole = new Role(this, 'SchedulerRole', { assumedBy: new ServicePrincipal('scheduler.amazonaws.com'), description: 'Lets the schedules invoke the fan-out function' });
+    const schedulerRole = new Role(this, 'SchedulerRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com'),
+      description: 'Lets the schedules invoke the fan-out function',
+    });
     const fanOut = this.getLogicalId(this.functions.get('schedule')!.node.defaultChild as CfnFunction);
     Validations.of(schedulerRole).acknowledge({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${fanOut}.Arn>:*]`,
-      reason: 'lambda:InvokeFunction on the fan-out function and its versions (<arn>:*), the grant the Scheduler target needs; nothing else.',
+      reason:
+        'lambda:InvokeFunction on the fan-out function and its versions (<arn>:*), the grant the Scheduler target needs; nothing else.',
     });
     for (const job of JOBS) this.schedule(job, props.schedules[job], scheduleDeadLetters, schedulerRole);
     const alarms = new BudgetAlarms(this, 'Alarms', {
@@ -146,7 +156,9 @@ export class BudgetServiceStack extends Stack {
     const environment: Record<string, string> = {};
     for (const t of [...definition.reads, ...definition.writes]) environment[t.envVar] = table(t.id).tableName;
     if (definition.webhookSecrets) {
-      environment.WEBHOOK_SECRET_ARNS = this.toJsonString(Object.fromEntries([...webhookSecrets].map(([source, secret]) => [source, secret.secretArn])));
+      environment.WEBHOOK_SECRET_ARNS = this.toJsonString(
+        Object.fromEntries([...webhookSecrets].map(([source, secret]) => [source, secret.secretArn])),
+      );
     }
     if (definition.publishesEvents) environment.EVENT_BUS_NAME = this.bus.eventBusName;
     for (const job of definition.sendsTo ?? []) environment[queueUrlVariable(job)] = this.queues.get(job)!.queue.queueUrl;

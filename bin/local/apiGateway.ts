@@ -15,7 +15,11 @@ const parameterCount = (route: RouteDefinition) => route.path.split('/').filter(
  * Matches a path against API Gateway templates segment by segment, as the HTTP API does: the most specific
  * template wins, so `/allocations/latest` is not taken for `/allocations/{snapshotId}`.
  */
-export const matchRoute = (routes: readonly RouteDefinition[], method: string, path: string): RouteMatch | 'method-not-allowed' | undefined => {
+export const matchRoute = (
+  routes: readonly RouteDefinition[],
+  method: string,
+  path: string,
+): RouteMatch | 'method-not-allowed' | undefined => {
   const segments = path.split('/').filter(Boolean);
   let pathMatched = false;
   for (const route of [...routes].sort((a, b) => parameterCount(a) - parameterCount(b))) {

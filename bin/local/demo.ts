@@ -1,9 +1,9 @@
+import { localSecrets } from '../../functions/adapters/webhookSecrets.js';
 import type { Portfolio } from '../../functions/domain/config.js';
-import { allocationCells, displayMoney } from '../../functions/domain/financeViews.js';
-import type { Snapshot } from '../../functions/domain/snapshots.js';
 import { addDays, dateInZone } from '../../functions/domain/dates.js';
 import { demoFeed } from '../../functions/domain/demoFeed.js';
-import { localSecrets } from '../../functions/adapters/webhookSecrets.js';
+import { allocationCells, displayMoney } from '../../functions/domain/financeViews.js';
+import type { Snapshot } from '../../functions/domain/snapshots.js';
 import { getJson, postDelivery } from './webhookClient.js';
 
 /** True when the portfolio has no stored metrics in the last 400 days. */
@@ -25,11 +25,16 @@ export const replayDemoFeed = async (url: string, portfolio: Portfolio, now: Dat
   let accepted = 0;
   for (let d = days - 1; d >= 0; d -= 1) {
     const date = addDays(yesterday, -d);
-    const answer = await postDelivery(url, 'generic', {
-      portfolioId: portfolio.id,
-      deliveryId: `demo-${date}`,
-      records: records.filter((r) => r.date === date),
-    }, secret!);
+    const answer = await postDelivery(
+      url,
+      'generic',
+      {
+        portfolioId: portfolio.id,
+        deliveryId: `demo-${date}`,
+        records: records.filter((r) => r.date === date),
+      },
+      secret!,
+    );
     if (answer.status !== 202) throw new Error(`demo delivery for ${date} was refused: ${JSON.stringify(answer.body)}`);
     accepted += (answer.body as { accepted: number }).accepted;
   }
@@ -37,7 +42,11 @@ export const replayDemoFeed = async (url: string, portfolio: Portfolio, now: Dat
 };
 
 /** The latest snapshot, or a new one from an on-demand reallocation when the portfolio has none. */
-export const latestOrReallocate = async (url: string, token: string, portfolio: Portfolio): Promise<{ snapshot: Snapshot; created: boolean }> => {
+export const latestOrReallocate = async (
+  url: string,
+  token: string,
+  portfolio: Portfolio,
+): Promise<{ snapshot: Snapshot; created: boolean }> => {
   const latest = await getJson(url, `/portfolios/${portfolio.id}/allocations/latest`, token);
   if (latest.status === 200) return { snapshot: latest.body as Snapshot, created: false };
   const made = await getJson(url, `/portfolios/${portfolio.id}/reallocate`, token, 'POST');
@@ -55,5 +64,9 @@ export const allocationTable = (snapshot: Snapshot, currency: string): string =>
   const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
   const status = allocation.status === 'held' ? `HELD: ${allocation.reason}` : `optimal, solved in ${allocation.solver.ms} ms`;
-  return [`Snapshot ${snapshot.snapshotId} (${status}; metrics up to ${snapshot.watermark ?? 'none'}; config ${snapshot.configHash})`, line(header), ...rows.map(line)].join('\n');
+  return [
+    `Snapshot ${snapshot.snapshotId} (${status}; metrics up to ${snapshot.watermark ?? 'none'}; config ${snapshot.configHash})`,
+    line(header),
+    ...rows.map(line),
+  ].join('\n');
 };

@@ -1,8 +1,7 @@
 import { FUNCTIONS, type FunctionName } from '../../lib/api.js';
 import { lambdaContext } from './apiGateway.js';
 
-// The local runtime calls handlers with the event shapes Lambda would, whatever their declared type.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the local runtime calls each handler with the event shape Lambda would, whatever its declared type.
 type Handler = (event: any, context: ReturnType<typeof lambdaContext>) => Promise<any>;
 
 const handlers = new Map<FunctionName, Promise<Handler>>();

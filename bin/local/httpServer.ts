@@ -1,8 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { ROUTES } from '../../lib/api.js';
 import { errorBody } from '../../functions/adapters/http.js';
+import { ROUTES } from '../../lib/api.js';
 import { matchRoute, toApiGatewayEvent } from './apiGateway.js';
 import { invoke } from './handlers.js';
 
@@ -65,7 +65,8 @@ export const createLocalApi = ({ apiToken, localRoutes = [] }: LocalApiOptions):
       }
       const match = matchRoute(ROUTES, request.method ?? 'GET', url.pathname);
       if (match === undefined) return sendError(response, 404, 'not-found', `no route for ${request.method} ${url.pathname}`);
-      if (match === 'method-not-allowed') return sendError(response, 405, 'method-not-allowed', `${request.method} is not allowed on ${url.pathname}`);
+      if (match === 'method-not-allowed')
+        return sendError(response, 405, 'method-not-allowed', `${request.method} is not allowed on ${url.pathname}`);
       if (match.route.auth === 'iam' && !authorized(request, url, match.route.path, apiToken)) {
         return sendError(response, 401, 'unauthorized', 'send Authorization: Bearer <LOCAL_API_TOKEN>');
       }

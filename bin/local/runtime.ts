@@ -2,16 +2,16 @@ import './localEnv.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SQSEvent } from 'aws-lambda';
-import { FUNCTIONS, type FunctionDefinition, type FunctionName } from '../../lib/api.js';
-import { TABLES } from '../../lib/tables.js';
 import { deployedConfig } from '../../functions/adapters/deployedConfig.js';
 import { createDynamoClient } from '../../functions/adapters/dynamo.js';
 import { localBus, type ReceivedEvent } from '../../functions/adapters/eventBus.js';
 import { createWorkQueue, type LocalConsumer, type LocalWorkQueue } from '../../functions/adapters/workQueue.js';
 import { JOBS, type Job, type ScheduledInvocation } from '../../functions/domain/jobs.js';
-import { createLocalApi, type LocalRoute } from './httpServer.js';
+import { FUNCTIONS, type FunctionDefinition, type FunctionName } from '../../lib/api.js';
+import { TABLES } from '../../lib/tables.js';
 import { ensureTables } from './dynamoLocal.js';
 import { invoke } from './handlers.js';
+import { createLocalApi, type LocalRoute } from './httpServer.js';
 import { startLocalSchedules } from './scheduler.js';
 
 /** The local API token default (CONTRACTS §3). */
@@ -49,7 +49,9 @@ const configureEnvironment = (dynamoEndpoint: string, tablePrefix: string) => {
 
 /** The local bus, as `GET /_local/events` (local mode only). */
 const eventsRoute: LocalRoute = (url, request) =>
-  request.method === 'GET' && url.pathname === '/_local/events' ? { status: 200, body: JSON.stringify({ events: localBus.events }) } : undefined;
+  request.method === 'GET' && url.pathname === '/_local/events'
+    ? { status: 200, body: JSON.stringify({ events: localBus.events }) }
+    : undefined;
 
 /** Each job's local queue, delivering to its worker function as the SQS event source would. */
 const connectQueues = (): Map<Job, LocalWorkQueue> =>

@@ -16,12 +16,15 @@ export const startLocalSchedules = (schedules: BudgetConfig['schedules'], fire: 
     if (at === null) return;
     // setTimeout holds at most ~24.8 days; a later firing re-arms when the shorter wait ends.
     const wait = Math.min(at.getTime() - now().getTime(), 2 ** 31 - 1);
-    const timer = setTimeout(() => {
-      if (now() >= at) {
-        fire({ job, scheduledTime: at.toISOString() }).catch((error: unknown) => console.error(`scheduled ${job} failed:`, error));
-      }
-      arm(job);
-    }, Math.max(0, wait));
+    const timer = setTimeout(
+      () => {
+        if (now() >= at) {
+          fire({ job, scheduledTime: at.toISOString() }).catch((error: unknown) => console.error(`scheduled ${job} failed:`, error));
+        }
+        arm(job);
+      },
+      Math.max(0, wait),
+    );
     timer.unref();
     timers.set(job, timer);
   };

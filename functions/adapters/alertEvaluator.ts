@@ -1,11 +1,11 @@
-import { evaluatePortfolio, lookbackDays, type AllocatedByDate } from '../domain/alerts/evaluate.js';
-import { alertChanges, type Alert } from '../domain/alerts/lifecycle.js';
+import { type AllocatedByDate, evaluatePortfolio, lookbackDays } from '../domain/alerts/evaluate.js';
+import { type Alert, alertChanges } from '../domain/alerts/lifecycle.js';
 import type { Portfolio } from '../domain/config.js';
 import { addDays, dateInZone } from '../domain/dates.js';
 import { alertEvent } from '../domain/events.js';
 import { snapshotIdBound } from '../domain/snapshots.js';
-import type { AllocationsRepository } from './allocationsRepository.js';
 import type { AlertsRepository, PendingEvent } from './alertsRepository.js';
+import type { AllocationsRepository } from './allocationsRepository.js';
 import type { Clock } from './clock.js';
 import type { EventPublisher } from './eventBus.js';
 import type { MetricsRepository } from './metricsRepository.js';
@@ -43,7 +43,12 @@ export class AlertEvaluator {
     const now = clock();
     const today = dateInZone(now, portfolio.timezone);
     const [rows, open, allocated] = await Promise.all([
-      metrics.portfolioRows(portfolio.id, portfolio.channels.map((c) => c.id), addDays(today, -lookbackDays(portfolio.alerts.rules)), today),
+      metrics.portfolioRows(
+        portfolio.id,
+        portfolio.channels.map((c) => c.id),
+        addDays(today, -lookbackDays(portfolio.alerts.rules)),
+        today,
+      ),
       alerts.open(portfolio.id),
       this.allocatedByDate(portfolio, today),
     ]);
@@ -76,10 +81,15 @@ export class AlertEvaluator {
     const from = addDays(today, -lookbackDays(pacing));
     let cursor: string | undefined;
     do {
-      const page = await this.deps.allocations.list(portfolio.id, { from: snapshotIdBound(from, 'from')!, limit: SNAPSHOT_PAGE, ...(cursor ? { cursor } : {}) });
+      const page = await this.deps.allocations.list(portfolio.id, {
+        from: snapshotIdBound(from, 'from')!,
+        limit: SNAPSHOT_PAGE,
+        ...(cursor ? { cursor } : {}),
+      });
       // Newest first: the first snapshot seen for a day is the one in force at its end.
       for (const s of page.snapshots) {
-        if (!byDate.has(s.allocation.asOf)) byDate.set(s.allocation.asOf, new Map(s.allocation.channels.map((c) => [c.channelId, c.total])));
+        if (!byDate.has(s.allocation.asOf))
+          byDate.set(s.allocation.asOf, new Map(s.allocation.channels.map((c) => [c.channelId, c.total])));
       }
       cursor = page.next ?? undefined;
     } while (cursor);

@@ -1,8 +1,8 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { queryAll } from './dynamo.js';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { Alert, type AlertChange } from '../domain/alerts/lifecycle.js';
 import type { BudgetEvent } from '../domain/events.js';
+import { queryAll } from './dynamo.js';
 import type { StopLossSource } from './reallocator.js';
 import { mapLimit, withRetry } from './retry.js';
 
@@ -57,7 +57,11 @@ export class AlertsRepository implements StopLossSource {
   }
 
   async get(portfolioId: string, alertId: string): Promise<Alert | null> {
-    const answer = await withRetry(() => this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: portfolioId, sk: `${ALERT}${alertId}` }, ConsistentRead: true })));
+    const answer = await withRetry(() =>
+      this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: { pk: portfolioId, sk: `${ALERT}${alertId}` }, ConsistentRead: true }),
+      ),
+    );
     return answer.Item ? toAlert(answer.Item) : null;
   }
 
@@ -80,17 +84,45 @@ export class AlertsRepository implements StopLossSource {
     const unchanged = { ':n': change.kind === 'open' ? 0 : change.before.history.length };
     const items =
       change.kind === 'open'
-        ? [put('attribute_not_exists(pk)'), { Put: { TableName: this.tableName, Item: { pk, sk: openKey(alert), alertId: alert.alertId, channelId: alert.channelId, ...(alert.action ? { action: alert.action } : {}) }, ConditionExpression: 'attribute_not_exists(pk)' } }]
+        ? [
+            put('attribute_not_exists(pk)'),
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  pk,
+                  sk: openKey(alert),
+                  alertId: alert.alertId,
+                  channelId: alert.channelId,
+                  ...(alert.action ? { action: alert.action } : {}),
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ]
         : change.kind === 'escalate'
           ? [put('size(history) = :n', unchanged)]
-          : [put('size(history) = :n', unchanged), { Delete: { TableName: this.tableName, Key: { pk, sk: openKey(alert) }, ConditionExpression: 'alertId = :id', ExpressionAttributeValues: { ':id': alert.alertId } } }];
+          : [
+              put('size(history) = :n', unchanged),
+              {
+                Delete: {
+                  TableName: this.tableName,
+                  Key: { pk, sk: openKey(alert) },
+                  ConditionExpression: 'alertId = :id',
+                  ExpressionAttributeValues: { ':id': alert.alertId },
+                },
+              },
+            ];
     try {
       await withRetry(() =>
-        this.client.send(new TransactWriteCommand({ TransactItems: [...items, { Put: { TableName: this.tableName, Item: { ...outbox, event } } }] })),
+        this.client.send(
+          new TransactWriteCommand({ TransactItems: [...items, { Put: { TableName: this.tableName, Item: { ...outbox, event } } }] }),
+        ),
       );
       return { key: outbox, event };
     } catch (error) {
-      const lostRace = error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed');
+      const lostRace =
+        error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed');
       if (lostRace) return null;
       throw error;
     }
@@ -98,7 +130,10 @@ export class AlertsRepository implements StopLossSource {
 
   /** Events of transitions whose publishing did not finish, oldest transition first per alert. */
   async pending(portfolioId: string): Promise<PendingEvent[]> {
-    return (await this.query(portfolioId, OUTBOX)).map((item) => ({ key: { pk: item.pk as string, sk: item.sk as string }, event: item.event as BudgetEvent }));
+    return (await this.query(portfolioId, OUTBOX)).map((item) => ({
+      key: { pk: item.pk as string, sk: item.sk as string },
+      event: item.event as BudgetEvent,
+    }));
   }
 
   async published(entry: PendingEvent): Promise<void> {

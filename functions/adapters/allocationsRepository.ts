@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { Snapshot } from '../domain/snapshots.js';
 import { withRetry } from './retry.js';
 
@@ -70,7 +70,13 @@ export class AllocationsRepository {
           new TransactWriteCommand({
             TransactItems: [
               { Put: put },
-              { Put: { TableName: this.tableName, Item: { ...windowKey, snapshotId: snapshot.snapshotId }, ConditionExpression: 'attribute_not_exists(pk)' } },
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: { ...windowKey, snapshotId: snapshot.snapshotId },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
             ],
           }),
         ),
@@ -129,7 +135,10 @@ export class AllocationsRepository {
   }
 
   /** Snapshots newest first, ids between the bounds (inclusive), a page at a time. */
-  async list(portfolioId: string, { from, to, limit, cursor }: { from?: string; to?: string; limit: number; cursor?: string }): Promise<SnapshotPage> {
+  async list(
+    portfolioId: string,
+    { from, to, limit, cursor }: { from?: string; to?: string; limit: number; cursor?: string },
+  ): Promise<SnapshotPage> {
     const lower = `${SNAPSHOT}${from ?? ''}`;
     const upper = `${SNAPSHOT}${to ?? '~'}`;
     const answer = await withRetry(() =>
@@ -153,11 +162,15 @@ export class AllocationsRepository {
 
   /** Records that the snapshot's event was accepted by the bus. */
   async markPublished(portfolioId: string, snapshotId: string, at: string): Promise<void> {
-    await withRetry(() => this.client.send(new PutCommand({ TableName: this.tableName, Item: { pk: portfolioId, sk: `${PUBLISHED}${snapshotId}`, at } })));
+    await withRetry(() =>
+      this.client.send(new PutCommand({ TableName: this.tableName, Item: { pk: portfolioId, sk: `${PUBLISHED}${snapshotId}`, at } })),
+    );
   }
 
   private async item(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
-    const answer = await withRetry(() => this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk, sk }, ConsistentRead: true })));
+    const answer = await withRetry(() =>
+      this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk, sk }, ConsistentRead: true })),
+    );
     return answer.Item;
   }
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { BudgetConfig } from '../domain/config.js';
 import { configHash } from '../domain/hash.js';
-import { validate, type Issue } from '../domain/issues.js';
+import { type Issue, validate } from '../domain/issues.js';
 
 /** The default location of the operator config, relative to the repository root. */
 export const DEFAULT_CONFIG_PATH = 'config/budget.config.json';

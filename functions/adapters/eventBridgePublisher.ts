@@ -1,5 +1,5 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { EVENT_SOURCE, type BudgetEvent } from '../domain/events.js';
+import { type BudgetEvent, EVENT_SOURCE } from '../domain/events.js';
 import type { EventPublisher } from './eventBus.js';
 import { sendRefusedAgain } from './retry.js';
 
@@ -36,7 +36,9 @@ export class EventBridgePublisher implements EventPublisher {
       if (!answer.FailedEntryCount) return [];
       const results = answer.Entries ?? [];
       return batch.flatMap((entry, index) =>
-        results[index]?.ErrorCode !== undefined || results[index]?.EventId === undefined ? [{ entry, code: results[index]?.ErrorCode ?? 'Unknown' }] : [],
+        results[index]?.ErrorCode !== undefined || results[index]?.EventId === undefined
+          ? [{ entry, code: results[index]?.ErrorCode ?? 'Unknown' }]
+          : [],
       );
     });
     if (refused.length > 0) throw new EventsNotPublishedError(refused.map((r) => ({ detailType: r.entry.DetailType!, errorCode: r.code })));

@@ -1,4 +1,4 @@
-import { EVENT_SOURCE, type BudgetEvent } from '../domain/events.js';
+import { type BudgetEvent, EVENT_SOURCE } from '../domain/events.js';
 
 /** Where the system's events go: the EventBridge bus in AWS, the local bus in the local runtime. */
 export interface EventPublisher {

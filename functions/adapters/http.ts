@@ -1,10 +1,10 @@
-import middy, { type MiddlewareObj } from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { type Issue, validate } from '../domain/issues.js';
 import type * as z from '../domain/schema.js';
-import { validate, type Issue } from '../domain/issues.js';
 import { logger, metrics } from './observability.js';
 
 /** An HTTP failure as data: status, a stable code, a message for people, and the paths of each problem. */
@@ -47,7 +47,11 @@ export const rawBody = (event: APIGatewayProxyEventV2): string =>
  * so it is logged with its stack and answers a 500 that leaks nothing. With `countRejections`, each 4xx adds
  * to the `RequestsRejected` metric (a burst of them on a webhook is a misconfigured or hostile sender).
  */
-const jsonErrors = <E extends APIGatewayProxyEventV2>({ countRejections }: { countRejections: boolean }): MiddlewareObj<E, APIGatewayProxyStructuredResultV2> => ({
+const jsonErrors = <E extends APIGatewayProxyEventV2>({
+  countRejections,
+}: {
+  countRejections: boolean;
+}): MiddlewareObj<E, APIGatewayProxyStructuredResultV2> => ({
   onError: async function jsonErrorsOnError(request) {
     const { error } = request;
     if (error instanceof HttpError) {

@@ -1,10 +1,10 @@
-import middy from '@middy/core';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Portfolio } from '../domain/config.js';
-import { PortfolioJob, type Job } from '../domain/jobs.js';
+import { type Job, PortfolioJob } from '../domain/jobs.js';
 import type { LoadedConfig } from './configFile.js';
 import { logger, metrics } from './observability.js';
 

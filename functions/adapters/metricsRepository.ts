@@ -1,8 +1,8 @@
-import { TransactionCanceledException, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { queryAll } from './dynamo.js';
 import type { MetricRow } from '../domain/metrics.js';
+import { queryAll } from './dynamo.js';
 import { mapLimit, withRetry } from './retry.js';
 
 /** How each stored row of a delivery fared. */
@@ -103,7 +103,11 @@ export class MetricsRepository {
   }
 
   /** One transaction; returns the rows whose condition failed (then nothing was written), by index. */
-  private async writeTogether(rows: readonly MetricRow[], deliveryKey: string, receivedAt: string): Promise<Map<number, 'duplicate' | 'stale'>> {
+  private async writeTogether(
+    rows: readonly MetricRow[],
+    deliveryKey: string,
+    receivedAt: string,
+  ): Promise<Map<number, 'duplicate' | 'stale'>> {
     try {
       await this.client.send(
         new TransactWriteCommand({
@@ -111,7 +115,8 @@ export class MetricsRepository {
             Put: {
               TableName: this.tableName,
               Item: { pk: partitionKey(row.portfolioId, row.channelId), sk: sortKey(row.date, row.hour), ...row, deliveryKey, receivedAt },
-              ConditionExpression: 'attribute_not_exists(pk) OR revision < :revision OR (revision = :revision AND deliveryKey = :deliveryKey)',
+              ConditionExpression:
+                'attribute_not_exists(pk) OR revision < :revision OR (revision = :revision AND deliveryKey = :deliveryKey)',
               ExpressionAttributeValues: { ':revision': row.revision, ':deliveryKey': deliveryKey },
               ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             },

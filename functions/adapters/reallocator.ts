@@ -4,15 +4,7 @@ import type { Portfolio } from '../domain/config.js';
 import { dateInZone } from '../domain/dates.js';
 import { snapshotEvent } from '../domain/events.js';
 import { rollupDaily } from '../domain/metrics.js';
-import {
-  allocationInput,
-  historyRange,
-  inputHashOf,
-  snapshotId,
-  watermarkOf,
-  type Snapshot,
-  type Trigger,
-} from '../domain/snapshots.js';
+import { allocationInput, historyRange, inputHashOf, type Snapshot, snapshotId, type Trigger, watermarkOf } from '../domain/snapshots.js';
 import type { AllocationsRepository } from './allocationsRepository.js';
 import type { Clock } from './clock.js';
 import type { EventPublisher } from './eventBus.js';
@@ -74,7 +66,12 @@ export class Reallocator implements ReallocationRunner {
     const asOf = dateInZone(now, portfolio.timezone);
     const range = historyRange(asOf);
     const [rows, latest, stopLoss] = await Promise.all([
-      metrics.portfolioRows(portfolio.id, portfolio.channels.map((c) => c.id), range.from, range.to),
+      metrics.portfolioRows(
+        portfolio.id,
+        portfolio.channels.map((c) => c.id),
+        range.from,
+        range.to,
+      ),
       allocations.latest(portfolio.id),
       stopLosses.openStopLosses(portfolio.id),
     ]);

@@ -1,14 +1,14 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { Delivery, MAX_BODY_BYTES, MAX_RECORDS, planDelivery } from '../domain/delivery.js';
-import { fromPlatform, platformRowCount } from '../domain/platforms/adapters.js';
-import { sha256 } from '../domain/hash.js';
-import { validate } from '../domain/issues.js';
 import type { BudgetConfig } from '../domain/config.js';
 import { dateInZone } from '../domain/dates.js';
+import { Delivery, MAX_BODY_BYTES, MAX_RECORDS, planDelivery } from '../domain/delivery.js';
+import { sha256 } from '../domain/hash.js';
+import { validate } from '../domain/issues.js';
+import { fromPlatform, platformRowCount } from '../domain/platforms/adapters.js';
+import type { DeliveryToStore } from './deliveries.js';
 import { HttpError, rawBody } from './http.js';
 import { verifySignature } from './signature.js';
 import type { SecretSource } from './webhookSecrets.js';
-import type { DeliveryToStore } from './deliveries.js';
 
 /** Webhook sources that have a payload shape; each has its own secret. */
 export const WEBHOOK_SOURCES = ['generic', 'meta', 'google-ads', 'tiktok'] as const;
@@ -30,7 +30,13 @@ export const boundedBody = (event: APIGatewayProxyEventV2): string => {
 };
 
 /** Checks `X-Signature` against the source's secrets; any failure is a 401 that says which check failed. */
-export const authenticate = async (event: APIGatewayProxyEventV2, body: string, source: WebhookSource, secrets: SecretSource, now: Date) => {
+export const authenticate = async (
+  event: APIGatewayProxyEventV2,
+  body: string,
+  source: WebhookSource,
+  secrets: SecretSource,
+  now: Date,
+) => {
   const check = verifySignature({
     header: event.headers['x-signature'],
     rawBody: body,
@@ -52,7 +58,12 @@ const canonical = (json: unknown): Delivery => {
 };
 
 /** A platform report mapped to the canonical delivery; its own 400/422 when it cannot be. */
-const platform = (source: Exclude<WebhookSource, 'generic'>, json: unknown, portfolios: BudgetConfig['portfolios'], now: Date): Delivery => {
+const platform = (
+  source: Exclude<WebhookSource, 'generic'>,
+  json: unknown,
+  portfolios: BudgetConfig['portfolios'],
+  now: Date,
+): Delivery => {
   const mapped = fromPlatform(source, json, portfolios, now);
   if (mapped.ok) return mapped.delivery;
   const message = mapped.issues.length === 1 ? mapped.issues[0]!.message : `${mapped.issues.length} problems, listed in issues`;

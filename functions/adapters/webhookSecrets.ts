@@ -27,13 +27,15 @@ export const localSecrets: SecretSource = async (source) => parseSecretValue(pro
  * ARNs, not values, so nothing secret sits in the environment). Values are cached for 5 minutes, so a
  * rotation is picked up without a deploy.
  */
-export const secretsManagerSecrets = (arns: Record<string, string>): SecretSource => async (source) => {
-  const arn = arns[source];
-  if (!arn) throw new Error(`no secret configured for webhook source "${source}"`);
-  const value = await getSecret(arn, { maxAge: 300 });
-  if (typeof value !== 'string') throw new Error(`secret for "${source}" is not a string`);
-  return parseSecretValue(value);
-};
+export const secretsManagerSecrets =
+  (arns: Record<string, string>): SecretSource =>
+  async (source) => {
+    const arn = arns[source];
+    if (!arn) throw new Error(`no secret configured for webhook source "${source}"`);
+    const value = await getSecret(arn, { maxAge: 300 });
+    if (typeof value !== 'string') throw new Error(`secret for "${source}" is not a string`);
+    return parseSecretValue(value);
+  };
 
 /**
  * The secret source for where this code runs. Local defaults apply only when the local runtime says so

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { queueUrlVariable, type Job } from '../domain/jobs.js';
+import { type Job, queueUrlVariable } from '../domain/jobs.js';
 import { sendRefusedAgain } from './retry.js';
 
 /** A queue of per-portfolio jobs: SQS in AWS, an in-process queue in the local runtime. */
@@ -22,13 +22,17 @@ export class SqsWorkQueue implements WorkQueue {
   ) {}
 
   async send(messages: readonly unknown[]): Promise<void> {
-    const entries: SendMessageBatchRequestEntry[] = messages.map((message, index) => ({ Id: String(index), MessageBody: JSON.stringify(message) }));
+    const entries: SendMessageBatchRequestEntry[] = messages.map((message, index) => ({
+      Id: String(index),
+      MessageBody: JSON.stringify(message),
+    }));
     const refused = await sendRefusedAgain(entries, BATCHING, async (batch) => {
       const answer = await this.client.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: batch }));
       const failed = new Map((answer.Failed ?? []).map((f) => [f.Id, f.Code ?? 'Unknown']));
       return batch.flatMap((entry) => (failed.has(entry.Id) ? [{ entry, code: failed.get(entry.Id)! }] : []));
     });
-    if (refused.length > 0) throw new Error(`${refused.length} message(s) not accepted by SQS: ${[...new Set(refused.map((r) => r.code))].join(', ')}`);
+    if (refused.length > 0)
+      throw new Error(`${refused.length} message(s) not accepted by SQS: ${[...new Set(refused.map((r) => r.code))].join(', ')}`);
   }
 }
 
@@ -109,8 +113,8 @@ export const createWorkQueue = (job: Job): WorkQueue => {
   const url = process.env[variable];
   if (url) return new SqsWorkQueue(new SQSClient({}), url);
   if (process.env.BUDGET_RUNTIME === 'local') {
-    let queue = localQueues.get(job);
-    if (!queue) localQueues.set(job, (queue = new LocalWorkQueue(job)));
+    const queue = localQueues.get(job) ?? new LocalWorkQueue(job);
+    localQueues.set(job, queue);
     return queue;
   }
   throw new Error(`${variable} is not set`);

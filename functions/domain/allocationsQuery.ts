@@ -7,7 +7,8 @@ const bound = (side: 'from' | 'to') =>
     z.string(),
     z.transform((value: string, ctx) => {
       const id = snapshotIdBound(value, side);
-      if (id === undefined) ctx.issues.push({ code: 'custom', message: 'expected a date (YYYY-MM-DD) or an ISO 8601 instant', input: value });
+      if (id === undefined)
+        ctx.issues.push({ code: 'custom', message: 'expected a date (YYYY-MM-DD) or an ISO 8601 instant', input: value });
       return id ?? '';
     }),
   );
@@ -21,7 +22,10 @@ export const ListQuery = z.strictObject({
 });
 
 /** Query of `GET /portfolios/{id}/allocations/diff`: two snapshot ids; by default the latest and the one before. */
-export const DiffQuery = z.strictObject({ from: z.optional(z.string().check(z.minLength(1))), to: z.optional(z.string().check(z.minLength(1))) });
+export const DiffQuery = z.strictObject({
+  from: z.optional(z.string().check(z.minLength(1))),
+  to: z.optional(z.string().check(z.minLength(1))),
+});
 
 /** Query of `GET /portfolios/{id}/allocations/{snapshotId}`. */
 export const SnapshotQuery = z.strictObject({ format: z.optional(z.enum(['json', 'csv'])) });

@@ -1,7 +1,7 @@
-import * as z from './schema.js';
-import { Money } from './money.js';
 import { isTimeZone } from './dates.js';
+import { Money } from './money.js';
 import { parseSchedule } from './schedule.js';
+import * as z from './schema.js';
 
 /** Ad platforms a channel's metrics can come from; each maps to a webhook source. */
 export const PLATFORMS = ['google_ads', 'meta', 'tiktok', 'generic'] as const;
@@ -15,15 +15,21 @@ export const STOP_LOSS_METRICS = ['cpa', 'roas'] as const;
 /** Metrics that are fractions in [0, 1]. */
 const RATE_METRICS = new Set(['cvr', 'ctr']);
 
-const Id = z.string().check(z.minLength(1), z.maxLength(64), z.refine((id) => /^[a-z0-9][a-z0-9-_]*$/.test(id), 'must be lowercase letters, digits, "-" or "_"'));
+const Id = z.string().check(
+  z.minLength(1),
+  z.maxLength(64),
+  z.refine((id) => /^[a-z0-9][a-z0-9-_]*$/.test(id), 'must be lowercase letters, digits, "-" or "_"'),
+);
 
-const ScheduleExpression = z.string().check(z.superRefine((expression, ctx) => {
-  try {
-    parseSchedule(expression);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message });
-  }
-}));
+const ScheduleExpression = z.string().check(
+  z.superRefine((expression, ctx) => {
+    try {
+      parseSchedule(expression);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+  }),
+);
 
 export const Channel = z.strictObject({
   id: Id,
@@ -52,27 +58,39 @@ export const AlertRule = z.strictObject({
 export const Portfolio = z.strictObject({
   id: Id,
   name: z.string().check(z.minLength(1)),
-  currency: z.string().check(z.length(3), z.refine((c) => c === c.toUpperCase(), 'must be an ISO 4217 code such as USD')),
+  currency: z.string().check(
+    z.length(3),
+    z.refine((c) => c === c.toUpperCase(), 'must be an ISO 4217 code such as USD'),
+  ),
   timezone: z.string().check(z.refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris')),
   budget: z.strictObject({
     daily: Money.check(z.refine((v) => v > 0, 'must be positive')),
     explorationShare: z._default(z.number().check(z.gte(0), z.lte(0.5)), 0.1),
     maxDailyChange: z._default(z.number().check(z.gt(0), z.lte(10)), 0.25),
   }),
-  objective: z._default(z.strictObject({
+  objective: z._default(
+    z.strictObject({
       maximize: z._default(z.enum(['conversions', 'revenue']), 'conversions'),
       targetCpa: z._default(z.nullable(z.number().check(z.positive())), null),
       minRoas: z._default(z.nullable(z.number().check(z.positive())), null),
-    }), { maximize: 'conversions', targetCpa: null, minRoas: null }),
+    }),
+    { maximize: 'conversions', targetCpa: null, minRoas: null },
+  ),
   channels: z.array(Channel).check(z.minLength(1), z.maxLength(5000)),
-  alerts: z._default(z.strictObject({
+  alerts: z._default(
+    z.strictObject({
       bands: z._default(
-        z.strictObject({ warning: z._default(z.number().check(z.positive()), 0.1), critical: z._default(z.number().check(z.positive()), 0.2) }),
+        z.strictObject({
+          warning: z._default(z.number().check(z.positive()), 0.1),
+          critical: z._default(z.number().check(z.positive()), 0.2),
+        }),
         { warning: 0.1, critical: 0.2 },
       ),
       weekStartsOn: z._default(z.enum(['monday', 'sunday']), 'monday'),
       rules: z._default(z.array(AlertRule), []),
-    }), { bands: { warning: 0.1, critical: 0.2 }, weekStartsOn: 'monday', rules: [] }),
+    }),
+    { bands: { warning: 0.1, critical: 0.2 }, weekStartsOn: 'monday', rules: [] },
+  ),
 });
 
 type Ctx = z.core.$RefinementCtx<unknown>;
@@ -82,7 +100,8 @@ const duplicateIds = (items: readonly { id: string }[], ctx: Ctx, path: (string 
   items.forEach((item, index) => {
     const first = seen.get(item.id);
     if (first === undefined) seen.set(item.id, index);
-    else ctx.addIssue({ code: 'custom', path: [...path, index, 'id'], message: `duplicate ${what} id "${item.id}" (also at index ${first})` });
+    else
+      ctx.addIssue({ code: 'custom', path: [...path, index, 'id'], message: `duplicate ${what} id "${item.id}" (also at index ${first})` });
   });
 };
 
@@ -139,7 +158,11 @@ const checkPortfolio = (portfolio: z.infer<typeof Portfolio>, ctx: Ctx, at: (str
         const key = `${platform}:${sourceId}`;
         const owner = owners.get(key);
         if (owner) {
-          ctx.addIssue({ code: 'custom', path: [...at, 'channels', c, 'sourceIds', platform, i], message: `${platform} id "${sourceId}" already belongs to channel "${owner}"` });
+          ctx.addIssue({
+            code: 'custom',
+            path: [...at, 'channels', c, 'sourceIds', platform, i],
+            message: `${platform} id "${sourceId}" already belongs to channel "${owner}"`,
+          });
         }
         owners.set(key, channel.id);
       });
@@ -149,17 +172,21 @@ const checkPortfolio = (portfolio: z.infer<typeof Portfolio>, ctx: Ctx, at: (str
 };
 
 /** The operator config (`config/budget.config.json`), CONTRACTS §2. */
-export const BudgetConfig = z.strictObject({
+export const BudgetConfig = z
+  .strictObject({
     $schema: z.optional(z.string()),
     schedules: z.strictObject({
       reallocate: z._default(ScheduleExpression, 'rate(1 hour)'),
       alerts: z._default(ScheduleExpression, 'rate(15 minutes)'),
     }),
     portfolios: z.array(Portfolio).check(z.minLength(1)),
-  }).check(z.superRefine((config, ctx) => {
-    duplicateIds(config.portfolios, ctx, ['portfolios'], 'portfolio');
-    config.portfolios.forEach((portfolio, p) => checkPortfolio(portfolio, ctx, ['portfolios', p]));
-  }));
+  })
+  .check(
+    z.superRefine((config, ctx) => {
+      duplicateIds(config.portfolios, ctx, ['portfolios'], 'portfolio');
+      for (const [p, portfolio] of config.portfolios.entries()) checkPortfolio(portfolio, ctx, ['portfolios', p]);
+    }),
+  );
 
 export type BudgetConfig = z.infer<typeof BudgetConfig>;
 export type Portfolio = z.infer<typeof Portfolio>;

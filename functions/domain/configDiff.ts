@@ -53,4 +53,10 @@ const show = (v: unknown) => JSON.stringify(v);
 
 /** The changes as lines for a terminal: `~ path: before → after`, `+ path: value`, `- path`. */
 export const formatConfigChanges = (changes: readonly ConfigChange[]): string[] =>
-  changes.map((c) => (c.kind === 'changed' ? `~ ${c.path}: ${show(c.before)} → ${show(c.after)}` : c.kind === 'added' ? `+ ${c.path}: ${show(c.after)}` : `- ${c.path}`));
+  changes.map((c) =>
+    c.kind === 'changed'
+      ? `~ ${c.path}: ${show(c.before)} → ${show(c.after)}`
+      : c.kind === 'added'
+        ? `+ ${c.path}: ${show(c.after)}`
+        : `- ${c.path}`,
+  );

@@ -1,9 +1,9 @@
-import * as z from './schema.js';
-import { IsoDate, addDays } from './dates.js';
-import { MAX_AMOUNT, Money, toMicros } from './money.js';
 import type { Portfolio } from './config.js';
+import { addDays, IsoDate } from './dates.js';
 import type { Issue } from './issues.js';
 import type { MetricRow } from './metrics.js';
+import { MAX_AMOUNT, Money, toMicros } from './money.js';
+import * as z from './schema.js';
 
 /** Records a delivery may carry; more is a 413. */
 export const MAX_RECORDS = 1000;
@@ -83,11 +83,16 @@ export const planDelivery = (
   today: string,
 ): { ok: true; plan: DeliveryPlan } | { ok: false; rejection: DeliveryRejection } => {
   if (!portfolio) {
-    return { ok: false, rejection: { status: 422, issues: [{ path: 'portfolioId', message: `unknown portfolio "${delivery.portfolioId}"` }] } };
+    return {
+      ok: false,
+      rejection: { status: 422, issues: [{ path: 'portfolioId', message: `unknown portfolio "${delivery.portfolioId}"` }] },
+    };
   }
   const channels = new Set(portfolio.channels.map((c) => c.id));
   const unknown: Issue[] = delivery.records.flatMap((record, i) =>
-    channels.has(record.channelId) ? [] : [{ path: `records[${i}].channelId`, message: `unknown channel "${record.channelId}" in portfolio "${portfolio.id}"` }],
+    channels.has(record.channelId)
+      ? []
+      : [{ path: `records[${i}].channelId`, message: `unknown channel "${record.channelId}" in portfolio "${portfolio.id}"` }],
   );
   if (unknown.length > 0) return { ok: false, rejection: { status: 422, issues: unknown } };
 
@@ -97,7 +102,10 @@ export const planDelivery = (
   let duplicates = 0;
   delivery.records.forEach((record, index) => {
     if (record.date > latest) {
-      issues.push({ path: `records[${index}].date`, message: `${record.date} is in the future (today is ${today} in ${portfolio.timezone})` });
+      issues.push({
+        path: `records[${index}].date`,
+        message: `${record.date} is in the future (today is ${today} in ${portfolio.timezone})`,
+      });
       return;
     }
     const row = toRow(delivery.portfolioId, record);
@@ -109,7 +117,10 @@ export const planDelivery = (
     } else if (row.revision < seen.row.revision || sameValues(row, seen.row)) {
       duplicates += 1;
     } else {
-      issues.push({ path: `records[${index}]`, message: `same channel, date, hour and revision as records[${seen.index}] but different values` });
+      issues.push({
+        path: `records[${index}]`,
+        message: `same channel, date, hour and revision as records[${seen.index}] but different values`,
+      });
     }
   });
   if (issues.length > 0) return { ok: false, rejection: { status: 400, issues } };

@@ -1,8 +1,8 @@
-import { addDays } from './dates.js';
 import type { Portfolio } from './config.js';
+import { addDays } from './dates.js';
 import type { MetricRecord } from './delivery.js';
 import { normal, poisson, substream } from './random.js';
-import { respond, type ResponseCurve } from './response.js';
+import { type ResponseCurve, respond } from './response.js';
 
 /** The demo market's hidden truth per channel: a response curve, order value and funnel rates. */
 export interface DemoChannelTruth {

@@ -1,6 +1,6 @@
-import * as z from './schema.js';
 import type { AlertChange } from './alerts/lifecycle.js';
-import { Trigger, type Snapshot } from './snapshots.js';
+import * as z from './schema.js';
+import { type Snapshot, Trigger } from './snapshots.js';
 
 /** The `source` of every event the system publishes (CONTRACTS §3). */
 export const EVENT_SOURCE = 'budget-optimizer';
@@ -76,7 +76,15 @@ export const snapshotEvent = (snapshot: Snapshot, timestamp: string): BudgetEven
   if (allocation.status === 'held') {
     return {
       detailType: 'AllocationHeld',
-      detail: AllocationHeld.parse({ portfolioId, snapshotId, configHash, timestamp, asOf: allocation.asOf, reason: allocation.reason ?? 'held', trigger }),
+      detail: AllocationHeld.parse({
+        portfolioId,
+        snapshotId,
+        configHash,
+        timestamp,
+        asOf: allocation.asOf,
+        reason: allocation.reason ?? 'held',
+        trigger,
+      }),
     };
   }
   return {
@@ -112,10 +120,18 @@ export const alertEvent = (change: AlertChange, timestamp: string): BudgetEvent 
     ...(alert.action ? { action: alert.action } : {}),
   };
   if (change.kind === 'resolve') {
-    return { detailType: 'AlertResolved', detail: AlertResolved.parse({ ...common, severity: alert.severity, observed: alert.history.at(-1)?.observed ?? null }) };
+    return {
+      detailType: 'AlertResolved',
+      detail: AlertResolved.parse({ ...common, severity: alert.severity, observed: alert.history.at(-1)?.observed ?? null }),
+    };
   }
   return {
     detailType: 'ThresholdBreached',
-    detail: ThresholdBreached.parse({ ...common, transition: change.kind === 'open' ? 'opened' : 'escalated', severity: alert.severity, observed: alert.observed }),
+    detail: ThresholdBreached.parse({
+      ...common,
+      transition: change.kind === 'open' ? 'opened' : 'escalated',
+      severity: alert.severity,
+      observed: alert.observed,
+    }),
   };
 };

@@ -8,7 +8,8 @@ export const currencyDigits = (currency: string): number =>
 /** Money for people: the currency's decimals with thousands separators, "—" where there is no value. */
 export const displayMoney = (currency: string) => {
   const digits = currencyDigits(currency);
-  return (value: number | null): string => (value === null ? '—' : value.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+  return (value: number | null): string =>
+    value === null ? '—' : value.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 };
 
 const change = (from: number | null, to: number) => ({
@@ -66,7 +67,7 @@ export const snapshotCsv = (snapshot: Snapshot, currency: string): string => {
       c.reason,
     ];
   });
-  return [[...CSV_COLUMNS], ...rows].map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';
+  return `${[[...CSV_COLUMNS], ...rows].map((row) => row.map(csvField).join(',')).join('\r\n')}\r\n`;
 };
 
 type Tracks = Pick<ChannelAllocation, 'base' | 'performance' | 'exploration' | 'total'>;
@@ -82,7 +83,12 @@ export interface ChannelDiff {
 
 const tracks = ({ base, performance, exploration, total }: ChannelAllocation): Tracks => ({ base, performance, exploration, total });
 
-const header = (s: Snapshot) => ({ snapshotId: s.snapshotId, createdAt: s.createdAt, status: s.allocation.status, total: s.allocation.total });
+const header = (s: Snapshot) => ({
+  snapshotId: s.snapshotId,
+  createdAt: s.createdAt,
+  status: s.allocation.status,
+  total: s.allocation.total,
+});
 
 /** Per-channel change from one snapshot to another, channels of either included, in the `to` order first. */
 export const diffSnapshots = (from: Snapshot, to: Snapshot) => {
@@ -93,7 +99,19 @@ export const diffSnapshots = (from: Snapshot, to: Snapshot) => {
     const a = before.get(channelId);
     const b = after.get(channelId);
     const moved = change(a?.total ?? 0, b?.total ?? 0);
-    return { channelId, from: a ? tracks(a) : null, to: b ? tracks(b) : null, change: moved.change ?? 0, changePercent: a ? moved.changePercent : null };
+    return {
+      channelId,
+      from: a ? tracks(a) : null,
+      to: b ? tracks(b) : null,
+      change: moved.change ?? 0,
+      changePercent: a ? moved.changePercent : null,
+    };
   });
-  return { portfolioId: to.portfolioId, from: header(from), to: header(to), ...change(from.allocation.total, to.allocation.total), channels };
+  return {
+    portfolioId: to.portfolioId,
+    from: header(from),
+    to: header(to),
+    ...change(from.allocation.total, to.allocation.total),
+    channels,
+  };
 };

@@ -8,10 +8,7 @@ export interface Issue {
 
 /** Formats a zod path as `portfolios[0].channels[2].base`; the root is `$`. */
 export const formatPath = (path: readonly PropertyKey[]): string =>
-  path.reduce<string>(
-    (out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
-    '',
-  ) || '$';
+  path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '') || '$';
 
 /** Every issue of a zod error, each with its path. */
 export const toIssues = (error: z.core.$ZodError): Issue[] =>

@@ -1,6 +1,6 @@
-import * as z from './schema.js';
 import type { BudgetConfig } from './config.js';
 import { parseSchedule, windowStart } from './schedule.js';
+import * as z from './schema.js';
 
 /** The scheduled jobs; each has a schedule in config (`schedules.<job>`), a queue and a worker. */
 export const JOBS = ['reallocate', 'alerts'] as const;

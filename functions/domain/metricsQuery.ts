@@ -1,11 +1,15 @@
+import { addDays, daysBetween, IsoDate } from './dates.js';
 import * as z from './schema.js';
-import { IsoDate, addDays, daysBetween } from './dates.js';
 
 /** The longest range one metrics read may cover. */
 export const MAX_RANGE_DAYS = 400;
 
 /** Query of `GET /portfolios/{id}/metrics`; `to` defaults to today and `from` to 29 days before it. */
-export const MetricsQuery = z.object({ channel: z.optional(z.string().check(z.minLength(1))), from: z.optional(IsoDate), to: z.optional(IsoDate) });
+export const MetricsQuery = z.object({
+  channel: z.optional(z.string().check(z.minLength(1))),
+  from: z.optional(IsoDate),
+  to: z.optional(IsoDate),
+});
 
 /** Fills the date defaults and checks the range; returns an error message when it is unusable. */
 export const resolveRange = (from: string | undefined, to: string | undefined, today: string): { from: string; to: string } | string => {

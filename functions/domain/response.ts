@@ -2,7 +2,12 @@ import * as z from './schema.js';
 
 /** A true (simulated) response curve: expected conversions per day at a daily spend (CONTRACTS §5). */
 export const ResponseCurve = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('hill'), vmax: z.number().check(z.positive()), halfSaturation: z.number().check(z.positive()), shape: z.number().check(z.positive(), z.lte(10)) }),
+  z.strictObject({
+    type: z.literal('hill'),
+    vmax: z.number().check(z.positive()),
+    halfSaturation: z.number().check(z.positive()),
+    shape: z.number().check(z.positive(), z.lte(10)),
+  }),
   z.strictObject({ type: z.literal('exp'), vmax: z.number().check(z.positive()), scale: z.number().check(z.positive()) }),
 ]);
 export type ResponseCurve = z.infer<typeof ResponseCurve>;

@@ -1,5 +1,5 @@
-import awsCronParser from 'aws-cron-parser';
 import { awsCronExpressionValidator } from 'aws-cron-expression-validator';
+import awsCronParser from 'aws-cron-parser';
 import ms from 'ms';
 
 /**
@@ -15,9 +15,7 @@ export type Schedule =
 const RATE_UNITS = new Set(['minute', 'minutes', 'hour', 'hours', 'day', 'days']);
 
 const inside = (expression: string, name: 'rate' | 'cron'): string | undefined =>
-  expression.startsWith(`${name}(`) && expression.endsWith(')')
-    ? expression.slice(name.length + 1, -1).trim()
-    : undefined;
+  expression.startsWith(`${name}(`) && expression.endsWith(')') ? expression.slice(name.length + 1, -1).trim() : undefined;
 
 /** Parses `rate(…)` or `cron(…)`; throws an Error whose message says what is wrong. */
 export const parseSchedule = (expression: string): Schedule => {

@@ -1,10 +1,10 @@
-import * as z from './schema.js';
-import { Allocation, type AllocationInput } from './allocation/schemas.js';
 import { FIT } from './allocation/responseModel.js';
+import { Allocation, type AllocationInput } from './allocation/schemas.js';
 import type { Portfolio } from './config.js';
 import { addDays, IsoDate } from './dates.js';
 import { canonicalJson, sha256 } from './hash.js';
 import type { DailyTotal } from './metrics.js';
+import * as z from './schema.js';
 
 /** What started a run: a schedule window (at-least-once, so the window is its idempotency key), or a person. */
 export const Trigger = z.discriminatedUnion('kind', [
@@ -55,7 +55,8 @@ export const snapshotIdBound = (value: string, side: 'from' | 'to'): string | un
 };
 
 /** The seed of a portfolio's allocation on a day: fixed per (portfolio, day), so reruns agree. */
-export const allocationSeed = (portfolioId: string, asOf: string): number => Number.parseInt(sha256(`${portfolioId}#${asOf}`).slice(0, 8), 16);
+export const allocationSeed = (portfolioId: string, asOf: string): number =>
+  Number.parseInt(sha256(`${portfolioId}#${asOf}`).slice(0, 8), 16);
 
 /** The days of history the allocator reads, ending the day before `asOf`. */
 export const historyRange = (asOf: string) => ({ from: addDays(asOf, -FIT.lookbackDays), to: addDays(asOf, -1) });
@@ -74,7 +75,13 @@ export const allocationInput = (
   portfolio,
   history: daily
     .filter((d) => d.date < asOf)
-    .map((d) => ({ channelId: d.channelId, date: d.date, spend: d.spend, conversions: d.conversions, ...(d.revenue > 0 ? { revenue: d.revenue } : {}) })),
+    .map((d) => ({
+      channelId: d.channelId,
+      date: d.date,
+      spend: d.spend,
+      conversions: d.conversions,
+      ...(d.revenue > 0 ? { revenue: d.revenue } : {}),
+    })),
   previous: latest ? { channels: latest.allocation.channels.map((c) => ({ channelId: c.channelId, total: c.total })) } : null,
   stopLoss: [...stopLoss].sort(),
   asOf,

@@ -1,13 +1,13 @@
-import * as z from '../domain/schema.js';
 import type { AlertEvaluator } from '../adapters/alertEvaluator.js';
 import type { AlertsRepository } from '../adapters/alertsRepository.js';
 import type { LoadedConfig } from '../adapters/configFile.js';
+import { deployedAlertEvaluator } from '../adapters/deployedAlertEvaluator.js';
 import { deployedConfig } from '../adapters/deployedConfig.js';
+import { deployedRepositories } from '../adapters/deployedRepositories.js';
 import { httpHandler, json, parseQuery } from '../adapters/http.js';
 import { logger } from '../adapters/observability.js';
 import { findPortfolio } from '../adapters/portfolios.js';
-import { deployedAlertEvaluator } from '../adapters/deployedAlertEvaluator.js';
-import { deployedRepositories } from '../adapters/deployedRepositories.js';
+import * as z from '../domain/schema.js';
 
 export interface AlertsDependencies {
   readonly config: LoadedConfig;
@@ -21,16 +21,25 @@ const AlertsQuery = z.strictObject({ status: z.optional(z.enum(['open', 'resolve
 /** `GET /portfolios/{id}/alerts?status=` and `POST /portfolios/{id}/alerts/evaluate`. */
 export const createAlertsHandler = ({ config, alerts, evaluator }: AlertsDependencies) =>
   httpHandler(async (event) => {
-      const portfolio = findPortfolio(config.config, event.pathParameters?.id);
-      if (event.routeKey === 'POST /portfolios/{id}/alerts/evaluate') {
-        const result = await evaluator.evaluate(portfolio);
-        logger.info('alerts evaluated on demand', { portfolioId: portfolio.id, opened: result.opened.length, escalated: result.escalated.length, resolved: result.resolved.length });
-        return json(200, { portfolioId: portfolio.id, ...result });
-      }
-      const { status } = parseQuery(AlertsQuery, event);
-      return json(200, { portfolioId: portfolio.id, alerts: await alerts.list(portfolio.id, status) });
+    const portfolio = findPortfolio(config.config, event.pathParameters?.id);
+    if (event.routeKey === 'POST /portfolios/{id}/alerts/evaluate') {
+      const result = await evaluator.evaluate(portfolio);
+      logger.info('alerts evaluated on demand', {
+        portfolioId: portfolio.id,
+        opened: result.opened.length,
+        escalated: result.escalated.length,
+        resolved: result.resolved.length,
+      });
+      return json(200, { portfolioId: portfolio.id, ...result });
+    }
+    const { status } = parseQuery(AlertsQuery, event);
+    return json(200, { portfolioId: portfolio.id, alerts: await alerts.list(portfolio.id, status) });
   });
 
 const repositories = deployedRepositories();
 
-export const handler = createAlertsHandler({ config: deployedConfig, alerts: repositories.alerts, evaluator: deployedAlertEvaluator(repositories) });
+export const handler = createAlertsHandler({
+  config: deployedConfig,
+  alerts: repositories.alerts,
+  evaluator: deployedAlertEvaluator(repositories),
+});

@@ -1,9 +1,9 @@
 import type { AlertEvaluator } from '../adapters/alertEvaluator.js';
 import type { LoadedConfig } from '../adapters/configFile.js';
+import { deployedAlertEvaluator } from '../adapters/deployedAlertEvaluator.js';
 import { deployedConfig } from '../adapters/deployedConfig.js';
 import { portfolioJobWorker } from '../adapters/jobWorker.js';
 import { logger, recordAlertTransitions } from '../adapters/observability.js';
-import { deployedAlertEvaluator } from '../adapters/deployedAlertEvaluator.js';
 
 export interface AlertsWorkerDependencies {
   readonly config: LoadedConfig;
@@ -15,7 +15,12 @@ export const createAlertsWorkerHandler = ({ config, evaluator }: AlertsWorkerDep
   portfolioJobWorker(config, 'alerts', async (portfolio) => {
     const result = await evaluator.evaluate(portfolio);
     recordAlertTransitions(result);
-    logger.info('alerts evaluated', { portfolioId: portfolio.id, opened: result.opened.length, escalated: result.escalated.length, resolved: result.resolved.length });
+    logger.info('alerts evaluated', {
+      portfolioId: portfolio.id,
+      opened: result.opened.length,
+      escalated: result.escalated.length,
+      resolved: result.resolved.length,
+    });
   });
 
 export const handler = createAlertsWorkerHandler({ config: deployedConfig, evaluator: deployedAlertEvaluator() });

@@ -1,15 +1,15 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ALLOCATIONS_TABLE } from '../../lib/tables.js';
-import { DiffQuery, ListQuery, SnapshotQuery } from '../domain/allocationsQuery.js';
-import type { Portfolio } from '../domain/config.js';
-import { diffSnapshots, snapshotCsv } from '../domain/financeViews.js';
-import type { Snapshot } from '../domain/snapshots.js';
 import { AllocationsRepository, InvalidCursorError } from '../adapters/allocationsRepository.js';
 import type { LoadedConfig } from '../adapters/configFile.js';
 import { deployedConfig } from '../adapters/deployedConfig.js';
 import { createDocumentClient, tableName } from '../adapters/dynamo.js';
 import { HttpError, httpHandler, json, parseQuery } from '../adapters/http.js';
 import { findPortfolio } from '../adapters/portfolios.js';
+import { DiffQuery, ListQuery, SnapshotQuery } from '../domain/allocationsQuery.js';
+import type { Portfolio } from '../domain/config.js';
+import { diffSnapshots, snapshotCsv } from '../domain/financeViews.js';
+import type { Snapshot } from '../domain/snapshots.js';
 
 export interface AllocationsReadDependencies {
   readonly config: LoadedConfig;
@@ -38,10 +38,16 @@ export const createAllocationsHandler = ({ config, allocations }: AllocationsRea
     'GET /portfolios/{id}/allocations': async (portfolio, event) => {
       const { from, to, limit, cursor } = parseQuery(ListQuery, event);
       try {
-        const page = await allocations.list(portfolio.id, { limit, ...(from ? { from } : {}), ...(to ? { to } : {}), ...(cursor ? { cursor } : {}) });
+        const page = await allocations.list(portfolio.id, {
+          limit,
+          ...(from ? { from } : {}),
+          ...(to ? { to } : {}),
+          ...(cursor ? { cursor } : {}),
+        });
         return json(200, { portfolioId: portfolio.id, ...page });
       } catch (error) {
-        if (error instanceof InvalidCursorError) throw new HttpError(400, 'invalid-query', error.message, [{ path: 'cursor', message: error.message }]);
+        if (error instanceof InvalidCursorError)
+          throw new HttpError(400, 'invalid-query', error.message, [{ path: 'cursor', message: error.message }]);
         throw error;
       }
     },
@@ -70,10 +76,10 @@ export const createAllocationsHandler = ({ config, allocations }: AllocationsRea
   };
 
   return httpHandler(async (event) => {
-      const portfolio = findPortfolio(config.config, event.pathParameters?.id);
-      const route = routes[event.routeKey];
-      if (!route) throw new HttpError(404, 'not-found', `no route ${event.routeKey}`);
-      return route(portfolio, event);
+    const portfolio = findPortfolio(config.config, event.pathParameters?.id);
+    const route = routes[event.routeKey];
+    if (!route) throw new HttpError(404, 'not-found', `no route ${event.routeKey}`);
+    return route(portfolio, event);
   });
 };
 

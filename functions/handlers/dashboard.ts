@@ -1,4 +1,3 @@
-import * as z from '../domain/schema.js';
 import { ALERTS_TABLE, ALLOCATIONS_TABLE } from '../../lib/tables.js';
 import { AlertsRepository } from '../adapters/alertsRepository.js';
 import { AllocationsRepository } from '../adapters/allocationsRepository.js';
@@ -8,6 +7,7 @@ import { deployedConfig } from '../adapters/deployedConfig.js';
 import { createDocumentClient, tableName } from '../adapters/dynamo.js';
 import { httpHandler, parseQuery } from '../adapters/http.js';
 import { findPortfolio } from '../adapters/portfolios.js';
+import * as z from '../domain/schema.js';
 
 export interface DashboardDependencies {
   readonly config: LoadedConfig;
@@ -29,18 +29,18 @@ const DashboardQuery = z.object({
 /** `GET /`: the finance dashboard for one portfolio, rendered on the server from the tables. */
 export const createDashboardHandler = ({ config, allocations, alerts }: DashboardDependencies) =>
   httpHandler(async (event) => {
-      const { portfolio: id, from, to, token } = parseQuery(DashboardQuery, event);
-      const portfolio = findPortfolio(config.config, id ?? config.config.portfolios[0]!.id);
-      const [page, open] = await Promise.all([allocations.list(portfolio.id, { limit: SNAPSHOTS_SHOWN }), alerts.open(portfolio.id)]);
-      const html = renderDashboard({
-        portfolios: config.config.portfolios,
-        portfolio,
-        snapshots: page.snapshots,
-        alerts: open,
-        diff: { ...(from ? { from } : {}), ...(to ? { to } : {}) },
-        carry: token ? { token } : {},
-      });
-      return { statusCode: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body: html };
+    const { portfolio: id, from, to, token } = parseQuery(DashboardQuery, event);
+    const portfolio = findPortfolio(config.config, id ?? config.config.portfolios[0]!.id);
+    const [page, open] = await Promise.all([allocations.list(portfolio.id, { limit: SNAPSHOTS_SHOWN }), alerts.open(portfolio.id)]);
+    const html = renderDashboard({
+      portfolios: config.config.portfolios,
+      portfolio,
+      snapshots: page.snapshots,
+      alerts: open,
+      diff: { ...(from ? { from } : {}), ...(to ? { to } : {}) },
+      carry: token ? { token } : {},
+    });
+    return { statusCode: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body: html };
   });
 
 const client = createDocumentClient();

@@ -1,16 +1,16 @@
 import { IdempotencyAlreadyInProgressError, IdempotencyValidationError } from '@aws-lambda-powertools/idempotency';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { METRICS_TABLE, IDEMPOTENCY_TABLE } from '../../lib/tables.js';
-import { systemClock, type Clock } from '../adapters/clock.js';
+import { IDEMPOTENCY_TABLE, METRICS_TABLE } from '../../lib/tables.js';
+import { type Clock, systemClock } from '../adapters/clock.js';
 import type { LoadedConfig } from '../adapters/configFile.js';
-import { deployedConfig } from '../adapters/deployedConfig.js';
 import { DeliveryRecorder, type DeliveryToStore } from '../adapters/deliveries.js';
+import { deployedConfig } from '../adapters/deployedConfig.js';
 import { createDocumentClient, createDynamoClient, tableName } from '../adapters/dynamo.js';
 import { HttpError, httpHandler, json } from '../adapters/http.js';
 import { MetricsRepository } from '../adapters/metricsRepository.js';
 import { logger, metrics } from '../adapters/observability.js';
 import { authenticate, boundedBody, readDelivery, webhookSource } from '../adapters/webhook.js';
-import { webhookSecrets, type SecretSource } from '../adapters/webhookSecrets.js';
+import { type SecretSource, webhookSecrets } from '../adapters/webhookSecrets.js';
 
 export interface IngestDependencies {
   readonly config: LoadedConfig;
@@ -28,7 +28,9 @@ const recordOnce = async (recorder: DeliveryRecorder, delivery: DeliveryToStore)
       throw new HttpError(409, 'delivery-id-reused', 'this deliveryId was already used for a different body', [], { cause: error });
     }
     if (error instanceof IdempotencyAlreadyInProgressError) {
-      throw new HttpError(409, 'delivery-in-progress', 'this delivery is being stored by another request; retry shortly', [], { cause: error });
+      throw new HttpError(409, 'delivery-in-progress', 'this delivery is being stored by another request; retry shortly', [], {
+        cause: error,
+      });
     }
     throw error;
   }

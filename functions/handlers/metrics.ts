@@ -1,14 +1,14 @@
 import { METRICS_TABLE } from '../../lib/tables.js';
-import { dateInZone } from '../domain/dates.js';
-import { rollupDaily } from '../domain/metrics.js';
-import { MetricsQuery, resolveRange } from '../domain/metricsQuery.js';
-import { systemClock, type Clock } from '../adapters/clock.js';
+import { type Clock, systemClock } from '../adapters/clock.js';
 import type { LoadedConfig } from '../adapters/configFile.js';
 import { deployedConfig } from '../adapters/deployedConfig.js';
 import { createDocumentClient, tableName } from '../adapters/dynamo.js';
 import { HttpError, httpHandler, json, parseQuery } from '../adapters/http.js';
 import { MetricsRepository } from '../adapters/metricsRepository.js';
 import { findPortfolio } from '../adapters/portfolios.js';
+import { dateInZone } from '../domain/dates.js';
+import { rollupDaily } from '../domain/metrics.js';
+import { MetricsQuery, resolveRange } from '../domain/metricsQuery.js';
 
 export interface MetricsReadDependencies {
   readonly config: LoadedConfig;
@@ -19,17 +19,17 @@ export interface MetricsReadDependencies {
 /** `GET /portfolios/{id}/metrics?channel=&from=&to=`: stored daily totals per channel and date. */
 export const createMetricsHandler = ({ config, repository, clock }: MetricsReadDependencies) =>
   httpHandler(async (event) => {
-      const portfolio = findPortfolio(config.config, event.pathParameters?.id);
-      const query = parseQuery(MetricsQuery, event);
-      const { channel } = query;
-      if (channel !== undefined && !portfolio.channels.some((c) => c.id === channel)) {
-        throw new HttpError(404, 'unknown-channel', `no channel "${channel}" in portfolio "${portfolio.id}"`);
-      }
-      const range = resolveRange(query.from, query.to, dateInZone(clock(), portfolio.timezone));
-      if (typeof range === 'string') throw new HttpError(400, 'invalid-query', range, [{ path: 'from', message: range }]);
-      const channelIds = channel ? [channel] : portfolio.channels.map((c) => c.id);
-      const rows = await repository.portfolioRows(portfolio.id, channelIds, range.from, range.to);
-      return json(200, { portfolioId: portfolio.id, currency: portfolio.currency, ...range, metrics: rollupDaily(rows) });
+    const portfolio = findPortfolio(config.config, event.pathParameters?.id);
+    const query = parseQuery(MetricsQuery, event);
+    const { channel } = query;
+    if (channel !== undefined && !portfolio.channels.some((c) => c.id === channel)) {
+      throw new HttpError(404, 'unknown-channel', `no channel "${channel}" in portfolio "${portfolio.id}"`);
+    }
+    const range = resolveRange(query.from, query.to, dateInZone(clock(), portfolio.timezone));
+    if (typeof range === 'string') throw new HttpError(400, 'invalid-query', range, [{ path: 'from', message: range }]);
+    const channelIds = channel ? [channel] : portfolio.channels.map((c) => c.id);
+    const rows = await repository.portfolioRows(portfolio.id, channelIds, range.from, range.to);
+    return json(200, { portfolioId: portfolio.id, currency: portfolio.currency, ...range, metrics: rollupDaily(rows) });
   });
 
 export const handler = createMetricsHandler({

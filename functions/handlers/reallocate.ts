@@ -1,11 +1,11 @@
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
 import type { LoadedConfig } from '../adapters/configFile.js';
 import { deployedConfig } from '../adapters/deployedConfig.js';
+import { deployedReallocator } from '../adapters/deployedReallocator.js';
 import { httpHandler, json } from '../adapters/http.js';
 import { logger, recordSnapshot } from '../adapters/observability.js';
 import { findPortfolio } from '../adapters/portfolios.js';
 import type { ReallocationRunner } from '../adapters/reallocator.js';
-import { deployedReallocator } from '../adapters/deployedReallocator.js';
 
 export interface ReallocateDependencies {
   readonly config: LoadedConfig;
@@ -20,7 +20,12 @@ export const createReallocateHandler = ({ config, reallocator }: ReallocateDepen
       const by = event.requestContext.authorizer?.iam?.userArn ?? 'unknown';
       const { snapshot, created } = await reallocator.run(portfolio, { kind: 'on-demand', by });
       if (created) recordSnapshot(snapshot);
-      logger.info('reallocated on demand', { portfolioId: portfolio.id, snapshotId: snapshot.snapshotId, status: snapshot.allocation.status, by });
+      logger.info('reallocated on demand', {
+        portfolioId: portfolio.id,
+        snapshotId: snapshot.snapshotId,
+        status: snapshot.allocation.status,
+        by,
+      });
       return json(201, snapshot, { location: `/portfolios/${portfolio.id}/allocations/${snapshot.snapshotId}` });
     },
     { metrics: true },

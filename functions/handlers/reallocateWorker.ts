@@ -1,9 +1,9 @@
 import type { LoadedConfig } from '../adapters/configFile.js';
 import { deployedConfig } from '../adapters/deployedConfig.js';
+import { deployedReallocator } from '../adapters/deployedReallocator.js';
 import { portfolioJobWorker } from '../adapters/jobWorker.js';
 import { logger, recordSnapshot } from '../adapters/observability.js';
 import type { ReallocationRunner } from '../adapters/reallocator.js';
-import { deployedReallocator } from '../adapters/deployedReallocator.js';
 
 export interface WorkerDependencies {
   readonly config: LoadedConfig;
@@ -15,7 +15,11 @@ export const createWorkerHandler = ({ config, reallocator }: WorkerDependencies)
   portfolioJobWorker(config, 'reallocate', async (portfolio, { window }) => {
     const { snapshot, created } = await reallocator.run(portfolio, { kind: 'schedule', window });
     if (created) recordSnapshot(snapshot);
-    logger.info(created ? 'reallocated on schedule' : 'schedule window already done', { portfolioId: portfolio.id, window, snapshotId: snapshot.snapshotId });
+    logger.info(created ? 'reallocated on schedule' : 'schedule window already done', {
+      portfolioId: portfolio.id,
+      window,
+      snapshotId: snapshot.snapshotId,
+    });
   });
 
 export const handler = createWorkerHandler({ config: deployedConfig, reallocator: deployedReallocator() });

@@ -1,10 +1,10 @@
-import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
 import type { LoadedConfig } from '../adapters/configFile.js';
 import { deployedConfig } from '../adapters/deployedConfig.js';
 import { logger } from '../adapters/observability.js';
 import { createWorkQueue, type WorkQueue } from '../adapters/workQueue.js';
-import { fanOut, JOBS, ScheduledInvocation, type Job } from '../domain/jobs.js';
+import { fanOut, JOBS, type Job, ScheduledInvocation } from '../domain/jobs.js';
 
 export interface ScheduleDependencies {
   readonly config: LoadedConfig;

@@ -1,9 +1,9 @@
 /// <reference lib="dom" />
 import { mkdirSync, readFileSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployedConfig } from '../../functions/adapters/deployedConfig.js';
 import { replayDemoFeed } from '../../bin/local/demo.js';
+import { deployedConfig } from '../../functions/adapters/deployedConfig.js';
 import { startTestRuntime, type TestRuntime } from '../integration/harness.js';
 
 /** Debian's Chromium (`apt-get install chromium`); `.ci/run` installs it when missing. */
@@ -16,7 +16,8 @@ let page: Page;
 const demo = deployedConfig.config.portfolios.find((p) => p.id === 'demo')!;
 const dashboard = (query = '') => `${runtime.url}/?token=${runtime.apiToken}${query}`;
 const api = (path: string) => runtime.get(`/portfolios/demo${path}`);
-const post = (path: string) => fetch(`${runtime.url}/portfolios/demo${path}`, { method: 'POST', headers: { authorization: `Bearer ${runtime.apiToken}` } });
+const post = (path: string) =>
+  fetch(`${runtime.url}/portfolios/demo${path}`, { method: 'POST', headers: { authorization: `Bearer ${runtime.apiToken}` } });
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -57,7 +58,13 @@ describe('finance dashboard', () => {
       })),
     );
     expect(bars.map(({ segments: _, ...bar }) => bar)).toEqual(
-      latest.allocation.channels.map((c: any) => ({ channelId: c.channelId, base: c.base, performance: c.performance, exploration: c.exploration, total: c.total })),
+      latest.allocation.channels.map((c: any) => ({
+        channelId: c.channelId,
+        base: c.base,
+        performance: c.performance,
+        exploration: c.exploration,
+        total: c.total,
+      })),
     );
     expect(bars.every((b) => b.segments >= 1)).toBe(true);
     await expect(page.locator('#watermark').textContent()).resolves.toBe(latest.watermark);
@@ -76,7 +83,9 @@ describe('finance dashboard', () => {
     await page.waitForURL(/from=/);
     await expect(page.locator('#diff').getAttribute('data-from')).resolves.toBe(oldest!.snapshotId);
     const expected = (await api(`/allocations/diff?from=${oldest!.snapshotId}&to=${newest!.snapshotId}`)).body;
-    const shown = await page.locator('#diff tbody tr').evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-channel'), Number(r.getAttribute('data-change'))]));
+    const shown = await page
+      .locator('#diff tbody tr')
+      .evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-channel'), Number(r.getAttribute('data-change'))]));
     expect(shown).toEqual(expected.channels.map((c: any) => [c.channelId, c.change]));
   });
 
@@ -93,7 +102,8 @@ describe('finance dashboard', () => {
     expect(open.length).toBeGreaterThan(0);
     const items = await page.locator('#alerts li').allTextContents();
     expect(items).toHaveLength(open.length);
-    for (const alert of open) expect(items.some((t) => t.includes(alert.severity) && t.includes(alert.ruleId) && t.includes(alert.channelId))).toBe(true);
+    for (const alert of open)
+      expect(items.some((t) => t.includes(alert.severity) && t.includes(alert.ruleId) && t.includes(alert.channelId))).toBe(true);
   });
 
   it('fits a phone width without sideways scrolling and keeps every control reachable by keyboard', async () => {

@@ -26,12 +26,14 @@ describe('function bundler', () => {
     expect(JSON.parse(answer.body).error.issues).toEqual([{ path: 'from', message: 'Invalid ISO date' }]);
   }, 60_000);
 
-  it('leaves the EventBridge SDK out of the alert functions\' cold start (they load it on their first event) but not the reallocators\'', () => {
+  it("leaves the EventBridge SDK out of the alert functions' cold start (they load it on their first event) but not the reallocators'", () => {
     const loadsEventBridge = (definition: FunctionDefinition): boolean => {
       const outfile = `${OUT}/${definition.id}.cjs`;
       bundleFunction(definition.entry, outfile);
       const script = `require('./${outfile}'); process.stdout.write(String(Object.keys(require.cache).some((file) => file.includes('client-eventbridge'))));`;
-      return execFileSync(process.execPath, ['-e', script], { env: { ...process.env, ...PLACEHOLDER_ENVIRONMENT }, encoding: 'utf8' }) === 'true';
+      return (
+        execFileSync(process.execPath, ['-e', script], { env: { ...process.env, ...PLACEHOLDER_ENVIRONMENT }, encoding: 'utf8' }) === 'true'
+      );
     };
     expect(loadsEventBridge(FUNCTIONS.alertsWorker)).toBe(false);
     expect(loadsEventBridge(FUNCTIONS.alerts)).toBe(false);

@@ -5,9 +5,9 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../functions/adapters/configFile.js';
-import { buildApp } from '../../lib/app.js';
-import { FUNCTIONS, ROUTES } from '../../lib/api.js';
 import { WEBHOOK_SOURCES } from '../../functions/adapters/webhook.js';
+import { FUNCTIONS, ROUTES } from '../../lib/api.js';
+import { buildApp } from '../../lib/app.js';
 import { API_THROTTLE } from '../../lib/service-stack.js';
 import { TABLES } from '../../lib/tables.js';
 
@@ -26,7 +26,7 @@ beforeAll(() => {
 const actionsOf = (template: Template, functionId: string): string[] => {
   const policies = template.findResources('AWS::IAM::Policy');
   const policy = Object.entries(policies).find(([id]) => id.startsWith(`${functionId}RoleDefaultPolicy`));
-  return (policy?.[1].Properties.PolicyDocument.Statement as { Action: string | string[] }[]).flatMap((s) => s.Action);
+  return (policy![1].Properties.PolicyDocument.Statement as { Action: string | string[] }[]).flatMap((s) => s.Action);
 };
 
 describe('data stack', () => {
@@ -37,7 +37,9 @@ describe('data stack', () => {
         KeySchema: Match.arrayWith([{ AttributeName: table.partitionKey, KeyType: 'HASH' }]),
         BillingMode: 'PAY_PER_REQUEST',
         SSESpecification: { SSEEnabled: true },
-        Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true })],
+        Replicas: [
+          Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true }),
+        ],
       });
     }
   });
@@ -66,13 +68,17 @@ describe('service stack', () => {
   it('gives every function a bundle of its own handler (CDK would otherwise reuse the first bundle for all of them)', () => {
     const functions = Object.entries(service.findResources('AWS::Lambda::Function'));
     expect(functions).toHaveLength(Object.keys(FUNCTIONS).length);
-    const assets = JSON.parse(readFileSync(join(outdir, 'BudgetService.assets.json'), 'utf8')) as { files: Record<string, { source: { path: string } }> };
+    const assets = JSON.parse(readFileSync(join(outdir, 'BudgetService.assets.json'), 'utf8')) as {
+      files: Record<string, { source: { path: string } }>;
+    };
     for (const definition of Object.values(FUNCTIONS)) {
       const [, fn] = functions.find(([logicalId]) => new RegExp(`^${definition.id}[0-9A-F]{8}$`).test(logicalId))!;
       expect(fn.Properties.Handler).toBe('index.handler');
       const asset = join(outdir, assets.files[fn.Properties.Code.S3Key.replace(/\.zip$/, '')]!.source.path);
       const { sources } = JSON.parse(readFileSync(join(asset, 'index.js.map'), 'utf8')) as { sources: string[] };
-      expect(sources.map((source) => resolve(asset, source)).filter((file) => file.includes('/functions/handlers/'))).toEqual([resolve(definition.entry)]);
+      expect(sources.map((source) => resolve(asset, source)).filter((file) => file.includes('/functions/handlers/'))).toEqual([
+        resolve(definition.entry),
+      ]);
     }
   });
 
@@ -86,7 +92,9 @@ describe('service stack', () => {
   });
 
   it('passes secret ARNs, never secret values, to the ingest function', () => {
-    const ingest = Object.values(service.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment.Variables.WEBHOOK_SECRET_ARNS);
+    const ingest = Object.values(service.findResources('AWS::Lambda::Function')).find(
+      (f) => f.Properties.Environment.Variables.WEBHOOK_SECRET_ARNS,
+    );
     expect(ingest).toBeDefined();
     expect(JSON.stringify(ingest!.Properties.Environment)).not.toMatch(/SecretString/);
   });
@@ -123,12 +131,16 @@ describe('reallocation pipeline', () => {
       VisibilityTimeout: 720,
     });
     service.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
-    service.allResourcesProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    service.allResourcesProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
   });
 
   it('has a custom event bus that only the reallocating functions may put events on', () => {
     service.resourceCountIs('AWS::Events::EventBus', 1);
-    for (const fn of ['Reallocate', 'ReallocateWorker', 'Alerts', 'AlertsWorker']) expect(actionsOf(service, fn)).toContain('events:PutEvents');
+    for (const fn of ['Reallocate', 'ReallocateWorker', 'Alerts', 'AlertsWorker'])
+      expect(actionsOf(service, fn)).toContain('events:PutEvents');
     for (const fn of ['AllocationsRead', 'MetricsRead', 'Schedule']) expect(actionsOf(service, fn)).not.toContain('events:PutEvents');
   });
 
@@ -169,9 +181,14 @@ describe('security posture', () => {
     const acknowledged = app.node
       .findAll()
       .flatMap((c) => c.node.metadata.map((m) => m.data))
-      .filter((data): data is Record<string, string> => typeof data === 'object' && data !== null && Object.keys(data).some((k) => k.startsWith('AwsSolutions::')))
+      .filter(
+        (data): data is Record<string, string> =>
+          typeof data === 'object' && data !== null && Object.keys(data).some((k) => k.startsWith('AwsSolutions::')),
+      )
       .flatMap((data) => Object.entries(data));
-    expect(acknowledged.map(([rule]) => rule.replace(/\[.*$/, ''))).toEqual(expect.arrayContaining(['AwsSolutions::AwsSolutions-APIG4', 'AwsSolutions::AwsSolutions-SMG4', 'AwsSolutions::AwsSolutions-IAM5']));
+    expect(acknowledged.map(([rule]) => rule.replace(/\[.*$/, ''))).toEqual(
+      expect.arrayContaining(['AwsSolutions::AwsSolutions-APIG4', 'AwsSolutions::AwsSolutions-SMG4', 'AwsSolutions::AwsSolutions-IAM5']),
+    );
     for (const [, reason] of acknowledged) expect(reason.length).toBeGreaterThanOrEqual(40);
   }, 120_000);
 
@@ -185,9 +202,13 @@ describe('security posture', () => {
 
   it('gives each function access to exactly the tables its definition lists', () => {
     for (const definition of Object.values(FUNCTIONS)) {
-      const policy = Object.entries(service.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith(`${definition.id}RoleDefaultPolicy`))!;
+      const policy = Object.entries(service.findResources('AWS::IAM::Policy')).find(([id]) =>
+        id.startsWith(`${definition.id}RoleDefaultPolicy`),
+      )!;
       const text = JSON.stringify(policy[1].Properties.PolicyDocument);
-      const reached = TABLES.filter((t) => text.includes(`:${t.id}`) || new RegExp(`BudgetData:ExportsOutputFnGetAtt${t.id}[A-Z0-9]+Arn`).test(text)).map((t) => t.id);
+      const reached = TABLES.filter(
+        (t) => text.includes(`:${t.id}`) || new RegExp(`BudgetData:ExportsOutputFnGetAtt${t.id}[A-Z0-9]+Arn`).test(text),
+      ).map((t) => t.id);
       const allowed = [...definition.reads, ...definition.writes].map((t) => t.id);
       expect(reached.sort(), definition.id).toEqual([...new Set(allowed)].sort());
     }

@@ -1,18 +1,18 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { postDelivery } from '../../bin/local/webhookClient.js';
 import { AlertEvaluator } from '../../functions/adapters/alertEvaluator.js';
 import { AlertsRepository } from '../../functions/adapters/alertsRepository.js';
 import { AllocationsRepository } from '../../functions/adapters/allocationsRepository.js';
+import { deployedConfig } from '../../functions/adapters/deployedConfig.js';
 import { createDocumentClient, createDynamoClient } from '../../functions/adapters/dynamo.js';
 import type { EventPublisher } from '../../functions/adapters/eventBus.js';
 import { MetricsRepository } from '../../functions/adapters/metricsRepository.js';
-import type { BudgetEvent } from '../../functions/domain/events.js';
-import { ALERTS_TABLE, ALLOCATIONS_TABLE, METRICS_TABLE } from '../../lib/tables.js';
-import { completeWindows } from '../../functions/domain/alerts/evaluate.js';
-import { deployedConfig } from '../../functions/adapters/deployedConfig.js';
 import { LOCAL_DEV_SECRET } from '../../functions/adapters/webhookSecrets.js';
+import { completeWindows } from '../../functions/domain/alerts/evaluate.js';
 import { addDays, dateInZone } from '../../functions/domain/dates.js';
+import type { BudgetEvent } from '../../functions/domain/events.js';
 import type { Snapshot } from '../../functions/domain/snapshots.js';
-import { postDelivery } from '../../bin/local/webhookClient.js';
+import { ALERTS_TABLE, ALLOCATIONS_TABLE, METRICS_TABLE } from '../../lib/tables.js';
 import { startTestRuntime, type TestRuntime } from './harness.js';
 
 let runtime: TestRuntime;
@@ -25,7 +25,10 @@ beforeAll(async () => {
 afterAll(() => runtime.close());
 
 const post = async (path: string) => {
-  const response = await fetch(`${runtime.url}/portfolios/demo${path}`, { method: 'POST', headers: { authorization: `Bearer ${runtime.apiToken}` } });
+  const response = await fetch(`${runtime.url}/portfolios/demo${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${runtime.apiToken}` },
+  });
   return { status: response.status, body: (await response.json()) as any };
 };
 const deliver = async (records: object[]) => {
@@ -33,21 +36,39 @@ const deliver = async (records: object[]) => {
   expect(answer.status).toBe(202);
 };
 const alertEvents = (ruleId: string, channelId: string) =>
-  runtime.events.filter((e) => (e.detail as { ruleId?: string }).ruleId === ruleId && (e.detail as { channelId?: string }).channelId === channelId);
+  runtime.events.filter(
+    (e) => (e.detail as { ruleId?: string }).ruleId === ruleId && (e.detail as { channelId?: string }).channelId === channelId,
+  );
 
 const today = dateInZone(new Date(), demo.timezone);
 
 describe('CPA above 45 for 3 consecutive days, through the routes', () => {
   it('opens once with one event, stays quiet when re-evaluated, and resolves on a restated recovery', async () => {
-    await deliver([1, 2, 3].map((d) => ({ channelId: 'search', date: addDays(today, -d), spend: 600, conversions: 10, revenue: 2000, revision: 1 })));
+    await deliver(
+      [1, 2, 3].map((d) => ({ channelId: 'search', date: addDays(today, -d), spend: 600, conversions: 10, revenue: 2000, revision: 1 })),
+    );
     const first = await post('/alerts/evaluate');
     expect(first.status).toBe(200);
     const opened = first.body.opened.find((a: any) => a.ruleId === 'cpa-high' && a.channelId === 'search');
-    expect(opened).toMatchObject({ status: 'open', severity: 'critical', observed: 60, threshold: 45, consecutive: 3, configHash: deployedConfig.hash });
+    expect(opened).toMatchObject({
+      status: 'open',
+      severity: 'critical',
+      observed: 60,
+      threshold: 45,
+      consecutive: 3,
+      configHash: deployedConfig.hash,
+    });
     expect(alertEvents('cpa-high', 'search')).toEqual([
       expect.objectContaining({
         'detail-type': 'ThresholdBreached',
-        detail: expect.objectContaining({ transition: 'opened', severity: 'critical', observed: 60, threshold: 45, windows: [3, 2, 1].map((d) => addDays(today, -d)), configHash: deployedConfig.hash }),
+        detail: expect.objectContaining({
+          transition: 'opened',
+          severity: 'critical',
+          observed: 60,
+          threshold: 45,
+          windows: [3, 2, 1].map((d) => addDays(today, -d)),
+          configHash: deployedConfig.hash,
+        }),
       }),
     ]);
 
@@ -60,7 +81,9 @@ describe('CPA above 45 for 3 consecutive days, through the routes', () => {
     const recovered = await post('/alerts/evaluate');
     expect(recovered.body.resolved.map((a: any) => [a.ruleId, a.channelId])).toContainEqual(['cpa-high', 'search']);
     expect(alertEvents('cpa-high', 'search').map((e) => e['detail-type'])).toEqual(['ThresholdBreached', 'AlertResolved']);
-    const resolved = (await runtime.get('/portfolios/demo/alerts?status=resolved')).body.alerts.find((a: any) => a.alertId === opened.alertId);
+    const resolved = (await runtime.get('/portfolios/demo/alerts?status=resolved')).body.alerts.find(
+      (a: any) => a.alertId === opened.alertId,
+    );
     expect(resolved.history.map((h: any) => h.kind)).toEqual(['opened', 'resolved']);
     const open = (await runtime.get('/portfolios/demo/alerts?status=open')).body.alerts;
     expect(open.some((a: any) => a.ruleId === 'cpa-high' && a.channelId === 'search')).toBe(false);
@@ -68,8 +91,16 @@ describe('CPA above 45 for 3 consecutive days, through the routes', () => {
 
   it('opens one alert per silent channel: channels that never delivered are stale', async () => {
     const open = (await runtime.get('/portfolios/demo/alerts?status=open')).body.alerts;
-    const stale = open.filter((a: any) => a.ruleId === 'stale-data').map((a: any) => a.channelId).sort();
-    expect(stale).toEqual(demo.channels.map((c) => c.id).filter((id) => id !== 'search').sort());
+    const stale = open
+      .filter((a: any) => a.ruleId === 'stale-data')
+      .map((a: any) => a.channelId)
+      .sort();
+    expect(stale).toEqual(
+      demo.channels
+        .map((c) => c.id)
+        .filter((id) => id !== 'search')
+        .sort(),
+    );
   });
 
   it('answers 400 for an unknown status and 404 for an unknown portfolio', async () => {
@@ -86,7 +117,9 @@ describe('stop-loss, end to end', () => {
     const dates = weeks.flatMap((w) => w.keys);
     await deliver(dates.map((date) => ({ channelId: 'social', date, spend: 1000, conversions: 30, revenue: 500, revision: 1 })));
     const evaluated = await post('/alerts/evaluate');
-    expect(evaluated.body.opened).toContainEqual(expect.objectContaining({ ruleId: 'stop-loss', channelId: 'social', action: 'stop-loss', observed: 0.5, severity: 'critical' }));
+    expect(evaluated.body.opened).toContainEqual(
+      expect.objectContaining({ ruleId: 'stop-loss', channelId: 'social', action: 'stop-loss', observed: 0.5, severity: 'critical' }),
+    );
     expect(alertEvents('stop-loss', 'social')).toHaveLength(1);
 
     const snapshot = (await post('/reallocate')).body as Snapshot;
@@ -139,8 +172,14 @@ describe('alert events survive a failed publish', () => {
     down = false;
     const next = await evaluator.evaluate(demo);
     expect(next.opened).toEqual([]);
-    expect(sent.map((e) => [e.detailType, 'ruleId' in e.detail ? e.detail.ruleId : '', 'channelId' in e.detail ? e.detail.channelId : ''])).toContainEqual(['ThresholdBreached', 'cpa-high', 'video']);
-    expect(sent.filter((e) => 'channelId' in e.detail && e.detail.channelId === 'video' && 'ruleId' in e.detail && e.detail.ruleId === 'cpa-high')).toHaveLength(1);
+    expect(
+      sent.map((e) => [e.detailType, 'ruleId' in e.detail ? e.detail.ruleId : '', 'channelId' in e.detail ? e.detail.channelId : '']),
+    ).toContainEqual(['ThresholdBreached', 'cpa-high', 'video']);
+    expect(
+      sent.filter(
+        (e) => 'channelId' in e.detail && e.detail.channelId === 'video' && 'ruleId' in e.detail && e.detail.ruleId === 'cpa-high',
+      ),
+    ).toHaveLength(1);
     expect(await repositories.alerts.pending('demo')).toEqual([]);
     client.destroy();
   });

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { inject } from 'vitest';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { inject } from 'vitest';
+import { type LocalRuntime, startLocalRuntime } from '../../bin/local/runtime.js';
 import { createDynamoClient } from '../../functions/adapters/dynamo.js';
-import { startLocalRuntime, type LocalRuntime } from '../../bin/local/runtime.js';
 import { METRICS_TABLE } from '../../lib/tables.js';
 
 /** The local runtime on the shared DynamoDB Local, with tables of its own. */
@@ -28,7 +28,9 @@ export const startTestRuntime = async (): Promise<TestRuntime> => {
       let count = 0;
       let start: Record<string, any> | undefined;
       do {
-        const page = await dynamo.send(new ScanCommand({ TableName: `${tablePrefix}${tableId}`, Select: 'COUNT', ExclusiveStartKey: start }));
+        const page = await dynamo.send(
+          new ScanCommand({ TableName: `${tablePrefix}${tableId}`, Select: 'COUNT', ExclusiveStartKey: start }),
+        );
         count += page.Count ?? 0;
         start = page.LastEvaluatedKey;
       } while (start);

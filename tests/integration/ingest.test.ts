@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { postDelivery } from '../../bin/local/webhookClient.js';
 import { metrics } from '../../functions/adapters/observability.js';
 import { signatureHeader } from '../../functions/adapters/signature.js';
 import { LOCAL_DEV_SECRET } from '../../functions/adapters/webhookSecrets.js';
 import { seededRandom } from '../../functions/domain/random.js';
-import { postDelivery } from '../../bin/local/webhookClient.js';
 import { startTestRuntime, type TestRuntime } from './harness.js';
 
 let runtime: TestRuntime;
@@ -54,7 +54,8 @@ describe('POST /webhooks/generic', () => {
     for (const round of [1, 2, 3]) {
       const order = shuffle(twoHundred, round);
       const size = 30 + round * 20;
-      for (let i = 0; i < order.length; i += size) answers.push((await post({ portfolioId: 'demo', records: order.slice(i, i + size) })).body as any);
+      for (let i = 0; i < order.length; i += size)
+        answers.push((await post({ portfolioId: 'demo', records: order.slice(i, i + size) })).body as any);
     }
     const sum = (field: keyof (typeof answers)[number]) => answers.reduce((s, a) => s + a[field], 0);
     expect([sum('accepted'), sum('duplicates'), sum('stale')]).toEqual([200, 400, 0]);
@@ -67,7 +68,11 @@ describe('POST /webhooks/generic', () => {
   });
 
   it('answers a repeated delivery with its first answer and changes nothing', async () => {
-    const payload = { portfolioId: 'demo', deliveryId: 'repeat-1', records: [{ channelId: 'podcast', date: '2025-06-01', spend: 10, conversions: 1 }] };
+    const payload = {
+      portfolioId: 'demo',
+      deliveryId: 'repeat-1',
+      records: [{ channelId: 'podcast', date: '2025-06-01', spend: 10, conversions: 1 }],
+    };
     const first = await post(payload);
     const before = await runtime.countItems();
     const again = await post(payload);
@@ -77,8 +82,16 @@ describe('POST /webhooks/generic', () => {
   });
 
   it('refuses a reused deliveryId with a different body (409) and stores nothing of it', async () => {
-    await post({ portfolioId: 'demo', deliveryId: 'reuse-1', records: [{ channelId: 'podcast', date: '2025-06-02', spend: 10, conversions: 1 }] });
-    const answer = await post({ portfolioId: 'demo', deliveryId: 'reuse-1', records: [{ channelId: 'podcast', date: '2025-06-03', spend: 99, conversions: 9 }] });
+    await post({
+      portfolioId: 'demo',
+      deliveryId: 'reuse-1',
+      records: [{ channelId: 'podcast', date: '2025-06-02', spend: 10, conversions: 1 }],
+    });
+    const answer = await post({
+      portfolioId: 'demo',
+      deliveryId: 'reuse-1',
+      records: [{ channelId: 'podcast', date: '2025-06-03', spend: 99, conversions: 9 }],
+    });
     expect(answer.status).toBe(409);
     expect(await totals('podcast', '2025-06-03', '2025-06-03')).toEqual([]);
   });
@@ -94,7 +107,14 @@ describe('POST /webhooks/generic', () => {
   });
 
   it('rolls hourly rows up into the daily total', async () => {
-    const hours = Array.from({ length: 24 }, (_, hour) => ({ channelId: 'display', date: '2025-08-01', hour, spend: 0.1, conversions: 1, clicks: 3 }));
+    const hours = Array.from({ length: 24 }, (_, hour) => ({
+      channelId: 'display',
+      date: '2025-08-01',
+      hour,
+      spend: 0.1,
+      conversions: 1,
+      clicks: 3,
+    }));
     await post({ portfolioId: 'demo', records: hours });
     expect(await totals('display', '2025-08-01', '2025-08-01')).toEqual([
       { channelId: 'display', date: '2025-08-01', spend: 2.4, impressions: 0, clicks: 72, conversions: 24, revenue: 0, rows: 24 },
@@ -105,10 +125,30 @@ describe('POST /webhooks/generic', () => {
     const valid = { channelId: 'video', date: '2025-09-01', spend: 5, conversions: 1 };
     const cases: [string, () => Promise<{ status: number; body: any }>, number, string[]][] = [
       ['malformed JSON', () => postRaw('{"portfolioId": "demo", "records": ['), 400, ['$']],
-      ['NaN', () => postRaw('{"portfolioId":"demo","records":[{"channelId":"video","date":"2025-09-01","spend":NaN,"conversions":1}]}'), 400, ['$']],
-      ['a negative spend', () => post({ portfolioId: 'demo', records: [valid, { ...valid, date: '2025-09-02', spend: -3 }] }), 400, ['records[1].spend']],
-      ['numbers sent as strings', () => post({ portfolioId: 'demo', records: [{ ...valid, spend: '5', conversions: '1' }] }), 400, ['records[0].spend', 'records[0].conversions']],
-      ['an unknown channel', () => post({ portfolioId: 'demo', records: [valid, { ...valid, channelId: 'tv' }] }), 422, ['records[1].channelId']],
+      [
+        'NaN',
+        () => postRaw('{"portfolioId":"demo","records":[{"channelId":"video","date":"2025-09-01","spend":NaN,"conversions":1}]}'),
+        400,
+        ['$'],
+      ],
+      [
+        'a negative spend',
+        () => post({ portfolioId: 'demo', records: [valid, { ...valid, date: '2025-09-02', spend: -3 }] }),
+        400,
+        ['records[1].spend'],
+      ],
+      [
+        'numbers sent as strings',
+        () => post({ portfolioId: 'demo', records: [{ ...valid, spend: '5', conversions: '1' }] }),
+        400,
+        ['records[0].spend', 'records[0].conversions'],
+      ],
+      [
+        'an unknown channel',
+        () => post({ portfolioId: 'demo', records: [valid, { ...valid, channelId: 'tv' }] }),
+        422,
+        ['records[1].channelId'],
+      ],
       ['an unknown portfolio', () => post({ portfolioId: 'nope', records: [valid] }), 422, ['portfolioId']],
       ['more than 1000 records', () => post({ portfolioId: 'demo', records: Array.from({ length: 1001 }, () => valid) }), 413, []],
       ['a body over 1 MiB', () => post({ portfolioId: 'demo', records: [valid], pad: 'x'.repeat(1024 * 1024) }), 413, []],

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_DEV_SECRET } from '../../functions/adapters/webhookSecrets.js';
-import { deployedConfig } from '../../functions/adapters/deployedConfig.js';
-import { CSV_COLUMNS } from '../../functions/domain/financeViews.js';
-import type { Snapshot } from '../../functions/domain/snapshots.js';
 import { replayDemoFeed } from '../../bin/local/demo.js';
 import { postDelivery } from '../../bin/local/webhookClient.js';
+import { deployedConfig } from '../../functions/adapters/deployedConfig.js';
+import { LOCAL_DEV_SECRET } from '../../functions/adapters/webhookSecrets.js';
+import { CSV_COLUMNS } from '../../functions/domain/financeViews.js';
+import type { Snapshot } from '../../functions/domain/snapshots.js';
 import { ALLOCATIONS_TABLE } from '../../lib/tables.js';
 import { startTestRuntime, type TestRuntime } from './harness.js';
 
@@ -18,7 +18,10 @@ beforeAll(async () => {
 afterAll(() => runtime.close());
 
 const reallocate = async (): Promise<{ status: number; body: Snapshot }> => {
-  const response = await fetch(`${runtime.url}${base}/reallocate`, { method: 'POST', headers: { authorization: `Bearer ${runtime.apiToken}` } });
+  const response = await fetch(`${runtime.url}${base}/reallocate`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${runtime.apiToken}` },
+  });
   return { status: response.status, body: (await response.json()) as Snapshot };
 };
 const eventsFor = (snapshotId: string) => runtime.events.filter((e) => (e.detail as { snapshotId?: string }).snapshotId === snapshotId);
@@ -44,7 +47,12 @@ describe('end to end: webhook → on-demand reallocation → snapshot → event'
     const answer = await reallocate();
     expect(answer.status).toBe(201);
     first = answer.body;
-    expect(first).toMatchObject({ portfolioId: 'demo', configHash: deployedConfig.hash, computation: 'solved', trigger: { kind: 'on-demand' } });
+    expect(first).toMatchObject({
+      portfolioId: 'demo',
+      configHash: deployedConfig.hash,
+      computation: 'solved',
+      trigger: { kind: 'on-demand' },
+    });
     expect(first.allocation.status).toBe('optimal');
     expect(first.allocation.channels.map((c) => c.channelId)).toEqual(demo.channels.map((c) => c.id));
     expect(first.allocation.total).toBeLessThanOrEqual(demo.budget.daily);
@@ -53,7 +61,11 @@ describe('end to end: webhook → on-demand reallocation → snapshot → event'
     expect((await runtime.get(`${base}/allocations/${first.snapshotId}`)).body).toEqual(first);
     expect((await runtime.get(`${base}/allocations/latest`)).body).toEqual(first);
     expect(eventsFor(first.snapshotId)).toEqual([
-      expect.objectContaining({ source: 'budget-optimizer', 'detail-type': 'AllocationPublished', detail: expect.objectContaining({ portfolioId: 'demo', configHash: deployedConfig.hash }) }),
+      expect.objectContaining({
+        source: 'budget-optimizer',
+        'detail-type': 'AllocationPublished',
+        detail: expect.objectContaining({ portfolioId: 'demo', configHash: deployedConfig.hash }),
+      }),
     ]);
     const served = await runtime.get('/_local/events');
     expect(served.body.events.map((e: { id: string }) => e.id)).toEqual(runtime.events.map((e) => e.id));
@@ -61,7 +73,12 @@ describe('end to end: webhook → on-demand reallocation → snapshot → event'
 
   it('starts the next run from the latest snapshot, and does not read the incomplete day', async () => {
     const today = new Date().toISOString().slice(0, 10);
-    const answer = await postDelivery(runtime.url, 'generic', { portfolioId: 'demo', records: [{ channelId: 'search', date: today, spend: 10, conversions: 1 }] }, LOCAL_DEV_SECRET);
+    const answer = await postDelivery(
+      runtime.url,
+      'generic',
+      { portfolioId: 'demo', records: [{ channelId: 'search', date: today, spend: 10, conversions: 1 }] },
+      LOCAL_DEV_SECRET,
+    );
     expect(answer.status).toBe(202);
     const next = (await reallocate()).body;
     expect(next.watermark).toBe(first.watermark);
@@ -139,17 +156,26 @@ describe('finance reads', () => {
 
   it('serves one snapshot as CSV: a row per channel, the finance columns, money with the currency decimals', async () => {
     const latest = (await runtime.get(`${base}/allocations/latest`)).body as Snapshot;
-    const response = await fetch(`${runtime.url}${base}/allocations/${latest.snapshotId}`, { headers: { authorization: `Bearer ${runtime.apiToken}`, accept: 'text/csv' } });
+    const response = await fetch(`${runtime.url}${base}/allocations/${latest.snapshotId}`, {
+      headers: { authorization: `Bearer ${runtime.apiToken}`, accept: 'text/csv' },
+    });
     expect(response.headers.get('content-type')).toContain('text/csv');
     const lines = (await response.text()).trimEnd().split('\r\n');
     expect(lines[0]).toBe(CSV_COLUMNS.join(','));
     expect(lines).toHaveLength(1 + demo.channels.length);
     const search = latest.allocation.channels.find((c) => c.channelId === 'search')!;
     const row = lines.find((l) => l.startsWith('search,'))!.split(',');
-    expect(row.slice(0, 6)).toEqual(['search', search.base.toFixed(2), search.performance.toFixed(2), search.exploration.toFixed(2), search.total.toFixed(2), search.previousTotal!.toFixed(2)]);
+    expect(row.slice(0, 6)).toEqual([
+      'search',
+      search.base.toFixed(2),
+      search.performance.toFixed(2),
+      search.exploration.toFixed(2),
+      search.total.toFixed(2),
+      search.previousTotal!.toFixed(2),
+    ]);
     expect(Number(row[6])).toBeCloseTo(search.total - search.previousTotal!, 2);
     const viaQuery = await runtime.get(`${base}/allocations/${latest.snapshotId}?format=csv`);
-    expect(viaQuery.body).toBe(lines.join('\r\n') + '\r\n');
+    expect(viaQuery.body).toBe(`${lines.join('\r\n')}\r\n`);
   });
 
   it('diffs two snapshots channel by channel, and defaults to the latest against the one before', async () => {
@@ -173,7 +199,9 @@ describe('finance reads', () => {
     const bad = await runtime.get(`${base}/allocations?limit=500&cursor=garbage`);
     expect(bad.status).toBe(400);
     expect(bad.body.error.issues.map((i: { path: string }) => i.path)).toEqual(['limit']);
-    expect((await runtime.get(`${base}/allocations?cursor=garbage`)).body.error.issues).toEqual([{ path: 'cursor', message: expect.any(String) }]);
+    expect((await runtime.get(`${base}/allocations?cursor=garbage`)).body.error.issues).toEqual([
+      { path: 'cursor', message: expect.any(String) },
+    ]);
     for (const path of ['/allocations/latest', '/allocations', '/allocations/diff', '/allocations/x', '/reallocate']) {
       const response = await fetch(`${runtime.url}${base}${path}`, { method: path === '/reallocate' ? 'POST' : 'GET' });
       expect(response.status).toBe(401);

@@ -1,15 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AllocationsRepository } from '../../functions/adapters/allocationsRepository.js';
 import { deployedConfig } from '../../functions/adapters/deployedConfig.js';
 import { createDocumentClient, createDynamoClient } from '../../functions/adapters/dynamo.js';
-import { LocalBus, type EventPublisher } from '../../functions/adapters/eventBus.js';
+import { type EventPublisher, LocalBus } from '../../functions/adapters/eventBus.js';
 import { MetricsRepository } from '../../functions/adapters/metricsRepository.js';
 import { Reallocator, type StopLossSource } from '../../functions/adapters/reallocator.js';
 import { addDays } from '../../functions/domain/dates.js';
 import type { BudgetEvent } from '../../functions/domain/events.js';
 import { toMicros } from '../../functions/domain/money.js';
 import { ALLOCATIONS_TABLE, METRICS_TABLE } from '../../lib/tables.js';
-import { inject } from 'vitest';
 import { startTestRuntime, type TestRuntime } from './harness.js';
 
 let runtime: TestRuntime;
@@ -21,7 +20,10 @@ const demo = deployedConfig.config.portfolios.find((p) => p.id === 'demo')!;
 /** A clock that moves one second per reading, so each run's snapshot id is newer than the last. */
 const steppingClock = (start: string) => {
   let at = Date.parse(start);
-  return () => new Date((at += 1000));
+  return () => {
+    at += 1000;
+    return new Date(at);
+  };
 };
 
 const reallocator = (events: EventPublisher, clock: () => Date, stopLosses: StopLossSource = { openStopLosses: async () => [] }) =>
@@ -66,14 +68,22 @@ describe('Reallocator', () => {
     expect(first.allocation.reason).toMatch(/stale data/);
     // The first had no previous allocation; the second starts from the first's totals, so it is solved again.
     expect([first.computation, second.computation]).toEqual(['solved', 'solved']);
-    expect(third).toMatchObject({ computation: 'reused', reusedFrom: second.snapshotId, inputHash: second.inputHash, allocation: second.allocation });
+    expect(third).toMatchObject({
+      computation: 'reused',
+      reusedFrom: second.snapshotId,
+      inputHash: second.inputHash,
+      allocation: second.allocation,
+    });
     expect(bus.events.map((e) => e['detail-type'])).toEqual(['AllocationHeld', 'AllocationHeld', 'AllocationHeld']);
     expect((await allocations.latest(demo.id))?.snapshotId).toBe(third.snapshotId);
   });
 
   it('gives a stop-loss channel exactly its base, and says so', async () => {
     const fresh = steppingClock('2026-01-22T08:00:00Z');
-    const { snapshot } = await reallocator(new LocalBus(), fresh, { openStopLosses: async () => ['social'] }).run(demo, { kind: 'on-demand', by: 'test' });
+    const { snapshot } = await reallocator(new LocalBus(), fresh, { openStopLosses: async () => ['social'] }).run(demo, {
+      kind: 'on-demand',
+      by: 'test',
+    });
     const social = snapshot.allocation.channels.find((c) => c.channelId === 'social')!;
     expect(snapshot.allocation.status).toBe('optimal');
     expect(social.total).toBe(social.base);

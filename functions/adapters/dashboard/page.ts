@@ -23,12 +23,28 @@ const TRACKS = [
 ] as const;
 
 /** Line colours for up to 12 channels (then they repeat), all dark enough to read on white. */
-const PALETTE = ['#1f4e79', '#2e7d32', '#a64d00', '#6a1b9a', '#c62828', '#00695c', '#4e342e', '#283593', '#ad1457', '#558b2f', '#37474f', '#8d6e00'];
+const PALETTE = [
+  '#1f4e79',
+  '#2e7d32',
+  '#a64d00',
+  '#6a1b9a',
+  '#c62828',
+  '#00695c',
+  '#4e342e',
+  '#283593',
+  '#ad1457',
+  '#558b2f',
+  '#37474f',
+  '#8d6e00',
+];
 
-const escape = (text: string): string =>
+const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-const hidden = (carry: Record<string, string>) => Object.entries(carry).map(([k, v]) => `<input type="hidden" name="${escape(k)}" value="${escape(v)}">`).join('');
+const hidden = (carry: Record<string, string>) =>
+  Object.entries(carry)
+    .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`)
+    .join('');
 
 const STYLE = `
 :root { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #1a1a1a; background: #fff; line-height: 1.4; }
@@ -69,18 +85,29 @@ const bars = (snapshot: Snapshot, money: (n: number) => string): string => {
     let start = 0;
     const segments = TRACKS.map((t) => {
       const value = c[t.key];
-      const rect = value > 0 ? `<rect x="${x(start).toFixed(1)}" y="${y}" width="${(x(start + value) - x(start)).toFixed(1)}" height="${row - 10}" fill="${t.colour}"><title>${escape(c.channelId)} ${t.label.toLowerCase()}: ${money(value)}</title></rect>` : '';
+      const rect =
+        value > 0
+          ? `<rect x="${x(start).toFixed(1)}" y="${y}" width="${(x(start + value) - x(start)).toFixed(1)}" height="${row - 10}" fill="${t.colour}"><title>${escapeHtml(c.channelId)} ${t.label.toLowerCase()}: ${money(value)}</title></rect>`
+          : '';
       start += value;
       return rect;
     }).join('');
-    const previous = c.previousTotal === null ? '' : `<line x1="${x(c.previousTotal).toFixed(1)}" x2="${x(c.previousTotal).toFixed(1)}" y1="${y - 3}" y2="${y + row - 7}" stroke="#000" stroke-width="2" stroke-dasharray="3 2"><title>previous total ${money(c.previousTotal)}</title></line>`;
-    return `<g class="bar" data-channel="${escape(c.channelId)}" data-base="${c.base}" data-performance="${c.performance}" data-exploration="${c.exploration}" data-total="${c.total}">
-<text x="${left - 8}" y="${y + row / 2}" text-anchor="end">${escape(c.channelId)}</text>${segments}${previous}
+    const previous =
+      c.previousTotal === null
+        ? ''
+        : `<line x1="${x(c.previousTotal).toFixed(1)}" x2="${x(c.previousTotal).toFixed(1)}" y1="${y - 3}" y2="${y + row - 7}" stroke="#000" stroke-width="2" stroke-dasharray="3 2"><title>previous total ${money(c.previousTotal)}</title></line>`;
+    return `<g class="bar" data-channel="${escapeHtml(c.channelId)}" data-base="${c.base}" data-performance="${c.performance}" data-exploration="${c.exploration}" data-total="${c.total}">
+<text x="${left - 8}" y="${y + row / 2}" text-anchor="end">${escapeHtml(c.channelId)}</text>${segments}${previous}
 <text x="${(x(c.total) + 6).toFixed(1)}" y="${y + row / 2}">${money(c.total)}</text></g>`;
   });
-  const summary = channels.map((c) => `${c.channelId} ${money(c.total)} (base ${money(c.base)}, performance ${money(c.performance)}, exploration ${money(c.exploration)})`).join('; ');
+  const summary = channels
+    .map(
+      (c) =>
+        `${c.channelId} ${money(c.total)} (base ${money(c.base)}, performance ${money(c.performance)}, exploration ${money(c.exploration)})`,
+    )
+    .join('; ');
   return `<ul class="legend">${TRACKS.map((t) => `<li><span class="swatch" style="background:${t.colour}"></span>${t.label}</li>`).join('')}<li><span class="swatch" style="background:repeating-linear-gradient(90deg,#000 0 3px,#fff 3px 5px)"></span>Previous total</li></ul>
-<div class="scroll chart"><svg id="bars" role="img" aria-labelledby="bars-title bars-desc" viewBox="0 0 ${left + width + 110} ${height}"><title id="bars-title">Latest allocation per channel</title><desc id="bars-desc">${escape(summary)}</desc>${rows.join('')}</svg></div>`;
+<div class="scroll chart"><svg id="bars" role="img" aria-labelledby="bars-title bars-desc" viewBox="0 0 ${left + width + 110} ${height}"><title id="bars-title">Latest allocation per channel</title><desc id="bars-desc">${escapeHtml(summary)}</desc>${rows.join('')}</svg></div>`;
 };
 
 /** Each channel's total across the snapshots shown, oldest to newest. */
@@ -91,7 +118,12 @@ const lines = (snapshots: readonly Snapshot[], money: (n: number) => string): st
   const [w, h, left, bottom] = [760, 240, 60, 24];
   const x = (i: number) => left + (ordered.length === 1 ? (w - left) / 2 : (i / (ordered.length - 1)) * (w - left - 10));
   const y = (v: number) => 8 + (1 - v / top) * (h - bottom - 8);
-  const grid = [0, 0.5, 1].map((f) => `<line x1="${left}" x2="${w}" y1="${y(f * top)}" y2="${y(f * top)}" stroke="#ddd"/><text x="${left - 6}" y="${y(f * top) + 4}" text-anchor="end">${money(f * top)}</text>`).join('');
+  const grid = [0, 0.5, 1]
+    .map(
+      (f) =>
+        `<line x1="${left}" x2="${w}" y1="${y(f * top)}" y2="${y(f * top)}" stroke="#ddd"/><text x="${left - 6}" y="${y(f * top) + 4}" text-anchor="end">${money(f * top)}</text>`,
+    )
+    .join('');
   const series = ids.map((id, k) => {
     const points = ordered.flatMap((s, i) => {
       const c = s.allocation.channels.find((ch) => ch.channelId === id);
@@ -99,51 +131,61 @@ const lines = (snapshots: readonly Snapshot[], money: (n: number) => string): st
     });
     const colour = PALETTE[k % PALETTE.length]!;
     const path = points.map((p) => `${x(p.i).toFixed(1)},${y(p.v).toFixed(1)}`).join(' ');
-    const dots = points.map((p) => `<circle cx="${x(p.i).toFixed(1)}" cy="${y(p.v).toFixed(1)}" r="3" fill="${colour}"><title>${escape(id)} ${money(p.v)} at ${escape(p.s.createdAt)}</title></circle>`).join('');
-    return `<g data-channel="${escape(id)}"><polyline points="${path}" fill="none" stroke="${colour}" stroke-width="2"/>${dots}</g>`;
+    const dots = points
+      .map(
+        (p) =>
+          `<circle cx="${x(p.i).toFixed(1)}" cy="${y(p.v).toFixed(1)}" r="3" fill="${colour}"><title>${escapeHtml(id)} ${money(p.v)} at ${escapeHtml(p.s.createdAt)}</title></circle>`,
+      )
+      .join('');
+    return `<g data-channel="${escapeHtml(id)}"><polyline points="${path}" fill="none" stroke="${colour}" stroke-width="2"/>${dots}</g>`;
   });
-  return `<ul class="legend">${ids.map((id, k) => `<li><span class="swatch" style="background:${PALETTE[k % PALETTE.length]}"></span>${escape(id)}</li>`).join('')}</ul>
+  return `<ul class="legend">${ids.map((id, k) => `<li><span class="swatch" style="background:${PALETTE[k % PALETTE.length]}"></span>${escapeHtml(id)}</li>`).join('')}</ul>
 <div class="scroll chart"><svg id="history" role="img" aria-labelledby="history-title" viewBox="0 0 ${w} ${h}"><title id="history-title">Total per channel across the last ${ordered.length} snapshots, oldest to newest</title>${grid}${series.join('')}
-<text x="${left}" y="${h - 4}">${escape(ordered[0]!.createdAt.slice(0, 16).replace('T', ' '))}</text><text x="${w}" y="${h - 4}" text-anchor="end">${escape(ordered.at(-1)!.createdAt.slice(0, 16).replace('T', ' '))}</text></svg></div>`;
+<text x="${left}" y="${h - 4}">${escapeHtml(ordered[0]!.createdAt.slice(0, 16).replace('T', ' '))}</text><text x="${w}" y="${h - 4}" text-anchor="end">${escapeHtml(ordered.at(-1)!.createdAt.slice(0, 16).replace('T', ' '))}</text></svg></div>`;
 };
 
 const allocationTable = (snapshot: Snapshot, money: (n: number | null) => string): string => {
   const rows = financeRows(snapshot).map((c) => {
     const percent = c.changePercent === null ? '' : `${c.changePercent.toFixed(1)}%`;
     const cells = [...allocationCells(c, money), money(c.change), percent, c.expectedConversions.toFixed(1), money(c.marginalCpa)];
-    return `<tr>${cells.map((cell) => `<td>${escape(cell)}</td>`).join('')}<td class="reason">${escape(c.reason)}</td></tr>`;
+    return `<tr>${cells.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}<td class="reason">${escapeHtml(c.reason)}</td></tr>`;
   });
-  return `<div class="scroll"><table id="allocation"><caption class="meta">Snapshot ${escape(snapshot.snapshotId)}</caption><thead><tr>${CSV_COLUMNS.map((c) => `<th scope="col">${escape(c)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+  return `<div class="scroll"><table id="allocation"><caption class="meta">Snapshot ${escapeHtml(snapshot.snapshotId)}</caption><thead><tr>${CSV_COLUMNS.map((c) => `<th scope="col">${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 };
 
 const snapshotOption = (s: Snapshot, selected: string | undefined) =>
-  `<option value="${escape(s.snapshotId)}"${s.snapshotId === selected ? ' selected' : ''}>${escape(s.createdAt.slice(0, 19).replace('T', ' '))} · ${escape(s.allocation.status)} · ${escape(s.snapshotId)}</option>`;
+  `<option value="${escapeHtml(s.snapshotId)}"${s.snapshotId === selected ? ' selected' : ''}>${escapeHtml(s.createdAt.slice(0, 19).replace('T', ' '))} · ${escapeHtml(s.allocation.status)} · ${escapeHtml(s.snapshotId)}</option>`;
 
 const diffSection = (model: DashboardModel, money: (n: number | null) => string): string => {
   const { snapshots } = model;
   if (snapshots.length < 2) return '<p>A comparison needs two snapshots.</p>';
   const to = snapshots.find((s) => s.snapshotId === model.diff.to) ?? snapshots[0]!;
-  const from = snapshots.find((s) => s.snapshotId === model.diff.from) ?? snapshots.find((s) => s.snapshotId < to.snapshotId) ?? snapshots[1]!;
+  const from =
+    snapshots.find((s) => s.snapshotId === model.diff.from) ?? snapshots.find((s) => s.snapshotId < to.snapshotId) ?? snapshots[1]!;
   const diff = diffSnapshots(from, to);
   const rows = diff.channels.map((c) => {
     const cls = c.change > 0 ? 'up' : c.change < 0 ? 'down' : '';
-    return `<tr data-channel="${escape(c.channelId)}" data-change="${c.change}"><td>${escape(c.channelId)}</td><td>${money(c.from?.total ?? null)}</td><td>${money(c.to?.total ?? null)}</td><td class="${cls}">${c.change > 0 ? '+' : ''}${money(c.change)}</td><td class="${cls}">${c.changePercent === null ? '' : `${c.changePercent.toFixed(1)}%`}</td></tr>`;
+    return `<tr data-channel="${escapeHtml(c.channelId)}" data-change="${c.change}"><td>${escapeHtml(c.channelId)}</td><td>${money(c.from?.total ?? null)}</td><td>${money(c.to?.total ?? null)}</td><td class="${cls}">${c.change > 0 ? '+' : ''}${money(c.change)}</td><td class="${cls}">${c.changePercent === null ? '' : `${c.changePercent.toFixed(1)}%`}</td></tr>`;
   });
   return `<form method="get" action="/" id="diff-form">${hidden({ ...model.carry, portfolio: model.portfolio.id })}
 <label for="diff-from">From</label><select id="diff-from" name="from">${snapshots.map((s) => snapshotOption(s, from.snapshotId)).join('')}</select>
 <label for="diff-to">To</label><select id="diff-to" name="to">${snapshots.map((s) => snapshotOption(s, to.snapshotId)).join('')}</select>
 <button type="submit">Compare</button></form>
-<div class="scroll"><table id="diff" data-from="${escape(from.snapshotId)}" data-to="${escape(to.snapshotId)}"><thead><tr><th scope="col">channel</th><th scope="col">from</th><th scope="col">to</th><th scope="col">change</th><th scope="col">change %</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+<div class="scroll"><table id="diff" data-from="${escapeHtml(from.snapshotId)}" data-to="${escapeHtml(to.snapshotId)}"><thead><tr><th scope="col">channel</th><th scope="col">from</th><th scope="col">to</th><th scope="col">change</th><th scope="col">change %</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 };
 
 /** An observed value for people: at most 3 decimals, an infinite CPA as ∞. */
-const observedText = (value: Alert['observed']) => (value === 'Infinity' ? '∞ (spend, no conversions)' : value.toLocaleString('en', { maximumFractionDigits: 3 }));
+const observedText = (value: Alert['observed']) =>
+  value === 'Infinity' ? '∞ (spend, no conversions)' : value.toLocaleString('en', { maximumFractionDigits: 3 });
 
 const alertsSection = (alerts: readonly Alert[]): string =>
   alerts.length === 0
     ? '<p>No open alerts.</p>'
     : `<ul id="alerts">${alerts
-        .map((a) => `<li><span class="sev sev-${a.severity}">${a.severity}</span> <strong>${escape(a.ruleId)}</strong> on <strong>${escape(a.channelId)}</strong>: ${escape(a.metric)} ${escape(observedText(a.observed))} ${escape(a.op)} ${a.threshold} over ${escape(a.windows.join(', '))}${a.action ? ' — <em>stop-loss: held at base</em>' : ''} (since ${escape(a.openedAt.slice(0, 16).replace('T', ' '))})</li>`)
+        .map(
+          (a) =>
+            `<li><span class="sev sev-${a.severity}">${a.severity}</span> <strong>${escapeHtml(a.ruleId)}</strong> on <strong>${escapeHtml(a.channelId)}</strong>: ${escapeHtml(a.metric)} ${escapeHtml(observedText(a.observed))} ${escapeHtml(a.op)} ${a.threshold} over ${escapeHtml(a.windows.join(', '))}${a.action ? ' — <em>stop-loss: held at base</em>' : ''} (since ${escapeHtml(a.openedAt.slice(0, 16).replace('T', ' '))})</li>`,
+        )
         .join('')}</ul>`;
 
 /** The finance dashboard: plain HTML and SVG, no script or network beyond this page. */
@@ -151,23 +193,26 @@ export const renderDashboard = (model: DashboardModel): string => {
   const { portfolio, snapshots } = model;
   const money = displayMoney(portfolio.currency);
   const picker = `<form method="get" action="/">${hidden(model.carry)}<label for="portfolio">Portfolio</label><select id="portfolio" name="portfolio">${model.portfolios
-    .map((p) => `<option value="${escape(p.id)}"${p.id === portfolio.id ? ' selected' : ''}>${escape(p.name)} (${escape(p.id)})</option>`)
+    .map(
+      (p) =>
+        `<option value="${escapeHtml(p.id)}"${p.id === portfolio.id ? ' selected' : ''}>${escapeHtml(p.name)} (${escapeHtml(p.id)})</option>`,
+    )
     .join('')}</select><button type="submit">Show</button></form>`;
   const latest = snapshots[0];
   const body = latest
-    ? `<p class="meta" id="meta">Snapshot <code>${escape(latest.snapshotId)}</code> · <strong>${escape(latest.allocation.status)}</strong>${latest.allocation.reason ? ` (${escape(latest.allocation.reason)})` : ''} · metrics up to <strong id="watermark">${escape(latest.watermark ?? 'none')}</strong> · config <code id="config-hash">${escape(latest.configHash)}</code> · ${escape(latest.computation)} ${escape(latest.createdAt.slice(0, 19).replace('T', ' '))} UTC · daily budget ${money(portfolio.budget.daily)} ${escape(portfolio.currency)}</p>
+    ? `<p class="meta" id="meta">Snapshot <code>${escapeHtml(latest.snapshotId)}</code> · <strong>${escapeHtml(latest.allocation.status)}</strong>${latest.allocation.reason ? ` (${escapeHtml(latest.allocation.reason)})` : ''} · metrics up to <strong id="watermark">${escapeHtml(latest.watermark ?? 'none')}</strong> · config <code id="config-hash">${escapeHtml(latest.configHash)}</code> · ${escapeHtml(latest.computation)} ${escapeHtml(latest.createdAt.slice(0, 19).replace('T', ' '))} UTC · daily budget ${money(portfolio.budget.daily)} ${escapeHtml(portfolio.currency)}</p>
 <section aria-labelledby="h-bars"><h2 id="h-bars">Latest allocation</h2>${bars(latest, money)}</section>
 <section aria-labelledby="h-history"><h2 id="h-history">Total per channel across snapshots</h2>${lines(snapshots, money)}</section>
 <section aria-labelledby="h-table"><h2 id="h-table">Allocation table</h2>
-<p><a class="button" id="csv" download="${escape(`${portfolio.id}-${latest.snapshotId}.csv`)}" href="data:text/csv;charset=utf-8,${encodeURIComponent(snapshotCsv(latest, portfolio.currency))}">Download CSV</a></p>${allocationTable(latest, money)}</section>
+<p><a class="button" id="csv" download="${escapeHtml(`${portfolio.id}-${latest.snapshotId}.csv`)}" href="data:text/csv;charset=utf-8,${encodeURIComponent(snapshotCsv(latest, portfolio.currency))}">Download CSV</a></p>${allocationTable(latest, money)}</section>
 <section aria-labelledby="h-diff"><h2 id="h-diff">Compare snapshots</h2>${diffSection(model, money)}</section>`
-    : `<section class="empty" id="empty"><h2>No allocation yet for ${escape(portfolio.name)}</h2>
+    : `<section class="empty" id="empty"><h2>No allocation yet for ${escapeHtml(portfolio.name)}</h2>
 <p>Snapshots appear after the first reallocation. Send metrics to <code>POST /webhooks/{source}</code>, then either wait for the schedule or run one now:</p>
-<pre><code>curl -X POST -H 'Authorization: Bearer &lt;token&gt;' &lt;api&gt;/portfolios/${escape(portfolio.id)}/reallocate</code></pre></section>`;
+<pre><code>curl -X POST -H 'Authorization: Bearer &lt;token&gt;' &lt;api&gt;/portfolios/${escapeHtml(portfolio.id)}/reallocate</code></pre></section>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Budget allocation · ${escape(portfolio.name)}</title><style>${STYLE}</style></head>
-<body><header><h1>Budget allocation · ${escape(portfolio.name)}</h1>${picker}</header>
+<title>Budget allocation · ${escapeHtml(portfolio.name)}</title><style>${STYLE}</style></head>
+<body><header><h1>Budget allocation · ${escapeHtml(portfolio.name)}</h1>${picker}</header>
 <main>${body}
 <section aria-labelledby="h-alerts"><h2 id="h-alerts">Open alerts</h2>${alertsSection(model.alerts)}</section></main>
 </body></html>`;

@@ -62,10 +62,13 @@ interface ChannelData {
 }
 
 const indexRows = (rows: readonly MetricRow[]): Map<string, ChannelData> => {
-  const byChannel = new Map<string, { daily: Map<string, Totals>; hourSums: Map<string, Totals>; hours: Map<string, Totals>; lastReceived: number | null }>();
+  const byChannel = new Map<
+    string,
+    { daily: Map<string, Totals>; hourSums: Map<string, Totals>; hours: Map<string, Totals>; lastReceived: number | null }
+  >();
   for (const row of rows) {
-    let c = byChannel.get(row.channelId);
-    if (!c) byChannel.set(row.channelId, (c = { daily: new Map(), hourSums: new Map(), hours: new Map(), lastReceived: null }));
+    const c = byChannel.get(row.channelId) ?? { daily: new Map(), hourSums: new Map(), hours: new Map(), lastReceived: null };
+    byChannel.set(row.channelId, c);
     const totals = fromRow(row);
     if (row.hour === null) c.daily.set(row.date, totals);
     else {
@@ -79,7 +82,8 @@ const indexRows = (rows: readonly MetricRow[]): Map<string, ChannelData> => {
     }
   }
   const out = new Map<string, ChannelData>();
-  for (const [id, c] of byChannel) out.set(id, { days: new Map([...c.hourSums, ...c.daily]), hours: c.hours, lastReceived: c.lastReceived });
+  for (const [id, c] of byChannel)
+    out.set(id, { days: new Map([...c.hourSums, ...c.daily]), hours: c.hours, lastReceived: c.lastReceived });
   return out;
 };
 
@@ -96,7 +100,11 @@ const WEEK_START = { monday: 1, sunday: 0 } as const;
 const weekLabel = (start: string) => `week of ${start}`;
 
 /** The last `n` complete windows before `now` in the portfolio's zone, oldest first. */
-export const completeWindows = (rule: Pick<AlertRule, 'window' | 'consecutive'>, portfolio: Pick<Portfolio, 'timezone' | 'alerts'>, now: Date): Window[] => {
+export const completeWindows = (
+  rule: Pick<AlertRule, 'window' | 'consecutive'>,
+  portfolio: Pick<Portfolio, 'timezone' | 'alerts'>,
+  now: Date,
+): Window[] => {
   const { date: today, hour } = hourInZone(now, portfolio.timezone);
   const n = rule.consecutive;
   const windows: Window[] = [];
@@ -197,7 +205,12 @@ const HOUR_MS = 3_600_000;
  * Evaluates every rule of a portfolio on every channel it applies to. Pure: rows, allocations and `now`
  * come in; cost is linear in rows plus rules × channels × windows.
  */
-export const evaluatePortfolio = (portfolio: Portfolio, rows: readonly MetricRow[], allocated: AllocatedByDate, now: Date): Evaluation[] => {
+export const evaluatePortfolio = (
+  portfolio: Portfolio,
+  rows: readonly MetricRow[],
+  allocated: AllocatedByDate,
+  now: Date,
+): Evaluation[] => {
   const data = indexRows(rows);
   const { bands, rules } = portfolio.alerts;
   const evaluations: Evaluation[] = [];
@@ -221,9 +234,16 @@ export const evaluatePortfolio = (portfolio: Portfolio, rows: readonly MetricRow
       }
       const values = windows.map((w) => {
         const totals = windowTotals(channel, w);
-        return totals === null ? null : metricValue(rule.metric, totals, rule.metric === 'pacing' ? windowAllocated(allocated, channelId, w) : null);
+        return totals === null
+          ? null
+          : metricValue(rule.metric, totals, rule.metric === 'pacing' ? windowAllocated(allocated, channelId, w) : null);
       });
-      evaluations.push(judge(values, windows.map((w) => w.label)));
+      evaluations.push(
+        judge(
+          values,
+          windows.map((w) => w.label),
+        ),
+      );
     }
   }
   return evaluations;
@@ -231,4 +251,9 @@ export const evaluatePortfolio = (portfolio: Portfolio, rows: readonly MetricRow
 
 /** How many days of data these rules need, back from today. */
 export const lookbackDays = (rules: readonly AlertRule[]): number =>
-  Math.max(2, ...rules.map((r) => (r.window === 'week' ? 7 * r.consecutive + 7 : r.window === 'day' ? r.consecutive + 1 : Math.ceil(r.consecutive / 24) + 2)));
+  Math.max(
+    2,
+    ...rules.map((r) =>
+      r.window === 'week' ? 7 * r.consecutive + 7 : r.window === 'day' ? r.consecutive + 1 : Math.ceil(r.consecutive / 24) + 2,
+    ),
+  );

@@ -1,6 +1,6 @@
-import * as z from '../schema.js';
 import type { AlertRule, Portfolio } from '../config.js';
-import { SEVERITIES, type Evaluation, type Severity } from './evaluate.js';
+import * as z from '../schema.js';
+import { type Evaluation, SEVERITIES, type Severity } from './evaluate.js';
 
 const SeverityLevel = z.enum(['info', 'warning', 'critical']);
 
@@ -57,7 +57,13 @@ export const alertId = (ruleId: string, channelId: string, at: string) => `${rul
  * The changes that bring the open alerts in line with the evaluations. A breach opens an alert when the
  * pair has none and escalates it when the severity rose; a clear resolves it; anything else changes nothing.
  */
-export const alertChanges = (portfolio: Portfolio, open: readonly Alert[], evaluations: readonly Evaluation[], now: Date, configHash: string): AlertChange[] => {
+export const alertChanges = (
+  portfolio: Portfolio,
+  open: readonly Alert[],
+  evaluations: readonly Evaluation[],
+  now: Date,
+  configHash: string,
+): AlertChange[] => {
   const at = now.toISOString();
   const rules = new Map<string, AlertRule>(portfolio.alerts.rules.map((r) => [r.id, r]));
   const openByPair = new Map(open.map((a) => [`${a.ruleId}\u0000${a.channelId}`, a]));
@@ -104,7 +110,8 @@ export const alertChanges = (portfolio: Portfolio, open: readonly Alert[], evalu
   }
   // An alert whose rule (or channel) the config no longer has can never clear by itself: resolve it.
   const judged = new Set(evaluations.map((e) => `${e.ruleId}\u0000${e.channelId}`));
-  for (const [pair, alert] of openByPair) if (!judged.has(pair)) changes.push({ kind: 'resolve', before: alert, alert: resolved(alert, at, null) });
+  for (const [pair, alert] of openByPair)
+    if (!judged.has(pair)) changes.push({ kind: 'resolve', before: alert, alert: resolved(alert, at, null) });
   return changes;
 };
 

@@ -1,10 +1,10 @@
 import type { Channel } from '../config.js';
 import { daysBetween } from '../dates.js';
 import { splitExploration } from './exploration.js';
-import { solveAllocationLp, type LpProblem } from './lp.js';
-import { FIT, expectedAt, fitResponse, marginalAt, type ResponseModel } from './responseModel.js';
+import { type LpProblem, solveAllocationLp } from './lp.js';
+import { expectedAt, FIT, fitResponse, marginalAt, type ResponseModel } from './responseModel.js';
 import type { Allocation, AllocationInput, ChannelAllocation, HistoryDay } from './schemas.js';
-import { segmentsOf, type Segment } from './segments.js';
+import { type Segment, segmentsOf } from './segments.js';
 
 /** Options a caller may set; none change the decision except `exploration`. */
 export interface AllocateOptions {
@@ -72,14 +72,25 @@ const buildPlans = (input: AllocationInput): ChannelPlan[] => {
   const previousTotals = new Map(previous?.channels.map((c) => [c.channelId, c.total]) ?? []);
   const change = portfolio.budget.maxDailyChange;
   return portfolio.channels.map((channel) => {
-    const fit = (valueOf: (d: HistoryDay) => number, efficiency: number) =>
-      fitResponse(channel.id, recent, asOf, { efficiency }, Math.max(channel.base, typical), valueOf);
-    const conversionModel = fit((d) => d.conversions, conversionEfficiency);
-    const revenueModel = fit((d) => (d.revenue ?? 0) / orderValue, revenue > 0 ? revenue / orderValue / Math.max(spend, 1) : conversionEfficiency);
+    const fitTo = (outcomeOf: (d: HistoryDay) => number, efficiency: number) =>
+      fitResponse(channel.id, recent, asOf, { efficiency }, Math.max(channel.base, typical), outcomeOf);
+    const conversionModel = fitTo((d) => d.conversions, conversionEfficiency);
+    const revenueModel = fitTo(
+      (d) => (d.revenue ?? 0) / orderValue,
+      revenue > 0 ? revenue / orderValue / Math.max(spend, 1) : conversionEfficiency,
+    );
     const previousTotal = previousTotals.get(channel.id) ?? null;
     const stop = stopLoss.includes(channel.id);
-    const low = stop ? channel.base : previousTotal === null ? channel.base : clamp(previousTotal * (1 - change), channel.base, channel.max);
-    const high = stop ? channel.base : previousTotal === null ? channel.max : clamp(previousTotal * (1 + change), channel.base, channel.max);
+    const low = stop
+      ? channel.base
+      : previousTotal === null
+        ? channel.base
+        : clamp(previousTotal * (1 - change), channel.base, channel.max);
+    const high = stop
+      ? channel.base
+      : previousTotal === null
+        ? channel.max
+        : clamp(previousTotal * (1 + change), channel.base, channel.max);
     return { channel, conversions: conversionModel, revenue: revenueModel, orderValue, previousTotal, stopLoss: stop, low, high };
   });
 };
@@ -90,26 +101,42 @@ const conversionsAt = (plan: ChannelPlan, spend: number) => expectedAt(plan.conv
 /** Builds and solves the LP with each channel's total in [lower, plan.high]. */
 const solve = (plans: readonly ChannelPlan[], lower: readonly number[], daily: number, input: AllocationInput, value: Valuation) => {
   const segments: Segment[] = plans.flatMap((plan, i) =>
-    segmentsOf(i, lower[i]!, plan.high, SEGMENTS, (s) => value(plan, s), (s) => revenueAt(plan, s), (s) => conversionsAt(plan, s)),
+    segmentsOf(
+      i,
+      lower[i]!,
+      plan.high,
+      SEGMENTS,
+      (s) => value(plan, s),
+      (s) => revenueAt(plan, s),
+      (s) => conversionsAt(plan, s),
+    ),
   );
   const { targetCpa, minRoas } = input.portfolio.objective;
   const spent = lower.reduce((a, b) => a + b, 0);
   const problem: LpProblem = {
     segments,
     budget: daily - spent,
-    ...(targetCpa ? { cpa: { target: targetCpa, slack: targetCpa * plans.reduce((s, p, i) => s + conversionsAt(p, lower[i]!), 0) - spent } } : {}),
+    ...(targetCpa
+      ? { cpa: { target: targetCpa, slack: targetCpa * plans.reduce((s, p, i) => s + conversionsAt(p, lower[i]!), 0) - spent } }
+      : {}),
     ...(minRoas ? { roas: { min: minRoas, slack: plans.reduce((s, p, i) => s + revenueAt(p, lower[i]!), 0) - minRoas * spent } } : {}),
   };
   const solution = solveAllocationLp(problem);
   const totals = [...lower];
-  solution.x.forEach((x, k) => (totals[segments[k]!.channel]! += x));
+  for (const [k, x] of solution.x.entries()) totals[segments[k]!.channel]! += x;
   // The portfolio's margin: the slope of the last segment bought, or of the best one left when none was.
   const bought = segments.filter((_, k) => solution.x[k]! > 1e-9);
   const margin = bought.length > 0 ? Math.min(...bought.map((s) => s.slope)) : Math.max(0, ...segments.map((s) => s.slope));
   return { solution, totals, margin, variables: solution.variables };
 };
 
-const reasonFor = (plan: ChannelPlan, row: Omit<ChannelAllocation, 'reason'>, margin: number, chance: number | undefined, change: number): string => {
+const reasonFor = (
+  plan: ChannelPlan,
+  row: Omit<ChannelAllocation, 'reason'>,
+  margin: number,
+  chance: number | undefined,
+  change: number,
+): string => {
   if (plan.stopLoss) return 'Stop-loss alert open: held at its base until the alert resolves.';
   const parts: string[] = [];
   const cpa = row.marginalCpa === null ? 'n/a' : money(row.marginalCpa);
@@ -118,10 +145,12 @@ const reasonFor = (plan: ChannelPlan, row: Omit<ChannelAllocation, 'reason'>, ma
     parts.push(`Raised by the most the daily change limit allows (+${Math.round(change * 100)}% of ${money(plan.previousTotal)})`);
   } else if (plan.previousTotal !== null && row.total <= plan.low + 0.01 && plan.low > plan.channel.base) {
     parts.push(`Cut by the most the daily change limit allows (−${Math.round(change * 100)}% of ${money(plan.previousTotal)})`);
-  } else if (row.performance > 0.01) parts.push(`Strong margin: next conversion costs ${cpa} vs the portfolio's ${money(1 / Math.max(margin, 1e-12))}`);
+  } else if (row.performance > 0.01)
+    parts.push(`Strong margin: next conversion costs ${cpa} vs the portfolio's ${money(1 / Math.max(margin, 1e-12))}`);
   else parts.push(`Base only: next conversion would cost ${cpa}, above the portfolio's margin`);
   if (plan.conversions.regimeShift) parts.push('recent results shifted, so only the last days count');
-  if (row.exploration > 0 && chance !== undefined) parts.push(`exploring ${money(row.exploration)} (${Math.round(chance * 100)}% chance it beats the margin)`);
+  if (row.exploration > 0 && chance !== undefined)
+    parts.push(`exploring ${money(row.exploration)} (${Math.round(chance * 100)}% chance it beats the margin)`);
   return `${parts.join('; ')}.`;
 };
 
@@ -167,11 +196,21 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
 
   const newest = history.reduce<string | null>((max, d) => (d.date <= asOf && (max === null || d.date > max) ? d.date : max), null);
   if (newest !== null && daysBetween(newest, asOf) > STALE_AFTER_DAYS) {
-    return held(input, plans, `stale data: the newest metric is from ${newest}, ${daysBetween(newest, asOf)} days before ${asOf}`, elapsed());
+    return held(
+      input,
+      plans,
+      `stale data: the newest metric is from ${newest}, ${daysBetween(newest, asOf)} days before ${asOf}`,
+      elapsed(),
+    );
   }
   const floors = plans.reduce((s, p) => s + p.low, 0);
   if (floors > daily + 1e-9) {
-    return held(input, plans, `infeasible: bases and the daily change limit need ${money(floors)}, more than the daily budget of ${money(daily)}`, elapsed());
+    return held(
+      input,
+      plans,
+      `infeasible: bases and the daily change limit need ${money(floors)}, more than the daily budget of ${money(daily)}`,
+      elapsed(),
+    );
   }
 
   const value: Valuation = portfolio.objective.maximize === 'revenue' ? revenueAt : conversionsAt;
@@ -186,12 +225,20 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
         plans
           .map((plan, i) => ({ plan, i }))
           .filter(({ plan }) => plan.channel.explore && !plan.stopLoss)
-          .map(({ plan, i }) => ({ channelId: plan.channel.id, model: plan.conversions, plannedSpend: first.totals[i]!, room: plan.high - plan.channel.base })),
+          .map(({ plan, i }) => ({
+            channelId: plan.channel.id,
+            model: plan.conversions,
+            plannedSpend: first.totals[i]!,
+            room: plan.high - plan.channel.base,
+          })),
         first.margin,
         seed,
       )
     : new Map<string, { amount: number; chance: number }>();
-  const exploration = roundToTotal(plans.map((p) => shares.get(p.channel.id)?.amount ?? 0), cents([...shares.values()].reduce((s, e) => s + e.amount, 0)));
+  const exploration = roundToTotal(
+    plans.map((p) => shares.get(p.channel.id)?.amount ?? 0),
+    cents([...shares.values()].reduce((s, e) => s + e.amount, 0)),
+  );
   const lower = plans.map((p, i) => Math.max(p.low, p.channel.base + exploration[i]!));
   if (lower.reduce((a, b) => a + b, 0) > daily + 1e-6) {
     return held(input, plans, 'infeasible: the change limit floors and the exploration share exceed the daily budget', elapsed());
@@ -220,7 +267,10 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
     };
     return { ...row, reason: reasonFor(plan, row, final.margin, shares.get(plan.channel.id)?.chance, maxDailyChange) };
   });
-  const expectedRevenue = portfolio.objective.maximize === 'revenue' ? { expectedRevenue: cents(plans.reduce((s, p, i) => s + revenueAt(p, channels[i]!.total), 0)) } : {};
+  const expectedRevenue =
+    portfolio.objective.maximize === 'revenue'
+      ? { expectedRevenue: cents(plans.reduce((s, p, i) => s + revenueAt(p, channels[i]!.total), 0)) }
+      : {};
   return {
     status: 'optimal',
     asOf,

@@ -1,5 +1,5 @@
 import { gamma, substream } from '../random.js';
-import { marginalAt, uncertainty, type ResponseModel } from './responseModel.js';
+import { marginalAt, type ResponseModel, uncertainty } from './responseModel.js';
 
 /** Thompson draws per channel: enough that the split barely moves between runs on the same data. */
 const DRAWS = 400;
@@ -61,7 +61,8 @@ export const splitExploration = (
   const floorShare = unmeasured.some(Boolean) && totalChance > 0 ? FLOOR_SHARE : unmeasured.some(Boolean) ? 1 : 0;
   const floorCount = unmeasured.filter(Boolean).length;
   const weights = open.map(
-    (_, i) => (unmeasured[i] ? floorShare / floorCount : 0) + (1 - floorShare) * (totalChance > 0 ? chances[i]! / totalChance : 1 / open.length),
+    (_, i) =>
+      (unmeasured[i] ? floorShare / floorCount : 0) + (1 - floorShare) * (totalChance > 0 ? chances[i]! / totalChance : 1 / open.length),
   );
   // Water-fill: give by weight, cap at room, hand the excess to channels still open.
   const amounts = open.map(() => 0);
@@ -84,6 +85,6 @@ export const splitExploration = (
     if (next.length === active.length && given <= 1e-12) break;
     active = next;
   }
-  open.forEach((c, i) => shares.set(c.channelId, { amount: amounts[i]!, chance: chances[i]! }));
+  for (const [i, c] of open.entries()) shares.set(c.channelId, { amount: amounts[i]!, chance: chances[i]! });
   return shares;
 };

@@ -1,5 +1,5 @@
-import * as lpSolver from 'javascript-lp-solver';
 import type { Model } from 'javascript-lp-solver';
+import * as lpSolver from 'javascript-lp-solver';
 import type { Segment } from './segments.js';
 
 /**
@@ -55,7 +55,7 @@ const solveWithLpSolver = (problem: LpProblem, rows: Row[], free: readonly numbe
   for (const k of free) {
     const segment = problem.segments[k]!;
     const coefficients: Record<string, number> = { objective: segment.slope, [`cap${k}`]: 1 };
-    rows.forEach((row, r) => (coefficients[`row${r}`] = row.coefficient(segment)));
+    for (const [r, row] of rows.entries()) coefficients[`row${r}`] = row.coefficient(segment);
     constraints[`cap${k}`] = { max: segment.length };
     variables[`x${k}`] = coefficients;
   }
@@ -94,7 +94,18 @@ export const solveAllocationLp = (problem: LpProblem): LpSolution => {
   const rows = rowsOf(problem);
   const all = problem.segments.map((_, k) => k);
   const order = all.filter((k) => problem.segments[k]!.slope > 0).sort((a, b) => problem.segments[b]!.slope - problem.segments[a]!.slope);
-  if (!isAligned(order.map((k) => problem.segments[k]!), rows)) return solveWithLpSolver(problem, rows, all, all.map(() => 0));
+  if (
+    !isAligned(
+      order.map((k) => problem.segments[k]!),
+      rows,
+    )
+  )
+    return solveWithLpSolver(
+      problem,
+      rows,
+      all,
+      all.map(() => 0),
+    );
 
   // Walk the prefix: each row's usage is convex along it, so the feasible prefix lengths form an interval.
   const used = rows.map(() => 0);
@@ -106,11 +117,18 @@ export const solveAllocationLp = (problem: LpProblem): LpSolution => {
       stop = i;
       break;
     }
-    rows.forEach((row, r) => (used[r]! += row.coefficient(segment) * segment.length));
+    for (const [r, row] of rows.entries()) used[r]! += row.coefficient(segment) * segment.length;
   }
   const fixed = all.map(() => 0);
-  order.slice(0, Math.max(0, stop - FRONTIER)).forEach((k) => (fixed[k] = problem.segments[k]!.length));
+  for (const k of order.slice(0, Math.max(0, stop - FRONTIER))) fixed[k] = problem.segments[k]!.length;
   const frontier = order.slice(Math.max(0, stop - FRONTIER), stop + FRONTIER + 1);
   const reduced = solveWithLpSolver(problem, rows, frontier, fixed);
-  return reduced.feasible ? reduced : solveWithLpSolver(problem, rows, all, all.map(() => 0));
+  return reduced.feasible
+    ? reduced
+    : solveWithLpSolver(
+        problem,
+        rows,
+        all,
+        all.map(() => 0),
+      );
 };

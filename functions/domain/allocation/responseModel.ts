@@ -27,7 +27,8 @@ export const expectedAt = (model: ResponseModel, spend: number, a = level(model)
   spend <= 0 ? 0 : a * -Math.expm1(-spend / model.scale);
 
 /** Marginal value of the next currency unit at `spend`. */
-export const marginalAt = (model: ResponseModel, spend: number, a = level(model)): number => (a / model.scale) * Math.exp(-Math.max(0, spend) / model.scale);
+export const marginalAt = (model: ResponseModel, spend: number, a = level(model)): number =>
+  (a / model.scale) * Math.exp(-Math.max(0, spend) / model.scale);
 
 /** Posterior coefficient of variation of the level: 1/√shape. */
 export const uncertainty = (model: ResponseModel): number => 1 / Math.sqrt(model.shape);
@@ -104,7 +105,7 @@ const bestFit = (points: readonly Observation[], prior: { shape: number; typical
  * - if the last 6 days miss the fit by more than 3.5 Poisson standard errors, the market has shifted,
  *   and only those days are kept;
  * - with few or no points, the prior from the portfolio (pooled efficiency at a typical spend) decides.
- * `valueOf` picks what is maximized: conversions, or revenue in units of the portfolio's order value.
+ * `outcomeOf` picks what is maximized: conversions, or revenue in units of the portfolio's order value.
  */
 export const fitResponse = (
   channelId: string,
@@ -112,13 +113,13 @@ export const fitResponse = (
   asOf: string,
   prior: PortfolioPrior,
   typicalSpend: number,
-  valueOf: (day: HistoryDay) => number,
+  outcomeOf: (day: HistoryDay) => number,
 ): ResponseModel => {
   const points: Observation[] = history
     .filter((d) => d.channelId === channelId && d.spend > 0)
     .map((d) => ({ d, age: daysBetween(d.date, asOf) }))
     .filter(({ age }) => age >= 0 && age < FIT.lookbackDays)
-    .map(({ d, age }) => ({ spend: d.spend, value: valueOf(d), weight: 0.5 ** (age / FIT.halfLifeDays), age }));
+    .map(({ d, age }) => ({ spend: d.spend, value: outcomeOf(d), weight: 0.5 ** (age / FIT.halfLifeDays), age }));
   const spendWeight = points.reduce((s, p) => s + p.weight, 0);
   const typical = spendWeight > 0 ? points.reduce((s, p) => s + p.weight * p.spend, 0) / spendWeight : Math.max(1, typicalSpend);
   const priorShape = FIT.priorDays * Math.max(1e-6, prior.efficiency * typical);

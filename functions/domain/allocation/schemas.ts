@@ -1,6 +1,6 @@
-import * as z from '../schema.js';
 import { Portfolio } from '../config.js';
 import { IsoDate } from '../dates.js';
+import * as z from '../schema.js';
 
 /** One channel-day of observed performance, money in currency units. */
 export const HistoryDay = z.strictObject({

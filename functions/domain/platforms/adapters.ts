@@ -1,7 +1,7 @@
-import * as z from '../schema.js';
 import type { Channel, Portfolio } from '../config.js';
 import type { Delivery, MetricRecord } from '../delivery.js';
-import { toIssues, type Issue } from '../issues.js';
+import { type Issue, toIssues } from '../issues.js';
+import * as z from '../schema.js';
 
 /**
  * Platform report shapes, mapped onto the canonical delivery (CONTRACTS §3) so that the same validation,
@@ -14,7 +14,10 @@ import { toIssues, type Issue } from '../issues.js';
 export type PlatformSource = 'meta' | 'google-ads' | 'tiktok';
 
 /** The config platform whose `sourceIds` map a source's ids to channels. */
-const CONFIG_PLATFORM = { meta: 'meta', 'google-ads': 'google_ads', tiktok: 'tiktok' } as const satisfies Record<PlatformSource, Channel['platform']>;
+const CONFIG_PLATFORM = { meta: 'meta', 'google-ads': 'google_ads', tiktok: 'tiktok' } as const satisfies Record<
+  PlatformSource,
+  Channel['platform']
+>;
 
 /** A non-negative decimal that may arrive as a JSON number or as a numeric string ("123.45"). */
 const Decimal = z.pipe(
@@ -40,49 +43,69 @@ const ActionValue = z.object({ action_type: z.string(), value: Decimal });
 /** Meta Insights rows (`level=campaign`, `time_increment=1`); numbers arrive as strings. */
 const MetaBody = z.object({
   ...Envelope,
-  data: z.array(
-      z.object({
-        campaign_id: Id,
-        date_start: Day,
-        date_stop: Day,
-        spend: Decimal,
-        impressions: z.optional(Count),
-        clicks: z.optional(Count),
-        actions: z.optional(z.array(ActionValue)),
-        action_values: z.optional(z.array(ActionValue)),
-      }).check(z.refine((r) => r.date_start === r.date_stop, { message: 'rows must cover one day (time_increment=1)', path: ['date_stop'] })),
-    ).check(z.minLength(1)),
+  data: z
+    .array(
+      z
+        .object({
+          campaign_id: Id,
+          date_start: Day,
+          date_stop: Day,
+          spend: Decimal,
+          impressions: z.optional(Count),
+          clicks: z.optional(Count),
+          actions: z.optional(z.array(ActionValue)),
+          action_values: z.optional(z.array(ActionValue)),
+        })
+        .check(
+          z.refine((r) => r.date_start === r.date_stop, { message: 'rows must cover one day (time_increment=1)', path: ['date_stop'] }),
+        ),
+    )
+    .check(z.minLength(1)),
 });
 
 /** Google Ads report rows (GoogleAdsService search/searchStream JSON, camelCase or snake_case cost). */
 const GoogleAdsBody = z.object({
   ...Envelope,
-  results: z.array(
+  results: z
+    .array(
       z.object({
         campaign: z.object({ id: Id }),
         segments: z.object({ date: Day, hour: z.optional(z.int().check(z.gte(0), z.lte(23))) }),
-        metrics: z.object({
+        metrics: z
+          .object({
             costMicros: z.optional(Count),
             cost_micros: z.optional(Count),
             conversions: z.optional(Decimal),
             conversionsValue: z.optional(Decimal),
             clicks: z.optional(Count),
             impressions: z.optional(Count),
-          }).check(z.refine((m) => m.costMicros !== undefined || m.cost_micros !== undefined, { message: 'needs costMicros or cost_micros', path: ['costMicros'] })),
+          })
+          .check(
+            z.refine((m) => m.costMicros !== undefined || m.cost_micros !== undefined, {
+              message: 'needs costMicros or cost_micros',
+              path: ['costMicros'],
+            }),
+          ),
       }),
-    ).check(z.minLength(1)),
+    )
+    .check(z.minLength(1)),
 });
 
 /** TikTok report rows (`report/integrated/get`, `stat_time_day` and `campaign_id` dimensions). */
 const TikTokBody = z.object({
   ...Envelope,
   data: z.object({
-    list: z.array(
+    list: z
+      .array(
         z.object({
-          dimensions: z.object({ campaign_id: Id, stat_time_day: z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}( 00:00:00)?$/, 'expected "YYYY-MM-DD 00:00:00"')) }),
+          dimensions: z.object({
+            campaign_id: Id,
+            stat_time_day: z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}( 00:00:00)?$/, 'expected "YYYY-MM-DD 00:00:00"')),
+          }),
           metrics: z.object({ spend: Decimal, conversion: z.optional(Decimal), clicks: z.optional(Count), impressions: z.optional(Count) }),
         }),
-      ).check(z.minLength(1)),
+      )
+      .check(z.minLength(1)),
   }),
 });
 
@@ -96,7 +119,8 @@ interface PlatformRow {
   readonly record: (channel: Channel) => Omit<MetricRecord, 'channelId' | 'revision'>;
 }
 
-const valueOf = (list: readonly { action_type: string; value: number }[] | undefined, type: string) => list?.find((a) => a.action_type === type)?.value;
+const actionValue = (list: readonly { action_type: string; value: number }[] | undefined, type: string) =>
+  list?.find((a) => a.action_type === type)?.value;
 
 /** Rounds to micros so platform decimals such as 12.3456789 pass the money rules instead of being refused. */
 const micros = (n: number) => Math.round(n * 1e6) / 1e6;
@@ -108,11 +132,11 @@ const rowsOf = {
       path: `data[${i}].campaign_id`,
       record: (channel) => {
         const type = channel.actionType ?? DEFAULT_META_ACTION_TYPE;
-        const revenue = valueOf(r.action_values, type);
+        const revenue = actionValue(r.action_values, type);
         return {
           date: r.date_start,
           spend: micros(r.spend),
-          conversions: valueOf(r.actions, type) ?? 0,
+          conversions: actionValue(r.actions, type) ?? 0,
           ...(revenue === undefined ? {} : { revenue: micros(revenue) }),
           ...(r.impressions === undefined ? {} : { impressions: r.impressions }),
           ...(r.clicks === undefined ? {} : { clicks: r.clicks }),
@@ -152,7 +176,8 @@ const SCHEMAS = { meta: MetaBody, 'google-ads': GoogleAdsBody, tiktok: TikTokBod
 /** Rows in a platform body (for the 413 check before parsing). */
 export const platformRowCount = (source: PlatformSource, json: unknown): number | undefined => {
   const body = json as { data?: unknown; results?: unknown } | null;
-  const rows = source === 'google-ads' ? body?.results : source === 'tiktok' ? (body?.data as { list?: unknown } | undefined)?.list : body?.data;
+  const rows =
+    source === 'google-ads' ? body?.results : source === 'tiktok' ? (body?.data as { list?: unknown } | undefined)?.list : body?.data;
   return Array.isArray(rows) ? rows.length : undefined;
 };
 
@@ -177,7 +202,10 @@ export const fromPlatform = (source: PlatformSource, json: unknown, portfolios: 
     return {
       ok: false,
       status: 422,
-      issues: unmapped.map((r) => ({ path: r.path, message: `${source} id "${r.sourceId}" is in no channel's sourceIds.${platform} (unmapped: ${ids.join(', ')})` })),
+      issues: unmapped.map((r) => ({
+        path: r.path,
+        message: `${source} id "${r.sourceId}" is in no channel's sourceIds.${platform} (unmapped: ${ids.join(', ')})`,
+      })),
     };
   }
   const revision = body.pulledAt ? Date.parse(body.pulledAt) : receivedAt.getTime();
@@ -190,7 +218,8 @@ export const fromPlatform = (source: PlatformSource, json: unknown, portfolios: 
   return { ok: true, delivery: { portfolioId: body.portfolioId, ...(body.deliveryId ? { deliveryId: body.deliveryId } : {}), records } };
 };
 
-const addOptional = (a: number | undefined, b: number | undefined) => (a === undefined && b === undefined ? undefined : (a ?? 0) + (b ?? 0));
+const addOptional = (a: number | undefined, b: number | undefined) =>
+  a === undefined && b === undefined ? undefined : (a ?? 0) + (b ?? 0);
 
 /** A channel often owns several campaigns: their rows for the same day (and hour) add up to one record. */
 const sumByKey = (records: MetricRecord[]): MetricRecord[] => {

@@ -1,4 +1,4 @@
-import { respond, type ResponseCurve } from '../response.js';
+import { type ResponseCurve, respond } from '../response.js';
 
 export interface OracleChannel {
   readonly base: number;

@@ -1,5 +1,5 @@
-import * as z from '../schema.js';
 import { ResponseCurve } from '../response.js';
+import * as z from '../schema.js';
 
 /** A simulated market with known truth (CONTRACTS §5). */
 export const Scenario = z.strictObject({
@@ -9,17 +9,22 @@ export const Scenario = z.strictObject({
   dailyBudget: z.number().check(z.positive()),
   explorationShare: z._default(z.number().check(z.gte(0), z.lte(0.5)), 0.1),
   maxDailyChange: z._default(z.number().check(z.gt(0)), 0.25),
-  channels: z.array(
+  channels: z
+    .array(
       z.strictObject({
         id: z.string().check(z.minLength(1)),
         base: z.number().check(z.nonnegative()),
         max: z.number().check(z.positive()),
         explore: z._default(z.boolean(), true),
         response: ResponseCurve,
-        noise: z.discriminatedUnion('type', [z.strictObject({ type: z.literal('poisson') }), z.strictObject({ type: z.literal('lognormal'), sigma: z.number().check(z.positive()) })]),
+        noise: z.discriminatedUnion('type', [
+          z.strictObject({ type: z.literal('poisson') }),
+          z.strictObject({ type: z.literal('lognormal'), sigma: z.number().check(z.positive()) }),
+        ]),
         events: z._default(z.array(z.strictObject({ day: z.int().check(z.gte(0)), multiplier: z.number().check(z.nonnegative()) })), []),
       }),
-    ).check(z.minLength(1)),
+    )
+    .check(z.minLength(1)),
 });
 export type Scenario = z.infer<typeof Scenario>;
 export type ScenarioChannel = Scenario['channels'][number];

@@ -64,7 +64,10 @@ const oracleFor = (scenario: Scenario) => {
     const key = multipliers.join(',');
     let spend = cache.get(key);
     if (!spend) {
-      spend = oracleAllocation(scenario.channels.map((c, i) => ({ base: c.base, max: c.max, curve: c.response, multiplier: multipliers[i]! })), scenario.dailyBudget);
+      spend = oracleAllocation(
+        scenario.channels.map((c, i) => ({ base: c.base, max: c.max, curve: c.response, multiplier: multipliers[i]! })),
+        scenario.dailyBudget,
+      );
       cache.set(key, spend);
     }
     return spend;
@@ -95,7 +98,14 @@ export const simulate = (scenario: Scenario, policy: Policy): BacktestResult => 
     let totals: number[];
     if (policy === 'optimizer' || policy === 'greedy') {
       const allocation = allocate(
-        { portfolio, history, previous: { channels: scenario.channels.map((c, i) => ({ channelId: c.id, total: previous[i]! })) }, stopLoss: [], asOf: date, seed: scenario.seed + day },
+        {
+          portfolio,
+          history,
+          previous: { channels: scenario.channels.map((c, i) => ({ channelId: c.id, total: previous[i]! })) },
+          stopLoss: [],
+          asOf: date,
+          seed: scenario.seed + day,
+        },
         { exploration: policy === 'optimizer' },
       );
       totals = allocation.channels.map((c) => c.total);
@@ -107,7 +117,9 @@ export const simulate = (scenario: Scenario, policy: Policy): BacktestResult => 
     scenario.channels.forEach((channel, i) => {
       const mean = truth(i, totals[i]!);
       const observed =
-        channel.noise.type === 'poisson' ? poisson(noise[i]!, mean) : mean * Math.exp(channel.noise.sigma * normal(noise[i]!) - channel.noise.sigma ** 2 / 2);
+        channel.noise.type === 'poisson'
+          ? poisson(noise[i]!, mean)
+          : mean * Math.exp(channel.noise.sigma * normal(noise[i]!) - channel.noise.sigma ** 2 / 2);
       history.push({ channelId: channel.id, date, spend: totals[i]!, conversions: observed });
       spend += totals[i]!;
       expected += mean;

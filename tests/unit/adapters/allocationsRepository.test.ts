@@ -21,8 +21,14 @@ describe('LATEST under races', () => {
       .resolvesOnce({ Item: { snapshotId: 'B', version: 2 } });
     dynamo.on(PutCommand).rejectsOnce(lostRace()).resolves({});
     await repository.advanceLatest('demo', 'C');
-    expect(latestPuts()).toEqual([expect.objectContaining({ snapshotId: 'C', version: 2 }), expect.objectContaining({ snapshotId: 'C', version: 3 })]);
-    expect(dynamo.commandCalls(PutCommand)[1]!.args[0].input).toMatchObject({ ConditionExpression: 'version = :version', ExpressionAttributeValues: { ':version': 2 } });
+    expect(latestPuts()).toEqual([
+      expect.objectContaining({ snapshotId: 'C', version: 2 }),
+      expect.objectContaining({ snapshotId: 'C', version: 3 }),
+    ]);
+    expect(dynamo.commandCalls(PutCommand)[1]!.args[0].input).toMatchObject({
+      ConditionExpression: 'version = :version',
+      ExpressionAttributeValues: { ':version': 2 },
+    });
   });
 
   it('stops after losing the race to a newer snapshot', async () => {
@@ -39,6 +45,9 @@ describe('LATEST under races', () => {
     dynamo.on(GetCommand).resolves({});
     dynamo.on(PutCommand).resolves({});
     await repository.advanceLatest('demo', 'A');
-    expect(dynamo.commandCalls(PutCommand)[0]!.args[0].input).toMatchObject({ ConditionExpression: 'attribute_not_exists(pk)', Item: { snapshotId: 'A', version: 1 } });
+    expect(dynamo.commandCalls(PutCommand)[0]!.args[0].input).toMatchObject({
+      ConditionExpression: 'attribute_not_exists(pk)',
+      Item: { snapshotId: 'A', version: 1 },
+    });
   });
 });

@@ -3,7 +3,7 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EventBridgePublisher, EventsNotPublishedError } from '../../../functions/adapters/eventBridgePublisher.js';
-import { onFirstPublish, type EventPublisher } from '../../../functions/adapters/eventBus.js';
+import { type EventPublisher, onFirstPublish } from '../../../functions/adapters/eventBus.js';
 import { SqsWorkQueue } from '../../../functions/adapters/workQueue.js';
 import type { BudgetEvent } from '../../../functions/domain/events.js';
 
@@ -12,7 +12,15 @@ const sqs = mockClient(SQSClient);
 
 const event = (n: number): BudgetEvent => ({
   detailType: 'AllocationHeld',
-  detail: { portfolioId: `p${n}`, configHash: 'abc', timestamp: '2026-11-22T10:00:00Z', snapshotId: `s${n}`, asOf: '2026-11-22', reason: 'stale data', trigger: { kind: 'on-demand', by: 'test' } },
+  detail: {
+    portfolioId: `p${n}`,
+    configHash: 'abc',
+    timestamp: '2026-11-22T10:00:00Z',
+    snapshotId: `s${n}`,
+    asOf: '2026-11-22',
+    reason: 'stale data',
+    trigger: { kind: 'on-demand', by: 'test' },
+  },
 });
 const sentPortfolios = (call: number) =>
   (eventBridge.commandCalls(PutEventsCommand)[call]!.args[0].input.Entries ?? []).map((e) => JSON.parse(e.Detail!).portfolioId as string);
@@ -43,7 +51,10 @@ describe('EventBridgePublisher', () => {
   it('sends again exactly the entries counted in FailedEntryCount, until all are accepted', async () => {
     eventBridge
       .on(PutEventsCommand)
-      .resolvesOnce({ FailedEntryCount: 2, Entries: [{ EventId: 'a' }, { ErrorCode: 'ThrottlingException' }, { EventId: 'c' }, { ErrorCode: 'InternalFailure' }] })
+      .resolvesOnce({
+        FailedEntryCount: 2,
+        Entries: [{ EventId: 'a' }, { ErrorCode: 'ThrottlingException' }, { EventId: 'c' }, { ErrorCode: 'InternalFailure' }],
+      })
       .resolvesOnce({ FailedEntryCount: 1, Entries: [{ EventId: 'b' }, { ErrorCode: 'InternalFailure' }] })
       .resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'd' }] });
     await settle(publisher.publish([event(1), event(2), event(3), event(4)]));
@@ -70,7 +81,10 @@ describe('EventBridgePublisher', () => {
 describe('onFirstPublish', () => {
   const recording = () => {
     const published: BudgetEvent[][] = [];
-    return { published, publisher: { publish: async (events: readonly BudgetEvent[]) => void published.push([...events]) } satisfies EventPublisher };
+    return {
+      published,
+      publisher: { publish: async (events: readonly BudgetEvent[]) => void published.push([...events]) } satisfies EventPublisher,
+    };
   };
 
   it('loads nothing until the first publish, then loads once for every publish, concurrent ones included', async () => {

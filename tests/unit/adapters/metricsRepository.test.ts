@@ -12,8 +12,16 @@ const repository = new MetricsRepository(documentClient, 'Metrics');
 
 const rows = (n: number): MetricRow[] =>
   Array.from({ length: n }, (_, i) => ({
-    portfolioId: 'demo', channelId: 'search', date: `2026-10-${String((i % 28) + 1).padStart(2, '0')}`, hour: Math.floor(i / 28),
-    spendMicros: 1_000_000 * (i + 1), revenueMicros: null, impressions: null, clicks: null, conversions: i, revision: 1,
+    portfolioId: 'demo',
+    channelId: 'search',
+    date: `2026-10-${String((i % 28) + 1).padStart(2, '0')}`,
+    hour: Math.floor(i / 28),
+    spendMicros: 1_000_000 * (i + 1),
+    revenueMicros: null,
+    impressions: null,
+    clicks: null,
+    conversions: i,
+    revision: 1,
   }));
 
 type Put = { Put: { Item: MetricRow & { sk: string } } };
@@ -64,8 +72,11 @@ describe('MetricsRepository.store', () => {
   it('writes with a condition that only a higher revision (or this same delivery) passes', async () => {
     dynamo.on(TransactWriteCommand).resolves({});
     await repository.store(rows(1), 'delivery-1', '2026-11-22T00:00:00Z');
-    const { Put } = (dynamo.commandCalls(TransactWriteCommand)[0]!.args[0].input as { TransactItems: { Put: Record<string, unknown> }[] }).TransactItems[0]!;
-    expect(Put.ConditionExpression).toBe('attribute_not_exists(pk) OR revision < :revision OR (revision = :revision AND deliveryKey = :deliveryKey)');
+    const { Put } = (dynamo.commandCalls(TransactWriteCommand)[0]!.args[0].input as { TransactItems: { Put: Record<string, unknown> }[] })
+      .TransactItems[0]!;
+    expect(Put.ConditionExpression).toBe(
+      'attribute_not_exists(pk) OR revision < :revision OR (revision = :revision AND deliveryKey = :deliveryKey)',
+    );
     expect(Put.ExpressionAttributeValues).toEqual({ ':revision': 1, ':deliveryKey': 'delivery-1' });
   });
 
@@ -73,13 +84,19 @@ describe('MetricsRepository.store', () => {
     const [same, older, fresh] = rows(3);
     dynamo
       .on(TransactWriteCommand)
-      .rejectsOnce(cancelled([
-        { Code: 'ConditionalCheckFailed', Item: { ...same, deliveryKey: 'other' } },
-        { Code: 'ConditionalCheckFailed', Item: { ...older, revision: 7 } },
-        { Code: 'None' },
-      ]))
+      .rejectsOnce(
+        cancelled([
+          { Code: 'ConditionalCheckFailed', Item: { ...same, deliveryKey: 'other' } },
+          { Code: 'ConditionalCheckFailed', Item: { ...older, revision: 7 } },
+          { Code: 'None' },
+        ]),
+      )
       .resolves({});
-    await expect(repository.store([same!, older!, fresh!], 'delivery-2', '2026-11-22T00:00:00Z')).resolves.toEqual({ accepted: 1, duplicates: 1, stale: 1 });
+    await expect(repository.store([same!, older!, fresh!], 'delivery-2', '2026-11-22T00:00:00Z')).resolves.toEqual({
+      accepted: 1,
+      duplicates: 1,
+      stale: 1,
+    });
     expect(putsOf(dynamo.commandCalls(TransactWriteCommand)[1]!.args[0].input).map((item) => item.sk)).toEqual([`${fresh!.date}#00`]);
   });
 });

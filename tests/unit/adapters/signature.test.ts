@@ -24,7 +24,10 @@ describe('webhook signature', () => {
   });
 
   it('refuses a tampered body', () => {
-    expect(check(signatureHeader(['s3cret'], body, now), { rawBody: body.replace('demo', 'dem0') })).toEqual({ ok: false, reason: 'mismatch' });
+    expect(check(signatureHeader(['s3cret'], body, now), { rawBody: body.replace('demo', 'dem0') })).toEqual({
+      ok: false,
+      reason: 'mismatch',
+    });
   });
 
   it('refuses the wrong secret', () => {

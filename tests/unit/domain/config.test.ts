@@ -41,7 +41,11 @@ describe('operator config', () => {
     ['a duplicate rule id', (p: any) => (p.alerts.rules[1].id = 'cpa-high'), 'portfolios[0].alerts.rules[1].id'],
     ['stop-loss on hoursSinceData', (p: any) => (p.alerts.rules[2].action = 'stop-loss'), 'portfolios[0].alerts.rules[2].action'],
     ['a rule naming an unknown channel', (p: any) => (p.alerts.rules[0].channels = ['tv']), 'portfolios[0].alerts.rules[0].channels[0]'],
-    ['a platform id claimed by two channels', (p: any) => (p.channels[3].sourceIds = { google_ads: ['1234567890'] }), 'portfolios[0].channels[3].sourceIds.google_ads[0]'],
+    [
+      'a platform id claimed by two channels',
+      (p: any) => (p.channels[3].sourceIds = { google_ads: ['1234567890'] }),
+      'portfolios[0].channels[3].sourceIds.google_ads[0]',
+    ],
     ['a misspelt field', (p: any) => (p.budget.dialy = 1), 'portfolios[0].budget'],
   ])('rejects %s, naming the path', (_name, change, path) => {
     expect(pathsOf(withDemo(change))).toContain(path);
@@ -63,9 +67,15 @@ describe('operator config', () => {
 
   it('hashes equal configs equally, whatever their key order, and different configs differently', () => {
     const reverseKeys = (value: unknown): unknown =>
-      Array.isArray(value) ? value.map(reverseKeys)
-        : value && typeof value === 'object' ? Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reverseKeys(v)]))
-        : value;
+      Array.isArray(value)
+        ? value.map(reverseKeys)
+        : value && typeof value === 'object'
+          ? Object.fromEntries(
+              Object.entries(value)
+                .reverse()
+                .map(([k, v]) => [k, reverseKeys(v)]),
+            )
+          : value;
     const reordered = reverseKeys(shipped);
     expect(JSON.stringify(reordered)).not.toBe(JSON.stringify(shipped));
     expect(configHash(reordered)).toBe(configHash(shipped));

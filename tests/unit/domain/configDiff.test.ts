@@ -13,7 +13,15 @@ const edit = (change: (c: any) => void) => {
 describe('config diff for operators', () => {
   it('reports nothing for the same config, or the same channels and rules in another order', () => {
     expect(diffConfigs(shipped, shipped)).toEqual([]);
-    expect(diffConfigs(shipped, edit((c) => { c.portfolios[0].channels.reverse(); c.portfolios[0].alerts.rules.reverse(); }))).toEqual([]);
+    expect(
+      diffConfigs(
+        shipped,
+        edit((c) => {
+          c.portfolios[0].channels.reverse();
+          c.portfolios[0].alerts.rules.reverse();
+        }),
+      ),
+    ).toEqual([]);
   });
 
   it('names each changed budget, base, rule and schedule by id, and what was added or removed', () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BudgetConfig } from '../../../functions/domain/config.js';
 import { Delivery, planDelivery } from '../../../functions/domain/delivery.js';
 import { validate } from '../../../functions/domain/issues.js';
-import { rollupDaily, type MetricRow } from '../../../functions/domain/metrics.js';
+import { type MetricRow, rollupDaily } from '../../../functions/domain/metrics.js';
 
 const config = BudgetConfig.parse(JSON.parse(readFileSync('config/budget.config.json', 'utf8')));
 const demo = config.portfolios[0]!;
@@ -39,7 +39,11 @@ describe('delivery plan', () => {
   it('answers 422 for an unknown portfolio and for each unknown channel', () => {
     const unknownPortfolio = planDelivery(delivery(record()), undefined, '2026-11-21');
     expect(!unknownPortfolio.ok && unknownPortfolio.rejection.status).toBe(422);
-    const unknownChannel = planDelivery(delivery(record(), record({ channelId: 'tv' }), record({ channelId: 'radio' })), demo, '2026-11-21');
+    const unknownChannel = planDelivery(
+      delivery(record(), record({ channelId: 'tv' }), record({ channelId: 'radio' })),
+      demo,
+      '2026-11-21',
+    );
     expect(!unknownChannel.ok && unknownChannel.rejection).toEqual({
       status: 422,
       issues: [
@@ -50,7 +54,11 @@ describe('delivery plan', () => {
   });
 
   it('keeps the highest revision of a key repeated in one body and counts the rest as duplicates', () => {
-    const planned = planDelivery(delivery(record({ revision: 1 }), record({ revision: 3, spend: 90 }), record({ revision: 3, spend: 90 })), demo, '2026-11-21');
+    const planned = planDelivery(
+      delivery(record({ revision: 1 }), record({ revision: 3, spend: 90 }), record({ revision: 3, spend: 90 })),
+      demo,
+      '2026-11-21',
+    );
     expect(planned.ok && planned.plan.rows.map((r) => [r.revision, r.spendMicros])).toEqual([[3, 90_000_000]]);
     expect(planned.ok && planned.plan.duplicates).toBe(2);
   });
@@ -68,8 +76,17 @@ describe('delivery plan', () => {
 
 describe('daily roll-up', () => {
   const row = (over: Partial<MetricRow>): MetricRow => ({
-    portfolioId: 'demo', channelId: 'search', date: '2026-11-20', hour: null, spendMicros: 0, revenueMicros: null,
-    impressions: null, clicks: null, conversions: 0, revision: 0, ...over,
+    portfolioId: 'demo',
+    channelId: 'search',
+    date: '2026-11-20',
+    hour: null,
+    spendMicros: 0,
+    revenueMicros: null,
+    impressions: null,
+    clicks: null,
+    conversions: 0,
+    revision: 0,
+    ...over,
   });
 
   it('sums hourly rows exactly', () => {
@@ -78,7 +95,14 @@ describe('daily roll-up', () => {
   });
 
   it('lets a daily row stand for its date instead of adding hourly rows to it', () => {
-    const totals = rollupDaily([row({ spendMicros: 5_000_000 }), row({ hour: 3, spendMicros: 1_000_000 }), row({ date: '2026-11-21', hour: 1, spendMicros: 2_000_000 })]);
-    expect(totals.map((t) => [t.date, t.spend])).toEqual([['2026-11-20', 5], ['2026-11-21', 2]]);
+    const totals = rollupDaily([
+      row({ spendMicros: 5_000_000 }),
+      row({ hour: 3, spendMicros: 1_000_000 }),
+      row({ date: '2026-11-21', hour: 1, spendMicros: 2_000_000 }),
+    ]);
+    expect(totals.map((t) => [t.date, t.spend])).toEqual([
+      ['2026-11-20', 5],
+      ['2026-11-21', 2],
+    ]);
   });
 });

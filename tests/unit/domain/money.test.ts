@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Money, fromMicros, hasMicroPrecision, toMicros } from '../../../functions/domain/money.js';
+import { fromMicros, hasMicroPrecision, Money, toMicros } from '../../../functions/domain/money.js';
 
 describe('money', () => {
   it('converts decimals to integer micros and back exactly', () => {

@@ -4,13 +4,17 @@ import { lambdaContext } from '../../../bin/local/apiGateway.js';
 import type { EvaluationResult } from '../../../functions/adapters/alertEvaluator.js';
 import { deployedConfig } from '../../../functions/adapters/deployedConfig.js';
 import { metrics } from '../../../functions/adapters/observability.js';
-import { createAlertsWorkerHandler } from '../../../functions/handlers/alertsWorker.js';
 import type { Alert } from '../../../functions/domain/alerts/lifecycle.js';
+import { createAlertsWorkerHandler } from '../../../functions/handlers/alertsWorker.js';
 
 // The module also builds the deployed handler at import, which reads its table names (never used here).
 vi.hoisted(() => Object.assign(process.env, { METRICS_TABLE: 'unused', ALLOCATIONS_TABLE: 'unused', ALERTS_TABLE: 'unused' }));
 
-const message = (messageId: string) => ({ messageId, body: JSON.stringify({ job: 'alerts', portfolioId: 'demo', window: '2026-11-22T10:15:00.000Z' }) }) as SQSEvent['Records'][number];
+const message = (messageId: string) =>
+  ({
+    messageId,
+    body: JSON.stringify({ job: 'alerts', portfolioId: 'demo', window: '2026-11-22T10:15:00.000Z' }),
+  }) as SQSEvent['Records'][number];
 const alerts = (n: number) => Array.from({ length: n }, () => ({}) as Alert);
 
 afterEach(() => vi.restoreAllMocks());
@@ -26,8 +30,12 @@ describe('alerts worker', () => {
     const answer = await handler({ Records: [message('a'), message('b')] }, lambdaContext('AlertsWorker'));
     expect(answer.batchItemFailures).toEqual([]);
     expect(added.mock.calls.map(([name, , value]) => `${name}=${value}`)).toEqual([
-      'AlertsOpened=2', 'AlertsEscalated=0', 'AlertsResolved=1',
-      'AlertsOpened=0', 'AlertsEscalated=1', 'AlertsResolved=0',
+      'AlertsOpened=2',
+      'AlertsEscalated=0',
+      'AlertsResolved=1',
+      'AlertsOpened=0',
+      'AlertsEscalated=1',
+      'AlertsResolved=0',
     ]);
   });
 });

@@ -1,9 +1,9 @@
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
+import { lambdaContext } from '../../../bin/local/apiGateway.js';
 import { deployedConfig } from '../../../functions/adapters/deployedConfig.js';
 import type { ReallocationRunner } from '../../../functions/adapters/reallocator.js';
 import { createWorkerHandler } from '../../../functions/handlers/reallocateWorker.js';
-import { lambdaContext } from '../../../bin/local/apiGateway.js';
 
 // The module also builds the deployed handler at import, which reads its table names (never used here).
 vi.hoisted(() => Object.assign(process.env, { METRICS_TABLE: 'unused', ALLOCATIONS_TABLE: 'unused', ALERTS_TABLE: 'unused' }));
@@ -24,7 +24,13 @@ describe('reallocate worker', () => {
     };
     const handler = createWorkerHandler({ config: deployedConfig, reallocator });
     const event: SQSEvent = {
-      Records: [record('ok', job('demo')), record('not-json', '{'), record('unknown', job('nope')), record('wrong-shape', '{"job":"reallocate"}'), record('crash', job('demo'))],
+      Records: [
+        record('ok', job('demo')),
+        record('not-json', '{'),
+        record('unknown', job('nope')),
+        record('wrong-shape', '{"job":"reallocate"}'),
+        record('crash', job('demo')),
+      ],
     };
     const answer = await handler(event, lambdaContext('ReallocateWorker'));
     expect(answer.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['not-json', 'unknown', 'wrong-shape', 'crash']);

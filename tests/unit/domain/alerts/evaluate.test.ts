@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { completeWindows, evaluatePortfolio, type Evaluation } from '../../../../functions/domain/alerts/evaluate.js';
-import { alertChanges, type Alert } from '../../../../functions/domain/alerts/lifecycle.js';
-import { Portfolio, type AlertRule } from '../../../../functions/domain/config.js';
+import { completeWindows, type Evaluation, evaluatePortfolio } from '../../../../functions/domain/alerts/evaluate.js';
+import { type Alert, alertChanges } from '../../../../functions/domain/alerts/lifecycle.js';
+import { type AlertRule, Portfolio } from '../../../../functions/domain/config.js';
 import { addDays } from '../../../../functions/domain/dates.js';
 import type { MetricRow } from '../../../../functions/domain/metrics.js';
 
@@ -17,7 +17,10 @@ const portfolio = (rules: Partial<AlertRule>[], extra: { timezone?: string; week
       { id: 'a', platform: 'generic', base: 100, max: 800 },
       { id: 'b', platform: 'generic', base: 100, max: 800 },
     ],
-    alerts: { weekStartsOn: extra.weekStartsOn ?? 'monday', rules: rules.map((r, i) => ({ id: `r${i}`, metric: 'cpa', op: '>', threshold: 45, ...r })) },
+    alerts: {
+      weekStartsOn: extra.weekStartsOn ?? 'monday',
+      rules: rules.map((r, i) => ({ id: `r${i}`, metric: 'cpa', op: '>', threshold: 45, ...r })),
+    },
   });
 
 /** A daily row: spend and conversions (revenue, clicks, impressions optional). */
@@ -47,7 +50,12 @@ describe('rule evaluation: CPA above 45 for 3 consecutive days', () => {
   const rule = portfolio([{ window: 'day', consecutive: 3 }]);
   it.each([
     { name: '3 breaching days in a row breach', cpas: [47, 47, 47], verdict: 'breach', severity: 'info' },
-    { name: 'only 2 breaching days do not (the older day cleared; the latest still breaches)', cpas: [40, 47, 47], verdict: 'unknown', severity: 'info' },
+    {
+      name: 'only 2 breaching days do not (the older day cleared; the latest still breaches)',
+      cpas: [40, 47, 47],
+      verdict: 'unknown',
+      severity: 'info',
+    },
     { name: 'a cleared latest day clears', cpas: [47, 47, 40], verdict: 'clear', severity: null },
     { name: 'a gap day with no data neither breaches nor clears', cpas: [47, null, 47], verdict: 'unknown', severity: 'info' },
     { name: 'a missing latest day neither breaches nor clears', cpas: [47, 47, 47, null], verdict: 'unknown', severity: null },
@@ -110,7 +118,8 @@ describe('windows in the portfolio time zone', () => {
 
 describe('ROAS below 1 for 2 weeks', () => {
   const rule = portfolio([{ metric: 'roas', op: '<', threshold: 1, window: 'week', consecutive: 2, action: 'stop-loss' }]);
-  const week = (start: string, roas: number) => Array.from({ length: 7 }, (_, d) => day('a', addDays(start, d), 100, 1, { revenueMicros: roas * 100 * 1e6 }));
+  const week = (start: string, roas: number) =>
+    Array.from({ length: 7 }, (_, d) => day('a', addDays(start, d), 100, 1, { revenueMicros: roas * 100 * 1e6 }));
   it('breaches when both complete weeks return less than they cost, whatever the current week does', () => {
     const rows = [...week('2026-11-02', 0.7), ...week('2026-11-09', 0.85), ...week('2026-11-16', 3)];
     expect(verdictFor(rule, rows)).toMatchObject({ verdict: 'breach', severity: 'warning' });
@@ -134,7 +143,10 @@ describe('silence and pacing', () => {
   it('compares spend with the allocation made for the same day', () => {
     const over = portfolio([{ metric: 'pacing', op: '>', threshold: 0.15 }]);
     const allocated = new Map([['2026-11-21', new Map([['a', 1000]])]]);
-    expect(verdictFor(over, [day('a', '2026-11-21', 1200, 5)], 'a', NOW, allocated)).toMatchObject({ verdict: 'breach', severity: 'critical' });
+    expect(verdictFor(over, [day('a', '2026-11-21', 1200, 5)], 'a', NOW, allocated)).toMatchObject({
+      verdict: 'breach',
+      severity: 'critical',
+    });
     expect(verdictFor(over, [day('a', '2026-11-21', 1100, 5)], 'a', NOW, allocated)).toMatchObject({ verdict: 'clear' });
     // No allocation for that day: nothing to pace against.
     expect(verdictFor(over, [day('a', '2026-11-21', 5000, 5)], 'a', NOW, new Map())).toMatchObject({ verdict: 'unknown' });
@@ -146,12 +158,28 @@ describe('alert lifecycle', () => {
   const run = (open: Alert[], cpas: (number | null)[], at: string) => {
     const now = new Date(at);
     const lastDate = addDays(at.slice(0, 10), -1);
-    return alertChanges(p, open, evaluatePortfolio(p, days('a', cpas, lastDate), new Map(), now).filter((e) => e.channelId === 'a'), now, 'hash1');
+    return alertChanges(
+      p,
+      open,
+      evaluatePortfolio(p, days('a', cpas, lastDate), new Map(), now).filter((e) => e.channelId === 'a'),
+      now,
+      'hash1',
+    );
   };
 
   it('opens on a 3-day breach, stays quiet while unchanged, escalates once, then resolves', () => {
     const [opened] = run([], [47, 47, 47], '2026-11-22T10:00:00Z');
-    expect(opened).toMatchObject({ kind: 'open', alert: { status: 'open', severity: 'info', ruleId: 'r0', channelId: 'a', configHash: 'hash1', windows: ['2026-11-19', '2026-11-20', '2026-11-21'] } });
+    expect(opened).toMatchObject({
+      kind: 'open',
+      alert: {
+        status: 'open',
+        severity: 'info',
+        ruleId: 'r0',
+        channelId: 'a',
+        configHash: 'hash1',
+        windows: ['2026-11-19', '2026-11-20', '2026-11-21'],
+      },
+    });
     const open = [opened!.alert];
     expect(run(open, [47, 47, 47], '2026-11-22T10:15:00Z')).toEqual([]);
     const [escalated] = run(open, [47, 47, 47, 60], '2026-11-23T10:00:00Z');

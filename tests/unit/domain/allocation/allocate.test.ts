@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { allocate } from '../../../../functions/domain/allocation/allocate.js';
-import { AllocationInput, type Allocation } from '../../../../functions/domain/allocation/schemas.js';
+import { type Allocation, AllocationInput } from '../../../../functions/domain/allocation/schemas.js';
 import { addDays } from '../../../../functions/domain/dates.js';
 
 const CENT = 0.011;
@@ -13,7 +13,13 @@ const inputs = fc
     share: fc.constantFrom(0, 0.05, 0.1, 0.2),
     change: fc.constantFrom(0.1, 0.25, 0.5),
     channels: fc.array(
-      fc.record({ baseShare: fc.double({ min: 0, max: 1, noNaN: true }), maxShare: fc.double({ min: 0.2, max: 1, noNaN: true }), efficiency: fc.double({ min: 0.005, max: 0.1, noNaN: true }), explore: fc.boolean(), days: fc.integer({ min: 0, max: 30 }) }),
+      fc.record({
+        baseShare: fc.double({ min: 0, max: 1, noNaN: true }),
+        maxShare: fc.double({ min: 0.2, max: 1, noNaN: true }),
+        efficiency: fc.double({ min: 0.005, max: 0.1, noNaN: true }),
+        explore: fc.boolean(),
+        days: fc.integer({ min: 0, max: 30 }),
+      }),
       { minLength: 1, maxLength: 8 },
     ),
     previous: fc.boolean(),
@@ -25,18 +31,38 @@ const inputs = fc
     const baseWeights = channels.reduce((s, c) => s + c.baseShare, 0) || 1;
     const portfolioChannels = channels.map((c, i) => {
       const base = Math.floor(((c.baseShare / baseWeights) * room * 0.8) / channels.length);
-      return { id: `c${i}`, platform: 'generic' as const, base, max: Math.max(base + 1, Math.round(c.maxShare * daily)), explore: c.explore };
+      return {
+        id: `c${i}`,
+        platform: 'generic' as const,
+        base,
+        max: Math.max(base + 1, Math.round(c.maxShare * daily)),
+        explore: c.explore,
+      };
     });
     const history = channels.flatMap((c, i) =>
       Array.from({ length: c.days }, (_, d) => {
         const spend = 100 + ((d * 37 + i * 11) % 9) * 50;
-        return { channelId: `c${i}`, date: addDays('2026-11-20', -d), spend, conversions: Math.round(spend * c.efficiency * (1 - spend / 20_000)) };
+        return {
+          channelId: `c${i}`,
+          date: addDays('2026-11-20', -d),
+          spend,
+          conversions: Math.round(spend * c.efficiency * (1 - spend / 20_000)),
+        };
       }),
     );
     return AllocationInput.parse({
-      portfolio: { id: 'p', name: 'p', currency: 'USD', timezone: 'UTC', budget: { daily, explorationShare: share, maxDailyChange: change }, channels: portfolioChannels },
+      portfolio: {
+        id: 'p',
+        name: 'p',
+        currency: 'USD',
+        timezone: 'UTC',
+        budget: { daily, explorationShare: share, maxDailyChange: change },
+        channels: portfolioChannels,
+      },
       history,
-      previous: previous ? { channels: portfolioChannels.map((c) => ({ channelId: c.id, total: Math.min(c.max, c.base + daily / (2 * channels.length)) })) } : null,
+      previous: previous
+        ? { channels: portfolioChannels.map((c) => ({ channelId: c.id, total: Math.min(c.max, c.base + daily / (2 * channels.length)) })) }
+        : null,
       stopLoss: stopFirst ? ['c0'] : [],
       asOf: '2026-11-21',
       seed,
@@ -78,13 +104,19 @@ const withoutTiming = (a: Allocation) => ({ ...a, solver: { ...a.solver, ms: 0 }
 
 describe('allocate', () => {
   it('keeps every contract invariant on random portfolios', () => {
-    fc.assert(fc.property(inputs, (input) => assertInvariants(input, allocate(input))), { numRuns: 150 });
+    fc.assert(
+      fc.property(inputs, (input) => assertInvariants(input, allocate(input))),
+      { numRuns: 150 },
+    );
   });
 
   it('gives the same output for the same input and seed', () => {
-    fc.assert(fc.property(inputs, (input) => {
-      expect(withoutTiming(allocate(input))).toEqual(withoutTiming(allocate(structuredClone(input))));
-    }), { numRuns: 40 });
+    fc.assert(
+      fc.property(inputs, (input) => {
+        expect(withoutTiming(allocate(input))).toEqual(withoutTiming(allocate(structuredClone(input))));
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('does not depend on the order channels are listed in', () => {
@@ -103,8 +135,15 @@ describe('allocate', () => {
   it('never expects less as the budget grows', () => {
     fc.assert(
       fc.property(inputs, fc.integer({ min: 1, max: 20_000 }), (input, more) => {
-        const greedy = { ...input, portfolio: { ...input.portfolio, budget: { ...input.portfolio.budget, explorationShare: 0 } }, previous: null };
-        const richer = { ...greedy, portfolio: { ...greedy.portfolio, budget: { ...greedy.portfolio.budget, daily: greedy.portfolio.budget.daily + more } } };
+        const greedy = {
+          ...input,
+          portfolio: { ...input.portfolio, budget: { ...input.portfolio.budget, explorationShare: 0 } },
+          previous: null,
+        };
+        const richer = {
+          ...greedy,
+          portfolio: { ...greedy.portfolio, budget: { ...greedy.portfolio.budget, daily: greedy.portfolio.budget.daily + more } },
+        };
         expect(allocate(richer).expectedConversions).toBeGreaterThanOrEqual(allocate(greedy).expectedConversions - 0.02);
       }),
       { numRuns: 60 },
@@ -113,7 +152,14 @@ describe('allocate', () => {
 
   it('holds, saying why, when the change limits cannot fit the budget', () => {
     const input = AllocationInput.parse({
-      portfolio: { id: 'p', name: 'p', currency: 'USD', timezone: 'UTC', budget: { daily: 1000, explorationShare: 0, maxDailyChange: 0.1 }, channels: [{ id: 'a', platform: 'generic', base: 0, max: 5000 }] },
+      portfolio: {
+        id: 'p',
+        name: 'p',
+        currency: 'USD',
+        timezone: 'UTC',
+        budget: { daily: 1000, explorationShare: 0, maxDailyChange: 0.1 },
+        channels: [{ id: 'a', platform: 'generic', base: 0, max: 5000 }],
+      },
       history: [],
       previous: { channels: [{ channelId: 'a', total: 3000 }] },
       asOf: '2026-11-21',
@@ -125,7 +171,14 @@ describe('allocate', () => {
 
   it('holds on stale data', () => {
     const input = AllocationInput.parse({
-      portfolio: { id: 'p', name: 'p', currency: 'USD', timezone: 'UTC', budget: { daily: 1000 }, channels: [{ id: 'a', platform: 'generic', base: 0, max: 1000 }] },
+      portfolio: {
+        id: 'p',
+        name: 'p',
+        currency: 'USD',
+        timezone: 'UTC',
+        budget: { daily: 1000 },
+        channels: [{ id: 'a', platform: 'generic', base: 0, max: 1000 }],
+      },
       history: [{ channelId: 'a', date: '2026-10-01', spend: 100, conversions: 3 }],
       asOf: '2026-11-21',
     });
@@ -137,7 +190,8 @@ describe('allocate', () => {
       fc.property(inputs, fc.integer({ min: 20, max: 200 }), (input, targetCpa) => {
         const constrained = { ...input, portfolio: { ...input.portfolio, objective: { ...input.portfolio.objective, targetCpa } } };
         const allocation = allocate(constrained);
-        if (allocation.status === 'optimal') expect(allocation.total).toBeLessThanOrEqual(targetCpa * allocation.expectedConversions * 1.01 + 1);
+        if (allocation.status === 'optimal')
+          expect(allocation.total).toBeLessThanOrEqual(targetCpa * allocation.expectedConversions * 1.01 + 1);
       }),
       { numRuns: 60 },
     );

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import type { Highs } from 'highs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { solveAllocationLp, type LpProblem } from '../../../../functions/domain/allocation/lp.js';
-import { concaveEnvelope, segmentsOf, type Segment } from '../../../../functions/domain/allocation/segments.js';
+import { type LpProblem, solveAllocationLp } from '../../../../functions/domain/allocation/lp.js';
+import { concaveEnvelope, type Segment, segmentsOf } from '../../../../functions/domain/allocation/segments.js';
 
 let highs: Highs;
 beforeAll(async () => {
@@ -15,8 +15,14 @@ beforeAll(async () => {
 const toCplex = (problem: LpProblem): string => {
   const term = (c: number, k: number) => `${c >= 0 ? '+' : '-'} ${Math.abs(c).toPrecision(17)} x${k}`;
   const rows = [`budget: ${problem.segments.map((_, k) => term(1, k)).join(' ')} <= ${problem.budget.toPrecision(17)}`];
-  if (problem.cpa) rows.push(`cpa: ${problem.segments.map((s, k) => term(1 - problem.cpa!.target * s.conversionSlope, k)).join(' ')} <= ${problem.cpa.slack.toPrecision(17)}`);
-  if (problem.roas) rows.push(`roas: ${problem.segments.map((s, k) => term(problem.roas!.min - s.revenueSlope, k)).join(' ')} <= ${problem.roas.slack.toPrecision(17)}`);
+  if (problem.cpa)
+    rows.push(
+      `cpa: ${problem.segments.map((s, k) => term(1 - problem.cpa!.target * s.conversionSlope, k)).join(' ')} <= ${problem.cpa.slack.toPrecision(17)}`,
+    );
+  if (problem.roas)
+    rows.push(
+      `roas: ${problem.segments.map((s, k) => term(problem.roas!.min - s.revenueSlope, k)).join(' ')} <= ${problem.roas.slack.toPrecision(17)}`,
+    );
   return [
     'Maximize',
     ` obj: ${problem.segments.map((s, k) => term(s.slope, k)).join(' ')}`,
@@ -31,7 +37,15 @@ const toCplex = (problem: LpProblem): string => {
 /** Random concave channels: saturating curves with random levels, scales and order values. */
 const problems = fc
   .record({
-    channels: fc.array(fc.record({ level: fc.double({ min: 5, max: 500, noNaN: true }), scale: fc.double({ min: 200, max: 8000, noNaN: true }), orderValue: fc.double({ min: 20, max: 150, noNaN: true }), width: fc.double({ min: 100, max: 6000, noNaN: true }) }), { minLength: 1, maxLength: 12 }),
+    channels: fc.array(
+      fc.record({
+        level: fc.double({ min: 5, max: 500, noNaN: true }),
+        scale: fc.double({ min: 200, max: 8000, noNaN: true }),
+        orderValue: fc.double({ min: 20, max: 150, noNaN: true }),
+        width: fc.double({ min: 100, max: 6000, noNaN: true }),
+      }),
+      { minLength: 1, maxLength: 12 },
+    ),
     budgetShare: fc.double({ min: 0.05, max: 1.2, noNaN: true }),
     cpa: fc.option(fc.double({ min: 5, max: 120, noNaN: true }), { nil: undefined }),
     roas: fc.option(fc.double({ min: 0.5, max: 4, noNaN: true }), { nil: undefined }),
@@ -54,7 +68,11 @@ describe('allocation LP', () => {
   it('reaches HiGHS’s optimum to 1e-9 relative on random models', () => {
     fc.assert(
       fc.property(problems, (problem) => {
-        const reference = highs.solve(toCplex(problem), { output_flag: false, primal_feasibility_tolerance: 1e-10, dual_feasibility_tolerance: 1e-10 } as never);
+        const reference = highs.solve(toCplex(problem), {
+          output_flag: false,
+          primal_feasibility_tolerance: 1e-10,
+          dual_feasibility_tolerance: 1e-10,
+        } as never);
         const ours = solveAllocationLp(problem);
         expect(ours.feasible).toBe(true);
         expect(reference.Status).toBe('Optimal');
@@ -66,9 +84,18 @@ describe('allocation LP', () => {
   });
 
   it('solves a case worked by hand: the budget goes to the steepest segments first', () => {
-    const segment = (channel: number, length: number, slope: number): Segment => ({ channel, length, slope, revenueSlope: slope, conversionSlope: slope });
+    const segment = (channel: number, length: number, slope: number): Segment => ({
+      channel,
+      length,
+      slope,
+      revenueSlope: slope,
+      conversionSlope: slope,
+    });
     // a: 100 @ 0.05 then 100 @ 0.02; b: 100 @ 0.04 then 100 @ 0.01. Budget 250 → a1, b1, then 50 of a2.
-    const problem: LpProblem = { segments: [segment(0, 100, 0.05), segment(0, 100, 0.02), segment(1, 100, 0.04), segment(1, 100, 0.01)], budget: 250 };
+    const problem: LpProblem = {
+      segments: [segment(0, 100, 0.05), segment(0, 100, 0.02), segment(1, 100, 0.04), segment(1, 100, 0.01)],
+      budget: 250,
+    };
     const solution = solveAllocationLp(problem);
     expect(solution.x.map((x) => Math.round(x * 1e6) / 1e6)).toEqual([100, 50, 100, 0]);
     expect(solution.objective).toBeCloseTo(5 + 1 + 4, 9);

@@ -27,19 +27,40 @@ const metaRow = (extra: object = {}) => ({
 
 describe('Meta Insights rows', () => {
   it('reads numbers from strings and counts only the channel’s action type, not the same purchase three times', () => {
-    const result = fromPlatform('meta', { portfolioId: 'demo', deliveryId: 'm1', pulledAt: PULLED, data: [metaRow()] }, portfolios, receivedAt);
+    const result = fromPlatform(
+      'meta',
+      { portfolioId: 'demo', deliveryId: 'm1', pulledAt: PULLED, data: [metaRow()] },
+      portfolios,
+      receivedAt,
+    );
     expect(result).toEqual({
       ok: true,
       delivery: {
         portfolioId: 'demo',
         deliveryId: 'm1',
-        records: [{ channelId: 'social', date: '2026-11-20', spend: 1234.56, impressions: 100000, clicks: 850, conversions: 30, revenue: 2400, revision: Date.parse(PULLED) }],
+        records: [
+          {
+            channelId: 'social',
+            date: '2026-11-20',
+            spend: 1234.56,
+            impressions: 100000,
+            clicks: 850,
+            conversions: 30,
+            revenue: 2400,
+            revision: Date.parse(PULLED),
+          },
+        ],
       },
     });
   });
 
   it('refuses a row spanning several days, and a non-numeric spend, with their paths', () => {
-    const result = fromPlatform('meta', { portfolioId: 'demo', data: [metaRow({ date_stop: '2026-11-21' }), metaRow({ spend: '12,5' })] }, portfolios, receivedAt);
+    const result = fromPlatform(
+      'meta',
+      { portfolioId: 'demo', data: [metaRow({ date_stop: '2026-11-21' }), metaRow({ spend: '12,5' })] },
+      portfolios,
+      receivedAt,
+    );
     expect(result).toMatchObject({ ok: false, status: 400 });
     expect(!result.ok && result.issues.map((i) => i.path)).toEqual(['data[0].date_stop', 'data[1].spend']);
   });
@@ -51,12 +72,26 @@ describe('Google Ads rows', () => {
   it('takes cost in micros (camelCase or snake_case), fractional conversions and conversion value', () => {
     const result = fromPlatform(
       'google-ads',
-      { portfolioId: 'demo', results: [row({ costMicros: '2950500000', conversions: 101.5, conversionsValue: 9800.25, clicks: '400' }), row({ cost_micros: 1_000_000, conversions: 1 }, '1234567891')] },
+      {
+        portfolioId: 'demo',
+        results: [
+          row({ costMicros: '2950500000', conversions: 101.5, conversionsValue: 9800.25, clicks: '400' }),
+          row({ cost_micros: 1_000_000, conversions: 1 }, '1234567891'),
+        ],
+      },
       portfolios,
       receivedAt,
     );
     expect(result.ok && result.delivery.records).toEqual([
-      { channelId: 'search', date: '2026-11-20', spend: 2950.5, conversions: 101.5, revenue: 9800.25, clicks: 400, revision: receivedAt.getTime() },
+      {
+        channelId: 'search',
+        date: '2026-11-20',
+        spend: 2950.5,
+        conversions: 101.5,
+        revenue: 9800.25,
+        clicks: 400,
+        revision: receivedAt.getTime(),
+      },
       { channelId: 'display', date: '2026-11-20', spend: 1, conversions: 1, revision: receivedAt.getTime() },
     ]);
   });
@@ -64,8 +99,18 @@ describe('Google Ads rows', () => {
   it('adds up the campaigns of one channel on the same day', () => {
     const config = structuredClone(portfolios) as typeof portfolios;
     (config[0]!.channels.find((c) => c.id === 'search')!.sourceIds as Record<string, string[]>).google_ads = ['1', '2'];
-    const result = fromPlatform('google-ads', { portfolioId: 'demo', results: [row({ costMicros: 1_500_000, conversions: 1 }, '1'), row({ costMicros: 2_250_000, conversions: 2.5 }, '2')] }, config, receivedAt);
-    expect(result.ok && result.delivery.records).toEqual([{ channelId: 'search', date: '2026-11-20', spend: 3.75, conversions: 3.5, revision: receivedAt.getTime() }]);
+    const result = fromPlatform(
+      'google-ads',
+      {
+        portfolioId: 'demo',
+        results: [row({ costMicros: 1_500_000, conversions: 1 }, '1'), row({ costMicros: 2_250_000, conversions: 2.5 }, '2')],
+      },
+      config,
+      receivedAt,
+    );
+    expect(result.ok && result.delivery.records).toEqual([
+      { channelId: 'search', date: '2026-11-20', spend: 3.75, conversions: 3.5, revision: receivedAt.getTime() },
+    ]);
   });
 
   it('needs a cost', () => {
@@ -76,9 +121,21 @@ describe('Google Ads rows', () => {
 
 describe('TikTok rows', () => {
   it('reads stat_time_day and campaign_id dimensions and string metrics', () => {
-    const body = { portfolioId: 'demo', data: { list: [{ dimensions: { campaign_id: '1790000000000001', stat_time_day: '2026-11-20 00:00:00' }, metrics: { spend: '812.40', conversion: '17', clicks: '3100' } }] } };
+    const body = {
+      portfolioId: 'demo',
+      data: {
+        list: [
+          {
+            dimensions: { campaign_id: '1790000000000001', stat_time_day: '2026-11-20 00:00:00' },
+            metrics: { spend: '812.40', conversion: '17', clicks: '3100' },
+          },
+        ],
+      },
+    };
     const result = fromPlatform('tiktok', body, portfolios, receivedAt);
-    expect(result.ok && result.delivery.records).toEqual([{ channelId: 'video', date: '2026-11-20', spend: 812.4, conversions: 17, clicks: 3100, revision: receivedAt.getTime() }]);
+    expect(result.ok && result.delivery.records).toEqual([
+      { channelId: 'video', date: '2026-11-20', spend: 812.4, conversions: 17, clicks: 3100, revision: receivedAt.getTime() },
+    ]);
   });
 });
 
@@ -91,8 +148,15 @@ describe('mapping platform ids to channels', () => {
     ];
     const result = fromPlatform('tiktok', { portfolioId: 'demo', data: { list: rows } }, portfolios, receivedAt);
     expect(result).toMatchObject({ ok: false, status: 422 });
-    expect(!result.ok && result.issues.map((i) => i.path)).toEqual(['data.list[0].dimensions.campaign_id', 'data.list[2].dimensions.campaign_id']);
+    expect(!result.ok && result.issues.map((i) => i.path)).toEqual([
+      'data.list[0].dimensions.campaign_id',
+      'data.list[2].dimensions.campaign_id',
+    ]);
     expect(!result.ok && result.issues[0]!.message).toContain('unmapped: 999, 998');
-    expect(fromPlatform('tiktok', { portfolioId: 'nope', data: { list: rows } }, portfolios, receivedAt)).toMatchObject({ ok: false, status: 422, issues: [{ path: 'portfolioId' }] });
+    expect(fromPlatform('tiktok', { portfolioId: 'nope', data: { list: rows } }, portfolios, receivedAt)).toMatchObject({
+      ok: false,
+      status: 422,
+      issues: [{ path: 'portfolioId' }],
+    });
   });
 });
