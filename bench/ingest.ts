@@ -56,7 +56,7 @@ const rawWrites = async (client: DynamoDBClient, table: string, offset: number) 
 export const benchIngest = async () => {
   const dynamo = await startDynamoLocal();
   const runtime = await startLocalRuntime({ dynamoEndpoint: dynamo.endpoint, tablePrefix: 'bench-' });
-  const client = createDynamoClient(dynamo.endpoint);
+  const client = createDynamoClient({ endpoint: dynamo.endpoint });
   try {
     const latencies: number[] = [];
     const http = (offset: number) =>

@@ -5,17 +5,17 @@ import { startLocalRuntime } from '../bin/local/runtime.js';
 import { getJson, postDelivery } from '../bin/local/webhookClient.js';
 import { AllocationsRepository } from '../functions/adapters/allocationsRepository.js';
 import { parseConfig } from '../functions/adapters/configFile.js';
-import { deployedConfig } from '../functions/adapters/deployedConfig.js';
 import { createDocumentClient, createDynamoClient } from '../functions/adapters/dynamo.js';
 import { LocalBus } from '../functions/adapters/eventBus.js';
 import { MetricsRepository } from '../functions/adapters/metricsRepository.js';
-import { noStopLosses, Reallocator } from '../functions/adapters/reallocator.js';
 import { mapLimit } from '../functions/adapters/retry.js';
 import { LOCAL_DEV_SECRET } from '../functions/adapters/webhookSecrets.js';
 import { LocalWorkQueue } from '../functions/adapters/workQueue.js';
+import { noStopLosses, Reallocator } from '../functions/application/reallocatePortfolio.js';
 import { addDays, dateInZone } from '../functions/domain/dates.js';
 import { demoFeed } from '../functions/domain/demoFeed.js';
 import { toMicros } from '../functions/domain/money.js';
+import { deployedConfig } from '../functions/wiring/config.js';
 import { ALLOCATIONS_TABLE, METRICS_TABLE } from '../lib/tables.js';
 import { percentile, printTable, timed } from './stats.js';
 
@@ -96,7 +96,7 @@ const bigConfig = () =>
 
 /** The scheduled fan-out over 100 portfolios (queue → worker batches in parallel) against the same runs one by one. */
 const fanOut = async (endpoint: string) => {
-  const dynamo = createDynamoClient(endpoint);
+  const dynamo = createDynamoClient({ endpoint: endpoint });
   const client = createDocumentClient(dynamo);
   const prefix = 'bench-fan-';
   await ensureTables(dynamo, [METRICS_TABLE, ALLOCATIONS_TABLE], prefix);

@@ -2,7 +2,7 @@ import { RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib'
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { WEBHOOK_SOURCES } from '../functions/adapters/webhook.js';
+import { WEBHOOK_SOURCES } from '../functions/domain/platforms/mappers.js';
 import { TABLES, type TableDefinition } from './tables.js';
 
 /**

@@ -1,4 +1,4 @@
-import { localSecrets } from '../../functions/adapters/webhookSecrets.js';
+import { envSecrets } from '../../functions/adapters/webhookSecrets.js';
 import type { Portfolio } from '../../functions/domain/config.js';
 import { addDays, dateInZone } from '../../functions/domain/dates.js';
 import { demoFeed } from '../../functions/domain/demoFeed.js';
@@ -21,7 +21,7 @@ export const hasNoMetrics = async (url: string, token: string, portfolio: Portfo
 export const replayDemoFeed = async (url: string, portfolio: Portfolio, now: Date, days = 60): Promise<number> => {
   const yesterday = addDays(dateInZone(now, portfolio.timezone), -1);
   const records = demoFeed(portfolio, yesterday, days);
-  const [secret] = await localSecrets('generic');
+  const [secret] = await envSecrets((name) => process.env[name])('generic');
   let accepted = 0;
   for (let d = days - 1; d >= 0; d -= 1) {
     const date = addDays(yesterday, -d);

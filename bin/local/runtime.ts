@@ -2,11 +2,12 @@ import './localEnv.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SQSEvent } from 'aws-lambda';
-import { deployedConfig } from '../../functions/adapters/deployedConfig.js';
 import { createDynamoClient } from '../../functions/adapters/dynamo.js';
 import { localBus, type ReceivedEvent } from '../../functions/adapters/eventBus.js';
-import { createWorkQueue, type LocalConsumer, type LocalWorkQueue } from '../../functions/adapters/workQueue.js';
+import type { LocalConsumer, LocalWorkQueue } from '../../functions/adapters/workQueue.js';
 import { JOBS, type Job, type ScheduledInvocation } from '../../functions/domain/jobs.js';
+import { deployedConfig } from '../../functions/wiring/config.js';
+import { workQueue } from '../../functions/wiring/workQueues.js';
 import { FUNCTIONS, type FunctionDefinition, type FunctionName } from '../../lib/api.js';
 import { TABLES } from '../../lib/tables.js';
 import { ensureTables } from './dynamoLocal.js';
@@ -58,7 +59,7 @@ const connectQueues = (): Map<Job, LocalWorkQueue> =>
   new Map(
     JOBS.map((job) => {
       const worker = (Object.entries(FUNCTIONS) as [FunctionName, FunctionDefinition][]).find(([, f]) => f.consumes === job)![0];
-      const queue = createWorkQueue(job) as LocalWorkQueue;
+      const queue = workQueue(job) as LocalWorkQueue;
       queue.consumeWith((event: SQSEvent) => invoke(worker, event) as ReturnType<LocalConsumer>);
       return [job, queue];
     }),
@@ -76,7 +77,7 @@ export const startLocalRuntime = async ({
   schedules = true,
 }: LocalRuntimeOptions): Promise<LocalRuntime> => {
   configureEnvironment(dynamoEndpoint, tablePrefix);
-  const dynamo = createDynamoClient(dynamoEndpoint);
+  const dynamo = createDynamoClient({ endpoint: dynamoEndpoint });
   await ensureTables(dynamo, TABLES, tablePrefix);
   dynamo.destroy();
   const queues = connectQueues();

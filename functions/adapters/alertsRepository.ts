@@ -1,9 +1,9 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { AlertStore, PendingEvent } from '../application/ports.js';
 import { Alert, type AlertChange } from '../domain/alerts/lifecycle.js';
 import type { BudgetEvent } from '../domain/events.js';
 import { queryAll } from './dynamo.js';
-import type { StopLossSource } from './reallocator.js';
 import { mapLimit, withRetry } from './retry.js';
 
 /**
@@ -17,12 +17,6 @@ const ALERT = 'ALERT#';
 const OPEN = 'OPEN#';
 const OUTBOX = 'OUTBOX#';
 
-/** An event waiting in the outbox, with the key that removes it. */
-export interface PendingEvent {
-  readonly key: { pk: string; sk: string };
-  readonly event: BudgetEvent;
-}
-
 const openKey = (a: Pick<Alert, 'ruleId' | 'channelId'>) => `${OPEN}${a.ruleId}#${a.channelId}`;
 
 const toAlert = (item: Record<string, unknown>): Alert => {
@@ -31,7 +25,7 @@ const toAlert = (item: Record<string, unknown>): Alert => {
 };
 
 /** Alerts, their open pointers and their event outbox (table: {@link ALERTS_TABLE}). */
-export class AlertsRepository implements StopLossSource {
+export class AlertsRepository implements AlertStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { SnapshotListing, SnapshotPage, SnapshotStore } from '../application/ports.js';
 import { Snapshot } from '../domain/snapshots.js';
 import { withRetry } from './retry.js';
 
@@ -14,12 +15,6 @@ const SNAPSHOT = 'SNAPSHOT#';
 const LATEST = 'LATEST';
 const WINDOW = 'WINDOW#';
 const PUBLISHED = 'PUBLISHED#';
-
-export interface SnapshotPage {
-  readonly snapshots: Snapshot[];
-  /** Opaque cursor for the next page; null on the last one. */
-  readonly next: string | null;
-}
 
 /** Thrown when a cursor was not made by {@link AllocationsRepository.list}. */
 export class InvalidCursorError extends Error {}
@@ -42,7 +37,7 @@ const toSnapshot = (item: Record<string, unknown>): Snapshot => {
 };
 
 /** Snapshots and their pointers (table: {@link ALLOCATIONS_TABLE}). The application never updates or deletes a snapshot. */
-export class AllocationsRepository {
+export class AllocationsRepository implements SnapshotStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -135,10 +130,7 @@ export class AllocationsRepository {
   }
 
   /** Snapshots newest first, ids between the bounds (inclusive), a page at a time. */
-  async list(
-    portfolioId: string,
-    { from, to, limit, cursor }: { from?: string; to?: string; limit: number; cursor?: string },
-  ): Promise<SnapshotPage> {
+  async list(portfolioId: string, { from, to, limit, cursor }: SnapshotListing): Promise<SnapshotPage> {
     const lower = `${SNAPSHOT}${from ?? ''}`;
     const upper = `${SNAPSHOT}${to ?? '~'}`;
     const answer = await withRetry(() =>

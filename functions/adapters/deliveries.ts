@@ -2,18 +2,8 @@ import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
-import type { DeliveryPlan } from '../domain/delivery.js';
+import type { DeliveryToStore } from '../application/acceptDelivery.js';
 import type { MetricsRepository, StoreOutcome } from './metricsRepository.js';
-
-/** One accepted delivery, ready to store. */
-export interface DeliveryToStore {
-  /** The idempotency key: the source and `deliveryId`, or the body hash when there is none. */
-  readonly key: string;
-  /** Hash of the raw body: the same key with another body is refused, not silently answered. */
-  readonly bodyHash: string;
-  readonly plan: DeliveryPlan;
-  readonly receivedAt: string;
-}
 
 /** What a stored delivery answers (202), the first time and every repeat. */
 export type DeliveryReceipt = StoreOutcome;

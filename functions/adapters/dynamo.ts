@@ -2,15 +2,19 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { withRetry } from './retry.js';
 
+/** Where DynamoDB is: the region's own endpoint when `endpoint` is unset, else DynamoDB Local's. */
+export interface DynamoConnection {
+  readonly endpoint?: string | undefined;
+  readonly region?: string | undefined;
+}
+
 /**
- * A DynamoDB client for this environment: the regional endpoint in AWS, or DynamoDB Local when
- * `DYNAMODB_ENDPOINT` is set (the local runtime and the integration tests). Build once, at module scope.
+ * A DynamoDB client: the regional endpoint in AWS, or DynamoDB Local given its endpoint (the local runtime
+ * and the integration tests). Build once, at module scope.
  */
-export const createDynamoClient = (endpoint = process.env.DYNAMODB_ENDPOINT): DynamoDBClient =>
+export const createDynamoClient = ({ endpoint, region }: DynamoConnection = {}): DynamoDBClient =>
   new DynamoDBClient(
-    endpoint
-      ? { endpoint, region: process.env.AWS_REGION ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-      : {},
+    endpoint ? { endpoint, region: region ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {},
   );
 
 /** The document client over {@link createDynamoClient}; undefined attributes are dropped, not errors. */
@@ -27,11 +31,4 @@ export const queryAll = async (client: DynamoDBDocumentClient, input: QueryComma
     start = page.LastEvaluatedKey;
   } while (start);
   return items;
-};
-
-/** A table name from the environment; a missing one is a deployment bug, so fail loudly at cold start. */
-export const tableName = (envVar: string): string => {
-  const name = process.env[envVar];
-  if (!name) throw new Error(`${envVar} is not set`);
-  return name;
 };

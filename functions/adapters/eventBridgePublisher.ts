@@ -1,6 +1,6 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import type { EventPublisher } from '../application/ports.js';
 import { type BudgetEvent, EVENT_SOURCE } from '../domain/events.js';
-import type { EventPublisher } from './eventBus.js';
 import { sendRefusedAgain } from './retry.js';
 
 /** Thrown when some entries were still refused after every retry; names them so nothing is lost silently. */

@@ -1,10 +1,5 @@
+import type { EventPublisher } from '../application/ports.js';
 import { type BudgetEvent, EVENT_SOURCE } from '../domain/events.js';
-
-/** Where the system's events go: the EventBridge bus in AWS, the local bus in the local runtime. */
-export interface EventPublisher {
-  /** Resolves once every event was accepted; throws if any could not be, after retries. */
-  publish(events: readonly BudgetEvent[]): Promise<void>;
-}
 
 /** An event as the local bus keeps it: what EventBridge would deliver to a rule's target. */
 export interface ReceivedEvent {
@@ -34,17 +29,6 @@ export class LocalBus implements EventPublisher {
 
 /** The one local bus of this process, shared by every handler the local runtime hosts. */
 export const localBus = new LocalBus();
-
-/**
- * The bus named by `EVENT_BUS_NAME`, reached through `connect` (see `eventBridgePublisher.ts`); in the local
- * runtime, the local bus. The caller passes `connect` so that this module never loads the EventBridge SDK.
- */
-export const createEventPublisher = (connect: (busName: string) => EventPublisher): EventPublisher => {
-  const busName = process.env.EVENT_BUS_NAME;
-  if (busName) return connect(busName);
-  if (process.env.BUDGET_RUNTIME === 'local') return localBus;
-  throw new Error('EVENT_BUS_NAME is not set');
-};
 
 /**
  * A publisher made on the first publish, for functions that seldom publish: an alert evaluation publishes

@@ -1,6 +1,7 @@
 import { type AttributeValue, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { MetricsReader } from '../application/ports.js';
 import type { MetricRow } from '../domain/metrics.js';
 import { queryAll } from './dynamo.js';
 import { mapLimit, withRetry } from './retry.js';
@@ -59,7 +60,7 @@ const classifyLoser = (row: MetricRow, storedItem: Record<string, AttributeValue
 };
 
 /** Reads and writes metric rows (table: {@link METRICS_TABLE}). */
-export class MetricsRepository {
+export class MetricsRepository implements MetricsReader {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,

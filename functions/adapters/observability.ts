@@ -1,15 +1,18 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { EvaluationResult } from '../application/evaluateAlerts.js';
 import type { Snapshot } from '../domain/snapshots.js';
-import type { EvaluationResult } from './alertEvaluator.js';
 
 const serviceName = 'budget-optimizer';
 
 /** The one logger: JSON lines with the request's correlation id. Secrets and bodies are never logged. */
 export const logger = new Logger({ serviceName });
 
-/** CloudWatch metrics in Embedded Metric Format, flushed after each invocation; its own warnings go through the logger. */
-export const metrics = new Metrics({ serviceName, namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'BudgetOptimizer', logger });
+/**
+ * CloudWatch metrics in Embedded Metric Format, flushed after each invocation; its own warnings go through
+ * the logger. The namespace comes from `POWERTOOLS_METRICS_NAMESPACE`, which the stack sets.
+ */
+export const metrics = new Metrics({ serviceName, logger });
 
 /** Counts a held allocation: the `AllocationsHeld` alarm watches this metric. */
 export const recordSnapshot = (snapshot: Snapshot): void => {

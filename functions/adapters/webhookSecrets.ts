@@ -19,8 +19,11 @@ export const parseSecretValue = (value: string): string[] => {
 /** The local env variable for a source's secret: `WEBHOOK_SECRET_<SOURCE>` with `-` as `_`. */
 export const localSecretVariable = (source: string): string => `WEBHOOK_SECRET_${source.toUpperCase().replaceAll('-', '_')}`;
 
-/** Local mode: secrets from the environment, defaulting to {@link LOCAL_DEV_SECRET}. */
-export const localSecrets: SecretSource = async (source) => parseSecretValue(process.env[localSecretVariable(source)] ?? LOCAL_DEV_SECRET);
+/** Local mode: secrets from `WEBHOOK_SECRET_<SOURCE>` as `lookup` finds them, defaulting to {@link LOCAL_DEV_SECRET}. */
+export const envSecrets =
+  (lookup: (variable: string) => string | undefined): SecretSource =>
+  async (source) =>
+    parseSecretValue(lookup(localSecretVariable(source)) ?? LOCAL_DEV_SECRET);
 
 /**
  * AWS: one Secrets Manager secret per source, named by `WEBHOOK_SECRET_ARNS` (a JSON map of source → ARN;
@@ -36,14 +39,3 @@ export const secretsManagerSecrets =
     if (typeof value !== 'string') throw new Error(`secret for "${source}" is not a string`);
     return parseSecretValue(value);
   };
-
-/**
- * The secret source for where this code runs. Local defaults apply only when the local runtime says so
- * (`BUDGET_RUNTIME=local`): a cloud function missing its secret map fails instead of accepting the dev secret.
- */
-export const webhookSecrets = (): SecretSource => {
-  if (process.env.BUDGET_RUNTIME === 'local') return localSecrets;
-  const arns = process.env.WEBHOOK_SECRET_ARNS;
-  if (!arns) throw new Error('WEBHOOK_SECRET_ARNS is not set');
-  return secretsManagerSecrets(JSON.parse(arns) as Record<string, string>);
-};

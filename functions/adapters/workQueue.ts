@@ -1,14 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { type Job, queueUrlVariable } from '../domain/jobs.js';
+import type { WorkQueue } from '../application/ports.js';
 import { sendRefusedAgain } from './retry.js';
-
-/** A queue of per-portfolio jobs: SQS in AWS, an in-process queue in the local runtime. */
-export interface WorkQueue {
-  /** Resolves once every message was accepted; throws if any could not be, after retries. */
-  send(messages: readonly unknown[]): Promise<void>;
-}
 
 /** SendMessageBatch takes at most 10 entries. */
 const ENTRIES_PER_CALL = 10;
@@ -106,16 +100,3 @@ export class LocalWorkQueue implements WorkQueue {
 
 /** The local runtime's queues, one per job, shared by the fan-out and the workers it hosts. */
 export const localQueues = new Map<string, LocalWorkQueue>();
-
-/** The queue for a job: SQS from `<JOB>_QUEUE_URL`, or the local queue in the local runtime. */
-export const createWorkQueue = (job: Job): WorkQueue => {
-  const variable = queueUrlVariable(job);
-  const url = process.env[variable];
-  if (url) return new SqsWorkQueue(new SQSClient({}), url);
-  if (process.env.BUDGET_RUNTIME === 'local') {
-    const queue = localQueues.get(job) ?? new LocalWorkQueue(job);
-    localQueues.set(job, queue);
-    return queue;
-  }
-  throw new Error(`${variable} is not set`);
-};

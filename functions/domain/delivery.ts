@@ -1,6 +1,6 @@
 import type { Portfolio } from './config.js';
 import { addDays, IsoDate } from './dates.js';
-import type { Issue } from './issues.js';
+import { type Issue, type Rejection, rejection } from './issues.js';
 import type { MetricRow } from './metrics.js';
 import { MAX_AMOUNT, Money, toMicros } from './money.js';
 import * as z from './schema.js';
@@ -43,12 +43,6 @@ export interface DeliveryPlan {
   readonly duplicates: number;
 }
 
-/** Why a delivery that parsed cannot be stored: the status code says whose problem it is. */
-export interface DeliveryRejection {
-  readonly status: 400 | 422;
-  readonly issues: Issue[];
-}
-
 /** Dates further ahead than this (in the portfolio's time zone) are rejected: no platform reports tomorrow+1. */
 const FUTURE_TOLERANCE_DAYS = 1;
 
@@ -81,11 +75,11 @@ export const planDelivery = (
   delivery: Delivery,
   portfolio: Portfolio | undefined,
   today: string,
-): { ok: true; plan: DeliveryPlan } | { ok: false; rejection: DeliveryRejection } => {
+): { ok: true; plan: DeliveryPlan } | { ok: false; rejection: Rejection } => {
   if (!portfolio) {
     return {
       ok: false,
-      rejection: { status: 422, issues: [{ path: 'portfolioId', message: `unknown portfolio "${delivery.portfolioId}"` }] },
+      rejection: rejection('unknown-reference', [{ path: 'portfolioId', message: `unknown portfolio "${delivery.portfolioId}"` }]),
     };
   }
   const channels = new Set(portfolio.channels.map((c) => c.id));
@@ -94,7 +88,7 @@ export const planDelivery = (
       ? []
       : [{ path: `records[${i}].channelId`, message: `unknown channel "${record.channelId}" in portfolio "${portfolio.id}"` }],
   );
-  if (unknown.length > 0) return { ok: false, rejection: { status: 422, issues: unknown } };
+  if (unknown.length > 0) return { ok: false, rejection: rejection('unknown-reference', unknown) };
 
   const latest = addDays(today, FUTURE_TOLERANCE_DAYS);
   const issues: Issue[] = [];
@@ -123,7 +117,7 @@ export const planDelivery = (
       });
     }
   });
-  if (issues.length > 0) return { ok: false, rejection: { status: 400, issues } };
+  if (issues.length > 0) return { ok: false, rejection: rejection('invalid-delivery', issues) };
   return { ok: true, plan: { rows: [...byKey.values()].map((v) => v.row), duplicates } };
 };
 

@@ -22,3 +22,20 @@ export const validate = <S extends z.ZodMiniType>(schema: S, input: unknown): Va
   const result = schema.safeParse(input);
   return result.success ? { ok: true, value: result.data } : { ok: false, issues: toIssues(result.error) };
 };
+
+/** Why untrusted input was refused, in the domain's words; the HTTP adapter maps each kind to a status. */
+export type RejectionKind = 'malformed-json' | 'invalid-delivery' | 'too-many-records' | 'unknown-reference';
+
+/** A refusal: its kind, a message for people, and every problem with its path. */
+export interface Rejection {
+  readonly kind: RejectionKind;
+  readonly message: string;
+  readonly issues: readonly Issue[];
+}
+
+/** A rejection whose message is its one issue's, or a count pointing at the list. */
+export const rejection = (kind: RejectionKind, issues: readonly Issue[]): Rejection => ({
+  kind,
+  message: issues.length === 1 ? issues[0]!.message : `${issues.length} problems, listed in issues`,
+  issues,
+});

@@ -1,17 +1,17 @@
-import type { AlertEvaluator } from '../adapters/alertEvaluator.js';
-import type { AlertsRepository } from '../adapters/alertsRepository.js';
 import type { LoadedConfig } from '../adapters/configFile.js';
-import { deployedAlertEvaluator } from '../adapters/deployedAlertEvaluator.js';
-import { deployedConfig } from '../adapters/deployedConfig.js';
-import { deployedRepositories } from '../adapters/deployedRepositories.js';
 import { httpHandler, json, parseQuery } from '../adapters/http.js';
 import { logger } from '../adapters/observability.js';
 import { findPortfolio } from '../adapters/portfolios.js';
+import type { AlertEvaluator } from '../application/evaluateAlerts.js';
+import type { AlertStore } from '../application/ports.js';
 import * as z from '../domain/schema.js';
+import { deployedAlertEvaluator } from '../wiring/alertEvaluator.js';
+import { deployedConfig } from '../wiring/config.js';
+import { deployedRepositories } from '../wiring/dynamo.js';
 
 export interface AlertsDependencies {
   readonly config: LoadedConfig;
-  readonly alerts: AlertsRepository;
+  readonly alerts: AlertStore;
   readonly evaluator: Pick<AlertEvaluator, 'evaluate'>;
 }
 

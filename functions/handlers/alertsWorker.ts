@@ -1,9 +1,9 @@
-import type { AlertEvaluator } from '../adapters/alertEvaluator.js';
 import type { LoadedConfig } from '../adapters/configFile.js';
-import { deployedAlertEvaluator } from '../adapters/deployedAlertEvaluator.js';
-import { deployedConfig } from '../adapters/deployedConfig.js';
 import { portfolioJobWorker } from '../adapters/jobWorker.js';
 import { logger, recordAlertTransitions } from '../adapters/observability.js';
+import type { AlertEvaluator } from '../application/evaluateAlerts.js';
+import { deployedAlertEvaluator } from '../wiring/alertEvaluator.js';
+import { deployedConfig } from '../wiring/config.js';
 
 export interface AlertsWorkerDependencies {
   readonly config: LoadedConfig;

@@ -1,19 +1,20 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { ALLOCATIONS_TABLE } from '../../lib/tables.js';
-import { AllocationsRepository, InvalidCursorError } from '../adapters/allocationsRepository.js';
+import { InvalidCursorError } from '../adapters/allocationsRepository.js';
 import type { LoadedConfig } from '../adapters/configFile.js';
-import { deployedConfig } from '../adapters/deployedConfig.js';
-import { createDocumentClient, tableName } from '../adapters/dynamo.js';
+import { createDocumentClient } from '../adapters/dynamo.js';
 import { HttpError, httpHandler, json, parseQuery } from '../adapters/http.js';
 import { findPortfolio } from '../adapters/portfolios.js';
+import type { SnapshotStore } from '../application/ports.js';
 import { DiffQuery, ListQuery, SnapshotQuery } from '../domain/allocationsQuery.js';
 import type { Portfolio } from '../domain/config.js';
 import { diffSnapshots, snapshotCsv } from '../domain/financeViews.js';
 import type { Snapshot } from '../domain/snapshots.js';
+import { deployedConfig } from '../wiring/config.js';
+import { allocationsRepository, dynamoClient } from '../wiring/dynamo.js';
 
 export interface AllocationsReadDependencies {
   readonly config: LoadedConfig;
-  readonly allocations: AllocationsRepository;
+  readonly allocations: SnapshotStore;
 }
 
 type Event = APIGatewayProxyEventV2;
@@ -85,5 +86,5 @@ export const createAllocationsHandler = ({ config, allocations }: AllocationsRea
 
 export const handler = createAllocationsHandler({
   config: deployedConfig,
-  allocations: new AllocationsRepository(createDocumentClient(), tableName(ALLOCATIONS_TABLE.envVar)),
+  allocations: allocationsRepository(createDocumentClient(dynamoClient())),
 });

@@ -1,18 +1,17 @@
-import { ALERTS_TABLE, ALLOCATIONS_TABLE } from '../../lib/tables.js';
-import { AlertsRepository } from '../adapters/alertsRepository.js';
-import { AllocationsRepository } from '../adapters/allocationsRepository.js';
 import type { LoadedConfig } from '../adapters/configFile.js';
 import { renderDashboard } from '../adapters/dashboard/page.js';
-import { deployedConfig } from '../adapters/deployedConfig.js';
-import { createDocumentClient, tableName } from '../adapters/dynamo.js';
+import { createDocumentClient } from '../adapters/dynamo.js';
 import { httpHandler, parseQuery } from '../adapters/http.js';
 import { findPortfolio } from '../adapters/portfolios.js';
+import type { AlertStore, SnapshotStore } from '../application/ports.js';
 import * as z from '../domain/schema.js';
+import { deployedConfig } from '../wiring/config.js';
+import { alertsRepository, allocationsRepository, dynamoClient } from '../wiring/dynamo.js';
 
 export interface DashboardDependencies {
   readonly config: LoadedConfig;
-  readonly allocations: AllocationsRepository;
-  readonly alerts: AlertsRepository;
+  readonly allocations: SnapshotStore;
+  readonly alerts: AlertStore;
 }
 
 /** Snapshots the page charts and offers for comparison. */
@@ -43,10 +42,10 @@ export const createDashboardHandler = ({ config, allocations, alerts }: Dashboar
     return { statusCode: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body: html };
   });
 
-const client = createDocumentClient();
+const client = createDocumentClient(dynamoClient());
 
 export const handler = createDashboardHandler({
   config: deployedConfig,
-  allocations: new AllocationsRepository(client, tableName(ALLOCATIONS_TABLE.envVar)),
-  alerts: new AlertsRepository(client, tableName(ALERTS_TABLE.envVar)),
+  allocations: allocationsRepository(client),
+  alerts: alertsRepository(client),
 });

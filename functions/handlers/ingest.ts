@@ -1,16 +1,15 @@
 import { IdempotencyAlreadyInProgressError, IdempotencyValidationError } from '@aws-lambda-powertools/idempotency';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { IDEMPOTENCY_TABLE, METRICS_TABLE } from '../../lib/tables.js';
-import { type Clock, systemClock } from '../adapters/clock.js';
 import type { LoadedConfig } from '../adapters/configFile.js';
-import { DeliveryRecorder, type DeliveryToStore } from '../adapters/deliveries.js';
-import { deployedConfig } from '../adapters/deployedConfig.js';
-import { createDocumentClient, createDynamoClient, tableName } from '../adapters/dynamo.js';
+import type { DeliveryRecorder } from '../adapters/deliveries.js';
 import { HttpError, httpHandler, json } from '../adapters/http.js';
-import { MetricsRepository } from '../adapters/metricsRepository.js';
 import { logger, metrics } from '../adapters/observability.js';
-import { authenticate, boundedBody, readDelivery, webhookSource } from '../adapters/webhook.js';
-import { type SecretSource, webhookSecrets } from '../adapters/webhookSecrets.js';
+import { authenticate, boundedBody, rejected, webhookSource } from '../adapters/webhook.js';
+import type { SecretSource } from '../adapters/webhookSecrets.js';
+import { type DeliveryToStore, prepareDelivery } from '../application/acceptDelivery.js';
+import type { Clock } from '../application/ports.js';
+import { deployedConfig } from '../wiring/config.js';
+import { deliveryRecorder, webhookSecrets } from '../wiring/ingest.js';
 
 export interface IngestDependencies {
   readonly config: LoadedConfig;
@@ -45,7 +44,9 @@ export const createIngestHandler = ({ config, secrets, recorder, clock }: Ingest
       const source = webhookSource(event.pathParameters?.source);
       const body = boundedBody(event);
       await authenticate(event, body, source, secrets, now);
-      const delivery = readDelivery(body, source, config.config, now);
+      const prepared = prepareDelivery(body, source, config.config, now);
+      if (!prepared.ok) throw rejected(prepared.rejection);
+      const { delivery } = prepared;
       const receipt = await recordOnce(recorder, delivery);
       metrics.addDimension('source', source);
       metrics.addMetric('RecordsAccepted', MetricUnit.Count, receipt.accepted);
@@ -56,15 +57,9 @@ export const createIngestHandler = ({ config, secrets, recorder, clock }: Ingest
     { metrics: true },
   );
 
-const dynamo = createDynamoClient();
-
 export const handler = createIngestHandler({
   config: deployedConfig,
   secrets: webhookSecrets(),
-  recorder: new DeliveryRecorder(
-    new MetricsRepository(createDocumentClient(dynamo), tableName(METRICS_TABLE.envVar)),
-    dynamo,
-    tableName(IDEMPOTENCY_TABLE.envVar),
-  ),
-  clock: systemClock,
+  recorder: deliveryRecorder(),
+  clock: () => new Date(),
 });

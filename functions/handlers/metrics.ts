@@ -1,18 +1,17 @@
-import { METRICS_TABLE } from '../../lib/tables.js';
-import { type Clock, systemClock } from '../adapters/clock.js';
 import type { LoadedConfig } from '../adapters/configFile.js';
-import { deployedConfig } from '../adapters/deployedConfig.js';
-import { createDocumentClient, tableName } from '../adapters/dynamo.js';
+import { createDocumentClient } from '../adapters/dynamo.js';
 import { HttpError, httpHandler, json, parseQuery } from '../adapters/http.js';
-import { MetricsRepository } from '../adapters/metricsRepository.js';
 import { findPortfolio } from '../adapters/portfolios.js';
+import type { Clock, MetricsReader } from '../application/ports.js';
 import { dateInZone } from '../domain/dates.js';
 import { rollupDaily } from '../domain/metrics.js';
 import { MetricsQuery, resolveRange } from '../domain/metricsQuery.js';
+import { deployedConfig } from '../wiring/config.js';
+import { dynamoClient, metricsRepository } from '../wiring/dynamo.js';
 
 export interface MetricsReadDependencies {
   readonly config: LoadedConfig;
-  readonly repository: MetricsRepository;
+  readonly repository: MetricsReader;
   readonly clock: Clock;
 }
 
@@ -34,6 +33,6 @@ export const createMetricsHandler = ({ config, repository, clock }: MetricsReadD
 
 export const handler = createMetricsHandler({
   config: deployedConfig,
-  repository: new MetricsRepository(createDocumentClient(), tableName(METRICS_TABLE.envVar)),
-  clock: systemClock,
+  repository: metricsRepository(createDocumentClient(dynamoClient())),
+  clock: () => new Date(),
 });

@@ -1,11 +1,11 @@
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
 import type { LoadedConfig } from '../adapters/configFile.js';
-import { deployedConfig } from '../adapters/deployedConfig.js';
-import { deployedReallocator } from '../adapters/deployedReallocator.js';
 import { httpHandler, json } from '../adapters/http.js';
 import { logger, recordSnapshot } from '../adapters/observability.js';
 import { findPortfolio } from '../adapters/portfolios.js';
-import type { ReallocationRunner } from '../adapters/reallocator.js';
+import type { ReallocationRunner } from '../application/reallocatePortfolio.js';
+import { deployedConfig } from '../wiring/config.js';
+import { deployedReallocator } from '../wiring/reallocator.js';
 
 export interface ReallocateDependencies {
   readonly config: LoadedConfig;

@@ -1,9 +1,9 @@
 import type { LoadedConfig } from '../adapters/configFile.js';
-import { deployedConfig } from '../adapters/deployedConfig.js';
-import { deployedReallocator } from '../adapters/deployedReallocator.js';
 import { portfolioJobWorker } from '../adapters/jobWorker.js';
 import { logger, recordSnapshot } from '../adapters/observability.js';
-import type { ReallocationRunner } from '../adapters/reallocator.js';
+import type { ReallocationRunner } from '../application/reallocatePortfolio.js';
+import { deployedConfig } from '../wiring/config.js';
+import { deployedReallocator } from '../wiring/reallocator.js';
 
 export interface WorkerDependencies {
   readonly config: LoadedConfig;

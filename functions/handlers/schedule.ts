@@ -1,10 +1,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { LoadedConfig } from '../adapters/configFile.js';
-import { deployedConfig } from '../adapters/deployedConfig.js';
 import { logger } from '../adapters/observability.js';
-import { createWorkQueue, type WorkQueue } from '../adapters/workQueue.js';
-import { fanOut, JOBS, type Job, ScheduledInvocation } from '../domain/jobs.js';
+import type { WorkQueue } from '../application/ports.js';
+import { fanOut, type Job, ScheduledInvocation } from '../domain/jobs.js';
+import { deployedConfig } from '../wiring/config.js';
+import { deployedWorkQueues } from '../wiring/workQueues.js';
 
 export interface ScheduleDependencies {
   readonly config: LoadedConfig;
@@ -30,5 +31,5 @@ export const createScheduleHandler = ({ config, queues }: ScheduleDependencies) 
 
 export const handler = createScheduleHandler({
   config: deployedConfig,
-  queues: Object.fromEntries(JOBS.map((job) => [job, createWorkQueue(job)])) as Record<Job, WorkQueue>,
+  queues: deployedWorkQueues(),
 });

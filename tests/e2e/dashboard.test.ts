@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replayDemoFeed } from '../../bin/local/demo.js';
-import { deployedConfig } from '../../functions/adapters/deployedConfig.js';
+import { deployedConfig } from '../../functions/wiring/config.js';
 import { startTestRuntime, type TestRuntime } from '../integration/harness.js';
 
 /** Debian's Chromium (`apt-get install chromium`); `.ci/run` installs it when missing. */

@@ -5,7 +5,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../functions/adapters/configFile.js';
-import { WEBHOOK_SOURCES } from '../../functions/adapters/webhook.js';
+import { WEBHOOK_SOURCES } from '../../functions/domain/platforms/mappers.js';
 import { FUNCTIONS, ROUTES } from '../../lib/api.js';
 import { buildApp } from '../../lib/app.js';
 import { API_THROTTLE } from '../../lib/service-stack.js';

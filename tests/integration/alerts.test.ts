@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { postDelivery } from '../../bin/local/webhookClient.js';
-import { AlertEvaluator } from '../../functions/adapters/alertEvaluator.js';
 import { AlertsRepository } from '../../functions/adapters/alertsRepository.js';
 import { AllocationsRepository } from '../../functions/adapters/allocationsRepository.js';
-import { deployedConfig } from '../../functions/adapters/deployedConfig.js';
 import { createDocumentClient, createDynamoClient } from '../../functions/adapters/dynamo.js';
-import type { EventPublisher } from '../../functions/adapters/eventBus.js';
 import { MetricsRepository } from '../../functions/adapters/metricsRepository.js';
 import { LOCAL_DEV_SECRET } from '../../functions/adapters/webhookSecrets.js';
+import { AlertEvaluator } from '../../functions/application/evaluateAlerts.js';
+import type { EventPublisher } from '../../functions/application/ports.js';
 import { completeWindows } from '../../functions/domain/alerts/evaluate.js';
 import { addDays, dateInZone } from '../../functions/domain/dates.js';
 import type { BudgetEvent } from '../../functions/domain/events.js';
 import type { Snapshot } from '../../functions/domain/snapshots.js';
+import { deployedConfig } from '../../functions/wiring/config.js';
 import { ALERTS_TABLE, ALLOCATIONS_TABLE, METRICS_TABLE } from '../../lib/tables.js';
 import { startTestRuntime, type TestRuntime } from './harness.js';
 
@@ -151,7 +151,7 @@ describe('alert events survive a failed publish', () => {
    * waits in the outbox and the next evaluation sends it, once; the transition is not applied twice.
    */
   it('sends the pending event on the next evaluation, exactly once', async () => {
-    const client = createDocumentClient(createDynamoClient(inject('dynamoEndpoint')));
+    const client = createDocumentClient(createDynamoClient({ endpoint: inject('dynamoEndpoint') }));
     const repositories = {
       metrics: new MetricsRepository(client, runtime.tableName(METRICS_TABLE.id)),
       allocations: new AllocationsRepository(client, runtime.tableName(ALLOCATIONS_TABLE.id)),

@@ -4,8 +4,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lambdaContext } from '../../bin/local/apiGateway.js';
 import { signatureHeader } from '../../functions/adapters/signature.js';
-import { WEBHOOK_SOURCES } from '../../functions/adapters/webhook.js';
 import { LOCAL_DEV_SECRET } from '../../functions/adapters/webhookSecrets.js';
+import { WEBHOOK_SOURCES } from '../../functions/domain/platforms/mappers.js';
 import { startTestRuntime, type TestRuntime } from './harness.js';
 
 type Handler = (event: APIGatewayProxyEventV2, context: ReturnType<typeof lambdaContext>) => Promise<APIGatewayProxyStructuredResultV2>;

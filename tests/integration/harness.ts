@@ -20,7 +20,7 @@ export const startTestRuntime = async (): Promise<TestRuntime> => {
   const tablePrefix = `t-${randomUUID().slice(0, 8)}-`;
   // Schedules are fired by hand in tests, so a timer never adds a run in the middle of one.
   const runtime = await startLocalRuntime({ dynamoEndpoint, tablePrefix, schedules: false });
-  const dynamo = createDynamoClient(dynamoEndpoint);
+  const dynamo = createDynamoClient({ endpoint: dynamoEndpoint });
   return {
     ...runtime,
     tableName: (tableId) => `${tablePrefix}${tableId}`,

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replayDemoFeed } from '../../bin/local/demo.js';
 import { postDelivery } from '../../bin/local/webhookClient.js';
-import { deployedConfig } from '../../functions/adapters/deployedConfig.js';
 import { LOCAL_DEV_SECRET } from '../../functions/adapters/webhookSecrets.js';
 import { CSV_COLUMNS } from '../../functions/domain/financeViews.js';
 import type { Snapshot } from '../../functions/domain/snapshots.js';
+import { deployedConfig } from '../../functions/wiring/config.js';
 import { ALLOCATIONS_TABLE } from '../../lib/tables.js';
 import { startTestRuntime, type TestRuntime } from './harness.js';
 

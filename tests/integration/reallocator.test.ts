@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AllocationsRepository } from '../../functions/adapters/allocationsRepository.js';
-import { deployedConfig } from '../../functions/adapters/deployedConfig.js';
 import { createDocumentClient, createDynamoClient } from '../../functions/adapters/dynamo.js';
-import { type EventPublisher, LocalBus } from '../../functions/adapters/eventBus.js';
+import { LocalBus } from '../../functions/adapters/eventBus.js';
 import { MetricsRepository } from '../../functions/adapters/metricsRepository.js';
-import { Reallocator, type StopLossSource } from '../../functions/adapters/reallocator.js';
+import type { EventPublisher, StopLossSource } from '../../functions/application/ports.js';
+import { Reallocator } from '../../functions/application/reallocatePortfolio.js';
 import { addDays } from '../../functions/domain/dates.js';
 import type { BudgetEvent } from '../../functions/domain/events.js';
 import { toMicros } from '../../functions/domain/money.js';
+import { deployedConfig } from '../../functions/wiring/config.js';
 import { ALLOCATIONS_TABLE, METRICS_TABLE } from '../../lib/tables.js';
 import { startTestRuntime, type TestRuntime } from './harness.js';
 
@@ -31,7 +32,7 @@ const reallocator = (events: EventPublisher, clock: () => Date, stopLosses: Stop
 
 beforeAll(async () => {
   runtime = await startTestRuntime();
-  client = createDocumentClient(createDynamoClient(inject('dynamoEndpoint')));
+  client = createDocumentClient(createDynamoClient({ endpoint: inject('dynamoEndpoint') }));
   allocations = new AllocationsRepository(client, runtime.tableName(ALLOCATIONS_TABLE.id));
   metrics = new MetricsRepository(client, runtime.tableName(METRICS_TABLE.id));
   // Three weeks of January for every channel; the runs below happen in March, so the data is stale.

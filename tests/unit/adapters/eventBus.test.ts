@@ -3,8 +3,9 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EventBridgePublisher, EventsNotPublishedError } from '../../../functions/adapters/eventBridgePublisher.js';
-import { type EventPublisher, onFirstPublish } from '../../../functions/adapters/eventBus.js';
+import { onFirstPublish } from '../../../functions/adapters/eventBus.js';
 import { SqsWorkQueue } from '../../../functions/adapters/workQueue.js';
+import type { EventPublisher } from '../../../functions/application/ports.js';
 import type { BudgetEvent } from '../../../functions/domain/events.js';
 
 const eventBridge = mockClient(EventBridgeClient);

@@ -36,16 +36,17 @@ describe('delivery plan', () => {
     expect(planned.ok && planned.plan.rows[0]).toMatchObject({ spendMicros: 123_450_000, revenueMicros: 100_000, revision: 0, hour: null });
   });
 
-  it('answers 422 for an unknown portfolio and for each unknown channel', () => {
+  it('refuses an unknown portfolio, and each unknown channel, as an unknown reference', () => {
     const unknownPortfolio = planDelivery(delivery(record()), undefined, '2026-11-21');
-    expect(!unknownPortfolio.ok && unknownPortfolio.rejection.status).toBe(422);
+    expect(!unknownPortfolio.ok && unknownPortfolio.rejection.kind).toBe('unknown-reference');
     const unknownChannel = planDelivery(
       delivery(record(), record({ channelId: 'tv' }), record({ channelId: 'radio' })),
       demo,
       '2026-11-21',
     );
     expect(!unknownChannel.ok && unknownChannel.rejection).toEqual({
-      status: 422,
+      kind: 'unknown-reference',
+      message: '2 problems, listed in issues',
       issues: [
         { path: 'records[1].channelId', message: 'unknown channel "tv" in portfolio "demo"' },
         { path: 'records[2].channelId', message: 'unknown channel "radio" in portfolio "demo"' },

@@ -1,11 +1,11 @@
 import type { SQSEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { lambdaContext } from '../../../bin/local/apiGateway.js';
-import type { EvaluationResult } from '../../../functions/adapters/alertEvaluator.js';
-import { deployedConfig } from '../../../functions/adapters/deployedConfig.js';
 import { metrics } from '../../../functions/adapters/observability.js';
+import type { EvaluationResult } from '../../../functions/application/evaluateAlerts.js';
 import type { Alert } from '../../../functions/domain/alerts/lifecycle.js';
 import { createAlertsWorkerHandler } from '../../../functions/handlers/alertsWorker.js';
+import { deployedConfig } from '../../../functions/wiring/config.js';
 
 // The module also builds the deployed handler at import, which reads its table names (never used here).
 vi.hoisted(() => Object.assign(process.env, { METRICS_TABLE: 'unused', ALLOCATIONS_TABLE: 'unused', ALERTS_TABLE: 'unused' }));

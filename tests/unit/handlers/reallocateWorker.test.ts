@@ -1,9 +1,9 @@
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import { lambdaContext } from '../../../bin/local/apiGateway.js';
-import { deployedConfig } from '../../../functions/adapters/deployedConfig.js';
-import type { ReallocationRunner } from '../../../functions/adapters/reallocator.js';
+import type { ReallocationRunner } from '../../../functions/application/reallocatePortfolio.js';
 import { createWorkerHandler } from '../../../functions/handlers/reallocateWorker.js';
+import { deployedConfig } from '../../../functions/wiring/config.js';
 
 // The module also builds the deployed handler at import, which reads its table names (never used here).
 vi.hoisted(() => Object.assign(process.env, { METRICS_TABLE: 'unused', ALLOCATIONS_TABLE: 'unused', ALERTS_TABLE: 'unused' }));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { deployedConfig } from '../../../../functions/adapters/deployedConfig.js';
-import { fromPlatform } from '../../../../functions/domain/platforms/adapters.js';
+import { fromPlatform } from '../../../../functions/domain/platforms/mappers.js';
+import { deployedConfig } from '../../../../functions/wiring/config.js';
 
 const portfolios = deployedConfig.config.portfolios;
 const receivedAt = new Date('2026-11-22T10:00:00Z');
@@ -61,8 +61,8 @@ describe('Meta Insights rows', () => {
       portfolios,
       receivedAt,
     );
-    expect(result).toMatchObject({ ok: false, status: 400 });
-    expect(!result.ok && result.issues.map((i) => i.path)).toEqual(['data[0].date_stop', 'data[1].spend']);
+    expect(result).toMatchObject({ ok: false, rejection: { kind: 'invalid-delivery' } });
+    expect(!result.ok && result.rejection.issues.map((i) => i.path)).toEqual(['data[0].date_stop', 'data[1].spend']);
   });
 });
 
@@ -115,7 +115,9 @@ describe('Google Ads rows', () => {
 
   it('needs a cost', () => {
     const result = fromPlatform('google-ads', { portfolioId: 'demo', results: [row({ conversions: 1 })] }, portfolios, receivedAt);
-    expect(!result.ok && result.issues).toEqual([{ path: 'results[0].metrics.costMicros', message: 'needs costMicros or cost_micros' }]);
+    expect(!result.ok && result.rejection.issues).toEqual([
+      { path: 'results[0].metrics.costMicros', message: 'needs costMicros or cost_micros' },
+    ]);
   });
 });
 
@@ -147,16 +149,15 @@ describe('mapping platform ids to channels', () => {
       { dimensions: { campaign_id: '998', stat_time_day: '2026-11-21' }, metrics: { spend: 1 } },
     ];
     const result = fromPlatform('tiktok', { portfolioId: 'demo', data: { list: rows } }, portfolios, receivedAt);
-    expect(result).toMatchObject({ ok: false, status: 422 });
-    expect(!result.ok && result.issues.map((i) => i.path)).toEqual([
+    expect(result).toMatchObject({ ok: false, rejection: { kind: 'unknown-reference' } });
+    expect(!result.ok && result.rejection.issues.map((i) => i.path)).toEqual([
       'data.list[0].dimensions.campaign_id',
       'data.list[2].dimensions.campaign_id',
     ]);
-    expect(!result.ok && result.issues[0]!.message).toContain('unmapped: 999, 998');
+    expect(!result.ok && result.rejection.issues[0]!.message).toContain('unmapped: 999, 998');
     expect(fromPlatform('tiktok', { portfolioId: 'nope', data: { list: rows } }, portfolios, receivedAt)).toMatchObject({
       ok: false,
-      status: 422,
-      issues: [{ path: 'portfolioId' }],
+      rejection: { kind: 'unknown-reference', issues: [{ path: 'portfolioId' }] },
     });
   });
 });

@@ -1,6 +1,6 @@
 import type { Channel, Portfolio } from '../config.js';
 import type { Delivery, MetricRecord } from '../delivery.js';
-import { type Issue, toIssues } from '../issues.js';
+import { type Rejection, rejection, toIssues } from '../issues.js';
 import * as z from '../schema.js';
 
 /**
@@ -12,6 +12,10 @@ import * as z from '../schema.js';
  * day replaces an earlier one, and the same pull delivered twice changes nothing.
  */
 export type PlatformSource = 'meta' | 'google-ads' | 'tiktok';
+
+/** Webhook sources: the canonical body (`generic`) and each platform's report shape; each has its own secret. */
+export const WEBHOOK_SOURCES = ['generic', 'meta', 'google-ads', 'tiktok'] as const satisfies readonly ('generic' | PlatformSource)[];
+export type WebhookSource = (typeof WEBHOOK_SOURCES)[number];
 
 /** The config platform whose `sourceIds` map a source's ids to channels. */
 const CONFIG_PLATFORM = { meta: 'meta', 'google-ads': 'google_ads', tiktok: 'tiktok' } as const satisfies Record<
@@ -181,7 +185,7 @@ export const platformRowCount = (source: PlatformSource, json: unknown): number 
   return Array.isArray(rows) ? rows.length : undefined;
 };
 
-export type PlatformResult = { ok: true; delivery: Delivery } | { ok: false; status: 400 | 422; issues: Issue[] };
+export type PlatformResult = { ok: true; delivery: Delivery } | { ok: false; rejection: Rejection };
 
 /**
  * Maps a platform body to the canonical delivery: 400 with every path for a malformed body, 422 for an
@@ -189,10 +193,15 @@ export type PlatformResult = { ok: true; delivery: Delivery } | { ok: false; sta
  */
 export const fromPlatform = (source: PlatformSource, json: unknown, portfolios: readonly Portfolio[], receivedAt: Date): PlatformResult => {
   const parsed = SCHEMAS[source].safeParse(json);
-  if (!parsed.success) return { ok: false, status: 400, issues: toIssues(parsed.error) };
+  if (!parsed.success) return { ok: false, rejection: rejection('invalid-delivery', toIssues(parsed.error)) };
   const body = parsed.data;
   const portfolio = portfolios.find((p) => p.id === body.portfolioId);
-  if (!portfolio) return { ok: false, status: 422, issues: [{ path: 'portfolioId', message: `unknown portfolio "${body.portfolioId}"` }] };
+  if (!portfolio) {
+    return {
+      ok: false,
+      rejection: rejection('unknown-reference', [{ path: 'portfolioId', message: `unknown portfolio "${body.portfolioId}"` }]),
+    };
+  }
   const rows = (rowsOf[source] as (b: typeof body) => PlatformRow[])(body);
   const platform = CONFIG_PLATFORM[source];
   const owners = new Map(portfolio.channels.flatMap((c) => (c.sourceIds[platform] ?? []).map((id) => [id, c] as const)));
@@ -201,11 +210,13 @@ export const fromPlatform = (source: PlatformSource, json: unknown, portfolios: 
     const ids = [...new Set(unmapped.map((r) => r.sourceId))];
     return {
       ok: false,
-      status: 422,
-      issues: unmapped.map((r) => ({
-        path: r.path,
-        message: `${source} id "${r.sourceId}" is in no channel's sourceIds.${platform} (unmapped: ${ids.join(', ')})`,
-      })),
+      rejection: rejection(
+        'unknown-reference',
+        unmapped.map((r) => ({
+          path: r.path,
+          message: `${source} id "${r.sourceId}" is in no channel's sourceIds.${platform} (unmapped: ${ids.join(', ')})`,
+        })),
+      ),
     };
   }
   const revision = body.pulledAt ? Date.parse(body.pulledAt) : receivedAt.getTime();

@@ -1,5 +1,5 @@
 import raw from '../../config/budget.config.json' with { type: 'json' };
-import { type LoadedConfig, parseConfig } from './configFile.js';
+import { type LoadedConfig, parseConfig } from '../adapters/configFile.js';
 
 /**
  * The config a deploy applies. esbuild bundles the JSON into each function, so a deploy carries its own

@@ -5,21 +5,14 @@ import { dateInZone } from '../domain/dates.js';
 import { snapshotEvent } from '../domain/events.js';
 import { rollupDaily } from '../domain/metrics.js';
 import { allocationInput, historyRange, inputHashOf, type Snapshot, snapshotId, type Trigger, watermarkOf } from '../domain/snapshots.js';
-import type { AllocationsRepository } from './allocationsRepository.js';
-import type { Clock } from './clock.js';
-import type { EventPublisher } from './eventBus.js';
-import type { MetricsRepository } from './metricsRepository.js';
+import type { Clock, EventPublisher, MetricsReader, SnapshotStore, StopLossSource } from './ports.js';
 
-/** The channels of a portfolio under an open stop-loss alert (the alerts issue provides the real one). */
-export interface StopLossSource {
-  openStopLosses(portfolioId: string): Promise<string[]>;
-}
-
+/** A portfolio without stop-loss alerts (benchmarks and simulations). */
 export const noStopLosses: StopLossSource = { openStopLosses: async () => [] };
 
 export interface ReallocatorDependencies {
-  readonly metrics: MetricsRepository;
-  readonly allocations: AllocationsRepository;
+  readonly metrics: MetricsReader;
+  readonly allocations: SnapshotStore;
   readonly stopLosses: StopLossSource;
   readonly events: EventPublisher;
   readonly clock: Clock;

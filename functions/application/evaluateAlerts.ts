@@ -4,16 +4,12 @@ import type { Portfolio } from '../domain/config.js';
 import { addDays, dateInZone } from '../domain/dates.js';
 import { alertEvent } from '../domain/events.js';
 import { snapshotIdBound } from '../domain/snapshots.js';
-import type { AlertsRepository, PendingEvent } from './alertsRepository.js';
-import type { AllocationsRepository } from './allocationsRepository.js';
-import type { Clock } from './clock.js';
-import type { EventPublisher } from './eventBus.js';
-import type { MetricsRepository } from './metricsRepository.js';
+import type { AlertStore, Clock, EventPublisher, MetricsReader, PendingEvent, SnapshotStore } from './ports.js';
 
 export interface AlertEvaluatorDependencies {
-  readonly metrics: MetricsRepository;
-  readonly allocations: AllocationsRepository;
-  readonly alerts: AlertsRepository;
+  readonly metrics: MetricsReader;
+  readonly allocations: SnapshotStore;
+  readonly alerts: AlertStore;
   readonly events: EventPublisher;
   readonly clock: Clock;
   readonly configHash: string;

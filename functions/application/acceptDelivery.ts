@@ -1,0 +1,72 @@
+import type { BudgetConfig } from '../domain/config.js';
+import { dateInZone } from '../domain/dates.js';
+import { Delivery, type DeliveryPlan, MAX_RECORDS, planDelivery } from '../domain/delivery.js';
+import { sha256 } from '../domain/hash.js';
+import { type Rejection, rejection, validate } from '../domain/issues.js';
+import { fromPlatform, platformRowCount, type WebhookSource } from '../domain/platforms/mappers.js';
+
+/** One accepted delivery, ready to store. */
+export interface DeliveryToStore {
+  /** The idempotency key: the source and `deliveryId`, or the body hash when there is none. */
+  readonly key: string;
+  /** Hash of the raw body: the same key with another body is refused, not silently answered. */
+  readonly bodyHash: string;
+  readonly plan: DeliveryPlan;
+  readonly receivedAt: string;
+}
+
+export type Prepared = { readonly ok: true; readonly delivery: DeliveryToStore } | { readonly ok: false; readonly rejection: Rejection };
+
+const refuse = (value: Rejection): Prepared => ({ ok: false, rejection: value });
+
+const parseJson = (body: string): { ok: true; json: unknown } | { ok: false; rejection: Rejection } => {
+  try {
+    return { ok: true, json: JSON.parse(body) };
+  } catch (error) {
+    return {
+      ok: false,
+      rejection: {
+        ...rejection('malformed-json', [{ path: '$', message: (error as Error).message }]),
+        message: 'the body is not valid JSON',
+      },
+    };
+  }
+};
+
+const recordCount = (json: unknown): number | undefined => {
+  const records = (json as { records?: unknown } | null)?.records;
+  return Array.isArray(records) ? records.length : undefined;
+};
+
+/** The body as a canonical delivery: parsed as one (`generic`) or mapped from a platform's report. */
+const canonical = (source: WebhookSource, json: unknown, config: BudgetConfig, now: Date) => {
+  if (source !== 'generic') return fromPlatform(source, json, config.portfolios, now);
+  const parsed = validate(Delivery, json);
+  return parsed.ok
+    ? ({ ok: true, delivery: parsed.value } as const)
+    : ({ ok: false, rejection: { ...rejection('invalid-delivery', parsed.issues), message: 'the delivery is invalid' } } as const);
+};
+
+/**
+ * Turns an authenticated body into a delivery ready to store, or the rejection that explains why not:
+ * malformed JSON, more than {@link MAX_RECORDS} records, an invalid record (every issue with its path), or
+ * an unknown portfolio or channel. Nothing is stored unless all of it passes.
+ */
+export const prepareDelivery = (body: string, source: WebhookSource, config: BudgetConfig, now: Date): Prepared => {
+  const parsed = parseJson(body);
+  if (!parsed.ok) return refuse(parsed.rejection);
+  const count = source === 'generic' ? recordCount(parsed.json) : platformRowCount(source, parsed.json);
+  if (count !== undefined && count > MAX_RECORDS) {
+    const message = `a delivery may carry at most ${MAX_RECORDS} records, not ${count}`;
+    return refuse({ kind: 'too-many-records', message, issues: [] });
+  }
+  const mapped = canonical(source, parsed.json, config, now);
+  if (!mapped.ok) return refuse(mapped.rejection);
+  const { delivery } = mapped;
+  const portfolio = config.portfolios.find((p) => p.id === delivery.portfolioId);
+  const planned = planDelivery(delivery, portfolio, dateInZone(now, portfolio?.timezone ?? 'UTC'));
+  if (!planned.ok) return refuse(planned.rejection);
+  const bodyHash = sha256(body);
+  const key = delivery.deliveryId === undefined ? `${source}:body:${bodyHash}` : `${source}:${delivery.portfolioId}:${delivery.deliveryId}`;
+  return { ok: true, delivery: { key, bodyHash, plan: planned.plan, receivedAt: now.toISOString() } };
+};

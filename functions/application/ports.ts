@@ -1,0 +1,91 @@
+import type { Alert, AlertChange } from '../domain/alerts/lifecycle.js';
+import type { BudgetEvent } from '../domain/events.js';
+import type { MetricRow } from '../domain/metrics.js';
+import type { Snapshot } from '../domain/snapshots.js';
+
+/**
+ * The ports the use cases own: what they need from the world, as interfaces only. The adapters implement
+ * them (DynamoDB, EventBridge, SQS, the local runtime's stand-ins) and the composition root in `wiring/`
+ * picks which; tests implement them in memory.
+ */
+
+/** The current instant; passed in so tests and simulations can fix time. */
+export type Clock = () => Date;
+
+/** Where the system's events go: the EventBridge bus in AWS, the local bus in the local runtime. */
+export interface EventPublisher {
+  /** Resolves once every event was accepted; throws if any could not be, after retries. */
+  publish(events: readonly BudgetEvent[]): Promise<void>;
+}
+
+/** A queue of per-portfolio jobs: SQS in AWS, an in-process queue in the local runtime. */
+export interface WorkQueue {
+  /** Resolves once every message was accepted; throws if any could not be, after retries. */
+  send(messages: readonly unknown[]): Promise<void>;
+}
+
+/** The channels of a portfolio under an open stop-loss alert. */
+export interface StopLossSource {
+  openStopLosses(portfolioId: string): Promise<string[]>;
+}
+
+/** Stored metric rows (daily and hourly) of a portfolio's channels. */
+export interface MetricsReader {
+  /** Every stored row of these channels with a date in [from, to]. */
+  portfolioRows(portfolioId: string, channelIds: readonly string[], from: string, to: string): Promise<MetricRow[]>;
+}
+
+/** One page of snapshots, newest first. */
+export interface SnapshotPage {
+  readonly snapshots: Snapshot[];
+  /** Opaque cursor for the next page; null on the last one. */
+  readonly next: string | null;
+}
+
+/** Bounds and paging of a snapshot listing; ids between the bounds, inclusive. */
+export interface SnapshotListing {
+  readonly from?: string;
+  readonly to?: string;
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+/** Immutable allocation snapshots, the `LATEST` pointer, schedule-window markers and publication markers. */
+export interface SnapshotStore {
+  /**
+   * Writes a new snapshot; for a scheduled run together with its window marker. Answers the snapshot the
+   * window already had when another delivery of the same window got there first.
+   */
+  create(snapshot: Snapshot): Promise<{ created: true } | { created: false; existing: string }>;
+  /** The snapshot a schedule window made, if any. */
+  windowSnapshotId(portfolioId: string, window: string): Promise<string | undefined>;
+  /** Moves `LATEST` to this snapshot unless it already points at a newer one; never backwards. */
+  advanceLatest(portfolioId: string, snapshotId: string): Promise<void>;
+  latest(portfolioId: string): Promise<Snapshot | null>;
+  get(portfolioId: string, snapshotId: string): Promise<Snapshot | null>;
+  list(portfolioId: string, listing: SnapshotListing): Promise<SnapshotPage>;
+  isPublished(portfolioId: string, snapshotId: string): Promise<boolean>;
+  /** Records that the snapshot's event was accepted by the bus. */
+  markPublished(portfolioId: string, snapshotId: string, at: string): Promise<void>;
+}
+
+/** An event waiting in the alert outbox, with the key that removes it. */
+export interface PendingEvent {
+  readonly key: { readonly pk: string; readonly sk: string };
+  readonly event: BudgetEvent;
+}
+
+/** Alerts, one open alert per (rule, channel), and the outbox of their events. */
+export interface AlertStore extends StopLossSource {
+  open(portfolioId: string): Promise<Alert[]>;
+  list(portfolioId: string, status?: Alert['status']): Promise<Alert[]>;
+  /**
+   * Applies a transition together with its event in the outbox; null when a concurrent evaluation already
+   * applied it (nothing to announce).
+   */
+  apply(change: AlertChange, event: BudgetEvent): Promise<PendingEvent | null>;
+  /** Events left in the outbox by runs that died before publishing them. */
+  pending(portfolioId: string): Promise<PendingEvent[]>;
+  /** Clears an outbox entry once the bus accepted its event. */
+  published(entry: PendingEvent): Promise<void>;
+}

@@ -1,0 +1,145 @@
+import type {
+  AlertStore,
+  EventPublisher,
+  MetricsReader,
+  PendingEvent,
+  SnapshotListing,
+  SnapshotPage,
+  SnapshotStore,
+} from '../../../functions/application/ports.js';
+import type { Alert, AlertChange } from '../../../functions/domain/alerts/lifecycle.js';
+import type { BudgetEvent } from '../../../functions/domain/events.js';
+import type { MetricRow } from '../../../functions/domain/metrics.js';
+import type { Snapshot } from '../../../functions/domain/snapshots.js';
+
+/** In-memory ports with the semantics the DynamoDB adapters promise, and hooks to inject faults. */
+
+export class InMemoryMetrics implements MetricsReader {
+  constructor(readonly rows: MetricRow[] = []) {}
+
+  async portfolioRows(portfolioId: string, channelIds: readonly string[], from: string, to: string): Promise<MetricRow[]> {
+    return this.rows.filter((r) => r.portfolioId === portfolioId && channelIds.includes(r.channelId) && r.date >= from && r.date <= to);
+  }
+}
+
+export class InMemorySnapshots implements SnapshotStore {
+  readonly snapshots = new Map<string, Snapshot>();
+  readonly windows = new Map<string, string>();
+  readonly published = new Map<string, string>();
+  latestId = new Map<string, string>();
+  /** Runs before each `LATEST` write: a test moves `LATEST` here to lose the race. */
+  beforeLatestWrite: (portfolioId: string) => void = () => undefined;
+
+  async create(snapshot: Snapshot): Promise<{ created: true } | { created: false; existing: string }> {
+    const key = `${snapshot.portfolioId}/${snapshot.snapshotId}`;
+    if (this.snapshots.has(key)) throw new Error('The conditional request failed');
+    if (snapshot.trigger.kind === 'schedule') {
+      const window = `${snapshot.portfolioId}/${snapshot.trigger.window}`;
+      const existing = this.windows.get(window);
+      if (existing) return { created: false, existing };
+      this.windows.set(window, snapshot.snapshotId);
+    }
+    this.snapshots.set(key, structuredClone(snapshot));
+    return { created: true };
+  }
+
+  async windowSnapshotId(portfolioId: string, window: string): Promise<string | undefined> {
+    return this.windows.get(`${portfolioId}/${window}`);
+  }
+
+  async advanceLatest(portfolioId: string, snapshotId: string): Promise<void> {
+    this.beforeLatestWrite(portfolioId);
+    const current = this.latestId.get(portfolioId);
+    if (current === undefined || current < snapshotId) this.latestId.set(portfolioId, snapshotId);
+  }
+
+  async latest(portfolioId: string): Promise<Snapshot | null> {
+    const id = this.latestId.get(portfolioId);
+    return id ? this.get(portfolioId, id) : null;
+  }
+
+  async get(portfolioId: string, snapshotId: string): Promise<Snapshot | null> {
+    return this.snapshots.get(`${portfolioId}/${snapshotId}`) ?? null;
+  }
+
+  async list(portfolioId: string, { from = '', to = '~', limit }: SnapshotListing): Promise<SnapshotPage> {
+    const snapshots = [...this.snapshots.values()]
+      .filter((s) => s.portfolioId === portfolioId && s.snapshotId >= from && s.snapshotId <= to)
+      .sort((a, b) => b.snapshotId.localeCompare(a.snapshotId));
+    return { snapshots: snapshots.slice(0, limit), next: null };
+  }
+
+  async isPublished(portfolioId: string, snapshotId: string): Promise<boolean> {
+    return this.published.has(`${portfolioId}/${snapshotId}`);
+  }
+
+  async markPublished(portfolioId: string, snapshotId: string, at: string): Promise<void> {
+    this.published.set(`${portfolioId}/${snapshotId}`, at);
+  }
+}
+
+export class InMemoryAlerts implements AlertStore {
+  readonly alerts = new Map<string, Alert>();
+  readonly outbox = new Map<string, PendingEvent>();
+
+  async open(portfolioId: string): Promise<Alert[]> {
+    return this.list(portfolioId, 'open');
+  }
+
+  async openStopLosses(portfolioId: string): Promise<string[]> {
+    return [...new Set((await this.open(portfolioId)).filter((a) => a.action === 'stop-loss').map((a) => a.channelId))];
+  }
+
+  async list(portfolioId: string, status?: Alert['status']): Promise<Alert[]> {
+    return [...this.alerts.values()].filter((a) => a.portfolioId === portfolioId && (status === undefined || a.status === status));
+  }
+
+  /** Conditional on the state the change was computed from, as the DynamoDB transaction is. */
+  async apply(change: AlertChange, event: BudgetEvent): Promise<PendingEvent | null> {
+    const { alert } = change;
+    const stored = this.alerts.get(alert.alertId);
+    if (change.kind === 'open') {
+      const clash = [...this.alerts.values()].some(
+        (a) => a.status === 'open' && a.portfolioId === alert.portfolioId && a.ruleId === alert.ruleId && a.channelId === alert.channelId,
+      );
+      if (stored || clash) return null;
+    } else if (stored?.history.length !== change.before.history.length) {
+      return null;
+    }
+    this.alerts.set(alert.alertId, structuredClone(alert));
+    const entry = { key: { pk: alert.portfolioId, sk: `OUTBOX#${alert.alertId}#${alert.history.length}` }, event };
+    this.outbox.set(entry.key.sk, entry);
+    return entry;
+  }
+
+  async pending(portfolioId: string): Promise<PendingEvent[]> {
+    return [...this.outbox.values()].filter((e) => e.key.pk === portfolioId).sort((a, b) => a.key.sk.localeCompare(b.key.sk));
+  }
+
+  async published(entry: PendingEvent): Promise<void> {
+    this.outbox.delete(entry.key.sk);
+  }
+}
+
+/** A bus that records what it accepted and refuses the calls a test names (1-based). */
+export class RecordingBus implements EventPublisher {
+  readonly accepted: BudgetEvent[] = [];
+  private calls = 0;
+
+  constructor(private readonly failOn: ReadonlySet<number> = new Set()) {}
+
+  async publish(events: readonly BudgetEvent[]): Promise<void> {
+    this.calls += 1;
+    if (this.failOn.has(this.calls)) throw new Error(`bus unavailable (call ${this.calls})`);
+    this.accepted.push(...events);
+  }
+}
+
+/** A clock that moves one second per reading, so each run's snapshot id is newer than the last. */
+export const steppingClock = (start: string) => {
+  let at = Date.parse(start);
+  return () => {
+    at += 1000;
+    return new Date(at);
+  };
+};
