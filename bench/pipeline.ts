@@ -27,7 +27,7 @@ const HISTORY_DAYS = 28;
 /** Webhook delivery → on-demand reallocation → snapshot readable through the API, against the webhook alone. */
 const endToEnd = async (endpoint: string) => {
   const runtime = await startLocalRuntime({ dynamoEndpoint: endpoint, tablePrefix: 'bench-e2e-', schedules: false });
-  const demo = deployedConfig.config.portfolios.find((p) => p.id === 'demo')!;
+  const demo = deployedConfig.portfolios.find((p) => p.id === 'demo')!;
   try {
     await replayDemoFeed(runtime.url, demo, new Date(), 42);
     const yesterday = addDays(dateInZone(new Date(), demo.timezone), -1);
@@ -73,7 +73,7 @@ const endToEnd = async (endpoint: string) => {
 const bigConfig = () =>
   parseConfig(
     {
-      schedules: deployedConfig.config.schedules,
+      schedules: deployedConfig.schedules,
       portfolios: Array.from({ length: PORTFOLIOS }, (_, p) => ({
         id: `p${p}`,
         name: `Portfolio ${p}`,
@@ -105,7 +105,7 @@ const fanOut = async (endpoint: string) => {
   const now = new Date();
   const yesterday = addDays(dateInZone(now, 'UTC'), -1);
   const seeded = await timed(() =>
-    mapLimit(config.config.portfolios, 4, (portfolio) =>
+    mapLimit(config.portfolios, 4, (portfolio) =>
       metrics.store(
         demoFeed(portfolio, yesterday, HISTORY_DAYS).map((r) => ({
           portfolioId: portfolio.id,
@@ -149,7 +149,7 @@ const fanOut = async (endpoint: string) => {
       await queue.drain();
       if (queue.deadLetters.length > 0) throw new Error(`${queue.deadLetters.length} portfolios dead-lettered`);
     };
-    const oneByOne = () => mapLimit(config.config.portfolios, 1, (p) => reallocator.run(p, { kind: 'on-demand', by: 'bench' }));
+    const oneByOne = () => mapLimit(config.portfolios, 1, (p) => reallocator.run(p, { kind: 'on-demand', by: 'bench' }));
     await fire(0)(); // warm-up
     const fanned: number[] = [];
     const sequential: number[] = [];

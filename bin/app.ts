@@ -6,7 +6,7 @@ import { buildApp } from '../lib/app.js';
 /** `cdk synth` / `cdk deploy`: refuses to synthesize an invalid operator config, with the same messages as config:check. */
 let config: BudgetConfig;
 try {
-  ({ config } = loadConfigFile());
+  config = loadConfigFile();
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(error.message);

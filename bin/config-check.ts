@@ -32,14 +32,15 @@ const baseline = (): { label: string; loaded: LoadedConfig } | undefined => {
 
 try {
   const current = loadConfigFile(path);
-  const { config, hash } = current;
+  const config = current;
+  const { hash } = current;
   const channels = config.portfolios.reduce((n, p) => n + p.channels.length, 0);
   const rules = config.portfolios.reduce((n, p) => n + p.alerts.rules.length, 0);
   console.log(`${path} is valid (hash ${hash}): ${config.portfolios.length} portfolio(s), ${channels} channel(s), ${rules} alert rule(s).`);
   const before = baseline();
   if (!before) console.log('Nothing to compare with (no committed version); pass --against FILE.');
   else {
-    const changes = formatConfigChanges(diffConfigs(before.loaded.config, config));
+    const changes = formatConfigChanges(diffConfigs(before.loaded, config));
     console.log(
       changes.length === 0
         ? `No changes compared with ${before.label}.`

@@ -12,7 +12,8 @@ import { startLocalRuntime } from './local/runtime.js';
  */
 const main = async () => {
   const { values } = parseArgs({ options: { 'in-memory': { type: 'boolean', default: false } } });
-  const { config, hash } = loadConfigFile();
+  const config = loadConfigFile();
+  const { hash } = config;
   const dynamo = await startDynamoLocal(values['in-memory'] ? {} : { dbPath: '.data/dynamodb' });
   const apiToken = process.env.LOCAL_API_TOKEN ?? 'local-dev-token';
   const runtime = await startLocalRuntime({ dynamoEndpoint: dynamo.endpoint, port: Number(process.env.PORT ?? 3000), apiToken });

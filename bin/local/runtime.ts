@@ -85,7 +85,7 @@ export const startLocalRuntime = async ({
     await invoke('schedule', invocation);
     await queues.get(invocation.job)!.drain();
   };
-  const stopSchedules = schedules ? startLocalSchedules(deployedConfig.config.schedules, fire) : () => undefined;
+  const stopSchedules = schedules ? startLocalSchedules(deployedConfig.schedules, fire) : () => undefined;
   const server: Server = createLocalApi({ apiToken, localRoutes: [eventsRoute] });
   await new Promise<void>((done, fail) => {
     server.once('error', fail);

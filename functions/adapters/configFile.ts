@@ -7,10 +7,7 @@ import { type Issue, validate } from '../domain/issues.js';
 export const DEFAULT_CONFIG_PATH = 'config/budget.config.json';
 
 /** A validated config with the hash every snapshot and alert records. */
-export interface LoadedConfig {
-  readonly config: BudgetConfig;
-  readonly hash: string;
-}
+export type LoadedConfig = BudgetConfig & { readonly hash: string };
 
 /** Thrown when the operator config is unreadable or invalid; lists every problem with its JSON path. */
 export class ConfigError extends Error {
@@ -27,7 +24,7 @@ export class ConfigError extends Error {
 export const parseConfig = (raw: unknown, source: string): LoadedConfig => {
   const result = validate(BudgetConfig, raw);
   if (!result.ok) throw new ConfigError(source, result.issues);
-  return { config: result.value, hash: configHash(result.value) };
+  return { ...result.value, hash: configHash(result.value) };
 };
 
 /** Reads, parses and validates a config file. */

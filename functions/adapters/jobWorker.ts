@@ -18,7 +18,7 @@ export const portfolioJobWorker = (config: LoadedConfig, job: Job, run: (portfol
   const runOne = async (record: SQSRecord) => {
     const message = PortfolioJob.parse(JSON.parse(record.body));
     if (message.job !== job) throw new Error(`a ${message.job} message on the ${job} queue`);
-    const portfolio = config.config.portfolios.find((p) => p.id === message.portfolioId);
+    const portfolio = config.portfolios.find((p) => p.id === message.portfolioId);
     if (!portfolio) throw new Error(`no portfolio "${message.portfolioId}" in the deployed config`);
     await run(portfolio, message);
   };

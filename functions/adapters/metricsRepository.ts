@@ -2,7 +2,7 @@ import { type AttributeValue, TransactionCanceledException } from '@aws-sdk/clie
 import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { MetricsReader } from '../application/ports.js';
-import type { MetricRow } from '../domain/metrics.js';
+import { type MetricRow, sameValues } from '../domain/metrics.js';
 import { queryAll } from './dynamo.js';
 import { mapLimit, withRetry } from './retry.js';
 
@@ -27,11 +27,6 @@ const HOURLESS = '--';
 
 const partitionKey = (portfolioId: string, channelId: string) => `${portfolioId}#${channelId}`;
 const sortKey = (date: string, hour: number | null) => `${date}#${hour === null ? HOURLESS : String(hour).padStart(2, '0')}`;
-
-const VALUE_FIELDS = ['spendMicros', 'revenueMicros', 'impressions', 'clicks', 'conversions'] as const;
-
-const sameValues = (stored: Record<string, unknown>, row: MetricRow): boolean =>
-  VALUE_FIELDS.every((field) => (stored[field] ?? null) === row[field]);
 
 const toRow = (item: Record<string, unknown>): MetricRow => ({
   portfolioId: item.portfolioId as string,

@@ -3,8 +3,26 @@ import { Money } from './money.js';
 import { parseSchedule } from './schedule.js';
 import * as z from './schema.js';
 
-/** Ad platforms a channel's metrics can come from; each maps to a webhook source. */
-export const PLATFORMS = ['google_ads', 'meta', 'tiktok', 'generic'] as const;
+/** Ad platforms a channel's metrics can come from; each id is also its webhook source (`/webhooks/<id>`). */
+export const PLATFORMS = ['google-ads', 'meta', 'tiktok', 'generic'] as const;
+
+/**
+ * Earlier configs spelt Google Ads `google_ads`; it is still read, and means `google-ads`, so one spelling
+ * reaches the code, the routes and the secrets.
+ */
+const LEGACY_SPELLING: Readonly<Record<string, (typeof PLATFORMS)[number]>> = { google_ads: 'google-ads' };
+const canonicalPlatform = (id: string) => LEGACY_SPELLING[id] ?? id;
+
+const Platform = z.pipe(
+  z.enum([...PLATFORMS, ...(Object.keys(LEGACY_SPELLING) as ['google_ads'])]),
+  z.transform((id) => canonicalPlatform(id) as (typeof PLATFORMS)[number]),
+);
+
+/** `sourceIds` with legacy platform keys renamed, before the record is checked. */
+const withCanonicalKeys = (value: unknown) =>
+  value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? Object.fromEntries(Object.entries(value).map(([key, ids]) => [canonicalPlatform(key), ids]))
+    : value;
 
 /** Metrics an alert rule can watch (CONTRACTS §2). */
 export const ALERT_METRICS = ['spend', 'conversions', 'revenue', 'cpa', 'roas', 'cvr', 'ctr', 'hoursSinceData', 'pacing'] as const;
@@ -34,12 +52,18 @@ const ScheduleExpression = z.string().check(
 export const Channel = z.strictObject({
   id: Id,
   name: z.optional(z.string().check(z.minLength(1))),
-  platform: z.enum(PLATFORMS),
+  platform: Platform,
   base: Money,
   max: Money,
   explore: z._default(z.boolean(), true),
   /** Platform ids (campaigns, ad accounts) whose rows belong to this channel, per platform. */
-  sourceIds: z._default(z.partialRecord(z.enum(PLATFORMS), z.array(z.string().check(z.minLength(1))).check(z.minLength(1))), {}),
+  sourceIds: z._default(
+    z.pipe(
+      z.transform(withCanonicalKeys),
+      z.partialRecord(z.enum(PLATFORMS), z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
+    ),
+    {},
+  ),
   /** Meta only: the one action type counted as a conversion (Meta repeats a purchase under several). */
   actionType: z.optional(z.string().check(z.minLength(1))),
 });

@@ -1,7 +1,7 @@
 import type { Portfolio } from './config.js';
 import { addDays, IsoDate } from './dates.js';
 import { type Issue, type Rejection, rejection } from './issues.js';
-import type { MetricRow } from './metrics.js';
+import { type MetricRow, metricKey, sameValues } from './metrics.js';
 import { MAX_AMOUNT, Money, toMicros } from './money.js';
 import * as z from './schema.js';
 
@@ -59,13 +59,6 @@ const toRow = (portfolioId: string, record: MetricRecord): MetricRow => ({
   revision: record.revision ?? 0,
 });
 
-const sameValues = (a: MetricRow, b: MetricRow): boolean =>
-  a.spendMicros === b.spendMicros &&
-  a.revenueMicros === b.revenueMicros &&
-  a.impressions === b.impressions &&
-  a.clicks === b.clicks &&
-  a.conversions === b.conversions;
-
 /**
  * Checks a parsed delivery against its portfolio and turns it into rows keyed by
  * (portfolio, channel, date, hour). Within one body the highest revision of a key wins; the same key twice
@@ -120,7 +113,3 @@ export const planDelivery = (
   if (issues.length > 0) return { ok: false, rejection: rejection('invalid-delivery', issues) };
   return { ok: true, plan: { rows: [...byKey.values()].map((v) => v.row), duplicates } };
 };
-
-/** The identity of a stored metric: one per (portfolio, channel, date, hour). */
-export const metricKey = (row: Pick<MetricRow, 'portfolioId' | 'channelId' | 'date' | 'hour'>): string =>
-  `${row.portfolioId}#${row.channelId}#${row.date}#${row.hour ?? '--'}`;

@@ -1,8 +1,9 @@
 import type { Portfolio } from './config.js';
 import { addDays } from './dates.js';
 import type { MetricRecord } from './delivery.js';
+import { roundTo } from './money.js';
 import { normal, poisson, substream } from './random.js';
-import { type ResponseCurve, respond } from './response.js';
+import { type ResponseCurve, respond } from './simulation/trueCurve.js';
 
 /** The demo market's hidden truth per channel: a response curve, order value and funnel rates. */
 export interface DemoChannelTruth {
@@ -24,8 +25,6 @@ export const DEMO_TRUTH: Record<string, DemoChannelTruth> = {
 
 const DEFAULT_TRUTH: DemoChannelTruth = { curve: { type: 'exp', vmax: 100, scale: 3000 }, orderValue: 80, cpm: 10, ctr: 0.01 };
 
-const round2 = (x: number) => Math.round(x * 100) / 100;
-
 /**
  * A seeded demo feed: `days` daily rows per channel ending `lastDate`. Spend wanders around an equal split
  * of the budget above the bases (as a fixed-share plan would, with day-to-day pacing noise), and conversions
@@ -40,7 +39,7 @@ export const demoFeed = (portfolio: Portfolio, lastDate: string, days = 60, seed
     const random = substream(seed, channel.id);
     const plan = Math.min(channel.max, channel.base + spare / channels.length);
     for (let d = days - 1; d >= 0; d -= 1) {
-      const spend = round2(Math.min(channel.max, Math.max(0, plan * (1 + 0.3 * normal(random)))));
+      const spend = roundTo(Math.min(channel.max, Math.max(0, plan * (1 + 0.3 * normal(random)))), 2);
       const conversions = poisson(random, respond(truth.curve, spend));
       const impressions = Math.round((spend / truth.cpm) * 1000);
       records.push({
@@ -50,7 +49,7 @@ export const demoFeed = (portfolio: Portfolio, lastDate: string, days = 60, seed
         impressions,
         clicks: Math.round(impressions * truth.ctr),
         conversions,
-        revenue: round2(conversions * truth.orderValue * Math.exp(0.2 * normal(random))),
+        revenue: roundTo(conversions * truth.orderValue * Math.exp(0.2 * normal(random)), 2),
       });
     }
   }

@@ -1,4 +1,5 @@
 import type { AlertChange } from './alerts/lifecycle.js';
+import { Observed, Severity } from './alerts/severity.js';
 import * as z from './schema.js';
 import { type Snapshot, Trigger } from './snapshots.js';
 
@@ -49,16 +50,16 @@ const AlertCommon = {
 export const ThresholdBreached = z.strictObject({
   ...AlertCommon,
   transition: z.enum(['opened', 'escalated']),
-  severity: z.enum(['info', 'warning', 'critical']),
-  observed: z.union([z.number(), z.literal('Infinity')]),
+  severity: Severity,
+  observed: Observed,
 });
 
 /** An alert's rule no longer breaches. */
 export const AlertResolved = z.strictObject({
   ...AlertCommon,
   /** The severity it had when it resolved. */
-  severity: z.enum(['info', 'warning', 'critical']),
-  observed: z.nullable(z.union([z.number(), z.literal('Infinity')])),
+  severity: Severity,
+  observed: z.nullable(Observed),
 });
 
 export const EVENT_DETAILS = { AllocationPublished, AllocationHeld, ThresholdBreached, AlertResolved } as const;

@@ -1,4 +1,5 @@
 import type { ChannelAllocation } from './allocation/schemas.js';
+import { roundTo } from './money.js';
 import type { Snapshot } from './snapshots.js';
 
 /** Decimal places of a currency's minor unit (USD 2, JPY 0, KWD 3), from the platform's ICU data. */
@@ -13,11 +14,9 @@ export const displayMoney = (currency: string) => {
 };
 
 const change = (from: number | null, to: number) => ({
-  change: from === null ? null : round(to - from, 6),
-  changePercent: from === null || from === 0 ? null : round(((to - from) / from) * 100, 2),
+  change: from === null ? null : roundTo(to - from, 6),
+  changePercent: from === null || from === 0 ? null : roundTo(((to - from) / from) * 100, 2),
 });
-
-const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 /** RFC 4180: quote a field when it holds a comma, quote or line break; double the quotes inside. */
 const csvField = (value: string): string => (/[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);

@@ -1,4 +1,4 @@
-import { fromMicros } from './money.js';
+import { fromMicros, roundTo } from './money.js';
 
 /** One stored metric row: a channel's day (hour = null) or one hour of it. Money in integer micros. */
 export interface MetricRow {
@@ -15,6 +15,26 @@ export interface MetricRow {
   /** When the stored row arrived (ISO 8601); present on rows read back from the table. */
   readonly receivedAt?: string;
 }
+
+/** The identity of a stored metric within a portfolio: one per (channel, date, hour). */
+export const metricKey = (row: Pick<MetricRow, 'channelId' | 'date' | 'hour'>): string =>
+  `${row.channelId}#${row.date}#${row.hour ?? '--'}`;
+
+/** The fields that make a row's values; two rows with the same key and these equal say the same thing. */
+export const METRIC_VALUES = ['spendMicros', 'revenueMicros', 'impressions', 'clicks', 'conversions'] as const;
+
+/** Whether two rows (or a row and a stored item) carry the same values; absent counts as null. */
+export const sameValues = (a: Partial<Record<(typeof METRIC_VALUES)[number], unknown>>, b: MetricRow): boolean =>
+  METRIC_VALUES.every((field) => (a[field] ?? null) === b[field]);
+
+/**
+ * The rows that stand for one channel's date: its daily row when there is one, else its hourly rows. A
+ * platform that sends both is never counted twice; every reader of daily totals goes through this.
+ */
+export const standingRows = (rowsOfDate: readonly MetricRow[]): readonly MetricRow[] => {
+  const daily = rowsOfDate.find((r) => r.hour === null);
+  return daily ? [daily] : rowsOfDate;
+};
 
 /** A channel's totals for one date, money in currency units (the API shape). */
 export interface DailyTotal {
@@ -44,8 +64,7 @@ export const rollupDaily = (rows: readonly MetricRow[]): DailyTotal[] => {
   }
   const totals: DailyTotal[] = [];
   for (const group of groups.values()) {
-    const daily = group.find((r) => r.hour === null);
-    const parts = daily ? [daily] : group;
+    const parts = standingRows(group);
     const first = parts[0]!;
     let spend = 0;
     let revenue = 0;
@@ -65,7 +84,7 @@ export const rollupDaily = (rows: readonly MetricRow[]): DailyTotal[] => {
       spend: fromMicros(spend),
       impressions,
       clicks,
-      conversions: Math.round(conversions * 1e6) / 1e6,
+      conversions: roundTo(conversions, 6),
       revenue: fromMicros(revenue),
       rows: parts.length,
     });

@@ -18,7 +18,7 @@ export const hasMicroPrecision = (amount: number): boolean => fromMicros(toMicro
 /** A non-negative money amount in currency units, at most 6 decimals. */
 export const Money = z.number().check(z.nonnegative(), z.lte(MAX_AMOUNT), z.refine(hasMicroPrecision, 'must have at most 6 decimals'));
 
-/** Rounds a currency amount to the currency's minor unit (for display and CSV). */
+/** Rounds to `decimals` places: money to its minor unit or to micros, ratios and timings for display. */
 export const roundTo = (amount: number, decimals: number): number => {
   const factor = 10 ** decimals;
   return Math.round(amount * factor) / factor;

@@ -21,7 +21,7 @@ const AlertsQuery = z.strictObject({ status: z.optional(z.enum(['open', 'resolve
 /** `GET /portfolios/{id}/alerts?status=` and `POST /portfolios/{id}/alerts/evaluate`. */
 export const createAlertsHandler = ({ config, alerts, evaluator }: AlertsDependencies) =>
   httpHandler(async (event) => {
-    const portfolio = findPortfolio(config.config, event.pathParameters?.id);
+    const portfolio = findPortfolio(config, event.pathParameters?.id);
     if (event.routeKey === 'POST /portfolios/{id}/alerts/evaluate') {
       const result = await evaluator.evaluate(portfolio);
       logger.info('alerts evaluated on demand', {

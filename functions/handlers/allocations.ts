@@ -77,7 +77,7 @@ export const createAllocationsHandler = ({ config, allocations }: AllocationsRea
   };
 
   return httpHandler(async (event) => {
-    const portfolio = findPortfolio(config.config, event.pathParameters?.id);
+    const portfolio = findPortfolio(config, event.pathParameters?.id);
     const route = routes[event.routeKey];
     if (!route) throw new HttpError(404, 'not-found', `no route ${event.routeKey}`);
     return route(portfolio, event);

@@ -29,10 +29,10 @@ const DashboardQuery = z.object({
 export const createDashboardHandler = ({ config, allocations, alerts }: DashboardDependencies) =>
   httpHandler(async (event) => {
     const { portfolio: id, from, to, token } = parseQuery(DashboardQuery, event);
-    const portfolio = findPortfolio(config.config, id ?? config.config.portfolios[0]!.id);
+    const portfolio = findPortfolio(config, id ?? config.portfolios[0]!.id);
     const [page, open] = await Promise.all([allocations.list(portfolio.id, { limit: SNAPSHOTS_SHOWN }), alerts.open(portfolio.id)]);
     const html = renderDashboard({
-      portfolios: config.config.portfolios,
+      portfolios: config.portfolios,
       portfolio,
       snapshots: page.snapshots,
       alerts: open,

@@ -44,7 +44,7 @@ export const createIngestHandler = ({ config, secrets, recorder, clock }: Ingest
       const source = webhookSource(event.pathParameters?.source);
       const body = boundedBody(event);
       await authenticate(event, body, source, secrets, now);
-      const prepared = prepareDelivery(body, source, config.config, now);
+      const prepared = prepareDelivery(body, source, config, now);
       if (!prepared.ok) throw rejected(prepared.rejection);
       const { delivery } = prepared;
       const receipt = await recordOnce(recorder, delivery);

@@ -18,7 +18,7 @@ export interface MetricsReadDependencies {
 /** `GET /portfolios/{id}/metrics?channel=&from=&to=`: stored daily totals per channel and date. */
 export const createMetricsHandler = ({ config, repository, clock }: MetricsReadDependencies) =>
   httpHandler(async (event) => {
-    const portfolio = findPortfolio(config.config, event.pathParameters?.id);
+    const portfolio = findPortfolio(config, event.pathParameters?.id);
     const query = parseQuery(MetricsQuery, event);
     const { channel } = query;
     if (channel !== undefined && !portfolio.channels.some((c) => c.id === channel)) {

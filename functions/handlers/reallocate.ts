@@ -16,7 +16,7 @@ export interface ReallocateDependencies {
 export const createReallocateHandler = ({ config, reallocator }: ReallocateDependencies) =>
   httpHandler<APIGatewayProxyEventV2WithIAMAuthorizer>(
     async (event) => {
-      const portfolio = findPortfolio(config.config, event.pathParameters?.id);
+      const portfolio = findPortfolio(config, event.pathParameters?.id);
       const by = event.requestContext.authorizer?.iam?.userArn ?? 'unknown';
       const { snapshot, created } = await reallocator.run(portfolio, { kind: 'on-demand', by });
       if (created) recordSnapshot(snapshot);

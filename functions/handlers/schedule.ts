@@ -22,7 +22,7 @@ export const createScheduleHandler = ({ config, queues }: ScheduleDependencies) 
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
       const invocation = ScheduledInvocation.parse(event);
-      const messages = fanOut(config.config, invocation);
+      const messages = fanOut(config, invocation);
       await queues[invocation.job].send(messages);
       const window = messages[0]?.window ?? invocation.scheduledTime;
       logger.info('fanned out', { job: invocation.job, window, portfolios: messages.length });

@@ -13,7 +13,7 @@ const ARTIFACTS = 'tests/artifacts';
 let runtime: TestRuntime;
 let browser: Browser;
 let page: Page;
-const demo = deployedConfig.config.portfolios.find((p) => p.id === 'demo')!;
+const demo = deployedConfig.portfolios.find((p) => p.id === 'demo')!;
 const dashboard = (query = '') => `${runtime.url}/?token=${runtime.apiToken}${query}`;
 const api = (path: string) => runtime.get(`/portfolios/demo${path}`);
 const post = (path: string) =>

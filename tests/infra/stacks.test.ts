@@ -17,7 +17,7 @@ let outdir: string;
 beforeAll(() => {
   const app = new App();
   outdir = app.outdir;
-  const stacks = buildApp(app, loadConfigFile().config);
+  const stacks = buildApp(app, loadConfigFile());
   data = Template.fromStack(stacks.data);
   service = Template.fromStack(stacks.service);
 }, 120_000);
@@ -108,7 +108,7 @@ describe('service stack', () => {
 });
 
 describe('reallocation pipeline', () => {
-  const config = loadConfigFile().config;
+  const config = loadConfigFile();
 
   it('runs each job on its configured expression through EventBridge Scheduler, with retries and a dead-letter queue', () => {
     service.resourceCountIs('AWS::Scheduler::Schedule', 2);
@@ -175,7 +175,7 @@ describe('reallocation pipeline', () => {
 describe('security posture', () => {
   it('passes the cdk-nag AwsSolutions checks, every acknowledgement carrying a specific reason', () => {
     const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'nag-')) });
-    buildApp(app, loadConfigFile().config);
+    buildApp(app, loadConfigFile());
     expect(() => app.synth()).not.toThrow();
     // Each acknowledgement is recorded as metadata { "<pack>::<rule>[finding]": "<reason>" }.
     const acknowledged = app.node

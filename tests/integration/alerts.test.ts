@@ -16,7 +16,7 @@ import { ALERTS_TABLE, ALLOCATIONS_TABLE, METRICS_TABLE } from '../../lib/tables
 import { startTestRuntime, type TestRuntime } from './harness.js';
 
 let runtime: TestRuntime;
-const demo = deployedConfig.config.portfolios.find((p) => p.id === 'demo')!;
+const demo = deployedConfig.portfolios.find((p) => p.id === 'demo')!;
 const rule = (id: string) => demo.alerts.rules.find((r) => r.id === id)!;
 
 beforeAll(async () => {

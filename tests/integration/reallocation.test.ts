@@ -9,7 +9,7 @@ import { ALLOCATIONS_TABLE } from '../../lib/tables.js';
 import { startTestRuntime, type TestRuntime } from './harness.js';
 
 let runtime: TestRuntime;
-const demo = deployedConfig.config.portfolios.find((p) => p.id === 'demo')!;
+const demo = deployedConfig.portfolios.find((p) => p.id === 'demo')!;
 const base = '/portfolios/demo';
 
 beforeAll(async () => {

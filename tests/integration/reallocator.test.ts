@@ -16,7 +16,7 @@ let runtime: TestRuntime;
 let client: ReturnType<typeof createDocumentClient>;
 let allocations: AllocationsRepository;
 let metrics: MetricsRepository;
-const demo = deployedConfig.config.portfolios.find((p) => p.id === 'demo')!;
+const demo = deployedConfig.portfolios.find((p) => p.id === 'demo')!;
 
 /** A clock that moves one second per reading, so each run's snapshot id is newer than the last. */
 const steppingClock = (start: string) => {

@@ -1,9 +1,7 @@
 import type { AlertRule, Portfolio } from '../config.js';
 import { addDays, hourInZone, weekday } from '../dates.js';
-import type { MetricRow } from '../metrics.js';
-
-export type Severity = 'info' | 'warning' | 'critical';
-export const SEVERITIES: readonly Severity[] = ['info', 'warning', 'critical'];
+import { type MetricRow, standingRows } from '../metrics.js';
+import type { Severity } from './severity.js';
 
 /**
  * A rule's judgement of one channel now:
@@ -18,7 +16,7 @@ export interface Evaluation {
   /** The metric in the latest complete window (Infinity for spend without conversions); null when it had no data. */
   readonly observed: number | null;
   readonly severity: Severity | null;
-  /** The windows judged, oldest first, e.g. `2026-11-19`, `2026-W47`, `2026-11-21T13`. */
+  /** The windows judged, oldest first, e.g. `2026-11-19`, `week of 2026-11-16`, `2026-11-21T13`. */
   readonly windows: readonly string[];
 }
 
@@ -62,32 +60,28 @@ interface ChannelData {
 }
 
 const indexRows = (rows: readonly MetricRow[]): Map<string, ChannelData> => {
-  const byChannel = new Map<
-    string,
-    { daily: Map<string, Totals>; hourSums: Map<string, Totals>; hours: Map<string, Totals>; lastReceived: number | null }
-  >();
+  const byChannel = new Map<string, { dates: Map<string, MetricRow[]>; hours: Map<string, Totals>; lastReceived: number | null }>();
   for (const row of rows) {
-    const c = byChannel.get(row.channelId) ?? { daily: new Map(), hourSums: new Map(), hours: new Map(), lastReceived: null };
+    const c = byChannel.get(row.channelId) ?? { dates: new Map(), hours: new Map(), lastReceived: null };
     byChannel.set(row.channelId, c);
-    const totals = fromRow(row);
-    if (row.hour === null) c.daily.set(row.date, totals);
-    else {
-      c.hours.set(`${row.date}#${row.hour}`, totals);
-      const sum = c.hourSums.get(row.date);
-      c.hourSums.set(row.date, sum ? plus(sum, totals) : totals);
-    }
+    const ofDate = c.dates.get(row.date);
+    if (ofDate) ofDate.push(row);
+    else c.dates.set(row.date, [row]);
+    if (row.hour !== null) c.hours.set(`${row.date}#${row.hour}`, fromRow(row));
     if (row.receivedAt) {
       const at = Date.parse(row.receivedAt);
       if (c.lastReceived === null || at > c.lastReceived) c.lastReceived = at;
     }
   }
   const out = new Map<string, ChannelData>();
-  for (const [id, c] of byChannel)
-    out.set(id, { days: new Map([...c.hourSums, ...c.daily]), hours: c.hours, lastReceived: c.lastReceived });
+  for (const [id, c] of byChannel) {
+    const days = new Map([...c.dates].map(([date, group]) => [date, standingRows(group).map(fromRow).reduce(plus)] as const));
+    out.set(id, { days, hours: c.hours, lastReceived: c.lastReceived });
+  }
   return out;
 };
 
-/** A window: its label, the dates (or date#hour keys) it covers, and the allocation share it stands for. */
+/** A window: its label, the dates (or date#hour keys) it covers, and whether those are days or hours. */
 interface Window {
   readonly label: string;
   readonly keys: readonly string[];
@@ -96,7 +90,7 @@ interface Window {
 
 const WEEK_START = { monday: 1, sunday: 0 } as const;
 
-/** ISO-like label of the week starting `start` (its first date), e.g. `week of 2026-11-16`. */
+/** The label of the week starting `start` (its first date), e.g. `week of 2026-11-16`. */
 const weekLabel = (start: string) => `week of ${start}`;
 
 /** The last `n` complete windows before `now` in the portfolio's zone, oldest first. */

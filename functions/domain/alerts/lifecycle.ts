@@ -1,17 +1,12 @@
 import type { AlertRule, Portfolio } from '../config.js';
 import * as z from '../schema.js';
-import { type Evaluation, SEVERITIES, type Severity } from './evaluate.js';
-
-const SeverityLevel = z.enum(['info', 'warning', 'critical']);
-
-/** A value as stored and served: finite numbers as themselves, an infinite CPA as the string "Infinity". */
-const Observed = z.union([z.number(), z.literal('Infinity')]);
-export const toObserved = (value: number): number | 'Infinity' => (Number.isFinite(value) ? value : 'Infinity');
+import type { Evaluation } from './evaluate.js';
+import { Observed, SEVERITIES, Severity, toObserved } from './severity.js';
 
 export const Transition = z.object({
   at: z.iso.datetime(),
   kind: z.enum(['opened', 'escalated', 'resolved']),
-  severity: z.nullable(SeverityLevel),
+  severity: z.nullable(Severity),
   observed: z.nullable(Observed),
 });
 
@@ -28,7 +23,7 @@ export const Alert = z.object({
   consecutive: z.number(),
   action: z.optional(z.literal('stop-loss')),
   status: z.enum(['open', 'resolved']),
-  severity: SeverityLevel,
+  severity: Severity,
   observed: Observed,
   /** The windows that breached when it opened or last escalated. */
   windows: z.array(z.string()),

@@ -1,5 +1,6 @@
 import type { Channel } from '../config.js';
 import { daysBetween } from '../dates.js';
+import { roundTo } from '../money.js';
 import { splitExploration } from './exploration.js';
 import { type LpProblem, solveAllocationLp } from './lp.js';
 import { expectedAt, FIT, fitResponse, marginalAt, type ResponseModel } from './responseModel.js';
@@ -23,7 +24,7 @@ const STALE_AFTER_DAYS = 7;
 /** Pooled efficiency assumed with no data at all: a CPA of 50, or the target CPA when one is set. */
 const COLD_START_CPA = 50;
 
-const cents = (amount: number) => Math.round(amount * 100) / 100;
+const cents = (amount: number) => roundTo(amount, 2);
 const floorCents = (amount: number) => Math.floor(amount * 100 + 1e-6) / 100;
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
 const money = (amount: number) => amount.toLocaleString('en-US', { maximumFractionDigits: 2 });
@@ -192,7 +193,7 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
   const { portfolio, history, asOf, seed } = input;
   const { daily, explorationShare, maxDailyChange } = portfolio.budget;
   const plans = buildPlans(input);
-  const elapsed = () => Math.round((timer() - started) * 1000) / 1000;
+  const elapsed = () => roundTo(timer() - started, 3);
 
   const newest = history.reduce<string | null>((max, d) => (d.date <= asOf && (max === null || d.date > max) ? d.date : max), null);
   if (newest !== null && daysBetween(newest, asOf) > STALE_AFTER_DAYS) {

@@ -1,6 +1,8 @@
 import type { Channel, Portfolio } from '../config.js';
 import type { Delivery, MetricRecord } from '../delivery.js';
 import { type Rejection, rejection, toIssues } from '../issues.js';
+import { metricKey } from '../metrics.js';
+import { roundTo } from '../money.js';
 import * as z from '../schema.js';
 
 /**
@@ -16,12 +18,6 @@ export type PlatformSource = 'meta' | 'google-ads' | 'tiktok';
 /** Webhook sources: the canonical body (`generic`) and each platform's report shape; each has its own secret. */
 export const WEBHOOK_SOURCES = ['generic', 'meta', 'google-ads', 'tiktok'] as const satisfies readonly ('generic' | PlatformSource)[];
 export type WebhookSource = (typeof WEBHOOK_SOURCES)[number];
-
-/** The config platform whose `sourceIds` map a source's ids to channels. */
-const CONFIG_PLATFORM = { meta: 'meta', 'google-ads': 'google_ads', tiktok: 'tiktok' } as const satisfies Record<
-  PlatformSource,
-  Channel['platform']
->;
 
 /** A non-negative decimal that may arrive as a JSON number or as a numeric string ("123.45"). */
 const Decimal = z.pipe(
@@ -127,7 +123,7 @@ const actionValue = (list: readonly { action_type: string; value: number }[] | u
   list?.find((a) => a.action_type === type)?.value;
 
 /** Rounds to micros so platform decimals such as 12.3456789 pass the money rules instead of being refused. */
-const micros = (n: number) => Math.round(n * 1e6) / 1e6;
+const micros = (n: number) => roundTo(n, 6);
 
 const rowsOf = {
   meta: (body: z.infer<typeof MetaBody>): PlatformRow[] =>
@@ -203,8 +199,7 @@ export const fromPlatform = (source: PlatformSource, json: unknown, portfolios: 
     };
   }
   const rows = (rowsOf[source] as (b: typeof body) => PlatformRow[])(body);
-  const platform = CONFIG_PLATFORM[source];
-  const owners = new Map(portfolio.channels.flatMap((c) => (c.sourceIds[platform] ?? []).map((id) => [id, c] as const)));
+  const owners = new Map(portfolio.channels.flatMap((c) => (c.sourceIds[source] ?? []).map((id) => [id, c] as const)));
   const unmapped = rows.filter((r) => !owners.has(r.sourceId));
   if (unmapped.length > 0) {
     const ids = [...new Set(unmapped.map((r) => r.sourceId))];
@@ -214,7 +209,7 @@ export const fromPlatform = (source: PlatformSource, json: unknown, portfolios: 
         'unknown-reference',
         unmapped.map((r) => ({
           path: r.path,
-          message: `${source} id "${r.sourceId}" is in no channel's sourceIds.${platform} (unmapped: ${ids.join(', ')})`,
+          message: `${source} id "${r.sourceId}" is in no channel's sourceIds.${source} (unmapped: ${ids.join(', ')})`,
         })),
       ),
     };
@@ -236,7 +231,7 @@ const addOptional = (a: number | undefined, b: number | undefined) =>
 const sumByKey = (records: MetricRecord[]): MetricRecord[] => {
   const byKey = new Map<string, MetricRecord>();
   for (const r of records) {
-    const key = `${r.channelId}#${r.date}#${r.hour ?? ''}`;
+    const key = metricKey({ ...r, hour: r.hour ?? null });
     const seen = byKey.get(key);
     if (!seen) {
       byKey.set(key, r);

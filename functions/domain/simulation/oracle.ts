@@ -1,4 +1,4 @@
-import { type ResponseCurve, respond } from '../response.js';
+import { type ResponseCurve, respond } from './trueCurve.js';
 
 export interface OracleChannel {
   readonly base: number;

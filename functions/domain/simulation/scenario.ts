@@ -1,5 +1,5 @@
-import { ResponseCurve } from '../response.js';
 import * as z from '../schema.js';
+import { ResponseCurve } from './trueCurve.js';
 
 /** A simulated market with known truth (CONTRACTS §5). */
 export const Scenario = z.strictObject({

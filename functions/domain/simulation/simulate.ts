@@ -2,10 +2,11 @@ import { allocate } from '../allocation/allocate.js';
 import type { HistoryDay } from '../allocation/schemas.js';
 import { Portfolio } from '../config.js';
 import { addDays } from '../dates.js';
+import { roundTo } from '../money.js';
 import { normal, poisson, substream } from '../random.js';
-import { respond } from '../response.js';
 import { oracleAllocation } from './oracle.js';
 import { multiplierOn, type Scenario } from './scenario.js';
+import { respond } from './trueCurve.js';
 
 export const POLICIES = ['optimizer', 'fixed-share', 'equal', 'greedy', 'oracle'] as const;
 export type Policy = (typeof POLICIES)[number];
@@ -128,7 +129,7 @@ export const simulate = (scenario: Scenario, policy: Policy): BacktestResult => 
     });
     previous = totals;
   }
-  const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+  const round = (x: number, d = 2) => roundTo(x, d);
   return {
     scenario: scenario.name,
     policy,

@@ -3,7 +3,7 @@ import { AlertEvaluator } from '../../../functions/application/evaluateAlerts.js
 import { deployedConfig } from '../../../functions/wiring/config.js';
 import { InMemoryAlerts, InMemoryMetrics, InMemorySnapshots, RecordingBus, steppingClock } from './inMemory.js';
 
-const demo = deployedConfig.config.portfolios.find((p) => p.id === 'demo')!;
+const demo = deployedConfig.portfolios.find((p) => p.id === 'demo')!;
 
 /** No metrics at all: every channel is stale, so the stale-data rule opens one alert per channel. */
 const setup = (bus: RecordingBus) => {

@@ -7,7 +7,7 @@ import type { Trigger } from '../../../functions/domain/snapshots.js';
 import { deployedConfig } from '../../../functions/wiring/config.js';
 import { InMemoryMetrics, InMemorySnapshots, RecordingBus, steppingClock } from './inMemory.js';
 
-const demo = deployedConfig.config.portfolios.find((p) => p.id === 'demo')!;
+const demo = deployedConfig.portfolios.find((p) => p.id === 'demo')!;
 const START = '2026-03-01T08:00:00Z';
 const yesterday = addDays(START.slice(0, 10), -1);
 

@@ -43,12 +43,25 @@ describe('operator config', () => {
     ['a rule naming an unknown channel', (p: any) => (p.alerts.rules[0].channels = ['tv']), 'portfolios[0].alerts.rules[0].channels[0]'],
     [
       'a platform id claimed by two channels',
-      (p: any) => (p.channels[3].sourceIds = { google_ads: ['1234567890'] }),
-      'portfolios[0].channels[3].sourceIds.google_ads[0]',
+      (p: any) => (p.channels[3].sourceIds = { 'google-ads': ['1234567890'] }),
+      'portfolios[0].channels[3].sourceIds.google-ads[0]',
     ],
     ['a misspelt field', (p: any) => (p.budget.dialy = 1), 'portfolios[0].budget'],
   ])('rejects %s, naming the path', (_name, change, path) => {
     expect(pathsOf(withDemo(change))).toContain(path);
+  });
+
+  it('reads the older google_ads spelling as google-ads, in platform and in sourceIds alike', () => {
+    const legacy = withDemo((p) => {
+      p.channels[0].platform = 'google_ads';
+      p.channels[0].sourceIds = { google_ads: ['1234567890'] };
+    });
+    const result = validate(BudgetConfig, legacy);
+    expect(result.ok && result.value.portfolios[0]!.channels[0]).toMatchObject({
+      platform: 'google-ads',
+      sourceIds: { 'google-ads': ['1234567890'] },
+    });
+    expect(result.ok && configHash(result.value)).toBe(configHash(BudgetConfig.parse(shipped)));
   });
 
   it('rejects schedules that EventBridge Scheduler would refuse', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fromPlatform } from '../../../../functions/domain/platforms/mappers.js';
 import { deployedConfig } from '../../../../functions/wiring/config.js';
 
-const portfolios = deployedConfig.config.portfolios;
+const portfolios = deployedConfig.portfolios;
 const receivedAt = new Date('2026-11-22T10:00:00Z');
 const PULLED = '2026-11-22T09:00:00Z';
 
@@ -98,7 +98,7 @@ describe('Google Ads rows', () => {
 
   it('adds up the campaigns of one channel on the same day', () => {
     const config = structuredClone(portfolios) as typeof portfolios;
-    (config[0]!.channels.find((c) => c.id === 'search')!.sourceIds as Record<string, string[]>).google_ads = ['1', '2'];
+    (config[0]!.channels.find((c) => c.id === 'search')!.sourceIds as Record<string, string[]>)['google-ads'] = ['1', '2'];
     const result = fromPlatform(
       'google-ads',
       {

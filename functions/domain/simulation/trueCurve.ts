@@ -1,4 +1,4 @@
-import * as z from './schema.js';
+import * as z from '../schema.js';
 
 /** A true (simulated) response curve: expected conversions per day at a daily spend (CONTRACTS §5). */
 export const ResponseCurve = z.discriminatedUnion('type', [

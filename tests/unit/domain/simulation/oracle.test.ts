@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { respond } from '../../../../functions/domain/response.js';
 import { type OracleChannel, oracleAllocation } from '../../../../functions/domain/simulation/oracle.js';
+import { respond } from '../../../../functions/domain/simulation/trueCurve.js';
 
 const value = (channels: readonly OracleChannel[], spend: readonly number[]) =>
   channels.reduce((s, c, i) => s + c.multiplier * respond(c.curve, spend[i]!), 0);
