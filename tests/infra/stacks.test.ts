@@ -51,16 +51,23 @@ describe('data stack', () => {
     });
   });
 
-  it('keeps one Secrets Manager secret per webhook source', () => {
-    data.resourceCountIs('AWS::SecretsManager::Secret', WEBHOOK_SOURCES.length);
-    expect(WEBHOOK_SOURCES).toEqual(['generic', 'meta', 'google-ads', 'tiktok']);
+  it('keeps one Secrets Manager secret per webhook source, and no other', () => {
+    const secrets = Object.keys(data.findResources('AWS::SecretsManager::Secret'));
+    expect(secrets).toHaveLength(WEBHOOK_SOURCES.length);
+    for (const source of WEBHOOK_SOURCES) {
+      const logicalPrefix = `WebhookSecret${source.replaceAll('-', '')}`;
+      expect(
+        secrets.filter((id) => id.startsWith(logicalPrefix)),
+        source,
+      ).toHaveLength(1);
+    }
   });
 });
 
 describe('service stack', () => {
   it('runs every function on nodejs24.x arm64 with a log retention', () => {
     const functions = Object.values(service.findResources('AWS::Lambda::Function'));
-    expect(functions.length).toBeGreaterThanOrEqual(2);
+    expect(functions).toHaveLength(Object.keys(FUNCTIONS).length);
     for (const fn of functions) expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'] });
     service.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
@@ -137,11 +144,14 @@ describe('reallocation pipeline', () => {
     });
   });
 
-  it('has a custom event bus that only the reallocating functions may put events on', () => {
+  it('has a custom event bus that only the publishing functions (reallocators and alert evaluators) may put events on', () => {
     service.resourceCountIs('AWS::Events::EventBus', 1);
-    for (const fn of ['Reallocate', 'ReallocateWorker', 'Alerts', 'AlertsWorker'])
-      expect(actionsOf(service, fn)).toContain('events:PutEvents');
-    for (const fn of ['AllocationsRead', 'MetricsRead', 'Schedule']) expect(actionsOf(service, fn)).not.toContain('events:PutEvents');
+    const publishers = Object.values(FUNCTIONS).filter((f) => 'publishesEvents' in f && f.publishesEvents);
+    expect(publishers.map((f) => f.id).sort()).toEqual(['Alerts', 'AlertsWorker', 'Reallocate', 'ReallocateWorker']);
+    for (const fn of Object.values(FUNCTIONS)) {
+      const mayPublish = publishers.includes(fn);
+      expect(actionsOf(service, fn.id).includes('events:PutEvents'), fn.id).toBe(mayPublish);
+    }
   });
 
   it('grants each pipeline function only what it uses', () => {

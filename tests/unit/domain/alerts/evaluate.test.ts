@@ -1,47 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { completeWindows, type Evaluation, evaluatePortfolio } from '../../../../functions/domain/alerts/evaluate.js';
-import { type Alert, alertChanges } from '../../../../functions/domain/alerts/lifecycle.js';
-import { type AlertRule, Portfolio } from '../../../../functions/domain/config.js';
+import type { Portfolio } from '../../../../functions/domain/config.js';
 import { addDays } from '../../../../functions/domain/dates.js';
 import type { MetricRow } from '../../../../functions/domain/metrics.js';
-
-/** A two-channel portfolio with the given rules (bands 10% / 20%). */
-const portfolio = (rules: Partial<AlertRule>[], extra: { timezone?: string; weekStartsOn?: 'monday' | 'sunday' } = {}) =>
-  Portfolio.parse({
-    id: 'p',
-    name: 'P',
-    currency: 'USD',
-    timezone: extra.timezone ?? 'UTC',
-    budget: { daily: 1000 },
-    channels: [
-      { id: 'a', platform: 'generic', base: 100, max: 800 },
-      { id: 'b', platform: 'generic', base: 100, max: 800 },
-    ],
-    alerts: {
-      weekStartsOn: extra.weekStartsOn ?? 'monday',
-      rules: rules.map((r, i) => ({ id: `r${i}`, metric: 'cpa', op: '>', threshold: 45, ...r })),
-    },
-  });
-
-/** A daily row: spend and conversions (revenue, clicks, impressions optional). */
-const day = (channelId: string, date: string, spend: number, conversions: number, extra: Partial<MetricRow> = {}): MetricRow => ({
-  portfolioId: 'p',
-  channelId,
-  date,
-  hour: null,
-  spendMicros: spend * 1e6,
-  revenueMicros: null,
-  impressions: null,
-  clicks: null,
-  conversions,
-  revision: 1,
-  ...extra,
-});
-
-/** The fake clock: Sunday 2026-11-22, 10:00 UTC. Yesterday is the 21st. */
-const NOW = new Date('2026-11-22T10:00:00Z');
-const days = (channelId: string, cpas: (number | null)[], lastDate = '2026-11-21') =>
-  cpas.flatMap((cpa, i) => (cpa === null ? [] : [day(channelId, addDays(lastDate, i - cpas.length + 1), cpa * 10, 10)]));
+import { day, days, NOW, portfolio } from './fixtures.js';
 
 const verdictFor = (p: Portfolio, rows: MetricRow[], channelId = 'a', now = NOW, allocated = new Map()): Evaluation =>
   evaluatePortfolio(p, rows, allocated, now).find((e) => e.channelId === channelId)!;
@@ -150,59 +112,5 @@ describe('silence and pacing', () => {
     expect(verdictFor(over, [day('a', '2026-11-21', 1100, 5)], 'a', NOW, allocated)).toMatchObject({ verdict: 'clear' });
     // No allocation for that day: nothing to pace against.
     expect(verdictFor(over, [day('a', '2026-11-21', 5000, 5)], 'a', NOW, new Map())).toMatchObject({ verdict: 'unknown' });
-  });
-});
-
-describe('alert lifecycle', () => {
-  const p = portfolio([{ window: 'day', consecutive: 3 }]);
-  const run = (open: Alert[], cpas: (number | null)[], at: string) => {
-    const now = new Date(at);
-    const lastDate = addDays(at.slice(0, 10), -1);
-    return alertChanges(
-      p,
-      open,
-      evaluatePortfolio(p, days('a', cpas, lastDate), new Map(), now).filter((e) => e.channelId === 'a'),
-      now,
-      'hash1',
-    );
-  };
-
-  it('opens on a 3-day breach, stays quiet while unchanged, escalates once, then resolves', () => {
-    const [opened] = run([], [47, 47, 47], '2026-11-22T10:00:00Z');
-    expect(opened).toMatchObject({
-      kind: 'open',
-      alert: {
-        status: 'open',
-        severity: 'info',
-        ruleId: 'r0',
-        channelId: 'a',
-        configHash: 'hash1',
-        windows: ['2026-11-19', '2026-11-20', '2026-11-21'],
-      },
-    });
-    const open = [opened!.alert];
-    expect(run(open, [47, 47, 47], '2026-11-22T10:15:00Z')).toEqual([]);
-    const [escalated] = run(open, [47, 47, 47, 60], '2026-11-23T10:00:00Z');
-    expect(escalated).toMatchObject({ kind: 'escalate', alert: { severity: 'critical', observed: 60 } });
-    expect(escalated!.alert.history.map((h) => h.kind)).toEqual(['opened', 'escalated']);
-    // A milder breach does not lower the severity or send anything.
-    expect(run([escalated!.alert], [47, 47, 47, 60, 46], '2026-11-24T10:00:00Z')).toEqual([]);
-    const [resolved] = run([escalated!.alert], [47, 47, 47, 60, 40], '2026-11-24T10:00:00Z');
-    expect(resolved).toMatchObject({ kind: 'resolve', alert: { status: 'resolved', resolvedAt: '2026-11-24T10:00:00.000Z' } });
-    expect(resolved!.alert.history.map((h) => h.kind)).toEqual(['opened', 'escalated', 'resolved']);
-  });
-
-  it('keeps an open alert open through a day without data', () => {
-    const [opened] = run([], [47, 47, 47], '2026-11-22T10:00:00Z');
-    expect(run([opened!.alert], [47, 47, 47, null], '2026-11-23T10:00:00Z')).toEqual([]);
-  });
-
-  it('resolves an open alert whose rule the config no longer has', () => {
-    const [opened] = run([], [50, 50, 50], '2026-11-22T10:00:00Z');
-    const orphan = { ...opened!.alert, ruleId: 'retired' };
-    expect(run([orphan], [50, 50, 50], '2026-11-22T11:00:00Z').map((c) => [c.kind, c.alert.ruleId])).toEqual([
-      ['open', 'r0'],
-      ['resolve', 'retired'],
-    ]);
   });
 });

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { evaluatePortfolio } from '../../../../functions/domain/alerts/evaluate.js';
+import { type Alert, alertChanges } from '../../../../functions/domain/alerts/lifecycle.js';
+import { addDays } from '../../../../functions/domain/dates.js';
+import { days, portfolio } from './fixtures.js';
+
+describe('alert lifecycle', () => {
+  const p = portfolio([{ window: 'day', consecutive: 3 }]);
+  const run = (open: Alert[], cpas: (number | null)[], at: string) => {
+    const now = new Date(at);
+    const lastDate = addDays(at.slice(0, 10), -1);
+    return alertChanges(
+      p,
+      open,
+      evaluatePortfolio(p, days('a', cpas, lastDate), new Map(), now).filter((e) => e.channelId === 'a'),
+      now,
+      'hash1',
+    );
+  };
+
+  it('opens on a 3-day breach, stays quiet while unchanged, escalates once, then resolves', () => {
+    const [opened] = run([], [47, 47, 47], '2026-11-22T10:00:00Z');
+    expect(opened).toMatchObject({
+      kind: 'open',
+      alert: {
+        status: 'open',
+        severity: 'info',
+        ruleId: 'r0',
+        channelId: 'a',
+        configHash: 'hash1',
+        windows: ['2026-11-19', '2026-11-20', '2026-11-21'],
+      },
+    });
+    const open = [opened!.alert];
+    expect(run(open, [47, 47, 47], '2026-11-22T10:15:00Z')).toEqual([]);
+    const [escalated] = run(open, [47, 47, 47, 60], '2026-11-23T10:00:00Z');
+    expect(escalated).toMatchObject({ kind: 'escalate', alert: { severity: 'critical', observed: 60 } });
+    expect(escalated!.alert.history.map((h) => h.kind)).toEqual(['opened', 'escalated']);
+    // A milder breach does not lower the severity or send anything.
+    expect(run([escalated!.alert], [47, 47, 47, 60, 46], '2026-11-24T10:00:00Z')).toEqual([]);
+    const [resolved] = run([escalated!.alert], [47, 47, 47, 60, 40], '2026-11-24T10:00:00Z');
+    expect(resolved).toMatchObject({ kind: 'resolve', alert: { status: 'resolved', resolvedAt: '2026-11-24T10:00:00.000Z' } });
+    expect(resolved!.alert.history.map((h) => h.kind)).toEqual(['opened', 'escalated', 'resolved']);
+  });
+
+  it('keeps an open alert open through a day without data', () => {
+    const [opened] = run([], [47, 47, 47], '2026-11-22T10:00:00Z');
+    expect(run([opened!.alert], [47, 47, 47, null], '2026-11-23T10:00:00Z')).toEqual([]);
+  });
+
+  it('resolves an open alert whose rule the config no longer has', () => {
+    const [opened] = run([], [50, 50, 50], '2026-11-22T10:00:00Z');
+    const orphan = { ...opened!.alert, ruleId: 'retired' };
+    expect(run([orphan], [50, 50, 50], '2026-11-22T11:00:00Z').map((c) => [c.kind, c.alert.ruleId])).toEqual([
+      ['open', 'r0'],
+      ['resolve', 'retired'],
+    ]);
+  });
+});
