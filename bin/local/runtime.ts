@@ -15,7 +15,7 @@ import { invoke } from './handlers.js';
 import { createLocalApi, type LocalRoute } from './httpServer.js';
 import { startLocalSchedules } from './scheduler.js';
 
-/** The local API token default (CONTRACTS §3). */
+/** The local API token default (docs/http-api.md). */
 export const LOCAL_DEV_TOKEN = 'local-dev-token';
 
 export interface LocalRuntimeOptions {

@@ -35,7 +35,7 @@ export const parseQuery = <S extends z.ZodMiniType>(schema: S, event: APIGateway
   return result.value;
 };
 
-/** The body of an error response (CONTRACTS §3). */
+/** The body of an error response (docs/http-api.md). */
 export const errorBody = (code: string, message: string, issues: readonly Issue[] = []) => ({ error: { code, message, issues } });
 
 /** The request body as the sender sent it: signatures are computed over these exact characters. */

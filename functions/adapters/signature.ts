@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** How far a signature's timestamp may be from now, either way (CONTRACTS §3). */
+/** How far a signature's timestamp may be from now, either way (docs/webhooks.md). */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
 /** Why a signature was refused; each answers 401. */

@@ -24,7 +24,7 @@ const withCanonicalKeys = (value: unknown) =>
     ? Object.fromEntries(Object.entries(value).map(([key, ids]) => [canonicalPlatform(key), ids]))
     : value;
 
-/** Metrics an alert rule can watch (CONTRACTS §2). */
+/** Metrics an alert rule can watch (docs/config.md). */
 export const ALERT_METRICS = ['spend', 'conversions', 'revenue', 'cpa', 'roas', 'cvr', 'ctr', 'hoursSinceData', 'pacing'] as const;
 
 /** Metrics whose breach says a channel loses money, the only ones a stop-loss may act on. */
@@ -195,7 +195,7 @@ const checkPortfolio = (portfolio: z.infer<typeof Portfolio>, ctx: Ctx, at: (str
   checkRules(portfolio, ctx, at);
 };
 
-/** The operator config (`config/budget.config.json`), CONTRACTS §2. */
+/** The operator config (`config/budget.config.json`), docs/config.md. */
 export const BudgetConfig = z
   .strictObject({
     $schema: z.optional(z.string()),

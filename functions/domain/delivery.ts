@@ -26,7 +26,7 @@ export const MetricRecord = z.strictObject({
   revision: z.optional(z.int().check(z.gte(0), z.lte(Number.MAX_SAFE_INTEGER))),
 });
 
-/** The canonical webhook body (CONTRACTS §3). */
+/** The canonical webhook body (docs/webhooks.md). */
 export const Delivery = z.strictObject({
   portfolioId: z.string().check(z.minLength(1), z.maxLength(64)),
   deliveryId: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),

@@ -3,7 +3,7 @@ import { Observed, Severity } from './alerts/severity.js';
 import * as z from './schema.js';
 import { type Snapshot, Trigger } from './snapshots.js';
 
-/** The `source` of every event the system publishes (CONTRACTS §3). */
+/** The `source` of every event the system publishes (docs/events.md). */
 export const EVENT_SOURCE = 'budget-optimizer';
 
 const Common = {

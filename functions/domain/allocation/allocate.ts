@@ -183,7 +183,7 @@ const held = (input: AllocationInput, plans: readonly ChannelPlan[], reason: str
 };
 
 /**
- * Decides today's budget per channel (CONTRACTS §4): base first, then the exploration share split by
+ * Decides today's budget per channel (docs/allocation.md): base first, then the exploration share split by
  * Thompson sampling, then the performance track from the LP over the fitted curves. Pure and deterministic:
  * the same input and seed give the same decision.
  */

@@ -11,7 +11,7 @@ export const HistoryDay = z.strictObject({
   revenue: z.optional(z.number().check(z.nonnegative())),
 });
 
-/** What the allocator decides from (CONTRACTS §4); the reallocation function builds the same object. */
+/** What the allocator decides from (docs/allocation.md); the reallocation function builds the same object. */
 export const AllocationInput = z.strictObject({
   portfolio: Portfolio,
   history: z.array(HistoryDay),
@@ -41,7 +41,7 @@ export const ChannelAllocation = z.object({
   reason: z.string(),
 });
 
-/** The allocator's decision (CONTRACTS §4); the body of a snapshot. */
+/** The allocator's decision (docs/allocation.md); the body of a snapshot. */
 export const Allocation = z.object({
   status: z.enum(['optimal', 'held']),
   /** Why the allocation was held; absent when optimal. */

@@ -6,7 +6,7 @@ import { roundTo } from '../money.js';
 import * as z from '../schema.js';
 
 /**
- * Platform report shapes, mapped onto the canonical delivery (CONTRACTS §3) so that the same validation,
+ * Platform report shapes, mapped onto the canonical delivery (docs/webhooks.md) so that the same validation,
  * idempotency and restatement rules apply to every source. Each body is an envelope
  * `{ portfolioId, deliveryId?, pulledAt?, <rows> }` around the rows the platform's reporting API returned.
  * Platform rows carry no revision, and a platform restating a day is the normal case, so each row's

@@ -1,7 +1,7 @@
 import * as z from '../schema.js';
 import { ResponseCurve } from './trueCurve.js';
 
-/** A simulated market with known truth (CONTRACTS §5). */
+/** A simulated market with known truth (docs/scenarios.md). */
 export const Scenario = z.strictObject({
   name: z.string().check(z.minLength(1)),
   seed: z.int(),

@@ -11,7 +11,7 @@ import { respond } from './trueCurve.js';
 export const POLICIES = ['optimizer', 'fixed-share', 'equal', 'greedy', 'oracle'] as const;
 export type Policy = (typeof POLICIES)[number];
 
-/** The `--json` result of a backtest (CONTRACTS §5). */
+/** The `--json` result of a backtest (docs/scenarios.md). */
 export interface BacktestResult {
   readonly scenario: string;
   readonly policy: Policy;
@@ -51,7 +51,7 @@ const equalLevels = (scenario: Scenario): number[] => {
   return at(lo);
 };
 
-/** Day 0's previous allocation: the bases plus an equal split of the rest (CONTRACTS §5). */
+/** Day 0's previous allocation: the bases plus an equal split of the rest (docs/scenarios.md). */
 export const dayZeroAllocation = (scenario: Scenario): number[] => {
   const spare = scenario.dailyBudget - scenario.channels.reduce((s, c) => s + c.base, 0);
   return scenario.channels.map((c) => Math.min(c.max, c.base + spare / scenario.channels.length));

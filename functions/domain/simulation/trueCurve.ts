@@ -1,6 +1,6 @@
 import * as z from '../schema.js';
 
-/** A true (simulated) response curve: expected conversions per day at a daily spend (CONTRACTS §5). */
+/** A true (simulated) response curve: expected conversions per day at a daily spend (docs/scenarios.md). */
 export const ResponseCurve = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('hill'),
