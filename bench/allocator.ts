@@ -1,35 +1,78 @@
 import type { Highs } from 'highs';
 import { allocate } from '../functions/domain/allocation/allocate.js';
-import { type LpProblem, solveAllocationLp } from '../functions/domain/allocation/lp.js';
+import { type LpProblem, type LpRow, solveLp } from '../functions/domain/allocation/lp.js';
 import { AllocationInput } from '../functions/domain/allocation/schemas.js';
-import { type Segment, segmentsOf } from '../functions/domain/allocation/segments.js';
+import { segmentsOf } from '../functions/domain/allocation/segments.js';
 import { addDays } from '../functions/domain/dates.js';
 import { seededRandom } from '../functions/domain/random.js';
+import { toCplex } from '../tests/support/cplex.js';
 import { median, printTable } from './stats.js';
 
-/** A random allocation LP: `n` channels × 12 concave segments, the budget row and a CPA row. */
-const model = (n: number, seed: number): LpProblem => {
-  const random = seededRandom(seed);
-  const segments: Segment[] = Array.from({ length: n }, (_, i) => {
-    const level = 20 + 400 * random();
-    const scale = 500 + 6000 * random();
-    const f = (s: number) => level * -Math.expm1(-s / scale);
-    return segmentsOf(i, 0, 8000, 12, f, f, f);
-  }).flat();
-  return { segments, budget: n * 2500, cpa: { target: 40, slack: 0 } };
-};
+/** The row sets the allocator writes, each measured on its own. */
+const ROW_SETS = [
+  { name: 'budget only', objective: 'conversions', rows: [] },
+  { name: 'budget + CPA (conversions)', objective: 'conversions', rows: ['cpa'] },
+  { name: 'budget + ROAS (conversions)', objective: 'conversions', rows: ['roas'] },
+  { name: 'budget + CPA (revenue)', objective: 'revenue', rows: ['cpa'] },
+  { name: 'budget + CPA + ROAS', objective: 'conversions', rows: ['cpa', 'roas'] },
+  { name: 'budget + carbon', objective: 'conversions', rows: ['carbon'] },
+  { name: 'budget + ROAS + three groups', objective: 'conversions', rows: ['roas', 'groups'] },
+] as const;
 
-const toCplex = (p: LpProblem) =>
-  [
-    'Maximize',
-    ` obj: ${p.segments.map((s, k) => `+ ${s.slope} x${k}`).join(' ')}`,
-    'Subject To',
-    ` budget: ${p.segments.map((_, k) => `+ x${k}`).join(' ')} <= ${p.budget}`,
-    ` cpa: ${p.segments.map((s, k) => `${1 - p.cpa!.target * s.conversionSlope >= 0 ? '+' : '-'} ${Math.abs(1 - p.cpa!.target * s.conversionSlope)} x${k}`).join(' ')} <= 0`,
-    'Bounds',
-    ...p.segments.map((s, k) => ` 0 <= x${k} <= ${s.length}`),
-    'End',
-  ].join('\n');
+type RowSet = (typeof ROW_SETS)[number];
+
+/**
+ * A random allocation LP: `n` channels × 12 concave segments with their own order values (so a ROAS row
+ * and a conversions objective disagree), carbon intensities and groups, and the rows of `set`, each set to
+ * bind.
+ */
+const model = (n: number, set: RowSet, seed: number): LpProblem => {
+  const random = seededRandom(seed);
+  const channels = Array.from({ length: n }, () => ({
+    level: 20 + 400 * random(),
+    scale: 500 + 6000 * random(),
+    orderValue: 20 + 130 * random(),
+    carbon: 0.05 + random(),
+    group: Math.floor(3 * random()),
+  }));
+  const segments = channels.flatMap((c, i) => {
+    const f = (s: number) => c.level * -Math.expm1(-s / c.scale);
+    return segmentsOf(
+      i,
+      0,
+      8000,
+      12,
+      (s) => (set.objective === 'revenue' ? c.orderValue : 1) * f(s),
+      (s) => c.orderValue * f(s),
+      f,
+    );
+  });
+  const budget = n * 2500;
+  const row = (id: string, coefficient: (s: (typeof segments)[number]) => number, rhs: number): LpRow => ({
+    id,
+    a: segments.map(coefficient),
+    rhs,
+  });
+  const rows: LpRow[] = [row('budget', () => 1, budget)];
+  const has = (name: string) => (set.rows as readonly string[]).includes(name);
+  if (has('cpa')) rows.push(row('targetCpa', (s) => 1 - 40 * s.conversionSlope, 0));
+  if (has('roas')) rows.push(row('minRoas', (s) => 2.2 - s.revenueSlope, 0));
+  if (has('carbon')) rows.push(row('carbon', (s) => channels[s.channel]!.carbon, 0.4 * budget));
+  if (has('groups')) {
+    for (const [g, [min, max]] of [
+      [0.2, 0.5],
+      [0.3, 0.6],
+      [0.1, 0.25],
+    ].entries()) {
+      const inGroup = (s: (typeof segments)[number]) => (channels[s.channel]!.group === g ? 1 : 0);
+      rows.push(
+        row(`group:${g}:max`, inGroup, max! * budget),
+        row(`group:${g}:min`, (s) => -inGroup(s), -min! * budget),
+      );
+    }
+  }
+  return { c: segments.map((s) => s.slope), upper: segments.map((s) => s.length), rows };
+};
 
 const runs = (times: number, task: () => void) =>
   median(
@@ -40,45 +83,58 @@ const runs = (times: number, task: () => void) =>
     }),
   );
 
-/** A 20-channel portfolio with 30 days of history, through the whole allocator (fit, exploration, LP). */
+/** A portfolio with 42 days of history per channel and a minimum ROAS, through the whole allocator. */
 const portfolioInput = (n: number) => {
   const random = seededRandom(n);
   const channels = Array.from({ length: n }, (_, i) => ({ id: `c${i}`, platform: 'generic', base: 100, max: 5000 }));
   const history = channels.flatMap((c) =>
-    Array.from({ length: 30 }, (_, d) => {
+    Array.from({ length: 42 }, (_, d) => {
       const spend = 300 + 900 * random();
-      return { channelId: c.id, date: addDays('2026-11-20', -d), spend, conversions: Math.round(spend / (30 + 40 * random())) };
+      const conversions = Math.round(spend / (30 + 40 * random()));
+      return { channelId: c.id, date: addDays('2026-11-20', -d), spend, conversions, revenue: conversions * (40 + 80 * random()) };
     }),
   );
   return AllocationInput.parse({
-    portfolio: { id: 'p', name: 'p', currency: 'USD', timezone: 'UTC', budget: { daily: n * 1000 }, channels },
+    portfolio: {
+      id: 'p',
+      name: 'p',
+      currency: 'USD',
+      timezone: 'UTC',
+      budget: { daily: n * 1000 },
+      objective: { maximize: 'conversions', minRoas: 1.8 },
+      channels,
+    },
     history,
     asOf: '2026-11-21',
     seed: 1,
   });
 };
 
-/** Issue 3: LP speed against HiGHS on the same models, and the whole allocator's growth with channels. */
+/** LP speed and exactness against HiGHS on the same models, per row set, and the whole allocator's growth. */
 export const benchAllocator = async () => {
   const highs = await ((await import('highs')) as unknown as { default: () => Promise<Highs> }).default();
-  const rows: (string | number)[][] = [['channels', 'segments', 'ours ms', 'HiGHS ms', 'ours / HiGHS', 'objective gap']];
-  for (const n of [10, 100, 1000, 2000]) {
-    const p = model(n, n);
-    const text = toCplex(p);
-    const ours = runs(5, () => solveAllocationLp(p));
-    const reference = runs(5, () => highs.solve(text, { output_flag: false } as never));
-    const best = highs.solve(text, { output_flag: false } as never).ObjectiveValue;
-    const gap = Math.abs(solveAllocationLp(p).objective - best) / Math.abs(best);
-    rows.push([n, p.segments.length, ours, reference, (ours / reference).toFixed(3), gap.toExponential(1)]);
+  for (const n of [1000, 5000]) {
+    const rows: (string | number)[][] = [['row set', 'ours ms', 'HiGHS ms', 'ours / HiGHS', 'objective gap', 'solver saw', 'rounds']];
+    for (const [i, set] of ROW_SETS.entries()) {
+      const p = model(n, set, 17 * n + i);
+      const text = toCplex(p);
+      const times = n > 1000 ? 3 : 5;
+      const ours = runs(times, () => solveLp(p));
+      const reference = runs(times, () => highs.solve(text, { output_flag: false } as never));
+      const best = highs.solve(text, { output_flag: false } as never).ObjectiveValue;
+      const solution = solveLp(p);
+      const gap = Math.abs(solution.objective - best) / Math.abs(best);
+      rows.push([set.name, ours, reference, (ours / reference).toFixed(3), gap.toExponential(1), solution.variables, solution.rounds]);
+    }
+    printTable(
+      `Allocation LP, ${n} channels × 12 segments: javascript-lp-solver on a priced frontier vs HiGHS on the whole LP, median`,
+      rows,
+    );
   }
-  printTable(
-    'Allocation LP with a CPA row (12 segments per channel): javascript-lp-solver + frontier presolve vs HiGHS, median of 5',
-    rows,
-  );
-  const whole: (string | number)[][] = [['channels', 'allocate() ms (fit + exploration + 2 LPs)']];
-  for (const n of [10, 20, 100, 500, 2000]) {
+  const whole: (string | number)[][] = [['channels', 'allocate() ms (fit + exploration + 2 LPs), minimum ROAS row']];
+  for (const n of [10, 100, 1000, 5000]) {
     const input = portfolioInput(n);
-    whole.push([n, runs(n > 500 ? 2 : 5, () => allocate(input))]);
+    whole.push([n, runs(n >= 1000 ? 2 : 5, () => allocate(input))]);
   }
-  printTable('Whole allocation, 30 days of history per channel, median', whole);
+  printTable('Whole allocation, 42 days of history per channel, median', whole);
 };

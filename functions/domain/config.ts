@@ -66,6 +66,16 @@ export const Channel = z.strictObject({
   ),
   /** Meta only: the one action type counted as a conversion (Meta repeats a purchase under several). */
   actionType: z.optional(z.string().check(z.minLength(1))),
+  /** kg CO2e emitted per currency unit spent on the channel; counted against `carbon.maxDailyKg`. */
+  carbonPerUnit: z.optional(z.number().check(z.nonnegative(), z.lte(1000))),
+});
+
+/** Channels whose combined total must stay within shares of the day's allocatable budget. */
+export const ChannelGroup = z.strictObject({
+  id: Id,
+  channels: z.array(Id).check(z.minLength(1)),
+  minShare: z._default(z.number().check(z.gte(0), z.lte(1)), 0),
+  maxShare: z._default(z.number().check(z.gte(0), z.lte(1)), 1),
 });
 
 export const AlertRule = z.strictObject({
@@ -79,45 +89,92 @@ export const AlertRule = z.strictObject({
   action: z.optional(z.literal('stop-loss')),
 });
 
-export const Portfolio = z.strictObject({
-  id: Id,
-  name: z.string().check(z.minLength(1)),
-  currency: z.string().check(
-    z.length(3),
-    z.refine((c) => c === c.toUpperCase(), 'must be an ISO 4217 code such as USD'),
-  ),
-  timezone: z.string().check(z.refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris')),
-  budget: z.strictObject({
-    daily: Money.check(z.refine((v) => v > 0, 'must be positive')),
-    explorationShare: z._default(z.number().check(z.gte(0), z.lte(0.5)), 0.1),
-    maxDailyChange: z._default(z.number().check(z.gt(0), z.lte(10)), 0.25),
-  }),
-  objective: z._default(
-    z.strictObject({
-      maximize: z._default(z.enum(['conversions', 'revenue']), 'conversions'),
-      targetCpa: z._default(z.nullable(z.number().check(z.positive())), null),
-      minRoas: z._default(z.nullable(z.number().check(z.positive())), null),
+export const Portfolio = z
+  .strictObject({
+    id: Id,
+    name: z.string().check(z.minLength(1)),
+    currency: z.string().check(
+      z.length(3),
+      z.refine((c) => c === c.toUpperCase(), 'must be an ISO 4217 code such as USD'),
+    ),
+    timezone: z.string().check(z.refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris')),
+    budget: z.strictObject({
+      daily: Money.check(z.refine((v) => v > 0, 'must be positive')),
+      explorationShare: z._default(z.number().check(z.gte(0), z.lte(0.5)), 0.1),
+      maxDailyChange: z._default(z.number().check(z.gt(0), z.lte(10)), 0.25),
+      /** Held back from the day's allocation (finance's reserve pool); released only on demand, with a reason. */
+      reserveShare: z._default(z.number().check(z.gte(0), z.lte(0.3)), 0),
     }),
-    { maximize: 'conversions', targetCpa: null, minRoas: null },
-  ),
-  channels: z.array(Channel).check(z.minLength(1), z.maxLength(5000)),
-  alerts: z._default(
-    z.strictObject({
-      bands: z._default(
-        z.strictObject({
-          warning: z._default(z.number().check(z.positive()), 0.1),
-          critical: z._default(z.number().check(z.positive()), 0.2),
-        }),
-        { warning: 0.1, critical: 0.2 },
-      ),
-      weekStartsOn: z._default(z.enum(['monday', 'sunday']), 'monday'),
-      rules: z._default(z.array(AlertRule), []),
-    }),
-    { bands: { warning: 0.1, critical: 0.2 }, weekStartsOn: 'monday', rules: [] },
-  ),
-});
+    objective: z._default(
+      z.strictObject({
+        maximize: z._default(z.enum(['conversions', 'revenue']), 'conversions'),
+        targetCpa: z._default(z.nullable(z.number().check(z.positive())), null),
+        minRoas: z._default(z.nullable(z.number().check(z.positive())), null),
+      }),
+      { maximize: 'conversions', targetCpa: null, minRoas: null },
+    ),
+    channels: z.array(Channel).check(z.minLength(1), z.maxLength(5000)),
+    groups: z._default(z.array(ChannelGroup), []),
+    carbon: z.optional(z.strictObject({ maxDailyKg: z.number().check(z.positive()) })),
+    alerts: z._default(
+      z.strictObject({
+        bands: z._default(
+          z.strictObject({
+            warning: z._default(z.number().check(z.positive()), 0.1),
+            critical: z._default(z.number().check(z.positive()), 0.2),
+          }),
+          { warning: 0.1, critical: 0.2 },
+        ),
+        weekStartsOn: z._default(z.enum(['monday', 'sunday']), 'monday'),
+        rules: z._default(z.array(AlertRule), []),
+      }),
+      { bands: { warning: 0.1, critical: 0.2 }, weekStartsOn: 'monday', rules: [] },
+    ),
+  })
+  .check(z.superRefine((portfolio, ctx) => checkPortfolio(portfolio, ctx)));
 
 type Ctx = z.core.$RefinementCtx<unknown>;
+type PortfolioShape = z.output<typeof Portfolio>;
+
+/** Groups name known channels, keep min ≤ max, and can hold together with the channels' bases and caps. */
+const checkGroups = (portfolio: PortfolioShape, ctx: Ctx, at: (string | number)[]): void => {
+  duplicateIds(portfolio.groups, ctx, [...at, 'groups'], 'group');
+  const channels = new Map(portfolio.channels.map((c) => [c.id, c]));
+  const allocatable = portfolio.budget.daily * (1 - portfolio.budget.reserveShare);
+  for (const [g, group] of portfolio.groups.entries()) {
+    const path = [...at, 'groups', g];
+    const issue = (field: string | number | (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', path: [...path, ...[field].flat()], message });
+    group.channels.forEach((id, c) => {
+      if (!channels.has(id)) issue(['channels', c], `unknown channel "${id}"`);
+    });
+    if (group.minShare > group.maxShare) issue('minShare', `minShare ${group.minShare} exceeds maxShare ${group.maxShare}`);
+    const members = group.channels.flatMap((id) => channels.get(id) ?? []);
+    const bases = members.reduce((s, c) => s + c.base, 0);
+    const caps = members.reduce((s, c) => s + c.max, 0);
+    if (bases > group.maxShare * allocatable + 1e-9) {
+      issue('maxShare', `the group's bases sum to ${bases}, more than maxShare × the allocatable ${allocatable}`);
+    }
+    if (caps < group.minShare * allocatable - 1e-9) {
+      issue('minShare', `the group's maxes sum to ${caps}, less than minShare × the allocatable ${allocatable}`);
+    }
+  }
+  const minimum = portfolio.groups.reduce((s, g) => s + g.minShare, 0);
+  if (minimum > 1 + 1e-9) ctx.addIssue({ code: 'custom', path: [...at, 'groups'], message: `minShares sum to ${minimum}, more than 1` });
+};
+
+/** A carbon cap must leave room for the bases. */
+const checkCarbon = (portfolio: PortfolioShape, ctx: Ctx, at: (string | number)[]): void => {
+  if (!portfolio.carbon) return;
+  const atBases = portfolio.channels.reduce((s, c) => s + (c.carbonPerUnit ?? 0) * c.base, 0);
+  if (atBases > portfolio.carbon.maxDailyKg + 1e-9) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [...at, 'carbon', 'maxDailyKg'],
+      message: `the bases alone emit ${atBases} kg CO2e a day, more than maxDailyKg ${portfolio.carbon.maxDailyKg}`,
+    });
+  }
+};
 
 const duplicateIds = (items: readonly { id: string }[], ctx: Ctx, path: (string | number)[], what: string): void => {
   const seen = new Map<string, number>();
@@ -158,8 +215,8 @@ const checkRules = (portfolio: z.infer<typeof Portfolio>, ctx: Ctx, at: (string 
   });
 };
 
-const checkPortfolio = (portfolio: z.infer<typeof Portfolio>, ctx: Ctx, at: (string | number)[]): void => {
-  const { daily, explorationShare } = portfolio.budget;
+function checkPortfolio(portfolio: PortfolioShape, ctx: Ctx, at: (string | number)[] = []): void {
+  const { daily, explorationShare, reserveShare } = portfolio.budget;
   duplicateIds(portfolio.channels, ctx, [...at, 'channels'], 'channel');
   portfolio.channels.forEach((channel, c) => {
     if (channel.base > channel.max) {
@@ -167,14 +224,16 @@ const checkPortfolio = (portfolio: z.infer<typeof Portfolio>, ctx: Ctx, at: (str
     }
   });
   const bases = portfolio.channels.reduce((sum, c) => sum + c.base, 0);
-  const room = daily * (1 - explorationShare);
+  const room = daily * (1 - explorationShare - reserveShare);
   if (bases > room + 1e-9) {
     ctx.addIssue({
       code: 'custom',
       path: [...at, 'channels'],
-      message: `bases sum to ${bases}, more than daily × (1 − explorationShare) = ${room}`,
+      message: `bases sum to ${bases}, more than daily × (1 − explorationShare − reserveShare) = ${room}`,
     });
   }
+  checkGroups(portfolio, ctx, at);
+  checkCarbon(portfolio, ctx, at);
   const owners = new Map<string, string>();
   portfolio.channels.forEach((channel, c) => {
     for (const [platform, ids] of Object.entries(channel.sourceIds)) {
@@ -193,7 +252,7 @@ const checkPortfolio = (portfolio: z.infer<typeof Portfolio>, ctx: Ctx, at: (str
     }
   });
   checkRules(portfolio, ctx, at);
-};
+}
 
 /** The operator config (`config/budget.config.json`), docs/config.md. */
 export const BudgetConfig = z
@@ -208,7 +267,6 @@ export const BudgetConfig = z
   .check(
     z.superRefine((config, ctx) => {
       duplicateIds(config.portfolios, ctx, ['portfolios'], 'portfolio');
-      for (const [p, portfolio] of config.portfolios.entries()) checkPortfolio(portfolio, ctx, ['portfolios', p]);
     }),
   );
 

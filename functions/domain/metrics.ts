@@ -1,3 +1,4 @@
+import { groupBy } from './collections.js';
 import { fromMicros, roundTo } from './money.js';
 
 /** One stored metric row: a channel's day (hour = null) or one hour of it. Money in integer micros. */
@@ -55,13 +56,7 @@ export interface DailyTotal {
  * Sums are taken in micros so totals are exact. Output is sorted by channel, then date.
  */
 export const rollupDaily = (rows: readonly MetricRow[]): DailyTotal[] => {
-  const groups = new Map<string, MetricRow[]>();
-  for (const row of rows) {
-    const key = `${row.channelId}\u0000${row.date}`;
-    const group = groups.get(key);
-    if (group) group.push(row);
-    else groups.set(key, [row]);
-  }
+  const groups = groupBy(rows, (row) => `${row.channelId}\u0000${row.date}`);
   const totals: DailyTotal[] = [];
   for (const group of groups.values()) {
     const parts = standingRows(group);

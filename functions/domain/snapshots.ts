@@ -71,6 +71,7 @@ export const allocationInput = (
   latest: Snapshot | null,
   stopLoss: readonly string[],
   asOf: string,
+  releaseReserve = false,
 ): AllocationInput => ({
   portfolio,
   history: daily
@@ -84,6 +85,7 @@ export const allocationInput = (
     })),
   previous: latest ? { channels: latest.allocation.channels.map((c) => ({ channelId: c.channelId, total: c.total })) } : null,
   stopLoss: [...stopLoss].sort(),
+  releaseReserve,
   asOf,
   seed: allocationSeed(portfolio.id, asOf),
 });

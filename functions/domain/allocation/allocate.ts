@@ -1,11 +1,13 @@
+import { groupBy } from '../collections.js';
 import type { Channel } from '../config.js';
 import { daysBetween } from '../dates.js';
 import { roundTo } from '../money.js';
+import { bindingConstraints, type PlannedChannel } from './explain.js';
 import { splitExploration } from './exploration.js';
-import { type LpProblem, solveAllocationLp } from './lp.js';
+import { solveLp } from './lp.js';
+import { buildModel } from './model.js';
 import { expectedAt, FIT, fitResponse, marginalAt, type ResponseModel } from './responseModel.js';
 import type { Allocation, AllocationInput, ChannelAllocation, HistoryDay } from './schemas.js';
-import { type Segment, segmentsOf } from './segments.js';
 
 /** Options a caller may set; none change the decision except `exploration`. */
 export interface AllocateOptions {
@@ -15,9 +17,6 @@ export interface AllocateOptions {
   readonly timer?: () => number;
 }
 
-/** Segments per channel curve: 12 keeps the piecewise error under 1% for the curves we fit. */
-const SEGMENTS = 12;
-
 /** History older than this (days before `asOf`) cannot support a decision. */
 const STALE_AFTER_DAYS = 7;
 
@@ -25,21 +24,24 @@ const STALE_AFTER_DAYS = 7;
 const COLD_START_CPA = 50;
 
 const cents = (amount: number) => roundTo(amount, 2);
-const floorCents = (amount: number) => Math.floor(amount * 100 + 1e-6) / 100;
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
 const money = (amount: number) => amount.toLocaleString('en-US', { maximumFractionDigits: 2 });
 
-/** Rounds amounts to cents so that they still sum exactly to `total` (largest remainder). */
-const roundToTotal = (amounts: readonly number[], total: number): number[] => {
-  const floors = amounts.map(floorCents);
-  let left = Math.round((total - floors.reduce((a, b) => a + b, 0)) * 100);
-  const order = amounts.map((a, i) => ({ i, rest: a - floors[i]! })).sort((a, b) => b.rest - a.rest || a.i - b.i);
+/**
+ * Rounds amounts to cents so that they sum exactly to `total` (largest remainder), never lifting one above
+ * its `ceiling`. Works in integer cents, so the sum is exact.
+ */
+const roundToTotal = (amounts: readonly number[], total: number, ceilings?: readonly number[]): number[] => {
+  const floors = amounts.map((a) => Math.floor(a * 100 + 1e-6));
+  let left = Math.round(total * 100) - floors.reduce((a, b) => a + b, 0);
+  const order = amounts.map((a, i) => ({ i, rest: a * 100 - floors[i]! })).sort((a, b) => b.rest - a.rest || a.i - b.i);
   for (const { i } of order) {
     if (left <= 0) break;
-    floors[i] = cents(floors[i]! + 0.01);
+    if (ceilings && (floors[i]! + 1) / 100 > ceilings[i]! + 1e-9) continue;
+    floors[i]! += 1;
     left -= 1;
   }
-  return floors;
+  return floors.map((c) => c / 100);
 };
 
 interface ChannelPlan {
@@ -72,9 +74,11 @@ const buildPlans = (input: AllocationInput): ChannelPlan[] => {
   const typical = portfolio.budget.daily / portfolio.channels.length;
   const previousTotals = new Map(previous?.channels.map((c) => [c.channelId, c.total]) ?? []);
   const change = portfolio.budget.maxDailyChange;
+  const byChannel = groupBy(recent, (d) => d.channelId);
   return portfolio.channels.map((channel) => {
+    const own = byChannel.get(channel.id) ?? [];
     const fitTo = (outcomeOf: (d: HistoryDay) => number, efficiency: number) =>
-      fitResponse(channel.id, recent, asOf, { efficiency }, Math.max(channel.base, typical), outcomeOf);
+      fitResponse(channel.id, own, asOf, { efficiency }, Math.max(channel.base, typical), outcomeOf);
     const conversionModel = fitTo((d) => d.conversions, conversionEfficiency);
     const revenueModel = fitTo(
       (d) => (d.revenue ?? 0) / orderValue,
@@ -99,36 +103,30 @@ const buildPlans = (input: AllocationInput): ChannelPlan[] => {
 const revenueAt = (plan: ChannelPlan, spend: number) => expectedAt(plan.revenue, spend) * plan.orderValue;
 const conversionsAt = (plan: ChannelPlan, spend: number) => expectedAt(plan.conversions, spend);
 
-/** Builds and solves the LP with each channel's total in [lower, plan.high]. */
-const solve = (plans: readonly ChannelPlan[], lower: readonly number[], daily: number, input: AllocationInput, value: Valuation) => {
-  const segments: Segment[] = plans.flatMap((plan, i) =>
-    segmentsOf(
-      i,
-      lower[i]!,
-      plan.high,
-      SEGMENTS,
-      (s) => value(plan, s),
-      (s) => revenueAt(plan, s),
-      (s) => conversionsAt(plan, s),
-    ),
+/** Solves the LP with each channel's total in [lower, plan.high]: totals, row prices, and the margin. */
+const solve = (plans: readonly ChannelPlan[], lower: readonly number[], allocatable: number, input: AllocationInput, value: Valuation) => {
+  const model = buildModel(
+    input.portfolio,
+    plans.map((plan, i) => ({
+      channel: plan.channel,
+      value: (s) => value(plan, s),
+      revenue: (s) => revenueAt(plan, s),
+      conversions: (s) => conversionsAt(plan, s),
+      lower: lower[i]!,
+      upper: Math.max(lower[i]!, plan.high),
+    })),
+    allocatable,
   );
-  const { targetCpa, minRoas } = input.portfolio.objective;
-  const spent = lower.reduce((a, b) => a + b, 0);
-  const problem: LpProblem = {
-    segments,
-    budget: daily - spent,
-    ...(targetCpa
-      ? { cpa: { target: targetCpa, slack: targetCpa * plans.reduce((s, p, i) => s + conversionsAt(p, lower[i]!), 0) - spent } }
-      : {}),
-    ...(minRoas ? { roas: { min: minRoas, slack: plans.reduce((s, p, i) => s + revenueAt(p, lower[i]!), 0) - minRoas * spent } } : {}),
-  };
-  const solution = solveAllocationLp(problem);
+  const solution = solveLp(model.problem);
   const totals = [...lower];
-  for (const [k, x] of solution.x.entries()) totals[segments[k]!.channel]! += x;
+  for (const [k, x] of solution.x.entries()) totals[model.segments[k]!.channel]! += x;
   // The portfolio's margin: the slope of the last segment bought, or of the best one left when none was.
-  const bought = segments.filter((_, k) => solution.x[k]! > 1e-9);
-  const margin = bought.length > 0 ? Math.min(...bought.map((s) => s.slope)) : Math.max(0, ...segments.map((s) => s.slope));
-  return { solution, totals, margin, variables: solution.variables };
+  const bought = model.segments.filter((_, k) => solution.x[k]! > 1e-9);
+  const margin = bought.length > 0 ? Math.min(...bought.map((s) => s.slope)) : Math.max(0, ...model.segments.map((s) => s.slope));
+  const hardMissed = model.meanings.filter(
+    (m, r) => !m.soft && solution.violations[r]! > 1e-6 * (1 + Math.abs(model.problem.rows[r]!.rhs)),
+  );
+  return { model, solution, totals, margin, hardMissed };
 };
 
 const reasonFor = (
@@ -155,7 +153,21 @@ const reasonFor = (
   return `${parts.join('; ')}.`;
 };
 
-const held = (input: AllocationInput, plans: readonly ChannelPlan[], reason: string, ms: number): Allocation => {
+const carbonOf = (channel: Channel, total: number) =>
+  channel.carbonPerUnit === undefined ? {} : { carbonKg: roundTo(channel.carbonPerUnit * total, 3) };
+
+/** Carbon of the whole plan, when any channel declares its intensity. */
+const totalCarbon = (channels: readonly { carbonKg?: number }[]) =>
+  channels.some((c) => c.carbonKg !== undefined)
+    ? {
+        carbonKg: roundTo(
+          channels.reduce((s, c) => s + (c.carbonKg ?? 0), 0),
+          3,
+        ),
+      }
+    : {};
+
+const held = (input: AllocationInput, plans: readonly ChannelPlan[], reason: string, reserve: number, ms: number): Allocation => {
   const channels = plans.map((plan) => {
     const total = plan.previousTotal ?? plan.channel.base;
     return {
@@ -167,6 +179,7 @@ const held = (input: AllocationInput, plans: readonly ChannelPlan[], reason: str
       previousTotal: plan.previousTotal,
       expectedConversions: cents(conversionsAt(plan, total)),
       marginalCpa: null,
+      ...carbonOf(plan.channel, total),
       reason: `Held: ${reason}`,
     };
   });
@@ -177,52 +190,68 @@ const held = (input: AllocationInput, plans: readonly ChannelPlan[], reason: str
     total: cents(channels.reduce((s, c) => s + c.total, 0)),
     channels,
     exploration: 0,
+    reserve,
+    constraints: [],
+    ...totalCarbon(channels),
     expectedConversions: cents(channels.reduce((s, c) => s + c.expectedConversions, 0)),
     solver: { name: 'javascript-lp-solver', ms },
   };
 };
 
+/** Why the hard rows cannot hold, in words. */
+const describeMissed = (missed: readonly { id: string; side: string }[]) =>
+  missed
+    .map(({ id, side }) =>
+      id === 'budget'
+        ? 'the floors (bases, exploration and the daily change limit) exceed the budget'
+        : id === 'carbon'
+          ? 'the carbon cap cannot be met at the floors'
+          : `${id} cannot reach its ${side === 'min' ? 'minimum' : 'maximum'} share within the channels' floors and caps`,
+    )
+    .join('; ');
+
 /**
  * Decides today's budget per channel (docs/allocation.md): base first, then the exploration share split by
- * Thompson sampling, then the performance track from the LP over the fitted curves. Pure and deterministic:
- * the same input and seed give the same decision.
+ * Thompson sampling, then the performance track from the LP over the fitted curves and the portfolio's rows.
+ * Pure and deterministic: the same input and seed give the same decision.
  */
 export const allocate = (input: AllocationInput, options: AllocateOptions = {}): Allocation => {
   const timer = options.timer ?? (() => 0);
   const started = timer();
   const { portfolio, history, asOf, seed } = input;
-  const { daily, explorationShare, maxDailyChange } = portfolio.budget;
+  const { daily, explorationShare, maxDailyChange, reserveShare } = portfolio.budget;
   const plans = buildPlans(input);
   const elapsed = () => roundTo(timer() - started, 3);
+  const reserve = input.releaseReserve ? 0 : cents(daily * reserveShare);
+  const allocatable = cents(daily - reserve);
 
   const newest = history.reduce<string | null>((max, d) => (d.date <= asOf && (max === null || d.date > max) ? d.date : max), null);
   if (newest !== null && daysBetween(newest, asOf) > STALE_AFTER_DAYS) {
-    return held(
-      input,
-      plans,
-      `stale data: the newest metric is from ${newest}, ${daysBetween(newest, asOf)} days before ${asOf}`,
-      elapsed(),
-    );
+    const days = daysBetween(newest, asOf);
+    return held(input, plans, `stale data: the newest metric is from ${newest}, ${days} days before ${asOf}`, reserve, elapsed());
   }
   const floors = plans.reduce((s, p) => s + p.low, 0);
-  if (floors > daily + 1e-9) {
+  if (floors > allocatable + 1e-9) {
+    const bases = plans.reduce((s, p) => s + p.channel.base, 0);
+    const cause = bases > allocatable + 1e-9 ? 'the bases' : 'the bases and the daily change limit';
     return held(
       input,
       plans,
-      `infeasible: bases and the daily change limit need ${money(floors)}, more than the daily budget of ${money(daily)}`,
+      `infeasible: ${cause} need ${money(floors)}, more than the allocatable budget of ${money(allocatable)}`,
+      reserve,
       elapsed(),
     );
   }
 
   const value: Valuation = portfolio.objective.maximize === 'revenue' ? revenueAt : conversionsAt;
   const exploring = options.exploration !== false && explorationShare > 0;
-  const reserve = exploring ? explorationShare * daily : 0;
+  const explorationBudget = exploring ? explorationShare * daily : 0;
   // Pass 1 finds the margin without exploration; it is the bar each channel's sampled upside must clear.
   const base = plans.map((p) => Math.max(p.low, p.channel.base));
-  const first = solve(plans, base, daily - reserve, input, value);
+  const first = solve(plans, base, allocatable - explorationBudget, input, value);
   const shares = exploring
     ? splitExploration(
-        reserve,
+        explorationBudget,
         plans
           .map((plan, i) => ({ plan, i }))
           .filter(({ plan }) => plan.channel.explore && !plan.stopLoss)
@@ -241,20 +270,31 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
     cents([...shares.values()].reduce((s, e) => s + e.amount, 0)),
   );
   const lower = plans.map((p, i) => Math.max(p.low, p.channel.base + exploration[i]!));
-  if (lower.reduce((a, b) => a + b, 0) > daily + 1e-6) {
-    return held(input, plans, 'infeasible: the change limit floors and the exploration share exceed the daily budget', elapsed());
+  if (lower.reduce((a, b) => a + b, 0) > allocatable + 1e-6) {
+    return held(
+      input,
+      plans,
+      'infeasible: the change limit floors and the exploration share exceed the allocatable budget',
+      reserve,
+      elapsed(),
+    );
   }
-  const final = solve(plans, lower, daily, input, value);
-  if (!final.solution.feasible) {
-    const { targetCpa, minRoas } = portfolio.objective;
-    const rows = [targetCpa ? `targetCpa ${targetCpa}` : '', minRoas ? `minRoas ${minRoas}` : ''].filter(Boolean).join(' and ');
-    return held(input, plans, `infeasible: ${rows || 'the constraints'} cannot be met even at the bases`, elapsed());
-  }
+  const final = solve(plans, lower, allocatable, input, value);
+  if (final.hardMissed.length > 0) return held(input, plans, `infeasible: ${describeMissed(final.hardMissed)}`, reserve, elapsed());
+
+  // Exact cents: the whole allocatable budget when the budget row binds, else exactly what the LP placed.
+  const placed = final.totals.reduce((a, b) => a + b, 0);
+  const budgetBinds = placed >= allocatable - 1e-6 * Math.max(1, allocatable);
+  const totals = roundToTotal(
+    final.totals,
+    budgetBinds ? allocatable : Math.floor(placed * 100 + 1e-6) / 100,
+    plans.map((p, i) => Math.max(lower[i]!, p.high)),
+  );
 
   const channels: ChannelAllocation[] = plans.map((plan, i) => {
     const explored = exploration[i]!;
-    const performance = floorCents(Math.max(0, final.totals[i]! - plan.channel.base - explored));
-    const total = cents(plan.channel.base + explored + performance);
+    const total = totals[i]!;
+    const performance = cents(Math.max(0, total - plan.channel.base - explored));
     const marginal = marginalAt(plan.conversions, total);
     const row = {
       channelId: plan.channel.id,
@@ -265,9 +305,37 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
       previousTotal: plan.previousTotal,
       expectedConversions: cents(conversionsAt(plan, total)),
       marginalCpa: marginal > 1e-12 ? cents(1 / marginal) : null,
+      ...carbonOf(plan.channel, total),
     };
     return { ...row, reason: reasonFor(plan, row, final.margin, shares.get(plan.channel.id)?.chance, maxDailyChange) };
   });
+  const planned: PlannedChannel[] = plans.map((plan, i) => ({
+    channelId: plan.channel.id,
+    total: final.totals[i]!,
+    conversions: conversionsAt(plan, final.totals[i]!),
+    revenue: revenueAt(plan, final.totals[i]!),
+    base: plan.channel.base,
+    floor: lower[i]!,
+    floorFromChange: plan.low > plan.channel.base + exploration[i]! + 0.005,
+    max: plan.channel.max,
+    ceiling: plan.high >= plan.channel.max - 1e-9 ? 'max' : 'change',
+    upper: plan.high,
+  }));
+  const constraints = bindingConstraints(portfolio, final.model, final.solution, planned);
+  const total = cents(channels.reduce((s, c) => s + c.total, 0));
+  const left = cents(allocatable - total);
+  const unallocated =
+    left > 0
+      ? {
+          unallocated: {
+            amount: left,
+            reasons:
+              constraints.length > 0
+                ? constraints.map((c) => c.explanation)
+                : ['Every channel is at its max or at the most the daily change limit allows.'],
+          },
+        }
+      : {};
   const expectedRevenue =
     portfolio.objective.maximize === 'revenue'
       ? { expectedRevenue: cents(plans.reduce((s, p, i) => s + revenueAt(p, channels[i]!.total), 0)) }
@@ -275,11 +343,15 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
   return {
     status: 'optimal',
     asOf,
-    total: cents(channels.reduce((s, c) => s + c.total, 0)),
+    total,
     channels,
     exploration: cents(exploration.reduce((a, b) => a + b, 0)),
+    reserve,
+    ...unallocated,
+    constraints,
+    ...totalCarbon(channels),
     expectedConversions: cents(channels.reduce((s, c) => s + c.expectedConversions, 0)),
     ...expectedRevenue,
-    solver: { name: 'javascript-lp-solver', ms: elapsed(), variables: final.variables, presolved: final.solution.presolved },
+    solver: { name: 'javascript-lp-solver', ms: elapsed(), variables: final.solution.variables },
   };
 };

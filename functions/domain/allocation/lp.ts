@@ -1,134 +1,301 @@
 import type { Model } from 'javascript-lp-solver';
 import * as lpSolver from 'javascript-lp-solver';
-import type { Segment } from './segments.js';
 
 /**
- * The allocation LP over segment variables x_k ∈ [0, length_k] (spend above each channel's lower bound):
- *   maximize   Σ slope_k·x_k
- *   subject to Σ x_k ≤ budget                                   (daily budget)
- *              Σ (1 − targetCpa·conv_k)·x_k ≤ cpaSlack           (Σ spend ≤ targetCpa · Σ conversions)
- *              Σ (minRoas − rev_k)·x_k ≤ roasSlack               (Σ revenue ≥ minRoas · Σ spend)
- * The constants fold in what the lower bounds already spend and earn.
+ * The allocation LP: box-bounded segment variables and a handful of coupling rows,
+ *
+ *   maximize   Σ c_k·x_k
+ *   subject to Σ a_rk·x_k ≤ b_r     for each row r (budget, CPA, ROAS, carbon, group shares)
+ *              0 ≤ x_k ≤ u_k
+ *
+ * At a vertex at most as many variables as there are rows are strictly between their bounds, so the LP is
+ * decided by which segments are full, which are empty, and a small frontier between them. It is solved in
+ * three steps, all exact in the end:
+ *
+ * 1. **Pricing.** The Lagrangian dual `L(λ) = λ·b + Σ u_k·max(0, c_k − λ·a_k)` is convex and piecewise linear
+ *    in as many dimensions as there are rows; a trust-region cutting-plane method finds near-optimal row
+ *    prices λ in a few dozen evaluations, each one pass over the segments.
+ * 2. **Frontier.** Segments whose reduced cost `c_k − λ·a_k` is clearly positive are fixed full, clearly
+ *    negative fixed empty, and only those closest to zero go to javascript-lp-solver.
+ * 3. **Certificate.** The frontier LP's own dual prices are checked against every fixed segment; any segment
+ *    whose reduced cost contradicts how it was fixed joins the frontier and the LP is solved again (column
+ *    generation). When none does, primal and dual values are equal: the solution is optimal for the whole LP.
+ *
+ * Every row gets an elastic column (a violation at a large price), so each restricted LP is feasible; a
+ * solution that still uses one proves the rows cannot all hold together, and is the plan that misses them
+ * least. A `soft` row (a target) is priced a thousand times lower than a hard one (the budget), so when not
+ * everything can hold, targets give way first. Tested against HiGHS on random models with random row sets.
  */
+export interface LpRow {
+  readonly id: string;
+  /** One coefficient per variable. */
+  readonly a: ArrayLike<number>;
+  readonly rhs: number;
+  /** A target that may be missed, least, when the rows cannot all hold; hard rows give way only after. */
+  readonly soft?: boolean;
+}
+
 export interface LpProblem {
-  readonly segments: readonly Segment[];
-  readonly budget: number;
-  readonly cpa?: { readonly target: number; readonly slack: number };
-  readonly roas?: { readonly min: number; readonly slack: number };
+  /** Objective coefficient per variable. */
+  readonly c: ArrayLike<number>;
+  /** Upper bound per variable (lower bounds are 0). */
+  readonly upper: ArrayLike<number>;
+  readonly rows: readonly LpRow[];
 }
 
 export interface LpSolution {
+  /** False when the rows cannot all hold within the bounds. */
   readonly feasible: boolean;
-  /** Spend per segment, aligned with the problem's segments. */
-  readonly x: readonly number[];
+  readonly x: Float64Array;
   readonly objective: number;
-  /** Variables the LP solver saw: all segments, or the marginal frontier after presolve. */
+  /** The price of each row, in objective units per unit of its right-hand side (0 when it does not bind). */
+  readonly duals: readonly number[];
+  /** How far each row is violated at `x` (all 0 when feasible): the least the rows can be missed by. */
+  readonly violations: readonly number[];
+  /** Variables javascript-lp-solver saw in its last solve. */
   readonly variables: number;
-  readonly presolved: boolean;
+  /** Frontier solves until the certificate held. */
+  readonly rounds: number;
 }
-
-interface Row {
-  readonly coefficient: (s: Segment) => number;
-  readonly rhs: number;
-}
-
-const rowsOf = (problem: LpProblem): Row[] => [
-  { coefficient: () => 1, rhs: problem.budget },
-  ...(problem.cpa ? [{ coefficient: (s: Segment) => 1 - problem.cpa!.target * s.conversionSlope, rhs: problem.cpa.slack }] : []),
-  ...(problem.roas ? [{ coefficient: (s: Segment) => problem.roas!.min - s.revenueSlope, rhs: problem.roas.slack }] : []),
-];
-
-const TOLERANCE = 1e-9;
 
 /** The package is CommonJS; its typings describe the ESM default, so take whichever the loader gives. */
 type LpSolverApi = { Solve(model: Model, precision?: number): unknown };
 const solver: LpSolverApi = (lpSolver as unknown as { default?: LpSolverApi }).default ?? (lpSolver as unknown as LpSolverApi);
 
-/** Solves an LP over the given segment indices with javascript-lp-solver; the others stay at `fixed`. */
-const solveWithLpSolver = (problem: LpProblem, rows: Row[], free: readonly number[], fixed: readonly number[]): LpSolution => {
-  const constraints: Model['constraints'] = {};
-  rows.forEach((row, r) => {
-    const used = fixed.reduce((sum, x, k) => sum + row.coefficient(problem.segments[k]!) * x, 0);
-    constraints[`row${r}`] = { max: row.rhs - used };
-  });
-  const variables: Model['variables'] = {};
-  for (const k of free) {
-    const segment = problem.segments[k]!;
-    const coefficients: Record<string, number> = { objective: segment.slope, [`cap${k}`]: 1 };
-    for (const [r, row] of rows.entries()) coefficients[`row${r}`] = row.coefficient(segment);
-    constraints[`cap${k}`] = { max: segment.length };
-    variables[`x${k}`] = coefficients;
+/** Reduced-cost tolerance, in normalized units (objective and rows scaled to a largest coefficient of 1). */
+const TOLERANCE = 1e-9;
+/** The elastic price of a violated row, normalized: far above any price a feasible row can reach. */
+const SOFT_PENALTY = 1e5;
+const HARD_PENALTY = 1e8;
+/** Segments handed to the solver besides those at zero reduced cost: a few per row, and a floor. */
+const frontierSize = (rows: number) => 8 + 4 * rows;
+/** Segments added to the frontier per certificate round, at most. */
+const ADD_PER_ROUND = 24;
+
+/** The problem scaled so the largest objective and row coefficients are 1; `x` keeps its units. */
+interface Scaled {
+  readonly n: number;
+  readonly c: Float64Array;
+  readonly u: Float64Array;
+  readonly a: Float64Array[];
+  readonly b: Float64Array;
+  readonly objectiveScale: number;
+  readonly rowScale: Float64Array;
+  /** Each row's elastic price: the most its dual price can be. */
+  readonly penalty: Float64Array;
+}
+
+const largest = (values: ArrayLike<number>) => {
+  let max = 0;
+  for (let k = 0; k < values.length; k += 1) max = Math.max(max, Math.abs(values[k]!));
+  return max || 1;
+};
+
+const scale = (problem: LpProblem): Scaled => {
+  const n = problem.c.length;
+  const objectiveScale = largest(problem.c);
+  const c = Float64Array.from(problem.c, (v) => v / objectiveScale);
+  const u = Float64Array.from(problem.upper, (v) => Math.max(0, v));
+  const rowScale = Float64Array.from(problem.rows, (row) => largest(row.a));
+  const a = problem.rows.map((row, r) => Float64Array.from(row.a, (v) => v / rowScale[r]!));
+  const b = Float64Array.from(problem.rows, (row, r) => row.rhs / rowScale[r]!);
+  const penalty = Float64Array.from(problem.rows, (row) => (row.soft ? SOFT_PENALTY : HARD_PENALTY));
+  return { n, c, u, a, b, objectiveScale, rowScale, penalty };
+};
+
+/** Reduced costs `c_k − λ·a_k` of every variable. */
+const reducedCosts = (p: Scaled, lambda: Float64Array): Float64Array => {
+  const d = Float64Array.from(p.c);
+  for (let r = 0; r < p.a.length; r += 1) {
+    const price = lambda[r]!;
+    if (price === 0) continue;
+    const row = p.a[r]!;
+    for (let k = 0; k < p.n; k += 1) d[k]! -= price * row[k]!;
   }
-  // A tighter precision than the default 1e-9, so segments worth a few millionths are not rounded away.
-  const result = solver.Solve({ optimize: 'objective', opType: 'max', constraints, variables }, 1e-12) as Record<string, number | boolean>;
-  const x = [...fixed];
-  if (result.feasible) for (const k of free) x[k] = Math.min(problem.segments[k]!.length, Math.max(0, Number(result[`x${k}`] ?? 0)));
-  return {
-    feasible: Boolean(result.feasible),
-    x,
-    objective: x.reduce((sum, v, k) => sum + v * problem.segments[k]!.slope, 0),
-    variables: free.length,
-    presolved: free.length < problem.segments.length,
-  };
+  return d;
+};
+
+/** The Lagrangian dual's value and a subgradient at λ. */
+const dualAt = (p: Scaled, lambda: Float64Array): { value: number; gradient: Float64Array } => {
+  const d = reducedCosts(p, lambda);
+  let value = 0;
+  const gradient = Float64Array.from(p.b);
+  for (let r = 0; r < p.a.length; r += 1) value += lambda[r]! * p.b[r]!;
+  for (let k = 0; k < p.n; k += 1) {
+    if (d[k]! <= 0) continue;
+    value += p.u[k]! * d[k]!;
+    for (let r = 0; r < p.a.length; r += 1) gradient[r]! -= p.u[k]! * p.a[r]![k]!;
+  }
+  return { value, gradient };
+};
+
+interface Cut {
+  readonly at: Float64Array;
+  readonly value: number;
+  readonly gradient: Float64Array;
+}
+
+/** The cutting-plane model's minimizer inside a box: a tiny LP (rows + 2 variables) for javascript-lp-solver. */
+const masterStep = (cuts: readonly Cut[], low: Float64Array, high: Float64Array): { lambda: Float64Array; model: number } | null => {
+  const m = low.length;
+  const constraints: Model['constraints'] = {};
+  const variables: Model['variables'] = { tp: { objective: 1 }, tn: { objective: -1 } };
+  for (let r = 0; r < m; r += 1) {
+    variables[`y${r}`] = { [`box${r}`]: 1 };
+    constraints[`box${r}`] = { max: high[r]! - low[r]! };
+  }
+  cuts.forEach((cut, i) => {
+    // t ≥ value + g·(λ − at), with λ = low + y:  t − g·y ≥ value + g·(low − at)
+    let rhs = cut.value;
+    for (let r = 0; r < m; r += 1) rhs += cut.gradient[r]! * (low[r]! - cut.at[r]!);
+    constraints[`cut${i}`] = { min: rhs };
+    variables.tp![`cut${i}`] = 1;
+    variables.tn![`cut${i}`] = -1;
+    for (let r = 0; r < m; r += 1) variables[`y${r}`]![`cut${i}`] = -cut.gradient[r]!;
+  });
+  const result = solver.Solve({ optimize: 'objective', opType: 'min', constraints, variables }, 1e-12) as Record<string, number | boolean>;
+  if (!result.feasible || result.bounded === false) return null;
+  const lambda = Float64Array.from(low, (lo, r) => Math.min(high[r]!, lo + Math.max(0, Number(result[`y${r}`] ?? 0))));
+  return { lambda, model: Number(result.result ?? 0) };
 };
 
 /**
- * True when sorting segments by objective slope also sorts every row's coefficients ascending: then a
- * better segment is never worse for any row, every optimum fills segments in that order, and the LP
- * reduces to choosing where that order stops.
+ * Near-optimal row prices: a trust-region cutting-plane method on the Lagrangian dual, within the penalties.
+ * It needs not be exact: the certificate step corrects any segment it misprices.
  */
-const isAligned = (order: readonly Segment[], rows: readonly Row[]): boolean =>
-  rows.every((row) => order.every((s, i) => i === 0 || row.coefficient(s) >= row.coefficient(order[i - 1]!) - TOLERANCE));
+const priceRows = (p: Scaled, iterations = 60): Float64Array => {
+  const m = p.a.length;
+  let best: Float64Array = new Float64Array(m);
+  let bestValue = dualAt(p, best).value;
+  const cuts: Cut[] = [{ at: best, ...dualAt(p, best) }];
+  let radius = 1;
+  for (let i = 0; i < iterations; i += 1) {
+    const low = Float64Array.from(best, (v) => Math.max(0, v - radius));
+    const high = Float64Array.from(best, (v, r) => Math.min(p.penalty[r]!, v + radius));
+    const step = masterStep(cuts, low, high);
+    if (!step) break;
+    const predicted = bestValue - step.model;
+    if (predicted <= 1e-10 * (1 + Math.abs(bestValue))) {
+      if (radius >= HARD_PENALTY) break;
+      radius *= 4; // the model is flat inside the box: look further
+      continue;
+    }
+    const evaluation = dualAt(p, step.lambda);
+    cuts.push({ at: step.lambda, ...evaluation });
+    if (bestValue - evaluation.value >= 0.1 * predicted) {
+      const onEdge = step.lambda.some((v, r) => (v === high[r] && high[r]! < p.penalty[r]!) || (v === low[r] && low[r]! > 0));
+      best = step.lambda;
+      bestValue = evaluation.value;
+      if (onEdge) radius *= 2;
+    } else {
+      radius = Math.max(radius / 2, 1e-9);
+    }
+  }
+  return best;
+};
 
-/** Segments on each side of the stopping point handed to the LP solver, to settle the frontier exactly. */
-const FRONTIER = 8;
+/** Which variables are fixed full (1), fixed empty (0), or free (the frontier, -1). */
+type Fixing = Int8Array;
+
+/** The restricted primal over the frontier, with an elastic column per row. */
+const solveFrontier = (p: Scaled, fixing: Fixing, free: readonly number[]) => {
+  const m = p.a.length;
+  const constraints: Model['constraints'] = {};
+  const variables: Model['variables'] = {};
+  for (let r = 0; r < m; r += 1) {
+    let used = 0;
+    const row = p.a[r]!;
+    for (let k = 0; k < p.n; k += 1) if (fixing[k] === 1) used += row[k]! * p.u[k]!;
+    constraints[`row${r}`] = { max: p.b[r]! - used };
+    variables[`v${r}`] = { objective: -p.penalty[r]!, [`row${r}`]: -1 };
+  }
+  for (const k of free) {
+    const coefficients: Record<string, number> = { objective: p.c[k]!, [`cap${k}`]: 1 };
+    for (let r = 0; r < m; r += 1) if (p.a[r]![k] !== 0) coefficients[`row${r}`] = p.a[r]![k]!;
+    constraints[`cap${k}`] = { max: p.u[k]! };
+    variables[`x${k}`] = coefficients;
+  }
+  const result = solver.Solve({ optimize: 'objective', opType: 'max', constraints, variables }, 1e-12) as Record<string, number | boolean>;
+  const x = new Float64Array(p.n);
+  for (let k = 0; k < p.n; k += 1) if (fixing[k] === 1) x[k] = p.u[k]!;
+  for (const k of free) x[k] = Math.min(p.u[k]!, Math.max(0, Number(result[`x${k}`] ?? 0)));
+  const violations = Float64Array.from({ length: m }, (_, r) => Math.max(0, Number(result[`v${r}`] ?? 0)));
+  return { x, violations };
+};
 
 /**
- * Solves the allocation LP with javascript-lp-solver. When the rows are aligned with the objective (the
- * budget alone; a CPA row when maximizing conversions; a ROAS row when maximizing revenue), a presolve walks
- * the segments in slope order to where the rows stop it, fixes everything well before that point at its
- * length and everything well after at zero, and hands only the marginal frontier to the solver. Otherwise
- * the full LP goes to the solver. Both give the same optimum (tested against HiGHS).
+ * The restricted LP's dual: row prices λ within the penalties (the elastic columns cap them) and one price per
+ * frontier bound, minimizing λ·b' + Σ u_k·μ_k subject to λ·a_k + μ_k ≥ c_k on the frontier.
  */
-export const solveAllocationLp = (problem: LpProblem): LpSolution => {
-  const rows = rowsOf(problem);
-  const all = problem.segments.map((_, k) => k);
-  const order = all.filter((k) => problem.segments[k]!.slope > 0).sort((a, b) => problem.segments[b]!.slope - problem.segments[a]!.slope);
-  if (
-    !isAligned(
-      order.map((k) => problem.segments[k]!),
-      rows,
-    )
-  )
-    return solveWithLpSolver(
-      problem,
-      rows,
-      all,
-      all.map(() => 0),
-    );
-
-  // Walk the prefix: each row's usage is convex along it, so the feasible prefix lengths form an interval.
-  const used = rows.map(() => 0);
-  let stop = order.length;
-  for (let i = 0; i < order.length; i += 1) {
-    const segment = problem.segments[order[i]!]!;
-    const fits = rows.every((row, r) => used[r]! + row.coefficient(segment) * segment.length <= row.rhs + TOLERANCE);
-    if (!fits) {
-      stop = i;
-      break;
-    }
-    for (const [r, row] of rows.entries()) used[r]! += row.coefficient(segment) * segment.length;
+const frontierPrices = (p: Scaled, fixing: Fixing, free: readonly number[]): Float64Array => {
+  const m = p.a.length;
+  const constraints: Model['constraints'] = {};
+  const variables: Model['variables'] = {};
+  for (let r = 0; r < m; r += 1) {
+    let used = 0;
+    const row = p.a[r]!;
+    for (let k = 0; k < p.n; k += 1) if (fixing[k] === 1) used += row[k]! * p.u[k]!;
+    variables[`l${r}`] = { objective: p.b[r]! - used, [`cap${r}`]: 1 };
+    constraints[`cap${r}`] = { max: p.penalty[r]! };
   }
-  const fixed = all.map(() => 0);
-  for (const k of order.slice(0, Math.max(0, stop - FRONTIER))) fixed[k] = problem.segments[k]!.length;
-  const frontier = order.slice(Math.max(0, stop - FRONTIER), stop + FRONTIER + 1);
-  const reduced = solveWithLpSolver(problem, rows, frontier, fixed);
-  return reduced.feasible
-    ? reduced
-    : solveWithLpSolver(
-        problem,
-        rows,
-        all,
-        all.map(() => 0),
-      );
+  for (const k of free) {
+    constraints[`d${k}`] = { min: p.c[k]! };
+    variables[`m${k}`] = { objective: p.u[k]!, [`d${k}`]: 1 };
+    for (let r = 0; r < m; r += 1) if (p.a[r]![k] !== 0) variables[`l${r}`]![`d${k}`] = p.a[r]![k]!;
+  }
+  const result = solver.Solve({ optimize: 'objective', opType: 'min', constraints, variables }, 1e-12) as Record<string, number | boolean>;
+  return Float64Array.from({ length: m }, (_, r) => Math.max(0, Number(result[`l${r}`] ?? 0)));
+};
+
+/** The frontier: every variable at (near) zero reduced cost, and the `size` closest to it. */
+const frontierOf = (d: Float64Array, size: number): number[] => {
+  const order = Array.from(d.keys()).sort((i, j) => Math.abs(d[i]!) - Math.abs(d[j]!));
+  const cut = Math.max(
+    size,
+    order.findIndex((k) => Math.abs(d[k]!) > TOLERANCE),
+  );
+  return order.slice(0, cut < 0 ? order.length : cut);
+};
+
+/** Solves the allocation LP exactly (see the module comment). */
+export const solveLp = (problem: LpProblem): LpSolution => {
+  const p = scale(problem);
+  const m = p.a.length;
+  const d = reducedCosts(p, priceRows(p));
+  const fixing: Fixing = new Int8Array(p.n);
+  const free = new Set(frontierOf(d, frontierSize(m)));
+  for (let k = 0; k < p.n; k += 1) fixing[k] = free.has(k) ? -1 : d[k]! > 0 ? 1 : 0;
+
+  let rounds = 0;
+  for (;;) {
+    rounds += 1;
+    const frontier = [...free];
+    const { x, violations } = solveFrontier(p, fixing, frontier);
+    const lambda = frontierPrices(p, fixing, frontier);
+    const priced = reducedCosts(p, lambda);
+    const wrong: number[] = [];
+    for (let k = 0; k < p.n; k += 1) {
+      if (fixing[k] === 1 && priced[k]! < -TOLERANCE) wrong.push(k);
+      else if (fixing[k] === 0 && priced[k]! > TOLERANCE) wrong.push(k);
+    }
+    if (wrong.length === 0) {
+      let objective = 0;
+      for (let k = 0; k < p.n; k += 1) objective += problem.c[k]! * x[k]!;
+      const violated = violations.some((v) => v > 1e-9 * (1 + Math.abs(p.b.reduce((s, b) => s + Math.abs(b), 0))));
+      return {
+        feasible: !violated,
+        x,
+        objective,
+        duals: Array.from(lambda, (l, r) => (l * p.objectiveScale) / p.rowScale[r]!),
+        violations: Array.from(violations, (v, r) => v * p.rowScale[r]!),
+        variables: frontier.length + m,
+        rounds,
+      };
+    }
+    wrong.sort((i, j) => Math.abs(priced[j]!) - Math.abs(priced[i]!));
+    for (const k of wrong.slice(0, Math.max(ADD_PER_ROUND, 2 * m))) {
+      fixing[k] = -1;
+      free.add(k);
+    }
+  }
 };

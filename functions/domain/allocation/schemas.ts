@@ -24,6 +24,8 @@ export const AllocationInput = z.strictObject({
     null,
   ),
   stopLoss: z._default(z.array(z.string().check(z.minLength(1))), []),
+  /** Place the reserve too (an on-demand release, with a reason recorded in the snapshot's trigger). */
+  releaseReserve: z._default(z.boolean(), false),
   asOf: IsoDate,
   seed: z._default(z.int(), 0),
 });
@@ -38,7 +40,21 @@ export const ChannelAllocation = z.object({
   expectedConversions: z.number(),
   /** Cost of one more conversion at this spend; null when more spend buys nothing. */
   marginalCpa: z.nullable(z.number()),
+  /** kg CO2e a day at the total, when the channel declares its carbon intensity. */
+  carbonKg: z.optional(z.number()),
   reason: z.string(),
+});
+
+/** A constraint that binds at the optimum, priced: what relaxing it by one unit would add to the objective. */
+export const BindingConstraint = z.object({
+  /** `budget`, `targetCpa`, `minRoas`, `carbon`, `group:<id>`, `max:<channel>` or `change:<channel>`. */
+  id: z.string(),
+  binding: z.boolean(),
+  /** In the objective's unit (conversions, or revenue) per unit of the constraint (currency, 1 of CPA, 1.0 of ROAS, kg). */
+  shadowPrice: z.number(),
+  /** How far a target is missed when nothing within today's limits meets it, in its own row's units. */
+  unmet: z.optional(z.number()),
+  explanation: z.string(),
 });
 
 /** The allocator's decision (docs/allocation.md); the body of a snapshot. */
@@ -50,6 +66,13 @@ export const Allocation = z.object({
   total: z.number(),
   channels: z.array(ChannelAllocation),
   exploration: z.number(),
+  /** Held back from today's allocation (`budget.reserveShare`), unless released. */
+  reserve: z._default(z.number(), 0),
+  /** Allocatable budget left unplaced, and the constraints that hold it back. */
+  unallocated: z.optional(z.object({ amount: z.number(), reasons: z.array(z.string()) })),
+  constraints: z._default(z.array(BindingConstraint), []),
+  /** kg CO2e a day of the whole plan, when channels declare their carbon intensity. */
+  carbonKg: z.optional(z.number()),
   expectedConversions: z.number(),
   /** Expected revenue, when the portfolio maximizes revenue. */
   expectedRevenue: z.optional(z.number()),
@@ -61,3 +84,4 @@ export type AllocationInput = z.infer<typeof AllocationInput>;
 export type AllocationInputRaw = z.input<typeof AllocationInput>;
 export type ChannelAllocation = z.infer<typeof ChannelAllocation>;
 export type Allocation = z.infer<typeof Allocation>;
+export type BindingConstraint = z.infer<typeof BindingConstraint>;

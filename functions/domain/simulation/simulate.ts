@@ -104,6 +104,7 @@ export const simulate = (scenario: Scenario, policy: Policy): BacktestResult => 
           history,
           previous: { channels: scenario.channels.map((c, i) => ({ channelId: c.id, total: previous[i]! })) },
           stopLoss: [],
+          releaseReserve: false,
           asOf: date,
           seed: scenario.seed + day,
         },

@@ -185,13 +185,18 @@ describe('allocate', () => {
     expect(allocate(input)).toMatchObject({ status: 'held', reason: expect.stringMatching(/stale data/) });
   });
 
-  it('honours a target CPA: Σ spend ≤ targetCpa × Σ expected conversions', () => {
+  it('honours a target CPA (Σ spend ≤ targetCpa × Σ expected conversions), or says by how much it cannot, never holding for it', () => {
     fc.assert(
       fc.property(inputs, fc.integer({ min: 20, max: 200 }), (input, targetCpa) => {
         const constrained = { ...input, portfolio: { ...input.portfolio, objective: { ...input.portfolio.objective, targetCpa } } };
         const allocation = allocate(constrained);
-        if (allocation.status === 'optimal')
-          expect(allocation.total).toBeLessThanOrEqual(targetCpa * allocation.expectedConversions * 1.01 + 1);
+        const unconstrained = allocate(input);
+        // A target never turns an allocation into a held one.
+        expect(allocation.status).toBe(unconstrained.status);
+        if (allocation.status !== 'optimal') return;
+        const unmet = allocation.constraints.find((c) => c.id === 'targetCpa' && c.unmet !== undefined);
+        if (unmet) expect(unmet.explanation).toMatch(/cannot be met/);
+        else expect(allocation.total).toBeLessThanOrEqual(targetCpa * allocation.expectedConversions * 1.01 + 1);
       }),
       { numRuns: 60 },
     );

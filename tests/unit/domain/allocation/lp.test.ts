@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import type { Highs } from 'highs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type LpProblem, solveAllocationLp } from '../../../../functions/domain/allocation/lp.js';
-import { concaveEnvelope, type Segment, segmentsOf } from '../../../../functions/domain/allocation/segments.js';
+import { type LpProblem, type LpRow, solveLp } from '../../../../functions/domain/allocation/lp.js';
+import { concaveEnvelope, segmentsOf } from '../../../../functions/domain/allocation/segments.js';
+import { toCplex } from '../../../support/cplex.js';
 
 let highs: Highs;
 beforeAll(async () => {
@@ -11,30 +12,14 @@ beforeAll(async () => {
   highs = await module.default();
 });
 
-/** The same LP in CPLEX LP format, for HiGHS, the reference solver. */
-const toCplex = (problem: LpProblem): string => {
-  const term = (c: number, k: number) => `${c >= 0 ? '+' : '-'} ${Math.abs(c).toPrecision(17)} x${k}`;
-  const rows = [`budget: ${problem.segments.map((_, k) => term(1, k)).join(' ')} <= ${problem.budget.toPrecision(17)}`];
-  if (problem.cpa)
-    rows.push(
-      `cpa: ${problem.segments.map((s, k) => term(1 - problem.cpa!.target * s.conversionSlope, k)).join(' ')} <= ${problem.cpa.slack.toPrecision(17)}`,
-    );
-  if (problem.roas)
-    rows.push(
-      `roas: ${problem.segments.map((s, k) => term(problem.roas!.min - s.revenueSlope, k)).join(' ')} <= ${problem.roas.slack.toPrecision(17)}`,
-    );
-  return [
-    'Maximize',
-    ` obj: ${problem.segments.map((s, k) => term(s.slope, k)).join(' ')}`,
-    'Subject To',
-    ...rows.map((r) => ` ${r}`),
-    'Bounds',
-    ...problem.segments.map((s, k) => ` 0 <= x${k} <= ${s.length.toPrecision(17)}`),
-    'End',
-  ].join('\n');
-};
+const reference = (problem: LpProblem) =>
+  highs.solve(toCplex(problem), { output_flag: false, primal_feasibility_tolerance: 1e-10, dual_feasibility_tolerance: 1e-10 } as never);
 
-/** Random concave channels: saturating curves with random levels, scales and order values. */
+/**
+ * Random allocation LPs: saturating channels cut into concave segments, with a random subset of the rows
+ * the allocator writes (budget always; target CPA, minimum ROAS, carbon cap, group min and max shares),
+ * either objective, and right-hand sides from generous to impossible.
+ */
 const problems = fc
   .record({
     channels: fc.array(
@@ -42,70 +27,125 @@ const problems = fc
         level: fc.double({ min: 5, max: 500, noNaN: true }),
         scale: fc.double({ min: 200, max: 8000, noNaN: true }),
         orderValue: fc.double({ min: 20, max: 150, noNaN: true }),
+        // Zero or a realistic intensity: HiGHS drops coefficients below 1e-9, so subnormal ones would compare different models.
+        carbon: fc.oneof(fc.constant(0), fc.double({ min: 0.01, max: 2, noNaN: true })),
         width: fc.double({ min: 100, max: 6000, noNaN: true }),
+        group: fc.integer({ min: 0, max: 2 }),
       }),
       { minLength: 1, maxLength: 12 },
     ),
+    revenue: fc.boolean(),
     budgetShare: fc.double({ min: 0.05, max: 1.2, noNaN: true }),
     cpa: fc.option(fc.double({ min: 5, max: 120, noNaN: true }), { nil: undefined }),
     roas: fc.option(fc.double({ min: 0.5, max: 4, noNaN: true }), { nil: undefined }),
+    carbonShare: fc.option(fc.double({ min: 0.01, max: 1, noNaN: true }), { nil: undefined }),
+    groups: fc.array(fc.record({ min: fc.double({ min: 0, max: 0.6, noNaN: true }), span: fc.double({ min: 0, max: 0.6, noNaN: true }) }), {
+      maxLength: 3,
+    }),
   })
-  .map(({ channels, budgetShare, cpa, roas }): LpProblem => {
-    const segments: Segment[] = channels.flatMap((c, i) => {
-      const f = (s: number) => c.level * -Math.expm1(-s / c.scale);
-      return segmentsOf(i, 0, c.width, 10, f, (s) => c.orderValue * f(s), f);
+  .map(({ channels, revenue, budgetShare, cpa, roas, carbonShare, groups }): LpProblem => {
+    const segments = channels.flatMap((ch, i) => {
+      const f = (s: number) => ch.level * -Math.expm1(-s / ch.scale);
+      return segmentsOf(
+        i,
+        0,
+        ch.width,
+        10,
+        (s) => (revenue ? ch.orderValue : 1) * f(s),
+        (s) => ch.orderValue * f(s),
+        f,
+      );
     });
     const total = channels.reduce((s, c) => s + c.width, 0);
-    return {
-      segments,
-      budget: budgetShare * total,
-      ...(cpa ? { cpa: { target: cpa, slack: 0 } } : {}),
-      ...(roas ? { roas: { min: roas, slack: 0 } } : {}),
-    };
+    const budget = budgetShare * total;
+    const row = (id: string, coefficient: (s: (typeof segments)[number]) => number, rhs: number): LpRow => ({
+      id,
+      a: segments.map(coefficient),
+      rhs,
+    });
+    const rows: LpRow[] = [row('budget', () => 1, budget)];
+    if (cpa) rows.push(row('targetCpa', (s) => 1 - cpa * s.conversionSlope, 0));
+    if (roas) rows.push(row('minRoas', (s) => roas - s.revenueSlope, 0));
+    if (carbonShare) {
+      const all = channels.reduce((s, c) => s + c.carbon * c.width, 0);
+      rows.push(row('carbon', (s) => channels[s.channel]!.carbon, carbonShare * all));
+    }
+    groups.forEach((g, id) => {
+      const inGroup = (s: (typeof segments)[number]) => (channels[s.channel]!.group === id ? 1 : 0);
+      rows.push(row(`group:${id}:max`, inGroup, Math.min(1, g.min + g.span) * budget));
+      if (g.min > 0) rows.push(row(`group:${id}:min`, (s) => -inGroup(s), -g.min * budget));
+    });
+    return { c: segments.map((s) => s.slope), upper: segments.map((s) => s.length), rows };
   });
 
 describe('allocation LP', () => {
-  it('reaches HiGHS’s optimum to 1e-9 relative on random models', () => {
+  it('reaches HiGHS’s optimum to 1e-9 relative, and agrees on infeasibility, on random models and row sets', () => {
+    let infeasible = 0;
     fc.assert(
       fc.property(problems, (problem) => {
-        const reference = highs.solve(toCplex(problem), {
-          output_flag: false,
-          primal_feasibility_tolerance: 1e-10,
-          dual_feasibility_tolerance: 1e-10,
-        } as never);
-        const ours = solveAllocationLp(problem);
+        const expected = reference(problem);
+        const ours = solveLp(problem);
+        if (expected.Status === 'Infeasible') {
+          infeasible += 1;
+          expect(ours.feasible).toBe(false);
+          return;
+        }
+        expect(expected.Status).toBe('Optimal');
         expect(ours.feasible).toBe(true);
-        expect(reference.Status).toBe('Optimal');
-        const scale = Math.max(1, Math.abs(reference.ObjectiveValue));
-        expect(Math.abs(ours.objective - reference.ObjectiveValue) / scale).toBeLessThan(1e-9);
+        const scale = Math.max(1, Math.abs(expected.ObjectiveValue));
+        expect(Math.abs(ours.objective - expected.ObjectiveValue) / scale).toBeLessThan(1e-9);
+        for (const [r, row] of problem.rows.entries()) {
+          const lhs = Array.from(row.a).reduce((s, a, k) => s + a * ours.x[k]!, 0);
+          expect(lhs, row.id).toBeLessThanOrEqual(row.rhs + 1e-6 * (1 + Math.abs(row.rhs)));
+          expect(ours.duals[r]!, row.id).toBeGreaterThanOrEqual(0);
+        }
       }),
-      { numRuns: 120 },
+      { numRuns: 300, seed: 20261122 },
     );
+    // The generator must actually reach the infeasible side, or that half of the claim is untested.
+    expect(infeasible).toBeGreaterThan(5);
   });
 
-  it('solves a case worked by hand: the budget goes to the steepest segments first', () => {
-    const segment = (channel: number, length: number, slope: number): Segment => ({
-      channel,
-      length,
-      slope,
-      revenueSlope: slope,
-      conversionSlope: slope,
-    });
+  it('solves a case worked by hand: the budget goes to the steepest segments first, at the price of the last', () => {
     // a: 100 @ 0.05 then 100 @ 0.02; b: 100 @ 0.04 then 100 @ 0.01. Budget 250 → a1, b1, then 50 of a2.
-    const problem: LpProblem = {
-      segments: [segment(0, 100, 0.05), segment(0, 100, 0.02), segment(1, 100, 0.04), segment(1, 100, 0.01)],
-      budget: 250,
-    };
-    const solution = solveAllocationLp(problem);
-    expect(solution.x.map((x) => Math.round(x * 1e6) / 1e6)).toEqual([100, 50, 100, 0]);
+    const solution = solveLp({
+      c: [0.05, 0.02, 0.04, 0.01],
+      upper: [100, 100, 100, 100],
+      rows: [{ id: 'budget', a: [1, 1, 1, 1], rhs: 250 }],
+    });
+    expect(Array.from(solution.x, (x) => Math.round(x * 1e6) / 1e6)).toEqual([100, 50, 100, 0]);
     expect(solution.objective).toBeCloseTo(5 + 1 + 4, 9);
+    expect(solution.duals[0]).toBeCloseTo(0.02, 9);
   });
 
   it('honours a CPA row by hand: at target 25, only segments cheaper than 25 per conversion pay for the others', () => {
-    const segment = (length: number, slope: number): Segment => ({ channel: 0, length, slope, revenueSlope: 0, conversionSlope: slope });
     // 100 @ 0.05 (CPA 20) leaves 100·(25·0.05 − 1) = 25 of slack; 100 @ 0.02 (CPA 50) uses 0.5 per unit → 50 more.
-    const solution = solveAllocationLp({ segments: [segment(100, 0.05), segment(100, 0.02)], budget: 1000, cpa: { target: 25, slack: 0 } });
-    expect(solution.x.map((x) => Math.round(x * 1e6) / 1e6)).toEqual([100, 50]);
+    const cpa = (slope: number) => 1 - 25 * slope;
+    const solution = solveLp({
+      c: [0.05, 0.02],
+      upper: [100, 100],
+      rows: [
+        { id: 'budget', a: [1, 1], rhs: 1000 },
+        { id: 'targetCpa', a: [cpa(0.05), cpa(0.02)], rhs: 0 },
+      ],
+    });
+    expect(Array.from(solution.x, (x) => Math.round(x * 1e6) / 1e6)).toEqual([100, 50]);
+    expect(solution.duals[0]).toBe(0);
+  });
+
+  it('reports how far rows must be missed when they cannot all hold', () => {
+    // A minimum ROAS of 5 where every segment returns at most 3 per unit: missed by 2 per unit bought.
+    const solution = solveLp({
+      c: [1],
+      upper: [100],
+      rows: [
+        { id: 'budget', a: [1], rhs: 100 },
+        { id: 'group-min', a: [-1], rhs: -50 },
+        { id: 'minRoas', a: [5 - 3], rhs: 0 },
+      ],
+    });
+    expect(solution.feasible).toBe(false);
+    expect(solution.violations.some((v) => v > 0)).toBe(true);
   });
 
   it('replaces the convex start of an S-curve by its chord', () => {

@@ -1,0 +1,162 @@
+import { groupBy } from '../collections.js';
+import type { Portfolio } from '../config.js';
+import type { LpSolution } from './lp.js';
+import type { AllocationModel, RowMeaning } from './model.js';
+import type { BindingConstraint } from './schemas.js';
+
+/** Prices smaller than this (objective units per unit) are rounding, not a binding constraint. */
+const BINDING = 1e-9;
+
+const number = (value: number, digits = 2) => value.toLocaleString('en-US', { maximumFractionDigits: digits });
+const percent = (share: number) => `${number(share * 100, 1)}%`;
+
+/** What the plan buys, for sentences: "conversions", or revenue in the portfolio's currency. */
+const outcome = (portfolio: Portfolio) =>
+  portfolio.objective.maximize === 'revenue'
+    ? (amount: number) => `${number(amount, 4)} ${portfolio.currency} more revenue`
+    : (amount: number) => `${number(amount, 4)} more conversions`;
+
+/** The plan a constraint's price is read against: each channel's total, conversions and revenue there. */
+export interface PlannedChannel {
+  readonly channelId: string;
+  readonly total: number;
+  readonly conversions: number;
+  readonly revenue: number;
+  readonly base: number;
+  /** Its floor, and whether the daily change limit set it (rather than the base or exploration). */
+  readonly floor: number;
+  readonly floorFromChange: boolean;
+  readonly max: number;
+  /** Where its ceiling comes from: its own max, or the daily change limit. */
+  readonly ceiling: 'max' | 'change';
+  readonly upper: number;
+}
+
+const rowConstraint = (
+  portfolio: Portfolio,
+  meaning: RowMeaning,
+  price: number,
+  plan: readonly PlannedChannel[],
+  unmet: number,
+): BindingConstraint => {
+  const gain = outcome(portfolio);
+  const { currency } = portfolio;
+  const spend = plan.reduce((s, c) => s + c.total, 0);
+  const conversions = plan.reduce((s, c) => s + c.conversions, 0);
+  const missed = unmet > 0 ? { unmet: Number(unmet.toPrecision(6)) } : {};
+  switch (meaning.id) {
+    case 'budget':
+      return {
+        id: 'budget',
+        binding: true,
+        shadowPrice: price,
+        explanation: `The daily budget is fully placed: one more ${currency} of budget would buy ${gain(price)} a day.`,
+      };
+    case 'targetCpa': {
+      const target = portfolio.objective.targetCpa!;
+      const planned = conversions > 0 ? spend / conversions : Number.POSITIVE_INFINITY;
+      const perUnit = price * conversions;
+      return {
+        id: 'targetCpa',
+        binding: true,
+        shadowPrice: perUnit,
+        ...missed,
+        explanation:
+          unmet > 0
+            ? `The target CPA of ${number(target)} cannot be met within today's limits: the plan's expected CPA is ${number(planned)}, the closest the change limits and bases allow.`
+            : `The target CPA of ${number(target)} holds the plan back: relaxing it by 1 ${currency} would add ${gain(perUnit)} a day.`,
+      };
+    }
+    case 'minRoas': {
+      const floor = portfolio.objective.minRoas!;
+      const revenue = plan.reduce((s, c) => s + c.revenue, 0);
+      const perTenth = price * spend * 0.1;
+      return {
+        id: 'minRoas',
+        binding: true,
+        shadowPrice: price * spend,
+        ...missed,
+        explanation:
+          unmet > 0
+            ? `The minimum ROAS of ${number(floor)} cannot be met within today's limits: the plan's expected ROAS is ${number(spend > 0 ? revenue / spend : 0)}, the closest the change limits and bases allow.`
+            : `The minimum ROAS of ${number(floor)} holds the plan back: lowering it by 0.1 would add ${gain(perTenth)} a day.`,
+      };
+    }
+    case 'carbon':
+      return {
+        id: 'carbon',
+        binding: true,
+        shadowPrice: price,
+        explanation: `The carbon cap of ${number(portfolio.carbon!.maxDailyKg)} kg CO2e a day binds: each extra kg would allow ${gain(price)}.`,
+      };
+    default: {
+      const group = portfolio.groups.find((g) => `group:${g.id}` === meaning.id)!;
+      const share = meaning.side === 'max' ? group.maxShare : group.minShare;
+      return {
+        id: meaning.id,
+        binding: true,
+        shadowPrice: price,
+        explanation:
+          meaning.side === 'max'
+            ? `Group ${group.id} is at its maximum share (${percent(share)} of the allocatable budget): each 1 ${currency} more it could take would add ${gain(price)}.`
+            : `Group ${group.id} is held at its minimum share (${percent(share)} of the allocatable budget): each 1 ${currency} less it had to take would add ${gain(price)}.`,
+      };
+    }
+  }
+};
+
+/**
+ * The constraints that bind at the optimum, each with its shadow price in the objective's unit and a line
+ * for finance: the rows (priced by the LP's duals) and each channel's ceiling or change-limit floor (priced
+ * by the reduced cost of its marginal segment). Ordered by price, dearest first.
+ */
+export const bindingConstraints = (
+  portfolio: Portfolio,
+  model: AllocationModel,
+  solution: LpSolution,
+  plan: readonly PlannedChannel[],
+): BindingConstraint[] => {
+  const rows = model.meanings.flatMap((meaning, r) => {
+    const price = solution.duals[r]!;
+    const unmet = solution.violations[r]!;
+    return price > BINDING || (meaning.soft && unmet > 0) ? [rowConstraint(portfolio, meaning, price, plan, unmet)] : [];
+  });
+  const gain = outcome(portfolio);
+  const reduced = (k: number) => model.problem.c[k]! - model.problem.rows.reduce((s, row, r) => s + solution.duals[r]! * row.a[k]!, 0);
+  const segmentsOf = groupBy(model.segments.keys(), (k) => model.segments[k]!.channel);
+  const bounds = plan.flatMap((channel, i): BindingConstraint[] => {
+    const own = segmentsOf.get(i) ?? [];
+    if (own.length === 0) return [];
+    const top = own.at(-1)!;
+    const bottom = own[0]!;
+    if (solution.x[top]! >= model.segments[top]!.length - 1e-9 && reduced(top) > BINDING) {
+      const price = reduced(top);
+      const atMax = channel.ceiling === 'max';
+      return [
+        {
+          id: atMax ? `max:${channel.channelId}` : `change:${channel.channelId}`,
+          binding: true,
+          shadowPrice: price,
+          explanation: atMax
+            ? `${channel.channelId} is at its max of ${number(channel.max)}: raising the max by 1 ${portfolio.currency} would add ${gain(price)} a day.`
+            : `${channel.channelId} is raised by the most the daily change limit allows (${number(channel.upper)}): each 1 ${portfolio.currency} more would add ${gain(price)} a day.`,
+        },
+      ];
+    }
+    if (channel.floorFromChange && solution.x[bottom]! <= 1e-9 && reduced(bottom) < -BINDING) {
+      const price = -reduced(bottom);
+      return [
+        {
+          id: `change:${channel.channelId}`,
+          binding: true,
+          shadowPrice: price,
+          explanation: `${channel.channelId} is cut by the most the daily change limit allows (to ${number(channel.floor)}): each 1 ${portfolio.currency} it could give up would add ${gain(price)} a day elsewhere.`,
+        },
+      ];
+    }
+    return [];
+  });
+  return [...rows, ...bounds]
+    .map((c) => ({ ...c, shadowPrice: Number(c.shadowPrice.toPrecision(6)) }))
+    .sort((a, b) => b.shadowPrice - a.shadowPrice);
+};

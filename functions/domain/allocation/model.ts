@@ -1,0 +1,84 @@
+import type { Channel, Portfolio } from '../config.js';
+import type { LpProblem, LpRow } from './lp.js';
+import { type Segment, segmentsOf } from './segments.js';
+
+/** Segments per channel curve: 12 keeps the piecewise error under 1% for the curves we fit. */
+export const SEGMENTS = 12;
+
+/** What the LP needs of one channel: its curves and the range its total may take. */
+export interface ModelChannel {
+  readonly channel: Channel;
+  /** Value per day (the objective's unit), revenue and conversions at a daily spend. */
+  readonly value: (spend: number) => number;
+  readonly revenue: (spend: number) => number;
+  readonly conversions: (spend: number) => number;
+  /** Bounds on the total: its floor (base, exploration, change limit) and its ceiling (max, change limit). */
+  readonly lower: number;
+  readonly upper: number;
+}
+
+/**
+ * A coupling row, in the words finance reads it. `side` tells a group's cap from its floor. `soft` rows
+ * (targets) may be missed when nothing meets them; hard rows (the budget, carbon, group shares) may not.
+ */
+export interface RowMeaning {
+  readonly id: 'budget' | 'targetCpa' | 'minRoas' | 'carbon' | `group:${string}`;
+  readonly side: 'max' | 'min';
+  readonly soft: boolean;
+}
+
+export interface AllocationModel {
+  readonly problem: LpProblem;
+  readonly segments: readonly Segment[];
+  readonly meanings: readonly RowMeaning[];
+}
+
+/**
+ * The allocation LP over spend above each channel's floor: the budget row, and the rows the portfolio asks
+ * for — target CPA (Σ spend ≤ target · Σ conversions), minimum ROAS (Σ revenue ≥ minRoas · Σ spend), the
+ * carbon cap (Σ carbonPerUnit · spend ≤ maxDailyKg) and each group's min and max share of `allocatable`.
+ * Every right-hand side folds in what the floors already spend, earn and emit.
+ */
+export const buildModel = (portfolio: Portfolio, channels: readonly ModelChannel[], allocatable: number): AllocationModel => {
+  const segments = channels.flatMap((m, i) => segmentsOf(i, m.lower, m.upper, SEGMENTS, m.value, m.revenue, m.conversions));
+  const floorsOf = (pick: (m: ModelChannel, spend: number) => number, members = channels) =>
+    members.reduce((sum, m) => sum + pick(m, m.lower), 0);
+  const spent = floorsOf((_, s) => s);
+  const rows: LpRow[] = [];
+  const meanings: RowMeaning[] = [];
+  const add = (meaning: RowMeaning, coefficient: (segment: Segment) => number, rhs: number) => {
+    rows.push({ id: meaning.id, a: segments.map(coefficient), rhs, soft: meaning.soft });
+    meanings.push(meaning);
+  };
+
+  add({ id: 'budget', side: 'max', soft: false }, () => 1, allocatable - spent);
+  const { targetCpa, minRoas } = portfolio.objective;
+  if (targetCpa) {
+    add(
+      { id: 'targetCpa', side: 'max', soft: true },
+      (s) => 1 - targetCpa * s.conversionSlope,
+      targetCpa * floorsOf((m, s) => m.conversions(s)) - spent,
+    );
+  }
+  if (minRoas) {
+    add({ id: 'minRoas', side: 'max', soft: true }, (s) => minRoas - s.revenueSlope, floorsOf((m, s) => m.revenue(s)) - minRoas * spent);
+  }
+  if (portfolio.carbon) {
+    const intensity = (i: number) => channels[i]!.channel.carbonPerUnit ?? 0;
+    const emitted = channels.reduce((sum, m, i) => sum + intensity(i) * m.lower, 0);
+    add({ id: 'carbon', side: 'max', soft: false }, (s) => intensity(s.channel), portfolio.carbon.maxDailyKg - emitted);
+  }
+  for (const group of portfolio.groups) {
+    const members = new Set(group.channels);
+    const inGroup = (s: Segment) => (members.has(channels[s.channel]!.channel.id) ? 1 : 0);
+    const floors = floorsOf(
+      (_, s) => s,
+      channels.filter((m) => members.has(m.channel.id)),
+    );
+    if (group.maxShare < 1) add({ id: `group:${group.id}`, side: 'max', soft: false }, inGroup, group.maxShare * allocatable - floors);
+    if (group.minShare > 0) {
+      add({ id: `group:${group.id}`, side: 'min', soft: false }, (s) => -inGroup(s), floors - group.minShare * allocatable);
+    }
+  }
+  return { problem: { c: segments.map((s) => s.slope), upper: segments.map((s) => s.length), rows }, segments, meanings };
+};
