@@ -35,6 +35,22 @@ export const parseQuery = <S extends z.ZodMiniType>(schema: S, event: APIGateway
   return result.value;
 };
 
+/** A JSON body parsed by `schema` (an empty body reads as `{}`), or a 400 naming each problem's path. */
+export const parseBody = <S extends z.ZodMiniType>(schema: S, event: APIGatewayProxyEventV2): z.infer<S> => {
+  const text = rawBody(event).trim();
+  let json: unknown = {};
+  if (text !== '') {
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw new HttpError(400, 'malformed-json', 'the body is not valid JSON', [{ path: '$', message: (error as Error).message }]);
+    }
+  }
+  const result = validate(schema, json);
+  if (!result.ok) throw new HttpError(400, 'invalid-body', 'the body is invalid', result.issues);
+  return result.value;
+};
+
 /** The body of an error response (docs/http-api.md). */
 export const errorBody = (code: string, message: string, issues: readonly Issue[] = []) => ({ error: { code, message, issues } });
 

@@ -68,7 +68,9 @@ export class Reallocator implements ReallocationRunner {
       allocations.latest(portfolio.id),
       stopLosses.openStopLosses(portfolio.id),
     ]);
-    const input = allocationInput(portfolio, rollupDaily(rows), latest, stopLoss, asOf);
+    // Only an on-demand run with a stated reason places the reserve; the schedule never does.
+    const release = trigger.kind === 'on-demand' && trigger.releaseReserve !== undefined;
+    const input = allocationInput(portfolio, rollupDaily(rows), latest, stopLoss, asOf, release);
     const inputHash = inputHashOf(input, configHash);
     const reuse = latest !== null && latest.inputHash === inputHash;
     return {

@@ -1,4 +1,4 @@
-import type { ChannelAllocation } from './allocation/schemas.js';
+import type { Allocation, ChannelAllocation } from './allocation/schemas.js';
 import { roundTo } from './money.js';
 import type { Snapshot } from './snapshots.js';
 
@@ -32,6 +32,7 @@ export const CSV_COLUMNS = [
   'change %',
   'expected conversions',
   'marginal CPA',
+  'carbon kg',
   'reason',
 ] as const;
 
@@ -48,13 +49,64 @@ export const allocationCells = (c: ChannelAllocation, money: (value: number | nu
   money(c.previousTotal),
 ];
 
+/** A line under the channels: the plan's totals, the reserve held back, or the budget left unplaced. */
+export interface SummaryLine {
+  readonly label: '(total)' | '(reserve)' | '(unallocated)';
+  /** The tracks, on the total line only. */
+  readonly tracks: Pick<ChannelAllocation, 'base' | 'performance' | 'exploration'> | null;
+  readonly amount: number;
+  readonly expectedConversions: number | null;
+  readonly carbonKg: number | null;
+  readonly note: string;
+}
+
+/** The lines every allocation table ends with, so the channels, the reserve and the unplaced add up to the budget. */
+export const summaryLines = (allocation: Allocation): SummaryLine[] => {
+  const sum = (pick: (c: ChannelAllocation) => number) =>
+    roundTo(
+      allocation.channels.reduce((s, c) => s + pick(c), 0),
+      6,
+    );
+  return [
+    {
+      label: '(total)',
+      tracks: { base: sum((c) => c.base), performance: sum((c) => c.performance), exploration: sum((c) => c.exploration) },
+      amount: allocation.total,
+      expectedConversions: allocation.expectedConversions,
+      carbonKg: allocation.carbonKg ?? null,
+      note: '',
+    },
+    {
+      label: '(reserve)',
+      tracks: null,
+      amount: allocation.reserve,
+      expectedConversions: null,
+      carbonKg: null,
+      note: allocation.reserve > 0 ? "held back from today's allocation" : 'no reserve held back',
+    },
+    ...(allocation.unallocated
+      ? [
+          {
+            label: '(unallocated)' as const,
+            tracks: null,
+            amount: allocation.unallocated.amount,
+            expectedConversions: null,
+            carbonKg: null,
+            note: allocation.unallocated.reasons.join(' '),
+          },
+        ]
+      : []),
+  ];
+};
+
 /**
- * A snapshot as CSV for finance: one row per channel, money with the currency's decimals, blanks where a
- * value does not exist (no previous allocation, no marginal CPA).
+ * A snapshot as CSV for finance: one row per channel, then the total, reserve and unallocated lines; money
+ * with the currency's decimals, blanks where a value does not exist (no previous allocation, no marginal CPA).
  */
 export const snapshotCsv = (snapshot: Snapshot, currency: string): string => {
   const digits = currencyDigits(currency);
   const money = (value: number | null) => (value === null ? '' : value.toFixed(digits));
+  const kg = (value: number | null | undefined) => (value === null || value === undefined ? '' : value.toFixed(3));
   const rows = financeRows(snapshot).map((c) => {
     const { change: delta, changePercent } = c;
     return [
@@ -63,10 +115,25 @@ export const snapshotCsv = (snapshot: Snapshot, currency: string): string => {
       changePercent === null ? '' : changePercent.toFixed(2),
       c.expectedConversions.toFixed(2),
       money(c.marginalCpa),
+      kg(c.carbonKg),
       c.reason,
     ];
   });
-  return `${[[...CSV_COLUMNS], ...rows].map((row) => row.map(csvField).join(',')).join('\r\n')}\r\n`;
+  const summary = summaryLines(snapshot.allocation).map((line) => [
+    line.label,
+    money(line.tracks?.base ?? null),
+    money(line.tracks?.performance ?? null),
+    money(line.tracks?.exploration ?? null),
+    money(line.amount),
+    '',
+    '',
+    '',
+    line.expectedConversions === null ? '' : line.expectedConversions.toFixed(2),
+    '',
+    kg(line.carbonKg),
+    line.note,
+  ]);
+  return `${[[...CSV_COLUMNS], ...rows, ...summary].map((row) => row.map(csvField).join(',')).join('\r\n')}\r\n`;
 };
 
 type Tracks = Pick<ChannelAllocation, 'base' | 'performance' | 'exploration' | 'total'>;

@@ -9,8 +9,27 @@ import * as z from './schema.js';
 /** What started a run: a schedule window (at-least-once, so the window is its idempotency key), or a person. */
 export const Trigger = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('schedule'), window: z.iso.datetime() }),
-  z.strictObject({ kind: z.literal('on-demand'), by: z.string().check(z.minLength(1)) }),
+  z.strictObject({
+    kind: z.literal('on-demand'),
+    by: z.string().check(z.minLength(1)),
+    /** Present when the run released the reserve, with the reason its caller gave. */
+    releaseReserve: z.optional(z.strictObject({ reason: z.string().check(z.minLength(1), z.maxLength(500)) })),
+  }),
 ]);
+
+/** The body of `POST /portfolios/{id}/reallocate`: empty, or a release of the reserve with its reason. */
+export const ReallocateRequest = z.pipe(
+  z.strictObject({
+    releaseReserve: z._default(z.boolean(), false),
+    reason: z.optional(z.string().check(z.minLength(1), z.maxLength(500))),
+  }),
+  z.transform((body, ctx) => {
+    if (body.releaseReserve && !body.reason) {
+      ctx.issues.push({ code: 'custom', path: ['reason'], message: 'releasing the reserve needs a reason', input: body });
+    }
+    return body.releaseReserve && body.reason ? { releaseReserve: { reason: body.reason } } : {};
+  }),
+);
 
 /**
  * An immutable allocation snapshot: what was decided, from which data, under which config, and why it ran.

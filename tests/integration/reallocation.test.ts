@@ -162,7 +162,13 @@ describe('finance reads', () => {
     expect(response.headers.get('content-type')).toContain('text/csv');
     const lines = (await response.text()).trimEnd().split('\r\n');
     expect(lines[0]).toBe(CSV_COLUMNS.join(','));
-    expect(lines).toHaveLength(1 + demo.channels.length);
+    // A row per channel, then the total, the reserve and (only when some is left) the unallocated line.
+    expect(lines).toHaveLength(1 + demo.channels.length + 2 + (latest.allocation.unallocated ? 1 : 0));
+    const total = lines.find((l) => l.startsWith('(total),'))!.split(',');
+    expect(total[4]).toBe(latest.allocation.total.toFixed(2));
+    const reserve = lines.find((l) => l.startsWith('(reserve),'))!.split(',');
+    expect(Number(reserve[4])).toBe(demo.budget.daily * demo.budget.reserveShare);
+    expect(Number(total[4]) + Number(reserve[4])).toBeCloseTo(demo.budget.daily, 2);
     const search = latest.allocation.channels.find((c) => c.channelId === 'search')!;
     const row = lines.find((l) => l.startsWith('search,'))!.split(',');
     expect(row.slice(0, 6)).toEqual([
@@ -176,6 +182,36 @@ describe('finance reads', () => {
     expect(Number(row[6])).toBeCloseTo(search.total - search.previousTotal!, 2);
     const viaQuery = await runtime.get(`${base}/allocations/${latest.snapshotId}?format=csv`);
     expect(viaQuery.body).toBe(`${lines.join('\r\n')}\r\n`);
+  });
+
+  it('holds the reserve back on every run, and places it only on an on-demand release with a reason, which the snapshot and event record', async () => {
+    const post = (body: unknown) =>
+      fetch(`${runtime.url}${base}/reallocate`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${runtime.apiToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const held = (await runtime.get(`${base}/allocations/latest`)).body as Snapshot;
+    expect(held.allocation.reserve).toBe(1500);
+    expect(held.allocation.total).toBe(8500);
+
+    const missingReason = await post({ releaseReserve: true });
+    expect(missingReason.status).toBe(400);
+    expect(((await missingReason.json()) as { error: { issues: { path: string }[] } }).error.issues.map((i) => i.path)).toEqual(['reason']);
+    expect((await post({ releaseReserve: 'yes' })).status).toBe(400);
+
+    const released = (await (await post({ releaseReserve: true, reason: 'partner X dropped out; cover its volume' })).json()) as Snapshot;
+    expect(released.trigger).toMatchObject({ kind: 'on-demand', releaseReserve: { reason: 'partner X dropped out; cover its volume' } });
+    expect(released.allocation.reserve).toBe(0);
+    expect(released.allocation.total).toBe(demo.budget.daily);
+    expect(released.allocation.channels.reduce((s, c) => s + Math.round(c.total * 100), 0)).toBe(demo.budget.daily * 100);
+    const [event] = eventsFor(released.snapshotId);
+    expect(event?.detail).toMatchObject({ trigger: { releaseReserve: { reason: 'partner X dropped out; cover its volume' } } });
+
+    await runtime.fire('reallocate');
+    const scheduled = (await runtime.get(`${base}/allocations/latest`)).body as Snapshot;
+    expect(scheduled.trigger.kind).toBe('schedule');
+    expect(scheduled.allocation.reserve).toBe(1500);
   });
 
   it('diffs two snapshots channel by channel, and defaults to the latest against the one before', async () => {

@@ -1,6 +1,14 @@
 import type { Alert } from '../../domain/alerts/lifecycle.js';
 import type { Portfolio } from '../../domain/config.js';
-import { allocationCells, CSV_COLUMNS, diffSnapshots, displayMoney, financeRows, snapshotCsv } from '../../domain/financeViews.js';
+import {
+  allocationCells,
+  CSV_COLUMNS,
+  diffSnapshots,
+  displayMoney,
+  financeRows,
+  snapshotCsv,
+  summaryLines,
+} from '../../domain/financeViews.js';
 import type { Snapshot } from '../../domain/snapshots.js';
 
 /** What the dashboard shows: one portfolio, its recent snapshots (newest first), its open alerts. */
@@ -147,10 +155,47 @@ const lines = (snapshots: readonly Snapshot[], money: (n: number) => string): st
 const allocationTable = (snapshot: Snapshot, money: (n: number | null) => string): string => {
   const rows = financeRows(snapshot).map((c) => {
     const percent = c.changePercent === null ? '' : `${c.changePercent.toFixed(1)}%`;
-    const cells = [...allocationCells(c, money), money(c.change), percent, c.expectedConversions.toFixed(1), money(c.marginalCpa)];
+    const cells = [
+      ...allocationCells(c, money),
+      money(c.change),
+      percent,
+      c.expectedConversions.toFixed(1),
+      money(c.marginalCpa),
+      kilograms(c.carbonKg),
+    ];
     return `<tr>${cells.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}<td class="reason">${escapeHtml(c.reason)}</td></tr>`;
   });
-  return `<div class="scroll"><table id="allocation"><caption class="meta">Snapshot ${escapeHtml(snapshot.snapshotId)}</caption><thead><tr>${CSV_COLUMNS.map((c) => `<th scope="col">${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+  const foot = summaryLines(snapshot.allocation).map((line) => {
+    const cells = [
+      line.label,
+      money(line.tracks?.base ?? null),
+      money(line.tracks?.performance ?? null),
+      money(line.tracks?.exploration ?? null),
+      money(line.amount),
+      '',
+      '',
+      '',
+      line.expectedConversions === null ? '' : line.expectedConversions.toFixed(1),
+      '',
+      kilograms(line.carbonKg),
+    ];
+    return `<tr data-line="${escapeHtml(line.label)}">${cells.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}<td class="reason">${escapeHtml(line.note)}</td></tr>`;
+  });
+  return `<div class="scroll"><table id="allocation"><caption class="meta">Snapshot ${escapeHtml(snapshot.snapshotId)}</caption><thead><tr>${CSV_COLUMNS.map((c) => `<th scope="col">${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody><tfoot>${foot.join('')}</tfoot></table></div>`;
+};
+
+const kilograms = (value: number | null | undefined) => (value === null || value === undefined ? '' : value.toFixed(1));
+
+/** The constraints that bind, with what relaxing each would buy, dearest first. */
+const constraintsSection = (snapshot: Snapshot): string => {
+  const { constraints } = snapshot.allocation;
+  if (constraints.length === 0) return '<p class="meta" id="constraints">No constraint binds: every channel sits where its curve says.</p>';
+  return `<ul id="constraints">${constraints
+    .map(
+      (c) =>
+        `<li data-constraint="${escapeHtml(c.id)}" data-shadow-price="${c.shadowPrice}"><strong>${escapeHtml(c.id)}</strong>${c.unmet === undefined ? '' : ' <em>(unmet)</em>'}: ${escapeHtml(c.explanation)}</li>`,
+    )
+    .join('')}</ul>`;
 };
 
 const snapshotOption = (s: Snapshot, selected: string | undefined) =>
@@ -205,6 +250,7 @@ export const renderDashboard = (model: DashboardModel): string => {
 <section aria-labelledby="h-history"><h2 id="h-history">Total per channel across snapshots</h2>${lines(snapshots, money)}</section>
 <section aria-labelledby="h-table"><h2 id="h-table">Allocation table</h2>
 <p><a class="button" id="csv" download="${escapeHtml(`${portfolio.id}-${latest.snapshotId}.csv`)}" href="data:text/csv;charset=utf-8,${encodeURIComponent(snapshotCsv(latest, portfolio.currency))}">Download CSV</a></p>${allocationTable(latest, money)}</section>
+<section aria-labelledby="h-constraints"><h2 id="h-constraints">What holds the plan back</h2>${constraintsSection(latest)}</section>
 <section aria-labelledby="h-diff"><h2 id="h-diff">Compare snapshots</h2>${diffSection(model, money)}</section>`
     : `<section class="empty" id="empty"><h2>No allocation yet for ${escapeHtml(portfolio.name)}</h2>
 <p>Snapshots appear after the first reallocation. Send metrics to <code>POST /webhooks/{source}</code>, then either wait for the schedule or run one now:</p>

@@ -59,11 +59,12 @@ const rowConstraint = (
       return {
         id: 'targetCpa',
         binding: true,
-        shadowPrice: perUnit,
+        // A missed target has no price: no small relaxation makes it hold.
+        shadowPrice: unmet > 0 ? 0 : perUnit,
         ...missed,
         explanation:
           unmet > 0
-            ? `The target CPA of ${number(target)} cannot be met within today's limits: the plan's expected CPA is ${number(planned)}, the closest the change limits and bases allow.`
+            ? `The target CPA of ${number(target)} cannot be met within today's limits: the plan's expected CPA is ${number(planned)}, the closest today's floors (bases, exploration and the daily change limit) allow.`
             : `The target CPA of ${number(target)} holds the plan back: relaxing it by 1 ${currency} would add ${gain(perUnit)} a day.`,
       };
     }
@@ -74,11 +75,11 @@ const rowConstraint = (
       return {
         id: 'minRoas',
         binding: true,
-        shadowPrice: price * spend,
+        shadowPrice: unmet > 0 ? 0 : price * spend,
         ...missed,
         explanation:
           unmet > 0
-            ? `The minimum ROAS of ${number(floor)} cannot be met within today's limits: the plan's expected ROAS is ${number(spend > 0 ? revenue / spend : 0)}, the closest the change limits and bases allow.`
+            ? `The minimum ROAS of ${number(floor)} cannot be met within today's limits: the plan's expected ROAS is ${number(spend > 0 ? revenue / spend : 0)}, the closest today's floors (bases, exploration and the daily change limit) allow.`
             : `The minimum ROAS of ${number(floor)} holds the plan back: lowering it by 0.1 would add ${gain(perTenth)} a day.`,
       };
     }

@@ -47,6 +47,28 @@ describe('operator config', () => {
       'portfolios[0].channels[3].sourceIds.google-ads[0]',
     ],
     ['a misspelt field', (p: any) => (p.budget.dialy = 1), 'portfolios[0].budget'],
+    ['a reserve above 30%', (p: any) => (p.budget.reserveShare = 0.4), 'portfolios[0].budget.reserveShare'],
+    [
+      'bases above daily × (1 − exploration − reserve)',
+      (p: any) => {
+        p.budget.reserveShare = 0.3;
+        p.channels[0].base = 3000;
+      },
+      'portfolios[0].channels',
+    ],
+    ['a group naming an unknown channel', (p: any) => (p.groups[0].channels = ['tv']), 'portfolios[0].groups[0].channels[0]'],
+    ['a group whose minShare exceeds its maxShare', (p: any) => (p.groups[0].minShare = 0.5), 'portfolios[0].groups[0].minShare'],
+    [
+      'a group whose caps cannot reach its minShare',
+      (p: any) => {
+        p.groups[0].channels = ['podcast'];
+        p.groups[0].minShare = 0.3;
+      },
+      'portfolios[0].groups[0].minShare',
+    ],
+    ['a group whose bases exceed its maxShare', (p: any) => (p.groups[0].maxShare = 0.05), 'portfolios[0].groups[0].maxShare'],
+    ['a carbon cap the bases already exceed', (p: any) => (p.carbon.maxDailyKg = 100), 'portfolios[0].carbon.maxDailyKg'],
+    ['a negative carbon intensity', (p: any) => (p.channels[0].carbonPerUnit = -1), 'portfolios[0].channels[0].carbonPerUnit'],
   ])('rejects %s, naming the path', (_name, change, path) => {
     expect(pathsOf(withDemo(change))).toContain(path);
   });

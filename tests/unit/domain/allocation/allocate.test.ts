@@ -11,6 +11,7 @@ const inputs = fc
   .record({
     daily: fc.integer({ min: 1000, max: 50_000 }),
     share: fc.constantFrom(0, 0.05, 0.1, 0.2),
+    reserve: fc.constantFrom(0, 0, 0.15, 0.2),
     change: fc.constantFrom(0.1, 0.25, 0.5),
     channels: fc.array(
       fc.record({
@@ -26,8 +27,8 @@ const inputs = fc
     stopFirst: fc.boolean(),
     seed: fc.integer(),
   })
-  .map(({ daily, share, change, channels, previous, stopFirst, seed }) => {
-    const room = daily * (1 - share);
+  .map(({ daily, share, reserve, change, channels, previous, stopFirst, seed }) => {
+    const room = daily * (1 - share - reserve);
     const baseWeights = channels.reduce((s, c) => s + c.baseShare, 0) || 1;
     const portfolioChannels = channels.map((c, i) => {
       const base = Math.floor(((c.baseShare / baseWeights) * room * 0.8) / channels.length);
@@ -56,7 +57,7 @@ const inputs = fc
         name: 'p',
         currency: 'USD',
         timezone: 'UTC',
-        budget: { daily, explorationShare: share, maxDailyChange: change },
+        budget: { daily, explorationShare: share, maxDailyChange: change, reserveShare: reserve },
         channels: portfolioChannels,
       },
       history,
@@ -98,6 +99,11 @@ const assertInvariants = (input: AllocationInput, allocation: Allocation) => {
   const share = explorationShare * daily;
   if (room >= share) expect(allocation.exploration).toBeCloseTo(share, 1);
   else expect(allocation.exploration).toBeLessThanOrEqual(share + CENT);
+  // Money adds up to the cent: the channels make the total, and the total, the reserve and the unplaced make the budget.
+  const cents = (v: number) => Math.round(v * 100);
+  expect(allocation.channels.reduce((s, c) => s + cents(c.total), 0)).toBe(cents(allocation.total));
+  expect(cents(allocation.total) + cents(allocation.reserve) + cents(allocation.unallocated?.amount ?? 0)).toBe(cents(daily));
+  for (const c of allocation.constraints) expect(c.shadowPrice, c.id).toBeGreaterThanOrEqual(0);
 };
 
 const withoutTiming = (a: Allocation) => ({ ...a, solver: { ...a.solver, ms: 0 } });
@@ -200,5 +206,64 @@ describe('allocate', () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  describe('business constraints', () => {
+    /** Three channels with 30 days of history: search cheap, video dear and dirty, podcast in between. */
+    const portfolio = (extra: Record<string, unknown>) =>
+      AllocationInput.parse({
+        portfolio: {
+          id: 'p',
+          name: 'p',
+          currency: 'USD',
+          timezone: 'UTC',
+          budget: { daily: 10_000, explorationShare: 0 },
+          channels: [
+            { id: 'search', platform: 'generic', base: 500, max: 8000, carbonPerUnit: 0.02 },
+            { id: 'video', platform: 'generic', base: 500, max: 8000, carbonPerUnit: 0.3 },
+            { id: 'podcast', platform: 'generic', base: 500, max: 8000, carbonPerUnit: 0.05 },
+          ],
+          ...extra,
+        },
+        history: ['search', 'video', 'podcast'].flatMap((channelId, i) =>
+          Array.from({ length: 30 }, (_, d) => {
+            const spend = 1000 + ((d * 37) % 7) * 300;
+            return { channelId, date: addDays('2026-11-20', -d), spend, conversions: Math.round(spend / [20, 60, 35][i]!) };
+          }),
+        ),
+        asOf: '2026-11-21',
+      });
+    const totalOf = (a: Allocation, id: string) => a.channels.find((c) => c.channelId === id)!.total;
+
+    it('keeps a group within its shares and prices the share that binds', () => {
+      const free = allocate(portfolio({}));
+      const grouped = allocate(portfolio({ groups: [{ id: 'upper', channels: ['video', 'podcast'], minShare: 0.4 }] }));
+      expect(totalOf(free, 'video') + totalOf(free, 'podcast')).toBeLessThan(4000);
+      expect(totalOf(grouped, 'video') + totalOf(grouped, 'podcast')).toBeGreaterThanOrEqual(4000 - CENT);
+      const group = grouped.constraints.find((c) => c.id === 'group:upper')!;
+      expect(group.shadowPrice).toBeGreaterThan(0);
+      expect(group.explanation).toMatch(/minimum share \(40%/);
+      expect(grouped.expectedConversions).toBeLessThan(free.expectedConversions);
+    });
+
+    it('keeps the plan under a carbon cap, reports kg per channel and in total, and prices the cap', () => {
+      const capped = allocate(portfolio({ carbon: { maxDailyKg: 400 } }));
+      expect(capped.carbonKg).toBeLessThanOrEqual(400 + 0.01);
+      expect(capped.channels.map((c) => c.carbonKg)).toEqual(
+        capped.channels.map((c, i) => Number((c.total * [0.02, 0.3, 0.05][i]!).toFixed(3))),
+      );
+      expect(capped.constraints.map((c) => c.id)).toContain('carbon');
+    });
+
+    it('says how much is left unplaced and which constraints hold it back', () => {
+      const tight = allocate(portfolio({ objective: { targetCpa: 25 } }));
+      expect(tight.status).toBe('optimal');
+      expect(tight.unallocated?.amount).toBeGreaterThan(0);
+      expect(tight.unallocated?.reasons.join(' ')).toMatch(/target CPA of 25/);
+      expect(tight.total + tight.unallocated!.amount).toBeCloseTo(10_000, 2);
+      const cpa = tight.constraints.find((c) => c.id === 'targetCpa')!;
+      expect(cpa.shadowPrice).toBeGreaterThan(0);
+      expect(tight.constraints.find((c) => c.id === 'budget')).toBeUndefined();
+    });
   });
 });
