@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { validate } from '../functions/domain/issues.js';
 import { Scenario } from '../functions/domain/simulation/scenario.js';
-import { POLICIES, type Policy, simulate } from '../functions/domain/simulation/simulate.js';
+import { type BacktestResult, POLICIES, type Policy, simulate } from '../functions/domain/simulation/simulate.js';
 
 /**
  * `npm run backtest -- --scenario FILE [--policy NAME] [--json]` simulates one scenario;
- * `npm run backtest -- --table [DIR]` prints ratioToOracle for every policy on every scenario in DIR
- * (default `scenarios/`), the table the README shows.
+ * `npm run backtest -- --table [DIR] [--seeds N]` prints ratioToOracle for every policy on every scenario in DIR
+ * (default `scenarios/`), averaged over N seeds, with target-exceedance and held days: the table the README shows.
  */
 const fail = (message: string): never => {
   console.error(message);
@@ -35,28 +35,42 @@ const { values, positionals } = parseArgs({
     policy: { type: 'string', default: 'optimizer' },
     json: { type: 'boolean', default: false },
     table: { type: 'boolean', default: false },
+    seeds: { type: 'string', default: '1' },
   },
 });
 
+/** A scenario with its seed moved on by `k`: the same market, other noise. */
+const reseeded = (scenario: Scenario, k: number): Scenario => ({ ...scenario, seed: scenario.seed + 1000 * k });
+
 if (values.table) {
   const dir = positionals[0] ?? 'scenarios';
+  const seeds = Number(values.seeds);
+  if (!Number.isInteger(seeds) || seeds < 1) fail(`--seeds must be a whole number ≥ 1, not "${values.seeds}"`);
   const files = readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort();
   const rows = files.map((f) => {
     const scenario = load(join(dir, f));
-    return [scenario.name, ...POLICIES.map((p) => simulate(scenario, p).ratioToOracle)] as const;
+    const results = POLICIES.map((p) => Array.from({ length: seeds }, (_, k) => simulate(reseeded(scenario, k), p)));
+    return { name: scenario.name, results };
   });
-  const mean = (i: number) => rows.reduce((s, r) => s + (r[i + 1] as number), 0) / rows.length;
-  console.log(`| scenario | ${POLICIES.join(' | ')} |\n|---|${POLICIES.map(() => '---:').join('|')}|`);
-  for (const row of rows)
-    console.log(
-      `| ${row[0]} | ${row
-        .slice(1)
-        .map((v) => (v as number).toFixed(4))
-        .join(' | ')} |`,
-    );
+  const average = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  const cell = (runs: readonly BacktestResult[]) => {
+    const ratio = average(runs.map((r) => r.ratioToOracle)).toFixed(4);
+    const exceeded =
+      runs[0]!.targetExceededDays === undefined ? '' : ` · ${average(runs.map((r) => r.targetExceededDays!)).toFixed(1)} over`;
+    const held = runs.some((r) => r.heldDays > 0) ? ` · ${average(runs.map((r) => r.heldDays)).toFixed(1)} held` : '';
+    return `${ratio}${exceeded}${held}`;
+  };
+  console.log(
+    `| scenario${seeds > 1 ? ` (mean of ${seeds} seeds)` : ''} | ${POLICIES.join(' | ')} |\n|---|${POLICIES.map(() => '---:').join('|')}|`,
+  );
+  for (const row of rows) console.log(`| ${row.name} | ${row.results.map(cell).join(' | ')} |`);
+  const mean = (i: number) => average(rows.map((r) => average(r.results[i]!.map((x) => x.ratioToOracle))));
   console.log(`| **mean** | ${POLICIES.map((_, i) => `**${mean(i).toFixed(4)}**`).join(' | ')} |`);
+  console.log(
+    '\n"over": days the true expected CPA exceeded the scenario\'s target; "held": days the allocator kept the previous allocation.',
+  );
 } else {
   if (!values.scenario) fail('usage: npm run backtest -- --scenario FILE [--policy optimizer|fixed-share|equal|greedy|oracle] [--json]');
   if (!(POLICIES as readonly string[]).includes(values.policy!))

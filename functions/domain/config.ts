@@ -68,6 +68,12 @@ export const Channel = z.strictObject({
   actionType: z.optional(z.string().check(z.minLength(1))),
   /** kg CO2e emitted per currency unit spent on the channel; counted against `carbon.maxDailyKg`. */
   carbonPerUnit: z.optional(z.number().check(z.nonnegative(), z.lte(1000))),
+  /** The attribution window in days: the prior for how a day's conversions mature when revisions are few. */
+  conversionLagDays: z.optional(z.int().check(z.gte(0), z.lte(90))),
+  /** Prior adstock decay (the share of a day's effect carried to the next), e.g. 0.5 for video. */
+  adstockPrior: z.optional(z.number().check(z.gte(0), z.lte(0.95))),
+  /** Share of reported conversions a lift test found incremental, in (0, 1]: what the optimizer counts. */
+  incrementality: z.optional(z.number().check(z.gt(0), z.lte(1))),
 });
 
 /** Channels whose combined total must stay within shares of the day's allocatable budget. */

@@ -1,4 +1,3 @@
-import { groupBy } from '../collections.js';
 import type { Channel } from '../config.js';
 import { daysBetween } from '../dates.js';
 import { roundTo } from '../money.js';
@@ -6,8 +5,18 @@ import { bindingConstraints, type PlannedChannel } from './explain.js';
 import { splitExploration } from './exploration.js';
 import { solveLp } from './lp.js';
 import { buildModel } from './model.js';
-import { expectedAt, FIT, fitResponse, marginalAt, type ResponseModel } from './responseModel.js';
-import type { Allocation, AllocationInput, ChannelAllocation, HistoryDay } from './schemas.js';
+import {
+  buildPlans,
+  type ChannelPlan,
+  cautiousConversionsAt,
+  cautiousRevenueAt,
+  conversionsAt,
+  incrementalAt,
+  incrementalRevenueAt,
+  revenueAt,
+} from './plans.js';
+import { marginalAt } from './responseModel.js';
+import type { Allocation, AllocationInput, ChannelAllocation } from './schemas.js';
 
 /** Options a caller may set; none change the decision except `exploration`. */
 export interface AllocateOptions {
@@ -20,11 +29,7 @@ export interface AllocateOptions {
 /** History older than this (days before `asOf`) cannot support a decision. */
 const STALE_AFTER_DAYS = 7;
 
-/** Pooled efficiency assumed with no data at all: a CPA of 50, or the target CPA when one is set. */
-const COLD_START_CPA = 50;
-
 const cents = (amount: number) => roundTo(amount, 2);
-const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
 const money = (amount: number) => amount.toLocaleString('en-US', { maximumFractionDigits: 2 });
 
 /**
@@ -44,64 +49,8 @@ const roundToTotal = (amounts: readonly number[], total: number, ceilings?: read
   return floors.map((c) => c / 100);
 };
 
-interface ChannelPlan {
-  readonly channel: Channel;
-  readonly conversions: ResponseModel;
-  /** Revenue response, fitted in units of the portfolio's order value. */
-  readonly revenue: ResponseModel;
-  readonly orderValue: number;
-  readonly previousTotal: number | null;
-  readonly stopLoss: boolean;
-  /** Bounds on the total: base and max, narrowed by the change limit. */
-  readonly low: number;
-  readonly high: number;
-}
-
 /** Value per day a plan's channel is expected to return at a spend, in the objective's unit. */
 type Valuation = (plan: ChannelPlan, spend: number) => number;
-
-const buildPlans = (input: AllocationInput): ChannelPlan[] => {
-  const { portfolio, history, previous, stopLoss, asOf } = input;
-  const known = new Set(portfolio.channels.map((c) => c.id));
-  const recent = history.filter((d) => known.has(d.channelId) && daysBetween(d.date, asOf) < FIT.lookbackDays && d.date <= asOf);
-  const spend = recent.reduce((s, d) => s + d.spend, 0);
-  const conversions = recent.reduce((s, d) => s + d.conversions, 0);
-  const revenue = recent.reduce((s, d) => s + (d.revenue ?? 0), 0);
-  const coldEfficiency = 1 / (portfolio.objective.targetCpa ?? COLD_START_CPA);
-  const conversionEfficiency = spend > 0 && conversions > 0 ? conversions / spend : coldEfficiency;
-  // Revenue is fitted in units of the portfolio's order value, so its counts keep Poisson-like uncertainty.
-  const orderValue = conversions > 0 && revenue > 0 ? revenue / conversions : 1;
-  const typical = portfolio.budget.daily / portfolio.channels.length;
-  const previousTotals = new Map(previous?.channels.map((c) => [c.channelId, c.total]) ?? []);
-  const change = portfolio.budget.maxDailyChange;
-  const byChannel = groupBy(recent, (d) => d.channelId);
-  return portfolio.channels.map((channel) => {
-    const own = byChannel.get(channel.id) ?? [];
-    const fitTo = (outcomeOf: (d: HistoryDay) => number, efficiency: number) =>
-      fitResponse(channel.id, own, asOf, { efficiency }, Math.max(channel.base, typical), outcomeOf);
-    const conversionModel = fitTo((d) => d.conversions, conversionEfficiency);
-    const revenueModel = fitTo(
-      (d) => (d.revenue ?? 0) / orderValue,
-      revenue > 0 ? revenue / orderValue / Math.max(spend, 1) : conversionEfficiency,
-    );
-    const previousTotal = previousTotals.get(channel.id) ?? null;
-    const stop = stopLoss.includes(channel.id);
-    const low = stop
-      ? channel.base
-      : previousTotal === null
-        ? channel.base
-        : clamp(previousTotal * (1 - change), channel.base, channel.max);
-    const high = stop
-      ? channel.base
-      : previousTotal === null
-        ? channel.max
-        : clamp(previousTotal * (1 + change), channel.base, channel.max);
-    return { channel, conversions: conversionModel, revenue: revenueModel, orderValue, previousTotal, stopLoss: stop, low, high };
-  });
-};
-
-const revenueAt = (plan: ChannelPlan, spend: number) => expectedAt(plan.revenue, spend) * plan.orderValue;
-const conversionsAt = (plan: ChannelPlan, spend: number) => expectedAt(plan.conversions, spend);
 
 /** Solves the LP with each channel's total in [lower, plan.high]: totals, row prices, and the margin. */
 const solve = (plans: readonly ChannelPlan[], lower: readonly number[], allocatable: number, input: AllocationInput, value: Valuation) => {
@@ -110,8 +59,9 @@ const solve = (plans: readonly ChannelPlan[], lower: readonly number[], allocata
     plans.map((plan, i) => ({
       channel: plan.channel,
       value: (s) => value(plan, s),
-      revenue: (s) => revenueAt(plan, s),
-      conversions: (s) => conversionsAt(plan, s),
+      // Targets are planned against a cautious reading of the curves, so realized days over them stay rare.
+      revenue: (s) => cautiousRevenueAt(plan, s),
+      conversions: (s) => cautiousConversionsAt(plan, s),
       lower: lower[i]!,
       upper: Math.max(lower[i]!, plan.high),
     })),
@@ -127,6 +77,26 @@ const solve = (plans: readonly ChannelPlan[], lower: readonly number[], allocata
     (m, r) => !m.soft && solution.violations[r]! > 1e-6 * (1 + Math.abs(model.problem.rows[r]!.rhs)),
   );
   return { model, solution, totals, margin, hardMissed };
+};
+
+/** What the fit learned about a channel that changes how its numbers read, in words. */
+const modelNotes = (plan: ChannelPlan): string[] => {
+  const notes: string[] = [];
+  const { maturity, conversions: model } = plan;
+  if (maturity.known) {
+    const shares = [0, 1, 2].map((age) => maturity.at(age));
+    const immature = shares.filter((m) => m < 0.95).length;
+    if (immature > 0) {
+      const mean = shares.slice(0, immature).reduce((a, b) => a + b, 0) / immature;
+      notes.push(`last ${immature} day${immature > 1 ? 's' : ''} still maturing: counted at ${Math.round(mean * 100)}% reported`);
+    }
+  }
+  if (model.adstock >= 0.2) notes.push(`value arrives later than spend (${Math.round(model.adstock * 100)}% carries to the next day)`);
+  if (Math.abs(plan.dayFactor - 1) >= 0.05) notes.push(`today's weekday runs at ${Math.round(plan.dayFactor * 100)}% of its average`);
+  if (model.baseline > 0) notes.push(`${money(model.baseline)} conversions a day would come without spend and are not credited`);
+  if (plan.incrementality < 1)
+    notes.push(`${Math.round(plan.incrementality * 100)}% of its reported conversions count as incremental (lift test)`);
+  return notes;
 };
 
 const reasonFor = (
@@ -148,8 +118,14 @@ const reasonFor = (
     parts.push(`Strong margin: next conversion costs ${cpa} vs the portfolio's ${money(1 / Math.max(margin, 1e-12))}`);
   else parts.push(`Base only: next conversion would cost ${cpa}, above the portfolio's margin`);
   if (plan.conversions.regimeShift) parts.push('recent results shifted, so only the last days count');
-  if (row.exploration > 0 && chance !== undefined)
-    parts.push(`exploring ${money(row.exploration)} (${Math.round(chance * 100)}% chance it beats the margin)`);
+  parts.push(...modelNotes(plan));
+  if (row.exploration > 0 && chance !== undefined) {
+    parts.push(
+      plan.conversions.evidence < 1
+        ? `no data yet: exploring ${money(row.exploration)} to learn its curve`
+        : `exploring ${money(row.exploration)} (${Math.round(chance * 100)}% chance it beats the margin)`,
+    );
+  }
   return `${parts.join('; ')}.`;
 };
 
@@ -243,7 +219,7 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
     );
   }
 
-  const value: Valuation = portfolio.objective.maximize === 'revenue' ? revenueAt : conversionsAt;
+  const value: Valuation = portfolio.objective.maximize === 'revenue' ? incrementalRevenueAt : incrementalAt;
   const exploring = options.exploration !== false && explorationShare > 0;
   const explorationBudget = exploring ? explorationShare * daily : 0;
   // Pass 1 finds the margin without exploration; it is the bar each channel's sampled upside must clear.
@@ -260,6 +236,7 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
             model: plan.conversions,
             plannedSpend: first.totals[i]!,
             room: plan.high - plan.channel.base,
+            worth: plan.dayFactor * plan.incrementality * (portfolio.objective.maximize === 'revenue' ? plan.orderValue : 1),
           })),
         first.margin,
         seed,
@@ -295,7 +272,7 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
     const explored = exploration[i]!;
     const total = totals[i]!;
     const performance = cents(Math.max(0, total - plan.channel.base - explored));
-    const marginal = marginalAt(plan.conversions, total);
+    const marginal = plan.dayFactor * plan.incrementality * marginalAt(plan.conversions, total);
     const row = {
       channelId: plan.channel.id,
       base: plan.channel.base,
@@ -304,6 +281,7 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
       total,
       previousTotal: plan.previousTotal,
       expectedConversions: cents(conversionsAt(plan, total)),
+      incrementalConversions: cents(incrementalAt(plan, total)),
       marginalCpa: marginal > 1e-12 ? cents(1 / marginal) : null,
       ...carbonOf(plan.channel, total),
     };

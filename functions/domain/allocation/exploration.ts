@@ -1,5 +1,5 @@
-import { gamma, substream } from '../random.js';
-import { marginalAt, type ResponseModel, uncertainty } from './responseModel.js';
+import { substream } from '../random.js';
+import { drawCurve, marginalAt, type ResponseModel, uncertainty } from './responseModel.js';
 
 /** Thompson draws per channel: enough that the split barely moves between runs on the same data. */
 const DRAWS = 400;
@@ -21,6 +21,8 @@ export interface ExplorationCandidate {
   readonly plannedSpend: number;
   /** Most exploration it can take (its cap less its base). */
   readonly room: number;
+  /** What one unit of its curve is worth against the margin: today's weekday factor × incrementality (default 1). */
+  readonly worth?: number;
 }
 
 export interface ExplorationShare {
@@ -47,12 +49,13 @@ export const splitExploration = (
   const shares = new Map<string, ExplorationShare>();
   const open = candidates.filter((c) => c.room > 0);
   if (budget <= 0 || open.length === 0) return shares;
-  const chances = open.map(({ channelId, model, plannedSpend }) => {
+  const chances = open.map(({ channelId, model, plannedSpend, worth = 1 }) => {
     const random = substream(seed, channelId);
     let wins = 0;
     for (let i = 0; i < DRAWS; i += 1) {
-      const level = gamma(random, model.shape) / model.rate;
-      if (marginalAt(model, plannedSpend, level) > margin) wins += 1;
+      // Level and shape are both uncertain: a draw of the scale changes the slope at the planned spend.
+      const { a, scale } = drawCurve(model, random);
+      if (worth * marginalAt(model, plannedSpend, a, scale) > margin) wins += 1;
     }
     return wins / DRAWS;
   });

@@ -1,18 +1,38 @@
-import { daysBetween } from '../dates.js';
-import type { HistoryDay } from './schemas.js';
+import type { Random } from '../random.js';
+import { gamma } from '../random.js';
 
 /**
- * A channel's fitted response: expected value per day at spend s is `a · (1 − e^(−s/θ))`, a saturating
- * curve whose slope `a/θ` at zero spend is its best efficiency. `a` carries a Gamma(shape, rate) posterior,
- * the conjugate of Poisson counts, so uncertainty shrinks as (recent, weighted) data accumulates.
+ * A channel's fitted response. Expected value on a day with (adstocked) spend E is
+ *
+ *   exposure · (baseline + a · (1 − e^(−E/θ)))
+ *
+ * where `exposure` is what is known about that day before the fit (its maturity, the share of its final
+ * conversions reported so far, times its day-of-week factor), `baseline` is what would happen at zero spend
+ * (organic conversions the channel gets credit for but does not cause), and `a · (1 − e^(−E/θ))` is the
+ * channel's incremental effect: a saturating curve whose slope `a/θ` at zero is its best efficiency.
+ * E is geometric adstock, `(1 − λ) · Σ λ^k · spend_{t−k}`: equal to spend when it is sustained, so a plan
+ * reads the curve at its daily spend (the value of keeping that spend up).
+ *
+ * `a` carries a Gamma posterior (conjugate to Poisson counts) and θ a posterior over a grid. Carryover and a
+ * baseline each cost a parameter: they are kept only when they improve the quasi-likelihood (the Poisson
+ * likelihood divided by the overdispersion the residuals show) by more than that cost, so clean data fits
+ * exactly as a plain curve through zero would.
  */
 export interface ResponseModel {
   readonly channelId: string;
-  /** Saturation scale θ in currency units. */
+  /** Saturation scale θ in currency units (the posterior mode). */
   readonly scale: number;
   /** Posterior of the saturation level `a`. */
   readonly shape: number;
   readonly rate: number;
+  /** Posterior weights over candidate scales, for Thompson draws of the curve's shape. */
+  readonly scales: readonly { readonly scale: number; readonly weight: number; readonly level: number }[];
+  /** Adstock decay λ: the share of a day's effect carried to the next. */
+  readonly adstock: number;
+  /** Organic value per day at zero spend (weekday-average, fully matured). */
+  readonly baseline: number;
+  /** Variance over the Poisson's, from the residuals (≥ 1). */
+  readonly dispersion: number;
   /** Effective (recency-weighted) number of observed days. */
   readonly evidence: number;
   /** True when a shift was detected and only the recent days were used. */
@@ -22,16 +42,41 @@ export interface ResponseModel {
 /** How the curve is read: the posterior mean of `a`, or a sampled `a` (Thompson). */
 export const level = (model: ResponseModel): number => model.shape / model.rate;
 
-/** Expected value per day at `spend`. */
-export const expectedAt = (model: ResponseModel, spend: number, a = level(model)): number =>
-  spend <= 0 ? 0 : a * -Math.expm1(-spend / model.scale);
+/**
+ * Expected incremental value per day at sustained `spend`: averaged over the scale's posterior (each scale
+ * with the level that fits it), or for one drawn curve when `a` and `scale` are given.
+ */
+export const expectedAt = (model: ResponseModel, spend: number, a?: number, scale?: number): number => {
+  if (spend <= 0) return 0;
+  if (a !== undefined) return a * -Math.expm1(-spend / (scale ?? model.scale));
+  return model.scales.reduce((sum, s) => sum + s.weight * s.level * -Math.expm1(-spend / s.scale), 0);
+};
 
-/** Marginal value of the next currency unit at `spend`. */
-export const marginalAt = (model: ResponseModel, spend: number, a = level(model)): number =>
-  (a / model.scale) * Math.exp(-Math.max(0, spend) / model.scale);
+/** Marginal incremental value of the next currency unit at `spend`, averaged the same way. */
+export const marginalAt = (model: ResponseModel, spend: number, a?: number, scale?: number): number => {
+  const at = Math.max(0, spend);
+  if (a !== undefined) return (a / (scale ?? model.scale)) * Math.exp(-at / (scale ?? model.scale));
+  return model.scales.reduce((sum, s) => sum + s.weight * (s.level / s.scale) * Math.exp(-at / s.scale), 0);
+};
 
 /** Posterior coefficient of variation of the level: 1/√shape. */
 export const uncertainty = (model: ResponseModel): number => 1 / Math.sqrt(model.shape);
+
+/** A draw of the curve from its posterior: level and scale (Thompson sampling). */
+export const drawCurve = (model: ResponseModel, random: Random): { a: number; scale: number } => {
+  let u = random();
+  let drawn = model.scales[0] ?? { scale: model.scale, level: level(model) };
+  for (const s of model.scales) {
+    u -= s.weight;
+    if (u <= 0) {
+      drawn = s;
+      break;
+    }
+  }
+  // The level's relative uncertainty is the posterior's; its centre is the one that fits the drawn scale.
+  const a = (gamma(random, model.shape) / model.shape) * drawn.level;
+  return { a, scale: drawn.scale };
+};
 
 /** Tuning, in one place, with the reason for each value. */
 export const FIT = {
@@ -51,107 +96,235 @@ export const FIT = {
   scaleGrid: Array.from({ length: 25 }, (_, i) => 0.25 * 1.25 ** i),
   /** Standard deviation of the log-scale prior: scale is weakly tied to the typical spend. */
   scalePriorSd: 1.2,
+  /** Candidate adstock decays. */
+  adstockGrid: [0, 0.2, 0.4, 0.6, 0.75],
+  /** Quasi-log-likelihood a carryover or a baseline must gain to be kept: about an AIC's worth per parameter. */
+  parameterCost: 3,
+  /** Prior mean of the organic baseline as a share of the channel's mean value, and its strength in pseudo-days. */
+  baselineShare: 0.05,
+  baselineDays: 1,
+  /** Days of maturity below which a day tells too little to test a regime shift on. */
+  shiftMinMaturity: 0.6,
 } as const;
 
 /** What the portfolio's pooled data says a channel without history should expect. */
 export interface PortfolioPrior {
   /** Pooled value per currency unit (conversions or revenue per unit spent). */
   readonly efficiency: number;
+  /** The channel's own adstock prior, when its config sets one. */
+  readonly adstock?: number | undefined;
 }
 
-interface Observation {
+/** One observed day of a channel. */
+export interface Observation {
   readonly spend: number;
   readonly value: number;
   /** Days before `asOf`. */
   readonly age: number;
+  /** What is known of the day in advance: maturity × day-of-week factor. */
+  readonly exposure: number;
+  /** Maturity alone (the regime-shift test trusts only well-reported days). */
+  readonly maturity: number;
+}
+
+interface Weighted extends Observation {
+  /** Adstocked spend under the candidate decay. */
+  readonly effective: number;
   /** Recency weight, lowered for outliers. */
   weight: number;
 }
 
-/** The fitted level and log-likelihood for one candidate scale. */
-const fitAtScale = (points: readonly Observation[], scale: number, prior: { shape: number; typical: number; efficiency: number }) => {
+interface Settings {
+  readonly shape: number;
+  readonly typical: number;
+  readonly efficiency: number;
+  readonly meanValue: number;
+}
+
+/**
+ * The level and baseline for one candidate scale: a few EM rounds split each day's value between the
+ * organic baseline and the paid curve, each with its conjugate Gamma update.
+ */
+const fitAtScale = (points: readonly Weighted[], scale: number, prior: Settings, withBaseline = false) => {
   // Prior mean of `a` such that the curve passes through the pooled efficiency at the typical spend.
   const priorLevel = (prior.efficiency * prior.typical) / -Math.expm1(-prior.typical / scale);
+  const baseShape = FIT.baselineDays;
+  const baseRate = baseShape / Math.max(1e-9, FIT.baselineShare * prior.meanValue);
+  let a = priorLevel;
+  let baseline = withBaseline ? FIT.baselineShare * prior.meanValue : 0;
   let shape = prior.shape;
   let rate = prior.shape / priorLevel;
-  for (const p of points) {
-    shape += p.weight * p.value;
-    rate += p.weight * -Math.expm1(-p.spend / scale);
+  const curve = points.map((p) => -Math.expm1(-p.effective / scale));
+  for (let round = 0; round < (withBaseline ? 8 : 1); round += 1) {
+    shape = prior.shape;
+    rate = prior.shape / priorLevel;
+    let bShape = baseShape;
+    let bRate = baseRate;
+    for (const [i, p] of points.entries()) {
+      const paid = a * curve[i]!;
+      const share = paid + baseline > 0 ? paid / (paid + baseline) : 1;
+      shape += p.weight * p.value * share;
+      rate += p.weight * p.exposure * curve[i]!;
+      bShape += p.weight * p.value * (1 - share);
+      bRate += p.weight * p.exposure;
+    }
+    a = shape / rate;
+    if (withBaseline) baseline = bShape / bRate;
   }
-  const a = shape / rate;
   let logLikelihood = 0;
-  for (const p of points) {
-    const mean = Math.max(1e-9, a * -Math.expm1(-p.spend / scale));
+  for (const [i, p] of points.entries()) {
+    const mean = Math.max(1e-9, p.exposure * (baseline + a * curve[i]!));
     logLikelihood += p.weight * (p.value * Math.log(mean) - mean);
   }
   const z = Math.log(scale / (2 * prior.typical)) / FIT.scalePriorSd;
-  return { scale, shape, rate, score: logLikelihood - 0.5 * z * z };
+  return { scale, shape, rate, baseline, score: logLikelihood - 0.5 * z * z };
 };
 
-const bestFit = (points: readonly Observation[], prior: { shape: number; typical: number; efficiency: number }) => {
-  let best = fitAtScale(points, FIT.scaleGrid[0]! * prior.typical, prior);
-  for (const multiple of FIT.scaleGrid.slice(1)) {
-    const candidate = fitAtScale(points, multiple * prior.typical, prior);
-    if (candidate.score > best.score) best = candidate;
-  }
-  return best;
+type Fit = ReturnType<typeof fitAtScale>;
+
+const meanOf = (fit: Fit, p: Weighted) => p.exposure * (fit.baseline + (fit.shape / fit.rate) * -Math.expm1(-p.effective / fit.scale));
+
+/** Every candidate scale's fit, best first, with its posterior weight. */
+const scaleFits = (points: readonly Weighted[], prior: Settings, withBaseline = false) => {
+  const fits = FIT.scaleGrid.map((multiple) => fitAtScale(points, multiple * prior.typical, prior, withBaseline));
+  const top = Math.max(...fits.map((f) => f.score));
+  const total = fits.reduce((s, f) => s + Math.exp(f.score - top), 0);
+  return fits.map((f) => ({ fit: f, weight: Math.exp(f.score - top) / total })).sort((x, y) => y.fit.score - x.fit.score);
+};
+
+/** The posterior over scales, negligible ones dropped and the rest renormalized, each with its level. */
+const normalizedScales = (fits: readonly { fit: Fit; weight: number }[]) => {
+  const kept = fits.filter((f) => f.weight > 1e-4);
+  const total = kept.reduce((s, f) => s + f.weight, 0);
+  return kept.map((f) => ({ scale: f.fit.scale, weight: f.weight / total, level: f.fit.shape / f.fit.rate }));
+};
+
+/** Adstocked spend of each point: `(1 − λ)·Σ λ^k·spend_{t−k}` over the days seen, renormalized where they stop. */
+const adstocked = (points: readonly Observation[], decay: number): number[] => {
+  if (decay === 0) return points.map((p) => p.spend);
+  const byAge = new Map(points.map((p) => [p.age, p.spend]));
+  const oldest = Math.max(...points.map((p) => p.age));
+  return points.map((p) => {
+    let sum = 0;
+    let weight = 0;
+    for (let k = 0; p.age + k <= oldest && k < 30; k += 1) {
+      const spend = byAge.get(p.age + k);
+      const w = decay ** k;
+      if (spend !== undefined) sum += w * spend;
+      weight += w;
+    }
+    return weight > 0 ? sum / weight : p.spend;
+  });
 };
 
 /**
- * Fits a channel's response from its history up to `asOf`:
+ * Fits a channel's response from its observed days:
  * - days weigh 0.5^(age/7): recent days lead, and a shifted market is followed within days;
- * - zero-spend days are left out (the curve passes through zero by construction);
+ * - each day's expected value is scaled by its exposure (maturity × day-of-week factor), so an immature or a
+ *   weak weekday does not read as a drop;
+ * - adstock decay, scale and baseline are chosen by weighted likelihood with weak priors;
  * - outliers are down-weighted after a first fit (Huber-like, on Pearson residuals);
- * - if the last 6 days miss the fit by more than 3.5 Poisson standard errors, the market has shifted,
- *   and only those days are kept;
+ * - if the last 6 well-matured days miss the fit by more than 3.5 standard errors, the market has shifted,
+ *   and the level is relearned from those days;
  * - with few or no points, the prior from the portfolio (pooled efficiency at a typical spend) decides.
- * `outcomeOf` picks what is maximized: conversions, or revenue in units of the portfolio's order value.
  */
 export const fitResponse = (
   channelId: string,
-  history: readonly HistoryDay[],
-  asOf: string,
+  observations: readonly Observation[],
   prior: PortfolioPrior,
   typicalSpend: number,
-  outcomeOf: (day: HistoryDay) => number,
 ): ResponseModel => {
-  const points: Observation[] = history
-    .filter((d) => d.channelId === channelId && d.spend > 0)
-    .map((d) => ({ d, age: daysBetween(d.date, asOf) }))
-    .filter(({ age }) => age >= 0 && age < FIT.lookbackDays)
-    .map(({ d, age }) => ({ spend: d.spend, value: outcomeOf(d), weight: 0.5 ** (age / FIT.halfLifeDays), age }));
-  const spendWeight = points.reduce((s, p) => s + p.weight, 0);
-  const typical = spendWeight > 0 ? points.reduce((s, p) => s + p.weight * p.spend, 0) / spendWeight : Math.max(1, typicalSpend);
+  const observed = observations.filter((o) => o.age >= 0 && o.age < FIT.lookbackDays);
+  const paid = observed.filter((o) => o.spend > 0);
+  const recency = (age: number) => 0.5 ** (age / FIT.halfLifeDays);
+  const spendWeight = paid.reduce((s, p) => s + recency(p.age), 0);
+  const typical = spendWeight > 0 ? paid.reduce((s, p) => s + recency(p.age) * p.spend, 0) / spendWeight : Math.max(1, typicalSpend);
+  const exposureSum = observed.reduce((s, p) => s + p.exposure, 0);
+  const meanValue = exposureSum > 0 ? observed.reduce((s, p) => s + p.value, 0) / exposureSum : prior.efficiency * typical;
   const priorShape = FIT.priorDays * Math.max(1e-6, prior.efficiency * typical);
-  const settings = { shape: Math.max(0.5, priorShape), typical, efficiency: Math.max(1e-9, prior.efficiency) };
+  const settings: Settings = { shape: Math.max(0.5, priorShape), typical, efficiency: Math.max(1e-9, prior.efficiency), meanValue };
 
-  let fit = bestFit(points, settings);
+  const pointsAt = (decay: number): Weighted[] => {
+    const effective = adstocked(observed, decay);
+    return observed.map((o, i) => ({ ...o, effective: effective[i]!, weight: recency(o.age) }));
+  };
+  const dispersionOf = (fit: Fit, points: readonly Weighted[]) => {
+    const weightSum = points.reduce((s, p) => s + p.weight, 0);
+    const chi2 = points.reduce((s, p) => {
+      const mean = Math.max(1e-9, meanOf(fit, p));
+      return s + (p.weight * (p.value - mean) ** 2) / mean;
+    }, 0);
+    return weightSum > 3 ? Math.min(50, Math.max(1, chi2 / Math.max(1, weightSum - 2))) : 1;
+  };
+
+  // The plain curve first (no carryover unless the config's prior says so, no baseline): its dispersion
+  // turns likelihoods into quasi-likelihoods, the scale on which extra parameters must pay for themselves.
+  const centre = prior.adstock ?? 0;
+  let points = pointsAt(centre);
+  let fits = scaleFits(points, settings);
+  let decay = centre;
+  const phi = dispersionOf(fits[0]!.fit, points);
+  let quasi = fits[0]!.fit.score / phi;
+  if (observed.length >= 14) {
+    for (const candidate of FIT.adstockGrid) {
+      if (candidate === centre) continue;
+      const candidatePoints = pointsAt(candidate);
+      const candidateFits = scaleFits(candidatePoints, settings);
+      const score = candidateFits[0]!.fit.score / phi - FIT.parameterCost;
+      if (score > quasi) {
+        quasi = score;
+        points = candidatePoints;
+        fits = candidateFits;
+        decay = candidate;
+      }
+    }
+    const withBaseline = scaleFits(points, settings, true);
+    if (withBaseline[0]!.fit.score / phi - FIT.parameterCost > quasi) fits = withBaseline;
+  }
+  let fit = fits[0]!.fit;
+  const baselined = fit.baseline > 0;
+
   // Outliers: one reweighting pass.
-  const a = fit.shape / fit.rate;
   let reweighted = false;
   for (const p of points) {
-    const mean = a * -Math.expm1(-p.spend / fit.scale);
+    const mean = meanOf(fit, p);
     const residual = Math.abs(p.value - mean) / Math.sqrt(mean + 1);
     if (residual > FIT.outlierZ) {
       p.weight *= (FIT.outlierZ / residual) ** 2;
       reweighted = true;
     }
   }
-  if (reweighted) fit = bestFit(points, settings);
+  if (reweighted) {
+    fits = scaleFits(points, settings, baselined);
+    fit = fits[0]!.fit;
+  }
+  const dispersion = dispersionOf(fit, points);
 
-  // Regime change: does the recent window disagree with the whole fit?
-  const recent = points.filter((p) => p.age < FIT.recentDays);
+  // Regime change: does the recent, well-reported window disagree with the whole fit?
+  const recent = points.filter((p) => p.age < FIT.recentDays && p.maturity >= FIT.shiftMinMaturity);
   let regimeShift = false;
   if (recent.length >= 3 && recent.length < points.length) {
-    const level = fit.shape / fit.rate;
-    const expected = recent.reduce((s, p) => s + level * -Math.expm1(-p.spend / fit.scale), 0);
-    const observed = recent.reduce((s, p) => s + p.value, 0);
-    if (Math.abs(observed - expected) / Math.sqrt(expected + 1) > FIT.shiftZ) {
+    const expected = recent.reduce((s, p) => s + meanOf(fit, p), 0);
+    const observedValue = recent.reduce((s, p) => s + p.value, 0);
+    if (Math.abs(observedValue - expected) / Math.sqrt(dispersion * (expected + 1)) > FIT.shiftZ) {
       regimeShift = true;
       // Keep the learned shape of the curve (its scale) and relearn its level from the recent days only.
-      fit = fitAtScale(recent, fit.scale, settings);
+      fit = fitAtScale(recent, fit.scale, settings, baselined);
+      fits = [{ fit, weight: 1 }];
     }
   }
-  const evidence = (regimeShift ? recent : points).reduce((s, p) => s + p.weight, 0);
-  return { channelId, scale: fit.scale, shape: fit.shape, rate: fit.rate, evidence, regimeShift };
+  const used = regimeShift ? recent : points;
+  const evidence = used.reduce((s, p) => s + p.weight, 0);
+  return {
+    channelId,
+    scale: fit.scale,
+    shape: fit.shape,
+    rate: fit.rate,
+    scales: normalizedScales(fits),
+    adstock: decay,
+    baseline: fit.baseline,
+    dispersion,
+    evidence,
+    regimeShift,
+  };
 };

@@ -2,14 +2,36 @@ import { Portfolio } from '../config.js';
 import { IsoDate } from '../dates.js';
 import * as z from '../schema.js';
 
-/** One channel-day of observed performance, money in currency units. */
-export const HistoryDay = z.strictObject({
-  channelId: z.string().check(z.minLength(1)),
-  date: IsoDate,
-  spend: z.number().check(z.nonnegative()),
+/** A row's values as they stood at the end of an earlier day on which they later changed. */
+export const Revision = z.strictObject({
+  reportedOn: IsoDate,
   conversions: z.number().check(z.nonnegative()),
   revenue: z.optional(z.number().check(z.nonnegative())),
 });
+
+/** One channel-day of observed performance, money in currency units; `revisions` oldest first. */
+export const HistoryDay = z
+  .strictObject({
+    channelId: z.string().check(z.minLength(1)),
+    date: IsoDate,
+    spend: z.number().check(z.nonnegative()),
+    conversions: z.number().check(z.nonnegative()),
+    revenue: z.optional(z.number().check(z.nonnegative())),
+    revisions: z.optional(z.array(Revision).check(z.maxLength(120))),
+  })
+  .check(
+    z.superRefine((row, ctx) => {
+      row.revisions?.forEach((revision, i) => {
+        if (revision.reportedOn < row.date) {
+          ctx.addIssue({ code: 'custom', path: ['revisions', i, 'reportedOn'], message: `reported before the day itself (${row.date})` });
+        }
+        const before = row.revisions![i - 1];
+        if (before && revision.reportedOn <= before.reportedOn) {
+          ctx.addIssue({ code: 'custom', path: ['revisions', i, 'reportedOn'], message: 'revisions must be oldest first, one per day' });
+        }
+      });
+    }),
+  );
 
 /** What the allocator decides from (docs/allocation.md); the reallocation function builds the same object. */
 export const AllocationInput = z.strictObject({
@@ -38,7 +60,9 @@ export const ChannelAllocation = z.object({
   total: z.number(),
   previousTotal: z.nullable(z.number()),
   expectedConversions: z.number(),
-  /** Cost of one more conversion at this spend; null when more spend buys nothing. */
+  /** Of those, the conversions the channel causes: its curve without the organic baseline, times its incrementality. */
+  incrementalConversions: z.optional(z.number()),
+  /** Cost of one more incremental conversion at this spend; null when more spend buys nothing. */
   marginalCpa: z.nullable(z.number()),
   /** kg CO2e a day at the total, when the channel declares its carbon intensity. */
   carbonKg: z.optional(z.number()),

@@ -11,11 +11,11 @@ export interface OracleChannel {
 const CELLS = 2000;
 
 /**
- * The best spend per channel under the true curves: maximize Σ f_i(s_i) subject to Σ s_i ≤ budget and
+ * The best spend per channel for `Σ weight·f_i(s_i) − cost·Σ s_i` subject to Σ s_i ≤ budget and
  * base_i ≤ s_i ≤ max_i, by dynamic programming over a budget grid. Exact on the grid for any curve shape,
  * S-curves included, which a greedy or an LP over concave pieces would not be.
  */
-export const oracleAllocation = (channels: readonly OracleChannel[], budget: number): number[] => {
+const gridOptimum = (channels: readonly OracleChannel[], budget: number, weight = 1, cost = 0): number[] => {
   const bases = channels.reduce((s, c) => s + c.base, 0);
   const spare = Math.max(0, budget - bases);
   const step = spare / CELLS;
@@ -24,7 +24,10 @@ export const oracleAllocation = (channels: readonly OracleChannel[], budget: num
   const choices: Int32Array[] = [];
   for (const channel of channels) {
     const limit = step > 0 ? Math.min(CELLS, Math.floor((channel.max - channel.base) / step + 1e-9)) : 0;
-    const gain = Float64Array.from({ length: limit + 1 }, (_, k) => channel.multiplier * respond(channel.curve, channel.base + k * step));
+    const gain = Float64Array.from(
+      { length: limit + 1 },
+      (_, k) => weight * channel.multiplier * respond(channel.curve, channel.base + k * step) - cost * k * step,
+    );
     const next = new Float64Array(CELLS + 1).fill(Number.NEGATIVE_INFINITY);
     const choice = new Int32Array(CELLS + 1);
     for (let j = 0; j <= CELLS; j += 1) {
@@ -48,4 +51,29 @@ export const oracleAllocation = (channels: readonly OracleChannel[], budget: num
     j -= k;
   }
   return spend;
+};
+
+/**
+ * The best spend per channel under the true curves, the bases, caps and budget, and a target CPA when one
+ * is set (Σ spend ≤ target · Σ conversions): the target is priced by a Lagrange multiplier μ, found by
+ * bisection, each step an exact grid optimum of `(1 + μ·target)·Σ f − μ·Σ s`. When not even the bases meet
+ * the target, the bases are the best it can do.
+ */
+export const oracleAllocation = (channels: readonly OracleChannel[], budget: number, targetCpa?: number): number[] => {
+  const unconstrained = gridOptimum(channels, budget);
+  if (targetCpa === undefined) return unconstrained;
+  const meets = (spend: readonly number[]) =>
+    spend.reduce((a, b) => a + b, 0) <= targetCpa * channels.reduce((s, c, i) => s + c.multiplier * respond(c.curve, spend[i]!), 0) + 1e-9;
+  if (meets(unconstrained)) return unconstrained;
+  const at = (mu: number) => gridOptimum(channels, budget, 1 + mu * targetCpa, mu);
+  let low = 0;
+  let high = 1;
+  while (!meets(at(high)) && high < 1e6) high *= 4;
+  if (!meets(at(high))) return channels.map((c) => c.base);
+  for (let i = 0; i < 30; i += 1) {
+    const mid = (low + high) / 2;
+    if (meets(at(mid))) high = mid;
+    else low = mid;
+  }
+  return at(high);
 };

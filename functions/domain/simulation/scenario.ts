@@ -1,6 +1,8 @@
 import * as z from '../schema.js';
 import { ResponseCurve } from './trueCurve.js';
 
+const Weekly = z.array(z.number().check(z.positive())).check(z.length(7));
+
 /** A simulated market with known truth (docs/scenarios.md). */
 export const Scenario = z.strictObject({
   name: z.string().check(z.minLength(1)),
@@ -22,9 +24,35 @@ export const Scenario = z.strictObject({
           z.strictObject({ type: z.literal('lognormal'), sigma: z.number().check(z.positive()) }),
         ]),
         events: z._default(z.array(z.strictObject({ day: z.int().check(z.gte(0)), multiplier: z.number().check(z.nonnegative()) })), []),
+        /** This channel's own weekday multipliers (overrides the scenario's). */
+        weekly: z.optional(Weekly),
+        /** Geometric carryover: the share of a day's effective spend carried to the next. */
+        adstock: z.optional(z.strictObject({ decay: z.number().check(z.gte(0), z.lt(1)) })),
+        /**
+         * Conversion lag: a day's count is reported over the following days, a share 1 − e^(−(age+1)/meanDays) by
+         * the end of each age; `windowDays`, when set, is told to the allocator as the channel's attribution window.
+         */
+        lag: z.optional(
+          z.strictObject({
+            meanDays: z.number().check(z.positive(), z.lte(30)),
+            windowDays: z.optional(z.int().check(z.gte(0), z.lte(90))),
+          }),
+        ),
+        /** Organic conversions a day the platform reports for the channel whatever it spends. */
+        baseline: z._default(z.number().check(z.nonnegative()), 0),
+        /** The share of its paid conversions the platform reports that are incremental (a lift test's answer, told to the allocator). */
+        incrementality: z._default(z.number().check(z.gt(0), z.lte(1)), 1),
+        /** Revenue per reported conversion, with lognormal noise. */
+        orderValue: z.optional(
+          z.strictObject({ mean: z.number().check(z.positive()), sigma: z._default(z.number().check(z.nonnegative()), 0) }),
+        ),
       }),
     )
     .check(z.minLength(1)),
+  /** Weekday multipliers of every channel's true curve, Monday first (they should average about 1). */
+  weekly: z.optional(Weekly),
+  /** A target CPA the portfolio plans under; exceedance days are counted on the true expected CPA. */
+  targetCpa: z.optional(z.number().check(z.positive())),
 });
 export type Scenario = z.infer<typeof Scenario>;
 export type ScenarioChannel = Scenario['channels'][number];
@@ -32,3 +60,11 @@ export type ScenarioChannel = Scenario['channels'][number];
 /** The true curve's multiplier on `day`: the product of every event that has started. */
 export const multiplierOn = (channel: ScenarioChannel, day: number): number =>
   channel.events.filter((e) => e.day <= day).reduce((m, e) => m * e.multiplier, 1);
+
+/** The true curve's weekday multiplier on a day (Monday-first in the scenario, `getUTCDay` here). */
+export const weeklyOn = (scenario: Scenario, channel: ScenarioChannel, weekday: number): number =>
+  (channel.weekly ?? scenario.weekly)?.[(weekday + 6) % 7] ?? 1;
+
+/** Share of a day's conversions reported by the end of `age` days. */
+export const reportedShare = (channel: ScenarioChannel, age: number): number =>
+  channel.lag ? 1 - Math.exp(-(age + 1) / channel.lag.meanDays) : 1;

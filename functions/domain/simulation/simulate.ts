@@ -1,11 +1,11 @@
 import { allocate } from '../allocation/allocate.js';
 import type { HistoryDay } from '../allocation/schemas.js';
 import { Portfolio } from '../config.js';
-import { addDays } from '../dates.js';
+import { addDays, weekday } from '../dates.js';
 import { roundTo } from '../money.js';
 import { normal, poisson, substream } from '../random.js';
 import { oracleAllocation } from './oracle.js';
-import { multiplierOn, type Scenario } from './scenario.js';
+import { multiplierOn, reportedShare, type Scenario, type ScenarioChannel, weeklyOn } from './scenario.js';
 import { respond } from './trueCurve.js';
 
 export const POLICIES = ['optimizer', 'fixed-share', 'equal', 'greedy', 'oracle'] as const;
@@ -22,6 +22,11 @@ export interface BacktestResult {
   readonly oracleExpectedConversions: number;
   readonly ratioToOracle: number;
   readonly cpa: number;
+  /** Days the plan's true expected CPA was over the scenario's target, and the oracle's (when it sets one). */
+  readonly targetExceededDays?: number;
+  readonly oracleTargetExceededDays?: number;
+  /** Days the allocator held the previous allocation. */
+  readonly heldDays: number;
 }
 
 /** The first simulated day's date; only differences between dates matter. */
@@ -35,7 +40,16 @@ export const scenarioPortfolio = (scenario: Scenario) =>
     currency: 'USD',
     timezone: 'UTC',
     budget: { daily: scenario.dailyBudget, explorationShare: scenario.explorationShare, maxDailyChange: scenario.maxDailyChange },
-    channels: scenario.channels.map((c) => ({ id: c.id, platform: 'generic', base: c.base, max: c.max, explore: c.explore })),
+    objective: { maximize: 'conversions', targetCpa: scenario.targetCpa ?? null },
+    channels: scenario.channels.map((c) => ({
+      id: c.id,
+      platform: 'generic',
+      base: c.base,
+      max: c.max,
+      explore: c.explore,
+      ...(c.lag?.windowDays === undefined ? {} : { conversionLagDays: c.lag.windowDays }),
+      ...(c.incrementality < 1 ? { incrementality: c.incrementality } : {}),
+    })),
   });
 
 /** Totals with every channel at the same level, clamped to [base, max], summing to the budget where possible. */
@@ -57,17 +71,24 @@ export const dayZeroAllocation = (scenario: Scenario): number[] => {
   return scenario.channels.map((c) => Math.min(c.max, c.base + spare / scenario.channels.length));
 };
 
-/** The oracle's spend for a day, cached by the day's true multipliers (they change only at events). */
+/** Each channel's multiplier on a day: its events and its weekday. */
+const multipliersOn = (scenario: Scenario, day: number, date: string) =>
+  scenario.channels.map((c) => multiplierOn(c, day) * weeklyOn(scenario, c, weekday(date)));
+
+/**
+ * The oracle's spend for a day: the exact optimum of the day's true (steady-state) curves under the bases,
+ * caps and budget, and the target CPA when the scenario sets one, cached by the day's multipliers.
+ */
 const oracleFor = (scenario: Scenario) => {
   const cache = new Map<string, number[]>();
-  return (day: number) => {
-    const multipliers = scenario.channels.map((c) => multiplierOn(c, day));
+  return (multipliers: readonly number[]) => {
     const key = multipliers.join(',');
     let spend = cache.get(key);
     if (!spend) {
       spend = oracleAllocation(
         scenario.channels.map((c, i) => ({ base: c.base, max: c.max, curve: c.response, multiplier: multipliers[i]! })),
         scenario.dailyBudget,
+        scenario.targetCpa,
       );
       cache.set(key, spend);
     }
@@ -75,29 +96,89 @@ const oracleFor = (scenario: Scenario) => {
   };
 };
 
+/** Adstocked (effective) spend from a channel's spend history, newest last: equal to spend when sustained. */
+const effectiveSpend = (channel: ScenarioChannel, spends: readonly number[]): number => {
+  const decay = channel.adstock?.decay ?? 0;
+  if (decay === 0) return spends.at(-1)!;
+  let sum = 0;
+  let weight = 0;
+  for (let k = 0; k < spends.length && k < 60; k += 1) {
+    const w = decay ** k;
+    sum += w * spends[spends.length - 1 - k]!;
+    weight += w;
+  }
+  return sum / weight;
+};
+
+/** What a channel's platform has reported for one day by the end of `age` days. */
+const reportedBy = (channel: ScenarioChannel, finalCount: number, age: number) =>
+  age < 0 ? 0 : Math.floor(finalCount * reportedShare(channel, age) + 1e-9);
+
+export interface DayRecord {
+  readonly date: string;
+  readonly spend: number;
+  /** Final reported conversions (incremental ÷ incrementality, plus organic) and revenue. */
+  readonly reported: number;
+  readonly revenue: number | undefined;
+}
+
+/** A day's history row as the platform shows it on `today`: matured as far as its age, with its revisions. */
+export const historyRow = (channel: ScenarioChannel, record: DayRecord, day: number, today: number): HistoryDay => {
+  const age = today - 1 - day;
+  const value = (a: number) => reportedBy(channel, record.reported, a);
+  const revenueAt = (a: number) => (record.revenue === undefined ? undefined : (record.revenue * value(a)) / Math.max(1, record.reported));
+  const revisions: HistoryDay['revisions'] = [];
+  for (let a = 0; a < age; a += 1) {
+    if (value(a) !== value(a + 1)) {
+      const revenue = revenueAt(a);
+      revisions.push({ reportedOn: addDays(record.date, a), conversions: value(a), ...(revenue === undefined ? {} : { revenue }) });
+    }
+  }
+  const revenue = revenueAt(age);
+  return {
+    channelId: channel.id,
+    date: record.date,
+    spend: record.spend,
+    conversions: value(age),
+    ...(revenue === undefined ? {} : { revenue }),
+    ...(revisions.length > 0 ? { revisions } : {}),
+  };
+};
+
 /**
  * Runs a policy through a scenario day by day. The policy sees only what a deployment would: each day's
- * spend and realized (noisy) conversions. Scoring uses expected conversions under the true curves, so
- * noise does not decide the ranking.
+ * spend and the conversions (and revenue) reported so far, restated as they mature, with their revisions.
+ * Scoring uses the true expected incremental conversions of what was spent (under carryover, of the spend
+ * history), so noise, lag and organic conversions do not decide the ranking.
  */
 export const simulate = (scenario: Scenario, policy: Policy): BacktestResult => {
   const portfolio = scenarioPortfolio(scenario);
   const oracle = oracleFor(scenario);
   const noise = scenario.channels.map((c) => substream(scenario.seed, `noise:${c.id}`));
+  const organic = scenario.channels.map((c) => substream(scenario.seed, `organic:${c.id}`));
   const fixed = dayZeroAllocation(scenario);
   const equal = equalLevels(scenario);
-  const history: HistoryDay[] = [];
+  const records: DayRecord[][] = scenario.channels.map(() => []);
+  // Spend before day 0 was the day-0 split, sustained; the oracle's own history is kept for its scoring.
+  const spends = scenario.channels.map((_, i) => [fixed[i]!]);
+  const oracleSpends = scenario.channels.map((_, i) => [fixed[i]!]);
   let previous = fixed;
   let spend = 0;
   let expected = 0;
   let realized = 0;
   let oracleExpected = 0;
+  let exceeded = 0;
+  let oracleExceeded = 0;
+  let held = 0;
   for (let day = 0; day < scenario.days; day += 1) {
     const date = addDays(DAY_ZERO, day);
-    const multipliers = scenario.channels.map((c) => multiplierOn(c, day));
+    const multipliers = multipliersOn(scenario, day, date);
     const truth = (i: number, s: number) => multipliers[i]! * respond(scenario.channels[i]!.response, s);
     let totals: number[];
     if (policy === 'optimizer' || policy === 'greedy') {
+      // The allocator reads six weeks; older days are left out here too.
+      const from = Math.max(0, day - 42);
+      const history = scenario.channels.flatMap((c, i) => records[i]!.slice(from).map((r, d) => historyRow(c, r, from + d, day)));
       const allocation = allocate(
         {
           portfolio,
@@ -110,24 +191,42 @@ export const simulate = (scenario: Scenario, policy: Policy): BacktestResult => 
         },
         { exploration: policy === 'optimizer' },
       );
+      if (allocation.status === 'held') held += 1;
       totals = allocation.channels.map((c) => c.total);
     } else if (policy === 'fixed-share') totals = fixed;
     else if (policy === 'equal') totals = equal;
-    else totals = oracle(day);
+    else totals = oracle(multipliers);
 
-    const best = oracle(day);
+    const best = oracle(multipliers);
+    let dayMean = 0;
+    let oracleMean = 0;
     scenario.channels.forEach((channel, i) => {
-      const mean = truth(i, totals[i]!);
+      spends[i]!.push(totals[i]!);
+      oracleSpends[i]!.push(best[i]!);
+      const mean = truth(i, effectiveSpend(channel, spends[i]!));
       const observed =
         channel.noise.type === 'poisson'
           ? poisson(noise[i]!, mean)
           : mean * Math.exp(channel.noise.sigma * normal(noise[i]!) - channel.noise.sigma ** 2 / 2);
-      history.push({ channelId: channel.id, date, spend: totals[i]!, conversions: observed });
+      const organicCount = channel.baseline > 0 ? poisson(organic[i]!, channel.baseline * weeklyOn(scenario, channel, weekday(date))) : 0;
+      const reported = Math.round(observed / channel.incrementality + organicCount);
+      const revenue = channel.orderValue
+        ? reported * channel.orderValue.mean * Math.exp(channel.orderValue.sigma * normal(noise[i]!) - channel.orderValue.sigma ** 2 / 2)
+        : undefined;
+      records[i]!.push({ date, spend: totals[i]!, reported, revenue });
       spend += totals[i]!;
       expected += mean;
+      dayMean += mean;
       realized += observed;
-      oracleExpected += truth(i, best[i]!);
+      const oracleDay = truth(i, effectiveSpend(channel, oracleSpends[i]!));
+      oracleExpected += oracleDay;
+      oracleMean += oracleDay;
     });
+    if (scenario.targetCpa !== undefined) {
+      const over = (s: readonly number[], mean: number) => s.reduce((a, b) => a + b, 0) > scenario.targetCpa! * mean * (1 + 1e-6);
+      if (over(totals, dayMean)) exceeded += 1;
+      if (over(best, oracleMean)) oracleExceeded += 1;
+    }
     previous = totals;
   }
   const round = (x: number, d = 2) => roundTo(x, d);
@@ -141,5 +240,7 @@ export const simulate = (scenario: Scenario, policy: Policy): BacktestResult => 
     oracleExpectedConversions: round(oracleExpected, 1),
     ratioToOracle: round(expected / oracleExpected, 4),
     cpa: round(spend / expected),
+    ...(scenario.targetCpa === undefined ? {} : { targetExceededDays: exceeded, oracleTargetExceededDays: oracleExceeded }),
+    heldDays: held,
   };
 };

@@ -247,8 +247,8 @@ describe('allocate', () => {
     });
 
     it('keeps the plan under a carbon cap, reports kg per channel and in total, and prices the cap', () => {
-      const capped = allocate(portfolio({ carbon: { maxDailyKg: 400 } }));
-      expect(capped.carbonKg).toBeLessThanOrEqual(400 + 0.01);
+      const capped = allocate(portfolio({ carbon: { maxDailyKg: 250 } }));
+      expect(capped.carbonKg).toBeLessThanOrEqual(250 + 0.01);
       expect(capped.channels.map((c) => c.carbonKg)).toEqual(
         capped.channels.map((c, i) => Number((c.total * [0.02, 0.3, 0.05][i]!).toFixed(3))),
       );
@@ -256,10 +256,10 @@ describe('allocate', () => {
     });
 
     it('says how much is left unplaced and which constraints hold it back', () => {
-      const tight = allocate(portfolio({ objective: { targetCpa: 25 } }));
+      const tight = allocate(portfolio({ objective: { targetCpa: 27 } }));
       expect(tight.status).toBe('optimal');
       expect(tight.unallocated?.amount).toBeGreaterThan(0);
-      expect(tight.unallocated?.reasons.join(' ')).toMatch(/target CPA of 25/);
+      expect(tight.unallocated?.reasons.join(' ')).toMatch(/target CPA of 27/);
       expect(tight.total + tight.unallocated!.amount).toBeCloseTo(10_000, 2);
       const cpa = tight.constraints.find((c) => c.id === 'targetCpa')!;
       expect(cpa.shadowPrice).toBeGreaterThan(0);

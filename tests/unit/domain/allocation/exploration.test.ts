@@ -8,6 +8,10 @@ const model = (channelId: string, shape: number, level = 100): ResponseModel => 
   scale: 3000,
   shape,
   rate: shape / level,
+  scales: [{ scale: 3000, weight: 1, level }],
+  adstock: 0,
+  baseline: 0,
+  dispersion: 1,
   evidence: 30,
   regimeShift: false,
 });

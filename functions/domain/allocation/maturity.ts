@@ -1,0 +1,104 @@
+import { groupBy } from '../collections.js';
+import { daysBetween } from '../dates.js';
+import type { HistoryDay } from './schemas.js';
+
+/**
+ * How a day's conversions mature: the fraction of its final count reported by the end of each age (0 = the
+ * day itself). Platforms keep restating a day for days or weeks (attribution windows, offline imports), so
+ * the last few days always read low; the fit divides nothing, it scales each day's expected count by its
+ * maturity (a thinned Poisson), and the regime-shift test compares like with like.
+ *
+ * Learned per channel with the chain-ladder method (as insurers develop claims): for each age a, the
+ * development factor f(a) = Σ value at a+1 / Σ value at a over every row seen at both ages, read from the
+ * rows' `revisions`. Each channel is shrunk toward the portfolio's factors, and both toward the prior a
+ * channel's `conversionLagDays` gives (95% reported by the end of its attribution window). With neither,
+ * every day counts as final, as before.
+ */
+export interface Maturity {
+  /** Fraction of the final value reported by the end of age `a`, in (0, 1]. */
+  readonly at: (age: number) => number;
+  /** Whether anything (revisions or a lag prior) says days mature at all. */
+  readonly known: boolean;
+}
+
+/** Ages developed: six weeks, the history the allocator reads. */
+const MAX_AGE = 42;
+/** Weight of the prior, and of the portfolio's factors in a channel's, in conversions. */
+const PRIOR_WEIGHT = 30;
+const POOL_WEIGHT = 30;
+
+const FINAL: Maturity = { at: () => 1, known: false };
+
+/** The value a row had by the end of age `a`: the first revision at or after `a`, else its latest value. */
+const valueAt = (row: HistoryDay, age: number, pick: (v: { conversions: number }) => number): number => {
+  for (const revision of row.revisions ?? []) {
+    if (daysBetween(row.date, revision.reportedOn) >= age) return pick(revision);
+  }
+  return pick(row);
+};
+
+/** Cumulative reported fraction by age under an attribution window: 95% by its end, exponential. */
+const lagPrior = (lagDays: number) => (age: number) => 1 - Math.exp((-3 * (age + 1)) / (lagDays + 1));
+
+/** Development sums per age: Σ value(a+1) and Σ value(a) over rows observed at both ages. */
+const developmentSums = (rows: readonly HistoryDay[], asOf: string) => {
+  const next = new Float64Array(MAX_AGE);
+  const current = new Float64Array(MAX_AGE);
+  for (const row of rows) {
+    if (!row.revisions || row.revisions.length === 0) continue;
+    // The latest value stands as of the end of the day before `asOf`.
+    const latestAge = daysBetween(row.date, asOf) - 1;
+    for (let a = 0; a < Math.min(MAX_AGE, latestAge); a += 1) {
+      current[a]! += valueAt(row, a, (v) => v.conversions);
+      next[a]! += valueAt(row, a + 1, (v) => v.conversions);
+    }
+  }
+  return { next, current };
+};
+
+/** Maturity from development factors f(a): m(a) = 1 / Π_{k ≥ a} f(k). */
+const fromFactors = (factors: Float64Array): ((age: number) => number) => {
+  const tail = new Float64Array(MAX_AGE + 1).fill(1);
+  for (let a = MAX_AGE - 1; a >= 0; a -= 1) tail[a] = tail[a + 1]! / Math.max(1, factors[a]!);
+  return (age) => (age >= MAX_AGE ? 1 : age < 0 ? tail[0]! : Math.min(1, Math.max(1e-3, tail[Math.floor(age)]!)));
+};
+
+/** The prior's development factors, from its cumulative curve. */
+const priorFactors = (prior: (age: number) => number) =>
+  Float64Array.from({ length: MAX_AGE }, (_, a) => prior(a + 1) / Math.max(1e-9, prior(a)));
+
+/**
+ * Each channel's maturity from its rows' revisions and its `conversionLagDays`, shrunk toward the
+ * portfolio's. Channels with neither revisions nor a lag prior count every day as final.
+ */
+export const learnMaturity = (
+  history: readonly HistoryDay[],
+  lagDays: ReadonlyMap<string, number | undefined>,
+  asOf: string,
+): Map<string, Maturity> => {
+  const byChannel = groupBy(history, (d) => d.channelId);
+  const pooled = developmentSums(history, asOf);
+  const anyRevisions = pooled.current.some((v) => v > 0);
+  const result = new Map<string, Maturity>();
+  for (const [channelId, lag] of lagDays) {
+    const own = developmentSums(byChannel.get(channelId) ?? [], asOf);
+    const hasOwn = own.current.some((v) => v > 0);
+    if (lag === undefined && !anyRevisions) {
+      result.set(channelId, FINAL);
+      continue;
+    }
+    const prior = lag === undefined ? undefined : priorFactors(lagPrior(lag));
+    const factors = Float64Array.from({ length: MAX_AGE }, (_, a) => {
+      // The portfolio's factor, itself shrunk toward the prior (or toward 1 when there is none).
+      const base = prior?.[a] ?? 1;
+      const pool = (pooled.next[a]! + PRIOR_WEIGHT * base) / (pooled.current[a]! + PRIOR_WEIGHT);
+      const anchor = lag === undefined ? pool : hasOwn || anyRevisions ? pool : base;
+      return (own.next[a]! + POOL_WEIGHT * anchor) / (own.current[a]! + POOL_WEIGHT);
+    });
+    result.set(channelId, { at: fromFactors(factors), known: true });
+  }
+  return result;
+};
+
+/** A row's maturity at `asOf`: its latest value stands as of the end of the day before. */
+export const maturityOf = (maturity: Maturity, date: string, asOf: string): number => maturity.at(daysBetween(date, asOf) - 1);

@@ -1,0 +1,236 @@
+import { groupBy } from '../collections.js';
+import type { Channel } from '../config.js';
+import { daysBetween, weekday } from '../dates.js';
+import { learnMaturity, type Maturity, maturityOf } from './maturity.js';
+import { expectedAt, FIT, fitResponse, type Observation, type ResponseModel } from './responseModel.js';
+import type { AllocationInput, HistoryDay } from './schemas.js';
+
+/** Pooled efficiency assumed with no data at all: a CPA of 50, or the target CPA when one is set. */
+const COLD_START_CPA = 50;
+
+/** Distinct days of data needed before weekday factors are estimated: three weeks. */
+const WEEKLY_MIN_DAYS = 21;
+
+/** Weight, in expected conversions, of the portfolio's weekday factors in a channel's. */
+const WEEKLY_SHRINK = 40;
+
+/** Lower quantile of the curves a CPA or ROAS target is planned against: z of the 20th percentile. */
+const CAUTIOUS_Z = 0.8416;
+
+/** One channel as the allocator sees it today: its fitted curves, the factors of today, and its bounds. */
+export interface ChannelPlan {
+  readonly channel: Channel;
+  readonly conversions: ResponseModel;
+  /** Revenue response, fitted in units of the portfolio's order value. */
+  readonly revenue: ResponseModel;
+  readonly orderValue: number;
+  /** Today's day-of-week factor for this channel (1 without three weeks of data). */
+  readonly dayFactor: number;
+  /** The share of its reported conversions a lift test says the channel causes (1 when unknown). */
+  readonly incrementality: number;
+  readonly maturity: Maturity;
+  /** The reported fraction of the last few days, for the reason: ages 0..2. */
+  readonly recentMaturity: number | null;
+  readonly previousTotal: number | null;
+  readonly stopLoss: boolean;
+  /** Bounds on the total: base and max, narrowed by the change limit. */
+  readonly low: number;
+  readonly high: number;
+}
+
+const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
+
+/** Incremental conversions per day the plan counts at `spend` (today's weekday, lift-tested share). */
+export const incrementalAt = (plan: ChannelPlan, spend: number) =>
+  plan.dayFactor * plan.incrementality * expectedAt(plan.conversions, spend);
+
+/** Conversions the platform is expected to report at `spend`: organic baseline included. */
+export const conversionsAt = (plan: ChannelPlan, spend: number) =>
+  plan.dayFactor * (plan.conversions.baseline + expectedAt(plan.conversions, spend));
+
+/** Revenue expected at `spend` (reported), and its incremental part. */
+export const revenueAt = (plan: ChannelPlan, spend: number) =>
+  plan.dayFactor * plan.orderValue * (plan.revenue.baseline + expectedAt(plan.revenue, spend));
+export const incrementalRevenueAt = (plan: ChannelPlan, spend: number) =>
+  plan.dayFactor * plan.incrementality * plan.orderValue * expectedAt(plan.revenue, spend);
+
+/** A cautious reading of the conversions curve (its 20th percentile), for planning against a target. */
+export const cautiousConversionsAt = (plan: ChannelPlan, spend: number) => {
+  const { conversions: model } = plan;
+  const low = Math.max(0.3, 1 - CAUTIOUS_Z * Math.sqrt(model.dispersion / Math.max(model.shape, 1e-9)));
+  return plan.dayFactor * (model.baseline + low * expectedAt(model, spend));
+};
+export const cautiousRevenueAt = (plan: ChannelPlan, spend: number) => {
+  const { revenue: model } = plan;
+  const low = Math.max(0.3, 1 - CAUTIOUS_Z * Math.sqrt(model.dispersion / Math.max(model.shape, 1e-9)));
+  return plan.dayFactor * plan.orderValue * (model.baseline + low * expectedAt(model, spend));
+};
+
+interface ChannelData {
+  readonly channel: Channel;
+  readonly rows: readonly HistoryDay[];
+  readonly maturity: Maturity;
+}
+
+/** The observations of a channel's rows: value, age, maturity and the weekday factor of each. */
+const observe = (data: ChannelData, asOf: string, factors: readonly number[], outcomeOf: (d: HistoryDay) => number): Observation[] =>
+  data.rows.map((d) => {
+    const maturity = maturityOf(data.maturity, d.date, asOf);
+    return {
+      spend: d.spend,
+      value: outcomeOf(d),
+      age: daysBetween(d.date, asOf),
+      maturity,
+      exposure: maturity * factors[weekday(d.date)]!,
+    };
+  });
+
+const FLAT = [1, 1, 1, 1, 1, 1, 1] as const;
+
+/** χ² with 6 degrees of freedom at p = 0.05: a weekly pattern weaker than this is treated as noise. */
+const WEEKLY_CHI2 = 12.59;
+
+/** χ² of observed against expected counts per weekday, expected rescaled to the observed total. */
+const weeklyChi2 = (observed: ArrayLike<number>, expected: ArrayLike<number>, dispersion: number) => {
+  const o = Array.from(observed);
+  const e = Array.from(expected);
+  const scale =
+    o.reduce((a, b) => a + b, 0) /
+    Math.max(
+      1e-9,
+      e.reduce((a, b) => a + b, 0),
+    );
+  return o.reduce((s, v, w) => {
+    const mean = e[w]! * scale;
+    return mean > 0 ? s + (v - mean) ** 2 / (dispersion * mean) : s;
+  }, 0);
+};
+
+/**
+ * Day-of-week factors from a first fit's residuals: per portfolio (observed over expected per weekday), and
+ * per channel shrunk toward it. Each set averages 1, so a channel's level stays its weekly mean. A pattern
+ * is kept only when it stands out from the day-to-day noise (χ², p < 0.05): the portfolio's against a flat
+ * week, and a channel's own departure from the portfolio's. With fewer than three weeks of data, every
+ * factor is 1.
+ */
+const weeklyFactors = (channels: readonly ChannelData[], asOf: string, fits: readonly ResponseModel[]): number[][] => {
+  const dates = new Set(channels.flatMap((c) => c.rows.map((d) => d.date)));
+  if (dates.size < WEEKLY_MIN_DAYS) return channels.map(() => [...FLAT]);
+  const sums = channels.map((data, i) => {
+    const observed = new Float64Array(7);
+    const expected = new Float64Array(7);
+    const rows = data.rows.map((d) => {
+      const e = maturityOf(data.maturity, d.date, asOf) * (fits[i]!.baseline + expectedAt(fits[i]!, d.spend));
+      const w = weekday(d.date);
+      observed[w]! += d.conversions;
+      expected[w]! += e;
+      return { y: d.conversions, e, w };
+    });
+    // The noise around each weekday's own level: a weekly pattern must stand out from this, not from the
+    // first fit's residuals, which the pattern itself inflates.
+    const ratio = Array.from(observed, (o, w) => (expected[w]! > 0 ? o / expected[w]! : 1));
+    const chi2 = rows.reduce((s, r) => {
+      const mean = Math.max(1e-9, r.e * ratio[r.w]!);
+      return s + (r.y - mean) ** 2 / mean;
+    }, 0);
+    const dispersion = Math.max(1, chi2 / Math.max(1, rows.length - 7));
+    return { observed, expected, dispersion };
+  });
+  const normalize = (f: number[]) => {
+    const mean = f.reduce((a, b) => a + b, 0) / 7;
+    return f.map((v) => (mean > 0 ? v / mean : 1));
+  };
+  const total = (pick: (c: (typeof sums)[number]) => Float64Array) =>
+    Array.from({ length: 7 }, (_, w) => sums.reduce((s, c) => s + pick(c)[w]!, 0));
+  const observed = total((c) => c.observed);
+  const expected = total((c) => c.expected);
+  const dispersion = sums.reduce((s, c) => s + c.dispersion, 0) / Math.max(1, sums.length);
+  const pooledSignificant = weeklyChi2(observed, expected, dispersion) >= WEEKLY_CHI2;
+  const pooled = pooledSignificant ? normalize(observed.map((o, w) => (expected[w]! > 0 ? o / expected[w]! : 1))) : [...FLAT];
+  return sums.map((c) => {
+    const own = weeklyChi2(
+      c.observed,
+      Array.from(c.expected, (e, w) => e * pooled[w]!),
+      c.dispersion,
+    );
+    if (own < WEEKLY_CHI2) return pooled;
+    const shrink = WEEKLY_SHRINK * c.dispersion;
+    return normalize(Array.from({ length: 7 }, (_, w) => (c.observed[w]! + shrink * pooled[w]!) / (c.expected[w]! + shrink)));
+  });
+};
+
+/**
+ * Fits every channel and sets today's bounds. Maturity comes first (so immature days are read at their
+ * reported share), then a first fit gives the weekday factors, and a second fit uses both.
+ */
+export const buildPlans = (input: AllocationInput): ChannelPlan[] => {
+  const { portfolio, history, previous, stopLoss, asOf } = input;
+  const known = new Set(portfolio.channels.map((c) => c.id));
+  const recent = history.filter((d) => known.has(d.channelId) && daysBetween(d.date, asOf) < FIT.lookbackDays && d.date < asOf);
+  const maturities = learnMaturity(recent, new Map(portfolio.channels.map((c) => [c.id, c.conversionLagDays])), asOf);
+  const byChannel = groupBy(recent, (d) => d.channelId);
+  const channels: ChannelData[] = portfolio.channels.map((channel) => ({
+    channel,
+    rows: byChannel.get(channel.id) ?? [],
+    maturity: maturities.get(channel.id)!,
+  }));
+
+  // Pooled priors: efficiency per unit of matured spend, and the order value revenue is counted in.
+  const matured = (d: HistoryDay) => maturityOf(maturities.get(d.channelId)!, d.date, asOf);
+  const spend = recent.reduce((s, d) => s + d.spend * matured(d), 0);
+  const conversions = recent.reduce((s, d) => s + d.conversions, 0);
+  const revenue = recent.reduce((s, d) => s + (d.revenue ?? 0), 0);
+  const coldEfficiency = 1 / (portfolio.objective.targetCpa ?? COLD_START_CPA);
+  const conversionEfficiency = spend > 0 && conversions > 0 ? conversions / spend : coldEfficiency;
+  // Revenue is fitted in units of the portfolio's order value, so its counts keep Poisson-like uncertainty.
+  const orderValue = conversions > 0 && revenue > 0 ? revenue / conversions : 1;
+  const revenueEfficiency = revenue > 0 ? revenue / orderValue / Math.max(spend, 1) : conversionEfficiency;
+  const typical = portfolio.budget.daily / portfolio.channels.length;
+
+  const fit = (data: ChannelData, factors: readonly number[], outcomeOf: (d: HistoryDay) => number, efficiency: number) =>
+    fitResponse(
+      data.channel.id,
+      observe(data, asOf, factors, outcomeOf),
+      { efficiency, adstock: data.channel.adstockPrior },
+      Math.max(data.channel.base, typical),
+    );
+  const first = channels.map((data) => fit(data, FLAT, (d) => d.conversions, conversionEfficiency));
+  const factors = weeklyFactors(channels, asOf, first);
+
+  const previousTotals = new Map(previous?.channels.map((c) => [c.channelId, c.total]) ?? []);
+  const change = portfolio.budget.maxDailyChange;
+  const today = weekday(asOf);
+  return channels.map((data, i) => {
+    const { channel } = data;
+    const flat = factors[i]!.every((f) => f === 1);
+    const conversionModel = flat ? first[i]! : fit(data, factors[i]!, (d) => d.conversions, conversionEfficiency);
+    const revenueModel = fit(data, factors[i]!, (d) => (d.revenue ?? 0) / orderValue, revenueEfficiency);
+    const previousTotal = previousTotals.get(channel.id) ?? null;
+    const stop = stopLoss.includes(channel.id);
+    const low = stop
+      ? channel.base
+      : previousTotal === null
+        ? channel.base
+        : clamp(previousTotal * (1 - change), channel.base, channel.max);
+    const high = stop
+      ? channel.base
+      : previousTotal === null
+        ? channel.max
+        : clamp(previousTotal * (1 + change), channel.base, channel.max);
+    const recentMaturity = data.maturity.known ? data.maturity.at(0) : null;
+    return {
+      channel,
+      conversions: conversionModel,
+      revenue: revenueModel,
+      orderValue,
+      dayFactor: factors[i]![today]!,
+      incrementality: channel.incrementality ?? 1,
+      maturity: data.maturity,
+      recentMaturity,
+      previousTotal,
+      stopLoss: stop,
+      low,
+      high,
+    };
+  });
+};

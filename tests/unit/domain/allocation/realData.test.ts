@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { allocate } from '../../../../functions/domain/allocation/allocate.js';
+import { learnMaturity } from '../../../../functions/domain/allocation/maturity.js';
+import { fitResponse, type Observation } from '../../../../functions/domain/allocation/responseModel.js';
+import { AllocationInput } from '../../../../functions/domain/allocation/schemas.js';
+import { addDays } from '../../../../functions/domain/dates.js';
+import { normal, seededRandom } from '../../../../functions/domain/random.js';
+import { Scenario } from '../../../../functions/domain/simulation/scenario.js';
+import { historyRow } from '../../../../functions/domain/simulation/simulate.js';
+
+const START = '2026-01-01';
+
+/** A lagged channel's rows as a platform shows them on `day`, each day's final count given. */
+const laggedRows = (meanDays: number, day: number, finalCount = 400) => {
+  const [channel] = Scenario.parse({
+    name: 'lag',
+    seed: 1,
+    days: day,
+    dailyBudget: 1000,
+    channels: [
+      { id: 'meta', base: 0, max: 1000, response: { type: 'exp', vmax: 100, scale: 1000 }, noise: { type: 'poisson' }, lag: { meanDays } },
+    ],
+  }).channels;
+  return Array.from({ length: day }, (_, d) =>
+    historyRow(channel!, { date: addDays(START, d), spend: 500, reported: finalCount, revenue: undefined }, d, day),
+  );
+};
+
+describe('decisions on real ad data', () => {
+  it('learns how a channel’s conversions mature from its revisions, to within 0.03 at every age', () => {
+    // Prepare: five weeks of a slow reporter (mean lag 5 days), restated daily.
+    const rows = laggedRows(5, 35);
+    // Act
+    const maturity = learnMaturity(rows, new Map([['meta', undefined]]), addDays(START, 35)).get('meta')!;
+    // Assess
+    const truth = (age: number) => 1 - Math.exp(-(age + 1) / 5);
+    for (const age of [0, 1, 2, 4, 7, 10]) expect(Math.abs(maturity.at(age) - truth(age)), `age ${age}`).toBeLessThan(0.03);
+  });
+
+  it('takes an attribution window as the maturity prior when no revision has been seen yet', () => {
+    const maturity = learnMaturity([], new Map([['meta', 7]]), START).get('meta')!;
+    expect(maturity.at(0)).toBeLessThan(0.5);
+    expect(maturity.at(7)).toBeGreaterThan(0.9);
+    expect(learnMaturity([], new Map([['search', undefined]]), START).get('search')!.known).toBe(false);
+  });
+
+  it('does not read immature days as a drop: a lagged channel keeps its value and the reason says why', () => {
+    const input = (history: unknown[]) =>
+      AllocationInput.parse({
+        portfolio: {
+          id: 'p',
+          name: 'p',
+          currency: 'USD',
+          timezone: 'UTC',
+          budget: { daily: 1000, explorationShare: 0 },
+          channels: [{ id: 'meta', platform: 'generic', base: 500, max: 500 }],
+        },
+        history,
+        asOf: addDays(START, 35),
+      });
+    const matured = laggedRows(0.01, 35, 100);
+    const lagged = laggedRows(5, 35, 100);
+    const [truth] = allocate(input(matured)).channels;
+    const [read] = allocate(input(lagged)).channels;
+    const [naive] = allocate(input(lagged.map(({ revisions: _, ...row }) => row))).channels;
+    // 100 conversions a day at 500: read through its maturity the channel is worth what it is worth when
+    // every day is final; taken at face value, the last days' partial counts would cut it by a fifth or more.
+    expect(Math.abs(read!.expectedConversions / truth!.expectedConversions - 1)).toBeLessThan(0.05);
+    expect(naive!.expectedConversions / truth!.expectedConversions).toBeLessThan(0.8);
+    expect(read!.reason).toMatch(/still maturing: counted at \d+% reported/);
+  });
+
+  it('recovers carryover from spend that varies: a decay of 0.6 is found between 0.4 and 0.75', () => {
+    const random = seededRandom(7);
+    const spends = Array.from({ length: 42 }, () => 500 + 1000 * random());
+    const decay = 0.6;
+    const observations: Observation[] = spends.map((_, t) => {
+      let sum = 0;
+      let weight = 0;
+      for (let k = 0; k <= t; k += 1) {
+        sum += decay ** k * spends[t - k]!;
+        weight += decay ** k;
+      }
+      const mean = 300 * -Math.expm1(-(sum / weight) / 2000);
+      return { spend: spends[t]!, value: Math.round(mean * Math.exp(0.05 * normal(random))), age: 41 - t, exposure: 1, maturity: 1 };
+    });
+    const model = fitResponse('video', observations, { efficiency: 0.1 }, 1000);
+    expect(model.adstock).toBeGreaterThanOrEqual(0.4);
+    expect(model.adstock).toBeLessThanOrEqual(0.75);
+    const clean = fitResponse(
+      'search',
+      observations.map((o, t) => ({ ...o, value: Math.round(300 * -Math.expm1(-spends[t]! / 2000)) })),
+      { efficiency: 0.1 },
+      1000,
+    );
+    expect(clean.adstock).toBe(0);
+  });
+
+  it('counts only the incremental share a lift test found, and reports both numbers', () => {
+    const history = Array.from({ length: 30 }, (_, d) => ({
+      channelId: 'affiliate',
+      date: addDays(START, d),
+      spend: 500,
+      conversions: 20,
+    }));
+    const input = (incrementality?: number) =>
+      AllocationInput.parse({
+        portfolio: {
+          id: 'p',
+          name: 'p',
+          currency: 'USD',
+          timezone: 'UTC',
+          budget: { daily: 500, explorationShare: 0 },
+          channels: [{ id: 'affiliate', platform: 'generic', base: 500, max: 500, ...(incrementality ? { incrementality } : {}) }],
+        },
+        history,
+        asOf: addDays(START, 30),
+      });
+    const [full] = allocate(input()).channels;
+    const [lift] = allocate(input(0.6)).channels;
+    expect(lift!.expectedConversions).toBeCloseTo(full!.expectedConversions, 1);
+    expect(lift!.incrementalConversions! / full!.incrementalConversions!).toBeCloseTo(0.6, 2);
+    expect(lift!.reason).toMatch(/60% of its reported conversions count as incremental/);
+  });
+});
