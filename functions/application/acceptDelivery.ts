@@ -3,6 +3,7 @@ import { dateInZone } from '../domain/dates.js';
 import { Delivery, type DeliveryPlan, MAX_RECORDS, planDelivery } from '../domain/delivery.js';
 import { sha256 } from '../domain/hash.js';
 import { type Rejection, rejection, validate } from '../domain/issues.js';
+import { firstDuplicateKey } from '../domain/jsonKeys.js';
 import { fromPlatform, platformRowCount, type WebhookSource } from '../domain/platforms/mappers.js';
 
 /** One accepted delivery, ready to store. */
@@ -21,7 +22,13 @@ const refuse = (value: Rejection): Prepared => ({ ok: false, rejection: value })
 
 const parseJson = (body: string): { ok: true; json: unknown } | { ok: false; rejection: Rejection } => {
   try {
-    return { ok: true, json: JSON.parse(body) };
+    const json: unknown = JSON.parse(body);
+    const repeated = firstDuplicateKey(body);
+    if (repeated !== null) {
+      const issue = { path: repeated, message: 'this key appears more than once in its object' };
+      return { ok: false, rejection: { ...rejection('invalid-delivery', [issue]), message: 'the body repeats a key' } };
+    }
+    return { ok: true, json };
   } catch (error) {
     return {
       ok: false,

@@ -14,17 +14,27 @@ const bound = (side: 'from' | 'to') =>
   );
 
 /** Query of `GET /portfolios/{id}/allocations`: newest first, at most `limit`, `cursor` from the last page. */
-export const ListQuery = z.strictObject({
-  from: z.optional(bound('from')),
-  to: z.optional(bound('to')),
-  limit: z._default(z.pipe(z.coerce.number(), z.int().check(z.gte(1), z.lte(100))), 20),
-  cursor: z.optional(z.string().check(z.minLength(1))),
-});
+export const ListQuery = z
+  .strictObject({
+    from: z.optional(bound('from')),
+    to: z.optional(bound('to')),
+    limit: z._default(z.pipe(z.coerce.number(), z.int().check(z.gte(1), z.lte(100))), 20),
+    cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+  })
+  .check(
+    z.refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {
+      message: 'from must not be later than to',
+      path: ['from'],
+    }),
+  );
+
+/** A snapshot id as the system makes them: its creation instant and a random suffix. */
+export const SNAPSHOT_ID = /^\d{8}T\d{9}Z-[0-9a-f]{6}$/;
 
 /** Query of `GET /portfolios/{id}/allocations/diff`: two snapshot ids; by default the latest and the one before. */
 export const DiffQuery = z.strictObject({
-  from: z.optional(z.string().check(z.minLength(1))),
-  to: z.optional(z.string().check(z.minLength(1))),
+  from: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+  to: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
 });
 
 /** Query of `GET /portfolios/{id}/allocations/{snapshotId}`. */

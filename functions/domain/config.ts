@@ -24,6 +24,10 @@ const withCanonicalKeys = (value: unknown) =>
     ? Object.fromEntries(Object.entries(value).map(([key, ids]) => [canonicalPlatform(key), ids]))
     : value;
 
+/** ISO 4217 codes the runtime knows (and so can format in CSV and on the dashboard). */
+const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
+const isCurrency = (code: string): boolean => /^[A-Z]{3}$/.test(code) && CURRENCIES.has(code);
+
 /** Metrics an alert rule can watch (docs/config.md). */
 export const ALERT_METRICS = ['spend', 'conversions', 'revenue', 'cpa', 'roas', 'cvr', 'ctr', 'hoursSinceData', 'pacing'] as const;
 
@@ -99,10 +103,7 @@ export const Portfolio = z
   .strictObject({
     id: Id,
     name: z.string().check(z.minLength(1)),
-    currency: z.string().check(
-      z.length(3),
-      z.refine((c) => c === c.toUpperCase(), 'must be an ISO 4217 code such as USD'),
-    ),
+    currency: z.string().check(z.refine(isCurrency, 'must be an ISO 4217 code this runtime formats, such as USD or EUR')),
     timezone: z.string().check(z.refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris')),
     budget: z.strictObject({
       daily: Money.check(z.refine((v) => v > 0, 'must be positive')),

@@ -2,8 +2,14 @@ import * as z from './schema.js';
 
 const DAY_MS = 86_400_000;
 
-/** A calendar date `YYYY-MM-DD` that exists (no 2026-02-30). */
+/** The earliest date the system accepts for a metric: nothing in ad reporting predates it. */
+export const EARLIEST_DATE = '2000-01-01';
+
+/** A calendar date `YYYY-MM-DD` that exists: zod's ISO date refuses 2026-02-30 and 2026-11-00, and knows leap years. */
 export const IsoDate = z.iso.date();
+
+/** A metric's date: a real calendar date, no earlier than {@link EARLIEST_DATE}. */
+export const MetricDate = IsoDate.check(z.refine((date) => date >= EARLIEST_DATE, `must be no earlier than ${EARLIEST_DATE}`));
 
 /** Days between two ISO dates (b − a). */
 export const daysBetween = (a: string, b: string): number =>
@@ -14,8 +20,12 @@ export const addDays = (date: string, days: number): string =>
   new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 
 /** The calendar date of an instant in an IANA time zone. */
-export const dateInZone = (instant: Date, timeZone: string): string =>
-  new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(instant);
+export const dateInZone = (instant: Date, timeZone: string): string => {
+  // formatToParts, not a locale's layout: en-CA's date format has changed between Node releases before.
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(instant);
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)!.value;
+  return `${part('year')}-${part('month')}-${part('day')}`;
+};
 
 /** True when `timeZone` is an IANA zone this runtime knows. */
 export const isTimeZone = (timeZone: string): boolean => {

@@ -1,5 +1,5 @@
 import type { Portfolio } from './config.js';
-import { addDays, IsoDate } from './dates.js';
+import { addDays, MetricDate } from './dates.js';
 import { type Issue, type Rejection, rejection } from './issues.js';
 import { type MetricRow, metricKey, sameValues } from './metrics.js';
 import { MAX_AMOUNT, Money, toMicros } from './money.js';
@@ -16,7 +16,7 @@ const Count = z.int().check(z.gte(0), z.lte(MAX_AMOUNT));
 /** One channel's metrics for a day (or an hour of it), as a platform reports them. */
 export const MetricRecord = z.strictObject({
   channelId: z.string().check(z.minLength(1), z.maxLength(64)),
-  date: IsoDate,
+  date: MetricDate,
   hour: z.optional(z.int().check(z.gte(0), z.lte(23))),
   spend: Money,
   impressions: z.optional(Count),

@@ -1,5 +1,5 @@
 import { groupBy } from './collections.js';
-import { fromMicros, roundTo } from './money.js';
+import { roundTo, sumMicros } from './money.js';
 
 /** One stored metric row: a channel's day (hour = null) or one hour of it. Money in integer micros. */
 export interface MetricRow {
@@ -61,14 +61,10 @@ export const rollupDaily = (rows: readonly MetricRow[]): DailyTotal[] => {
   for (const group of groups.values()) {
     const parts = standingRows(group);
     const first = parts[0]!;
-    let spend = 0;
-    let revenue = 0;
     let impressions = 0;
     let clicks = 0;
     let conversions = 0;
     for (const r of parts) {
-      spend += r.spendMicros;
-      revenue += r.revenueMicros ?? 0;
       impressions += r.impressions ?? 0;
       clicks += r.clicks ?? 0;
       conversions += r.conversions;
@@ -76,11 +72,11 @@ export const rollupDaily = (rows: readonly MetricRow[]): DailyTotal[] => {
     totals.push({
       channelId: first.channelId,
       date: first.date,
-      spend: fromMicros(spend),
+      spend: sumMicros(parts.map((r) => r.spendMicros)),
       impressions,
       clicks,
       conversions: roundTo(conversions, 6),
-      revenue: fromMicros(revenue),
+      revenue: sumMicros(parts.map((r) => r.revenueMicros ?? 0)),
       rows: parts.length,
     });
   }

@@ -12,6 +12,20 @@ export const toMicros = (amount: number): number => Math.round(amount * MICROS_P
 /** Converts integer micros back to a decimal currency amount. */
 export const fromMicros = (micros: number): number => micros / MICROS_PER_UNIT;
 
+/**
+ * Sums integer micros exactly (BigInt: a day of large hourly rows can pass 2^53 micros) and converts once,
+ * at output, to the double nearest the exact decimal.
+ */
+export const sumMicros = (values: Iterable<number>): number => {
+  let total = 0n;
+  for (const v of values) total += BigInt(v);
+  const sign = total < 0n ? '-' : '';
+  const magnitude = total < 0n ? -total : total;
+  const units = magnitude / 1_000_000n;
+  const fraction = (magnitude % 1_000_000n).toString().padStart(6, '0');
+  return Number(`${sign}${units}.${fraction}`);
+};
+
 /** True when `amount` has at most 6 decimals, i.e. converts to micros and back unchanged. */
 export const hasMicroPrecision = (amount: number): boolean => fromMicros(toMicros(amount)) === amount;
 

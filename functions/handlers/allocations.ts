@@ -5,7 +5,7 @@ import { createDocumentClient } from '../adapters/dynamo.js';
 import { HttpError, httpHandler, json, parseQuery } from '../adapters/http.js';
 import { findPortfolio } from '../adapters/portfolios.js';
 import type { SnapshotStore } from '../application/ports.js';
-import { DiffQuery, ListQuery, SnapshotQuery } from '../domain/allocationsQuery.js';
+import { DiffQuery, ListQuery, SNAPSHOT_ID, SnapshotQuery } from '../domain/allocationsQuery.js';
 import type { Portfolio } from '../domain/config.js';
 import { diffSnapshots, snapshotCsv } from '../domain/financeViews.js';
 import type { Snapshot } from '../domain/snapshots.js';
@@ -25,7 +25,8 @@ const missing = (what: string) => new HttpError(404, 'unknown-snapshot', what);
 /** Finance reads of allocation snapshots: latest, list, one (JSON or CSV) and diff. */
 export const createAllocationsHandler = ({ config, allocations }: AllocationsReadDependencies) => {
   const found = async (portfolio: Portfolio, snapshotId: string): Promise<Snapshot> => {
-    const snapshot = await allocations.get(portfolio.id, snapshotId);
+    // Anything not shaped like a snapshot id is no snapshot: answered without a lookup (DynamoDB keys cap at 1 KB).
+    const snapshot = SNAPSHOT_ID.test(snapshotId) ? await allocations.get(portfolio.id, snapshotId) : null;
     if (!snapshot) throw missing(`no snapshot "${snapshotId}" for portfolio "${portfolio.id}"`);
     return snapshot;
   };
@@ -54,9 +55,10 @@ export const createAllocationsHandler = ({ config, allocations }: AllocationsRea
     },
     'GET /portfolios/{id}/allocations/diff': async (portfolio, event) => {
       const ids = parseQuery(DiffQuery, event);
-      const newest = ids.to && ids.from ? [] : (await allocations.list(portfolio.id, { limit: 2 })).snapshots;
-      const to = ids.to ? await found(portfolio, ids.to) : newest[0];
-      const from = ids.from ? await found(portfolio, ids.from) : newest.find((s) => s.snapshotId < (to?.snapshotId ?? ''));
+      // By default the snapshot LATEST points at (never a newer one a run left unpublished) and the one before it.
+      const to = ids.to ? await found(portfolio, ids.to) : await allocations.latest(portfolio.id);
+      const before = ids.from || !to ? [] : (await allocations.list(portfolio.id, { limit: 2, to: to.snapshotId })).snapshots;
+      const from = ids.from ? await found(portfolio, ids.from) : before.find((s) => s.snapshotId < (to?.snapshotId ?? ''));
       if (!to || !from) throw missing(`portfolio "${portfolio.id}" needs two snapshots to diff; pass from= and to= snapshot ids`);
       return json(200, diffSnapshots(from, to));
     },

@@ -30,7 +30,9 @@ export const createDashboardHandler = ({ config, allocations, alerts }: Dashboar
   httpHandler(async (event) => {
     const { portfolio: id, from, to, token } = parseQuery(DashboardQuery, event);
     const portfolio = findPortfolio(config, id ?? config.portfolios[0]!.id);
-    const [page, open] = await Promise.all([allocations.list(portfolio.id, { limit: SNAPSHOTS_SHOWN }), alerts.open(portfolio.id)]);
+    // Snapshots up to the one LATEST points at: a run that died before publishing never shows as the latest.
+    const [latest, open] = await Promise.all([allocations.latest(portfolio.id), alerts.open(portfolio.id)]);
+    const page = latest ? await allocations.list(portfolio.id, { limit: SNAPSHOTS_SHOWN, to: latest.snapshotId }) : { snapshots: [] };
     const html = renderDashboard({
       portfolios: config.portfolios,
       portfolio,

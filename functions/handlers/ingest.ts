@@ -4,7 +4,7 @@ import type { LoadedConfig } from '../adapters/configFile.js';
 import type { DeliveryRecorder } from '../adapters/deliveries.js';
 import { HttpError, httpHandler, json } from '../adapters/http.js';
 import { logger, metrics } from '../adapters/observability.js';
-import { authenticate, boundedBody, rejected, webhookSource } from '../adapters/webhook.js';
+import { acceptedContent, authenticate, boundedBody, rejected, webhookSource } from '../adapters/webhook.js';
 import type { SecretSource } from '../adapters/webhookSecrets.js';
 import { type DeliveryToStore, prepareDelivery } from '../application/acceptDelivery.js';
 import type { Clock } from '../application/ports.js';
@@ -42,6 +42,7 @@ export const createIngestHandler = ({ config, secrets, recorder, clock }: Ingest
       recorder.registerContext(context);
       const now = clock();
       const source = webhookSource(event.pathParameters?.source);
+      acceptedContent(event);
       const body = boundedBody(event);
       await authenticate(event, body, source, secrets, now);
       const prepared = prepareDelivery(body, source, config, now);

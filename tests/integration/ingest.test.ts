@@ -16,7 +16,11 @@ const post = (payload: unknown, secret = LOCAL_DEV_SECRET) => postDelivery(runti
 const postRaw = async (body: string, headers: Record<string, string> = {}) => {
   const response = await fetch(`${runtime.url}/webhooks/generic`, {
     method: 'POST',
-    headers: { 'x-signature': signatureHeader([LOCAL_DEV_SECRET], body, Math.floor(Date.now() / 1000)), ...headers },
+    headers: {
+      'content-type': 'application/json',
+      'x-signature': signatureHeader([LOCAL_DEV_SECRET], body, Math.floor(Date.now() / 1000)),
+      ...headers,
+    },
     body,
   });
   return { status: response.status, body: (await response.json()) as any };

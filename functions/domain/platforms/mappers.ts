@@ -1,6 +1,7 @@
 import type { Channel, Portfolio } from '../config.js';
-import type { Delivery, MetricRecord } from '../delivery.js';
-import { type Rejection, rejection, toIssues } from '../issues.js';
+import { EARLIEST_DATE, MetricDate } from '../dates.js';
+import { type Delivery, MetricRecord } from '../delivery.js';
+import { type Issue, type Rejection, rejection, toIssues } from '../issues.js';
 import { metricKey } from '../metrics.js';
 import { roundTo } from '../money.js';
 import * as z from '../schema.js';
@@ -30,7 +31,7 @@ const Count = z.pipe(
   z.int().check(z.nonnegative(), z.lte(Number.MAX_SAFE_INTEGER)),
 );
 const Id = z.union([z.string().check(z.minLength(1), z.maxLength(64)), z.pipe(z.int().check(z.nonnegative()), z.transform(String))]);
-const Day = z.iso.date();
+const Day = MetricDate;
 
 const Envelope = {
   portfolioId: z.string().check(z.minLength(1), z.maxLength(64)),
@@ -100,7 +101,13 @@ const TikTokBody = z.object({
         z.object({
           dimensions: z.object({
             campaign_id: Id,
-            stat_time_day: z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}( 00:00:00)?$/, 'expected "YYYY-MM-DD 00:00:00"')),
+            stat_time_day: z.string().check(
+              z.regex(/^\d{4}-\d{2}-\d{2}( 00:00:00)?$/, 'expected "YYYY-MM-DD 00:00:00"'),
+              z.refine(
+                (day) => MetricDate.safeParse(day.slice(0, 10)).success,
+                `must be a real calendar date, no earlier than ${EARLIEST_DATE}`,
+              ),
+            ),
           }),
           metrics: z.object({ spend: Decimal, conversion: z.optional(Decimal), clicks: z.optional(Count), impressions: z.optional(Count) }),
         }),
@@ -215,39 +222,93 @@ export const fromPlatform = (source: PlatformSource, json: unknown, portfolios: 
     };
   }
   const revision = body.pulledAt ? Date.parse(body.pulledAt) : receivedAt.getTime();
-  const records = sumByKey(
-    rows.map((r) => {
-      const channel = owners.get(r.sourceId)!;
-      return { channelId: channel.id, ...r.record(channel), revision };
-    }),
-  );
+  if (revision > receivedAt.getTime() + PULL_TOLERANCE_MS) {
+    const message = `pulledAt ${body.pulledAt} is in the future (received ${receivedAt.toISOString()})`;
+    return { ok: false, rejection: rejection('invalid-delivery', [{ path: 'pulledAt', message }]) };
+  }
+  const mapped = rows.map((r) => {
+    const channel = owners.get(r.sourceId)!;
+    return { row: r, record: { channelId: channel.id, ...r.record(channel), revision } };
+  });
+  // The canonical limits apply to every source: each row as mapped, then each channel-day as summed.
+  const issues = mapped.flatMap(({ row, record }) => recordIssues(source, row.path, record));
+  const summed = sumByKey(mapped);
+  issues.push(...summed.flatMap(({ paths, record }) => recordIssues(source, paths[0]!, record, paths.length > 1)));
+  if (issues.length > 0) return { ok: false, rejection: rejection('invalid-delivery', dedupe(issues)) };
+  const records = summed.map((s) => s.record);
   return { ok: true, delivery: { portfolioId: body.portfolioId, ...(body.deliveryId ? { deliveryId: body.deliveryId } : {}), records } };
 };
+
+/** How far a platform's pull instant may run ahead of the receiver's clock: the signature's tolerance. */
+const PULL_TOLERANCE_MS = 300_000;
+
+/** Where each canonical field sits in a platform's row, so an issue names the field the sender sent. */
+const FIELD_PATHS: Readonly<Record<PlatformSource, Readonly<Record<string, string>>>> = {
+  meta: {
+    spend: 'spend',
+    conversions: 'actions',
+    revenue: 'action_values',
+    impressions: 'impressions',
+    clicks: 'clicks',
+    date: 'date_start',
+  },
+  'google-ads': {
+    spend: 'metrics.costMicros',
+    conversions: 'metrics.conversions',
+    revenue: 'metrics.conversionsValue',
+    impressions: 'metrics.impressions',
+    clicks: 'metrics.clicks',
+    date: 'segments.date',
+    hour: 'segments.hour',
+  },
+  tiktok: {
+    spend: 'metrics.spend',
+    conversions: 'metrics.conversion',
+    impressions: 'metrics.impressions',
+    clicks: 'metrics.clicks',
+    date: 'dimensions.stat_time_day',
+  },
+};
+
+/** A mapped record checked against the canonical record's limits, issues at the platform row's own fields. */
+const recordIssues = (source: PlatformSource, idPath: string, record: MetricRecord, summed = false): Issue[] => {
+  const parsed = MetricRecord.safeParse(record);
+  if (parsed.success) return [];
+  const row = idPath.match(/^[a-z.]+\[\d+\]/i)?.[0] ?? '$';
+  return toIssues(parsed.error).map((issue) => ({
+    path: `${row}.${FIELD_PATHS[source][issue.path] ?? issue.path}`,
+    message: summed ? `${issue.message} (summed over the channel's campaigns for that day)` : issue.message,
+  }));
+};
+
+const dedupe = (issues: readonly Issue[]): Issue[] => [...new Map(issues.map((i) => [`${i.path}\u0000${i.message}`, i])).values()];
 
 const addOptional = (a: number | undefined, b: number | undefined) =>
   a === undefined && b === undefined ? undefined : (a ?? 0) + (b ?? 0);
 
 /** A channel often owns several campaigns: their rows for the same day (and hour) add up to one record. */
-const sumByKey = (records: MetricRecord[]): MetricRecord[] => {
-  const byKey = new Map<string, MetricRecord>();
-  for (const r of records) {
+const sumByKey = (mapped: readonly { row: PlatformRow; record: MetricRecord }[]): { paths: string[]; record: MetricRecord }[] => {
+  const byKey = new Map<string, { paths: string[]; record: MetricRecord }>();
+  for (const { row, record: r } of mapped) {
     const key = metricKey({ ...r, hour: r.hour ?? null });
-    const seen = byKey.get(key);
-    if (!seen) {
-      byKey.set(key, r);
+    const entry = byKey.get(key);
+    if (!entry) {
+      byKey.set(key, { paths: [row.path], record: r });
       continue;
     }
+    entry.paths.push(row.path);
+    const seen = entry.record;
     const revenue = addOptional(seen.revenue, r.revenue);
     const impressions = addOptional(seen.impressions, r.impressions);
     const clicks = addOptional(seen.clicks, r.clicks);
-    byKey.set(key, {
+    entry.record = {
       ...seen,
       spend: micros(seen.spend + r.spend),
       conversions: seen.conversions + r.conversions,
       ...(revenue === undefined ? {} : { revenue: micros(revenue) }),
       ...(impressions === undefined ? {} : { impressions }),
       ...(clicks === undefined ? {} : { clicks }),
-    });
+    };
   }
   return [...byKey.values()];
 };

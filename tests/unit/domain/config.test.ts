@@ -47,6 +47,9 @@ describe('operator config', () => {
       'portfolios[0].channels[3].sourceIds.google-ads[0]',
     ],
     ['a misspelt field', (p: any) => (p.budget.dialy = 1), 'portfolios[0].budget'],
+    ['a currency that is no ISO 4217 code', (p: any) => (p.currency = '=1+'), 'portfolios[0].currency'],
+    ['a three-digit currency', (p: any) => (p.currency = '123'), 'portfolios[0].currency'],
+    ['markup for a currency', (p: any) => (p.currency = '<B>'), 'portfolios[0].currency'],
     ['a reserve above 30%', (p: any) => (p.budget.reserveShare = 0.4), 'portfolios[0].budget.reserveShare'],
     [
       'bases above daily × (1 − exploration − reserve)',
