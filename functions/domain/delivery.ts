@@ -2,7 +2,7 @@ import type { Portfolio } from './config.js';
 import { addDays, MetricDate } from './dates.js';
 import { type Issue, type Rejection, rejection } from './issues.js';
 import { type MetricRow, metricKey, sameValues } from './metrics.js';
-import { MAX_AMOUNT, Money, toMicros } from './money.js';
+import { MAX_AMOUNT, Money, roundTo, toMicros } from './money.js';
 import * as z from './schema.js';
 
 /** Records a delivery may carry; more is a 413. */
@@ -55,7 +55,9 @@ const toRow = (portfolioId: string, record: MetricRecord): MetricRow => ({
   revenueMicros: record.revenue === undefined ? null : toMicros(record.revenue),
   impressions: record.impressions ?? null,
   clicks: record.clicks ?? null,
-  conversions: record.conversions,
+  // A millionth of a conversion is the finest grain kept: DynamoDB refuses numbers below 1e-130, and platforms
+  // send attributed fractions such as 0.333333.
+  conversions: roundTo(record.conversions, 6),
   revision: record.revision ?? 0,
 });
 

@@ -2,18 +2,17 @@
  * The path of the first key repeated within one object of a JSON text, or null when there is none. Parsers
  * disagree on repeated keys (the last wins in JSON.parse, the first in others), and a signature covers bytes
  * two parsers could read differently, so a body that repeats a key is refused rather than guessed at.
- * Expects text that JSON.parse accepts; one pass, no recursion (200k-deep nesting is fine).
+ * Expects text that JSON.parse accepts; one pass, no recursion, and the path is only spelled out for the
+ * repeat it finds (so 200k-deep nesting stays linear).
  */
 export const firstDuplicateKey = (text: string): string | null => {
-  type Frame =
-    | { readonly kind: 'object'; readonly keys: Set<string>; key: string | null; readonly path: string }
-    | { readonly kind: 'array'; index: number; readonly path: string };
+  type Frame = { readonly kind: 'object'; readonly keys: Set<string>; key: string | null } | { readonly kind: 'array'; index: number };
   const stack: Frame[] = [];
-  const pathOf = (frame: Frame | undefined): string => {
-    if (!frame) return '$';
-    if (frame.kind === 'array') return `${frame.path}[${frame.index}]`;
-    return frame.path === '$' ? frame.key! : `${frame.path}.${frame.key}`;
-  };
+  const path = (): string =>
+    stack.reduce<string>(
+      (out, frame) => (frame.kind === 'array' ? `${out}[${frame.index}]` : out === '' ? frame.key! : `${out}.${frame.key}`),
+      '',
+    ) || '$';
   let expectKey = false;
   for (let i = 0; i < text.length; i += 1) {
     const c = text[i]!;
@@ -24,16 +23,16 @@ export const firstDuplicateKey = (text: string): string | null => {
       if (expectKey && top?.kind === 'object') {
         const key = JSON.parse(text.slice(i, j + 1)) as string;
         top.key = key;
-        if (top.keys.has(key)) return pathOf(top);
+        if (top.keys.has(key)) return path();
         top.keys.add(key);
         expectKey = false;
       }
       i = j;
     } else if (c === '{') {
-      stack.push({ kind: 'object', keys: new Set(), key: null, path: pathOf(stack.at(-1)) });
+      stack.push({ kind: 'object', keys: new Set(), key: null });
       expectKey = true;
     } else if (c === '[') {
-      stack.push({ kind: 'array', index: 0, path: pathOf(stack.at(-1)) });
+      stack.push({ kind: 'array', index: 0 });
     } else if (c === '}' || c === ']') {
       stack.pop();
       expectKey = false;

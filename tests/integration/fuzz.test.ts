@@ -134,3 +134,141 @@ describe('webhook fuzzing', () => {
     expect(Object.keys(Object.prototype)).toEqual([]);
   }, 300_000);
 });
+
+/** Near-valid platform rows: right shapes, with the values senders get wrong (numbers as strings, huge or fractional, bad dates, missing fields). */
+const recentDay = fc.integer({ min: 1, max: 30 }).map((d) => new Date(Date.now() - d * 86_400_000).toISOString().slice(0, 10));
+const day = fc.oneof(
+  { weight: 6, arbitrary: recentDay },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('2026-02-30', '2026-11-00', '1900-01-01', '0000-01-01', '9999-12-31', '2026-13-01', 'yesterday', ''),
+  },
+);
+const amount = fc.oneof(
+  fc.double({ min: 0, max: 1e10, noNaN: true }),
+  fc.constantFrom(0, 1e9, 1e9 + 1, 2 ** 53 - 1, 1e20, -1, 0.1234567, 5e9),
+  fc.integer({ min: 0, max: 5000 }),
+);
+const amountLike = fc.oneof(
+  amount,
+  amount.map(String),
+  fc.constantFrom('99999999999999999999', '5000000000', '12,5', '', 'NaN', '1e3', ' 12', '-0'),
+);
+const maybe = <T>(arbitrary: fc.Arbitrary<T>) => fc.option(arbitrary, { nil: undefined, freq: 3 });
+const defined = (fields: Record<string, unknown>) => Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+const envelope = fc.record({
+  portfolioId: fc.constantFrom('demo', 'demo', 'demo', 'nope'),
+  deliveryId: maybe(fc.uuid()),
+  pulledAt: maybe(
+    fc.oneof(
+      fc.integer({ min: 0, max: 3_000_000 }).map((s) => new Date(Date.now() - s * 1000).toISOString()),
+      fc.constantFrom('9999-12-31T23:59:59Z', 'not a time', '2026-02-30T00:00:00Z'),
+    ),
+  ),
+});
+const PLATFORM_BODIES: Record<'meta' | 'google-ads' | 'tiktok', fc.Arbitrary<unknown>> = {
+  meta: fc
+    .tuple(
+      envelope,
+      fc.array(
+        fc.record({
+          campaign_id: fc.constantFrom('23850000000000001', '23850000000000002', '999'),
+          day,
+          spend: amountLike,
+          impressions: maybe(amountLike),
+          clicks: maybe(amountLike),
+          actions: maybe(
+            fc.array(fc.record({ action_type: fc.constantFrom('offsite_conversion.fb_pixel_purchase', 'purchase'), value: amountLike }), {
+              maxLength: 3,
+            }),
+          ),
+        }),
+        { maxLength: 6 },
+      ),
+    )
+    .map(([e, rows]) => ({ ...defined(e), data: rows.map(({ day: d, ...r }) => defined({ ...r, date_start: d, date_stop: d })) })),
+  'google-ads': fc
+    .tuple(
+      envelope,
+      fc.array(
+        fc.record({
+          id: fc.constantFrom('1234567890', '1234567891', '42'),
+          day,
+          hour: maybe(fc.integer({ min: -1, max: 24 })),
+          costMicros: maybe(fc.oneof(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), amountLike)),
+          conversions: maybe(amount),
+          conversionsValue: maybe(amount),
+        }),
+        { maxLength: 6 },
+      ),
+    )
+    .map(([e, rows]) => ({
+      ...defined(e),
+      results: rows.map((r) => ({
+        campaign: { id: r.id },
+        segments: defined({ date: r.day, hour: r.hour }),
+        metrics: defined({ costMicros: r.costMicros, conversions: r.conversions, conversionsValue: r.conversionsValue }),
+      })),
+    })),
+  tiktok: fc
+    .tuple(
+      envelope,
+      fc.array(
+        fc.record({
+          id: fc.constantFrom('1790000000000001', '1790000000000002', '7'),
+          day: fc.oneof(
+            day,
+            day.map((d) => `${d} 00:00:00`),
+          ),
+          spend: amountLike,
+          conversion: maybe(amountLike),
+          clicks: maybe(amountLike),
+        }),
+        { maxLength: 6 },
+      ),
+    )
+    .map(([e, rows]) => ({
+      ...defined(e),
+      data: {
+        list: rows.map((r) => ({
+          dimensions: { campaign_id: r.id, stat_time_day: r.day },
+          metrics: defined({ spend: r.spend, conversion: r.conversion, clicks: r.clicks }),
+        })),
+      },
+    })),
+};
+
+describe('platform webhook fuzzing', () => {
+  for (const [source, bodies] of Object.entries(PLATFORM_BODIES)) {
+    it(`never answers 5xx on /webhooks/${source} for 10,000 near-valid ${source} reports, and stores no more rows than it accepts`, async () => {
+      const before = await runtime.countItems();
+      let accepted = 0;
+      let statuses = new Set<number>();
+      await fc.assert(
+        fc.asyncProperty(bodies, async (report) => {
+          const text = JSON.stringify(report);
+          const header = signatureHeader([LOCAL_DEV_SECRET], text, Math.floor(Date.now() / 1000));
+          const answer = await ingest(
+            webhookEvent(source, text, { 'content-type': 'application/json', 'x-signature': header }),
+            lambdaContext('Ingest'),
+          );
+          const status = answer.statusCode ?? 0;
+          statuses = statuses.add(status);
+          expect(status).toBeLessThan(500);
+          if (status === 202) {
+            accepted += (JSON.parse(answer.body ?? '') as { accepted: number }).accepted;
+            return;
+          }
+          const error = JSON.parse(answer.body ?? '') as { error: { code: string; message: string; issues: unknown[] } };
+          expect(error.error).toEqual({ code: expect.any(String), message: expect.any(String), issues: expect.any(Array) });
+        }),
+        { numRuns: 10_000, seed: 2027 },
+      );
+      // Later pulls of a day replace earlier ones (accepted, no new row), so stored rows never exceed accepted ones.
+      expect(await runtime.countItems()).toBeLessThanOrEqual(before + accepted);
+      // The generator reaches both sides: reports accepted and reports refused.
+      expect(statuses.has(202)).toBe(true);
+      expect(statuses.has(400)).toBe(true);
+    }, 600_000);
+  }
+});
