@@ -1,6 +1,6 @@
 import '../bin/local/localEnv.js';
-import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { parseCli } from '../bin/cli.js';
 import { startDynamoLocal } from '../bin/local/dynamoLocal.js';
 import { startLocalRuntime } from '../bin/local/runtime.js';
 import { getJson, postDelivery } from '../bin/local/webhookClient.js';
@@ -16,7 +16,13 @@ import { seededRandom } from '../functions/domain/random.js';
  * an earlier day with a higher revision. Afterwards the stored totals must equal, to the micro, what the
  * acknowledged deliveries imply: the highest acknowledged revision of each day, nothing lost, nothing twice.
  */
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '20' }, connections: { type: 'string', default: '8' } } });
+const { values } = parseCli(
+  `npm run load [-- --seconds 20 --connections 8]
+
+Drives signed deliveries (with resends and restatements) at the local API with autocannon, then checks the
+stored totals equal the acknowledged ones to the micro.`,
+  { seconds: { type: 'string', default: '20' }, connections: { type: 'string', default: '8' } },
+);
 const CHANNELS = ['search', 'social', 'video', 'display', 'affiliate', 'podcast'];
 const FIRST_DAY = '2001-01-01';
 

@@ -1,5 +1,5 @@
 import '../bin/local/localEnv.js';
-import { parseArgs } from 'node:util';
+import { parseCli, usageError } from '../bin/cli.js';
 import { benchAlerts } from './alerts.js';
 import { benchAllocator } from './allocator.js';
 import { benchBundles } from './bundles.js';
@@ -15,7 +15,14 @@ const BENCHES: Record<string, () => Promise<void>> = {
   bundles: benchBundles,
 };
 
-const { values } = parseArgs({ options: { only: { type: 'string' } } });
+const { values } = parseCli(
+  `npm run bench [-- --only ${Object.keys(BENCHES).join('|')}]
+
+Benchmarks that print ratios measured side by side in one run (never a pass/fail timing test).`,
+  { only: { type: 'string' } },
+);
+if (values.only !== undefined && !(values.only in BENCHES))
+  usageError(`no bench "${values.only}"; use one of ${Object.keys(BENCHES).join(', ')}`);
 for (const [name, bench] of Object.entries(BENCHES)) {
   if (values.only && values.only !== name) continue;
   await bench();

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { allocate } from '../functions/domain/allocation/allocate.js';
 import { AllocationInput } from '../functions/domain/allocation/schemas.js';
 import { validate } from '../functions/domain/issues.js';
+import { parseCli } from './cli.js';
 
 /**
  * `npm run allocate -- --input FILE`: reads an AllocationInput and prints the Allocation as JSON.
@@ -13,7 +13,13 @@ const fail = (message: string): never => {
   process.exit(2);
 };
 
-const { values } = parseArgs({ options: { input: { type: 'string' } } });
+const { values } = parseCli(
+  `npm run allocate -- --input FILE
+
+Reads an AllocationInput (docs/allocation.md) and prints the Allocation as JSON.
+Exit 0 on any allocation, a held one included; exit 2 naming each problem's path on invalid input.`,
+  { input: { type: 'string' } },
+);
 if (!values.input) fail('usage: npm run allocate -- --input FILE');
 let raw: unknown;
 try {

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { validate } from '../functions/domain/issues.js';
 import { Scenario } from '../functions/domain/simulation/scenario.js';
 import { type BacktestResult, POLICIES, type Policy, simulate } from '../functions/domain/simulation/simulate.js';
+import { parseCli } from './cli.js';
 
 /**
  * `npm run backtest -- --scenario FILE [--policy NAME] [--json]` simulates one scenario;
@@ -28,16 +28,21 @@ const load = (file: string): Scenario => {
     : fail(`${file} is not a valid scenario:\n${scenario.issues.map((i) => `  - ${i.path}: ${i.message}`).join('\n')}`);
 };
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
+const { values, positionals } = parseCli(
+  `npm run backtest -- --scenario FILE [--policy optimizer|fixed-share|equal|greedy|oracle] [--json]
+npm run backtest -- --table [DIR] [--seeds N]
+
+Simulates a scenario (docs/scenarios.md) day by day, or prints ratioToOracle for every policy on every
+scenario in DIR (default scenarios/), averaged over N seeds.`,
+  {
     scenario: { type: 'string' },
     policy: { type: 'string', default: 'optimizer' },
     json: { type: 'boolean', default: false },
     table: { type: 'boolean', default: false },
     seeds: { type: 'string', default: '1' },
   },
-});
+  true,
+);
 
 /** A scenario with its seed moved on by `k`: the same market, other noise. */
 const reseeded = (scenario: Scenario, k: number): Scenario => ({ ...scenario, seed: scenario.seed + 1000 * k });

@@ -1,14 +1,21 @@
 import { execFileSync } from 'node:child_process';
-import { parseArgs } from 'node:util';
 import { ConfigError, DEFAULT_CONFIG_PATH, type LoadedConfig, loadConfigFile, parseConfig } from '../functions/adapters/configFile.js';
 import { diffConfigs, formatConfigChanges } from '../functions/domain/configDiff.js';
+import { parseCli } from './cli.js';
 
 /**
  * `npm run config:check [-- FILE] [--against OTHER]`: validates the operator config (exit 1 listing every
  * problem with its JSON path, the same messages `cdk synth` fails with), then summarizes what it changes
  * compared with OTHER, by default the last committed version of FILE.
  */
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { against: { type: 'string' } } });
+const { positionals, values } = parseCli(
+  `npm run config:check [-- FILE] [--against OTHER]
+
+Validates the operator config (default config/budget.config.json) and lists every problem with its path
+(exit 1), then summarizes what changes against the committed version, or against OTHER.`,
+  { against: { type: 'string' } },
+  true,
+);
 const path = positionals[0] ?? DEFAULT_CONFIG_PATH;
 
 /** The config to compare with: a file, or FILE as committed at HEAD (undefined when there is none). */

@@ -1,7 +1,7 @@
 import './local/localEnv.js';
-import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../functions/adapters/configFile.js';
 import { LOCAL_DEV_SECRET } from '../functions/adapters/webhookSecrets.js';
+import { parseCli } from './cli.js';
 import { allocationTable, hasNoMetrics, latestOrReallocate, replayDemoFeed } from './local/demo.js';
 import { JavaMissingError, startDynamoLocal } from './local/dynamoLocal.js';
 import { startLocalRuntime } from './local/runtime.js';
@@ -11,7 +11,14 @@ import { startLocalRuntime } from './local/runtime.js';
  * feed on an empty database. `--in-memory` keeps nothing; otherwise data persists under `.data/`.
  */
 const main = async () => {
-  const { values } = parseArgs({ options: { 'in-memory': { type: 'boolean', default: false } } });
+  const { values } = parseCli(
+    `npm start [-- --in-memory]
+
+Starts DynamoDB Local (Java 17+), the tables, the HTTP API on http://localhost:3000 (PORT overrides), the
+config's schedules and a local event bus; on an empty database it loads the demo portfolio's feed.
+--in-memory keeps nothing; otherwise data persists under .data/.`,
+    { 'in-memory': { type: 'boolean', default: false } },
+  );
   const config = loadConfigFile();
   const { hash } = config;
   const dynamo = await startDynamoLocal(values['in-memory'] ? {} : { dbPath: '.data/dynamodb' });

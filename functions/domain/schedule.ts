@@ -1,51 +1,126 @@
-import { awsCronExpressionValidator } from 'aws-cron-expression-validator';
-import awsCronParser from 'aws-cron-parser';
-import ms from 'ms';
+import { Cron } from 'croner';
 
 /**
- * A parsed EventBridge Scheduler expression. `rate()` bodies are read by `ms`, `cron()` bodies are
- * validated by `aws-cron-expression-validator` and stepped by `aws-cron-parser`, so the local runtime
- * fires on the same instants the cloud schedule would.
+ * A parsed EventBridge Scheduler expression. Both forms are validated here against the grammar the
+ * Scheduler documents (so `config:check` refuses what a deploy would), and `cron()` is stepped by croner in
+ * its 7-field, Sunday-is-1 mode, so the local runtime fires on the same instants the cloud schedule would.
  */
-export type Schedule =
-  | { readonly kind: 'rate'; readonly everyMs: number }
-  | { readonly kind: 'cron'; readonly cron: ReturnType<typeof awsCronParser.parse> };
+export type Schedule = { readonly kind: 'rate'; readonly everyMs: number } | { readonly kind: 'cron'; readonly cron: Cron };
 
-/** The units EventBridge Scheduler accepts in `rate(value unit)`. */
-const RATE_UNITS = new Set(['minute', 'minutes', 'hour', 'hours', 'day', 'days']);
+const UNIT_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
+
+/** `rate(value unit)`: a positive whole value; the unit singular for 1 and plural otherwise. */
+const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
+
+const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+
+interface Field {
+  readonly name: string;
+  readonly min: number;
+  readonly max: number;
+  readonly names?: readonly string[];
+  /** Special characters the field allows beyond `, - * /`. */
+  readonly special: RegExp;
+}
+
+/** The six fields of an EventBridge cron, in order, with their ranges and special characters. */
+const FIELDS: readonly Field[] = [
+  { name: 'minutes', min: 0, max: 59, special: /^$/ },
+  { name: 'hours', min: 0, max: 23, special: /^$/ },
+  { name: 'day-of-month', min: 1, max: 31, special: /^(\?|L|LW|\d{1,2}W)$/ },
+  { name: 'month', min: 1, max: 12, names: MONTHS, special: /^$/ },
+  { name: 'day-of-week', min: 1, max: 7, names: DAYS, special: /^(\?|L|[1-7]L|[1-7]#[1-5]|(SUN|MON|TUE|WED|THU|FRI|SAT)#[1-5])$/ },
+  { name: 'year', min: 1970, max: 2199, special: /^$/ },
+];
+
+/** A single value of a field: a number in range, or one of its names. */
+const value = (field: Field, token: string): number | undefined => {
+  const named = field.names?.indexOf(token.toUpperCase()) ?? -1;
+  if (named >= 0) return named + field.min;
+  if (!/^\d+$/.test(token)) return undefined;
+  const n = Number(token);
+  return n >= field.min && n <= field.max ? n : undefined;
+};
+
+/** What is wrong with one field, or undefined when it follows the grammar. */
+const fieldProblem = (field: Field, text: string): string | undefined => {
+  if (field.special.test(text)) return undefined;
+  for (const part of text.split(',')) {
+    const [range, step, ...extra] = part.split('/');
+    if (extra.length > 0 || range === undefined || range === '') return `"${part}" in ${field.name} is not a value, range or step`;
+    if (step !== undefined && (!/^\d+$/.test(step) || Number(step) < 1))
+      return `the step "${step}" in ${field.name} must be a positive whole number`;
+    if (range === '*') continue;
+    const [from, to, ...more] = range.split('-');
+    if (more.length > 0) return `"${range}" in ${field.name} is not a range`;
+    const low = value(field, from ?? '');
+    const high = to === undefined ? low : value(field, to);
+    if (low === undefined || high === undefined) return `"${range}" in ${field.name} is outside ${field.min}-${field.max}`;
+  }
+  return undefined;
+};
+
+/** Validates a cron body; throws with what is wrong. */
+const checkCron = (body: string): string[] => {
+  const fields = body.split(' ');
+  if (fields.length !== 6 || fields.some((f) => f === '')) {
+    throw new Error('a cron has six fields separated by single spaces: minutes hours day-of-month month day-of-week year');
+  }
+  for (const [i, text] of fields.entries()) {
+    const problem = fieldProblem(FIELDS[i]!, text);
+    if (problem) throw new Error(problem);
+  }
+  const [, , dayOfMonth, , dayOfWeek] = fields;
+  if ((dayOfMonth === '?') === (dayOfWeek === '?')) {
+    throw new Error('exactly one of day-of-month and day-of-week must be "?" (EventBridge cannot use both, nor neither)');
+  }
+  return fields;
+};
+
+/** croner's 7-field form of an EventBridge cron: seconds at 0, `?` as `*`, days of week 1-7 from Sunday. */
+const toCroner = (fields: readonly string[]): Cron =>
+  new Cron(`0 ${fields.map((f) => (f === '?' ? '*' : f)).join(' ')}`, {
+    mode: '7-part',
+    alternativeWeekdays: true,
+    sloppyRanges: true,
+    timezone: 'Etc/UTC',
+    paused: true,
+  });
 
 const inside = (expression: string, name: 'rate' | 'cron'): string | undefined =>
-  expression.startsWith(`${name}(`) && expression.endsWith(')') ? expression.slice(name.length + 1, -1).trim() : undefined;
+  expression.startsWith(`${name}(`) && expression.endsWith(')') ? expression.slice(name.length + 1, -1) : undefined;
 
-/** Parses `rate(…)` or `cron(…)`; throws an Error whose message says what is wrong. */
+/** Parses `rate(…)` or `cron(…)` as EventBridge Scheduler would; throws an Error that says what is wrong. */
 export const parseSchedule = (expression: string): Schedule => {
-  const rate = inside(expression, 'rate');
-  if (rate !== undefined) {
-    const [value, unit, ...rest] = rate.split(' ').filter(Boolean);
-    const everyMs = ms(rate as ms.StringValue);
-    if (rest.length > 0 || !unit || !RATE_UNITS.has(unit) || !Number.isInteger(Number(value)) || !everyMs || everyMs <= 0) {
-      throw new Error(`"${expression}" is not a rate: use rate(<positive integer> minute(s)|hour(s)|day(s))`);
+  if (expression.startsWith('rate(')) {
+    const match = RATE.exec(expression);
+    if (!match) throw new Error(`"${expression}" is not a rate: use rate(<whole number> minute|minutes|hour|hours|day|days)`);
+    const count = Number(match[1]);
+    const unit = match[2]!;
+    if (count < 1) throw new Error(`"${expression}": the value must be at least 1`);
+    if ((count === 1) !== !unit.endsWith('s')) {
+      throw new Error(`"${expression}": use the singular unit with 1 and the plural otherwise (rate(1 hour), rate(5 minutes))`);
     }
-    return { kind: 'rate', everyMs };
+    return { kind: 'rate', everyMs: count * UNIT_MS[unit.replace(/s$/, '') as keyof typeof UNIT_MS] };
   }
   const cron = inside(expression, 'cron');
   if (cron !== undefined) {
+    let fields: string[];
     try {
-      awsCronExpressionValidator(cron);
+      fields = checkCron(cron);
+      return { kind: 'cron', cron: toCroner(fields) };
     } catch (error) {
       throw new Error(`"${expression}" is not a valid cron: ${(error as Error).message}`);
     }
-    return { kind: 'cron', cron: awsCronParser.parse(cron) };
   }
   throw new Error(`"${expression}" must be rate(…) or cron(…)`);
 };
 
 /** The first instant strictly after `from` at which the schedule fires (UTC, as the Scheduler does by default). */
 export const nextFiring = (schedule: Schedule, from: Date): Date | null => {
-  if (schedule.kind === 'rate') {
-    return new Date((Math.floor(from.getTime() / schedule.everyMs) + 1) * schedule.everyMs);
-  }
-  return awsCronParser.next(schedule.cron, new Date(from.getTime() + 1000));
+  if (schedule.kind === 'rate') return new Date((Math.floor(from.getTime() / schedule.everyMs) + 1) * schedule.everyMs);
+  return schedule.cron.nextRun(from);
 };
 
 /**
@@ -53,8 +128,6 @@ export const nextFiring = (schedule: Schedule, from: Date): Date | null => {
  * same window (at-least-once) share it, which makes it half of a scheduled run's idempotency key.
  */
 export const windowStart = (schedule: Schedule, at: Date): Date => {
-  if (schedule.kind === 'rate') {
-    return new Date(Math.floor(at.getTime() / schedule.everyMs) * schedule.everyMs);
-  }
-  return awsCronParser.prev(schedule.cron, new Date(at.getTime() + 1000)) ?? at;
+  if (schedule.kind === 'rate') return new Date(Math.floor(at.getTime() / schedule.everyMs) * schedule.everyMs);
+  return schedule.cron.previousRuns(1, new Date(at.getTime() + 1000))[0] ?? at;
 };

@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+
+/** The project's version, from package.json, for every CLI's `--version`. */
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * Parses a CLI's arguments the same way for every command: `--help` prints `usage` and exits 0,
+ * `--version` prints the version and exits 0, and an unknown flag or a bad value is one line on stderr and
+ * exit 2 (no stack trace).
+ */
+export const parseCli = <O extends Options>(usage: string, options: O, allowPositionals = false) => {
+  const all: Options = { ...options, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } };
+  let parsed: { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] };
+  try {
+    parsed = parseArgs({ options: all, allowPositionals, strict: true });
+  } catch (error) {
+    return usageError((error as Error).message);
+  }
+  if (parsed.values.help) {
+    console.log(usage.trim());
+    process.exit(0);
+  }
+  if (parsed.values.version) {
+    console.log(VERSION);
+    process.exit(0);
+  }
+  return parsed as unknown as { values: { [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string }; positionals: string[] };
+};
+
+/** A usage mistake: one line on stderr, exit 2. */
+export const usageError = (message: string): never => {
+  console.error(`${message} (see --help)`);
+  process.exit(2);
+};

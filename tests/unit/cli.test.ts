@@ -1,0 +1,29 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+const run = (script: string, ...args: string[]) => {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { encoding: 'utf8' });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+};
+
+describe('command-line tools', () => {
+  it.each(['bin/allocate.ts', 'bin/backtest.ts', 'bin/config-check.ts', 'bin/sign.ts', 'bench/run.ts', 'bench/load.ts'])(
+    '%s: --help prints usage and exits 0, --version prints the version, an unknown flag is one line and exit 2',
+    (script) => {
+      const help = run(script, '--help');
+      expect(help.status).toBe(0);
+      expect(help.stdout).toMatch(/^npm (run|start)/);
+      expect(run(script, '--version')).toMatchObject({ status: 0, stdout: '0.1.0\n' });
+      const unknown = run(script, '--no-such-flag');
+      expect(unknown.status).toBe(2);
+      expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
+    },
+    30_000,
+  );
+
+  it('refuses a bench name it does not have, instead of silently running nothing', () => {
+    const typo = run('bench/run.ts', '--only', 'alocator');
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toMatch(/no bench "alocator"/);
+  });
+});
