@@ -23,7 +23,12 @@ config's schedules and a local event bus; on an empty database it loads the demo
   const { hash } = config;
   const dynamo = await startDynamoLocal(values['in-memory'] ? {} : { dbPath: '.data/dynamodb' });
   const apiToken = process.env.LOCAL_API_TOKEN ?? 'local-dev-token';
-  const runtime = await startLocalRuntime({ dynamoEndpoint: dynamo.endpoint, port: Number(process.env.PORT ?? 3000), apiToken });
+  const runtime = await startLocalRuntime({
+    dynamoEndpoint: dynamo.endpoint,
+    port: Number(process.env.PORT ?? 3000),
+    apiToken,
+    log: (line) => console.log(line),
+  });
 
   const stop = async () => {
     console.log('\nstopping…');

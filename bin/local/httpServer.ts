@@ -16,6 +16,8 @@ export interface LocalApiOptions {
   /** The bearer token that stands in for IAM auth locally. */
   readonly apiToken: string;
   readonly localRoutes?: readonly LocalRoute[];
+  /** Where one structured line per request goes (`npm start`: stdout); none by default, so tests stay quiet. */
+  readonly log?: (line: string) => void;
 }
 
 const send = (response: ServerResponse, status: number, headers: Record<string, string>, body: string) => {
@@ -55,8 +57,25 @@ const authorized = (request: IncomingMessage, url: URL, path: string, token: str
  * The local HTTP API: the routes of `lib/api.ts`, each invoking its function's real `handler` with the
  * event API Gateway would send. IAM-authorized routes take the local bearer token instead.
  */
-export const createLocalApi = ({ apiToken, localRoutes = [] }: LocalApiOptions): Server =>
+export const createLocalApi = ({ apiToken, localRoutes = [], log }: LocalApiOptions): Server =>
   createServer(async (request, response) => {
+    if (log) {
+      const started = performance.now();
+      response.on('finish', () =>
+        log(
+          JSON.stringify({
+            level: 'INFO',
+            message: 'request',
+            timestamp: new Date().toISOString(),
+            method: request.method,
+            // The path only: a dashboard URL carries the local token in its query.
+            path: (request.url ?? '/').split('?')[0],
+            status: response.statusCode,
+            ms: Math.round(performance.now() - started),
+          }),
+        ),
+      );
+    }
     try {
       const url = new URL(request.url ?? '/', `http://${request.headers.host ?? 'localhost'}`);
       for (const local of localRoutes) {

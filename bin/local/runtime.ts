@@ -27,6 +27,8 @@ export interface LocalRuntimeOptions {
   readonly apiToken?: string;
   /** Run the config's schedules in-process (default true); tests fire them by hand instead. */
   readonly schedules?: boolean;
+  /** One structured line per request (npm start passes console.log). */
+  readonly log?: (line: string) => void;
 }
 
 export interface LocalRuntime {
@@ -75,6 +77,7 @@ export const startLocalRuntime = async ({
   port = 0,
   apiToken = LOCAL_DEV_TOKEN,
   schedules = true,
+  log,
 }: LocalRuntimeOptions): Promise<LocalRuntime> => {
   configureEnvironment(dynamoEndpoint, tablePrefix);
   const dynamo = createDynamoClient({ endpoint: dynamoEndpoint });
@@ -86,7 +89,7 @@ export const startLocalRuntime = async ({
     await queues.get(invocation.job)!.drain();
   };
   const stopSchedules = schedules ? startLocalSchedules(deployedConfig.schedules, fire) : () => undefined;
-  const server: Server = createLocalApi({ apiToken, localRoutes: [eventsRoute] });
+  const server: Server = createLocalApi({ apiToken, localRoutes: [eventsRoute], ...(log ? { log } : {}) });
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
     server.listen(port, '127.0.0.1', done);

@@ -20,11 +20,42 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * A path with array positions replaced by the ids operators know them by: `portfolios[0].alerts.rules[3]`
+ * becomes `portfolios[demo].alerts.rules[cpa-high]` wherever the element carries a string `id`.
+ */
+export const pathById = (raw: unknown, path: string): string => {
+  let node: unknown = raw;
+  return path.replace(/([^.[\]]+)|\[(\d+)\]/g, (token, key: string | undefined, index: string | undefined) => {
+    if (key !== undefined) {
+      node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
+      return token;
+    }
+    const element = Array.isArray(node) ? node[Number(index)] : undefined;
+    node = element;
+    const id = element !== null && typeof element === 'object' ? (element as { id?: unknown }).id : undefined;
+    return typeof id === 'string' && id !== '' ? `[${id}]` : token;
+  });
+};
+
 /** Validates an already-parsed config object; throws {@link ConfigError} naming `source`. */
 export const parseConfig = (raw: unknown, source: string): LoadedConfig => {
   const result = validate(BudgetConfig, raw);
-  if (!result.ok) throw new ConfigError(source, result.issues);
+  if (!result.ok)
+    throw new ConfigError(
+      source,
+      result.issues.map((i) => ({ ...i, path: pathById(raw, i.path) })),
+    );
   return { ...result.value, hash: configHash(result.value) };
+};
+
+/** " (line L, column C)" for a JSON syntax error, from the position Node reports. */
+const lineAndColumn = (text: string, error: Error): string => {
+  const position = /position (\d+)/.exec(error.message)?.[1];
+  if (position === undefined) return '';
+  const before = text.slice(0, Number(position));
+  const line = before.split('\n').length;
+  return ` (line ${line}, column ${Number(position) - before.lastIndexOf('\n')})`;
 };
 
 /** Reads, parses and validates a config file. */
@@ -39,7 +70,7 @@ export const loadConfigFile = (path: string = DEFAULT_CONFIG_PATH): LoadedConfig
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(path, [{ path: '$', message: `not JSON: ${(error as Error).message}` }]);
+    throw new ConfigError(path, [{ path: '$', message: `not JSON: ${(error as Error).message}${lineAndColumn(text, error as Error)}` }]);
   }
   return parseConfig(raw, path);
 };

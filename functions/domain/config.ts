@@ -138,7 +138,19 @@ export const Portfolio = z
       { bands: { warning: 0.1, critical: 0.2 }, weekStartsOn: 'monday', rules: [] },
     ),
   })
-  .check(z.superRefine((portfolio, ctx) => checkPortfolio(portfolio, ctx)));
+  .check(
+    z.superRefine(
+      (portfolio, ctx) => {
+        try {
+          checkPortfolio(portfolio, ctx);
+        } catch {
+          // A part too malformed to cross-check is already reported by its own schema.
+        }
+      },
+      // Cross-field checks run even when a field elsewhere is wrong, so one pass reports every problem.
+      { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+    ),
+  );
 
 type Ctx = z.core.$RefinementCtx<unknown>;
 type PortfolioShape = z.output<typeof Portfolio>;

@@ -120,3 +120,31 @@ describe('operator config', () => {
     expect(configHash(withDemo((p) => (p.budget.daily = 10001)))).not.toBe(configHash(shipped));
   });
 });
+
+describe('config errors for operators', () => {
+  it('names each problem by id, cross-field ones in the same pass, and a JSON syntax error by line and column', async () => {
+    const { ConfigError, loadConfigFile, parseConfig } = await import('../../../functions/adapters/configFile.js');
+    const broken = withDemo((p) => {
+      p.alerts.rules[0].threshold = '45';
+      p.alerts.rules[1].channels = ['tv'];
+      p.channels[0].base = -1;
+    });
+    const issues = (() => {
+      try {
+        parseConfig(broken, 'broken.json');
+        return [];
+      } catch (error) {
+        return error instanceof ConfigError ? error.issues.map((i) => i.path) : [];
+      }
+    })();
+    expect(issues).toEqual([
+      'portfolios[demo].channels[search].base',
+      'portfolios[demo].alerts.rules[cpa-high].threshold',
+      'portfolios[demo].alerts.rules[stop-loss].channels[0]',
+    ]);
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const file = `${mkdtempSync('/tmp/config-')}/bad.json`;
+    writeFileSync(file, '{\n  "schedules": {\n    "reallocate": "rate(1 hour)",\n  }\n}\n');
+    expect(() => loadConfigFile(file)).toThrow(/line 4, column 3/);
+  });
+});
