@@ -24,6 +24,8 @@ export interface BudgetServiceStackProps extends StackProps {
   readonly webhookSecrets: ReadonlyMap<string, Secret>;
   /** The validated config's schedule expressions, one per job. */
   readonly schedules: BudgetConfig['schedules'];
+  /** The configured portfolios' ids: each gets an alarm when it stops publishing allocations. */
+  readonly portfolios: readonly string[];
 }
 
 /** How many times a portfolio's message is tried before it goes to the dead-letter queue. */
@@ -118,6 +120,8 @@ export class BudgetServiceStack extends Stack {
         ...[...this.queues].map(([job, q]) => [`${job}DeadLetters`, q.deadLetters] as const),
       ]),
       metricsNamespace: METRICS_NAMESPACE,
+      portfolios: props.portfolios,
+      reallocateSchedule: props.schedules.reallocate,
     });
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName });

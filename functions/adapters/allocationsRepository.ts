@@ -151,13 +151,37 @@ export class AllocationsRepository implements SnapshotStore {
   }
 
   async isPublished(portfolioId: string, snapshotId: string): Promise<boolean> {
-    return (await this.item(portfolioId, `${PUBLISHED}${snapshotId}`)) !== undefined;
+    const marker = await this.item(portfolioId, `${PUBLISHED}${snapshotId}`);
+    // Markers written before claims existed have no state: they were always written after the publish.
+    return marker !== undefined && marker.state !== 'publishing';
+  }
+
+  async claimPublication(portfolioId: string, snapshotId: string, now: string, until: string): Promise<boolean> {
+    try {
+      await withRetry(() =>
+        this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { pk: portfolioId, sk: `${PUBLISHED}${snapshotId}`, state: 'publishing', until },
+            ConditionExpression: 'attribute_not_exists(pk) OR (#state = :publishing AND #until < :now)',
+            ExpressionAttributeNames: { '#state': 'state', '#until': 'until' },
+            ExpressionAttributeValues: { ':publishing': 'publishing', ':now': now },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   /** Records that the snapshot's event was accepted by the bus. */
   async markPublished(portfolioId: string, snapshotId: string, at: string): Promise<void> {
     await withRetry(() =>
-      this.client.send(new PutCommand({ TableName: this.tableName, Item: { pk: portfolioId, sk: `${PUBLISHED}${snapshotId}`, at } })),
+      this.client.send(
+        new PutCommand({ TableName: this.tableName, Item: { pk: portfolioId, sk: `${PUBLISHED}${snapshotId}`, state: 'published', at } }),
+      ),
     );
   }
 

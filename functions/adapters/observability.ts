@@ -14,9 +14,16 @@ export const logger = new Logger({ serviceName });
  */
 export const metrics = new Metrics({ serviceName, logger });
 
-/** Counts a held allocation: the `AllocationsHeld` alarm watches this metric. */
+/**
+ * Counts a published or held allocation: service-wide (the `AllocationsHeld` alarm), and per portfolio in a
+ * metric of its own, which a portfolio's silence alarm watches (no publication within two schedule periods).
+ */
 export const recordSnapshot = (snapshot: Snapshot): void => {
-  metrics.addMetric(snapshot.allocation.status === 'held' ? 'AllocationsHeld' : 'AllocationsPublished', MetricUnit.Count, 1);
+  const name = snapshot.allocation.status === 'held' ? 'AllocationsHeld' : 'AllocationsPublished';
+  metrics.addMetric(name, MetricUnit.Count, 1);
+  const perPortfolio = metrics.singleMetric();
+  perPortfolio.addDimension('portfolioId', snapshot.portfolioId);
+  perPortfolio.addMetric(name, MetricUnit.Count, 1);
 };
 
 /** Counts what an alert evaluation changed, so operators can graph and alarm on alerts opened. */

@@ -65,6 +65,12 @@ export interface SnapshotStore {
   get(portfolioId: string, snapshotId: string): Promise<Snapshot | null>;
   list(portfolioId: string, listing: SnapshotListing): Promise<SnapshotPage>;
   isPublished(portfolioId: string, snapshotId: string): Promise<boolean>;
+  /**
+   * Claims the publication of a snapshot's event until `until` (ISO instant): true for the one run that may
+   * publish now, false while another holds an unexpired claim or the event is already out. A run that dies
+   * holding a claim is taken over by the first retry after it expires.
+   */
+  claimPublication(portfolioId: string, snapshotId: string, now: string, until: string): Promise<boolean>;
   /** Records that the snapshot's event was accepted by the bus. */
   markPublished(portfolioId: string, snapshotId: string, at: string): Promise<void>;
 }

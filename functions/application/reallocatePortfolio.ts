@@ -7,6 +7,9 @@ import { rollupDaily } from '../domain/metrics.js';
 import { allocationInput, historyRange, inputHashOf, type Snapshot, snapshotId, type Trigger, watermarkOf } from '../domain/snapshots.js';
 import type { Clock, EventPublisher, MetricsReader, SnapshotStore, StopLossSource } from './ports.js';
 
+/** How long a run may hold the right to publish a snapshot's event before a retry may take it over. */
+const PUBLICATION_LEASE_MS = 60_000;
+
 /** A portfolio without stop-loss alerts (benchmarks and simulations). */
 export const noStopLosses: StopLossSource = { openStopLosses: async () => [] };
 
@@ -99,6 +102,11 @@ export class Reallocator implements ReallocationRunner {
     const { allocations, events, clock } = this.deps;
     await allocations.advanceLatest(snapshot.portfolioId, snapshot.snapshotId);
     if (await allocations.isPublished(snapshot.portfolioId, snapshot.snapshotId)) return;
+    // Two deliveries of one window can finish the same snapshot at once: only the one holding the claim
+    // publishes, so the event goes out once.
+    const now = clock();
+    const until = new Date(now.getTime() + PUBLICATION_LEASE_MS).toISOString();
+    if (!(await allocations.claimPublication(snapshot.portfolioId, snapshot.snapshotId, now.toISOString(), until))) return;
     await events.publish([snapshotEvent(snapshot, clock().toISOString())]);
     await allocations.markPublished(snapshot.portfolioId, snapshot.snapshotId, clock().toISOString());
   }

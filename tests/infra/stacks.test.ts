@@ -235,11 +235,43 @@ describe('security posture', () => {
   it('alarms on every dead-letter queue, every function error and throttle, and held allocations, to one topic', () => {
     const functions = Object.keys(FUNCTIONS).length;
     const deadLetterQueues = 3;
-    service.resourceCountIs('AWS::CloudWatch::Alarm', deadLetterQueues + 2 * functions + 1);
-    service.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [Match.anyValue()], Threshold: 0 });
+    const portfolios = loadConfigFile().portfolios.length;
+    // One per DLQ, two per function, held allocations, the rejection burst, and one silence alarm per portfolio.
+    service.resourceCountIs('AWS::CloudWatch::Alarm', deadLetterQueues + 2 * functions + 1 + 1 + portfolios);
+    for (const alarm of Object.values(service.findResources('AWS::CloudWatch::Alarm')))
+      expect(alarm.Properties.AlarmActions).toHaveLength(1);
     service.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'AllocationsHeld', Namespace: 'BudgetOptimizer' });
     service.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     const queues = Object.values(service.findResources('AWS::SQS::Queue'));
     expect(queues.filter((q) => q.Properties.RedrivePolicy).length).toBe(2);
+  });
+
+  it('alarms when a portfolio publishes no allocation for two reallocation periods, and on a burst of rejected requests', () => {
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'AllocationsPublished',
+      Dimensions: Match.arrayWith([{ Name: 'portfolioId', Value: 'demo' }]),
+      Period: 7200, // rate(1 hour), twice
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      TreatMissingData: 'breaching',
+    });
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'RequestsRejected',
+      Period: 300,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 100,
+    });
+  });
+
+  it('keeps a CloudWatch dashboard of ingest, reallocations, alerts, dead letters and function health', () => {
+    const [dashboard] = Object.values(service.findResources('AWS::CloudWatch::Dashboard'));
+    expect(dashboard).toBeDefined();
+    const body = JSON.stringify(dashboard!.Properties.DashboardBody);
+    for (const title of ['Ingest', 'Reallocations', 'Alerts', 'Dead-letter queue depth', 'Function errors', 'Function duration']) {
+      expect(body).toContain(title);
+    }
+    for (const metric of ['RecordsAccepted', 'RequestsRejected', 'AllocationsHeld', 'AlertsOpened', 'ApproximateNumberOfMessagesVisible']) {
+      expect(body).toContain(metric);
+    }
   });
 });

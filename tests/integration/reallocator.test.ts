@@ -112,8 +112,10 @@ describe('Reallocator', () => {
     expect(written).toBeDefined();
     expect(await allocations.isPublished(demo.id, written!)).toBe(false);
 
-    const retried = await reallocator(flaky, clock).run(demo, trigger);
-    const again = await reallocator(flaky, clock).run(demo, trigger);
+    // The queue redelivers minutes later, after the dead run's publication claim has lapsed.
+    const later = steppingClock('2026-03-02T09:15:00Z');
+    const retried = await reallocator(flaky, later).run(demo, trigger);
+    const again = await reallocator(flaky, later).run(demo, trigger);
     expect(retried).toMatchObject({ created: false, snapshot: { snapshotId: written } });
     expect(again.snapshot.snapshotId).toBe(written);
     expect(delivered.map((e) => ('snapshotId' in e.detail ? e.detail.snapshotId : e.detailType))).toEqual([written]);

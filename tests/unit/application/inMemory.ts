@@ -69,8 +69,18 @@ export class InMemorySnapshots implements SnapshotStore {
     return { snapshots: snapshots.slice(0, limit), next: null };
   }
 
+  readonly claims = new Map<string, string>();
+
   async isPublished(portfolioId: string, snapshotId: string): Promise<boolean> {
     return this.published.has(`${portfolioId}/${snapshotId}`);
+  }
+
+  async claimPublication(portfolioId: string, snapshotId: string, now: string, until: string): Promise<boolean> {
+    const key = `${portfolioId}/${snapshotId}`;
+    const held = this.claims.get(key);
+    if (this.published.has(key) || (held !== undefined && held >= now)) return false;
+    this.claims.set(key, until);
+    return true;
   }
 
   async markPublished(portfolioId: string, snapshotId: string, at: string): Promise<void> {

@@ -20,15 +20,17 @@ const metrics = () => {
 
 const setup = (bus = new RecordingBus()) => {
   const allocations = new InMemorySnapshots();
-  const reallocator = new Reallocator({
-    metrics: metrics(),
-    allocations,
-    stopLosses: { openStopLosses: async () => [] },
-    events: bus,
-    clock: steppingClock(START),
-    configHash: deployedConfig.hash,
-  });
-  return { allocations, bus, reallocator };
+  const at = (start: string) =>
+    new Reallocator({
+      metrics: metrics(),
+      allocations,
+      stopLosses: { openStopLosses: async () => [] },
+      events: bus,
+      clock: steppingClock(start),
+      configHash: deployedConfig.hash,
+    });
+  // A retry comes when the queue redelivers, minutes later: after any publication claim has lapsed.
+  return { allocations, bus, reallocator: at(START), retry: at('2026-03-01T08:15:00Z') };
 };
 
 const schedule: Trigger = { kind: 'schedule', window: '2026-03-01T08:00:00.000Z' };
@@ -59,13 +61,13 @@ describe('Reallocator (use case, in-memory ports)', () => {
   });
 
   it('completes a run that died after the snapshot write: the retry publishes once, with no second snapshot', async () => {
-    const { allocations, bus, reallocator } = setup(new RecordingBus(new Set([1])));
+    const { allocations, bus, reallocator, retry } = setup(new RecordingBus(new Set([1])));
     await expect(reallocator.run(demo, schedule)).rejects.toThrow(/bus unavailable/);
     const written = await allocations.windowSnapshotId(demo.id, schedule.window);
     expect(written).toBeDefined();
     expect(await allocations.isPublished(demo.id, written!)).toBe(false);
 
-    const retried = await reallocator.run(demo, schedule);
+    const retried = await retry.run(demo, schedule);
     expect(retried).toMatchObject({ created: false, snapshot: { snapshotId: written } });
     expect(allocations.snapshots.size).toBe(1);
     expect(snapshotIds(bus)).toEqual([written]);
@@ -74,7 +76,7 @@ describe('Reallocator (use case, in-memory ports)', () => {
   });
 
   it('completes a run that died after publishing but before marking it: one republish, never a second snapshot', async () => {
-    const { allocations, bus, reallocator } = setup();
+    const { allocations, bus, reallocator, retry } = setup();
     const markPublished = allocations.markPublished.bind(allocations);
     let failures = 1;
     allocations.markPublished = async (...args) => {
@@ -82,12 +84,30 @@ describe('Reallocator (use case, in-memory ports)', () => {
       return markPublished(...args);
     };
     await expect(reallocator.run(demo, schedule)).rejects.toThrow(/timed out/);
+    // A redelivery while the first run's claim still holds publishes nothing; the retry after it lapses does.
     await reallocator.run(demo, schedule);
-    await reallocator.run(demo, schedule);
+    expect(bus.accepted).toHaveLength(1);
+    await retry.run(demo, schedule);
+    await retry.run(demo, schedule);
     const [written] = allocations.snapshots.values();
     expect(allocations.snapshots.size).toBe(1);
     // The documented gap: the bus accepted the first event but the marker was lost, so it goes out once more.
     expect(snapshotIds(bus)).toEqual([written!.snapshotId, written!.snapshotId]);
+  });
+
+  it('publishes once when two deliveries of a window finish the same snapshot at the same moment', async () => {
+    const { allocations, bus, reallocator } = setup();
+    // The second delivery finishes the snapshot while the first is publishing it (the bus has not answered).
+    const publish = bus.publish.bind(bus);
+    let second: Promise<unknown> | undefined;
+    bus.publish = async (events) => {
+      second ??= reallocator.run(demo, schedule);
+      await second;
+      return publish(events);
+    };
+    await reallocator.run(demo, schedule);
+    expect(allocations.snapshots.size).toBe(1);
+    expect(bus.accepted).toHaveLength(1);
   });
 
   it('never moves LATEST backwards when a newer run wins the race', async () => {
