@@ -1,6 +1,7 @@
 import type { BudgetConfig } from '../../functions/domain/config.js';
 import { JOBS, type Job, type ScheduledInvocation } from '../../functions/domain/jobs.js';
-import { nextFiring, parseSchedule } from '../../functions/domain/schedule.js';
+import { parseSchedule } from '../../functions/domain/schedule.js';
+import { nextFiring } from '../../functions/domain/scheduleTimes.js';
 
 /** Fires a job as EventBridge Scheduler would: the schedule target's input for that instant. */
 export type Fire = (invocation: ScheduledInvocation) => Promise<void>;

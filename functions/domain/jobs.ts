@@ -1,5 +1,6 @@
 import type { BudgetConfig } from './config.js';
-import { parseSchedule, windowStart } from './schedule.js';
+import { parseSchedule } from './schedule.js';
+import { windowStart } from './scheduleTimes.js';
 import * as z from './schema.js';
 
 /** The scheduled jobs; each has a schedule in config (`schedules.<job>`), a queue and a worker. */

@@ -1,11 +1,9 @@
-import { Cron } from 'croner';
-
 /**
- * A parsed EventBridge Scheduler expression. Both forms are validated here against the grammar the
- * Scheduler documents (so `config:check` refuses what a deploy would), and `cron()` is stepped by croner in
- * its 7-field, Sunday-is-1 mode, so the local runtime fires on the same instants the cloud schedule would.
+ * A parsed EventBridge Scheduler expression, validated against the grammar the Scheduler documents (so
+ * `config:check` refuses what a deploy would). Stepping through its instants is `scheduleTimes.ts`'s job,
+ * kept apart so that functions which only validate config do not load croner.
  */
-export type Schedule = { readonly kind: 'rate'; readonly everyMs: number } | { readonly kind: 'cron'; readonly cron: Cron };
+export type Schedule = { readonly kind: 'rate'; readonly everyMs: number } | { readonly kind: 'cron'; readonly fields: readonly string[] };
 
 const UNIT_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
 
@@ -78,16 +76,6 @@ const checkCron = (body: string): string[] => {
   return fields;
 };
 
-/** croner's 7-field form of an EventBridge cron: seconds at 0, `?` as `*`, days of week 1-7 from Sunday. */
-const toCroner = (fields: readonly string[]): Cron =>
-  new Cron(`0 ${fields.map((f) => (f === '?' ? '*' : f)).join(' ')}`, {
-    mode: '7-part',
-    alternativeWeekdays: true,
-    sloppyRanges: true,
-    timezone: 'Etc/UTC',
-    paused: true,
-  });
-
 const inside = (expression: string, name: 'rate' | 'cron'): string | undefined =>
   expression.startsWith(`${name}(`) && expression.endsWith(')') ? expression.slice(name.length + 1, -1) : undefined;
 
@@ -109,25 +97,10 @@ export const parseSchedule = (expression: string): Schedule => {
     let fields: string[];
     try {
       fields = checkCron(cron);
-      return { kind: 'cron', cron: toCroner(fields) };
+      return { kind: 'cron', fields };
     } catch (error) {
       throw new Error(`"${expression}" is not a valid cron: ${(error as Error).message}`);
     }
   }
   throw new Error(`"${expression}" must be rate(…) or cron(…)`);
-};
-
-/** The first instant strictly after `from` at which the schedule fires (UTC, as the Scheduler does by default). */
-export const nextFiring = (schedule: Schedule, from: Date): Date | null => {
-  if (schedule.kind === 'rate') return new Date((Math.floor(from.getTime() / schedule.everyMs) + 1) * schedule.everyMs);
-  return schedule.cron.nextRun(from);
-};
-
-/**
- * The schedule window an instant belongs to: the start of the firing period containing it. Deliveries of the
- * same window (at-least-once) share it, which makes it half of a scheduled run's idempotency key.
- */
-export const windowStart = (schedule: Schedule, at: Date): Date => {
-  if (schedule.kind === 'rate') return new Date(Math.floor(at.getTime() / schedule.everyMs) * schedule.everyMs);
-  return schedule.cron.previousRuns(1, new Date(at.getTime() + 1000))[0] ?? at;
 };

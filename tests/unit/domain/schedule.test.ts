@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nextFiring, parseSchedule, windowStart } from '../../../functions/domain/schedule.js';
+import { parseSchedule } from '../../../functions/domain/schedule.js';
+import { nextFiring, windowStart } from '../../../functions/domain/scheduleTimes.js';
 
 /**
  * EventBridge Scheduler's grammar, as documented: rate(value unit) with a singular unit for 1 only, and
