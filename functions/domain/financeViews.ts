@@ -99,6 +99,25 @@ export const summaryLines = (allocation: Allocation): SummaryLine[] => {
   ];
 };
 
+/** A summary line's cells, in the allocation table's columns, with the caller's number formats. */
+export const summaryCells = (
+  line: SummaryLine,
+  format: { money: (value: number | null) => string; count: (value: number) => string; kg: (value: number | null) => string },
+): string[] => [
+  line.label,
+  format.money(line.tracks?.base ?? null),
+  format.money(line.tracks?.performance ?? null),
+  format.money(line.tracks?.exploration ?? null),
+  format.money(line.amount),
+  '',
+  '',
+  '',
+  line.expectedConversions === null ? '' : format.count(line.expectedConversions),
+  '',
+  format.kg(line.carbonKg),
+  line.note,
+];
+
 /**
  * A snapshot as CSV for finance: one row per channel, then the total, reserve and unallocated lines; money
  * with the currency's decimals, blanks where a value does not exist (no previous allocation, no marginal CPA).
@@ -119,20 +138,7 @@ export const snapshotCsv = (snapshot: Snapshot, currency: string): string => {
       c.reason,
     ];
   });
-  const summary = summaryLines(snapshot.allocation).map((line) => [
-    line.label,
-    money(line.tracks?.base ?? null),
-    money(line.tracks?.performance ?? null),
-    money(line.tracks?.exploration ?? null),
-    money(line.amount),
-    '',
-    '',
-    '',
-    line.expectedConversions === null ? '' : line.expectedConversions.toFixed(2),
-    '',
-    kg(line.carbonKg),
-    line.note,
-  ]);
+  const summary = summaryLines(snapshot.allocation).map((line) => summaryCells(line, { money, count: (v) => v.toFixed(2), kg }));
   return `${[[...CSV_COLUMNS], ...rows, ...summary].map((row) => row.map(csvField).join(',')).join('\r\n')}\r\n`;
 };
 

@@ -7,6 +7,7 @@ import {
   displayMoney,
   financeRows,
   snapshotCsv,
+  summaryCells,
   summaryLines,
 } from '../../domain/financeViews.js';
 import type { Snapshot } from '../../domain/snapshots.js';
@@ -166,20 +167,9 @@ const allocationTable = (snapshot: Snapshot, money: (n: number | null) => string
     return `<tr>${cells.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}<td class="reason">${escapeHtml(c.reason)}</td></tr>`;
   });
   const foot = summaryLines(snapshot.allocation).map((line) => {
-    const cells = [
-      line.label,
-      money(line.tracks?.base ?? null),
-      money(line.tracks?.performance ?? null),
-      money(line.tracks?.exploration ?? null),
-      money(line.amount),
-      '',
-      '',
-      '',
-      line.expectedConversions === null ? '' : line.expectedConversions.toFixed(1),
-      '',
-      kilograms(line.carbonKg),
-    ];
-    return `<tr data-line="${escapeHtml(line.label)}">${cells.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}<td class="reason">${escapeHtml(line.note)}</td></tr>`;
+    const cells = summaryCells(line, { money, count: (v) => v.toFixed(1), kg: kilograms });
+    const note = cells.pop()!;
+    return `<tr data-line="${escapeHtml(line.label)}">${cells.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}<td class="reason">${escapeHtml(note)}</td></tr>`;
   });
   return `<div class="scroll"><table id="allocation"><caption class="meta">Snapshot ${escapeHtml(snapshot.snapshotId)}</caption><thead><tr>${CSV_COLUMNS.map((c) => `<th scope="col">${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody><tfoot>${foot.join('')}</tfoot></table></div>`;
 };

@@ -197,16 +197,22 @@ const priceRows = (p: Scaled, iterations = 60): Float64Array => {
 /** Which variables are fixed full (1), fixed empty (0), or free (the frontier, -1). */
 type Fixing = Int8Array;
 
+/** What the segments fixed full already use of each row. */
+const fixedUse = (p: Scaled, fixing: Fixing): Float64Array =>
+  Float64Array.from(p.a, (row) => {
+    let used = 0;
+    for (let k = 0; k < p.n; k += 1) if (fixing[k] === 1) used += row[k]! * p.u[k]!;
+    return used;
+  });
+
 /** The restricted primal over the frontier, with an elastic column per row. */
 const solveFrontier = (p: Scaled, fixing: Fixing, free: readonly number[]) => {
   const m = p.a.length;
   const constraints: Model['constraints'] = {};
   const variables: Model['variables'] = {};
+  const used = fixedUse(p, fixing);
   for (let r = 0; r < m; r += 1) {
-    let used = 0;
-    const row = p.a[r]!;
-    for (let k = 0; k < p.n; k += 1) if (fixing[k] === 1) used += row[k]! * p.u[k]!;
-    constraints[`row${r}`] = { max: p.b[r]! - used };
+    constraints[`row${r}`] = { max: p.b[r]! - used[r]! };
     variables[`v${r}`] = { objective: -p.penalty[r]!, [`row${r}`]: -1 };
   }
   for (const k of free) {
@@ -231,11 +237,9 @@ const frontierPrices = (p: Scaled, fixing: Fixing, free: readonly number[]): Flo
   const m = p.a.length;
   const constraints: Model['constraints'] = {};
   const variables: Model['variables'] = {};
+  const used = fixedUse(p, fixing);
   for (let r = 0; r < m; r += 1) {
-    let used = 0;
-    const row = p.a[r]!;
-    for (let k = 0; k < p.n; k += 1) if (fixing[k] === 1) used += row[k]! * p.u[k]!;
-    variables[`l${r}`] = { objective: p.b[r]! - used, [`cap${r}`]: 1 };
+    variables[`l${r}`] = { objective: p.b[r]! - used[r]!, [`cap${r}`]: 1 };
     constraints[`cap${r}`] = { max: p.penalty[r]! };
   }
   for (const k of free) {
