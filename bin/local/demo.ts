@@ -61,6 +61,8 @@ export const allocationTable = (snapshot: Snapshot, currency: string): string =>
   const header = ['channel', 'base', 'performance', 'exploration', 'total', 'previous', 'exp. conv.', 'marginal CPA'];
   const rows = allocation.channels.map((c) => [...allocationCells(c, money), c.expectedConversions.toFixed(1), money(c.marginalCpa)]);
   rows.push(['total', '', '', money(allocation.exploration), money(allocation.total), '', allocation.expectedConversions.toFixed(1), '']);
+  if (allocation.reserve > 0) rows.push(['reserve', '', '', '', money(allocation.reserve), '', '', '']);
+  if (allocation.unallocated) rows.push(['unallocated', '', '', '', money(allocation.unallocated.amount), '', '', '']);
   const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
   const status = allocation.status === 'held' ? `HELD: ${allocation.reason}` : `optimal, solved in ${allocation.solver.ms} ms`;
@@ -68,5 +70,6 @@ export const allocationTable = (snapshot: Snapshot, currency: string): string =>
     `Snapshot ${snapshot.snapshotId} (${status}; metrics up to ${snapshot.watermark ?? 'none'}; config ${snapshot.configHash})`,
     line(header),
     ...rows.map(line),
+    ...allocation.constraints.slice(0, 3).map((c) => `  · ${c.explanation}`),
   ].join('\n');
 };
