@@ -3,6 +3,8 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 import { type LocalRuntime, startLocalRuntime } from '../../bin/local/runtime.js';
 import { createDynamoClient } from '../../functions/adapters/dynamo.js';
+import { signatureHeader } from '../../functions/adapters/signature.js';
+import { LOCAL_DEV_SECRET } from '../../functions/adapters/webhookSecrets.js';
 import { METRICS_TABLE } from '../../lib/tables.js';
 
 /** The local runtime on the shared DynamoDB Local, with tables of its own. */
@@ -13,6 +15,8 @@ export interface TestRuntime extends LocalRuntime {
   countItems(tableId?: string): Promise<number>;
   /** Sends a request with the local bearer token. */
   get(path: string): Promise<{ status: number; body: any }>;
+  /** POSTs a raw body to `/webhooks/<source>`, signed with the local secret, as JSON unless `headers` say otherwise. */
+  postSigned(source: string, body: string, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
 }
 
 export const startTestRuntime = async (): Promise<TestRuntime> => {
@@ -40,6 +44,18 @@ export const startTestRuntime = async (): Promise<TestRuntime> => {
       const response = await fetch(`${runtime.url}${path}`, { headers: { authorization: `Bearer ${runtime.apiToken}` } });
       const text = await response.text();
       return { status: response.status, body: text.startsWith('{') || text.startsWith('[') ? JSON.parse(text) : text };
+    },
+    async postSigned(source, body, headers = {}) {
+      const response = await fetch(`${runtime.url}/webhooks/${source}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-signature': signatureHeader([LOCAL_DEV_SECRET], body, Math.floor(Date.now() / 1000)),
+          ...headers,
+        },
+        body,
+      });
+      return { status: response.status, body: await response.json() };
     },
     async close() {
       dynamo.destroy();

@@ -3,8 +3,6 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { replayDemoFeed } from '../../bin/local/demo.js';
 import { createDocumentClient, createDynamoClient } from '../../functions/adapters/dynamo.js';
-import { signatureHeader } from '../../functions/adapters/signature.js';
-import { LOCAL_DEV_SECRET } from '../../functions/adapters/webhookSecrets.js';
 import { addDays } from '../../functions/domain/dates.js';
 import type { Snapshot } from '../../functions/domain/snapshots.js';
 import { deployedConfig } from '../../functions/wiring/config.js';
@@ -21,22 +19,11 @@ beforeAll(async () => {
 });
 afterAll(() => runtime.close());
 
-const send = async (source: string, body: string, headers: Record<string, string> = {}) => {
-  const response = await fetch(`${runtime.url}/webhooks/${source}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-signature': signatureHeader([LOCAL_DEV_SECRET], body, Math.floor(Date.now() / 1000)),
-      ...headers,
-    },
-    body,
-  });
-  return {
-    status: response.status,
-    body: (await response.json()) as { error?: { code: string; issues: { path: string; message: string }[] } },
-  };
-};
-const paths = (answer: Awaited<ReturnType<typeof send>>) => answer.body.error?.issues.map((i) => i.path) ?? [];
+/** A webhook answer: a receipt, or a JSON error with its issues. */
+type Answer = { status: number; body: { error?: { code: string; issues: { path: string; message: string }[] } } };
+const send = (source: string, body: string, headers: Record<string, string> = {}): Promise<Answer> =>
+  runtime.postSigned(source, body, headers);
+const paths = (answer: Answer) => answer.body.error?.issues.map((i) => i.path) ?? [];
 
 const meta = (spend: string, extra: Record<string, unknown> = {}) =>
   JSON.stringify({

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { postDelivery } from '../../bin/local/webhookClient.js';
 import { metrics } from '../../functions/adapters/observability.js';
-import { signatureHeader } from '../../functions/adapters/signature.js';
 import { LOCAL_DEV_SECRET } from '../../functions/adapters/webhookSecrets.js';
 import { seededRandom } from '../../functions/domain/random.js';
 import { startTestRuntime, type TestRuntime } from './harness.js';
@@ -13,18 +12,7 @@ beforeAll(async () => {
 afterAll(() => runtime.close());
 
 const post = (payload: unknown, secret = LOCAL_DEV_SECRET) => postDelivery(runtime.url, 'generic', payload, secret);
-const postRaw = async (body: string, headers: Record<string, string> = {}) => {
-  const response = await fetch(`${runtime.url}/webhooks/generic`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-signature': signatureHeader([LOCAL_DEV_SECRET], body, Math.floor(Date.now() / 1000)),
-      ...headers,
-    },
-    body,
-  });
-  return { status: response.status, body: (await response.json()) as any };
-};
+const postRaw = (body: string, headers: Record<string, string> = {}) => runtime.postSigned('generic', body, headers);
 const totals = async (channel: string, from: string, to: string) =>
   (await runtime.get(`/portfolios/demo/metrics?channel=${channel}&from=${from}&to=${to}`)).body.metrics as any[];
 

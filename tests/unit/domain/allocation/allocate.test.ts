@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { allocate } from '../../../../functions/domain/allocation/allocate.js';
 import { type Allocation, AllocationInput } from '../../../../functions/domain/allocation/schemas.js';
 import { addDays } from '../../../../functions/domain/dates.js';
+import { portfolioInput } from '../../../support/portfolioInput.js';
 
 const CENT = 0.011;
 
@@ -211,20 +212,14 @@ describe('allocate', () => {
   describe('business constraints', () => {
     /** Three channels with 30 days of history: search cheap, video dear and dirty, podcast in between. */
     const portfolio = (extra: Record<string, unknown>) =>
-      AllocationInput.parse({
-        portfolio: {
-          id: 'p',
-          name: 'p',
-          currency: 'USD',
-          timezone: 'UTC',
-          budget: { daily: 10_000, explorationShare: 0 },
-          channels: [
-            { id: 'search', platform: 'generic', base: 500, max: 8000, carbonPerUnit: 0.02 },
-            { id: 'video', platform: 'generic', base: 500, max: 8000, carbonPerUnit: 0.3 },
-            { id: 'podcast', platform: 'generic', base: 500, max: 8000, carbonPerUnit: 0.05 },
-          ],
-          ...extra,
-        },
+      portfolioInput({
+        budget: { daily: 10_000, explorationShare: 0 },
+        channels: [
+          { id: 'search', platform: 'generic', base: 500, max: 8000, carbonPerUnit: 0.02 },
+          { id: 'video', platform: 'generic', base: 500, max: 8000, carbonPerUnit: 0.3 },
+          { id: 'podcast', platform: 'generic', base: 500, max: 8000, carbonPerUnit: 0.05 },
+        ],
+        portfolio: extra,
         history: ['search', 'video', 'podcast'].flatMap((channelId, i) =>
           Array.from({ length: 30 }, (_, d) => {
             const spend = 1000 + ((d * 37) % 7) * 300;

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { allocate } from '../../../../functions/domain/allocation/allocate.js';
 import { learnMaturity } from '../../../../functions/domain/allocation/maturity.js';
 import { fitResponse, type Observation } from '../../../../functions/domain/allocation/responseModel.js';
-import { AllocationInput } from '../../../../functions/domain/allocation/schemas.js';
 import { addDays } from '../../../../functions/domain/dates.js';
 import { normal, seededRandom } from '../../../../functions/domain/random.js';
 import { Scenario } from '../../../../functions/domain/simulation/scenario.js';
 import { historyRow } from '../../../../functions/domain/simulation/simulate.js';
+import { portfolioInput } from '../../../support/portfolioInput.js';
 
 const START = '2026-01-01';
 
@@ -46,15 +46,9 @@ describe('decisions on real ad data', () => {
 
   it('does not read immature days as a drop: a lagged channel keeps its value and the reason says why', () => {
     const input = (history: unknown[]) =>
-      AllocationInput.parse({
-        portfolio: {
-          id: 'p',
-          name: 'p',
-          currency: 'USD',
-          timezone: 'UTC',
-          budget: { daily: 1000, explorationShare: 0 },
-          channels: [{ id: 'meta', platform: 'generic', base: 500, max: 500 }],
-        },
+      portfolioInput({
+        budget: { daily: 1000, explorationShare: 0 },
+        channels: [{ id: 'meta', platform: 'generic', base: 500, max: 500 }],
         history,
         asOf: addDays(START, 35),
       });
@@ -104,15 +98,9 @@ describe('decisions on real ad data', () => {
       conversions: 20,
     }));
     const input = (incrementality?: number) =>
-      AllocationInput.parse({
-        portfolio: {
-          id: 'p',
-          name: 'p',
-          currency: 'USD',
-          timezone: 'UTC',
-          budget: { daily: 500, explorationShare: 0 },
-          channels: [{ id: 'affiliate', platform: 'generic', base: 500, max: 500, ...(incrementality ? { incrementality } : {}) }],
-        },
+      portfolioInput({
+        budget: { daily: 500, explorationShare: 0 },
+        channels: [{ id: 'affiliate', platform: 'generic', base: 500, max: 500, ...(incrementality ? { incrementality } : {}) }],
         history,
         asOf: addDays(START, 30),
       });
