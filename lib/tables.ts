@@ -15,9 +15,16 @@ export interface TableDefinition {
 
 /**
  * Metrics rows. `pk` = `<portfolioId>#<channelId>`, `sk` = `<date>#<hour|-->`: one portfolio/channel's
- * days are one Query, and writes spread across portfolios and channels.
+ * days are one Query, and writes spread across portfolios and channels. A daily row's accepted versions sit
+ * beside it at `V#<date>#<receivedAt>` and expire (`expiresAt`) once past the allocator's lookback.
  */
-export const METRICS_TABLE: TableDefinition = { id: 'Metrics', envVar: 'METRICS_TABLE', partitionKey: 'pk', sortKey: 'sk' };
+export const METRICS_TABLE: TableDefinition = {
+  id: 'Metrics',
+  envVar: 'METRICS_TABLE',
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  timeToLiveAttribute: 'expiresAt',
+};
 
 /**
  * Allocation snapshots and their pointers: `pk` = portfolio id, `sk` = `SNAPSHOT#<id>` (ids sort by time),

@@ -2,7 +2,7 @@ import { type AttributeValue, TransactionCanceledException } from '@aws-sdk/clie
 import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { MetricsReader } from '../application/ports.js';
-import { type MetricRow, sameValues } from '../domain/metrics.js';
+import { type MetricRow, type RowVersion, sameValues } from '../domain/metrics.js';
 import { queryAll } from './dynamo.js';
 import { mapLimit, withRetry } from './retry.js';
 
@@ -17,16 +17,56 @@ export interface StoreOutcome {
 }
 
 /**
- * Rows per TransactWriteItems call (DynamoDB's limit), and such calls in flight for a large delivery.
- * One call per 100 rows was measured faster than 32 concurrent conditional PutItems (`npm run bench`).
+ * Items per TransactWriteItems call (DynamoDB's limit), and such calls in flight for a large delivery.
+ * One call per 100 items was measured faster than 32 concurrent conditional PutItems (`npm run bench`).
  */
-const TRANSACTION_SIZE = 100;
+const TRANSACTION_ITEMS = 100;
 const TRANSACTIONS_IN_FLIGHT = 4;
+
+/** How long a daily row's versions are kept: past the allocator's six-week lookback, with room to spare. */
+const VERSION_RETENTION_DAYS = 90;
 
 const HOURLESS = '--';
 
 const partitionKey = (portfolioId: string, channelId: string) => `${portfolioId}#${channelId}`;
 const sortKey = (date: string, hour: number | null) => `${date}#${hour === null ? HOURLESS : String(hour).padStart(2, '0')}`;
+/** A daily row's version: `V#<date>#<receivedAt>`, beside the rows but outside their `<date>#…` range. */
+const VERSION_PREFIX = 'V#';
+const versionKey = (date: string, receivedAt: string) => `${VERSION_PREFIX}${date}#${receivedAt}`;
+
+/** Items a row writes: itself, and for a daily row the version that records it (see {@link RowVersion}). */
+const itemsOf = (row: MetricRow) => (row.hour === null ? 2 : 1);
+
+/** Rows in delivery order, grouped so each group's items fit one transaction. */
+const transactionGroups = (rows: readonly MetricRow[]): MetricRow[][] => {
+  const groups: MetricRow[][] = [];
+  let items = TRANSACTION_ITEMS;
+  for (const row of rows) {
+    if (items + itemsOf(row) > TRANSACTION_ITEMS) {
+      groups.push([]);
+      items = 0;
+    }
+    groups.at(-1)!.push(row);
+    items += itemsOf(row);
+  }
+  return groups;
+};
+
+const toVersionItem = (row: MetricRow) => ({
+  channelId: row.channelId,
+  date: row.date,
+  conversions: row.conversions,
+  revenueMicros: row.revenueMicros,
+  revision: row.revision,
+});
+
+const toVersion = (item: Record<string, unknown>): RowVersion => ({
+  channelId: item.channelId as string,
+  date: item.date as string,
+  conversions: item.conversions as number,
+  revenueMicros: (item.revenueMicros as number | undefined) ?? null,
+  receivedAt: item.receivedAt as string,
+});
 
 const toRow = (item: Record<string, unknown>): MetricRow => ({
   portfolioId: item.portfolioId as string,
@@ -66,15 +106,17 @@ export class MetricsRepository implements MetricsReader {
    * higher (a restatement), enforced by DynamoDB, never read-then-write. A rewrite by the same delivery
    * (`deliveryKey`) also passes, so a delivery retried after a failure gets the same answer.
    *
-   * Rows go in transactions of 100, so each group of a delivery lands whole.
+   * Rows go in transactions of up to 100 items, so each group of a delivery lands whole. A daily row's
+   * transaction also records the version it writes (`V#<date>#<receivedAt>`), so a restated day keeps what it
+   * said before, and versions exist exactly for the writes that won.
    * When some conditions fail, the transaction is cancelled with the reason per row; those rows are counted
    * as duplicate or stale and the rest are written again without them. Throttling and conflicts are retried
    * with backoff; any other failure propagates so the sender retries the delivery.
    */
   async store(rows: readonly MetricRow[], deliveryKey: string, receivedAt: string): Promise<StoreOutcome> {
-    const groups: MetricRow[][] = [];
-    for (let i = 0; i < rows.length; i += TRANSACTION_SIZE) groups.push(rows.slice(i, i + TRANSACTION_SIZE));
-    const outcomes = await mapLimit(groups, TRANSACTIONS_IN_FLIGHT, (group) => this.storeGroup(group, deliveryKey, receivedAt));
+    const outcomes = await mapLimit(transactionGroups(rows), TRANSACTIONS_IN_FLIGHT, (group) =>
+      this.storeGroup(group, deliveryKey, receivedAt),
+    );
     return {
       accepted: outcomes.reduce((n, o) => n + o.accepted, 0),
       duplicates: outcomes.reduce((n, o) => n + o.duplicates, 0),
@@ -104,27 +146,40 @@ export class MetricsRepository implements MetricsReader {
     deliveryKey: string,
     receivedAt: string,
   ): Promise<Map<number, 'duplicate' | 'stale'>> {
+    const expiresAt = Math.floor(Date.parse(receivedAt) / 1000) + VERSION_RETENTION_DAYS * 86_400;
+    // Which row each transaction item belongs to, to read the cancellation reasons back per row.
+    const rowOfItem: number[] = [];
+    const items = rows.flatMap((row, index) => {
+      const pk = partitionKey(row.portfolioId, row.channelId);
+      const put = {
+        Put: {
+          TableName: this.tableName,
+          Item: { pk, sk: sortKey(row.date, row.hour), ...row, deliveryKey, receivedAt },
+          ConditionExpression: 'attribute_not_exists(pk) OR revision < :revision OR (revision = :revision AND deliveryKey = :deliveryKey)',
+          ExpressionAttributeValues: { ':revision': row.revision, ':deliveryKey': deliveryKey },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+        },
+      };
+      rowOfItem.push(index);
+      if (row.hour !== null) return [put];
+      rowOfItem.push(index);
+      const version = {
+        Put: {
+          TableName: this.tableName,
+          Item: { pk, sk: versionKey(row.date, receivedAt), ...toVersionItem(row), receivedAt, expiresAt },
+        },
+      };
+      return [put, version];
+    });
     try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: rows.map((row) => ({
-            Put: {
-              TableName: this.tableName,
-              Item: { pk: partitionKey(row.portfolioId, row.channelId), sk: sortKey(row.date, row.hour), ...row, deliveryKey, receivedAt },
-              ConditionExpression:
-                'attribute_not_exists(pk) OR revision < :revision OR (revision = :revision AND deliveryKey = :deliveryKey)',
-              ExpressionAttributeValues: { ':revision': row.revision, ':deliveryKey': deliveryKey },
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            },
-          })),
-        }),
-      );
+      await this.client.send(new TransactWriteCommand({ TransactItems: items }));
       return new Map();
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
       const reasons = error.CancellationReasons ?? [];
       const losers = new Map<number, 'duplicate' | 'stale'>();
-      reasons.forEach((reason, index) => {
+      reasons.forEach((reason, item) => {
+        const index = rowOfItem[item]!;
         if (reason.Code === 'ConditionalCheckFailed') losers.set(index, classifyLoser(rows[index]!, reason.Item));
       });
       // Cancelled for throttling or a concurrent writer rather than our conditions: try the same rows again.
@@ -141,6 +196,26 @@ export class MetricsRepository implements MetricsReader {
       ExpressionAttributeValues: { ':pk': partitionKey(portfolioId, channelId), ':from': `${from}#`, ':to': `${to}#~` },
     });
     return items.map(toRow);
+  }
+
+  /** Every stored version of one channel's daily rows between two dates, inclusive. */
+  async versions(portfolioId: string, channelId: string, from: string, to: string): Promise<RowVersion[]> {
+    const items = await queryAll(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: {
+        ':pk': partitionKey(portfolioId, channelId),
+        ':from': `${VERSION_PREFIX}${from}#`,
+        ':to': `${VERSION_PREFIX}${to}#~`,
+      },
+    });
+    return items.map(toVersion);
+  }
+
+  /** Versions of several channels' daily rows, fetched in parallel. */
+  async portfolioVersions(portfolioId: string, channelIds: readonly string[], from: string, to: string): Promise<RowVersion[]> {
+    const perChannel = await mapLimit(channelIds, 16, (channelId) => this.versions(portfolioId, channelId, from, to));
+    return perChannel.flat();
   }
 
   /** Rows of several channels, fetched in parallel. */

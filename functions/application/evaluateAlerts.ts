@@ -1,9 +1,12 @@
 import { type AllocatedByDate, evaluatePortfolio, lookbackDays } from '../domain/alerts/evaluate.js';
 import { type Alert, alertChanges } from '../domain/alerts/lifecycle.js';
+import { portfolioMaturity } from '../domain/allocation/maturity.js';
+import { FIT } from '../domain/allocation/responseModel.js';
 import type { Portfolio } from '../domain/config.js';
 import { addDays, dateInZone } from '../domain/dates.js';
 import { alertEvent } from '../domain/events.js';
-import { snapshotIdBound } from '../domain/snapshots.js';
+import { rollupDaily } from '../domain/metrics.js';
+import { historyDays, snapshotIdBound } from '../domain/snapshots.js';
 import type { AlertStore, Clock, EventPublisher, MetricsReader, PendingEvent, SnapshotStore } from './ports.js';
 
 export interface AlertEvaluatorDependencies {
@@ -38,17 +41,18 @@ export class AlertEvaluator {
     await this.flush(await alerts.pending(portfolio.id));
     const now = clock();
     const today = dateInZone(now, portfolio.timezone);
-    const [rows, open, allocated] = await Promise.all([
-      metrics.portfolioRows(
-        portfolio.id,
-        portfolio.channels.map((c) => c.id),
-        addDays(today, -lookbackDays(portfolio.alerts.rules)),
-        today,
-      ),
+    // Back as far as the allocator reads, so the rules see days mature exactly as the allocator does.
+    const from = addDays(today, -Math.max(lookbackDays(portfolio.alerts.rules), FIT.lookbackDays));
+    const channelIds = portfolio.channels.map((c) => c.id);
+    const [rows, versions, open, allocated] = await Promise.all([
+      metrics.portfolioRows(portfolio.id, channelIds, from, today),
+      metrics.portfolioVersions(portfolio.id, channelIds, from, today),
       alerts.open(portfolio.id),
       this.allocatedByDate(portfolio, today),
     ]);
-    const changes = alertChanges(portfolio, open, evaluatePortfolio(portfolio, rows, allocated, now), now, configHash);
+    const maturity = portfolioMaturity(portfolio, historyDays(portfolio, rollupDaily(rows), versions, today), today);
+    const evaluations = evaluatePortfolio(portfolio, rows, allocated, now, maturity);
+    const changes = alertChanges(portfolio, open, evaluations, now, configHash);
     const result: EvaluationResult = { opened: [], escalated: [], resolved: [] };
     for (const change of changes) {
       const entry = await alerts.apply(change, alertEvent(change, now.toISOString()));

@@ -1,6 +1,6 @@
 import type { Alert, AlertChange } from '../domain/alerts/lifecycle.js';
 import type { BudgetEvent } from '../domain/events.js';
-import type { MetricRow } from '../domain/metrics.js';
+import type { MetricRow, RowVersion } from '../domain/metrics.js';
 import type { Snapshot } from '../domain/snapshots.js';
 
 /**
@@ -33,6 +33,8 @@ export interface StopLossSource {
 export interface MetricsReader {
   /** Every stored row of these channels with a date in [from, to]. */
   portfolioRows(portfolioId: string, channelIds: readonly string[], from: string, to: string): Promise<MetricRow[]>;
+  /** Every accepted version of these channels' daily rows with a date in [from, to], as they were restated. */
+  portfolioVersions(portfolioId: string, channelIds: readonly string[], from: string, to: string): Promise<RowVersion[]>;
 }
 
 /** One page of snapshots, newest first. */

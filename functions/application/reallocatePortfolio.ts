@@ -4,7 +4,16 @@ import type { Portfolio } from '../domain/config.js';
 import { dateInZone } from '../domain/dates.js';
 import { snapshotEvent } from '../domain/events.js';
 import { rollupDaily } from '../domain/metrics.js';
-import { allocationInput, historyRange, inputHashOf, type Snapshot, snapshotId, type Trigger, watermarkOf } from '../domain/snapshots.js';
+import {
+  allocationInput,
+  historyDays,
+  historyRange,
+  inputHashOf,
+  type Snapshot,
+  snapshotId,
+  type Trigger,
+  watermarkOf,
+} from '../domain/snapshots.js';
 import type { Clock, EventPublisher, MetricsReader, SnapshotStore, StopLossSource } from './ports.js';
 
 /** How long a run may hold the right to publish a snapshot's event before a retry may take it over. */
@@ -61,19 +70,17 @@ export class Reallocator implements ReallocationRunner {
     const now = clock();
     const asOf = dateInZone(now, portfolio.timezone);
     const range = historyRange(asOf);
-    const [rows, latest, stopLoss] = await Promise.all([
-      metrics.portfolioRows(
-        portfolio.id,
-        portfolio.channels.map((c) => c.id),
-        range.from,
-        range.to,
-      ),
+    const channelIds = portfolio.channels.map((c) => c.id);
+    const [rows, versions, latest, stopLoss] = await Promise.all([
+      metrics.portfolioRows(portfolio.id, channelIds, range.from, range.to),
+      metrics.portfolioVersions(portfolio.id, channelIds, range.from, range.to),
       allocations.latest(portfolio.id),
       stopLosses.openStopLosses(portfolio.id),
     ]);
     // Only an on-demand run with a stated reason places the reserve; the schedule never does.
     const release = trigger.kind === 'on-demand' && trigger.releaseReserve !== undefined;
-    const input = allocationInput(portfolio, rollupDaily(rows), latest, stopLoss, asOf, release);
+    const history = historyDays(portfolio, rollupDaily(rows), versions, asOf);
+    const input = allocationInput(portfolio, history, latest, stopLoss, asOf, release);
     const inputHash = inputHashOf(input, configHash);
     const reuse = latest !== null && latest.inputHash === inputHash;
     return {

@@ -1,4 +1,6 @@
+import type { Revision } from './allocation/schemas.js';
 import { groupBy } from './collections.js';
+import { addDays, dateInZone } from './dates.js';
 import { roundTo, sumMicros } from './money.js';
 
 /** One stored metric row: a channel's day (hour = null) or one hour of it. Money in integer micros. */
@@ -81,4 +83,50 @@ export const rollupDaily = (rows: readonly MetricRow[]): DailyTotal[] => {
     });
   }
   return totals.sort((a, b) => (a.channelId === b.channelId ? (a.date < b.date ? -1 : 1) : a.channelId < b.channelId ? -1 : 1));
+};
+
+/**
+ * One accepted version of a daily row's results, kept as it is restated so that how a day's conversions
+ * mature can be learned (`allocation/maturity.ts`). Money in integer micros, like the row.
+ */
+export interface RowVersion {
+  readonly channelId: string;
+  readonly date: string;
+  readonly conversions: number;
+  readonly revenueMicros: number | null;
+  /** When this version arrived (ISO 8601). */
+  readonly receivedAt: string;
+}
+
+/**
+ * The revisions of one daily row from its stored versions, in the allocation input's form: one entry per
+ * value the row held before its latest, dated the last day (in the portfolio's zone) it stood at the end of,
+ * oldest first. Versions that arrived the same day collapse to the day's last; a repeat of the same values
+ * (a retried delivery) is no change. The latest value is the row itself, so it is not among them.
+ */
+export const revisionsOf = (versions: readonly RowVersion[], timeZone: string): Revision[] => {
+  const byArrival = [...versions].sort((a, b) => (a.receivedAt < b.receivedAt ? -1 : a.receivedAt > b.receivedAt ? 1 : 0));
+  const days: { day: string; version: RowVersion }[] = [];
+  for (const version of byArrival) {
+    const day = dateInZone(new Date(version.receivedAt), timeZone);
+    const last = days.at(-1);
+    if (last && last.version.conversions === version.conversions && last.version.revenueMicros === version.revenueMicros) continue;
+    if (last?.day === day) days.pop();
+    const before = days.at(-1);
+    // Back to the value the day began with: that day's change undid itself.
+    if (before && before.version.conversions === version.conversions && before.version.revenueMicros === version.revenueMicros) continue;
+    days.push({ day, version });
+  }
+  const revisions: Revision[] = [];
+  for (let i = 0; i + 1 < days.length; i += 1) {
+    const { version } = days[i]!;
+    const reportedOn = addDays(days[i + 1]!.day, -1);
+    if (reportedOn < version.date) continue; // restated on the day itself: the day's end saw only the later value
+    revisions.push({
+      reportedOn,
+      conversions: version.conversions,
+      ...(version.revenueMicros === null ? {} : { revenue: version.revenueMicros / 1e6 }),
+    });
+  }
+  return revisions;
 };

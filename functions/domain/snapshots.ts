@@ -1,9 +1,10 @@
 import { FIT } from './allocation/responseModel.js';
 import { Allocation, type AllocationInput } from './allocation/schemas.js';
+import { groupBy } from './collections.js';
 import type { Portfolio } from './config.js';
 import { addDays, IsoDate } from './dates.js';
 import { canonicalJson, sha256 } from './hash.js';
-import type { DailyTotal } from './metrics.js';
+import { type DailyTotal, type RowVersion, revisionsOf } from './metrics.js';
 import * as z from './schema.js';
 
 /** What started a run: a schedule window (at-least-once, so the window is its idempotency key), or a person. */
@@ -81,27 +82,45 @@ export const allocationSeed = (portfolioId: string, asOf: string): number =>
 export const historyRange = (asOf: string) => ({ from: addDays(asOf, -FIT.lookbackDays), to: addDays(asOf, -1) });
 
 /**
- * The allocator's input for a portfolio on `asOf`, from stored daily totals, the latest snapshot and the
- * channels under an open stop-loss alert.
+ * The allocation input's history rows from stored daily totals and the versions of their daily rows: each
+ * row with the revisions it went through (in the portfolio's zone), so the allocator can learn how days mature.
+ */
+export const historyDays = (
+  portfolio: Pick<Portfolio, 'timezone'>,
+  daily: readonly DailyTotal[],
+  versions: readonly RowVersion[],
+  asOf: string,
+): AllocationInput['history'] => {
+  const versionsOf = groupBy(versions, (v) => `${v.channelId}#${v.date}`);
+  return daily
+    .filter((d) => d.date < asOf)
+    .map((d) => {
+      const revisions = revisionsOf(versionsOf.get(`${d.channelId}#${d.date}`) ?? [], portfolio.timezone);
+      return {
+        channelId: d.channelId,
+        date: d.date,
+        spend: d.spend,
+        conversions: d.conversions,
+        ...(d.revenue > 0 ? { revenue: d.revenue } : {}),
+        ...(revisions.length > 0 ? { revisions } : {}),
+      };
+    });
+};
+
+/**
+ * The allocator's input for a portfolio on `asOf`, from stored daily totals with their revisions
+ * ({@link historyDays}), the latest snapshot and the channels under an open stop-loss alert.
  */
 export const allocationInput = (
   portfolio: Portfolio,
-  daily: readonly DailyTotal[],
+  history: AllocationInput['history'],
   latest: Snapshot | null,
   stopLoss: readonly string[],
   asOf: string,
   releaseReserve = false,
 ): AllocationInput => ({
   portfolio,
-  history: daily
-    .filter((d) => d.date < asOf)
-    .map((d) => ({
-      channelId: d.channelId,
-      date: d.date,
-      spend: d.spend,
-      conversions: d.conversions,
-      ...(d.revenue > 0 ? { revenue: d.revenue } : {}),
-    })),
+  history,
   previous: latest ? { channels: latest.allocation.channels.map((c) => ({ channelId: c.channelId, total: c.total })) } : null,
   stopLoss: [...stopLoss].sort(),
   releaseReserve,

@@ -7,7 +7,9 @@ import type { EventPublisher, StopLossSource } from '../../functions/application
 import { Reallocator } from '../../functions/application/reallocatePortfolio.js';
 import { addDays } from '../../functions/domain/dates.js';
 import type { BudgetEvent } from '../../functions/domain/events.js';
+import { rollupDaily } from '../../functions/domain/metrics.js';
 import { toMicros } from '../../functions/domain/money.js';
+import { historyDays } from '../../functions/domain/snapshots.js';
 import { deployedConfig } from '../../functions/wiring/config.js';
 import { ALLOCATIONS_TABLE, METRICS_TABLE } from '../../lib/tables.js';
 import { startTestRuntime, type TestRuntime } from './harness.js';
@@ -128,5 +130,34 @@ describe('Reallocator', () => {
     const rewrite = { ...latest, trigger: { kind: 'on-demand', by: 'test' } as const, allocation: { ...latest.allocation, total: 1 } };
     await expect(allocations.create(rewrite)).rejects.toThrow(/conditional/i);
     expect((await allocations.get(demo.id, latest.snapshotId))?.allocation.total).toBe(latest.allocation.total);
+  });
+
+  it("keeps a restated day's earlier values, so the allocator's input carries its revisions", async () => {
+    const row = {
+      portfolioId: 'restated',
+      channelId: 'social',
+      date: '2026-02-02',
+      hour: null,
+      spendMicros: toMicros(100),
+      revenueMicros: null,
+      impressions: null,
+      clicks: null,
+      conversions: 5,
+      revision: 1,
+    };
+    await metrics.store([row], 'first', '2026-02-03T06:00:00Z');
+    await metrics.store([{ ...row, conversions: 9, revision: 2 }], 'second', '2026-02-05T06:00:00Z');
+    // The second delivery retried, and the first delivered again late: neither changes what was said.
+    await metrics.store([{ ...row, conversions: 9, revision: 2 }], 'second', '2026-02-05T06:01:00Z');
+    await expect(metrics.store([row], 'first-again', '2026-02-06T06:00:00Z')).resolves.toMatchObject({ stale: 1 });
+
+    const [stored, versions] = await Promise.all([
+      metrics.portfolioRows('restated', ['social'], '2026-02-01', '2026-02-10'),
+      metrics.portfolioVersions('restated', ['social'], '2026-02-01', '2026-02-10'),
+    ]);
+    expect(versions.map((v) => v.conversions)).toEqual([5, 9, 9]);
+    expect(historyDays({ timezone: 'UTC' }, rollupDaily(stored), versions, '2026-02-10')).toEqual([
+      { channelId: 'social', date: '2026-02-02', spend: 100, conversions: 9, revisions: [{ reportedOn: '2026-02-04', conversions: 5 }] },
+    ]);
   });
 });

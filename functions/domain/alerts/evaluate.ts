@@ -1,3 +1,4 @@
+import { type Maturity, maturityOf } from '../allocation/maturity.js';
 import type { AlertRule, Portfolio } from '../config.js';
 import { addDays, hourInZone, weekday } from '../dates.js';
 import { type MetricRow, standingRows } from '../metrics.js';
@@ -120,14 +121,46 @@ export const completeWindows = (
   return windows;
 };
 
-/** The window's totals, or null when no key of it has data. */
-const windowTotals = (data: ChannelData | undefined, window: Window): Totals | null => {
+/**
+ * A day's reported share of its final conversions below which its results are still filling in: rules on
+ * conversions, revenue and their ratios do not judge a window holding such a day (the verdict is unknown).
+ */
+export const MATURE_SHARE = 0.9;
+
+/** The metrics read from conversions or revenue, which immature days understate. */
+const RESULT_METRICS: ReadonlySet<AlertRule['metric']> = new Set(['conversions', 'revenue', 'cpa', 'roas', 'cvr']);
+
+/** How a channel's days mature, and the day its latest values stand for. */
+interface MaturityView {
+  readonly maturity: Maturity | undefined;
+  readonly asOf: string;
+}
+
+/**
+ * A day's totals read at their expected final value: conversions and revenue divided by the share reported
+ * so far; null when that share is below {@link MATURE_SHARE}.
+ */
+const matured = (t: Totals, date: string, view: MaturityView): Totals | null => {
+  if (!view.maturity?.known) return t;
+  const share = maturityOf(view.maturity, date, view.asOf);
+  if (share < MATURE_SHARE) return null;
+  return { ...t, conversions: t.conversions / share, revenue: t.revenue === null ? null : t.revenue / share };
+};
+
+/**
+ * The window's totals, or null when no key of it has data. With a maturity view (rules on results), a window
+ * holding a day still filling in has no totals yet.
+ */
+const windowTotals = (data: ChannelData | undefined, window: Window, view: MaturityView | null): Totals | null => {
   if (!data) return null;
   let sum: Totals | null = null;
   const source = window.kind === 'day' ? data.days : data.hours;
   for (const key of window.keys) {
-    const t = source.get(key);
-    if (t) sum = sum ? plus(sum, t) : t;
+    const reported = source.get(key);
+    if (!reported) continue;
+    const t = view && window.kind === 'day' ? matured(reported, key, view) : reported;
+    if (!t) return null;
+    sum = sum ? plus(sum, t) : t;
   }
   return sum;
 };
@@ -196,16 +229,19 @@ export const severityOf = (rule: AlertRule, value: number, bands: { warning: num
 const HOUR_MS = 3_600_000;
 
 /**
- * Evaluates every rule of a portfolio on every channel it applies to. Pure: rows, allocations and `now`
- * come in; cost is linear in rows plus rules × channels × windows.
+ * Evaluates every rule of a portfolio on every channel it applies to. Pure: rows, allocations, how each
+ * channel's days mature (the allocator's view, `learnMaturity`) and `now` come in; cost is linear in rows
+ * plus rules × channels × windows.
  */
 export const evaluatePortfolio = (
   portfolio: Portfolio,
   rows: readonly MetricRow[],
   allocated: AllocatedByDate,
   now: Date,
+  maturity: ReadonlyMap<string, Maturity> = new Map(),
 ): Evaluation[] => {
   const data = indexRows(rows);
+  const today = hourInZone(now, portfolio.timezone).date;
   const { bands, rules } = portfolio.alerts;
   const evaluations: Evaluation[] = [];
   for (const rule of rules) {
@@ -226,8 +262,9 @@ export const evaluatePortfolio = (
         evaluations.push(judge([hours], [now.toISOString()]));
         continue;
       }
+      const view = RESULT_METRICS.has(rule.metric) ? { maturity: maturity.get(channelId), asOf: today } : null;
       const values = windows.map((w) => {
-        const totals = windowTotals(channel, w);
+        const totals = windowTotals(channel, w, view);
         return totals === null
           ? null
           : metricValue(rule.metric, totals, rule.metric === 'pacing' ? windowAllocated(allocated, channelId, w) : null);

@@ -1,4 +1,5 @@
 import { groupBy } from '../collections.js';
+import type { Portfolio } from '../config.js';
 import { daysBetween } from '../dates.js';
 import type { HistoryDay } from './schemas.js';
 
@@ -102,3 +103,13 @@ export const learnMaturity = (
 
 /** A row's maturity at `asOf`: its latest value stands as of the end of the day before. */
 export const maturityOf = (maturity: Maturity, date: string, asOf: string): number => maturity.at(daysBetween(date, asOf) - 1);
+
+/**
+ * A portfolio's maturity view: each channel's, from the history's revisions and its `conversionLagDays`.
+ * The allocator and the alert rules both read days through this one view.
+ */
+export const portfolioMaturity = (
+  portfolio: Pick<Portfolio, 'channels'>,
+  history: readonly HistoryDay[],
+  asOf: string,
+): Map<string, Maturity> => learnMaturity(history, new Map(portfolio.channels.map((c) => [c.id, c.conversionLagDays])), asOf);

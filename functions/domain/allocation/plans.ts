@@ -1,7 +1,7 @@
 import { groupBy } from '../collections.js';
 import type { Channel } from '../config.js';
 import { daysBetween, weekday } from '../dates.js';
-import { learnMaturity, type Maturity, maturityOf } from './maturity.js';
+import { type Maturity, maturityOf, portfolioMaturity } from './maturity.js';
 import { expectedAt, FIT, fitResponse, type Observation, type ResponseModel } from './responseModel.js';
 import type { AllocationInput, HistoryDay } from './schemas.js';
 
@@ -167,7 +167,7 @@ export const buildPlans = (input: AllocationInput): ChannelPlan[] => {
   const { portfolio, history, previous, stopLoss, asOf } = input;
   const known = new Set(portfolio.channels.map((c) => c.id));
   const recent = history.filter((d) => known.has(d.channelId) && daysBetween(d.date, asOf) < FIT.lookbackDays && d.date < asOf);
-  const maturities = learnMaturity(recent, new Map(portfolio.channels.map((c) => [c.id, c.conversionLagDays])), asOf);
+  const maturities = portfolioMaturity(portfolio, recent, asOf);
   const byChannel = groupBy(recent, (d) => d.channelId);
   const channels: ChannelData[] = portfolio.channels.map((channel) => ({
     channel,

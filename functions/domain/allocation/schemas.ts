@@ -103,6 +103,7 @@ export const Allocation = z.object({
   solver: z.object({ name: z.string(), ms: z.number(), variables: z.optional(z.number()), presolved: z.optional(z.boolean()) }),
 });
 
+export type Revision = z.infer<typeof Revision>;
 export type HistoryDay = z.infer<typeof HistoryDay>;
 export type AllocationInput = z.infer<typeof AllocationInput>;
 export type AllocationInputRaw = z.input<typeof AllocationInput>;

@@ -99,4 +99,41 @@ describe('MetricsRepository.store', () => {
     });
     expect(putsOf(dynamo.commandCalls(TransactWriteCommand)[1]!.args[0].input).map((item) => item.sk)).toEqual([`${fresh!.date}#00`]);
   });
+
+  it("records a daily row's version in the row's own transaction, and reads cancellations back per row", async () => {
+    const daily = rows(3).map((r) => ({ ...r, hour: null }));
+    dynamo
+      .on(TransactWriteCommand)
+      .rejectsOnce(
+        cancelled([
+          { Code: 'None' },
+          { Code: 'None' },
+          { Code: 'ConditionalCheckFailed', Item: { ...daily[1], revision: 7 } },
+          { Code: 'None' },
+          { Code: 'None' },
+          { Code: 'None' },
+        ]),
+      )
+      .resolves({});
+    await expect(repository.store(daily, 'delivery-3', '2026-11-22T05:00:00Z')).resolves.toEqual({ accepted: 2, duplicates: 0, stale: 1 });
+    const retried = putsOf(dynamo.commandCalls(TransactWriteCommand)[1]!.args[0].input) as unknown as Record<string, unknown>[];
+    expect(retried.map((item) => item.sk)).toEqual([
+      `${daily[0]!.date}#--`,
+      `V#${daily[0]!.date}#2026-11-22T05:00:00Z`,
+      `${daily[2]!.date}#--`,
+      `V#${daily[2]!.date}#2026-11-22T05:00:00Z`,
+    ]);
+    expect(retried[1]).toMatchObject({ conversions: daily[0]!.conversions, receivedAt: '2026-11-22T05:00:00Z', expiresAt: 1_803_099_600 });
+  });
+
+  it('keeps each transaction within 100 items, counting versions', async () => {
+    dynamo.on(TransactWriteCommand).resolves({});
+    const mixed = rows(150).map((r, i) =>
+      i % 2 === 0 ? { ...r, hour: null, date: `2026-09-${String((i % 30) + 1).padStart(2, '0')}` } : r,
+    );
+    await repository.store(mixed, 'delivery-4', '2026-11-22T00:00:00Z');
+    const sizes = dynamo.commandCalls(TransactWriteCommand).map((call) => putsOf(call.args[0].input).length);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(100);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(150 + 75);
+  });
 });

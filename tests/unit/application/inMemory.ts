@@ -9,16 +9,23 @@ import type {
 } from '../../../functions/application/ports.js';
 import type { Alert, AlertChange } from '../../../functions/domain/alerts/lifecycle.js';
 import type { BudgetEvent } from '../../../functions/domain/events.js';
-import type { MetricRow } from '../../../functions/domain/metrics.js';
+import type { MetricRow, RowVersion } from '../../../functions/domain/metrics.js';
 import type { Snapshot } from '../../../functions/domain/snapshots.js';
 
 /** In-memory ports with the semantics the DynamoDB adapters promise, and hooks to inject faults. */
 
 export class InMemoryMetrics implements MetricsReader {
-  constructor(readonly rows: MetricRow[] = []) {}
+  constructor(
+    readonly rows: MetricRow[] = [],
+    readonly versions: (RowVersion & { portfolioId: string })[] = [],
+  ) {}
 
   async portfolioRows(portfolioId: string, channelIds: readonly string[], from: string, to: string): Promise<MetricRow[]> {
     return this.rows.filter((r) => r.portfolioId === portfolioId && channelIds.includes(r.channelId) && r.date >= from && r.date <= to);
+  }
+
+  async portfolioVersions(portfolioId: string, channelIds: readonly string[], from: string, to: string): Promise<RowVersion[]> {
+    return this.versions.filter((v) => v.portfolioId === portfolioId && channelIds.includes(v.channelId) && v.date >= from && v.date <= to);
   }
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { completeWindows, type Evaluation, evaluatePortfolio } from '../../../../functions/domain/alerts/evaluate.js';
+import type { Maturity } from '../../../../functions/domain/allocation/maturity.js';
 import type { Portfolio } from '../../../../functions/domain/config.js';
 import { addDays } from '../../../../functions/domain/dates.js';
 import type { MetricRow } from '../../../../functions/domain/metrics.js';
@@ -112,5 +113,35 @@ describe('silence and pacing', () => {
     expect(verdictFor(over, [day('a', '2026-11-21', 1100, 5)], 'a', NOW, allocated)).toMatchObject({ verdict: 'clear' });
     // No allocation for that day: nothing to pace against.
     expect(verdictFor(over, [day('a', '2026-11-21', 5000, 5)], 'a', NOW, new Map())).toMatchObject({ verdict: 'unknown' });
+  });
+});
+
+describe('rule evaluation on days still filling in', () => {
+  // Half of a day's conversions are in by its end, three quarters a day later, all after two days.
+  const halfThenAll: Maturity = { at: (age) => (age <= 0 ? 0.5 : age === 1 ? 0.75 : 1), known: true };
+  const maturity = new Map([['a', halfThenAll]]);
+
+  it('does not judge results on a day below 90% reported, where the raw CPA would breach', () => {
+    // Final CPA 40 every day; yesterday shows half its conversions (CPA 80), the day before three quarters (53).
+    const rows = [day('a', '2026-11-19', 400, 10), day('a', '2026-11-20', 400, 7.5), day('a', '2026-11-21', 400, 5)];
+    const twoDays = portfolio([{ window: 'day', consecutive: 2 }]);
+    expect(evaluatePortfolio(twoDays, rows, new Map(), NOW).find((e) => e.channelId === 'a')).toMatchObject({ verdict: 'breach' });
+    expect(evaluatePortfolio(twoDays, rows, new Map(), NOW, maturity).find((e) => e.channelId === 'a')).toMatchObject({
+      verdict: 'unknown',
+      observed: null,
+    });
+  });
+
+  it('reads a mature enough day at its expected final count, and leaves spend rules alone', () => {
+    const known: Maturity = { at: (age) => (age <= 0 ? 0.95 : 1), known: true };
+    const rows = [day('a', '2026-11-19', 400, 10), day('a', '2026-11-20', 400, 10), day('a', '2026-11-21', 400, 9.5)];
+    const rule = portfolio([{ window: 'day', consecutive: 3 }]);
+    const e = evaluatePortfolio(rule, rows, new Map(), NOW, new Map([['a', known]])).find((x) => x.channelId === 'a')!;
+    expect(e.observed).toBeCloseTo(40, 9);
+    const spend = portfolio([{ metric: 'spend', op: '>', threshold: 300, window: 'day', consecutive: 1 }]);
+    expect(evaluatePortfolio(spend, rows, new Map(), NOW, maturity).find((x) => x.channelId === 'a')).toMatchObject({
+      verdict: 'breach',
+      observed: 400,
+    });
   });
 });
