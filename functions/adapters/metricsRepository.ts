@@ -31,7 +31,7 @@ const HOURLESS = '--';
 const partitionKey = (portfolioId: string, channelId: string) => `${portfolioId}#${channelId}`;
 const sortKey = (date: string, hour: number | null) => `${date}#${hour === null ? HOURLESS : String(hour).padStart(2, '0')}`;
 /** A daily row's version: `V#<date>#<receivedAt>`, beside the rows but outside their `<date>#…` range. */
-const VERSION_PREFIX = 'V#';
+export const VERSION_PREFIX = 'V#';
 const versionKey = (date: string, receivedAt: string) => `${VERSION_PREFIX}${date}#${receivedAt}`;
 
 /** Items a row writes: itself, and for a daily row the version that records it (see {@link RowVersion}). */

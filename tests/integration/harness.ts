@@ -3,6 +3,7 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 import { type LocalRuntime, startLocalRuntime } from '../../bin/local/runtime.js';
 import { createDynamoClient } from '../../functions/adapters/dynamo.js';
+import { VERSION_PREFIX } from '../../functions/adapters/metricsRepository.js';
 import { signatureHeader } from '../../functions/adapters/signature.js';
 import { LOCAL_DEV_SECRET } from '../../functions/adapters/webhookSecrets.js';
 import { METRICS_TABLE } from '../../lib/tables.js';
@@ -11,7 +12,7 @@ import { METRICS_TABLE } from '../../lib/tables.js';
 export interface TestRuntime extends LocalRuntime {
   /** The DynamoDB Local name of one of this runtime's tables. */
   tableName(tableId: string): string;
-  /** Counts the items in one of this runtime's tables, read straight from DynamoDB Local. */
+  /** Counts the items in one of this runtime's tables (of Metrics, the rows, not their versions), read straight from DynamoDB Local. */
   countItems(tableId?: string): Promise<number>;
   /** Sends a request with the local bearer token. */
   get(path: string): Promise<{ status: number; body: any }>;
@@ -32,8 +33,13 @@ export const startTestRuntime = async (): Promise<TestRuntime> => {
       let count = 0;
       let start: Record<string, any> | undefined;
       do {
+        // Metric rows only: the versions kept beside daily rows are history, not rows.
+        const rowsOnly =
+          tableId === METRICS_TABLE.id
+            ? { FilterExpression: 'NOT begins_with(sk, :version)', ExpressionAttributeValues: { ':version': { S: VERSION_PREFIX } } }
+            : {};
         const page = await dynamo.send(
-          new ScanCommand({ TableName: `${tablePrefix}${tableId}`, Select: 'COUNT', ExclusiveStartKey: start }),
+          new ScanCommand({ TableName: `${tablePrefix}${tableId}`, Select: 'COUNT', ExclusiveStartKey: start, ...rowsOnly }),
         );
         count += page.Count ?? 0;
         start = page.LastEvaluatedKey;
