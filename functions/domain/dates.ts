@@ -11,9 +11,22 @@ export const IsoDate = z.iso.date();
 /** A metric's date: a real calendar date, no earlier than {@link EARLIEST_DATE}. */
 export const MetricDate = IsoDate.check(z.refine((date) => date >= EARLIEST_DATE, `must be no earlier than ${EARLIEST_DATE}`));
 
+/** Day numbers of dates seen lately: the allocator asks for the same few dozen dates many thousand times. */
+const dayNumbers = new Map<string, number>();
+
+/** Days since 1970-01-01 of an ISO date. */
+const dayNumber = (date: string): number => {
+  let day = dayNumbers.get(date);
+  if (day === undefined) {
+    day = Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))) / DAY_MS;
+    if (dayNumbers.size >= 4096) dayNumbers.clear();
+    dayNumbers.set(date, day);
+  }
+  return day;
+};
+
 /** Days between two ISO dates (b − a). */
-export const daysBetween = (a: string, b: string): number =>
-  Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / DAY_MS);
+export const daysBetween = (a: string, b: string): number => dayNumber(b) - dayNumber(a);
 
 /** The ISO date `days` after `date` (negative goes back). */
 export const addDays = (date: string, days: number): string =>
@@ -52,4 +65,4 @@ export const hourInZone = (instant: Date, timeZone: string): { date: string; hou
 };
 
 /** Day of the week of an ISO date, 0 = Sunday … 6 = Saturday. */
-export const weekday = (date: string): number => new Date(`${date}T00:00:00Z`).getUTCDay();
+export const weekday = (date: string): number => (((dayNumber(date) + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday

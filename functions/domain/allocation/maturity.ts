@@ -30,12 +30,18 @@ const POOL_WEIGHT = 30;
 
 const FINAL: Maturity = { at: () => 1, known: false };
 
-/** The value a row had by the end of age `a`: the first revision at or after `a`, else its latest value. */
-const valueAt = (row: HistoryDay, age: number, pick: (v: { conversions: number }) => number): number => {
+/**
+ * A row's conversions by the end of each age up to `until`: a revision's value stands through its
+ * `reportedOn`, the latest value after the last revision.
+ */
+const valuesByAge = (row: HistoryDay, until: number): Float64Array => {
+  const values = new Float64Array(until + 1).fill(row.conversions);
+  let age = 0;
   for (const revision of row.revisions ?? []) {
-    if (daysBetween(row.date, revision.reportedOn) >= age) return pick(revision);
+    const last = Math.min(until, daysBetween(row.date, revision.reportedOn));
+    for (; age <= last; age += 1) values[age] = revision.conversions;
   }
-  return pick(row);
+  return values;
 };
 
 /** Cumulative reported fraction by age under an attribution window: 95% by its end, exponential. */
@@ -48,10 +54,12 @@ const developmentSums = (rows: readonly HistoryDay[], asOf: string) => {
   for (const row of rows) {
     if (!row.revisions || row.revisions.length === 0) continue;
     // The latest value stands as of the end of the day before `asOf`.
-    const latestAge = daysBetween(row.date, asOf) - 1;
-    for (let a = 0; a < Math.min(MAX_AGE, latestAge); a += 1) {
-      current[a]! += valueAt(row, a, (v) => v.conversions);
-      next[a]! += valueAt(row, a + 1, (v) => v.conversions);
+    const until = Math.min(MAX_AGE, daysBetween(row.date, asOf) - 1);
+    if (until <= 0) continue;
+    const values = valuesByAge(row, until);
+    for (let a = 0; a < until; a += 1) {
+      current[a]! += values[a]!;
+      next[a]! += values[a + 1]!;
     }
   }
   return { next, current };

@@ -187,13 +187,14 @@ export const buildPlans = (input: AllocationInput): ChannelPlan[] => {
   const revenueEfficiency = revenue > 0 ? revenue / orderValue / Math.max(spend, 1) : conversionEfficiency;
   const typical = portfolio.budget.daily / portfolio.channels.length;
 
-  const fit = (data: ChannelData, factors: readonly number[], outcomeOf: (d: HistoryDay) => number, efficiency: number) =>
+  const fit = (data: ChannelData, factors: readonly number[], outcomeOf: (d: HistoryDay) => number, efficiency: number, decay?: number) =>
     fitResponse(
       data.channel.id,
       observe(data, asOf, factors, outcomeOf),
-      { efficiency, adstock: data.channel.adstockPrior },
+      { efficiency, adstock: data.channel.adstockPrior, decay },
       Math.max(data.channel.base, typical),
     );
+  // The first fit chooses each channel's carryover; the later fits of the same days keep it.
   const first = channels.map((data) => fit(data, FLAT, (d) => d.conversions, conversionEfficiency));
   const factors = weeklyFactors(channels, asOf, first);
 
@@ -203,8 +204,9 @@ export const buildPlans = (input: AllocationInput): ChannelPlan[] => {
   return channels.map((data, i) => {
     const { channel } = data;
     const flat = factors[i]!.every((f) => f === 1);
-    const conversionModel = flat ? first[i]! : fit(data, factors[i]!, (d) => d.conversions, conversionEfficiency);
-    const revenueModel = fit(data, factors[i]!, (d) => (d.revenue ?? 0) / orderValue, revenueEfficiency);
+    const decay = first[i]!.adstock;
+    const conversionModel = flat ? first[i]! : fit(data, factors[i]!, (d) => d.conversions, conversionEfficiency, decay);
+    const revenueModel = fit(data, factors[i]!, (d) => (d.revenue ?? 0) / orderValue, revenueEfficiency, decay);
     const previousTotal = previousTotals.get(channel.id) ?? null;
     const stop = stopLoss.includes(channel.id);
     const low = stop

@@ -113,6 +113,11 @@ export interface PortfolioPrior {
   readonly efficiency: number;
   /** The channel's own adstock prior, when its config sets one. */
   readonly adstock?: number | undefined;
+  /**
+   * A carryover already chosen for this channel by an earlier fit of the same days (the conversion fit,
+   * for the revenue and weekday-adjusted fits): used as it is, without searching the grid again.
+   */
+  readonly decay?: number | undefined;
 }
 
 /** One observed day of a channel. */
@@ -141,11 +146,40 @@ interface Settings {
   readonly meanValue: number;
 }
 
+/** The points' fields as columns: the fit reads them 25 scales × several candidates over, in tight loops. */
+interface Columns {
+  readonly n: number;
+  readonly value: Float64Array;
+  readonly exposure: Float64Array;
+  readonly weight: Float64Array;
+  readonly effective: Float64Array;
+}
+
+const columnsOf = (points: readonly Weighted[]): Columns => {
+  const n = points.length;
+  const columns = {
+    n,
+    value: new Float64Array(n),
+    exposure: new Float64Array(n),
+    weight: new Float64Array(n),
+    effective: new Float64Array(n),
+  };
+  for (let i = 0; i < n; i += 1) {
+    const p = points[i]!;
+    columns.value[i] = p.value;
+    columns.exposure[i] = p.exposure;
+    columns.weight[i] = p.weight;
+    columns.effective[i] = p.effective;
+  }
+  return columns;
+};
+
 /**
  * The level and baseline for one candidate scale: a few EM rounds split each day's value between the
  * organic baseline and the paid curve, each with its conjugate Gamma update.
  */
-const fitAtScale = (points: readonly Weighted[], scale: number, prior: Settings, withBaseline = false) => {
+const fitAtScale = (points: Columns, scale: number, prior: Settings, withBaseline = false) => {
+  const { n, value, exposure, weight, effective } = points;
   // Prior mean of `a` such that the curve passes through the pooled efficiency at the typical spend.
   const priorLevel = (prior.efficiency * prior.typical) / -Math.expm1(-prior.typical / scale);
   const baseShape = FIT.baselineDays;
@@ -154,27 +188,32 @@ const fitAtScale = (points: readonly Weighted[], scale: number, prior: Settings,
   let baseline = withBaseline ? FIT.baselineShare * prior.meanValue : 0;
   let shape = prior.shape;
   let rate = prior.shape / priorLevel;
-  const curve = points.map((p) => -Math.expm1(-p.effective / scale));
+  const curve = new Float64Array(n);
+  for (let i = 0; i < n; i += 1) curve[i] = -Math.expm1(-effective[i]! / scale);
+  // EM rounds until the split between baseline and curve settles (at most 8).
   for (let round = 0; round < (withBaseline ? 8 : 1); round += 1) {
     shape = prior.shape;
     rate = prior.shape / priorLevel;
     let bShape = baseShape;
     let bRate = baseRate;
-    for (const [i, p] of points.entries()) {
+    for (let i = 0; i < n; i += 1) {
       const paid = a * curve[i]!;
       const share = paid + baseline > 0 ? paid / (paid + baseline) : 1;
-      shape += p.weight * p.value * share;
-      rate += p.weight * p.exposure * curve[i]!;
-      bShape += p.weight * p.value * (1 - share);
-      bRate += p.weight * p.exposure;
+      const w = weight[i]!;
+      shape += w * value[i]! * share;
+      rate += w * exposure[i]! * curve[i]!;
+      bShape += w * value[i]! * (1 - share);
+      bRate += w * exposure[i]!;
     }
+    const settled = Math.abs(shape / rate - a) <= 1e-6 * a && Math.abs(bShape / bRate - baseline) <= 1e-6 * (baseline + a);
     a = shape / rate;
     if (withBaseline) baseline = bShape / bRate;
+    if (settled) break;
   }
   let logLikelihood = 0;
-  for (const [i, p] of points.entries()) {
-    const mean = Math.max(1e-9, p.exposure * (baseline + a * curve[i]!));
-    logLikelihood += p.weight * (p.value * Math.log(mean) - mean);
+  for (let i = 0; i < n; i += 1) {
+    const mean = Math.max(1e-9, exposure[i]! * (baseline + a * curve[i]!));
+    logLikelihood += weight[i]! * (value[i]! * Math.log(mean) - mean);
   }
   const z = Math.log(scale / (2 * prior.typical)) / FIT.scalePriorSd;
   return { scale, shape, rate, baseline, score: logLikelihood - 0.5 * z * z };
@@ -185,11 +224,30 @@ type Fit = ReturnType<typeof fitAtScale>;
 const meanOf = (fit: Fit, p: Weighted) => p.exposure * (fit.baseline + (fit.shape / fit.rate) * -Math.expm1(-p.effective / fit.scale));
 
 /** Every candidate scale's fit, best first, with its posterior weight. */
-const scaleFits = (points: readonly Weighted[], prior: Settings, withBaseline = false) => {
-  const fits = FIT.scaleGrid.map((multiple) => fitAtScale(points, multiple * prior.typical, prior, withBaseline));
+const scaleFits = (
+  points: readonly Weighted[],
+  prior: Settings,
+  withBaseline = false,
+  scales: readonly number[] = FIT.scaleGrid.map((multiple) => multiple * prior.typical),
+) => {
+  const columns = columnsOf(points);
+  const fits = scales.map((scale) => fitAtScale(columns, scale, prior, withBaseline));
   const top = Math.max(...fits.map((f) => f.score));
   const total = fits.reduce((s, f) => s + Math.exp(f.score - top), 0);
   return fits.map((f) => ({ fit: f, weight: Math.exp(f.score - top) / total })).sort((x, y) => y.fit.score - x.fit.score);
+};
+
+/**
+ * The scales a fit left any posterior weight on: the baseline's EM rounds are spent only there, since a
+ * baseline moves the level far more than the curve's shape.
+ */
+const plausibleScales = (fits: readonly { fit: Fit; weight: number }[]) => fits.filter((f) => f.weight > 1e-6).map((f) => f.fit.scale);
+
+/** The grid's scales next to or among a fit's plausible ones. */
+const neighbourhood = (fits: readonly { fit: Fit; weight: number }[]) => {
+  const plausible = new Set(plausibleScales(fits));
+  const grid = fits.map((f) => f.fit.scale).sort((a, b) => a - b);
+  return grid.filter((scale, i) => plausible.has(scale) || plausible.has(grid[i - 1]!) || plausible.has(grid[i + 1]!));
 };
 
 /** The posterior over scales, negligible ones dropped and the rest renormalized, each with its level. */
@@ -202,16 +260,19 @@ const normalizedScales = (fits: readonly { fit: Fit; weight: number }[]) => {
 /** Adstocked spend of each point: `(1 − λ)·Σ λ^k·spend_{t−k}` over the days seen, renormalized where they stop. */
 const adstocked = (points: readonly Observation[], decay: number): number[] => {
   if (decay === 0) return points.map((p) => p.spend);
-  const byAge = new Map(points.map((p) => [p.age, p.spend]));
-  const oldest = Math.max(...points.map((p) => p.age));
+  let oldest = 0;
+  for (const p of points) oldest = Math.max(oldest, p.age);
+  // Spend by age (NaN where a day is missing), and the decay's powers, read 30 deep per point.
+  const byAge = new Float64Array(oldest + 1).fill(Number.NaN);
+  for (const p of points) byAge[p.age] = p.spend;
+  const powers = Float64Array.from({ length: 30 }, (_, k) => decay ** k);
   return points.map((p) => {
     let sum = 0;
     let weight = 0;
     for (let k = 0; p.age + k <= oldest && k < 30; k += 1) {
-      const spend = byAge.get(p.age + k);
-      const w = decay ** k;
-      if (spend !== undefined) sum += w * spend;
-      weight += w;
+      const spend = byAge[p.age + k]!;
+      if (!Number.isNaN(spend)) sum += powers[k]! * spend;
+      weight += powers[k]!;
     }
     return weight > 0 ? sum / weight : p.spend;
   });
@@ -246,7 +307,15 @@ export const fitResponse = (
 
   const pointsAt = (decay: number): Weighted[] => {
     const effective = adstocked(observed, decay);
-    return observed.map((o, i) => ({ ...o, effective: effective[i]!, weight: recency(o.age) }));
+    return observed.map((o, i) => ({
+      spend: o.spend,
+      value: o.value,
+      age: o.age,
+      exposure: o.exposure,
+      maturity: o.maturity,
+      effective: effective[i]!,
+      weight: recency(o.age),
+    }));
   };
   const dispersionOf = (fit: Fit, points: readonly Weighted[]) => {
     const weightSum = points.reduce((s, p) => s + p.weight, 0);
@@ -259,26 +328,32 @@ export const fitResponse = (
 
   // The plain curve first (no carryover unless the config's prior says so, no baseline): its dispersion
   // turns likelihoods into quasi-likelihoods, the scale on which extra parameters must pay for themselves.
-  const centre = prior.adstock ?? 0;
+  const centre = prior.decay ?? prior.adstock ?? 0;
   let points = pointsAt(centre);
   let fits = scaleFits(points, settings);
   let decay = centre;
   const phi = dispersionOf(fits[0]!.fit, points);
   let quasi = fits[0]!.fit.score / phi;
   if (observed.length >= 14) {
-    for (const candidate of FIT.adstockGrid) {
+    // Candidates are scored on the scales the plain curve found plausible, widened a step each way (carryover
+    // smooths spend, so it moves the scale little); the winner, if any, is then fitted on the whole grid.
+    const around = neighbourhood(fits);
+    let best: Weighted[] | null = null;
+    for (const candidate of prior.decay === undefined ? FIT.adstockGrid : []) {
       if (candidate === centre) continue;
       const candidatePoints = pointsAt(candidate);
-      const candidateFits = scaleFits(candidatePoints, settings);
-      const score = candidateFits[0]!.fit.score / phi - FIT.parameterCost;
+      const score = scaleFits(candidatePoints, settings, false, around)[0]!.fit.score / phi - FIT.parameterCost;
       if (score > quasi) {
         quasi = score;
-        points = candidatePoints;
-        fits = candidateFits;
+        best = candidatePoints;
         decay = candidate;
       }
     }
-    const withBaseline = scaleFits(points, settings, true);
+    if (best) {
+      points = best;
+      fits = scaleFits(points, settings);
+    }
+    const withBaseline = scaleFits(points, settings, true, plausibleScales(fits));
     if (withBaseline[0]!.fit.score / phi - FIT.parameterCost > quasi) fits = withBaseline;
   }
   let fit = fits[0]!.fit;
@@ -295,7 +370,7 @@ export const fitResponse = (
     }
   }
   if (reweighted) {
-    fits = scaleFits(points, settings, baselined);
+    fits = baselined ? scaleFits(points, settings, true, plausibleScales(fits)) : scaleFits(points, settings);
     fit = fits[0]!.fit;
   }
   const dispersion = dispersionOf(fit, points);
@@ -309,7 +384,7 @@ export const fitResponse = (
     if (Math.abs(observedValue - expected) / Math.sqrt(dispersion * (expected + 1)) > FIT.shiftZ) {
       regimeShift = true;
       // Keep the learned shape of the curve (its scale) and relearn its level from the recent days only.
-      fit = fitAtScale(recent, fit.scale, settings, baselined);
+      fit = fitAtScale(columnsOf(recent), fit.scale, settings, baselined);
       fits = [{ fit, weight: 1 }];
     }
   }
