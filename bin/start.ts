@@ -49,7 +49,8 @@ config's schedules and a local event bus; on an empty database it loads the demo
 
   console.log(`
 Budget optimizer running locally (config ${hash}, data in ${values['in-memory'] ? 'memory' : '.data/'})
-  Dashboard      ${runtime.url}/?token=${apiToken}
+  Dashboard      ${runtime.url}/   (local sign-in: pick finance@example.com or operator@example.com)
+                 ${runtime.url}/dashboard?token=${apiToken}   (the local token, no sign-in)
   API            ${runtime.url}
   Metrics        curl -H 'Authorization: Bearer ${apiToken}' ${runtime.url}/portfolios/${demo.id}/metrics
   Allocation     curl -H 'Authorization: Bearer ${apiToken}' ${runtime.url}/portfolios/${demo.id}/allocations/latest

@@ -21,6 +21,8 @@ export interface FunctionDefinition {
   readonly sendsTo?: readonly Job[];
   /** The job queue it consumes (a worker). */
   readonly consumes?: Job;
+  /** Whether it signs people in or checks their sessions: it reads the user pool's ids and domain. */
+  readonly signIn?: boolean;
   readonly memoryMb?: number;
   readonly timeoutSeconds?: number;
 }
@@ -71,6 +73,9 @@ export const FUNCTIONS = {
     publishesEvents: true,
   },
   dashboard: { id: 'Dashboard', entry: 'functions/handlers/dashboard.ts', reads: [ALLOCATIONS_TABLE, ALERTS_TABLE], writes: [] },
+  apiSpec: { id: 'ApiSpec', entry: 'functions/handlers/openapi.ts', reads: [], writes: [] },
+  signIn: { id: 'SignIn', entry: 'functions/handlers/signIn.ts', reads: [], writes: [], signIn: true },
+  sessionAuthorizer: { id: 'SessionAuthorizer', entry: 'functions/handlers/sessionAuthorizer.ts', reads: [], writes: [], signIn: true },
   alertsWorker: {
     id: 'AlertsWorker',
     entry: 'functions/handlers/alertsWorker.ts',
@@ -84,8 +89,14 @@ export const FUNCTIONS = {
 
 export type FunctionName = keyof typeof FUNCTIONS;
 
-/** Who may call a route: a signed webhook sender, or an IAM principal (locally: the bearer token). */
-export type RouteAuth = 'signature' | 'iam';
+/**
+ * Who may call a route:
+ * - `signature`: a webhook sender, by its HMAC signature (checked in the handler);
+ * - `iam`: a machine, by SigV4 (locally: the bearer token);
+ * - `session`: a signed-in person, by the session authorizer (locally also the bearer token);
+ * - `public`: anyone; only the sign-in steps, which lead to nothing without a session, and the API's description.
+ */
+export type RouteAuth = 'signature' | 'iam' | 'session' | 'public';
 
 export interface RouteDefinition {
   readonly method: 'GET' | 'POST';
@@ -105,5 +116,11 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/portfolios/{id}/allocations/{snapshotId}', fn: 'allocations', auth: 'iam' },
   { method: 'GET', path: '/portfolios/{id}/alerts', fn: 'alerts', auth: 'iam' },
   { method: 'POST', path: '/portfolios/{id}/alerts/evaluate', fn: 'alerts', auth: 'iam' },
-  { method: 'GET', path: '/', fn: 'dashboard', auth: 'iam' },
+  { method: 'GET', path: '/dashboard', fn: 'dashboard', auth: 'session' },
+  { method: 'GET', path: '/', fn: 'signIn', auth: 'public' },
+  { method: 'GET', path: '/auth/login', fn: 'signIn', auth: 'public' },
+  { method: 'GET', path: '/auth/callback', fn: 'signIn', auth: 'public' },
+  { method: 'POST', path: '/auth/logout', fn: 'signIn', auth: 'public' },
+  { method: 'GET', path: '/auth/signed-out', fn: 'signIn', auth: 'public' },
+  { method: 'GET', path: '/openapi.json', fn: 'apiSpec', auth: 'public' },
 ];

@@ -16,6 +16,7 @@ export const buildApp = (app: App, config: BudgetConfig) => {
     tables: data.tables,
     webhookSecrets: data.webhookSecrets,
     schedules: config.schedules,
+    signIn: config.signIn,
     portfolios: config.portfolios.map((p) => p.id),
   });
   return { data, service };

@@ -1,6 +1,6 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpIamAuthorizer, HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
@@ -16,14 +16,17 @@ import type { Construct } from 'constructs';
 import type { BudgetConfig } from '../functions/domain/config.js';
 import { JOBS, type Job, queueUrlVariable } from '../functions/domain/jobs.js';
 import { BudgetAlarms } from './alarms.js';
-import { FUNCTIONS, type FunctionDefinition, type FunctionName, ROUTES } from './api.js';
+import { FUNCTIONS, type FunctionDefinition, type FunctionName, ROUTES, type RouteAuth } from './api.js';
 import { BudgetFunction, LOG_RETENTION, METRICS_NAMESPACE } from './budget-function.js';
+import { SignIn } from './sign-in.js';
 
 export interface BudgetServiceStackProps extends StackProps {
   readonly tables: ReadonlyMap<string, TableV2>;
   readonly webhookSecrets: ReadonlyMap<string, Secret>;
   /** The validated config's schedule expressions, one per job. */
   readonly schedules: BudgetConfig['schedules'];
+  /** Browser sign-in: the hosted sign-in's domain prefix and federation. */
+  readonly signIn: BudgetConfig['signIn'];
   /** The configured portfolios' ids: each gets an alarm when it stops publishing allocations. */
   readonly portfolios: readonly string[];
 }
@@ -36,6 +39,14 @@ const MAX_RECEIVE_COUNT = 3;
  * platforms send (a delivery per platform per hour or so), low enough that a flood cannot run up the bill.
  */
 export const API_THROTTLE = { rateLimit: 200, burstLimit: 400 } as const;
+
+/** Why a route without a gateway authorizer is safe, per kind (cdk-nag asks for every such route). */
+const PUBLIC_ROUTE_REASONS: Partial<Record<RouteAuth, string>> = {
+  signature:
+    'Ad platforms cannot sign with SigV4: the handler authenticates every request by its HMAC-SHA256 signature (per-source secret, ±300 s) before reading it.',
+  public:
+    'The sign-in steps themselves (start, callback, sign-out, signed-out page) and the OpenAPI description: they read no data, the callback only sets a session from a code redeemed with its PKCE verifier, and sign-out needs the CSRF token.',
+};
 
 /** An SQS queue encrypted at rest that refuses plain HTTP. */
 const secureQueue = (scope: Construct, id: string, props: ConstructorParameters<typeof Queue>[2] = {}) =>
@@ -51,6 +62,7 @@ export class BudgetServiceStack extends Stack {
   readonly bus: EventBus;
   readonly functions: ReadonlyMap<FunctionName, BudgetFunction>;
   readonly queues: ReadonlyMap<Job, { queue: Queue; deadLetters: Queue }>;
+  readonly signIn: SignIn;
 
   constructor(scope: Construct, id: string, props: BudgetServiceStackProps) {
     super(scope, id, props);
@@ -77,25 +89,30 @@ export class BudgetServiceStack extends Stack {
         ),
       },
     });
-    const iam = new HttpIamAuthorizer();
+    this.signIn = new SignIn(this, 'People', { api: this.api, config: props.signIn });
+    for (const [name, fn] of this.functions) {
+      if ((FUNCTIONS[name] as FunctionDefinition).signIn)
+        for (const [key, value] of Object.entries(this.signIn.environment)) fn.addEnvironment(key, value);
+    }
+    const authorizers = {
+      iam: new HttpIamAuthorizer(),
+      session: new HttpLambdaAuthorizer('Session', this.functions.get('sessionAuthorizer')!, {
+        responseTypes: [HttpLambdaResponseType.SIMPLE],
+        identitySource: ['$request.header.Cookie'],
+        // Every request is checked (the JWKS is cached in the function), so a signed-out cookie stops at once.
+        resultsCacheTtl: Duration.seconds(0),
+      }),
+    };
     for (const route of ROUTES) {
       const fn = this.functions.get(route.fn)!;
       const routes = this.api.addRoutes({
         path: route.path,
         methods: [HttpMethod[route.method]],
         integration: new HttpLambdaIntegration(`${route.method}${route.path}`, fn),
-        // Webhooks authenticate by their HMAC signature; everything else needs SigV4.
-        ...(route.auth === 'iam' ? { authorizer: iam } : {}),
+        ...(route.auth === 'iam' || route.auth === 'session' ? { authorizer: authorizers[route.auth] } : {}),
       });
-      if (route.auth === 'signature') {
-        for (const r of routes) {
-          Validations.of(r).acknowledge({
-            id: 'AwsSolutions::AwsSolutions-APIG4',
-            reason:
-              'Ad platforms cannot sign with SigV4: the handler authenticates every request by its HMAC-SHA256 signature (per-source secret, ±300 s) before reading it.',
-          });
-        }
-      }
+      const open = PUBLIC_ROUTE_REASONS[route.auth];
+      if (open) for (const r of routes) Validations.of(r).acknowledge({ id: 'AwsSolutions::AwsSolutions-APIG4', reason: open });
     }
     const scheduleDeadLetters = secureQueue(this, 'ScheduleDeadLetters', { retentionPeriod: Duration.days(14) });
     Validations.of(scheduleDeadLetters).acknowledge({
@@ -124,6 +141,8 @@ export class BudgetServiceStack extends Stack {
       reallocateSchedule: props.schedules.reallocate,
     });
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
+    new CfnOutput(this, 'DashboardUrl', { value: `${this.api.apiEndpoint}/`, description: 'Finance and operators sign in here' });
+    new CfnOutput(this, 'UserPoolId', { value: this.signIn.userPool.userPoolId });
     new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn });
   }

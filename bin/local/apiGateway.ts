@@ -53,11 +53,20 @@ const LOCAL_CALLER = {
 };
 
 /** The API Gateway HTTP API (payload v2.0) event for a local request, as the cloud would deliver it. */
-export const toApiGatewayEvent = (request: IncomingMessage, url: URL, body: string, match: RouteMatch): APIGatewayProxyEventV2 => {
+export const toApiGatewayEvent = (
+  request: IncomingMessage,
+  url: URL,
+  body: string,
+  match: RouteMatch,
+  session?: Record<string, string>,
+): APIGatewayProxyEventV2 => {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
   }
+  // Payload 2.0 moves cookies out of the headers into `cookies`.
+  const cookies = headers.cookie?.split(';').map((c) => c.trim());
+  delete headers.cookie;
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
   const now = new Date();
@@ -68,6 +77,7 @@ export const toApiGatewayEvent = (request: IncomingMessage, url: URL, body: stri
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
     headers,
+    ...(cookies ? { cookies } : {}),
     ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
     ...(Object.keys(match.pathParameters).length > 0 ? { pathParameters: match.pathParameters } : {}),
     requestContext: {
@@ -89,6 +99,8 @@ export const toApiGatewayEvent = (request: IncomingMessage, url: URL, body: stri
       timeEpoch: now.getTime(),
       // The local bearer token stands in for SigV4; handlers see it as this caller.
       ...(match.route.auth === 'iam' ? { authorizer: { iam: LOCAL_CALLER } } : {}),
+      // A session route's authorizer context, as the Lambda authorizer's simple response gives it.
+      ...(session ? { authorizer: { lambda: session } } : {}),
     },
     ...(body ? { body } : {}),
     isBase64Encoded: false,

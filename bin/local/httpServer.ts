@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { errorBody } from '../../functions/adapters/http.js';
-import { ROUTES } from '../../lib/api.js';
+import { ROUTES, type RouteDefinition } from '../../lib/api.js';
 import { matchRoute, toApiGatewayEvent } from './apiGateway.js';
 import { invoke } from './handlers.js';
 
@@ -10,7 +10,10 @@ import { invoke } from './handlers.js';
 const GATEWAY_BODY_LIMIT = 10 * 1024 * 1024;
 
 /** Extra local-only routes (such as `/_local/events`), answered before the API routes. */
-export type LocalRoute = (url: URL, request: IncomingMessage) => { status: number; type?: string; body: string } | undefined;
+export type LocalRoute = (
+  url: URL,
+  request: IncomingMessage,
+) => { status: number; type?: string; headers?: Record<string, string>; body: string } | undefined;
 
 export interface LocalApiOptions {
   /** The bearer token that stands in for IAM auth locally. */
@@ -20,7 +23,7 @@ export interface LocalApiOptions {
   readonly log?: (line: string) => void;
 }
 
-const send = (response: ServerResponse, status: number, headers: Record<string, string>, body: string) => {
+const send = (response: ServerResponse, status: number, headers: Record<string, string | string[]>, body: string) => {
   response.writeHead(status, headers);
   response.end(body);
 };
@@ -48,10 +51,30 @@ const same = (given: string, expected: string) => {
 
 /**
  * Stands in for the IAM authorizer: `Authorization: Bearer <token>`, compared in constant time. A browser
- * cannot add that header to a page load, so the dashboard (`GET /`) also takes `?token=`.
+ * cannot add that header to a page load, so session routes (the dashboard) also take `?token=` locally.
  */
-const authorized = (request: IncomingMessage, url: URL, path: string, token: string): boolean =>
-  same(request.headers.authorization ?? '', `Bearer ${token}`) || (path === '/' && same(url.searchParams.get('token') ?? '', token));
+const authorized = (request: IncomingMessage, url: URL, auth: RouteDefinition['auth'], token: string): boolean =>
+  same(request.headers.authorization ?? '', `Bearer ${token}`) || (auth === 'session' && same(url.searchParams.get('token') ?? '', token));
+
+/** Whom the local token stands for on a session route: a person in both groups. */
+const TOKEN_SESSION = { user: 'local token', groups: 'finance,operators' };
+
+/**
+ * The session authorizer, as API Gateway runs it: no Cookie header → 401 without asking it; a refusal → 403;
+ * else its context for the handler.
+ */
+const sessionAuthorizer = async (request: IncomingMessage, routeKey: string): Promise<Record<string, string> | 401 | 403> => {
+  const cookie = request.headers.cookie;
+  if (!cookie) return 401;
+  const verdict = (await invoke('sessionAuthorizer', {
+    version: '2.0',
+    type: 'REQUEST',
+    routeKey,
+    cookies: cookie.split(';').map((c) => c.trim()),
+    headers: { cookie },
+  })) as { isAuthorized: boolean; context?: Record<string, string> };
+  return verdict.isAuthorized ? (verdict.context ?? {}) : 403;
+};
 
 /**
  * The local HTTP API: the routes of `lib/api.ts`, each invoking its function's real `handler` with the
@@ -80,20 +103,41 @@ export const createLocalApi = ({ apiToken, localRoutes = [], log }: LocalApiOpti
       const url = new URL(request.url ?? '/', `http://${request.headers.host ?? 'localhost'}`);
       for (const local of localRoutes) {
         const answer = local(url, request);
-        if (answer) return send(response, answer.status, { 'content-type': answer.type ?? 'application/json; charset=utf-8' }, answer.body);
+        if (answer) {
+          return send(
+            response,
+            answer.status,
+            { 'content-type': answer.type ?? 'application/json; charset=utf-8', ...answer.headers },
+            answer.body,
+          );
+        }
       }
       const match = matchRoute(ROUTES, request.method ?? 'GET', url.pathname);
       if (match === undefined) return sendError(response, 404, 'not-found', `no route for ${request.method} ${url.pathname}`);
       if (match === 'method-not-allowed')
         return sendError(response, 405, 'method-not-allowed', `${request.method} is not allowed on ${url.pathname}`);
-      if (match.route.auth === 'iam' && !authorized(request, url, match.route.path, apiToken)) {
+      const { auth } = match.route;
+      if (auth === 'iam' && !authorized(request, url, auth, apiToken)) {
         return sendError(response, 401, 'unauthorized', 'send Authorization: Bearer <LOCAL_API_TOKEN>');
+      }
+      let session: Record<string, string> | undefined;
+      if (auth === 'session') {
+        const verdict = authorized(request, url, auth, apiToken)
+          ? TOKEN_SESSION
+          : await sessionAuthorizer(request, `${match.route.method} ${match.route.path}`);
+        // API Gateway's own answers to a refused authorizer.
+        if (verdict === 401)
+          return send(response, 401, { 'content-type': 'application/json' }, JSON.stringify({ message: 'Unauthorized' }));
+        if (verdict === 403) return send(response, 403, { 'content-type': 'application/json' }, JSON.stringify({ message: 'Forbidden' }));
+        session = verdict;
       }
       const body = await readBody(request);
       if (body === undefined) return sendError(response, 413, 'body-too-large', 'request body exceeds 10 MiB');
-      const result = (await invoke(match.route.fn, toApiGatewayEvent(request, url, body, match))) as APIGatewayProxyStructuredResultV2;
-      const headers: Record<string, string> = {};
+      const event = toApiGatewayEvent(request, url, body, match, session);
+      const result = (await invoke(match.route.fn, event)) as APIGatewayProxyStructuredResultV2;
+      const headers: Record<string, string | string[]> = {};
       for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+      if (result.cookies?.length) headers['set-cookie'] = result.cookies;
       send(response, result.statusCode ?? 200, headers, result.body ?? '');
     } catch (error) {
       // A malformed percent-encoding in the path is the sender's, as API Gateway would answer it.

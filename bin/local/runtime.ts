@@ -14,6 +14,7 @@ import { ensureTables } from './dynamoLocal.js';
 import { invoke } from './handlers.js';
 import { createLocalApi, type LocalRoute } from './httpServer.js';
 import { startLocalSchedules } from './scheduler.js';
+import { signInPage } from './signInPage.js';
 
 /** The local API token default (docs/http-api.md). */
 export const LOCAL_DEV_TOKEN = 'local-dev-token';
@@ -89,7 +90,7 @@ export const startLocalRuntime = async ({
     await queues.get(invocation.job)!.drain();
   };
   const stopSchedules = schedules ? startLocalSchedules(deployedConfig.schedules, fire) : () => undefined;
-  const server: Server = createLocalApi({ apiToken, localRoutes: [eventsRoute], ...(log ? { log } : {}) });
+  const server: Server = createLocalApi({ apiToken, localRoutes: [eventsRoute, signInPage], ...(log ? { log } : {}) });
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
     server.listen(port, '127.0.0.1', done);

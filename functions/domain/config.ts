@@ -274,6 +274,36 @@ function checkPortfolio(portfolio: PortfolioShape, ctx: Ctx, at: (string | numbe
 }
 
 /** The operator config (`config/budget.config.json`), docs/config.md. */
+/** A company identity provider people may sign in through, besides the user pool's own accounts. */
+export const Federation = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('saml'),
+    name: z.string().check(z.regex(/^[\w.-]{1,32}$/, 'letters, digits, . _ - (at most 32)')),
+    /** The provider's SAML metadata document URL. */
+    metadataUrl: z.url({ protocol: /^https$/ }),
+  }),
+  z.strictObject({
+    type: z.literal('oidc'),
+    name: z.string().check(z.regex(/^[\w.-]{1,32}$/, 'letters, digits, . _ - (at most 32)')),
+    issuerUrl: z.url({ protocol: /^https$/ }),
+    clientId: z.string().check(z.minLength(1)),
+    /** The Secrets Manager secret holding the OIDC client secret (never the secret itself in config). */
+    clientSecretName: z.string().check(z.minLength(1)),
+  }),
+]);
+
+/** Browser sign-in for finance and operators: the hosted sign-in's domain prefix, and optional federation. */
+export const SignIn = z.strictObject({
+  /** `<prefix>.auth.<region>.amazoncognito.com`; unique in the region, so one per environment. */
+  domainPrefix: z.optional(
+    z.string().check(
+      z.regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'lowercase letters, digits and hyphens, not at either end'),
+      z.refine((prefix) => !/aws|amazon|cognito/.test(prefix), 'may not contain aws, amazon or cognito'),
+    ),
+  ),
+  federation: z._default(z.array(Federation).check(z.maxLength(10)), []),
+});
+
 export const BudgetConfig = z
   .strictObject({
     $schema: z.optional(z.string()),
@@ -281,15 +311,26 @@ export const BudgetConfig = z
       reallocate: z._default(ScheduleExpression, 'rate(1 hour)'),
       alerts: z._default(ScheduleExpression, 'rate(15 minutes)'),
     }),
+    signIn: z._default(SignIn, { federation: [] }),
     portfolios: z.array(Portfolio).check(z.minLength(1)),
   })
   .check(
     z.superRefine((config, ctx) => {
       duplicateIds(config.portfolios, ctx, ['portfolios'], 'portfolio');
+      config.signIn.federation.forEach((provider, i) => {
+        if (config.signIn.federation.findIndex((p) => p.name === provider.name) < i) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['signIn', 'federation', i, 'name'],
+            message: `duplicate identity provider "${provider.name}"`,
+          });
+        }
+      });
     }),
   );
 
 export type BudgetConfig = z.infer<typeof BudgetConfig>;
+export type Federation = z.infer<typeof Federation>;
 export type Portfolio = z.infer<typeof Portfolio>;
 export type Channel = z.infer<typeof Channel>;
 export type AlertRule = z.infer<typeof AlertRule>;

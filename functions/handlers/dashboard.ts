@@ -1,8 +1,10 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { LoadedConfig } from '../adapters/configFile.js';
 import { renderDashboard } from '../adapters/dashboard/page.js';
 import { createDocumentClient } from '../adapters/dynamo.js';
 import { httpHandler, parseQuery } from '../adapters/http.js';
 import { findPortfolio } from '../adapters/portfolios.js';
+import { csrfToken, readCookies, SESSION_COOKIE } from '../adapters/session.js';
 import type { AlertStore, SnapshotStore } from '../application/ports.js';
 import * as z from '../domain/schema.js';
 import { deployedConfig } from '../wiring/config.js';
@@ -25,10 +27,19 @@ const DashboardQuery = z.object({
   token: z.optional(z.string()),
 });
 
-/** `GET /`: the finance dashboard for one portfolio, rendered on the server from the tables. */
+/** The session authorizer's context: who is signed in, and their groups. */
+const viewerOf = (event: APIGatewayProxyEventV2) => {
+  const context = (event.requestContext as { authorizer?: { lambda?: Record<string, string> } }).authorizer?.lambda;
+  if (!context?.user) return undefined;
+  const token = readCookies(event.cookies, event.headers.cookie).get(SESSION_COOKIE);
+  return { user: context.user, groups: (context.groups ?? '').split(',').filter(Boolean), ...(token ? { csrf: csrfToken(token) } : {}) };
+};
+
+/** `GET /dashboard`: the finance dashboard for one portfolio, rendered on the server from the tables. */
 export const createDashboardHandler = ({ config, allocations, alerts }: DashboardDependencies) =>
   httpHandler(async (event) => {
     const { portfolio: id, from, to, token } = parseQuery(DashboardQuery, event);
+    const viewer = viewerOf(event);
     const portfolio = findPortfolio(config, id ?? config.portfolios[0]!.id);
     // Snapshots up to the one LATEST points at: a run that died before publishing never shows as the latest.
     const [latest, open] = await Promise.all([allocations.latest(portfolio.id), alerts.open(portfolio.id)]);
@@ -40,8 +51,19 @@ export const createDashboardHandler = ({ config, allocations, alerts }: Dashboar
       alerts: open,
       diff: { ...(from ? { from } : {}), ...(to ? { to } : {}) },
       carry: token ? { token } : {},
+      ...(viewer ? { viewer } : {}),
     });
-    return { statusCode: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body: html };
+    return {
+      statusCode: 200,
+      headers: {
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'no-store',
+        // Server-rendered SVG and inline styles only: no script runs, no frame embeds the page.
+        'content-security-policy':
+          "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'",
+      },
+      body: html,
+    };
   });
 
 const client = createDocumentClient(dynamoClient());

@@ -14,7 +14,7 @@ let runtime: TestRuntime;
 let browser: Browser;
 let page: Page;
 const demo = deployedConfig.portfolios.find((p) => p.id === 'demo')!;
-const dashboard = (query = '') => `${runtime.url}/?token=${runtime.apiToken}${query}`;
+const dashboard = (query = '') => `${runtime.url}/dashboard?token=${runtime.apiToken}${query}`;
 const api = (path: string) => runtime.get(`/portfolios/demo${path}`);
 const post = (path: string) =>
   fetch(`${runtime.url}/portfolios/demo${path}`, { method: 'POST', headers: { authorization: `Bearer ${runtime.apiToken}` } });
@@ -36,9 +36,56 @@ describe('finance dashboard', () => {
     await expect(page.locator('#empty').textContent()).resolves.toContain('/portfolios/demo/reallocate');
   });
 
-  it('refuses a page load without the token', async () => {
-    const response = await fetch(`${runtime.url}/`);
-    expect(response.status).toBe(401);
+  it('refuses the dashboard without a session or the local token, and sends a bare visit to sign-in', async () => {
+    expect((await fetch(`${runtime.url}/dashboard`)).status).toBe(401);
+    expect((await fetch(`${runtime.url}/dashboard`, { headers: { cookie: '__Host-budget-session=forged' } })).status).toBe(403);
+    const root = await fetch(`${runtime.url}/`, { redirect: 'manual' });
+    expect([root.status, root.headers.get('location')]).toEqual([302, '/auth/login']);
+  });
+
+  it('signs a finance user in, shows the dashboard from the session cookie, and signs out', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const tab = await context.newPage();
+    await tab.goto(`${runtime.url}/`);
+    await expect(tab.locator('h1').textContent()).resolves.toBe('Local sign-in');
+    await tab.getByRole('link', { name: 'finance@example.com' }).click();
+    await tab.waitForURL(`${runtime.url}/dashboard`);
+    // No token travels in the URL: the session is an HttpOnly, Secure, SameSite cookie.
+    expect(tab.url()).not.toContain('token');
+    const [session] = (await context.cookies()).filter((c) => c.name === '__Host-budget-session');
+    expect(session).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Lax', path: '/' });
+    await expect(tab.locator('#user').textContent()).resolves.toBe('finance@example.com');
+    await tab.getByRole('button', { name: 'Sign out' }).click();
+    await expect(tab.locator('h1').textContent()).resolves.toBe('Signed out');
+    expect((await context.cookies()).some((c) => c.name === '__Host-budget-session')).toBe(false);
+    // Signed out, the dashboard is closed again.
+    expect((await tab.goto(`${runtime.url}/dashboard`))?.status()).toBe(401);
+    await context.close();
+  });
+
+  it('turns away a signed-in person in neither group, and a sign-out form without the CSRF token', async () => {
+    const context = await browser.newContext();
+    const tab = await context.newPage();
+    await tab.goto(`${runtime.url}/auth/login`);
+    await tab.getByRole('link', { name: 'outsider@example.com' }).click();
+    await expect(tab.locator('h1').textContent()).resolves.toBe('No access yet');
+    expect((await context.cookies()).some((c) => c.name === '__Host-budget-session')).toBe(false);
+
+    await tab.goto(`${runtime.url}/auth/login`);
+    await tab.getByRole('link', { name: 'operator@example.com' }).click();
+    await tab.waitForURL(`${runtime.url}/dashboard`);
+    // Another site's form posting to sign-out brings the cookie but cannot know the session's CSRF token.
+    const session = (await context.cookies()).find((c) => c.name === '__Host-budget-session')!;
+    const forged = await fetch(`${runtime.url}/auth/logout`, {
+      method: 'POST',
+      headers: { cookie: `${session.name}=${session.value}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'csrf=guess',
+      redirect: 'manual',
+    });
+    expect(forged.status).toBe(403);
+    expect(forged.headers.getSetCookie()).toEqual([]);
+    expect((await context.cookies()).some((c) => c.name === '__Host-budget-session')).toBe(true);
+    await context.close();
   });
 
   it('draws the latest allocation with bar values equal to the API', async () => {

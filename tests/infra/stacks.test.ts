@@ -89,13 +89,54 @@ describe('service stack', () => {
     }
   });
 
-  it('exposes every route, webhooks unauthenticated (the signature is the auth) and reads behind IAM', () => {
+  it('exposes every route: webhooks by signature, machines by IAM, people by the session authorizer, only sign-in open', () => {
+    const authorization = { signature: 'NONE', public: 'NONE', iam: 'AWS_IAM', session: 'CUSTOM' } as const;
     for (const route of ROUTES) {
       service.hasResourceProperties('AWS::ApiGatewayV2::Route', {
         RouteKey: `${route.method} ${route.path}`,
-        AuthorizationType: route.auth === 'iam' ? 'AWS_IAM' : 'NONE',
+        AuthorizationType: authorization[route.auth],
       });
     }
+    // Every route without an authorizer is a webhook, a sign-in step or the API's description.
+    const open = ROUTES.filter((r) => r.auth === 'signature' || r.auth === 'public').map((r) => r.path);
+    expect(
+      open.every((path) => path.startsWith('/webhooks/') || path === '/' || path.startsWith('/auth/') || path === '/openapi.json'),
+    ).toBe(true);
+    service.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      AuthorizerPayloadFormatVersion: '2.0',
+      EnableSimpleResponses: true,
+      IdentitySource: ['$request.header.Cookie'],
+    });
+  });
+
+  it('signs people in with Cognito: code flow with PKCE only, callbacks on this API, two groups, MFA, no self sign-up', () => {
+    service.hasResourceProperties('AWS::Cognito::UserPool', {
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      MfaConfiguration: 'ON',
+      Policies: { PasswordPolicy: Match.objectLike({ MinimumLength: 14 }) },
+    });
+    const clients = Object.values(service.findResources('AWS::Cognito::UserPoolClient'));
+    expect(clients).toHaveLength(1);
+    const client = clients[0]!.Properties;
+    expect(client.AllowedOAuthFlows).toEqual(['code']);
+    expect(client.AllowedOAuthFlowsUserPoolClient).toBe(true);
+    expect(client.GenerateSecret).toBe(false);
+    expect(client.AllowedOAuthScopes).toEqual(expect.arrayContaining(['openid', 'email']));
+    expect(JSON.stringify(client.CallbackURLs)).toMatch(/\/auth\/callback/);
+    expect(JSON.stringify(client.LogoutURLs)).toMatch(/\/auth\/signed-out/);
+    // The callback is this API's own endpoint, not a hand-typed URL.
+    expect(JSON.stringify(client.CallbackURLs)).toMatch(/ApiEndpoint|Ref/);
+    const groups = Object.values(service.findResources('AWS::Cognito::UserPoolGroup')).map((g) => g.Properties.GroupName);
+    expect(groups.sort()).toEqual(['finance', 'operators']);
+    service.resourceCountIs('AWS::Cognito::UserPoolDomain', 1);
+    // The sign-in function and the authorizer know the pool, its client and the hosted domain.
+    const withPool = Object.values(service.findResources('AWS::Lambda::Function')).filter(
+      (f) => f.Properties.Environment?.Variables?.USER_POOL_CLIENT_ID,
+    );
+    expect(withPool).toHaveLength(2);
+    for (const fn of withPool)
+      expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(expect.arrayContaining(['USER_POOL_ID', 'SIGN_IN_DOMAIN']));
   });
 
   it('passes secret ARNs, never secret values, to the ingest function', () => {

@@ -169,7 +169,7 @@ describe('the finance API refuses what it cannot answer, with a 4xx', () => {
     client.destroy();
     expect((await runtime.get('/portfolios/demo/allocations/latest')).body.snapshotId).toBe(latest.snapshotId);
     expect((await runtime.get('/portfolios/demo/allocations/diff')).body.to.snapshotId).toBe(latest.snapshotId);
-    const page = await (await fetch(`${runtime.url}/?token=${runtime.apiToken}`)).text();
+    const page = await (await fetch(`${runtime.url}/dashboard?token=${runtime.apiToken}`)).text();
     expect(page).toContain(latest.snapshotId);
     expect(page).not.toContain(orphan.snapshotId);
   });
@@ -199,5 +199,15 @@ describe('the local runtime answers every error in JSON', () => {
     });
     expect(answer.status).toBe(431);
     expect(JSON.parse(answer.body).error.code).toBe('headers-too-large');
+  });
+});
+
+describe('the API describes itself', () => {
+  it('serves the OpenAPI document at /openapi.json without credentials', async () => {
+    const response = await fetch(`${runtime.url}/openapi.json`);
+    expect(response.status).toBe(200);
+    const document = (await response.json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(document.openapi).toBe('3.1.0');
+    expect(Object.keys(document.paths)).toContain('/webhooks/{source}');
   });
 });

@@ -11,6 +11,7 @@ import {
   summaryLines,
 } from '../../domain/financeViews.js';
 import type { Snapshot } from '../../domain/snapshots.js';
+import { escapeHtml } from './html.js';
 
 /** What the dashboard shows: one portfolio, its recent snapshots (newest first), its open alerts. */
 export interface DashboardModel {
@@ -22,6 +23,8 @@ export interface DashboardModel {
   readonly diff: { readonly from?: string; readonly to?: string };
   /** Query parameters every link and form must carry (the local token). */
   readonly carry: Readonly<Record<string, string>>;
+  /** The signed-in person, and the CSRF token their sign-out form carries (none for the local token). */
+  readonly viewer?: { readonly user: string; readonly groups: readonly string[]; readonly csrf?: string };
 }
 
 /** The three tracks, in stacking order, with colours that keep 4.5:1 contrast against white. */
@@ -47,13 +50,20 @@ const PALETTE = [
   '#8d6e00',
 ];
 
-const escapeHtml = (text: string): string =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
 const hidden = (carry: Record<string, string>) =>
   Object.entries(carry)
     .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`)
     .join('');
+
+/** Who is signed in, and the sign-out form (a POST carrying the session's CSRF token). */
+const viewerBox = (viewer: DashboardModel['viewer']) =>
+  viewer
+    ? `<div id="viewer"><span id="user">${escapeHtml(viewer.user)}</span> <span class="meta">(${escapeHtml(viewer.groups.join(', '))})</span>${
+        viewer.csrf
+          ? ` <form method="post" action="/auth/logout" id="sign-out"><input type="hidden" name="csrf" value="${escapeHtml(viewer.csrf)}"><button type="submit">Sign out</button></form>`
+          : ''
+      }</div>`
+    : '';
 
 const STYLE = `
 :root { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #1a1a1a; background: #fff; line-height: 1.4; }
@@ -202,7 +212,7 @@ const diffSection = (model: DashboardModel, money: (n: number | null) => string)
     const cls = c.change > 0 ? 'up' : c.change < 0 ? 'down' : '';
     return `<tr data-channel="${escapeHtml(c.channelId)}" data-change="${c.change}"><td>${escapeHtml(c.channelId)}</td><td>${money(c.from?.total ?? null)}</td><td>${money(c.to?.total ?? null)}</td><td class="${cls}">${c.change > 0 ? '+' : ''}${money(c.change)}</td><td class="${cls}">${c.changePercent === null ? '' : `${c.changePercent.toFixed(1)}%`}</td></tr>`;
   });
-  return `<form method="get" action="/" id="diff-form">${hidden({ ...model.carry, portfolio: model.portfolio.id })}
+  return `<form method="get" action="/dashboard" id="diff-form">${hidden({ ...model.carry, portfolio: model.portfolio.id })}
 <label for="diff-from">From</label><select id="diff-from" name="from">${snapshots.map((s) => snapshotOption(s, from.snapshotId)).join('')}</select>
 <label for="diff-to">To</label><select id="diff-to" name="to">${snapshots.map((s) => snapshotOption(s, to.snapshotId)).join('')}</select>
 <button type="submit">Compare</button></form>
@@ -227,7 +237,7 @@ const alertsSection = (alerts: readonly Alert[]): string =>
 export const renderDashboard = (model: DashboardModel): string => {
   const { portfolio, snapshots } = model;
   const money = displayMoney(portfolio.currency);
-  const picker = `<form method="get" action="/">${hidden(model.carry)}<label for="portfolio">Portfolio</label><select id="portfolio" name="portfolio">${model.portfolios
+  const picker = `<form method="get" action="/dashboard">${hidden(model.carry)}<label for="portfolio">Portfolio</label><select id="portfolio" name="portfolio">${model.portfolios
     .map(
       (p) =>
         `<option value="${escapeHtml(p.id)}"${p.id === portfolio.id ? ' selected' : ''}>${escapeHtml(p.name)} (${escapeHtml(p.id)})</option>`,
@@ -248,7 +258,7 @@ export const renderDashboard = (model: DashboardModel): string => {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Budget allocation · ${escapeHtml(portfolio.name)}</title><style>${STYLE}</style></head>
-<body><header><h1>Budget allocation · ${escapeHtml(portfolio.name)}</h1>${picker}</header>
+<body><header><h1>Budget allocation · ${escapeHtml(portfolio.name)}</h1>${picker}${viewerBox(model.viewer)}</header>
 <main>${body}
 <section aria-labelledby="h-alerts"><h2 id="h-alerts">Open alerts</h2>${alertsSection(model.alerts)}</section></main>
 </body></html>`;

@@ -1,0 +1,259 @@
+import { ROUTES, type RouteDefinition } from '../../lib/api.js';
+import { Alert } from '../domain/alerts/lifecycle.js';
+import { DiffQuery, ListQuery, SnapshotQuery } from '../domain/allocationsQuery.js';
+import { Delivery } from '../domain/delivery.js';
+import { MetricsQuery } from '../domain/metricsQuery.js';
+import * as z from '../domain/schema.js';
+import { ReallocateRequest, Snapshot } from '../domain/snapshots.js';
+
+/**
+ * The HTTP API's OpenAPI 3.1 document, generated from the route table (`lib/api.ts`) and the zod schemas
+ * the handlers validate with (zod 4's JSON Schema output), so it cannot drift from what the code accepts.
+ * Served at `GET /openapi.json`; `npm run openapi` writes the same document to `docs/openapi.json`.
+ */
+
+/** Every error body: a stable code, a message for people, and each problem's path. */
+export const ErrorBody = z.strictObject({
+  error: z.strictObject({
+    code: z.string(),
+    message: z.string(),
+    issues: z.array(z.strictObject({ path: z.string(), message: z.string() })),
+  }),
+});
+
+/** The shared shapes, each written once under `components.schemas` and referenced everywhere else. */
+const NAMED = z.registry<{ id: string }>();
+NAMED.add(ErrorBody, { id: 'Error' });
+NAMED.add(Snapshot, { id: 'Snapshot' });
+NAMED.add(Alert, { id: 'Alert' });
+
+/** Named shapes met while generating, for `components.schemas`. */
+const components: Record<string, unknown> = {};
+
+/** A zod schema's JSON Schema, its named parts moved to `components.schemas` and referenced from there. */
+const schema = (s: z.ZodMiniType, io: 'input' | 'output' = 'output'): Record<string, unknown> => {
+  const generated = z.toJSONSchema(s, { io, unrepresentable: 'any', metadata: NAMED }) as Record<string, unknown>;
+  const text = JSON.stringify(generated).replaceAll('"#/$defs/', '"#/components/schemas/');
+  const { $schema: _, $defs, id, ...rest } = JSON.parse(text) as Record<string, unknown> & { $defs?: Record<string, unknown> };
+  for (const [name, definition] of Object.entries($defs ?? {})) components[name] ??= definition;
+  // A named schema at the top comes back whole; refer to it instead.
+  if (typeof id === 'string') {
+    components[id] ??= rest;
+    return { $ref: `#/components/schemas/${id}` };
+  }
+  return rest;
+};
+
+const WebhookAnswer = z.strictObject({ accepted: z.int(), duplicates: z.int(), stale: z.int() });
+const DailyTotal = z.strictObject({
+  channelId: z.string(),
+  date: z.string(),
+  spend: z.number(),
+  impressions: z.number(),
+  clicks: z.number(),
+  conversions: z.number(),
+  revenue: z.number(),
+  rows: z.int(),
+});
+
+type Answer = { readonly description: string; readonly body?: z.ZodMiniType; readonly type?: string };
+interface Operation {
+  readonly summary: string;
+  readonly query?: z.ZodMiniType;
+  readonly request?: { readonly body: z.ZodMiniType; readonly type?: string };
+  readonly answers: Readonly<Record<number, Answer>>;
+}
+
+const json = (description: string, body?: z.ZodMiniType): Answer => (body ? { description, body } : { description });
+const error = (description: string): Answer => ({ description, body: ErrorBody });
+const html = (description: string): Answer => ({ description, type: 'text/html' });
+const redirect = (description: string): Answer => ({ description });
+const unknownPortfolio = { 404: error('unknown portfolio (`unknown-portfolio`)') };
+const badQuery = { 400: error('a bad query (`invalid-query`), naming each parameter') };
+
+/** What each route takes and answers, keyed `METHOD path` as in the route table. */
+const OPERATIONS: Record<string, Operation> = {
+  'POST /webhooks/{source}': {
+    summary: 'Deliver metrics from an ad platform (signed; see docs/senders-guide.md)',
+    request: { body: Delivery },
+    answers: {
+      202: json('stored: counts of rows accepted, duplicate and stale', WebhookAnswer),
+      400: error('malformed JSON or an invalid delivery, naming each problem'),
+      401: error('missing, malformed or wrong signature, or a timestamp outside ±300 s'),
+      404: error('unknown source'),
+      409: error('the delivery id was reused with another body, or the same delivery is still being stored'),
+      413: error('more than 1000 records or a body over 1 MiB'),
+      415: error('not application/json'),
+      422: error('an unknown portfolio or channel'),
+    },
+  },
+  'GET /portfolios/{id}/metrics': {
+    summary: 'Daily totals per channel and date',
+    query: MetricsQuery,
+    answers: {
+      200: json(
+        'the totals',
+        z.strictObject({ portfolioId: z.string(), currency: z.string(), from: z.string(), to: z.string(), metrics: z.array(DailyTotal) }),
+      ),
+      ...badQuery,
+      404: error('unknown portfolio or channel'),
+    },
+  },
+  'POST /portfolios/{id}/reallocate': {
+    summary: 'Reallocate now (optionally releasing the reserve, with a reason)',
+    request: { body: ReallocateRequest },
+    answers: { 201: json('the new snapshot', Snapshot), 400: error('an invalid body, naming each problem'), ...unknownPortfolio },
+  },
+  'GET /portfolios/{id}/allocations/latest': {
+    summary: 'The snapshot in force',
+    answers: { 200: json('the snapshot', Snapshot), 404: error('unknown portfolio, or no snapshot yet') },
+  },
+  'GET /portfolios/{id}/allocations/diff': {
+    summary: 'Per-channel change between two snapshots',
+    query: DiffQuery,
+    answers: { 200: json('the diff'), ...badQuery, 404: error('unknown portfolio or snapshot') },
+  },
+  'GET /portfolios/{id}/allocations': {
+    summary: 'Snapshots, newest first, a page at a time',
+    query: ListQuery,
+    answers: {
+      200: json('a page', z.strictObject({ portfolioId: z.string(), snapshots: z.array(Snapshot), next: z.nullable(z.string()) })),
+      ...badQuery,
+      ...unknownPortfolio,
+    },
+  },
+  'GET /portfolios/{id}/allocations/{snapshotId}': {
+    summary: 'One snapshot, as JSON or CSV',
+    query: SnapshotQuery,
+    answers: {
+      200: { description: 'the snapshot (CSV with Accept: text/csv or ?format=csv)', body: Snapshot },
+      ...badQuery,
+      404: error('unknown portfolio or snapshot'),
+    },
+  },
+  'GET /portfolios/{id}/alerts': {
+    summary: 'Alerts, newest first',
+    query: z.strictObject({ status: z.optional(z.enum(['open', 'resolved'])) }),
+    answers: {
+      200: json('the alerts', z.strictObject({ portfolioId: z.string(), alerts: z.array(Alert) })),
+      ...badQuery,
+      ...unknownPortfolio,
+    },
+  },
+  'POST /portfolios/{id}/alerts/evaluate': {
+    summary: 'Evaluate the alert rules now',
+    answers: {
+      200: json(
+        'what changed',
+        z.strictObject({ portfolioId: z.string(), opened: z.array(Alert), escalated: z.array(Alert), resolved: z.array(Alert) }),
+      ),
+      ...unknownPortfolio,
+    },
+  },
+  'GET /dashboard': {
+    summary: 'The finance dashboard',
+    answers: {
+      200: html('the page'),
+      400: error('a bad query'),
+      401: redirect('no session cookie (API Gateway)'),
+      403: redirect('a session refused: expired, another app, or neither group (API Gateway)'),
+      404: error('unknown portfolio'),
+    },
+  },
+  'GET /': { summary: 'Where a person starts', answers: { 302: redirect('to /dashboard when signed in, else to /auth/login') } },
+  'GET /auth/login': { summary: 'Start signing in (code flow with PKCE)', answers: { 302: redirect('to the hosted sign-in') } },
+  'GET /auth/callback': {
+    summary: 'Finish signing in',
+    answers: {
+      302: redirect('signed in: to /dashboard, with the session cookie'),
+      400: html('a stale or foreign sign-in link'),
+      403: html('signed in, but in neither group'),
+    },
+  },
+  'POST /auth/logout': {
+    summary: 'Sign out (form with the CSRF token)',
+    request: { body: z.strictObject({ csrf: z.string() }), type: 'application/x-www-form-urlencoded' },
+    answers: { 302: redirect('to the hosted sign-out'), 403: html('no or a wrong CSRF token; the session stays') },
+  },
+  'GET /auth/signed-out': { summary: 'Signed out', answers: { 200: html('the page') } },
+  'GET /openapi.json': { summary: 'This document', answers: { 200: json('the OpenAPI 3.1 document') } },
+};
+
+const SECURITY: Record<RouteDefinition['auth'], Record<string, string[]>[]> = {
+  iam: [{ sigv4: [] }],
+  session: [{ session: [] }],
+  signature: [{ webhookSignature: [] }],
+  public: [],
+};
+
+const parametersOf = (route: RouteDefinition, query: z.ZodMiniType | undefined) => {
+  const path = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+  const properties = query ? ((schema(query, 'input').properties ?? {}) as Record<string, unknown>) : {};
+  const required = new Set(query ? ((schema(query, 'input').required ?? []) as string[]) : []);
+  return [...path, ...Object.entries(properties).map(([name, s]) => ({ name, in: 'query', required: required.has(name), schema: s }))];
+};
+
+const operationOf = (route: RouteDefinition) => {
+  const key = `${route.method} ${route.path}`;
+  const operation = OPERATIONS[key];
+  if (!operation) throw new Error(`no OpenAPI description for ${key}`);
+  const responses = Object.fromEntries(
+    Object.entries(operation.answers).map(([status, answer]) => [
+      status,
+      {
+        description: answer.description,
+        ...(answer.body
+          ? { content: { 'application/json': { schema: schema(answer.body) } } }
+          : answer.type
+            ? { content: { [answer.type]: { schema: { type: 'string' } } } }
+            : {}),
+      },
+    ]),
+  );
+  return {
+    operationId: key.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_|_$/g, ''),
+    summary: operation.summary,
+    security: SECURITY[route.auth],
+    parameters: parametersOf(route, operation.query),
+    ...(operation.request
+      ? {
+          requestBody: {
+            required: true,
+            content: { [operation.request.type ?? 'application/json']: { schema: schema(operation.request.body, 'input') } },
+          },
+        }
+      : {}),
+    responses,
+  };
+};
+
+/** The document for these routes (default: every route of the table). */
+export const openApiDocument = (routes: readonly RouteDefinition[] = ROUTES) => {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    paths[route.path] ??= {};
+    paths[route.path]![route.method.toLowerCase()] = operationOf(route);
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Budget optimizer',
+      version: '1',
+      description: 'Signed metric webhooks, allocation snapshots, alerts and the finance dashboard. Money is in the portfolio currency.',
+    },
+    paths,
+    components: {
+      schemas: components,
+      securitySchemes: {
+        sigv4: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'AWS IAM SigV4 (locally: Bearer <LOCAL_API_TOKEN>)' },
+        session: { type: 'apiKey', in: 'cookie', name: '__Host-budget-session', description: 'A Cognito ID token from the hosted sign-in' },
+        webhookSignature: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-Signature',
+          description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">',
+        },
+      },
+    },
+  };
+};

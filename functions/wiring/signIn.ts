@@ -1,0 +1,29 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { cognitoProvider, type IdentityProvider } from '../adapters/identityProvider.js';
+import { LOCAL_USER_POOL, localProvider } from '../adapters/localSignIn.js';
+import { type SessionCheck, sessionVerifier } from '../adapters/session.js';
+import { isLocalRuntime, required } from './environment.js';
+
+/** How this environment signs people in: its provider, its session check, and its public origin. */
+export interface SignInWiring {
+  readonly provider: IdentityProvider;
+  readonly check: SessionCheck;
+  /** The origin the browser sees, for callback and sign-out URLs: HTTPS in AWS, plain HTTP locally. */
+  readonly origin: (event: Pick<APIGatewayProxyEventV2, 'requestContext'>) => string;
+}
+
+/**
+ * The Cognito user pool the stack made (`USER_POOL_ID`, `USER_POOL_CLIENT_ID`, `SIGN_IN_DOMAIN`), or locally
+ * the stand-in sign-in page and its keys.
+ */
+export const signInWiring = (): SignInWiring =>
+  isLocalRuntime()
+    ? { provider: localProvider, check: sessionVerifier(LOCAL_USER_POOL), origin: (event) => `http://${event.requestContext.domainName}` }
+    : {
+        provider: cognitoProvider({ domain: required('SIGN_IN_DOMAIN'), clientId: required('USER_POOL_CLIENT_ID') }),
+        check: sessionVerifier({ userPoolId: required('USER_POOL_ID'), clientId: required('USER_POOL_CLIENT_ID') }),
+        origin: (event) => `https://${event.requestContext.domainName}`,
+      };
+
+/** The session check alone (the authorizer's whole job). */
+export const sessionCheck = (): SessionCheck => signInWiring().check;
