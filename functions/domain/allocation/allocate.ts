@@ -5,6 +5,7 @@ import { bindingConstraints, type PlannedChannel } from './explain.js';
 import { splitExploration } from './exploration.js';
 import { solveLp } from './lp.js';
 import { buildModel } from './model.js';
+import { outlook } from './outlook.js';
 import {
   buildPlans,
   type ChannelPlan,
@@ -99,6 +100,12 @@ const modelNotes = (plan: ChannelPlan): string[] => {
   return notes;
 };
 
+/** Fewer effective days of data than this, and a chance read off the curve says more than the data can. */
+const FEW_DAYS = 5;
+
+/** A sampled chance, never shown as a certainty: 400 draws cannot tell 99.9% from 100%. */
+const chancePercent = (chance: number) => `${Math.min(99, Math.max(1, Math.round(chance * 100)))}%`;
+
 const reasonFor = (
   plan: ChannelPlan,
   row: Omit<ChannelAllocation, 'reason'>,
@@ -120,10 +127,13 @@ const reasonFor = (
   if (plan.conversions.regimeShift) parts.push('recent results shifted, so only the last days count');
   parts.push(...modelNotes(plan));
   if (row.exploration > 0 && chance !== undefined) {
+    const days = plan.conversions.evidence;
     parts.push(
-      plan.conversions.evidence < 1
-        ? `no data yet: exploring ${money(row.exploration)} to learn its curve`
-        : `exploring ${money(row.exploration)} (${Math.round(chance * 100)}% chance it beats the margin)`,
+      days < 1
+        ? `no data yet: it is being explored with ${money(row.exploration)} to learn its curve`
+        : days < FEW_DAYS
+          ? `only ${Math.max(1, Math.round(days))} day${Math.round(days) > 1 ? 's' : ''} of data so far: exploring ${money(row.exploration)} to learn its curve`
+          : `exploring ${money(row.exploration)}: in ${chancePercent(chance)} of the curves its data allows, the next unit beats the portfolio's margin`,
     );
   }
   return `${parts.join('; ')}.`;
@@ -268,6 +278,8 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
     plans.map((p, i) => Math.max(lower[i]!, p.high)),
   );
 
+  const objective = portfolio.objective.maximize;
+  const { curves, outcome } = outlook(plans, totals, objective, history, asOf, seed);
   const channels: ChannelAllocation[] = plans.map((plan, i) => {
     const explored = exploration[i]!;
     const total = totals[i]!;
@@ -284,6 +296,8 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
       incrementalConversions: cents(incrementalAt(plan, total)),
       marginalCpa: marginal > 1e-12 ? cents(1 / marginal) : null,
       ...carbonOf(plan.channel, total),
+      ...(curves.has(plan.channel.id) ? { curve: curves.get(plan.channel.id)!.points } : {}),
+      evidenceDays: roundTo(plan.conversions.evidence, 1),
     };
     return { ...row, reason: reasonFor(plan, row, final.margin, shares.get(plan.channel.id)?.chance, maxDailyChange) };
   });
@@ -330,6 +344,7 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
     ...totalCarbon(channels),
     expectedConversions: cents(channels.reduce((s, c) => s + c.expectedConversions, 0)),
     ...expectedRevenue,
+    outcome,
     solver: { name: 'javascript-lp-solver', ms: elapsed(), variables: final.solution.variables },
   };
 };

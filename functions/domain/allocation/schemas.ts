@@ -66,7 +66,28 @@ export const ChannelAllocation = z.object({
   marginalCpa: z.nullable(z.number()),
   /** kg CO2e a day at the total, when the channel declares its carbon intensity. */
   carbonKg: z.optional(z.number()),
+  /**
+   * The fitted curve, incremental and in the objective's unit: `[spend, low, mean, high]` points from 0 to
+   * the channel's max (the band is the 10th–90th posterior percentile), the current and planned spends
+   * among them. Present on solved allocations of up to 60 channels.
+   */
+  curve: z.optional(z.array(z.tuple([z.number(), z.number(), z.number(), z.number()]))),
+  /** Effective days of history the curve rests on (recent days weigh more); 0 for a channel without data. */
+  evidenceDays: z.optional(z.number()),
   reason: z.string(),
+});
+
+/** The plan's expected outcome next to splitting the same spend as it was spent lately. */
+export const Outcome = z.object({
+  unit: z.enum(['conversions', 'revenue']),
+  /** Expected incremental value, and its 10th–90th percentile interval. */
+  expected: z.number(),
+  low: z.number(),
+  high: z.number(),
+  /** Expected from the same total split in each channel's share of the last 14 days' spend. */
+  fixedShare: z.number(),
+  /** expected / fixedShare − 1 (the optimized-versus-current lift); null when the fixed split expects nothing. */
+  lift: z.nullable(z.number()),
 });
 
 /** A constraint that binds at the optimum, priced: what relaxing it by one unit would add to the objective. */
@@ -100,6 +121,8 @@ export const Allocation = z.object({
   expectedConversions: z.number(),
   /** Expected revenue, when the portfolio maximizes revenue. */
   expectedRevenue: z.optional(z.number()),
+  /** On solved allocations. */
+  outcome: z.optional(Outcome),
   solver: z.object({ name: z.string(), ms: z.number(), variables: z.optional(z.number()), presolved: z.optional(z.boolean()) }),
 });
 
