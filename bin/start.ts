@@ -2,7 +2,7 @@ import './local/localEnv.js';
 import { ConfigError, loadConfigFile } from '../functions/adapters/configFile.js';
 import { LOCAL_DEV_SECRET } from '../functions/adapters/webhookSecrets.js';
 import { parseCli } from './cli.js';
-import { allocationTable, hasNoMetrics, latestOrReallocate, replayDemoFeed } from './local/demo.js';
+import { allocationTable, hasNoMetrics, latestOrReallocate, replayDemoFeed, seedHistory } from './local/demo.js';
 import { JavaMissingError, startDynamoLocal } from './local/dynamoLocal.js';
 import { startLocalRuntime } from './local/runtime.js';
 
@@ -40,12 +40,15 @@ config's schedules and a local event bus; on an empty database it loads the demo
   process.once('SIGTERM', stop);
 
   const demo = config.portfolios.find((p) => p.id === 'demo') ?? config.portfolios[0]!;
-  if (await hasNoMetrics(runtime.url, apiToken, demo, new Date())) {
+  const fresh = await hasNoMetrics(runtime.url, apiToken, demo, new Date());
+  if (fresh) {
     const accepted = await replayDemoFeed(runtime.url, demo, new Date());
     console.log(`Loaded the demo feed: ${accepted} daily rows for portfolio "${demo.id}" through the signed webhook.`);
+    const seeded = await seedHistory(demo, new Date());
+    console.log(`Seeded ${seeded} daily snapshots: the allocator run on each of the last four weeks with the data up to that day.`);
   }
-  const { snapshot, created } = await latestOrReallocate(runtime.url, apiToken, demo);
-  console.log(`\n${created ? 'First reallocation' : 'Latest allocation'} of "${demo.id}":\n${allocationTable(snapshot, demo.currency)}`);
+  const { snapshot, created } = await latestOrReallocate(runtime.url, apiToken, demo, fresh);
+  console.log(`\n${created ? "Today's reallocation" : 'Latest allocation'} of "${demo.id}":\n${allocationTable(snapshot, demo.currency)}`);
 
   console.log(`
 Budget optimizer running locally (config ${hash}, data in ${values['in-memory'] ? 'memory' : '.data/'})

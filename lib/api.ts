@@ -72,7 +72,12 @@ export const FUNCTIONS = {
     writes: [ALERTS_TABLE],
     publishesEvents: true,
   },
-  dashboard: { id: 'Dashboard', entry: 'functions/handlers/dashboard.ts', reads: [ALLOCATIONS_TABLE, ALERTS_TABLE], writes: [] },
+  dashboard: {
+    id: 'Dashboard',
+    entry: 'functions/handlers/dashboard.ts',
+    reads: [ALLOCATIONS_TABLE, ALERTS_TABLE, METRICS_TABLE],
+    writes: [],
+  },
   apiSpec: { id: 'ApiSpec', entry: 'functions/handlers/openapi.ts', reads: [], writes: [] },
   signIn: { id: 'SignIn', entry: 'functions/handlers/signIn.ts', reads: [], writes: [], signIn: true },
   sessionAuthorizer: { id: 'SessionAuthorizer', entry: 'functions/handlers/sessionAuthorizer.ts', reads: [], writes: [], signIn: true },

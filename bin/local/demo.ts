@@ -1,9 +1,15 @@
+import { connectEventBridge } from '../../functions/adapters/eventBridgePublisher.js';
 import { envSecrets } from '../../functions/adapters/webhookSecrets.js';
+import { Reallocator } from '../../functions/application/reallocatePortfolio.js';
 import type { Portfolio } from '../../functions/domain/config.js';
 import { addDays, dateInZone } from '../../functions/domain/dates.js';
 import { demoFeed } from '../../functions/domain/demoFeed.js';
 import { allocationCells, displayMoney } from '../../functions/domain/financeViews.js';
 import type { Snapshot } from '../../functions/domain/snapshots.js';
+import { deployedConfig } from '../../functions/wiring/config.js';
+import { deployedRepositories } from '../../functions/wiring/dynamo.js';
+import { eventPublisher } from '../../functions/wiring/events.js';
+import { type Progress, progress } from '../progress.js';
 import { getJson, postDelivery } from './webhookClient.js';
 
 /** True when the portfolio has no stored metrics in the last 400 days. */
@@ -18,7 +24,13 @@ export const hasNoMetrics = async (url: string, token: string, portfolio: Portfo
  * Replays the demo feed through the signed webhook path, one delivery per day as a daily poller would:
  * 60 days × every channel, ending yesterday in the portfolio's time zone. Returns the records accepted.
  */
-export const replayDemoFeed = async (url: string, portfolio: Portfolio, now: Date, days = 60): Promise<number> => {
+export const replayDemoFeed = async (
+  url: string,
+  portfolio: Portfolio,
+  now: Date,
+  days = 60,
+  report: Progress = progress(),
+): Promise<number> => {
   const yesterday = addDays(dateInZone(now, portfolio.timezone), -1);
   const records = demoFeed(portfolio, yesterday, days);
   const [secret] = await envSecrets((name) => process.env[name])('generic');
@@ -37,18 +49,50 @@ export const replayDemoFeed = async (url: string, portfolio: Portfolio, now: Dat
     );
     if (answer.status !== 202) throw new Error(`demo delivery for ${date} was refused: ${JSON.stringify(answer.body)}`);
     accepted += (answer.body as { accepted: number }).accepted;
+    report.step(days - d, days, 'Loading the demo feed (one signed delivery per day)');
   }
+  report.end();
   return accepted;
 };
 
-/** The latest snapshot, or a new one from an on-demand reallocation when the portfolio has none. */
+/**
+ * Gives the demo four weeks of history: one reallocation for each past day, each reading only the data up
+ * to that day (its clock is set to the day's noon, UTC), as the daily schedule would have run them. Every
+ * chart of the dashboard then has a history on first start.
+ */
+export const seedHistory = async (portfolio: Portfolio, now: Date, days = 28, report: Progress = progress()): Promise<number> => {
+  const { metrics, allocations, alerts } = deployedRepositories();
+  const today = dateInZone(now, portfolio.timezone);
+  let made = 0;
+  for (let d = days; d >= 1; d -= 1) {
+    const at = new Date(`${addDays(today, -d)}T12:00:00Z`);
+    const reallocator = new Reallocator({
+      metrics,
+      allocations,
+      stopLosses: alerts,
+      events: eventPublisher(connectEventBridge),
+      clock: () => at,
+      configHash: deployedConfig.hash,
+    });
+    if ((await reallocator.run(portfolio, { kind: 'on-demand', by: 'demo history' })).created) made += 1;
+    report.step(days - d + 1, days, 'Seeding the demo history (one reallocation per past day)');
+  }
+  report.end();
+  return made;
+};
+
+/**
+ * The latest snapshot, or a new one from an on-demand reallocation when the portfolio has none or `now` is
+ * asked for (after seeding the history, whose newest snapshot is yesterday's).
+ */
 export const latestOrReallocate = async (
   url: string,
   token: string,
   portfolio: Portfolio,
+  now = false,
 ): Promise<{ snapshot: Snapshot; created: boolean }> => {
   const latest = await getJson(url, `/portfolios/${portfolio.id}/allocations/latest`, token);
-  if (latest.status === 200) return { snapshot: latest.body as Snapshot, created: false };
+  if (latest.status === 200 && !now) return { snapshot: latest.body as Snapshot, created: false };
   const made = await getJson(url, `/portfolios/${portfolio.id}/reallocate`, token, 'POST');
   if (made.status !== 201) throw new Error(`the demo reallocation failed: ${JSON.stringify(made.body)}`);
   return { snapshot: made.body as Snapshot, created: true };

@@ -1,23 +1,31 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { LoadedConfig } from '../adapters/configFile.js';
 import { renderDashboard } from '../adapters/dashboard/page.js';
+import { allocatedByDay, PACING_DAYS } from '../adapters/dashboard/sections.js';
 import { createDocumentClient } from '../adapters/dynamo.js';
 import { httpHandler, parseQuery } from '../adapters/http.js';
 import { findPortfolio } from '../adapters/portfolios.js';
 import { csrfToken, readCookies, SESSION_COOKIE } from '../adapters/session.js';
-import type { AlertStore, SnapshotStore } from '../application/ports.js';
+import type { AlertStore, Clock, MetricsReader, SnapshotStore } from '../application/ports.js';
+import { addDays, dateInZone } from '../domain/dates.js';
+import { rollupDaily } from '../domain/metrics.js';
 import * as z from '../domain/schema.js';
+import { type Snapshot, snapshotIdBound } from '../domain/snapshots.js';
 import { deployedConfig } from '../wiring/config.js';
-import { alertsRepository, allocationsRepository, dynamoClient } from '../wiring/dynamo.js';
+import { alertsRepository, allocationsRepository, dynamoClient, metricsRepository } from '../wiring/dynamo.js';
 
 export interface DashboardDependencies {
   readonly config: LoadedConfig;
   readonly allocations: SnapshotStore;
   readonly alerts: AlertStore;
+  readonly metrics: MetricsReader;
+  readonly clock: Clock;
 }
 
 /** Snapshots the page charts and offers for comparison. */
 const SNAPSHOTS_SHOWN = 30;
+/** Snapshots read for pacing: the newest of each of the last 14 days, through hourly runs. */
+const PACING_SNAPSHOTS = 400;
 
 /** `token` is the local runtime's stand-in for IAM in a browser; it is carried on links, never used here. */
 const DashboardQuery = z.object({
@@ -36,14 +44,26 @@ const viewerOf = (event: APIGatewayProxyEventV2) => {
 };
 
 /** `GET /dashboard`: the finance dashboard for one portfolio, rendered on the server from the tables. */
-export const createDashboardHandler = ({ config, allocations, alerts }: DashboardDependencies) =>
+export const createDashboardHandler = ({ config, allocations, alerts, metrics, clock }: DashboardDependencies) =>
   httpHandler(async (event) => {
     const { portfolio: id, from, to, token } = parseQuery(DashboardQuery, event);
     const viewer = viewerOf(event);
     const portfolio = findPortfolio(config, id ?? config.portfolios[0]!.id);
     // Snapshots up to the one LATEST points at: a run that died before publishing never shows as the latest.
-    const [latest, open] = await Promise.all([allocations.latest(portfolio.id), alerts.open(portfolio.id)]);
+    const today = dateInZone(clock(), portfolio.timezone);
+    const since = addDays(today, -PACING_DAYS);
+    const [latest, open, rows] = await Promise.all([
+      allocations.latest(portfolio.id),
+      alerts.open(portfolio.id),
+      metrics.portfolioRows(
+        portfolio.id,
+        portfolio.channels.map((c) => c.id),
+        since,
+        addDays(today, -1),
+      ),
+    ]);
     const page = latest ? await allocations.list(portfolio.id, { limit: SNAPSHOTS_SHOWN, to: latest.snapshotId }) : { snapshots: [] };
+    const recent = latest ? await recentSnapshots(allocations, portfolio.id, since, latest.snapshotId) : [];
     const html = renderDashboard({
       portfolios: config.portfolios,
       portfolio,
@@ -51,6 +71,9 @@ export const createDashboardHandler = ({ config, allocations, alerts }: Dashboar
       alerts: open,
       diff: { ...(from ? { from } : {}), ...(to ? { to } : {}) },
       carry: token ? { token } : {},
+      daily: rollupDaily(rows),
+      allocated: allocatedByDay(recent),
+      today,
       ...(viewer ? { viewer } : {}),
     });
     return {
@@ -66,10 +89,29 @@ export const createDashboardHandler = ({ config, allocations, alerts }: Dashboar
     };
   });
 
+/** Snapshots from `from` (a date) up to `to` (an id), newest first, at most {@link PACING_SNAPSHOTS}. */
+const recentSnapshots = async (allocations: SnapshotStore, portfolioId: string, from: string, to: string): Promise<Snapshot[]> => {
+  const found: Snapshot[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await allocations.list(portfolioId, {
+      from: snapshotIdBound(from, 'from')!,
+      to,
+      limit: 100,
+      ...(cursor ? { cursor } : {}),
+    });
+    found.push(...page.snapshots);
+    cursor = page.next ?? undefined;
+  } while (cursor && found.length < PACING_SNAPSHOTS);
+  return found;
+};
+
 const client = createDocumentClient(dynamoClient());
 
 export const handler = createDashboardHandler({
   config: deployedConfig,
   allocations: allocationsRepository(client),
   alerts: alertsRepository(client),
+  metrics: metricsRepository(client),
+  clock: () => new Date(),
 });

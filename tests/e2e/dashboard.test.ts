@@ -2,7 +2,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { replayDemoFeed } from '../../bin/local/demo.js';
+import { replayDemoFeed, seedHistory } from '../../bin/local/demo.js';
 import { deployedConfig } from '../../functions/wiring/config.js';
 import { startTestRuntime, type TestRuntime } from '../integration/harness.js';
 
@@ -89,7 +89,9 @@ describe('finance dashboard', () => {
   });
 
   it('draws the latest allocation with bar values equal to the API', async () => {
-    await replayDemoFeed(runtime.url, demo, new Date(), 21);
+    await replayDemoFeed(runtime.url, demo, new Date(), 35);
+    // A week of daily history, as npm start seeds four, then today's runs.
+    expect(await seedHistory(demo, new Date(), 7)).toBe(7);
     for (let i = 0; i < 3; i += 1) expect((await post('/reallocate')).status).toBe(201);
     await post('/alerts/evaluate');
     await page.goto(dashboard());
@@ -119,6 +121,110 @@ describe('finance dashboard', () => {
     const lines = await page.locator('#history polyline').count();
     expect(lines).toBe(demo.channels.length);
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-1280.png`, fullPage: true });
+  });
+
+  it("draws each channel's curve with its band, the planned point at the allocation", async () => {
+    const latest = (await api('/allocations/latest')).body;
+    const figures = await page.locator('#curves figure.curve').evaluateAll((all) =>
+      all.map((f) => ({
+        channelId: f.getAttribute('data-channel'),
+        planned: f.querySelector('circle.planned')?.getAttribute('data-spend'),
+        value: f.querySelector('circle.planned')?.getAttribute('data-value'),
+        band: f.querySelector('polygon.band') !== null,
+      })),
+    );
+    expect(figures.map((f) => f.channelId)).toEqual(latest.allocation.channels.map((c: any) => c.channelId));
+    for (const channel of latest.allocation.channels) {
+      const figure = figures.find((f) => f.channelId === channel.channelId)!;
+      const point = channel.curve.find(([spend]: number[]) => spend === channel.total);
+      expect([Number(figure.planned), Number(figure.value), figure.band]).toEqual([channel.total, point[2], true]);
+    }
+  });
+
+  it('shows the expected outcome with its interval, and the lift as expected ÷ fixed-share split − 1', async () => {
+    const { outcome } = (await api('/allocations/latest')).body.allocation;
+    const shown = await page.locator('#lift').evaluate((li) => ({
+      expected: Number(li.getAttribute('data-expected')),
+      fixedShare: Number(li.getAttribute('data-fixed-share')),
+      lift: Number(li.getAttribute('data-lift')),
+      text: li.textContent,
+    }));
+    expect([shown.expected, shown.fixedShare, shown.lift]).toEqual([outcome.expected, outcome.fixedShare, outcome.lift]);
+    expect(shown.lift).toBeCloseTo(shown.expected / shown.fixedShare - 1, 3);
+    expect(shown.text).toContain(`${outcome.lift >= 0 ? '+' : '−'}${Math.abs(outcome.lift * 100).toFixed(1)}%`);
+    await expect(page.locator('#outcome').getAttribute('data-low')).resolves.toBe(String(outcome.low));
+  });
+
+  it('paces each channel: the bars are the stored spend, the ticks the allocation for that day', async () => {
+    const metrics = (await api('/metrics')).body.metrics as { channelId: string; date: string; spend: number }[];
+    const days = await page
+      .locator('#pacing tbody tr')
+      .evaluateAll((rows) =>
+        rows.flatMap((r) =>
+          Array.from(r.querySelectorAll('g.day')).map((g) => [
+            r.getAttribute('data-channel'),
+            g.getAttribute('data-date'),
+            g.getAttribute('data-actual'),
+            g.getAttribute('data-allocated'),
+          ]),
+        ),
+      );
+    expect(days).toHaveLength(demo.channels.length * 14);
+    const withSpend = days.filter(([, , actual]) => actual !== '');
+    expect(withSpend.length).toBeGreaterThan(demo.channels.length * 10);
+    for (const [channelId, date, actual] of withSpend) {
+      expect(Number(actual)).toBe(metrics.find((m) => m.channelId === channelId && m.date === date)!.spend);
+    }
+    // Seeded days carry the allocation in force at their end.
+    expect(days.filter(([, , , allocated]) => allocated !== '').length).toBeGreaterThanOrEqual(demo.channels.length * 7);
+  });
+
+  it('says in a sentence why each channel changed, and shows the contribution matrix', async () => {
+    // The oldest seeded snapshot against the latest: a week of new data and exploration in between.
+    const snapshots = (await api('/allocations?limit=100')).body.snapshots as { snapshotId: string }[];
+    await page.goto(dashboard(`&from=${snapshots.at(-1)!.snapshotId}`));
+    const why = await page.locator('#why li').allTextContents();
+    expect(why).toHaveLength(demo.channels.length);
+    for (const [i, channel] of demo.channels.entries()) expect(why[i]).toContain(channel.name ?? channel.id);
+    expect(why.some((sentence) => /moved .* (here|away)/.test(sentence))).toBe(true);
+    const matrix = await page
+      .locator('#contribution tbody tr')
+      .evaluateAll((rows) =>
+        rows.map((r) => [Number(r.getAttribute('data-spend-share')), Number(r.getAttribute('data-contribution-share'))]),
+      );
+    expect(matrix).toHaveLength(demo.channels.length);
+    expect(matrix.reduce((a, [spend]) => a + spend!, 0)).toBeCloseTo(1, 6);
+    expect(matrix.reduce((a, [, share]) => a + share!, 0)).toBeCloseTo(1, 6);
+    await expect(page.locator('#quadrant g.channel').count()).resolves.toBe(demo.channels.length);
+  });
+
+  it('keeps every column of the allocation table visible at 1280 px, and the quadrant labels apart', async () => {
+    const right = await page
+      .locator('#allocation thead th')
+      .last()
+      .evaluate((th) => th.getBoundingClientRect().right);
+    expect(right).toBeLessThanOrEqual(1280);
+    const boxes = await page
+      .locator('#quadrant text.label')
+      .evaluateAll((labels) => labels.map((l) => ({ text: l.textContent, box: l.getBoundingClientRect().toJSON() as DOMRect })));
+    for (const [i, { text, box: a }] of boxes.entries()) {
+      for (const { text: other, box: b } of boxes.slice(i + 1)) {
+        const overlap = a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+        expect(overlap, `${text} and ${other}: ${JSON.stringify([a, b])}`).toBe(false);
+      }
+    }
+    const history = await page.locator('#history circle').count();
+    expect(history).toBeGreaterThanOrEqual(demo.channels.length * 10);
+  });
+
+  it('prints on an A4 landscape page width without cutting anything off', async () => {
+    const printing = await browser.newPage({ viewport: { width: 1047, height: 720 } }); // 297 mm less 2 × 10 mm margins, at 96 dpi
+    await printing.emulateMedia({ media: 'print' });
+    await printing.goto(dashboard());
+    const overflow = await printing.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await expect(printing.locator('#diff-form').isVisible()).resolves.toBe(false);
+    await printing.close();
   });
 
   it('updates the diff when another pair of snapshots is chosen', async () => {

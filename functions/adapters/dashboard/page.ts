@@ -10,8 +10,11 @@ import {
   summaryCells,
   summaryLines,
 } from '../../domain/financeViews.js';
+import type { DailyTotal } from '../../domain/metrics.js';
 import type { Snapshot } from '../../domain/snapshots.js';
 import { escapeHtml } from './html.js';
+import { contributionSection, curvesSection, outcomeSection, PACING_DAYS, pacingSection, whySection } from './sections.js';
+import { attr, currencyTick, niceTicks } from './svg.js';
 
 /** What the dashboard shows: one portfolio, its recent snapshots (newest first), its open alerts. */
 export interface DashboardModel {
@@ -23,6 +26,12 @@ export interface DashboardModel {
   readonly diff: { readonly from?: string; readonly to?: string };
   /** Query parameters every link and form must carry (the local token). */
   readonly carry: Readonly<Record<string, string>>;
+  /** Daily totals of the last 14 days, for pacing and the contribution matrix. */
+  readonly daily: readonly DailyTotal[];
+  /** The allocation in force at the end of each day (the newest snapshot made for it). */
+  readonly allocated: Map<string, Map<string, number>>;
+  /** Today in the portfolio's zone. */
+  readonly today: string;
   /** The signed-in person, and the CSRF token their sign-out form carries (none for the local token). */
   readonly viewer?: { readonly user: string; readonly groups: readonly string[]; readonly csrf?: string };
 }
@@ -67,38 +76,72 @@ const viewerBox = (viewer: DashboardModel['viewer']) =>
 
 const STYLE = `
 :root { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #1a1a1a; background: #fff; line-height: 1.4; }
-body { margin: 0 auto; max-width: 1200px; padding: 1rem; }
+*, *::before, *::after { box-sizing: border-box; }
+body { margin: 0 auto; max-width: 1240px; padding: 1rem; }
 header { display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; justify-content: space-between; border-bottom: 2px solid #1f4e79; }
-h1 { font-size: 1.5rem; margin: .5rem 0; } h2 { font-size: 1.15rem; margin: 1.5rem 0 .5rem; }
+h1 { font-size: 1.5rem; margin: .5rem 0; } h2 { font-size: 1.15rem; margin: 1.75rem 0 .5rem; }
 form { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; }
 select { max-width: 100%; }
-.meta, li, code, pre { overflow-wrap: anywhere; } pre { white-space: pre-wrap; }
+.meta, li, code, pre, figcaption { overflow-wrap: anywhere; } pre { white-space: pre-wrap; }
 select, button, a.button { font: inherit; padding: .35rem .6rem; border: 1px solid #555; border-radius: 4px; background: #fff; color: #1a1a1a; }
 button, a.button { background: #1f4e79; color: #fff; border-color: #1f4e79; cursor: pointer; text-decoration: none; display: inline-block; }
 :focus-visible { outline: 3px solid #ffb300; outline-offset: 2px; }
 .meta { color: #333; } code { background: #f1f3f5; padding: 0 .25rem; border-radius: 3px; }
-.legend { display: flex; flex-wrap: wrap; gap: 1rem; list-style: none; padding: 0; margin: .25rem 0; }
+.legend { display: flex; flex-wrap: wrap; gap: .4rem 1rem; list-style: none; padding: 0; margin: .25rem 0; }
 .swatch { display: inline-block; width: .9rem; height: .9rem; vertical-align: -2px; margin-right: .3rem; border-radius: 2px; }
-svg { width: 100%; height: auto; display: block; } .chart svg { min-width: 560px; } svg text { font-size: 12px; fill: #1a1a1a; }
-.scroll { overflow-x: auto; } table { border-collapse: collapse; width: 100%; font-size: .9rem; }
-th, td { border-bottom: 1px solid #ccc; padding: .3rem .45rem; text-align: right; white-space: nowrap; }
-th:first-child, td:first-child, td.reason { text-align: left; } td.reason { white-space: normal; min-width: 16rem; }
+svg { width: 100%; height: auto; display: block; } svg text { font-size: 12px; fill: #1a1a1a; } svg.spark { width: 168px; max-width: 100%; }
+.headline { font-size: 1.1rem; margin: .25rem 0; }
+.curves { display: grid; grid-template-columns: repeat(auto-fill, minmax(250px, 1fr)); gap: 1rem; }
+figure { margin: 0; } figcaption { font-size: .9rem; }
+.matrix { display: grid; grid-template-columns: minmax(0, 2fr) minmax(0, 1fr); gap: 1rem; align-items: start; }
+table { border-collapse: collapse; width: 100%; font-size: .9rem; }
+th, td { border-bottom: 1px solid #ccc; padding: .3rem .4rem; text-align: right; vertical-align: top; }
+thead th { vertical-align: bottom; }
+th[scope="row"], th:first-child, td:first-child, td.reason, th.reason { text-align: left; } td.reason { min-width: 14rem; }
+tfoot td, tr.total td { font-weight: 600; border-top: 2px solid #1a1a1a; }
 .sev { padding: 0 .4rem; border-radius: 3px; color: #fff; font-weight: 600; }
 .sev-info { background: #455a64; } .sev-warning { background: #8d5a00; } .sev-critical { background: #b71c1c; }
 .up { color: #1b5e20; } .down { color: #b71c1c; }
 .empty { border: 2px dashed #999; padding: 1rem 1.5rem; border-radius: 6px; }
-@media (max-width: 600px) { h1 { font-size: 1.2rem; } th, td { padding: .25rem; } }
+@media (max-width: 760px) {
+  h1 { font-size: 1.2rem; }
+  .matrix { grid-template-columns: minmax(0, 1fr); }
+  /* Tables become cards: one block per row, each cell labelled by its column. */
+  table.cards, table.cards tbody, table.cards tr, table.cards td, table.cards th, table.cards tfoot { display: block; width: 100%; }
+  table.cards thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+  table.cards tr { border: 1px solid #ccc; border-radius: 6px; margin: 0 0 .75rem; padding: .25rem .5rem; }
+  table.cards td, table.cards th { border: 0; text-align: left; padding: .15rem 0; }
+  table.cards td[data-label]::before { content: attr(data-label) ": "; font-weight: 600; }
+  table.cards caption { display: block; text-align: left; }
+}
+@media print {
+  @page { size: A4 landscape; margin: 10mm; }
+  body { max-width: none; padding: 0; font-size: 10pt; }
+  table { font-size: 7.5pt; } td.reason { min-width: 0; } th, td { padding: .15rem .25rem; }
+  header form, #diff-form, #csv, #sign-out { display: none; }
+  section, figure, tr { break-inside: avoid; }
+  .curves { grid-template-columns: repeat(4, 1fr); }
+  a { color: inherit; text-decoration: none; }
+}
 `;
 
-/** Latest allocation: a stacked bar per channel, the previous total marked by a tick. */
-const bars = (snapshot: Snapshot, money: (n: number) => string): string => {
+/** Latest allocation: a stacked bar per channel, the previous total marked by a tick, on a round money axis. */
+const bars = (snapshot: Snapshot, money: (n: number) => string, currency: string): string => {
   const channels = snapshot.allocation.channels;
-  const scale = Math.max(1, ...channels.flatMap((c) => [c.total, c.previousTotal ?? 0]));
+  const ticks = niceTicks(Math.max(1, ...channels.flatMap((c) => [c.total, c.previousTotal ?? 0])), 4);
+  const scale = ticks.at(-1)!;
   const left = 110;
-  const width = 560;
+  const width = 520;
   const row = 30;
-  const height = channels.length * row + 10;
+  const height = channels.length * row + 28;
   const x = (v: number) => left + (v / scale) * width;
+  const tick = currencyTick(currency);
+  const axis = ticks
+    .map(
+      (t) =>
+        `<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="2" y2="${height - 22}" stroke="#e3e3e3"/><text x="${x(t).toFixed(1)}" y="${height - 6}" text-anchor="middle">${escapeHtml(tick(t))}</text>`,
+    )
+    .join('');
   const rows = channels.map((c, i) => {
     const y = 5 + i * row;
     let start = 0;
@@ -114,10 +157,12 @@ const bars = (snapshot: Snapshot, money: (n: number) => string): string => {
     const previous =
       c.previousTotal === null
         ? ''
-        : `<line x1="${x(c.previousTotal).toFixed(1)}" x2="${x(c.previousTotal).toFixed(1)}" y1="${y - 3}" y2="${y + row - 7}" stroke="#000" stroke-width="2" stroke-dasharray="3 2"><title>previous total ${money(c.previousTotal)}</title></line>`;
+        : `<line class="previous" x1="${x(c.previousTotal).toFixed(1)}" x2="${x(c.previousTotal).toFixed(1)}" y1="${y - 3}" y2="${y + row - 7}" stroke="#000" stroke-width="2" stroke-dasharray="3 2"><title>previous total ${money(c.previousTotal)}</title></line>`;
+    // The label starts past both the bar and the previous-total tick, so neither is drawn over it.
+    const labelAt = x(Math.max(c.total, c.previousTotal ?? 0)) + 6;
     return `<g class="bar" data-channel="${escapeHtml(c.channelId)}" data-base="${c.base}" data-performance="${c.performance}" data-exploration="${c.exploration}" data-total="${c.total}">
 <text x="${left - 8}" y="${y + row / 2}" text-anchor="end">${escapeHtml(c.channelId)}</text>${segments}${previous}
-<text x="${(x(c.total) + 6).toFixed(1)}" y="${y + row / 2}">${money(c.total)}</text></g>`;
+<text class="value" x="${labelAt.toFixed(1)}" y="${y + row / 2}">${money(c.total)}</text></g>`;
   });
   const summary = channels
     .map(
@@ -126,21 +171,23 @@ const bars = (snapshot: Snapshot, money: (n: number) => string): string => {
     )
     .join('; ');
   return `<ul class="legend">${TRACKS.map((t) => `<li><span class="swatch" style="background:${t.colour}"></span>${t.label}</li>`).join('')}<li><span class="swatch" style="background:repeating-linear-gradient(90deg,#000 0 3px,#fff 3px 5px)"></span>Previous total</li></ul>
-<div class="scroll chart"><svg id="bars" role="img" aria-labelledby="bars-title bars-desc" viewBox="0 0 ${left + width + 110} ${height}"><title id="bars-title">Latest allocation per channel</title><desc id="bars-desc">${escapeHtml(summary)}</desc>${rows.join('')}</svg></div>`;
+<svg id="bars" role="img" aria-labelledby="bars-title bars-desc" viewBox="0 0 ${left + width + 100} ${height}"><title id="bars-title">Latest allocation per channel</title><desc id="bars-desc">${escapeHtml(summary)}</desc>${axis}${rows.join('')}</svg>`;
 };
 
 /** Each channel's total across the snapshots shown, oldest to newest. */
-const lines = (snapshots: readonly Snapshot[], money: (n: number) => string): string => {
+const lines = (snapshots: readonly Snapshot[], money: (n: number) => string, currency: string): string => {
   const ordered = [...snapshots].reverse();
   const ids = [...new Set(ordered.flatMap((s) => s.allocation.channels.map((c) => c.channelId)))];
-  const top = Math.max(1, ...ordered.flatMap((s) => s.allocation.channels.map((c) => c.total)));
+  const ticks = niceTicks(Math.max(1, ...ordered.flatMap((s) => s.allocation.channels.map((c) => c.total))), 4);
+  const top = ticks.at(-1)!;
+  const tick = currencyTick(currency);
   const [w, h, left, bottom] = [760, 240, 60, 24];
   const x = (i: number) => left + (ordered.length === 1 ? (w - left) / 2 : (i / (ordered.length - 1)) * (w - left - 10));
   const y = (v: number) => 8 + (1 - v / top) * (h - bottom - 8);
-  const grid = [0, 0.5, 1]
+  const grid = ticks
     .map(
-      (f) =>
-        `<line x1="${left}" x2="${w}" y1="${y(f * top)}" y2="${y(f * top)}" stroke="#ddd"/><text x="${left - 6}" y="${y(f * top) + 4}" text-anchor="end">${money(f * top)}</text>`,
+      (t) =>
+        `<line x1="${left}" x2="${w}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#ddd"/><text x="${left - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end">${escapeHtml(tick(t))}</text>`,
     )
     .join('');
   const series = ids.map((id, k) => {
@@ -159,8 +206,8 @@ const lines = (snapshots: readonly Snapshot[], money: (n: number) => string): st
     return `<g data-channel="${escapeHtml(id)}"><polyline points="${path}" fill="none" stroke="${colour}" stroke-width="2"/>${dots}</g>`;
   });
   return `<ul class="legend">${ids.map((id, k) => `<li><span class="swatch" style="background:${PALETTE[k % PALETTE.length]}"></span>${escapeHtml(id)}</li>`).join('')}</ul>
-<div class="scroll chart"><svg id="history" role="img" aria-labelledby="history-title" viewBox="0 0 ${w} ${h}"><title id="history-title">Total per channel across the last ${ordered.length} snapshots, oldest to newest</title>${grid}${series.join('')}
-<text x="${left}" y="${h - 4}">${escapeHtml(ordered[0]!.createdAt.slice(0, 16).replace('T', ' '))}</text><text x="${w}" y="${h - 4}" text-anchor="end">${escapeHtml(ordered.at(-1)!.createdAt.slice(0, 16).replace('T', ' '))}</text></svg></div>`;
+<svg id="history" role="img" aria-labelledby="history-title" viewBox="0 0 ${w} ${h}"><title id="history-title">Total per channel across the last ${ordered.length} snapshots, oldest to newest</title>${grid}${series.join('')}
+<text x="${left}" y="${h - 4}">${escapeHtml(ordered[0]!.createdAt.slice(0, 16).replace('T', ' '))}</text><text x="${w}" y="${h - 4}" text-anchor="end">${escapeHtml(ordered.at(-1)!.createdAt.slice(0, 16).replace('T', ' '))}</text></svg>`;
 };
 
 const allocationTable = (snapshot: Snapshot, money: (n: number | null) => string): string => {
@@ -174,23 +221,29 @@ const allocationTable = (snapshot: Snapshot, money: (n: number | null) => string
       money(c.marginalCpa),
       kilograms(c.carbonKg),
     ];
-    return `<tr>${cells.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}<td class="reason">${escapeHtml(c.reason)}</td></tr>`;
+    return `<tr>${cells.map((cell, i) => `<td data-label="${CSV_COLUMNS[i]}">${escapeHtml(cell)}</td>`).join('')}<td class="reason" data-label="reason">${escapeHtml(c.reason)}</td></tr>`;
   });
   const foot = summaryLines(snapshot.allocation).map((line) => {
     const cells = summaryCells(line, { money, count: (v) => v.toFixed(1), kg: kilograms });
     const note = cells.pop()!;
-    return `<tr data-line="${escapeHtml(line.label)}">${cells.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}<td class="reason">${escapeHtml(note)}</td></tr>`;
+    return `<tr data-line="${escapeHtml(line.label)}">${cells.map((cell, i) => (cell === '' ? '<td></td>' : `<td data-label="${CSV_COLUMNS[i]}">${escapeHtml(cell)}</td>`)).join('')}<td class="reason">${escapeHtml(note)}</td></tr>`;
   });
-  return `<div class="scroll"><table id="allocation"><caption class="meta">Snapshot ${escapeHtml(snapshot.snapshotId)}</caption><thead><tr>${CSV_COLUMNS.map((c) => `<th scope="col">${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody><tfoot>${foot.join('')}</tfoot></table></div>`;
+  return `<div><table id="allocation" class="cards"><caption class="meta">Snapshot ${escapeHtml(snapshot.snapshotId)}</caption><thead><tr>${CSV_COLUMNS.map((c) => `<th scope="col"${c === 'reason' ? ' class="reason"' : ''}>${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody><tfoot>${foot.join('')}</tfoot></table></div>`;
 };
 
 const kilograms = (value: number | null | undefined) => (value === null || value === undefined ? '' : value.toFixed(1));
 
 /** The constraints that bind, with what relaxing each would buy, dearest first. */
-const constraintsSection = (snapshot: Snapshot): string => {
-  const { constraints } = snapshot.allocation;
-  if (constraints.length === 0) return '<p class="meta" id="constraints">No constraint binds: every channel sits where its curve says.</p>';
-  return `<ul id="constraints">${constraints
+const constraintsSection = (snapshot: Snapshot, money: (n: number | null) => string): string => {
+  const { constraints, reserve, unallocated, carbonKg } = snapshot.allocation;
+  const facts = `<ul class="facts"><li id="reserve" data-amount="${attr(reserve)}">Reserve held back: <strong>${money(reserve)}</strong>${reserve > 0 ? ' (an operator can release it with a reason)' : ''}</li>${
+    unallocated
+      ? `<li id="unallocated" data-amount="${attr(unallocated.amount)}">Unallocated: <strong>${money(unallocated.amount)}</strong>: ${escapeHtml(unallocated.reasons.join(' '))}</li>`
+      : ''
+  }${carbonKg === undefined ? '' : `<li id="carbon" data-kg="${attr(carbonKg)}">Carbon: <strong>${carbonKg.toFixed(1)} kg CO2e</strong> a day</li>`}</ul>`;
+  if (constraints.length === 0)
+    return `${facts}<p class="meta" id="constraints">No constraint binds: every channel sits where its curve says.</p>`;
+  return `${facts}<ul id="constraints">${constraints
     .map(
       (c) =>
         `<li data-constraint="${escapeHtml(c.id)}" data-shadow-price="${c.shadowPrice}"><strong>${escapeHtml(c.id)}</strong>${c.unmet === undefined ? '' : ' <em>(unmet)</em>'}: ${escapeHtml(c.explanation)}</li>`,
@@ -210,13 +263,16 @@ const diffSection = (model: DashboardModel, money: (n: number | null) => string)
   const diff = diffSnapshots(from, to);
   const rows = diff.channels.map((c) => {
     const cls = c.change > 0 ? 'up' : c.change < 0 ? 'down' : '';
-    return `<tr data-channel="${escapeHtml(c.channelId)}" data-change="${c.change}"><td>${escapeHtml(c.channelId)}</td><td>${money(c.from?.total ?? null)}</td><td>${money(c.to?.total ?? null)}</td><td class="${cls}">${c.change > 0 ? '+' : ''}${money(c.change)}</td><td class="${cls}">${c.changePercent === null ? '' : `${c.changePercent.toFixed(1)}%`}</td></tr>`;
+    return `<tr data-channel="${escapeHtml(c.channelId)}" data-change="${c.change}"><td>${escapeHtml(c.channelId)}</td><td data-label="from">${money(c.from?.total ?? null)}</td><td data-label="to">${money(c.to?.total ?? null)}</td><td class="${cls}" data-label="change">${c.change > 0 ? '+' : ''}${money(c.change)}</td><td class="${cls}" data-label="change %">${c.changePercent === null ? '' : `${c.changePercent.toFixed(1)}%`}</td></tr>`;
   });
+  const [before, after] = [from.allocation.total, to.allocation.total];
+  const totalRow = `<tr class="total" data-line="(total)"><td>(total)</td><td data-label="from">${money(before)}</td><td data-label="to">${money(after)}</td><td data-label="change">${after - before > 0 ? '+' : ''}${money(after - before)}</td><td data-label="change %">${before > 0 ? `${(((after - before) / before) * 100).toFixed(1)}%` : ''}</td></tr>`;
   return `<form method="get" action="/dashboard" id="diff-form">${hidden({ ...model.carry, portfolio: model.portfolio.id })}
 <label for="diff-from">From</label><select id="diff-from" name="from">${snapshots.map((s) => snapshotOption(s, from.snapshotId)).join('')}</select>
 <label for="diff-to">To</label><select id="diff-to" name="to">${snapshots.map((s) => snapshotOption(s, to.snapshotId)).join('')}</select>
 <button type="submit">Compare</button></form>
-<div class="scroll"><table id="diff" data-from="${escapeHtml(from.snapshotId)}" data-to="${escapeHtml(to.snapshotId)}"><thead><tr><th scope="col">channel</th><th scope="col">from</th><th scope="col">to</th><th scope="col">change</th><th scope="col">change %</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+<table id="diff" class="cards" data-from="${escapeHtml(from.snapshotId)}" data-to="${escapeHtml(to.snapshotId)}"><thead><tr><th scope="col">channel</th><th scope="col">from</th><th scope="col">to</th><th scope="col">change</th><th scope="col">change %</th></tr></thead><tbody>${rows.join('')}</tbody><tfoot>${totalRow}</tfoot></table>
+<h3>Why it changed</h3>${whySection(from, to, model.portfolio)}`;
 };
 
 /** An observed value for people: at most 3 decimals, an infinite CPA as ∞. */
@@ -246,12 +302,16 @@ export const renderDashboard = (model: DashboardModel): string => {
   const latest = snapshots[0];
   const body = latest
     ? `<p class="meta" id="meta">Snapshot <code>${escapeHtml(latest.snapshotId)}</code> · <strong>${escapeHtml(latest.allocation.status)}</strong>${latest.allocation.reason ? ` (${escapeHtml(latest.allocation.reason)})` : ''} · metrics up to <strong id="watermark">${escapeHtml(latest.watermark ?? 'none')}</strong> · config <code id="config-hash">${escapeHtml(latest.configHash)}</code> · ${escapeHtml(latest.computation)} ${escapeHtml(latest.createdAt.slice(0, 19).replace('T', ' '))} UTC · daily budget ${money(portfolio.budget.daily)} ${escapeHtml(portfolio.currency)}</p>
-<section aria-labelledby="h-bars"><h2 id="h-bars">Latest allocation</h2>${bars(latest, money)}</section>
-<section aria-labelledby="h-history"><h2 id="h-history">Total per channel across snapshots</h2>${lines(snapshots, money)}</section>
+<section aria-labelledby="h-outcome"><h2 id="h-outcome">Expected outcome</h2>${outcomeSection(latest, snapshots.find((s) => s.allocation.asOf < latest.allocation.asOf) ?? snapshots[1], money)}</section>
+<section aria-labelledby="h-bars"><h2 id="h-bars">Latest allocation</h2>${bars(latest, money, portfolio.currency)}</section>
 <section aria-labelledby="h-table"><h2 id="h-table">Allocation table</h2>
 <p><a class="button" id="csv" download="${escapeHtml(`${portfolio.id}-${latest.snapshotId}.csv`)}" href="data:text/csv;charset=utf-8,${encodeURIComponent(snapshotCsv(latest, portfolio.currency))}">Download CSV</a></p>${allocationTable(latest, money)}</section>
-<section aria-labelledby="h-constraints"><h2 id="h-constraints">What holds the plan back</h2>${constraintsSection(latest)}</section>
-<section aria-labelledby="h-diff"><h2 id="h-diff">Compare snapshots</h2>${diffSection(model, money)}</section>`
+<section aria-labelledby="h-curves"><h2 id="h-curves">Response curves</h2>${curvesSection(latest, portfolio, money)}</section>
+<section aria-labelledby="h-constraints"><h2 id="h-constraints">What holds the plan back</h2>${constraintsSection(latest, money)}</section>
+<section aria-labelledby="h-diff"><h2 id="h-diff">Compare snapshots</h2>${diffSection(model, money)}</section>
+<section aria-labelledby="h-pacing"><h2 id="h-pacing">Plan against actual, last ${PACING_DAYS} days</h2>${pacingSection(portfolio, model.daily, model.allocated, model.today, money)}</section>
+<section aria-labelledby="h-contribution"><h2 id="h-contribution">Channel contribution</h2>${contributionSection(latest, portfolio, model.daily, money)}</section>
+<section aria-labelledby="h-history"><h2 id="h-history">Total per channel across snapshots</h2>${lines(snapshots, money, portfolio.currency)}</section>`
     : `<section class="empty" id="empty"><h2>No allocation yet for ${escapeHtml(portfolio.name)}</h2>
 <p>Snapshots appear after the first reallocation. Send metrics to <code>POST /webhooks/{source}</code>, then either wait for the schedule or run one now:</p>
 <pre><code>curl -X POST -H 'Authorization: Bearer &lt;token&gt;' &lt;api&gt;/portfolios/${escapeHtml(portfolio.id)}/reallocate</code></pre></section>`;

@@ -1,0 +1,67 @@
+import { escapeHtml } from './html.js';
+
+/**
+ * Round axis ticks: steps of 1, 2 or 5 × 10^k, from 0 to at least `max`, about `count` of them. The last
+ * tick is the axis's end, so every mark sits on a round number.
+ */
+export const niceTicks = (max: number, count = 4): number[] => {
+  if (!(max > 0)) return [0, 1];
+  const raw = max / count;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw)!;
+  const ticks: number[] = [];
+  for (let v = 0; v < max + step * 1e-9; v += step) ticks.push(Math.round(v / power) * power);
+  if (ticks.at(-1)! < max - 1e-9) ticks.push(ticks.at(-1)! + step);
+  return ticks;
+};
+
+/** Axis labels in the portfolio's currency, compact (`$1.5K`, `€20K`). */
+export const currencyTick = (currency: string) => {
+  const format = new Intl.NumberFormat('en', {
+    style: 'currency',
+    currency,
+    notation: 'compact',
+    minimumFractionDigits: 0,
+    maximumFractionDigits: 1,
+  });
+  return (value: number) => format.format(value);
+};
+
+/** Counts for axes: `1.2K`, `350`. */
+export const countTick = (value: number) => new Intl.NumberFormat('en', { notation: 'compact', maximumFractionDigits: 1 }).format(value);
+
+/** A number for a data attribute: what a test reads back and compares. */
+export const attr = (value: number) => String(value);
+
+/** An accessible SVG: a title and a description a screen reader reads instead of the marks. */
+export const svg = (id: string, width: number, height: number, title: string, desc: string, body: string, className = '') =>
+  `<svg id="${escapeHtml(id)}"${className ? ` class="${className}"` : ''} role="img" aria-labelledby="${id}-title ${id}-desc" viewBox="0 0 ${width} ${height}" preserveAspectRatio="xMinYMin meet"><title id="${id}-title">${escapeHtml(title)}</title><desc id="${id}-desc">${escapeHtml(desc)}</desc>${body}</svg>`;
+
+/**
+ * Vertical positions for point labels so that none overlaps another. Each label starts at its point's
+ * height and is pushed down past any label already placed whose box it would touch; boxes are the label's
+ * estimated width (about 7.5 units a character at 12 px) by `height` (a 12 px line with its ascent and descent).
+ */
+export const placeLabels = (labels: readonly { x: number; y: number; text: string }[], height = 16): number[] => {
+  const width = (text: string) => text.length * 7.5 + 4;
+  const placed: { x: number; y: number; w: number }[] = [];
+  const ys = new Array<number>(labels.length);
+  const order = labels.map((l, i) => ({ ...l, i })).sort((a, b) => a.y - b.y || a.x - b.x);
+  for (const label of order) {
+    const w = width(label.text);
+    let y = label.y;
+    let moved = true;
+    while (moved) {
+      moved = false;
+      for (const q of placed) {
+        if (label.x < q.x + q.w && q.x < label.x + w && Math.abs(q.y - y) < height) {
+          y = q.y + height;
+          moved = true;
+        }
+      }
+    }
+    placed.push({ x: label.x, y, w });
+    ys[label.i] = y;
+  }
+  return ys;
+};

@@ -1,0 +1,52 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { currencyTick, niceTicks, placeLabels } from '../../../functions/adapters/dashboard/svg.js';
+
+describe('chart helpers', () => {
+  it('makes round ticks from 0 that cover the maximum', () => {
+    expect(niceTicks(3209)).toEqual([0, 1000, 2000, 3000, 4000]);
+    expect(niceTicks(0.37, 4)).toEqual([0, 0.1, 0.2, 0.3, 0.4]);
+    fc.assert(
+      fc.property(fc.double({ min: 0.001, max: 1e9, noNaN: true }), (max) => {
+        const ticks = niceTicks(max);
+        const step = ticks[1]! - ticks[0]!;
+        const mantissa = step / 10 ** Math.floor(Math.log10(step));
+        return (
+          ticks[0] === 0 && ticks.at(-1)! >= max * (1 - 1e-12) && ticks.length <= 7 && [1, 2, 5].some((m) => Math.abs(mantissa - m) < 1e-9)
+        );
+      }),
+    );
+  });
+
+  it('labels money axes in the currency, compactly', () => {
+    expect([0, 1500, 20000].map(currencyTick('USD'))).toEqual(['$0', '$1.5K', '$20K']);
+    expect(currencyTick('EUR')(2000)).toBe('€2K');
+  });
+
+  it('places labels so that no two boxes overlap', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            x: fc.integer({ min: 0, max: 300 }),
+            y: fc.integer({ min: 0, max: 300 }),
+            text: fc.string({ minLength: 1, maxLength: 12 }),
+          }),
+          {
+            maxLength: 12,
+          },
+        ),
+        (labels) => {
+          const ys = placeLabels(labels);
+          return labels.every((a, i) =>
+            labels.every((b, j) => {
+              if (i >= j) return true;
+              const apart = a.x + a.text.length * 7.5 + 4 <= b.x || b.x + b.text.length * 7.5 + 4 <= a.x;
+              return apart || Math.abs(ys[i]! - ys[j]!) >= 16 - 1e-9;
+            }),
+          );
+        },
+      ),
+    );
+  });
+});
