@@ -105,6 +105,7 @@ tfoot td, tr.total td { font-weight: 600; border-top: 2px solid #1a1a1a; }
 .empty { border: 2px dashed #999; padding: 1rem 1.5rem; border-radius: 6px; }
 @media (max-width: 760px) {
   h1 { font-size: 1.2rem; }
+  #bars text { font-size: 20px; } /* the chart shrinks to half its width: keep its labels readable */
   .matrix { grid-template-columns: minmax(0, 1fr); }
   /* Tables become cards: one block per row, each cell labelled by its column. */
   table.cards, table.cards tbody, table.cards tr, table.cards td, table.cards th, table.cards tfoot { display: block; width: 100%; }
