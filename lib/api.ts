@@ -122,6 +122,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/portfolios/{id}/alerts', fn: 'alerts', auth: 'iam' },
   { method: 'POST', path: '/portfolios/{id}/alerts/evaluate', fn: 'alerts', auth: 'iam' },
   { method: 'GET', path: '/dashboard', fn: 'dashboard', auth: 'session' },
+  { method: 'POST', path: '/dashboard/reallocate', fn: 'reallocate', auth: 'session' },
   { method: 'GET', path: '/', fn: 'signIn', auth: 'public' },
   { method: 'GET', path: '/auth/login', fn: 'signIn', auth: 'public' },
   { method: 'GET', path: '/auth/callback', fn: 'signIn', auth: 'public' },

@@ -1,9 +1,11 @@
-import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
 import type { LoadedConfig } from '../adapters/configFile.js';
-import { httpHandler, json, parseBody } from '../adapters/http.js';
+import { HttpError, httpHandler, json, parseBody, rawBody } from '../adapters/http.js';
 import { logger, recordSnapshot } from '../adapters/observability.js';
 import { findPortfolio } from '../adapters/portfolios.js';
+import { csrfMatches, readCookies, SESSION_COOKIE } from '../adapters/session.js';
 import type { ReallocationRunner } from '../application/reallocatePortfolio.js';
+import { validate } from '../domain/issues.js';
 import { ReallocateRequest } from '../domain/snapshots.js';
 import { deployedConfig } from '../wiring/config.js';
 import { deployedReallocator } from '../wiring/reallocator.js';
@@ -20,6 +22,7 @@ export interface ReallocateDependencies {
 export const createReallocateHandler = ({ config, reallocator }: ReallocateDependencies) =>
   httpHandler<APIGatewayProxyEventV2WithIAMAuthorizer>(
     async (event) => {
+      if (event.routeKey === 'POST /dashboard/reallocate') return fromDashboard(event, config, reallocator);
       const portfolio = findPortfolio(config, event.pathParameters?.id);
       const by = event.requestContext.authorizer?.iam?.userArn ?? 'unknown';
       const request = parseBody(ReallocateRequest, event);
@@ -36,5 +39,29 @@ export const createReallocateHandler = ({ config, reallocator }: ReallocateDepen
     },
     { metrics: true },
   );
+
+/**
+ * `POST /dashboard/reallocate`: the dashboard's operator form (a browser session). Only `operators` may run
+ * it, and only with the session's CSRF token; then 303 back to the dashboard, which shows the new snapshot.
+ */
+const fromDashboard = async (event: APIGatewayProxyEventV2, config: LoadedConfig, reallocator: ReallocationRunner) => {
+  const session = (event.requestContext as { authorizer?: { lambda?: Record<string, string> } }).authorizer?.lambda;
+  if (!session?.groups?.split(',').includes('operators')) throw new HttpError(403, 'forbidden', 'only operators may reallocate');
+  const form = new URLSearchParams(rawBody(event));
+  const sessionToken = readCookies(event.cookies, event.headers.cookie).get(SESSION_COOKIE);
+  if (!csrfMatches(sessionToken, form.get('csrf') ?? undefined)) {
+    throw new HttpError(403, 'csrf', 'the form did not come from your dashboard page; reload it and try again');
+  }
+  const portfolio = findPortfolio(config, form.get('portfolio') ?? undefined);
+  const parsed = validate(ReallocateRequest, {
+    releaseReserve: form.get('releaseReserve') === 'on',
+    ...(form.get('reason') ? { reason: form.get('reason') } : {}),
+  });
+  if (!parsed.ok) throw new HttpError(400, 'invalid-body', 'the form is invalid', parsed.issues);
+  const { snapshot, created } = await reallocator.run(portfolio, { kind: 'on-demand', by: session.user ?? 'unknown', ...parsed.value });
+  if (created) recordSnapshot(snapshot);
+  logger.info('reallocated from the dashboard', { portfolioId: portfolio.id, snapshotId: snapshot.snapshotId, by: session.user });
+  return { statusCode: 303, headers: { location: `/dashboard?portfolio=${encodeURIComponent(portfolio.id)}` }, body: '' };
+};
 
 export const handler = createReallocateHandler({ config: deployedConfig, reallocator: deployedReallocator() });

@@ -88,6 +88,38 @@ describe('finance dashboard', () => {
     await context.close();
   });
 
+  it('lets an operator, and only an operator, reallocate from the dashboard with the CSRF-protected form', async () => {
+    const context = await browser.newContext();
+    const tab = await context.newPage();
+    await tab.goto(`${runtime.url}/auth/login`);
+    await tab.getByRole('link', { name: 'operator@example.com' }).click();
+    await tab.waitForURL(`${runtime.url}/dashboard`);
+    const before = (await api('/allocations?limit=100')).body.snapshots.length;
+    await tab.getByRole('button', { name: 'Reallocate now' }).click();
+    await tab.waitForURL(`${runtime.url}/dashboard?portfolio=demo`);
+    const after = (await api('/allocations?limit=100')).body.snapshots;
+    expect(after).toHaveLength(before + 1);
+    expect(after[0].trigger).toEqual({ kind: 'on-demand', by: 'operator@example.com' });
+    // The same form without the session's CSRF token (another site posting it) is refused, and runs nothing.
+    const session = (await context.cookies()).find((c) => c.name === '__Host-budget-session')!;
+    const forged = await fetch(`${runtime.url}/dashboard/reallocate`, {
+      method: 'POST',
+      headers: { cookie: `${session.name}=${session.value}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'portfolio=demo&csrf=guess',
+    });
+    expect(forged.status).toBe(403);
+    expect((await api('/allocations?limit=100')).body.snapshots).toHaveLength(before + 1);
+    await context.close();
+
+    const finance = await browser.newContext();
+    const reader = await finance.newPage();
+    await reader.goto(`${runtime.url}/auth/login`);
+    await reader.getByRole('link', { name: 'finance@example.com' }).click();
+    await reader.waitForURL(`${runtime.url}/dashboard`);
+    await expect(reader.locator('#reallocate-form').count()).resolves.toBe(0);
+    await finance.close();
+  });
+
   it('draws the latest allocation with bar values equal to the API', async () => {
     await replayDemoFeed(runtime.url, demo, new Date(), 35);
     // A week of daily history, as npm start seeds four, then today's runs.

@@ -64,6 +64,12 @@ const hidden = (carry: Record<string, string>) =>
     .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`)
     .join('');
 
+/** The operators' form: reallocate now, optionally releasing the reserve with a reason (CSRF-protected). */
+const operatorsForm = (model: DashboardModel): string =>
+  model.viewer?.csrf && model.viewer.groups.includes('operators')
+    ? `<section aria-labelledby="h-operate"><h2 id="h-operate">Operate</h2><form method="post" action="/dashboard/reallocate" id="reallocate-form"><input type="hidden" name="csrf" value="${escapeHtml(model.viewer.csrf)}"><input type="hidden" name="portfolio" value="${escapeHtml(model.portfolio.id)}"><label><input type="checkbox" name="releaseReserve" id="release-reserve"> release the reserve</label><label for="reason">Reason</label><input id="reason" name="reason" maxlength="500"><button type="submit">Reallocate now</button></form></section>`
+    : '';
+
 /** Who is signed in, and the sign-out form (a POST carrying the session's CSRF token). */
 const viewerBox = (viewer: DashboardModel['viewer']) =>
   viewer
@@ -83,7 +89,7 @@ h1 { font-size: 1.5rem; margin: .5rem 0; } h2 { font-size: 1.15rem; margin: 1.75
 form { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; }
 select { max-width: 100%; }
 .meta, li, code, pre, figcaption { overflow-wrap: anywhere; } pre { white-space: pre-wrap; }
-select, button, a.button { font: inherit; padding: .35rem .6rem; border: 1px solid #555; border-radius: 4px; background: #fff; color: #1a1a1a; }
+select, input, button, a.button { font: inherit; padding: .35rem .6rem; border: 1px solid #555; border-radius: 4px; background: #fff; color: #1a1a1a; }
 button, a.button { background: #1f4e79; color: #fff; border-color: #1f4e79; cursor: pointer; text-decoration: none; display: inline-block; }
 :focus-visible { outline: 3px solid #ffb300; outline-offset: 2px; }
 .meta { color: #333; } code { background: #f1f3f5; padding: 0 .25rem; border-radius: 3px; }
@@ -119,7 +125,7 @@ tfoot td, tr.total td { font-weight: 600; border-top: 2px solid #1a1a1a; }
   @page { size: A4 landscape; margin: 10mm; }
   body { max-width: none; padding: 0; font-size: 10pt; }
   table { font-size: 7.5pt; } td.reason { min-width: 0; } th, td { padding: .15rem .25rem; }
-  header form, #diff-form, #csv, #sign-out { display: none; }
+  header form, #diff-form, #csv, #sign-out, #reallocate-form { display: none; }
   section, figure, tr { break-inside: avoid; }
   .curves { grid-template-columns: repeat(4, 1fr); }
   a { color: inherit; text-decoration: none; }
@@ -320,7 +326,7 @@ export const renderDashboard = (model: DashboardModel): string => {
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Budget allocation · ${escapeHtml(portfolio.name)}</title><style>${STYLE}</style></head>
 <body><header><h1>Budget allocation · ${escapeHtml(portfolio.name)}</h1>${picker}${viewerBox(model.viewer)}</header>
-<main>${body}
+<main>${operatorsForm(model)}${body}
 <section aria-labelledby="h-alerts"><h2 id="h-alerts">Open alerts</h2>${alertsSection(model.alerts)}</section></main>
 </body></html>`;
 };
