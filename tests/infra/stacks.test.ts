@@ -110,6 +110,35 @@ describe('service stack', () => {
     });
   });
 
+  it('signs people in through a company identity provider when the config lists one', () => {
+    const config = loadConfigFile();
+    const app = new App();
+    const federated = buildApp(app, {
+      ...config,
+      signIn: {
+        domainPrefix: 'acme-budget',
+        federation: [
+          { type: 'saml', name: 'AcmeOkta', metadataUrl: 'https://acme.okta.com/app/metadata' },
+          {
+            type: 'oidc',
+            name: 'AcmeEntra',
+            issuerUrl: 'https://login.microsoftonline.com/t/v2.0',
+            clientId: 'abc',
+            clientSecretName: 'acme/entra',
+          },
+        ],
+      },
+    });
+    const template = Template.fromStack(federated.service);
+    template.hasResourceProperties('AWS::Cognito::UserPoolIdentityProvider', { ProviderName: 'AcmeOkta', ProviderType: 'SAML' });
+    template.hasResourceProperties('AWS::Cognito::UserPoolIdentityProvider', { ProviderName: 'AcmeEntra', ProviderType: 'OIDC' });
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'acme-budget' });
+    const client = Object.values(template.findResources('AWS::Cognito::UserPoolClient'))[0]!.Properties;
+    expect(client.SupportedIdentityProviders).toEqual(['COGNITO', 'AcmeOkta', 'AcmeEntra']);
+    // The OIDC client secret comes from Secrets Manager at deploy, never from the config file.
+    expect(JSON.stringify(template.toJSON())).toMatch(/resolve:secretsmanager:acme\/entra/);
+  }, 120_000);
+
   it('signs people in with Cognito: code flow with PKCE only, callbacks on this API, two groups, MFA, no self sign-up', () => {
     service.hasResourceProperties('AWS::Cognito::UserPool', {
       AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
