@@ -4,7 +4,7 @@ import type { AlertStore, PendingEvent } from '../application/ports.js';
 import { Alert, type AlertChange } from '../domain/alerts/lifecycle.js';
 import type { BudgetEvent } from '../domain/events.js';
 import { queryAll } from './dynamo.js';
-import { mapLimit, withRetry } from './retry.js';
+import { mapLimit } from './retry.js';
 
 /**
  * Items of the Alerts table, all under `pk` = portfolio id:
@@ -51,10 +51,8 @@ export class AlertsRepository implements AlertStore {
   }
 
   async get(portfolioId: string, alertId: string): Promise<Alert | null> {
-    const answer = await withRetry(() =>
-      this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: { pk: portfolioId, sk: `${ALERT}${alertId}` }, ConsistentRead: true }),
-      ),
+    const answer = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: portfolioId, sk: `${ALERT}${alertId}` }, ConsistentRead: true }),
     );
     return answer.Item ? toAlert(answer.Item) : null;
   }
@@ -108,10 +106,8 @@ export class AlertsRepository implements AlertStore {
               },
             ];
     try {
-      await withRetry(() =>
-        this.client.send(
-          new TransactWriteCommand({ TransactItems: [...items, { Put: { TableName: this.tableName, Item: { ...outbox, event } } }] }),
-        ),
+      await this.client.send(
+        new TransactWriteCommand({ TransactItems: [...items, { Put: { TableName: this.tableName, Item: { ...outbox, event } } }] }),
       );
       return { key: outbox, event };
     } catch (error) {
@@ -131,7 +127,7 @@ export class AlertsRepository implements AlertStore {
   }
 
   async published(entry: PendingEvent): Promise<void> {
-    await withRetry(() => this.client.send(new DeleteCommand({ TableName: this.tableName, Key: entry.key })));
+    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: entry.key }));
   }
 
   private query(pk: string, prefix: string): Promise<Record<string, unknown>[]> {

@@ -2,7 +2,6 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { SnapshotListing, SnapshotPage, SnapshotStore } from '../application/ports.js';
 import { Snapshot } from '../domain/snapshots.js';
-import { withRetry } from './retry.js';
 
 /**
  * Items of the Allocations table, all under `pk` = portfolio id:
@@ -57,26 +56,24 @@ export class AllocationsRepository implements SnapshotStore {
     };
     const { trigger } = snapshot;
     if (trigger.kind !== 'schedule') {
-      await withRetry(() => this.client.send(new PutCommand(put)));
+      await this.client.send(new PutCommand(put));
       return { created: true };
     }
     const windowKey = { pk: snapshot.portfolioId, sk: `${WINDOW}${trigger.window}` };
     try {
-      await withRetry(() =>
-        this.client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              { Put: put },
-              {
-                Put: {
-                  TableName: this.tableName,
-                  Item: { ...windowKey, snapshotId: snapshot.snapshotId },
-                  ConditionExpression: 'attribute_not_exists(pk)',
-                },
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: put },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...windowKey, snapshotId: snapshot.snapshotId },
+                ConditionExpression: 'attribute_not_exists(pk)',
               },
-            ],
-          }),
-        ),
+            },
+          ],
+        }),
       );
       return { created: true };
     } catch (error) {
@@ -104,15 +101,13 @@ export class AllocationsRepository implements SnapshotStore {
       if (latest && (latest.snapshotId as string) >= snapshotId) return;
       const version = (latest?.version as number | undefined) ?? 0;
       try {
-        await withRetry(() =>
-          this.client.send(
-            new PutCommand({
-              TableName: this.tableName,
-              Item: { pk: portfolioId, sk: LATEST, snapshotId, version: version + 1 },
-              ConditionExpression: latest ? 'version = :version' : 'attribute_not_exists(pk)',
-              ...(latest ? { ExpressionAttributeValues: { ':version': version } } : {}),
-            }),
-          ),
+        await this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { pk: portfolioId, sk: LATEST, snapshotId, version: version + 1 },
+            ConditionExpression: latest ? 'version = :version' : 'attribute_not_exists(pk)',
+            ...(latest ? { ExpressionAttributeValues: { ':version': version } } : {}),
+          }),
         );
         return;
       } catch (error) {
@@ -135,17 +130,15 @@ export class AllocationsRepository implements SnapshotStore {
   async list(portfolioId: string, { from, to, limit, cursor }: SnapshotListing): Promise<SnapshotPage> {
     const lower = `${SNAPSHOT}${from ?? ''}`;
     const upper = `${SNAPSHOT}${to ?? '~'}`;
-    const answer = await withRetry(() =>
-      this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
-          ExpressionAttributeValues: { ':pk': portfolioId, ':lower': lower, ':upper': upper },
-          ScanIndexForward: false,
-          Limit: limit,
-          ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, portfolioId, lower, upper) } : {}),
-        }),
-      ),
+    const answer = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
+        ExpressionAttributeValues: { ':pk': portfolioId, ':lower': lower, ':upper': upper },
+        ScanIndexForward: false,
+        Limit: limit,
+        ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, portfolioId, lower, upper) } : {}),
+      }),
     );
     return { snapshots: (answer.Items ?? []).map(toSnapshot), next: encodeCursor(answer.LastEvaluatedKey) };
   }
@@ -158,16 +151,14 @@ export class AllocationsRepository implements SnapshotStore {
 
   async claimPublication(portfolioId: string, snapshotId: string, now: string, until: string): Promise<boolean> {
     try {
-      await withRetry(() =>
-        this.client.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: { pk: portfolioId, sk: `${PUBLISHED}${snapshotId}`, state: 'publishing', until },
-            ConditionExpression: 'attribute_not_exists(pk) OR (#state = :publishing AND #until < :now)',
-            ExpressionAttributeNames: { '#state': 'state', '#until': 'until' },
-            ExpressionAttributeValues: { ':publishing': 'publishing', ':now': now },
-          }),
-        ),
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: portfolioId, sk: `${PUBLISHED}${snapshotId}`, state: 'publishing', until },
+          ConditionExpression: 'attribute_not_exists(pk) OR (#state = :publishing AND #until < :now)',
+          ExpressionAttributeNames: { '#state': 'state', '#until': 'until' },
+          ExpressionAttributeValues: { ':publishing': 'publishing', ':now': now },
+        }),
       );
       return true;
     } catch (error) {
@@ -178,17 +169,13 @@ export class AllocationsRepository implements SnapshotStore {
 
   /** Records that the snapshot's event was accepted by the bus. */
   async markPublished(portfolioId: string, snapshotId: string, at: string): Promise<void> {
-    await withRetry(() =>
-      this.client.send(
-        new PutCommand({ TableName: this.tableName, Item: { pk: portfolioId, sk: `${PUBLISHED}${snapshotId}`, state: 'published', at } }),
-      ),
+    await this.client.send(
+      new PutCommand({ TableName: this.tableName, Item: { pk: portfolioId, sk: `${PUBLISHED}${snapshotId}`, state: 'published', at } }),
     );
   }
 
   private async item(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
-    const answer = await withRetry(() =>
-      this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk, sk }, ConsistentRead: true })),
-    );
+    const answer = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk, sk }, ConsistentRead: true }));
     return answer.Item;
   }
 }

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { withRetry } from './retry.js';
+import { DynamoDBDocumentClient, paginateQuery, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { awsClientConfig } from './awsClients.js';
 
 /** Where DynamoDB is: the region's own endpoint when `endpoint` is unset, else DynamoDB Local's. */
 export interface DynamoConnection {
@@ -13,22 +13,18 @@ export interface DynamoConnection {
  * and the integration tests). Build once, at module scope.
  */
 export const createDynamoClient = ({ endpoint, region }: DynamoConnection = {}): DynamoDBClient =>
-  new DynamoDBClient(
-    endpoint ? { endpoint, region: region ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {},
-  );
+  new DynamoDBClient({
+    ...awsClientConfig(),
+    ...(endpoint ? { endpoint, region: region ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+  });
 
 /** The document client over {@link createDynamoClient}; undefined attributes are dropped, not errors. */
 export const createDocumentClient = (client: DynamoDBClient = createDynamoClient()): DynamoDBDocumentClient =>
   DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 
-/** Every item a Query matches, page after page; each page retried on throttling like every other call. */
+/** Every item a Query matches, page after page (the SDK's paginator; each page retried by the SDK). */
 export const queryAll = async (client: DynamoDBDocumentClient, input: QueryCommandInput): Promise<Record<string, unknown>[]> => {
   const items: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await withRetry(() => client.send(new QueryCommand({ ...input, ...(start ? { ExclusiveStartKey: start } : {}) })));
-    items.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start);
+  for await (const page of paginateQuery({ client }, input)) items.push(...(page.Items ?? []));
   return items;
 };

@@ -1,6 +1,7 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { EventPublisher } from '../application/ports.js';
 import { type BudgetEvent, EVENT_SOURCE } from '../domain/events.js';
+import { awsClientConfig } from './awsClients.js';
 import { sendRefusedAgain } from './retry.js';
 
 /** Thrown when some entries were still refused after every retry; names them so nothing is lost silently. */
@@ -46,4 +47,5 @@ export class EventBridgePublisher implements EventPublisher {
 }
 
 /** The deployed publisher for a bus: `createEventPublisher`'s `connect`. */
-export const connectEventBridge = (busName: string): EventPublisher => new EventBridgePublisher(new EventBridgeClient({}), busName);
+export const connectEventBridge = (busName: string): EventPublisher =>
+  new EventBridgePublisher(new EventBridgeClient(awsClientConfig()), busName);

@@ -84,7 +84,7 @@ const toRow = (item: Record<string, unknown>): MetricRow => ({
 
 /** Thrown to make {@link withRetry} try a transaction again when it was cancelled for a transient reason. */
 class TransientCancellation extends Error {
-  override readonly name = 'TransactionConflictException';
+  override readonly name = 'TransientCancellation';
 }
 
 /** A stored row that beat ours: the same revision and values make it a duplicate, anything else makes ours stale. */
@@ -129,7 +129,9 @@ export class MetricsRepository implements MetricsReader {
     const outcome = { accepted: 0, duplicates: 0, stale: 0 };
     let pending = group;
     while (pending.length > 0) {
-      const losers = await withRetry(() => this.writeTogether(pending, deliveryKey, receivedAt));
+      const losers = await withRetry(() => this.writeTogether(pending, deliveryKey, receivedAt), {
+        retryable: (error) => error instanceof TransientCancellation,
+      });
       if (losers.size === 0) {
         outcome.accepted += pending.length;
         break;

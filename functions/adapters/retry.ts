@@ -1,49 +1,22 @@
-/** Error names AWS uses when a request was throttled or failed on its side and may simply be retried. */
-const RETRYABLE = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'Throttling',
-  'RequestLimitExceeded',
-  'TooManyRequestsException',
-  'InternalServerError',
-  'InternalFailure',
-  'ServiceUnavailable',
-  'TransactionConflictException',
-]);
-
-/** True for throttling and server-side failures that a retry can cure. */
-export const isRetryable = (error: unknown): boolean => {
-  if (!(error instanceof Error)) return false;
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return RETRYABLE.has(error.name) || (status !== undefined && status >= 500);
-};
-
-export interface RetryOptions {
-  /** Total tries, the first included. */
-  readonly attempts?: number;
-  readonly baseDelayMs?: number;
-  readonly maxDelayMs?: number;
-  readonly retryable?: (error: unknown) => boolean;
-}
+import { backoffDelay } from './awsClients.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Delay before retry `n` (0-based): exponential with full jitter, as AWS recommends for contended writes. */
-export const backoffDelay = (n: number, baseDelayMs: number, maxDelayMs: number, random = Math.random): number =>
-  Math.floor(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** n));
-
 /**
- * Runs `operation`, retrying throttling and server errors with backoff. On top of the SDK's own retries:
- * a throttling storm outlasts them, and nothing may be dropped. Other errors propagate at once.
+ * Runs `operation` again, with backoff, while it fails with an error `retryable` accepts: only for what the
+ * SDK does not retry itself (`awsClients.ts`), such as a transaction cancelled for a transient reason.
+ * Other errors propagate at once; after `attempts` tries the last error does.
  */
-export const withRetry = async <T>(operation: () => Promise<T>, options: RetryOptions = {}): Promise<T> => {
-  const { attempts = 8, baseDelayMs = 50, maxDelayMs = 3000, retryable = isRetryable } = options;
+export const withRetry = async <T>(
+  operation: () => Promise<T>,
+  { retryable, attempts = 8 }: { retryable: (error: unknown) => boolean; attempts?: number },
+): Promise<T> => {
   for (let attempt = 0; ; attempt += 1) {
     try {
       return await operation();
     } catch (error) {
       if (attempt + 1 >= attempts || !retryable(error)) throw error;
-      await sleep(backoffDelay(attempt, baseDelayMs, maxDelayMs));
+      await sleep(backoffDelay(attempt));
     }
   }
 };
@@ -84,7 +57,8 @@ export const sendRefusedAgain = async <E>(
     let refused: Refused<E>[] = [];
     for (let attempt = 0; attempt < attempts && pending.length > 0; attempt += 1) {
       if (attempt > 0) await sleep(backoffDelay(attempt, 100, 2000));
-      refused = await withRetry(() => sendBatch(pending));
+      // A call that fails outright was already retried by the SDK; only refused entries come back here.
+      refused = await sendBatch(pending);
       pending = refused.map((r) => r.entry);
     }
     stillRefused.push(...refused);

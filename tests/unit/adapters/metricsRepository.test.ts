@@ -41,15 +41,16 @@ describe('MetricsRepository.store', () => {
   });
   afterEach(() => vi.useRealTimers());
 
-  it('survives a throttling storm: every group is retried until written, none lost', async () => {
-    // Prepare: each transaction is throttled 4 times (as an error, then as cancellation reasons) before it lands.
+  it('survives transactions cancelled for throttling or conflicts: every group is sent again until written, none lost', async () => {
+    // Prepare: each transaction is cancelled 4 times for transient reasons (which the SDK does not retry:
+    // a cancellation is an answer) before it lands. Throttling as an error is the SDK's (awsClients.test.ts).
     const tries = new Map<string, number>();
     dynamo.on(TransactWriteCommand).callsFake(async (input) => {
       const key = putsOf(input)[0]!.sk;
       const seen = (tries.get(key) ?? 0) + 1;
       tries.set(key, seen);
-      if (seen <= 2) throw throttled();
-      if (seen <= 4) throw cancelled(putsOf(input).map(() => ({ Code: 'ThrottlingError' })));
+      if (seen <= 2) throw cancelled(putsOf(input).map(() => ({ Code: 'ThrottlingError' })));
+      if (seen <= 4) throw cancelled(putsOf(input).map(() => ({ Code: 'TransactionConflict' })));
       return {};
     });
     // Act
@@ -61,7 +62,7 @@ describe('MetricsRepository.store', () => {
     expect([...tries.values()]).toEqual([5, 5, 5]);
   });
 
-  it('fails the delivery, instead of dropping rows, when throttling outlasts every retry', async () => {
+  it('fails the delivery, instead of dropping rows, when throttling outlasts the SDK retries', async () => {
     dynamo.on(TransactWriteCommand).rejects(throttled());
     const outcome = repository.store(rows(1), 'delivery-1', '2026-11-22T00:00:00Z');
     const assertion = expect(outcome).rejects.toThrow('slow down');
