@@ -8,7 +8,11 @@ import { median, printTable } from './stats.js';
 
 /** Inside the repository, so a bundle resolves `@aws-sdk/*` from node_modules as Lambda resolves its own copy. */
 const OUT = '.bench/bundles';
-const BUDGET_KB = 300;
+/**
+ * 300 KB until every function carried Powertools Tracer: the X-Ray SDK under it (aws-xray-sdk-core and its
+ * semver) adds about 100 KB to each bundle, measured here, so the budget made room for it and no more.
+ */
+const BUDGET_KB = 350;
 const INIT_GOAL_MS = 150;
 const ROUNDS = 11;
 
@@ -68,7 +72,7 @@ const contributors = (inputs: Record<string, { bytesInOutput: number }>): string
 
 /**
  * Issue 7: each function bundled as the stack bundles it (esbuild, minified CommonJS for node24, the AWS SDK
- * left to the Lambda runtime), its size against the 300 KB budget, its module init time against 150 ms, and
+ * left to the Lambda runtime), its size against the 350 KB budget, its module init time against 150 ms, and
  * what weighs most; beside it the two alternatives of `VARIANTS`, and the DynamoDB clients alone (the floor
  * every function pays for the runtime's SDK).
  */

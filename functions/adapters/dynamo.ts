@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateQuery, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { awsClientConfig } from './awsClients.js';
+import { tracer } from './observability.js';
 
 /** Where DynamoDB is: the region's own endpoint when `endpoint` is unset, else DynamoDB Local's. */
 export interface DynamoConnection {
@@ -13,10 +14,12 @@ export interface DynamoConnection {
  * and the integration tests). Build once, at module scope.
  */
 export const createDynamoClient = ({ endpoint, region }: DynamoConnection = {}): DynamoDBClient =>
-  new DynamoDBClient({
-    ...awsClientConfig(),
-    ...(endpoint ? { endpoint, region: region ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-  });
+  tracer.captureAWSv3Client(
+    new DynamoDBClient({
+      ...awsClientConfig(),
+      ...(endpoint ? { endpoint, region: region ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+    }),
+  );
 
 /** The document client over {@link createDynamoClient}; undefined attributes are dropped, not errors. */
 export const createDocumentClient = (client: DynamoDBClient = createDynamoClient()): DynamoDBDocumentClient =>

@@ -2,6 +2,7 @@ import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from 
 import type { EventPublisher } from '../application/ports.js';
 import { type BudgetEvent, EVENT_SOURCE } from '../domain/events.js';
 import { awsClientConfig } from './awsClients.js';
+import { tracer } from './observability.js';
 import { sendRefusedAgain } from './retry.js';
 
 /** Thrown when some entries were still refused after every retry; names them so nothing is lost silently. */
@@ -48,4 +49,4 @@ export class EventBridgePublisher implements EventPublisher {
 
 /** The deployed publisher for a bus: `createEventPublisher`'s `connect`. */
 export const connectEventBridge = (busName: string): EventPublisher =>
-  new EventBridgePublisher(new EventBridgeClient(awsClientConfig()), busName);
+  new EventBridgePublisher(tracer.captureAWSv3Client(new EventBridgeClient(awsClientConfig())), busName);

@@ -1,11 +1,12 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { type Issue, validate } from '../domain/issues.js';
 import type * as z from '../domain/schema.js';
-import { logger, metrics } from './observability.js';
+import { logger, metrics, tracer } from './observability.js';
 
 /** An HTTP failure as data: status, a stable code, a message for people, and the paths of each problem. */
 export class HttpError extends Error {
@@ -90,7 +91,9 @@ export const httpHandler = <E extends APIGatewayProxyEventV2 = APIGatewayProxyEv
   handler: (event: E, context: Context) => Promise<APIGatewayProxyStructuredResultV2>,
   options: { readonly metrics?: boolean } = {},
 ) => {
-  const chain = middy<E, APIGatewayProxyStructuredResultV2>().use(injectLambdaContext(logger, { resetKeys: true }));
+  const chain = middy<E, APIGatewayProxyStructuredResultV2>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(captureLambdaHandler(tracer, { captureResponse: false }));
   if (options.metrics) chain.use(logMetrics(metrics));
   return chain.use(jsonErrors<E>({ countRejections: options.metrics ?? false })).handler(async (event, context) => {
     logger.setCorrelationId(event.requestContext.requestId);

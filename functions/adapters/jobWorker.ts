@@ -1,12 +1,13 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Portfolio } from '../domain/config.js';
 import { type Job, PortfolioJob } from '../domain/jobs.js';
 import type { LoadedConfig } from './configFile.js';
-import { logger, metrics } from './observability.js';
+import { logger, metrics, tracer } from './observability.js';
 
 /**
  * A job queue's consumer: one portfolio per message. Each message succeeds or fails alone (Powertools
@@ -24,6 +25,7 @@ export const portfolioJobWorker = (config: LoadedConfig, job: Job, run: (portfol
   };
   return middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(logMetrics(metrics))
     .handler((event, context) => processPartialResponse(event, runOne, processor, { context, throwOnFullBatchFailure: false }));
 };

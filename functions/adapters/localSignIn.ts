@@ -1,4 +1,4 @@
-import { createHash, createSign, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createSign, generateKeyPairSync, type KeyObject, randomBytes, randomUUID } from 'node:crypto';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import { ExchangeError, type IdentityProvider } from './identityProvider.js';
 import type { Group, UserPoolSettings } from './session.js';
@@ -24,18 +24,30 @@ export const LOCAL_SIGN_IN_PATH = '/_local/sign-in';
 const TOKEN_SECONDS = 3600;
 const CODE_MS = 60_000;
 
-const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const KID = randomUUID();
-const jwks = { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: KID, alg: 'RS256', use: 'sig' }] } as unknown as Jwks;
+/** The signing key, made on first use: a deployed function imports this module but never signs. */
+let key: { privateKey: KeyObject; jwks: Jwks; kid: string } | undefined;
+const signingKey = () => {
+  if (!key) {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const kid = randomUUID();
+    key = {
+      privateKey,
+      kid,
+      jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' }] } as unknown as Jwks,
+    };
+  }
+  return key;
+};
 
 /** The local pool the verifier checks against, keys included (nothing is fetched). */
-export const LOCAL_USER_POOL: UserPoolSettings = { userPoolId: USER_POOL_ID, clientId: CLIENT_ID, jwks };
+export const localUserPool = (): UserPoolSettings => ({ userPoolId: USER_POOL_ID, clientId: CLIENT_ID, jwks: signingKey().jwks });
 
 const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
 
 /** Signs claims as the local pool would (RS256); tests use it to make expired, foreign or tampered tokens. */
 export const signLocalToken = (claims: Record<string, unknown>): string => {
-  const unsigned = `${encode({ alg: 'RS256', kid: KID, typ: 'JWT' })}.${encode(claims)}`;
+  const { privateKey, kid } = signingKey();
+  const unsigned = `${encode({ alg: 'RS256', kid, typ: 'JWT' })}.${encode(claims)}`;
   return `${unsigned}.${createSign('RSA-SHA256').update(unsigned).sign(privateKey).toString('base64url')}`;
 };
 

@@ -1,6 +1,6 @@
 import type { LoadedConfig } from '../adapters/configFile.js';
 import { httpHandler, json, parseQuery } from '../adapters/http.js';
-import { logger } from '../adapters/observability.js';
+import { logger, recordAlertTransitions } from '../adapters/observability.js';
 import { findPortfolio } from '../adapters/portfolios.js';
 import type { AlertEvaluator } from '../application/evaluateAlerts.js';
 import type { AlertStore } from '../application/ports.js';
@@ -24,6 +24,7 @@ export const createAlertsHandler = ({ config, alerts, evaluator }: AlertsDepende
     const portfolio = findPortfolio(config, event.pathParameters?.id);
     if (event.routeKey === 'POST /portfolios/{id}/alerts/evaluate') {
       const result = await evaluator.evaluate(portfolio);
+      recordAlertTransitions(portfolio.id, result);
       logger.info('alerts evaluated on demand', {
         portfolioId: portfolio.id,
         opened: result.opened.length,

@@ -14,7 +14,7 @@ export interface AlertsWorkerDependencies {
 export const createAlertsWorkerHandler = ({ config, evaluator }: AlertsWorkerDependencies) =>
   portfolioJobWorker(config, 'alerts', async (portfolio) => {
     const result = await evaluator.evaluate(portfolio);
-    recordAlertTransitions(result);
+    recordAlertTransitions(portfolio.id, result);
     logger.info('alerts evaluated', {
       portfolioId: portfolio.id,
       opened: result.opened.length,

@@ -1,7 +1,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { LoadedConfig } from '../adapters/configFile.js';
-import { logger } from '../adapters/observability.js';
+import { logger, tracer } from '../adapters/observability.js';
 import type { WorkQueue } from '../application/ports.js';
 import { fanOut, type Job, ScheduledInvocation } from '../domain/jobs.js';
 import { deployedConfig } from '../wiring/config.js';
@@ -20,6 +21,7 @@ export interface ScheduleDependencies {
 export const createScheduleHandler = ({ config, queues }: ScheduleDependencies) =>
   middy<unknown, { job: Job; window: string; portfolios: number }>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .handler(async (event) => {
       const invocation = ScheduledInvocation.parse(event);
       const messages = fanOut(config, invocation);

@@ -1,5 +1,8 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
-import { logger } from '../adapters/observability.js';
+import { logger, tracer } from '../adapters/observability.js';
 import { readCookies, SESSION_COOKIE, type SessionCheck, SessionError } from '../adapters/session.js';
 import { sessionCheck } from '../wiring/signIn.js';
 
@@ -27,4 +30,7 @@ export const createSessionAuthorizer =
     }
   };
 
-export const handler = createSessionAuthorizer(sessionCheck());
+export const handler = middy<APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult<SessionContext>>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  .handler(createSessionAuthorizer(sessionCheck()));

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { cognitoProvider, type IdentityProvider } from '../adapters/identityProvider.js';
-import { LOCAL_USER_POOL, localProvider } from '../adapters/localSignIn.js';
+import { localProvider, localUserPool } from '../adapters/localSignIn.js';
 import { type SessionCheck, sessionVerifier } from '../adapters/session.js';
 import { isLocalRuntime, required } from './environment.js';
 
@@ -18,7 +18,7 @@ export interface SignInWiring {
  */
 export const signInWiring = (): SignInWiring =>
   isLocalRuntime()
-    ? { provider: localProvider, check: sessionVerifier(LOCAL_USER_POOL), origin: (event) => `http://${event.requestContext.domainName}` }
+    ? { provider: localProvider, check: sessionVerifier(localUserPool()), origin: (event) => `http://${event.requestContext.domainName}` }
     : {
         provider: cognitoProvider({ domain: required('SIGN_IN_DOMAIN'), clientId: required('USER_POOL_CLIENT_ID') }),
         check: sessionVerifier({ userPoolId: required('USER_POOL_ID'), clientId: required('USER_POOL_CLIENT_ID') }),

@@ -1,5 +1,6 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { awsClientConfig } from '../adapters/awsClients.js';
+import { tracer } from '../adapters/observability.js';
 import { LocalWorkQueue, localQueues, SqsWorkQueue } from '../adapters/workQueue.js';
 import type { WorkQueue } from '../application/ports.js';
 import { JOBS, type Job, queueUrlVariable } from '../domain/jobs.js';
@@ -9,7 +10,7 @@ import { isLocalRuntime, optional } from './environment.js';
 export const workQueue = (job: Job): WorkQueue => {
   const variable = queueUrlVariable(job);
   const url = optional(variable);
-  if (url) return new SqsWorkQueue(new SQSClient(awsClientConfig()), url);
+  if (url) return new SqsWorkQueue(tracer.captureAWSv3Client(new SQSClient(awsClientConfig())), url);
   if (!isLocalRuntime()) throw new Error(`${variable} is not set`);
   const queue = localQueues.get(job) ?? new LocalWorkQueue(job);
   localQueues.set(job, queue);

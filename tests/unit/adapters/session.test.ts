@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { idTokenClaims, LOCAL_USER_POOL, signLocalToken } from '../../../functions/adapters/localSignIn.js';
+import { idTokenClaims, localUserPool, signLocalToken } from '../../../functions/adapters/localSignIn.js';
 import {
   csrfMatches,
   csrfToken,
@@ -11,7 +11,7 @@ import {
   signInOf,
 } from '../../../functions/adapters/session.js';
 
-const check = sessionVerifier(LOCAL_USER_POOL);
+const check = sessionVerifier(localUserPool());
 const refusal = (token: string | undefined) =>
   check(token).then(
     () => 'accepted',
