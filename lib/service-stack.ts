@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, TimeZone, Validations } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -129,7 +129,7 @@ export class BudgetServiceStack extends Stack {
       reason:
         'lambda:InvokeFunction on the fan-out function and its versions (<arn>:*), the grant the Scheduler target needs; nothing else.',
     });
-    for (const job of JOBS) this.schedule(job, props.schedules[job], scheduleDeadLetters, schedulerRole);
+    for (const job of JOBS) this.schedule(job, props.schedules[job], props.schedules.timezone, scheduleDeadLetters, schedulerRole);
     const alarms = new BudgetAlarms(this, 'Alarms', {
       functions: new Map([...this.functions].map(([name, fn]) => [FUNCTIONS[name].id, fn])),
       deadLetterQueues: new Map([
@@ -159,10 +159,10 @@ export class BudgetServiceStack extends Stack {
   }
 
   /** The job's schedule, invoking the fan-out with the firing instant; failed invocations are retried, then dead-lettered. */
-  private schedule(job: Job, expression: string, deadLetterQueue: Queue, role: Role) {
+  private schedule(job: Job, expression: string, timeZone: string, deadLetterQueue: Queue, role: Role) {
     new Schedule(this, `${job}Schedule`, {
-      description: `Fans out ${job} to every portfolio (${expression})`,
-      schedule: ScheduleExpression.expression(expression),
+      description: `Fans out ${job} to every portfolio (${expression}, ${timeZone})`,
+      schedule: ScheduleExpression.expression(expression, TimeZone.of(timeZone)),
       target: new LambdaInvoke(this.functions.get('schedule')!, {
         input: ScheduleTargetInput.fromObject({ job, scheduledTime: ContextAttribute.scheduledTime }),
         role,

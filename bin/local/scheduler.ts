@@ -13,7 +13,7 @@ export type Fire = (invocation: ScheduledInvocation) => Promise<void>;
 export const startLocalSchedules = (schedules: BudgetConfig['schedules'], fire: Fire, now: () => Date = () => new Date()): (() => void) => {
   const timers = new Map<Job, NodeJS.Timeout>();
   const arm = (job: Job) => {
-    const at = nextFiring(parseSchedule(schedules[job]), now());
+    const at = nextFiring(parseSchedule(schedules[job]), now(), schedules.timezone);
     if (at === null) return;
     // setTimeout holds at most ~24.8 days; a later firing re-arms when the shorter wait ends.
     const wait = Math.min(at.getTime() - now().getTime(), 2 ** 31 - 1);

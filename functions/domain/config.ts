@@ -53,6 +53,9 @@ const ScheduleExpression = z.string().check(
   }),
 );
 
+/** An IANA time zone this runtime knows. */
+const TimeZone = z.string().check(z.refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris'));
+
 export const Channel = z.strictObject({
   id: Id,
   name: z.optional(z.string().check(z.minLength(1))),
@@ -104,7 +107,7 @@ export const Portfolio = z
     id: Id,
     name: z.string().check(z.minLength(1)),
     currency: z.string().check(z.refine(isCurrency, 'must be an ISO 4217 code this runtime formats, such as USD or EUR')),
-    timezone: z.string().check(z.refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris')),
+    timezone: TimeZone,
     budget: z.strictObject({
       daily: Money.check(z.refine((v) => v > 0, 'must be positive')),
       explorationShare: z._default(z.number().check(z.gte(0), z.lte(0.5)), 0.1),
@@ -310,6 +313,8 @@ export const BudgetConfig = z
     schedules: z.strictObject({
       reallocate: z._default(ScheduleExpression, 'rate(1 hour)'),
       alerts: z._default(ScheduleExpression, 'rate(15 minutes)'),
+      /** The IANA zone `cron()` fields are read in (EventBridge Scheduler's `ScheduleExpressionTimezone`). */
+      timezone: z._default(TimeZone, 'UTC'),
     }),
     signIn: z._default(SignIn, { federation: [] }),
     portfolios: z.array(Portfolio).check(z.minLength(1)),

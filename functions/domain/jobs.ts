@@ -31,6 +31,6 @@ export type PortfolioJob = z.infer<typeof PortfolioJob>;
 
 /** One message per portfolio for a firing of a job's schedule. */
 export const fanOut = (config: BudgetConfig, { job, scheduledTime }: ScheduledInvocation): PortfolioJob[] => {
-  const window = windowStart(parseSchedule(config.schedules[job]), new Date(scheduledTime)).toISOString();
+  const window = windowStart(parseSchedule(config.schedules[job]), new Date(scheduledTime), config.schedules.timezone).toISOString();
   return config.portfolios.map((p) => ({ job, portfolioId: p.id, window }));
 };

@@ -192,6 +192,8 @@ describe('reallocation pipeline', () => {
     for (const job of ['reallocate', 'alerts'] as const) {
       service.hasResourceProperties('AWS::Scheduler::Schedule', {
         ScheduleExpression: config.schedules[job],
+        // cron() fields are read in the config's zone (UTC unless schedules.timezone says otherwise).
+        ScheduleExpressionTimezone: config.schedules.timezone,
         Target: Match.objectLike({
           Input: Match.serializedJson({ job, scheduledTime: '<aws.scheduler.scheduled-time>' }),
           RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BudgetConfig } from '../../../functions/domain/config.js';
 import { parseSchedule } from '../../../functions/domain/schedule.js';
 import { nextFiring, windowStart } from '../../../functions/domain/scheduleTimes.js';
 
@@ -84,5 +85,42 @@ describe('schedule expressions', () => {
     expect(windowStart(weekdays, new Date('2026-11-22T09:00:00Z')).toISOString()).toBe('2026-11-20T18:00:00.000Z');
     const sundays = parseSchedule('cron(0 6 ? * 1 *)');
     expect(nextFiring(sundays, new Date('2026-11-20T00:00:00Z'))?.toISOString()).toBe('2026-11-22T06:00:00.000Z');
+  });
+});
+
+describe('schedules in a time zone (ScheduleExpressionTimezone)', () => {
+  const midnight = parseSchedule('cron(0 0 * * ? *)');
+
+  it('fires a cron at local midnight, across the daylight-saving change', () => {
+    // Los Angeles: PDT (UTC−7) until 2026-11-01 02:00, PST (UTC−8) after.
+    expect(nextFiring(midnight, new Date('2026-10-30T12:00:00Z'), 'America/Los_Angeles')?.toISOString()).toBe('2026-10-31T07:00:00.000Z');
+    expect(nextFiring(midnight, new Date('2026-11-01T12:00:00Z'), 'America/Los_Angeles')?.toISOString()).toBe('2026-11-02T08:00:00.000Z');
+    // Sydney: AEST (UTC+10) until 2026-10-04, AEDT (UTC+11) after.
+    expect(nextFiring(midnight, new Date('2026-10-01T00:00:00Z'), 'Australia/Sydney')?.toISOString()).toBe('2026-10-01T14:00:00.000Z');
+    expect(nextFiring(midnight, new Date('2026-10-06T00:00:00Z'), 'Australia/Sydney')?.toISOString()).toBe('2026-10-06T13:00:00.000Z');
+    expect(windowStart(midnight, new Date('2026-11-02T10:00:00Z'), 'America/Los_Angeles').toISOString()).toBe('2026-11-02T08:00:00.000Z');
+  });
+
+  it('leaves rate() schedules alone, and the default zone is UTC', () => {
+    const hourly = parseSchedule('rate(1 hour)');
+    expect(nextFiring(hourly, new Date('2026-11-22T10:20:00Z'), 'Asia/Kolkata')?.toISOString()).toBe('2026-11-22T11:00:00.000Z');
+    expect(nextFiring(midnight, new Date('2026-11-22T10:20:00Z'))?.toISOString()).toBe('2026-11-23T00:00:00.000Z');
+  });
+
+  it('refuses a zone that does not exist, naming the field', () => {
+    const portfolio = {
+      id: 'p',
+      name: 'P',
+      currency: 'USD',
+      timezone: 'UTC',
+      budget: { daily: 100 },
+      channels: [{ id: 'a', platform: 'generic', base: 0, max: 100 }],
+    };
+    const result = BudgetConfig.safeParse({ schedules: { timezone: 'Mars/Olympus' }, portfolios: [portfolio] });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]).toMatchObject({
+      path: ['schedules', 'timezone'],
+      message: 'must be an IANA time zone such as Europe/Paris',
+    });
   });
 });
