@@ -4,6 +4,7 @@ import { parseCli } from '../bin/cli.js';
 import { startDynamoLocal } from '../bin/local/dynamoLocal.js';
 import { startLocalRuntime } from '../bin/local/runtime.js';
 import { getJson, postDelivery } from '../bin/local/webhookClient.js';
+import { progress } from '../bin/progress.js';
 import { signatureHeader } from '../functions/adapters/signature.js';
 import { LOCAL_DEV_SECRET } from '../functions/adapters/webhookSecrets.js';
 import { addDays } from '../functions/domain/dates.js';
@@ -90,6 +91,12 @@ const main = async () => {
   const dynamo = await startDynamoLocal();
   const runtime = await startLocalRuntime({ dynamoEndpoint: dynamo.endpoint, tablePrefix: 'load-', schedules: false });
   try {
+    const report = progress();
+    const started = Date.now();
+    const ticker = setInterval(
+      () => report.step(Math.round((Date.now() - started) / 1000), Number(values.seconds), 'Load (seconds)'),
+      1000,
+    );
     const result = await autocannon({
       url: `${runtime.url}/webhooks/generic`,
       connections: Number(values.connections),
@@ -122,6 +129,8 @@ const main = async () => {
         },
       ],
     });
+    clearInterval(ticker);
+    report.end();
 
     // Requests still in flight when the time ran out may have been stored without their answer being seen:
     // send each of those once more (idempotent by deliveryId) so every planned delivery has a known answer.

@@ -1,5 +1,6 @@
 import '../bin/local/localEnv.js';
 import { parseCli, usageError } from '../bin/cli.js';
+import { progress } from '../bin/progress.js';
 import { benchAlerts } from './alerts.js';
 import { benchAllocator } from './allocator.js';
 import { benchBundles } from './bundles.js';
@@ -23,7 +24,10 @@ Benchmarks that print ratios measured side by side in one run (never a pass/fail
 );
 if (values.only !== undefined && !(values.only in BENCHES))
   usageError(`no bench "${values.only}"; use one of ${Object.keys(BENCHES).join(', ')}`);
-for (const [name, bench] of Object.entries(BENCHES)) {
-  if (values.only && values.only !== name) continue;
+const chosen = Object.entries(BENCHES).filter(([name]) => !values.only || values.only === name);
+const report = progress();
+for (const [i, [name, bench]] of chosen.entries()) {
+  report.step(i + 1, chosen.length, `Running the ${name} bench`);
   await bench();
 }
+report.end();

@@ -4,6 +4,7 @@ import { validate } from '../functions/domain/issues.js';
 import { Scenario } from '../functions/domain/simulation/scenario.js';
 import { type BacktestResult, POLICIES, type Policy, simulate } from '../functions/domain/simulation/simulate.js';
 import { parseCli } from './cli.js';
+import { progress } from './progress.js';
 
 /**
  * `npm run backtest -- --scenario FILE [--policy NAME] [--json]` simulates one scenario;
@@ -54,11 +55,22 @@ if (values.table) {
   const files = readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort();
+  const report = progress();
+  const runs = files.length * POLICIES.length * seeds;
+  let done = 0;
   const rows = files.map((f) => {
     const scenario = load(join(dir, f));
-    const results = POLICIES.map((p) => Array.from({ length: seeds }, (_, k) => simulate(reseeded(scenario, k), p)));
+    const results = POLICIES.map((p) =>
+      Array.from({ length: seeds }, (_, k) => {
+        const result = simulate(reseeded(scenario, k), p);
+        done += 1;
+        report.step(done, runs, `Backtesting (${scenario.name}, ${p})`);
+        return result;
+      }),
+    );
     return { name: scenario.name, results };
   });
+  report.end();
   const average = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
   const cell = (runs: readonly BacktestResult[]) => {
     const ratio = average(runs.map((r) => r.ratioToOracle)).toFixed(4);

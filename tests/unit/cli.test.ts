@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { progress } from '../../bin/progress.js';
 
 const run = (script: string, ...args: string[]) => {
   const result = spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { encoding: 'utf8' });
@@ -25,5 +26,29 @@ describe('command-line tools', () => {
     const typo = run('bench/run.ts', '--only', 'alocator');
     expect(typo.status).toBe(2);
     expect(typo.stderr).toMatch(/no bench "alocator"/);
+  });
+});
+
+describe('progress for long work', () => {
+  const stream = (isTTY: boolean) => {
+    const written: string[] = [];
+    return { written, stream: { isTTY, write: (chunk: string) => written.push(chunk) } as unknown as NodeJS.WriteStream };
+  };
+
+  it('rewrites one line on a terminal and clears it at the end', () => {
+    const { written, stream: tty } = stream(true);
+    const report = progress(tty);
+    report.step(1, 28, 'Seeding');
+    report.step(2, 28, 'Seeding');
+    report.end();
+    expect(written).toEqual(['\r\x1b[2KSeeding: 1/28', '\r\x1b[2KSeeding: 2/28', '\r\x1b[2K']);
+  });
+
+  it('stays quiet when piped', () => {
+    const { written, stream: pipe } = stream(false);
+    const report = progress(pipe);
+    report.step(1, 2, 'Backtesting');
+    report.end();
+    expect(written).toEqual([]);
   });
 });
