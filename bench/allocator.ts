@@ -87,7 +87,7 @@ const runs = (times: number, task: () => void) =>
  * A portfolio with 42 days of history per channel and a minimum ROAS, through the whole allocator. Every day
  * was restated as it matured: 60% reported at first, 85% two days on, final after a week.
  */
-export const portfolioInput = (n: number) => {
+const portfolioInput = (n: number) => {
   const random = seededRandom(n);
   const channels = Array.from({ length: n }, (_, i) => ({ id: `c${i}`, platform: 'generic', base: 100, max: 5000 }));
   const history = channels.flatMap((c) =>
