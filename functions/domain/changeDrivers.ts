@@ -80,28 +80,22 @@ export const whyItChanged = (from: Snapshot, to: Snapshot, portfolio: Portfolio)
     }
     if (released) drivers.push({ kind: 'reserve', amount: null, sentence: `the reserve was released into the plan ("${released}")` });
     if (was) {
-      const explored = after.exploration - was.exploration;
-      if (Math.abs(explored) >= 0.01) {
-        drivers.push({
-          kind: 'exploration',
-          amount: explored,
-          sentence:
-            explored > 0
-              ? `exploration moved ${money(explored)} here to learn more about it`
-              : `exploration moved ${money(-explored)} away to channels with more to learn`,
-        });
-      }
-      const performed = after.performance - was.performance;
-      if (Math.abs(performed) >= 0.01) {
-        drivers.push({
-          kind: 'optimizer',
-          amount: performed,
-          sentence:
-            performed > 0
-              ? `the optimizer moved ${money(performed)} of performance budget here, where the next unit returns more`
-              : `the optimizer moved ${money(-performed)} of performance budget away, to where the next unit returns more`,
-        });
-      }
+      // A track that moved: its amount, and the sentence for money coming here or going away.
+      const track = (kind: 'exploration' | 'optimizer', amount: number, here: (m: string) => string, away: (m: string) => string) => {
+        if (Math.abs(amount) >= 0.01) drivers.push({ kind, amount, sentence: amount > 0 ? here(money(amount)) : away(money(-amount)) });
+      };
+      track(
+        'exploration',
+        after.exploration - was.exploration,
+        (m) => `exploration moved ${m} here to learn more about it`,
+        (m) => `exploration moved ${m} away to channels with more to learn`,
+      );
+      track(
+        'optimizer',
+        after.performance - was.performance,
+        (m) => `the optimizer moved ${m} of performance budget here, where the next unit returns more`,
+        (m) => `the optimizer moved ${m} of performance budget away, to where the next unit returns more`,
+      );
       if (newData && was.marginalCpa !== null && after.marginalCpa !== null) {
         const moved = Math.abs(after.marginalCpa - was.marginalCpa) / was.marginalCpa;
         if (moved >= NOTICEABLE) {

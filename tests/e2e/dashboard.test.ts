@@ -1,8 +1,9 @@
 /// <reference lib="dom" />
 import { mkdirSync, readFileSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replayDemoFeed, seedHistory } from '../../bin/local/demo.js';
+import { SESSION_COOKIE } from '../../functions/adapters/session.js';
 import { deployedConfig } from '../../functions/wiring/config.js';
 import { startTestRuntime, type TestRuntime } from '../integration/harness.js';
 
@@ -18,6 +19,27 @@ const dashboard = (query = '') => `${runtime.url}/dashboard?token=${runtime.apiT
 const api = (path: string) => runtime.get(`/portfolios/demo${path}`);
 const post = (path: string) =>
   fetch(`${runtime.url}/portfolios/demo${path}`, { method: 'POST', headers: { authorization: `Bearer ${runtime.apiToken}` } });
+
+/** A fresh browser signed in as `email` on the local sign-in page, from `start` (the dashboard's door). */
+const signedIn = async (email: string, { start = '/auth/login', viewport = { width: 1280, height: 900 } } = {}) => {
+  const context = await browser.newContext({ viewport });
+  const tab = await context.newPage();
+  await tab.goto(`${runtime.url}${start}`);
+  await tab.getByRole('link', { name: email }).click();
+  return { context, tab };
+};
+
+/** The session cookie the browser holds, if any. */
+const sessionOf = async (context: BrowserContext) => (await context.cookies()).find((c) => c.name === SESSION_COOKIE);
+
+/** A form POST another site could make with the browser's cookie, but without the page's CSRF token. */
+const forgedPost = (path: string, cookie: { name: string; value: string }, body: string) =>
+  fetch(`${runtime.url}${path}`, {
+    method: 'POST',
+    headers: { cookie: `${cookie.name}=${cookie.value}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body,
+    redirect: 'manual',
+  });
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -38,61 +60,44 @@ describe('finance dashboard', () => {
 
   it('refuses the dashboard without a session or the local token, and sends a bare visit to sign-in', async () => {
     expect((await fetch(`${runtime.url}/dashboard`)).status).toBe(401);
-    expect((await fetch(`${runtime.url}/dashboard`, { headers: { cookie: '__Host-budget-session=forged' } })).status).toBe(403);
+    expect((await fetch(`${runtime.url}/dashboard`, { headers: { cookie: `${SESSION_COOKIE}=forged` } })).status).toBe(403);
     const root = await fetch(`${runtime.url}/`, { redirect: 'manual' });
     expect([root.status, root.headers.get('location')]).toEqual([302, '/auth/login']);
   });
 
   it('signs a finance user in, shows the dashboard from the session cookie, and signs out', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const tab = await context.newPage();
-    await tab.goto(`${runtime.url}/`);
-    await expect(tab.locator('h1').textContent()).resolves.toBe('Local sign-in');
-    await tab.getByRole('link', { name: 'finance@example.com' }).click();
+    const { context, tab } = await signedIn('finance@example.com', { start: '/' });
     await tab.waitForURL(`${runtime.url}/dashboard`);
     // No token travels in the URL: the session is an HttpOnly, Secure, SameSite cookie.
     expect(tab.url()).not.toContain('token');
-    const [session] = (await context.cookies()).filter((c) => c.name === '__Host-budget-session');
-    expect(session).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Lax', path: '/' });
+    expect(await sessionOf(context)).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Lax', path: '/' });
     await expect(tab.locator('#user').textContent()).resolves.toBe('finance@example.com');
     await tab.getByRole('button', { name: 'Sign out' }).click();
     await expect(tab.locator('h1').textContent()).resolves.toBe('Signed out');
-    expect((await context.cookies()).some((c) => c.name === '__Host-budget-session')).toBe(false);
+    expect(await sessionOf(context)).toBeUndefined();
     // Signed out, the dashboard is closed again.
     expect((await tab.goto(`${runtime.url}/dashboard`))?.status()).toBe(401);
     await context.close();
   });
 
   it('turns away a signed-in person in neither group, and a sign-out form without the CSRF token', async () => {
-    const context = await browser.newContext();
-    const tab = await context.newPage();
-    await tab.goto(`${runtime.url}/auth/login`);
-    await tab.getByRole('link', { name: 'outsider@example.com' }).click();
-    await expect(tab.locator('h1').textContent()).resolves.toBe('No access yet');
-    expect((await context.cookies()).some((c) => c.name === '__Host-budget-session')).toBe(false);
+    const outsider = await signedIn('outsider@example.com');
+    await expect(outsider.tab.locator('h1').textContent()).resolves.toBe('No access yet');
+    expect(await sessionOf(outsider.context)).toBeUndefined();
+    await outsider.context.close();
 
-    await tab.goto(`${runtime.url}/auth/login`);
-    await tab.getByRole('link', { name: 'operator@example.com' }).click();
+    const { context, tab } = await signedIn('operator@example.com');
     await tab.waitForURL(`${runtime.url}/dashboard`);
     // Another site's form posting to sign-out brings the cookie but cannot know the session's CSRF token.
-    const session = (await context.cookies()).find((c) => c.name === '__Host-budget-session')!;
-    const forged = await fetch(`${runtime.url}/auth/logout`, {
-      method: 'POST',
-      headers: { cookie: `${session.name}=${session.value}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'csrf=guess',
-      redirect: 'manual',
-    });
+    const forged = await forgedPost('/auth/logout', (await sessionOf(context))!, 'csrf=guess');
     expect(forged.status).toBe(403);
     expect(forged.headers.getSetCookie()).toEqual([]);
-    expect((await context.cookies()).some((c) => c.name === '__Host-budget-session')).toBe(true);
+    expect(await sessionOf(context)).toBeDefined();
     await context.close();
   });
 
   it('lets an operator, and only an operator, reallocate from the dashboard with the CSRF-protected form', async () => {
-    const context = await browser.newContext();
-    const tab = await context.newPage();
-    await tab.goto(`${runtime.url}/auth/login`);
-    await tab.getByRole('link', { name: 'operator@example.com' }).click();
+    const { context, tab } = await signedIn('operator@example.com');
     await tab.waitForURL(`${runtime.url}/dashboard`);
     const before = (await api('/allocations?limit=100')).body.snapshots.length;
     await tab.getByRole('button', { name: 'Reallocate now' }).click();
@@ -101,23 +106,15 @@ describe('finance dashboard', () => {
     expect(after).toHaveLength(before + 1);
     expect(after[0].trigger).toEqual({ kind: 'on-demand', by: 'operator@example.com' });
     // The same form without the session's CSRF token (another site posting it) is refused, and runs nothing.
-    const session = (await context.cookies()).find((c) => c.name === '__Host-budget-session')!;
-    const forged = await fetch(`${runtime.url}/dashboard/reallocate`, {
-      method: 'POST',
-      headers: { cookie: `${session.name}=${session.value}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'portfolio=demo&csrf=guess',
-    });
+    const forged = await forgedPost('/dashboard/reallocate', (await sessionOf(context))!, 'portfolio=demo&csrf=guess');
     expect(forged.status).toBe(403);
     expect((await api('/allocations?limit=100')).body.snapshots).toHaveLength(before + 1);
     await context.close();
 
-    const finance = await browser.newContext();
-    const reader = await finance.newPage();
-    await reader.goto(`${runtime.url}/auth/login`);
-    await reader.getByRole('link', { name: 'finance@example.com' }).click();
-    await reader.waitForURL(`${runtime.url}/dashboard`);
-    await expect(reader.locator('#reallocate-form').count()).resolves.toBe(0);
-    await finance.close();
+    const finance = await signedIn('finance@example.com');
+    await finance.tab.waitForURL(`${runtime.url}/dashboard`);
+    await expect(finance.tab.locator('#reallocate-form').count()).resolves.toBe(0);
+    await finance.context.close();
   });
 
   it('draws the latest allocation with bar values equal to the API', async () => {
