@@ -14,8 +14,12 @@ const WEEKLY_MIN_DAYS = 21;
 /** Weight, in expected conversions, of the portfolio's weekday factors in a channel's. */
 const WEEKLY_SHRINK = 40;
 
-/** Lower quantile of the curves a CPA or ROAS target is planned against: z of the 20th percentile. */
-const CAUTIOUS_Z = 0.8416;
+/**
+ * Lower quantile of the curves a CPA or ROAS target is planned against: z of the 10th percentile, so that,
+ * if the posterior is honest, about one day in ten lands over the target (the tolerance finance asked for).
+ * The 20th percentile left 9 days in 75 over on the target-CPA market; the 10th, 5.
+ */
+const CAUTIOUS_Z = 1.2816;
 
 /** One channel as the allocator sees it today: its fitted curves, the factors of today, and its bounds. */
 export interface ChannelPlan {
@@ -54,7 +58,7 @@ export const revenueAt = (plan: ChannelPlan, spend: number) =>
 export const incrementalRevenueAt = (plan: ChannelPlan, spend: number) =>
   plan.dayFactor * plan.incrementality * plan.orderValue * expectedAt(plan.revenue, spend);
 
-/** A cautious reading of the conversions curve (its 20th percentile), for planning against a target. */
+/** A cautious reading of the conversions curve (its 10th percentile), for planning against a target. */
 export const cautiousConversionsAt = (plan: ChannelPlan, spend: number) => {
   const { conversions: model } = plan;
   const low = Math.max(0.3, 1 - CAUTIOUS_Z * Math.sqrt(model.dispersion / Math.max(model.shape, 1e-9)));
