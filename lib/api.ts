@@ -123,6 +123,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'POST', path: '/portfolios/{id}/alerts/evaluate', fn: 'alerts', auth: 'iam' },
   { method: 'GET', path: '/dashboard', fn: 'dashboard', auth: 'session' },
   { method: 'POST', path: '/dashboard/reallocate', fn: 'reallocate', auth: 'session' },
+  { method: 'POST', path: '/dashboard/alerts/evaluate', fn: 'alerts', auth: 'session' },
   { method: 'GET', path: '/', fn: 'signIn', auth: 'public' },
   { method: 'GET', path: '/auth/login', fn: 'signIn', auth: 'public' },
   { method: 'GET', path: '/auth/callback', fn: 'signIn', auth: 'public' },

@@ -179,6 +179,16 @@ const OPERATIONS: Record<string, Operation> = {
       404: error('unknown portfolio'),
     },
   },
+  'POST /dashboard/alerts/evaluate': {
+    summary: "Evaluate the alert rules from the dashboard (operators; form with the session's CSRF token)",
+    request: { body: z.strictObject({ csrf: z.string(), portfolio: z.string() }), type: 'application/x-www-form-urlencoded' },
+    answers: {
+      303: redirect('done: back to the dashboard'),
+      401: redirect('no session cookie (API Gateway)'),
+      403: error('not an operator (`forbidden`), or no or a wrong CSRF token (`csrf`)'),
+      404: error('unknown portfolio'),
+    },
+  },
   'GET /': { summary: 'Where a person starts', answers: { 302: redirect('to /dashboard when signed in, else to /auth/login') } },
   'GET /auth/login': { summary: 'Start signing in (code flow with PKCE)', answers: { 302: redirect('to the hosted sign-in') } },
   'GET /auth/callback': {

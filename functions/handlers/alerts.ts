@@ -1,9 +1,11 @@
 import type { LoadedConfig } from '../adapters/configFile.js';
 import { httpHandler, json, parseQuery } from '../adapters/http.js';
 import { logger, recordAlertTransitions } from '../adapters/observability.js';
+import { backToDashboard, operatorForm } from '../adapters/operatorForm.js';
 import { findPortfolio } from '../adapters/portfolios.js';
 import type { AlertEvaluator } from '../application/evaluateAlerts.js';
 import type { AlertStore } from '../application/ports.js';
+import type { Portfolio } from '../domain/config.js';
 import * as z from '../domain/schema.js';
 import { deployedAlertEvaluator } from '../wiring/alertEvaluator.js';
 import { deployedConfig } from '../wiring/config.js';
@@ -18,20 +20,34 @@ export interface AlertsDependencies {
 /** Query of `GET /portfolios/{id}/alerts`. */
 const AlertsQuery = z.strictObject({ status: z.optional(z.enum(['open', 'resolved'])) });
 
-/** `GET /portfolios/{id}/alerts?status=` and `POST /portfolios/{id}/alerts/evaluate`. */
+/**
+ * `GET /portfolios/{id}/alerts?status=`, `POST /portfolios/{id}/alerts/evaluate`, and the dashboard's
+ * operator form `POST /dashboard/alerts/evaluate` (303 back to the dashboard).
+ */
 export const createAlertsHandler = ({ config, alerts, evaluator }: AlertsDependencies) =>
   httpHandler(async (event) => {
-    const portfolio = findPortfolio(config, event.pathParameters?.id);
-    if (event.routeKey === 'POST /portfolios/{id}/alerts/evaluate') {
+    const evaluate = async (portfolio: Portfolio, by: string) => {
       const result = await evaluator.evaluate(portfolio);
       recordAlertTransitions(portfolio.id, result);
       logger.info('alerts evaluated on demand', {
         portfolioId: portfolio.id,
+        by,
         opened: result.opened.length,
         escalated: result.escalated.length,
         resolved: result.resolved.length,
       });
-      return json(200, { portfolioId: portfolio.id, ...result });
+      return result;
+    };
+    if (event.routeKey === 'POST /dashboard/alerts/evaluate') {
+      const { user, form } = operatorForm(event);
+      const portfolio = findPortfolio(config, form.get('portfolio') ?? undefined);
+      await evaluate(portfolio, user);
+      return backToDashboard(portfolio.id);
+    }
+    const portfolio = findPortfolio(config, event.pathParameters?.id);
+    if (event.routeKey === 'POST /portfolios/{id}/alerts/evaluate') {
+      const by = (event.requestContext as { authorizer?: { iam?: { userArn?: string } } }).authorizer?.iam?.userArn ?? 'unknown';
+      return json(200, { portfolioId: portfolio.id, ...(await evaluate(portfolio, by)) });
     }
     const { status } = parseQuery(AlertsQuery, event);
     return json(200, { portfolioId: portfolio.id, alerts: await alerts.list(portfolio.id, status) });

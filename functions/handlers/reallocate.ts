@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
 import type { LoadedConfig } from '../adapters/configFile.js';
-import { HttpError, httpHandler, json, parseBody, rawBody } from '../adapters/http.js';
+import { HttpError, httpHandler, json, parseBody } from '../adapters/http.js';
 import { logger, recordSnapshot } from '../adapters/observability.js';
+import { backToDashboard, operatorForm } from '../adapters/operatorForm.js';
 import { findPortfolio } from '../adapters/portfolios.js';
-import { csrfMatches, readCookies, SESSION_COOKIE } from '../adapters/session.js';
 import type { ReallocationRunner } from '../application/reallocatePortfolio.js';
 import { validate } from '../domain/issues.js';
 import { ReallocateRequest } from '../domain/snapshots.js';
@@ -45,23 +45,17 @@ export const createReallocateHandler = ({ config, reallocator }: ReallocateDepen
  * it, and only with the session's CSRF token; then 303 back to the dashboard, which shows the new snapshot.
  */
 const fromDashboard = async (event: APIGatewayProxyEventV2, config: LoadedConfig, reallocator: ReallocationRunner) => {
-  const session = (event.requestContext as { authorizer?: { lambda?: Record<string, string> } }).authorizer?.lambda;
-  if (!session?.groups?.split(',').includes('operators')) throw new HttpError(403, 'forbidden', 'only operators may reallocate');
-  const form = new URLSearchParams(rawBody(event));
-  const sessionToken = readCookies(event.cookies, event.headers.cookie).get(SESSION_COOKIE);
-  if (!csrfMatches(sessionToken, form.get('csrf') ?? undefined)) {
-    throw new HttpError(403, 'csrf', 'the form did not come from your dashboard page; reload it and try again');
-  }
+  const { user, form } = operatorForm(event);
   const portfolio = findPortfolio(config, form.get('portfolio') ?? undefined);
   const parsed = validate(ReallocateRequest, {
     releaseReserve: form.get('releaseReserve') === 'on',
     ...(form.get('reason') ? { reason: form.get('reason') } : {}),
   });
   if (!parsed.ok) throw new HttpError(400, 'invalid-body', 'the form is invalid', parsed.issues);
-  const { snapshot, created } = await reallocator.run(portfolio, { kind: 'on-demand', by: session.user ?? 'unknown', ...parsed.value });
+  const { snapshot, created } = await reallocator.run(portfolio, { kind: 'on-demand', by: user, ...parsed.value });
   if (created) recordSnapshot(snapshot);
-  logger.info('reallocated from the dashboard', { portfolioId: portfolio.id, snapshotId: snapshot.snapshotId, by: session.user });
-  return { statusCode: 303, headers: { location: `/dashboard?portfolio=${encodeURIComponent(portfolio.id)}` }, body: '' };
+  logger.info('reallocated from the dashboard', { portfolioId: portfolio.id, snapshotId: snapshot.snapshotId, by: user });
+  return backToDashboard(portfolio.id);
 };
 
 export const handler = createReallocateHandler({ config: deployedConfig, reallocator: deployedReallocator() });

@@ -108,12 +108,21 @@ describe('finance dashboard', () => {
     // The same form without the session's CSRF token (another site posting it) is refused, and runs nothing.
     const forged = await forgedPost('/dashboard/reallocate', (await sessionOf(context))!, 'portfolio=demo&csrf=guess');
     expect(forged.status).toBe(403);
+    // Evaluating alerts from the dashboard runs the same evaluation the API does.
+    await tab.getByRole('button', { name: 'Evaluate alerts now' }).click();
+    await tab.waitForURL(`${runtime.url}/dashboard?portfolio=demo`);
+    expect((await forgedPost('/dashboard/alerts/evaluate', (await sessionOf(context))!, 'portfolio=demo')).status).toBe(403);
     expect((await api('/allocations?limit=100')).body.snapshots).toHaveLength(before + 1);
     await context.close();
 
     const finance = await signedIn('finance@example.com');
     await finance.tab.waitForURL(`${runtime.url}/dashboard`);
-    await expect(finance.tab.locator('#reallocate-form').count()).resolves.toBe(0);
+    await expect(finance.tab.locator('#reallocate-form, #evaluate-form').count()).resolves.toBe(0);
+    // Nor can a finance user post it: the group is checked on the server, not only hidden.
+    const financeSession = (await sessionOf(finance.context))!;
+    const page = await finance.tab.content();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
+    expect((await forgedPost('/dashboard/reallocate', financeSession, `portfolio=demo&csrf=${csrf}`)).status).toBe(403);
     await finance.context.close();
   });
 

@@ -64,11 +64,14 @@ const hidden = (carry: Record<string, string>) =>
     .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`)
     .join('');
 
-/** The operators' form: reallocate now, optionally releasing the reserve with a reason (CSRF-protected). */
-const operatorsForm = (model: DashboardModel): string =>
-  model.viewer?.csrf && model.viewer.groups.includes('operators')
-    ? `<section aria-labelledby="h-operate"><h2 id="h-operate">Operate</h2><form method="post" action="/dashboard/reallocate" id="reallocate-form"><input type="hidden" name="csrf" value="${escapeHtml(model.viewer.csrf)}"><input type="hidden" name="portfolio" value="${escapeHtml(model.portfolio.id)}"><label><input type="checkbox" name="releaseReserve" id="release-reserve"> release the reserve</label><label for="reason">Reason</label><input id="reason" name="reason" maxlength="500"><button type="submit">Reallocate now</button></form></section>`
-    : '';
+/** The operators' forms: reallocate now (optionally releasing the reserve, with a reason) and evaluate alerts now; both carry the CSRF token. */
+const operatorsForm = (model: DashboardModel): string => {
+  const csrf = model.viewer?.csrf;
+  if (!csrf || !model.viewer?.groups.includes('operators')) return '';
+  const fields = `<input type="hidden" name="csrf" value="${escapeHtml(csrf)}"><input type="hidden" name="portfolio" value="${escapeHtml(model.portfolio.id)}">`;
+  return `<section aria-labelledby="h-operate"><h2 id="h-operate">Operate</h2><form method="post" action="/dashboard/reallocate" id="reallocate-form">${fields}<label><input type="checkbox" name="releaseReserve" id="release-reserve"> release the reserve</label><label for="reason">Reason</label><input id="reason" name="reason" maxlength="500"><button type="submit">Reallocate now</button></form>
+<form method="post" action="/dashboard/alerts/evaluate" id="evaluate-form">${fields}<button type="submit">Evaluate alerts now</button></form></section>`;
+};
 
 /** Who is signed in, and the sign-out form (a POST carrying the session's CSRF token). */
 const viewerBox = (viewer: DashboardModel['viewer']) =>
@@ -125,7 +128,7 @@ tfoot td, tr.total td { font-weight: 600; border-top: 2px solid #1a1a1a; }
   @page { size: A4 landscape; margin: 10mm; }
   body { max-width: none; padding: 0; font-size: 10pt; }
   table { font-size: 7.5pt; } td.reason { min-width: 0; } th, td { padding: .15rem .25rem; }
-  header form, #diff-form, #csv, #sign-out, #reallocate-form { display: none; }
+  header form, #diff-form, #csv, #sign-out, #reallocate-form, #evaluate-form { display: none; }
   section, figure, tr { break-inside: avoid; }
   .curves { grid-template-columns: repeat(4, 1fr); }
   a { color: inherit; text-decoration: none; }
