@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { HttpError, rawBody } from './http.js';
-import { csrfMatches, readCookies, SESSION_COOKIE } from './session.js';
+import { csrfMatches, readCookies, SESSION_COOKIE, signedInPerson } from './session.js';
 
 /**
  * A form an operator posted from the dashboard (a browser session behind the session authorizer): the
@@ -8,14 +8,14 @@ import { csrfMatches, readCookies, SESSION_COOKIE } from './session.js';
  * the person is in `operators`, and the form carries the session's CSRF token. Otherwise a 403.
  */
 export const operatorForm = (event: APIGatewayProxyEventV2): { user: string; form: URLSearchParams } => {
-  const session = (event.requestContext as { authorizer?: { lambda?: Record<string, string> } }).authorizer?.lambda;
-  if (!session?.groups?.split(',').includes('operators')) throw new HttpError(403, 'forbidden', 'only operators may do this');
+  const person = signedInPerson(event);
+  if (!person?.groups.includes('operators')) throw new HttpError(403, 'forbidden', 'only operators may do this');
   const form = new URLSearchParams(rawBody(event));
   const token = readCookies(event.cookies, event.headers.cookie).get(SESSION_COOKIE);
   if (!csrfMatches(token, form.get('csrf') ?? undefined)) {
     throw new HttpError(403, 'csrf', 'the form did not come from your dashboard page; reload it and try again');
   }
-  return { user: session.user ?? 'unknown', form };
+  return { user: person.user, form };
 };
 
 /** Where an operator's form returns the browser: the dashboard of the portfolio it acted on. */

@@ -122,3 +122,12 @@ const same = (a: string, b: string) => {
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
 };
+
+/**
+ * The person a session route serves, as the session authorizer passed them on (API Gateway's
+ * `requestContext.authorizer.lambda`); undefined on any other route.
+ */
+export const signedInPerson = (event: { requestContext: unknown }): { user: string; groups: string[] } | undefined => {
+  const context = (event.requestContext as { authorizer?: { lambda?: Record<string, string> } }).authorizer?.lambda;
+  return context?.user ? { user: context.user, groups: (context.groups ?? '').split(',').filter(Boolean) } : undefined;
+};

@@ -5,7 +5,7 @@ import { allocatedByDay, PACING_DAYS } from '../adapters/dashboard/sections.js';
 import { createDocumentClient } from '../adapters/dynamo.js';
 import { httpHandler, parseQuery } from '../adapters/http.js';
 import { findPortfolio } from '../adapters/portfolios.js';
-import { csrfToken, readCookies, SESSION_COOKIE } from '../adapters/session.js';
+import { csrfToken, readCookies, SESSION_COOKIE, signedInPerson } from '../adapters/session.js';
 import type { AlertStore, Clock, MetricsReader, SnapshotStore } from '../application/ports.js';
 import { addDays, dateInZone } from '../domain/dates.js';
 import { rollupDaily } from '../domain/metrics.js';
@@ -35,12 +35,12 @@ const DashboardQuery = z.object({
   token: z.optional(z.string()),
 });
 
-/** The session authorizer's context: who is signed in, and their groups. */
+/** The signed-in person, with the CSRF token their forms carry when the session is a cookie (not the local token). */
 const viewerOf = (event: APIGatewayProxyEventV2) => {
-  const context = (event.requestContext as { authorizer?: { lambda?: Record<string, string> } }).authorizer?.lambda;
-  if (!context?.user) return undefined;
+  const person = signedInPerson(event);
+  if (!person) return undefined;
   const token = readCookies(event.cookies, event.headers.cookie).get(SESSION_COOKIE);
-  return { user: context.user, groups: (context.groups ?? '').split(',').filter(Boolean), ...(token ? { csrf: csrfToken(token) } : {}) };
+  return { ...person, ...(token ? { csrf: csrfToken(token) } : {}) };
 };
 
 /** `GET /dashboard`: the finance dashboard for one portfolio, rendered on the server from the tables. */
