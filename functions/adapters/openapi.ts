@@ -5,6 +5,7 @@ import { Delivery } from '../domain/delivery.js';
 import { MetricsQuery } from '../domain/metricsQuery.js';
 import * as z from '../domain/schema.js';
 import { ReallocateRequest, Snapshot } from '../domain/snapshots.js';
+import { SESSION_COOKIE } from './session.js';
 
 /**
  * The HTTP API's OpenAPI 3.1 document, generated from the route table (`lib/api.ts`) and the zod schemas
@@ -27,11 +28,11 @@ NAMED.add(ErrorBody, { id: 'Error' });
 NAMED.add(Snapshot, { id: 'Snapshot' });
 NAMED.add(Alert, { id: 'Alert' });
 
-/** Named shapes met while generating, for `components.schemas`. */
-const components: Record<string, unknown> = {};
+/** Named shapes met while generating one document, for its `components.schemas`. */
+type Components = Record<string, unknown>;
 
-/** A zod schema's JSON Schema, its named parts moved to `components.schemas` and referenced from there. */
-const schema = (s: z.ZodMiniType, io: 'input' | 'output' = 'output'): Record<string, unknown> => {
+/** A zod schema's JSON Schema, its named parts moved to `components` and referenced from there. */
+const schema = (s: z.ZodMiniType, components: Components, io: 'input' | 'output' = 'output'): Record<string, unknown> => {
   const generated = z.toJSONSchema(s, { io, unrepresentable: 'any', metadata: NAMED }) as Record<string, unknown>;
   const text = JSON.stringify(generated).replaceAll('"#/$defs/', '"#/components/schemas/');
   const { $schema: _, $defs, id, ...rest } = JSON.parse(text) as Record<string, unknown> & { $defs?: Record<string, unknown> };
@@ -215,14 +216,15 @@ const SECURITY: Record<RouteDefinition['auth'], Record<string, string[]>[]> = {
   public: [],
 };
 
-const parametersOf = (route: RouteDefinition, query: z.ZodMiniType | undefined) => {
+const parametersOf = (route: RouteDefinition, query: z.ZodMiniType | undefined, components: Components) => {
   const path = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
-  const properties = query ? ((schema(query, 'input').properties ?? {}) as Record<string, unknown>) : {};
-  const required = new Set(query ? ((schema(query, 'input').required ?? []) as string[]) : []);
+  const shape = query ? schema(query, components, 'input') : {};
+  const properties = (shape.properties ?? {}) as Record<string, unknown>;
+  const required = new Set((shape.required ?? []) as string[]);
   return [...path, ...Object.entries(properties).map(([name, s]) => ({ name, in: 'query', required: required.has(name), schema: s }))];
 };
 
-const operationOf = (route: RouteDefinition) => {
+const operationOf = (route: RouteDefinition, components: Components) => {
   const key = `${route.method} ${route.path}`;
   const operation = OPERATIONS[key];
   if (!operation) throw new Error(`no OpenAPI description for ${key}`);
@@ -232,7 +234,7 @@ const operationOf = (route: RouteDefinition) => {
       {
         description: answer.description,
         ...(answer.body
-          ? { content: { 'application/json': { schema: schema(answer.body) } } }
+          ? { content: { 'application/json': { schema: schema(answer.body, components) } } }
           : answer.type
             ? { content: { [answer.type]: { schema: { type: 'string' } } } }
             : {}),
@@ -243,12 +245,12 @@ const operationOf = (route: RouteDefinition) => {
     operationId: key.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_|_$/g, ''),
     summary: operation.summary,
     security: SECURITY[route.auth],
-    parameters: parametersOf(route, operation.query),
+    parameters: parametersOf(route, operation.query, components),
     ...(operation.request
       ? {
           requestBody: {
             required: true,
-            content: { [operation.request.type ?? 'application/json']: { schema: schema(operation.request.body, 'input') } },
+            content: { [operation.request.type ?? 'application/json']: { schema: schema(operation.request.body, components, 'input') } },
           },
         }
       : {}),
@@ -259,9 +261,10 @@ const operationOf = (route: RouteDefinition) => {
 /** The document for these routes (default: every route of the table). */
 export const openApiDocument = (routes: readonly RouteDefinition[] = ROUTES) => {
   const paths: Record<string, Record<string, unknown>> = {};
+  const components: Components = {};
   for (const route of routes) {
     paths[route.path] ??= {};
-    paths[route.path]![route.method.toLowerCase()] = operationOf(route);
+    paths[route.path]![route.method.toLowerCase()] = operationOf(route, components);
   }
   return {
     openapi: '3.1.0',
@@ -275,7 +278,7 @@ export const openApiDocument = (routes: readonly RouteDefinition[] = ROUTES) => 
       schemas: components,
       securitySchemes: {
         sigv4: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'AWS IAM SigV4 (locally: Bearer <LOCAL_API_TOKEN>)' },
-        session: { type: 'apiKey', in: 'cookie', name: '__Host-budget-session', description: 'A Cognito ID token from the hosted sign-in' },
+        session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'A Cognito ID token from the hosted sign-in' },
         webhookSignature: {
           type: 'apiKey',
           in: 'header',
