@@ -34,17 +34,21 @@ export const HistoryDay = z
   );
 
 /** What the allocator decides from (docs/allocation.md); the reallocation function builds the same object. */
+/** A published plan's channel totals, as a later run reads them. */
+export const PlanTotals = z.strictObject({
+  channels: z.array(z.strictObject({ channelId: z.string().check(z.minLength(1)), total: z.number().check(z.nonnegative()) })),
+});
+
 export const AllocationInput = z.strictObject({
   portfolio: Portfolio,
   history: z.array(HistoryDay),
-  previous: z._default(
-    z.nullable(
-      z.strictObject({
-        channels: z.array(z.strictObject({ channelId: z.string().check(z.minLength(1)), total: z.number().check(z.nonnegative()) })),
-      }),
-    ),
-    null,
-  ),
+  /** The plan in force now (`LATEST`): what a held run keeps, and what each channel's reason compares with. */
+  previous: z._default(z.nullable(PlanTotals), null),
+  /**
+   * The plan in force when the portfolio's local day began: `maxDailyChange` is measured from it, so any
+   * number of runs in one day stay within the limit. Absent, `previous` is the reference (one run a day).
+   */
+  dayStart: z.optional(z.nullable(PlanTotals)),
   stopLoss: z._default(z.array(z.string().check(z.minLength(1))), []),
   /** Place the reserve too (an on-demand release, with a reason recorded in the snapshot's trigger). */
   releaseReserve: z._default(z.boolean(), false),
@@ -127,6 +131,7 @@ export const Allocation = z.object({
 });
 
 export type Revision = z.infer<typeof Revision>;
+export type PlanTotals = z.infer<typeof PlanTotals>;
 export type HistoryDay = z.infer<typeof HistoryDay>;
 export type AllocationInput = z.infer<typeof AllocationInput>;
 export type AllocationInputRaw = z.input<typeof AllocationInput>;
