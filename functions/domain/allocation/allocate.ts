@@ -3,6 +3,16 @@ import { daysBetween } from '../dates.js';
 import { roundTo } from '../money.js';
 import { bindingConstraints, type PlannedChannel } from './explain.js';
 import { splitExploration } from './exploration.js';
+import {
+  assertFeasible,
+  type Budget,
+  budgetOf,
+  type ChannelBounds,
+  channelBounds,
+  feasibilityIssues,
+  projectOntoConfig,
+  shrinkToBudget,
+} from './feasibility.js';
 import { solveLp } from './lp.js';
 import { buildModel } from './model.js';
 import { outlook } from './outlook.js';
@@ -116,11 +126,15 @@ const reasonFor = (
   if (plan.stopLoss) return 'Stop-loss alert open: held at its base until the alert resolves.';
   const parts: string[] = [];
   const cpa = row.marginalCpa === null ? 'n/a' : money(row.marginalCpa);
+  const limit = (sign: string) =>
+    `the daily change limit (${sign}${Math.round(change * 100)}% of ${money(plan.reference ?? 0)}, its total when the day began)`;
   if (row.total >= plan.channel.max - 0.01) parts.push(`At its max of ${money(plan.channel.max)}`);
-  else if (plan.previousTotal !== null && row.total >= plan.high - 0.01 && plan.high < plan.channel.max) {
-    parts.push(`Raised by the most the daily change limit allows (+${Math.round(change * 100)}% of ${money(plan.previousTotal)})`);
-  } else if (plan.previousTotal !== null && row.total <= plan.low + 0.01 && plan.low > plan.channel.base) {
-    parts.push(`Cut by the most the daily change limit allows (−${Math.round(change * 100)}% of ${money(plan.previousTotal)})`);
+  else if (plan.reference !== null && row.total >= plan.high - 0.01 && plan.high < plan.channel.max) {
+    parts.push(`Raised by the most ${limit('+')} allows`);
+  } else if (plan.reference !== null && row.total < plan.low - 0.01) {
+    parts.push(`Cut below ${limit('−')}: today's budget cannot cover every channel's floor, so the floors give way in proportion`);
+  } else if (plan.reference !== null && row.total <= plan.low + 0.01 && plan.low > plan.channel.base) {
+    parts.push(`Cut by the most ${limit('−')} allows`);
   } else if (row.performance > 0.01)
     parts.push(`Strong margin: next conversion costs ${cpa} vs the portfolio's ${money(1 / Math.max(margin, 1e-12))}`);
   else parts.push(`Base only: next conversion would cost ${cpa}, above the portfolio's margin`);
@@ -153,12 +167,26 @@ const totalCarbon = (channels: readonly { carbonKg?: number }[]) =>
       }
     : {};
 
-const held = (input: AllocationInput, plans: readonly ChannelPlan[], reason: string, reserve: number, ms: number): Allocation => {
-  const channels = plans.map((plan) => {
-    const total = plan.previousTotal ?? plan.channel.base;
+/**
+ * A held allocation: the plan in force kept, brought onto today's config where it would break it (a budget
+ * cut, a lowered max, a new channel, a stop-loss), saying what had to change. No exploration, nothing solved.
+ */
+const held = (
+  input: AllocationInput,
+  plans: readonly ChannelPlan[],
+  bounds: readonly ChannelBounds[],
+  budget: Budget,
+  why: string,
+  ms: number,
+): Allocation => {
+  const { totals, changes } = projectOntoConfig(input.previous, bounds, budget);
+  const kept = input.previous === null ? "held at each channel's base (there is no previous plan)" : 'held at the previous plan';
+  const reason = [why, [kept, ...changes].join(', ')].join('; ');
+  const channels = plans.map((plan, i) => {
+    const total = totals[i]!;
     return {
       channelId: plan.channel.id,
-      base: plan.channel.base,
+      base: Math.min(plan.channel.base, total),
       performance: cents(Math.max(0, total - plan.channel.base)),
       exploration: 0,
       total,
@@ -169,19 +197,26 @@ const held = (input: AllocationInput, plans: readonly ChannelPlan[], reason: str
       reason: `Held: ${reason}`,
     };
   });
-  return {
-    status: 'held',
-    reason,
-    asOf: input.asOf,
-    total: cents(channels.reduce((s, c) => s + c.total, 0)),
-    channels,
-    exploration: 0,
-    reserve,
-    constraints: [],
-    ...totalCarbon(channels),
-    expectedConversions: cents(channels.reduce((s, c) => s + c.expectedConversions, 0)),
-    solver: { name: 'javascript-lp-solver', ms },
-  };
+  const total = cents(channels.reduce((s, c) => s + c.total, 0));
+  const left = cents(budget.allocatable - total);
+  // Held plans are feasible by construction; the gate makes a defect throw rather than publish an overspend.
+  return assertFeasible<Allocation>(
+    {
+      status: 'held',
+      reason,
+      asOf: input.asOf,
+      total,
+      channels,
+      exploration: 0,
+      reserve: budget.reserve,
+      ...(left > 0 ? { unallocated: { amount: left, reasons: [`The plan is held: ${reason}.`] } } : {}),
+      constraints: [],
+      ...totalCarbon(channels),
+      expectedConversions: cents(channels.reduce((s, c) => s + c.expectedConversions, 0)),
+      solver: { name: 'javascript-lp-solver', ms },
+    },
+    input,
+  );
 };
 
 /** Why the hard rows cannot hold, in words. */
@@ -205,36 +240,36 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
   const timer = options.timer ?? (() => 0);
   const started = timer();
   const { portfolio, history, asOf, seed } = input;
-  const { daily, explorationShare, maxDailyChange, reserveShare } = portfolio.budget;
+  const { daily, explorationShare, maxDailyChange } = portfolio.budget;
   const plans = buildPlans(input);
+  const bounds = channelBounds(input);
   const elapsed = () => roundTo(timer() - started, 3);
-  const reserve = input.releaseReserve ? 0 : cents(daily * reserveShare);
-  const allocatable = cents(daily - reserve);
+  const budget = budgetOf(portfolio, input.releaseReserve);
+  const { reserve, allocatable } = budget;
+  const hold = (why: string) => held(input, plans, bounds, budget, why, elapsed());
 
   const newest = history.reduce<string | null>((max, d) => (d.date <= asOf && (max === null || d.date > max) ? d.date : max), null);
   if (newest !== null && daysBetween(newest, asOf) > STALE_AFTER_DAYS) {
-    const days = daysBetween(newest, asOf);
-    return held(input, plans, `stale data: the newest metric is from ${newest}, ${days} days before ${asOf}`, reserve, elapsed());
+    return hold(`stale data: the newest metric is from ${newest}, ${daysBetween(newest, asOf)} days before ${asOf}`);
   }
-  const floors = plans.reduce((s, p) => s + p.low, 0);
-  if (floors > allocatable + 1e-9) {
-    const bases = plans.reduce((s, p) => s + p.channel.base, 0);
-    const cause = bases > allocatable + 1e-9 ? 'the bases' : 'the bases and the daily change limit';
-    return held(
-      input,
-      plans,
-      `infeasible: ${cause} need ${money(floors)}, more than the allocatable budget of ${money(allocatable)}`,
-      reserve,
-      elapsed(),
-    );
+  const bases = plans.map((p) => p.channel.base);
+  const baseSum = bases.reduce((a, b) => a + b, 0);
+  if (baseSum > allocatable + 1e-9) {
+    return hold(`infeasible: the bases need ${money(baseSum)}, more than the allocatable budget of ${money(allocatable)}`);
   }
 
   const value: Valuation = portfolio.objective.maximize === 'revenue' ? incrementalRevenueAt : incrementalAt;
   const exploring = options.exploration !== false && explorationShare > 0;
-  const explorationBudget = exploring ? explorationShare * daily : 0;
+  const explorationBudget = exploring ? Math.min(explorationShare * daily, allocatable - baseSum) : 0;
+  // The daily change limit's floors give way in proportion when the budget cannot cover them with exploration.
+  const floors = shrinkToBudget(
+    plans.map((p) => p.low),
+    bases,
+    bases,
+    allocatable - explorationBudget,
+  );
   // Pass 1 finds the margin without exploration; it is the bar each channel's sampled upside must clear.
-  const base = plans.map((p) => Math.max(p.low, p.channel.base));
-  const first = solve(plans, base, allocatable - explorationBudget, input, value);
+  const first = solve(plans, floors, allocatable - explorationBudget, input, value);
   const shares = exploring
     ? splitExploration(
         explorationBudget,
@@ -256,18 +291,12 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
     plans.map((p) => shares.get(p.channel.id)?.amount ?? 0),
     cents([...shares.values()].reduce((s, e) => s + e.amount, 0)),
   );
-  const lower = plans.map((p, i) => Math.max(p.low, p.channel.base + exploration[i]!));
+  const lower = plans.map((p, i) => Math.max(floors[i]!, p.channel.base + exploration[i]!));
   if (lower.reduce((a, b) => a + b, 0) > allocatable + 1e-6) {
-    return held(
-      input,
-      plans,
-      'infeasible: the change limit floors and the exploration share exceed the allocatable budget',
-      reserve,
-      elapsed(),
-    );
+    return hold('infeasible: the change limit floors and the exploration share exceed the allocatable budget');
   }
   const final = solve(plans, lower, allocatable, input, value);
-  if (final.hardMissed.length > 0) return held(input, plans, `infeasible: ${describeMissed(final.hardMissed)}`, reserve, elapsed());
+  if (final.hardMissed.length > 0) return hold(`infeasible: ${describeMissed(final.hardMissed)}`);
 
   // Exact cents: the whole allocatable budget when the budget row binds, else exactly what the LP placed.
   const placed = final.totals.reduce((a, b) => a + b, 0);
@@ -308,7 +337,7 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
     revenue: revenueAt(plan, final.totals[i]!),
     base: plan.channel.base,
     floor: lower[i]!,
-    floorFromChange: plan.low > plan.channel.base + exploration[i]! + 0.005,
+    floorFromChange: floors[i]! > plan.channel.base + exploration[i]! + 0.005,
     max: plan.channel.max,
     ceiling: plan.high >= plan.channel.max - 1e-9 ? 'max' : 'change',
     upper: plan.high,
@@ -332,7 +361,7 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
     portfolio.objective.maximize === 'revenue'
       ? { expectedRevenue: cents(plans.reduce((s, p, i) => s + revenueAt(p, channels[i]!.total), 0)) }
       : {};
-  return {
+  const solved: Allocation = {
     status: 'optimal',
     asOf,
     total,
@@ -347,4 +376,9 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
     outcome,
     solver: { name: 'javascript-lp-solver', ms: elapsed(), variables: final.solution.variables },
   };
+  // The gate every solved plan passes: one that breaks today's config (a defect) is never published.
+  const broken = feasibilityIssues(solved, input);
+  return broken.length === 0
+    ? solved
+    : hold(`the solved plan broke today's config (${broken.map((b) => `${b.path}: ${b.message}`).join('; ')})`);
 };

@@ -1,6 +1,7 @@
 import { groupBy } from '../collections.js';
 import type { Channel } from '../config.js';
 import { daysBetween, weekday } from '../dates.js';
+import { channelBounds } from './feasibility.js';
 import { type Maturity, maturityOf, portfolioMaturity } from './maturity.js';
 import { expectedAt, FIT, fitResponse, type Observation, type ResponseModel } from './responseModel.js';
 import type { AllocationInput, HistoryDay } from './schemas.js';
@@ -35,14 +36,15 @@ export interface ChannelPlan {
   readonly maturity: Maturity;
   /** The reported fraction of the last few days, for the reason: ages 0..2. */
   readonly recentMaturity: number | null;
+  /** Its total in the plan in force now (`LATEST`), null when it had none. */
   readonly previousTotal: number | null;
+  /** Its total when the day began, which the daily change limit is measured from; null when it had none. */
+  readonly reference: number | null;
   readonly stopLoss: boolean;
-  /** Bounds on the total: base and max, narrowed by the change limit. */
+  /** Bounds on the total: base and max, narrowed by the daily change limit ({@link channelBounds}). */
   readonly low: number;
   readonly high: number;
 }
-
-const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
 
 /** Incremental conversions per day the plan counts at `spend` (today's weekday, lift-tested share). */
 export const incrementalAt = (plan: ChannelPlan, spend: number) =>
@@ -168,7 +170,7 @@ const weeklyFactors = (channels: readonly ChannelData[], asOf: string, fits: rea
  * reported share), then a first fit gives the weekday factors, and a second fit uses both.
  */
 export const buildPlans = (input: AllocationInput): ChannelPlan[] => {
-  const { portfolio, history, previous, stopLoss, asOf } = input;
+  const { portfolio, history, previous, asOf } = input;
   const known = new Set(portfolio.channels.map((c) => c.id));
   const recent = history.filter((d) => known.has(d.channelId) && daysBetween(d.date, asOf) < FIT.lookbackDays && d.date < asOf);
   const maturities = portfolioMaturity(portfolio, recent, asOf);
@@ -203,7 +205,7 @@ export const buildPlans = (input: AllocationInput): ChannelPlan[] => {
   const factors = weeklyFactors(channels, asOf, first);
 
   const previousTotals = new Map(previous?.channels.map((c) => [c.channelId, c.total]) ?? []);
-  const change = portfolio.budget.maxDailyChange;
+  const bounds = channelBounds(input);
   const today = weekday(asOf);
   return channels.map((data, i) => {
     const { channel } = data;
@@ -211,18 +213,7 @@ export const buildPlans = (input: AllocationInput): ChannelPlan[] => {
     const decay = first[i]!.adstock;
     const conversionModel = flat ? first[i]! : fit(data, factors[i]!, (d) => d.conversions, conversionEfficiency, decay);
     const revenueModel = fit(data, factors[i]!, (d) => (d.revenue ?? 0) / orderValue, revenueEfficiency, decay);
-    const previousTotal = previousTotals.get(channel.id) ?? null;
-    const stop = stopLoss.includes(channel.id);
-    const low = stop
-      ? channel.base
-      : previousTotal === null
-        ? channel.base
-        : clamp(previousTotal * (1 - change), channel.base, channel.max);
-    const high = stop
-      ? channel.base
-      : previousTotal === null
-        ? channel.max
-        : clamp(previousTotal * (1 + change), channel.base, channel.max);
+    const { reference, stopLoss: stop, low, high } = bounds[i]!;
     const recentMaturity = data.maturity.known ? data.maturity.at(0) : null;
     return {
       channel,
@@ -233,7 +224,8 @@ export const buildPlans = (input: AllocationInput): ChannelPlan[] => {
       incrementality: channel.incrementality ?? 1,
       maturity: data.maturity,
       recentMaturity,
-      previousTotal,
+      previousTotal: previousTotals.get(channel.id) ?? null,
+      reference,
       stopLoss: stop,
       low,
       high,

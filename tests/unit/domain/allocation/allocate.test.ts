@@ -157,7 +157,7 @@ describe('allocate', () => {
     );
   });
 
-  it('holds, saying why, when the change limits cannot fit the budget', () => {
+  it('cuts the daily change limit floors in proportion, instead of holding, when only they exceed the budget', () => {
     const input = AllocationInput.parse({
       portfolio: {
         id: 'p',
@@ -165,15 +165,28 @@ describe('allocate', () => {
         currency: 'USD',
         timezone: 'UTC',
         budget: { daily: 1000, explorationShare: 0, maxDailyChange: 0.1 },
-        channels: [{ id: 'a', platform: 'generic', base: 0, max: 5000 }],
+        channels: [
+          { id: 'a', platform: 'generic', base: 0, max: 5000 },
+          { id: 'b', platform: 'generic', base: 100, max: 5000 },
+        ],
       },
       history: [],
-      previous: { channels: [{ channelId: 'a', total: 3000 }] },
+      previous: {
+        channels: [
+          { channelId: 'a', total: 3000 },
+          { channelId: 'b', total: 1100 },
+        ],
+      },
       asOf: '2026-11-21',
     });
     const allocation = allocate(input);
-    expect(allocation.status).toBe('held');
-    expect(allocation.reason).toMatch(/infeasible/);
+    expect(allocation.status).toBe('optimal');
+    expect(allocation.total).toBe(1000);
+    // Floors 2700 and 990 give way toward the bases 0 and 100 by one factor: (1000 − 100) / (3690 − 100).
+    const keep = 900 / 3590;
+    expect(allocation.channels[0]!.total).toBeCloseTo(2700 * keep, 1);
+    expect(allocation.channels[1]!.total).toBeCloseTo(100 + 890 * keep, 1);
+    expect(allocation.channels[0]!.reason).toMatch(/Cut below the daily change limit \(−10% of 3,000, its total when the day began\)/);
   });
 
   it('holds on stale data', () => {

@@ -1,0 +1,212 @@
+import type { Portfolio } from '../config.js';
+import type { Allocation, AllocationInput, PlanTotals } from './schemas.js';
+
+/**
+ * The one rule every published plan obeys, solved, held or reused: it is feasible for the config it is
+ * published under. This file holds the rule ({@link feasibilityIssues}), the bounds it is made of
+ * ({@link channelBounds}, which the allocator plans within too) and the projection that brings a plan that
+ * breaks it back inside ({@link projectOntoConfig}).
+ */
+
+/** Totals are rounded to cents, so a bound holds when it holds to within a cent. */
+const CENT = 0.01 + 1e-9;
+
+/** Today's money: the amount held back and the amount a plan may place. */
+export interface Budget {
+  readonly reserve: number;
+  readonly allocatable: number;
+}
+
+const cents = (amount: number) => Math.round(amount * 100) / 100;
+
+/** `daily × (1 − reserveShare)`, or `daily` when this run releases the reserve. */
+export const budgetOf = (portfolio: Pick<Portfolio, 'budget'>, releaseReserve: boolean): Budget => {
+  const { daily, reserveShare } = portfolio.budget;
+  const reserve = releaseReserve ? 0 : cents(daily * reserveShare);
+  return { reserve, allocatable: cents(daily - reserve) };
+};
+
+/** Where a channel's total may sit today. */
+export interface ChannelBounds {
+  readonly channelId: string;
+  readonly base: number;
+  readonly max: number;
+  /** The total in force when the day began (the change limit's reference); null for a channel new today. */
+  readonly reference: number | null;
+  /** Base and max, narrowed by the daily change limit around the reference; both the base under a stop-loss. */
+  readonly low: number;
+  readonly high: number;
+  readonly stopLoss: boolean;
+}
+
+const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
+
+/**
+ * The plan the daily change limit is measured from: the one in force when the portfolio's local day began
+ * (`dayStart`), or `previous` when the input does not say (one run a day, as in a backtest). An explicit
+ * null means no plan was in force at the day's start: nothing limits the day's moves.
+ */
+export const referencePlan = (input: Pick<AllocationInput, 'previous' | 'dayStart'>): PlanTotals | null =>
+  input.dayStart === undefined ? input.previous : input.dayStart;
+
+/** Each channel's bounds today, in the portfolio's channel order. */
+export const channelBounds = (input: Pick<AllocationInput, 'portfolio' | 'previous' | 'dayStart' | 'stopLoss'>): ChannelBounds[] => {
+  const { portfolio, stopLoss } = input;
+  const change = portfolio.budget.maxDailyChange;
+  const references = new Map(referencePlan(input)?.channels.map((c) => [c.channelId, c.total]));
+  return portfolio.channels.map((channel) => {
+    const reference = references.get(channel.id) ?? null;
+    const stop = stopLoss.includes(channel.id);
+    const low = stop || reference === null ? channel.base : clamp(reference * (1 - change), channel.base, channel.max);
+    const high = stop ? channel.base : reference === null ? channel.max : clamp(reference * (1 + change), channel.base, channel.max);
+    return { channelId: channel.id, base: channel.base, max: channel.max, reference, low, high, stopLoss: stop };
+  });
+};
+
+const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+
+/**
+ * Lowers amounts until they fit `budget`, giving way in the order finance would: first toward each
+ * channel's floor (the daily change limit), proportionally; when the floors alone do not fit, the floors
+ * toward the bases; when the bases do not fit, the bases in proportion. Amounts already within the budget
+ * are returned as they are.
+ */
+export const shrinkToBudget = (
+  amounts: readonly number[],
+  floors: readonly number[],
+  bases: readonly number[],
+  budget: number,
+): number[] => {
+  const total = sum(amounts);
+  if (total <= budget) return [...amounts];
+  const floorSum = sum(floors);
+  if (floorSum <= budget) {
+    const keep = (budget - floorSum) / Math.max(total - floorSum, 1e-12);
+    return amounts.map((a, i) => floors[i]! + keep * (a - floors[i]!));
+  }
+  const baseSum = sum(bases);
+  if (baseSum <= budget) {
+    const keep = (budget - baseSum) / Math.max(floorSum - baseSum, 1e-12);
+    return floors.map((f, i) => bases[i]! + keep * (f - bases[i]!));
+  }
+  return bases.map((b) => (b * budget) / baseSum);
+};
+
+/** Amounts floored to cents, so a sum within a budget stays within it. */
+export const floorCents = (amounts: readonly number[]) => amounts.map((a) => Math.floor(a * 100 + 1e-6) / 100);
+
+/** How a projection changed a plan, for the reason finance reads. */
+export interface Projection {
+  readonly totals: number[];
+  /** What made it differ from the plan it started from, in words; empty when nothing had to change. */
+  readonly changes: string[];
+}
+
+const money = (amount: number) => amount.toLocaleString('en-US', { maximumFractionDigits: 2 });
+
+/**
+ * Brings a plan onto today's feasible set: each channel into its bounds (a new channel at its base, a
+ * stop-loss at its base, a lowered max as the cap), then the whole into today's allocatable budget by
+ * {@link shrinkToBudget}. A plan already feasible comes back unchanged.
+ */
+export const projectOntoConfig = (plan: PlanTotals | null, bounds: readonly ChannelBounds[], budget: Budget): Projection => {
+  const totals = new Map(plan?.channels.map((c) => [c.channelId, c.total]));
+  const changes = new Set<string>();
+  const boxed = bounds.map((b) => {
+    const kept = totals.get(b.channelId);
+    if (kept === undefined && plan !== null) changes.add(`${b.channelId} is new and starts at its base`);
+    const before = kept ?? b.base;
+    const after = clamp(before, b.low, b.high);
+    if (after < before - CENT)
+      changes.add(b.stopLoss ? `${b.channelId} is under a stop-loss and held at its base` : `${b.channelId} is capped at ${money(after)}`);
+    if (after > before + CENT) {
+      changes.add(`${b.channelId} is raised to ${after === b.base ? 'its base' : "the daily change limit's floor"} of ${money(after)}`);
+    }
+    return after;
+  });
+  const fitted = shrinkToBudget(
+    boxed,
+    bounds.map((b) => b.low),
+    bounds.map((b) => b.base),
+    budget.allocatable,
+  );
+  if (sum(boxed) > budget.allocatable + CENT) changes.add(`scaled to today's allocatable budget of ${money(budget.allocatable)}`);
+  return { totals: floorCents(fitted), changes: [...changes] };
+};
+
+/** One way a plan breaks today's config, with the path of what breaks it. */
+export interface FeasibilityIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * Every way `allocation` breaks the config of `input` (empty when it is feasible): its channels are the
+ * portfolio's; its total is the sum of theirs and within today's allocatable budget; each channel is within
+ * `[0, max]`, at least its base unless the bases do not fit, exactly its base under a stop-loss; and no
+ * channel moved beyond the daily change limit from the day's starting plan, except where the budget cannot
+ * cover the limit's floors (then a cut is allowed, never a raise beyond it but for exploration).
+ */
+export const feasibilityIssues = (
+  allocation: Pick<Allocation, 'channels' | 'total'>,
+  input: Pick<AllocationInput, 'portfolio' | 'previous' | 'dayStart' | 'stopLoss' | 'releaseReserve'>,
+): FeasibilityIssue[] => {
+  const issues: FeasibilityIssue[] = [];
+  const { allocatable } = budgetOf(input.portfolio, input.releaseReserve);
+  const bounds = channelBounds(input);
+  const rows = new Map(allocation.channels.map((c) => [c.channelId, c]));
+  if (rows.size !== allocation.channels.length) issues.push({ path: 'channels', message: 'a channel appears twice' });
+  for (const c of allocation.channels) {
+    if (!bounds.some((b) => b.channelId === c.channelId))
+      issues.push({ path: `channels.${c.channelId}`, message: 'not a channel of the portfolio' });
+  }
+  const totalCents = sum(allocation.channels.map((c) => Math.round(c.total * 100)));
+  if (!Number.isFinite(allocation.total) || Math.round(allocation.total * 100) !== totalCents) {
+    issues.push({ path: 'total', message: `${allocation.total} is not the sum of the channels' totals (${totalCents / 100})` });
+  }
+  if (totalCents > Math.round(allocatable * 100)) {
+    issues.push({ path: 'total', message: `${money(totalCents / 100)} exceeds today's allocatable budget of ${money(allocatable)}` });
+  }
+  const basesFit = sum(bounds.map((b) => b.base)) <= allocatable + CENT;
+  const floorsFit = sum(bounds.map((b) => b.low)) <= allocatable + CENT;
+  for (const b of bounds) {
+    const row = rows.get(b.channelId);
+    const path = `channels.${b.channelId}`;
+    if (!row) {
+      issues.push({ path, message: 'missing: every channel of the portfolio gets a total' });
+      continue;
+    }
+    const { total } = row;
+    if (!Number.isFinite(total) || total < 0) issues.push({ path, message: `total ${total} is not a non-negative amount` });
+    if (total > b.max + CENT) issues.push({ path, message: `total ${money(total)} exceeds its max of ${money(b.max)}` });
+    if (basesFit && total < b.base - CENT) issues.push({ path, message: `total ${money(total)} is below its base of ${money(b.base)}` });
+    if (b.stopLoss && total > b.base + CENT) issues.push({ path, message: `under a stop-loss, total ${money(total)} exceeds its base` });
+    if (b.reference === null || b.stopLoss) continue;
+    const ceiling = Math.max(b.high, b.base + row.exploration);
+    if (total > ceiling + CENT) {
+      issues.push({ path, message: `total ${money(total)} rises beyond the daily change limit from ${money(b.reference)}` });
+    }
+    if (floorsFit && total < b.low - CENT) {
+      issues.push({ path, message: `total ${money(total)} falls beyond the daily change limit from ${money(b.reference)}` });
+    }
+  }
+  return issues;
+};
+
+/** Thrown when a plan about to be published breaks its config: a defect, never published. */
+export class InfeasiblePlanError extends Error {
+  constructor(readonly issues: readonly FeasibilityIssue[]) {
+    super(`refusing to publish a plan that breaks today's config: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+    this.name = 'InfeasiblePlanError';
+  }
+}
+
+/** The gate before publication: returns the allocation when feasible for `input`'s config, else throws. */
+export const assertFeasible = <A extends Pick<Allocation, 'channels' | 'total'>>(
+  allocation: A,
+  input: Pick<AllocationInput, 'portfolio' | 'previous' | 'dayStart' | 'stopLoss' | 'releaseReserve'>,
+): A => {
+  const issues = feasibilityIssues(allocation, input);
+  if (issues.length > 0) throw new InfeasiblePlanError(issues);
+  return allocation;
+};
