@@ -1,12 +1,19 @@
 import { Portfolio } from '../config.js';
 import { IsoDate } from '../dates.js';
+import { MAX_AMOUNT } from '../money.js';
 import * as z from '../schema.js';
+
+/**
+ * A non-negative amount (money in currency units, or a count of conversions) no larger than any field of
+ * the service may carry: a finite but huge input (1e308) would turn the fits' products into Infinity.
+ */
+const Amount = z.number().check(z.nonnegative(), z.lte(MAX_AMOUNT));
 
 /** A row's values as they stood at the end of an earlier day on which they later changed. */
 export const Revision = z.strictObject({
   reportedOn: IsoDate,
-  conversions: z.number().check(z.nonnegative()),
-  revenue: z.optional(z.number().check(z.nonnegative())),
+  conversions: Amount,
+  revenue: z.optional(Amount),
 });
 
 /** One channel-day of observed performance, money in currency units; `revisions` oldest first. */
@@ -14,9 +21,9 @@ export const HistoryDay = z
   .strictObject({
     channelId: z.string().check(z.minLength(1)),
     date: IsoDate,
-    spend: z.number().check(z.nonnegative()),
-    conversions: z.number().check(z.nonnegative()),
-    revenue: z.optional(z.number().check(z.nonnegative())),
+    spend: Amount,
+    conversions: Amount,
+    revenue: z.optional(Amount),
     revisions: z.optional(z.array(Revision).check(z.maxLength(120))),
   })
   .check(
@@ -36,10 +43,46 @@ export const HistoryDay = z
 /** What the allocator decides from (docs/allocation.md); the reallocation function builds the same object. */
 /** A published plan's channel totals, as a later run reads them. */
 export const PlanTotals = z.strictObject({
-  channels: z.array(z.strictObject({ channelId: z.string().check(z.minLength(1)), total: z.number().check(z.nonnegative()) })),
+  channels: z.array(z.strictObject({ channelId: z.string().check(z.minLength(1)), total: Amount })),
 });
 
-export const AllocationInput = z.strictObject({
+/**
+ * What the allocator cannot honour although each field is well formed: the same channel-day twice (which
+ * row is the day?), a revision reported after the day the allocation is for, and a stop-loss on a channel
+ * the portfolio does not have.
+ */
+const checkInput = (
+  input: { history: readonly HistoryDay[]; stopLoss: readonly string[]; asOf: string; portfolio: { channels: readonly { id: string }[] } },
+  ctx: z.core.$RefinementCtx<unknown>,
+): void => {
+  const seen = new Map<string, number>();
+  input.history.forEach((row, i) => {
+    const key = `${row.channelId}\u0000${row.date}`;
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, i);
+    else
+      ctx.addIssue({
+        code: 'custom',
+        path: ['history', i],
+        message: `channel "${row.channelId}" on ${row.date} is already at history[${first}]`,
+      });
+    row.revisions?.forEach((revision, r) => {
+      if (revision.reportedOn > input.asOf)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['history', i, 'revisions', r, 'reportedOn'],
+          message: `reported after asOf (${input.asOf}): the allocation cannot know it yet`,
+        });
+    });
+  });
+  const channels = new Set(input.portfolio.channels.map((c) => c.id));
+  input.stopLoss.forEach((id, i) => {
+    if (!channels.has(id)) ctx.addIssue({ code: 'custom', path: ['stopLoss', i], message: `"${id}" is not a channel of the portfolio` });
+  });
+};
+
+/** The fields of {@link AllocationInput}, before the checks across them. */
+const AllocationInputFields = z.strictObject({
   portfolio: Portfolio,
   history: z.array(HistoryDay),
   /** The plan in force now (`LATEST`): what a held run keeps, and what each channel's reason compares with. */
@@ -55,6 +98,21 @@ export const AllocationInput = z.strictObject({
   asOf: IsoDate,
   seed: z._default(z.int(), 0),
 });
+
+/** What the allocator decides from (docs/allocation.md); the reallocation function builds the same object. */
+export const AllocationInput = AllocationInputFields.check(
+  z.superRefine(
+    (input, ctx) => {
+      try {
+        checkInput(input, ctx);
+      } catch {
+        // A part too malformed to cross-check is already reported by its own schema.
+      }
+    },
+    // Cross-field checks run even when a field elsewhere is wrong, so one pass reports every problem.
+    { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+  ),
+);
 
 export const ChannelAllocation = z.object({
   channelId: z.string(),

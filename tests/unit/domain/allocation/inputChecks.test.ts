@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { AllocationInput } from '../../../../functions/domain/allocation/schemas.js';
+import { validate } from '../../../../functions/domain/issues.js';
+
+/** A two-channel input with a week of history, which the schema accepts. */
+const valid = () => ({
+  portfolio: {
+    id: 'p',
+    name: 'P',
+    currency: 'USD',
+    timezone: 'UTC',
+    budget: { daily: 1000 },
+    channels: [
+      { id: 'a', platform: 'generic', base: 100, max: 800 },
+      { id: 'b', platform: 'generic', base: 100, max: 800 },
+    ],
+  },
+  history: ['a', 'b'].flatMap((channelId) =>
+    Array.from({ length: 7 }, (_, d) => ({ channelId, date: `2026-10-0${d + 1}`, spend: 300, conversions: 10, revenue: 500 })),
+  ),
+  previous: { channels: [{ channelId: 'a', total: 400 }] },
+  asOf: '2026-10-08',
+});
+
+const issuesOf = (change: (input: any) => void) => {
+  const input: any = valid();
+  change(input);
+  const result = validate(AllocationInput, input);
+  return result.ok ? [] : result.issues;
+};
+
+describe('AllocationInput refuses what the allocator cannot honour', () => {
+  it('accepts the valid input the cases below start from', () => {
+    expect(issuesOf(() => undefined)).toEqual([]);
+  });
+
+  it.each([
+    ['a history spend of 1e308', (i: any) => (i.history[3].spend = 1e308), 'history[3].spend'],
+    ['history conversions of 1e308', (i: any) => (i.history[3].conversions = 1e308), 'history[3].conversions'],
+    ['history revenue of 1e308', (i: any) => (i.history[3].revenue = 1e308), 'history[3].revenue'],
+    [
+      "a revision's conversions of 1e308",
+      (i: any) => (i.history[0].revisions = [{ reportedOn: '2026-10-02', conversions: 1e308 }]),
+      'history[0].revisions[0].conversions',
+    ],
+    ['a previous total of 1e308', (i: any) => (i.previous.channels[0].total = 1e308), 'previous.channels[0].total'],
+    [
+      'a previous total that is not finite (1e999 in JSON)',
+      (i: any) => (i.previous.channels[0].total = Infinity),
+      'previous.channels[0].total',
+    ],
+    [
+      'a day-start total that is not finite',
+      (i: any) => (i.dayStart = { channels: [{ channelId: 'a', total: Infinity }] }),
+      'dayStart.channels[0].total',
+    ],
+  ])('refuses %s, at its path', (_, change, path) => {
+    expect(issuesOf(change).map((i) => i.path)).toEqual([path]);
+  });
+
+  it('refuses the same channel-day twice, pointing at the repeat and naming the first', () => {
+    const issues = issuesOf((i) => i.history.push({ channelId: 'b', date: '2026-10-03', spend: 1, conversions: 0 }));
+    expect(issues).toEqual([{ path: 'history[14]', message: 'channel "b" on 2026-10-03 is already at history[9]' }]);
+  });
+
+  it('accepts two channels on the same day: only a channel-day repeated is refused', () => {
+    expect(issuesOf((i) => i.history.push({ channelId: 'c', date: '2026-10-03', spend: 1, conversions: 0 }))).toEqual([]);
+  });
+
+  it('refuses a revision reported after asOf, and accepts one reported on asOf', () => {
+    const after = issuesOf((i) => (i.history[0].revisions = [{ reportedOn: '2026-10-09', conversions: 9 }]));
+    expect(after).toEqual([
+      { path: 'history[0].revisions[0].reportedOn', message: 'reported after asOf (2026-10-08): the allocation cannot know it yet' },
+    ]);
+    expect(issuesOf((i) => (i.history[0].revisions = [{ reportedOn: '2026-10-08', conversions: 9 }]))).toEqual([]);
+  });
+
+  it('refuses a stop-loss on a channel the portfolio does not have', () => {
+    expect(issuesOf((i) => (i.stopLoss = ['a', 'tv']))).toEqual([
+      { path: 'stopLoss[1]', message: '"tv" is not a channel of the portfolio' },
+    ]);
+  });
+
+  it('reports every problem in one pass, cross-field ones beside a malformed field', () => {
+    const paths = issuesOf((i) => {
+      i.portfolio.budget.daily = -1;
+      i.stopLoss = ['tv'];
+      i.history.push({ ...i.history[0] });
+    }).map((i) => i.path);
+    expect(paths).toEqual(expect.arrayContaining(['portfolio.budget.daily', 'stopLoss[0]', 'history[14]']));
+  });
+});
