@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { allocate } from '../domain/allocation/allocate.js';
+import { assertFeasible, feasibilityIssues } from '../domain/allocation/feasibility.js';
 import type { Portfolio } from '../domain/config.js';
-import { dateInZone } from '../domain/dates.js';
+import { dateInZone, startOfDayInZone } from '../domain/dates.js';
 import { snapshotEvent } from '../domain/events.js';
 import { rollupDaily } from '../domain/metrics.js';
 import {
@@ -11,10 +12,14 @@ import {
   inputHashOf,
   type Snapshot,
   snapshotId,
+  snapshotIdBound,
   type Trigger,
   watermarkOf,
 } from '../domain/snapshots.js';
 import type { Clock, EventPublisher, MetricsReader, SnapshotStore, StopLossSource } from './ports.js';
+
+/** Snapshots before local midnight looked at for the one that was in force (all but orphans were). */
+const DAY_START_CANDIDATES = 5;
 
 /** How long a run may hold the right to publish a snapshot's event before a retry may take it over. */
 const PUBLICATION_LEASE_MS = 60_000;
@@ -71,18 +76,22 @@ export class Reallocator implements ReallocationRunner {
     const asOf = dateInZone(now, portfolio.timezone);
     const range = historyRange(asOf);
     const channelIds = portfolio.channels.map((c) => c.id);
-    const [rows, versions, latest, stopLoss] = await Promise.all([
+    const [rows, versions, latest, dayStart, stopLoss] = await Promise.all([
       metrics.portfolioRows(portfolio.id, channelIds, range.from, range.to),
       metrics.portfolioVersions(portfolio.id, channelIds, range.from, range.to),
       allocations.latest(portfolio.id),
+      this.planAtDayStart(portfolio, asOf),
       stopLosses.openStopLosses(portfolio.id),
     ]);
     // Only an on-demand run with a stated reason places the reserve; the schedule never does.
     const release = trigger.kind === 'on-demand' && trigger.releaseReserve !== undefined;
     const history = historyDays(portfolio, rollupDaily(rows), versions, asOf);
-    const input = allocationInput(portfolio, history, latest, stopLoss, asOf, release);
+    const input = allocationInput(portfolio, history, { latest, dayStart }, stopLoss, asOf, release);
+    // The hash covers the config's, so a plan is never reused across a config change.
     const inputHash = inputHashOf(input, configHash);
-    const reuse = latest !== null && latest.inputHash === inputHash;
+    const reuse = latest !== null && latest.inputHash === inputHash && feasibilityIssues(latest.allocation, input).length === 0;
+    // Solved or reused, nothing is written that breaks today's config.
+    const allocation = assertFeasible(reuse ? latest.allocation : allocate(input, { timer: () => performance.now() }), input);
     return {
       snapshotId: snapshotId(now, randomBytes(3).toString('hex')),
       portfolioId: portfolio.id,
@@ -93,8 +102,24 @@ export class Reallocator implements ReallocationRunner {
       computation: reuse ? 'reused' : 'solved',
       ...(reuse ? { reusedFrom: latest.snapshotId } : {}),
       trigger,
-      allocation: reuse ? latest.allocation : allocate(input, { timer: () => performance.now() }),
+      allocation,
     };
+  }
+
+  /**
+   * The plan in force when the portfolio's local day began: the newest snapshot made before local midnight
+   * that was published (`LATEST` moves only forward and every published snapshot was `LATEST`). A snapshot
+   * written by a run that died before publishing it was never in force, unless nothing newer was.
+   */
+  private async planAtDayStart(portfolio: Portfolio, asOf: string): Promise<Snapshot | null> {
+    const { allocations } = this.deps;
+    const midnight = startOfDayInZone(asOf, portfolio.timezone);
+    const to = snapshotIdBound(new Date(midnight.getTime() - 1).toISOString(), 'to')!;
+    const { snapshots } = await allocations.list(portfolio.id, { to, limit: DAY_START_CANDIDATES });
+    for (const snapshot of snapshots) {
+      if (await allocations.isPublished(portfolio.id, snapshot.snapshotId)) return snapshot;
+    }
+    return snapshots[0] ?? null;
   }
 
   /** Finishes a snapshot another attempt wrote: the steps after the write are idempotent. */

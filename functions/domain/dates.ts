@@ -66,3 +66,20 @@ export const hourInZone = (instant: Date, timeZone: string): { date: string; hou
 
 /** Day of the week of an ISO date, 0 = Sunday … 6 = Saturday. */
 export const weekday = (date: string): number => (((dayNumber(date) + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday
+
+/**
+ * The first instant of a calendar date in an IANA time zone: local midnight, or the first instant after it
+ * on a day whose midnight a daylight-saving change skips. A search over the instants around UTC midnight
+ * (every zone's offset is within ±15 hours), so no offset arithmetic can be wrong across a transition.
+ */
+export const startOfDayInZone = (date: string, timeZone: string): Date => {
+  const utcMidnight = Date.parse(`${date}T00:00:00Z`);
+  let before = utcMidnight - 15 * 3_600_000; // still the day before, in every zone
+  let at = utcMidnight + 15 * 3_600_000; // already the day, in every zone
+  while (at - before > 1) {
+    const middle = Math.floor((before + at) / 2);
+    if (dateInZone(new Date(middle), timeZone) >= date) at = middle;
+    else before = middle;
+  }
+  return new Date(at);
+};

@@ -1,5 +1,5 @@
 import { FIT } from './allocation/responseModel.js';
-import { Allocation, type AllocationInput } from './allocation/schemas.js';
+import { Allocation, type AllocationInput, type PlanTotals } from './allocation/schemas.js';
 import { groupBy } from './collections.js';
 import type { Portfolio } from './config.js';
 import { addDays, IsoDate } from './dates.js';
@@ -107,21 +107,33 @@ export const historyDays = (
     });
 };
 
+/** A snapshot's channel totals, as a later run's input carries them. */
+const totalsOf = (snapshot: Snapshot | null): PlanTotals | null =>
+  snapshot ? { channels: snapshot.allocation.channels.map((c) => ({ channelId: c.channelId, total: c.total })) } : null;
+
+/** The plans a run starts from: the one in force now, and the one in force when the local day began. */
+export interface PlansInForce {
+  readonly latest: Snapshot | null;
+  readonly dayStart: Snapshot | null;
+}
+
 /**
  * The allocator's input for a portfolio on `asOf`, from stored daily totals with their revisions
- * ({@link historyDays}), the latest snapshot and the channels under an open stop-loss alert.
+ * ({@link historyDays}), the plans in force (now, and when the day began: the daily change limit's
+ * reference) and the channels under an open stop-loss alert.
  */
 export const allocationInput = (
   portfolio: Portfolio,
   history: AllocationInput['history'],
-  latest: Snapshot | null,
+  { latest, dayStart }: PlansInForce,
   stopLoss: readonly string[],
   asOf: string,
   releaseReserve = false,
 ): AllocationInput => ({
   portfolio,
   history,
-  previous: latest ? { channels: latest.allocation.channels.map((c) => ({ channelId: c.channelId, total: c.total })) } : null,
+  previous: totalsOf(latest),
+  dayStart: totalsOf(dayStart),
   stopLoss: [...stopLoss].sort(),
   releaseReserve,
   asOf,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dateInZone } from '../../../functions/domain/dates.js';
+import { dateInZone, startOfDayInZone } from '../../../functions/domain/dates.js';
 
 describe('dateInZone', () => {
   it.each([
@@ -23,5 +23,17 @@ describe('dateInZone', () => {
     ['2026-10-04T13:00:00Z', 'Australia/Sydney', '2026-10-05'],
   ])('%s in %s is %s, across the DST changes', (instant, zone, date) => {
     expect(dateInZone(new Date(instant), zone)).toBe(date);
+  });
+});
+
+describe('startOfDayInZone', () => {
+  it('finds local midnight in zones on either side of UTC, and across daylight-saving changes', () => {
+    expect(startOfDayInZone('2026-11-21', 'UTC').toISOString()).toBe('2026-11-21T00:00:00.000Z');
+    expect(startOfDayInZone('2026-11-21', 'America/New_York').toISOString()).toBe('2026-11-21T05:00:00.000Z');
+    expect(startOfDayInZone('2026-07-21', 'America/New_York').toISOString()).toBe('2026-07-21T04:00:00.000Z');
+    expect(startOfDayInZone('2026-11-21', 'Asia/Kolkata').toISOString()).toBe('2026-11-20T18:30:00.000Z');
+    expect(startOfDayInZone('2026-11-21', 'Pacific/Kiritimati').toISOString()).toBe('2026-11-20T10:00:00.000Z');
+    // Santiago skips midnight when summer time starts: the day begins at 01:00 local, 04:00 UTC.
+    expect(startOfDayInZone('2026-09-06', 'America/Santiago').toISOString()).toBe('2026-09-06T04:00:00.000Z');
   });
 });
