@@ -1,5 +1,5 @@
 import type { Portfolio } from '../config.js';
-import type { Allocation, AllocationInput, PlanTotals } from './schemas.js';
+import type { AllocationInput, ChannelAllocation, PlanTotals } from './schemas.js';
 
 /**
  * The one rule every published plan obeys, solved, held or reused: it is feasible for the config it is
@@ -134,6 +134,15 @@ export const projectOntoConfig = (plan: PlanTotals | null, bounds: readonly Chan
   return { totals: floorCents(fitted), changes: [...changes] };
 };
 
+/** What feasibility reads of a plan: its total and each channel's total and exploration. */
+export interface CheckedPlan {
+  readonly total: number;
+  readonly channels: readonly Pick<ChannelAllocation, 'channelId' | 'total' | 'exploration'>[];
+}
+
+/** The parts of the allocator's input that say what is feasible today. */
+export type FeasibilityContext = Pick<AllocationInput, 'portfolio' | 'previous' | 'dayStart' | 'stopLoss' | 'releaseReserve'>;
+
 /** One way a plan breaks today's config, with the path of what breaks it. */
 export interface FeasibilityIssue {
   readonly path: string;
@@ -147,10 +156,7 @@ export interface FeasibilityIssue {
  * channel moved beyond the daily change limit from the day's starting plan, except where the budget cannot
  * cover the limit's floors (then a cut is allowed, never a raise beyond it but for exploration).
  */
-export const feasibilityIssues = (
-  allocation: Pick<Allocation, 'channels' | 'total'>,
-  input: Pick<AllocationInput, 'portfolio' | 'previous' | 'dayStart' | 'stopLoss' | 'releaseReserve'>,
-): FeasibilityIssue[] => {
+export const feasibilityIssues = (allocation: CheckedPlan, input: FeasibilityContext): FeasibilityIssue[] => {
   const issues: FeasibilityIssue[] = [];
   const { allocatable } = budgetOf(input.portfolio, input.releaseReserve);
   const bounds = channelBounds(input);
@@ -202,10 +208,7 @@ export class InfeasiblePlanError extends Error {
 }
 
 /** The gate before publication: returns the allocation when feasible for `input`'s config, else throws. */
-export const assertFeasible = <A extends Pick<Allocation, 'channels' | 'total'>>(
-  allocation: A,
-  input: Pick<AllocationInput, 'portfolio' | 'previous' | 'dayStart' | 'stopLoss' | 'releaseReserve'>,
-): A => {
+export const assertFeasible = <A extends CheckedPlan>(allocation: A, input: FeasibilityContext): A => {
   const issues = feasibilityIssues(allocation, input);
   if (issues.length > 0) throw new InfeasiblePlanError(issues);
   return allocation;
