@@ -1,16 +1,31 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { SnapshotListing, SnapshotPage, SnapshotStore } from '../application/ports.js';
 import { Snapshot } from '../domain/snapshots.js';
+import { queryAll } from './dynamo.js';
+import { mapLimit } from './retry.js';
+import { needsParts, packParts, unpackParts } from './snapshotParts.js';
 
 /**
  * Items of the Allocations table, all under `pk` = portfolio id:
- * - `SNAPSHOT#<snapshotId>`: an immutable snapshot, written once with `attribute_not_exists`;
+ * - `SNAPSHOT#<snapshotId>`: an immutable snapshot, written once with `attribute_not_exists`. A snapshot
+ *   too large for one item (over about 1,100 channels) keeps its allocation in parts, and the head item
+ *   says how many (`allocationParts`);
+ * - `PART#<snapshotId>#<n>`: part n of such an allocation (gzipped JSON), written before its head and as
+ *   immutable; the prefix sorts outside every `SNAPSHOT#` range, so the list never meets a part;
  * - `LATEST`: the pointer to the newest snapshot, advanced with a condition on its `version`;
  * - `WINDOW#<window>`: the snapshot a schedule window made, so a redelivered window makes no second one;
  * - `PUBLISHED#<snapshotId>`: written after the snapshot's event was accepted by the bus.
  */
 const SNAPSHOT = 'SNAPSHOT#';
+const PART = 'PART#';
 const LATEST = 'LATEST';
 const WINDOW = 'WINDOW#';
 const PUBLISHED = 'PUBLISHED#';
@@ -32,10 +47,25 @@ const decodeCursor = (cursor: string, portfolioId: string, lower: string, upper:
   }
 };
 
-const toSnapshot = (item: Record<string, unknown>): Snapshot => {
-  const { pk: _pk, sk: _sk, ...body } = item;
-  return Snapshot.parse(body);
+const partPrefix = (snapshotId: string) => `${PART}${snapshotId}#`;
+const partKey = (snapshotId: string, n: number) => `${partPrefix(snapshotId)}${String(n).padStart(4, '0')}`;
+
+/** A publication marker that records a publish, not a claim. */
+// Markers written before claims existed have no state: they were always written after the publish.
+const isPublishedMarker = (marker: Record<string, unknown>) => marker.state !== 'publishing';
+
+/** How many of the first snapshots fit in `maxBytes` of JSON; always at least one. */
+const fittingCount = (snapshots: readonly Snapshot[], maxBytes: number): number => {
+  let bytes = 0;
+  for (let n = 0; n < snapshots.length; n += 1) {
+    bytes += Buffer.byteLength(JSON.stringify(snapshots[n]));
+    if (n > 0 && bytes > maxBytes) return n;
+  }
+  return snapshots.length;
 };
+
+/** Heads whose parts a list page reassembles at once. */
+const PART_READS_IN_FLIGHT = 8;
 
 /** Snapshots and their pointers (table: {@link ALLOCATIONS_TABLE}). The application never updates or deletes a snapshot. */
 export class AllocationsRepository implements SnapshotStore {
@@ -49,9 +79,12 @@ export class AllocationsRepository implements SnapshotStore {
    * snapshot id the window already had when another delivery of the same window got there first.
    */
   async create(snapshot: Snapshot): Promise<{ created: true } | { created: false; existing: string }> {
+    const whole = { pk: snapshot.portfolioId, sk: `${SNAPSHOT}${snapshot.snapshotId}`, ...snapshot };
+    const parts = needsParts(whole) ? await this.writeParts(snapshot) : 0;
+    const { allocation: _allocation, ...metadata } = whole;
     const put = {
       TableName: this.tableName,
-      Item: { pk: snapshot.portfolioId, sk: `${SNAPSHOT}${snapshot.snapshotId}`, ...snapshot },
+      Item: parts > 0 ? { ...metadata, allocationParts: parts } : whole,
       ConditionExpression: 'attribute_not_exists(pk)',
     };
     const { trigger } = snapshot;
@@ -81,8 +114,57 @@ export class AllocationsRepository implements SnapshotStore {
       if (!lostWindow) throw error;
       const existing = await this.windowSnapshotId(snapshot.portfolioId, trigger.window);
       if (!existing) throw error;
+      // This snapshot will never have a head: its parts would only take up space.
+      if (parts > 0) await this.deleteParts(snapshot.portfolioId, snapshot.snapshotId, parts);
       return { created: false, existing };
     }
+  }
+
+  /**
+   * Writes a large snapshot's allocation as parts, each only if absent (a snapshot id is never reused), and
+   * returns how many. They go before the head, so a head is never read without its parts; a run that dies
+   * between the two leaves parts that no head names, never a head without parts.
+   */
+  private async writeParts(snapshot: Snapshot): Promise<number> {
+    const parts = packParts(snapshot.allocation);
+    await Promise.all(
+      parts.map((bytes, n) =>
+        this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { pk: snapshot.portfolioId, sk: partKey(snapshot.snapshotId, n), bytes },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      ),
+    );
+    return parts.length;
+  }
+
+  private async deleteParts(portfolioId: string, snapshotId: string, parts: number): Promise<void> {
+    await Promise.all(
+      Array.from({ length: parts }, (_, n) =>
+        this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: portfolioId, sk: partKey(snapshotId, n) } })),
+      ),
+    );
+  }
+
+  /** The snapshot an item holds, its allocation read back from its parts when it has them. */
+  private async toSnapshot(item: Record<string, unknown>): Promise<Snapshot> {
+    const { pk, sk: _sk, allocationParts, ...body } = item;
+    if (allocationParts === undefined) return Snapshot.parse(body);
+    const snapshotId = body.snapshotId as string;
+    const parts = await queryAll(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': pk, ':prefix': partPrefix(snapshotId) },
+      ConsistentRead: true,
+    });
+    if (parts.length !== allocationParts) {
+      throw new Error(`snapshot ${pk}/${snapshotId} has ${parts.length} of its ${allocationParts} allocation parts`);
+    }
+    // Parts come back in key order, which is their order (zero-padded numbers).
+    return Snapshot.parse({ ...body, allocation: unpackParts(parts.map((part) => part.bytes as Uint8Array)) });
   }
 
   /** The snapshot a schedule window made, if any. */
@@ -123,30 +205,62 @@ export class AllocationsRepository implements SnapshotStore {
 
   async get(portfolioId: string, snapshotId: string): Promise<Snapshot | null> {
     const item = await this.item(portfolioId, `${SNAPSHOT}${snapshotId}`);
-    return item ? toSnapshot(item) : null;
+    return item ? this.toSnapshot(item) : null;
   }
 
-  /** Snapshots newest first, ids between the bounds (inclusive), a page at a time. */
-  async list(portfolioId: string, { from, to, limit, cursor }: SnapshotListing): Promise<SnapshotPage> {
+  /**
+   * Snapshots newest first, ids between the bounds (inclusive), a page at a time, with which of them were
+   * published. With `publishedOnly` the snapshots a run wrote but never published are left out, and the page
+   * is still filled up to `limit` from the snapshots after them. With `maxBytes` the page ends early, at
+   * least one snapshot in, once its JSON would pass that size; `next` then resumes after the last one given.
+   */
+  async list(portfolioId: string, { from, to, limit, cursor, publishedOnly = false, maxBytes }: SnapshotListing): Promise<SnapshotPage> {
     const lower = `${SNAPSHOT}${from ?? ''}`;
     const upper = `${SNAPSHOT}${to ?? '~'}`;
-    const answer = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
-        ExpressionAttributeValues: { ':pk': portfolioId, ':lower': lower, ':upper': upper },
-        ScanIndexForward: false,
-        Limit: limit,
-        ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, portfolioId, lower, upper) } : {}),
-      }),
-    );
-    return { snapshots: (answer.Items ?? []).map(toSnapshot), next: encodeCursor(answer.LastEvaluatedKey) };
+    let start = cursor ? decodeCursor(cursor, portfolioId, lower, upper) : undefined;
+    const heads: Record<string, unknown>[] = [];
+    const published = new Set<string>();
+    do {
+      const answer = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
+          ExpressionAttributeValues: { ':pk': portfolioId, ':lower': lower, ':upper': upper },
+          ScanIndexForward: false,
+          Limit: limit - heads.length,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      const items = answer.Items ?? [];
+      for (const id of await this.publishedAmong(portfolioId, items)) published.add(id);
+      heads.push(...items.filter((item) => !publishedOnly || published.has(item.snapshotId as string)));
+      start = answer.LastEvaluatedKey;
+    } while (start && heads.length < limit);
+    const snapshots = await mapLimit(heads, PART_READS_IN_FLIGHT, (item) => this.toSnapshot(item));
+    const fit = maxBytes === undefined ? snapshots.length : fittingCount(snapshots, maxBytes);
+    if (fit < snapshots.length) {
+      const last = heads[fit - 1]!;
+      return { snapshots: snapshots.slice(0, fit), published, next: encodeCursor({ pk: last.pk, sk: last.sk }) };
+    }
+    return { snapshots, published, next: encodeCursor(start) };
+  }
+
+  /** Which of these snapshot items have a publication marker that says published (one Query over their range). */
+  private async publishedAmong(portfolioId: string, items: readonly Record<string, unknown>[]): Promise<string[]> {
+    if (items.length === 0) return [];
+    const ids = items.map((item) => item.snapshotId as string).sort();
+    const markers = await queryAll(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
+      ExpressionAttributeValues: { ':pk': portfolioId, ':lower': `${PUBLISHED}${ids[0]}`, ':upper': `${PUBLISHED}${ids.at(-1)}` },
+      ConsistentRead: true,
+    });
+    return markers.filter(isPublishedMarker).map((marker) => (marker.sk as string).slice(PUBLISHED.length));
   }
 
   async isPublished(portfolioId: string, snapshotId: string): Promise<boolean> {
     const marker = await this.item(portfolioId, `${PUBLISHED}${snapshotId}`);
-    // Markers written before claims existed have no state: they were always written after the publish.
-    return marker !== undefined && marker.state !== 'publishing';
+    return marker !== undefined && isPublishedMarker(marker);
   }
 
   async claimPublication(portfolioId: string, snapshotId: string, now: string, until: string): Promise<boolean> {

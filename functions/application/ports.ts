@@ -40,6 +40,11 @@ export interface MetricsReader {
 /** One page of snapshots, newest first. */
 export interface SnapshotPage {
   readonly snapshots: Snapshot[];
+  /**
+   * The ids of those whose event the bus accepted; the others were written by a run that has not published
+   * them (yet, or ever: it died in between). Absent when the store does not say.
+   */
+  readonly published?: ReadonlySet<string>;
   /** Opaque cursor for the next page; null on the last one. */
   readonly next: string | null;
 }
@@ -50,6 +55,10 @@ export interface SnapshotListing {
   readonly to?: string;
   readonly limit: number;
   readonly cursor?: string;
+  /** Leave out the snapshots not published, still filling the page up to `limit`. */
+  readonly publishedOnly?: boolean;
+  /** End the page early once its snapshots' JSON would pass this many bytes (never before the first). */
+  readonly maxBytes?: number;
 }
 
 /** Immutable allocation snapshots, the `LATEST` pointer, schedule-window markers and publication markers. */

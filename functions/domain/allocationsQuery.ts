@@ -13,13 +13,17 @@ const bound = (side: 'from' | 'to') =>
     }),
   );
 
-/** Query of `GET /portfolios/{id}/allocations`: newest first, at most `limit`, `cursor` from the last page. */
+/**
+ * Query of `GET /portfolios/{id}/allocations`: newest first, at most `limit`, `cursor` from the last page.
+ * Published snapshots only, unless `include=unpublished` adds those a run wrote and never published.
+ */
 export const ListQuery = z
   .strictObject({
     from: z.optional(bound('from')),
     to: z.optional(bound('to')),
     limit: z._default(z.pipe(z.coerce.number(), z.int().check(z.gte(1), z.lte(100))), 20),
     cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+    include: z.optional(z.enum(['unpublished'])),
   })
   .check(
     z.refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {

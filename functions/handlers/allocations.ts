@@ -22,6 +22,12 @@ type Result = APIGatewayProxyStructuredResultV2;
 
 const missing = (what: string) => new HttpError(404, 'unknown-snapshot', what);
 
+/**
+ * Bytes of snapshots one list page carries: a Lambda answers at most 6 MB, and one snapshot of 5,000
+ * channels is about 1.6 MB, so a page of large snapshots ends early and `next` carries on.
+ */
+const PAGE_BYTES = 5_000_000;
+
 /** Finance reads of allocation snapshots: latest, list, one (JSON or CSV) and diff. */
 export const createAllocationsHandler = ({ config, allocations }: AllocationsReadDependencies) => {
   const found = async (portfolio: Portfolio, snapshotId: string): Promise<Snapshot> => {
@@ -38,15 +44,18 @@ export const createAllocationsHandler = ({ config, allocations }: AllocationsRea
       return json(200, latest);
     },
     'GET /portfolios/{id}/allocations': async (portfolio, event) => {
-      const { from, to, limit, cursor } = parseQuery(ListQuery, event);
+      const { from, to, limit, cursor, include } = parseQuery(ListQuery, event);
       try {
         const page = await allocations.list(portfolio.id, {
           limit,
           ...(from ? { from } : {}),
           ...(to ? { to } : {}),
           ...(cursor ? { cursor } : {}),
+          publishedOnly: include !== 'unpublished',
+          maxBytes: PAGE_BYTES,
         });
-        return json(200, { portfolioId: portfolio.id, ...page });
+        const snapshots = page.snapshots.map((s) => ({ ...s, published: page.published?.has(s.snapshotId) ?? true }));
+        return json(200, { portfolioId: portfolio.id, snapshots, next: page.next });
       } catch (error) {
         if (error instanceof InvalidCursorError)
           throw new HttpError(400, 'invalid-query', error.message, [{ path: 'cursor', message: error.message }]);
@@ -55,9 +64,10 @@ export const createAllocationsHandler = ({ config, allocations }: AllocationsRea
     },
     'GET /portfolios/{id}/allocations/diff': async (portfolio, event) => {
       const ids = parseQuery(DiffQuery, event);
-      // By default the snapshot LATEST points at (never a newer one a run left unpublished) and the one before it.
+      // By default the snapshot LATEST points at (never a newer one a run left unpublished) and the published one before it.
       const to = ids.to ? await found(portfolio, ids.to) : await allocations.latest(portfolio.id);
-      const before = ids.from || !to ? [] : (await allocations.list(portfolio.id, { limit: 2, to: to.snapshotId })).snapshots;
+      const before =
+        ids.from || !to ? [] : (await allocations.list(portfolio.id, { limit: 2, to: to.snapshotId, publishedOnly: true })).snapshots;
       const from = ids.from ? await found(portfolio, ids.from) : before.find((s) => s.snapshotId < (to?.snapshotId ?? ''));
       if (!to || !from) throw missing(`portfolio "${portfolio.id}" needs two snapshots to diff; pass from= and to= snapshot ids`);
       return json(200, diffSnapshots(from, to));
