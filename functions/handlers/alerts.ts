@@ -17,8 +17,8 @@ export interface AlertsDependencies {
   readonly evaluator: Pick<AlertEvaluator, 'evaluate'>;
 }
 
-/** Query of `GET /portfolios/{id}/alerts`. */
-const AlertsQuery = z.strictObject({ status: z.optional(z.enum(['open', 'resolved'])) });
+/** Query of `GET /portfolios/{id}/alerts`: `open`, `resolved`, or `all` (the same as no status). */
+const AlertsQuery = z.strictObject({ status: z.optional(z.enum(['open', 'resolved', 'all'])) });
 
 /**
  * `GET /portfolios/{id}/alerts?status=`, `POST /portfolios/{id}/alerts/evaluate`, and the dashboard's
@@ -50,7 +50,7 @@ export const createAlertsHandler = ({ config, alerts, evaluator }: AlertsDepende
       return json(200, { portfolioId: portfolio.id, ...(await evaluate(portfolio, by)) });
     }
     const { status } = parseQuery(AlertsQuery, event);
-    return json(200, { portfolioId: portfolio.id, alerts: await alerts.list(portfolio.id, status) });
+    return json(200, { portfolioId: portfolio.id, alerts: await alerts.list(portfolio.id, status === 'all' ? undefined : status) });
   });
 
 const repositories = deployedRepositories();
