@@ -7,20 +7,23 @@ import { parseCli } from './cli.js';
  * `npm run sign -- --source generic FILE`: prints a curl command that POSTs FILE with a valid X-Signature,
  * the way an ad-platform sender signs. The secret comes from WEBHOOK_SECRET_<SOURCE> (or the local default).
  */
+// The port `npm start` listens on, read the same way (PORT, else 3000), so the command reaches that server.
+const LOCAL_URL = `http://localhost:${process.env.PORT ?? 3000}`;
 const { values, positionals } = parseCli(
-  `npm run sign -- [--source generic|meta|google-ads|tiktok] [--url http://localhost:3000] FILE
+  `npm run sign -- [--source generic|meta|google-ads|tiktok] [--url ${LOCAL_URL}] FILE
 
 Prints a curl command that POSTs FILE to /webhooks/<source> with a valid X-Signature, signed with
-WEBHOOK_SECRET_<SOURCE> (or the local default secret).`,
+WEBHOOK_SECRET_<SOURCE> (or the local default secret). The URL defaults to the local server's:
+http://localhost:$PORT, as npm start listens (3000 when PORT is unset).`,
   {
     source: { type: 'string', default: 'generic' },
-    url: { type: 'string', default: `http://localhost:${process.env.PORT ?? 3000}` },
+    url: { type: 'string', default: LOCAL_URL },
   },
   true,
 );
 const file = positionals[0];
 if (!file) {
-  console.error('usage: npm run sign -- [--source generic] [--url http://localhost:3000] FILE');
+  console.error(`usage: npm run sign -- [--source generic] [--url ${LOCAL_URL}] FILE`);
   process.exit(2);
 }
 const body = readFileSync(file, 'utf8');

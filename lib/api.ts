@@ -1,5 +1,12 @@
 import type { Job } from '../functions/domain/jobs.js';
-import { ALERTS_TABLE, ALLOCATIONS_TABLE, IDEMPOTENCY_TABLE, METRICS_TABLE, type TableDefinition } from './tables.js';
+import {
+  ALERTS_TABLE,
+  ALLOCATIONS_TABLE,
+  IDEMPOTENCY_TABLE,
+  METRICS_TABLE,
+  REVOKED_SESSIONS_TABLE,
+  type TableDefinition,
+} from './tables.js';
 
 /**
  * The functions and routes, defined once: the CDK stack builds Lambda functions and HTTP API routes from
@@ -13,6 +20,8 @@ export interface FunctionDefinition {
   /** Tables the function may read, and may write: its IAM grants and its environment. */
   readonly reads: readonly TableDefinition[];
   readonly writes: readonly TableDefinition[];
+  /** Tables it touches one item at a time by key, granted exactly these actions (no Query, Scan or Delete). */
+  readonly items?: readonly ItemAccess[];
   /** Whether it reads the webhook signing secrets. */
   readonly webhookSecrets?: boolean;
   /** Whether it publishes to the event bus. */
@@ -25,6 +34,12 @@ export interface FunctionDefinition {
   readonly signIn?: boolean;
   readonly memoryMb?: number;
   readonly timeoutSeconds?: number;
+}
+
+/** Access to single items of a table by key: its IAM grant and its environment. */
+export interface ItemAccess {
+  readonly table: TableDefinition;
+  readonly actions: readonly ('dynamodb:GetItem' | 'dynamodb:PutItem')[];
 }
 
 export const FUNCTIONS = {
@@ -79,8 +94,23 @@ export const FUNCTIONS = {
     writes: [],
   },
   apiSpec: { id: 'ApiSpec', entry: 'functions/handlers/openapi.ts', reads: [], writes: [] },
-  signIn: { id: 'SignIn', entry: 'functions/handlers/signIn.ts', reads: [], writes: [], signIn: true },
-  sessionAuthorizer: { id: 'SessionAuthorizer', entry: 'functions/handlers/sessionAuthorizer.ts', reads: [], writes: [], signIn: true },
+  // Sign-out records the session's token id; every session check (here and in the authorizer) looks it up.
+  signIn: {
+    id: 'SignIn',
+    entry: 'functions/handlers/signIn.ts',
+    reads: [],
+    writes: [],
+    items: [{ table: REVOKED_SESSIONS_TABLE, actions: ['dynamodb:GetItem', 'dynamodb:PutItem'] }],
+    signIn: true,
+  },
+  sessionAuthorizer: {
+    id: 'SessionAuthorizer',
+    entry: 'functions/handlers/sessionAuthorizer.ts',
+    reads: [],
+    writes: [],
+    items: [{ table: REVOKED_SESSIONS_TABLE, actions: ['dynamodb:GetItem'] }],
+    signIn: true,
+  },
   alertsWorker: {
     id: 'AlertsWorker',
     entry: 'functions/handlers/alertsWorker.ts',

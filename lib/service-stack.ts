@@ -98,7 +98,9 @@ export class BudgetServiceStack extends Stack {
       iam: new HttpIamAuthorizer(),
       session: new HttpLambdaAuthorizer('Session', this.functions.get('sessionAuthorizer')!, {
         responseTypes: [HttpLambdaResponseType.SIMPLE],
-        identitySource: ['$request.header.Cookie'],
+        // The route, which every request has: with the Cookie header here instead, API Gateway would answer a
+        // request without cookies 401 itself, and the dashboard could not send a new browser to sign-in.
+        identitySource: ['$context.routeKey'],
         // Every request is checked (the JWKS is cached in the function), so a signed-out cookie stops at once.
         resultsCacheTtl: Duration.seconds(0),
       }),
@@ -177,7 +179,9 @@ export class BudgetServiceStack extends Stack {
   private function(definition: FunctionDefinition, { tables, webhookSecrets }: BudgetServiceStackProps): BudgetFunction {
     const table = (id: string) => tables.get(id)!;
     const environment: Record<string, string> = {};
-    for (const t of [...definition.reads, ...definition.writes]) environment[t.envVar] = table(t.id).tableName;
+    for (const t of [...definition.reads, ...definition.writes, ...(definition.items ?? []).map((i) => i.table)]) {
+      environment[t.envVar] = table(t.id).tableName;
+    }
     if (definition.webhookSecrets) {
       environment.WEBHOOK_SECRET_ARNS = this.toJsonString(
         Object.fromEntries([...webhookSecrets].map(([source, secret]) => [source, secret.secretArn])),
@@ -188,6 +192,7 @@ export class BudgetServiceStack extends Stack {
     const fn = new BudgetFunction(this, definition, environment);
     for (const t of definition.reads) table(t.id).grantReadData(fn);
     for (const t of definition.writes) table(t.id).grantReadWriteData(fn);
+    for (const { table: t, actions } of definition.items ?? []) table(t.id).grant(fn, ...actions);
     if (definition.webhookSecrets) for (const secret of webhookSecrets.values()) secret.grantRead(fn);
     if (definition.publishesEvents) this.bus.grantPutEventsTo(fn);
     for (const job of definition.sendsTo ?? []) this.queues.get(job)!.queue.grantSendMessages(fn);

@@ -46,8 +46,19 @@ export const IDEMPOTENCY_TABLE: TableDefinition = {
   timeToLiveAttribute: 'expiration',
 };
 
+/**
+ * Signed-out browser sessions: `jti` = the ID token's id. An entry lives as long as its token would
+ * (`expiresAt`, the token's `exp`), then DynamoDB's TTL removes it: an expired token is refused anyway.
+ */
+export const REVOKED_SESSIONS_TABLE: TableDefinition = {
+  id: 'RevokedSessions',
+  envVar: 'REVOKED_SESSIONS_TABLE',
+  partitionKey: 'jti',
+  timeToLiveAttribute: 'expiresAt',
+};
+
 /** Every table the system uses. */
-export const TABLES = [METRICS_TABLE, ALLOCATIONS_TABLE, ALERTS_TABLE, IDEMPOTENCY_TABLE] as const;
+export const TABLES = [METRICS_TABLE, ALLOCATIONS_TABLE, ALERTS_TABLE, IDEMPOTENCY_TABLE, REVOKED_SESSIONS_TABLE] as const;
 
 /** The CreateTable request for a definition (the local runtime's path; the stack maps the same fields). */
 export const createTableInput = (table: TableDefinition, tableName: string) => ({

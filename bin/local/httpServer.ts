@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { errorBody } from '../../functions/adapters/http.js';
+import { errorBody, SECURITY_HEADERS } from '../../functions/adapters/http.js';
 import { ROUTES, type RouteDefinition } from '../../lib/api.js';
 import { matchRoute, toApiGatewayEvent } from './apiGateway.js';
 import { invoke } from './handlers.js';
@@ -23,9 +23,26 @@ export interface LocalApiOptions {
   readonly log?: (line: string) => void;
 }
 
+/** What every local answer carries unless it says otherwise, as the functions' answers do (`secured`). */
+const DEFAULT_HEADERS = { 'cache-control': 'no-store', ...SECURITY_HEADERS } as const;
+
 const send = (response: ServerResponse, status: number, headers: Record<string, string | string[]>, body: string) => {
-  response.writeHead(status, headers);
+  response.writeHead(status, { ...DEFAULT_HEADERS, ...headers });
   response.end(body);
+};
+
+/**
+ * The base URL a request's Host header names, or undefined when it names none: a Host the URL parser
+ * refuses (`a b`, `[`), or one carrying a path, query, fragment or user (`h/x`, `u@h`), is the sender's
+ * mistake, answered 400 as API Gateway would, never a 500.
+ */
+const hostBase = (host: string | undefined): URL | undefined => {
+  try {
+    const base = new URL(`http://${host ?? 'localhost'}`);
+    return base.pathname === '/' && !base.search && !base.hash && !base.username && !base.password ? base : undefined;
+  } catch {
+    return undefined;
+  }
 };
 
 const sendError = (response: ServerResponse, status: number, code: string, message: string) =>
@@ -60,18 +77,18 @@ const authorized = (request: IncomingMessage, url: URL, auth: RouteDefinition['a
 const TOKEN_SESSION = { user: 'local token', groups: 'finance,operators' };
 
 /**
- * The session authorizer, as API Gateway runs it: no Cookie header → 401 without asking it; a refusal → 403;
- * else its context for the handler.
+ * The session authorizer, as API Gateway runs it: asked on every request (its identity source is the
+ * route, always present, so a request without cookies reaches it too); a refusal → 403; else its context
+ * for the handler.
  */
-const sessionAuthorizer = async (request: IncomingMessage, routeKey: string): Promise<Record<string, string> | 401 | 403> => {
+const sessionAuthorizer = async (request: IncomingMessage, routeKey: string): Promise<Record<string, string> | 403> => {
   const cookie = request.headers.cookie;
-  if (!cookie) return 401;
   const verdict = (await invoke('sessionAuthorizer', {
     version: '2.0',
     type: 'REQUEST',
     routeKey,
-    cookies: cookie.split(';').map((c) => c.trim()),
-    headers: { cookie },
+    identitySource: [routeKey],
+    ...(cookie ? { cookies: cookie.split(';').map((c) => c.trim()), headers: { cookie } } : { headers: {} }),
   })) as { isAuthorized: boolean; context?: Record<string, string> };
   return verdict.isAuthorized ? (verdict.context ?? {}) : 403;
 };
@@ -100,7 +117,14 @@ export const createLocalApi = ({ apiToken, localRoutes = [], log }: LocalApiOpti
       );
     }
     try {
-      const url = new URL(request.url ?? '/', `http://${request.headers.host ?? 'localhost'}`);
+      const base = hostBase(request.headers.host);
+      if (!base) return sendError(response, 400, 'bad-host', 'the Host header is not a host name');
+      let url: URL;
+      try {
+        url = new URL(request.url ?? '/', base);
+      } catch {
+        return sendError(response, 400, 'bad-path', 'the request target is not a path');
+      }
       for (const local of localRoutes) {
         const answer = local(url, request);
         if (answer) {
@@ -125,9 +149,7 @@ export const createLocalApi = ({ apiToken, localRoutes = [], log }: LocalApiOpti
         const verdict = authorized(request, url, auth, apiToken)
           ? TOKEN_SESSION
           : await sessionAuthorizer(request, `${match.route.method} ${match.route.path}`);
-        // API Gateway's own answers to a refused authorizer.
-        if (verdict === 401)
-          return send(response, 401, { 'content-type': 'application/json' }, JSON.stringify({ message: 'Unauthorized' }));
+        // API Gateway's own answer to a refused authorizer.
         if (verdict === 403) return send(response, 403, { 'content-type': 'application/json' }, JSON.stringify({ message: 'Forbidden' }));
         session = verdict;
       }

@@ -2,6 +2,17 @@ import { escapeHtml } from '../../functions/adapters/dashboard/html.js';
 import { issueLocalCode, LOCAL_SIGN_IN_PATH, LOCAL_USERS } from '../../functions/adapters/localSignIn.js';
 import type { LocalRoute } from './httpServer.js';
 
+/**
+ * The page's headers, as a hosted sign-in page sends them: no script, style or frame from anywhere (the
+ * page has none of its own but an inline style), no Referer carrying its state and challenge elsewhere,
+ * and no copy kept.
+ */
+const PAGE_HEADERS = {
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+} as const;
+
 /** Only this runtime's own callback may receive a code. */
 const isLocalCallback = (uri: string) => /^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?\/auth\/callback$/.test(uri);
 
@@ -24,7 +35,7 @@ export const signInPage: LocalRoute = (url, request) => {
     const code = issueLocalCode(user, challenge, redirectUri);
     if (!code)
       return { status: 400, body: JSON.stringify({ error: { code: 'unknown-user', message: `no demo user ${user}`, issues: [] } }) };
-    return { status: 302, headers: { location: `${redirectUri}?${new URLSearchParams({ code, state })}` }, body: '' };
+    return { status: 302, headers: { ...PAGE_HEADERS, location: `${redirectUri}?${new URLSearchParams({ code, state })}` }, body: '' };
   }
   const choices = LOCAL_USERS.map(({ email, groups }) => {
     const href = `${LOCAL_SIGN_IN_PATH}?${new URLSearchParams({ state, code_challenge: challenge, redirect_uri: redirectUri, user: email })}`;
@@ -33,6 +44,7 @@ export const signInPage: LocalRoute = (url, request) => {
   return {
     status: 200,
     type: 'text/html; charset=utf-8',
+    headers: PAGE_HEADERS,
     body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Local sign-in</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:4rem auto;padding:0 1rem}a{color:#0b57d0}</style></head>
 <body><main><h1>Local sign-in</h1><p>Stands in for the Cognito hosted sign-in of a deployment. Sign in as:</p><ul>${choices}</ul></main></body></html>`,

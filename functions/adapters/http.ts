@@ -22,12 +22,32 @@ export class HttpError extends Error {
   }
 }
 
+/**
+ * The headers every answer carries, whatever route, status or content type: no MIME sniffing (a JSON error
+ * echoing a parameter is never run as HTML), no Referer leaking a dashboard URL to another site, and no
+ * copy kept by a browser or proxy, since every answer here is private unless its handler says otherwise
+ * (the OpenAPI description is public and cacheable).
+ */
+export const SECURITY_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' } as const;
+const PRIVATE = { 'cache-control': 'no-store' } as const;
+
+/** A response with {@link SECURITY_HEADERS} and, unless it set its own `cache-control`, `no-store`. */
+export const secured = (response: APIGatewayProxyStructuredResultV2): APIGatewayProxyStructuredResultV2 => {
+  const own = Object.fromEntries(Object.entries(response.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
+  return { ...response, headers: { ...PRIVATE, ...own, ...SECURITY_HEADERS } };
+};
+
 /** A JSON response. */
-export const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 => ({
-  statusCode,
-  headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
-  body: JSON.stringify(body),
-});
+export const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 =>
+  secured({
+    statusCode,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+    body: JSON.stringify(body),
+  });
+
+/** A redirect (302 unless `statusCode` says 303 or another), setting `cookies` if any. */
+export const redirect = (location: string, cookies: readonly string[] = [], statusCode = 302): APIGatewayProxyStructuredResultV2 =>
+  secured({ statusCode, headers: { location }, ...(cookies.length ? { cookies: [...cookies] } : {}), body: '' });
 
 /** The request's query string parsed by `schema`, or a 400 naming each problem's parameter. */
 export const parseQuery = <S extends z.ZodMiniType>(schema: S, event: APIGatewayProxyEventV2): z.infer<S> => {
@@ -84,8 +104,8 @@ const jsonErrors = <E extends APIGatewayProxyEventV2>({
 
 /**
  * The middy chain every HTTP handler shares: the Lambda context and the request id in every log line,
- * metrics flushed when asked for (rejected requests counted among them), and every failure answered as a
- * JSON error.
+ * metrics flushed when asked for (rejected requests counted among them), every failure answered as a
+ * JSON error, and every answer {@link secured}.
  */
 export const httpHandler = <E extends APIGatewayProxyEventV2 = APIGatewayProxyEventV2>(
   handler: (event: E, context: Context) => Promise<APIGatewayProxyStructuredResultV2>,
@@ -97,6 +117,6 @@ export const httpHandler = <E extends APIGatewayProxyEventV2 = APIGatewayProxyEv
   if (options.metrics) chain.use(logMetrics(metrics));
   return chain.use(jsonErrors<E>({ countRejections: options.metrics ?? false })).handler(async (event, context) => {
     logger.setCorrelationId(event.requestContext.requestId);
-    return handler(event, context);
+    return secured(await handler(event, context));
   });
 };

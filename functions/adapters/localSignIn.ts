@@ -22,7 +22,8 @@ const USER_POOL_ID = 'us-east-1_LocalBudget';
 const CLIENT_ID = 'local-dashboard';
 export const LOCAL_SIGN_IN_PATH = '/_local/sign-in';
 const TOKEN_SECONDS = 3600;
-const CODE_MS = 60_000;
+/** How long a code may wait to be redeemed: ample for the browser's redirect, too short for a leaked code to matter. */
+export const LOCAL_CODE_MS = 60_000;
 
 /** The signing key, made on first use: a deployed function imports this module but never signs. */
 let key: { privateKey: KeyObject; jwks: Jwks; kid: string } | undefined;
@@ -51,9 +52,10 @@ export const signLocalToken = (claims: Record<string, unknown>): string => {
   return `${unsigned}.${createSign('RSA-SHA256').update(unsigned).sign(privateKey).toString('base64url')}`;
 };
 
-/** The claims Cognito puts in an ID token for this user. */
+/** The claims Cognito puts in an ID token for this user, a fresh `jti` (the token's id) included. */
 export const idTokenClaims = (email: string, groups: readonly string[], now = Math.floor(Date.now() / 1000)) => ({
   sub: createHash('sha256').update(email).digest('hex').slice(0, 32),
+  jti: randomUUID(),
   email,
   'cognito:username': email,
   'cognito:groups': [...groups],
@@ -67,11 +69,20 @@ export const idTokenClaims = (email: string, groups: readonly string[], now = Ma
 
 const codes = new Map<string, { email: string; challenge: string; redirectUri: string; expires: number }>();
 
-/** Issues a one-time code for a demo user who picked themselves on the local page. */
+/** Forgets codes past their minute: each is refused once expired, and none is kept for ever. */
+const forgetExpiredCodes = (now: number) => {
+  for (const [code, grant] of codes) if (grant.expires <= now) codes.delete(code);
+};
+
+/**
+ * Issues a one-time code for a demo user who picked themselves on the local page. It is good for
+ * {@link LOCAL_CODE_MS} and one exchange: older, or already used, it is refused.
+ */
 export const issueLocalCode = (email: string, challenge: string, redirectUri: string): string | undefined => {
   if (!LOCAL_USERS.some((u) => u.email === email) || !challenge) return undefined;
+  forgetExpiredCodes(Date.now());
   const code = randomBytes(16).toString('base64url');
-  codes.set(code, { email, challenge, redirectUri, expires: Date.now() + CODE_MS });
+  codes.set(code, { email, challenge, redirectUri, expires: Date.now() + LOCAL_CODE_MS });
   return code;
 };
 
@@ -82,7 +93,7 @@ export const localProvider: IdentityProvider = {
     const grant = codes.get(code);
     codes.delete(code);
     const challenge = createHash('sha256').update(verifier).digest('base64url');
-    if (!grant || grant.expires < Date.now() || grant.challenge !== challenge || grant.redirectUri !== redirectUri) {
+    if (!grant || grant.expires <= Date.now() || grant.challenge !== challenge || grant.redirectUri !== redirectUri) {
       throw new ExchangeError('the sign-in code was refused');
     }
     const user = LOCAL_USERS.find((u) => u.email === grant.email)!;

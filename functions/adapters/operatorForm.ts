@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { HttpError, rawBody } from './http.js';
+import { HttpError, rawBody, redirect } from './http.js';
 import { csrfMatches, readCookies, SESSION_COOKIE, signedInPerson } from './session.js';
 
 /**
@@ -19,8 +19,4 @@ export const operatorForm = (event: APIGatewayProxyEventV2): { user: string; for
 };
 
 /** Where an operator's form returns the browser: the dashboard of the portfolio it acted on. */
-export const backToDashboard = (portfolioId: string) => ({
-  statusCode: 303,
-  headers: { location: `/dashboard?portfolio=${encodeURIComponent(portfolioId)}` },
-  body: '',
-});
+export const backToDashboard = (portfolioId: string) => redirect(`/dashboard?portfolio=${encodeURIComponent(portfolioId)}`, [], 303);

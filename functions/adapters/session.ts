@@ -20,6 +20,8 @@ export interface Session {
   readonly groups: readonly Group[];
   /** Epoch seconds at which the token, and so the session, expires. */
   readonly expiresAt: number;
+  /** The token's `jti`: what sign-out revokes, so a copied cookie dies with the session. */
+  readonly tokenId: string;
 }
 
 /** The session cookie: `__Host-` binds it to this host, over HTTPS, for every path. */
@@ -29,7 +31,7 @@ export const SIGN_IN_COOKIE = '__Host-budget-sign-in';
 const SIGN_IN_SECONDS = 600;
 
 /** Why a session was refused, as a stable code for logs and tests. */
-export type SessionRefusal = 'missing' | 'expired' | 'wrong-audience' | 'wrong-group' | 'invalid';
+export type SessionRefusal = 'missing' | 'expired' | 'wrong-audience' | 'wrong-group' | 'invalid' | 'signed-out';
 
 export class SessionError extends Error {
   constructor(
@@ -57,10 +59,13 @@ export const sessionVerifier = ({ userPoolId, clientId, jwks }: UserPoolSettings
     if (!token) throw new SessionError('missing', 'not signed in');
     try {
       const payload = await verifier.verify(token);
+      // Cognito puts a `jti` in every ID token; one without it could never be signed out, so it is refused.
+      if (typeof payload.jti !== 'string' || payload.jti === '') throw new SessionError('invalid', 'the session token has no id');
       const groups = (payload['cognito:groups'] ?? []).filter((g): g is Group => (GROUPS as readonly string[]).includes(g));
       const user = typeof payload.email === 'string' ? payload.email : String(payload['cognito:username'] ?? payload.sub);
-      return { user, groups, expiresAt: payload.exp };
+      return { user, groups, expiresAt: payload.exp, tokenId: payload.jti };
     } catch (error) {
+      if (error instanceof SessionError) throw error;
       if (error instanceof JwtExpiredError) throw new SessionError('expired', 'the session has expired; sign in again');
       if (error instanceof CognitoJwtInvalidGroupError) throw new SessionError('wrong-group', 'not in the finance or operators group');
       if (error instanceof JwtInvalidClaimError && /audience|client/i.test(error.message)) {
@@ -73,13 +78,53 @@ export const sessionVerifier = ({ userPoolId, clientId, jwks }: UserPoolSettings
 
 export type SessionCheck = ReturnType<typeof sessionVerifier>;
 
-/** The cookies of a request, from API Gateway's `cookies` array or a `Cookie` header. */
+/**
+ * The server's list of signed-out sessions, by token id (`jti`). An ID token stays valid until it expires
+ * (an hour), so signing out must be remembered until then: each entry expires with its token.
+ */
+export interface RevocationList {
+  /** Whether the session with this token id was signed out. */
+  isRevoked(tokenId: string): Promise<boolean>;
+  /** Remembers a signed-out session until `expiresAt` (epoch seconds), when its token dies anyway. */
+  revoke(tokenId: string, expiresAt: number): Promise<void>;
+}
+
+/** A session check that also refuses a signed-out session, however long its token has left. */
+export const revocableSessionCheck =
+  (check: SessionCheck, revoked: Pick<RevocationList, 'isRevoked'>): SessionCheck =>
+  async (token) => {
+    const session = await check(token);
+    if (await revoked.isRevoked(session.tokenId)) throw new SessionError('signed-out', 'this session was signed out; sign in again');
+    return session;
+  };
+
+/** A cookie value as the browser sent it, percent-decoded, or undefined when its escapes are malformed. */
+const cookieValue = (raw: string): string | undefined => {
+  const value = raw.trim();
+  const unquoted = value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
+  try {
+    return decodeURIComponent(unquoted);
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * The cookies of a request, from API Gateway's `cookies` array or a `Cookie` header. The browser sends
+ * every cookie of the host and its parent domains, some set by other applications, so a cookie this code
+ * cannot read (`pref=50%`) is skipped on its own and never spoils the others. When a name repeats, the first
+ * wins, as browsers send the most specific cookie first.
+ */
 export const readCookies = (cookies: readonly string[] | undefined, header?: string): Map<string, string> => {
-  const pairs = cookies ?? (header ? header.split(';') : []);
+  const pairs = Array.isArray(cookies) ? cookies : typeof header === 'string' ? header.split(';') : [];
   const jar = new Map<string, string>();
   for (const pair of pairs) {
+    if (typeof pair !== 'string') continue;
     const at = pair.indexOf('=');
-    if (at > 0) jar.set(pair.slice(0, at).trim(), decodeURIComponent(pair.slice(at + 1).trim()));
+    const name = pair.slice(0, at).trim();
+    if (at <= 0 || name === '' || jar.has(name)) continue;
+    const value = cookieValue(pair.slice(at + 1));
+    if (value !== undefined) jar.set(name, value);
   }
   return jar;
 };
@@ -97,14 +142,50 @@ export const newSignIn = () => {
   return { state, verifier, challenge: base64url(createHash('sha256').update(verifier).digest()) };
 };
 
-/** The sign-in cookie holding an attempt's state and verifier. */
-export const signInCookie = (attempt: { state: string; verifier: string }) =>
-  cookie(SIGN_IN_COOKIE, `${attempt.state}.${attempt.verifier}`, SIGN_IN_SECONDS);
+/** Where sign-in may send a browser back to: the dashboard's pages on this site, nothing else. */
+const RETURN_PAGES = /^\/dashboard(\/|$)/;
+const THIS_SITE = 'https://this-site.invalid';
 
-/** The attempt a callback belongs to, or undefined when its `state` is not the one this browser started. */
+/**
+ * A `returnTo` made safe: a path of this site's dashboard (with its query, less any local `token`), or
+ * undefined. Resolved as the browser would resolve a `Location`, so `//evil.example`, `/\\evil.example`,
+ * `https://…` and dot-segment tricks that end in another origin are all refused: no open redirect.
+ */
+export const returnPath = (value: string | null | undefined): string | undefined => {
+  if (!value?.startsWith('/') || value.length > 2048) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value, THIS_SITE);
+  } catch {
+    return undefined;
+  }
+  if (url.origin !== THIS_SITE || url.pathname.startsWith('//') || !RETURN_PAGES.test(url.pathname)) return undefined;
+  url.searchParams.delete('token');
+  return `${url.pathname}${url.search}`;
+};
+
+/** Where a browser without a (valid) session goes for a page: sign-in, carrying the page it asked for. */
+export const signInLocation = (event: { rawPath?: string; rawQueryString?: string }): string => {
+  const back = returnPath(`${event.rawPath ?? ''}${event.rawQueryString ? `?${event.rawQueryString}` : ''}`);
+  return back ? `/auth/login?${new URLSearchParams({ returnTo: back })}` : '/auth/login';
+};
+
+/** The sign-in cookie holding an attempt's state, verifier, and the page to return to. */
+export const signInCookie = (attempt: { state: string; verifier: string; returnTo?: string | undefined }) =>
+  cookie(
+    SIGN_IN_COOKIE,
+    [attempt.state, attempt.verifier, Buffer.from(attempt.returnTo ?? '').toString('base64url')].join('.'),
+    SIGN_IN_SECONDS,
+  );
+
+/**
+ * The attempt a callback belongs to (its verifier, and where to return), or undefined when its `state` is
+ * not the one this browser started.
+ */
 export const signInOf = (jar: Map<string, string>, state: string | undefined) => {
-  const [expected, verifier] = (jar.get(SIGN_IN_COOKIE) ?? '').split('.');
-  return expected && verifier && state && same(expected, state) ? { verifier } : undefined;
+  const [expected, verifier, back] = (jar.get(SIGN_IN_COOKIE) ?? '').split('.');
+  if (!(expected && verifier && state && same(expected, state))) return undefined;
+  return { verifier, returnTo: returnPath(Buffer.from(back ?? '', 'base64url').toString('utf8')) ?? '/dashboard' };
 };
 
 /**
@@ -122,6 +203,15 @@ const same = (a: string, b: string) => {
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
 };
+
+/**
+ * The session routes that are pages a browser navigates to. Their authorizer lets a request without a
+ * valid session through as nobody (an empty context), and the page's handler answers it with a 302 to
+ * sign-in that keeps where the browser was going: API Gateway's own 401/403 would show the person a bare
+ * JSON error instead, and an HTTP API has no gateway responses to change that. Every other session route
+ * (the operators' forms) is refused by the authorizer itself.
+ */
+export const SIGN_IN_PAGES: ReadonlySet<string> = new Set(['GET /dashboard']);
 
 /**
  * The person a session route serves, as the session authorizer passed them on (API Gateway's

@@ -3,9 +3,9 @@ import type { LoadedConfig } from '../adapters/configFile.js';
 import { renderDashboard } from '../adapters/dashboard/page.js';
 import { allocatedByDay, PACING_DAYS } from '../adapters/dashboard/sections.js';
 import { createDocumentClient } from '../adapters/dynamo.js';
-import { httpHandler, parseQuery } from '../adapters/http.js';
+import { httpHandler, parseQuery, redirect } from '../adapters/http.js';
 import { findPortfolio } from '../adapters/portfolios.js';
-import { csrfToken, readCookies, SESSION_COOKIE, signedInPerson } from '../adapters/session.js';
+import { csrfToken, readCookies, SESSION_COOKIE, signedInPerson, signInLocation } from '../adapters/session.js';
 import type { AlertStore, Clock, MetricsReader, SnapshotStore } from '../application/ports.js';
 import { addDays, dateInZone } from '../domain/dates.js';
 import { rollupDaily } from '../domain/metrics.js';
@@ -43,11 +43,16 @@ const viewerOf = (event: APIGatewayProxyEventV2) => {
   return { ...person, ...(token ? { csrf: csrfToken(token) } : {}) };
 };
 
-/** `GET /dashboard`: the finance dashboard for one portfolio, rendered on the server from the tables. */
+/**
+ * `GET /dashboard`: the finance dashboard for one portfolio, rendered on the server from the tables. A
+ * browser without a valid session (the authorizer lets this page through as nobody) is sent to sign-in,
+ * which brings it back here.
+ */
 export const createDashboardHandler = ({ config, allocations, alerts, metrics, clock }: DashboardDependencies) =>
   httpHandler(async (event) => {
-    const { portfolio: id, from, to, token } = parseQuery(DashboardQuery, event);
     const viewer = viewerOf(event);
+    if (!viewer) return redirect(signInLocation(event));
+    const { portfolio: id, from, to, token } = parseQuery(DashboardQuery, event);
     const portfolio = findPortfolio(config, id ?? config.portfolios[0]!.id);
     // Snapshots up to the one LATEST points at: a run that died before publishing never shows as the latest.
     const today = dateInZone(clock(), portfolio.timezone);
@@ -67,6 +72,7 @@ export const createDashboardHandler = ({ config, allocations, alerts, metrics, c
     const html = renderDashboard({
       portfolios: config.portfolios,
       portfolio,
+      configHash: config.hash,
       snapshots: page.snapshots,
       alerts: open,
       diff: { ...(from ? { from } : {}), ...(to ? { to } : {}) },
@@ -89,13 +95,19 @@ export const createDashboardHandler = ({ config, allocations, alerts, metrics, c
     };
   });
 
-/** Snapshots from `from` (a date) up to `to` (an id), newest first, at most {@link PACING_SNAPSHOTS}. */
+/**
+ * Snapshots from `from` (a date) up to `to` (an id), newest first, at most {@link PACING_SNAPSHOTS}. None
+ * when `to` is older than `from` (the latest run is older than the pacing window): the key range would be
+ * inverted, which DynamoDB refuses rather than answering empty.
+ */
 const recentSnapshots = async (allocations: SnapshotStore, portfolioId: string, from: string, to: string): Promise<Snapshot[]> => {
+  const lower = snapshotIdBound(from, 'from')!;
+  if (lower > to) return [];
   const found: Snapshot[] = [];
   let cursor: string | undefined;
   do {
     const page = await allocations.list(portfolioId, {
-      from: snapshotIdBound(from, 'from')!,
+      from: lower,
       to,
       limit: 100,
       ...(cursor ? { cursor } : {}),

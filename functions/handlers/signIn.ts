@@ -1,25 +1,23 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { escapeHtml } from '../adapters/dashboard/html.js';
-import { httpHandler, rawBody } from '../adapters/http.js';
+import { HttpError, httpHandler, rawBody, redirect } from '../adapters/http.js';
 import { ExchangeError } from '../adapters/identityProvider.js';
 import {
   cookie,
   csrfMatches,
   newSignIn,
+  type RevocationList,
   readCookies,
+  returnPath,
+  revocableSessionCheck,
   SESSION_COOKIE,
   SessionError,
   SIGN_IN_COOKIE,
   signInCookie,
   signInOf,
 } from '../adapters/session.js';
+import { revocationList } from '../wiring/revocations.js';
 import { type SignInWiring, signInWiring } from '../wiring/signIn.js';
-
-const redirect = (location: string, cookies: string[] = []): APIGatewayProxyStructuredResultV2 => ({
-  statusCode: 302,
-  headers: { location, 'cache-control': 'no-store' },
-  cookies,
-});
 
 /** A small page for the steps a person can see: signed out, or a sign-in that went wrong and what to do. */
 const page = (statusCode: number, title: string, message: string, cookies: string[] = []): APIGatewayProxyStructuredResultV2 => ({
@@ -40,14 +38,19 @@ const clear = (name: string) => cookie(name, '', 0);
 /**
  * The browser's way in and out (public routes; everything they lead to is behind the session authorizer):
  * - `GET /`: to the dashboard when signed in, else to sign-in;
- * - `GET /auth/login`: starts a sign-in (state + PKCE verifier in a short-lived cookie) at the provider;
- * - `GET /auth/callback`: checks the state, redeems the code with the verifier, verifies the ID token and
- *   sets it as the session cookie (HttpOnly, Secure, SameSite=Lax, until the token expires);
- * - `POST /auth/logout`: with the session's CSRF token, clears the cookie and signs out at the provider;
+ * - `GET /auth/login[?returnTo=/dashboard…]`: starts a sign-in (state, PKCE verifier and the page to return
+ *   to, if it is one of this site's dashboard pages, in a short-lived cookie) at the provider;
+ * - `GET /auth/callback`: checks the state, redeems the code with the verifier, verifies the ID token, sets
+ *   it as the session cookie (HttpOnly, Secure, SameSite=Lax, until the token expires) and returns the
+ *   browser where it was going;
+ * - `POST /auth/logout`: with the session's CSRF token, puts the token's id on the revocation list (so a
+ *   copy of the cookie is refused too), clears the cookie and signs out at the provider. Nothing else signs
+ *   out: no GET does;
  * - `GET /auth/signed-out`: where the provider returns the browser.
  */
-export const createSignInHandler = ({ provider, check, origin }: SignInWiring) =>
-  httpHandler(async (event: APIGatewayProxyEventV2) => {
+export const createSignInHandler = ({ provider, check: verify, origin, revocations }: SignInWiring & { revocations: RevocationList }) => {
+  const check = revocableSessionCheck(verify, revocations);
+  return httpHandler(async (event: APIGatewayProxyEventV2) => {
     const jar = readCookies(event.cookies, event.headers.cookie);
     const callback = `${origin(event)}/auth/callback`;
     switch (event.routeKey) {
@@ -60,8 +63,9 @@ export const createSignInHandler = ({ provider, check, origin }: SignInWiring) =
       }
       case 'GET /auth/login': {
         const attempt = newSignIn();
+        const returnTo = returnPath(event.queryStringParameters?.returnTo);
         return redirect(provider.authorizeUrl({ state: attempt.state, challenge: attempt.challenge, redirectUri: callback }), [
-          signInCookie(attempt),
+          signInCookie({ ...attempt, returnTo }),
         ]);
       }
       case 'GET /auth/callback': {
@@ -78,7 +82,7 @@ export const createSignInHandler = ({ provider, check, origin }: SignInWiring) =
           const token = await provider.exchange({ code: query.code, verifier: attempt.verifier, redirectUri: callback });
           const session = await check(token);
           const seconds = session.expiresAt - Math.floor(Date.now() / 1000);
-          return redirect('/dashboard', [cookie(SESSION_COOKIE, token, seconds), clear(SIGN_IN_COOKIE)]);
+          return redirect(attempt.returnTo, [cookie(SESSION_COOKIE, token, seconds), clear(SIGN_IN_COOKIE)]);
         } catch (error) {
           if (error instanceof ExchangeError) return page(400, 'This sign-in link has expired', 'Start again.', [clear(SIGN_IN_COOKIE)]);
           if (error instanceof SessionError && error.refusal === 'wrong-group') {
@@ -94,14 +98,24 @@ export const createSignInHandler = ({ provider, check, origin }: SignInWiring) =
       }
       case 'POST /auth/logout': {
         const form = new URLSearchParams(rawBody(event));
-        if (!csrfMatches(jar.get(SESSION_COOKIE), form.get('csrf') ?? undefined)) {
+        const token = jar.get(SESSION_COOKIE);
+        if (!csrfMatches(token, form.get('csrf') ?? undefined)) {
           return page(403, 'Sign-out refused', 'The form did not come from your dashboard page. Reload the dashboard and sign out there.');
         }
+        // A token that no longer verifies (expired, say) opens nothing already: clearing the cookie is enough.
+        const session = await verify(token).catch((error: unknown) => {
+          if (error instanceof SessionError) return undefined;
+          throw error;
+        });
+        if (session) await revocations.revoke(session.tokenId, session.expiresAt);
         return redirect(provider.logoutUrl(`${origin(event)}/auth/signed-out`), [clear(SESSION_COOKIE)]);
       }
+      case 'GET /auth/signed-out':
+        return page(200, 'Signed out', 'You are signed out of the budget dashboard.');
       default:
-        return page(200, 'Signed out', 'You are signed out of the budget dashboard.', [clear(SESSION_COOKIE)]);
+        throw new HttpError(404, 'not-found', `no route ${event.routeKey}`);
     }
   });
+};
 
-export const handler = createSignInHandler(signInWiring());
+export const handler = createSignInHandler({ ...signInWiring(), revocations: revocationList() });

@@ -5,11 +5,12 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../functions/adapters/configFile.js';
+import { SIGN_IN_PAGES } from '../../functions/adapters/session.js';
 import { WEBHOOK_SOURCES } from '../../functions/domain/platforms/mappers.js';
-import { FUNCTIONS, ROUTES } from '../../lib/api.js';
+import { FUNCTIONS, type ItemAccess, ROUTES } from '../../lib/api.js';
 import { buildApp } from '../../lib/app.js';
 import { API_THROTTLE } from '../../lib/service-stack.js';
-import { TABLES } from '../../lib/tables.js';
+import { REVOKED_SESSIONS_TABLE, TABLES } from '../../lib/tables.js';
 
 let data: Template;
 let service: Template;
@@ -106,8 +107,44 @@ describe('service stack', () => {
       AuthorizerType: 'REQUEST',
       AuthorizerPayloadFormatVersion: '2.0',
       EnableSimpleResponses: true,
-      IdentitySource: ['$request.header.Cookie'],
+      // Every request reaches the authorizer, cookies or not, so a page can send a new browser to sign-in.
+      IdentitySource: ['$context.routeKey'],
+      AuthorizerResultTtlInSeconds: 0,
     });
+    // The pages the authorizer lets through as nobody are exactly the session routes a browser navigates to.
+    expect([...SIGN_IN_PAGES].sort()).toEqual(
+      ROUTES.filter((r) => r.auth === 'session' && r.method === 'GET')
+        .map((r) => `${r.method} ${r.path}`)
+        .sort(),
+    );
+  });
+
+  it('keeps signed-out sessions in a table whose entries expire with their tokens, read and written item by item', () => {
+    data.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [{ AttributeName: REVOKED_SESSIONS_TABLE.partitionKey, KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+    const revocations = (statement: { Resource: unknown }) => JSON.stringify(statement.Resource).includes(REVOKED_SESSIONS_TABLE.id);
+    const granted = (fn: string) => {
+      const policy = Object.entries(service.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith(`${fn}RoleDefaultPolicy`))!;
+      const statements = policy[1].Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[];
+      return statements
+        .filter(revocations)
+        .flatMap((s) => [s.Action].flat())
+        .sort();
+    };
+    // The authorizer only looks an id up; sign-in looks up and records one. Neither may query, scan or delete.
+    expect(granted('SessionAuthorizer')).toEqual(['dynamodb:GetItem']);
+    expect(granted('SignIn')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    for (const definition of Object.values(FUNCTIONS)) {
+      if (definition.id !== 'SessionAuthorizer' && definition.id !== 'SignIn') expect(granted(definition.id), definition.id).toEqual([]);
+    }
+    // Both find the table by name in their environment, as the local runtime sets it.
+    const functions = Object.entries(service.findResources('AWS::Lambda::Function'));
+    for (const fn of ['SessionAuthorizer', 'SignIn']) {
+      const [, resource] = functions.find(([logicalId]) => new RegExp(`^${fn}[0-9A-F]{8}$`).test(logicalId))!;
+      expect(Object.keys(resource.Properties.Environment.Variables), fn).toContain(REVOKED_SESSIONS_TABLE.envVar);
+    }
   });
 
   it('signs people in through a company identity provider when the config lists one', () => {
@@ -291,7 +328,8 @@ describe('security posture', () => {
       const reached = TABLES.filter(
         (t) => text.includes(`:${t.id}`) || new RegExp(`BudgetData:ExportsOutputFnGetAtt${t.id}[A-Z0-9]+Arn`).test(text),
       ).map((t) => t.id);
-      const allowed = [...definition.reads, ...definition.writes].map((t) => t.id);
+      const items: readonly ItemAccess[] = 'items' in definition ? definition.items : [];
+      const allowed = [...definition.reads, ...definition.writes, ...items.map((i) => i.table)].map((t) => t.id);
       expect(reached.sort(), definition.id).toEqual([...new Set(allowed)].sort());
     }
   });
