@@ -20,6 +20,8 @@ import { attr, currencyTick, niceTicks } from './svg.js';
 export interface DashboardModel {
   readonly portfolios: readonly Pick<Portfolio, 'id' | 'name'>[];
   readonly portfolio: Portfolio;
+  /** The hash of the config in force: a plan made under another one says so in the header. */
+  readonly configHash: string;
   readonly snapshots: readonly Snapshot[];
   readonly alerts: readonly Alert[];
   /** The snapshot ids to compare; default the latest and the one before. */
@@ -95,6 +97,7 @@ select { max-width: 100%; }
 select, input, button, a.button { font: inherit; padding: .35rem .6rem; border: 1px solid #555; border-radius: 4px; background: #fff; color: #1a1a1a; }
 button, a.button { background: #1f4e79; color: #fff; border-color: #1f4e79; cursor: pointer; text-decoration: none; display: inline-block; }
 :focus-visible { outline: 3px solid #ffb300; outline-offset: 2px; }
+.notice { border-left: 4px solid #a64d00; background: #fff4e5; padding: .5rem .75rem; }
 .meta { color: #333; } code { background: #f1f3f5; padding: 0 .25rem; border-radius: 3px; }
 .legend { display: flex; flex-wrap: wrap; gap: .4rem 1rem; list-style: none; padding: 0; margin: .25rem 0; }
 .swatch { display: inline-block; width: .9rem; height: .9rem; vertical-align: -2px; margin-right: .3rem; border-radius: 2px; }
@@ -299,6 +302,16 @@ const alertsSection = (alerts: readonly Alert[]): string =>
         )
         .join('')}</ul>`;
 
+/** The daily budget a plan was made under: what it placed, what it held back, and what it left unplaced. */
+const budgetOfPlan = (snapshot: Snapshot) =>
+  snapshot.allocation.total + snapshot.allocation.reserve + (snapshot.allocation.unallocated?.amount ?? 0);
+
+/** Said above the plan when it was made under a config other than the one in force (a deploy since). */
+const staleConfigNotice = (latest: Snapshot, configHash: string, money: (value: number | null) => string): string =>
+  latest.configHash === configHash
+    ? ''
+    : `<p class="notice" id="config-notice" role="status">This plan was made under an earlier config (<code>${escapeHtml(latest.configHash)}</code>, a daily budget of ${money(budgetOfPlan(latest))}); the config in force since (<code>${escapeHtml(configHash)}</code>) applies from the next run.</p>`;
+
 /** The finance dashboard: plain HTML and SVG, no script or network beyond this page. */
 export const renderDashboard = (model: DashboardModel): string => {
   const { portfolio, snapshots } = model;
@@ -311,7 +324,7 @@ export const renderDashboard = (model: DashboardModel): string => {
     .join('')}</select><button type="submit">Show</button></form>`;
   const latest = snapshots[0];
   const body = latest
-    ? `<p class="meta" id="meta">Snapshot <code>${escapeHtml(latest.snapshotId)}</code> · <strong>${escapeHtml(latest.allocation.status)}</strong>${latest.allocation.reason ? ` (${escapeHtml(latest.allocation.reason)})` : ''} · metrics up to <strong id="watermark">${escapeHtml(latest.watermark ?? 'none')}</strong> · config <code id="config-hash">${escapeHtml(latest.configHash)}</code> · ${escapeHtml(latest.computation)} ${escapeHtml(latest.createdAt.slice(0, 19).replace('T', ' '))} UTC · daily budget ${money(portfolio.budget.daily)} ${escapeHtml(portfolio.currency)}</p>
+    ? `${staleConfigNotice(latest, model.configHash, money)}<p class="meta" id="meta">Snapshot <code>${escapeHtml(latest.snapshotId)}</code> · <strong>${escapeHtml(latest.allocation.status)}</strong>${latest.allocation.reason ? ` (${escapeHtml(latest.allocation.reason)})` : ''} · metrics up to <strong id="watermark">${escapeHtml(latest.watermark ?? 'none')}</strong> · config <code id="config-hash">${escapeHtml(latest.configHash)}</code> · ${escapeHtml(latest.computation)} ${escapeHtml(latest.createdAt.slice(0, 19).replace('T', ' '))} UTC · daily budget ${money(portfolio.budget.daily)} ${escapeHtml(portfolio.currency)}</p>
 <section aria-labelledby="h-outcome"><h2 id="h-outcome">Expected outcome</h2>${outcomeSection(latest, snapshots.find((s) => s.allocation.asOf < latest.allocation.asOf) ?? snapshots[1], money)}</section>
 <section aria-labelledby="h-bars"><h2 id="h-bars">Latest allocation</h2>${bars(latest, money, portfolio.currency)}</section>
 <section aria-labelledby="h-table"><h2 id="h-table">Allocation table</h2>
