@@ -73,7 +73,6 @@ export const createDashboardHandler = ({ config, allocations, alerts, metrics, c
       portfolios: config.portfolios,
       portfolio,
       configHash: config.hash,
-      configHash: config.hash,
       snapshots: page.snapshots,
       alerts: open,
       diff: { ...(from ? { from } : {}), ...(to ? { to } : {}) },
