@@ -29,6 +29,12 @@ if (!file) {
 const body = readFileSync(file, 'utf8');
 const secret = process.env[localSecretVariable(values.source ?? 'generic')] ?? LOCAL_DEV_SECRET;
 const header = signatureHeader([secret], body, Math.floor(Date.now() / 1000));
+// On stderr, so that `$(npm run sign …)` still captures the command alone: which server it targets, and why.
+if (values.url === LOCAL_URL) {
+  console.error(
+    `Targets ${LOCAL_URL}, ${process.env.PORT ? 'from PORT' : 'npm start’s default port (PORT unset)'}; use --url or PORT for another server.`,
+  );
+}
 console.log(
   `curl -sS -X POST '${values.url}/webhooks/${values.source}' -H 'content-type: application/json' -H 'x-signature: ${header}' --data-binary @${file}`,
 );
