@@ -47,8 +47,9 @@ config's schedules and a local event bus; on an empty database it loads the demo
     const seeded = await seedHistory(demo, new Date());
     console.log(`Seeded ${seeded} daily snapshots: the allocator run on each of the last four weeks with the data up to that day.`);
   }
-  const { snapshot, created } = await latestOrReallocate(runtime.url, apiToken, demo, fresh);
-  console.log(`\n${created ? "Today's reallocation" : 'Latest allocation'} of "${demo.id}":\n${allocationTable(snapshot, demo.currency)}`);
+  const { snapshot, why } = await latestOrReallocate(runtime.url, apiToken, demo, hash, fresh);
+  const heading = why ? `Reallocated "${demo.id}" at start because ${why}` : `Latest allocation of "${demo.id}"`;
+  console.log(`\n${heading}:\n${allocationTable(snapshot, demo.currency)}`);
 
   console.log(`
 Budget optimizer running locally (config ${hash}, data in ${values['in-memory'] ? 'memory' : '.data/'})

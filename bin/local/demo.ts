@@ -81,21 +81,39 @@ export const seedHistory = async (portfolio: Portfolio, now: Date, days = 28, re
   return made;
 };
 
+/** What start shows: the latest snapshot, or a new one and why it was made. */
+export interface StartAllocation {
+  readonly snapshot: Snapshot;
+  /** Why a reallocation ran at start; absent when the latest snapshot is shown as it is. */
+  readonly why?: string;
+}
+
 /**
- * The latest snapshot, or a new one from an on-demand reallocation when the portfolio has none or `now` is
- * asked for (after seeding the history, whose newest snapshot is yesterday's).
+ * The latest snapshot, or a new one from an on-demand reallocation when the portfolio has none, when the
+ * latest was made under another config than the one in force (a config edited since), or when `fresh` says
+ * the history was just seeded (its newest snapshot is yesterday's).
  */
 export const latestOrReallocate = async (
   url: string,
   token: string,
   portfolio: Portfolio,
-  now = false,
-): Promise<{ snapshot: Snapshot; created: boolean }> => {
+  configHash: string,
+  fresh = false,
+): Promise<StartAllocation> => {
   const latest = await getJson(url, `/portfolios/${portfolio.id}/allocations/latest`, token);
-  if (latest.status === 200 && !now) return { snapshot: latest.body as Snapshot, created: false };
+  const found = latest.status === 200 ? (latest.body as Snapshot) : null;
+  const why =
+    found === null
+      ? 'the portfolio had no allocation yet'
+      : fresh
+        ? 'the demo history was just seeded'
+        : found.configHash !== configHash
+          ? `the latest allocation was made under config ${found.configHash}, and config ${configHash} is in force now`
+          : undefined;
+  if (found && why === undefined) return { snapshot: found };
   const made = await getJson(url, `/portfolios/${portfolio.id}/reallocate`, token, 'POST');
   if (made.status !== 201) throw new Error(`the demo reallocation failed: ${JSON.stringify(made.body)}`);
-  return { snapshot: made.body as Snapshot, created: true };
+  return { snapshot: made.body as Snapshot, ...(why ? { why } : {}) };
 };
 
 /** A snapshot as a fixed-width table for the console. */

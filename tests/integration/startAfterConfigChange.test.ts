@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { latestOrReallocate } from '../../bin/local/demo.js';
+import { AllocationsRepository } from '../../functions/adapters/allocationsRepository.js';
+import { createDocumentClient, createDynamoClient } from '../../functions/adapters/dynamo.js';
+import { LocalBus } from '../../functions/adapters/eventBus.js';
+import { MetricsRepository } from '../../functions/adapters/metricsRepository.js';
+import { noStopLosses, Reallocator } from '../../functions/application/reallocatePortfolio.js';
+import { deployedConfig } from '../../functions/wiring/config.js';
+import { ALLOCATIONS_TABLE, METRICS_TABLE } from '../../lib/tables.js';
+import { startTestRuntime, type TestRuntime } from './harness.js';
+
+const demo = deployedConfig.portfolios.find((p) => p.id === 'demo')!;
+
+let runtime: TestRuntime;
+let client: ReturnType<typeof createDocumentClient>;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  client = createDocumentClient(createDynamoClient({ endpoint: inject('dynamoEndpoint') }));
+});
+afterAll(async () => {
+  client.destroy();
+  await runtime.close();
+});
+
+describe('npm start after a config change', () => {
+  it('reallocates when the latest plan was made under another config, says why, and shows the latest as it is after that', async () => {
+    // The plan in force was made an hour ago under a config since edited.
+    await new Reallocator({
+      metrics: new MetricsRepository(client, runtime.tableName(METRICS_TABLE.id)),
+      allocations: new AllocationsRepository(client, runtime.tableName(ALLOCATIONS_TABLE.id)),
+      stopLosses: noStopLosses,
+      events: new LocalBus(),
+      clock: () => new Date(Date.now() - 3_600_000),
+      configHash: 'an-earlier-config',
+    }).run({ ...demo, budget: { ...demo.budget, daily: 9000 } }, { kind: 'on-demand', by: 'test' });
+
+    const started = await latestOrReallocate(runtime.url, runtime.apiToken, demo, deployedConfig.hash);
+    expect(started.why).toBe(
+      `the latest allocation was made under config an-earlier-config, and config ${deployedConfig.hash} is in force now`,
+    );
+    expect(started.snapshot.configHash).toBe(deployedConfig.hash);
+    const again = await latestOrReallocate(runtime.url, runtime.apiToken, demo, deployedConfig.hash);
+    expect(again).toEqual({ snapshot: started.snapshot });
+  });
+});
