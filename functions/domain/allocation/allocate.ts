@@ -341,6 +341,7 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
     max: plan.channel.max,
     ceiling: plan.high >= plan.channel.max - 1e-9 ? 'max' : 'change',
     upper: plan.high,
+    dayStart: plan.reference,
   }));
   const constraints = bindingConstraints(portfolio, final.model, final.solution, planned);
   const total = cents(channels.reduce((s, c) => s + c.total, 0));

@@ -30,7 +30,12 @@ export interface PlannedChannel {
   /** Where its ceiling comes from: its own max, or the daily change limit. */
   readonly ceiling: 'max' | 'change';
   readonly upper: number;
+  /** Its total when the day began, which the daily change limit is measured from; null when it had none. */
+  readonly dayStart: number | null;
 }
+
+/** "… from 500 when the day began", for a limit measured from the day's starting plan. */
+const fromDayStart = (channel: PlannedChannel) => (channel.dayStart === null ? '' : ` from ${number(channel.dayStart)} when the day began`);
 
 const rowConstraint = (
   portfolio: Portfolio,
@@ -140,7 +145,7 @@ export const bindingConstraints = (
           shadowPrice: price,
           explanation: atMax
             ? `${channel.channelId} is at its max of ${number(channel.max)}: raising the max by 1 ${portfolio.currency} would add ${gain(price)} a day.`
-            : `${channel.channelId} is raised by the most the daily change limit allows (${number(channel.upper)}): each 1 ${portfolio.currency} more would add ${gain(price)} a day.`,
+            : `${channel.channelId} is raised by the most the daily change limit allows (to ${number(channel.upper)}${fromDayStart(channel)}): each 1 ${portfolio.currency} more would add ${gain(price)} a day.`,
         },
       ];
     }
@@ -151,7 +156,7 @@ export const bindingConstraints = (
           id: `change:${channel.channelId}`,
           binding: true,
           shadowPrice: price,
-          explanation: `${channel.channelId} is cut by the most the daily change limit allows (to ${number(channel.floor)}): each 1 ${portfolio.currency} it could give up would add ${gain(price)} a day elsewhere.`,
+          explanation: `${channel.channelId} is cut by the most the daily change limit allows (to ${number(channel.floor)}${fromDayStart(channel)}): each 1 ${portfolio.currency} it could give up would add ${gain(price)} a day elsewhere.`,
         },
       ];
     }
