@@ -2,7 +2,7 @@ import { type AttributeValue, TransactionCanceledException } from '@aws-sdk/clie
 import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { MetricsReader } from '../application/ports.js';
-import { type MetricRow, type RowVersion, sameValues } from '../domain/metrics.js';
+import { alreadySays, keepsStored, type MetricRow, type RowVersion } from '../domain/metrics.js';
 import { queryAll } from './dynamo.js';
 import { mapLimit, withRetry } from './retry.js';
 
@@ -52,12 +52,14 @@ const transactionGroups = (rows: readonly MetricRow[]): MetricRow[][] => {
   return groups;
 };
 
+/** A version records what its row sent, and whether the row kept its revenue because none was sent. */
 const toVersionItem = (row: MetricRow) => ({
   channelId: row.channelId,
   date: row.date,
   conversions: row.conversions,
   revenueMicros: row.revenueMicros,
   revision: row.revision,
+  ...(row.revenueMicros === null && keepsStored(row, 'revenueMicros') ? { revenueKept: true } : {}),
 });
 
 const toVersion = (item: Record<string, unknown>): RowVersion => ({
@@ -66,6 +68,7 @@ const toVersion = (item: Record<string, unknown>): RowVersion => ({
   conversions: item.conversions as number,
   revenueMicros: (item.revenueMicros as number | undefined) ?? null,
   receivedAt: item.receivedAt as string,
+  ...(item.revenueKept === true ? { revenueKept: true } : {}),
 });
 
 const toRow = (item: Record<string, unknown>): MetricRow => ({
@@ -87,11 +90,32 @@ class TransientCancellation extends Error {
   override readonly name = 'TransientCancellation';
 }
 
-/** A stored row that beat ours: the same revision and values make it a duplicate, anything else makes ours stale. */
+/**
+ * A stored row that beat ours: the same revision already saying what ours says makes it a duplicate,
+ * anything else makes ours stale.
+ */
 const classifyLoser = (row: MetricRow, storedItem: Record<string, AttributeValue> | undefined): 'duplicate' | 'stale' => {
   // Cancellation reasons carry the item in wire format: the document client does not unmarshall errors.
   const stored = storedItem ? unmarshall(storedItem) : undefined;
-  return stored && stored.revision === row.revision && sameValues(stored, row) ? 'duplicate' : 'stale';
+  return stored && stored.revision === row.revision && alreadySays(stored, row) ? 'duplicate' : 'stale';
+};
+
+/**
+ * A row's write as an update of its item: it sets every value the row sends and leaves an optional value
+ * it leaves out as stored, so a restatement keeps the impressions, clicks or revenue it does not resend; a
+ * whole row (a platform report) sets them all, null included. A new key gets no attribute for a value left
+ * out (read back as null). `:revision` and `:deliveryKey` serve the condition too.
+ */
+const rowUpdate = (row: MetricRow, deliveryKey: string, receivedAt: string) => {
+  const { receivedAt: _storedAt, wholeRow: _wholeRow, ...values } = row;
+  const sent = Object.entries({ ...values, deliveryKey, receivedAt }).filter(
+    ([field, value]) => value !== null || !keepsStored(row, field),
+  );
+  return {
+    UpdateExpression: `SET ${sent.map(([field]) => `#${field} = :${field}`).join(', ')}`,
+    ExpressionAttributeNames: Object.fromEntries(sent.map(([field]) => [`#${field}`, field])),
+    ExpressionAttributeValues: Object.fromEntries(sent.map(([field, value]) => [`:${field}`, value])),
+  };
 };
 
 /** Reads and writes metric rows (table: {@link METRICS_TABLE}). */
@@ -104,7 +128,9 @@ export class MetricsRepository implements MetricsReader {
   /**
    * Stores rows with conditional writes: a row replaces the stored one only when its revision is strictly
    * higher (a restatement), enforced by DynamoDB, never read-then-write. A rewrite by the same delivery
-   * (`deliveryKey`) also passes, so a delivery retried after a failure gets the same answer.
+   * (`deliveryKey`) also passes, so a delivery retried after a failure gets the same answer. A restatement
+   * replaces what it sends and keeps the stored impressions, clicks or revenue it leaves out, in the same
+   * conditional write ({@link rowUpdate}).
    *
    * Rows go in transactions of up to 100 items, so each group of a delivery lands whole. A daily row's
    * transaction also records the version it writes (`V#<date>#<receivedAt>`), so a restated day keeps what it
@@ -153,17 +179,17 @@ export class MetricsRepository implements MetricsReader {
     const rowOfItem: number[] = [];
     const items = rows.flatMap((row, index) => {
       const pk = partitionKey(row.portfolioId, row.channelId);
-      const put = {
-        Put: {
+      const update = {
+        Update: {
           TableName: this.tableName,
-          Item: { pk, sk: sortKey(row.date, row.hour), ...row, deliveryKey, receivedAt },
+          Key: { pk, sk: sortKey(row.date, row.hour) },
+          ...rowUpdate(row, deliveryKey, receivedAt),
           ConditionExpression: 'attribute_not_exists(pk) OR revision < :revision OR (revision = :revision AND deliveryKey = :deliveryKey)',
-          ExpressionAttributeValues: { ':revision': row.revision, ':deliveryKey': deliveryKey },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
         },
       };
       rowOfItem.push(index);
-      if (row.hour !== null) return [put];
+      if (row.hour !== null) return [update];
       rowOfItem.push(index);
       const version = {
         Put: {
@@ -171,7 +197,7 @@ export class MetricsRepository implements MetricsReader {
           Item: { pk, sk: versionKey(row.date, receivedAt), ...toVersionItem(row), receivedAt, expiresAt },
         },
       };
-      return [put, version];
+      return [update, version];
     });
     try {
       await this.client.send(new TransactWriteCommand({ TransactItems: items }));

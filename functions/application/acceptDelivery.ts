@@ -55,6 +55,13 @@ const canonical = (source: WebhookSource, json: unknown, config: BudgetConfig, n
 };
 
 /**
+ * A platform report states its rows whole: a metric it leaves out is none (Meta drops the purchase entry of
+ * a day without purchases), so a later pull replaces the whole row. A generic record's restatement keeps
+ * the optional values it does not resend.
+ */
+const wholeRows = (plan: DeliveryPlan): DeliveryPlan => ({ ...plan, rows: plan.rows.map((row) => ({ ...row, wholeRow: true })) });
+
+/**
  * Turns an authenticated body into a delivery ready to store, or the rejection that explains why not:
  * malformed JSON, more than {@link MAX_RECORDS} records, an invalid record (every issue with its path), or
  * an unknown portfolio or channel. Nothing is stored unless all of it passes.
@@ -73,7 +80,8 @@ export const prepareDelivery = (body: string, source: WebhookSource, config: Bud
   const portfolio = config.portfolios.find((p) => p.id === delivery.portfolioId);
   const planned = planDelivery(delivery, portfolio, dateInZone(now, portfolio?.timezone ?? 'UTC'));
   if (!planned.ok) return refuse(planned.rejection);
+  const plan = source === 'generic' ? planned.plan : wholeRows(planned.plan);
   const bodyHash = sha256(body);
   const key = delivery.deliveryId === undefined ? `${source}:body:${bodyHash}` : `${source}:${delivery.portfolioId}:${delivery.deliveryId}`;
-  return { ok: true, delivery: { key, bodyHash, plan: planned.plan, receivedAt: now.toISOString() } };
+  return { ok: true, delivery: { key, bodyHash, plan, receivedAt: now.toISOString() } };
 };

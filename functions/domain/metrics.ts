@@ -17,6 +17,12 @@ export interface MetricRow {
   readonly revision: number;
   /** When the stored row arrived (ISO 8601); present on rows read back from the table. */
   readonly receivedAt?: string;
+  /**
+   * The record states the whole row (a platform report, where a metric left out is none): its restatements
+   * replace every value, and a null clears what was stored. Otherwise a null is a value not sent, and a
+   * restatement keeps the stored one (see {@link OPTIONAL_VALUES}).
+   */
+  readonly wholeRow?: boolean;
 }
 
 /** The identity of a stored metric within a portfolio: one per (channel, date, hour). */
@@ -29,6 +35,25 @@ export const METRIC_VALUES = ['spendMicros', 'revenueMicros', 'impressions', 'cl
 /** Whether two rows (or a row and a stored item) carry the same values; absent counts as null. */
 export const sameValues = (a: Partial<Record<(typeof METRIC_VALUES)[number], unknown>>, b: MetricRow): boolean =>
   METRIC_VALUES.every((field) => (a[field] ?? null) === b[field]);
+
+/**
+ * The values a record may leave out (null in a row). A restatement that leaves one out keeps the stored
+ * value: a platform that re-reports spend and conversions has not said that the day's clicks were zero.
+ */
+export const OPTIONAL_VALUES = ['revenueMicros', 'impressions', 'clicks'] as const;
+
+/**
+ * Whether a stored row already says everything this row says: the same spend and conversions, and the same
+ * value for each optional field the row sends (every field, for a {@link MetricRow.wholeRow}). Such a row
+ * changes nothing when stored again (a duplicate).
+ */
+export const alreadySays = (stored: Partial<Record<(typeof METRIC_VALUES)[number], unknown>>, row: MetricRow): boolean =>
+  METRIC_VALUES.every((field) => (keepsStored(row, field) && row[field] === null) || (stored[field] ?? null) === row[field]);
+
+/** Whether a null in this row's field leaves the stored value as it is. */
+export const keepsStored = (row: MetricRow, field: string): boolean => !row.wholeRow && omittable.has(field);
+
+const omittable = new Set<string>(OPTIONAL_VALUES);
 
 /**
  * The rows that stand for one channel's date: its daily row when there is one, else its hourly rows. A
@@ -94,9 +119,20 @@ export interface RowVersion {
   readonly date: string;
   readonly conversions: number;
   readonly revenueMicros: number | null;
+  /** This version did not send revenue and the row kept the revenue it had (see {@link OPTIONAL_VALUES}). */
+  readonly revenueKept?: boolean;
   /** When this version arrived (ISO 8601). */
   readonly receivedAt: string;
 }
+
+/** Versions in arrival order with the revenue the row held: one that kept the revenue holds the one before. */
+const keptRevenue = (byArrival: readonly RowVersion[]): RowVersion[] => {
+  let revenueMicros: number | null = null;
+  return byArrival.map((version) => {
+    revenueMicros = version.revenueKept ? revenueMicros : version.revenueMicros;
+    return version.revenueMicros === revenueMicros ? version : { ...version, revenueMicros };
+  });
+};
 
 /**
  * The revisions of one daily row from its stored versions, in the allocation input's form: one entry per
@@ -105,7 +141,7 @@ export interface RowVersion {
  * (a retried delivery) is no change. The latest value is the row itself, so it is not among them.
  */
 export const revisionsOf = (versions: readonly RowVersion[], timeZone: string): Revision[] => {
-  const byArrival = [...versions].sort((a, b) => (a.receivedAt < b.receivedAt ? -1 : a.receivedAt > b.receivedAt ? 1 : 0));
+  const byArrival = keptRevenue([...versions].sort((a, b) => (a.receivedAt < b.receivedAt ? -1 : a.receivedAt > b.receivedAt ? 1 : 0)));
   const days: { day: string; version: RowVersion }[] = [];
   for (const version of byArrival) {
     const day = dateInZone(new Date(version.receivedAt), timeZone);

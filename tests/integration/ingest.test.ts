@@ -98,6 +98,75 @@ describe('POST /webhooks/generic', () => {
     expect((await totals('affiliate', '2025-07-01', '2025-07-02')).map((t) => t.spend)).toEqual([100, 250]);
   });
 
+  describe('a restatement keeps what it does not resend', () => {
+    const day = { channelId: 'search', date: '2025-07-21' };
+    const stored = async () => (await totals('search', day.date, day.date))[0];
+
+    it("keeps the day's impressions and clicks when the README's restatement sends spend, conversions and revenue", async () => {
+      const full = { ...day, spend: 2800, impressions: 91_000, clicks: 4_100, conversions: 96, revenue: 9400, revision: 1 };
+      expect((await post({ portfolioId: 'demo', records: [full] })).body).toEqual({ accepted: 1, duplicates: 0, stale: 0 });
+      // The README's example: a poller restating the day without impressions or clicks.
+      const restatement = { ...day, spend: 2950.5, conversions: 101, revenue: 9800, revision: 2 };
+      const answer = await post({ portfolioId: 'demo', deliveryId: 'poller-2025-07-21', records: [restatement] });
+      expect(answer.body).toEqual({ accepted: 1, duplicates: 0, stale: 0 });
+      expect(await stored()).toEqual({
+        ...day,
+        spend: 2950.5,
+        impressions: 91_000,
+        clicks: 4_100,
+        conversions: 101,
+        revenue: 9800,
+        rows: 1,
+      });
+    });
+
+    it('keeps revenue too when a later restatement leaves it out, and replaces a field sent as 0', async () => {
+      await post({ portfolioId: 'demo', records: [{ ...day, spend: 3000, clicks: 0, conversions: 104, revision: 3 }] });
+      expect(await stored()).toEqual({ ...day, spend: 3000, impressions: 91_000, clicks: 0, conversions: 104, revenue: 9800, rows: 1 });
+    });
+
+    it('counts a resend of what is stored as a duplicate, and an older revision as stale, changing nothing', async () => {
+      const same = { ...day, spend: 3000, conversions: 104, revision: 3 };
+      expect((await post({ portfolioId: 'demo', deliveryId: 'another-poller', records: [same] })).body).toEqual({
+        accepted: 0,
+        duplicates: 1,
+        stale: 0,
+      });
+      const older = { ...day, spend: 1, impressions: 1, conversions: 1, revision: 2 };
+      expect((await post({ portfolioId: 'demo', records: [older] })).body).toEqual({ accepted: 0, duplicates: 0, stale: 1 });
+      expect(await stored()).toEqual({ ...day, spend: 3000, impressions: 91_000, clicks: 0, conversions: 104, revenue: 9800, rows: 1 });
+    });
+  });
+
+  it('lets a later platform pull replace the whole row: a Meta day whose purchases went away loses its revenue too', async () => {
+    const pull = (pulledAt: string, purchases: { value: string } | null) => ({
+      portfolioId: 'demo',
+      pulledAt,
+      data: [
+        {
+          campaign_id: '23850000000000001',
+          date_start: '2025-07-22',
+          date_stop: '2025-07-22',
+          spend: '80.00',
+          clicks: 300,
+          ...(purchases
+            ? {
+                actions: [{ action_type: 'offsite_conversion.fb_pixel_purchase', value: '2' }],
+                action_values: [{ action_type: 'offsite_conversion.fb_pixel_purchase', value: purchases.value }],
+              }
+            : {}),
+        },
+      ],
+    });
+    const meta = (body: unknown) => postDelivery(runtime.url, 'meta', body, LOCAL_DEV_SECRET);
+    expect((await meta(pull('2025-07-23T06:00:00Z', { value: '150.00' }))).body).toEqual({ accepted: 1, duplicates: 0, stale: 0 });
+    // Meta leaves the purchase entries out of a day without purchases: none, not "not reported".
+    expect((await meta(pull('2025-07-24T06:00:00Z', null))).body).toEqual({ accepted: 1, duplicates: 0, stale: 0 });
+    expect(await totals('social', '2025-07-22', '2025-07-22')).toEqual([
+      { channelId: 'social', date: '2025-07-22', spend: 80, impressions: 0, clicks: 300, conversions: 0, revenue: 0, rows: 1 },
+    ]);
+  });
+
   it('rolls hourly rows up into the daily total', async () => {
     const hours = Array.from({ length: 24 }, (_, hour) => ({
       channelId: 'display',

@@ -24,8 +24,19 @@ const rows = (n: number): MetricRow[] =>
     revision: 1,
   }));
 
-type Put = { Put: { Item: MetricRow & { sk: string } } };
-const putsOf = (input: unknown) => (input as { TransactItems: Put[] }).TransactItems.map((t) => t.Put.Item);
+type Write = {
+  Put?: { Item: Record<string, unknown> };
+  Update?: { Key: Record<string, unknown>; UpdateExpression: string; ExpressionAttributeValues: Record<string, unknown> };
+};
+/** What each transaction entry writes: a version's item, or a row's key with the values its update sets. */
+const putsOf = (input: unknown) =>
+  (input as { TransactItems: Write[] }).TransactItems.map(({ Put, Update }) =>
+    Put
+      ? Put.Item
+      : { ...Update!.Key, ...Object.fromEntries(Object.entries(Update!.ExpressionAttributeValues).map(([name, v]) => [name.slice(1), v])) },
+  ) as unknown as (MetricRow & { sk: string })[];
+const updateOf = (call: number, item = 0) =>
+  (dynamo.commandCalls(TransactWriteCommand)[call]!.args[0].input as { TransactItems: Write[] }).TransactItems[item]!.Update!;
 const throttled = () => new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
 const cancelled = (reasons: { Code: string; Item?: Record<string, unknown> }[]) =>
   new TransactionCanceledException({
@@ -73,12 +84,34 @@ describe('MetricsRepository.store', () => {
   it('writes with a condition that only a higher revision (or this same delivery) passes', async () => {
     dynamo.on(TransactWriteCommand).resolves({});
     await repository.store(rows(1), 'delivery-1', '2026-11-22T00:00:00Z');
-    const { Put } = (dynamo.commandCalls(TransactWriteCommand)[0]!.args[0].input as { TransactItems: { Put: Record<string, unknown> }[] })
-      .TransactItems[0]!;
-    expect(Put.ConditionExpression).toBe(
+    const update = updateOf(0) as Write['Update'] & { ConditionExpression: string };
+    expect(update.ConditionExpression).toBe(
       'attribute_not_exists(pk) OR revision < :revision OR (revision = :revision AND deliveryKey = :deliveryKey)',
     );
-    expect(Put.ExpressionAttributeValues).toEqual({ ':revision': 1, ':deliveryKey': 'delivery-1' });
+    expect(update.ExpressionAttributeValues).toMatchObject({ ':revision': 1, ':deliveryKey': 'delivery-1' });
+  });
+
+  it('sets only the values a row sends, so a restatement keeps the impressions, clicks and revenue it leaves out', async () => {
+    dynamo.on(TransactWriteCommand).resolves({});
+    const [partial] = rows(1);
+    const full = { ...partial!, impressions: 900, clicks: 40, revenueMicros: 5_000_000 };
+    await repository.store([partial!], 'delivery-1', '2026-11-22T00:00:00Z');
+    await repository.store([full], 'delivery-2', '2026-11-22T00:00:00Z');
+    const sets = (call: number) => Object.keys(updateOf(call).ExpressionAttributeValues).sort();
+    const always = [
+      ':channelId',
+      ':conversions',
+      ':date',
+      ':deliveryKey',
+      ':hour',
+      ':portfolioId',
+      ':receivedAt',
+      ':revision',
+      ':spendMicros',
+    ];
+    expect(sets(0)).toEqual(always);
+    expect(sets(1)).toEqual([...always, ':clicks', ':impressions', ':revenueMicros'].sort());
+    expect(updateOf(0).UpdateExpression).not.toMatch(/impressions|clicks|revenueMicros|REMOVE/);
   });
 
   it('counts rows that lost their condition as duplicate or stale, and writes the others without them', async () => {
@@ -87,7 +120,8 @@ describe('MetricsRepository.store', () => {
       .on(TransactWriteCommand)
       .rejectsOnce(
         cancelled([
-          { Code: 'ConditionalCheckFailed', Item: { ...same, deliveryKey: 'other' } },
+          // Stored by another delivery with the same revision, and more: it already says what `same` says.
+          { Code: 'ConditionalCheckFailed', Item: { ...same, impressions: 500, deliveryKey: 'other' } },
           { Code: 'ConditionalCheckFailed', Item: { ...older, revision: 7 } },
           { Code: 'None' },
         ]),
