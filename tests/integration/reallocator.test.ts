@@ -12,6 +12,7 @@ import { toMicros } from '../../functions/domain/money.js';
 import { historyDays } from '../../functions/domain/snapshots.js';
 import { deployedConfig } from '../../functions/wiring/config.js';
 import { ALLOCATIONS_TABLE, METRICS_TABLE } from '../../lib/tables.js';
+import { portfolioInput } from '../support/portfolioInput.js';
 import { startTestRuntime, type TestRuntime } from './harness.js';
 
 let runtime: TestRuntime;
@@ -159,5 +160,40 @@ describe('Reallocator', () => {
     expect(historyDays({ timezone: 'UTC' }, rollupDaily(stored), versions, '2026-02-10')).toEqual([
       { channelId: 'social', date: '2026-02-02', spend: 100, conversions: 9, revisions: [{ reportedOn: '2026-02-04', conversions: 5 }] },
     ]);
+  });
+
+  /**
+   * A portfolio of 1,500 channels: its snapshot (about 450 KB of JSON) is over DynamoDB's 400 KB item limit,
+   * where every run used to answer 500. Invariant: the run writes, advances LATEST and publishes, and the
+   * next run reads the snapshot back as its previous plan.
+   */
+  it('reallocates a portfolio whose snapshot is larger than one DynamoDB item, and the next run reads it back', {
+    timeout: 120_000,
+  }, async () => {
+    const channels = Array.from({ length: 1500 }, (_, i) => ({
+      id: `campaign-${String(i).padStart(4, '0')}`,
+      platform: 'google_ads',
+      base: 1,
+      max: 200,
+      explore: i % 4 === 0,
+    }));
+    const { portfolio } = portfolioInput({
+      budget: { daily: 45_000, explorationShare: 0.1, maxDailyChange: 0.25 },
+      channels,
+      history: [],
+      asOf: '2026-04-01',
+      portfolio: { id: 'wide' },
+    });
+    const bus = new LocalBus();
+    const run = reallocator(bus, steppingClock('2026-04-01T08:00:00Z'));
+    const first = await run.run(portfolio, { kind: 'on-demand', by: 'test' });
+    expect(first.created).toBe(true);
+    expect(Buffer.byteLength(JSON.stringify(first.snapshot))).toBeGreaterThan(400_000);
+    expect(await allocations.latest('wide')).toEqual(first.snapshot);
+    expect(await allocations.isPublished('wide', first.snapshot.snapshotId)).toBe(true);
+
+    const second = (await run.run(portfolio, { kind: 'on-demand', by: 'test' })).snapshot;
+    expect(second.allocation.channels.map((c) => c.previousTotal)).toEqual(first.snapshot.allocation.channels.map((c) => c.total));
+    expect(bus.events).toHaveLength(2);
   });
 });
