@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { AllocationsRepository } from '../../../functions/adapters/allocationsRepository.js';
 import { needsParts, PART_BYTES, packParts, unpackParts, WHOLE_ITEM_BYTES } from '../../../functions/adapters/snapshotParts.js';
 
-/** Incompressible text, so that its gzip spans several parts. */
+/** Random hex: gzip only halves it, so it spans several parts. */
 const noise = (bytes: number) => randomBytes(bytes / 2).toString('hex');
 
 describe('an allocation in parts', () => {
