@@ -219,6 +219,24 @@ const held = (
   );
 };
 
+/**
+ * Exploration amounts scaled down, all by one factor, until the floors they make (`max(floor, base +
+ * exploration)`) fit the allocatable budget: exploration placed inside a channel's change-limit floor costs
+ * nothing, so only what rises above the floors competes with them for a budget that was cut.
+ */
+const fitExploration = (wanted: readonly number[], floors: readonly number[], bases: readonly number[], allocatable: number): number[] => {
+  const need = (k: number) => floors.reduce((s, f, i) => s + Math.max(f, bases[i]! + k * wanted[i]!), 0);
+  if (need(1) <= allocatable + 1e-6) return [...wanted];
+  let fits = 0;
+  let breaks = 1;
+  for (let step = 0; step < 40; step += 1) {
+    const k = (fits + breaks) / 2;
+    if (need(k) <= allocatable) fits = k;
+    else breaks = k;
+  }
+  return wanted.map((w) => Math.floor(w * fits * 100) / 100);
+};
+
 /** Why the hard rows cannot hold, in words. */
 const describeMissed = (missed: readonly { id: string; side: string }[]) =>
   missed
@@ -261,15 +279,16 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
   const value: Valuation = portfolio.objective.maximize === 'revenue' ? incrementalRevenueAt : incrementalAt;
   const exploring = options.exploration !== false && explorationShare > 0;
   const explorationBudget = exploring ? Math.min(explorationShare * daily, allocatable - baseSum) : 0;
-  // The daily change limit's floors give way in proportion when the budget cannot cover them with exploration.
+  // The daily change limit's floors give way in proportion, toward the bases, only when the budget cannot cover them.
   const floors = shrinkToBudget(
     plans.map((p) => p.low),
     bases,
     bases,
-    allocatable - explorationBudget,
+    allocatable,
   );
+  const floorSum = floors.reduce((a, b) => a + b, 0);
   // Pass 1 finds the margin without exploration; it is the bar each channel's sampled upside must clear.
-  const first = solve(plans, floors, allocatable - explorationBudget, input, value);
+  const first = solve(plans, floors, Math.max(allocatable - explorationBudget, floorSum), input, value);
   const shares = exploring
     ? splitExploration(
         explorationBudget,
@@ -287,9 +306,14 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
         seed,
       )
     : new Map<string, { amount: number; chance: number }>();
-  const exploration = roundToTotal(
-    plans.map((p) => shares.get(p.channel.id)?.amount ?? 0),
-    cents([...shares.values()].reduce((s, e) => s + e.amount, 0)),
+  const exploration = fitExploration(
+    roundToTotal(
+      plans.map((p) => shares.get(p.channel.id)?.amount ?? 0),
+      cents([...shares.values()].reduce((s, e) => s + e.amount, 0)),
+    ),
+    floors,
+    bases,
+    allocatable,
   );
   const lower = plans.map((p, i) => Math.max(floors[i]!, p.channel.base + exploration[i]!));
   if (lower.reduce((a, b) => a + b, 0) > allocatable + 1e-6) {
