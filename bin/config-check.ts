@@ -1,5 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { ConfigError, DEFAULT_CONFIG_PATH, type LoadedConfig, loadConfigFile, parseConfig } from '../functions/adapters/configFile.js';
+import { readFileSync } from 'node:fs';
+import {
+  bundledConfigBytes,
+  CONFIG_ROOM_BYTES,
+  ConfigError,
+  DEFAULT_CONFIG_PATH,
+  formatBytes,
+  type LoadedConfig,
+  loadConfigFile,
+  parseConfig,
+} from '../functions/adapters/configFile.js';
 import { diffConfigs, formatConfigChanges } from '../functions/domain/configDiff.js';
 import { parseCli } from './cli.js';
 
@@ -44,6 +54,10 @@ try {
   const channels = config.portfolios.reduce((n, p) => n + p.channels.length, 0);
   const rules = config.portfolios.reduce((n, p) => n + p.alerts.rules.length, 0);
   console.log(`${path} is valid (hash ${hash}): ${config.portfolios.length} portfolio(s), ${channels} channel(s), ${rules} alert rule(s).`);
+  const bundled = bundledConfigBytes(JSON.parse(readFileSync(path, 'utf8')));
+  console.log(
+    `Bundled into the functions: ${formatBytes(bundled)} of the ${formatBytes(CONFIG_ROOM_BYTES)} their size budget leaves the config.`,
+  );
   const before = baseline();
   if (!before) console.log('Nothing to compare with (no committed version); pass --against FILE.');
   else {

@@ -2,9 +2,7 @@ import './local/localEnv.js';
 import { ConfigError, loadConfigFile } from '../functions/adapters/configFile.js';
 import { LOCAL_DEV_SECRET } from '../functions/adapters/webhookSecrets.js';
 import { parseCli } from './cli.js';
-import { allocationTable, hasNoMetrics, latestOrReallocate, replayDemoFeed, seedHistory } from './local/demo.js';
 import { JavaMissingError, startDynamoLocal } from './local/dynamoLocal.js';
-import { startLocalRuntime } from './local/runtime.js';
 
 /**
  * `npm start`: DynamoDB Local, the tables, the HTTP API on :3000 (PORT overrides), and the demo portfolio's
@@ -20,6 +18,10 @@ config's schedules and a local event bus; on an empty database it loads the demo
     { 'in-memory': { type: 'boolean', default: false } },
   );
   const config = loadConfigFile();
+  // The handlers validate the deployed config as they load (functions/wiring/config.ts), so they load only
+  // once it is known to be valid: an invalid config is config:check's list, never a stack trace.
+  const { startLocalRuntime } = await import('./local/runtime.js');
+  const { allocationTable, hasNoMetrics, latestOrReallocate, replayDemoFeed, seedHistory } = await import('./local/demo.js');
   const { hash } = config;
   const dynamo = await startDynamoLocal(values['in-memory'] ? {} : { dbPath: '.data/dynamodb' });
   const apiToken = process.env.LOCAL_API_TOKEN ?? 'local-dev-token';

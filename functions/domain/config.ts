@@ -34,6 +34,18 @@ export const ALERT_METRICS = ['spend', 'conversions', 'revenue', 'cpa', 'roas', 
 /** Metrics whose breach says a channel loses money, the only ones a stop-loss may act on. */
 export const STOP_LOSS_METRICS = ['cpa', 'roas'] as const;
 
+/**
+ * The most rule × channel pairs (each rule counted on the channels it applies to) one portfolio's alert
+ * evaluation may judge. An evaluation runs in the alerts function (lib/api.ts `alerts`: the on-demand route,
+ * budget-function's default 29 s timeout; the queue worker has 120 s), and its worst case is every pair
+ * opening at once (one transaction, one event, one outbox delete each, in sequence), as when a feed stops.
+ * Measured (`npx tsx bench/alertRules.ts`, AlertEvaluator on DynamoDB Local, 2 shared cores): 400 pairs all
+ * opening took 2.0–2.2 s (5.1–5.4 ms a pair, 7–7.5% of 29 s); 1,000 pairs 4.0–4.3 s; re-evaluating with
+ * nothing changed 1.2–2.4 ms a pair. 400 keeps the worst case near 10% of the timeout, a margin for
+ * DynamoDB and EventBridge round trips in the cloud being several times DynamoDB Local's.
+ */
+export const MAX_RULE_CHANNEL_PAIRS = 400;
+
 /** Metrics that are fractions in [0, 1]. */
 const RATE_METRICS = new Set(['cvr', 'ctr']);
 
@@ -215,6 +227,16 @@ const checkRules = (portfolio: z.infer<typeof Portfolio>, ctx: Ctx, at: (string 
   }
   duplicateIds(rules, ctx, [...at, 'alerts', 'rules'], 'rule');
   const channelIds = new Set(portfolio.channels.map((c) => c.id));
+  const pairs = rules.reduce((n, rule) => n + (rule.channels?.length ?? portfolio.channels.length), 0);
+  if (pairs > MAX_RULE_CHANNEL_PAIRS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [...at, 'alerts', 'rules'],
+      message:
+        `these rules judge ${pairs} rule × channel pairs; one evaluation judges at most ${MAX_RULE_CHANNEL_PAIRS} well inside ` +
+        `the alerts function's timeout: use fewer rules, or name the channels each rule watches`,
+    });
+  }
   rules.forEach((rule, r) => {
     const path = [...at, 'alerts', 'rules', r];
     const issue = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: [...path, field], message });

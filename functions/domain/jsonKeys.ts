@@ -5,7 +5,15 @@
  * Expects text that JSON.parse accepts; one pass, no recursion, and the path is only spelled out for the
  * repeat it finds (so 200k-deep nesting stays linear).
  */
-export const firstDuplicateKey = (text: string): string | null => {
+export const firstDuplicateKey = (text: string): string | null => duplicateKeys(text, 1)[0] ?? null;
+
+/**
+ * The paths of keys repeated within one object of a JSON text, in order, at most `limit` of them (the
+ * operator config lists every one; the webhook stops at the first). Same single pass as
+ * {@link firstDuplicateKey}.
+ */
+export const duplicateKeys = (text: string, limit = Number.POSITIVE_INFINITY): string[] => {
+  const found: string[] = [];
   type Frame = { readonly kind: 'object'; readonly keys: Set<string>; key: string | null } | { readonly kind: 'array'; index: number };
   const stack: Frame[] = [];
   const path = (): string =>
@@ -23,7 +31,10 @@ export const firstDuplicateKey = (text: string): string | null => {
       if (expectKey && top?.kind === 'object') {
         const key = JSON.parse(text.slice(i, j + 1)) as string;
         top.key = key;
-        if (top.keys.has(key)) return path();
+        if (top.keys.has(key)) {
+          found.push(path());
+          if (found.length >= limit) return found;
+        }
         top.keys.add(key);
         expectKey = false;
       }
@@ -42,5 +53,5 @@ export const firstDuplicateKey = (text: string): string | null => {
       else expectKey = true;
     }
   }
-  return null;
+  return found;
 };

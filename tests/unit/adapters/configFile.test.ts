@@ -1,0 +1,119 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, FUNCTION_BUNDLE_BUDGET_BYTES, loadConfigFile, SMALLEST_CODE_BYTES } from '../../../functions/adapters/configFile.js';
+
+const shippedText = readFileSync('config/budget.config.json', 'utf8');
+const shipped = JSON.parse(shippedText);
+const dir = mkdtempSync(join(tmpdir(), 'config-file-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** When the schedules are checked from in these tests. */
+const NOW = new Date('2026-01-01T00:00:00Z');
+
+let files = 0;
+/** Loads `text` as a config file; the issues it is refused with (none when it loads). */
+const issuesOf = (text: string, now = NOW) => {
+  files += 1;
+  const file = join(dir, `config-${files}.json`);
+  writeFileSync(file, text);
+  try {
+    loadConfigFile(file, now);
+    return [];
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return error.issues.map((i) => ({ ...i }));
+  }
+};
+
+/** The shipped config with its schedules replaced. */
+const withSchedules = (schedules: Record<string, string>) =>
+  JSON.stringify({ ...shipped, schedules: { ...shipped.schedules, ...schedules } });
+
+describe('config file: what misbehaves once deployed', () => {
+  it('loads the shipped config', () => {
+    expect(issuesOf(shippedText)).toEqual([]);
+  });
+
+  it('refuses every key repeated in one object, at its path by id, beside the schema problems', () => {
+    const text = shippedText
+      .replace('"daily": 10000', '"daily": 10000, "daily": 7000')
+      .replace('"reallocate": "rate(1 hour)"', '"reallocate": "rate(1 hour)", "reallocate": "rate(2 hours)"')
+      .replace('"currency": "USD"', '"currency": "usd"');
+    expect(issuesOf(text)).toEqual([
+      { path: 'schedules.reallocate', message: 'this key appears twice in the same object: keep one' },
+      { path: 'portfolios[demo].budget.daily', message: 'this key appears twice in the same object: keep one' },
+      { path: 'portfolios[demo].currency', message: expect.stringContaining('ISO 4217') },
+    ]);
+  });
+
+  it('accepts the same key in different objects', () => {
+    const twoObjects = JSON.stringify({ ...shipped, portfolios: [shipped.portfolios[0], { ...shipped.portfolios[0], id: 'other' }] });
+    expect(issuesOf(twoObjects)).toEqual([]);
+  });
+
+  it.each([
+    ['30 February', 'cron(0 0 30 2 ? *)'],
+    ['31 April', 'cron(0 0 31 4 ? *)'],
+    ['a year gone by', 'cron(0 0 1 1 ? 2020)'],
+    ['a year more than five years away', 'cron(0 0 1 1 ? 2032)'],
+  ])('refuses a schedule that never fires in the next five years: %s', (_, expression) => {
+    expect(issuesOf(withSchedules({ alerts: expression }))).toEqual([
+      {
+        path: 'schedules.alerts',
+        message: expect.stringMatching(/^".*" never fires in the next 5 years \(read in UTC.*\), so nothing would run$/),
+      },
+    ]);
+  });
+
+  it.each([
+    ['every hour', 'rate(1 hour)'],
+    ['29 February, every leap year', 'cron(0 0 29 2 ? *)'],
+    ['the fifth Friday of a month', 'cron(0 0 ? * 6#5 *)'],
+    ['once, within five years', 'cron(0 0 1 1 ? 2030)'],
+  ])('accepts a schedule that fires: %s', (_, expression) => {
+    expect(issuesOf(withSchedules({ reallocate: expression }))).toEqual([]);
+  });
+
+  it('reads a cron in schedules.timezone: midnight on 1 January five years on is inside the horizon in UTC, after it in New York', () => {
+    const expression = 'cron(0 0 1 1 ? 2031)';
+    expect(issuesOf(withSchedules({ reallocate: expression, timezone: 'UTC' }))).toEqual([]);
+    expect(issuesOf(withSchedules({ reallocate: expression, timezone: 'America/New_York' }))).toEqual([
+      { path: 'schedules.reallocate', message: expect.stringContaining('read in America/New_York; its first run would be 2031-01-01') },
+    ]);
+  });
+
+  it('refuses a config too big for the function bundles, with its measured size and the budget', () => {
+    const demo = shipped.portfolios[0];
+    const many = {
+      ...shipped,
+      portfolios: Array.from({ length: 1000 }, (_, p) => ({
+        ...demo,
+        id: `p${p}`,
+        groups: [],
+        alerts: { rules: [] },
+        channels: Array.from({ length: 20 }, (_, c) => ({ id: `c${c}`, platform: 'generic', base: 10, max: 5000 })),
+      })),
+    };
+    const text = JSON.stringify(many, null, 2);
+    const megabytes = (Buffer.byteLength(JSON.stringify(many)) / 1024 / 1024).toFixed(1);
+    expect(issuesOf(text)).toEqual([
+      {
+        path: '$',
+        message: `the config is ${megabytes} MB bundled (its minified JSON); functions bundle it and their budget is 350 KB, of which their code takes at least 230 KB: keep it under 120 KB`,
+      },
+    ]);
+  });
+
+  it('accepts a config just inside the room the bundle budget leaves, and refuses one just over it', () => {
+    const room = FUNCTION_BUNDLE_BUDGET_BYTES - SMALLEST_CODE_BYTES;
+    /** The shipped config padded (with a `$schema` string) to `bytes` of minified JSON. */
+    const sized = (bytes: number) => {
+      const base = JSON.stringify({ ...shipped, $schema: '' });
+      return JSON.stringify({ ...shipped, $schema: 'x'.repeat(bytes - Buffer.byteLength(base)) });
+    };
+    expect(issuesOf(sized(room))).toEqual([]);
+    expect(issuesOf(sized(room + 1)).map((i) => i.path)).toEqual(['$']);
+  });
+});
