@@ -28,7 +28,8 @@ export const METRICS_TABLE: TableDefinition = {
 
 /**
  * Allocation snapshots and their pointers: `pk` = portfolio id, `sk` = `SNAPSHOT#<id>` (ids sort by time),
- * `LATEST`, `WINDOW#<schedule window>` or `PUBLISHED#<id>`. One Query lists a portfolio's snapshots newest first.
+ * `LATEST`, `WINDOW#<schedule window>`, `PUBLISHED#<id>` or `PART#<id>#<n>` (a large allocation's gzipped
+ * parts, written before its snapshot). One Query lists a portfolio's snapshots newest first.
  */
 export const ALLOCATIONS_TABLE: TableDefinition = { id: 'Allocations', envVar: 'ALLOCATIONS_TABLE', partitionKey: 'pk', sortKey: 'sk' };
 

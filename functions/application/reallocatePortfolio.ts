@@ -18,9 +18,6 @@ import {
 } from '../domain/snapshots.js';
 import type { Clock, EventPublisher, MetricsReader, SnapshotStore, StopLossSource } from './ports.js';
 
-/** Snapshots before local midnight looked at for the one that was in force (all but orphans were). */
-const DAY_START_CANDIDATES = 5;
-
 /** How long a run may hold the right to publish a snapshot's event before a retry may take it over. */
 const PUBLICATION_LEASE_MS = 60_000;
 
@@ -107,18 +104,13 @@ export class Reallocator implements ReallocationRunner {
   }
 
   /**
-   * The plan in force when the portfolio's local day began: the newest snapshot made before local midnight
-   * that was published (`LATEST` moves only forward and every published snapshot was `LATEST`). A snapshot
-   * written by a run that died before publishing it was never in force, unless nothing newer was.
+   * The plan in force when the portfolio's local day began: the newest snapshot published before local
+   * midnight (`LATEST` moves only forward, and a snapshot a run wrote but never published was never in force).
    */
   private async planAtDayStart(portfolio: Portfolio, asOf: string): Promise<Snapshot | null> {
-    const { allocations } = this.deps;
     const midnight = startOfDayInZone(asOf, portfolio.timezone);
     const to = snapshotIdBound(new Date(midnight.getTime() - 1).toISOString(), 'to')!;
-    const { snapshots } = await allocations.list(portfolio.id, { to, limit: DAY_START_CANDIDATES });
-    for (const snapshot of snapshots) {
-      if (await allocations.isPublished(portfolio.id, snapshot.snapshotId)) return snapshot;
-    }
+    const { snapshots } = await this.deps.allocations.list(portfolio.id, { to, limit: 1, publishedOnly: true });
     return snapshots[0] ?? null;
   }
 
