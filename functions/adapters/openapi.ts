@@ -22,9 +22,16 @@ export const ErrorBody = z.strictObject({
   }),
 });
 
+/**
+ * API Gateway's own answer when the session authorizer refuses a request (a form route without a valid
+ * session, or a session check that could not run): not an error of the service, so not its error shape.
+ */
+export const GatewayRefusal = z.strictObject({ message: z.literal('Forbidden') });
+
 /** The shared shapes, each written once under `components.schemas` and referenced everywhere else. */
 const NAMED = z.registry<{ id: string }>();
 NAMED.add(ErrorBody, { id: 'Error' });
+NAMED.add(GatewayRefusal, { id: 'GatewayRefusal' });
 NAMED.add(Snapshot, { id: 'Snapshot' });
 NAMED.add(Alert, { id: 'Alert' });
 
@@ -61,6 +68,8 @@ type Answer = { readonly description: string; readonly body?: z.ZodMiniType; rea
 interface Operation {
   readonly summary: string;
   readonly query?: z.ZodMiniType;
+  /** What a query parameter means, where its schema cannot say it. */
+  readonly queryNotes?: Readonly<Record<string, string>>;
   readonly request?: { readonly body: z.ZodMiniType; readonly type?: string };
   readonly answers: Readonly<Record<number, Answer>>;
 }
@@ -70,6 +79,12 @@ const error = (description: string): Answer => ({ description, body: ErrorBody }
 const html = (description: string): Answer => ({ description, type: 'text/html' });
 const redirect = (description: string): Answer => ({ description });
 const unknownPortfolio = { 404: error('unknown portfolio (`unknown-portfolio`)') };
+/** An operator form's 403: the authorizer's refusal (no valid session) or the form's own checks. */
+const formRefused: Answer = {
+  description:
+    'no valid session (API Gateway\'s refusal, `{"message":"Forbidden"}`), not an operator (`forbidden`), or no or a wrong CSRF token (`csrf`)',
+  body: z.union([ErrorBody, GatewayRefusal]),
+};
 const badQuery = { 400: error('a bad query (`invalid-query`), naming each parameter') };
 
 /** What each route takes and answers, keyed `METHOD path` as in the route table. */
@@ -155,9 +170,14 @@ const OPERATIONS: Record<string, Operation> = {
     summary: 'The finance dashboard',
     answers: {
       200: html('the page'),
+      302: redirect(
+        'no valid session (none, or one expired, forged, signed out, of another app, or of neither group): to `/auth/login?returnTo=<this page>`, which returns here once signed in',
+      ),
       400: error('a bad query'),
-      401: redirect('no session cookie (API Gateway)'),
-      403: redirect('a session refused: expired, another app, or neither group (API Gateway)'),
+      403: {
+        description: "the session could not be checked (the user pool's keys or the revocation list out of reach): API Gateway's refusal",
+        body: GatewayRefusal,
+      },
       404: error('unknown portfolio'),
     },
   },
@@ -175,8 +195,7 @@ const OPERATIONS: Record<string, Operation> = {
     answers: {
       303: redirect('done: back to the dashboard'),
       400: error('releasing the reserve without a reason'),
-      401: redirect('no session cookie (API Gateway)'),
-      403: error('not an operator (`forbidden`), or no or a wrong CSRF token (`csrf`)'),
+      403: formRefused,
       404: error('unknown portfolio'),
     },
   },
@@ -185,17 +204,24 @@ const OPERATIONS: Record<string, Operation> = {
     request: { body: z.strictObject({ csrf: z.string(), portfolio: z.string() }), type: 'application/x-www-form-urlencoded' },
     answers: {
       303: redirect('done: back to the dashboard'),
-      401: redirect('no session cookie (API Gateway)'),
-      403: error('not an operator (`forbidden`), or no or a wrong CSRF token (`csrf`)'),
+      403: formRefused,
       404: error('unknown portfolio'),
     },
   },
   'GET /': { summary: 'Where a person starts', answers: { 302: redirect('to /dashboard when signed in, else to /auth/login') } },
-  'GET /auth/login': { summary: 'Start signing in (code flow with PKCE)', answers: { 302: redirect('to the hosted sign-in') } },
+  'GET /auth/login': {
+    summary: 'Start signing in (code flow with PKCE)',
+    query: z.strictObject({ returnTo: z.optional(z.string()) }),
+    queryNotes: {
+      returnTo:
+        'the page to return to once signed in: a path of this site under /dashboard (a local `token` is dropped); anything else is ignored and sign-in returns to /dashboard',
+    },
+    answers: { 302: redirect('to the hosted sign-in, with the attempt (and the page to return to) in a 10-minute cookie') },
+  },
   'GET /auth/callback': {
     summary: 'Finish signing in',
     answers: {
-      302: redirect('signed in: to /dashboard, with the session cookie'),
+      302: redirect('signed in: with the session cookie, to the `returnTo` page sign-in started with (else /dashboard)'),
       400: html('a stale or foreign sign-in link'),
       403: html('signed in, but in neither group'),
     },
@@ -203,9 +229,15 @@ const OPERATIONS: Record<string, Operation> = {
   'POST /auth/logout': {
     summary: 'Sign out (form with the CSRF token)',
     request: { body: z.strictObject({ csrf: z.string() }), type: 'application/x-www-form-urlencoded' },
-    answers: { 302: redirect('to the hosted sign-out'), 403: html('no or a wrong CSRF token; the session stays') },
+    answers: {
+      302: redirect('signed out (the session is revoked on the server and its cookie cleared): to the hosted sign-out'),
+      403: html('no or a wrong CSRF token; the session stays'),
+    },
   },
-  'GET /auth/signed-out': { summary: 'Signed out', answers: { 200: html('the page') } },
+  'GET /auth/signed-out': {
+    summary: 'Where the hosted sign-out returns the browser',
+    answers: { 200: html('the page; it changes nothing (sign-out is POST /auth/logout)') },
+  },
   'GET /openapi.json': { summary: 'This document', answers: { 200: json('the OpenAPI 3.1 document') } },
 };
 
@@ -216,12 +248,21 @@ const SECURITY: Record<RouteDefinition['auth'], Record<string, string[]>[]> = {
   public: [],
 };
 
-const parametersOf = (route: RouteDefinition, query: z.ZodMiniType | undefined, components: Components) => {
+const parametersOf = (route: RouteDefinition, { query, queryNotes = {} }: Operation, components: Components) => {
   const path = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
   const shape = query ? schema(query, components, 'input') : {};
   const properties = (shape.properties ?? {}) as Record<string, unknown>;
   const required = new Set((shape.required ?? []) as string[]);
-  return [...path, ...Object.entries(properties).map(([name, s]) => ({ name, in: 'query', required: required.has(name), schema: s }))];
+  return [
+    ...path,
+    ...Object.entries(properties).map(([name, s]) => ({
+      name,
+      in: 'query',
+      ...(queryNotes[name] ? { description: queryNotes[name] } : {}),
+      required: required.has(name),
+      schema: s,
+    })),
+  ];
 };
 
 const operationOf = (route: RouteDefinition, components: Components) => {
@@ -245,7 +286,7 @@ const operationOf = (route: RouteDefinition, components: Components) => {
     operationId: key.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_|_$/g, ''),
     summary: operation.summary,
     security: SECURITY[route.auth],
-    parameters: parametersOf(route, operation.query, components),
+    parameters: parametersOf(route, operation, components),
     ...(operation.request
       ? {
           requestBody: {
@@ -271,14 +312,22 @@ export const openApiDocument = (routes: readonly RouteDefinition[] = ROUTES) => 
     info: {
       title: 'Budget optimizer',
       version: '1',
-      description: 'Signed metric webhooks, allocation snapshots, alerts and the finance dashboard. Money is in the portfolio currency.',
+      description:
+        'Signed metric webhooks, allocation snapshots, alerts and the finance dashboard. Money is in the portfolio currency. ' +
+        'Every answer carries `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer`, and `Cache-Control: no-store` ' +
+        'except GET /openapi.json (public, cacheable); pages also carry a Content-Security-Policy.',
     },
     paths,
     components: {
       schemas: components,
       securitySchemes: {
         sigv4: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'AWS IAM SigV4 (locally: Bearer <LOCAL_API_TOKEN>)' },
-        session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'A Cognito ID token from the hosted sign-in' },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: SESSION_COOKIE,
+          description: 'A Cognito ID token from the hosted sign-in, of a finance or operators member, not signed out',
+        },
         webhookSignature: {
           type: 'apiKey',
           in: 'header',

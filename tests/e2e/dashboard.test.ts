@@ -58,26 +58,69 @@ describe('finance dashboard', () => {
     await expect(page.locator('#empty').textContent()).resolves.toContain('/portfolios/demo/reallocate');
   });
 
-  it('refuses the dashboard without a session or the local token, and sends a bare visit to sign-in', async () => {
-    expect((await fetch(`${runtime.url}/dashboard`)).status).toBe(401);
-    expect((await fetch(`${runtime.url}/dashboard`, { headers: { cookie: `${SESSION_COOKIE}=forged` } })).status).toBe(403);
+  it('sends a browser without a valid session to sign-in, carrying the page it asked for', async () => {
+    const toSignIn = [302, '/auth/login?returnTo=%2Fdashboard'];
+    const bare = await fetch(`${runtime.url}/dashboard`, { redirect: 'manual' });
+    expect([bare.status, bare.headers.get('location')]).toEqual(toSignIn);
+    // A redirect is private and as hardened as any other answer.
+    expect([bare.headers.get('cache-control'), bare.headers.get('x-content-type-options'), bare.headers.get('referrer-policy')]).toEqual([
+      'no-store',
+      'nosniff',
+      'no-referrer',
+    ]);
+    const forged = await fetch(`${runtime.url}/dashboard`, { headers: { cookie: `${SESSION_COOKIE}=forged` }, redirect: 'manual' });
+    expect([forged.status, forged.headers.get('location')]).toEqual(toSignIn);
+    expect(await forged.text()).toBe('');
+    // A wrong local token is no session either; the page to return to keeps its query but not the token.
+    const wrongToken = await fetch(`${runtime.url}/dashboard?token=wrong&portfolio=demo`, { redirect: 'manual' });
+    expect([wrongToken.status, wrongToken.headers.get('location')]).toEqual([302, '/auth/login?returnTo=%2Fdashboard%3Fportfolio%3Ddemo']);
+    // The operators' forms are not pages: without a session the authorizer refuses them outright.
+    const form = await fetch(`${runtime.url}/dashboard/reallocate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'portfolio=demo',
+      redirect: 'manual',
+    });
+    expect([form.status, await form.json()]).toEqual([403, { message: 'Forbidden' }]);
     const root = await fetch(`${runtime.url}/`, { redirect: 'manual' });
     expect([root.status, root.headers.get('location')]).toEqual([302, '/auth/login']);
   });
 
-  it('signs a finance user in, shows the dashboard from the session cookie, and signs out', async () => {
+  it('signs a finance user in, shows the dashboard from the session cookie, and signs out for good', async () => {
     const { context, tab } = await signedIn('finance@example.com', { start: '/' });
     await tab.waitForURL(`${runtime.url}/dashboard`);
     // No token travels in the URL: the session is an HttpOnly, Secure, SameSite cookie.
     expect(tab.url()).not.toContain('token');
-    expect(await sessionOf(context)).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Lax', path: '/' });
+    const session = (await sessionOf(context))!;
+    expect(session).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Lax', path: '/' });
     await expect(tab.locator('#user').textContent()).resolves.toBe('finance@example.com');
+    const withCopy = () =>
+      fetch(`${runtime.url}/dashboard`, { headers: { cookie: `${session.name}=${session.value}` }, redirect: 'manual' });
+    expect((await withCopy()).status).toBe(200);
     await tab.getByRole('button', { name: 'Sign out' }).click();
     await expect(tab.locator('h1').textContent()).resolves.toBe('Signed out');
     expect(await sessionOf(context)).toBeUndefined();
-    // Signed out, the dashboard is closed again.
-    expect((await tab.goto(`${runtime.url}/dashboard`))?.status()).toBe(401);
+    // The server remembers the sign-out: a copy of the cookie, still unexpired, opens nothing.
+    const copy = await withCopy();
+    expect([copy.status, copy.headers.get('location')]).toEqual([302, '/auth/login?returnTo=%2Fdashboard']);
+    // Signed out, the dashboard sends the browser to sign-in, and signing in again returns to it.
+    expect((await tab.goto(`${runtime.url}/dashboard`))?.status()).toBe(200);
+    expect(tab.url()).toContain(`${runtime.url}/_local/sign-in?`);
+    await tab.getByRole('link', { name: 'finance@example.com' }).click();
+    await tab.waitForURL(`${runtime.url}/dashboard`);
+    await expect(tab.locator('#user').textContent()).resolves.toBe('finance@example.com');
     await context.close();
+  });
+
+  it('brings a browser sent to sign-in back to the dashboard page it asked for, and to no other site', async () => {
+    const { context, tab } = await signedIn('finance@example.com', { start: '/dashboard?portfolio=demo' });
+    await tab.waitForURL(`${runtime.url}/dashboard?portfolio=demo`);
+    await expect(tab.locator('#user').textContent()).resolves.toBe('finance@example.com');
+    await context.close();
+
+    const elsewhere = await signedIn('finance@example.com', { start: '/auth/login?returnTo=//evil.example/dashboard' });
+    await elsewhere.tab.waitForURL(`${runtime.url}/dashboard`);
+    await elsewhere.context.close();
   });
 
   it('turns away a signed-in person in neither group, and a sign-out form without the CSRF token', async () => {
