@@ -6,7 +6,7 @@ import { createDocumentClient, createDynamoClient } from '../functions/adapters/
 import { LocalBus } from '../functions/adapters/eventBus.js';
 import { MetricsRepository } from '../functions/adapters/metricsRepository.js';
 import { AlertEvaluator } from '../functions/application/evaluateAlerts.js';
-import { MAX_RULE_CHANNEL_PAIRS, Portfolio } from '../functions/domain/config.js';
+import { AlertRule, MAX_RULE_CHANNEL_PAIRS, Portfolio } from '../functions/domain/config.js';
 import { addDays, dateInZone } from '../functions/domain/dates.js';
 import type { MetricRow } from '../functions/domain/metrics.js';
 import { ALERTS_TABLE, ALLOCATIONS_TABLE, METRICS_TABLE } from '../lib/tables.js';
@@ -28,19 +28,24 @@ const SIZES = [
 /** The on-demand route's function (FUNCTIONS.alerts in lib/api.ts) has budget-function's default timeout. */
 const TIMEOUT_MS = 29_000;
 
-const portfolio = (id: string, channels: number, rules: number) =>
-  Portfolio.parse({
+/**
+ * A portfolio whose every rule breaches on every channel (CPA 100 against thresholds below it), so the first
+ * evaluation opens them all. The rules are parsed one by one: sizes above the config's limit are measured too.
+ */
+const portfolio = (id: string, channels: number, rules: number): Portfolio => {
+  const parsed = Portfolio.parse({
     id,
     name: id,
     currency: 'USD',
     timezone: 'UTC',
     budget: { daily: 100 * channels * 10 },
     channels: Array.from({ length: channels }, (_, c) => ({ id: `c${c}`, platform: 'generic', base: 1, max: 5000 })),
-    // Every rule breaches on every channel (CPA 100 against thresholds below it): the first evaluation opens them all.
-    alerts: {
-      rules: Array.from({ length: rules }, (_, r) => ({ id: `cpa-${r}`, metric: 'cpa', op: '>', threshold: 10 + r, window: 'day' })),
-    },
   });
+  const judged = Array.from({ length: rules }, (_, r) =>
+    AlertRule.parse({ id: `cpa-${r}`, metric: 'cpa', op: '>', threshold: 10 + r, window: 'day' }),
+  );
+  return { ...parsed, alerts: { ...parsed.alerts, rules: judged } };
+};
 
 const rows = (p: Portfolio, today: string): MetricRow[] =>
   p.channels.flatMap((c) =>

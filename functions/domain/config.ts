@@ -39,9 +39,9 @@ export const STOP_LOSS_METRICS = ['cpa', 'roas'] as const;
  * evaluation may judge. An evaluation runs in the alerts function (lib/api.ts `alerts`: the on-demand route,
  * budget-function's default 29 s timeout; the queue worker has 120 s), and its worst case is every pair
  * opening at once (one transaction, one event, one outbox delete each, in sequence), as when a feed stops.
- * Measured (`npx tsx bench/alertRules.ts`, AlertEvaluator on DynamoDB Local, 2 shared cores): 400 pairs all
- * opening took 2.0–2.2 s (5.1–5.4 ms a pair, 7–7.5% of 29 s); 1,000 pairs 4.0–4.3 s; re-evaluating with
- * nothing changed 1.2–2.4 ms a pair. 400 keeps the worst case near 10% of the timeout, a margin for
+ * Measured (`npx tsx bench/alertRules.ts`, AlertEvaluator on DynamoDB Local, 2 shared cores, three runs):
+ * 400 pairs all opening took 1.8–2.3 s (4.4–5.8 ms a pair, 6–8% of 29 s); 1,000 pairs 3.6–4.7 s; re-evaluating
+ * with nothing changed 0.8–2.4 ms a pair. 400 keeps the worst case under 10% of the timeout, a margin for
  * DynamoDB and EventBridge round trips in the cloud being several times DynamoDB Local's.
  */
 export const MAX_RULE_CHANNEL_PAIRS = 400;
