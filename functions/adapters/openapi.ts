@@ -1,4 +1,5 @@
 import { ROUTES, type RouteDefinition } from '../../lib/api.js';
+import { AlertsQuery } from '../domain/alerts/alertsQuery.js';
 import { Alert } from '../domain/alerts/lifecycle.js';
 import { DiffQuery, ListQuery, SnapshotQuery } from '../domain/allocationsQuery.js';
 import { Delivery } from '../domain/delivery.js';
@@ -133,7 +134,15 @@ const OPERATIONS: Record<string, Operation> = {
     summary: 'Snapshots, newest first, a page at a time',
     query: ListQuery,
     answers: {
-      200: json('a page', z.strictObject({ portfolioId: z.string(), snapshots: z.array(Snapshot), next: z.nullable(z.string()) })),
+      200: json(
+        'a page',
+        z.strictObject({
+          portfolioId: z.string(),
+          // false only with include=unpublished: a run wrote the snapshot and never published it.
+          snapshots: z.array(z.extend(Snapshot, { published: z.boolean() })),
+          next: z.nullable(z.string()),
+        }),
+      ),
       ...badQuery,
       ...unknownPortfolio,
     },
@@ -149,7 +158,7 @@ const OPERATIONS: Record<string, Operation> = {
   },
   'GET /portfolios/{id}/alerts': {
     summary: 'Alerts, newest first',
-    query: z.strictObject({ status: z.optional(z.enum(['open', 'resolved'])) }),
+    query: AlertsQuery,
     answers: {
       200: json('the alerts', z.strictObject({ portfolioId: z.string(), alerts: z.array(Alert) })),
       ...badQuery,

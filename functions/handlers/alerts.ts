@@ -5,8 +5,8 @@ import { backToDashboard, operatorForm } from '../adapters/operatorForm.js';
 import { findPortfolio } from '../adapters/portfolios.js';
 import type { AlertEvaluator } from '../application/evaluateAlerts.js';
 import type { AlertStore } from '../application/ports.js';
+import { AlertsQuery } from '../domain/alerts/alertsQuery.js';
 import type { Portfolio } from '../domain/config.js';
-import * as z from '../domain/schema.js';
 import { deployedAlertEvaluator } from '../wiring/alertEvaluator.js';
 import { deployedConfig } from '../wiring/config.js';
 import { deployedRepositories } from '../wiring/dynamo.js';
@@ -18,8 +18,6 @@ export interface AlertsDependencies {
 }
 
 /** Query of `GET /portfolios/{id}/alerts`: `open`, `resolved`, or `all` (the same as no status). */
-const AlertsQuery = z.strictObject({ status: z.optional(z.enum(['open', 'resolved', 'all'])) });
-
 /**
  * `GET /portfolios/{id}/alerts?status=`, `POST /portfolios/{id}/alerts/evaluate`, and the dashboard's
  * operator form `POST /dashboard/alerts/evaluate` (303 back to the dashboard).
