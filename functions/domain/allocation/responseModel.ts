@@ -103,6 +103,8 @@ export const FIT = {
   /** Prior mean of the organic baseline as a share of the channel's mean value, and its strength in pseudo-days. */
   baselineShare: 0.05,
   baselineDays: 1,
+  /** Prior strength, in pseudo-days, when the level is relearned after a shift: a day of the new regime outweighs it. */
+  shiftPriorDays: 0.25,
   /** Days of maturity below which a day tells too little to test a regime shift on. */
   shiftMinMaturity: 0.6,
 } as const;
@@ -216,7 +218,8 @@ const fitAtScale = (points: Columns, scale: number, prior: Settings, withBaselin
     logLikelihood += weight[i]! * (value[i]! * Math.log(mean) - mean);
   }
   const z = Math.log(scale / (2 * prior.typical)) / FIT.scalePriorSd;
-  return { scale, shape, rate, baseline, score: logLikelihood - 0.5 * z * z };
+  const logPrior = -0.5 * z * z;
+  return { scale, shape, rate, baseline, logLikelihood, logPrior, score: logLikelihood + logPrior };
 };
 
 type Fit = ReturnType<typeof fitAtScale>;
@@ -248,6 +251,19 @@ const neighbourhood = (fits: readonly { fit: Fit; weight: number }[]) => {
   const plausible = new Set(plausibleScales(fits));
   const grid = fits.map((f) => f.fit.scale).sort((a, b) => a - b);
   return grid.filter((scale, i) => plausible.has(scale) || plausible.has(grid[i - 1]!) || plausible.has(grid[i + 1]!));
+};
+
+/**
+ * The scale's posterior read from the quasi-likelihood: the log-likelihood divided by the dispersion the
+ * residuals show, so counts that scatter φ times wider than Poisson count as 1/φ as many. Read at face value,
+ * overdispersed noise becomes confident curvature (a channel saturating at a third of its true scale).
+ * Best first.
+ */
+const quasiPosterior = (fits: readonly { fit: Fit; weight: number }[], dispersion: number) => {
+  const score = (f: Fit) => f.logLikelihood / dispersion + f.logPrior;
+  const top = Math.max(...fits.map((f) => score(f.fit)));
+  const total = fits.reduce((s, f) => s + Math.exp(score(f.fit) - top), 0);
+  return fits.map((f) => ({ fit: f.fit, weight: Math.exp(score(f.fit) - top) / total })).sort((x, y) => score(y.fit) - score(x.fit));
 };
 
 /** The posterior over scales, negligible ones dropped and the rest renormalized, each with its level. */
@@ -374,22 +390,32 @@ export const fitResponse = (
     fit = fits[0]!.fit;
   }
   const dispersion = dispersionOf(fit, points);
+  fits = quasiPosterior(fits, dispersion);
+  fit = fits[0]!.fit;
 
-  // Regime change: does the recent, well-reported window disagree with the whole fit?
+  // Regime change: does the recent, well-reported window disagree with the whole fit? The noise it is judged
+  // against is the older days' own: a shift inflates the residuals of the days it touches, so a dispersion
+  // measured over them would hide the very shift being tested.
   const recent = points.filter((p) => p.age < FIT.recentDays && p.maturity >= FIT.shiftMinMaturity);
+  const older = points.filter((p) => p.age >= FIT.recentDays);
   let regimeShift = false;
   if (recent.length >= 3 && recent.length < points.length) {
     const expected = recent.reduce((s, p) => s + meanOf(fit, p), 0);
     const observedValue = recent.reduce((s, p) => s + p.value, 0);
-    if (Math.abs(observedValue - expected) / Math.sqrt(dispersion * (expected + 1)) > FIT.shiftZ) {
+    const noise = older.length >= 7 ? dispersionOf(fit, older) : dispersion;
+    if (Math.abs(observedValue - expected) / Math.sqrt(noise * (expected + 1)) > FIT.shiftZ) {
       regimeShift = true;
-      // Keep the learned shape of the curve (its scale) and relearn its level from the recent days only.
-      fit = fitAtScale(columnsOf(recent), fit.scale, settings, baselined);
+      // Keep the learned shape of the curve (its scale) and relearn its level from the recent days only, at
+      // plain recency weights: outlier weights judged against the old regime's fit would all but erase the shift.
+      const refit = recent.map((p) => ({ ...p, weight: recency(p.age) }));
+      // The pooled prior says what the channel was worth before the shift, so it is held weakly: a few days
+      // of the new regime outweigh it.
+      const weak = { ...settings, shape: Math.max(0.1, FIT.shiftPriorDays * settings.efficiency * settings.typical) };
+      fit = fitAtScale(columnsOf(refit), fit.scale, weak, baselined);
       fits = [{ fit, weight: 1 }];
     }
   }
-  const used = regimeShift ? recent : points;
-  const evidence = used.reduce((s, p) => s + p.weight, 0);
+  const evidence = regimeShift ? recent.reduce((s, p) => s + recency(p.age), 0) : points.reduce((s, p) => s + p.weight, 0);
   return {
     channelId,
     scale: fit.scale,
