@@ -30,7 +30,7 @@ const load = (file: string): Scenario => {
 };
 
 const { values, positionals } = parseCli(
-  `npm run backtest -- --scenario FILE [--policy optimizer|fixed-share|equal|greedy|oracle] [--json]
+  `npm run backtest -- --scenario FILE [--policy optimizer|known|greedy|fixed-share|equal|oracle] [--json]
 npm run backtest -- --table [DIR] [--seeds N]
 
 Simulates a scenario (docs/scenarios.md) day by day, or prints ratioToOracle for every policy on every
@@ -89,7 +89,8 @@ if (values.table) {
     '\n"over": days the true expected CPA exceeded the scenario\'s target; "held": days the allocator kept the previous allocation.',
   );
 } else {
-  if (!values.scenario) fail('usage: npm run backtest -- --scenario FILE [--policy optimizer|fixed-share|equal|greedy|oracle] [--json]');
+  if (!values.scenario)
+    fail('usage: npm run backtest -- --scenario FILE [--policy optimizer|known|greedy|fixed-share|equal|oracle] [--json]');
   if (!(POLICIES as readonly string[]).includes(values.policy!))
     fail(`unknown policy "${values.policy}"; use one of ${POLICIES.join(', ')}`);
   const result = simulate(load(values.scenario!), values.policy as Policy);

@@ -4,11 +4,17 @@ import { Portfolio } from '../config.js';
 import { addDays, weekday } from '../dates.js';
 import { roundTo } from '../money.js';
 import { normal, poisson, substream } from '../random.js';
+import { knownAllocation } from './known.js';
 import { oracleAllocation } from './oracle.js';
 import { multiplierOn, reportedShare, type Scenario, type ScenarioChannel, weeklyOn } from './scenario.js';
 import { respond } from './trueCurve.js';
 
-export const POLICIES = ['optimizer', 'fixed-share', 'equal', 'greedy', 'oracle'] as const;
+/**
+ * The policies a backtest compares, in the order its table shows them: the ceiling (`oracle`), the
+ * product's rules with the true curves (`known`), the product (`optimizer`), the product without exploration
+ * (`greedy`), and two fixed splits.
+ */
+export const POLICIES = ['oracle', 'known', 'optimizer', 'greedy', 'fixed-share', 'equal'] as const;
 export type Policy = (typeof POLICIES)[number];
 
 /** The `--json` result of a backtest (docs/scenarios.md). */
@@ -193,7 +199,8 @@ export const simulate = (scenario: Scenario, policy: Policy): BacktestResult => 
       );
       if (allocation.status === 'held') held += 1;
       totals = allocation.channels.map((c) => c.total);
-    } else if (policy === 'fixed-share') totals = fixed;
+    } else if (policy === 'known') totals = knownAllocation(scenario, multipliers, previous);
+    else if (policy === 'fixed-share') totals = fixed;
     else if (policy === 'equal') totals = equal;
     else totals = oracle(multipliers);
 
