@@ -1,4 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient, createDynamoClient, type DynamoConnection } from './dynamo.js';
 import type { RevocationList } from './session.js';
 
 /**
@@ -21,3 +22,7 @@ export class RevokedSessionsRepository implements RevocationList {
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: { jti: tokenId, expiresAt: Math.ceil(expiresAt) } }));
   }
 }
+
+/** The revocation list on its table, with a DynamoDB client of its own: what `wiring/revocations.ts` loads on first use. */
+export const connectRevocationList = (connection: DynamoConnection, tableName: string): RevocationList =>
+  new RevokedSessionsRepository(createDocumentClient(createDynamoClient(connection)), tableName);

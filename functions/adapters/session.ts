@@ -1,13 +1,15 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { CognitoJwtVerifier } from 'aws-jwt-verify';
-import { CognitoJwtInvalidGroupError, JwtExpiredError, JwtInvalidClaimError } from 'aws-jwt-verify/error';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 
 /**
  * Browser sessions for finance and operators. A person signs in at the Cognito hosted page (authorization
  * code with PKCE); the ID token it issues becomes the session cookie, and every request is checked by
- * aws-jwt-verify (signature against the pool's keys, issuer, audience = the app client, token use, expiry,
- * group). Nothing here parses or checks a JWT by hand. Machines keep IAM.
+ * aws-jwt-verify (`sessionVerifier.ts`: signature against the pool's keys, issuer, audience = the app client,
+ * token use, expiry, group). Nothing here parses or checks a JWT by hand. Machines keep IAM.
+ *
+ * This module holds what every session route shares (cookies, CSRF, the signed-in person) and imports no
+ * JWT library: the forms of the reallocate and alerts functions, the dashboard and the API document read
+ * it, and aws-jwt-verify would add 16 KB to each of their bundles (`npm run bench -- --only bundles`).
  */
 
 /** The groups that may hold a session: `finance` reads, `operators` also act. */
@@ -51,32 +53,8 @@ export interface UserPoolSettings {
   readonly jwks?: Jwks;
 }
 
-/** Verifies ID tokens of the pool's app client for a member of `finance` or `operators`. */
-export const sessionVerifier = ({ userPoolId, clientId, jwks }: UserPoolSettings) => {
-  const verifier = CognitoJwtVerifier.create({ userPoolId, clientId, tokenUse: 'id', groups: [...GROUPS] });
-  if (jwks) verifier.cacheJwks(jwks);
-  return async (token: string | undefined): Promise<Session> => {
-    if (!token) throw new SessionError('missing', 'not signed in');
-    try {
-      const payload = await verifier.verify(token);
-      // Cognito puts a `jti` in every ID token; one without it could never be signed out, so it is refused.
-      if (typeof payload.jti !== 'string' || payload.jti === '') throw new SessionError('invalid', 'the session token has no id');
-      const groups = (payload['cognito:groups'] ?? []).filter((g): g is Group => (GROUPS as readonly string[]).includes(g));
-      const user = typeof payload.email === 'string' ? payload.email : String(payload['cognito:username'] ?? payload.sub);
-      return { user, groups, expiresAt: payload.exp, tokenId: payload.jti };
-    } catch (error) {
-      if (error instanceof SessionError) throw error;
-      if (error instanceof JwtExpiredError) throw new SessionError('expired', 'the session has expired; sign in again');
-      if (error instanceof CognitoJwtInvalidGroupError) throw new SessionError('wrong-group', 'not in the finance or operators group');
-      if (error instanceof JwtInvalidClaimError && /audience|client/i.test(error.message)) {
-        throw new SessionError('wrong-audience', 'the token was issued to another application');
-      }
-      throw new SessionError('invalid', 'the session token is not valid');
-    }
-  };
-};
-
-export type SessionCheck = ReturnType<typeof sessionVerifier>;
+/** Checks a session token: the session it opens, or a {@link SessionError} saying why not. */
+export type SessionCheck = (token: string | undefined) => Promise<Session>;
 
 /**
  * The server's list of signed-out sessions, by token id (`jti`). An ID token stays valid until it expires
@@ -97,6 +75,26 @@ export const revocableSessionCheck =
     if (await revoked.isRevoked(session.tokenId)) throw new SessionError('signed-out', 'this session was signed out; sign in again');
     return session;
   };
+
+/**
+ * A revocation list connected on its first use rather than at cold start: the session authorizer and the
+ * sign-in routes consult it only for a token that verifies, so a cold start need not load the DynamoDB SDK:
+ * loading it there more than doubled the authorizer's module init (85 ms against 31 ms, the fastest of 21
+ * interleaved loads of each bundle; `npm run bench -- --only bundles`). The first lookup pays for it instead.
+ * A failed connection is tried again on the next use.
+ */
+export const revocationListOnFirstUse = (connect: () => Promise<RevocationList>): RevocationList => {
+  let list: Promise<RevocationList> | undefined;
+  const connected = () =>
+    (list ??= connect().catch((error: unknown) => {
+      list = undefined;
+      throw error;
+    }));
+  return {
+    isRevoked: async (tokenId) => (await connected()).isRevoked(tokenId),
+    revoke: async (tokenId, expiresAt) => (await connected()).revoke(tokenId, expiresAt),
+  };
+};
 
 /** A cookie value as the browser sent it, percent-decoded, or undefined when its escapes are malformed. */
 const cookieValue = (raw: string): string | undefined => {

@@ -1,16 +1,13 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ALERTS_TABLE, ALLOCATIONS_TABLE, METRICS_TABLE, type TableDefinition } from '../../lib/tables.js';
+import { ALERTS_TABLE, ALLOCATIONS_TABLE, METRICS_TABLE } from '../../lib/tables.js';
 import { AlertsRepository } from '../adapters/alertsRepository.js';
 import { AllocationsRepository } from '../adapters/allocationsRepository.js';
 import { createDocumentClient, createDynamoClient } from '../adapters/dynamo.js';
 import { MetricsRepository } from '../adapters/metricsRepository.js';
-import { optional, required } from './environment.js';
+import { dynamoConnection, tableName } from './dynamoConnection.js';
 
 /** DynamoDB for this environment: DynamoDB Local when `DYNAMODB_ENDPOINT` is set, else the region's. */
-export const dynamoClient = () => createDynamoClient({ endpoint: optional('DYNAMODB_ENDPOINT'), region: optional('AWS_REGION') });
-
-/** The name the stack gave one of the function's tables. */
-export const tableName = (table: TableDefinition): string => required(table.envVar);
+export const dynamoClient = () => createDynamoClient(dynamoConnection());
 
 /** Each repository on the table its environment names; a function builds only those it uses. */
 export const metricsRepository = (client: DynamoDBDocumentClient) => new MetricsRepository(client, tableName(METRICS_TABLE));

@@ -2,7 +2,8 @@ import { IDEMPOTENCY_TABLE } from '../../lib/tables.js';
 import { DeliveryRecorder } from '../adapters/deliveries.js';
 import { createDocumentClient } from '../adapters/dynamo.js';
 import { envSecrets, type SecretSource, secretsManagerSecrets } from '../adapters/webhookSecrets.js';
-import { dynamoClient, metricsRepository, tableName } from './dynamo.js';
+import { dynamoClient, metricsRepository } from './dynamo.js';
+import { tableName } from './dynamoConnection.js';
 import { isLocalRuntime, lookup, required } from './environment.js';
 
 /**

@@ -1,7 +1,8 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { cognitoProvider, type IdentityProvider } from '../adapters/identityProvider.js';
 import { localProvider, localUserPool } from '../adapters/localSignIn.js';
-import { type SessionCheck, sessionVerifier } from '../adapters/session.js';
+import type { SessionCheck } from '../adapters/session.js';
+import { sessionVerifier } from '../adapters/sessionVerifier.js';
 import { isLocalRuntime, required } from './environment.js';
 
 /** How this environment signs people in: its provider, its session check, and its public origin. */

@@ -7,13 +7,14 @@ import {
   readCookies,
   returnPath,
   revocableSessionCheck,
+  revocationListOnFirstUse,
   SESSION_COOKIE,
   SessionError,
-  sessionVerifier,
   signInCookie,
   signInLocation,
   signInOf,
 } from '../../../functions/adapters/session.js';
+import { sessionVerifier } from '../../../functions/adapters/sessionVerifier.js';
 
 const check = sessionVerifier(localUserPool());
 const refusal = (token: string | undefined) =>
@@ -169,6 +170,22 @@ describe('signed-out sessions', () => {
     signedOut.add(mine.jti);
     await expect(revocable(signLocalToken(mine))).rejects.toMatchObject({ refusal: 'signed-out' });
     await expect(revocable(signLocalToken(other))).resolves.toMatchObject({ tokenId: other.jti });
+  });
+
+  it('connects the revocation list on its first use, once, and tries again after a failed connection', async () => {
+    const signedOut = new Set<string>();
+    let connections = 0;
+    const list = revocationListOnFirstUse(async () => {
+      connections++;
+      if (connections === 1) throw new Error('DynamoDB out of reach');
+      return { isRevoked: async (id) => signedOut.has(id), revoke: async (id) => void signedOut.add(id) };
+    });
+    expect(connections).toBe(0);
+    await expect(list.isRevoked('jti-1')).rejects.toThrow('DynamoDB out of reach');
+    await expect(list.isRevoked('jti-1')).resolves.toBe(false);
+    await list.revoke('jti-1', 1_790_000_000);
+    await expect(list.isRevoked('jti-1')).resolves.toBe(true);
+    expect(connections).toBe(2);
   });
 
   it('gives every local token an id of its own', () => {

@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { idTokenClaims, localUserPool, signLocalToken } from '../../../functions/adapters/localSignIn.js';
 import { logger } from '../../../functions/adapters/observability.js';
-import { revocableSessionCheck, SESSION_COOKIE, sessionVerifier } from '../../../functions/adapters/session.js';
+import { revocableSessionCheck, SESSION_COOKIE } from '../../../functions/adapters/session.js';
+import { sessionVerifier } from '../../../functions/adapters/sessionVerifier.js';
 import { createSessionAuthorizer } from '../../../functions/handlers/sessionAuthorizer.js';
 
 // The module also builds the deployed authorizer at import, which reads its table's name (never used here).

@@ -9,7 +9,8 @@ import {
   localUserPool,
   signLocalToken,
 } from '../../../functions/adapters/localSignIn.js';
-import { csrfToken, type RevocationList, SESSION_COOKIE, SIGN_IN_COOKIE, sessionVerifier } from '../../../functions/adapters/session.js';
+import { csrfToken, type RevocationList, SESSION_COOKIE, SIGN_IN_COOKIE } from '../../../functions/adapters/session.js';
+import { sessionVerifier } from '../../../functions/adapters/sessionVerifier.js';
 import { createSignInHandler } from '../../../functions/handlers/signIn.js';
 
 // The module also builds the deployed handler at import, which reads its table's name (never used here).
