@@ -1,48 +1,62 @@
 import { readFileSync } from 'node:fs';
-import { allocate } from '../functions/domain/allocation/allocate.js';
-import { AllocationInput } from '../functions/domain/allocation/schemas.js';
-import { firstNonFinite } from '../functions/domain/finite.js';
-import { validate } from '../functions/domain/issues.js';
-import { parseCli } from './cli.js';
+import { answerAllocation, printedAllocation, printedRefusal } from './allocateAnswer.js';
+import { answerLines } from './allocateLines.js';
+import { isLoopback, MAX_BODY_BYTES, startAllocateServer } from './allocateServer.js';
+import { parseCli, usageError } from './cli.js';
 
 /**
  * `npm run allocate -- --input FILE`: reads an AllocationInput and prints the Allocation as JSON.
  * Exit 0 on any allocation (held included); exit 2 naming each problem's path on invalid input, and on an
  * input the allocator cannot honour (a result that is not a finite number), without a stack trace.
+ * `--serve PORT` and `--ndjson` answer many inputs from one process, each exactly as `--input` would.
  */
-function fail(message: string): never {
-  console.error(message);
-  process.exit(2);
-}
-
 const { values } = parseCli(
   `npm run allocate -- --input FILE
+npm run allocate -- --serve [127.0.0.1:]PORT
+npm run allocate -- --ndjson < inputs.ndjson > allocations.ndjson
 
 Reads an AllocationInput (docs/allocation.md) and prints the Allocation as JSON.
-Exit 0 on any allocation, a held one included; exit 2 naming each problem's path on invalid input.`,
-  { input: { type: 'string' } },
+Exit 0 on any allocation, a held one included; exit 2 naming each problem's path on invalid input.
+
+Batch mode (one process, many inputs, each answered exactly as --input answers it; docs/allocation.md):
+  --serve PORT  listen on 127.0.0.1 only (PORT 0 picks a free port) and print the URL on one line.
+                POST / with an AllocationInput body: 200 and the Allocation as --input prints it; a
+                refusal is 400 {"error":{"code","message","issues"}} with the same message and paths;
+                a body over ${MAX_BODY_BYTES / 1024 / 1024} MB 413, not JSON 400, not a POST 405.
+                Stops on SIGINT or SIGTERM.
+  --ndjson      one AllocationInput per line on stdin, one Allocation per line on stdout, in order; a
+                refusal is {"error":{...}} on its line. Exit 0 once stdin ends.`,
+  { input: { type: 'string' }, serve: { type: 'string' }, ndjson: { type: 'boolean' } },
 );
-if (!values.input) fail('usage: npm run allocate -- --input FILE');
-let raw: unknown;
-try {
-  raw = JSON.parse(readFileSync(values.input!, 'utf8'));
-} catch (error) {
-  fail(`${values.input}: ${(error as Error).message}`);
+const modes = [values.input !== undefined, values.serve !== undefined, values.ndjson === true].filter(Boolean).length;
+if (modes !== 1) usageError('give one of --input FILE, --serve PORT or --ndjson');
+
+if (values.serve !== undefined) {
+  const [, host = '127.0.0.1', port] = /^(?:(.*):)?(\d{1,5})$/.exec(values.serve) ?? [];
+  if (port === undefined || Number(port) > 65535) usageError(`--serve takes a port (0 for a free one), not "${values.serve}"`);
+  if (!isLoopback(host)) usageError(`--serve listens on 127.0.0.1 only, not on "${host}"`);
+  const server = await startAllocateServer(Number(port)).catch((error: Error) =>
+    usageError(`--serve cannot listen on 127.0.0.1:${port}: ${error.message.split('\n')[0]}`),
+  );
+  console.log(server.url);
+  const stop = () => void server.close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+} else if (values.ndjson) {
+  await answerLines(process.stdin, process.stdout);
+} else {
+  const file = values.input!;
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    console.error(`${file}: ${(error as Error).message}`);
+    process.exit(2);
+  }
+  const answer = answerAllocation(text, file);
+  if (!answer.ok) {
+    process.stderr.write(printedRefusal(answer.refusal));
+    process.exit(2);
+  }
+  process.stdout.write(printedAllocation(answer.allocation));
 }
-const input = validate(AllocationInput, raw);
-if (!input.ok)
-  fail(`${values.input} is not a valid AllocationInput:\n${input.issues.map((i) => `  - ${i.path}: ${i.message}`).join('\n')}`);
-/** An input that passes the schema but that the allocator cannot turn into a plan. */
-function cannotHonour(path: string, message: string): never {
-  fail(`${values.input} is not an input the allocator can honour:\n  - ${path}: ${message}`);
-}
-let allocation: unknown;
-try {
-  allocation = allocate(input.value, { timer: () => performance.now() });
-} catch (error) {
-  cannotHonour('$', `the allocator failed: ${String((error as Error).message).split('\n')[0]}`);
-}
-// JSON would print Infinity or NaN as null: refuse rather than print a plan with holes in it.
-const hole = firstNonFinite(allocation);
-if (hole !== null) cannotHonour(hole, 'this number of the allocation is not finite: the input holds amounts too large to compute with');
-console.log(JSON.stringify(allocation, null, 2));
