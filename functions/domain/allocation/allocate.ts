@@ -1,7 +1,7 @@
 import type { Channel } from '../config.js';
 import { daysBetween } from '../dates.js';
 import { roundTo } from '../money.js';
-import { bindingConstraints, type PlannedChannel } from './explain.js';
+import { bindingConstraints, type PlannedChannel, withCautionCost } from './explain.js';
 import { splitExploration } from './exploration.js';
 import {
   assertFeasible,
@@ -18,12 +18,14 @@ import { buildModel } from './model.js';
 import { outlook } from './outlook.js';
 import {
   buildPlans,
+  CAUTIOUS_PERCENTILE,
   type ChannelPlan,
   cautiousConversionsAt,
   cautiousRevenueAt,
   conversionsAt,
   incrementalAt,
   incrementalRevenueAt,
+  portfolioCaution,
   revenueAt,
 } from './plans.js';
 import { marginalAt } from './responseModel.js';
@@ -63,16 +65,29 @@ const roundToTotal = (amounts: readonly number[], total: number, ceilings?: read
 /** Value per day a plan's channel is expected to return at a spend, in the objective's unit. */
 type Valuation = (plan: ChannelPlan, spend: number) => number;
 
+/** How many standard errors below the mean a target reads the curves (conversions for a CPA, revenue for a ROAS). */
+interface Caution {
+  readonly conversions?: number;
+  readonly revenue?: number;
+}
+
 /** Solves the LP with each channel's total in [lower, plan.high]: totals, row prices, and the margin. */
-const solve = (plans: readonly ChannelPlan[], lower: readonly number[], allocatable: number, input: AllocationInput, value: Valuation) => {
+const solve = (
+  plans: readonly ChannelPlan[],
+  lower: readonly number[],
+  allocatable: number,
+  input: AllocationInput,
+  value: Valuation,
+  caution: Caution = {},
+) => {
   const model = buildModel(
     input.portfolio,
     plans.map((plan, i) => ({
       channel: plan.channel,
       value: (s) => value(plan, s),
       // Targets are planned against a cautious reading of the curves, so realized days over them stay rare.
-      revenue: (s) => cautiousRevenueAt(plan, s),
-      conversions: (s) => cautiousConversionsAt(plan, s),
+      revenue: (s) => cautiousRevenueAt(plan, s, caution.revenue),
+      conversions: (s) => cautiousConversionsAt(plan, s, caution.conversions),
       lower: lower[i]!,
       upper: Math.max(lower[i]!, plan.high),
     })),
@@ -88,6 +103,19 @@ const solve = (plans: readonly ChannelPlan[], lower: readonly number[], allocata
     (m, r) => !m.soft && solution.violations[r]! > 1e-6 * (1 + Math.abs(model.problem.rows[r]!.rhs)),
   );
   return { model, solution, totals, margin, hardMissed };
+};
+
+/** What reading the targets on the curves' means would add to the plan's value, a day. */
+const cautionCost = (
+  plans: readonly ChannelPlan[],
+  cautious: readonly number[],
+  lower: readonly number[],
+  allocatable: number,
+  input: AllocationInput,
+  value: Valuation,
+) => {
+  const bold = solve(plans, lower, allocatable, input, value, { conversions: 0, revenue: 0 });
+  return plans.reduce((s, plan, i) => s + value(plan, bold.totals[i]!) - value(plan, cautious[i]!), 0);
 };
 
 /** What the fit learned about a channel that changes how its numbers read, in words. */
@@ -319,7 +347,12 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
   if (lower.reduce((a, b) => a + b, 0) > allocatable + 1e-6) {
     return hold('infeasible: the change limit floors and the exploration share exceed the allocatable budget');
   }
-  const final = solve(plans, lower, allocatable, input, value);
+  // A target binds the portfolio's sum: read at the sum's 10th percentile, not each channel's.
+  const caution = {
+    conversions: portfolioCaution(plans, first.totals, 'conversions'),
+    revenue: portfolioCaution(plans, first.totals, 'revenue'),
+  };
+  const final = solve(plans, lower, allocatable, input, value, caution);
   if (final.hardMissed.length > 0) return hold(`infeasible: ${describeMissed(final.hardMissed)}`);
 
   // Exact cents: the whole allocatable budget when the budget row binds, else exactly what the LP placed.
@@ -367,7 +400,10 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
     upper: plan.high,
     dayStart: plan.reference,
   }));
-  const constraints = bindingConstraints(portfolio, final.model, final.solution, planned);
+  const bound = bindingConstraints(portfolio, final.model, final.solution, planned);
+  const constraints = bound.some((c) => (c.id === 'targetCpa' || c.id === 'minRoas') && c.unmet === undefined)
+    ? withCautionCost(bound, portfolio, cautionCost(plans, final.totals, lower, allocatable, input, value), CAUTIOUS_PERCENTILE)
+    : bound;
   const total = cents(channels.reduce((s, c) => s + c.total, 0));
   const left = cents(allocatable - total);
   const unallocated =

@@ -166,3 +166,23 @@ export const bindingConstraints = (
     .map((c) => ({ ...c, shadowPrice: Number(c.shadowPrice.toPrecision(6)) }))
     .sort((a, b) => b.shadowPrice - a.shadowPrice);
 };
+
+/**
+ * Says on the binding target what planning it with caution costs: the value a plan read on the curves'
+ * means would add (`cost`, in the objective's unit a day), against the days over the target it avoids.
+ */
+export const withCautionCost = (
+  constraints: readonly BindingConstraint[],
+  portfolio: Portfolio,
+  cost: number,
+  percentile: number,
+): BindingConstraint[] =>
+  constraints.map((c) =>
+    (c.id === 'targetCpa' || c.id === 'minRoas') && c.unmet === undefined
+      ? {
+          ...c,
+          cautionCost: Number(Math.max(0, cost).toPrecision(6)),
+          explanation: `${c.explanation} It is planned against the ${percentile}th percentile of what the portfolio may return, so about one day in ${Math.round(100 / percentile)} lands over it; planning on the expected values instead would add ${outcome(portfolio)(Math.max(0, cost))} a day and land over it on about half the days.`,
+        }
+      : c,
+  );

@@ -161,6 +161,8 @@ export const BindingConstraint = z.object({
   shadowPrice: z.number(),
   /** How far a target is missed when nothing within today's limits meets it, in its own row's units. */
   unmet: z.optional(z.number()),
+  /** On a binding target: what planning it with caution costs, in the objective's unit a day (docs/allocation.md). */
+  cautionCost: z.optional(z.number()),
   explanation: z.string(),
 });
 
