@@ -37,3 +37,19 @@ export const roundTo = (amount: number, decimals: number): number => {
   const factor = 10 ** decimals;
   return Math.round(amount * factor) / factor;
 };
+
+/** One formatter per number of decimals: building an `Intl.NumberFormat` per call costs more than formatting. */
+const formatters = new Map<number, Intl.NumberFormat>();
+
+/**
+ * An amount as the reasons and explanations write it: US grouping, at most `digits` decimals ("8,500",
+ * "33.76"). Money's currency-aware display for tables lives with the finance views.
+ */
+export const formatAmount = (value: number, digits = 2): string => {
+  let format = formatters.get(digits);
+  if (!format) {
+    format = new Intl.NumberFormat('en-US', { maximumFractionDigits: digits });
+    formatters.set(digits, format);
+  }
+  return format.format(value);
+};

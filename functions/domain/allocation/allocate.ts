@@ -1,6 +1,6 @@
 import type { Channel } from '../config.js';
 import { daysBetween } from '../dates.js';
-import { roundTo } from '../money.js';
+import { formatAmount, roundTo } from '../money.js';
 import { bindingConstraints, type PlannedChannel, withCautionCost } from './explain.js';
 import { splitExploration } from './exploration.js';
 import {
@@ -43,7 +43,7 @@ export interface AllocateOptions {
 const STALE_AFTER_DAYS = 7;
 
 const cents = (amount: number) => roundTo(amount, 2);
-const money = (amount: number) => amount.toLocaleString('en-US', { maximumFractionDigits: 2 });
+const money = (amount: number) => formatAmount(amount);
 
 /**
  * Rounds amounts to cents so that they sum exactly to `total` (largest remainder), never lifting one above

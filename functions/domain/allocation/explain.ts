@@ -1,5 +1,6 @@
 import { groupBy } from '../collections.js';
 import type { Portfolio } from '../config.js';
+import { formatAmount } from '../money.js';
 import type { LpSolution } from './lp.js';
 import type { AllocationModel, RowMeaning } from './model.js';
 import type { BindingConstraint } from './schemas.js';
@@ -7,7 +8,7 @@ import type { BindingConstraint } from './schemas.js';
 /** Prices smaller than this (objective units per unit) are rounding, not a binding constraint. */
 const BINDING = 1e-9;
 
-const number = (value: number, digits = 2) => value.toLocaleString('en-US', { maximumFractionDigits: digits });
+const number = formatAmount;
 const percent = (share: number) => `${number(share * 100, 1)}%`;
 
 /** What the plan buys, for sentences: "conversions", or revenue in the portfolio's currency. */

@@ -1,4 +1,5 @@
 import type { Portfolio } from '../config.js';
+import { formatAmount } from '../money.js';
 import type { AllocationInput, ChannelAllocation, PlanTotals } from './schemas.js';
 
 /**
@@ -102,7 +103,7 @@ export interface Projection {
   readonly changes: string[];
 }
 
-const money = (amount: number) => amount.toLocaleString('en-US', { maximumFractionDigits: 2 });
+const money = (amount: number) => formatAmount(amount);
 
 /**
  * Brings a plan onto today's feasible set: each channel into its bounds (a new channel at its base, a

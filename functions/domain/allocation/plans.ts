@@ -237,14 +237,21 @@ export const buildPlans = (input: AllocationInput): ChannelPlan[] => {
   const revenueEfficiency = revenue > 0 ? revenue / orderValue / Math.max(spend, 1) : conversionEfficiency;
   const typical = portfolio.budget.daily / portfolio.channels.length;
 
-  const fit = (data: ChannelData, factors: readonly number[], outcomeOf: (d: HistoryDay) => number, efficiency: number, decay?: number) =>
+  const fit = (
+    data: ChannelData,
+    factors: readonly number[],
+    outcomeOf: (d: HistoryDay) => number,
+    efficiency: number,
+    chosen?: ResponseModel,
+  ) =>
     fitResponse(
       data.channel.id,
       observe(data, asOf, factors, outcomeOf),
-      { efficiency, adstock: data.channel.adstockPrior, decay },
+      { efficiency, adstock: data.channel.adstockPrior, decay: chosen?.adstock, baseline: chosen && chosen.baseline > 0 },
       Math.max(data.channel.base, typical),
     );
-  // The first fit chooses each channel's carryover; the later fits of the same days keep it.
+  // The first fit chooses each channel's carryover and whether it has an organic baseline; the later fits
+  // of the same days keep both choices.
   const first = channels.map((data) => fit(data, FLAT, (d) => d.conversions, conversionEfficiency));
   const { factors, errors } = weeklyFactors(channels, asOf, first);
 
@@ -254,9 +261,8 @@ export const buildPlans = (input: AllocationInput): ChannelPlan[] => {
   return channels.map((data, i) => {
     const { channel } = data;
     const flat = factors[i]!.every((f) => f === 1);
-    const decay = first[i]!.adstock;
-    const conversionModel = flat ? first[i]! : fit(data, factors[i]!, (d) => d.conversions, conversionEfficiency, decay);
-    const revenueModel = fit(data, factors[i]!, (d) => (d.revenue ?? 0) / orderValue, revenueEfficiency, decay);
+    const conversionModel = flat ? first[i]! : fit(data, factors[i]!, (d) => d.conversions, conversionEfficiency, first[i]);
+    const revenueModel = fit(data, factors[i]!, (d) => (d.revenue ?? 0) / orderValue, revenueEfficiency, first[i]);
     const { reference, stopLoss: stop, low, high } = bounds[i]!;
     const recentMaturity = data.maturity.known ? data.maturity.at(0) : null;
     return {

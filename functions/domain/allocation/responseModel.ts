@@ -120,6 +120,8 @@ export interface PortfolioPrior {
    * for the revenue and weekday-adjusted fits): used as it is, without searching the grid again.
    */
   readonly decay?: number | undefined;
+  /** Whether that earlier fit kept an organic baseline: the later fits keep its choice instead of testing again. */
+  readonly baseline?: boolean | undefined;
 }
 
 /** One observed day of a channel. */
@@ -207,7 +209,7 @@ const fitAtScale = (points: Columns, scale: number, prior: Settings, withBaselin
       bShape += w * value[i]! * (1 - share);
       bRate += w * exposure[i]!;
     }
-    const settled = Math.abs(shape / rate - a) <= 1e-6 * a && Math.abs(bShape / bRate - baseline) <= 1e-6 * (baseline + a);
+    const settled = Math.abs(shape / rate - a) <= 1e-4 * a && Math.abs(bShape / bRate - baseline) <= 1e-4 * (baseline + a);
     a = shape / rate;
     if (withBaseline) baseline = bShape / bRate;
     if (settled) break;
@@ -244,7 +246,7 @@ const scaleFits = (
  * The scales a fit left any posterior weight on: the baseline's EM rounds are spent only there, since a
  * baseline moves the level far more than the curve's shape.
  */
-const plausibleScales = (fits: readonly { fit: Fit; weight: number }[]) => fits.filter((f) => f.weight > 1e-6).map((f) => f.fit.scale);
+const plausibleScales = (fits: readonly { fit: Fit; weight: number }[]) => fits.filter((f) => f.weight > 1e-3).map((f) => f.fit.scale);
 
 /** The grid's scales next to or among a fit's plausible ones. */
 const neighbourhood = (fits: readonly { fit: Fit; weight: number }[]) => {
@@ -351,9 +353,10 @@ export const fitResponse = (
   const phi = dispersionOf(fits[0]!.fit, points);
   let quasi = fits[0]!.fit.score / phi;
   if (observed.length >= 14) {
-    // Candidates are scored on the scales the plain curve found plausible, widened a step each way (carryover
-    // smooths spend, so it moves the scale little); the winner, if any, is then fitted on the whole grid.
-    const around = neighbourhood(fits);
+    // Candidates are scored on every other scale the plain curve found plausible, widened a step each way
+    // (carryover smooths spend, so it moves the scale little, and a fit's score is smooth across the grid's
+    // 1.25× steps); the winner, if any, is then fitted on the whole grid.
+    const around = neighbourhood(fits).filter((_, k) => k % 2 === 0);
     let best: Weighted[] | null = null;
     for (const candidate of prior.decay === undefined ? FIT.adstockGrid : []) {
       if (candidate === centre) continue;
@@ -369,8 +372,10 @@ export const fitResponse = (
       points = best;
       fits = scaleFits(points, settings);
     }
-    const withBaseline = scaleFits(points, settings, true, plausibleScales(fits));
-    if (withBaseline[0]!.fit.score / phi - FIT.parameterCost > quasi) fits = withBaseline;
+    if (prior.baseline !== false) {
+      const withBaseline = scaleFits(points, settings, true, plausibleScales(fits));
+      if (prior.baseline === true || withBaseline[0]!.fit.score / phi - FIT.parameterCost > quasi) fits = withBaseline;
+    }
   }
   let fit = fits[0]!.fit;
   const baselined = fit.baseline > 0;
