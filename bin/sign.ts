@@ -2,13 +2,21 @@ import { readFileSync } from 'node:fs';
 import { signatureHeader } from '../functions/adapters/signature.js';
 import { LOCAL_DEV_SECRET, localSecretVariable } from '../functions/adapters/webhookSecrets.js';
 import { parseCli } from './cli.js';
+import { recordedServer } from './local/serverFile.js';
 
 /**
  * `npm run sign -- --source generic FILE`: prints a curl command that POSTs FILE with a valid X-Signature,
  * the way an ad-platform sender signs. The secret comes from WEBHOOK_SECRET_<SOURCE> (or the local default).
  */
-// The port `npm start` listens on, read the same way (PORT, else 3000), so the command reaches that server.
-const LOCAL_URL = `http://localhost:${process.env.PORT ?? 3000}`;
+// The server `npm start` runs: PORT when this terminal sets it, else the URL a running npm start recorded,
+// else npm start's default port.
+const running = recordedServer();
+const LOCAL_URL = process.env.PORT ? `http://localhost:${process.env.PORT}` : (running?.url ?? 'http://localhost:3000');
+const LOCAL_WHY = process.env.PORT
+  ? 'from PORT'
+  : running
+    ? `the npm start running as process ${running.pid}`
+    : 'npm start’s default port (PORT unset)';
 const { values, positionals } = parseCli(
   `npm run sign -- [--source generic|meta|google-ads|tiktok] [--url ${LOCAL_URL}] FILE
 
@@ -31,9 +39,7 @@ const secret = process.env[localSecretVariable(values.source ?? 'generic')] ?? L
 const header = signatureHeader([secret], body, Math.floor(Date.now() / 1000));
 // On stderr, so that `$(npm run sign …)` still captures the command alone: which server it targets, and why.
 if (values.url === LOCAL_URL) {
-  console.error(
-    `Targets ${LOCAL_URL}, ${process.env.PORT ? 'from PORT' : 'npm start’s default port (PORT unset)'}; use --url or PORT for another server.`,
-  );
+  console.error(`Targets ${LOCAL_URL}, ${LOCAL_WHY}; use --url or PORT for another server.`);
 }
 console.log(
   `curl -sS -X POST '${values.url}/webhooks/${values.source}' -H 'content-type: application/json' -H 'x-signature: ${header}' --data-binary @${file}`,

@@ -3,6 +3,7 @@ import { ConfigError, loadConfigFile } from '../functions/adapters/configFile.js
 import { LOCAL_DEV_SECRET } from '../functions/adapters/webhookSecrets.js';
 import { parseCli } from './cli.js';
 import { JavaMissingError, startDynamoLocal } from './local/dynamoLocal.js';
+import { forgetServer, recordServer } from './local/serverFile.js';
 
 /**
  * `npm start`: DynamoDB Local, the tables, the HTTP API on :3000 (PORT overrides), and the demo portfolio's
@@ -32,8 +33,10 @@ config's schedules and a local event bus; on an empty database it loads the demo
     log: (line) => console.log(line),
   });
 
+  recordServer(runtime.url);
   const stop = async () => {
     console.log('\nstopping…');
+    forgetServer();
     await runtime.close();
     await dynamo.stop();
     process.exit(0);
