@@ -1,13 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import {
-  bundledConfigBytes,
-  CONFIG_ROOM_BYTES,
   ConfigError,
+  configBytes,
   DEFAULT_CONFIG_PATH,
   formatBytes,
   type LoadedConfig,
   loadConfigFile,
+  MAX_CONFIG_BYTES,
   parseConfig,
 } from '../functions/adapters/configFile.js';
 import { diffConfigs, formatConfigChanges } from '../functions/domain/configDiff.js';
@@ -54,9 +54,9 @@ try {
   const channels = config.portfolios.reduce((n, p) => n + p.channels.length, 0);
   const rules = config.portfolios.reduce((n, p) => n + p.alerts.rules.length, 0);
   console.log(`${path} is valid (hash ${hash}): ${config.portfolios.length} portfolio(s), ${channels} channel(s), ${rules} alert rule(s).`);
-  const bundled = bundledConfigBytes(JSON.parse(readFileSync(path, 'utf8')));
+  const bytes = configBytes(JSON.parse(readFileSync(path, 'utf8')));
   console.log(
-    `Bundled into the functions: ${formatBytes(bundled)} of the ${formatBytes(CONFIG_ROOM_BYTES)} their size budget leaves the config.`,
+    `Read by every function at a cold start: ${formatBytes(bytes)} of the ${formatBytes(MAX_CONFIG_BYTES)} a cold start reads well.`,
   );
   const before = baseline();
   if (!before) console.log('Nothing to compare with (no committed version); pass --against FILE.');

@@ -1,3 +1,4 @@
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stage, Validations } from 'aws-cdk-lib';
@@ -5,6 +6,7 @@ import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Code, Function as LambdaFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { DEFAULT_CONFIG_PATH, DEPLOYED_CONFIG_FILE } from '../functions/adapters/loadedConfig.js';
 import type { FunctionDefinition } from './api.js';
 import { bundleFunction, FUNCTION_NODE_OPTIONS } from './bundler.js';
 
@@ -27,14 +29,16 @@ const bundledCode = (scope: Construct, definition: FunctionDefinition): Code => 
   if (!stage) throw new Error(`${definition.id} must be built inside an App or Stage`);
   const outDir = join(stage.outdir, `bundle-${definition.id}`);
   bundleFunction(`${PROJECT_ROOT}${definition.entry}`, join(outDir, 'index.js'));
+  // The config beside the code, read at a cold start (functions/wiring/config.ts): the file `cdk synth` validated.
+  copyFileSync(join(PROJECT_ROOT, DEFAULT_CONFIG_PATH), join(outDir, DEPLOYED_CONFIG_FILE));
   return Code.fromAsset(outDir);
 };
 
 /**
  * Every function of the system: nodejs24.x on arm64, bundled by esbuild (minified CommonJS with source maps),
  * its own log group with a retention, its own role that may write only that log group (no AWS managed
- * policy), and X-Ray tracing. The config JSON is bundled into the code, so a deploy applies exactly the
- * config `cdk synth` validated.
+ * policy), and X-Ray tracing. The config file ships beside the code, so a deploy applies exactly the config
+ * `cdk synth` validated, and its size does not weigh on the bundle.
  */
 export class BudgetFunction extends LambdaFunction {
   constructor(scope: Construct, definition: FunctionDefinition, environment: Record<string, string>) {

@@ -10,6 +10,15 @@ import { type Issue, validate } from '../domain/issues.js';
  * (croner, the duplicate-key scan).
  */
 
+/** The operator config in the repository, relative to its root: what a deploy ships and local runs read. */
+export const DEFAULT_CONFIG_PATH = 'config/budget.config.json';
+
+/**
+ * The config's file name beside a deployed function's code: `lib/budget-function.ts` copies the validated
+ * file there, and the function reads it at a cold start, so the config is data the code reads, not code.
+ */
+export const DEPLOYED_CONFIG_FILE = 'budget.config.json';
+
 /** A validated config with the hash every snapshot and alert records. */
 export type LoadedConfig = BudgetConfig & { readonly hash: string };
 

@@ -1,10 +1,21 @@
-import raw from '../../config/budget.config.json' with { type: 'json' };
-import { type LoadedConfig, parseConfig } from '../adapters/loadedConfig.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_CONFIG_PATH, DEPLOYED_CONFIG_FILE, type LoadedConfig, parseConfig } from '../adapters/loadedConfig.js';
 
 /**
- * The config a deploy applies. esbuild bundles the JSON into each function, so a deploy carries its own
- * validated config (no 4 KB environment variable); `cdk synth` has already rejected an invalid one, with
- * the file checks of `configFile.ts`, which a function has no use for and does not bundle. Validated once
- * per cold start.
+ * Where the config a deploy applies is read from: beside a deployed function's code (`LAMBDA_TASK_ROOT`),
+ * where `lib/budget-function.ts` puts the file `cdk synth` validated; elsewhere (the local runtime, tests)
+ * the repository's file. Read as data, not bundled as code: a config of any size the config checks allow
+ * leaves the function bundles as they are.
  */
-export const deployedConfig: LoadedConfig = parseConfig(raw, 'config/budget.config.json');
+const deployedConfigPath = (): string =>
+  process.env.LAMBDA_TASK_ROOT ? join(process.env.LAMBDA_TASK_ROOT, DEPLOYED_CONFIG_FILE) : DEFAULT_CONFIG_PATH;
+
+/**
+ * The config a deploy applies, validated once per cold start; `cdk synth` has already rejected an invalid
+ * one, with the file checks of `configFile.ts`, which a function has no use for and does not bundle.
+ */
+export const deployedConfig: LoadedConfig = (() => {
+  const path = deployedConfigPath();
+  return parseConfig(JSON.parse(readFileSync(path, 'utf8')), path);
+})();

@@ -5,6 +5,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../functions/adapters/configFile.js';
+import { DEFAULT_CONFIG_PATH, DEPLOYED_CONFIG_FILE } from '../../functions/adapters/loadedConfig.js';
 import { SIGN_IN_PAGES } from '../../functions/adapters/session.js';
 import { WEBHOOK_SOURCES } from '../../functions/domain/platforms/mappers.js';
 import { FUNCTIONS, type ItemAccess, ROUTES } from '../../lib/api.js';
@@ -73,7 +74,7 @@ describe('service stack', () => {
     service.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
-  it('gives every function a bundle of its own handler (CDK would otherwise reuse the first bundle for all of them)', () => {
+  it('gives every function a bundle of its own handler (CDK would otherwise reuse the first bundle for all of them), and the validated config beside it', () => {
     const functions = Object.entries(service.findResources('AWS::Lambda::Function'));
     expect(functions).toHaveLength(Object.keys(FUNCTIONS).length);
     const assets = JSON.parse(readFileSync(join(outdir, 'BudgetService.assets.json'), 'utf8')) as {
@@ -87,6 +88,7 @@ describe('service stack', () => {
       expect(sources.map((source) => resolve(asset, source)).filter((file) => file.includes('/functions/handlers/'))).toEqual([
         resolve(definition.entry),
       ]);
+      expect(readFileSync(join(asset, DEPLOYED_CONFIG_FILE), 'utf8')).toBe(readFileSync(DEFAULT_CONFIG_PATH, 'utf8'));
     }
   });
 

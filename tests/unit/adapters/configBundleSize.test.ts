@@ -1,52 +1,47 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bundledConfigBytes, SMALLEST_CODE_BYTES } from '../../../functions/adapters/configFile.js';
+import { DEFAULT_CONFIG_PATH, DEPLOYED_CONFIG_FILE } from '../../../functions/adapters/loadedConfig.js';
 import { FUNCTIONS } from '../../../lib/api.js';
-import { bundleFunction } from '../../../lib/bundler.js';
+import { bundleFunction, PLACEHOLDER_ENVIRONMENT } from '../../../lib/bundler.js';
 
 /** Inside the repository, so bundles resolve packages from node_modules as the stack's bundling does. */
 const OUT = '.bench/test-config-bundle';
-const CONFIG = 'config/budget.config.json';
 afterAll(() => rmSync(OUT, { recursive: true, force: true }));
 
-describe("the config's share of a function bundle", () => {
-  it('leaves the config no more room than the code of the smallest function that bundles it leaves', () => {
-    const code = Object.values(FUNCTIONS).flatMap((definition) => {
+describe('the config, read beside the code', () => {
+  it('is in no function bundle: its size leaves every bundle as it is', () => {
+    for (const definition of Object.values(FUNCTIONS)) {
       const outfile = `${OUT}/${definition.id}.cjs`;
-      const output = bundleFunction(definition.entry, outfile).outputs[outfile]!;
-      const config = output.inputs[CONFIG];
-      return config ? [{ id: definition.id, bytes: output.bytes - config.bytesInOutput }] : [];
-    });
-    expect(code.length).toBeGreaterThan(0);
-    const smallest = Math.min(...code.map((c) => c.bytes));
-    // Were the code to shrink below the figure, config:check would refuse configs that fit: lower it then.
-    expect(smallest).toBeGreaterThanOrEqual(SMALLEST_CODE_BYTES);
+      const inputs = Object.keys(bundleFunction(definition.entry, outfile).outputs[outfile]!.inputs);
+      expect(
+        inputs.filter((input) => input.startsWith('config/')),
+        definition.id,
+      ).toEqual([]);
+    }
   }, 120_000);
 
-  it('estimates a big config at its minified JSON, a little above what esbuild writes for it', () => {
-    const shipped = JSON.parse(readFileSync(CONFIG, 'utf8'));
-    const big = {
-      ...shipped,
-      portfolios: Array.from({ length: 200 }, (_, p) => ({
-        ...shipped.portfolios[0],
-        id: `p${p}`,
-        groups: [],
-        channels: Array.from({ length: 20 }, (_, c) => ({
-          id: `c${c}`,
-          platform: 'generic',
-          base: 10,
-          max: 5000,
-          sourceIds: { generic: [`${p}-${c}`] },
-        })),
-      })),
+  it('is read by a deployed function from beside its code, at a cold start', () => {
+    // A task root holding the bundle and a config whose only portfolio is "elsewhere": the function must
+    // answer from that file, not from the repository's (whose portfolio is "demo").
+    const root = `${OUT}/task`;
+    mkdirSync(root, { recursive: true });
+    bundleFunction(FUNCTIONS.metrics.entry, `${root}/index.cjs`);
+    const shipped = JSON.parse(readFileSync(DEFAULT_CONFIG_PATH, 'utf8'));
+    writeFileSync(
+      `${root}/${DEPLOYED_CONFIG_FILE}`,
+      JSON.stringify({ ...shipped, portfolios: [{ ...shipped.portfolios[0], id: 'elsewhere' }] }),
+    );
+    const ask = (id: string) => {
+      const script = `
+        const { handler } = require('./${root}/index.cjs');
+        const event = { version: '2.0', routeKey: 'GET /portfolios/{id}/metrics', rawPath: '/', rawQueryString: '', headers: {},
+          pathParameters: { id: '${id}' }, queryStringParameters: { from: '2026-13-01' }, requestContext: { requestId: 'r', http: { method: 'GET', path: '/' } }, isBase64Encoded: false };
+        handler(event, { functionName: 'f', awsRequestId: 'a', getRemainingTimeInMillis: () => 1000 }).then((a) => process.stdout.write(String(a.statusCode)));`;
+      const env = { ...process.env, ...PLACEHOLDER_ENVIRONMENT, LAMBDA_TASK_ROOT: root };
+      return execFileSync(process.execPath, ['-e', script], { env, encoding: 'utf8' });
     };
-    mkdirSync(OUT, { recursive: true });
-    writeFileSync(`${OUT}/big.json`, JSON.stringify(big, null, 2));
-    writeFileSync(`${OUT}/entry.ts`, "import raw from './big.json' with { type: 'json' };\nexport const config = raw;\n");
-    const outfile = `${OUT}/entry.cjs`;
-    const bundled = bundleFunction(`${OUT}/entry.ts`, outfile).outputs[outfile]!.inputs[`${OUT}/big.json`]!.bytesInOutput;
-    const estimate = bundledConfigBytes(big);
-    expect(estimate).toBeGreaterThanOrEqual(bundled);
-    expect(estimate).toBeLessThanOrEqual(1.25 * bundled);
+    // Known portfolio, bad query: 400. Unknown portfolio: 404, whatever the query.
+    expect([ask('elsewhere'), ask('demo')]).toEqual(['400', '404']);
   }, 60_000);
 });

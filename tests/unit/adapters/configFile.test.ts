@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, FUNCTION_BUNDLE_BUDGET_BYTES, loadConfigFile, SMALLEST_CODE_BYTES } from '../../../functions/adapters/configFile.js';
+import { ConfigError, loadConfigFile, MAX_CONFIG_BYTES } from '../../../functions/adapters/configFile.js';
 
 const shippedText = readFileSync('config/budget.config.json', 'utf8');
 const shipped = JSON.parse(shippedText);
@@ -84,7 +84,7 @@ describe('config file: what misbehaves once deployed', () => {
     ]);
   });
 
-  it('refuses a config too big for the function bundles, with its measured size and the budget', () => {
+  it('refuses a config too big to read at every cold start, with its measured size and the limit', () => {
     const demo = shipped.portfolios[0];
     const many = {
       ...shipped,
@@ -101,19 +101,24 @@ describe('config file: what misbehaves once deployed', () => {
     expect(issuesOf(text)).toEqual([
       {
         path: '$',
-        message: `the config is ${megabytes} MB bundled (its minified JSON); functions bundle it and their budget is 350 KB, of which their code takes at least 230 KB: keep it under 120 KB`,
+        message: `the config is ${megabytes} MB (its minified JSON); every function reads and validates it at each cold start, measured at about 30 ms plus 115 ms per MB: keep it under 1.0 MB`,
       },
     ]);
   });
 
-  it('accepts a config just inside the room the bundle budget leaves, and refuses one just over it', () => {
-    const room = FUNCTION_BUNDLE_BUDGET_BYTES - SMALLEST_CODE_BYTES;
+  it('accepts a config of exactly the limit, and refuses one a byte over it', () => {
     /** The shipped config padded (with a `$schema` string) to `bytes` of minified JSON. */
     const sized = (bytes: number) => {
       const base = JSON.stringify({ ...shipped, $schema: '' });
       return JSON.stringify({ ...shipped, $schema: 'x'.repeat(bytes - Buffer.byteLength(base)) });
     };
-    expect(issuesOf(sized(room))).toEqual([]);
-    expect(issuesOf(sized(room + 1)).map((i) => i.path)).toEqual(['$']);
+    expect(issuesOf(sized(MAX_CONFIG_BYTES))).toEqual([]);
+    expect(issuesOf(sized(MAX_CONFIG_BYTES + 1)).map((i) => i.path)).toEqual(['$']);
+  });
+
+  it('accepts a portfolio of 5,000 channels, the most the schema allows, which storage holds too', () => {
+    const channels = Array.from({ length: 5000 }, (_, c) => ({ id: `channel-${c}`, platform: 'generic', base: 0, max: 5000 }));
+    const big = { ...shipped, portfolios: [{ ...shipped.portfolios[0], groups: [], alerts: { rules: [] }, channels }] };
+    expect(issuesOf(JSON.stringify(big))).toEqual([]);
   });
 });
