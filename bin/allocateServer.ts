@@ -55,6 +55,9 @@ const handle = async (request: IncomingMessage, response: ServerResponse) => {
   // A web page could reach a loopback port through a DNS name of its own (DNS rebinding): it names itself.
   if (!isLoopback(hostOf(request)))
     return sendError(response, 403, 'forbidden-host', `the allocate server answers requests for 127.0.0.1 or localhost only`);
+  // A browser names the page that sends a cross-site POST; scripts and the CLI's callers send no Origin.
+  if (request.headers.origin !== undefined)
+    return sendError(response, 403, 'forbidden-origin', 'the allocate server answers scripts on this machine, not web pages');
   const path = new URL(request.url ?? '/', 'http://127.0.0.1').pathname;
   if (path !== '/' && path !== '/allocate') return sendError(response, 404, 'not-found', `no route ${path}; POST an AllocationInput to /`);
   if (request.method !== 'POST')

@@ -40,7 +40,9 @@ const decodeCursor = (cursor: string, portfolioId: string, lower: string, upper:
   try {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
     if (key.pk !== portfolioId || typeof key.sk !== 'string' || !key.sk.startsWith(SNAPSHOT)) throw new Error('foreign key');
-    if (key.sk < lower || key.sk > upper) throw new Error('the cursor belongs to another query');
+    // A page ends on a snapshot key strictly above the lower bound (the bound itself is no snapshot's key, and
+    // DynamoDB refuses a start key on it rather than answering an empty page).
+    if (key.sk <= lower || key.sk > upper) throw new Error('the cursor belongs to another query');
     return { pk: key.pk, sk: key.sk };
   } catch (error) {
     throw new InvalidCursorError('the cursor is not one this API returned', { cause: error });

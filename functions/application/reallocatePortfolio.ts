@@ -55,6 +55,7 @@ export class Reallocator implements ReallocationRunner {
 
   async run(portfolio: Portfolio, trigger: Trigger): Promise<RunResult> {
     const { allocations } = this.deps;
+    await this.publishLatestLeftUnpublished(portfolio.id);
     if (trigger.kind === 'schedule') {
       const existing = await allocations.windowSnapshotId(portfolio.id, trigger.window);
       if (existing) return { snapshot: await this.complete(portfolio.id, existing), created: false };
@@ -112,6 +113,16 @@ export class Reallocator implements ReallocationRunner {
     const to = snapshotIdBound(new Date(midnight.getTime() - 1).toISOString(), 'to')!;
     const { snapshots } = await this.deps.allocations.list(portfolio.id, { to, limit: 1, publishedOnly: true });
     return snapshots[0] ?? null;
+  }
+
+  /**
+   * `LATEST` moves before the event goes out, so an on-demand run that died between the two (no queue retries
+   * it) leaves a plan in force that was never published. The next run publishes it first: every reader that
+   * asks for published plans (the day's starting plan, the snapshot list) then sees the plan that was in force.
+   */
+  private async publishLatestLeftUnpublished(portfolioId: string): Promise<void> {
+    const latest = await this.deps.allocations.latest(portfolioId);
+    if (latest && !(await this.deps.allocations.isPublished(portfolioId, latest.snapshotId))) await this.finish(latest);
   }
 
   /** Finishes a snapshot another attempt wrote: the steps after the write are idempotent. */

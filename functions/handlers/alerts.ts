@@ -17,7 +17,6 @@ export interface AlertsDependencies {
   readonly evaluator: Pick<AlertEvaluator, 'evaluate'>;
 }
 
-/** Query of `GET /portfolios/{id}/alerts`: `open`, `resolved`, or `all` (the same as no status). */
 /**
  * `GET /portfolios/{id}/alerts?status=`, `POST /portfolios/{id}/alerts/evaluate`, and the dashboard's
  * operator form `POST /dashboard/alerts/evaluate` (303 back to the dashboard).

@@ -3,6 +3,7 @@ import { AllocationsRepository } from '../../functions/adapters/allocationsRepos
 import { createDocumentClient, createDynamoClient } from '../../functions/adapters/dynamo.js';
 import { LocalBus } from '../../functions/adapters/eventBus.js';
 import { MetricsRepository } from '../../functions/adapters/metricsRepository.js';
+import type { EventPublisher } from '../../functions/application/ports.js';
 import { noStopLosses, Reallocator } from '../../functions/application/reallocatePortfolio.js';
 import { Portfolio } from '../../functions/domain/config.js';
 import { addDays } from '../../functions/domain/dates.js';
@@ -102,5 +103,37 @@ describe('the daily change limit, in the portfolio’s time zone', () => {
     expect(nextDay.allocation.asOf).toBe('2026-11-22');
     expect(search(nextDay)).toBeGreaterThan(625);
     expect(search(nextDay)).toBeLessThanOrEqual(781.25);
+  });
+
+  it('publishes a plan left in force unpublished (an on-demand run that died before its event) at the next run, so it counts as the day’s start', async () => {
+    const failing: EventPublisher = {
+      publish: async () => {
+        throw new Error('the bus is unreachable');
+      },
+    };
+    const dying = new Reallocator({
+      metrics,
+      allocations,
+      stopLosses: noStopLosses,
+      events: failing,
+      clock: () => new Date('2026-11-23T04:50:00Z'),
+      configHash: 'today',
+    });
+    await expect(dying.run(portfolio, { kind: 'on-demand', by: 'test' })).rejects.toThrow(/unreachable/);
+    const orphan = (await allocations.latest(portfolio.id))!;
+    expect(await allocations.isPublished(portfolio.id, orphan.snapshotId)).toBe(false);
+
+    const bus = new LocalBus();
+    const next = new Reallocator({
+      metrics,
+      allocations,
+      stopLosses: noStopLosses,
+      events: bus,
+      clock: () => new Date('2026-11-23T05:10:00Z'),
+      configHash: 'today',
+    });
+    await next.run(portfolio, { kind: 'on-demand', by: 'test' });
+    expect(await allocations.isPublished(portfolio.id, orphan.snapshotId)).toBe(true);
+    expect(bus.events.map((e) => (e.detail as { snapshotId: string }).snapshotId)).toContain(orphan.snapshotId);
   });
 });

@@ -143,6 +143,9 @@ describe('the finance API refuses what it cannot answer, with a 4xx', () => {
     expect(reused.status).toBe(400);
     const forged = Buffer.from(JSON.stringify({ pk: 'demo', sk: 'SNAPSHOT#99990101T000000000Z-000000' })).toString('base64url');
     expect((await runtime.get(`/portfolios/demo/allocations?to=${today}&cursor=${forged}`)).status).toBe(400);
+    // On the lower bound itself: DynamoDB refuses such a start key, which was a 500.
+    const onBound = Buffer.from(JSON.stringify({ pk: 'demo', sk: 'SNAPSHOT#' })).toString('base64url');
+    expect((await runtime.get(`/portfolios/demo/allocations?cursor=${onBound}`)).status).toBe(400);
   });
 
   it('answers 404, not 500, for a snapshot id that is not one, however long', async () => {

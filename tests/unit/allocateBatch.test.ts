@@ -156,6 +156,9 @@ describe('npm run allocate -- --serve answers each input exactly as a single cal
     // A web page reaching the port through a name of its own (DNS rebinding) sends that name as Host.
     const rebound = await send(url, { body: CASES.valid!, headers: { host: 'attacker.example' } });
     expect(rebound.status).toBe(403);
+    // A web page posting text/plain across sites (no preflight) names itself in Origin.
+    const page = await send(url, { body: CASES.valid!, headers: { origin: 'https://attacker.example', 'content-type': 'text/plain' } });
+    expect([page.status, JSON.parse(page.body).error.code]).toEqual([403, 'forbidden-origin']);
     const huge = await send(url, { body: Buffer.alloc(50 * 1024 * 1024 + 1, 32) });
     expect(huge.status).toBe(413);
     expect(JSON.parse(huge.body).error.code).toBe('too-large');

@@ -1,5 +1,5 @@
 import type { Portfolio } from '../config.js';
-import { formatAmount } from '../money.js';
+import { formatAmount, roundTo } from '../money.js';
 import type { AllocationInput, ChannelAllocation, PlanTotals } from './schemas.js';
 
 /**
@@ -18,7 +18,7 @@ export interface Budget {
   readonly allocatable: number;
 }
 
-const cents = (amount: number) => Math.round(amount * 100) / 100;
+const cents = (amount: number) => roundTo(amount, 2);
 
 /** `daily × (1 − reserveShare)`, or `daily` when this run releases the reserve. */
 export const budgetOf = (portfolio: Pick<Portfolio, 'budget'>, releaseReserve: boolean): Budget => {

@@ -40,10 +40,25 @@ export const HistoryDay = z
     }),
   );
 
-/** What the allocator decides from (docs/allocation.md); the reallocation function builds the same object. */
-/** A published plan's channel totals, as a later run reads them. */
+/**
+ * A published plan's channel totals, as a later run reads them. A channel may appear once; one the config
+ * no longer has is ignored (a plan made before the channel was removed).
+ */
 export const PlanTotals = z.strictObject({
-  channels: z.array(z.strictObject({ channelId: z.string().check(z.minLength(1)), total: Amount })),
+  channels: z.array(z.strictObject({ channelId: z.string().check(z.minLength(1)), total: Amount })).check(
+    z.superRefine((channels, ctx) => {
+      channels.forEach((c, i) => {
+        const first = channels.findIndex((other) => other.channelId === c.channelId);
+        if (first < i)
+          ctx.addIssue({
+            code: 'custom',
+            path: [i, 'channelId'],
+            message: `channel "${c.channelId}" is already at channels[${first}]`,
+            input: c,
+          });
+      });
+    }),
+  ),
 });
 
 /**

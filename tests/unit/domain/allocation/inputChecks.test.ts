@@ -90,3 +90,19 @@ describe('AllocationInput refuses what the allocator cannot honour', () => {
     expect(paths).toEqual(expect.arrayContaining(['portfolio.budget.daily', 'stopLoss[0]', 'history[14]']));
   });
 });
+
+describe('plans carried in the input', () => {
+  it('refuses a channel listed twice in previous or dayStart, and keeps a channel the config no longer has', () => {
+    const twice = {
+      channels: [
+        { channelId: 'a', total: 400 },
+        { channelId: 'a', total: 500 },
+      ],
+    };
+    expect(issuesOf((i) => (i.previous = twice))).toEqual([
+      { path: 'previous.channels[1].channelId', message: 'channel "a" is already at channels[0]' },
+    ]);
+    expect(issuesOf((i) => (i.dayStart = twice)).map((issue) => issue.path)).toEqual(['dayStart.channels[1].channelId']);
+    expect(issuesOf((i) => i.previous.channels.push({ channelId: 'removed', total: 300 }))).toEqual([]);
+  });
+});
