@@ -218,6 +218,32 @@ describe('property: every published plan is feasible for its config', () => {
         const allocation = allocate(input);
         statuses.add(allocation.status);
         expect(feasibilityIssues(allocation, input)).toEqual([]);
+        // The same rules, written out again here, so a defect in feasibilityIssues cannot hide one in allocate.
+        const { daily, reserveShare, maxDailyChange } = input.portfolio.budget;
+        const allocatable = input.releaseReserve ? daily : daily * (1 - reserveShare);
+        const total = allocation.channels.reduce((s, c) => s + c.total, 0);
+        expect(total).toBeLessThanOrEqual(allocatable + 0.01);
+        const reference = new Map(
+          (input.dayStart === undefined ? input.previous : input.dayStart)?.channels.map((c) => [c.channelId, c.total]),
+        );
+        const floorOf = (c: (typeof input.portfolio.channels)[number]) => {
+          const r = reference.get(c.id);
+          return input.stopLoss.includes(c.id) || r === undefined ? c.base : Math.min(c.max, Math.max(c.base, r * (1 - maxDailyChange)));
+        };
+        const floorsFit = input.portfolio.channels.reduce((s, c) => s + floorOf(c), 0) <= allocatable;
+        for (const [i, channel] of input.portfolio.channels.entries()) {
+          const row = allocation.channels[i]!;
+          expect(row.channelId).toBe(channel.id);
+          expect(row.total).toBeGreaterThanOrEqual(channel.base - 0.01);
+          expect(row.total).toBeLessThanOrEqual(channel.max + 0.01);
+          if (input.stopLoss.includes(channel.id)) expect(row.total).toBeCloseTo(channel.base, 2);
+          const r = reference.get(channel.id);
+          if (r === undefined || input.stopLoss.includes(channel.id)) continue;
+          expect(row.total).toBeLessThanOrEqual(
+            Math.max(channel.base + row.exploration, Math.min(channel.max, r * (1 + maxDailyChange))) + 0.01,
+          );
+          if (floorsFit) expect(row.total).toBeGreaterThanOrEqual(floorOf(channel) - 0.01);
+        }
         const cents = (v: number) => Math.round(v * 100);
         expect(cents(allocation.total) + cents(allocation.reserve) + cents(allocation.unallocated?.amount ?? 0)).toBe(
           cents(input.portfolio.budget.daily),
