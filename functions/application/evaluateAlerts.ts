@@ -84,6 +84,8 @@ export class AlertEvaluator {
       const page = await this.deps.allocations.list(portfolio.id, {
         from: snapshotIdBound(from, 'from')!,
         limit: SNAPSHOT_PAGE,
+        // A snapshot a run wrote and never published was never in force: pacing is measured against plans that were.
+        publishedOnly: true,
         ...(cursor ? { cursor } : {}),
       });
       // Newest first: the first snapshot seen for a day is the one in force at its end.

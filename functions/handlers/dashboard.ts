@@ -110,6 +110,8 @@ const recentSnapshots = async (allocations: SnapshotStore, portfolioId: string, 
       from: lower,
       to,
       limit: 100,
+      // Pacing compares spend with plans that were in force: published ones.
+      publishedOnly: true,
       ...(cursor ? { cursor } : {}),
     });
     found.push(...page.snapshots);

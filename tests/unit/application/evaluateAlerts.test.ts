@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AlertEvaluator } from '../../../functions/application/evaluateAlerts.js';
+import { toMicros } from '../../../functions/domain/money.js';
+import type { Snapshot } from '../../../functions/domain/snapshots.js';
 import { deployedConfig } from '../../../functions/wiring/config.js';
 import { InMemoryAlerts, InMemoryMetrics, InMemorySnapshots, RecordingBus, steppingClock } from './inMemory.js';
 
@@ -56,5 +58,74 @@ describe('AlertEvaluator (use case, in-memory ports)', () => {
     expect(result.opened).toHaveLength(0);
     expect(bus.accepted).toHaveLength(0);
     expect(await alerts.pending(demo.id)).toHaveLength(demo.channels.length);
+  });
+});
+
+describe('pacing against the plan in force', () => {
+  it('measures spend against published plans only: a snapshot a run wrote and never published was never in force', async () => {
+    const yesterday = '2026-02-28';
+    const rows = demo.channels.map((c) => ({
+      portfolioId: demo.id,
+      channelId: c.id,
+      date: yesterday,
+      hour: null,
+      spendMicros: toMicros(1000),
+      revenueMicros: null,
+      impressions: null,
+      clicks: null,
+      conversions: 30,
+      revision: 1,
+    }));
+    const planOf = (id: string, total: number): Snapshot => ({
+      snapshotId: id,
+      portfolioId: demo.id,
+      createdAt: '2026-02-28T12:00:00.000Z',
+      configHash: deployedConfig.hash,
+      watermark: null,
+      inputHash: id,
+      computation: 'solved',
+      trigger: { kind: 'on-demand', by: 'test' },
+      allocation: {
+        status: 'optimal',
+        asOf: yesterday,
+        total: total * demo.channels.length,
+        channels: demo.channels.map((c) => ({
+          channelId: c.id,
+          base: 0,
+          performance: total,
+          exploration: 0,
+          total,
+          previousTotal: null,
+          expectedConversions: 30,
+          marginalCpa: null,
+          reason: 'test',
+        })),
+        exploration: 0,
+        reserve: 0,
+        constraints: [],
+        expectedConversions: 30,
+        solver: { name: 'test', ms: 0 },
+      },
+    });
+    const snapshots = new InMemorySnapshots();
+    const inForce = planOf('20260228T120000000Z-a', 1000);
+    const orphan = planOf('20260228T130000000Z-b', 100);
+    for (const s of [inForce, orphan]) await snapshots.create(s);
+    await snapshots.advanceLatest(demo.id, inForce.snapshotId);
+    await snapshots.markPublished(demo.id, inForce.snapshotId, '2026-02-28T12:00:01.000Z');
+    const evaluate = () =>
+      new AlertEvaluator({
+        metrics: new InMemoryMetrics(rows),
+        allocations: snapshots,
+        alerts: new InMemoryAlerts(),
+        events: new RecordingBus(),
+        clock: steppingClock('2026-03-01T08:00:00Z'),
+        configHash: deployedConfig.hash,
+      }).evaluate(demo);
+    const overspent = async () => (await evaluate()).opened.filter((a) => a.ruleId === 'overspend').length;
+    expect(await overspent()).toBe(0);
+    // Had the orphan counted (spend 1,000 against 100 planned), every channel would be 900% over its plan.
+    await snapshots.markPublished(demo.id, orphan.snapshotId, '2026-02-28T13:00:01.000Z');
+    expect(await overspent()).toBe(demo.channels.length);
   });
 });

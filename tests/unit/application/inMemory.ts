@@ -69,11 +69,14 @@ export class InMemorySnapshots implements SnapshotStore {
     return this.snapshots.get(`${portfolioId}/${snapshotId}`) ?? null;
   }
 
-  async list(portfolioId: string, { from = '', to = '~', limit }: SnapshotListing): Promise<SnapshotPage> {
+  async list(portfolioId: string, { from = '', to = '~', limit, publishedOnly = false }: SnapshotListing): Promise<SnapshotPage> {
+    const isPublished = (s: Snapshot) => this.published.has(`${portfolioId}/${s.snapshotId}`);
     const snapshots = [...this.snapshots.values()]
       .filter((s) => s.portfolioId === portfolioId && s.snapshotId >= from && s.snapshotId <= to)
+      .filter((s) => !publishedOnly || isPublished(s))
       .sort((a, b) => b.snapshotId.localeCompare(a.snapshotId));
-    return { snapshots: snapshots.slice(0, limit), next: null };
+    const page = snapshots.slice(0, limit);
+    return { snapshots: page, published: new Set(page.filter(isPublished).map((s) => s.snapshotId)), next: null };
   }
 
   readonly claims = new Map<string, string>();
