@@ -6,41 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { twoChannelInput } from '../support/cliInput.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'allocate-batch-'));
 const CLI = ['--import', 'tsx', 'bin/allocate.ts'];
 
-/** A two-channel input with four weeks of history (as in allocateCli.test.ts). */
-const input = () => ({
-  portfolio: {
-    id: 'p',
-    name: 'P',
-    currency: 'USD',
-    timezone: 'UTC',
-    budget: { daily: 1000 },
-    channels: [
-      { id: 'a', platform: 'generic', base: 100, max: 800 },
-      { id: 'b', platform: 'generic', base: 100, max: 800 },
-    ],
-  },
-  history: Array.from({ length: 28 }, (_, d) =>
-    ['a', 'b'].map((channelId, c) => ({
-      channelId,
-      date: `2026-10-${String(d + 1).padStart(2, '0')}`,
-      spend: 300 + 50 * c + d,
-      conversions: 10 + c + (d % 3),
-      revenue: 500,
-    })),
-  ).flat(),
-  previous: {
-    channels: [
-      { channelId: 'a', total: 400 },
-      { channelId: 'b', total: 400 },
-    ],
-  },
-  asOf: '2026-10-29',
-  seed: 1,
-});
+const input = twoChannelInput;
 
 /** The inputs compared, each as the text a file, a request body or a line would hold. */
 const CASES: Record<string, string> = {

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { twoChannelInput } from '../support/cliInput.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'allocate-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -15,37 +16,7 @@ const allocate = (name: string, text: string) => {
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 };
 
-/** A two-channel input with four weeks of history. */
-const input = () => ({
-  portfolio: {
-    id: 'p',
-    name: 'P',
-    currency: 'USD',
-    timezone: 'UTC',
-    budget: { daily: 1000 },
-    channels: [
-      { id: 'a', platform: 'generic', base: 100, max: 800 },
-      { id: 'b', platform: 'generic', base: 100, max: 800 },
-    ],
-  },
-  history: Array.from({ length: 28 }, (_, d) =>
-    ['a', 'b'].map((channelId, c) => ({
-      channelId,
-      date: `2026-10-${String(d + 1).padStart(2, '0')}`,
-      spend: 300 + 50 * c + d,
-      conversions: 10 + c + (d % 3),
-      revenue: 500,
-    })),
-  ).flat(),
-  previous: {
-    channels: [
-      { channelId: 'a', total: 400 },
-      { channelId: 'b', total: 400 },
-    ],
-  },
-  asOf: '2026-10-29',
-  seed: 1,
-});
+const input = twoChannelInput;
 
 /** A refusal: exit 2, the file and the problem's path and message on stderr, no stack trace, nothing on stdout. */
 const expectRefusal = (result: ReturnType<typeof allocate>, line: RegExp) => {
