@@ -22,7 +22,9 @@ config's schedules and a local event bus; on an empty database it loads the demo
   // The handlers validate the deployed config as they load (functions/wiring/config.ts), so they load only
   // once it is known to be valid: an invalid config is config:check's list, never a stack trace.
   const { startLocalRuntime } = await import('./local/runtime.js');
-  const { allocationTable, hasNoMetrics, latestOrReallocate, replayDemoFeed, seedHistory } = await import('./local/demo.js');
+  const { allocationTable, evaluateAlertsAtStart, hasNoMetrics, latestOrReallocate, replayDemoFeed, seedHistory } = await import(
+    './local/demo.js'
+  );
   const { hash } = config;
   const dynamo = await startDynamoLocal(values['in-memory'] ? {} : { dbPath: '.data/dynamodb' });
   const apiToken = process.env.LOCAL_API_TOKEN ?? 'local-dev-token';
@@ -55,6 +57,7 @@ config's schedules and a local event bus; on an empty database it loads the demo
   const { snapshot, why } = await latestOrReallocate(runtime.url, apiToken, demo, hash, fresh);
   const heading = why ? `Reallocated "${demo.id}" at start because ${why}` : `Latest allocation of "${demo.id}"`;
   console.log(`\n${heading}:\n${allocationTable(snapshot, demo.currency)}`);
+  console.log(`\n${(await evaluateAlertsAtStart(runtime.url, apiToken, demo)).join('\n')}`);
 
   console.log(`
 Budget optimizer running locally (config ${hash}, data in ${values['in-memory'] ? 'memory' : '.data/'})

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { latestOrReallocate } from '../../bin/local/demo.js';
+import { evaluateAlertsAtStart, latestOrReallocate } from '../../bin/local/demo.js';
 import { AllocationsRepository } from '../../functions/adapters/allocationsRepository.js';
 import { createDocumentClient, createDynamoClient } from '../../functions/adapters/dynamo.js';
 import { LocalBus } from '../../functions/adapters/eventBus.js';
@@ -23,7 +23,7 @@ afterAll(async () => {
   await runtime.close();
 });
 
-describe('npm start after a config change', () => {
+describe('npm start', () => {
   it('reallocates when the latest plan was made under another config, says why, and shows the latest as it is after that', async () => {
     // The plan in force was made an hour ago under a config since edited.
     await new Reallocator({
@@ -42,5 +42,14 @@ describe('npm start after a config change', () => {
     expect(started.snapshot.configHash).toBe(deployedConfig.hash);
     const again = await latestOrReallocate(runtime.url, runtime.apiToken, demo, deployedConfig.hash);
     expect(again).toEqual({ snapshot: started.snapshot });
+  });
+
+  it('evaluates the alert rules once at start, so the dashboard shows what the data already says', async () => {
+    // No metrics in this runtime: every channel's data is stale, which the stale-data rule reports.
+    const lines = await evaluateAlertsAtStart(runtime.url, runtime.apiToken, demo);
+    expect(lines[0]).toBe(`Evaluated the alert rules of "demo": ${demo.channels.length} opened, 0 escalated, 0 resolved.`);
+    expect(lines.slice(1)).toContain(`  · critical stale-data on ${demo.channels[0]!.id}`);
+    const open = await runtime.get('/portfolios/demo/alerts?status=open');
+    expect(open.body.alerts).toHaveLength(demo.channels.length);
   });
 });
