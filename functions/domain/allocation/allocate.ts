@@ -144,12 +144,28 @@ const FEW_DAYS = 5;
 /** A sampled chance, never shown as a certainty: 400 draws cannot tell 99.9% from 100%. */
 const chancePercent = (chance: number) => `${Math.min(99, Math.max(1, Math.round(chance * 100)))}%`;
 
+/**
+ * Where the plan stopped funding a channel, in the numbers the table shows: its own next conversion's cost
+ * beside the portfolio's marginal cost (what the last money placed anywhere buys at), never a word such as
+ * "strong" that the numbers could contradict.
+ */
+const marginSentence = (row: Omit<ChannelAllocation, 'reason'>, cpa: string, margin: number, objective: 'conversions' | 'revenue') => {
+  const portfolio =
+    objective === 'conversions'
+      ? `the portfolio's marginal cost is ${money(1 / Math.max(margin, 1e-12))} a conversion`
+      : `the portfolio's last ${money(1)} placed returns ${money(margin)} in revenue`;
+  return row.performance > 0.01
+    ? `Funded up to where its next conversion costs ${cpa}; ${portfolio}`
+    : `Not funded beyond its ${row.exploration > 0 ? 'base and exploration' : 'base'}: its next conversion would cost ${cpa}; ${portfolio}`;
+};
+
 const reasonFor = (
   plan: ChannelPlan,
   row: Omit<ChannelAllocation, 'reason'>,
   margin: number,
   chance: number | undefined,
   change: number,
+  objective: 'conversions' | 'revenue',
 ): string => {
   if (plan.stopLoss) return 'Stop-loss alert open: held at its base until the alert resolves.';
   const parts: string[] = [];
@@ -163,9 +179,7 @@ const reasonFor = (
     parts.push(`Cut below ${limit('−')}: today's budget cannot cover every channel's floor, so the floors give way in proportion`);
   } else if (plan.reference !== null && row.total <= plan.low + 0.01 && plan.low > plan.channel.base) {
     parts.push(`Cut by the most ${limit('−')} allows`);
-  } else if (row.performance > 0.01)
-    parts.push(`Strong margin: next conversion costs ${cpa} vs the portfolio's ${money(1 / Math.max(margin, 1e-12))}`);
-  else parts.push(`Base only: next conversion would cost ${cpa}, above the portfolio's margin`);
+  } else parts.push(marginSentence(row, cpa, margin, objective));
   if (plan.conversions.regimeShift) parts.push('recent results shifted, so only the last days count');
   parts.push(...modelNotes(plan));
   if (row.exploration > 0 && chance !== undefined) {
@@ -385,7 +399,7 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
       ...(curves.has(plan.channel.id) ? { curve: curves.get(plan.channel.id)!.points } : {}),
       evidenceDays: roundTo(plan.conversions.evidence, 1),
     };
-    return { ...row, reason: reasonFor(plan, row, final.margin, shares.get(plan.channel.id)?.chance, maxDailyChange) };
+    return { ...row, reason: reasonFor(plan, row, final.margin, shares.get(plan.channel.id)?.chance, maxDailyChange, objective) };
   });
   const planned: PlannedChannel[] = plans.map((plan, i) => ({
     channelId: plan.channel.id,

@@ -128,6 +128,22 @@ describe('allocate', () => {
     );
   });
 
+  it('gives reasons that state their numbers and never contradict them: the channel’s own marginal CPA, beside the portfolio’s', () => {
+    fc.assert(
+      fc.property(inputs, (input) => {
+        const allocation = allocate(input);
+        if (allocation.status === 'held') return;
+        for (const row of allocation.channels) {
+          expect(row.reason).not.toMatch(/strong/i);
+          const stated = /its next conversion (?:costs|would cost) ([\d,.]+|n\/a);/.exec(row.reason)?.[1];
+          if (stated === undefined) continue;
+          expect(stated).toBe(row.marginalCpa === null ? 'n/a' : row.marginalCpa.toLocaleString('en-US', { maximumFractionDigits: 2 }));
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('gives the same output for the same input and seed', () => {
     fc.assert(
       fc.property(inputs, (input) => {
