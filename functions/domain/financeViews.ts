@@ -21,7 +21,8 @@ const change = (from: number | null, to: number) => ({
 /** RFC 4180: quote a field when it holds a comma, quote or line break; double the quotes inside. */
 const csvField = (value: string): string => (/[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
 
-export const CSV_COLUMNS = [
+/** The allocation table's columns, as the dashboard and the CSV show them. */
+export const TABLE_COLUMNS = [
   'channel',
   'base',
   'performance',
@@ -35,6 +36,9 @@ export const CSV_COLUMNS = [
   'carbon kg',
   'reason',
 ] as const;
+
+/** The CSV's columns: the table's, and what each row belongs to (currency, snapshot, day). */
+export const CSV_COLUMNS = [...TABLE_COLUMNS, 'currency', 'snapshotId', 'asOf'] as const;
 
 /** A snapshot's channels with their change from the previous allocation: the finance table's rows. */
 export const financeRows = (snapshot: Snapshot) => snapshot.allocation.channels.map((c) => ({ ...c, ...change(c.previousTotal, c.total) }));
@@ -55,6 +59,10 @@ export interface SummaryLine {
   /** The tracks, on the total line only. */
   readonly tracks: Pick<ChannelAllocation, 'base' | 'performance' | 'exploration'> | null;
   readonly amount: number;
+  /** On the total line: the previous plan's total (of the channels that had one), and the change from it. */
+  readonly previous: number | null;
+  readonly change: number | null;
+  readonly changePercent: number | null;
   readonly expectedConversions: number | null;
   readonly carbonKg: number | null;
   readonly note: string;
@@ -67,11 +75,22 @@ export const summaryLines = (allocation: Allocation): SummaryLine[] => {
       allocation.channels.reduce((s, c) => s + pick(c), 0),
       6,
     );
+  const hadPrevious = allocation.channels.filter((c) => c.previousTotal !== null);
+  const previous =
+    hadPrevious.length === 0
+      ? null
+      : roundTo(
+          hadPrevious.reduce((s, c) => s + c.previousTotal!, 0),
+          6,
+        );
+  const none = { previous: null, change: null, changePercent: null };
   return [
     {
       label: '(total)',
       tracks: { base: sum((c) => c.base), performance: sum((c) => c.performance), exploration: sum((c) => c.exploration) },
       amount: allocation.total,
+      previous,
+      ...change(previous, allocation.total),
       expectedConversions: allocation.expectedConversions,
       carbonKg: allocation.carbonKg ?? null,
       note: '',
@@ -80,6 +99,7 @@ export const summaryLines = (allocation: Allocation): SummaryLine[] => {
       label: '(reserve)',
       tracks: null,
       amount: allocation.reserve,
+      ...none,
       expectedConversions: null,
       carbonKg: null,
       note: allocation.reserve > 0 ? "held back from today's allocation" : 'no reserve held back',
@@ -90,6 +110,7 @@ export const summaryLines = (allocation: Allocation): SummaryLine[] => {
             label: '(unallocated)' as const,
             tracks: null,
             amount: allocation.unallocated.amount,
+            ...none,
             expectedConversions: null,
             carbonKg: null,
             note: allocation.unallocated.reasons.join(' '),
@@ -109,9 +130,9 @@ export const summaryCells = (
   format.money(line.tracks?.performance ?? null),
   format.money(line.tracks?.exploration ?? null),
   format.money(line.amount),
-  '',
-  '',
-  '',
+  format.money(line.previous),
+  format.money(line.change),
+  line.changePercent === null ? '' : line.changePercent.toFixed(2),
   line.expectedConversions === null ? '' : format.count(line.expectedConversions),
   '',
   format.kg(line.carbonKg),
@@ -139,7 +160,9 @@ export const snapshotCsv = (snapshot: Snapshot, currency: string): string => {
     ];
   });
   const summary = summaryLines(snapshot.allocation).map((line) => summaryCells(line, { money, count: (v) => v.toFixed(2), kg }));
-  return `${[[...CSV_COLUMNS], ...rows, ...summary].map((row) => row.map(csvField).join(',')).join('\r\n')}\r\n`;
+  // Every row says what it belongs to, so rows from several snapshots or currencies can be stacked in one sheet.
+  const provenance = [currency, snapshot.snapshotId, snapshot.allocation.asOf];
+  return `${[[...CSV_COLUMNS], ...[...rows, ...summary].map((row) => [...row, ...provenance])].map((row) => row.map(csvField).join(',')).join('\r\n')}\r\n`;
 };
 
 type Tracks = Pick<ChannelAllocation, 'base' | 'performance' | 'exploration' | 'total'>;

@@ -170,6 +170,10 @@ describe('finance reads', () => {
     expect(lines).toHaveLength(1 + demo.channels.length + 2 + (latest.allocation.unallocated ? 1 : 0));
     const total = lines.find((l) => l.startsWith('(total),'))!.split(',');
     expect(total[4]).toBe(latest.allocation.total.toFixed(2));
+    // The total row has its previous total and change too, and every row says what it belongs to.
+    const previous = latest.allocation.channels.reduce((s, c) => s + (c.previousTotal ?? 0), 0);
+    expect(total.slice(5, 7)).toEqual([previous.toFixed(2), (latest.allocation.total - previous).toFixed(2)]);
+    for (const line of lines.slice(1)) expect(line.split(',').slice(-3)).toEqual(['USD', latest.snapshotId, latest.allocation.asOf]);
     const reserve = lines.find((l) => l.startsWith('(reserve),'))!.split(',');
     expect(Number(reserve[4])).toBe(demo.budget.daily * demo.budget.reserveShare);
     expect(Number(total[4]) + Number(reserve[4])).toBeCloseTo(demo.budget.daily, 2);

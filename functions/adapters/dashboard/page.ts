@@ -2,13 +2,13 @@ import type { Alert } from '../../domain/alerts/lifecycle.js';
 import type { Portfolio } from '../../domain/config.js';
 import {
   allocationCells,
-  CSV_COLUMNS,
   diffSnapshots,
   displayMoney,
   financeRows,
   snapshotCsv,
   summaryCells,
   summaryLines,
+  TABLE_COLUMNS,
 } from '../../domain/financeViews.js';
 import type { DailyTotal } from '../../domain/metrics.js';
 import type { Snapshot } from '../../domain/snapshots.js';
@@ -234,14 +234,14 @@ const allocationTable = (snapshot: Snapshot, money: (n: number | null) => string
       money(c.marginalCpa),
       kilograms(c.carbonKg),
     ];
-    return `<tr>${cells.map((cell, i) => `<td data-label="${CSV_COLUMNS[i]}">${escapeHtml(cell)}</td>`).join('')}<td class="reason" data-label="reason">${escapeHtml(c.reason)}</td></tr>`;
+    return `<tr>${cells.map((cell, i) => `<td data-label="${TABLE_COLUMNS[i]}">${escapeHtml(cell)}</td>`).join('')}<td class="reason" data-label="reason">${escapeHtml(c.reason)}</td></tr>`;
   });
   const foot = summaryLines(snapshot.allocation).map((line) => {
     const cells = summaryCells(line, { money, count: (v) => v.toFixed(1), kg: kilograms });
     const note = cells.pop()!;
-    return `<tr data-line="${escapeHtml(line.label)}">${cells.map((cell, i) => (cell === '' ? '<td></td>' : `<td data-label="${CSV_COLUMNS[i]}">${escapeHtml(cell)}</td>`)).join('')}<td class="reason">${escapeHtml(note)}</td></tr>`;
+    return `<tr data-line="${escapeHtml(line.label)}">${cells.map((cell, i) => (cell === '' ? '<td></td>' : `<td data-label="${TABLE_COLUMNS[i]}">${escapeHtml(cell)}</td>`)).join('')}<td class="reason">${escapeHtml(note)}</td></tr>`;
   });
-  return `<div><table id="allocation" class="cards"><caption class="meta">Snapshot ${escapeHtml(snapshot.snapshotId)}</caption><thead><tr>${CSV_COLUMNS.map((c) => `<th scope="col"${c === 'reason' ? ' class="reason"' : ''}>${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody><tfoot>${foot.join('')}</tfoot></table></div>`;
+  return `<div><table id="allocation" class="cards"><caption class="meta">Snapshot ${escapeHtml(snapshot.snapshotId)}</caption><thead><tr>${TABLE_COLUMNS.map((c) => `<th scope="col"${c === 'reason' ? ' class="reason"' : ''}>${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody><tfoot>${foot.join('')}</tfoot></table></div>`;
 };
 
 const kilograms = (value: number | null | undefined) => (value === null || value === undefined ? '' : value.toFixed(1));
