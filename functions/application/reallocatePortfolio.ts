@@ -2,20 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { allocate } from '../domain/allocation/allocate.js';
 import { assertFeasible, feasibilityIssues } from '../domain/allocation/feasibility.js';
 import type { Portfolio } from '../domain/config.js';
-import { dateInZone, startOfDayInZone } from '../domain/dates.js';
 import { snapshotEvent } from '../domain/events.js';
-import { rollupDaily } from '../domain/metrics.js';
-import {
-  allocationInput,
-  historyDays,
-  historyRange,
-  inputHashOf,
-  type Snapshot,
-  snapshotId,
-  snapshotIdBound,
-  type Trigger,
-  watermarkOf,
-} from '../domain/snapshots.js';
+import { inputHashOf, type Snapshot, snapshotId, type Trigger, watermarkOf } from '../domain/snapshots.js';
+import { currentAllocationInput } from './currentAllocationInput.js';
 import type { Clock, EventPublisher, MetricsReader, SnapshotStore, StopLossSource } from './ports.js';
 
 /** How long a run may hold the right to publish a snapshot's event before a retry may take it over. */
@@ -69,22 +58,11 @@ export class Reallocator implements ReallocationRunner {
 
   /** Builds the snapshot: solved, or reused from `LATEST` when the allocator's input has not changed. */
   private async decide(portfolio: Portfolio, trigger: Trigger): Promise<Snapshot> {
-    const { metrics, allocations, stopLosses, clock, configHash } = this.deps;
+    const { clock, configHash } = this.deps;
     const now = clock();
-    const asOf = dateInZone(now, portfolio.timezone);
-    const range = historyRange(asOf);
-    const channelIds = portfolio.channels.map((c) => c.id);
-    const [rows, versions, latest, dayStart, stopLoss] = await Promise.all([
-      metrics.portfolioRows(portfolio.id, channelIds, range.from, range.to),
-      metrics.portfolioVersions(portfolio.id, channelIds, range.from, range.to),
-      allocations.latest(portfolio.id),
-      this.planAtDayStart(portfolio, asOf),
-      stopLosses.openStopLosses(portfolio.id),
-    ]);
     // Only an on-demand run with a stated reason places the reserve; the schedule never does.
     const release = trigger.kind === 'on-demand' && trigger.releaseReserve !== undefined;
-    const history = historyDays(portfolio, rollupDaily(rows), versions, asOf);
-    const input = allocationInput(portfolio, history, { latest, dayStart }, stopLoss, asOf, release);
+    const { input, latest } = await currentAllocationInput(this.deps, portfolio, now, release);
     // The hash covers the config's, so a plan is never reused across a config change.
     const inputHash = inputHashOf(input, configHash);
     const reuse = latest !== null && latest.inputHash === inputHash && feasibilityIssues(latest.allocation, input).length === 0;
@@ -102,17 +80,6 @@ export class Reallocator implements ReallocationRunner {
       trigger,
       allocation,
     };
-  }
-
-  /**
-   * The plan in force when the portfolio's local day began: the newest snapshot published before local
-   * midnight (`LATEST` moves only forward, and a snapshot a run wrote but never published was never in force).
-   */
-  private async planAtDayStart(portfolio: Portfolio, asOf: string): Promise<Snapshot | null> {
-    const midnight = startOfDayInZone(asOf, portfolio.timezone);
-    const to = snapshotIdBound(new Date(midnight.getTime() - 1).toISOString(), 'to')!;
-    const { snapshots } = await this.deps.allocations.list(portfolio.id, { to, limit: 1, publishedOnly: true });
-    return snapshots[0] ?? null;
   }
 
   /**
