@@ -39,17 +39,19 @@ export const roundTo = (amount: number, decimals: number): number => {
 };
 
 /** One formatter per number of decimals: building an `Intl.NumberFormat` per call costs more than formatting. */
-const formatters = new Map<number, Intl.NumberFormat>();
+const formatters = new Map<string, Intl.NumberFormat>();
 
 /**
- * An amount as the reasons and explanations write it: US grouping, at most `digits` decimals ("8,500",
- * "33.76"). Money's currency-aware display for tables lives with the finance views.
+ * An amount as the reasons and explanations write it: US grouping, at most `digits` decimals and at least
+ * `minDigits` ("8,500", "33.76", "45.00" with both 2). Money's currency-aware display for tables lives with
+ * the finance views.
  */
-export const formatAmount = (value: number, digits = 2): string => {
-  let format = formatters.get(digits);
+export const formatAmount = (value: number, digits = 2, minDigits = 0): string => {
+  const key = `${digits}/${minDigits}`;
+  let format = formatters.get(key);
   if (!format) {
-    format = new Intl.NumberFormat('en-US', { maximumFractionDigits: digits });
-    formatters.set(digits, format);
+    format = new Intl.NumberFormat('en-US', { maximumFractionDigits: digits, minimumFractionDigits: minDigits });
+    formatters.set(key, format);
   }
   return format.format(value);
 };

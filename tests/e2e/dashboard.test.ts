@@ -340,6 +340,26 @@ describe('finance dashboard', () => {
       expect(items.some((t) => t.includes(alert.severity) && t.includes(alert.ruleId) && t.includes(alert.channelId))).toBe(true);
   });
 
+  it('lists what needs attention above the first chart, most severe first, a stop-loss as at least a warning', async () => {
+    const open = (await api('/alerts?status=open')).body.alerts as { channelId: string; severity: string; action?: string }[];
+    const list = page.locator('#attention');
+    const [listTop, chartTop] = await Promise.all([list.boundingBox(), page.locator('svg').first().boundingBox()]);
+    expect(listTop!.y).toBeLessThan(chartTop!.y);
+    const severities = await list.locator('li').evaluateAll((items) => items.map((li) => li.getAttribute('data-severity')));
+    const rank = (s: string | null) => ['info', 'warning', 'critical'].indexOf(s ?? '');
+    expect(severities.map(rank)).toEqual([...severities.map(rank)].sort((a, b) => b - a));
+    const texts = await list.locator('li').allTextContents();
+    for (const alert of open) {
+      const item = texts.find((t) => t.includes(`${alert.channelId}:`));
+      expect(item, alert.channelId).toBeDefined();
+      if (alert.action === 'stop-loss') expect(item).toMatch(/^(warning|critical) /);
+    }
+    if (open.some((a) => a.severity === 'critical')) expect(texts[0]).toMatch(/^critical /);
+    // Each item links to its detail on the page.
+    const target = await list.locator('li a').first().getAttribute('href');
+    expect(await page.locator(target!).count()).toBe(1);
+  });
+
   it('fits a phone width without sideways scrolling and keeps every control reachable by keyboard', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(dashboard());
@@ -347,7 +367,8 @@ describe('finance dashboard', () => {
     expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-390.png`, fullPage: true });
     const focused: string[] = [];
-    for (let i = 0; i < 12; i += 1) {
+    // Enough presses to pass the attention list's links, which come first.
+    for (let i = 0; i < 40; i += 1) {
       await page.keyboard.press('Tab');
       focused.push(await page.evaluate(() => document.activeElement?.id || document.activeElement?.tagName || ''));
     }

@@ -1,4 +1,5 @@
 import type { Alert } from '../../domain/alerts/lifecycle.js';
+import { alertValue, attentionItems } from '../../domain/attention.js';
 import type { Portfolio } from '../../domain/config.js';
 import {
   allocationCells,
@@ -288,17 +289,13 @@ const diffSection = (model: DashboardModel, money: (n: number | null) => string)
 <h3>Why it changed</h3>${whySection(from, to, model.portfolio)}`;
 };
 
-/** An observed value for people: at most 3 decimals, an infinite CPA as ∞. */
-const observedText = (value: Alert['observed']) =>
-  value === 'Infinity' ? '∞ (spend, no conversions)' : value.toLocaleString('en', { maximumFractionDigits: 3 });
-
 const alertsSection = (alerts: readonly Alert[]): string =>
   alerts.length === 0
     ? '<p>No open alerts.</p>'
     : `<ul id="alerts">${alerts
         .map(
           (a) =>
-            `<li><span class="sev sev-${a.severity}">${a.severity}</span> <strong>${escapeHtml(a.ruleId)}</strong> on <strong>${escapeHtml(a.channelId)}</strong>: ${escapeHtml(a.metric)} ${escapeHtml(observedText(a.observed))} ${escapeHtml(a.op)} ${a.threshold} over ${escapeHtml(a.windows.join(', '))}${a.action ? ' — <em>stop-loss: held at base</em>' : ''} (since ${escapeHtml(a.openedAt.slice(0, 16).replace('T', ' '))})</li>`,
+            `<li><span class="sev sev-${a.severity}">${a.severity}</span> <strong>${escapeHtml(a.ruleId)}</strong> on <strong>${escapeHtml(a.channelId)}</strong>: ${escapeHtml(alertValue(a))} over ${escapeHtml(a.windows.join(', '))}${a.action ? ' — <em>stop-loss: held at base</em>' : ''} (since ${escapeHtml(a.openedAt.slice(0, 16).replace('T', ' '))})</li>`,
         )
         .join('')}</ul>`;
 
@@ -311,6 +308,28 @@ const staleConfigNotice = (latest: Snapshot, configHash: string, money: (value: 
   latest.configHash === configHash
     ? ''
     : `<p class="notice" id="config-notice" role="status">This plan was made under an earlier config (<code>${escapeHtml(latest.configHash)}</code>, a daily budget of ${money(budgetOfPlan(latest))}); the config in force since (<code>${escapeHtml(configHash)}</code>) applies from the next run.</p>`;
+
+/** What needs a person, at the top of the page: most severe first, each linking to its detail below. */
+const attentionSection = (model: DashboardModel): string => {
+  const items = attentionItems({
+    latest: model.snapshots[0],
+    alerts: model.alerts,
+    daily: model.daily,
+    allocated: model.allocated,
+    today: model.today,
+    configHash: model.configHash,
+  });
+  const body =
+    items.length === 0
+      ? '<p id="attention-none">Nothing needs attention: no open alert, the plan is solved, spend is within 20% of plan and the data is fresh.</p>'
+      : `<ol id="attention">${items
+          .map(
+            (item) =>
+              `<li data-severity="${item.severity}"><span class="sev sev-${item.severity}">${item.severity}</span> ${escapeHtml(item.text)} <a href="#${item.detail}">Details</a></li>`,
+          )
+          .join('')}</ol>`;
+  return `<section aria-labelledby="h-attention"><h2 id="h-attention">Needs attention</h2>${body}</section>`;
+};
 
 /** The finance dashboard: plain HTML and SVG, no script or network beyond this page. */
 export const renderDashboard = (model: DashboardModel): string => {
@@ -342,7 +361,7 @@ export const renderDashboard = (model: DashboardModel): string => {
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Budget allocation · ${escapeHtml(portfolio.name)}</title><style>${STYLE}</style></head>
 <body><header><h1>Budget allocation · ${escapeHtml(portfolio.name)}</h1>${picker}${viewerBox(model.viewer)}</header>
-<main>${operatorsForm(model)}${body}
+<main>${attentionSection(model)}${operatorsForm(model)}${body}
 <section aria-labelledby="h-alerts"><h2 id="h-alerts">Open alerts</h2>${alertsSection(model.alerts)}</section></main>
 </body></html>`;
 };

@@ -1,0 +1,116 @@
+import type { Alert } from './alerts/lifecycle.js';
+import { SEVERITIES, type Severity } from './alerts/severity.js';
+import { addDays, daysBetween } from './dates.js';
+import type { DailyTotal } from './metrics.js';
+import { formatAmount } from './money.js';
+import type { Snapshot } from './snapshots.js';
+
+/** One thing that needs a person, most severe first, with where on the page its detail is. */
+export interface AttentionItem {
+  readonly severity: Severity;
+  readonly text: string;
+  /** The id of the page section that holds its detail. */
+  readonly detail: 'h-alerts' | 'h-pacing' | 'h-constraints' | 'meta';
+}
+
+/** Spend this far from a day's plan, either way, needs a look. */
+const PACING_TOLERANCE = 0.2;
+
+/** Metrics this many days older than yesterday are stale. */
+const STALE_AFTER_DAYS = 2;
+
+/** Money and ratios as finance reads them: two decimals, always ("45.00"). */
+const amount = (value: number) => formatAmount(value, 2, 2);
+const percent = (share: number) => `${formatAmount(share * 100, 0)}%`;
+
+/** An alert's observed value against its threshold, in the units people read: "CPA 123.50 against 45.00". */
+export const alertValue = (alert: Pick<Alert, 'metric' | 'observed' | 'threshold'>): string => {
+  const observed = alert.observed === 'Infinity' ? Number.POSITIVE_INFINITY : alert.observed;
+  const shown = (v: number) => (Number.isFinite(v) ? amount(v) : 'infinite (spend, no conversions)');
+  switch (alert.metric) {
+    case 'pacing':
+      return `spend at ${percent(1 + observed)} of plan (the rule allows ${percent(1 + alert.threshold)})`;
+    case 'hoursSinceData':
+      return `no data for ${Number.isFinite(observed) ? `${formatAmount(observed, 0)} hours` : 'ever'} (the rule allows ${formatAmount(alert.threshold, 0)})`;
+    case 'cvr':
+    case 'ctr':
+      return `${alert.metric.toUpperCase()} ${percent(observed)} against ${percent(alert.threshold)}`;
+    case 'cpa':
+    case 'roas':
+      return `${alert.metric.toUpperCase()} ${shown(observed)} against ${amount(alert.threshold)}`;
+    default:
+      return `${alert.metric} ${shown(observed)} against ${amount(alert.threshold)}`;
+  }
+};
+
+const rank = (severity: Severity) => SEVERITIES.indexOf(severity);
+
+/**
+ * What needs a person on a portfolio now, most severe first: a held plan, open alerts (a stop-loss holding a
+ * channel at its base is at least a warning), targets the plan cannot meet, yesterday's spend beyond ±20% of
+ * its plan, stale data, and a plan made under an earlier config.
+ */
+export const attentionItems = ({
+  latest,
+  alerts,
+  daily,
+  allocated,
+  today,
+  configHash,
+}: {
+  readonly latest: Snapshot | undefined;
+  readonly alerts: readonly Alert[];
+  readonly daily: readonly DailyTotal[];
+  readonly allocated: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  readonly today: string;
+  readonly configHash: string;
+}): AttentionItem[] => {
+  const items: AttentionItem[] = [];
+  if (latest?.allocation.status === 'held') {
+    items.push({ severity: 'critical', text: `The plan is held: ${latest.allocation.reason ?? 'see the snapshot'}.`, detail: 'meta' });
+  }
+  for (const alert of alerts) {
+    const severity = alert.action === 'stop-loss' && rank(alert.severity) < rank('warning') ? 'warning' : alert.severity;
+    const held = alert.action === 'stop-loss' ? '; a stop-loss holds it at its base' : '';
+    items.push({ severity, text: `${alert.channelId}: ${alertValue(alert)} (rule ${alert.ruleId})${held}.`, detail: 'h-alerts' });
+  }
+  for (const constraint of latest?.allocation.constraints ?? []) {
+    if (constraint.unmet !== undefined) items.push({ severity: 'warning', text: constraint.explanation, detail: 'h-constraints' });
+  }
+  const yesterday = addDays(today, -1);
+  const plan = allocated.get(yesterday);
+  // A pacing alert already says it, in its rule's terms.
+  const alerted = new Set(alerts.filter((a) => a.metric === 'pacing').map((a) => a.channelId));
+  for (const row of daily.filter((d) => d.date === yesterday && !alerted.has(d.channelId))) {
+    const planned = plan?.get(row.channelId);
+    if (planned === undefined || planned <= 0) continue;
+    const pace = row.spend / planned - 1;
+    if (Math.abs(pace) > PACING_TOLERANCE) {
+      items.push({
+        severity: 'warning',
+        text: `${row.channelId} spent ${percent(1 + pace)} of plan on ${yesterday} (${amount(row.spend)} against ${amount(planned)}).`,
+        detail: 'h-pacing',
+      });
+    }
+  }
+  const watermark = latest?.watermark ?? null;
+  if (latest && (watermark === null || daysBetween(watermark, yesterday) >= STALE_AFTER_DAYS)) {
+    items.push({
+      severity: 'warning',
+      text:
+        watermark === null
+          ? 'No metrics have arrived for this portfolio.'
+          : `The newest metrics are from ${watermark}, ${daysBetween(watermark, today)} days ago.`,
+      detail: 'meta',
+    });
+  }
+  if (latest && latest.configHash !== configHash) {
+    items.push({
+      severity: 'info',
+      text: 'The plan shown was made under an earlier config; the next run applies the current one.',
+      detail: 'meta',
+    });
+  }
+  // Most severe first; within a severity, in the order above (Array.prototype.sort is stable).
+  return items.sort((a, b) => rank(b.severity) - rank(a.severity));
+};

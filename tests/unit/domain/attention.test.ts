@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import type { Alert } from '../../../functions/domain/alerts/lifecycle.js';
+import { alertValue, attentionItems } from '../../../functions/domain/attention.js';
+import type { Snapshot } from '../../../functions/domain/snapshots.js';
+
+const alert = (fields: Partial<Alert>): Alert => ({
+  alertId: 'a1',
+  portfolioId: 'p',
+  ruleId: 'cpa-high',
+  channelId: 'display',
+  metric: 'cpa',
+  op: '>',
+  threshold: 45,
+  window: 'day',
+  consecutive: 1,
+  status: 'open',
+  severity: 'critical',
+  observed: 123.5,
+  windows: ['2026-11-21'],
+  openedAt: '2026-11-22T08:00:00.000Z',
+  configHash: 'c',
+  history: [],
+  ...fields,
+});
+
+const snapshot = (fields: Partial<Snapshot['allocation']> = {}, watermark: string | null = '2026-11-21'): Snapshot => ({
+  snapshotId: '20261122T080000000Z-a',
+  portfolioId: 'p',
+  createdAt: '2026-11-22T08:00:00.000Z',
+  configHash: 'c',
+  watermark,
+  inputHash: 'h',
+  computation: 'solved',
+  trigger: { kind: 'on-demand', by: 'test' },
+  allocation: {
+    status: 'optimal',
+    asOf: '2026-11-22',
+    total: 1000,
+    channels: [],
+    exploration: 0,
+    reserve: 0,
+    constraints: [],
+    expectedConversions: 20,
+    solver: { name: 'test', ms: 0 },
+    ...fields,
+  },
+});
+
+const calm = { alerts: [], daily: [], allocated: new Map(), today: '2026-11-22', configHash: 'c' };
+
+describe('what needs attention', () => {
+  it('says nothing when nothing needs a person', () => {
+    expect(attentionItems({ ...calm, latest: snapshot() })).toEqual([]);
+  });
+
+  it('puts the most severe first, in people’s units, each linked to its detail', () => {
+    const items = attentionItems({
+      ...calm,
+      latest: snapshot(),
+      alerts: [alert({ severity: 'info', ruleId: 'ctr-low', metric: 'ctr', observed: 0.004, threshold: 0.01 }), alert({})],
+      daily: [{ channelId: 'display', date: '2026-11-21', spend: 1223, conversions: 10, revenue: 0, impressions: 0, clicks: 0, rows: 1 }],
+      allocated: new Map([['2026-11-21', new Map([['display', 1000]])]]),
+    });
+    expect(items).toEqual([
+      { severity: 'critical', text: 'display: CPA 123.50 against 45.00 (rule cpa-high).', detail: 'h-alerts' },
+      { severity: 'warning', text: 'display spent 122% of plan on 2026-11-21 (1,223.00 against 1,000.00).', detail: 'h-pacing' },
+      { severity: 'info', text: 'display: CTR 0% against 1% (rule ctr-low).', detail: 'h-alerts' },
+    ]);
+  });
+
+  it('shows a stop-loss holding a channel as at least a warning', () => {
+    const [item] = attentionItems({
+      ...calm,
+      latest: snapshot(),
+      alerts: [alert({ severity: 'info', action: 'stop-loss', metric: 'roas', observed: 0.9, threshold: 1 })],
+    });
+    expect(item).toEqual({
+      severity: 'warning',
+      text: 'display: ROAS 0.90 against 1.00 (rule cpa-high); a stop-loss holds it at its base.',
+      detail: 'h-alerts',
+    });
+  });
+
+  it('names a held plan, an unmet target, stale data and a plan made under an earlier config', () => {
+    const latest = snapshot(
+      {
+        status: 'held',
+        reason: 'stale data: the newest metric is from 2026-11-10',
+        constraints: [{ id: 'targetCpa', binding: true, shadowPrice: 0, unmet: 12, explanation: 'The target CPA of 30 cannot be met.' }],
+      },
+      '2026-11-10',
+    );
+    const items = attentionItems({ ...calm, latest, configHash: 'another' });
+    expect(items.map((i) => [i.severity, i.detail])).toEqual([
+      ['critical', 'meta'],
+      ['warning', 'h-constraints'],
+      ['warning', 'meta'],
+      ['info', 'meta'],
+    ]);
+    expect(items[0]!.text).toBe('The plan is held: stale data: the newest metric is from 2026-11-10.');
+    expect(items[2]!.text).toBe('The newest metrics are from 2026-11-10, 12 days ago.');
+  });
+
+  it('reads pacing and silence as people say them', () => {
+    expect(alertValue({ metric: 'pacing', observed: 1.223, threshold: 0.15 })).toBe('spend at 222% of plan (the rule allows 115%)');
+    expect(alertValue({ metric: 'hoursSinceData', observed: 30, threshold: 6 })).toBe('no data for 30 hours (the rule allows 6)');
+    expect(alertValue({ metric: 'cpa', observed: 'Infinity', threshold: 45 })).toBe('CPA infinite (spend, no conversions) against 45.00');
+  });
+});
+
+describe('what needs attention, said once', () => {
+  it('leaves out the pacing line of a channel whose pacing alert already says it', () => {
+    const items = attentionItems({
+      ...calm,
+      latest: snapshot(),
+      alerts: [alert({ ruleId: 'overspend', metric: 'pacing', observed: 1.223, threshold: 0.15 })],
+      daily: [{ channelId: 'display', date: '2026-11-21', spend: 2223, conversions: 10, revenue: 0, impressions: 0, clicks: 0, rows: 1 }],
+      allocated: new Map([['2026-11-21', new Map([['display', 1000]])]]),
+    });
+    expect(items.map((i) => i.detail)).toEqual(['h-alerts']);
+  });
+});
