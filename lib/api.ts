@@ -62,6 +62,15 @@ export const FUNCTIONS = {
     memoryMb: 1024,
   },
   allocations: { id: 'AllocationsRead', entry: 'functions/handlers/allocations.ts', reads: [ALLOCATIONS_TABLE], writes: [] },
+  // What-if plans solve what a reallocation would, so they read what it reads (metrics, the plans in force,
+  // stop-loss alerts), and write nothing: a function of their own keeps the finance reads on one table.
+  plan: {
+    id: 'PlanRead',
+    entry: 'functions/handlers/plan.ts',
+    reads: [METRICS_TABLE, ALLOCATIONS_TABLE, ALERTS_TABLE],
+    writes: [],
+    memoryMb: 1024,
+  },
   schedule: {
     id: 'Schedule',
     entry: 'functions/handlers/schedule.ts',
@@ -149,6 +158,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/portfolios/{id}/allocations/diff', fn: 'allocations', auth: 'iam' },
   { method: 'GET', path: '/portfolios/{id}/allocations', fn: 'allocations', auth: 'iam' },
   { method: 'GET', path: '/portfolios/{id}/allocations/{snapshotId}', fn: 'allocations', auth: 'iam' },
+  { method: 'GET', path: '/portfolios/{id}/plan', fn: 'plan', auth: 'iam' },
   { method: 'GET', path: '/portfolios/{id}/alerts', fn: 'alerts', auth: 'iam' },
   { method: 'POST', path: '/portfolios/{id}/alerts/evaluate', fn: 'alerts', auth: 'iam' },
   { method: 'GET', path: '/dashboard', fn: 'dashboard', auth: 'session' },

@@ -1,9 +1,11 @@
 import { ROUTES, type RouteDefinition } from '../../lib/api.js';
 import { AlertsQuery } from '../domain/alerts/alertsQuery.js';
 import { Alert } from '../domain/alerts/lifecycle.js';
+import { Allocation } from '../domain/allocation/schemas.js';
 import { DiffQuery, ListQuery, SnapshotQuery } from '../domain/allocationsQuery.js';
 import { Delivery } from '../domain/delivery.js';
 import { MetricsQuery } from '../domain/metricsQuery.js';
+import { MAX_PLAN_BUDGETS, PlanQuery } from '../domain/planQuery.js';
 import * as z from '../domain/schema.js';
 import { ReallocateRequest, Snapshot } from '../domain/snapshots.js';
 import { SESSION_COOKIE } from './session.js';
@@ -34,6 +36,7 @@ const NAMED = z.registry<{ id: string }>();
 NAMED.add(ErrorBody, { id: 'Error' });
 NAMED.add(GatewayRefusal, { id: 'GatewayRefusal' });
 NAMED.add(Snapshot, { id: 'Snapshot' });
+NAMED.add(Allocation, { id: 'Allocation' });
 NAMED.add(Alert, { id: 'Alert' });
 
 /** Named shapes met while generating one document, for its `components.schemas`. */
@@ -64,6 +67,14 @@ const DailyTotal = z.strictObject({
   revenue: z.number(),
   rows: z.int(),
 });
+
+/** What a what-if plan answers: when it is for, the data it saw, and the allocation for one budget or each of several. */
+const PlanAbout = { portfolioId: z.string(), asOf: z.string(), watermark: z.nullable(z.string()) };
+const BudgetPlan = { budget: z.number(), allocation: Allocation };
+const PlanAnswer = z.union([
+  z.strictObject({ ...PlanAbout, ...BudgetPlan }),
+  z.strictObject({ ...PlanAbout, plans: z.array(z.strictObject(BudgetPlan)) }),
+]);
 
 type Answer = { readonly description: string; readonly body?: z.ZodMiniType; readonly type?: string };
 interface Operation {
@@ -154,6 +165,22 @@ const OPERATIONS: Record<string, Operation> = {
       200: { description: 'the snapshot (CSV with Accept: text/csv or ?format=csv)', body: Snapshot },
       ...badQuery,
       404: error('unknown portfolio or snapshot'),
+    },
+  },
+  'GET /portfolios/{id}/plan': {
+    summary: 'What-if: the allocation the latest data gives for another daily budget; writes and publishes nothing',
+    query: PlanQuery,
+    queryNotes: {
+      budget: 'a daily budget: a plain decimal, positive, at most 6 decimals; a budget below the bases answers a held plan',
+      budgets: `comma-separated daily budgets (at most ${MAX_PLAN_BUDGETS}), one plan each; give budget or budgets, not both`,
+    },
+    answers: {
+      200: json(
+        '`{ portfolioId, asOf, watermark, budget, allocation }`, or with budgets= `{ portfolioId, asOf, watermark, plans }`',
+        PlanAnswer,
+      ),
+      ...badQuery,
+      ...unknownPortfolio,
     },
   },
   'GET /portfolios/{id}/alerts': {

@@ -8,7 +8,16 @@ const run = (script: string, ...args: string[]) => {
 };
 
 describe('command-line tools', () => {
-  it.each(['bin/allocate.ts', 'bin/backtest.ts', 'bin/config-check.ts', 'bin/sign.ts', 'bin/import.ts', 'bench/run.ts', 'bench/load.ts'])(
+  it.each([
+    'bin/allocate.ts',
+    'bin/backtest.ts',
+    'bin/config-check.ts',
+    'bin/sign.ts',
+    'bin/import.ts',
+    'bin/plan.ts',
+    'bench/run.ts',
+    'bench/load.ts',
+  ])(
     '%s: --help prints usage and exits 0, --version prints the version, an unknown flag is one line and exit 2',
     (script) => {
       const help = run(script, '--help');

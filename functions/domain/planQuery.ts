@@ -1,0 +1,35 @@
+import { MAX_AMOUNT } from './money.js';
+import * as z from './schema.js';
+
+/** The most budgets one what-if request may ask about: enough points for a curve, few enough to answer in seconds. */
+export const MAX_PLAN_BUDGETS = 25;
+
+/**
+ * A daily budget as a query parameter: a plain decimal (no sign, exponent or grouping), positive, at most
+ * {@link MAX_AMOUNT} and 6 decimals, the same limits as every money field.
+ */
+const Budget = z.pipe(
+  z.string().check(z.regex(/^\d+(\.\d{1,6})?$/, 'expected a decimal amount with at most 6 decimals, such as 12000 or 12000.50')),
+  z.pipe(
+    z.transform((value: string) => Number(value)),
+    z.number().check(z.positive('must be positive'), z.lte(MAX_AMOUNT, `must be at most ${MAX_AMOUNT}`)),
+  ),
+);
+
+/** Comma-separated budgets, one plan each (a curve). */
+const Budgets = z.pipe(
+  z.string(),
+  z.pipe(
+    z.transform((value: string) => value.split(',')),
+    z.array(Budget).check(z.minLength(1), z.maxLength(MAX_PLAN_BUDGETS, `at most ${MAX_PLAN_BUDGETS} budgets in one request`)),
+  ),
+);
+
+/** Query of `GET /portfolios/{id}/plan`: one daily budget (`budget`), or several (`budgets=a,b,c`). */
+export const PlanQuery = z.strictObject({ budget: z.optional(Budget), budgets: z.optional(Budgets) }).check(
+  z.refine((q) => (q.budget === undefined) !== (q.budgets === undefined), {
+    message: 'give exactly one of budget=N or budgets=a,b,c',
+    path: ['budget'],
+  }),
+);
+export type PlanQuery = z.infer<typeof PlanQuery>;

@@ -1,0 +1,26 @@
+import type { LoadedConfig } from '../adapters/configFile.js';
+import { httpHandler, json, parseQuery } from '../adapters/http.js';
+import { findPortfolio } from '../adapters/portfolios.js';
+import { type PlannerDependencies, planBudgets } from '../application/planBudgets.js';
+import { PlanQuery } from '../domain/planQuery.js';
+import { deployedConfig } from '../wiring/config.js';
+import { deployedRepositories } from '../wiring/dynamo.js';
+
+export interface PlanDependencies extends PlannerDependencies {
+  readonly config: LoadedConfig;
+}
+
+/**
+ * `GET /portfolios/{id}/plan?budget=N` (or `?budgets=a,b,c`): the allocation a reallocation now would make
+ * for another daily budget, from the same data. A read: no snapshot is written and no event is sent.
+ */
+export const createPlanHandler = ({ config, ...planner }: PlanDependencies) =>
+  httpHandler(async (event) => {
+    const portfolio = findPortfolio(config, event.pathParameters?.id);
+    const query = parseQuery(PlanQuery, event);
+    const { plans, ...about } = await planBudgets(planner, portfolio, query.budgets ?? [query.budget!]);
+    return json(200, query.budgets ? { ...about, plans } : { ...about, ...plans[0] });
+  });
+
+const { metrics, allocations, alerts } = deployedRepositories();
+export const handler = createPlanHandler({ config: deployedConfig, metrics, allocations, stopLosses: alerts, clock: () => new Date() });
