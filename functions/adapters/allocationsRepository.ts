@@ -201,8 +201,12 @@ export class AllocationsRepository implements SnapshotStore {
   }
 
   async latest(portfolioId: string): Promise<Snapshot | null> {
-    const pointer = await this.item(portfolioId, LATEST);
-    return pointer ? this.get(portfolioId, pointer.snapshotId as string) : null;
+    const id = await this.latestSnapshotId(portfolioId);
+    return id ? this.get(portfolioId, id) : null;
+  }
+
+  async latestSnapshotId(portfolioId: string): Promise<string | null> {
+    return ((await this.item(portfolioId, LATEST))?.snapshotId as string | undefined) ?? null;
   }
 
   async get(portfolioId: string, snapshotId: string): Promise<Snapshot | null> {
@@ -219,6 +223,8 @@ export class AllocationsRepository implements SnapshotStore {
   async list(portfolioId: string, { from, to, limit, cursor, publishedOnly = false, maxBytes }: SnapshotListing): Promise<SnapshotPage> {
     const lower = `${SNAPSHOT}${from ?? ''}`;
     const upper = `${SNAPSHOT}${to ?? '~'}`;
+    // Bounds that cross (a day after the last snapshot asked for) hold nothing; DynamoDB refuses such a range.
+    if (lower > upper) return { snapshots: [], published: new Set(), next: null };
     let start = cursor ? decodeCursor(cursor, portfolioId, lower, upper) : undefined;
     const heads: Record<string, unknown>[] = [];
     const published = new Set<string>();

@@ -73,6 +73,8 @@ export interface SnapshotStore {
   /** Moves `LATEST` to this snapshot unless it already points at a newer one; never backwards. */
   advanceLatest(portfolioId: string, snapshotId: string): Promise<void>;
   latest(portfolioId: string): Promise<Snapshot | null>;
+  /** The id `LATEST` points at, without reading the snapshot (a pointer read). */
+  latestSnapshotId(portfolioId: string): Promise<string | null>;
   get(portfolioId: string, snapshotId: string): Promise<Snapshot | null>;
   list(portfolioId: string, listing: SnapshotListing): Promise<SnapshotPage>;
   isPublished(portfolioId: string, snapshotId: string): Promise<boolean>;

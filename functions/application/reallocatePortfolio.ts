@@ -65,9 +65,9 @@ export class Reallocator implements ReallocationRunner {
     const { input, latest } = await currentAllocationInput(this.deps, portfolio, now, release);
     // The hash covers the config's, so a plan is never reused across a config change.
     const inputHash = inputHashOf(input, configHash);
+    // Solved or reused, nothing is written that breaks today's config: a plan is reused only when it is feasible.
     const reuse = latest !== null && latest.inputHash === inputHash && feasibilityIssues(latest.allocation, input).length === 0;
-    // Solved or reused, nothing is written that breaks today's config.
-    const allocation = assertFeasible(reuse ? latest.allocation : allocate(input, { timer: () => performance.now() }), input);
+    const allocation = reuse ? latest.allocation : assertFeasible(allocate(input, { timer: () => performance.now() }), input);
     return {
       snapshotId: snapshotId(now, randomBytes(3).toString('hex')),
       portfolioId: portfolio.id,
@@ -88,8 +88,12 @@ export class Reallocator implements ReallocationRunner {
    * asks for published plans (the day's starting plan, the snapshot list) then sees the plan that was in force.
    */
   private async publishLatestLeftUnpublished(portfolioId: string): Promise<void> {
-    const latest = await this.deps.allocations.latest(portfolioId);
-    if (latest && !(await this.deps.allocations.isPublished(portfolioId, latest.snapshotId))) await this.finish(latest);
+    const { allocations } = this.deps;
+    // Two small reads on every run; the snapshot itself (parts and all) only in the rare case it is needed.
+    const id = await allocations.latestSnapshotId(portfolioId);
+    if (id === null || (await allocations.isPublished(portfolioId, id))) return;
+    const snapshot = await allocations.get(portfolioId, id);
+    if (snapshot) await this.finish(snapshot);
   }
 
   /** Finishes a snapshot another attempt wrote: the steps after the write are idempotent. */

@@ -96,13 +96,12 @@ export const createDashboardHandler = ({ config, allocations, alerts, metrics, c
   });
 
 /**
- * Snapshots from `from` (a date) up to `to` (an id), newest first, at most {@link PACING_SNAPSHOTS}. None
- * when `to` is older than `from` (the latest run is older than the pacing window): the key range would be
- * inverted, which DynamoDB refuses rather than answering empty.
+ * Snapshots from `from` (a date) up to `to` (an id), newest first, at most {@link PACING_SNAPSHOTS}; none when
+ * `to` is older than `from` (the latest run is older than the pacing window: the store answers crossed bounds
+ * with an empty page).
  */
 const recentSnapshots = async (allocations: SnapshotStore, portfolioId: string, from: string, to: string): Promise<Snapshot[]> => {
   const lower = snapshotIdBound(from, 'from')!;
-  if (lower > to) return [];
   const found: Snapshot[] = [];
   let cursor: string | undefined;
   do {

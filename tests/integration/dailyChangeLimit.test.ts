@@ -105,6 +105,12 @@ describe('the daily change limit, in the portfolio’s time zone', () => {
     expect(search(nextDay)).toBeLessThanOrEqual(781.25);
   });
 
+  it('answers crossed bounds with an empty page (DynamoDB refuses such a range): a day asked for after the last snapshot', async () => {
+    const page = await allocations.list(portfolio.id, { from: '20261201', to: '20261101~', limit: 5 });
+    expect(page.snapshots).toEqual([]);
+    expect(page.next).toBeNull();
+  });
+
   it('publishes a plan left in force unpublished (an on-demand run that died before its event) at the next run, so it counts as the day’s start', async () => {
     const failing: EventPublisher = {
       publish: async () => {

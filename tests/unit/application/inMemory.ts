@@ -65,6 +65,10 @@ export class InMemorySnapshots implements SnapshotStore {
     return id ? this.get(portfolioId, id) : null;
   }
 
+  async latestSnapshotId(portfolioId: string): Promise<string | null> {
+    return this.latestId.get(portfolioId) ?? null;
+  }
+
   async get(portfolioId: string, snapshotId: string): Promise<Snapshot | null> {
     return this.snapshots.get(`${portfolioId}/${snapshotId}`) ?? null;
   }
