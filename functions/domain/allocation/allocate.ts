@@ -371,7 +371,8 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
 
   // Exact cents: the whole allocatable budget when the budget row binds, else exactly what the LP placed.
   const placed = final.totals.reduce((a, b) => a + b, 0);
-  const budgetBinds = placed >= allocatable - 1e-6 * Math.max(1, allocatable);
+  // Within a cent counts: the LP's own tolerance must not leave a cent unplaced beside a binding budget row.
+  const budgetBinds = placed >= allocatable - Math.max(0.01, 1e-6 * allocatable);
   const totals = roundToTotal(
     final.totals,
     budgetBinds ? allocatable : Math.floor(placed * 100 + 1e-6) / 100,
@@ -409,6 +410,7 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
     base: plan.channel.base,
     floor: lower[i]!,
     floorFromChange: floors[i]! > plan.channel.base + exploration[i]! + 0.005,
+    floorGaveWay: floors[i]! < plan.low - 0.005,
     max: plan.channel.max,
     ceiling: plan.high >= plan.channel.max - 1e-9 ? 'max' : 'change',
     upper: plan.high,

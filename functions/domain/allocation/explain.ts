@@ -27,6 +27,8 @@ export interface PlannedChannel {
   /** Its floor, and whether the daily change limit set it (rather than the base or exploration). */
   readonly floor: number;
   readonly floorFromChange: boolean;
+  /** Whether that floor gave way (the budget could not cover every channel's), so the cut goes below the limit. */
+  readonly floorGaveWay: boolean;
   readonly max: number;
   /** Where its ceiling comes from: its own max, or the daily change limit. */
   readonly ceiling: 'max' | 'change';
@@ -157,7 +159,9 @@ export const bindingConstraints = (
           id: `change:${channel.channelId}`,
           binding: true,
           shadowPrice: price,
-          explanation: `${channel.channelId} is cut by the most the daily change limit allows (to ${number(channel.floor)}${fromDayStart(channel)}): each 1 ${portfolio.currency} it could give up would add ${gain(price)} a day elsewhere.`,
+          explanation: channel.floorGaveWay
+            ? `${channel.channelId} is cut below the daily change limit (to ${number(channel.floor)}${fromDayStart(channel)}), as every channel's floor gives way in proportion when today's budget cannot cover them: each 1 ${portfolio.currency} it could give up would add ${gain(price)} a day elsewhere.`
+            : `${channel.channelId} is cut by the most the daily change limit allows (to ${number(channel.floor)}${fromDayStart(channel)}): each 1 ${portfolio.currency} it could give up would add ${gain(price)} a day elsewhere.`,
         },
       ];
     }
