@@ -158,6 +158,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/portfolios/{id}/allocations/diff', fn: 'allocations', auth: 'iam' },
   { method: 'GET', path: '/portfolios/{id}/allocations', fn: 'allocations', auth: 'iam' },
   { method: 'GET', path: '/portfolios/{id}/allocations/{snapshotId}', fn: 'allocations', auth: 'iam' },
+  { method: 'GET', path: '/portfolios/{id}/allocations/{snapshotId}/input', fn: 'allocations', auth: 'iam' },
   { method: 'GET', path: '/portfolios/{id}/plan', fn: 'plan', auth: 'iam' },
   { method: 'GET', path: '/portfolios/{id}/alerts', fn: 'alerts', auth: 'iam' },
   { method: 'POST', path: '/portfolios/{id}/alerts/evaluate', fn: 'alerts', auth: 'iam' },

@@ -22,13 +22,16 @@ import { needsParts, packParts, unpackParts } from './snapshotParts.js';
  *   immutable; the prefix sorts outside every `SNAPSHOT#` range, so the list never meets a part;
  * - `LATEST`: the pointer to the newest snapshot, advanced with a condition on its `version`;
  * - `WINDOW#<window>`: the snapshot a schedule window made, so a redelivered window makes no second one;
- * - `PUBLISHED#<snapshotId>`: written after the snapshot's event was accepted by the bus.
+ * - `PUBLISHED#<snapshotId>`: written after the snapshot's event was accepted by the bus;
+ * - `INPUT#<snapshotId>#<n>`: part n of the exact allocator input the snapshot was decided from (gzipped
+ *   JSON, as many parts as its size needs), written before the snapshot, for replay.
  */
 const SNAPSHOT = 'SNAPSHOT#';
 const PART = 'PART#';
 const LATEST = 'LATEST';
 const WINDOW = 'WINDOW#';
 const PUBLISHED = 'PUBLISHED#';
+const INPUT = 'INPUT#';
 
 /** Thrown when a cursor was not made by {@link AllocationsRepository.list}. */
 export class InvalidCursorError extends Error {}
@@ -149,6 +152,38 @@ export class AllocationsRepository implements SnapshotStore {
         this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: portfolioId, sk: partKey(snapshotId, n) } })),
       ),
     );
+  }
+
+  /**
+   * Keeps the exact input a snapshot is decided from, before the snapshot is written. An input is a pure
+   * function of its snapshot id's run, so a retry's write is the same value: a plain put.
+   */
+  async saveInput(portfolioId: string, snapshotId: string, input: unknown): Promise<void> {
+    const parts = packParts(input);
+    await Promise.all(
+      parts.map((bytes, n) =>
+        this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { pk: portfolioId, sk: `${INPUT}${snapshotId}#${String(n).padStart(4, '0')}`, bytes, parts: parts.length },
+          }),
+        ),
+      ),
+    );
+  }
+
+  /** The input a snapshot was decided from; null for a snapshot made before inputs were kept. */
+  async input(portfolioId: string, snapshotId: string): Promise<unknown | null> {
+    const parts = await queryAll(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': portfolioId, ':prefix': `${INPUT}${snapshotId}#` },
+      ConsistentRead: true,
+    });
+    if (parts.length === 0) return null;
+    if (parts.length !== parts[0]!.parts)
+      throw new Error(`input of ${portfolioId}/${snapshotId} has ${parts.length} of its ${parts[0]!.parts} parts`);
+    return unpackParts(parts.map((part) => part.bytes as Uint8Array));
   }
 
   /** The snapshot an item holds, its allocation read back from its parts when it has them. */

@@ -167,6 +167,14 @@ const OPERATIONS: Record<string, Operation> = {
       404: error('unknown portfolio or snapshot'),
     },
   },
+  'GET /portfolios/{id}/allocations/{snapshotId}/input': {
+    summary:
+      'Replay: the exact AllocationInput the snapshot was decided from; `npm run allocate -- --input` of it gives its channel totals',
+    answers: {
+      200: json('the input, as the allocate command reads it'),
+      404: error('unknown portfolio or snapshot, or a snapshot made before inputs were kept'),
+    },
+  },
   'GET /portfolios/{id}/plan': {
     summary: 'What-if: the allocation the latest data gives for another daily budget; writes and publishes nothing',
     query: PlanQuery,

@@ -78,6 +78,10 @@ export interface SnapshotStore {
   get(portfolioId: string, snapshotId: string): Promise<Snapshot | null>;
   list(portfolioId: string, listing: SnapshotListing): Promise<SnapshotPage>;
   isPublished(portfolioId: string, snapshotId: string): Promise<boolean>;
+  /** Keeps the exact allocator input a snapshot is decided from (written before the snapshot), for replay. */
+  saveInput(portfolioId: string, snapshotId: string, input: unknown): Promise<void>;
+  /** The input a snapshot was decided from; null when it was made before inputs were kept. */
+  input(portfolioId: string, snapshotId: string): Promise<unknown | null>;
   /**
    * Claims the publication of a snapshot's event until `until` (ISO instant): true for the one run that may
    * publish now, false while another holds an unexpired claim or the event is already out. A run that dies

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { allocate } from '../domain/allocation/allocate.js';
 import { assertFeasible, feasibilityIssues } from '../domain/allocation/feasibility.js';
+import type { AllocationInput } from '../domain/allocation/schemas.js';
 import type { Portfolio } from '../domain/config.js';
 import { snapshotEvent } from '../domain/events.js';
 import { inputHashOf, type Snapshot, snapshotId, type Trigger, watermarkOf } from '../domain/snapshots.js';
@@ -49,7 +50,9 @@ export class Reallocator implements ReallocationRunner {
       const existing = await allocations.windowSnapshotId(portfolio.id, trigger.window);
       if (existing) return { snapshot: await this.complete(portfolio.id, existing), created: false };
     }
-    const snapshot = await this.decide(portfolio, trigger);
+    const { snapshot, input } = await this.decide(portfolio, trigger);
+    // The input first, so every snapshot can be replayed (GET …/allocations/{id}/input).
+    await allocations.saveInput(portfolio.id, snapshot.snapshotId, input);
     const written = await allocations.create(snapshot);
     if (!written.created) return { snapshot: await this.complete(portfolio.id, written.existing), created: false };
     await this.finish(snapshot);
@@ -57,7 +60,7 @@ export class Reallocator implements ReallocationRunner {
   }
 
   /** Builds the snapshot: solved, or reused from `LATEST` when the allocator's input has not changed. */
-  private async decide(portfolio: Portfolio, trigger: Trigger): Promise<Snapshot> {
+  private async decide(portfolio: Portfolio, trigger: Trigger): Promise<{ snapshot: Snapshot; input: AllocationInput }> {
     const { clock, configHash } = this.deps;
     const now = clock();
     // Only an on-demand run with a stated reason places the reserve; the schedule never does.
@@ -68,7 +71,7 @@ export class Reallocator implements ReallocationRunner {
     // Solved or reused, nothing is written that breaks today's config: a plan is reused only when it is feasible.
     const reuse = latest !== null && latest.inputHash === inputHash && feasibilityIssues(latest.allocation, input).length === 0;
     const allocation = reuse ? latest.allocation : assertFeasible(allocate(input, { timer: () => performance.now() }), input);
-    return {
+    const snapshot: Snapshot = {
       snapshotId: snapshotId(now, randomBytes(3).toString('hex')),
       portfolioId: portfolio.id,
       createdAt: now.toISOString(),
@@ -80,6 +83,7 @@ export class Reallocator implements ReallocationRunner {
       trigger,
       allocation,
     };
+    return { snapshot, input };
   }
 
   /**

@@ -72,6 +72,12 @@ export const createAllocationsHandler = ({ config, allocations }: AllocationsRea
       if (!to || !from) throw missing(`portfolio "${portfolio.id}" needs two snapshots to diff; pass from= and to= snapshot ids`);
       return json(200, diffSnapshots(from, to));
     },
+    'GET /portfolios/{id}/allocations/{snapshotId}/input': async (portfolio, event) => {
+      const snapshot = await found(portfolio, event.pathParameters?.snapshotId ?? '');
+      const input = await allocations.input(portfolio.id, snapshot.snapshotId);
+      if (input === null) throw missing(`snapshot ${snapshot.snapshotId} was made before the allocator's inputs were kept`);
+      return json(200, input);
+    },
     'GET /portfolios/{id}/allocations/{snapshotId}': async (portfolio, event) => {
       const snapshot = await found(portfolio, event.pathParameters?.snapshotId ?? '');
       const { format } = parseQuery(SnapshotQuery, event);

@@ -65,6 +65,16 @@ export class InMemorySnapshots implements SnapshotStore {
     return id ? this.get(portfolioId, id) : null;
   }
 
+  readonly inputs = new Map<string, unknown>();
+
+  async saveInput(portfolioId: string, snapshotId: string, input: unknown): Promise<void> {
+    this.inputs.set(`${portfolioId}/${snapshotId}`, structuredClone(input));
+  }
+
+  async input(portfolioId: string, snapshotId: string): Promise<unknown | null> {
+    return this.inputs.get(`${portfolioId}/${snapshotId}`) ?? null;
+  }
+
   async latestSnapshotId(portfolioId: string): Promise<string | null> {
     return this.latestId.get(portfolioId) ?? null;
   }
