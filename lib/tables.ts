@@ -28,8 +28,8 @@ export const METRICS_TABLE: TableDefinition = {
 
 /**
  * Allocation snapshots and their pointers: `pk` = portfolio id, `sk` = `SNAPSHOT#<id>` (ids sort by time),
- * `LATEST`, `WINDOW#<schedule window>`, `PUBLISHED#<id>` or `PART#<id>#<n>` (a large allocation's gzipped
- * parts, written before its snapshot). One Query lists a portfolio's snapshots newest first.
+ * `LATEST`, `WINDOW#<schedule window>`, `PUBLISHED#<id>`, `PART#<id>#<n>` (a large allocation's gzipped
+ * parts, written before its snapshot) or `INPUT#<id>#<n>` (the allocator input it was decided from, for replay). One Query lists a portfolio's snapshots newest first.
  */
 export const ALLOCATIONS_TABLE: TableDefinition = { id: 'Allocations', envVar: 'ALLOCATIONS_TABLE', partitionKey: 'pk', sortKey: 'sk' };
 
