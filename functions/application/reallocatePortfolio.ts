@@ -51,8 +51,9 @@ export class Reallocator implements ReallocationRunner {
       if (existing) return { snapshot: await this.complete(portfolio.id, existing), created: false };
     }
     const { snapshot, input } = await this.decide(portfolio, trigger);
-    // The input first, so every snapshot can be replayed (GET …/allocations/{id}/input).
-    await allocations.saveInput(portfolio.id, snapshot.snapshotId, input);
+    // The input first, so every snapshot can be replayed (GET …/allocations/{id}/input); a reused snapshot's
+    // input is the one its source already kept (equal hashes, equal inputs).
+    if (snapshot.computation === 'solved') await allocations.saveInput(portfolio.id, snapshot.snapshotId, input);
     const written = await allocations.create(snapshot);
     if (!written.created) return { snapshot: await this.complete(portfolio.id, written.existing), created: false };
     await this.finish(snapshot);

@@ -74,7 +74,8 @@ export const createAllocationsHandler = ({ config, allocations }: AllocationsRea
     },
     'GET /portfolios/{id}/allocations/{snapshotId}/input': async (portfolio, event) => {
       const snapshot = await found(portfolio, event.pathParameters?.snapshotId ?? '');
-      const input = await allocations.input(portfolio.id, snapshot.snapshotId);
+      // A reused snapshot was decided from its source's input, which that snapshot keeps.
+      const input = await allocations.input(portfolio.id, snapshot.reusedFrom ?? snapshot.snapshotId);
       if (input === null) throw missing(`snapshot ${snapshot.snapshotId} was made before the allocator's inputs were kept`);
       return json(200, input);
     },
