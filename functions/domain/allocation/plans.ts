@@ -37,6 +37,8 @@ export interface ChannelPlan {
   readonly dayFactor: number;
   /** The relative standard error of today's factor (0 without a weekly pattern). */
   readonly dayFactorError: number;
+  /** Its factor for each weekday (0 = Sunday; all 1 without three weeks of data): how fit diagnostics read past days. */
+  readonly weekFactors: readonly number[];
   /** The share of its reported conversions a lift test says the channel causes (1 when unknown). */
   readonly incrementality: number;
   readonly maturity: Maturity;
@@ -272,6 +274,7 @@ export const buildPlans = (input: AllocationInput): ChannelPlan[] => {
       orderValue,
       dayFactor: factors[i]![today]!,
       dayFactorError: errors[i]![today]!,
+      weekFactors: factors[i]!,
       incrementality: channel.incrementality ?? 1,
       maturity: data.maturity,
       recentMaturity,
