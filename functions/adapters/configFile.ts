@@ -79,7 +79,7 @@ const silentScheduleIssues = (raw: unknown, now: Date): Issue[] => {
   const horizon = new Date(now);
   horizon.setUTCFullYear(horizon.getUTCFullYear() + FIRING_HORIZON_YEARS);
   const issues: Issue[] = [];
-  for (const name of ['reallocate', 'alerts'] as const) {
+  for (const name of ['reallocate', 'alerts', 'poll'] as const) {
     const expression = (schedules as Record<string, unknown>)[name];
     if (typeof expression !== 'string') continue;
     let next: Date | null;

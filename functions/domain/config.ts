@@ -95,6 +95,86 @@ export const Channel = z.strictObject({
   incrementality: z.optional(z.number().check(z.gt(0), z.lte(1))),
 });
 
+/** Platforms whose reporting and budget APIs the system connects to (pull metrics, apply plans). */
+export const CONNECTED_PLATFORMS = ['google-ads', 'meta', 'tiktok'] as const;
+export type ConnectedPlatform = (typeof CONNECTED_PLATFORMS)[number];
+
+/**
+ * How many trailing days each pull re-reads when an account does not say, within 7–28: Google Ads
+ * attributes a conversion to the click's day up to its conversion window (30 days by default, most of it in
+ * the first two weeks); Meta's and TikTok's default attribution settings are 7-day click, 1-day view.
+ */
+export const DEFAULT_RESTATEMENT_DAYS: Readonly<Record<ConnectedPlatform, number>> = { 'google-ads': 14, meta: 7, tiktok: 7 };
+
+/** Each platform's account id as its APIs spell it: Google's customer id without dashes, Meta's without `act_`. */
+const ACCOUNT_ID_FORMS: Readonly<Record<ConnectedPlatform, { pattern: RegExp; message: string }>> = {
+  'google-ads': { pattern: /^\d{10}$/, message: 'a Google Ads customer id is 10 digits, without dashes' },
+  meta: { pattern: /^\d{1,20}$/, message: 'a Meta ad account id is digits, without "act_"' },
+  tiktok: { pattern: /^\d{1,20}$/, message: 'a TikTok advertiser_id is digits' },
+};
+
+/**
+ * An ad platform account a portfolio pulls metrics from and applies budgets to. `secret` names the Secrets
+ * Manager secret holding its credentials (docs/connectors.md); the credentials never sit in config.
+ */
+export const Account = z.strictObject({
+  platform: z.enum(CONNECTED_PLATFORMS),
+  accountId: z.string().check(z.minLength(1), z.maxLength(32)),
+  secret: z.string().check(z.regex(/^[\w/+=.@-]{1,512}$/, 'a Secrets Manager secret name: letters, digits and /_+=.@-')),
+  /** Google Ads only: the manager (MCC) customer id the credentials sign in through, 10 digits. */
+  loginCustomerId: z.optional(z.string().check(z.regex(/^\d{10}$/, 'a Google Ads customer id is 10 digits, without dashes'))),
+  /** Trailing days each pull re-reads, because attribution restates them (default per platform). */
+  restatementDays: z.optional(z.int().check(z.gte(7), z.lte(28))),
+});
+
+/** What happens to a published plan on the platforms: nothing (`off`), recorded only, after approval, or at once. */
+export const APPLY_MODES = ['off', 'dry-run', 'approve', 'auto'] as const;
+export const Apply = z.strictObject({ mode: z._default(z.enum(APPLY_MODES), 'off') });
+
+/** Where a channel's platform campaign id sits in its account: `accountId/campaignId`, or a bare id. */
+export interface CampaignRef {
+  readonly accountId: string | undefined;
+  readonly campaignId: string;
+}
+
+/** Splits a `sourceIds` entry: `"1234567890/555"` names account 1234567890's campaign 555; `"555"` names no account. */
+export const campaignRef = (sourceId: string): CampaignRef => {
+  const slash = sourceId.indexOf('/');
+  return slash < 0
+    ? { accountId: undefined, campaignId: sourceId }
+    : { accountId: sourceId.slice(0, slash), campaignId: sourceId.slice(slash + 1) };
+};
+
+/** A campaign of a connected platform, with the account it belongs to and the channel that owns it. */
+export interface AccountCampaign {
+  readonly platform: ConnectedPlatform;
+  readonly accountId: string;
+  readonly campaignId: string;
+  readonly channelId: string;
+}
+
+/**
+ * Every campaign of a portfolio's connected accounts, each with its account: an `accountId/campaignId`
+ * entry names it, a bare id belongs to the platform's only account (config checks that there is one).
+ * Entries whose account is missing are left out; the config check reports them.
+ */
+export const accountCampaigns = (portfolio: Pick<Portfolio, 'channels' | 'accounts'>): AccountCampaign[] =>
+  portfolio.channels.flatMap((channel) =>
+    CONNECTED_PLATFORMS.flatMap((platform) => {
+      const accounts = portfolio.accounts.filter((a) => a.platform === platform);
+      return (channel.sourceIds[platform] ?? []).flatMap((sourceId) => {
+        const ref = campaignRef(sourceId);
+        const accountId = ref.accountId ?? (accounts.length === 1 ? accounts[0]!.accountId : undefined);
+        if (accountId === undefined || !accounts.some((a) => a.accountId === accountId)) return [];
+        return [{ platform, accountId, campaignId: ref.campaignId, channelId: channel.id }];
+      });
+    }),
+  );
+
+/** The days an account's pulls re-read: its own `restatementDays`, else its platform's default. */
+export const restatementDays = (account: Pick<Account, 'platform' | 'restatementDays'>): number =>
+  account.restatementDays ?? DEFAULT_RESTATEMENT_DAYS[account.platform];
+
 /** Channels whose combined total must stay within shares of the day's allocatable budget. */
 export const ChannelGroup = z.strictObject({
   id: Id,
@@ -138,6 +218,10 @@ export const Portfolio = z
     channels: z.array(Channel).check(z.minLength(1), z.maxLength(5000)),
     groups: z._default(z.array(ChannelGroup), []),
     carbon: z.optional(z.strictObject({ maxDailyKg: z.number().check(z.positive()) })),
+    /** Ad platform accounts to pull metrics from and apply plans to (docs/connectors.md). */
+    accounts: z._default(z.array(Account).check(z.maxLength(100)), []),
+    /** Whether and how published plans reach the platforms' budgets. */
+    apply: z._default(Apply, { mode: 'off' }),
     alerts: z._default(
       z.strictObject({
         bands: z._default(
@@ -220,6 +304,60 @@ const duplicateIds = (items: readonly { id: string }[], ctx: Ctx, path: (string 
   });
 };
 
+/**
+ * Accounts and the campaigns that name them fit together: each account once, in its platform's id form;
+ * every campaign of a connected platform has an account (`accountId/campaignId` when the platform has
+ * several) once the portfolio pulls or applies at all; every account has a campaign to pull.
+ */
+const checkAccounts = (portfolio: PortfolioShape, ctx: Ctx, at: (string | number)[]): void => {
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path: [...at, ...path], message });
+  const seen = new Map<string, number>();
+  portfolio.accounts.forEach((account, a) => {
+    const form = ACCOUNT_ID_FORMS[account.platform];
+    if (!form.pattern.test(account.accountId)) issue(['accounts', a, 'accountId'], form.message);
+    if (account.loginCustomerId !== undefined && account.platform !== 'google-ads') {
+      issue(['accounts', a, 'loginCustomerId'], 'only Google Ads accounts sign in through a manager account');
+    }
+    const key = `${account.platform}:${account.accountId}`;
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, a);
+    else issue(['accounts', a, 'accountId'], `duplicate ${account.platform} account "${account.accountId}" (also at index ${first})`);
+  });
+  const connected = portfolio.accounts.length > 0 || portfolio.apply.mode !== 'off';
+  const used = new Set<string>();
+  portfolio.channels.forEach((channel, c) => {
+    for (const platform of CONNECTED_PLATFORMS) {
+      const accounts = portfolio.accounts.filter((a) => a.platform === platform);
+      (channel.sourceIds[platform] ?? []).forEach((sourceId, i) => {
+        const path = ['channels', c, 'sourceIds', platform, i];
+        const ref = campaignRef(sourceId);
+        if (ref.accountId !== undefined) {
+          if (ref.campaignId === '' || ref.campaignId.includes('/')) issue(path, 'expected "accountId/campaignId" or a bare campaign id');
+          else if (!accounts.some((a) => a.accountId === ref.accountId)) {
+            issue(path, `no ${platform} account "${ref.accountId}" in this portfolio's accounts`);
+          } else used.add(`${platform}:${ref.accountId}`);
+        } else if (accounts.length === 1) {
+          used.add(`${platform}:${accounts[0]!.accountId}`);
+        } else if (accounts.length > 1) {
+          issue(path, `this portfolio has ${accounts.length} ${platform} accounts: name the campaign's as "accountId/${sourceId}"`);
+        } else if (connected) {
+          issue(
+            path,
+            portfolio.accounts.length > 0
+              ? `no ${platform} account in this portfolio's accounts: add one, or its campaigns are never pulled`
+              : `apply.mode "${portfolio.apply.mode}" needs a ${platform} account in accounts to apply to`,
+          );
+        }
+      });
+    }
+  });
+  portfolio.accounts.forEach((account, a) => {
+    if (!used.has(`${account.platform}:${account.accountId}`) && seen.get(`${account.platform}:${account.accountId}`) === a) {
+      issue(['accounts', a], `no channel's sourceIds.${account.platform} names a campaign of account "${account.accountId}"`);
+    }
+  });
+};
+
 const checkRules = (portfolio: z.infer<typeof Portfolio>, ctx: Ctx, at: (string | number)[]): void => {
   const { bands, rules } = portfolio.alerts;
   if (bands.critical <= bands.warning) {
@@ -282,7 +420,8 @@ function checkPortfolio(portfolio: PortfolioShape, ctx: Ctx, at: (string | numbe
   portfolio.channels.forEach((channel, c) => {
     for (const [platform, ids] of Object.entries(channel.sourceIds)) {
       ids?.forEach((sourceId, i) => {
-        const key = `${platform}:${sourceId}`;
+        // A platform's campaign ids are unique across its accounts: "acct/555" and "555" are one campaign.
+        const key = `${platform}:${(CONNECTED_PLATFORMS as readonly string[]).includes(platform) ? campaignRef(sourceId).campaignId : sourceId}`;
         const owner = owners.get(key);
         if (owner) {
           ctx.addIssue({
@@ -295,6 +434,7 @@ function checkPortfolio(portfolio: PortfolioShape, ctx: Ctx, at: (string | numbe
       });
     }
   });
+  checkAccounts(portfolio, ctx, at);
   checkRules(portfolio, ctx, at);
 }
 
@@ -335,6 +475,8 @@ export const BudgetConfig = z
     schedules: z.strictObject({
       reallocate: z._default(ScheduleExpression, 'rate(1 hour)'),
       alerts: z._default(ScheduleExpression, 'rate(15 minutes)'),
+      /** How often the pollers pull the portfolios' accounts (docs/connectors.md). */
+      poll: z._default(ScheduleExpression, 'rate(1 hour)'),
       /** The IANA zone `cron()` fields are read in (EventBridge Scheduler's `ScheduleExpressionTimezone`). */
       timezone: z._default(TimeZone, 'UTC'),
     }),
@@ -360,5 +502,7 @@ export type BudgetConfig = z.infer<typeof BudgetConfig>;
 export type Federation = z.infer<typeof Federation>;
 export type Portfolio = z.infer<typeof Portfolio>;
 export type Channel = z.infer<typeof Channel>;
+export type Account = z.infer<typeof Account>;
+export type ApplyMode = (typeof APPLY_MODES)[number];
 export type AlertRule = z.infer<typeof AlertRule>;
 export type Platform = (typeof PLATFORMS)[number];

@@ -1,4 +1,4 @@
-import type { Channel, Portfolio } from '../config.js';
+import { type Channel, campaignRef, type Portfolio } from '../config.js';
 import { EARLIEST_DATE, MetricDate } from '../dates.js';
 import { type Delivery, MetricRecord } from '../delivery.js';
 import { type Issue, type Rejection, rejection, toIssues } from '../issues.js';
@@ -206,7 +206,10 @@ export const fromPlatform = (source: PlatformSource, json: unknown, portfolios: 
     };
   }
   const rows = (rowsOf[source] as (b: typeof body) => PlatformRow[])(body);
-  const owners = new Map(portfolio.channels.flatMap((c) => (c.sourceIds[source] ?? []).map((id) => [id, c] as const)));
+  // A row carries the bare campaign id; an `accountId/campaignId` entry claims it as well (config.ts campaignRef).
+  const owners = new Map(
+    portfolio.channels.flatMap((c) => (c.sourceIds[source] ?? []).map((id) => [campaignRef(id).campaignId, c] as const)),
+  );
   const unmapped = rows.filter((r) => !owners.has(r.sourceId));
   if (unmapped.length > 0) {
     const ids = [...new Set(unmapped.map((r) => r.sourceId))];
