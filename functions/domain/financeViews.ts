@@ -1,17 +1,32 @@
 import type { Allocation, ChannelAllocation } from './allocation/schemas.js';
-import { roundTo } from './money.js';
+import { formatAmount, roundTo } from './money.js';
 import type { Snapshot } from './snapshots.js';
 
 /** Decimal places of a currency's minor unit (USD 2, JPY 0, KWD 3), from the platform's ICU data. */
 export const currencyDigits = (currency: string): number =>
   new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
 
-/** Money for people: the currency's decimals with thousands separators, "—" where there is no value. */
+/**
+ * Money for people: the currency's decimals with US grouping ("8,500.00", "33.76"), "—" where there is no
+ * value. The same {@link formatAmount} the attention list and the alerts write with, so a figure reads the
+ * same wherever a person meets it.
+ */
 export const displayMoney = (currency: string) => {
   const digits = currencyDigits(currency);
-  return (value: number | null): string =>
-    value === null ? '—' : value.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return (value: number | null): string => (value === null ? '—' : formatAmount(value, digits, digits));
 };
+
+/** Counts for people (conversions, days): at most one decimal, US grouping ("1,234.5", "96"). */
+export const displayCount = (value: number | null): string => (value === null ? '—' : formatAmount(value, 1));
+
+/** A share for people: "12.5%". */
+export const displayShare = (share: number | null): string => (share === null ? '—' : `${formatAmount(share * 100, 1, 1)}%`);
+
+/** A channel's name as people read it (its id only where the config gives no name). */
+export const channelName = (
+  portfolio: { readonly channels: readonly { readonly id: string; readonly name?: string | undefined }[] },
+  channelId: string,
+): string => portfolio.channels.find((c) => c.id === channelId)?.name ?? channelId;
 
 const change = (from: number | null, to: number) => ({
   change: from === null ? null : roundTo(to - from, 6),
