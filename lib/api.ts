@@ -63,7 +63,8 @@ export const FUNCTIONS = {
   },
   allocations: { id: 'AllocationsRead', entry: 'functions/handlers/allocations.ts', reads: [ALLOCATIONS_TABLE], writes: [] },
   // What-if plans solve what a reallocation would, so they read what it reads (metrics, the plans in force,
-  // stop-loss alerts), and write nothing: a function of their own keeps the finance reads on one table.
+  // stop-loss alerts), and write nothing: a function of their own keeps the finance reads on one table. Fit
+  // diagnostics refit the same model on the same metrics, so they are served here too.
   plan: {
     id: 'PlanRead',
     entry: 'functions/handlers/plan.ts',
@@ -160,6 +161,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/portfolios/{id}/allocations/{snapshotId}', fn: 'allocations', auth: 'iam' },
   { method: 'GET', path: '/portfolios/{id}/allocations/{snapshotId}/input', fn: 'allocations', auth: 'iam' },
   { method: 'GET', path: '/portfolios/{id}/plan', fn: 'plan', auth: 'iam' },
+  { method: 'GET', path: '/portfolios/{id}/diagnostics', fn: 'plan', auth: 'iam' },
   { method: 'GET', path: '/portfolios/{id}/alerts', fn: 'alerts', auth: 'iam' },
   { method: 'POST', path: '/portfolios/{id}/alerts/evaluate', fn: 'alerts', auth: 'iam' },
   { method: 'GET', path: '/dashboard', fn: 'dashboard', auth: 'session' },

@@ -4,6 +4,7 @@ import { Alert } from '../domain/alerts/lifecycle.js';
 import { Allocation } from '../domain/allocation/schemas.js';
 import { DiffQuery, ListQuery, SnapshotQuery } from '../domain/allocationsQuery.js';
 import { Delivery } from '../domain/delivery.js';
+import { Diagnostics } from '../domain/diagnostics/schemas.js';
 import { MetricsQuery } from '../domain/metricsQuery.js';
 import { MAX_PLAN_BUDGETS, PlanQuery } from '../domain/planQuery.js';
 import * as z from '../domain/schema.js';
@@ -188,6 +189,14 @@ const OPERATIONS: Record<string, Operation> = {
         PlanAnswer,
       ),
       ...badQuery,
+      ...unknownPortfolio,
+    },
+  },
+  'GET /portfolios/{id}/diagnostics': {
+    summary:
+      'Fit diagnostics: per channel, fitted against reported over the fit window, the one-day-ahead error (wMAPE) and the 80% band’s coverage over the last 14 days, flags, and a verdict in words',
+    answers: {
+      200: json('the diagnostics (docs/diagnostics.md)', Diagnostics),
       ...unknownPortfolio,
     },
   },

@@ -1,6 +1,7 @@
 import type { LoadedConfig } from '../adapters/configFile.js';
-import { httpHandler, json, parseQuery } from '../adapters/http.js';
+import { HttpError, httpHandler, json, parseQuery } from '../adapters/http.js';
 import { findPortfolio } from '../adapters/portfolios.js';
+import { modelDiagnostics } from '../application/modelDiagnostics.js';
 import { type PlannerDependencies, planBudgets } from '../application/planBudgets.js';
 import { PlanQuery } from '../domain/planQuery.js';
 import { deployedConfig } from '../wiring/config.js';
@@ -11,12 +12,17 @@ export interface PlanDependencies extends PlannerDependencies {
 }
 
 /**
- * `GET /portfolios/{id}/plan?budget=N` (or `?budgets=a,b,c`): the allocation a reallocation now would make
- * for another daily budget, from the same data. A read: no snapshot is written and no event is sent.
+ * The analysts' reads of the model, which read what a reallocation reads and write nothing:
+ * - `GET /portfolios/{id}/plan?budget=N` (or `?budgets=a,b,c`): the allocation a reallocation now would make
+ *   for another daily budget, from the same data;
+ * - `GET /portfolios/{id}/diagnostics`: how well the fitted model has been predicting each channel
+ *   (docs/diagnostics.md).
  */
 export const createPlanHandler = ({ config, ...planner }: PlanDependencies) =>
   httpHandler(async (event) => {
     const portfolio = findPortfolio(config, event.pathParameters?.id);
+    if (event.routeKey === 'GET /portfolios/{id}/diagnostics') return json(200, await modelDiagnostics(planner, portfolio));
+    if (event.routeKey !== 'GET /portfolios/{id}/plan') throw new HttpError(404, 'not-found', `no route ${event.routeKey}`);
     const query = parseQuery(PlanQuery, event);
     const { plans, ...about } = await planBudgets(planner, portfolio, query.budgets ?? [query.budget!]);
     return json(200, query.budgets ? { ...about, plans } : { ...about, ...plans[0] });

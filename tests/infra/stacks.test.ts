@@ -277,6 +277,24 @@ describe('reallocation pipeline', () => {
     expect(worker).not.toContain('sqs:SendMessage');
   });
 
+  it('serves fit diagnostics, like what-if plans, from PlanRead, which may read metrics, plans and alerts and write nothing', () => {
+    expect(ROUTES.filter((r) => r.fn === 'plan').map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /portfolios/{id}/plan',
+      'GET /portfolios/{id}/diagnostics',
+    ]);
+    const actions = actionsOf(service, 'PlanRead');
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:GetItem']));
+    const writes = [
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+      'events:PutEvents',
+      'sqs:SendMessage',
+    ];
+    expect(actions.filter((a) => writes.includes(a))).toEqual([]);
+  });
+
   it('lets the reallocators read alerts (stop-loss) without writing them, and only the alert functions write them', () => {
     const alertsTable = (statement: { Resource: unknown }) => JSON.stringify(statement.Resource).includes('Alerts');
     const statements = (fn: string) => {
