@@ -1,6 +1,7 @@
 import type { Alert } from './alerts/lifecycle.js';
 import { SEVERITIES, type Severity } from './alerts/severity.js';
 import { addDays, daysBetween } from './dates.js';
+import type { Diagnostics } from './diagnostics/schemas.js';
 import type { DailyTotal } from './metrics.js';
 import { formatAmount } from './money.js';
 import type { Snapshot } from './snapshots.js';
@@ -10,7 +11,7 @@ export interface AttentionItem {
   readonly severity: Severity;
   readonly text: string;
   /** The id of the page section that holds its detail. */
-  readonly detail: 'h-alerts' | 'h-pacing' | 'h-constraints' | 'meta';
+  readonly detail: 'h-alerts' | 'h-pacing' | 'h-constraints' | 'h-model-health' | 'meta';
 }
 
 /** Spend this far from a day's plan, either way, needs a look. */
@@ -48,7 +49,8 @@ const rank = (severity: Severity) => SEVERITIES.indexOf(severity);
 /**
  * What needs a person on a portfolio now, most severe first: a held plan, open alerts (a stop-loss holding a
  * channel at its base is at least a warning), targets the plan cannot meet, yesterday's spend beyond ±20% of
- * its plan, stale data, and a plan made under an earlier config.
+ * its plan, stale data, a channel whose one-day-ahead error is far above its usual (or a model not to trust at
+ * all), and a plan made under an earlier config.
  */
 export const attentionItems = ({
   latest,
@@ -57,6 +59,7 @@ export const attentionItems = ({
   allocated,
   today,
   configHash,
+  diagnostics,
 }: {
   readonly latest: Snapshot | undefined;
   readonly alerts: readonly Alert[];
@@ -64,6 +67,8 @@ export const attentionItems = ({
   readonly allocated: ReadonlyMap<string, ReadonlyMap<string, number>>;
   readonly today: string;
   readonly configHash: string;
+  /** Fit diagnostics: a channel whose one-day-ahead error is far above its usual, or a model not to trust. */
+  readonly diagnostics?: Diagnostics | undefined;
 }): AttentionItem[] => {
   const items: AttentionItem[] = [];
   if (latest?.allocation.status === 'held') {
@@ -103,6 +108,17 @@ export const attentionItems = ({
           : `The newest metrics are from ${watermark}, ${daysBetween(watermark, today)} days ago.`,
       detail: 'meta',
     });
+  }
+  if (diagnostics?.summary.verdict === 'not-trustworthy')
+    items.push({ severity: 'warning', text: `Model health: ${diagnostics.summary.text}`, detail: 'h-model-health' });
+  for (const channel of diagnostics?.channels ?? []) {
+    const flag = channel.flags.find((f) => f.code === 'error-above-usual');
+    if (flag)
+      items.push({
+        severity: 'warning',
+        text: `${channel.name}: ${flag.text} Its plan rests on a curve that no longer predicts it well.`,
+        detail: 'h-model-health',
+      });
   }
   if (latest && latest.configHash !== configHash) {
     items.push({

@@ -1,13 +1,19 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { LoadedConfig } from '../adapters/configFile.js';
-import { renderDashboard } from '../adapters/dashboard/page.js';
+import { comparedPair, renderDashboard } from '../adapters/dashboard/page.js';
+import type { PlannerView } from '../adapters/dashboard/planner.js';
 import { allocatedByDay, PACING_DAYS } from '../adapters/dashboard/sections.js';
 import { createDocumentClient } from '../adapters/dynamo.js';
 import { httpHandler, parseQuery, redirect } from '../adapters/http.js';
 import { findPortfolio } from '../adapters/portfolios.js';
 import { csrfToken, readCookies, SESSION_COOKIE, signedInPerson, signInLocation } from '../adapters/session.js';
+import { modelDiagnostics } from '../application/modelDiagnostics.js';
+import { planBudgets } from '../application/planBudgets.js';
 import type { AlertStore, Clock, MetricsReader, SnapshotStore } from '../application/ports.js';
+import { AllocationInput } from '../domain/allocation/schemas.js';
+import type { Portfolio } from '../domain/config.js';
 import { addDays, dateInZone } from '../domain/dates.js';
+import { plannerBudgets } from '../domain/financeViews.js';
 import { rollupDaily } from '../domain/metrics.js';
 import * as z from '../domain/schema.js';
 import { type Snapshot, snapshotIdBound } from '../domain/snapshots.js';
@@ -69,6 +75,15 @@ export const createDashboardHandler = ({ config, allocations, alerts, metrics, c
     ]);
     const page = latest ? await allocations.list(portfolio.id, { limit: SNAPSHOTS_SHOWN, to: latest.snapshotId }) : { snapshots: [] };
     const recent = latest ? await recentSnapshots(allocations, portfolio.id, since, latest.snapshotId) : [];
+    // Why it changed reads the inputs the compared snapshots were solved from; the planner solves 25 budgets.
+    const pair = comparedPair(page.snapshots, { from, to });
+    const [fromInput, toInput, planner] = await Promise.all([
+      pair ? keptInput(allocations, portfolio.id, pair.from.snapshotId) : null,
+      pair ? keptInput(allocations, portfolio.id, pair.to.snapshotId) : null,
+      latest ? whatIf({ metrics, allocations, stopLosses: alerts, clock }, portfolio) : undefined,
+    ]);
+    // Model health: the model the plan rests on, refitted for each of the last 14 days (about 0.3 s for six channels).
+    const diagnostics = latest ? await modelDiagnostics({ metrics, clock }, portfolio) : undefined;
     const html = renderDashboard({
       portfolios: config.portfolios,
       portfolio,
@@ -81,6 +96,9 @@ export const createDashboardHandler = ({ config, allocations, alerts, metrics, c
       allocated: allocatedByDay(recent),
       today,
       ...(viewer ? { viewer } : {}),
+      inputs: { from: fromInput, to: toInput },
+      ...(planner ? { planner } : {}),
+      ...(diagnostics ? { diagnostics } : {}),
     });
     return {
       statusCode: 200,
@@ -94,6 +112,26 @@ export const createDashboardHandler = ({ config, allocations, alerts, metrics, c
       body: html,
     };
   });
+
+/** The input a snapshot was solved from, as replay keeps it; null when it was not kept or no longer parses. */
+const keptInput = async (allocations: SnapshotStore, portfolioId: string, snapshotId: string): Promise<AllocationInput | null> => {
+  const raw = await allocations.input(portfolioId, snapshotId);
+  const parsed = raw === null ? null : z.safeParse(AllocationInput, raw);
+  return parsed?.success ? parsed.data : null;
+};
+
+/**
+ * The what-if planner's 25 plans around today's budget, solved as `GET /portfolios/{id}/plan?budgets=` does;
+ * a plan that cannot be solved is said on the page instead of failing it.
+ */
+const whatIf = async (sources: Parameters<typeof planBudgets>[0], portfolio: Portfolio): Promise<PlannerView> => {
+  try {
+    const { plans, asOf } = await planBudgets(sources, portfolio, plannerBudgets(portfolio.budget.daily));
+    return { plans, asOf };
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+};
 
 /**
  * Snapshots from `from` (a date) up to `to` (an id), newest first, at most {@link PACING_SNAPSHOTS}; none when

@@ -1,6 +1,8 @@
 import type { Alert } from '../../domain/alerts/lifecycle.js';
 import { alertValue, attentionItems } from '../../domain/attention.js';
+import type { ComparedInputs } from '../../domain/changeDrivers.js';
 import type { Portfolio } from '../../domain/config.js';
+import type { Diagnostics } from '../../domain/diagnostics/schemas.js';
 import {
   allocationCells,
   diffSnapshots,
@@ -14,6 +16,8 @@ import {
 import type { DailyTotal } from '../../domain/metrics.js';
 import type { Snapshot } from '../../domain/snapshots.js';
 import { escapeHtml } from './html.js';
+import { modelHealthSection } from './modelHealth.js';
+import { type PlannerView, plannerSection } from './planner.js';
 import { contributionSection, curvesSection, outcomeSection, PACING_DAYS, pacingSection, whySection } from './sections.js';
 import { attr, currencyTick, niceTicks } from './svg.js';
 
@@ -37,7 +41,24 @@ export interface DashboardModel {
   readonly today: string;
   /** The signed-in person, and the CSRF token their sign-out form carries (none for the local token). */
   readonly viewer?: { readonly user: string; readonly groups: readonly string[]; readonly csrf?: string };
+  /** Fit diagnostics of the model the plan rests on (the "Model health" section); absent, the section says so. */
+  readonly diagnostics?: Diagnostics;
+  /** The inputs the two compared snapshots were solved from ({@link comparedPair}), for why each channel changed. */
+  readonly inputs?: ComparedInputs;
+  /** The what-if planner's plans for 25 budgets around today's, or why it could not solve them. */
+  readonly planner?: PlannerView;
 }
+
+/** The two snapshots compared: the ones asked for, else the latest and the one before it. */
+export const comparedPair = (
+  snapshots: readonly Snapshot[],
+  diff: DashboardModel['diff'],
+): { readonly from: Snapshot; readonly to: Snapshot } | null => {
+  if (snapshots.length < 2) return null;
+  const to = snapshots.find((s) => s.snapshotId === diff.to) ?? snapshots[0]!;
+  const from = snapshots.find((s) => s.snapshotId === diff.from) ?? snapshots.find((s) => s.snapshotId < to.snapshotId) ?? snapshots[1]!;
+  return { from, to };
+};
 
 /** The three tracks, in stacking order, with colours that keep 4.5:1 contrast against white. */
 const TRACKS = [
@@ -270,10 +291,9 @@ const snapshotOption = (s: Snapshot, selected: string | undefined) =>
 
 const diffSection = (model: DashboardModel, money: (n: number | null) => string): string => {
   const { snapshots } = model;
-  if (snapshots.length < 2) return '<p>A comparison needs two snapshots.</p>';
-  const to = snapshots.find((s) => s.snapshotId === model.diff.to) ?? snapshots[0]!;
-  const from =
-    snapshots.find((s) => s.snapshotId === model.diff.from) ?? snapshots.find((s) => s.snapshotId < to.snapshotId) ?? snapshots[1]!;
+  const pair = comparedPair(snapshots, model.diff);
+  if (!pair) return '<p>A comparison needs two snapshots.</p>';
+  const { from, to } = pair;
   const diff = diffSnapshots(from, to);
   const rows = diff.channels.map((c) => {
     const cls = c.change > 0 ? 'up' : c.change < 0 ? 'down' : '';
@@ -286,7 +306,7 @@ const diffSection = (model: DashboardModel, money: (n: number | null) => string)
 <label for="diff-to">To</label><select id="diff-to" name="to">${snapshots.map((s) => snapshotOption(s, to.snapshotId)).join('')}</select>
 <button type="submit">Compare</button></form>
 <table id="diff" class="cards" data-from="${escapeHtml(from.snapshotId)}" data-to="${escapeHtml(to.snapshotId)}"><thead><tr><th scope="col">channel</th><th scope="col">from</th><th scope="col">to</th><th scope="col">change</th><th scope="col">change %</th></tr></thead><tbody>${rows.join('')}</tbody><tfoot>${totalRow}</tfoot></table>
-<h3>Why it changed</h3>${whySection(from, to, model.portfolio)}`;
+<h3>Why it changed</h3>${whySection(from, to, model.portfolio, model.inputs)}`;
 };
 
 const alertsSection = (alerts: readonly Alert[]): string =>
@@ -318,6 +338,7 @@ const attentionSection = (model: DashboardModel): string => {
     allocated: model.allocated,
     today: model.today,
     configHash: model.configHash,
+    diagnostics: model.diagnostics,
   });
   const body =
     items.length === 0
@@ -348,7 +369,9 @@ export const renderDashboard = (model: DashboardModel): string => {
 <section aria-labelledby="h-bars"><h2 id="h-bars">Latest allocation</h2>${bars(latest, money, portfolio.currency)}</section>
 <section aria-labelledby="h-table"><h2 id="h-table">Allocation table</h2>
 <p><a class="button" id="csv" download="${escapeHtml(`${portfolio.id}-${latest.snapshotId}.csv`)}" href="data:text/csv;charset=utf-8,${encodeURIComponent(snapshotCsv(latest, portfolio.currency))}">Download CSV</a></p>${allocationTable(latest, money)}</section>
+<section aria-labelledby="h-planner"><h2 id="h-planner">What if the budget were different?</h2>${plannerSection(model.planner, latest, portfolio.budget.daily, portfolio.currency, money)}</section>
 <section aria-labelledby="h-curves"><h2 id="h-curves">Response curves</h2>${curvesSection(latest, portfolio, money)}</section>
+<section aria-labelledby="h-model-health"><h2 id="h-model-health">Model health</h2>${modelHealthSection(model.diagnostics)}</section>
 <section aria-labelledby="h-constraints"><h2 id="h-constraints">What holds the plan back</h2>${constraintsSection(latest, money)}</section>
 <section aria-labelledby="h-diff"><h2 id="h-diff">Compare snapshots</h2>${diffSection(model, money)}</section>
 <section aria-labelledby="h-pacing"><h2 id="h-pacing">Plan against actual, last ${PACING_DAYS} days</h2>${pacingSection(portfolio, model.daily, model.allocated, model.today, money)}</section>

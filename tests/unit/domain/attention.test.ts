@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../../functions/domain/alerts/lifecycle.js';
 import { alertValue, attentionItems } from '../../../functions/domain/attention.js';
+import type { Diagnostics } from '../../../functions/domain/diagnostics/schemas.js';
 import type { Snapshot } from '../../../functions/domain/snapshots.js';
 
 const alert = (fields: Partial<Alert>): Alert => ({
@@ -118,5 +119,63 @@ describe('what needs attention, said once', () => {
       allocated: new Map([['2026-11-21', new Map([['display', 1000]])]]),
     });
     expect(items.map((i) => i.detail)).toEqual(['h-alerts']);
+  });
+});
+
+describe('what needs attention in the model', () => {
+  const channel = (id: string, flags: Diagnostics['channels'][number]['flags']): Diagnostics['channels'][number] => ({
+    channelId: id,
+    name: `Channel ${id}`,
+    error: 0.4,
+    noiseError: 0.12,
+    recentError: 0.45,
+    earlierError: 0.14,
+    usualError: 0.14,
+    bias: 0.3,
+    coverage: { held: 6, days: 14, share: 0.4286 },
+    reported: 300,
+    flags,
+    days: [],
+  });
+  const diagnostics = (verdict: Diagnostics['summary']['verdict'], channels: Diagnostics['channels']): Diagnostics => ({
+    portfolioId: 'p',
+    asOf: '2026-11-22',
+    metric: 'wmape',
+    window: { from: '2026-10-11', to: '2026-11-21' },
+    heldOut: { from: '2026-11-08', to: '2026-11-21', days: 14 },
+    summary: {
+      verdict,
+      text: `${verdict}: one-day-ahead error 40%`,
+      error: 0.4,
+      noiseError: 0.12,
+      coverage: { held: 6, days: 14, share: 0.4286 },
+    },
+    channels,
+    computation: { fits: 15, ms: 0 },
+  });
+  const far = { code: 'error-above-usual' as const, text: 'One-day-ahead error 45% over the last 7 days, 3.2× its usual 14%.' };
+
+  it('names a channel whose one-day-ahead error is far above its usual, as a warning linked to model health', () => {
+    const items = attentionItems({
+      ...calm,
+      latest: snapshot(),
+      diagnostics: diagnostics('use-with-care', [channel('a', [far]), channel('b', [])]),
+    });
+    expect(items).toEqual([
+      {
+        severity: 'warning',
+        text: 'Channel a: One-day-ahead error 45% over the last 7 days, 3.2× its usual 14%. Its plan rests on a curve that no longer predicts it well.',
+        detail: 'h-model-health',
+      },
+    ]);
+  });
+
+  it('says so when the model as a whole is not to be trusted, and nothing for flags other than the error', () => {
+    const narrow = { code: 'band-too-narrow' as const, text: 'The 80% band held only 6 of 14 days.' };
+    const items = attentionItems({ ...calm, latest: snapshot(), diagnostics: diagnostics('not-trustworthy', [channel('a', [narrow])]) });
+    expect(items.map((i) => [i.severity, i.detail, i.text])).toEqual([
+      ['warning', 'h-model-health', 'Model health: not-trustworthy: one-day-ahead error 40%'],
+    ]);
+    expect(attentionItems({ ...calm, latest: snapshot(), diagnostics: diagnostics('trustworthy', [channel('a', [])]) })).toEqual([]);
   });
 });
