@@ -134,6 +134,8 @@ export const bindingConstraints = (
   const reduced = (k: number) => model.problem.c[k]! - model.problem.rows.reduce((s, row, r) => s + solution.duals[r]! * row.a[k]!, 0);
   const segmentsOf = groupBy(model.segments.keys(), (k) => model.segments[k]!.channel);
   const bounds = plan.flatMap((channel, i): BindingConstraint[] => {
+    // People read the channel's name (issue 23: ids only in the CSV and the API); the id stays in the constraint's id.
+    const name = portfolio.channels.find((c) => c.id === channel.channelId)?.name ?? channel.channelId;
     const own = segmentsOf.get(i) ?? [];
     if (own.length === 0) return [];
     const top = own.at(-1)!;
@@ -147,8 +149,8 @@ export const bindingConstraints = (
           binding: true,
           shadowPrice: price,
           explanation: atMax
-            ? `${channel.channelId} is at its max of ${number(channel.max)}: raising the max by 1 ${portfolio.currency} would add ${gain(price)} a day.`
-            : `${channel.channelId} is raised by the most the daily change limit allows (to ${number(channel.upper)}${fromDayStart(channel)}): each 1 ${portfolio.currency} more would add ${gain(price)} a day.`,
+            ? `${name} is at its max of ${number(channel.max)}: raising the max by 1 ${portfolio.currency} would add ${gain(price)} a day.`
+            : `${name} is raised by the most the daily change limit allows (to ${number(channel.upper)}${fromDayStart(channel)}): each 1 ${portfolio.currency} more would add ${gain(price)} a day.`,
         },
       ];
     }
@@ -160,8 +162,8 @@ export const bindingConstraints = (
           binding: true,
           shadowPrice: price,
           explanation: channel.floorGaveWay
-            ? `${channel.channelId} is cut below the daily change limit (to ${number(channel.floor)}${fromDayStart(channel)}), as every channel's floor gives way in proportion when today's budget cannot cover them: each 1 ${portfolio.currency} it could give up would add ${gain(price)} a day elsewhere.`
-            : `${channel.channelId} is cut by the most the daily change limit allows (to ${number(channel.floor)}${fromDayStart(channel)}): each 1 ${portfolio.currency} it could give up would add ${gain(price)} a day elsewhere.`,
+            ? `${name} is cut below the daily change limit (to ${number(channel.floor)}${fromDayStart(channel)}), as every channel's floor gives way in proportion when today's budget cannot cover them: each 1 ${portfolio.currency} it could give up would add ${gain(price)} a day elsewhere.`
+            : `${name} is cut by the most the daily change limit allows (to ${number(channel.floor)}${fromDayStart(channel)}): each 1 ${portfolio.currency} it could give up would add ${gain(price)} a day elsewhere.`,
         },
       ];
     }
