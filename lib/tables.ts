@@ -58,8 +58,17 @@ export const REVOKED_SESSIONS_TABLE: TableDefinition = {
   timeToLiveAttribute: 'expiresAt',
 };
 
+/**
+ * Applies of plans to the ad platforms' budgets (docs/connectors.md), kept as long as the snapshots (no
+ * expiry): `pk` = portfolio id, `sk` = `APPLY#<applyId>` (one per snapshot, or an operator's rollback),
+ * `CLAIM#<applyId>#<budget>` (the one write of a budget for that apply, and its outcome),
+ * `DAYSTART#<date>#<budget>` (the budget before the day's first apply) or `STATE` (the newest applied and
+ * the failures since).
+ */
+export const APPLIES_TABLE: TableDefinition = { id: 'Applies', envVar: 'APPLIES_TABLE', partitionKey: 'pk', sortKey: 'sk' };
+
 /** Every table the system uses. */
-export const TABLES = [METRICS_TABLE, ALLOCATIONS_TABLE, ALERTS_TABLE, IDEMPOTENCY_TABLE, REVOKED_SESSIONS_TABLE] as const;
+export const TABLES = [METRICS_TABLE, ALLOCATIONS_TABLE, ALERTS_TABLE, IDEMPOTENCY_TABLE, REVOKED_SESSIONS_TABLE, APPLIES_TABLE] as const;
 
 /** The CreateTable request for a definition (the local runtime's path; the stack maps the same fields). */
 export const createTableInput = (table: TableDefinition, tableName: string) => ({

@@ -1,0 +1,85 @@
+import { APPLY_MODES } from '../config.js';
+import * as z from '../schema.js';
+
+/**
+ * The Applies table's records, as the API and the dashboard read them: one per (portfolio, snapshot), with
+ * every platform budget it touched, before and after, and who approved it when. Money in currency units.
+ */
+
+/** Where an apply of one snapshot stands. */
+export const APPLY_STATUSES = [
+  /** dry-run: the changes were computed and recorded; nothing was sent. */
+  'dry-run',
+  /** approve: waiting for a person in finance or operators. */
+  'pending',
+  /** approved and queued; the worker applies it next. */
+  'approved',
+  'applied',
+  /** some budgets were set, others failed or were refused. */
+  'partial',
+  'failed',
+  /** a guardrail refused the whole plan (`reason`). */
+  'refused',
+  /** a newer plan was published before this one was applied. */
+  'superseded',
+] as const;
+export type ApplyStatus = (typeof APPLY_STATUSES)[number];
+
+/** The modes a record was made under; `rollback` is an operator's explicit re-apply of an earlier plan. */
+export const RECORD_MODES = [...APPLY_MODES.filter((m) => m !== 'off'), 'rollback'] as const;
+
+export const BudgetChange = z.strictObject({
+  key: z.string(),
+  channelId: z.string(),
+  platform: z.string(),
+  accountId: z.string(),
+  campaignId: z.string(),
+  level: z.string(),
+  entityId: z.string(),
+  currency: z.string(),
+  /** The platform's budget when read before the write. */
+  before: z.number(),
+  /** What the plan gives it (after the daily change limit). */
+  target: z.number(),
+  /** The platform's budget read back after the write; null when nothing was written. */
+  after: z.nullable(z.number()),
+  status: z.enum(['proposed', 'applied', 'unchanged', 'failed', 'refused']),
+  reason: z.optional(z.string()),
+  /** Said when the daily change limit moved the target from the plan's amount. */
+  note: z.optional(z.string()),
+  at: z.optional(z.string()),
+});
+export type BudgetChange = z.infer<typeof BudgetChange>;
+
+export const ChannelOutcome = z.strictObject({
+  channelId: z.string(),
+  planned: z.number(),
+  status: z.enum(['mapped', 'refused', 'unconnected']),
+  reason: z.optional(z.string()),
+});
+export type ChannelOutcome = z.infer<typeof ChannelOutcome>;
+
+export const ApplyRecord = z.strictObject({
+  portfolioId: z.string(),
+  snapshotId: z.string(),
+  mode: z.enum(RECORD_MODES),
+  status: z.enum(APPLY_STATUSES),
+  reason: z.optional(z.string()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  /** The person who approved (approve mode, rollback), and when. */
+  approvedBy: z.optional(z.string()),
+  approvedAt: z.optional(z.string()),
+  channels: z.array(ChannelOutcome),
+  changes: z.array(BudgetChange),
+});
+export type ApplyRecord = z.infer<typeof ApplyRecord>;
+
+/** Statuses after which nothing more happens to a record. */
+export const isFinal = (status: ApplyStatus): boolean =>
+  status === 'applied' ||
+  status === 'partial' ||
+  status === 'failed' ||
+  status === 'refused' ||
+  status === 'superseded' ||
+  status === 'dry-run';
