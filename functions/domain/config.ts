@@ -129,7 +129,11 @@ export const Account = z.strictObject({
 
 /** What happens to a published plan on the platforms: nothing (`off`), recorded only, after approval, or at once. */
 export const APPLY_MODES = ['off', 'dry-run', 'approve', 'auto'] as const;
-export const Apply = z.strictObject({ mode: z._default(z.enum(APPLY_MODES), 'off') });
+export const Apply = z.strictObject({
+  mode: z._default(z.enum(APPLY_MODES), 'off'),
+  /** Consecutive failed applies after which the portfolio's applies stop (and alert) until an operator applies one. */
+  maxConsecutiveFailures: z._default(z.int().check(z.gte(1), z.lte(20)), 3),
+});
 
 /** Where a channel's platform campaign id sits in its account: `accountId/campaignId`, or a bare id. */
 export interface CampaignRef {
@@ -221,7 +225,7 @@ export const Portfolio = z
     /** Ad platform accounts to pull metrics from and apply plans to (docs/connectors.md). */
     accounts: z._default(z.array(Account).check(z.maxLength(100)), []),
     /** Whether and how published plans reach the platforms' budgets. */
-    apply: z._default(Apply, { mode: 'off' }),
+    apply: z._default(Apply, { mode: 'off', maxConsecutiveFailures: 3 }),
     alerts: z._default(
       z.strictObject({
         bands: z._default(
@@ -326,6 +330,11 @@ const checkAccounts = (portfolio: PortfolioShape, ctx: Ctx, at: (string | number
   const connected = portfolio.accounts.length > 0 || portfolio.apply.mode !== 'off';
   const used = new Set<string>();
   portfolio.channels.forEach((channel, c) => {
+    // A pull's rows carry its instant as their revision: two platforms' pulls of one channel-day would replace each other.
+    const platforms = CONNECTED_PLATFORMS.filter((p) => (channel.sourceIds[p] ?? []).length > 0);
+    if (portfolio.accounts.length > 0 && platforms.length > 1) {
+      issue(['channels', c, 'sourceIds'], `a pulled channel takes its campaigns from one platform, not ${platforms.join(' and ')}`);
+    }
     for (const platform of CONNECTED_PLATFORMS) {
       const accounts = portfolio.accounts.filter((a) => a.platform === platform);
       (channel.sourceIds[platform] ?? []).forEach((sourceId, i) => {

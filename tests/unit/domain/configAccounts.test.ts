@@ -134,6 +134,12 @@ describe('connected accounts in the operator config', () => {
       'portfolios[0].accounts[2]',
       /names a campaign of account "7000000000000000001"/,
     ],
+    [
+      'a pulled channel with campaigns on two platforms',
+      (p: any) => (p.channels[0].sourceIds.meta = ['23850000000000009']),
+      'portfolios[0].channels[0].sourceIds',
+      /one platform, not google-ads and meta/,
+    ],
     ['an unknown apply mode', (p: any) => (p.apply = { mode: 'yolo' }), 'portfolios[0].apply.mode', /./],
     ['a generic account', (p: any) => (p.accounts[0].platform = 'generic'), 'portfolios[0].accounts[0].platform', /./],
   ])('refuses %s, naming its path', (_what, change, path, message) => {

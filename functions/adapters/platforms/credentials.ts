@@ -1,0 +1,83 @@
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import type { Account, ConnectedPlatform } from '../../domain/config.js';
+import * as z from '../../domain/schema.js';
+
+/**
+ * Each platform's credentials as its Secrets Manager secret holds them (a JSON object; docs/connectors.md):
+ * - Google Ads: the developer token and an OAuth client with a refresh token (scope `adwords`);
+ * - Meta: a system user's access token (`ads_read`, and `ads_management` to apply budgets);
+ * - TikTok: an advertiser access token (Reporting, and Ads Management to apply budgets).
+ */
+export const PlatformCredentials = {
+  'google-ads': z.strictObject({
+    developerToken: z.string().check(z.minLength(1)),
+    clientId: z.string().check(z.minLength(1)),
+    clientSecret: z.string().check(z.minLength(1)),
+    refreshToken: z.string().check(z.minLength(1)),
+  }),
+  meta: z.strictObject({ accessToken: z.string().check(z.minLength(1)) }),
+  tiktok: z.strictObject({ accessToken: z.string().check(z.minLength(1)) }),
+} as const;
+
+export type GoogleAdsCredentials = z.infer<(typeof PlatformCredentials)['google-ads']>;
+export type MetaCredentials = z.infer<(typeof PlatformCredentials)['meta']>;
+export type TikTokCredentials = z.infer<(typeof PlatformCredentials)['tiktok']>;
+export type Credentials<P extends ConnectedPlatform> = z.infer<(typeof PlatformCredentials)[P]>;
+
+/** Credentials the local fakes accept, used by the local runtime when no `PLATFORM_SECRET_<NAME>` overrides them. */
+export const LOCAL_DEV_CREDENTIALS: { readonly [P in ConnectedPlatform]: Credentials<P> } = {
+  'google-ads': {
+    developerToken: 'local-dev-developer-token',
+    clientId: 'local-dev-client',
+    clientSecret: 'local-dev-client-secret',
+    refreshToken: 'local-dev-google-refresh-token',
+  },
+  meta: { accessToken: 'local-dev-meta-token' },
+  tiktok: { accessToken: 'local-dev-tiktok-token' },
+};
+
+/** A secret that exists but does not hold the platform's credentials: fixing it needs a person, like a revoked token. */
+export class CredentialsError extends Error {
+  override readonly name = 'CredentialsError';
+}
+
+/** Where an account's credentials come from: Secrets Manager in AWS, the environment locally. */
+export type CredentialsSource = <P extends ConnectedPlatform>(account: Account & { platform: P }) => Promise<Credentials<P>>;
+
+/** Parses a secret's text as the platform's credentials; the message names fields, never values. */
+export const parseCredentials = <P extends ConnectedPlatform>(platform: P, secretName: string, text: string): Credentials<P> => {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new CredentialsError(`secret "${secretName}" is not JSON; it must hold ${platform} credentials (docs/connectors.md)`);
+  }
+  const parsed = PlatformCredentials[platform].safeParse(json);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => i.path.join('.') || '$').join(', ');
+    throw new CredentialsError(`secret "${secretName}" does not hold ${platform} credentials (check: ${fields})`);
+  }
+  return parsed.data as Credentials<P>;
+};
+
+/**
+ * AWS: the account's secret by name, cached 5 minutes (a rotated token is picked up without a deploy). The
+ * function's role may read exactly the secrets the config names (lib/service-stack.ts).
+ */
+export const secretsManagerCredentials: CredentialsSource = async (account) => {
+  const value = await getSecret(account.secret, { maxAge: 300 });
+  if (typeof value !== 'string') throw new CredentialsError(`secret "${account.secret}" is not a string`);
+  return parseCredentials(account.platform, account.secret, value);
+};
+
+/** The local variable that overrides an account's secret: `PLATFORM_SECRET_<NAME>`, non-alphanumerics as `_`. */
+export const localCredentialsVariable = (secretName: string): string =>
+  `PLATFORM_SECRET_${secretName.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+
+/** Local mode: `PLATFORM_SECRET_<NAME>` when set, else the credentials the local fakes accept. */
+export const envCredentials =
+  (lookup: (variable: string) => string | undefined): CredentialsSource =>
+  async (account) => {
+    const text = lookup(localCredentialsVariable(account.secret));
+    return text === undefined ? LOCAL_DEV_CREDENTIALS[account.platform] : parseCredentials(account.platform, account.secret, text);
+  };
