@@ -80,7 +80,9 @@ export class Reallocator implements ReallocationRunner {
       watermark: watermarkOf(input),
       inputHash,
       computation: reuse ? 'reused' : 'solved',
-      ...(reuse ? { reusedFrom: latest.snapshotId } : {}),
+      // The solved snapshot whose decision and input are reused, however many reuses ago: only a solved one
+      // keeps its input, so a replay of a reuse of a reuse finds it in one read.
+      ...(reuse ? { reusedFrom: latest.reusedFrom ?? latest.snapshotId } : {}),
       trigger,
       allocation,
     };

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replayDemoFeed } from '../../bin/local/demo.js';
 import { allocate } from '../../functions/domain/allocation/allocate.js';
@@ -48,4 +49,45 @@ describe('replaying a snapshot', () => {
     const unknown = await runtime.get('/portfolios/demo/allocations/20200101T000000000Z-000000/input');
     expect(unknown.status).toBe(404);
   });
+});
+
+describe('npm run allocate -- --snapshot ID', () => {
+  // Asynchronously: the local server answers from this process, so a blocking spawn would wait on itself.
+  const allocateCli = (...args: string[]) =>
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', 'bin/allocate.ts', ...args],
+        { encoding: 'utf8', env: { ...process.env, LOCAL_API_TOKEN: runtime.apiToken }, maxBuffer: 64 * 1024 * 1024 },
+        (error, stdout, stderr) => resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
+      );
+    });
+
+  it('solves the stored input again and prints the allocation, with every channel total exactly the snapshot’s', async () => {
+    const snapshot = await reallocate();
+    const replay = await allocateCli('--snapshot', snapshot.snapshotId, '--url', runtime.url);
+    expect(replay.stderr).toBe(`replayed snapshot ${snapshot.snapshotId} of portfolio demo: every channel total equals the snapshot's\n`);
+    expect(replay.status).toBe(0);
+    const allocation = JSON.parse(replay.stdout);
+    expect(allocation.channels.map((c: { channelId: string; total: number }) => [c.channelId, c.total])).toEqual(
+      snapshot.allocation.channels.map((c) => [c.channelId, c.total]),
+    );
+    expect(allocation.total).toBe(snapshot.allocation.total);
+    // What it prints is what --input prints for the same input (only the solve's own timing differs).
+    const input = await allocateCli('--snapshot', snapshot.snapshotId, '--portfolio', 'demo', '--url', runtime.url, '--print-input');
+    expect(input.status).toBe(0);
+    expect(JSON.parse(input.stdout)).toEqual((await runtime.get(`/portfolios/demo/allocations/${snapshot.snapshotId}/input`)).body);
+    const { solver: _a, ...replayed } = allocation;
+    const { solver: _b, ...direct } = allocate(AllocationInput.parse(JSON.parse(input.stdout)));
+    expect(replayed).toEqual(JSON.parse(JSON.stringify(direct)));
+  }, 60_000);
+
+  it('says which snapshot it cannot find (exit 2), and that no server answers (exit 1)', async () => {
+    const unknown = await allocateCli('--snapshot', '20200101T000000000Z-000000', '--url', runtime.url);
+    expect([unknown.status, unknown.stdout]).toEqual([2, '']);
+    expect(unknown.stderr).toMatch(/^no snapshot "20200101T000000000Z-000000" in portfolio "demo"/);
+    const down = await allocateCli('--snapshot', '20200101T000000000Z-000000', '--portfolio', 'demo', '--url', 'http://127.0.0.1:9');
+    expect([down.status, down.stdout]).toEqual([1, '']);
+    expect(down.stderr).toMatch(/^no server answered at http:\/\/127\.0\.0\.1:9/);
+  }, 60_000);
 });
