@@ -13,6 +13,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   pipeline: async () => (await import('./pipeline.js')).benchPipeline(),
   alerts: async () => (await import('./alerts.js')).benchAlerts(),
   bundles: async () => (await import('./bundles.js')).benchBundles(),
+  diagnostics: async () => (await import('./diagnostics.js')).benchDiagnostics(),
 };
 
 /** Set for a part run by the whole bench: its place among the parts, for the progress line (`2/5`). */
