@@ -145,6 +145,10 @@ const ratio = (forecasts: readonly Forecast[], of: (f: Forecast) => number): num
   const reported = forecasts.reduce((s, f) => s + f.reported, 0);
   return reported > 0 ? forecasts.reduce((s, f) => s + of(f), 0) / reported : null;
 };
+const noiseRatio = (forecasts: readonly Forecast[]): number | null => {
+  const predicted = forecasts.reduce((s, f) => s + f.predicted, 0);
+  return predicted > 0 ? forecasts.reduce((s, f) => s + f.noiseError, 0) / predicted : null;
+};
 const share = (value: number | null) => (value === null ? null : roundTo(value, 4));
 
 /** The numbers of one channel's held-out days (or of a whole portfolio's). */
@@ -152,7 +156,9 @@ export const scoreOf = (forecasts: readonly Forecast[]) => {
   const held = forecasts.filter((f) => f.reported >= f.low && f.reported <= f.high).length;
   return {
     error: ratio(forecasts, (f) => Math.abs(f.reported - f.predicted)),
-    noiseError: ratio(forecasts, (f) => f.noiseError),
+    // What a right model would miss, over what it expects: divided by what was reported instead, a collapse
+    // in the reported values would inflate the very yardstick it is judged against.
+    noiseError: noiseRatio(forecasts),
     bias: ratio(forecasts, (f) => f.predicted - f.reported),
     coverage: { held, days: forecasts.length, share: forecasts.length > 0 ? share(held / forecasts.length) : null },
     reported: forecasts.reduce((s, f) => s + f.reported, 0),

@@ -51,7 +51,10 @@ export const ChannelDiagnostics = z.strictObject({
   name: z.string(),
   /** One-day-ahead wMAPE over the held-out days: Σ|reported − predicted| / Σ reported. */
   error: Share,
-  /** The wMAPE the model's own noise implies: what a right model would show (the same ratio, expected). */
+  /**
+   * The wMAPE the model's own noise implies: what a right model would show, Σ E|Y − predicted| over Σ predicted
+   * (expected over its predictive distribution).
+   */
   noiseError: Share,
   /** The same wMAPE over the last 7 held-out days, and over the days before them. */
   recentError: Share,
