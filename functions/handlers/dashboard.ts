@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { LoadedConfig } from '../adapters/configFile.js';
+import { MAX_CHANNELS_WITH_HEALTH } from '../adapters/dashboard/modelHealth.js';
 import { comparedPair, renderDashboard } from '../adapters/dashboard/page.js';
 import type { PlannerView } from '../adapters/dashboard/planner.js';
 import { allocatedByDay, PACING_DAYS } from '../adapters/dashboard/sections.js';
@@ -78,12 +79,13 @@ export const createDashboardHandler = ({ config, allocations, alerts, metrics, c
     // Why it changed reads the inputs the compared snapshots were solved from; the planner solves 25 budgets.
     const pair = comparedPair(page.snapshots, { from, to });
     const [fromInput, toInput, planner] = await Promise.all([
-      pair ? keptInput(allocations, portfolio.id, pair.from.snapshotId) : null,
-      pair ? keptInput(allocations, portfolio.id, pair.to.snapshotId) : null,
+      pair ? keptInput(allocations, pair.from) : null,
+      pair ? keptInput(allocations, pair.to) : null,
       latest ? whatIf({ metrics, allocations, stopLosses: alerts, clock }, portfolio) : undefined,
     ]);
-    // Model health: the model the plan rests on, refitted for each of the last 14 days (about 0.3 s for six channels).
-    const diagnostics = latest ? await modelDiagnostics({ metrics, clock }, portfolio) : undefined;
+    // Model health: the model the plan rests on, refitted for each of the last 14 days (about 0.1 s for six channels).
+    const diagnostics =
+      latest && portfolio.channels.length <= MAX_CHANNELS_WITH_HEALTH ? await modelDiagnostics({ metrics, clock }, portfolio) : undefined;
     const html = renderDashboard({
       portfolios: config.portfolios,
       portfolio,
@@ -113,9 +115,12 @@ export const createDashboardHandler = ({ config, allocations, alerts, metrics, c
     };
   });
 
-/** The input a snapshot was solved from, as replay keeps it; null when it was not kept or no longer parses. */
-const keptInput = async (allocations: SnapshotStore, portfolioId: string, snapshotId: string): Promise<AllocationInput | null> => {
-  const raw = await allocations.input(portfolioId, snapshotId);
+/**
+ * The input a snapshot was solved from, as replay keeps it (a reused snapshot's is its source's); null when it
+ * was not kept or no longer parses.
+ */
+const keptInput = async (allocations: SnapshotStore, snapshot: Snapshot): Promise<AllocationInput | null> => {
+  const raw = await allocations.input(snapshot.portfolioId, snapshot.reusedFrom ?? snapshot.snapshotId);
   const parsed = raw === null ? null : z.safeParse(AllocationInput, raw);
   return parsed?.success ? parsed.data : null;
 };

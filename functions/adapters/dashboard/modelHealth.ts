@@ -9,6 +9,13 @@ import { attr, countTick, niceTicks, svg } from './svg.js';
  * the fit window, with the held-out days' forecasts and 80% bands. Every value placed in the page is escaped.
  */
 
+/**
+ * Portfolios up to this many channels show model health on the page. Diagnostics refit the model 15 times,
+ * about 20 ms per channel on a quiet core (`npm run bench -- --only diagnostics`: 2 s at 100 channels), and
+ * the page's function has a third of a vCPU; a larger portfolio reads them from the API.
+ */
+export const MAX_CHANNELS_WITH_HEALTH = 60;
+
 /** Charts drawn: the flagged channels first, then the biggest; the table lists every channel. */
 const MAX_CHARTS = 12;
 
@@ -84,7 +91,7 @@ const flagsText = (channel: ChannelDiagnostics) => channel.flags.map((f) => f.te
 const table = (diagnostics: Diagnostics): string => {
   const rows = diagnostics.channels.map(
     (c) =>
-      `<tr data-channel="${escapeHtml(c.channelId)}" data-error="${attr(c.error ?? -1)}" data-held="${c.coverage.held}" data-days="${c.coverage.days}"><th scope="row">${escapeHtml(c.name)}</th><td data-label="one-day-ahead error">${shown(c.error)}</td><td data-label="noise alone">${shown(c.noiseError)}</td><td data-label="last 7 days (usual)">${shown(c.recentError)} (${shown(c.usualError)})</td><td data-label="80% band held">${c.coverage.held} of ${c.coverage.days}</td><td class="reason" data-label="flags">${escapeHtml(flagsText(c))}</td></tr>`,
+      `<tr data-channel="${escapeHtml(c.channelId)}" data-error="${attr(c.error ?? -1)}" data-held="${c.coverage.held}" data-days="${c.coverage.days}"><th scope="row">${escapeHtml(c.name)}</th><td data-label="one-day-ahead error">${shown(c.error)}</td><td data-label="noise alone">${shown(c.noiseError)}</td><td data-label="last 7 days (usual)">${shown(c.recentError)} (${shown(c.usualError)})</td><td data-label="80% band held">${c.coverage.held} of ${c.coverage.days}</td><td class="reason" data-label="flags">${escapeHtml(flagsText(c) || 'none')}</td></tr>`,
   );
   return `<table id="model-health-table" class="cards"><thead><tr><th scope="col">channel</th><th scope="col">one-day-ahead error</th><th scope="col">noise alone</th><th scope="col">last 7 days (usual)</th><th scope="col">80% band held</th><th scope="col" class="reason">flags</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 };
@@ -92,8 +99,9 @@ const table = (diagnostics: Diagnostics): string => {
 const legend = `<ul class="legend"><li><span class="swatch" style="background:${COLOURS.reported};border-radius:50%"></span>Reported</li><li><span class="swatch" style="background:${COLOURS.fitted}"></span>Fitted by the latest model</li><li><span class="swatch" style="background:${COLOURS.forecast};opacity:.5"></span>One-day-ahead forecast and its 80% band</li><li><span class="swatch" style="background:${COLOURS.missed};border-radius:50%"></span>Reported outside the band</li></ul>`;
 
 /** The section's body: verdict, how to read it, the table and the charts. */
-export const modelHealthSection = (diagnostics: Diagnostics | undefined): string => {
-  if (!diagnostics) return '<p class="meta" id="model-health-none">No diagnostics for this portfolio.</p>';
+export const modelHealthSection = (diagnostics: Diagnostics | undefined, portfolioId = '{id}'): string => {
+  if (!diagnostics)
+    return `<p class="meta" id="model-health-none">Model health is shown here for portfolios of up to ${MAX_CHANNELS_WITH_HEALTH} channels; <code>GET /portfolios/${escapeHtml(portfolioId)}/diagnostics</code> gives it for any.</p>`;
   const { summary, heldOut } = diagnostics;
   const charted = [...diagnostics.channels]
     .sort((a, b) => Number(b.flags.length > 0) - Number(a.flags.length > 0) || b.reported - a.reported)
