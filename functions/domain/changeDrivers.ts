@@ -11,9 +11,9 @@ import type { Snapshot } from './snapshots.js';
  *
  * With the inputs both snapshots were solved from (kept for replay), the change is attributed: starting
  * from the earlier input, the allocator is solved again with one cause swapped in at a time, in a fixed
- * order (the config, then the stop-losses, then the data, then the rest: a new day's exploration draw and
- * change-limit reference, a released reserve), and each step's move in the channel's total is that
- * cause's amount. The amounts add up to the change. The data cause names its rows ("2026-11-21 restated:
+ * order (the config, then the stop-losses, then the data with the day they are as of, then the rest: a
+ * new day's exploration draw and change-limit reference, a released reserve), and each step's move in the
+ * channel's total is that cause's amount. The amounts add up to the change. The data cause names its rows ("2026-11-21 restated:
  * Google Search conversions 96 → 101"), the config cause its settings. How the money moved follows: the
  * exploration track's share, and the change limit or a cap that stopped it.
  *
@@ -209,17 +209,22 @@ const stepsBetween = (from: AllocationInput, to: AllocationInput, portfolio: Por
     });
   }
   const changes = dataChanges(from.history, to.history);
-  if (changes.length > 0) {
+  if (changes.length > 0 || from.asOf !== to.asOf) {
     const restated = changes.some((c) => c.kind === 'restated');
+    // The data are as of their day: the fit reads recency from it, so the day moves with them.
     steps.push({
       kind: 'data',
-      apply: (input) => ({ ...input, history: to.history }),
-      sentence: (id) => `${restated ? 'restated and new data' : 'new data'} (${dataSentence(changes, id, portfolio, money)})`,
+      apply: (input) => ({ ...input, history: to.history, asOf: to.asOf }),
+      sentence: (id) =>
+        changes.length === 0
+          ? `the data seen from ${to.asOf}`
+          : `${restated ? 'restated and new data' : 'new data'} (${dataSentence(changes, id, portfolio, money)})`,
     });
   }
   const rest = [
-    from.asOf !== to.asOf
-      ? `a new day, ${to.asOf}: exploration drawn afresh and the change limit counted from the plan in force at its start`
+    from.seed !== to.seed ? "a new day's exploration draw" : '',
+    JSON.stringify(from.dayStart ?? null) !== JSON.stringify(to.dayStart ?? null)
+      ? `the change limit counted from the plan in force when ${to.asOf} began`
       : '',
     from.asOf === to.asOf && JSON.stringify(from.previous) !== JSON.stringify(to.previous)
       ? 'the plan in force moved on since the earlier run'

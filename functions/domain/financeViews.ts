@@ -28,6 +28,25 @@ export const channelName = (
   channelId: string,
 ): string => portfolio.channels.find((c) => c.id === channelId)?.name ?? channelId;
 
+/** Points on the what-if planner's curve: 25 daily budgets from 50% to 200% of `daily`, today's among them. */
+export const PLANNER_POINTS = 25;
+
+/** The daily budgets the dashboard's planner solves: evenly spaced from half to twice `daily`, in cents; the ninth is `daily`. */
+export const plannerBudgets = (daily: number): number[] =>
+  Array.from({ length: PLANNER_POINTS }, (_, i) => roundTo(daily * (0.5 + (1.5 * i) / (PLANNER_POINTS - 1)), 2));
+
+/**
+ * The portfolio's marginal cost in a plan: what the last money placed buys, from the budget's shadow price
+ * (one more unit of budget buys `shadowPrice` of the objective). For conversions, the cost of one more
+ * (currency per conversion); for revenue, the revenue one more unit of budget returns. Null when the
+ * budget does not bind (more budget would stay unplaced).
+ */
+export const marginalCost = (allocation: Pick<Allocation, 'constraints'>, unit: 'conversions' | 'revenue'): number | null => {
+  const budget = allocation.constraints.find((c) => c.id === 'budget' && c.binding);
+  if (!budget || !(budget.shadowPrice > 0)) return null;
+  return unit === 'conversions' ? 1 / budget.shadowPrice : budget.shadowPrice;
+};
+
 const change = (from: number | null, to: number) => ({
   change: from === null ? null : roundTo(to - from, 6),
   changePercent: from === null || from === 0 ? null : roundTo(((to - from) / from) * 100, 2),

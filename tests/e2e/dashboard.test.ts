@@ -236,6 +236,82 @@ describe('finance dashboard', () => {
     await expect(page.locator('#outcome').getAttribute('data-low')).resolves.toBe(String(outcome.low));
   });
 
+  it("draws the what-if planner across 50% to 200% of today's budget, through today's plan at today's budget", async () => {
+    const latest = (await api('/allocations/latest')).body;
+    const points = await page.locator('#planner-chart circle.plan-point').evaluateAll((all) =>
+      all.map((c) => ({
+        budget: Number(c.getAttribute('data-budget')),
+        expected: Number(c.getAttribute('data-expected')),
+        low: Number(c.getAttribute('data-low')),
+        high: Number(c.getAttribute('data-high')),
+      })),
+    );
+    const daily = demo.budget.daily;
+    // 25 budgets from half to twice today's; those too small for the bases are held, listed, and not drawn.
+    const held = Number(await page.locator('#planner').getAttribute('data-held'));
+    expect(points.length + held).toBe(25);
+    expect(points.length).toBeGreaterThanOrEqual(20);
+    expect(points.at(-1)!.budget).toBe(daily * 2);
+    expect(points[0]!.budget).toBeCloseTo(daily * (0.5 + held * 0.0625), 2);
+    for (const p of points) expect(p.low <= p.expected && p.expected <= p.high, JSON.stringify(p)).toBe(true);
+    // Today's plan, marked on the chart, is the latest snapshot's outlook at the budget in force...
+    const today = await page.locator('#planner-chart g.today').evaluate((g) => ({
+      budget: Number(g.getAttribute('data-budget')),
+      expected: Number(g.getAttribute('data-expected')),
+    }));
+    expect(today).toEqual({ budget: daily, expected: latest.allocation.outcome.expected });
+    // ...and the curve, solved afresh for each budget, passes through it.
+    const atToday = points.find((p) => p.budget === daily)!;
+    expect(atToday.expected).toBeCloseTo(today.expected, 6);
+    // The marginal cost is drawn where the budget binds, today's budget among them.
+    await expect(page.locator('#planner-chart polyline.marginal').count()).resolves.toBeGreaterThan(0);
+  });
+
+  it("never calls a channel strong when its next conversion costs more than the portfolio's marginal cost", async () => {
+    const latest = (await api('/allocations/latest')).body;
+    const budget = latest.allocation.constraints.find((c: any) => c.id === 'budget');
+    const margin = budget ? 1 / budget.shadowPrice : Number.POSITIVE_INFINITY;
+    const rows = await page.locator('#allocation tbody tr').evaluateAll((trs) =>
+      trs.map((tr) => ({
+        reason: tr.querySelector('td.reason')!.textContent ?? '',
+        cells: Array.from(tr.querySelectorAll('td'), (td) => td.textContent),
+      })),
+    );
+    expect(rows).toHaveLength(latest.allocation.channels.length);
+    for (const [i, channel] of latest.allocation.channels.entries()) {
+      expect(rows[i]!.reason).toBe(channel.reason);
+      if (channel.marginalCpa !== null && channel.marginalCpa > margin) expect(rows[i]!.reason, channel.channelId).not.toMatch(/strong/i);
+    }
+    // The words are the numbers: no reason anywhere on the page says "strong".
+    expect(rows.some((r) => /strong/i.test(r.reason))).toBe(false);
+  });
+
+  it('calls channels by name, says which snapshot each previous is, and links each term to the glossary', async () => {
+    const names = demo.channels.map((c) => c.name ?? c.id);
+    const firstCells = await page.locator('#allocation tbody tr td:first-child').allTextContents();
+    const latest = (await api('/allocations/latest')).body;
+    expect(firstCells).toEqual(latest.allocation.channels.map((c: any) => names[demo.channels.findIndex((d) => d.id === c.channelId)]));
+    const barLabels = await page.locator('#bars g.bar > text:not(.value)').allTextContents();
+    expect(barLabels).toEqual(firstCells);
+    // The previous totals are a named snapshot: the one whose totals they are.
+    const previous = await page.locator('#bars-previous code').textContent();
+    const snapshots = (await api('/allocations?limit=100')).body.snapshots as {
+      snapshotId: string;
+      allocation: { channels: { channelId: string; total: number }[] };
+    }[];
+    const named = snapshots.find((s) => s.snapshotId === previous)!;
+    for (const c of latest.allocation.channels)
+      expect(named.allocation.channels.find((n) => n.channelId === c.channelId)!.total).toBe(c.previousTotal);
+    await expect(page.locator('#allocation caption').textContent()).resolves.toContain(previous!);
+    await expect(page.locator('#versus-previous code').textContent()).resolves.toMatch(/^\d{8}T/);
+    // Every term link lands on its definition on the page, and the issue's terms are all linked.
+    const targets = await page.locator('a.term').evaluateAll((links) => links.map((a) => a.getAttribute('href')!));
+    for (const target of new Set(targets)) expect(await page.locator(target).count(), target).toBe(1);
+    for (const id of ['marginal-cpa', 'exploration', 'reserve', 'pace', 'contribution', 'shadow-price', 'interval']) {
+      expect(targets, id).toContain(`#term-${id}`);
+    }
+  });
+
   it('paces each channel: the bars are the stored spend, the ticks the allocation for that day', async () => {
     const metrics = (await api('/metrics')).body.metrics as { channelId: string; date: string; spend: number }[];
     const days = await page
@@ -264,19 +340,73 @@ describe('finance dashboard', () => {
     // The oldest seeded snapshot against the latest: a week of new data and exploration in between.
     const snapshots = (await api('/allocations?limit=100')).body.snapshots as { snapshotId: string }[];
     await page.goto(dashboard(`&from=${snapshots.at(-1)!.snapshotId}`));
-    const why = await page.locator('#why li').allTextContents();
+    const why = await page.locator('#why li').evaluateAll((items) =>
+      items.map((li) => ({
+        text: li.textContent ?? '',
+        change: Number(li.getAttribute('data-change')),
+        causes: JSON.parse(li.getAttribute('data-causes') ?? '[]') as [string, number][],
+      })),
+    );
     expect(why).toHaveLength(demo.channels.length);
-    for (const [i, channel] of demo.channels.entries()) expect(why[i]).toContain(channel.name ?? channel.id);
-    expect(why.some((sentence) => /moved .* (here|away)/.test(sentence))).toBe(true);
-    const matrix = await page
-      .locator('#contribution tbody tr')
-      .evaluateAll((rows) =>
-        rows.map((r) => [Number(r.getAttribute('data-spend-share')), Number(r.getAttribute('data-contribution-share'))]),
-      );
+    for (const channel of demo.channels) expect(why.some((w) => w.text.startsWith(channel.name ?? channel.id))).toBe(true);
+    // The biggest mover first, and each change's causes add up to it.
+    const sizes = why.map((w) => Math.abs(w.change));
+    expect(sizes).toEqual([...sizes].sort((a, b) => b - a));
+    for (const w of why.filter((w) => Math.abs(w.change) >= 0.01)) {
+      expect(w.causes.length, w.text).toBeGreaterThan(0);
+      expect(
+        w.causes.reduce((a, [, amount]) => a + amount, 0),
+        w.text,
+      ).toBeCloseTo(w.change, 4);
+    }
+    // A week apart, new data is a cause, named by its days.
+    expect(why.some((w) => /from (restated and )?new data \(.*new data for \d+ days? \(\d{4}-\d{2}-\d{2}/.test(w.text))).toBe(true);
+    const matrix = await page.locator('#contribution tbody tr').evaluateAll((rows) =>
+      rows.map((r) => ({
+        channelId: r.getAttribute('data-channel')!,
+        spend: Number(r.getAttribute('data-spend')),
+        spendShare: Number(r.getAttribute('data-spend-share')),
+        share: Number(r.getAttribute('data-contribution-share')),
+        planned: Number(r.getAttribute('data-planned-share')),
+      })),
+    );
     expect(matrix).toHaveLength(demo.channels.length);
-    expect(matrix.reduce((a, [spend]) => a + spend!, 0)).toBeCloseTo(1, 6);
-    expect(matrix.reduce((a, [, share]) => a + share!, 0)).toBeCloseTo(1, 6);
+    for (const key of ['spendShare', 'share', 'planned'] as const) expect(matrix.reduce((a, r) => a + r[key], 0)).toBeCloseTo(1, 6);
+    // One basis: the spend share is the stored spend of the same 14 days the contribution covers.
+    const today = new Date().toISOString().slice(0, 10);
+    const from = new Date(Date.parse(today) - 14 * 86_400_000).toISOString().slice(0, 10);
+    const to = new Date(Date.parse(today) - 86_400_000).toISOString().slice(0, 10);
+    const metrics = (await api(`/metrics?from=${from}&to=${to}`)).body.metrics as { channelId: string; spend: number }[];
+    const total = metrics.reduce((a, m) => a + m.spend, 0);
+    for (const r of matrix) {
+      const spent = metrics.filter((m) => m.channelId === r.channelId).reduce((a, m) => a + m.spend, 0);
+      expect(r.spend).toBeCloseTo(spent, 6);
+      expect(r.spendShare).toBeCloseTo(spent / total, 9);
+    }
     await expect(page.locator('#quadrant g.channel').count()).resolves.toBe(demo.channels.length);
+    // The chart's colours have a legend, and none is exploration's orange.
+    const colours = await page.locator('#quadrant circle').evaluateAll((cs) => [...new Set(cs.map((c) => c.getAttribute('fill')))]);
+    const legend = await page.locator('#quadrant-legend li').count();
+    expect(legend).toBeGreaterThanOrEqual(colours.length);
+    expect(colours).not.toContain('#a64d00');
+  });
+
+  it('names the restated data behind a change: the day, the channel, the values before and after', async () => {
+    const metrics = (await api('/metrics?channel=search')).body.metrics as { date: string; conversions: number; spend: number }[];
+    const day = metrics.at(-3)!;
+    const restated = day.conversions * 2 + 7;
+    const body = JSON.stringify({
+      portfolioId: 'demo',
+      deliveryId: `restatement-${day.date}`,
+      records: [{ channelId: 'search', date: day.date, spend: day.spend, conversions: restated, revision: 99 }],
+    });
+    expect((await runtime.postSigned('generic', body)).status).toBe(202);
+    expect((await post('/reallocate')).status).toBe(201);
+    await page.goto(dashboard());
+    const why = await page.locator('#why').textContent();
+    const name = demo.channels.find((c) => c.id === 'search')!.name ?? 'search';
+    const format = (v: number) => new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 }).format(v);
+    expect(why).toContain(`${day.date} restated: ${name} conversions ${format(day.conversions)} → ${format(restated)}`);
   });
 
   it('keeps every column of the allocation table visible at 1280 px, and the quadrant labels apart', async () => {
@@ -312,7 +442,7 @@ describe('finance dashboard', () => {
     const snapshots = (await api('/allocations?limit=10')).body.snapshots as { snapshotId: string }[];
     const [newest, , oldest] = snapshots;
     await expect(page.locator('#diff').getAttribute('data-to')).resolves.toBe(newest!.snapshotId);
-    await page.getByLabel('From').selectOption(oldest!.snapshotId);
+    await page.getByLabel('From', { exact: true }).selectOption(oldest!.snapshotId);
     await page.getByRole('button', { name: 'Compare' }).click();
     await page.waitForURL(/from=/);
     await expect(page.locator('#diff').getAttribute('data-from')).resolves.toBe(oldest!.snapshotId);
@@ -336,8 +466,9 @@ describe('finance dashboard', () => {
     expect(open.length).toBeGreaterThan(0);
     const items = await page.locator('#alerts li').allTextContents();
     expect(items).toHaveLength(open.length);
+    const nameOf = (id: string) => demo.channels.find((c) => c.id === id)?.name ?? id;
     for (const alert of open)
-      expect(items.some((t) => t.includes(alert.severity) && t.includes(alert.ruleId) && t.includes(alert.channelId))).toBe(true);
+      expect(items.some((t) => t.includes(alert.severity) && t.includes(alert.ruleId) && t.includes(nameOf(alert.channelId)))).toBe(true);
   });
 
   it('lists what needs attention above the first chart, most severe first, a stop-loss as at least a warning', async () => {
@@ -366,9 +497,28 @@ describe('finance dashboard', () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-390.png`, fullPage: true });
+    // Chart text renders at 11 px or more: its font size times the chart's scale on screen.
+    const sizes = await page.locator('svg text').evaluateAll((texts) =>
+      texts
+        .filter((t) => t.getClientRects().length > 0)
+        .map((t) => {
+          const svg = (t as SVGTextElement).ownerSVGElement!;
+          return { chart: svg.id, text: t.textContent, px: Number.parseFloat(getComputedStyle(t).fontSize) * svg.getScreenCTM()!.a };
+        }),
+    );
+    expect(sizes.length).toBeGreaterThan(50);
+    expect(sizes.filter((s) => s.px < 11)).toEqual([]);
+    for (const chart of ['bars-narrow', 'planner-chart', 'quadrant'])
+      expect(
+        sizes.some((s) => s.chart === chart),
+        chart,
+      ).toBe(true);
+    // The history chart gives way to a table of the same totals.
+    await expect(page.locator('#history').isVisible()).resolves.toBe(false);
+    await expect(page.locator('#history-table tbody tr').count()).resolves.toBe(demo.channels.length);
     const focused: string[] = [];
-    // Enough presses to pass the attention list's links, which come first.
-    for (let i = 0; i < 40; i += 1) {
+    // Enough presses to pass the attention list's and the glossary terms' links, which come first.
+    for (let i = 0; i < 120; i += 1) {
       await page.keyboard.press('Tab');
       focused.push(await page.evaluate(() => document.activeElement?.id || document.activeElement?.tagName || ''));
     }

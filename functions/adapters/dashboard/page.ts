@@ -5,7 +5,9 @@ import type { Portfolio } from '../../domain/config.js';
 import type { Diagnostics } from '../../domain/diagnostics/schemas.js';
 import {
   allocationCells,
+  channelName,
   diffSnapshots,
+  displayCount,
   displayMoney,
   financeRows,
   snapshotCsv,
@@ -13,6 +15,7 @@ import {
   summaryLines,
   TABLE_COLUMNS,
 } from '../../domain/financeViews.js';
+import { GLOSSARY } from '../../domain/glossary.js';
 import type { DailyTotal } from '../../domain/metrics.js';
 import type { Snapshot } from '../../domain/snapshots.js';
 import { escapeHtml } from './html.js';
@@ -127,6 +130,8 @@ svg { width: 100%; height: auto; display: block; } svg text { font-size: 12px; f
 .headline { font-size: 1.1rem; margin: .25rem 0; }
 .curves { display: grid; grid-template-columns: repeat(auto-fill, minmax(250px, 1fr)); gap: 1rem; }
 figure { margin: 0; } figcaption { font-size: .9rem; }
+figure.planner { max-width: 760px; } a.term { color: inherit; text-decoration: underline dotted; text-underline-offset: 2px; }
+dl#glossary dt { font-weight: 600; margin-top: .5rem; } dl#glossary dd { margin: 0 0 0 1rem; }
 .matrix { display: grid; grid-template-columns: minmax(0, 2fr) minmax(0, 1fr); gap: 1rem; align-items: start; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { border-bottom: 1px solid #ccc; padding: .3rem .4rem; text-align: right; vertical-align: top; }
@@ -137,9 +142,14 @@ tfoot td, tr.total td { font-weight: 600; border-top: 2px solid #1a1a1a; }
 .sev-info { background: #455a64; } .sev-warning { background: #8d5a00; } .sev-critical { background: #b71c1c; }
 .up { color: #1b5e20; } .down { color: #b71c1c; }
 .empty { border: 2px dashed #999; padding: 1rem 1.5rem; border-radius: 6px; }
+/* Charts drawn wider than a phone carry their own text size for it (svg.ts), so their text stays 11 px or more. */
+.phone-only { display: none; }
+@media (max-width: 480px) {
+  .phone-only { display: block; } table.phone-only { display: table; } .wide-only { display: none; }
+  svg[data-phone-text] text { font-size: var(--phone-text); }
+}
 @media (max-width: 760px) {
   h1 { font-size: 1.2rem; }
-  #bars text { font-size: 20px; } /* the chart shrinks to half its width: keep its labels readable */
   .matrix { grid-template-columns: minmax(0, 1fr); }
   /* Tables become cards: one block per row, each cell labelled by its column. */
   table.cards, table.cards tbody, table.cards tr, table.cards td, table.cards th, table.cards tfoot { display: block; width: 100%; }
@@ -160,17 +170,47 @@ tfoot td, tr.total td { font-weight: 600; border-top: 2px solid #1a1a1a; }
 }
 `;
 
+/** A snapshot as the page names it: its id and when it was made ("20261122T… of 2026-11-22 10:15 UTC"). */
+const snapshotLabel = (s: Snapshot) =>
+  `<code>${escapeHtml(s.snapshotId)}</code> (${escapeHtml(s.createdAt.slice(0, 16).replace('T', ' '))} UTC)`;
+
+/**
+ * The snapshot a plan's previous totals are: the newest older one whose totals they equal (the plan in force
+ * when its run began). Undefined when none of the snapshots shown matches.
+ */
+const previousOf = (latest: Snapshot, snapshots: readonly Snapshot[]): Snapshot | undefined => {
+  const previous = new Map(latest.allocation.channels.map((c) => [c.channelId, c.previousTotal]));
+  if ([...previous.values()].every((v) => v === null)) return undefined;
+  return snapshots.find(
+    (s) =>
+      s.snapshotId < latest.snapshotId &&
+      s.allocation.channels.length === previous.size &&
+      s.allocation.channels.every(
+        (c) => previous.has(c.channelId) && Math.abs((previous.get(c.channelId) ?? Number.NaN) - c.total) < 0.005,
+      ),
+  );
+};
+
+/** "the plan in force when this run began: snapshot … (…)", wherever the page shows a previous total. */
+const previousWords = (previous: Snapshot | undefined) =>
+  previous ? `snapshot ${snapshotLabel(previous)}, in force when this run began` : 'the plan in force when this run began';
+
+/** A term on the page, linked to its definition in the page's glossary. */
+const term = (id: string, text: string) => `<a class="term" href="#term-${id}">${escapeHtml(text)}</a>`;
+
 /** Latest allocation: a stacked bar per channel, the previous total marked by a tick, on a round money axis. */
-const bars = (snapshot: Snapshot, money: (n: number) => string, currency: string): string => {
+const bars = (snapshot: Snapshot, previous: Snapshot | undefined, portfolio: Portfolio, money: (n: number) => string): string => {
   const channels = snapshot.allocation.channels;
+  const name = (id: string) => channelName(portfolio, id);
   const ticks = niceTicks(Math.max(1, ...channels.flatMap((c) => [c.total, c.previousTotal ?? 0])), 4);
   const scale = ticks.at(-1)!;
-  const left = 110;
+  // Room for the longest name at about 7 units a character (12 px text).
+  const left = Math.max(110, 14 + 7 * Math.max(...channels.map((c) => name(c.channelId).length)));
   const width = 520;
   const row = 30;
   const height = channels.length * row + 28;
   const x = (v: number) => left + (v / scale) * width;
-  const tick = currencyTick(currency);
+  const tick = currencyTick(portfolio.currency);
   const axis = ticks
     .map(
       (t) =>
@@ -184,33 +224,63 @@ const bars = (snapshot: Snapshot, money: (n: number) => string, currency: string
       const value = c[t.key];
       const rect =
         value > 0
-          ? `<rect x="${x(start).toFixed(1)}" y="${y}" width="${(x(start + value) - x(start)).toFixed(1)}" height="${row - 10}" fill="${t.colour}"><title>${escapeHtml(c.channelId)} ${t.label.toLowerCase()}: ${money(value)}</title></rect>`
+          ? `<rect x="${x(start).toFixed(1)}" y="${y}" width="${(x(start + value) - x(start)).toFixed(1)}" height="${row - 10}" fill="${t.colour}"><title>${escapeHtml(name(c.channelId))} ${t.label.toLowerCase()}: ${money(value)}</title></rect>`
           : '';
       start += value;
       return rect;
     }).join('');
-    const previous =
+    const tickMark =
       c.previousTotal === null
         ? ''
-        : `<line class="previous" x1="${x(c.previousTotal).toFixed(1)}" x2="${x(c.previousTotal).toFixed(1)}" y1="${y - 3}" y2="${y + row - 7}" stroke="#000" stroke-width="2" stroke-dasharray="3 2"><title>previous total ${money(c.previousTotal)}</title></line>`;
+        : `<line class="previous" x1="${x(c.previousTotal).toFixed(1)}" x2="${x(c.previousTotal).toFixed(1)}" y1="${y - 3}" y2="${y + row - 7}" stroke="#000" stroke-width="2" stroke-dasharray="3 2"><title>previous total ${money(c.previousTotal)}${previous ? ` (snapshot ${escapeHtml(previous.snapshotId)})` : ''}</title></line>`;
     // The label starts past both the bar and the previous-total tick, so neither is drawn over it.
     const labelAt = x(Math.max(c.total, c.previousTotal ?? 0)) + 6;
     return `<g class="bar" data-channel="${escapeHtml(c.channelId)}" data-base="${c.base}" data-performance="${c.performance}" data-exploration="${c.exploration}" data-total="${c.total}">
-<text x="${left - 8}" y="${y + row / 2}" text-anchor="end">${escapeHtml(c.channelId)}</text>${segments}${previous}
+<text x="${left - 8}" y="${y + row / 2}" text-anchor="end">${escapeHtml(name(c.channelId))}</text>${segments}${tickMark}
 <text class="value" x="${labelAt.toFixed(1)}" y="${y + row / 2}">${money(c.total)}</text></g>`;
   });
   const summary = channels
     .map(
       (c) =>
-        `${c.channelId} ${money(c.total)} (base ${money(c.base)}, performance ${money(c.performance)}, exploration ${money(c.exploration)})`,
+        `${name(c.channelId)} ${money(c.total)} (base ${money(c.base)}, performance ${money(c.performance)}, exploration ${money(c.exploration)})`,
     )
     .join('; ');
-  return `<ul class="legend">${TRACKS.map((t) => `<li><span class="swatch" style="background:${t.colour}"></span>${t.label}</li>`).join('')}<li><span class="swatch" style="background:repeating-linear-gradient(90deg,#000 0 3px,#fff 3px 5px)"></span>Previous total</li></ul>
-<svg id="bars" role="img" aria-labelledby="bars-title bars-desc" viewBox="0 0 ${left + width + 100} ${height}"><title id="bars-title">Latest allocation per channel</title><desc id="bars-desc">${escapeHtml(summary)}</desc>${axis}${rows.join('')}</svg>`;
+  return `<ul class="legend">${TRACKS.map((t) => `<li><span class="swatch" style="background:${t.colour}"></span>${term(t.key, t.label)}</li>`).join('')}<li id="bars-previous"><span class="swatch" style="background:repeating-linear-gradient(90deg,#000 0 3px,#fff 3px 5px)"></span>${term('previous', 'Previous total')}: ${previousWords(previous)}</li></ul>
+<svg id="bars" class="wide-only" role="img" aria-labelledby="bars-title bars-desc" viewBox="0 0 ${left + width + 100} ${height}"><title id="bars-title">Latest allocation per channel</title><desc id="bars-desc">${escapeHtml(summary)}</desc>${axis}${rows.join('')}</svg>${narrowBars(snapshot, portfolio, money, scale, escapeHtml(summary))}`;
+};
+
+/**
+ * The same bars for a phone: about as wide in units as the screen in pixels, so its text keeps its size;
+ * each channel's name and total on a line above its bar.
+ */
+const narrowBars = (snapshot: Snapshot, portfolio: Portfolio, money: (n: number) => string, scale: number, summary: string): string => {
+  const [w, row, bar] = [360, 44, 14];
+  const x = (v: number) => 2 + (v / scale) * (w - 4);
+  const rows = snapshot.allocation.channels.map((c, i) => {
+    const y = i * row;
+    let start = 0;
+    const segments = TRACKS.map((t) => {
+      const value = c[t.key];
+      const rect =
+        value > 0
+          ? `<rect x="${x(start).toFixed(1)}" y="${y + 22}" width="${(x(start + value) - x(start)).toFixed(1)}" height="${bar}" fill="${t.colour}"/>`
+          : '';
+      start += value;
+      return rect;
+    }).join('');
+    const tickMark =
+      c.previousTotal === null
+        ? ''
+        : `<line x1="${x(c.previousTotal).toFixed(1)}" x2="${x(c.previousTotal).toFixed(1)}" y1="${y + 19}" y2="${y + 22 + bar + 3}" stroke="#000" stroke-width="2" stroke-dasharray="3 2"/>`;
+    return `<g data-channel="${escapeHtml(c.channelId)}"><text x="2" y="${y + 15}">${escapeHtml(channelName(portfolio, c.channelId))}</text><text x="${w - 2}" y="${y + 15}" text-anchor="end">${money(c.total)}</text>${segments}${tickMark}</g>`;
+  });
+  return `<svg id="bars-narrow" class="phone-only" role="img" aria-labelledby="bars-narrow-title bars-narrow-desc" viewBox="0 0 ${w} ${snapshot.allocation.channels.length * row}"><title id="bars-narrow-title">Latest allocation per channel</title><desc id="bars-narrow-desc">${summary}</desc>${rows.join('')}</svg>`;
 };
 
 /** Each channel's total across the snapshots shown, oldest to newest. */
-const lines = (snapshots: readonly Snapshot[], money: (n: number) => string, currency: string): string => {
+const lines = (snapshots: readonly Snapshot[], portfolio: Portfolio, money: (n: number) => string): string => {
+  const currency = portfolio.currency;
+  const name = (id: string) => channelName(portfolio, id);
   const ordered = [...snapshots].reverse();
   const ids = [...new Set(ordered.flatMap((s) => s.allocation.channels.map((c) => c.channelId)))];
   const ticks = niceTicks(Math.max(1, ...ordered.flatMap((s) => s.allocation.channels.map((c) => c.total))), 4);
@@ -235,53 +305,104 @@ const lines = (snapshots: readonly Snapshot[], money: (n: number) => string, cur
     const dots = points
       .map(
         (p) =>
-          `<circle cx="${x(p.i).toFixed(1)}" cy="${y(p.v).toFixed(1)}" r="3" fill="${colour}"><title>${escapeHtml(id)} ${money(p.v)} at ${escapeHtml(p.s.createdAt)}</title></circle>`,
+          `<circle cx="${x(p.i).toFixed(1)}" cy="${y(p.v).toFixed(1)}" r="3" fill="${colour}"><title>${escapeHtml(name(id))} ${money(p.v)} in snapshot ${escapeHtml(p.s.snapshotId)}</title></circle>`,
       )
       .join('');
     return `<g data-channel="${escapeHtml(id)}"><polyline points="${path}" fill="none" stroke="${colour}" stroke-width="2"/>${dots}</g>`;
   });
-  return `<ul class="legend">${ids.map((id, k) => `<li><span class="swatch" style="background:${PALETTE[k % PALETTE.length]}"></span>${escapeHtml(id)}</li>`).join('')}</ul>
+  // At phone width the lines give way to a table: first and latest totals, and the range between.
+  const table = `<table id="history-table" class="cards phone-only"><caption class="meta">From snapshot ${snapshotLabel(ordered[0]!)} to ${snapshotLabel(ordered.at(-1)!)}</caption><thead><tr><th scope="col">channel</th><th scope="col">first</th><th scope="col">latest</th><th scope="col">lowest</th><th scope="col">highest</th></tr></thead><tbody>${ids
+    .map((id) => {
+      const totals = ordered.flatMap((s) => s.allocation.channels.filter((c) => c.channelId === id).map((c) => c.total));
+      return `<tr data-channel="${escapeHtml(id)}"><th scope="row">${escapeHtml(name(id))}</th><td data-label="first">${money(totals[0]!)}</td><td data-label="latest">${money(totals.at(-1)!)}</td><td data-label="lowest">${money(Math.min(...totals))}</td><td data-label="highest">${money(Math.max(...totals))}</td></tr>`;
+    })
+    .join('')}</tbody></table>`;
+  return `${table}<div class="wide-only"><ul class="legend">${ids.map((id, k) => `<li><span class="swatch" style="background:${PALETTE[k % PALETTE.length]}"></span>${escapeHtml(name(id))}</li>`).join('')}</ul>
 <svg id="history" role="img" aria-labelledby="history-title" viewBox="0 0 ${w} ${h}"><title id="history-title">Total per channel across the last ${ordered.length} snapshots, oldest to newest</title>${grid}${series.join('')}
-<text x="${left}" y="${h - 4}">${escapeHtml(ordered[0]!.createdAt.slice(0, 16).replace('T', ' '))}</text><text x="${w}" y="${h - 4}" text-anchor="end">${escapeHtml(ordered.at(-1)!.createdAt.slice(0, 16).replace('T', ' '))}</text></svg>`;
+<text x="${left}" y="${h - 4}">${escapeHtml(ordered[0]!.createdAt.slice(0, 16).replace('T', ' '))}</text><text x="${w}" y="${h - 4}" text-anchor="end">${escapeHtml(ordered.at(-1)!.createdAt.slice(0, 16).replace('T', ' '))}</text></svg></div>`;
 };
 
-const allocationTable = (snapshot: Snapshot, money: (n: number | null) => string): string => {
+/** The allocation table's columns that name a glossary term. */
+const COLUMN_TERMS: Partial<Record<(typeof TABLE_COLUMNS)[number], string>> = {
+  base: 'base',
+  performance: 'performance',
+  exploration: 'exploration',
+  previous: 'previous',
+  'expected conversions': 'expected',
+  'marginal CPA': 'marginal-cpa',
+};
+
+const allocationTable = (
+  snapshot: Snapshot,
+  previous: Snapshot | undefined,
+  portfolio: Portfolio,
+  money: (n: number | null) => string,
+): string => {
   const rows = financeRows(snapshot).map((c) => {
-    const percent = c.changePercent === null ? '' : `${c.changePercent.toFixed(1)}%`;
+    const percent = c.changePercent === null ? '' : `${formatShare(c.changePercent)}%`;
+    // People read the channel's name here; the CSV keeps its id.
+    const [, ...tracks] = allocationCells(c, money);
     const cells = [
-      ...allocationCells(c, money),
+      channelName(portfolio, c.channelId),
+      ...tracks,
       money(c.change),
       percent,
-      c.expectedConversions.toFixed(1),
+      displayCount(c.expectedConversions),
       money(c.marginalCpa),
       kilograms(c.carbonKg),
     ];
     return `<tr>${cells.map((cell, i) => `<td data-label="${TABLE_COLUMNS[i]}">${escapeHtml(cell)}</td>`).join('')}<td class="reason" data-label="reason">${escapeHtml(c.reason)}</td></tr>`;
   });
   const foot = summaryLines(snapshot.allocation).map((line) => {
-    const cells = summaryCells(line, { money, count: (v) => v.toFixed(1), kg: kilograms });
+    const cells = summaryCells(line, { money, count: displayCount, kg: kilograms });
     const note = cells.pop()!;
     return `<tr data-line="${escapeHtml(line.label)}">${cells.map((cell, i) => (cell === '' ? '<td></td>' : `<td data-label="${TABLE_COLUMNS[i]}">${escapeHtml(cell)}</td>`)).join('')}<td class="reason">${escapeHtml(note)}</td></tr>`;
   });
-  return `<div><table id="allocation" class="cards"><caption class="meta">Snapshot ${escapeHtml(snapshot.snapshotId)}</caption><thead><tr>${TABLE_COLUMNS.map((c) => `<th scope="col"${c === 'reason' ? ' class="reason"' : ''}>${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody><tfoot>${foot.join('')}</tfoot></table></div>`;
+  return `<div><table id="allocation" class="cards"><caption class="meta">Snapshot ${snapshotLabel(snapshot)}; previous is ${previousWords(previous)}.</caption><thead><tr>${TABLE_COLUMNS.map((c) => `<th scope="col"${c === 'reason' ? ' class="reason"' : ''}>${COLUMN_TERMS[c] ? term(COLUMN_TERMS[c], c) : escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody><tfoot>${foot.join('')}</tfoot></table></div>`;
 };
 
-const kilograms = (value: number | null | undefined) => (value === null || value === undefined ? '' : value.toFixed(1));
+const kilograms = (value: number | null | undefined) => (value === null || value === undefined ? '' : displayCount(value));
+
+/** A percentage already in percent (12.345 → "12.3"), as every share on the page reads. */
+const formatShare = (percent: number) => displayCount(percent);
+
+/** A binding limit in people's words, channels by name: "Cap on Google Search", "Daily budget". */
+const constraintLabel = (id: string, portfolio: Portfolio): string => {
+  const [kind, rest] = [id.split(':')[0], id.slice(id.indexOf(':') + 1)];
+  switch (kind) {
+    case 'budget':
+      return 'Daily budget';
+    case 'targetCpa':
+      return 'Target CPA';
+    case 'minRoas':
+      return 'Minimum ROAS';
+    case 'carbon':
+      return 'Carbon cap';
+    case 'max':
+      return `Cap on ${channelName(portfolio, rest)}`;
+    case 'change':
+      return `Daily change limit on ${channelName(portfolio, rest)}`;
+    case 'group':
+      return `Group ${rest}`;
+    default:
+      return id;
+  }
+};
 
 /** The constraints that bind, with what relaxing each would buy, dearest first. */
-const constraintsSection = (snapshot: Snapshot, money: (n: number | null) => string): string => {
+const constraintsSection = (snapshot: Snapshot, portfolio: Portfolio, money: (n: number | null) => string): string => {
   const { constraints, reserve, unallocated, carbonKg } = snapshot.allocation;
-  const facts = `<ul class="facts"><li id="reserve" data-amount="${attr(reserve)}">Reserve held back: <strong>${money(reserve)}</strong>${reserve > 0 ? ' (an operator can release it with a reason)' : ''}</li>${
+  const facts = `<ul class="facts"><li id="reserve" data-amount="${attr(reserve)}">${term('reserve', 'Reserve')} held back: <strong>${money(reserve)}</strong>${reserve > 0 ? ' (an operator can release it with a reason)' : ''}</li>${
     unallocated
       ? `<li id="unallocated" data-amount="${attr(unallocated.amount)}">Unallocated: <strong>${money(unallocated.amount)}</strong>: ${escapeHtml(unallocated.reasons.join(' '))}</li>`
       : ''
   }${carbonKg === undefined ? '' : `<li id="carbon" data-kg="${attr(carbonKg)}">Carbon: <strong>${carbonKg.toFixed(1)} kg CO2e</strong> a day</li>`}</ul>`;
   if (constraints.length === 0)
     return `${facts}<p class="meta" id="constraints">No constraint binds: every channel sits where its curve says.</p>`;
-  return `${facts}<ul id="constraints">${constraints
+  return `${facts}<p class="meta">Each limit that binds, with its ${term('shadow-price', 'shadow price')}: what relaxing it by one unit would add.</p><ul id="constraints">${constraints
     .map(
       (c) =>
-        `<li data-constraint="${escapeHtml(c.id)}" data-shadow-price="${c.shadowPrice}"><strong>${escapeHtml(c.id)}</strong>${c.unmet === undefined ? '' : ' <em>(unmet)</em>'}: ${escapeHtml(c.explanation)}</li>`,
+        `<li data-constraint="${escapeHtml(c.id)}" data-shadow-price="${c.shadowPrice}"><strong>${escapeHtml(constraintLabel(c.id, portfolio))}</strong>${c.unmet === undefined ? '' : ' <em>(unmet)</em>'}: ${escapeHtml(c.explanation)}</li>`,
     )
     .join('')}</ul>`;
 };
@@ -297,25 +418,26 @@ const diffSection = (model: DashboardModel, money: (n: number | null) => string)
   const diff = diffSnapshots(from, to);
   const rows = diff.channels.map((c) => {
     const cls = c.change > 0 ? 'up' : c.change < 0 ? 'down' : '';
-    return `<tr data-channel="${escapeHtml(c.channelId)}" data-change="${c.change}"><td>${escapeHtml(c.channelId)}</td><td data-label="from">${money(c.from?.total ?? null)}</td><td data-label="to">${money(c.to?.total ?? null)}</td><td class="${cls}" data-label="change">${c.change > 0 ? '+' : ''}${money(c.change)}</td><td class="${cls}" data-label="change %">${c.changePercent === null ? '' : `${c.changePercent.toFixed(1)}%`}</td></tr>`;
+    return `<tr data-channel="${escapeHtml(c.channelId)}" data-change="${c.change}"><td>${escapeHtml(channelName(model.portfolio, c.channelId))}</td><td data-label="from">${money(c.from?.total ?? null)}</td><td data-label="to">${money(c.to?.total ?? null)}</td><td class="${cls}" data-label="change">${c.change > 0 ? '+' : ''}${money(c.change)}</td><td class="${cls}" data-label="change %">${c.changePercent === null ? '' : `${formatShare(c.changePercent)}%`}</td></tr>`;
   });
   const [before, after] = [from.allocation.total, to.allocation.total];
-  const totalRow = `<tr class="total" data-line="(total)"><td>(total)</td><td data-label="from">${money(before)}</td><td data-label="to">${money(after)}</td><td data-label="change">${after - before > 0 ? '+' : ''}${money(after - before)}</td><td data-label="change %">${before > 0 ? `${(((after - before) / before) * 100).toFixed(1)}%` : ''}</td></tr>`;
+  const totalRow = `<tr class="total" data-line="(total)"><td>(total)</td><td data-label="from">${money(before)}</td><td data-label="to">${money(after)}</td><td data-label="change">${after - before > 0 ? '+' : ''}${money(after - before)}</td><td data-label="change %">${before > 0 ? `${formatShare(((after - before) / before) * 100)}%` : ''}</td></tr>`;
   return `<form method="get" action="/dashboard" id="diff-form">${hidden({ ...model.carry, portfolio: model.portfolio.id })}
 <label for="diff-from">From</label><select id="diff-from" name="from">${snapshots.map((s) => snapshotOption(s, from.snapshotId)).join('')}</select>
 <label for="diff-to">To</label><select id="diff-to" name="to">${snapshots.map((s) => snapshotOption(s, to.snapshotId)).join('')}</select>
 <button type="submit">Compare</button></form>
+<p class="meta" id="diff-pair">From snapshot ${snapshotLabel(from)} to snapshot ${snapshotLabel(to)}.</p>
 <table id="diff" class="cards" data-from="${escapeHtml(from.snapshotId)}" data-to="${escapeHtml(to.snapshotId)}"><thead><tr><th scope="col">channel</th><th scope="col">from</th><th scope="col">to</th><th scope="col">change</th><th scope="col">change %</th></tr></thead><tbody>${rows.join('')}</tbody><tfoot>${totalRow}</tfoot></table>
 <h3>Why it changed</h3>${whySection(from, to, model.portfolio, model.inputs)}`;
 };
 
-const alertsSection = (alerts: readonly Alert[]): string =>
+const alertsSection = (alerts: readonly Alert[], portfolio: Portfolio): string =>
   alerts.length === 0
     ? '<p>No open alerts.</p>'
     : `<ul id="alerts">${alerts
         .map(
           (a) =>
-            `<li><span class="sev sev-${a.severity}">${a.severity}</span> <strong>${escapeHtml(a.ruleId)}</strong> on <strong>${escapeHtml(a.channelId)}</strong>: ${escapeHtml(alertValue(a))} over ${escapeHtml(a.windows.join(', '))}${a.action ? ' — <em>stop-loss: held at base</em>' : ''} (since ${escapeHtml(a.openedAt.slice(0, 16).replace('T', ' '))})</li>`,
+            `<li><span class="sev sev-${a.severity}">${a.severity}</span> <strong>${escapeHtml(channelName(portfolio, a.channelId))}</strong>: ${escapeHtml(alertValue(a))} over ${escapeHtml(a.windows.join(', '))} (rule <code>${escapeHtml(a.ruleId)}</code>)${a.action ? ` — <em>${term('stop-loss', 'stop-loss')}: held at base</em>` : ''} (since ${escapeHtml(a.openedAt.slice(0, 16).replace('T', ' '))})</li>`,
         )
         .join('')}</ul>`;
 
@@ -352,6 +474,15 @@ const attentionSection = (model: DashboardModel): string => {
   return `<section aria-labelledby="h-attention"><h2 id="h-attention">Needs attention</h2>${body}</section>`;
 };
 
+/**
+ * The words the page uses, defined where its links land (`#term-<id>`): on the page itself, so they work
+ * locally and behind the deployed API alike; docs/finance-guide.md carries the same definitions.
+ */
+const glossarySection = () =>
+  `<section aria-labelledby="h-glossary"><h2 id="h-glossary">Glossary</h2><dl id="glossary">${GLOSSARY.map(
+    (t) => `<dt id="term-${escapeHtml(t.id)}">${escapeHtml(t.term)}</dt><dd>${escapeHtml(t.definition)}</dd>`,
+  ).join('')}</dl></section>`;
+
 /** The finance dashboard: plain HTML and SVG, no script or network beyond this page. */
 export const renderDashboard = (model: DashboardModel): string => {
   const { portfolio, snapshots } = model;
@@ -363,20 +494,21 @@ export const renderDashboard = (model: DashboardModel): string => {
     )
     .join('')}</select><button type="submit">Show</button></form>`;
   const latest = snapshots[0];
+  const previous = latest ? previousOf(latest, snapshots) : undefined;
   const body = latest
     ? `${staleConfigNotice(latest, model.configHash, money)}<p class="meta" id="meta">Snapshot <code>${escapeHtml(latest.snapshotId)}</code> · <strong>${escapeHtml(latest.allocation.status)}</strong>${latest.allocation.reason ? ` (${escapeHtml(latest.allocation.reason)})` : ''} · metrics up to <strong id="watermark">${escapeHtml(latest.watermark ?? 'none')}</strong> · config <code id="config-hash">${escapeHtml(latest.configHash)}</code> · ${escapeHtml(latest.computation)} ${escapeHtml(latest.createdAt.slice(0, 19).replace('T', ' '))} UTC · daily budget ${money(portfolio.budget.daily)} ${escapeHtml(portfolio.currency)}</p>
 <section aria-labelledby="h-outcome"><h2 id="h-outcome">Expected outcome</h2>${outcomeSection(latest, snapshots.find((s) => s.allocation.asOf < latest.allocation.asOf) ?? snapshots[1], money)}</section>
-<section aria-labelledby="h-bars"><h2 id="h-bars">Latest allocation</h2>${bars(latest, money, portfolio.currency)}</section>
+<section aria-labelledby="h-bars"><h2 id="h-bars">Latest allocation</h2>${bars(latest, previous, portfolio, money)}</section>
 <section aria-labelledby="h-table"><h2 id="h-table">Allocation table</h2>
-<p><a class="button" id="csv" download="${escapeHtml(`${portfolio.id}-${latest.snapshotId}.csv`)}" href="data:text/csv;charset=utf-8,${encodeURIComponent(snapshotCsv(latest, portfolio.currency))}">Download CSV</a></p>${allocationTable(latest, money)}</section>
+<p><a class="button" id="csv" download="${escapeHtml(`${portfolio.id}-${latest.snapshotId}.csv`)}" href="data:text/csv;charset=utf-8,${encodeURIComponent(snapshotCsv(latest, portfolio.currency))}">Download CSV</a></p>${allocationTable(latest, previous, portfolio, money)}</section>
 <section aria-labelledby="h-planner"><h2 id="h-planner">What if the budget were different?</h2>${plannerSection(model.planner, latest, portfolio.budget.daily, portfolio.currency, money)}</section>
 <section aria-labelledby="h-curves"><h2 id="h-curves">Response curves</h2>${curvesSection(latest, portfolio, money)}</section>
-<section aria-labelledby="h-model-health"><h2 id="h-model-health">Model health</h2>${modelHealthSection(model.diagnostics)}</section>
-<section aria-labelledby="h-constraints"><h2 id="h-constraints">What holds the plan back</h2>${constraintsSection(latest, money)}</section>
+<section aria-labelledby="h-model-health"><h2 id="h-model-health">Model health</h2>${modelHealthSection(model.diagnostics, portfolio.id)}</section>
+<section aria-labelledby="h-constraints"><h2 id="h-constraints">What holds the plan back</h2>${constraintsSection(latest, portfolio, money)}</section>
 <section aria-labelledby="h-diff"><h2 id="h-diff">Compare snapshots</h2>${diffSection(model, money)}</section>
 <section aria-labelledby="h-pacing"><h2 id="h-pacing">Plan against actual, last ${PACING_DAYS} days</h2>${pacingSection(portfolio, model.daily, model.allocated, model.today, money)}</section>
 <section aria-labelledby="h-contribution"><h2 id="h-contribution">Channel contribution</h2>${contributionSection(latest, portfolio, model.daily, money)}</section>
-<section aria-labelledby="h-history"><h2 id="h-history">Total per channel across snapshots</h2>${lines(snapshots, money, portfolio.currency)}</section>`
+<section aria-labelledby="h-history"><h2 id="h-history">Total per channel across snapshots</h2>${lines(snapshots, portfolio, money)}</section>`
     : `<section class="empty" id="empty"><h2>No allocation yet for ${escapeHtml(portfolio.name)}</h2>
 <p>Snapshots appear after the first reallocation. Send metrics to <code>POST /webhooks/{source}</code>, then either wait for the schedule or run one now:</p>
 <pre><code>curl -X POST -H 'Authorization: Bearer &lt;token&gt;' &lt;api&gt;/portfolios/${escapeHtml(portfolio.id)}/reallocate</code></pre></section>`;
@@ -385,6 +517,7 @@ export const renderDashboard = (model: DashboardModel): string => {
 <title>Budget allocation · ${escapeHtml(portfolio.name)}</title><style>${STYLE}</style></head>
 <body><header><h1>Budget allocation · ${escapeHtml(portfolio.name)}</h1>${picker}${viewerBox(model.viewer)}</header>
 <main>${attentionSection(model)}${operatorsForm(model)}${body}
-<section aria-labelledby="h-alerts"><h2 id="h-alerts">Open alerts</h2>${alertsSection(model.alerts)}</section></main>
+<section aria-labelledby="h-alerts"><h2 id="h-alerts">Open alerts</h2>${alertsSection(model.alerts, portfolio)}</section>
+${glossarySection()}</main>
 </body></html>`;
 };

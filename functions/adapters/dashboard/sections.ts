@@ -1,7 +1,8 @@
 import type { ChannelAllocation } from '../../domain/allocation/schemas.js';
-import { whyItChanged } from '../../domain/changeDrivers.js';
+import { type ComparedInputs, whyItChanged } from '../../domain/changeDrivers.js';
 import type { Portfolio } from '../../domain/config.js';
 import { addDays } from '../../domain/dates.js';
+import { channelName, displayCount, displayShare } from '../../domain/financeViews.js';
 import type { DailyTotal } from '../../domain/metrics.js';
 import type { Snapshot } from '../../domain/snapshots.js';
 import { escapeHtml } from './html.js';
@@ -15,7 +16,11 @@ import { attr, countTick, currencyTick, niceTicks, placeLabels, svg } from './sv
 
 type Money = (value: number | null) => string;
 
-const nameOf = (portfolio: Portfolio, channelId: string) => portfolio.channels.find((c) => c.id === channelId)?.name ?? channelId;
+const nameOf = channelName;
+/** A term on the page, linked to its definition in the page's glossary. */
+const term = (id: string, text: string) => `<a class="term" href="#term-${id}">${escapeHtml(text)}</a>`;
+const when = (s: Snapshot) => `${s.createdAt.slice(0, 16).replace('T', ' ')} UTC`;
+
 const unitWord = (unit: 'conversions' | 'revenue') => (unit === 'revenue' ? 'revenue' : 'conversions');
 const percent = (value: number) => `${value >= 0 ? '+' : '−'}${Math.abs(value * 100).toFixed(1)}%`;
 
@@ -23,18 +28,18 @@ const percent = (value: number) => `${value >= 0 ? '+' : '−'}${Math.abs(value 
 export const outcomeSection = (latest: Snapshot, previous: Snapshot | undefined, money: Money): string => {
   const outcome = latest.allocation.outcome;
   if (!outcome) return '<p class="meta" id="outcome">This allocation was held, so it has no new outlook.</p>';
-  const value = (v: number) => (outcome.unit === 'revenue' ? money(v) : v.toLocaleString('en', { maximumFractionDigits: 1 }));
+  const value = (v: number) => (outcome.unit === 'revenue' ? money(v) : displayCount(v));
   const before = previous?.allocation.outcome;
   const versus =
     before && before.unit === outcome.unit
-      ? `<li id="versus-previous" data-previous="${attr(before.expected)}">Previous snapshot expected ${value(before.expected)}: <strong>${percent(outcome.expected / Math.max(before.expected, 1e-9) - 1)}</strong> now.</li>`
+      ? `<li id="versus-previous" data-previous="${attr(before.expected)}" data-snapshot="${escapeHtml(previous!.snapshotId)}">The previous day's last snapshot, <code>${escapeHtml(previous!.snapshotId)}</code> (${escapeHtml(when(previous!))}), expected ${value(before.expected)}: <strong>${percent(outcome.expected / Math.max(before.expected, 1e-9) - 1)}</strong> now.</li>`
       : '';
   const lift =
     outcome.lift === null
       ? ''
-      : `<li id="lift" data-expected="${attr(outcome.expected)}" data-fixed-share="${attr(outcome.fixedShare)}" data-lift="${attr(outcome.lift)}">Split as it was spent over the last 14 days, the same money would bring ${value(outcome.fixedShare)}: the plan's lift is <strong>${percent(outcome.lift)}</strong>.</li>`;
+      : `<li id="lift" data-expected="${attr(outcome.expected)}" data-fixed-share="${attr(outcome.fixedShare)}" data-lift="${attr(outcome.lift)}">Split as it was spent over the last 14 days, the same money would bring ${value(outcome.fixedShare)}: the plan's ${term('lift', 'lift')} is <strong>${percent(outcome.lift)}</strong>.</li>`;
   return `<div id="outcome" data-expected="${attr(outcome.expected)}" data-low="${attr(outcome.low)}" data-high="${attr(outcome.high)}">
-<p class="headline">Expected today: <strong>${value(outcome.expected)}</strong> incremental ${unitWord(outcome.unit)} (80% interval ${value(outcome.low)} – ${value(outcome.high)}) for ${money(latest.allocation.total)} of spend.</p>
+<p class="headline">Expected today: <strong>${value(outcome.expected)}</strong> ${term('expected', `incremental ${unitWord(outcome.unit)}`)} (${term('interval', '80% interval')} ${value(outcome.low)} – ${value(outcome.high)}) for ${money(latest.allocation.total)} of spend.</p>
 <ul>${versus}${lift}</ul></div>`;
 };
 
@@ -68,12 +73,12 @@ const curveChart = (c: ChannelAllocation, portfolio: Portfolio, unit: 'conversio
   const planned = at(c.total);
   const current = c.previousTotal === null ? undefined : at(c.previousTotal);
   const mark = (p: (typeof points)[number], cls: string, label: string, colour: string) =>
-    `<circle class="${cls}" cx="${x(p[0]).toFixed(1)}" cy="${y(p[2]).toFixed(1)}" r="5" fill="${colour}" stroke="#fff" stroke-width="1.5" data-spend="${attr(p[0])}" data-value="${attr(p[2])}"><title>${escapeHtml(label)}: ${money(p[0])} → ${p[2].toFixed(1)}</title></circle>`;
+    `<circle class="${cls}" cx="${x(p[0]).toFixed(1)}" cy="${y(p[2]).toFixed(1)}" r="5" fill="${colour}" stroke="#fff" stroke-width="1.5" data-spend="${attr(p[0])}" data-value="${attr(p[2])}"><title>${escapeHtml(label)}: ${money(p[0])} → ${displayCount(p[2])}</title></circle>`;
   const body = `${grid}<polygon class="band" points="${band}" fill="#1f4e79" fill-opacity="0.18"/><polyline points="${mean}" fill="none" stroke="#1f4e79" stroke-width="2"/>${
-    current && c.previousTotal !== c.total ? mark(current, 'current', 'current spend', '#555') : ''
+    current && c.previousTotal !== c.total ? mark(current, 'current', 'previous total', '#555') : ''
   }${planned ? mark(planned, 'planned', 'planned spend', '#a64d00') : ''}<text x="${left}" y="${h - 4}" class="axis">daily spend</text>`;
   const marginal = c.marginalCpa === null ? 'more spend buys nothing more' : `next conversion costs ${money(c.marginalCpa)} at the plan`;
-  const desc = `${nameOf(portfolio, c.channelId)}: planned ${money(c.total)} expects ${(planned?.[2] ?? 0).toFixed(1)} incremental ${unitWord(unit)}; ${marginal}.`;
+  const desc = `${nameOf(portfolio, c.channelId)}: planned ${money(c.total)} expects ${displayCount(planned?.[2] ?? 0)} incremental ${unitWord(unit)}; ${marginal}.`;
   return `<figure class="curve" data-channel="${escapeHtml(c.channelId)}" data-total="${attr(c.total)}">${svg(
     `curve-${c.channelId}`,
     w,
@@ -91,16 +96,20 @@ export const curvesSection = (latest: Snapshot, portfolio: Portfolio, money: Mon
   const withCurves = latest.allocation.channels.filter((c) => c.curve && c.curve.length > 1);
   if (withCurves.length === 0) return '<p class="meta">No curves on this snapshot (held, or too many channels to draw).</p>';
   const unit = latest.allocation.outcome?.unit ?? 'conversions';
-  return `<ul class="legend"><li><span class="swatch" style="background:#1f4e79"></span>Expected ${unitWord(unit)} (incremental)</li><li><span class="swatch" style="background:#c5d3e0"></span>80% band</li><li><span class="swatch" style="background:#555;border-radius:50%"></span>Current spend</li><li><span class="swatch" style="background:#a64d00;border-radius:50%"></span>Planned spend</li></ul>
+  return `<ul class="legend"><li><span class="swatch" style="background:#1f4e79"></span>${term('expected', `Expected ${unitWord(unit)} (incremental)`)}</li><li><span class="swatch" style="background:#c5d3e0"></span>${term('interval', '80% band')}</li><li><span class="swatch" style="background:#555;border-radius:50%"></span>${term('previous', 'Previous total')} (as in the allocation table)</li><li><span class="swatch" style="background:#a64d00;border-radius:50%"></span>Planned spend</li></ul>
 <div class="curves" id="curves">${withCurves.map((c) => curveChart(c, portfolio, unit, money)).join('')}</div>`;
 };
 
 /** Why each channel changed between the two snapshots compared, in sentences. */
-export const whySection = (from: Snapshot, to: Snapshot, portfolio: Portfolio): string =>
-  `<ul id="why">${whyItChanged(from, to, portfolio)
+export const whySection = (from: Snapshot, to: Snapshot, portfolio: Portfolio, inputs?: ComparedInputs): string =>
+  `<p class="meta">From <code>${escapeHtml(from.snapshotId)}</code> to <code>${escapeHtml(to.snapshotId)}</code>, biggest change first. ${
+    inputs?.from && inputs.to
+      ? `Each cause's amount comes from solving the earlier snapshot's input again with that cause swapped in (config, ${term('stop-loss', 'stop-losses')}, data, then the day), so the amounts add up to the change; ${term('restatement', 'restated')} rows are named.`
+      : 'The inputs of these snapshots were not kept, so the causes are read from the snapshots and carry no amounts.'
+  }</p><ul id="why">${whyItChanged(from, to, portfolio, inputs)
     .map(
       (c) =>
-        `<li data-channel="${escapeHtml(c.channelId)}" data-drivers="${escapeHtml(c.drivers.map((d) => d.kind).join(' '))}">${escapeHtml(c.summary)}</li>`,
+        `<li data-channel="${escapeHtml(c.channelId)}" data-change="${attr(c.change)}" data-drivers="${escapeHtml(c.drivers.map((d) => d.kind).join(' '))}" data-causes="${escapeHtml(JSON.stringify(c.drivers.filter((d) => d.role === 'cause').map((d) => [d.kind, d.amount])))}">${escapeHtml(c.summary)}</li>`,
     )
     .join('')}</ul>`;
 
@@ -173,49 +182,76 @@ export const pacingSection = (
       planned > 0 ? `${((spent / planned) * 100).toFixed(0)}%` : '—'
     }</td><td data-label="${target?.label ?? 'CPA'}" class="${onTarget}">${metricText}</td></tr>`;
   });
-  const head = `<tr><th scope="col">channel</th><th scope="col">spend (bars) vs plan (ticks)</th><th scope="col">spent</th><th scope="col">planned</th><th scope="col">pace</th><th scope="col">${
-    target ? `${target.label} (target ${target.label === 'ROAS' ? target.goal.toFixed(2) : money(target.goal)})` : 'CPA'
+  const metricTerm = term(target?.label === 'ROAS' ? 'roas' : 'cpa', target?.label ?? 'CPA');
+  const head = `<tr><th scope="col">channel</th><th scope="col">spend (bars) vs plan (ticks)</th><th scope="col">spent</th><th scope="col">planned</th><th scope="col">${term('pace', 'pace')}</th><th scope="col">${
+    target ? `${metricTerm} (target ${target.label === 'ROAS' ? target.goal.toFixed(2) : money(target.goal)})` : `${metricTerm} (reported)`
   }</th></tr>`;
   return `<table id="pacing" class="cards"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>`;
 };
 
+/** A curve's mean at `spend`, linear between its points, flat past its last (the channel's max). */
+export const curveAt = (curve: readonly (readonly [number, number, number, number])[], spend: number): number => {
+  if (spend <= curve[0]![0]) return curve[0]![2];
+  for (let i = 1; i < curve.length; i += 1) {
+    const [a, b] = [curve[i - 1]!, curve[i]!];
+    if (spend <= b[0]) return a[2] + ((b[2] - a[2]) * (spend - a[0])) / Math.max(b[0] - a[0], 1e-12);
+  }
+  return curve.at(-1)![2];
+};
+
+/** Quadrant colours: neither the tracks' blue, green and orange, nor the alerts' red. */
+const ABOVE = '#00695c';
+const BELOW = '#6a1b9a';
+
 /**
- * The channel contribution matrix: exposure (impressions, impression share, CPM), conversion efficiency
- * (incremental conversions per 1,000 of spend, from the fitted curve at the plan) and cost (CPA or ROAS),
- * with each channel's share of contribution against its share of spend, as a table and a quadrant chart.
+ * The channel contribution matrix on one basis: over the same 14 days of actuals, each channel's share of
+ * spend and its share of contribution (the incremental conversions, or revenue, its fitted curve credits to
+ * each day's actual spend), with the plan's share of today's budget in its own column; exposure (impressions,
+ * CPM) beside. Channels without a curve (a held plan) fall back to reported conversions, and the table says so.
  */
 export const contributionSection = (latest: Snapshot, portfolio: Portfolio, daily: readonly DailyTotal[], money: Money): string => {
   const channels = latest.allocation.channels;
-  const impressions = new Map<string, number>();
-  const spendSeen = new Map<string, number>();
+  const unit = latest.allocation.outcome?.unit ?? 'conversions';
+  const modelled = channels.every((c) => c.curve && c.curve.length > 1);
+  const sums = new Map(channels.map((c) => [c.channelId, { spend: 0, impressions: 0, contribution: 0, days: 0 }]));
   for (const d of daily) {
-    impressions.set(d.channelId, (impressions.get(d.channelId) ?? 0) + d.impressions);
-    spendSeen.set(d.channelId, (spendSeen.get(d.channelId) ?? 0) + d.spend);
+    const sum = sums.get(d.channelId);
+    const c = channels.find((ch) => ch.channelId === d.channelId);
+    if (!sum || !c) continue;
+    sum.spend += d.spend;
+    sum.impressions += d.impressions;
+    sum.days += 1;
+    sum.contribution += modelled ? curveAt(c.curve!, d.spend) : unit === 'revenue' ? d.revenue : d.conversions;
   }
-  const allImpressions = [...impressions.values()].reduce((a, b) => a + b, 0);
-  const totalSpend = channels.reduce((a, c) => a + c.total, 0);
-  const contribution = (c: ChannelAllocation) => c.incrementalConversions ?? c.expectedConversions;
-  const totalContribution = channels.reduce((a, c) => a + contribution(c), 0);
+  const total = (pick: (v: { spend: number; impressions: number; contribution: number }) => number) =>
+    [...sums.values()].reduce((a, v) => a + pick(v), 0);
+  const [allSpend, allContribution] = [total((v) => v.spend), total((v) => v.contribution)];
+  const planned = channels.reduce((a, c) => a + c.total, 0);
   const rows = channels.map((c) => {
-    const shown = impressions.get(c.channelId) ?? 0;
-    const spend = spendSeen.get(c.channelId) ?? 0;
-    const spendShare = totalSpend > 0 ? c.total / totalSpend : 0;
-    const share = totalContribution > 0 ? contribution(c) / totalContribution : 0;
-    const efficiency = c.total > 0 ? (contribution(c) / c.total) * 1000 : 0;
+    const sum = sums.get(c.channelId)!;
     return {
       c,
-      shown,
-      cpm: shown > 0 ? (spend / shown) * 1000 : null,
-      impressionShare: allImpressions > 0 ? shown / allImpressions : null,
-      spendShare,
-      share,
-      efficiency,
+      name: nameOf(portfolio, c.channelId),
+      ...sum,
+      cpm: sum.impressions > 0 ? (sum.spend / sum.impressions) * 1000 : null,
+      spendShare: allSpend > 0 ? sum.spend / allSpend : 0,
+      share: allContribution > 0 ? sum.contribution / allContribution : 0,
+      plannedShare: planned > 0 ? c.total / planned : 0,
+      cost: sum.contribution > 0 ? sum.spend / sum.contribution : null,
     };
   });
-  const table = `<table id="contribution" class="cards"><thead><tr><th scope="col">channel</th><th scope="col">impressions (14 d)</th><th scope="col">impression share</th><th scope="col">CPM</th><th scope="col">incr. conv. per ${money(1000)}</th><th scope="col">cost per incr. conv.</th><th scope="col">share of spend</th><th scope="col">share of contribution</th></tr></thead><tbody>${rows
+  const unitName = unit === 'revenue' ? 'revenue' : 'conversions';
+  const basis = modelled
+    ? `incremental ${unitName} the fitted curves credit to each day's actual spend`
+    : `reported ${unitName} (this plan has no fitted curves)`;
+  const costHead = unit === 'revenue' ? 'return per 1' : 'cost per contribution';
+  const cost = (r: (typeof rows)[number]) =>
+    unit === 'revenue' ? (r.spend > 0 ? (r.contribution / r.spend).toFixed(2) : '—') : money(r.cost);
+  const head = `<tr><th scope="col">channel</th><th scope="col">spend (${PACING_DAYS} d)</th><th scope="col">${term('spend-share', 'share of spend')}</th><th scope="col">${term('contribution', 'contribution')} (${PACING_DAYS} d)</th><th scope="col">${term('contribution', 'share of contribution')}</th><th scope="col">${costHead}</th><th scope="col">impressions (${PACING_DAYS} d)</th><th scope="col">${term('cpm', 'CPM')}</th><th scope="col">${term('planned-share', 'planned share')} (today)</th></tr>`;
+  const table = `<table id="contribution" class="cards" data-basis="${modelled ? 'modelled' : 'reported'}"><caption class="meta">Spend and contribution over the same last ${PACING_DAYS} days of actuals; contribution is the ${escapeHtml(basis)}. The planned share is today's plan, for comparison.</caption><thead>${head}</thead><tbody>${rows
     .map(
       (r) =>
-        `<tr data-channel="${escapeHtml(r.c.channelId)}" data-spend-share="${attr(r.spendShare)}" data-contribution-share="${attr(r.share)}"><th scope="row">${escapeHtml(nameOf(portfolio, r.c.channelId))}</th><td data-label="impressions">${r.shown.toLocaleString('en')}</td><td data-label="impression share">${r.impressionShare === null ? '—' : `${(r.impressionShare * 100).toFixed(1)}%`}</td><td data-label="CPM">${money(r.cpm)}</td><td data-label="efficiency">${r.efficiency.toFixed(2)}</td><td data-label="cost">${money(contribution(r.c) > 0 ? r.c.total / contribution(r.c) : null)}</td><td data-label="spend share">${(r.spendShare * 100).toFixed(1)}%</td><td data-label="contribution share">${(r.share * 100).toFixed(1)}%</td></tr>`,
+        `<tr data-channel="${escapeHtml(r.c.channelId)}" data-spend="${attr(r.spend)}" data-contribution="${attr(r.contribution)}" data-spend-share="${attr(r.spendShare)}" data-contribution-share="${attr(r.share)}" data-planned-share="${attr(r.plannedShare)}"><th scope="row">${escapeHtml(r.name)}</th><td data-label="spend">${money(r.spend)}</td><td data-label="share of spend">${displayShare(r.spendShare)}</td><td data-label="contribution">${displayCount(r.contribution)}</td><td data-label="share of contribution">${displayShare(r.share)}</td><td data-label="${costHead}">${cost(r)}</td><td data-label="impressions">${displayCount(r.impressions)}</td><td data-label="CPM">${money(r.cpm)}</td><td data-label="planned share">${displayShare(r.plannedShare)}</td></tr>`,
     )
     .join('')}</tbody></table>`;
   const [w, h, pad] = [320, 320, 40];
@@ -228,27 +264,28 @@ export const contributionSection = (latest: Snapshot, portfolio: Portfolio, dail
     )
     .join('');
   const centres = rows.map((r) => ({ x: pad + pos(r.spendShare), y: h - pad - pos(r.share) }));
-  // Labels sit right of their dot; near the right edge, left of it.
-  const flip = centres.map((c, i) => c.x + 9 + rows[i]!.c.channelId.length * 7.5 > w);
+  // Labels sit right of their dot; near the right edge, left of it. placeLabels keeps them apart.
+  const flip = centres.map((c, i) => c.x + 9 + rows[i]!.name.length * 7.5 > w);
   const labelYs = placeLabels(
     centres.map((c, i) => {
-      const text = rows[i]!.c.channelId;
+      const text = rows[i]!.name;
       return { x: flip[i] ? c.x - 9 - text.length * 7.5 : c.x + 9, y: c.y + 4, text };
     }),
   );
   const dots = rows
-    .map(
-      (r, i) =>
-        `<g class="channel" data-channel="${escapeHtml(r.c.channelId)}"><circle cx="${centres[i]!.x.toFixed(1)}" cy="${centres[i]!.y.toFixed(1)}" r="6" fill="${i % 2 ? '#a64d00' : '#1f4e79'}"><title>${escapeHtml(nameOf(portfolio, r.c.channelId))}: ${(r.spendShare * 100).toFixed(1)}% of spend, ${(r.share * 100).toFixed(1)}% of contribution</title></circle><text class="label" x="${(centres[i]!.x + (flip[i] ? -9 : 9)).toFixed(1)}" y="${labelYs[i]!.toFixed(1)}"${flip[i] ? ' text-anchor="end"' : ''}>${escapeHtml(r.c.channelId)}</text></g>`,
-    )
+    .map((r, i) => {
+      const above = r.share >= r.spendShare;
+      return `<g class="channel" data-channel="${escapeHtml(r.c.channelId)}" data-side="${above ? 'above' : 'below'}"><circle cx="${centres[i]!.x.toFixed(1)}" cy="${centres[i]!.y.toFixed(1)}" r="6" fill="${above ? ABOVE : BELOW}"><title>${escapeHtml(r.name)}: ${displayShare(r.spendShare)} of spend, ${displayShare(r.share)} of contribution</title></circle><text class="label" x="${(centres[i]!.x + (flip[i] ? -9 : 9)).toFixed(1)}" y="${labelYs[i]!.toFixed(1)}"${flip[i] ? ' text-anchor="end"' : ''}>${escapeHtml(r.name)}</text></g>`;
+    })
     .join('');
   const chart = svg(
     'quadrant',
     w,
     h,
-    'Share of contribution against share of spend',
-    'Channels above the diagonal return more than their share of spend; below it, less.',
-    `${grid}<line x1="${pad}" y1="${h - pad}" x2="${(pad + pos(top)).toFixed(1)}" y2="${(h - pad - pos(top)).toFixed(1)}" stroke="#888" stroke-dasharray="4 3"/><text x="${w - pad}" y="${pad - 8}" text-anchor="end">above: more than its share</text><text x="${pad}" y="${h - 6}">share of spend →</text>${dots}`,
+    `Share of contribution against share of spend, last ${PACING_DAYS} days`,
+    'Channels above the diagonal returned more than their share of spend; below it, less.',
+    `${grid}<line x1="${pad}" y1="${h - pad}" x2="${(pad + pos(top)).toFixed(1)}" y2="${(h - pad - pos(top)).toFixed(1)}" stroke="#888" stroke-dasharray="4 3"/><text x="${pad}" y="${pad - 24}">share of contribution ↑</text><text x="${w - pad}" y="${h - 6}" text-anchor="end">share of spend →</text>${dots}`,
   );
-  return `<div class="matrix">${table}<figure class="quadrant">${chart}</figure></div>`;
+  const legend = `<ul class="legend" id="quadrant-legend"><li><span class="swatch" style="background:${ABOVE};border-radius:50%"></span>More contribution than its share of spend (above the diagonal)</li><li><span class="swatch" style="background:${BELOW};border-radius:50%"></span>Less (below it)</li></ul>`;
+  return `<div class="matrix">${table}<figure class="quadrant">${legend}${chart}</figure></div>`;
 };

@@ -33,9 +33,30 @@ export const countTick = (value: number) => new Intl.NumberFormat('en', { notati
 /** A number for a data attribute: what a test reads back and compares. */
 export const attr = (value: number) => String(value);
 
-/** An accessible SVG: a title and a description a screen reader reads instead of the marks. */
-export const svg = (id: string, width: number, height: number, title: string, desc: string, body: string, className = '') =>
-  `<svg id="${escapeHtml(id)}"${className ? ` class="${className}"` : ''} role="img" aria-labelledby="${id}-title ${id}-desc" viewBox="0 0 ${width} ${height}" preserveAspectRatio="xMinYMin meet"><title id="${id}-title">${escapeHtml(title)}</title><desc id="${id}-desc">${escapeHtml(desc)}</desc>${body}</svg>`;
+/** The narrowest a chart is drawn on a phone (390 px less the page's padding), in pixels. */
+export const PHONE_CHART_PX = 350;
+
+/** Text on a phone at least this size, in pixels (issue 23, item 10: 11 px, with room for rounding). */
+const PHONE_TEXT_PX = 11.5;
+
+/**
+ * The text size, in the chart's own units, that renders at {@link PHONE_TEXT_PX} when a chart `width` units
+ * wide is drawn {@link PHONE_CHART_PX} pixels wide; null when the default 12 units already do.
+ */
+export const phoneTextSize = (width: number): number | null => {
+  const size = Math.ceil((PHONE_TEXT_PX * width) / PHONE_CHART_PX);
+  return size > 12 ? size : null;
+};
+
+/**
+ * An accessible SVG: a title and a description a screen reader reads instead of the marks. A chart wider
+ * than a phone carries the text size that keeps its text readable there (the page's style applies it at
+ * phone width).
+ */
+export const svg = (id: string, width: number, height: number, title: string, desc: string, body: string, className = '') => {
+  const phone = phoneTextSize(width);
+  return `<svg id="${escapeHtml(id)}"${className ? ` class="${className}"` : ''}${phone === null ? '' : ` data-phone-text style="--phone-text:${phone}px"`} role="img" aria-labelledby="${id}-title ${id}-desc" viewBox="0 0 ${width} ${height}" preserveAspectRatio="xMinYMin meet"><title id="${id}-title">${escapeHtml(title)}</title><desc id="${id}-desc">${escapeHtml(desc)}</desc>${body}</svg>`;
+};
 
 /**
  * Vertical positions for point labels so that none overlaps another. Each label starts at its point's
