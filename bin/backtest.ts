@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { validate } from '../functions/domain/issues.js';
 import { Scenario } from '../functions/domain/simulation/scenario.js';
-import { type BacktestResult, POLICIES, type Policy, simulate } from '../functions/domain/simulation/simulate.js';
+import { type BacktestResult, type DayTrace, POLICIES, type Policy, simulate } from '../functions/domain/simulation/simulate.js';
 import { parseCli } from './cli.js';
 import { progress } from './progress.js';
 
@@ -30,15 +30,18 @@ const load = (file: string): Scenario => {
 };
 
 const { values, positionals } = parseCli(
-  `npm run backtest -- --scenario FILE [--policy optimizer|known|greedy|fixed-share|equal|oracle] [--json]
-npm run backtest -- --table [DIR] [--seeds N]
+  `npm run backtest -- --scenario FILE [--policy optimizer|known|greedy|fixed-share|equal|oracle] [--json] [--trace]
+npm run backtest -- --table [DIR|FILE] [--seeds N]
 
 Simulates a scenario (docs/scenarios.md) day by day, or prints ratioToOracle for every policy on every
-scenario in DIR (default scenarios/), averaged over N seeds.`,
+scenario in DIR (default scenarios/), or on the one scenario FILE, averaged over N seeds. --trace prints
+each day first: spend against the oracle's, the day's ratio, the true CPA, and for the allocator how far
+its expected conversions were from the truth, so a reader can see where and why value is lost.`,
   {
     scenario: { type: 'string' },
     policy: { type: 'string', default: 'optimizer' },
     json: { type: 'boolean', default: false },
+    trace: { type: 'boolean', default: false },
     table: { type: 'boolean', default: false },
     seeds: { type: 'string', default: '1' },
   },
@@ -52,14 +55,17 @@ if (values.table) {
   const dir = positionals[0] ?? 'scenarios';
   const seeds = Number(values.seeds);
   if (!Number.isInteger(seeds) || seeds < 1) fail(`--seeds must be a whole number ≥ 1, not "${values.seeds}"`);
-  const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort();
+  const files = statSync(dir, { throwIfNoEntry: false })?.isDirectory()
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+        .map((f) => join(dir, f))
+    : [dir];
   const report = progress();
   const runs = files.length * POLICIES.length * seeds;
   let done = 0;
   const rows = files.map((f) => {
-    const scenario = load(join(dir, f));
+    const scenario = load(f);
     const results = POLICIES.map((p) =>
       Array.from({ length: seeds }, (_, k) => {
         const result = simulate(reseeded(scenario, k), p);
@@ -93,7 +99,27 @@ if (values.table) {
     fail('usage: npm run backtest -- --scenario FILE [--policy optimizer|known|greedy|fixed-share|equal|oracle] [--json]');
   if (!(POLICIES as readonly string[]).includes(values.policy!))
     fail(`unknown policy "${values.policy}"; use one of ${POLICIES.join(', ')}`);
-  const result = simulate(load(values.scenario!), values.policy as Policy);
+  const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+  /** One line a day, tab-separated: day, date, spend, oracle spend, ratio, true CPA, predicted ÷ true. */
+  const trace = (d: DayTrace) =>
+    console.log(
+      [
+        d.day,
+        d.date,
+        sum(d.totals).toFixed(2),
+        sum(d.oracle).toFixed(2),
+        (d.expected / d.oracleExpected).toFixed(4),
+        (sum(d.totals) / Math.max(d.expected, 1e-9)).toFixed(2),
+        d.predicted ? (sum(d.predicted) / Math.max(d.expected, 1e-9)).toFixed(4) : '',
+      ].join('\t'),
+    );
+  // A trace piped into `head` ends when the reader stops reading.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+  if (values.trace) console.log(['day', 'date', 'spend', 'oracleSpend', 'ratio', 'trueCpa', 'predictedOverTrue'].join('\t'));
+  const result = simulate(load(values.scenario!), values.policy as Policy, values.trace ? trace : undefined);
   if (values.json) console.log(JSON.stringify(result));
   else {
     console.log(`${result.scenario} · ${result.policy} · ${result.days} days`);

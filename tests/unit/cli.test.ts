@@ -31,6 +31,23 @@ describe('command-line tools', () => {
     30_000,
   );
 
+  it('traces a backtest day by day: a line a day whose spend and ratio are what the policy did', () => {
+    const traced = run('bin/backtest.ts', '--scenario', 'scenarios/steady-four.json', '--policy', 'fixed-share', '--trace');
+    expect(traced.status).toBe(0);
+    const lines = traced.stdout.trim().split('\n');
+    expect(lines[0]).toBe('day\tdate\tspend\toracleSpend\tratio\ttrueCpa\tpredictedOverTrue');
+    const days = lines.slice(1, -3).map((line) => line.split('\t'));
+    expect(days).toHaveLength(60);
+    expect(days.map((d) => Number(d[0]))).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    // Fixed shares spend the whole budget every day, and never beat the oracle.
+    for (const d of days) {
+      expect(Number(d[2])).toBeCloseTo(10_000, 2);
+      expect(Number(d[4])).toBeLessThanOrEqual(1);
+      expect(d[6]).toBe('');
+    }
+    expect(lines.at(-1)).toMatch(/ratio to oracle/);
+  }, 30_000);
+
   it('refuses a bench name it does not have, instead of silently running nothing', () => {
     const typo = run('bench/run.ts', '--only', 'alocator');
     expect(typo.status).toBe(2);

@@ -120,6 +120,20 @@ const effectiveSpend = (channel: ScenarioChannel, spends: readonly number[]): nu
 const reportedBy = (channel: ScenarioChannel, finalCount: number, age: number) =>
   age < 0 ? 0 : Math.floor(finalCount * reportedShare(channel, age) + 1e-9);
 
+/** One simulated day as a trace shows it: what the policy spent, and what it and the oracle expected to gain. */
+export interface DayTrace {
+  readonly day: number;
+  readonly date: string;
+  readonly totals: readonly number[];
+  readonly oracle: readonly number[];
+  readonly expected: number;
+  readonly oracleExpected: number;
+  /** What the allocator expected each channel to gain (incremental conversions), when the policy is the allocator. */
+  readonly predicted?: readonly number[];
+  /** Each channel's true expected conversions. */
+  readonly truth: readonly number[];
+}
+
 export interface DayRecord {
   readonly date: string;
   readonly spend: number;
@@ -157,7 +171,7 @@ export const historyRow = (channel: ScenarioChannel, record: DayRecord, day: num
  * Scoring uses the true expected incremental conversions of what was spent (under carryover, of the spend
  * history), so noise, lag and organic conversions do not decide the ranking.
  */
-export const simulate = (scenario: Scenario, policy: Policy): BacktestResult => {
+export const simulate = (scenario: Scenario, policy: Policy, onDay?: (day: DayTrace) => void): BacktestResult => {
   const portfolio = scenarioPortfolio(scenario);
   const oracle = oracleFor(scenario);
   const noise = scenario.channels.map((c) => substream(scenario.seed, `noise:${c.id}`));
@@ -181,6 +195,7 @@ export const simulate = (scenario: Scenario, policy: Policy): BacktestResult => 
     const multipliers = multipliersOn(scenario, day, date);
     const truth = (i: number, s: number) => multipliers[i]! * respond(scenario.channels[i]!.response, s);
     let totals: number[];
+    let predicted: number[] | undefined;
     if (policy === 'optimizer' || policy === 'greedy') {
       // The allocator reads six weeks; older days are left out here too.
       const from = Math.max(0, day - 42);
@@ -199,6 +214,7 @@ export const simulate = (scenario: Scenario, policy: Policy): BacktestResult => 
       );
       if (allocation.status === 'held') held += 1;
       totals = allocation.channels.map((c) => c.total);
+      predicted = allocation.channels.map((c) => c.incrementalConversions ?? c.expectedConversions);
     } else if (policy === 'known') totals = knownAllocation(scenario, multipliers, previous);
     else if (policy === 'fixed-share') totals = fixed;
     else if (policy === 'equal') totals = equal;
@@ -207,6 +223,7 @@ export const simulate = (scenario: Scenario, policy: Policy): BacktestResult => 
     const best = oracle(multipliers);
     let dayMean = 0;
     let oracleMean = 0;
+    const dayTruth: number[] = [];
     scenario.channels.forEach((channel, i) => {
       spends[i]!.push(totals[i]!);
       oracleSpends[i]!.push(best[i]!);
@@ -224,6 +241,7 @@ export const simulate = (scenario: Scenario, policy: Policy): BacktestResult => 
       spend += totals[i]!;
       expected += mean;
       dayMean += mean;
+      dayTruth.push(mean);
       realized += observed;
       const oracleDay = truth(i, effectiveSpend(channel, oracleSpends[i]!));
       oracleExpected += oracleDay;
@@ -234,6 +252,16 @@ export const simulate = (scenario: Scenario, policy: Policy): BacktestResult => 
       if (over(totals, dayMean)) exceeded += 1;
       if (over(best, oracleMean)) oracleExceeded += 1;
     }
+    onDay?.({
+      day,
+      date,
+      totals,
+      oracle: best,
+      expected: dayMean,
+      oracleExpected: oracleMean,
+      truth: dayTruth,
+      ...(predicted === undefined ? {} : { predicted }),
+    });
     previous = totals;
   }
   const round = (x: number, d = 2) => roundTo(x, d);
