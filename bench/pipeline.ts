@@ -139,7 +139,10 @@ const fanOut = async (endpoint: string) => {
   const queue = new LocalWorkQueue('reallocate');
   const worker = createWorkerHandler({ config, reallocator });
   queue.consumeWith((event) => worker(event, lambdaContext('ReallocateWorker', 120)));
-  const schedule = createScheduleHandler({ config, queues: { reallocate: queue, alerts: new LocalWorkQueue('alerts') } });
+  const schedule = createScheduleHandler({
+    config,
+    queues: { reallocate: queue, alerts: new LocalWorkQueue('alerts'), poll: new LocalWorkQueue('poll') },
+  });
   try {
     const fire = (hour: number) => async () => {
       await schedule(

@@ -18,6 +18,7 @@ export const buildApp = (app: App, config: BudgetConfig) => {
     schedules: config.schedules,
     signIn: config.signIn,
     portfolios: config.portfolios.map((p) => p.id),
+    platformSecrets: config.portfolios.flatMap((p) => p.accounts.map((a) => a.secret)),
   });
   return { data, service };
 };

@@ -10,7 +10,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
-import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { BudgetConfig } from '../functions/domain/config.js';
@@ -29,6 +29,11 @@ export interface BudgetServiceStackProps extends StackProps {
   readonly signIn: BudgetConfig['signIn'];
   /** The configured portfolios' ids: each gets an alarm when it stops publishing allocations. */
   readonly portfolios: readonly string[];
+  /**
+   * The Secrets Manager secret names the config's ad platform accounts name (created and filled by
+   * operators, docs/connectors.md): the pollers may read exactly these.
+   */
+  readonly platformSecrets?: readonly string[];
 }
 
 /** How many times a portfolio's message is tried before it goes to the dead-letter queue. */
@@ -176,7 +181,7 @@ export class BudgetServiceStack extends Stack {
   }
 
   /** A function with exactly the grants its definition asks for, and their names in its environment. */
-  private function(definition: FunctionDefinition, { tables, webhookSecrets }: BudgetServiceStackProps): BudgetFunction {
+  private function(definition: FunctionDefinition, { tables, webhookSecrets, platformSecrets }: BudgetServiceStackProps): BudgetFunction {
     const table = (id: string) => tables.get(id)!;
     const environment: Record<string, string> = {};
     for (const t of [...definition.reads, ...definition.writes, ...(definition.items ?? []).map((i) => i.table)]) {
@@ -194,6 +199,16 @@ export class BudgetServiceStack extends Stack {
     for (const t of definition.writes) table(t.id).grantReadWriteData(fn);
     for (const { table: t, actions } of definition.items ?? []) table(t.id).grant(fn, ...actions);
     if (definition.webhookSecrets) for (const secret of webhookSecrets.values()) secret.grantRead(fn);
+    // By name (`arn:…:secret:<name>-??????`, the suffix Secrets Manager appends): each named secret, no other.
+    if (definition.platformSecrets) {
+      for (const [i, name] of [...new Set(platformSecrets ?? [])].entries()) {
+        Secret.fromSecretNameV2(this, `${definition.id}PlatformSecret${i}`, name).grantRead(fn);
+        Validations.of(fn.role!).acknowledge({
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${name}-??????]`,
+          reason: `Reads the one secret named "${name}" in config: an operator creates it, so its ARN ends in the six random characters Secrets Manager appends, which "-??????" matches and nothing more.`,
+        });
+      }
+    }
     if (definition.publishesEvents) this.bus.grantPutEventsTo(fn);
     for (const job of definition.sendsTo ?? []) this.queues.get(job)!.queue.grantSendMessages(fn);
     if (definition.consumes) {

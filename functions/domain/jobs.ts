@@ -4,7 +4,7 @@ import { windowStart } from './scheduleTimes.js';
 import * as z from './schema.js';
 
 /** The scheduled jobs; each has a schedule in config (`schedules.<job>`), a queue and a worker. */
-export const JOBS = ['reallocate', 'alerts'] as const;
+export const JOBS = ['reallocate', 'alerts', 'poll'] as const;
 export const Job = z.enum(JOBS);
 export type Job = z.infer<typeof Job>;
 
@@ -32,5 +32,7 @@ export type PortfolioJob = z.infer<typeof PortfolioJob>;
 /** One message per portfolio for a firing of a job's schedule. */
 export const fanOut = (config: BudgetConfig, { job, scheduledTime }: ScheduledInvocation): PortfolioJob[] => {
   const window = windowStart(parseSchedule(config.schedules[job]), new Date(scheduledTime), config.schedules.timezone).toISOString();
-  return config.portfolios.map((p) => ({ job, portfolioId: p.id, window }));
+  // Only portfolios with ad platform accounts have anything to pull.
+  const portfolios = job === 'poll' ? config.portfolios.filter((p) => p.accounts.length > 0) : config.portfolios;
+  return portfolios.map((p) => ({ job, portfolioId: p.id, window }));
 };

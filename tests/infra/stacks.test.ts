@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../functions/adapters/configFile.js';
 import { DEFAULT_CONFIG_PATH, DEPLOYED_CONFIG_FILE } from '../../functions/adapters/loadedConfig.js';
 import { SIGN_IN_PAGES } from '../../functions/adapters/session.js';
+import { JOBS } from '../../functions/domain/jobs.js';
 import { WEBHOOK_SOURCES } from '../../functions/domain/platforms/mappers.js';
 import { FUNCTIONS, type ItemAccess, ROUTES } from '../../lib/api.js';
 import { buildApp } from '../../lib/app.js';
@@ -227,8 +228,8 @@ describe('reallocation pipeline', () => {
   const config = loadConfigFile();
 
   it('runs each job on its configured expression through EventBridge Scheduler, with retries and a dead-letter queue', () => {
-    service.resourceCountIs('AWS::Scheduler::Schedule', 2);
-    for (const job of ['reallocate', 'alerts'] as const) {
+    service.resourceCountIs('AWS::Scheduler::Schedule', 3);
+    for (const job of ['reallocate', 'alerts', 'poll'] as const) {
       service.hasResourceProperties('AWS::Scheduler::Schedule', {
         ScheduleExpression: config.schedules[job],
         // cron() fields are read in the config's zone (UTC unless schedules.timezone says otherwise).
@@ -248,7 +249,8 @@ describe('reallocation pipeline', () => {
       RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 3 },
       VisibilityTimeout: 720,
     });
-    service.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    const consumers = Object.values(FUNCTIONS).filter((f) => 'consumes' in f || ('applyQueue' in f && f.applyQueue === 'consumes'));
+    service.resourceCountIs('AWS::Lambda::EventSourceMapping', consumers.length);
     service.allResourcesProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: 10,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
@@ -258,7 +260,9 @@ describe('reallocation pipeline', () => {
   it('has a custom event bus that only the publishing functions (reallocators and alert evaluators) may put events on', () => {
     service.resourceCountIs('AWS::Events::EventBus', 1);
     const publishers = Object.values(FUNCTIONS).filter((f) => 'publishesEvents' in f && f.publishesEvents);
-    expect(publishers.map((f) => f.id).sort()).toEqual(['Alerts', 'AlertsWorker', 'Reallocate', 'ReallocateWorker']);
+    expect(publishers.map((f) => f.id).sort()).toEqual(
+      expect.arrayContaining(['Alerts', 'AlertsWorker', 'PollWorker', 'Reallocate', 'ReallocateWorker']),
+    );
     for (const fn of Object.values(FUNCTIONS)) {
       const mayPublish = publishers.includes(fn);
       expect(actionsOf(service, fn.id).includes('events:PutEvents'), fn.id).toBe(mayPublish);
@@ -308,6 +312,53 @@ describe('reallocation pipeline', () => {
       expect(actions).not.toContain('dynamodb:PutItem');
     }
     for (const fn of ['Alerts', 'AlertsWorker']) expect(statements(fn).flatMap((s) => s.Action)).toContain('dynamodb:PutItem');
+  });
+});
+
+describe('pollers', () => {
+  const config = loadConfigFile();
+  const secretNames = config.portfolios.flatMap((p) => p.accounts.map((a) => a.secret));
+  const statementsOf = (fn: string) => {
+    const policy = Object.entries(service.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith(`${fn}RoleDefaultPolicy`))!;
+    return policy[1].Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[];
+  };
+
+  it("lets the poll worker (and only the functions marked platformSecrets) read the accounts' secrets, exactly those the config names", () => {
+    expect(secretNames.length).toBeGreaterThan(0);
+    expect((FUNCTIONS.pollWorker as { platformSecrets?: boolean }).platformSecrets).toBe(true);
+    const secretStatements = statementsOf('PollWorker').filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:')));
+    const resources = secretStatements.flatMap((s) => [s.Resource].flat()).map((r) => JSON.stringify(r));
+    expect(resources).toHaveLength(secretNames.length);
+    for (const name of secretNames)
+      expect(
+        resources.some((r) => r.includes(`:secret:${name}-??????`)),
+        name,
+      ).toBe(true);
+    expect([...new Set(secretStatements.flatMap((s) => [s.Action].flat()))].sort()).toEqual([
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+    ]);
+    for (const definition of Object.values(FUNCTIONS).filter((f) => !('platformSecrets' in f && f.platformSecrets))) {
+      const text = JSON.stringify(statementsOf(definition.id));
+      for (const name of secretNames) expect(text.includes(name), definition.id).toBe(false);
+    }
+  });
+
+  it('consumes the poll queue (dead-lettered after 3 receives) and stores what it pulls as the webhook does, without reading plans', () => {
+    const worker = service.findResources('AWS::Lambda::Function', { Properties: { Timeout: 600 } });
+    expect(Object.keys(worker).some((id) => id.startsWith('PollWorker'))).toBe(true);
+    service.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 3 },
+      VisibilityTimeout: 3600,
+    });
+    service.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: Match.stringLikeRegexp('^PollWorker') },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    const text = JSON.stringify(statementsOf('PollWorker'));
+    expect(text).not.toMatch(/Allocations/);
+    expect(actionsOf(service, 'Schedule')).toContain('sqs:SendMessage');
+    expect(JSON.stringify(service.findResources('AWS::Lambda::Function'))).toContain('POLL_QUEUE_URL');
   });
 });
 
@@ -364,7 +415,9 @@ describe('security posture', () => {
 
   it('alarms on every dead-letter queue, every function error and throttle, and held allocations, to one topic', () => {
     const functions = Object.keys(FUNCTIONS).length;
-    const deadLetterQueues = 3;
+    // The schedules' and each queue's: the queues nothing redrives from.
+    const deadLetterQueues = Object.values(service.findResources('AWS::SQS::Queue')).filter((q) => !q.Properties.RedrivePolicy).length;
+    expect(deadLetterQueues).toBeGreaterThanOrEqual(1 + JOBS.length);
     const portfolios = loadConfigFile().portfolios.length;
     // One per DLQ, two per function, held allocations, the rejection burst, and one silence alarm per portfolio.
     service.resourceCountIs('AWS::CloudWatch::Alarm', deadLetterQueues + 2 * functions + 1 + 1 + portfolios);

@@ -1,0 +1,48 @@
+import type { LoadedConfig } from '../adapters/configFile.js';
+import { portfolioJobWorker } from '../adapters/jobWorker.js';
+import { logger, metrics } from '../adapters/observability.js';
+import { type Poller, PollIncomplete, type PollResult } from '../application/pollPortfolio.js';
+import { deployedConfig } from '../wiring/config.js';
+import { deployedPoller } from '../wiring/poller.js';
+
+export interface PollWorkerDependencies {
+  readonly config: LoadedConfig;
+  readonly poller: Pick<Poller, 'poll'>;
+}
+
+/** What a poll logs: counts and account ids, never credentials. */
+const summary = (result: PollResult) => ({
+  portfolioId: result.portfolioId,
+  pulledAt: result.pulledAt,
+  accounts: result.accounts.map((a) => ({
+    account: `${a.platform}:${a.accountId}`,
+    from: a.from,
+    to: a.to,
+    rows: a.rows,
+    failure: a.failure,
+  })),
+  changed: result.changed,
+  unchanged: result.unchanged,
+  heldBack: result.heldBack,
+  alertsOpened: result.alertsOpened,
+  refused: result.refused,
+});
+
+/**
+ * The poll queue's consumer: pulls one portfolio's accounts per message. Refused credentials open an alert
+ * and the message succeeds (retrying cannot fix them); a throttled or unavailable platform fails the message
+ * after the rest is stored, so SQS retries it and dead-letters it after three tries.
+ */
+export const createPollWorkerHandler = ({ config, poller }: PollWorkerDependencies) =>
+  portfolioJobWorker(config, 'poll', async (portfolio) => {
+    try {
+      const result = await poller.poll(portfolio);
+      metrics.addMetric('PolledRowsChanged', 'Count', result.changed);
+      logger.info('polled', summary(result));
+    } catch (error) {
+      if (error instanceof PollIncomplete) logger.warn('poll incomplete', summary(error.result));
+      throw error;
+    }
+  });
+
+export const handler = createPollWorkerHandler({ config: deployedConfig, poller: deployedPoller() });

@@ -1,0 +1,56 @@
+import { createDocumentClient } from '../adapters/dynamo.js';
+import { onFirstPublish } from '../adapters/eventBus.js';
+import { type CredentialsSource, envCredentials, secretsManagerCredentials } from '../adapters/platforms/credentials.js';
+import { GoogleAdsReports } from '../adapters/platforms/googleAds.js';
+import { MetaReports } from '../adapters/platforms/meta.js';
+import { TikTokReports } from '../adapters/platforms/tiktok.js';
+import type { PlatformReports } from '../application/platformReports.js';
+import { Poller } from '../application/pollPortfolio.js';
+import type { ConnectedPlatform } from '../domain/config.js';
+import { deployedConfig } from './config.js';
+import { alertsRepository, dynamoClient, metricsRepository } from './dynamo.js';
+import { isLocalRuntime, lookup, optional } from './environment.js';
+import { eventPublisher } from './events.js';
+import { deliveryRecorder } from './ingest.js';
+
+/**
+ * Where each account's credentials come from: Secrets Manager by the name in config, or locally
+ * `PLATFORM_SECRET_<NAME>` and else the credentials the local fakes accept.
+ */
+export const platformCredentials = (): CredentialsSource => (isLocalRuntime() ? envCredentials(lookup) : secretsManagerCredentials);
+
+/**
+ * The three reporting clients. Base URLs come from the environment (`GOOGLE_ADS_API_URL`,
+ * `GOOGLE_OAUTH_TOKEN_URL`, `META_GRAPH_URL`, `TIKTOK_API_URL`) so the local runtime points them at the
+ * fakes; unset, they are the platforms' own.
+ */
+export const platformReports = (credentials = platformCredentials()): Record<ConnectedPlatform, PlatformReports> => {
+  const google = optional('GOOGLE_ADS_API_URL');
+  const token = optional('GOOGLE_OAUTH_TOKEN_URL');
+  const meta = optional('META_GRAPH_URL');
+  const tiktok = optional('TIKTOK_API_URL');
+  return {
+    'google-ads': new GoogleAdsReports({ credentials, ...(google ? { baseUrl: google } : {}), ...(token ? { tokenUrl: token } : {}) }),
+    meta: new MetaReports({ credentials, ...(meta ? { baseUrl: meta } : {}) }),
+    tiktok: new TikTokReports({ credentials, ...(tiktok ? { baseUrl: tiktok } : {}) }),
+  };
+};
+
+const connectOnFirstPublish = (busName: string) =>
+  onFirstPublish(async () => (await import('../adapters/eventBridgePublisher.js')).connectEventBridge(busName));
+
+/** The poller a deployed function uses; the EventBridge SDK loads only when a credentials alert is announced. */
+export const deployedPoller = (): Poller => {
+  const client = createDocumentClient(dynamoClient());
+  const recorder = deliveryRecorder();
+  return new Poller({
+    config: deployedConfig,
+    configHash: deployedConfig.hash,
+    reports: platformReports(),
+    record: recorder.record,
+    metrics: metricsRepository(client),
+    alerts: alertsRepository(client),
+    events: eventPublisher(connectOnFirstPublish),
+    clock: () => new Date(),
+  });
+};
