@@ -72,6 +72,17 @@ export class BudgetAlarms extends Construct {
       }),
       'an allocation was held (infeasible constraints, stale data or a solver failure); see the snapshot reason',
     );
+    this.alarm(
+      'AppliesFailed',
+      new Metric({
+        namespace: metricsNamespace,
+        metricName: 'AppliesFailed',
+        dimensionsMap: { service: 'budget-optimizer' },
+        statistic: 'Sum',
+        period: Duration.minutes(15),
+      }),
+      'a plan did not reach the ad platforms (see the AllocationApplyFailed event and GET /portfolios/{id}/applies); applies stop after apply.maxConsecutiveFailures',
+    );
     const service = (metricName: string, period = Duration.minutes(5)) =>
       new Metric({ namespace: metricsNamespace, metricName, dimensionsMap: { service: 'budget-optimizer' }, statistic: 'Sum', period });
     const rejections = new Alarm(this, 'RequestsRejectedBurst', {

@@ -2,6 +2,7 @@ import type { Job } from '../functions/domain/jobs.js';
 import {
   ALERTS_TABLE,
   ALLOCATIONS_TABLE,
+  APPLIES_TABLE,
   IDEMPOTENCY_TABLE,
   METRICS_TABLE,
   REVOKED_SESSIONS_TABLE,
@@ -30,6 +31,8 @@ export interface FunctionDefinition {
   readonly sendsTo?: readonly Job[];
   /** The job queue it consumes (a worker). */
   readonly consumes?: Job;
+  /** The apply queue (lib/service-stack.ts): `consumes` it (the apply worker) or `sends` approvals to it. */
+  readonly applyQueue?: 'consumes' | 'sends';
   /** Whether it reads the ad platform accounts' credentials: exactly the secrets the config's accounts name. */
   readonly platformSecrets?: boolean;
   /** Whether it signs people in or checks their sessions: it reads the user pool's ids and domain. */
@@ -79,7 +82,7 @@ export const FUNCTIONS = {
     entry: 'functions/handlers/schedule.ts',
     reads: [],
     writes: [],
-    sendsTo: ['reallocate', 'alerts', 'poll'],
+    sendsTo: ['reallocate', 'alerts'],
     timeoutSeconds: 60,
   },
   reallocateWorker: {
@@ -102,8 +105,28 @@ export const FUNCTIONS = {
   dashboard: {
     id: 'Dashboard',
     entry: 'functions/handlers/dashboard.ts',
-    reads: [ALLOCATIONS_TABLE, ALERTS_TABLE, METRICS_TABLE],
+    reads: [ALLOCATIONS_TABLE, ALERTS_TABLE, METRICS_TABLE, APPLIES_TABLE],
     writes: [],
+  },
+  // Applies published plans to the platforms' budgets (docs/connectors.md): the only function holding
+  // the accounts' credentials for writing, fed by the EventBridge rule on AllocationPublished and by approvals.
+  applyWorker: {
+    id: 'ApplyWorker',
+    entry: 'functions/handlers/applyWorker.ts',
+    reads: [ALLOCATIONS_TABLE],
+    writes: [APPLIES_TABLE],
+    publishesEvents: true,
+    applyQueue: 'consumes',
+    platformSecrets: true,
+    timeoutSeconds: 120,
+  },
+  // Lists applies and takes approvals from the dashboard; it queues them for the worker and calls no platform.
+  applies: {
+    id: 'Applies',
+    entry: 'functions/handlers/applies.ts',
+    reads: [ALLOCATIONS_TABLE],
+    writes: [APPLIES_TABLE],
+    applyQueue: 'sends',
   },
   apiSpec: { id: 'ApiSpec', entry: 'functions/handlers/openapi.ts', reads: [], writes: [] },
   // Sign-out records the session's token id; every session check (here and in the authorizer) looks it up.
@@ -122,19 +145,6 @@ export const FUNCTIONS = {
     writes: [],
     items: [{ table: REVOKED_SESSIONS_TABLE, actions: ['dynamodb:GetItem'] }],
     signIn: true,
-  },
-  // Pulls each portfolio's ad platform accounts and stores the rows as the webhook does (deliveries, metrics),
-  // and opens or resolves an alert naming an account whose credentials were refused.
-  pollWorker: {
-    id: 'PollWorker',
-    entry: 'functions/handlers/pollWorker.ts',
-    reads: [],
-    writes: [METRICS_TABLE, IDEMPOTENCY_TABLE, ALERTS_TABLE],
-    publishesEvents: true,
-    consumes: 'poll',
-    platformSecrets: true,
-    // Each account's backoff waits at most 2 minutes; a portfolio's accounts are pulled one after another.
-    timeoutSeconds: 600,
   },
   alertsWorker: {
     id: 'AlertsWorker',
@@ -182,6 +192,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/dashboard', fn: 'dashboard', auth: 'session' },
   { method: 'POST', path: '/dashboard/reallocate', fn: 'reallocate', auth: 'session' },
   { method: 'POST', path: '/dashboard/alerts/evaluate', fn: 'alerts', auth: 'session' },
+  { method: 'POST', path: '/dashboard/applies/approve', fn: 'applies', auth: 'session' },
+  { method: 'GET', path: '/portfolios/{id}/applies', fn: 'applies', auth: 'iam' },
   { method: 'GET', path: '/', fn: 'signIn', auth: 'public' },
   { method: 'GET', path: '/auth/login', fn: 'signIn', auth: 'public' },
   { method: 'GET', path: '/auth/callback', fn: 'signIn', auth: 'public' },

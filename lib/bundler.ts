@@ -48,6 +48,7 @@ export const PLACEHOLDER_ENVIRONMENT: Readonly<Record<string, string>> = {
   ...Object.fromEntries(TABLES.map((t) => [t.envVar, `placeholder-${t.id}`])),
   ...Object.fromEntries(JOBS.map((job) => [queueUrlVariable(job), `https://sqs.eu-west-1.amazonaws.com/000000000000/${job}`])),
   EVENT_BUS_NAME: 'placeholder-bus',
+  APPLY_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/000000000000/apply',
   WEBHOOK_SECRET_ARNS: '{}',
   USER_POOL_ID: 'eu-west-1_Placeholder',
   USER_POOL_CLIENT_ID: 'placeholder-client',

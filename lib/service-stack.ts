@@ -3,7 +3,8 @@ import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-
 import { HttpIamAuthorizer, HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { EventBus } from 'aws-cdk-lib/aws-events';
+import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -14,6 +15,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { BudgetConfig } from '../functions/domain/config.js';
+import { EVENT_SOURCE } from '../functions/domain/events.js';
 import { JOBS, type Job, queueUrlVariable } from '../functions/domain/jobs.js';
 import { BudgetAlarms } from './alarms.js';
 import { FUNCTIONS, type FunctionDefinition, type FunctionName, ROUTES, type RouteAuth } from './api.js';
@@ -67,12 +69,15 @@ export class BudgetServiceStack extends Stack {
   readonly bus: EventBus;
   readonly functions: ReadonlyMap<FunctionName, BudgetFunction>;
   readonly queues: ReadonlyMap<Job, { queue: Queue; deadLetters: Queue }>;
+  /** Published plans and approvals on their way to the apply worker (docs/connectors.md). */
+  readonly applyQueue: { queue: Queue; deadLetters: Queue };
   readonly signIn: SignIn;
 
   constructor(scope: Construct, id: string, props: BudgetServiceStackProps) {
     super(scope, id, props);
     this.bus = new EventBus(this, 'Bus', { description: 'Budget optimizer: allocation and alert events' });
     this.queues = new Map(JOBS.map((job) => [job, this.jobQueue(job)]));
+    this.applyQueue = this.applyQueues();
     this.functions = new Map(
       (Object.entries(FUNCTIONS) as [FunctionName, FunctionDefinition][]).map(([name, definition]) => [
         name,
@@ -142,6 +147,7 @@ export class BudgetServiceStack extends Stack {
       deadLetterQueues: new Map([
         ['ScheduleDeadLetters', scheduleDeadLetters],
         ...[...this.queues].map(([job, q]) => [`${job}DeadLetters`, q.deadLetters] as const),
+        ['ApplyDeadLetters', this.applyQueue.deadLetters],
       ]),
       metricsNamespace: METRICS_NAMESPACE,
       portfolios: props.portfolios,
@@ -161,6 +167,26 @@ export class BudgetServiceStack extends Stack {
     const queue = secureQueue(this, `${job}Queue`, {
       visibilityTimeout: Duration.seconds(6 * (worker.timeoutSeconds ?? 29)),
       deadLetterQueue: { queue: deadLetters, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+    return { queue, deadLetters };
+  }
+
+  /**
+   * The apply queue and its dead-letter queue, and the rule that puts every `AllocationPublished` on it (an
+   * event the rule cannot deliver goes to the same dead-letter queue). Approvals are sent to it too.
+   */
+  private applyQueues() {
+    const worker = (Object.values(FUNCTIONS) as FunctionDefinition[]).find((f) => f.applyQueue === 'consumes')!;
+    const deadLetters = secureQueue(this, 'ApplyDeadLetters', { retentionPeriod: Duration.days(14) });
+    const queue = secureQueue(this, 'ApplyQueue', {
+      visibilityTimeout: Duration.seconds(6 * (worker.timeoutSeconds ?? 29)),
+      deadLetterQueue: { queue: deadLetters, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+    new Rule(this, 'ApplyOnPublished', {
+      description: 'Puts each published allocation on the apply queue (apply.mode decides what the worker does)',
+      eventBus: this.bus,
+      eventPattern: { source: [EVENT_SOURCE], detailType: ['AllocationPublished'] },
+      targets: [new SqsQueue(queue, { deadLetterQueue: deadLetters, retryAttempts: 3, maxEventAge: Duration.hours(1) })],
     });
     return { queue, deadLetters };
   }
@@ -194,6 +220,7 @@ export class BudgetServiceStack extends Stack {
     }
     if (definition.publishesEvents) environment.EVENT_BUS_NAME = this.bus.eventBusName;
     for (const job of definition.sendsTo ?? []) environment[queueUrlVariable(job)] = this.queues.get(job)!.queue.queueUrl;
+    if (definition.applyQueue) environment.APPLY_QUEUE_URL = this.applyQueue.queue.queueUrl;
     const fn = new BudgetFunction(this, definition, environment);
     for (const t of definition.reads) table(t.id).grantReadData(fn);
     for (const t of definition.writes) table(t.id).grantReadWriteData(fn);
@@ -211,6 +238,11 @@ export class BudgetServiceStack extends Stack {
     }
     if (definition.publishesEvents) this.bus.grantPutEventsTo(fn);
     for (const job of definition.sendsTo ?? []) this.queues.get(job)!.queue.grantSendMessages(fn);
+    if (definition.applyQueue === 'sends') this.applyQueue.queue.grantSendMessages(fn);
+    if (definition.applyQueue === 'consumes') {
+      // One message a call: each applies one portfolio's plan and may wait out a platform's throttling.
+      fn.addEventSource(new SqsEventSource(this.applyQueue.queue, { batchSize: 1, reportBatchItemFailures: true }));
+    }
     if (definition.consumes) {
       fn.addEventSource(new SqsEventSource(this.queues.get(definition.consumes)!.queue, { batchSize: 10, reportBatchItemFailures: true }));
     }

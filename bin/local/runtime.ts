@@ -10,6 +10,7 @@ import { deployedConfig } from '../../functions/wiring/config.js';
 import { workQueue } from '../../functions/wiring/workQueues.js';
 import { FUNCTIONS, type FunctionDefinition, type FunctionName } from '../../lib/api.js';
 import { TABLES } from '../../lib/tables.js';
+import { connectApplies } from './applies.js';
 import { ensureTables } from './dynamoLocal.js';
 import { invoke } from './handlers.js';
 import { createLocalApi, type LocalRoute } from './httpServer.js';
@@ -85,6 +86,7 @@ export const startLocalRuntime = async ({
   await ensureTables(dynamo, TABLES, tablePrefix);
   dynamo.destroy();
   const queues = connectQueues();
+  connectApplies();
   const fire = async (invocation: ScheduledInvocation) => {
     await invoke('schedule', invocation);
     await queues.get(invocation.job)!.drain();

@@ -50,6 +50,8 @@ interface Proposal {
   readonly channels: ChannelOutcome[];
   readonly changes: BudgetChange[];
   readonly entities: EntityChange[];
+  /** Accounts that could not be read (credentials, throttling, outage): failures, not refusals. */
+  readonly unreadable: string[];
 }
 
 const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
@@ -220,7 +222,12 @@ export class Actuator {
     const entities = mappings
       .filter((m) => channels.find((c) => c.channelId === m.channelId)!.status === 'mapped')
       .flatMap((m) => m.changes);
-    return { channels, changes: entities.map((e) => this.bounded(portfolio, e, e.beforeMinor)), entities };
+    return {
+      channels,
+      changes: entities.map((e) => this.bounded(portfolio, e, e.beforeMinor)),
+      entities,
+      unreadable: [...unreadable.values()],
+    };
   }
 
   /** A change as recorded: the target within the daily change limit from `dayStartMinor`. */
@@ -292,7 +299,15 @@ export class Actuator {
       updatedAt: now,
     };
     await applies.save(applyId, finished, record.status);
-    await this.recordOutcome(portfolio, snapshot.snapshotId, failed.length === 0, troubles[0], now, record.mode === 'rollback');
+    const ok = failed.length === 0 && proposal.unreadable.length === 0;
+    await this.recordOutcome(
+      portfolio,
+      snapshot.snapshotId,
+      ok,
+      proposal.unreadable[0] ?? failed[0]?.reason,
+      now,
+      record.mode === 'rollback',
+    );
     await this.announce(portfolio, applyId, finished);
     return finished;
   }

@@ -1,4 +1,6 @@
 import { PlatformCallError, type PlatformFailure } from '../../application/applyPorts.js';
+import type { Account, ConnectedPlatform } from '../../domain/config.js';
+import type { Credentials, CredentialsSource } from './credentials.js';
 
 /**
  * What the three budget clients share: one JSON call with a bounded wait on throttling, and the account's
@@ -74,5 +76,22 @@ export const currencyDecimals = (currency: string): number => {
     return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
   } catch {
     return 2;
+  }
+};
+
+/**
+ * An account's credentials; a secret that is missing, unreadable or not the platform's credentials fails the
+ * account the way a revoked token does (a person must fix it), with a message that never carries a value.
+ */
+export const credentialsOf = async <P extends ConnectedPlatform>(
+  source: CredentialsSource,
+  account: Account & { platform: P },
+): Promise<Credentials<P>> => {
+  try {
+    return await source(account);
+  } catch (error) {
+    throw new PlatformCallError('auth', `credentials in secret "${account.secret}" could not be read (${(error as Error).message})`, {
+      cause: error,
+    });
   }
 };

@@ -3,7 +3,8 @@ import type { CampaignBudgets } from '../../domain/apply/budgets.js';
 import type { Account } from '../../domain/config.js';
 import { addDays } from '../../domain/dates.js';
 import * as z from '../../domain/schema.js';
-import { type CallOptions, type Classify, callPlatform, currencyDecimals } from './budgetHttp.js';
+import { type CallOptions, type Classify, callPlatform, credentialsOf, currencyDecimals } from './budgetHttp.js';
+import type { CredentialsSource, GoogleAdsCredentials } from './credentials.js';
 
 /**
  * Google Ads budgets over the REST interface: a campaign's `CampaignBudget` is read with GAQL through
@@ -11,15 +12,6 @@ import { type CallOptions, type Classify, callPlatform, currencyDecimals } from 
  * An explicitly shared budget is refused: setting it would move every campaign sharing it.
  */
 export const GOOGLE_ADS_API_VERSION = 'v22';
-
-/** The credentials an account's secret holds (docs/connectors.md): OAuth client, refresh token, developer token. */
-export const GoogleAdsCredentials = z.object({
-  developerToken: z.string().check(z.minLength(1)),
-  clientId: z.string().check(z.minLength(1)),
-  clientSecret: z.string().check(z.minLength(1)),
-  refreshToken: z.string().check(z.minLength(1)),
-});
-export type GoogleAdsCredentials = z.infer<typeof GoogleAdsCredentials>;
 
 /**
  * The smallest daily budget the actuator gives a Google Ads campaign, in currency units. Google's real floor
@@ -51,7 +43,7 @@ export interface GoogleAdsBudgetsOptions extends CallOptions {
   readonly apiUrl: string;
   /** `https://oauth2.googleapis.com/token`, or a fake's. */
   readonly tokenUrl: string;
-  readonly credentials: (secretName: string) => Promise<GoogleAdsCredentials>;
+  readonly credentials: CredentialsSource;
   readonly now: () => Date;
 }
 
@@ -184,7 +176,7 @@ export class GoogleAdsBudgets implements BudgetPlatform {
    * one refreshes it and tries once more; a refusal of the refresh itself is the account's credentials failing.
    */
   private async authorized<T>(account: Account, call: (headers: Record<string, string>) => Promise<T>): Promise<T> {
-    const credentials = await this.options.credentials(account.secret);
+    const credentials = await credentialsOf(this.options.credentials, account as Account & { platform: 'google-ads' });
     const cached = this.tokens.has(credentials.refreshToken);
     try {
       return await call(await this.headers(account, credentials));

@@ -1,0 +1,102 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { LoadedConfig } from '../adapters/configFile.js';
+import { HttpError, httpHandler, json, parseQuery, rawBody } from '../adapters/http.js';
+import { logger } from '../adapters/observability.js';
+import { backToDashboard } from '../adapters/operatorForm.js';
+import { findPortfolio } from '../adapters/portfolios.js';
+import { csrfMatches, readCookies, SESSION_COOKIE, signedInPerson } from '../adapters/session.js';
+import { type Actuator, ApprovalRefused } from '../application/applyAllocation.js';
+import type { ApplyStore } from '../application/applyPorts.js';
+import * as z from '../domain/schema.js';
+import { appliesRepository, deployedApprovals } from '../wiring/applies.js';
+import { deployedConfig } from '../wiring/config.js';
+
+export interface AppliesDependencies {
+  readonly config: LoadedConfig;
+  readonly approvals: Pick<Actuator, 'approve'>;
+  readonly applies: Pick<ApplyStore, 'list'>;
+}
+
+const ListQuery = z.object({
+  limit: z.optional(z.pipe(z.string().check(z.regex(/^\d{1,3}$/, 'a whole number from 1 to 100')), z.transform(Number))),
+  token: z.optional(z.string()),
+});
+
+/** The form the dashboard posts: which snapshot, and whether it is an operator's rollback to it. */
+const ApprovalForm = z.strictObject({
+  portfolio: z.string().check(z.minLength(1), z.maxLength(64)),
+  snapshotId: z.string().check(z.regex(/^\d{8}T\d{9}Z-[0-9a-f]{1,32}$/, 'a snapshot id')),
+  action: z._default(z.enum(['approve', 'rollback']), 'approve'),
+});
+
+const STATUS_OF: Readonly<Record<ApprovalRefused['code'], number>> = {
+  'not-found': 404,
+  'not-approve-mode': 409,
+  'not-pending': 409,
+  refused: 409,
+};
+
+/**
+ * The person posting an approval: in `finance` or `operators` to approve, in `operators` to roll back, and
+ * the form carrying the session's CSRF token (the sign-out form's pattern); otherwise a 403.
+ */
+const approver = (event: APIGatewayProxyEventV2, form: URLSearchParams, action: 'approve' | 'rollback'): string => {
+  const person = signedInPerson(event);
+  const allowed = action === 'rollback' ? ['operators'] : ['finance', 'operators'];
+  if (!person || !person.groups.some((g) => allowed.includes(g))) {
+    throw new HttpError(
+      403,
+      'forbidden',
+      action === 'rollback' ? 'only operators may re-apply an earlier plan' : 'only finance or operators may approve a plan',
+    );
+  }
+  const token = readCookies(event.cookies, event.headers.cookie).get(SESSION_COOKIE);
+  if (!csrfMatches(token, form.get('csrf') ?? undefined)) {
+    throw new HttpError(403, 'csrf', 'the form did not come from your dashboard page; reload it and try again');
+  }
+  return person.user;
+};
+
+/**
+ * `GET /portfolios/{id}/applies`: the newest applies, each with every budget before and after, who approved
+ * and when. `POST /dashboard/applies/approve`: a person approves the pending plan (approve mode), or an
+ * operator re-applies an earlier one (`action=rollback`); the apply worker then applies it, and the
+ * browser returns to the dashboard.
+ */
+export const createAppliesHandler = ({ config, approvals, applies }: AppliesDependencies) =>
+  httpHandler(async (event) => {
+    if (event.routeKey === 'POST /dashboard/applies/approve') {
+      const form = new URLSearchParams(rawBody(event));
+      const parsed = ApprovalForm.safeParse({
+        portfolio: form.get('portfolio') ?? '',
+        snapshotId: form.get('snapshotId') ?? '',
+        ...(form.get('action') ? { action: form.get('action') } : {}),
+      });
+      const action = parsed.success ? parsed.data.action : form.get('action') === 'rollback' ? 'rollback' : 'approve';
+      const by = approver(event, form, action);
+      if (!parsed.success) {
+        throw new HttpError(
+          400,
+          'invalid-body',
+          'the form is invalid',
+          parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+        );
+      }
+      const portfolio = findPortfolio(config, parsed.data.portfolio);
+      try {
+        const record = await approvals.approve(portfolio, parsed.data.snapshotId, by, { rollback: action === 'rollback' });
+        logger.info('plan approved', { portfolioId: portfolio.id, snapshotId: record.snapshotId, mode: record.mode, by });
+      } catch (error) {
+        if (error instanceof ApprovalRefused) throw new HttpError(STATUS_OF[error.code], error.code, error.message);
+        throw error;
+      }
+      return backToDashboard(portfolio.id);
+    }
+    const portfolio = findPortfolio(config, event.pathParameters?.id);
+    const { limit = 20 } = parseQuery(ListQuery, event);
+    if (limit < 1 || limit > 100)
+      throw new HttpError(400, 'invalid-query', 'the query is invalid', [{ path: 'limit', message: 'a whole number from 1 to 100' }]);
+    return json(200, { portfolioId: portfolio.id, mode: portfolio.apply.mode, applies: await applies.list(portfolio.id, limit) });
+  });
+
+export const handler = createAppliesHandler({ config: deployedConfig, approvals: deployedApprovals(), applies: appliesRepository() });

@@ -1,0 +1,378 @@
+import { randomBytes } from 'node:crypto';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type FakePlatforms, LOCAL_DEV_TOKENS, startFakePlatforms } from '../../bin/local/fakes/index.js';
+import type { FakeSeed } from '../../bin/local/fakes/state.js';
+import { AllocationsRepository } from '../../functions/adapters/allocationsRepository.js';
+import { AppliesRepository } from '../../functions/adapters/appliesRepository.js';
+import { createDocumentClient, createDynamoClient } from '../../functions/adapters/dynamo.js';
+import type { LoadedConfig } from '../../functions/adapters/loadedConfig.js';
+import { envCredentials, LOCAL_DEV_CREDENTIALS } from '../../functions/adapters/platforms/credentials.js';
+import { GoogleAdsBudgets } from '../../functions/adapters/platforms/googleAdsBudgets.js';
+import { MetaBudgets } from '../../functions/adapters/platforms/metaBudgets.js';
+import { TikTokBudgets } from '../../functions/adapters/platforms/tiktokBudgets.js';
+import { csrfToken, SESSION_COOKIE } from '../../functions/adapters/session.js';
+import { Actuator, type ApplyMessage } from '../../functions/application/applyAllocation.js';
+import type { EventPublisher } from '../../functions/application/ports.js';
+import { type ApplyMode, Portfolio } from '../../functions/domain/config.js';
+import type { BudgetEvent } from '../../functions/domain/events.js';
+import { Snapshot, snapshotId } from '../../functions/domain/snapshots.js';
+import { startTestRuntime, type TestRuntime } from './harness.js';
+
+const GOOGLE = '1112223333';
+const META = '100200300400500';
+const TIKTOK = '7000000000000000001';
+
+let runtime: TestRuntime;
+let fakes: FakePlatforms;
+let allocations: AllocationsRepository;
+let applies: AppliesRepository;
+const documents = createDocumentClient(createDynamoClient({ endpoint: inject('dynamoEndpoint') }));
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  allocations = new AllocationsRepository(documents, runtime.tableName('Allocations'));
+  applies = new AppliesRepository(documents, runtime.tableName('Applies'));
+}, 60_000);
+afterAll(async () => {
+  await runtime?.close();
+});
+afterEach(async () => {
+  await fakes?.close();
+});
+
+/** The three fakes, each account with one campaign at a daily budget of 100 (Meta under CBO), unless `seed` changes one. */
+const startFakes = async (seed: { shared?: boolean; metaAdSets?: boolean } = {}) => {
+  const one = (
+    platform: keyof typeof LOCAL_DEV_TOKENS,
+    account: string,
+    campaign: FakeSeed['accounts'][number]['campaigns'][number],
+  ): FakeSeed => ({
+    accounts: [{ id: account, currency: 'USD', campaigns: [campaign] }],
+    tokens: LOCAL_DEV_TOKENS[platform],
+  });
+  fakes = await startFakePlatforms({
+    'google-ads': one('google-ads', GOOGLE, { id: '111', dailyBudget: 100, shared: seed.shared ?? false }),
+    meta: one(
+      'meta',
+      META,
+      seed.metaAdSets
+        ? {
+            id: '222',
+            dailyBudget: null,
+            adGroups: [
+              { id: '2221', dailyBudget: 30 },
+              { id: '2222', dailyBudget: 10 },
+            ],
+          }
+        : { id: '222', dailyBudget: 100 },
+    ),
+    tiktok: one('tiktok', TIKTOK, { id: '333', dailyBudget: 100 }),
+  });
+  return fakes;
+};
+
+let portfolios = 0;
+const portfolioOf = (mode: ApplyMode, budget: Partial<{ maxDailyChange: number }> = {}) =>
+  Portfolio.parse({
+    id: `p${++portfolios}-${randomBytes(3).toString('hex')}`,
+    name: 'Applies test',
+    currency: 'USD',
+    timezone: 'UTC',
+    budget: { daily: 10000, explorationShare: 0.1, maxDailyChange: budget.maxDailyChange ?? 10 },
+    channels: [
+      { id: 'search', platform: 'google-ads', base: 10, max: 6000, sourceIds: { 'google-ads': ['111'] } },
+      { id: 'social', platform: 'meta', base: 10, max: 5000, sourceIds: { meta: ['222'] } },
+      { id: 'video', platform: 'tiktok', base: 10, max: 4000, sourceIds: { tiktok: ['333'] } },
+      { id: 'podcast', platform: 'generic', base: 10, max: 2000 },
+    ],
+    accounts: [
+      { platform: 'google-ads', accountId: GOOGLE, secret: 'test/google' },
+      { platform: 'meta', accountId: META, secret: 'test/meta' },
+      { platform: 'tiktok', accountId: TIKTOK, secret: 'test/tiktok' },
+    ],
+    apply: { mode },
+  });
+
+/** A published snapshot of `portfolio` with these channel totals, made `ageMs` ago; LATEST moves to it. */
+const publish = async (
+  portfolio: Portfolio,
+  totals: Record<string, number>,
+  { ageMs = 0, status = 'optimal' as 'optimal' | 'held' } = {},
+) => {
+  const createdAt = new Date(Date.now() - ageMs);
+  const channels = Object.entries(totals).map(([channelId, total]) => ({
+    channelId,
+    base: 10,
+    performance: total - 10,
+    exploration: 0,
+    total,
+    previousTotal: null,
+    expectedConversions: 1,
+    marginalCpa: null,
+    reason: 'test',
+  }));
+  const snapshot = Snapshot.parse({
+    snapshotId: snapshotId(createdAt, randomBytes(3).toString('hex')),
+    portfolioId: portfolio.id,
+    createdAt: createdAt.toISOString(),
+    configHash: 'test',
+    watermark: null,
+    inputHash: 'test',
+    computation: 'solved',
+    trigger: { kind: 'on-demand', by: 'test' },
+    allocation: {
+      status,
+      ...(status === 'held' ? { reason: 'stale data' } : {}),
+      asOf: createdAt.toISOString().slice(0, 10),
+      total: channels.reduce((s, c) => s + c.total, 0),
+      channels,
+      exploration: 0,
+      expectedConversions: 3,
+      solver: { name: 'test', ms: 0 },
+    },
+  });
+  await allocations.create(snapshot);
+  await allocations.advanceLatest(portfolio.id, snapshot.snapshotId);
+  return snapshot;
+};
+
+/** The actuator on DynamoDB Local and the fakes, with the events and queued approvals it produced. */
+const actuatorOn = (f: FakePlatforms) => {
+  const events: BudgetEvent[] = [];
+  const queued: ApplyMessage[] = [];
+  const common = {
+    fetch,
+    maxThrottleWaitMs: 50,
+    sleep: async () => {},
+    now: () => new Date(),
+    credentials: envCredentials(() => undefined),
+  };
+  const actuator = new Actuator({
+    snapshots: allocations,
+    applies,
+    platforms: {
+      'google-ads': new GoogleAdsBudgets({
+        ...common,
+        apiUrl: f.environment.GOOGLE_ADS_API_URL!,
+        tokenUrl: f.environment.GOOGLE_OAUTH_TOKEN_URL!,
+      }),
+      meta: new MetaBudgets({ ...common, graphUrl: f.environment.META_GRAPH_URL! }),
+      tiktok: new TikTokBudgets({ ...common, apiUrl: f.environment.TIKTOK_API_URL! }),
+    },
+    events: { publish: async (e) => void events.push(...e) } satisfies EventPublisher,
+    queue: { send: async (messages) => void queued.push(...(messages as ApplyMessage[])) },
+    clock: () => new Date(),
+    periodMs: 3_600_000,
+    configHash: 'test',
+  });
+  return { actuator, events, queued };
+};
+
+/** Each fake's budgets: Google's campaign, Meta's campaign (or ad sets), TikTok's campaign. */
+const budgets = (f: FakePlatforms) => ({
+  search: f.googleAds.state.campaign(GOOGLE, '111').dailyBudget,
+  social: f.meta.state.campaign(META, '222').dailyBudget,
+  video: f.tiktok.state.campaign(TIKTOK, '333').dailyBudget,
+});
+const writes = (f: FakePlatforms) =>
+  [
+    ...f.googleAds.state.served.filter((r) => r.path.endsWith('campaignBudgets:mutate')),
+    ...f.meta.state.served.filter((r) => r.method === 'POST'),
+    ...f.tiktok.state.served.filter((r) => r.method === 'POST'),
+  ].length;
+
+const PLAN = { search: 120.5, social: 80.25, video: 110, podcast: 40 };
+
+describe('applying published plans to the platforms (issue 24)', () => {
+  it('off: does nothing; dry-run: records each budget before and after the plan, and changes none', async () => {
+    const f = await startFakes();
+    const { actuator, events } = actuatorOn(f);
+    const off = portfolioOf('off');
+    expect(await actuator.published(off, (await publish(off, PLAN)).snapshotId)).toBeNull();
+    const portfolio = portfolioOf('dry-run');
+    const snapshot = await publish(portfolio, PLAN);
+    const record = await actuator.published(portfolio, snapshot.snapshotId);
+    expect(record).toMatchObject({ status: 'dry-run', mode: 'dry-run' });
+    expect(record!.changes.map((c) => [c.channelId, c.before, c.target, c.status])).toEqual([
+      ['search', 100, 120.5, 'proposed'],
+      ['social', 100, 80.25, 'proposed'],
+      ['video', 100, 110, 'proposed'],
+    ]);
+    expect(record!.channels.find((c) => c.channelId === 'podcast')).toMatchObject({ status: 'unconnected' });
+    expect(budgets(f)).toEqual({ search: 100, social: 100, video: 100 });
+    expect(writes(f)).toBe(0);
+    expect(events).toEqual([]);
+    expect((await applies.get(portfolio.id, snapshot.snapshotId))?.status).toBe('dry-run');
+    expect((await applies.list(off.id, 10)).length).toBe(0);
+  });
+
+  it('auto: sets every budget to the plan, reads it back, records before and after, and announces it once; a duplicate message writes nothing', async () => {
+    const f = await startFakes();
+    const { actuator, events } = actuatorOn(f);
+    const portfolio = portfolioOf('auto');
+    const snapshot = await publish(portfolio, PLAN);
+    const record = await actuator.published(portfolio, snapshot.snapshotId);
+    expect(record?.status).toBe('applied');
+    expect(budgets(f)).toEqual({ search: 120.5, social: 80.25, video: 110 });
+    expect(record!.changes.map((c) => [c.channelId, c.before, c.after, c.status])).toEqual([
+      ['search', 100, 120.5, 'applied'],
+      ['social', 100, 80.25, 'applied'],
+      ['video', 100, 110, 'applied'],
+    ]);
+    expect(events.map((e) => e.detailType)).toEqual(['AllocationApplied']);
+    expect(events[0]!.detail).toMatchObject({ portfolioId: portfolio.id, snapshotId: snapshot.snapshotId, mode: 'auto' });
+    const written = writes(f);
+    expect(written).toBe(3);
+    // The same message again (SQS delivers at least once): the first decision stands, nothing is written twice.
+    await actuator.published(portfolio, snapshot.snapshotId);
+    expect(writes(f)).toBe(written);
+    expect(events.length).toBe(1);
+    expect((await applies.state(portfolio.id)).lastAppliedSnapshotId).toBe(snapshot.snapshotId);
+  });
+
+  it('approve: records the plan as pending; a finance user approves it on the dashboard, someone without the group is refused, and the worker applies it', async () => {
+    const f = await startFakes();
+    const { actuator, events, queued } = actuatorOn(f);
+    const portfolio = portfolioOf('approve');
+    const snapshot = await publish(portfolio, PLAN);
+    expect((await actuator.published(portfolio, snapshot.snapshotId))?.status).toBe('pending');
+    expect(writes(f)).toBe(0);
+    // Imported once the runtime has set the environment the module's deployed handler reads at load.
+    const { createAppliesHandler } = await import('../../functions/handlers/applies.js');
+    const handler = createAppliesHandler({
+      config: { portfolios: [portfolio], hash: 'test' } as unknown as LoadedConfig,
+      approvals: actuator,
+      applies,
+    });
+    const post = (groups: string, csrf?: string) => {
+      const session = `session-${groups}`;
+      const body = new URLSearchParams({
+        portfolio: portfolio.id,
+        snapshotId: snapshot.snapshotId,
+        csrf: csrf ?? csrfToken(session),
+      }).toString();
+      const event = {
+        version: '2.0',
+        routeKey: 'POST /dashboard/applies/approve',
+        rawPath: '/dashboard/applies/approve',
+        rawQueryString: '',
+        cookies: [`${SESSION_COOKIE}=${session}`],
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        requestContext: {
+          requestId: 'r',
+          http: { method: 'POST', path: '/dashboard/applies/approve' },
+          authorizer: { lambda: { user: `${groups || 'nobody'}@example.com`, groups } },
+        },
+        body,
+        isBase64Encoded: false,
+      } as unknown as APIGatewayProxyEventV2;
+      return handler(event, { functionName: 'f', awsRequestId: 'a', getRemainingTimeInMillis: () => 1000 } as never);
+    };
+    const outsider = (await post('')) as { statusCode: number; body: string };
+    expect([outsider.statusCode, JSON.parse(outsider.body).error.code]).toEqual([403, 'forbidden']);
+    const forged = (await post('finance', 'not-the-token')) as { statusCode: number; body: string };
+    expect([forged.statusCode, JSON.parse(forged.body).error.code]).toEqual([403, 'csrf']);
+    expect((await applies.get(portfolio.id, snapshot.snapshotId))?.status).toBe('pending');
+    const approved = (await post('finance')) as { statusCode: number; headers: Record<string, string> };
+    expect([approved.statusCode, approved.headers.location]).toEqual([303, `/dashboard?portfolio=${portfolio.id}`]);
+    expect(queued).toEqual([{ kind: 'approved', portfolioId: portfolio.id, applyId: snapshot.snapshotId }]);
+    const again = (await post('finance')) as { statusCode: number; body: string };
+    expect([again.statusCode, JSON.parse(again.body).error.code]).toEqual([409, 'not-pending']);
+    const record = await actuator.approved(portfolio, snapshot.snapshotId);
+    expect(record).toMatchObject({ status: 'applied', approvedBy: 'finance@example.com' });
+    expect(budgets(f)).toEqual({ search: 120.5, social: 80.25, video: 110 });
+    expect(events[0]).toMatchObject({ detailType: 'AllocationApplied', detail: { approvedBy: 'finance@example.com' } });
+  });
+
+  it('a newer snapshot supersedes a queued older one, and an older plan never replaces a newer one applied', async () => {
+    const f = await startFakes();
+    const { actuator } = actuatorOn(f);
+    const portfolio = portfolioOf('approve');
+    const older = await publish(portfolio, PLAN, { ageMs: 60_000 });
+    expect((await actuator.published(portfolio, older.snapshotId))?.status).toBe('pending');
+    const newer = await publish(portfolio, { ...PLAN, search: 150 });
+    expect((await actuator.published(portfolio, newer.snapshotId))?.status).toBe('pending');
+    expect(await applies.get(portfolio.id, older.snapshotId)).toMatchObject({ status: 'superseded' });
+    await expect(actuator.approve(portfolio, older.snapshotId, 'ana@example.com')).rejects.toThrow(/a newer plan .* was published since/);
+    // In auto mode a late message for an older plan is recorded as superseded, and no budget moves.
+    const auto = portfolioOf('auto');
+    const first = await publish(auto, PLAN, { ageMs: 60_000 });
+    const second = await publish(auto, { ...PLAN, search: 130 });
+    expect((await actuator.published(auto, second.snapshotId))?.status).toBe('applied');
+    const late = await actuator.published(auto, first.snapshotId);
+    expect(late).toMatchObject({ status: 'superseded' });
+    expect(budgets(f).search).toBe(130);
+  });
+
+  it('an expired token fails that account only, is announced, counts as a failure, and repeated failures stop the applies', async () => {
+    const f = await startFakes();
+    const { actuator, events } = actuatorOn(f);
+    const portfolio = portfolioOf('auto');
+    f.meta.state.expire(LOCAL_DEV_CREDENTIALS.meta.accessToken);
+    const snapshot = await publish(portfolio, PLAN);
+    const record = await actuator.published(portfolio, snapshot.snapshotId);
+    expect(record?.status).toBe('partial');
+    expect(record!.channels.find((c) => c.channelId === 'social')).toMatchObject({
+      status: 'refused',
+      reason: expect.stringContaining(`meta account ${META}: credentials expired or revoked`),
+    });
+    expect(budgets(f)).toEqual({ search: 120.5, social: 100, video: 110 });
+    expect(events.at(-1)).toMatchObject({ detailType: 'AllocationApplyFailed', detail: { stopped: false } });
+    // Expired for the whole account: every budget write to it fails, and after three in a row applies stop.
+    f.googleAds.state.fail({ kind: 'expired-token', times: 100 });
+    for (let i = 0; i < 3; i++) {
+      const next = await publish(portfolio, { ...PLAN, search: 121 + i });
+      await actuator.published(portfolio, next.snapshotId);
+    }
+    const state = await applies.state(portfolio.id);
+    expect(state.stoppedAt).not.toBeNull();
+    expect(events.at(-1)).toMatchObject({ detailType: 'AllocationApplyFailed', detail: { stopped: true } });
+    const stopped = await actuator.published(portfolio, (await publish(portfolio, PLAN)).snapshotId);
+    expect(stopped).toMatchObject({ status: 'refused', reason: expect.stringContaining('applies stopped') });
+  });
+
+  it('refuses a budget below the platform minimum, a shared Google budget, a held plan and a stale one, each with its reason', async () => {
+    const f = await startFakes({ shared: true });
+    const { actuator } = actuatorOn(f);
+    const portfolio = portfolioOf('auto');
+    const record = await actuator.published(portfolio, (await publish(portfolio, { ...PLAN, video: 30 })).snapshotId);
+    const reasons = Object.fromEntries(record!.channels.map((c) => [c.channelId, c.reason ?? c.status]));
+    expect(reasons.search).toContain('uses the shared budget');
+    expect(reasons.video).toContain('below the platform minimum of 50.00 USD');
+    expect(record!.status).toBe('partial');
+    expect(budgets(f)).toEqual({ search: 100, social: 80.25, video: 100 });
+    const held = portfolioOf('auto');
+    expect(await actuator.published(held, (await publish(held, PLAN, { status: 'held' })).snapshotId)).toMatchObject({
+      status: 'refused',
+      reason: expect.stringContaining('a held plan is never applied'),
+    });
+    const stale = portfolioOf('auto');
+    expect(await actuator.published(stale, (await publish(stale, PLAN, { ageMs: 2 * 3_600_000 })).snapshotId)).toMatchObject({
+      status: 'refused',
+      reason: expect.stringContaining('older than the reallocation schedule'),
+    });
+  });
+
+  it('moves a budget by at most the daily change limit, splits a Meta campaign without CBO over its ad sets, and an operator can roll back to an earlier plan', async () => {
+    const f = await startFakes({ metaAdSets: true });
+    const { actuator, queued } = actuatorOn(f);
+    const portfolio = portfolioOf('auto', { maxDailyChange: 0.25 });
+    const first = await publish(portfolio, { ...PLAN, search: 200, social: 48 }, { ageMs: 60_000 });
+    const record = await actuator.published(portfolio, first.snapshotId);
+    const search = record!.changes.find((c) => c.channelId === 'search')!;
+    expect([search.after, search.note]).toEqual([125, expect.stringContaining('daily change limit')]);
+    expect(f.meta.state.findAdGroup('2221')!.adGroup.dailyBudget).toBe(36);
+    expect(f.meta.state.findAdGroup('2222')!.adGroup.dailyBudget).toBe(12);
+    const second = await publish(portfolio, { ...PLAN, search: 110 });
+    await actuator.published(portfolio, second.snapshotId);
+    expect(budgets(f).search).toBe(110);
+    // Roll back: an operator re-applies the first plan (older than the one applied, and than its period).
+    await actuator.approve(portfolio, first.snapshotId, 'olga@example.com', { rollback: true });
+    const message = queued.at(-1)!;
+    expect(message.kind).toBe('approved');
+    const rolledBack = await actuator.approved(portfolio, (message as { applyId: string }).applyId);
+    expect(rolledBack).toMatchObject({ mode: 'rollback', status: 'applied', approvedBy: 'olga@example.com', snapshotId: first.snapshotId });
+    expect(budgets(f).search).toBe(125);
+  });
+});
