@@ -7,6 +7,7 @@ import type { Portfolio } from '../config.js';
 import { addDays, weekday } from '../dates.js';
 import { roundTo } from '../money.js';
 import { gamma, normal, poisson, type Random, substream } from '../random.js';
+import { historyRange } from '../snapshots.js';
 import type { ChannelDiagnostics, DiagnosticDay, Diagnostics } from './schemas.js';
 import { channelFlags, summaryOf } from './words.js';
 
@@ -35,9 +36,12 @@ export interface DiagnosticsInput {
   readonly seed: number;
 }
 
-/** The days of history diagnostics need: the fit window before the first held-out day, up to yesterday. */
+/**
+ * The days of history diagnostics need: what a reallocation on the first held-out day would read, up to
+ * yesterday. Defined by the reallocation's own range, so a longer fit window lengthens this one too.
+ */
 export const diagnosticsRange = (asOf: string) => ({
-  from: addDays(asOf, -(FIT.lookbackDays + DIAGNOSTICS.heldOutDays)),
+  from: historyRange(addDays(asOf, -DIAGNOSTICS.heldOutDays)).from,
   to: addDays(asOf, -1),
 });
 
