@@ -31,10 +31,10 @@ export interface FunctionDefinition {
   readonly sendsTo?: readonly Job[];
   /** The job queue it consumes (a worker). */
   readonly consumes?: Job;
-  /** The apply queue (lib/service-stack.ts): `consumes` it (the apply worker) or `sends` approvals to it. */
-  readonly applyQueue?: 'consumes' | 'sends';
   /** Whether it reads the ad platform accounts' credentials: exactly the secrets the config's accounts name. */
   readonly platformSecrets?: boolean;
+  /** The apply queue (lib/service-stack.ts): `consumes` it (the apply worker) or `sends` approvals to it. */
+  readonly applyQueue?: 'consumes' | 'sends';
   /** Whether it signs people in or checks their sessions: it reads the user pool's ids and domain. */
   readonly signIn?: boolean;
   readonly memoryMb?: number;
@@ -82,7 +82,7 @@ export const FUNCTIONS = {
     entry: 'functions/handlers/schedule.ts',
     reads: [],
     writes: [],
-    sendsTo: ['reallocate', 'alerts'],
+    sendsTo: ['reallocate', 'alerts', 'poll'],
     timeoutSeconds: 60,
   },
   reallocateWorker: {
@@ -145,6 +145,19 @@ export const FUNCTIONS = {
     writes: [],
     items: [{ table: REVOKED_SESSIONS_TABLE, actions: ['dynamodb:GetItem'] }],
     signIn: true,
+  },
+  // Pulls each portfolio's ad platform accounts and stores the rows as the webhook does (deliveries, metrics),
+  // and opens or resolves an alert naming an account whose credentials were refused.
+  pollWorker: {
+    id: 'PollWorker',
+    entry: 'functions/handlers/pollWorker.ts',
+    reads: [],
+    writes: [METRICS_TABLE, IDEMPOTENCY_TABLE, ALERTS_TABLE],
+    publishesEvents: true,
+    consumes: 'poll',
+    platformSecrets: true,
+    // Each account's backoff waits at most 2 minutes; a portfolio's accounts are pulled one after another.
+    timeoutSeconds: 600,
   },
   alertsWorker: {
     id: 'AlertsWorker',
