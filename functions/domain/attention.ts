@@ -60,6 +60,7 @@ export const attentionItems = ({
   today,
   configHash,
   diagnostics,
+  names,
 }: {
   readonly latest: Snapshot | undefined;
   readonly alerts: readonly Alert[];
@@ -69,6 +70,8 @@ export const attentionItems = ({
   readonly configHash: string;
   /** Fit diagnostics: a channel whose one-day-ahead error is far above its usual, or a model not to trust. */
   readonly diagnostics?: Diagnostics | undefined;
+  /** Channel names by id, so the list reads as people name channels (ids are for the CSV and the API). */
+  readonly names?: ReadonlyMap<string, string> | undefined;
 }): AttentionItem[] => {
   const items: AttentionItem[] = [];
   if (latest?.allocation.status === 'held') {
@@ -77,7 +80,11 @@ export const attentionItems = ({
   for (const alert of alerts) {
     const severity = alert.action === 'stop-loss' && rank(alert.severity) < rank('warning') ? 'warning' : alert.severity;
     const held = alert.action === 'stop-loss' ? '; a stop-loss holds it at its base' : '';
-    items.push({ severity, text: `${alert.channelId}: ${alertValue(alert)} (rule ${alert.ruleId})${held}.`, detail: 'h-alerts' });
+    items.push({
+      severity,
+      text: `${names?.get(alert.channelId) ?? alert.channelId}: ${alertValue(alert)} (rule ${alert.ruleId})${held}.`,
+      detail: 'h-alerts',
+    });
   }
   for (const constraint of latest?.allocation.constraints ?? []) {
     if (constraint.unmet !== undefined) items.push({ severity: 'warning', text: constraint.explanation, detail: 'h-constraints' });
@@ -93,7 +100,7 @@ export const attentionItems = ({
     if (Math.abs(pace) > PACING_TOLERANCE) {
       items.push({
         severity: 'warning',
-        text: `${row.channelId} spent ${percent(1 + pace)} of plan on ${yesterday} (${amount(row.spend)} against ${amount(planned)}).`,
+        text: `${names?.get(row.channelId) ?? row.channelId} spent ${percent(1 + pace)} of plan on ${yesterday} (${amount(row.spend)} against ${amount(planned)}).`,
         detail: 'h-pacing',
       });
     }

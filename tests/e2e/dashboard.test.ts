@@ -201,7 +201,6 @@ describe('finance dashboard', () => {
     await expect(page.locator('#config-hash').textContent()).resolves.toBe(latest.configHash);
     const lines = await page.locator('#history polyline').count();
     expect(lines).toBe(demo.channels.length);
-    await page.screenshot({ path: `${ARTIFACTS}/dashboard-1280.png`, fullPage: true });
   });
 
   it("draws each channel's curve with its band, the planned point at the allocation", async () => {
@@ -407,6 +406,8 @@ describe('finance dashboard', () => {
     const name = demo.channels.find((c) => c.id === 'search')!.name ?? 'search';
     const format = (v: number) => new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 }).format(v);
     expect(why).toContain(`${day.date} restated: ${name} conversions ${format(day.conversions)} → ${format(restated)}`);
+    // The README's picture: why it changed, after a restatement.
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-1280.png`, fullPage: true });
   });
 
   it('keeps every column of the allocation table visible at 1280 px, and the quadrant labels apart', async () => {
@@ -480,8 +481,9 @@ describe('finance dashboard', () => {
     const rank = (s: string | null) => ['info', 'warning', 'critical'].indexOf(s ?? '');
     expect(severities.map(rank)).toEqual([...severities.map(rank)].sort((a, b) => b - a));
     const texts = await list.locator('li').allTextContents();
+    const nameOf = (id: string) => demo.channels.find((c) => c.id === id)?.name ?? id;
     for (const alert of open) {
-      const item = texts.find((t) => t.includes(`${alert.channelId}:`));
+      const item = texts.find((t) => t.includes(`${nameOf(alert.channelId)}:`));
       expect(item, alert.channelId).toBeDefined();
       if (alert.action === 'stop-loss') expect(item).toMatch(/^(warning|critical) /);
     }

@@ -132,7 +132,7 @@ svg { width: 100%; height: auto; display: block; } svg text { font-size: 12px; f
 figure { margin: 0; } figcaption { font-size: .9rem; }
 figure.planner { max-width: 760px; } a.term { color: inherit; text-decoration: underline dotted; text-underline-offset: 2px; }
 dl#glossary dt { font-weight: 600; margin-top: .5rem; } dl#glossary dd { margin: 0 0 0 1rem; }
-.matrix { display: grid; grid-template-columns: minmax(0, 2fr) minmax(0, 1fr); gap: 1rem; align-items: start; }
+.matrix { display: grid; grid-template-columns: minmax(0, 1fr); gap: 1rem; align-items: start; } figure.quadrant { max-width: 480px; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { border-bottom: 1px solid #ccc; padding: .3rem .4rem; text-align: right; vertical-align: top; }
 thead th { vertical-align: bottom; }
@@ -150,7 +150,6 @@ tfoot td, tr.total td { font-weight: 600; border-top: 2px solid #1a1a1a; }
 }
 @media (max-width: 760px) {
   h1 { font-size: 1.2rem; }
-  .matrix { grid-template-columns: minmax(0, 1fr); }
   /* Tables become cards: one block per row, each cell labelled by its column. */
   table.cards, table.cards tbody, table.cards tr, table.cards td, table.cards th, table.cards tfoot { display: block; width: 100%; }
   table.cards thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
@@ -355,6 +354,8 @@ const allocationTable = (
   });
   const foot = summaryLines(snapshot.allocation).map((line) => {
     const cells = summaryCells(line, { money, count: displayCount, kg: kilograms });
+    // The change % as the channel rows show it (the CSV keeps two decimals).
+    if (line.changePercent !== null) cells[TABLE_COLUMNS.indexOf('change %')] = `${formatShare(line.changePercent)}%`;
     const note = cells.pop()!;
     return `<tr data-line="${escapeHtml(line.label)}">${cells.map((cell, i) => (cell === '' ? '<td></td>' : `<td data-label="${TABLE_COLUMNS[i]}">${escapeHtml(cell)}</td>`)).join('')}<td class="reason">${escapeHtml(note)}</td></tr>`;
   });
@@ -461,6 +462,7 @@ const attentionSection = (model: DashboardModel): string => {
     today: model.today,
     configHash: model.configHash,
     diagnostics: model.diagnostics,
+    names: new Map(model.portfolio.channels.map((c) => [c.id, c.name ?? c.id])),
   });
   const body =
     items.length === 0

@@ -15,10 +15,18 @@ export interface PlannerPoint {
 /** What the dashboard's planner shows: the plans for 25 budgets, or why there are none. */
 export type PlannerView = { readonly plans: readonly PlannerPoint[]; readonly asOf: string } | { readonly error: string };
 
-/** The planner's two panels share the budget axis: expected outcome with its 80% interval above, marginal cost below. */
-const [W, LEFT, RIGHT, TOP_H, GAP, LOW_H, AXIS] = [480, 58, 12, 170, 34, 96, 38];
+/** Where the caps and the change limit start leaving budget unplaced: past it, more budget buys nothing today. */
+const unplaced = (points: readonly PlannerPoint[], money: Money): string => {
+  const first = points.find((p) => (p.allocation.unallocated?.amount ?? 0) >= 0.01);
+  if (!first) return '';
+  const last = points.at(-1)!;
+  return `<p class="meta" id="planner-unplaced">From ${money(first.budget)} a day, today's caps and daily change limit leave money unplaced (${money(last.allocation.unallocated?.amount ?? 0)} of ${money(last.budget)}), so the curve flattens and there is no marginal cost.</p>`;
+};
 
-const glossary = (term: string, text: string) => `<a href="#term-${term}">${escapeHtml(text)}</a>`;
+/** The planner's two panels share the budget axis: expected outcome with its 80% interval above, marginal cost below. */
+const [W, LEFT, RIGHT, TOP_H, GAP, LOW_H, AXIS] = [480, 58, 26, 170, 48, 96, 38];
+
+const glossary = (term: string, text: string) => `<a class="term" href="#term-${term}">${escapeHtml(text)}</a>`;
 
 /**
  * The what-if planner (issue 23, item 5): for total daily budgets from half to twice today's, the expected
@@ -108,7 +116,9 @@ export const plannerSection = (view: PlannerView | undefined, latest: Snapshot, 
     'fit',
   );
   // A few budgets in words, for a phone, a screen reader and a print.
-  const shown = [0, 4, 8, 12, 16, 24].map((i) => points[i]).filter((p): p is PlannerPoint => p !== undefined);
+  const shown = [0.5, 0.75, 1, 1.25, 1.5, 2]
+    .map((share) => points.find((p) => Math.abs(p.budget - today * share) < 0.005))
+    .filter((p): p is PlannerPoint => p !== undefined);
   const rows = shown
     .map((p) => {
       const o = outcome(p);
@@ -118,6 +128,6 @@ export const plannerSection = (view: PlannerView | undefined, latest: Snapshot, 
     .join('');
   const legend = `<ul class="legend"><li><span class="swatch" style="background:#1f4e79"></span>Expected ${unit}</li><li><span class="swatch" style="background:#c5d3e0"></span>${glossary('interval', '80% interval')}</li><li><span class="swatch" style="background:#6a1b9a"></span>${glossary('marginal-cost', 'Marginal cost')}</li><li><span class="swatch" style="background:#fff;border:2px solid #1a1a1a;border-radius:50%"></span>Today's plan</li></ul>`;
   return `<div id="planner" data-held="${held.length}" data-as-of="${escapeHtml(view.asOf)}"><p class="meta">Each budget re-solved from the latest data with today's bases, caps, targets, reserve and change limit; nothing is written. The same answers as <code>GET /portfolios/${escapeHtml(latest.portfolioId)}/plan?budgets=…</code>.</p>${legend}<figure class="planner">${chart}</figure>
-${held.length > 0 ? `<p class="meta" id="planner-held">Not drawn: ${held.map((p) => money(p.budget)).join(', ')} a day, where the plan is held (${escapeHtml(held[0]!.allocation.reason ?? 'no solvable plan')}).</p>` : ''}
+${unplaced(points, money)}${held.length > 0 ? `<p class="meta" id="planner-held">Not drawn: ${held.map((p) => money(p.budget)).join(', ')} a day, where the plan is held (${escapeHtml(held[0]!.allocation.reason ?? 'no solvable plan')}).</p>` : ''}
 <table id="planner-table" class="cards"><thead><tr><th scope="col">daily budget</th><th scope="col">expected ${unit}</th><th scope="col">${glossary('interval', '80% interval')}</th><th scope="col">${glossary('marginal-cost', 'marginal cost')}</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 };

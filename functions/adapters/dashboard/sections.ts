@@ -4,6 +4,7 @@ import type { Portfolio } from '../../domain/config.js';
 import { addDays } from '../../domain/dates.js';
 import { channelName, displayCount, displayShare } from '../../domain/financeViews.js';
 import type { DailyTotal } from '../../domain/metrics.js';
+import { formatAmount } from '../../domain/money.js';
 import type { Snapshot } from '../../domain/snapshots.js';
 import { escapeHtml } from './html.js';
 import { attr, countTick, currencyTick, niceTicks, placeLabels, svg } from './svg.js';
@@ -162,7 +163,11 @@ export const pacingSection = (
       })
       .join('');
     const spent = spends.reduce<number>((a, b) => a + (b ?? 0), 0);
-    const planned = days.reduce((a, _, i) => a + (spends[i] === null ? 0 : (plans[i] ?? 0)), 0);
+    // Pace compares like with like: spend and plan over the days that have both.
+    const both = days.map((_, i) => spends[i] !== null && plans[i] !== null);
+    const planned = days.reduce((a, _, i) => a + (both[i] ? plans[i]! : 0), 0);
+    const spentOnPlan = days.reduce((a, _, i) => a + (both[i] ? spends[i]! : 0), 0);
+    const planDays = both.filter(Boolean).length;
     const totals = days.map((date) => actual.get(`${channel.id}#${date}`)).filter((d): d is DailyTotal => d !== undefined);
     const conversions = totals.reduce((a, d) => a + d.conversions, 0);
     const revenue = totals.reduce((a, d) => a + d.revenue, 0);
@@ -175,16 +180,18 @@ export const pacingSection = (
       w,
       h,
       `${channel.name ?? channel.id}: spend against plan, last ${PACING_DAYS} days`,
-      `Spent ${money(spent)} against ${money(planned)} planned on the same days.`,
+      `Spent ${money(spentOnPlan)} against ${money(planned)} planned on the ${planDays} days with a plan.`,
       bars,
       'spark',
-    )}</td><td data-label="spent">${money(spent)}</td><td data-label="planned">${money(planned)}</td><td data-label="pace">${
-      planned > 0 ? `${((spent / planned) * 100).toFixed(0)}%` : '—'
+    )}</td><td data-label="days with a plan">${planDays}</td><td data-label="spent on them">${money(spentOnPlan)}</td><td data-label="planned">${money(planned)}</td><td data-label="pace">${
+      planned > 0 ? `${formatAmount((spentOnPlan / planned) * 100, 0)}%` : '—'
     }</td><td data-label="${target?.label ?? 'CPA'}" class="${onTarget}">${metricText}</td></tr>`;
   });
   const metricTerm = term(target?.label === 'ROAS' ? 'roas' : 'cpa', target?.label ?? 'CPA');
-  const head = `<tr><th scope="col">channel</th><th scope="col">spend (bars) vs plan (ticks)</th><th scope="col">spent</th><th scope="col">planned</th><th scope="col">${term('pace', 'pace')}</th><th scope="col">${
-    target ? `${metricTerm} (target ${target.label === 'ROAS' ? target.goal.toFixed(2) : money(target.goal)})` : `${metricTerm} (reported)`
+  const head = `<tr><th scope="col">channel</th><th scope="col">spend (bars) vs plan (ticks)</th><th scope="col">days with a plan</th><th scope="col">spent on them</th><th scope="col">planned</th><th scope="col">${term('pace', 'pace')}</th><th scope="col">${
+    target
+      ? `${metricTerm}, ${PACING_DAYS} d (target ${target.label === 'ROAS' ? target.goal.toFixed(2) : money(target.goal)})`
+      : `${metricTerm} (reported, ${PACING_DAYS} d)`
   }</th></tr>`;
   return `<table id="pacing" class="cards"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>`;
 };
