@@ -170,6 +170,13 @@ const configChanges = (a: Portfolio, b: Portfolio, channelId: string, money: (v:
   return changed;
 };
 
+/** "restated data", "new data", or both. */
+const dataLabel = (changes: readonly DataChange[]) => {
+  const restated = changes.some((c) => c.kind === 'restated');
+  const added = changes.some((c) => c.kind !== 'restated');
+  return restated && added ? 'restated and new data' : restated ? 'restated data' : 'new data';
+};
+
 const listed = (items: readonly string[], most = NAMED_ROWS) =>
   items.length > most ? `${items.slice(0, most).join(', ')} and ${items.length - most} more` : items.join(', ');
 
@@ -210,15 +217,12 @@ const stepsBetween = (from: AllocationInput, to: AllocationInput, portfolio: Por
   }
   const changes = dataChanges(from.history, to.history);
   if (changes.length > 0 || from.asOf !== to.asOf) {
-    const restated = changes.some((c) => c.kind === 'restated');
     // The data are as of their day: the fit reads recency from it, so the day moves with them.
     steps.push({
       kind: 'data',
       apply: (input) => ({ ...input, history: to.history, asOf: to.asOf }),
       sentence: (id) =>
-        changes.length === 0
-          ? `the data seen from ${to.asOf}`
-          : `${restated ? 'restated and new data' : 'new data'} (${dataSentence(changes, id, portfolio, money)})`,
+        changes.length === 0 ? `the data seen from ${to.asOf}` : `${dataLabel(changes)} (${dataSentence(changes, id, portfolio, money)})`,
     });
   }
   const rest = [

@@ -154,6 +154,7 @@ describe('why it changed, attributed by solving the kept inputs again one cause 
     const moved = changes.find((c) => Math.abs(c.change) >= 0.01)!;
     expect(causesOf(moved).map((d) => d.kind)).toEqual(['data']);
     expect(moved.summary).toContain(`${row.date} restated: Search conversions ${row.conversions} → ${row.conversions * 3}`);
+    expect(moved.summary).toContain('from restated data (');
     // The biggest mover's sentence comes first.
     expect(changes.map((c) => Math.abs(c.change))).toEqual([...changes.map((c) => Math.abs(c.change))].sort((a, b) => b - a));
   });
