@@ -193,7 +193,7 @@ export class FakeGoogleAds {
     const fieldMask = query.fields.map(camel).join(',');
     if (method === 'googleAds:search') {
       const start = Number(body.pageToken ?? 0);
-      const next = start + this.pageSize;
+      const next = start + (this.state.pageSize ?? this.pageSize);
       return {
         status: 200,
         json: {
@@ -205,8 +205,9 @@ export class FakeGoogleAds {
       };
     }
     const batches = [];
-    for (let i = 0; i < rows.length || i === 0; i += this.pageSize) {
-      batches.push({ results: rows.slice(i, i + this.pageSize), fieldMask, requestId: randomUUID() });
+    const size = this.state.pageSize ?? this.pageSize;
+    for (let i = 0; i < rows.length || i === 0; i += size) {
+      batches.push({ results: rows.slice(i, i + size), fieldMask, requestId: randomUUID() });
     }
     return { status: 200, json: batches };
   }

@@ -270,7 +270,7 @@ export class FakeMeta {
           };
         }),
       );
-    const limit = Math.min(Number(page.limit ?? DEFAULT_LIMIT) || DEFAULT_LIMIT, 500);
+    const limit = Math.min(Number(page.limit ?? DEFAULT_LIMIT) || DEFAULT_LIMIT, this.state.pageSize ?? 500);
     const start = page.after ? Number(Buffer.from(page.after, 'base64url').toString()) : 0;
     const slice = rows.slice(start, start + limit);
     const after = Buffer.from(String(start + limit)).toString('base64url');

@@ -85,6 +85,8 @@ export class FakePlatformState {
   readonly expiredTokens = new Set<string>();
   readonly failures: InjectedFailure[] = [];
   readonly served: ServedRequest[] = [];
+  /** The most rows a report page (or searchStream batch) carries, whatever the client asks: set it low to show paging. */
+  pageSize: number | undefined;
 
   constructor(
     readonly platform: ConnectedPlatform,

@@ -99,7 +99,7 @@ export class FakeTikTok {
   }
 
   private page<T>(rows: readonly T[], query: URLSearchParams) {
-    const pageSize = Math.min(Number(query.get('page_size') ?? 10) || 10, this.maxPageSize);
+    const pageSize = Math.min(Number(query.get('page_size') ?? 10) || 10, this.state.pageSize ?? this.maxPageSize);
     const page = Math.max(1, Number(query.get('page') ?? 1) || 1);
     return {
       list: rows.slice((page - 1) * pageSize, page * pageSize),
