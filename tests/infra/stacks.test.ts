@@ -12,7 +12,7 @@ import { WEBHOOK_SOURCES } from '../../functions/domain/platforms/mappers.js';
 import { FUNCTIONS, type ItemAccess, ROUTES } from '../../lib/api.js';
 import { buildApp } from '../../lib/app.js';
 import { API_THROTTLE } from '../../lib/service-stack.js';
-import { REVOKED_SESSIONS_TABLE, TABLES } from '../../lib/tables.js';
+import { APPLIES_TABLE, REVOKED_SESSIONS_TABLE, TABLES } from '../../lib/tables.js';
 
 let data: Template;
 let service: Template;
@@ -251,10 +251,13 @@ describe('reallocation pipeline', () => {
     });
     const consumers = Object.values(FUNCTIONS).filter((f) => 'consumes' in f || ('applyQueue' in f && f.applyQueue === 'consumes'));
     service.resourceCountIs('AWS::Lambda::EventSourceMapping', consumers.length);
-    service.allResourcesProperties('AWS::Lambda::EventSourceMapping', {
-      BatchSize: 10,
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-    });
+    for (const worker of Object.values(FUNCTIONS).filter((f) => 'consumes' in f)) {
+      service.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: Match.stringLikeRegexp(`^${worker.id}`) },
+        BatchSize: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+    }
   });
 
   it('has a custom event bus that only the publishing functions (reallocators and alert evaluators) may put events on', () => {
@@ -362,6 +365,88 @@ describe('pollers', () => {
   });
 });
 
+describe('apply path (issue 24)', () => {
+  const config = loadConfigFile();
+  const secretNames = config.portfolios.flatMap((p) => p.accounts.map((a) => a.secret));
+  const statementsOf = (fn: string) => {
+    const policy = Object.entries(service.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith(`${fn}RoleDefaultPolicy`))!;
+    return policy[1].Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[];
+  };
+
+  it('keeps the Applies table as long as the snapshots: no expiry, retained, keyed by portfolio and item', () => {
+    data.hasResource('AWS::DynamoDB::GlobalTable', {
+      Properties: Match.objectLike({
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        TimeToLiveSpecification: Match.absent(),
+      }),
+      DeletionPolicy: 'Retain',
+    });
+    expect(TABLES.map((t) => t.id)).toContain(APPLIES_TABLE.id);
+  });
+
+  it('puts every AllocationPublished on an encrypted apply queue through an EventBridge rule, both failing into a dead-letter queue', () => {
+    service.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['budget-optimizer'], 'detail-type': ['AllocationPublished'] },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApplyQueue'), 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApplyDeadLetters'), 'Arn'] } },
+          RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 3 }),
+        }),
+      ],
+    });
+    const queues = service.findResources('AWS::SQS::Queue');
+    const applyQueue = Object.entries(queues).find(([id]) => id.startsWith('ApplyQueue'))![1];
+    expect(applyQueue.Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 720,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [expect.stringMatching(/^ApplyDeadLetters/), 'Arn'] }, maxReceiveCount: 3 },
+    });
+    service.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: Match.stringLikeRegexp('^ApplyWorker') },
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    // Only the events service may send to the apply queue by policy, and only from the rule.
+    service.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'sqs:SendMessage',
+            Principal: { Service: 'events.amazonaws.com' },
+            Condition: { ArnEquals: Match.anyValue() },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it("lets the apply worker read exactly the accounts' named secrets and write the Applies table; the approvals function only queues", () => {
+    const worker = statementsOf('ApplyWorker');
+    const secretResources = worker
+      .filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:')))
+      .flatMap((s) => [s.Resource].flat())
+      .map((r) => JSON.stringify(r));
+    expect(secretResources).toHaveLength(secretNames.length);
+    for (const name of secretNames)
+      expect(
+        secretResources.some((r) => r.includes(`:secret:${name}-??????`)),
+        name,
+      ).toBe(true);
+    expect(JSON.stringify(worker)).toMatch(/Applies/);
+    expect(actionsOf(service, 'ApplyWorker')).toEqual(
+      expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'events:PutEvents']),
+    );
+    const approvals = statementsOf('Applies');
+    expect(JSON.stringify(approvals)).not.toMatch(/secretsmanager|events:PutEvents/);
+    expect(actionsOf(service, 'Applies')).toContain('sqs:SendMessage');
+    expect(JSON.stringify(service.findResources('AWS::Lambda::Function'))).toContain('APPLY_QUEUE_URL');
+  });
+});
+
 describe('security posture', () => {
   it('passes the cdk-nag AwsSolutions checks, every acknowledgement carrying a specific reason', () => {
     const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'nag-')) });
@@ -419,14 +504,16 @@ describe('security posture', () => {
     const deadLetterQueues = Object.values(service.findResources('AWS::SQS::Queue')).filter((q) => !q.Properties.RedrivePolicy).length;
     expect(deadLetterQueues).toBeGreaterThanOrEqual(1 + JOBS.length);
     const portfolios = loadConfigFile().portfolios.length;
-    // One per DLQ, two per function, held allocations, the rejection burst, and one silence alarm per portfolio.
-    service.resourceCountIs('AWS::CloudWatch::Alarm', deadLetterQueues + 2 * functions + 1 + 1 + portfolios);
+    // One per DLQ, two per function, held allocations, failed applies, the rejection burst, and one silence alarm per portfolio.
+    service.resourceCountIs('AWS::CloudWatch::Alarm', deadLetterQueues + 2 * functions + 1 + 1 + 1 + portfolios);
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'AppliesFailed', Namespace: 'BudgetOptimizer' });
     for (const alarm of Object.values(service.findResources('AWS::CloudWatch::Alarm')))
       expect(alarm.Properties.AlarmActions).toHaveLength(1);
     service.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'AllocationsHeld', Namespace: 'BudgetOptimizer' });
     service.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     const queues = Object.values(service.findResources('AWS::SQS::Queue'));
-    expect(queues.filter((q) => q.Properties.RedrivePolicy).length).toBe(2);
+    // Each job's queue, and the apply queue.
+    expect(queues.filter((q) => q.Properties.RedrivePolicy).length).toBe(JOBS.length + 1);
   });
 
   it('alarms when a portfolio publishes no allocation for two reallocation periods, and on a burst of rejected requests', () => {
