@@ -5,11 +5,14 @@ import { DEFAULT_CONFIG_PATH, DEPLOYED_CONFIG_FILE, type LoadedConfig, parseConf
 /**
  * Where the config a deploy applies is read from: beside a deployed function's code (`LAMBDA_TASK_ROOT`),
  * where `lib/budget-function.ts` puts the file `cdk synth` validated; elsewhere (the local runtime, tests)
- * the repository's file. Read as data, not bundled as code: a config of any size the config checks allow
+ * the repository's file, or the one `BUDGET_CONFIG_FILE` names. Read as data, not bundled as code: a config of any size the config checks allow
  * leaves the function bundles as they are.
  */
 const deployedConfigPath = (): string =>
-  process.env.LAMBDA_TASK_ROOT ? join(process.env.LAMBDA_TASK_ROOT, DEPLOYED_CONFIG_FILE) : DEFAULT_CONFIG_PATH;
+  process.env.LAMBDA_TASK_ROOT
+    ? join(process.env.LAMBDA_TASK_ROOT, DEPLOYED_CONFIG_FILE)
+    : // Locally, BUDGET_CONFIG_FILE names another file (npm start on a copy with apply.mode "approve", say).
+      process.env.BUDGET_CONFIG_FILE || DEFAULT_CONFIG_PATH;
 
 /**
  * The config a deploy applies, validated once per cold start; `cdk synth` has already rejected an invalid
