@@ -18,13 +18,15 @@ config's schedules and a local event bus; on an empty database it loads the demo
 --in-memory keeps nothing; otherwise data persists under .data/.`,
     { 'in-memory': { type: 'boolean', default: false } },
   );
-  const config = loadConfigFile();
+  // BUDGET_CONFIG_FILE runs the demo on another config (for example with apply.mode "approve"); the handlers read it too.
+  const config = loadConfigFile(process.env.BUDGET_CONFIG_FILE || undefined);
   // The handlers validate the deployed config as they load (functions/wiring/config.ts), so they load only
   // once it is known to be valid: an invalid config is config:check's list, never a stack trace.
   const { startLocalRuntime } = await import('./local/runtime.js');
   const { allocationTable, evaluateAlertsAtStart, hasNoMetrics, latestOrReallocate, replayDemoFeed, seedHistory } = await import(
     './local/demo.js'
   );
+  const { pulledChannels, servedCounts, startDemoPlatforms } = await import('./local/connectors.js');
   const { hash } = config;
   const dynamo = await startDynamoLocal(values['in-memory'] ? {} : { dbPath: '.data/dynamodb' });
   const apiToken = process.env.LOCAL_API_TOKEN ?? 'local-dev-token';
@@ -36,9 +38,13 @@ config's schedules and a local event bus; on an empty database it loads the demo
   });
 
   recordServer(runtime.url);
+  const demo = config.portfolios.find((p) => p.id === 'demo') ?? config.portfolios[0]!;
+  // The ad platforms, faked: the pollers pull the demo's platform channels from them (docs/connectors.md).
+  const platforms = await startDemoPlatforms(runtime.url, apiToken, demo, new Date());
   const stop = async () => {
     console.log('\nstopping…');
     forgetServer();
+    await platforms.close();
     await runtime.close();
     await dynamo.stop();
     process.exit(0);
@@ -46,14 +52,26 @@ config's schedules and a local event bus; on an empty database it loads the demo
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 
-  const demo = config.portfolios.find((p) => p.id === 'demo') ?? config.portfolios[0]!;
   const fresh = await hasNoMetrics(runtime.url, apiToken, demo, new Date());
+  const pulled = pulledChannels(demo);
   if (fresh) {
-    const accepted = await replayDemoFeed(runtime.url, demo, new Date());
-    console.log(`Loaded the demo feed: ${accepted} daily rows for portfolio "${demo.id}" through the signed webhook.`);
+    const accepted = await replayDemoFeed(runtime.url, demo, new Date(), 60, undefined, pulled);
+    console.log(`Loaded the demo feed: ${accepted} daily rows for portfolio "${demo.id}"'s other channels through the signed webhook.`);
+  }
+  // Metrics arrive by pull: one poll now (a fresh database backfills 60 days), then on schedules.poll.
+  await runtime.fire('poll');
+  console.log(
+    `Pulled ${[...pulled].join(', ')} from the local fakes of the ad platforms (requests served: ${servedCounts(platforms)}); ` +
+      `next on ${config.schedules.poll}.`,
+  );
+  if (fresh) {
     const seeded = await seedHistory(demo, new Date());
     console.log(`Seeded ${seeded} daily snapshots: the allocator run on each of the last four weeks with the data up to that day.`);
   }
+  // The fakes' budgets start where yesterday's plan left them, so applying today's plan sets them to it.
+  const { alignDemoBudgets } = await import('./local/demoBudgets.js');
+  const dayStart = await alignDemoBudgets(platforms, runtime.url, apiToken, demo, new Date());
+  if (dayStart) console.log(`Set the fake platforms' budgets to the plan in force when the day began (${dayStart}).`);
   const { snapshot, why } = await latestOrReallocate(runtime.url, apiToken, demo, hash, fresh);
   const heading = why ? `Reallocated "${demo.id}" at start because ${why}` : `Latest allocation of "${demo.id}"`;
   console.log(`\n${heading}:\n${allocationTable(snapshot, demo.currency)}`);
@@ -68,7 +86,10 @@ Budget optimizer running locally (config ${hash}, data in ${values['in-memory'] 
   Allocation     curl -H 'Authorization: Bearer ${apiToken}' ${runtime.url}/portfolios/${demo.id}/allocations/latest
   Reallocate     curl -X POST -H 'Authorization: Bearer ${apiToken}' ${runtime.url}/portfolios/${demo.id}/reallocate
   Events         curl ${runtime.url}/_local/events
-  Schedules      reallocate ${config.schedules.reallocate}, alerts ${config.schedules.alerts} (run in-process)
+  Schedules      reallocate ${config.schedules.reallocate}, alerts ${config.schedules.alerts}, poll ${config.schedules.poll} (run in-process)
+  Ad platforms   fakes: ${Object.entries(platforms.environment)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ')}
   API token      ${apiToken}   (LOCAL_API_TOKEN overrides)
   Webhook secret ${process.env.WEBHOOK_SECRET_GENERIC ?? LOCAL_DEV_SECRET}   (WEBHOOK_SECRET_<SOURCE> overrides; sign with npm run sign)
 Press Ctrl-C to stop.`);

@@ -21,8 +21,9 @@ export const hasNoMetrics = async (url: string, token: string, portfolio: Portfo
 };
 
 /**
- * Replays the demo feed through the signed webhook path, one delivery per day as a daily poller would:
- * 60 days × every channel, ending yesterday in the portfolio's time zone. Returns the records accepted.
+ * Replays the demo feed through the signed webhook path, one delivery per day as a daily sender would:
+ * 60 days × every channel (but those in `except`, whose metrics arrive by pull), ending yesterday in the
+ * portfolio's time zone. Returns the records accepted.
  */
 export const replayDemoFeed = async (
   url: string,
@@ -30,9 +31,10 @@ export const replayDemoFeed = async (
   now: Date,
   days = 60,
   report: Progress = progress(),
+  except: ReadonlySet<string> = new Set(),
 ): Promise<number> => {
   const yesterday = addDays(dateInZone(now, portfolio.timezone), -1);
-  const records = demoFeed(portfolio, yesterday, days);
+  const records = demoFeed(portfolio, yesterday, days).filter((r) => !except.has(r.channelId));
   const [secret] = await envSecrets((name) => process.env[name])('generic');
   let accepted = 0;
   for (let d = days - 1; d >= 0; d -= 1) {

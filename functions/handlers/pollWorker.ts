@@ -1,3 +1,4 @@
+import type { Context, SQSEvent } from 'aws-lambda';
 import type { LoadedConfig } from '../adapters/configFile.js';
 import { portfolioJobWorker } from '../adapters/jobWorker.js';
 import { logger, metrics } from '../adapters/observability.js';
@@ -8,6 +9,8 @@ import { deployedPoller } from '../wiring/poller.js';
 export interface PollWorkerDependencies {
   readonly config: LoadedConfig;
   readonly poller: Pick<Poller, 'poll'>;
+  /** Lets the delivery recorder's in-flight records expire with the invocation (as the ingest handler does). */
+  readonly registerContext?: (context: Context) => void;
 }
 
 /** What a poll logs: counts and account ids, never credentials. */
@@ -33,8 +36,8 @@ const summary = (result: PollResult) => ({
  * and the message succeeds (retrying cannot fix them); a throttled or unavailable platform fails the message
  * after the rest is stored, so SQS retries it and dead-letters it after three tries.
  */
-export const createPollWorkerHandler = ({ config, poller }: PollWorkerDependencies) =>
-  portfolioJobWorker(config, 'poll', async (portfolio) => {
+export const createPollWorkerHandler = ({ config, poller, registerContext }: PollWorkerDependencies) => {
+  const worker = portfolioJobWorker(config, 'poll', async (portfolio) => {
     try {
       const result = await poller.poll(portfolio);
       metrics.addMetric('PolledRowsChanged', 'Count', result.changed);
@@ -44,5 +47,15 @@ export const createPollWorkerHandler = ({ config, poller }: PollWorkerDependenci
       throw error;
     }
   });
+  return (event: SQSEvent, context: Context) => {
+    registerContext?.(context);
+    return worker(event, context);
+  };
+};
 
-export const handler = createPollWorkerHandler({ config: deployedConfig, poller: deployedPoller() });
+const { poller, recorder } = deployedPoller();
+export const handler = createPollWorkerHandler({
+  config: deployedConfig,
+  poller,
+  registerContext: (context) => recorder.registerContext(context),
+});

@@ -1,3 +1,4 @@
+import type { DeliveryRecorder } from '../adapters/deliveries.js';
 import { createDocumentClient } from '../adapters/dynamo.js';
 import { onFirstPublish } from '../adapters/eventBus.js';
 import { type CredentialsSource, envCredentials, secretsManagerCredentials } from '../adapters/platforms/credentials.js';
@@ -39,11 +40,14 @@ export const platformReports = (credentials = platformCredentials()): Record<Con
 const connectOnFirstPublish = (busName: string) =>
   onFirstPublish(async () => (await import('../adapters/eventBridgePublisher.js')).connectEventBridge(busName));
 
-/** The poller a deployed function uses; the EventBridge SDK loads only when a credentials alert is announced. */
-export const deployedPoller = (): Poller => {
+/**
+ * The poller a deployed function uses, with the delivery recorder it stores through (the handler registers
+ * each invocation's context on it); the EventBridge SDK loads only when a credentials alert is announced.
+ */
+export const deployedPoller = (): { poller: Poller; recorder: DeliveryRecorder } => {
   const client = createDocumentClient(dynamoClient());
   const recorder = deliveryRecorder();
-  return new Poller({
+  const poller = new Poller({
     config: deployedConfig,
     configHash: deployedConfig.hash,
     reports: platformReports(),
@@ -53,4 +57,5 @@ export const deployedPoller = (): Poller => {
     events: eventPublisher(connectOnFirstPublish),
     clock: () => new Date(),
   });
+  return { poller, recorder };
 };
