@@ -18,7 +18,8 @@ import {
 import { GLOSSARY } from '../../domain/glossary.js';
 import type { DailyTotal } from '../../domain/metrics.js';
 import type { Snapshot } from '../../domain/snapshots.js';
-import { escapeHtml } from './html.js';
+import { type AppliesView, appliesSection } from './applies.js';
+import { escapeHtml, html } from './html.js';
 import { modelHealthSection } from './modelHealth.js';
 import { type PlannerView, plannerSection } from './planner.js';
 import { contributionSection, curvesSection, outcomeSection, PACING_DAYS, pacingSection, whySection } from './sections.js';
@@ -44,6 +45,8 @@ export interface DashboardModel {
   readonly today: string;
   /** The signed-in person, and the CSRF token their sign-out form carries (none for the local token). */
   readonly viewer?: { readonly user: string; readonly groups: readonly string[]; readonly csrf?: string };
+  /** What reached the ad platforms' budgets (applies.ts); absent when the page has no Applies table to read. */
+  readonly applies?: AppliesView;
   /** Fit diagnostics of the model the plan rests on (the "Model health" section); absent, the section says so. */
   readonly diagnostics?: Diagnostics;
   /** The inputs the two compared snapshots were solved from ({@link comparedPair}), for why each channel changed. */
@@ -481,9 +484,9 @@ const attentionSection = (model: DashboardModel): string => {
  * locally and behind the deployed API alike; docs/finance-guide.md carries the same definitions.
  */
 const glossarySection = () =>
-  `<section aria-labelledby="h-glossary"><h2 id="h-glossary">Glossary</h2><dl id="glossary">${GLOSSARY.map(
-    (t) => `<dt id="term-${escapeHtml(t.id)}">${escapeHtml(t.term)}</dt><dd>${escapeHtml(t.definition)}</dd>`,
-  ).join('')}</dl></section>`;
+  html`<section aria-labelledby="h-glossary"><h2 id="h-glossary">Glossary</h2><dl id="glossary">${GLOSSARY.map(
+    (t) => html`<dt id="term-${t.id}">${t.term}</dt><dd>${t.definition}</dd>`,
+  )}</dl></section>`.value;
 
 /** The finance dashboard: plain HTML and SVG, no script or network beyond this page. */
 export const renderDashboard = (model: DashboardModel): string => {
@@ -504,7 +507,12 @@ export const renderDashboard = (model: DashboardModel): string => {
 <section aria-labelledby="h-table"><h2 id="h-table">Allocation table</h2>
 <p><a class="button" id="csv" download="${escapeHtml(`${portfolio.id}-${latest.snapshotId}.csv`)}" href="data:text/csv;charset=utf-8,${encodeURIComponent(snapshotCsv(latest, portfolio.currency))}">Download CSV</a></p>${allocationTable(latest, previous, portfolio, money)}</section>
 <section aria-labelledby="h-planner"><h2 id="h-planner">What if the budget were different?</h2>${plannerSection(model.planner, latest, portfolio.budget.daily, portfolio.currency, money)}</section>
-<section aria-labelledby="h-curves"><h2 id="h-curves">Response curves</h2>${curvesSection(latest, portfolio, money)}</section>
+${
+  model.applies
+    ? `<section aria-labelledby="h-applied"><h2 id="h-applied">Applied to the platforms</h2>${appliesSection(model.applies)}</section>
+`
+    : ''
+}<section aria-labelledby="h-curves"><h2 id="h-curves">Response curves</h2>${curvesSection(latest, portfolio, money)}</section>
 <section aria-labelledby="h-model-health"><h2 id="h-model-health">Model health</h2>${modelHealthSection(model.diagnostics, portfolio.id)}</section>
 <section aria-labelledby="h-constraints"><h2 id="h-constraints">What holds the plan back</h2>${constraintsSection(latest, portfolio, money)}</section>
 <section aria-labelledby="h-diff"><h2 id="h-diff">Compare snapshots</h2>${diffSection(model, money)}</section>

@@ -1,7 +1,7 @@
 import type { Allocation } from '../../domain/allocation/schemas.js';
 import { displayCount, marginalCost } from '../../domain/financeViews.js';
 import type { Snapshot } from '../../domain/snapshots.js';
-import { escapeHtml } from './html.js';
+import { html, type Markup, trusted } from './html.js';
 import { attr, countTick, currencyTick, niceTicks, svg } from './svg.js';
 
 type Money = (value: number | null) => string;
@@ -15,119 +15,123 @@ export interface PlannerPoint {
 /** What the dashboard's planner shows: the plans for 25 budgets, or why there are none. */
 export type PlannerView = { readonly plans: readonly PlannerPoint[]; readonly asOf: string } | { readonly error: string };
 
-/** Where the caps and the change limit start leaving budget unplaced: past it, more budget buys nothing today. */
-const unplaced = (points: readonly PlannerPoint[], money: Money): string => {
-  const first = points.find((p) => (p.allocation.unallocated?.amount ?? 0) >= 0.01);
-  if (!first) return '';
-  const last = points.at(-1)!;
-  return `<p class="meta" id="planner-unplaced">From ${money(first.budget)} a day, today's caps and daily change limit leave money unplaced (${money(last.allocation.unallocated?.amount ?? 0)} of ${money(last.budget)}), so the curve flattens and there is no marginal cost.</p>`;
-};
-
 /** The planner's two panels share the budget axis: expected outcome with its 80% interval above, marginal cost below. */
 const [W, LEFT, RIGHT, TOP_H, GAP, LOW_H, AXIS] = [480, 58, 26, 170, 48, 96, 38];
 
-const glossary = (term: string, text: string) => `<a class="term" href="#term-${term}">${escapeHtml(text)}</a>`;
+const glossary = (term: string, text: string) => html`<a class="term" href="#term-${term}">${text}</a>`;
+const at = (v: number) => v.toFixed(1);
+
+/** Where the caps and the change limit start leaving budget unplaced: past it, more budget buys nothing today. */
+const unplaced = (points: readonly PlannerPoint[], money: Money): Markup | '' => {
+  const first = points.find((p) => (p.allocation.unallocated?.amount ?? 0) >= 0.01);
+  if (!first) return '';
+  const last = points.at(-1)!;
+  return html`<p class="meta" id="planner-unplaced">From ${money(first.budget)} a day, today's caps and daily change limit leave money unplaced (${money(last.allocation.unallocated?.amount ?? 0)} of ${money(last.budget)}), so the curve flattens and there is no marginal cost.</p>`;
+};
+
+/** The outline of a band: its upper edge left to right, then its lower edge back. */
+const bandPoints = (xs: readonly number[], lows: readonly number[], highs: readonly number[]) =>
+  [...xs.map((x, i) => `${at(x)},${at(highs[i]!)}`), ...xs.map((x, i) => `${at(x)},${at(lows[i]!)}`).reverse()].join(' ');
 
 /**
  * The what-if planner (issue 23, item 5): for total daily budgets from half to twice today's, the expected
  * outcome with its 80% interval and the portfolio's marginal cost, each budget re-solved with today's
- * constraints from the latest data; today's plan (the latest snapshot) is marked on the curve.
+ * constraints from the latest data; today's plan (the latest snapshot) is marked on the curve. Built with
+ * the escaping {@link html} template.
  */
-export const plannerSection = (view: PlannerView | undefined, latest: Snapshot, today: number, currency: string, money: Money): string => {
-  if (!view) return '<p class="meta" id="planner">The what-if planner is not available here.</p>';
-  if ('error' in view)
-    return `<p class="meta" id="planner">The what-if planner could not solve today's budgets: ${escapeHtml(view.error)}</p>`;
+export const plannerSection = (view: PlannerView | undefined, latest: Snapshot, today: number, currency: string, money: Money): string =>
+  plannerMarkup(view, latest, today, currency, money).value;
+
+const plannerMarkup = (view: PlannerView | undefined, latest: Snapshot, today: number, currency: string, money: Money): Markup => {
+  if (!view) return html`<p class="meta" id="planner">The what-if planner is not available here.</p>`;
+  if ('error' in view) return html`<p class="meta" id="planner">The what-if planner could not solve today's budgets: ${view.error}</p>`;
   const points = view.plans.filter((p) => p.allocation.outcome);
   if (points.length < 2)
-    return '<p class="meta" id="planner">The what-if planner has no outlook: the plans for these budgets are held.</p>';
+    return html`<p class="meta" id="planner">The what-if planner has no outlook: the plans for these budgets are held.</p>`;
   // A budget too small for the bases gets a held plan, which has no outlook: said under the chart.
   const held = view.plans.filter((p) => !p.allocation.outcome);
-  const unit = points[0]!.allocation.outcome!.unit;
+  const outcome = (p: PlannerPoint) => p.allocation.outcome!;
+  const unit = outcome(points[0]!).unit;
   const value = (v: number) => (unit === 'revenue' ? money(v) : displayCount(v));
+  const costText = (c: number | null) => (c === null ? '—' : unit === 'revenue' ? c.toFixed(2) : money(c));
   const budgets = points.map((p) => p.budget);
   const [minB, maxB] = [Math.min(...budgets), Math.max(...budgets)];
   const x = (b: number) => LEFT + ((b - minB) / Math.max(maxB - minB, 1e-9)) * (W - LEFT - RIGHT);
-  const yTicks = niceTicks(Math.max(...points.map((p) => p.allocation.outcome!.high)), 4);
+  const yTicks = niceTicks(Math.max(...points.map((p) => outcome(p).high)), 4);
   const y = (v: number) => 10 + (1 - v / yTicks.at(-1)!) * (TOP_H - 10);
   const costs = points.map((p) => marginalCost(p.allocation, unit));
-  const known = costs.filter((c): c is number => c !== null);
-  const cTicks = niceTicks(Math.max(1e-9, ...known), 2);
+  const cTicks = niceTicks(Math.max(1e-9, ...costs.filter((c): c is number => c !== null)), 2);
   const lowTop = TOP_H + GAP;
   const yc = (v: number) => lowTop + (1 - v / cTicks.at(-1)!) * LOW_H;
   const H = lowTop + LOW_H + AXIS;
   const tick = currencyTick(currency);
   const yLabel = unit === 'revenue' ? tick : countTick;
   const cLabel = unit === 'revenue' ? (v: number) => v.toFixed(1) : tick;
-  const xTicks = niceTicks(maxB, 4).filter((t) => t >= minB - 1e-9);
   const grid = [
-    ...xTicks.map(
-      (t) =>
-        `<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="10" y2="${lowTop + LOW_H}" stroke="#e3e3e3"/><text x="${x(t).toFixed(1)}" y="${lowTop + LOW_H + 16}" text-anchor="middle">${escapeHtml(tick(t))}</text>`,
-    ),
+    ...niceTicks(maxB, 4)
+      .filter((t) => t >= minB - 1e-9)
+      .map(
+        (t) =>
+          html`<line x1="${at(x(t))}" x2="${at(x(t))}" y1="10" y2="${lowTop + LOW_H}" stroke="#e3e3e3"/><text x="${at(x(t))}" y="${lowTop + LOW_H + 16}" text-anchor="middle">${tick(t)}</text>`,
+      ),
     ...yTicks.map(
       (t) =>
-        `<line x1="${LEFT}" x2="${W - RIGHT}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#e3e3e3"/><text x="${LEFT - 5}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end">${escapeHtml(yLabel(t))}</text>`,
+        html`<line x1="${LEFT}" x2="${W - RIGHT}" y1="${at(y(t))}" y2="${at(y(t))}" stroke="#e3e3e3"/><text x="${LEFT - 5}" y="${at(y(t) + 4)}" text-anchor="end">${yLabel(t)}</text>`,
     ),
     ...cTicks.map(
       (t) =>
-        `<line x1="${LEFT}" x2="${W - RIGHT}" y1="${yc(t).toFixed(1)}" y2="${yc(t).toFixed(1)}" stroke="#e3e3e3"/><text x="${LEFT - 5}" y="${(yc(t) + 4).toFixed(1)}" text-anchor="end">${escapeHtml(cLabel(t))}</text>`,
+        html`<line x1="${LEFT}" x2="${W - RIGHT}" y1="${at(yc(t))}" y2="${at(yc(t))}" stroke="#e3e3e3"/><text x="${LEFT - 5}" y="${at(yc(t) + 4)}" text-anchor="end">${cLabel(t)}</text>`,
     ),
-  ].join('');
-  const outcome = (p: PlannerPoint) => p.allocation.outcome!;
-  const band = `${points.map((p) => `${x(p.budget).toFixed(1)},${y(outcome(p).high).toFixed(1)}`).join(' ')} ${[...points]
-    .reverse()
-    .map((p) => `${x(p.budget).toFixed(1)},${y(outcome(p).low).toFixed(1)}`)
-    .join(' ')}`;
-  const mean = points.map((p) => `${x(p.budget).toFixed(1)},${y(outcome(p).expected).toFixed(1)}`).join(' ');
+  ];
+  const xs = points.map((p) => x(p.budget));
+  const band = bandPoints(
+    xs,
+    points.map((p) => y(outcome(p).low)),
+    points.map((p) => y(outcome(p).high)),
+  );
+  const mean = points.map((p, i) => `${at(xs[i]!)},${at(y(outcome(p).expected))}`).join(' ');
   // The marginal cost line breaks where the budget does not bind (no marginal cost).
   const runs: string[][] = [[]];
-  points.forEach((p, i) => {
-    const c = costs[i];
-    if (c === null || c === undefined) runs.push([]);
-    else runs.at(-1)!.push(`${x(p.budget).toFixed(1)},${yc(c).toFixed(1)}`);
+  costs.forEach((c, i) => {
+    if (c === null) runs.push([]);
+    else runs.at(-1)!.push(`${at(xs[i]!)},${at(yc(c))}`);
   });
   const costLines = runs
     .filter((r) => r.length > 1)
-    .map((r) => `<polyline class="marginal" points="${r.join(' ')}" fill="none" stroke="#6a1b9a" stroke-width="2"/>`)
-    .join('');
-  const dots = points
-    .map((p, i) => {
-      const o = outcome(p);
-      const c = costs[i] ?? null;
-      return `<circle class="plan-point" cx="${x(p.budget).toFixed(1)}" cy="${y(o.expected).toFixed(1)}" r="2.5" fill="#1f4e79" data-budget="${attr(p.budget)}" data-expected="${attr(o.expected)}" data-low="${attr(o.low)}" data-high="${attr(o.high)}" data-marginal="${c === null ? '' : attr(c)}"><title>${escapeHtml(`${money(p.budget)} a day: ${value(o.expected)} expected (80% interval ${value(o.low)} – ${value(o.high)})${c === null ? '' : `; marginal cost ${unit === 'revenue' ? `${c.toFixed(2)} per ${money(1)}` : money(c)}`}`)}</title></circle>`;
-    })
-    .join('');
+    .map((r) => html`<polyline class="marginal" points="${r.join(' ')}" fill="none" stroke="#6a1b9a" stroke-width="2"/>`);
+  const dots = points.map((p, i) => {
+    const o = outcome(p);
+    const c = costs[i] ?? null;
+    const title = `${money(p.budget)} a day: ${value(o.expected)} expected (80% interval ${value(o.low)} – ${value(o.high)})${c === null ? '' : `; marginal cost ${costText(c)}`}`;
+    return html`<circle class="plan-point" cx="${at(xs[i]!)}" cy="${at(y(o.expected))}" r="2.5" fill="#1f4e79" data-budget="${attr(p.budget)}" data-expected="${attr(o.expected)}" data-low="${attr(o.low)}" data-high="${attr(o.high)}" data-marginal="${c === null ? '' : attr(c)}"><title>${title}</title></circle>`;
+  });
   const planned = latest.allocation.outcome;
   const todayMark = planned
-    ? `<g class="today" data-budget="${attr(today)}" data-expected="${attr(planned.expected)}"><line x1="${x(today).toFixed(1)}" x2="${x(today).toFixed(1)}" y1="10" y2="${lowTop + LOW_H}" stroke="#1a1a1a" stroke-dasharray="4 3"/><circle cx="${x(today).toFixed(1)}" cy="${y(planned.expected).toFixed(1)}" r="6" fill="none" stroke="#1a1a1a" stroke-width="2.5"><title>${escapeHtml(`Today's plan: ${money(today)} a day, ${value(planned.expected)} expected`)}</title></circle><text x="${(x(today) + 6).toFixed(1)}" y="22">today</text></g>`
+    ? html`<g class="today" data-budget="${attr(today)}" data-expected="${attr(planned.expected)}"><line x1="${at(x(today))}" x2="${at(x(today))}" y1="10" y2="${lowTop + LOW_H}" stroke="#1a1a1a" stroke-dasharray="4 3"/><circle cx="${at(x(today))}" cy="${at(y(planned.expected))}" r="6" fill="none" stroke="#1a1a1a" stroke-width="2.5"><title>Today's plan: ${money(today)} a day, ${value(planned.expected)} expected</title></circle><text x="${at(x(today) + 6)}" y="22">today</text></g>`
     : '';
-  const labels = `<text x="${LEFT}" y="${lowTop - 8}">marginal cost${unit === 'revenue' ? ` (return per ${escapeHtml(money(1))})` : ''}</text><text x="${W - RIGHT}" y="${H - 4}" text-anchor="end">total daily budget</text>`;
-  const body = `${grid}<polygon class="band" points="${band}" fill="#1f4e79" fill-opacity="0.18"/><polyline class="expected" points="${mean}" fill="none" stroke="#1f4e79" stroke-width="2"/>${costLines}${dots}${todayMark}${labels}`;
-  const first = points[0]!;
-  const last = points.at(-1)!;
+  const labels = html`<text x="${LEFT}" y="${lowTop - 8}">marginal cost${unit === 'revenue' ? ` (return per ${money(1)})` : ''}</text><text x="${W - RIGHT}" y="${H - 4}" text-anchor="end">total daily budget</text>`;
+  const body = html`${grid}<polygon class="band" points="${band}" fill="#1f4e79" fill-opacity="0.18"/><polyline class="expected" points="${mean}" fill="none" stroke="#1f4e79" stroke-width="2"/>${costLines}${dots}${todayMark}${labels}`;
+  const [first, last] = [points[0]!, points.at(-1)!];
   const desc = `Between ${money(first.budget)} and ${money(last.budget)} a day, the expected ${unit} rise from ${value(outcome(first).expected)} to ${value(outcome(last).expected)}.`;
-  const chart = svg(
-    'planner-chart',
-    W,
-    H,
-    `Expected ${unit} and marginal cost for daily budgets from 50% to 200% of today's`,
-    desc,
-    body,
-    'fit',
+  // svg() escapes its title and description and takes the body as markup.
+  const chart = trusted(
+    svg('planner-chart', W, H, `Expected ${unit} and marginal cost for daily budgets from 50% to 200% of today's`, desc, body.value, 'fit'),
   );
-  // A few budgets in words, for a phone, a screen reader and a print.
-  const shown = [0.5, 0.75, 1, 1.25, 1.5, 2]
+  // A few budgets in words, for a phone, a screen reader and a print: half, three quarters, today, and up to double.
+  const isToday = (p: PlannerPoint) => Math.abs(p.budget - today) < 0.005;
+  const rows = [0.5, 0.75, 1, 1.25, 1.5, 2]
     .map((share) => points.find((p) => Math.abs(p.budget - today * share) < 0.005))
-    .filter((p): p is PlannerPoint => p !== undefined);
-  const rows = shown
+    .filter((p): p is PlannerPoint => p !== undefined)
     .map((p) => {
       const o = outcome(p);
-      const c = marginalCost(p.allocation, unit);
-      return `<tr${Math.abs(p.budget - today) < 0.005 ? ' class="today"' : ''}><td data-label="daily budget">${money(p.budget)}${Math.abs(p.budget - today) < 0.005 ? ' (today)' : ''}</td><td data-label="expected">${value(o.expected)}</td><td data-label="80% interval">${value(o.low)} – ${value(o.high)}</td><td data-label="marginal cost">${c === null ? '—' : unit === 'revenue' ? c.toFixed(2) : money(c)}</td></tr>`;
-    })
-    .join('');
-  const legend = `<ul class="legend"><li><span class="swatch" style="background:#1f4e79"></span>Expected ${unit}</li><li><span class="swatch" style="background:#c5d3e0"></span>${glossary('interval', '80% interval')}</li><li><span class="swatch" style="background:#6a1b9a"></span>${glossary('marginal-cost', 'Marginal cost')}</li><li><span class="swatch" style="background:#fff;border:2px solid #1a1a1a;border-radius:50%"></span>Today's plan</li></ul>`;
-  return `<div id="planner" data-held="${held.length}" data-as-of="${escapeHtml(view.asOf)}"><p class="meta">Each budget re-solved from the latest data with today's bases, caps, targets, reserve and change limit; nothing is written. The same answers as <code>GET /portfolios/${escapeHtml(latest.portfolioId)}/plan?budgets=…</code>.</p>${legend}<figure class="planner">${chart}</figure>
-${unplaced(points, money)}${held.length > 0 ? `<p class="meta" id="planner-held">Not drawn: ${held.map((p) => money(p.budget)).join(', ')} a day, where the plan is held (${escapeHtml(held[0]!.allocation.reason ?? 'no solvable plan')}).</p>` : ''}
+      return html`<tr${isToday(p) ? trusted(' class="today"') : ''}><td data-label="daily budget">${money(p.budget)}${isToday(p) ? ' (today)' : ''}</td><td data-label="expected">${value(o.expected)}</td><td data-label="80% interval">${value(o.low)} – ${value(o.high)}</td><td data-label="marginal cost">${costText(marginalCost(p.allocation, unit))}</td></tr>`;
+    });
+  const legend = html`<ul class="legend"><li><span class="swatch" style="background:#1f4e79"></span>Expected ${unit}</li><li><span class="swatch" style="background:#c5d3e0"></span>${glossary('interval', '80% interval')}</li><li><span class="swatch" style="background:#6a1b9a"></span>${glossary('marginal-cost', 'Marginal cost')}</li><li><span class="swatch" style="background:#fff;border:2px solid #1a1a1a;border-radius:50%"></span>Today's plan</li></ul>`;
+  const heldNote =
+    held.length > 0
+      ? html`<p class="meta" id="planner-held">Not drawn: ${held.map((p) => money(p.budget)).join(', ')} a day, where the plan is held (${held[0]!.allocation.reason ?? 'no solvable plan'}).</p>`
+      : '';
+  return html`<div id="planner" data-held="${held.length}" data-as-of="${view.asOf}"><p class="meta">Each budget re-solved from the latest data with today's bases, caps, targets, reserve and change limit; nothing is written. The same answers as <code>GET /portfolios/${latest.portfolioId}/plan?budgets=…</code>.</p>${legend}<figure class="planner">${chart}</figure>
+${unplaced(points, money)}${heldNote}
 <table id="planner-table" class="cards"><thead><tr><th scope="col">daily budget</th><th scope="col">expected ${unit}</th><th scope="col">${glossary('interval', '80% interval')}</th><th scope="col">${glossary('marginal-cost', 'marginal cost')}</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 };

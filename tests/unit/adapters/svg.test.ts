@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { currencyTick, niceTicks, placeLabels } from '../../../functions/adapters/dashboard/svg.js';
+import { currencyTick, niceTicks, PHONE_CHART_PX, phoneTextSize, placeLabels } from '../../../functions/adapters/dashboard/svg.js';
 
 describe('chart helpers', () => {
   it('makes round ticks from 0 that cover the maximum', () => {
@@ -48,5 +48,10 @@ describe('chart helpers', () => {
         },
       ),
     );
+  });
+
+  it('gives a chart wider than a phone a text size that renders at 11 px or more there, and leaves narrower ones at 12', () => {
+    expect(phoneTextSize(300)).toBeNull();
+    for (const width of [360, 480, 760, 1200]) expect(((phoneTextSize(width) ?? 12) * PHONE_CHART_PX) / width).toBeGreaterThanOrEqual(11);
   });
 });
