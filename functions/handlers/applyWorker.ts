@@ -49,6 +49,7 @@ export const createApplyWorkerHandler = ({ config, actuator }: ApplyWorkerDepend
       message.kind === 'published'
         ? await actuator.published(portfolio, message.snapshotId)
         : await actuator.approved(portfolio, message.applyId);
+    metrics.addMetric('ApplyMessages', MetricUnit.Count, 1);
     if (outcome?.status === 'applied') metrics.addMetric('AppliesSucceeded', MetricUnit.Count, 1);
     if (outcome?.status === 'failed' || outcome?.status === 'partial') metrics.addMetric('AppliesFailed', MetricUnit.Count, 1);
     logger.info('apply message handled', {
