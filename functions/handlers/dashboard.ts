@@ -1,5 +1,8 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { APPLIES_TABLE } from '../../lib/tables.js';
+import { AppliesRepository } from '../adapters/appliesRepository.js';
 import type { LoadedConfig } from '../adapters/configFile.js';
+import { withAppliedBudgets } from '../adapters/dashboard/applies.js';
 import { MAX_CHANNELS_WITH_HEALTH } from '../adapters/dashboard/modelHealth.js';
 import { comparedPair, renderDashboard } from '../adapters/dashboard/page.js';
 import type { PlannerView } from '../adapters/dashboard/planner.js';
@@ -8,18 +11,20 @@ import { createDocumentClient } from '../adapters/dynamo.js';
 import { httpHandler, parseQuery, redirect } from '../adapters/http.js';
 import { findPortfolio } from '../adapters/portfolios.js';
 import { csrfToken, readCookies, SESSION_COOKIE, signedInPerson, signInLocation } from '../adapters/session.js';
+import type { ApplyStore } from '../application/applyPorts.js';
 import { modelDiagnostics } from '../application/modelDiagnostics.js';
 import { planBudgets } from '../application/planBudgets.js';
 import type { AlertStore, Clock, MetricsReader, SnapshotStore } from '../application/ports.js';
 import { AllocationInput } from '../domain/allocation/schemas.js';
 import type { Portfolio } from '../domain/config.js';
 import { addDays, dateInZone } from '../domain/dates.js';
-import { plannerBudgets } from '../domain/financeViews.js';
+import { displayMoney, plannerBudgets } from '../domain/financeViews.js';
 import { rollupDaily } from '../domain/metrics.js';
 import * as z from '../domain/schema.js';
 import { type Snapshot, snapshotIdBound } from '../domain/snapshots.js';
 import { deployedConfig } from '../wiring/config.js';
 import { alertsRepository, allocationsRepository, dynamoClient, metricsRepository } from '../wiring/dynamo.js';
+import { tableName } from '../wiring/dynamoConnection.js';
 
 export interface DashboardDependencies {
   readonly config: LoadedConfig;
@@ -27,6 +32,8 @@ export interface DashboardDependencies {
   readonly alerts: AlertStore;
   readonly metrics: MetricsReader;
   readonly clock: Clock;
+  /** What reached the ad platforms (the Applies table); absent, the page has no "Applied" section. */
+  readonly applies?: Pick<ApplyStore, 'list'>;
 }
 
 /** Snapshots the page charts and offers for comparison. */
@@ -55,7 +62,7 @@ const viewerOf = (event: APIGatewayProxyEventV2) => {
  * browser without a valid session (the authorizer lets this page through as nobody) is sent to sign-in,
  * which brings it back here.
  */
-export const createDashboardHandler = ({ config, allocations, alerts, metrics, clock }: DashboardDependencies) =>
+export const createDashboardHandler = ({ config, allocations, alerts, metrics, clock, applies }: DashboardDependencies) =>
   httpHandler(async (event) => {
     const viewer = viewerOf(event);
     if (!viewer) return redirect(signInLocation(event));
@@ -86,6 +93,10 @@ export const createDashboardHandler = ({ config, allocations, alerts, metrics, c
     // Model health: the model the plan rests on, refitted for each of the last 14 days (about 0.1 s for six channels).
     const diagnostics =
       latest && portfolio.channels.length <= MAX_CHANNELS_WITH_HEALTH ? await modelDiagnostics({ metrics, clock }, portfolio) : undefined;
+    // What reached the platforms: per channel applied budgets, and pacing against them where they exist.
+    const records = applies ? await applies.list(portfolio.id, 30) : [];
+    const daily = rollupDaily(rows);
+    const spentOn = addDays(today, -1);
     const html = renderDashboard({
       portfolios: config.portfolios,
       portfolio,
@@ -94,13 +105,27 @@ export const createDashboardHandler = ({ config, allocations, alerts, metrics, c
       alerts: open,
       diff: { ...(from ? { from } : {}), ...(to ? { to } : {}) },
       carry: token ? { token } : {},
-      daily: rollupDaily(rows),
-      allocated: allocatedByDay(recent),
+      daily,
+      allocated: withAppliedBudgets(allocatedByDay(recent), records, portfolio.timezone),
       today,
       ...(viewer ? { viewer } : {}),
       inputs: { from: fromInput, to: toInput },
       ...(planner ? { planner } : {}),
       ...(diagnostics ? { diagnostics } : {}),
+      ...(applies
+        ? {
+            applies: {
+              portfolioId: portfolio.id,
+              mode: portfolio.apply.mode,
+              records,
+              latest: page.snapshots[0],
+              spent: new Map(daily.filter((d) => d.date === spentOn).map((d) => [d.channelId, d.spend])),
+              spentOn,
+              money: displayMoney(portfolio.currency),
+              ...(viewer ? { viewer } : {}),
+            },
+          }
+        : {}),
     });
     return {
       statusCode: 200,
@@ -170,4 +195,5 @@ export const handler = createDashboardHandler({
   alerts: alertsRepository(client),
   metrics: metricsRepository(client),
   clock: () => new Date(),
+  applies: new AppliesRepository(client, tableName(APPLIES_TABLE)),
 });

@@ -101,15 +101,13 @@ describe('applying a plan from the dashboard (approve mode)', () => {
     await page.goto(`${runtime.url}/dashboard`);
     const diff = page.locator('#dry-run-diff');
     await expect(diff.getAttribute('data-snapshot')).resolves.toBe(plan.snapshotId);
-    const rows = await diff
-      .locator('tbody tr')
-      .evaluateAll((trs) =>
-        trs.map((tr) => ({
-          channel: tr.getAttribute('data-channel'),
-          before: Number(tr.getAttribute('data-before')),
-          target: Number(tr.getAttribute('data-target')),
-        })),
-      );
+    const rows = await diff.locator('tbody tr').evaluateAll((trs) =>
+      trs.map((tr) => ({
+        channel: tr.getAttribute('data-channel'),
+        before: Number(tr.getAttribute('data-before')),
+        target: Number(tr.getAttribute('data-target')),
+      })),
+    );
     const connected = Object.keys(before);
     expect(rows.map((r) => r.channel).sort()).toEqual([...connected].sort());
     for (const row of rows) {
@@ -127,15 +125,13 @@ describe('applying a plan from the dashboard (approve mode)', () => {
     }
 
     await page.reload();
-    const applied = await page
-      .locator('#applied tbody tr')
-      .evaluateAll((trs) =>
-        trs.map((tr) => ({
-          channel: tr.getAttribute('data-channel'),
-          applied: tr.getAttribute('data-applied'),
-          text: tr.textContent ?? '',
-        })),
-      );
+    const applied = await page.locator('#applied tbody tr').evaluateAll((trs) =>
+      trs.map((tr) => ({
+        channel: tr.getAttribute('data-channel'),
+        applied: tr.getAttribute('data-applied'),
+        text: tr.textContent ?? '',
+      })),
+    );
     for (const channel of connected) {
       const row = applied.find((r) => r.channel === channel)!;
       expect(Number(row.applied)).toBeCloseTo(after[channel]!, 2);
