@@ -2,40 +2,13 @@ import type { ApplyRecord } from '../../domain/apply/records.js';
 import type { ApplyMode } from '../../domain/config.js';
 import { dateInZone } from '../../domain/dates.js';
 import type { Snapshot } from '../../domain/snapshots.js';
-import { escapeHtml } from './html.js';
+import { html, type Markup } from './html.js';
 
 /**
  * The dashboard's "Applied to the platforms" section (issue 24 item 4): per channel what was planned, what
  * the platforms hold (when and by whom, or why not) and what was spent; the approve button in approve mode,
  * the dry run's changes in dry-run mode, and an operator's re-apply of an earlier plan (a rollback).
  */
-
-/** Markup that is already safe: only {@link html} makes it, so every other interpolation is escaped. */
-class Trusted {
-  constructor(readonly markup: string) {}
-  toString() {
-    return this.markup;
-  }
-}
-
-type Value = string | number | Trusted | readonly Trusted[] | null | undefined | false;
-
-/** A template whose interpolations are escaped unless they are {@link Trusted} (made by `html` itself). */
-const html = (strings: TemplateStringsArray, ...values: Value[]): Trusted =>
-  new Trusted(
-    strings.reduce((out, text, i) => {
-      const value = values[i - 1];
-      const rendered =
-        value instanceof Trusted
-          ? value.markup
-          : Array.isArray(value)
-            ? value.map((v: Trusted) => v.markup).join('')
-            : value === null || value === undefined || value === false
-              ? ''
-              : escapeHtml(String(value));
-      return out + rendered + text;
-    }),
-  );
 
 export interface AppliesView {
   readonly portfolioId: string;
@@ -93,7 +66,7 @@ const whyNot = (mode: ApplyMode, record: ApplyRecord | undefined, channelId: str
 const hidden = (name: string, value: string) => html`<input type="hidden" name="${name}" value="${value}">`;
 
 /** The approve form, for finance and operators with a session (its CSRF token). */
-const approveForm = (view: AppliesView, record: ApplyRecord | undefined): Trusted => {
+const approveForm = (view: AppliesView, record: ApplyRecord | undefined): Markup => {
   if (view.mode !== 'approve' || record?.status !== 'pending') return html``;
   const csrf = view.viewer?.csrf;
   if (!csrf || !view.viewer?.groups.some((g) => g === 'finance' || g === 'operators')) {
@@ -103,7 +76,7 @@ const approveForm = (view: AppliesView, record: ApplyRecord | undefined): Truste
 };
 
 /** The dry run's changes: each platform budget as it stands and as the plan would set it. */
-const dryRunDiff = (view: AppliesView, record: ApplyRecord | undefined): Trusted => {
+const dryRunDiff = (view: AppliesView, record: ApplyRecord | undefined): Markup => {
   if (!record || (record.status !== 'dry-run' && record.status !== 'pending')) return html``;
   const rows = record.changes.map((c) => {
     const change = c.target - c.before;
@@ -116,7 +89,7 @@ const dryRunDiff = (view: AppliesView, record: ApplyRecord | undefined): Trusted
 };
 
 /** An operator's re-apply of an earlier plan that was applied: the rollback path. */
-const rollbackForm = (view: AppliesView): Trusted => {
+const rollbackForm = (view: AppliesView): Markup => {
   const csrf = view.viewer?.csrf;
   if (!csrf || !view.viewer?.groups.includes('operators') || view.mode === 'off') return html``;
   const earlier = [...new Map(view.records.filter(isApplied).map((r) => [r.snapshotId, r])).values()];
@@ -148,7 +121,7 @@ export const appliesSection = (view: AppliesView): string => {
   return html`<p class="meta" id="apply-mode" data-mode="${view.mode}">Apply mode ${MODE_SAYS[view.mode]}</p>${approveForm(view, current)}
 <table id="applied" class="cards"><thead><tr><th scope="col">channel</th><th scope="col">planned</th><th scope="col">applied (when, by whom)</th><th scope="col">spent ${view.spentOn}</th><th scope="col" class="reason">why not</th></tr></thead><tbody>${rows}</tbody></table>
 ${dryRunDiff(view, current)}${rollbackForm(view)}${history.length ? html`<h3>Recent applies</h3><ul id="apply-history">${history}</ul>` : html``}<p class="meta">Pacing below compares spend with the budget applied on the platforms where there is one, and with the plan elsewhere.</p>`
-    .markup;
+    .value;
 };
 
 /**
