@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { BudgetConfig } from '../domain/config.js';
+import { BudgetConfig, Portfolio } from '../domain/config.js';
+import { accountIssues } from '../domain/connectors/accountChecks.js';
 import { isTimeZone } from '../domain/dates.js';
 import { configHash } from '../domain/hash.js';
 import { type Issue, validate } from '../domain/issues.js';
@@ -101,6 +102,20 @@ const silentScheduleIssues = (raw: unknown, now: Date): Issue[] => {
 };
 
 /**
+ * Accounts and campaigns that do not fit together (functions/domain/connectors/accountChecks.ts), for every
+ * portfolio that parses on its own, so they are listed in the same pass as the schema's problems. Checked
+ * here, before a deploy, rather than in the schema every function validates at its cold start.
+ */
+const connectorIssues = (raw: unknown, parsed: BudgetConfig | undefined): Issue[] => {
+  const candidates = parsed?.portfolios ?? (raw as { portfolios?: unknown } | null)?.portfolios;
+  if (!Array.isArray(candidates)) return [];
+  return candidates.flatMap((portfolio: unknown, i) => {
+    const checked = parsed ? { ok: true as const, value: portfolio as Portfolio } : validate(Portfolio, portfolio);
+    return checked.ok ? accountIssues(checked.value, `portfolios[${i}]`) : [];
+  });
+};
+
+/**
  * Reads, parses and validates a config file: the schema, and what only shows once deployed (a key repeated
  * in one object, a schedule that never fires, a config too big for the function bundles). `config:check`,
  * `cdk synth` and `npm start` all load through here; `now` is when the schedules are checked from.
@@ -121,7 +136,13 @@ export const loadConfigFile = (path: string = DEFAULT_CONFIG_PATH, now: Date = n
   // JSON.parse keeps a repeated key's last value and drops the other without a word; which one did the operator mean?
   const repeated = duplicateKeys(text).map((at) => ({ path: at, message: 'this key appears twice in the same object: keep one' }));
   const result = validate(BudgetConfig, raw);
-  const issues = [...repeated, ...(result.ok ? [] : result.issues), ...silentScheduleIssues(raw, now), ...sizeIssues(raw)];
+  const issues = [
+    ...repeated,
+    ...(result.ok ? [] : result.issues),
+    ...connectorIssues(raw, result.ok ? result.value : undefined),
+    ...silentScheduleIssues(raw, now),
+    ...sizeIssues(raw),
+  ];
   if (issues.length > 0 || !result.ok)
     throw new ConfigError(
       path,

@@ -106,13 +106,6 @@ export type ConnectedPlatform = (typeof CONNECTED_PLATFORMS)[number];
  */
 export const DEFAULT_RESTATEMENT_DAYS: Readonly<Record<ConnectedPlatform, number>> = { 'google-ads': 14, meta: 7, tiktok: 7 };
 
-/** Each platform's account id as its APIs spell it: Google's customer id without dashes, Meta's without `act_`. */
-const ACCOUNT_ID_FORMS: Readonly<Record<ConnectedPlatform, { pattern: RegExp; message: string }>> = {
-  'google-ads': { pattern: /^\d{10}$/, message: 'a Google Ads customer id is 10 digits, without dashes' },
-  meta: { pattern: /^\d{1,20}$/, message: 'a Meta ad account id is digits, without "act_"' },
-  tiktok: { pattern: /^\d{1,20}$/, message: 'a TikTok advertiser_id is digits' },
-};
-
 /**
  * An ad platform account a portfolio pulls metrics from and applies budgets to. `secret` names the Secrets
  * Manager secret holding its credentials (docs/connectors.md); the credentials never sit in config.
@@ -308,65 +301,6 @@ const duplicateIds = (items: readonly { id: string }[], ctx: Ctx, path: (string 
   });
 };
 
-/**
- * Accounts and the campaigns that name them fit together: each account once, in its platform's id form;
- * every campaign of a connected platform has an account (`accountId/campaignId` when the platform has
- * several) once the portfolio pulls or applies at all; every account has a campaign to pull.
- */
-const checkAccounts = (portfolio: PortfolioShape, ctx: Ctx, at: (string | number)[]): void => {
-  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path: [...at, ...path], message });
-  const seen = new Map<string, number>();
-  portfolio.accounts.forEach((account, a) => {
-    const form = ACCOUNT_ID_FORMS[account.platform];
-    if (!form.pattern.test(account.accountId)) issue(['accounts', a, 'accountId'], form.message);
-    if (account.loginCustomerId !== undefined && account.platform !== 'google-ads') {
-      issue(['accounts', a, 'loginCustomerId'], 'only Google Ads accounts sign in through a manager account');
-    }
-    const key = `${account.platform}:${account.accountId}`;
-    const first = seen.get(key);
-    if (first === undefined) seen.set(key, a);
-    else issue(['accounts', a, 'accountId'], `duplicate ${account.platform} account "${account.accountId}" (also at index ${first})`);
-  });
-  const connected = portfolio.accounts.length > 0 || portfolio.apply.mode !== 'off';
-  const used = new Set<string>();
-  portfolio.channels.forEach((channel, c) => {
-    // A pull's rows carry its instant as their revision: two platforms' pulls of one channel-day would replace each other.
-    const platforms = CONNECTED_PLATFORMS.filter((p) => (channel.sourceIds[p] ?? []).length > 0);
-    if (portfolio.accounts.length > 0 && platforms.length > 1) {
-      issue(['channels', c, 'sourceIds'], `a pulled channel takes its campaigns from one platform, not ${platforms.join(' and ')}`);
-    }
-    for (const platform of CONNECTED_PLATFORMS) {
-      const accounts = portfolio.accounts.filter((a) => a.platform === platform);
-      (channel.sourceIds[platform] ?? []).forEach((sourceId, i) => {
-        const path = ['channels', c, 'sourceIds', platform, i];
-        const ref = campaignRef(sourceId);
-        if (ref.accountId !== undefined) {
-          if (ref.campaignId === '' || ref.campaignId.includes('/')) issue(path, 'expected "accountId/campaignId" or a bare campaign id');
-          else if (!accounts.some((a) => a.accountId === ref.accountId)) {
-            issue(path, `no ${platform} account "${ref.accountId}" in this portfolio's accounts`);
-          } else used.add(`${platform}:${ref.accountId}`);
-        } else if (accounts.length === 1) {
-          used.add(`${platform}:${accounts[0]!.accountId}`);
-        } else if (accounts.length > 1) {
-          issue(path, `this portfolio has ${accounts.length} ${platform} accounts: name the campaign's as "accountId/${sourceId}"`);
-        } else if (connected) {
-          issue(
-            path,
-            portfolio.accounts.length > 0
-              ? `no ${platform} account in this portfolio's accounts: add one, or its campaigns are never pulled`
-              : `apply.mode "${portfolio.apply.mode}" needs a ${platform} account in accounts to apply to`,
-          );
-        }
-      });
-    }
-  });
-  portfolio.accounts.forEach((account, a) => {
-    if (!used.has(`${account.platform}:${account.accountId}`) && seen.get(`${account.platform}:${account.accountId}`) === a) {
-      issue(['accounts', a], `no channel's sourceIds.${account.platform} names a campaign of account "${account.accountId}"`);
-    }
-  });
-};
-
 const checkRules = (portfolio: z.infer<typeof Portfolio>, ctx: Ctx, at: (string | number)[]): void => {
   const { bands, rules } = portfolio.alerts;
   if (bands.critical <= bands.warning) {
@@ -443,7 +377,6 @@ function checkPortfolio(portfolio: PortfolioShape, ctx: Ctx, at: (string | numbe
       });
     }
   });
-  checkAccounts(portfolio, ctx, at);
   checkRules(portfolio, ctx, at);
 }
 

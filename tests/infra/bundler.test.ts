@@ -52,6 +52,8 @@ describe('function bundler', () => {
     };
     expect(loadsEventBridge(FUNCTIONS.alertsWorker)).toBe(false);
     expect(loadsEventBridge(FUNCTIONS.alerts)).toBe(false);
+    // A poll announces an event only when an account's credentials are refused.
+    expect(loadsEventBridge(FUNCTIONS.pollWorker)).toBe(false);
     expect(loadsEventBridge(FUNCTIONS.reallocateWorker)).toBe(true);
   }, 60_000);
 
@@ -59,6 +61,19 @@ describe('function bundler', () => {
     const bundles = Object.values(FUNCTIONS).map((definition) => ({ id: definition.id, ...bundle(definition.entry, definition.id) }));
     for (const { id, bytes } of bundles)
       expect(bytes, `${id}: ${(bytes / 1024).toFixed(1)} KB`).toBeLessThanOrEqual(FUNCTION_BUNDLE_BUDGET_BYTES);
+    // The platform fakes (and the rest of the local runtime) are for tests and npm start only, never deployed.
+    for (const { id, inputs } of bundles)
+      expect(
+        inputs.filter((file) => file.includes('bin/local/')),
+        id,
+      ).toEqual([]);
+    expect(bundles.find((b) => b.id === FUNCTIONS.pollWorker.id)?.inputs).toEqual(
+      expect.arrayContaining([
+        'functions/adapters/platforms/googleAds.ts',
+        'functions/adapters/platforms/meta.ts',
+        'functions/adapters/platforms/tiktok.ts',
+      ]),
+    );
     // The operator forms, the dashboard and the API document read session cookies but verify no token: 16 KB each.
     const withJwt = bundles
       .filter(({ inputs }) => inputs.some((file) => file.includes('node_modules/aws-jwt-verify/')))

@@ -1,5 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfigFile } from '../../../functions/adapters/configFile.js';
 import { accountCampaigns, BudgetConfig, campaignRef, restatementDays } from '../../../functions/domain/config.js';
 import { validate } from '../../../functions/domain/issues.js';
 
@@ -12,9 +15,17 @@ const withDemo = (change: (portfolio: any) => void) => {
   return copy;
 };
 
+/** Every problem config:check lists for this config, with its path by id (`portfolios[demo].channels[video]…`). */
 const issuesOf = (input: unknown) => {
-  const result = validate(BudgetConfig, input);
-  return result.ok ? [] : result.issues;
+  const file = `${mkdtempSync(join(tmpdir(), 'accounts-'))}/budget.config.json`;
+  writeFileSync(file, JSON.stringify(input));
+  try {
+    loadConfigFile(file);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues;
+    throw error;
+  }
 };
 
 describe('connected accounts in the operator config', () => {
@@ -67,7 +78,7 @@ describe('connected accounts in the operator config', () => {
     [
       'a platform campaign with no account for its platform',
       (p: any) => (p.accounts = p.accounts.filter((a: any) => a.platform !== 'tiktok')),
-      'portfolios[0].channels[2].sourceIds.tiktok[0]',
+      'portfolios[demo].channels[video].sourceIds.tiktok[0]',
       /no tiktok account/,
     ],
     [
@@ -76,72 +87,66 @@ describe('connected accounts in the operator config', () => {
         p.accounts = [];
         p.apply = { mode: 'auto' };
       },
-      'portfolios[0].channels[0].sourceIds.google-ads[0]',
+      'portfolios[demo].channels[search].sourceIds.google-ads[0]',
       /apply.mode "auto" needs a google-ads account/,
     ],
     [
       'a bare campaign id when the platform has two accounts',
       (p: any) => p.accounts.push({ platform: 'google-ads', accountId: '4445556666', secret: 'demo/google-2' }),
-      'portfolios[0].channels[0].sourceIds.google-ads[0]',
+      'portfolios[demo].channels[search].sourceIds.google-ads[0]',
       /name the campaign's as "accountId\/1234567890"/,
     ],
     [
       'a campaign naming an account the portfolio lacks',
       (p: any) => (p.channels[1].sourceIds.meta = ['999/23850000000000001']),
-      'portfolios[0].channels[1].sourceIds.meta[0]',
+      'portfolios[demo].channels[social].sourceIds.meta[0]',
       /no meta account "999"/,
     ],
     [
       'one campaign claimed bare and through its account',
       (p: any) => (p.channels[3].sourceIds['google-ads'] = ['1112223333/1234567890']),
-      'portfolios[0].channels[3].sourceIds.google-ads[0]',
+      'portfolios[demo].channels[display].sourceIds.google-ads[0]',
       /already belongs to channel "search"/,
     ],
     [
       'a Google customer id with dashes',
       (p: any) => (p.accounts[0].accountId = '111-222-3333'),
-      'portfolios[0].accounts[0].accountId',
+      'portfolios[demo].accounts[0].accountId',
       /10 digits, without dashes/,
     ],
     [
       'a Meta account id with act_',
       (p: any) => (p.accounts[1].accountId = 'act_100200300400500'),
-      'portfolios[0].accounts[1].accountId',
+      'portfolios[demo].accounts[1].accountId',
       /act_/,
     ],
     [
       'the same account twice',
       (p: any) => p.accounts.push({ ...p.accounts[1] }),
-      'portfolios[0].accounts[3].accountId',
+      'portfolios[demo].accounts[3].accountId',
       /duplicate meta account/,
     ],
     [
       'a login customer id on a Meta account',
       (p: any) => (p.accounts[1].loginCustomerId = '1112223333'),
-      'portfolios[0].accounts[1].loginCustomerId',
+      'portfolios[demo].accounts[1].loginCustomerId',
       /manager account/,
     ],
     [
       'a restatement window beyond 28 days',
       (p: any) => (p.accounts[0].restatementDays = 90),
-      'portfolios[0].accounts[0].restatementDays',
+      'portfolios[demo].accounts[0].restatementDays',
       /28/,
     ],
-    ['a secret name with spaces', (p: any) => (p.accounts[0].secret = 'my secret'), 'portfolios[0].accounts[0].secret', /secret name/],
-    [
-      'an account no campaign names',
-      (p: any) => (p.channels[2].sourceIds = {}),
-      'portfolios[0].accounts[2]',
-      /names a campaign of account "7000000000000000001"/,
-    ],
+    ['a secret name with spaces', (p: any) => (p.accounts[0].secret = 'my secret'), 'portfolios[demo].accounts[0].secret', /secret name/],
     [
       'a pulled channel with campaigns on two platforms',
       (p: any) => (p.channels[0].sourceIds.meta = ['23850000000000009']),
-      'portfolios[0].channels[0].sourceIds',
+      'portfolios[demo].channels[search].sourceIds',
       /one platform, not google-ads and meta/,
     ],
-    ['an unknown apply mode', (p: any) => (p.apply = { mode: 'yolo' }), 'portfolios[0].apply.mode', /./],
-    ['a generic account', (p: any) => (p.accounts[0].platform = 'generic'), 'portfolios[0].accounts[0].platform', /./],
+    ['an unknown apply mode', (p: any) => (p.apply = { mode: 'yolo' }), 'portfolios[demo].apply.mode', /./],
+    ['a generic account', (p: any) => (p.accounts[0].platform = 'generic'), 'portfolios[demo].accounts[0].platform', /./],
   ])('refuses %s, naming its path', (_what, change, path, message) => {
     const issues = issuesOf(withDemo(change));
     expect(issues.map((i) => i.path)).toContain(path);
