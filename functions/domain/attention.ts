@@ -39,6 +39,9 @@ export const alertValue = (alert: Pick<Alert, 'metric' | 'observed' | 'threshold
     case 'cpa':
     case 'roas':
       return `${alert.metric.toUpperCase()} ${shown(observed)} against ${amount(alert.threshold)}`;
+    // An account whose credentials a platform refused (functions/domain/connectors/credentialsAlert.ts).
+    case 'credentials':
+      return 'the platform refused its credentials (expired, revoked or without access): renew its secret; its campaigns are not pulled until then';
     default:
       return `${alert.metric} ${shown(observed)} against ${amount(alert.threshold)}`;
   }

@@ -107,6 +107,10 @@ describe('what needs attention', () => {
     expect(alertValue({ metric: 'hoursSinceData', observed: 30, threshold: 6 })).toBe('no data for 30 hours (the rule allows 6)');
     expect(alertValue({ metric: 'cpa', observed: 'Infinity', threshold: 45 })).toBe('CPA infinite (spend, no conversions) against 45.00');
   });
+
+  it('says what to do about an account whose credentials a platform refused', () => {
+    expect(alertValue({ metric: 'credentials', observed: 1, threshold: 0 })).toMatch(/^the platform refused its credentials .*renew its secret/);
+  });
 });
 
 describe('what needs attention, said once', () => {
