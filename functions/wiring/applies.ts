@@ -9,7 +9,6 @@ import { Actuator } from '../application/applyAllocation.js';
 import type { BudgetPlatform } from '../application/applyPorts.js';
 import type { EventPublisher, WorkQueue } from '../application/ports.js';
 import { parseSchedule } from '../domain/schedule.js';
-import { nextFiring } from '../domain/scheduleTimes.js';
 import { deployedConfig } from './config.js';
 import { allocationsRepository, dynamoClient } from './dynamo.js';
 import { tableName } from './dynamoConnection.js';
@@ -36,13 +35,14 @@ export const applyQueue = (): WorkQueue => {
   return queue;
 };
 
-/** The reallocation schedule's period: the time between two of its firings (a rate's own interval). */
-export const reallocationPeriodMs = (expression = deployedConfig.schedules.reallocate, now = new Date()): number => {
+/**
+ * The reallocation schedule's period: a rate's own interval. A cron schedule counts as a day, its longest
+ * usual spacing: stepping a cron expression needs croner (32 KB and its load time in both apply functions),
+ * and a plan older than a day is refused either way.
+ */
+export const reallocationPeriodMs = (expression = deployedConfig.schedules.reallocate): number => {
   const schedule = parseSchedule(expression);
-  if (schedule.kind === 'rate') return schedule.everyMs;
-  const first = nextFiring(schedule, now, deployedConfig.schedules.timezone);
-  const second = first && nextFiring(schedule, first, deployedConfig.schedules.timezone);
-  return first && second ? second.getTime() - first.getTime() : 24 * 3_600_000;
+  return schedule.kind === 'rate' ? schedule.everyMs : 24 * 3_600_000;
 };
 
 /** The Applies table on the table the environment names. */
