@@ -19,8 +19,8 @@ export interface CurrentAllocationInput {
 }
 
 /**
- * The allocator's input for a portfolio at `now`, as the stores hold it: the fit window's daily totals with
- * their revisions, the plan in force now (`LATEST`) and when the local day began (the daily change limit's
+ * The allocator's input for a portfolio at `now`, as the stores hold it: sixteen weeks of daily totals, the
+ * fit window's with their revisions, the plan in force now (`LATEST`) and when the local day began (the daily change limit's
  * reference), and the channels under an open stop-loss. The one way a reallocation and a what-if plan
  * (`GET /portfolios/{id}/plan`) read it, so a plan answers what a reallocation would.
  */
@@ -36,7 +36,7 @@ export const currentAllocationInput = async (
   const channelIds = portfolio.channels.map((c) => c.id);
   const [rows, versions, latest, dayStart, stopLoss] = await Promise.all([
     metrics.portfolioRows(portfolio.id, channelIds, range.from, range.to),
-    metrics.portfolioVersions(portfolio.id, channelIds, range.from, range.to),
+    metrics.portfolioVersions(portfolio.id, channelIds, range.revisionsFrom, range.to),
     allocations.latest(portfolio.id),
     planAtDayStart(allocations, portfolio, asOf),
     stopLosses.openStopLosses(portfolio.id),

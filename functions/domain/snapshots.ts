@@ -78,8 +78,15 @@ export const snapshotIdBound = (value: string, side: 'from' | 'to'): string | un
 export const allocationSeed = (portfolioId: string, asOf: string): number =>
   Number.parseInt(sha256(`${portfolioId}#${asOf}`).slice(0, 8), 16);
 
-/** The days of history the allocator reads, ending the day before `asOf`. */
-export const historyRange = (asOf: string) => ({ from: addDays(asOf, -FIT.lookbackDays), to: addDays(asOf, -1) });
+/**
+ * The days of history the allocator reads, ending the day before `asOf`: sixteen weeks of daily totals for
+ * the weekday factors, and the revisions of the six weeks its curves and maturity are learned from.
+ */
+export const historyRange = (asOf: string) => ({
+  from: addDays(asOf, -FIT.weeklyLookbackDays),
+  revisionsFrom: addDays(asOf, -FIT.lookbackDays),
+  to: addDays(asOf, -1),
+});
 
 /**
  * The allocation input's history rows from stored daily totals and the versions of their daily rows: each

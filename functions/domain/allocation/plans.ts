@@ -12,8 +12,8 @@ const COLD_START_CPA = 50;
 /** Distinct days of data needed before weekday factors are estimated: three weeks. */
 const WEEKLY_MIN_DAYS = 21;
 
-/** Weight, in expected conversions, of the portfolio's weekday factors in a channel's. */
-const WEEKLY_SHRINK = 40;
+/** Days either side of a day in the week its local level is read from. */
+const HALF_WEEK = 3;
 
 /**
  * Lower quantile a CPA or ROAS target is planned against: z of the 5th percentile of the portfolio's total
@@ -37,6 +37,11 @@ export interface ChannelPlan {
   readonly dayFactor: number;
   /** The relative standard error of today's factor (0 without a weekly pattern). */
   readonly dayFactorError: number;
+  /**
+   * The part of that error the channel shares with every other, through the portfolio's pattern it leans
+   * on: it moves all channels' totals together, while the rest of the error is the channel's own.
+   */
+  readonly dayFactorSharedError: number;
   /** Its factor for each weekday (0 = Sunday; all 1 without three weeks of data): how fit diagnostics read past days. */
   readonly weekFactors: readonly number[];
   /** The share of its reported conversions a lift test says the channel causes (1 when unknown). */
@@ -98,15 +103,18 @@ export const portfolioCaution = (plans: readonly ChannelPlan[], totals: readonly
   const spreads = plans.map((plan, i) => relativeError(of === 'conversions' ? plan.conversions : plan.revenue) * values[i]!);
   const sum = spreads.reduce((a, b) => a + b, 0);
   if (sum <= 0) return CAUTIOUS_Z;
-  // The weekday factors' errors move the channels together (they share the portfolio's pattern), so they add
-  // up before squaring; the curves' own errors are independent.
-  const weekday = plans.reduce((s, plan, i) => s + plan.dayFactorError * values[i]!, 0);
-  return (CAUTIOUS_Z * Math.sqrt(spreads.reduce((a, b) => a + b * b, 0) + weekday ** 2)) / sum;
+  // A weekday factor's shared error (the portfolio's pattern) moves the channels together, so it adds up
+  // before squaring; its own part, like the curves' errors, is independent.
+  const shared = plans.reduce((s, plan, i) => s + plan.dayFactorSharedError * values[i]!, 0);
+  const own = plans.reduce((s, plan, i) => s + (plan.dayFactorError ** 2 - plan.dayFactorSharedError ** 2) * values[i]! ** 2, 0);
+  return (CAUTIOUS_Z * Math.sqrt(spreads.reduce((a, b) => a + b * b, 0) + Math.max(0, own) + shared ** 2)) / sum;
 };
 
 interface ChannelData {
   readonly channel: Channel;
+  /** The fit window's rows (six weeks), and the longer window's that the weekday factors read. */
   readonly rows: readonly HistoryDay[];
+  readonly weekRows: readonly HistoryDay[];
   readonly maturity: Maturity;
 }
 
@@ -145,33 +153,63 @@ const weeklyChi2 = (observed: ArrayLike<number>, expected: ArrayLike<number>, di
 };
 
 /**
- * Day-of-week factors from a first fit's residuals: per portfolio (observed over expected per weekday), and
- * per channel shrunk toward it. Each set averages 1, so a channel's level stays its weekly mean. A pattern
- * is kept only when it stands out from the day-to-day noise (χ², p < 0.05): the portfolio's against a flat
- * week, and a channel's own departure from the portfolio's. With fewer than three weeks of data, every
- * factor is 1.
+ * Day-of-week factors from a first fit's residuals, each day read against the level of the week around it.
+ * The portfolio's pattern is kept only when it stands out from the day-to-day noise (χ², p < 0.05) against
+ * a flat week. Each channel's own factors are then shrunk toward it by empirical Bayes: by how far channels
+ * really differ from the portfolio's pattern (the spread of their factors beyond their sampling noise)
+ * against how noisy the channel's own are. A channel with plenty of data keeps its own pattern, a small one
+ * borrows the portfolio's, and the portfolio's is not the largest channel's alone. Each set averages 1, so a
+ * channel's level stays its weekly mean. With fewer than three weeks of data, every factor is 1.
  */
 interface WeeklyFactors {
   /** Per channel, the factor of each weekday (0 = Sunday), averaging 1. */
   readonly factors: number[][];
   /** Per channel, each factor's relative standard error: what a few weeks of each weekday leave unknown. */
   readonly errors: number[][];
+  /** Per channel, the part of that error that comes from the portfolio's pattern, shared by every channel. */
+  readonly sharedErrors: number[][];
 }
 
 const weeklyFactors = (channels: readonly ChannelData[], asOf: string, fits: readonly ResponseModel[]): WeeklyFactors => {
-  const dates = new Set(channels.flatMap((c) => c.rows.map((d) => d.date)));
+  const dates = new Set(channels.flatMap((c) => c.weekRows.map((d) => d.date)));
   const none = () => channels.map(() => [0, 0, 0, 0, 0, 0, 0]);
-  if (dates.size < WEEKLY_MIN_DAYS) return { factors: channels.map(() => [...FLAT]), errors: none() };
+  if (dates.size < WEEKLY_MIN_DAYS) return { factors: channels.map(() => [...FLAT]), errors: none(), sharedErrors: none() };
   const sums = channels.map((data, i) => {
+    const fit = fits[i]!;
+    // Each day by age: reported, expected from the curve at its spend (at its maturity), and its weekday.
+    const oldest = data.weekRows.reduce((max, d) => Math.max(max, daysBetween(d.date, asOf)), 0);
+    const y = new Float64Array(oldest + 1);
+    const e = new Float64Array(oldest + 1);
+    const day = new Int8Array(oldest + 1).fill(-1);
+    for (const d of data.weekRows) {
+      const age = daysBetween(d.date, asOf);
+      y[age] = d.conversions;
+      e[age] = maturityOf(data.maturity, d.date, asOf) * (fit.baseline + expectedAt(fit, d.spend));
+      day[age] = weekday(d.date);
+    }
+    // Each day is read against the level of the week centred on it (classical seasonal decomposition), so a
+    // level that drifted or shifted over sixteen weeks, away from the recent curve, does not read as a
+    // weekday's effect. Days without a whole week around them (the newest three, gaps) are left out.
     const observed = new Float64Array(7);
     const expected = new Float64Array(7);
-    const rows = data.rows.map((d) => {
-      const e = maturityOf(data.maturity, d.date, asOf) * (fits[i]!.baseline + expectedAt(fits[i]!, d.spend));
-      const w = weekday(d.date);
-      observed[w]! += d.conversions;
-      expected[w]! += e;
-      return { y: d.conversions, e, w };
-    });
+    const rows: { y: number; e: number; w: number }[] = [];
+    for (let age = HALF_WEEK; age + HALF_WEEK <= oldest; age += 1) {
+      if (day[age]! < 0) continue;
+      let weekY = 0;
+      let weekE = 0;
+      let whole = true;
+      for (let k = age - HALF_WEEK; k <= age + HALF_WEEK; k += 1) {
+        whole &&= day[k]! >= 0;
+        weekY += y[k]!;
+        weekE += e[k]!;
+      }
+      if (!whole || !(weekY > 0 && weekE > 0)) continue;
+      const local = e[age]! * (weekY / weekE);
+      const w = day[age]!;
+      observed[w]! += y[age]!;
+      expected[w]! += local;
+      rows.push({ y: y[age]!, e: local, w });
+    }
     // The noise around each weekday's own level: a weekly pattern must stand out from this, not from the
     // first fit's residuals, which the pattern itself inflates.
     const ratio = Array.from(observed, (o, w) => (expected[w]! > 0 ? o / expected[w]! : 1));
@@ -188,27 +226,65 @@ const weeklyFactors = (channels: readonly ChannelData[], asOf: string, fits: rea
   };
   const total = (pick: (c: (typeof sums)[number]) => Float64Array) =>
     Array.from({ length: 7 }, (_, w) => sums.reduce((s, c) => s + pick(c)[w]!, 0));
-  const observed = total((c) => c.observed);
-  const expected = total((c) => c.expected);
   const dispersion = sums.reduce((s, c) => s + c.dispersion, 0) / Math.max(1, sums.length);
-  const pooledSignificant = weeklyChi2(observed, expected, dispersion) >= WEEKLY_CHI2;
-  const pooled = pooledSignificant ? normalize(observed.map((o, w) => (expected[w]! > 0 ? o / expected[w]! : 1))) : [...FLAT];
-  // A ratio of counts: its relative error is √(φ / count) of the weekday's conversions.
-  const pooledErrors = pooledSignificant ? observed.map((o) => Math.sqrt(dispersion / Math.max(1, o))) : [0, 0, 0, 0, 0, 0, 0];
-  const own = sums.map((c) => {
-    const departure = weeklyChi2(
-      c.observed,
-      Array.from(c.expected, (e, w) => e * pooled[w]!),
-      c.dispersion,
-    );
-    if (departure < WEEKLY_CHI2) return { factors: pooled, errors: pooledErrors };
-    const shrink = WEEKLY_SHRINK * c.dispersion;
+  const significant =
+    weeklyChi2(
+      total((c) => c.observed),
+      total((c) => c.expected),
+      dispersion,
+    ) >= WEEKLY_CHI2;
+  // Each channel's own factors and their sampling variances (a ratio of counts: φ / count, relative).
+  const own = sums.map((c) => ({
+    factors: normalize(Array.from(c.observed, (o, w) => (c.expected[w]! > 0 && o > 0 ? o / c.expected[w]! : 1))),
+    variances: Array.from(c.observed, (o) => (o > 0 ? c.dispersion / o : Number.POSITIVE_INFINITY)),
+  }));
+  // The portfolio's pattern (flat when it does not stand out): each channel weighs by its precision.
+  const precision = Array.from({ length: 7 }, (_, w) => own.reduce((s, o) => s + 1 / o.variances[w]!, 0));
+  const pattern = significant
+    ? normalize(
+        Array.from({ length: 7 }, (_, w) => own.reduce((s, o) => s + o.factors[w]! / o.variances[w]!, 0) / Math.max(1e-12, precision[w]!)),
+      )
+    : [...FLAT];
+  // How far channels really differ from it, beyond their sampling noise: DerSimonian and Laird's estimate of
+  // the between-channel variance, per weekday, averaged over the week.
+  const spread =
+    Array.from({ length: 7 }, (_, w) => {
+      const weights = own.map((o) => 1 / o.variances[w]!).filter((x) => x > 0);
+      const sum = weights.reduce((a, b) => a + b, 0);
+      if (weights.length < 2 || sum <= 0) return 0;
+      const q = own.reduce((s, o) => s + (o.factors[w]! - pattern[w]!) ** 2 / o.variances[w]!, 0);
+      const dof = significant ? weights.length - 1 : weights.length;
+      return Math.max(0, (q - dof) / (sum - weights.reduce((a, b) => a + b * b, 0) / sum));
+    }).reduce((a, b) => a + b, 0) / 7;
+  // The pattern's own variance, each channel weighing as it did counting that spread as noise too.
+  const patternVariances = significant
+    ? Array.from(
+        { length: 7 },
+        (_, w) =>
+          1 /
+          Math.max(
+            1e-12,
+            own.reduce((s, o) => s + 1 / (o.variances[w]! + spread), 0),
+          ),
+      )
+    : [0, 0, 0, 0, 0, 0, 0];
+  const shrunk = own.map((o, c) => {
+    // Without a portfolio pattern, a channel keeps a pattern of its own only when it stands out from a flat
+    // week on its own: otherwise noise alone would give every channel a week.
+    if (!significant && weeklyChi2(sums[c]!.observed, sums[c]!.expected, sums[c]!.dispersion) < WEEKLY_CHI2) {
+      return { factors: [...FLAT], errors: [0, 0, 0, 0, 0, 0, 0], sharedErrors: [0, 0, 0, 0, 0, 0, 0] };
+    }
+    // The share of its own factor a channel keeps: its precision against the channels' spread.
+    const keep = o.variances.map((v) => (spread > 0 && Number.isFinite(v) ? spread / (spread + v) : 0));
     return {
-      factors: normalize(Array.from({ length: 7 }, (_, w) => (c.observed[w]! + shrink * pooled[w]!) / (c.expected[w]! + shrink))),
-      errors: Array.from({ length: 7 }, (_, w) => Math.sqrt(c.dispersion / Math.max(1, c.observed[w]! + shrink))),
+      factors: normalize(Array.from({ length: 7 }, (_, w) => keep[w]! * o.factors[w]! + (1 - keep[w]!) * pattern[w]!)),
+      errors: Array.from({ length: 7 }, (_, w) =>
+        Math.sqrt((keep[w]! > 0 ? keep[w]! ** 2 * o.variances[w]! : 0) + (1 - keep[w]!) ** 2 * patternVariances[w]!),
+      ),
+      sharedErrors: Array.from({ length: 7 }, (_, w) => (1 - keep[w]!) * Math.sqrt(patternVariances[w]!)),
     };
   });
-  return { factors: own.map((o) => o.factors), errors: own.map((o) => o.errors) };
+  return { factors: shrunk.map((o) => o.factors), errors: shrunk.map((o) => o.errors), sharedErrors: shrunk.map((o) => o.sharedErrors) };
 };
 
 /**
@@ -218,12 +294,15 @@ const weeklyFactors = (channels: readonly ChannelData[], asOf: string, fits: rea
 export const buildPlans = (input: AllocationInput): ChannelPlan[] => {
   const { portfolio, history, previous, asOf } = input;
   const known = new Set(portfolio.channels.map((c) => c.id));
-  const recent = history.filter((d) => known.has(d.channelId) && daysBetween(d.date, asOf) < FIT.lookbackDays && d.date < asOf);
+  const long = history.filter((d) => known.has(d.channelId) && daysBetween(d.date, asOf) < FIT.weeklyLookbackDays && d.date < asOf);
+  const recent = long.filter((d) => daysBetween(d.date, asOf) < FIT.lookbackDays);
   const maturities = portfolioMaturity(portfolio, recent, asOf);
   const byChannel = groupBy(recent, (d) => d.channelId);
+  const longByChannel = groupBy(long, (d) => d.channelId);
   const channels: ChannelData[] = portfolio.channels.map((channel) => ({
     channel,
     rows: byChannel.get(channel.id) ?? [],
+    weekRows: longByChannel.get(channel.id) ?? [],
     maturity: maturities.get(channel.id)!,
   }));
 
@@ -255,7 +334,7 @@ export const buildPlans = (input: AllocationInput): ChannelPlan[] => {
   // The first fit chooses each channel's carryover and whether it has an organic baseline; the later fits
   // of the same days keep both choices.
   const first = channels.map((data) => fit(data, FLAT, (d) => d.conversions, conversionEfficiency));
-  const { factors, errors } = weeklyFactors(channels, asOf, first);
+  const { factors, errors, sharedErrors } = weeklyFactors(channels, asOf, first);
 
   const previousTotals = new Map(previous?.channels.map((c) => [c.channelId, c.total]) ?? []);
   const bounds = channelBounds(input);
@@ -274,6 +353,7 @@ export const buildPlans = (input: AllocationInput): ChannelPlan[] => {
       orderValue,
       dayFactor: factors[i]![today]!,
       dayFactorError: errors[i]![today]!,
+      dayFactorSharedError: sharedErrors[i]![today]!,
       weekFactors: factors[i]!,
       incrementality: channel.incrementality ?? 1,
       maturity: data.maturity,

@@ -80,8 +80,14 @@ export const drawCurve = (model: ResponseModel, random: Random): { a: number; sc
 
 /** Tuning, in one place, with the reason for each value. */
 export const FIT = {
-  /** Days looked back: six weeks covers weekly cycles without remembering last quarter. */
+  /** Days the curves are fitted on: six weeks covers weekly cycles without remembering last quarter. */
   lookbackDays: 42,
+  /**
+   * Days the weekday factors are read from, where the store holds them: sixteen weeks. A weekly pattern is a
+   * slow parameter, and six weeks give six days of each weekday, whose noise went straight into the target's
+   * caution; the curves' level, a fast one, is still fitted on the last six weeks at today's recency.
+   */
+  weeklyLookbackDays: 112,
   /** A day's weight halves every 7 days, so the fit leans on the last two weeks. */
   halfLifeDays: 7,
   /** Recent window tested for a regime change, and kept alone when one is found. */

@@ -1,4 +1,5 @@
 import { allocate } from '../allocation/allocate.js';
+import { FIT } from '../allocation/responseModel.js';
 import type { HistoryDay } from '../allocation/schemas.js';
 import { Portfolio } from '../config.js';
 import { addDays, weekday } from '../dates.js';
@@ -197,8 +198,8 @@ export const simulate = (scenario: Scenario, policy: Policy, onDay?: (day: DayTr
     let totals: number[];
     let predicted: number[] | undefined;
     if (policy === 'optimizer' || policy === 'greedy') {
-      // The allocator reads six weeks; older days are left out here too.
-      const from = Math.max(0, day - 42);
+      // The allocator reads sixteen weeks (six for its curves, all for the weekday factors), as a deployment does.
+      const from = Math.max(0, day - FIT.weeklyLookbackDays);
       const history = scenario.channels.flatMap((c, i) => records[i]!.slice(from).map((r, d) => historyRow(c, r, from + d, day)));
       const allocation = allocate(
         {

@@ -127,8 +127,9 @@ describe('fit diagnostics', () => {
     expect(c3.flags[0]!.text).toMatch(/^Too few conversions to judge: \d+ in 14 held-out days\.$/);
   });
 
-  it('reads the history it needs: the fit window before the first held-out day, up to yesterday', () => {
-    expect(diagnosticsRange(asOf)).toEqual({ from: addDays(asOf, -56), to: addDays(asOf, -1) });
+  it('reads the history it needs: the reallocation’s window before the first held-out day, up to yesterday', () => {
+    // Sixteen weeks for the weekday factors before the first of the 14 held-out days.
+    expect(diagnosticsRange(asOf)).toEqual({ from: addDays(asOf, -126), to: addDays(asOf, -1) });
   });
 });
 

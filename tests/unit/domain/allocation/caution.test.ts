@@ -4,7 +4,10 @@ import { buildPlans, portfolioCaution } from '../../../../functions/domain/alloc
 import { addDays } from '../../../../functions/domain/dates.js';
 import { portfolioInput } from '../../../support/portfolioInput.js';
 
-/** Four channels with four weeks of noisy days at a CPA near 40, and a target CPA that binds. */
+/**
+ * Four channels with four weeks of noisy days at a CPA near 40, and a target CPA that binds. Each channel's
+ * noise is its own: channels whose days all move together would share one weekday pattern, and its error.
+ */
 const input = (targetCpa: number | null, channels = 4) =>
   portfolioInput({
     budget: { daily: 20_000, explorationShare: 0 },
@@ -16,7 +19,7 @@ const input = (targetCpa: number | null, channels = 4) =>
           channelId: `c${i}`,
           date: addDays('2026-11-20', -d),
           spend,
-          conversions: Math.round((spend / 40) * (0.8 + ((d * 13) % 5) * 0.1)),
+          conversions: Math.round((spend / 40) * (0.8 + ((d * 13 + i * 7) % 5) * 0.1)),
         };
       }),
     ).flat(),
