@@ -19,9 +19,9 @@ import { GLOSSARY } from '../../domain/glossary.js';
 import type { DailyTotal } from '../../domain/metrics.js';
 import type { Snapshot } from '../../domain/snapshots.js';
 import { type AppliesView, appliesSection } from './applies.js';
-import { escapeHtml, html } from './html.js';
+import { html, type Markup, trusted } from './html.js';
 import { modelHealthSection } from './modelHealth.js';
-import { type PlannerView, plannerSection } from './planner.js';
+import { type PlannerView, plannerMarkup } from './planner.js';
 import { contributionSection, curvesSection, outcomeSection, PACING_DAYS, pacingSection, whySection } from './sections.js';
 import { attr, currencyTick, niceTicks } from './svg.js';
 
@@ -90,25 +90,23 @@ const PALETTE = [
 ];
 
 const hidden = (carry: Record<string, string>) =>
-  Object.entries(carry)
-    .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`)
-    .join('');
+  Object.entries(carry).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`);
 
 /** The operators' forms: reallocate now (optionally releasing the reserve, with a reason) and evaluate alerts now; both carry the CSRF token. */
-const operatorsForm = (model: DashboardModel): string => {
+const operatorsForm = (model: DashboardModel): Markup | '' => {
   const csrf = model.viewer?.csrf;
   if (!csrf || !model.viewer?.groups.includes('operators')) return '';
-  const fields = `<input type="hidden" name="csrf" value="${escapeHtml(csrf)}"><input type="hidden" name="portfolio" value="${escapeHtml(model.portfolio.id)}">`;
-  return `<section aria-labelledby="h-operate"><h2 id="h-operate">Operate</h2><form method="post" action="/dashboard/reallocate" id="reallocate-form">${fields}<label><input type="checkbox" name="releaseReserve" id="release-reserve"> release the reserve</label><label for="reason">Reason</label><input id="reason" name="reason" maxlength="500"><button type="submit">Reallocate now</button></form>
+  const fields = html`<input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="portfolio" value="${model.portfolio.id}">`;
+  return html`<section aria-labelledby="h-operate"><h2 id="h-operate">Operate</h2><form method="post" action="/dashboard/reallocate" id="reallocate-form">${fields}<label><input type="checkbox" name="releaseReserve" id="release-reserve"> release the reserve</label><label for="reason">Reason</label><input id="reason" name="reason" maxlength="500"><button type="submit">Reallocate now</button></form>
 <form method="post" action="/dashboard/alerts/evaluate" id="evaluate-form">${fields}<button type="submit">Evaluate alerts now</button></form></section>`;
 };
 
 /** Who is signed in, and the sign-out form (a POST carrying the session's CSRF token). */
 const viewerBox = (viewer: DashboardModel['viewer']) =>
   viewer
-    ? `<div id="viewer"><span id="user">${escapeHtml(viewer.user)}</span> <span class="meta">(${escapeHtml(viewer.groups.join(', '))})</span>${
+    ? html`<div id="viewer"><span id="user">${viewer.user}</span> <span class="meta">(${viewer.groups.join(', ')})</span>${
         viewer.csrf
-          ? ` <form method="post" action="/auth/logout" id="sign-out"><input type="hidden" name="csrf" value="${escapeHtml(viewer.csrf)}"><button type="submit">Sign out</button></form>`
+          ? html` <form method="post" action="/auth/logout" id="sign-out"><input type="hidden" name="csrf" value="${viewer.csrf}"><button type="submit">Sign out</button></form>`
           : ''
       }</div>`
     : '';
@@ -173,8 +171,7 @@ tfoot td, tr.total td { font-weight: 600; border-top: 2px solid #1a1a1a; }
 `;
 
 /** A snapshot as the page names it: its id and when it was made ("20261122T… of 2026-11-22 10:15 UTC"). */
-const snapshotLabel = (s: Snapshot) =>
-  `<code>${escapeHtml(s.snapshotId)}</code> (${escapeHtml(s.createdAt.slice(0, 16).replace('T', ' '))} UTC)`;
+const snapshotLabel = (s: Snapshot) => html`<code>${s.snapshotId}</code> (${s.createdAt.slice(0, 16).replace('T', ' ')} UTC)`;
 
 /**
  * The snapshot a plan's previous totals are: the newest older one whose totals they equal (the plan in force
@@ -195,13 +192,13 @@ const previousOf = (latest: Snapshot, snapshots: readonly Snapshot[]): Snapshot 
 
 /** "the plan in force when this run began: snapshot … (…)", wherever the page shows a previous total. */
 const previousWords = (previous: Snapshot | undefined) =>
-  previous ? `snapshot ${snapshotLabel(previous)}, in force when this run began` : 'the plan in force when this run began';
+  previous ? html`snapshot ${snapshotLabel(previous)}, in force when this run began` : 'the plan in force when this run began';
 
 /** A term on the page, linked to its definition in the page's glossary. */
-const term = (id: string, text: string) => `<a class="term" href="#term-${id}">${escapeHtml(text)}</a>`;
+const term = (id: string, text: string) => html`<a class="term" href="#term-${id}">${text}</a>`;
 
 /** Latest allocation: a stacked bar per channel, the previous total marked by a tick, on a round money axis. */
-const bars = (snapshot: Snapshot, previous: Snapshot | undefined, portfolio: Portfolio, money: (n: number) => string): string => {
+const bars = (snapshot: Snapshot, previous: Snapshot | undefined, portfolio: Portfolio, money: (n: number) => string): Markup => {
   const channels = snapshot.allocation.channels;
   const name = (id: string) => channelName(portfolio, id);
   const ticks = niceTicks(Math.max(1, ...channels.flatMap((c) => [c.total, c.previousTotal ?? 0])), 4);
@@ -213,12 +210,10 @@ const bars = (snapshot: Snapshot, previous: Snapshot | undefined, portfolio: Por
   const height = channels.length * row + 28;
   const x = (v: number) => left + (v / scale) * width;
   const tick = currencyTick(portfolio.currency);
-  const axis = ticks
-    .map(
-      (t) =>
-        `<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="2" y2="${height - 22}" stroke="#e3e3e3"/><text x="${x(t).toFixed(1)}" y="${height - 6}" text-anchor="middle">${escapeHtml(tick(t))}</text>`,
-    )
-    .join('');
+  const axis = ticks.map(
+    (t) =>
+      html`<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="2" y2="${height - 22}" stroke="#e3e3e3"/><text x="${x(t).toFixed(1)}" y="${height - 6}" text-anchor="middle">${tick(t)}</text>`,
+  );
   const rows = channels.map((c, i) => {
     const y = 5 + i * row;
     let start = 0;
@@ -226,19 +221,19 @@ const bars = (snapshot: Snapshot, previous: Snapshot | undefined, portfolio: Por
       const value = c[t.key];
       const rect =
         value > 0
-          ? `<rect x="${x(start).toFixed(1)}" y="${y}" width="${(x(start + value) - x(start)).toFixed(1)}" height="${row - 10}" fill="${t.colour}"><title>${escapeHtml(name(c.channelId))} ${t.label.toLowerCase()}: ${money(value)}</title></rect>`
+          ? html`<rect x="${x(start).toFixed(1)}" y="${y}" width="${(x(start + value) - x(start)).toFixed(1)}" height="${row - 10}" fill="${t.colour}"><title>${name(c.channelId)} ${t.label.toLowerCase()}: ${money(value)}</title></rect>`
           : '';
       start += value;
       return rect;
-    }).join('');
+    });
     const tickMark =
       c.previousTotal === null
         ? ''
-        : `<line class="previous" x1="${x(c.previousTotal).toFixed(1)}" x2="${x(c.previousTotal).toFixed(1)}" y1="${y - 3}" y2="${y + row - 7}" stroke="#000" stroke-width="2" stroke-dasharray="3 2"><title>previous total ${money(c.previousTotal)}${previous ? ` (snapshot ${escapeHtml(previous.snapshotId)})` : ''}</title></line>`;
+        : html`<line class="previous" x1="${x(c.previousTotal).toFixed(1)}" x2="${x(c.previousTotal).toFixed(1)}" y1="${y - 3}" y2="${y + row - 7}" stroke="#000" stroke-width="2" stroke-dasharray="3 2"><title>previous total ${money(c.previousTotal)}${previous ? ` (snapshot ${previous.snapshotId})` : ''}</title></line>`;
     // The label starts past both the bar and the previous-total tick, so neither is drawn over it.
     const labelAt = x(Math.max(c.total, c.previousTotal ?? 0)) + 6;
-    return `<g class="bar" data-channel="${escapeHtml(c.channelId)}" data-base="${c.base}" data-performance="${c.performance}" data-exploration="${c.exploration}" data-total="${c.total}">
-<text x="${left - 8}" y="${y + row / 2}" text-anchor="end">${escapeHtml(name(c.channelId))}</text>${segments}${tickMark}
+    return html`<g class="bar" data-channel="${c.channelId}" data-base="${c.base}" data-performance="${c.performance}" data-exploration="${c.exploration}" data-total="${c.total}">
+<text x="${left - 8}" y="${y + row / 2}" text-anchor="end">${name(c.channelId)}</text>${segments}${tickMark}
 <text class="value" x="${labelAt.toFixed(1)}" y="${y + row / 2}">${money(c.total)}</text></g>`;
   });
   const summary = channels
@@ -247,15 +242,15 @@ const bars = (snapshot: Snapshot, previous: Snapshot | undefined, portfolio: Por
         `${name(c.channelId)} ${money(c.total)} (base ${money(c.base)}, performance ${money(c.performance)}, exploration ${money(c.exploration)})`,
     )
     .join('; ');
-  return `<ul class="legend">${TRACKS.map((t) => `<li><span class="swatch" style="background:${t.colour}"></span>${term(t.key, t.label)}</li>`).join('')}<li id="bars-previous"><span class="swatch" style="background:repeating-linear-gradient(90deg,#000 0 3px,#fff 3px 5px)"></span>${term('previous', 'Previous total')}: ${previousWords(previous)}</li></ul>
-<svg id="bars" class="wide-only" role="img" aria-labelledby="bars-title bars-desc" viewBox="0 0 ${left + width + 100} ${height}"><title id="bars-title">Latest allocation per channel</title><desc id="bars-desc">${escapeHtml(summary)}</desc>${axis}${rows.join('')}</svg>${narrowBars(snapshot, portfolio, money, scale, escapeHtml(summary))}`;
+  return html`<ul class="legend">${TRACKS.map((t) => html`<li><span class="swatch" style="background:${t.colour}"></span>${term(t.key, t.label)}</li>`)}<li id="bars-previous"><span class="swatch" style="background:repeating-linear-gradient(90deg,#000 0 3px,#fff 3px 5px)"></span>${term('previous', 'Previous total')}: ${previousWords(previous)}</li></ul>
+<svg id="bars" class="wide-only" role="img" aria-labelledby="bars-title bars-desc" viewBox="0 0 ${left + width + 100} ${height}"><title id="bars-title">Latest allocation per channel</title><desc id="bars-desc">${summary}</desc>${axis}${rows}</svg>${narrowBars(snapshot, portfolio, money, scale, summary)}`;
 };
 
 /**
  * The same bars for a phone: about as wide in units as the screen in pixels, so its text keeps its size;
  * each channel's name and total on a line above its bar.
  */
-const narrowBars = (snapshot: Snapshot, portfolio: Portfolio, money: (n: number) => string, scale: number, summary: string): string => {
+const narrowBars = (snapshot: Snapshot, portfolio: Portfolio, money: (n: number) => string, scale: number, summary: string): Markup => {
   const [w, row, bar] = [360, 44, 14];
   const x = (v: number) => 2 + (v / scale) * (w - 4);
   const rows = snapshot.allocation.channels.map((c, i) => {
@@ -265,22 +260,22 @@ const narrowBars = (snapshot: Snapshot, portfolio: Portfolio, money: (n: number)
       const value = c[t.key];
       const rect =
         value > 0
-          ? `<rect x="${x(start).toFixed(1)}" y="${y + 22}" width="${(x(start + value) - x(start)).toFixed(1)}" height="${bar}" fill="${t.colour}"/>`
+          ? html`<rect x="${x(start).toFixed(1)}" y="${y + 22}" width="${(x(start + value) - x(start)).toFixed(1)}" height="${bar}" fill="${t.colour}"/>`
           : '';
       start += value;
       return rect;
-    }).join('');
+    });
     const tickMark =
       c.previousTotal === null
         ? ''
-        : `<line x1="${x(c.previousTotal).toFixed(1)}" x2="${x(c.previousTotal).toFixed(1)}" y1="${y + 19}" y2="${y + 22 + bar + 3}" stroke="#000" stroke-width="2" stroke-dasharray="3 2"/>`;
-    return `<g data-channel="${escapeHtml(c.channelId)}"><text x="2" y="${y + 15}">${escapeHtml(channelName(portfolio, c.channelId))}</text><text x="${w - 2}" y="${y + 15}" text-anchor="end">${money(c.total)}</text>${segments}${tickMark}</g>`;
+        : html`<line x1="${x(c.previousTotal).toFixed(1)}" x2="${x(c.previousTotal).toFixed(1)}" y1="${y + 19}" y2="${y + 22 + bar + 3}" stroke="#000" stroke-width="2" stroke-dasharray="3 2"/>`;
+    return html`<g data-channel="${c.channelId}"><text x="2" y="${y + 15}">${channelName(portfolio, c.channelId)}</text><text x="${w - 2}" y="${y + 15}" text-anchor="end">${money(c.total)}</text>${segments}${tickMark}</g>`;
   });
-  return `<svg id="bars-narrow" class="phone-only" role="img" aria-labelledby="bars-narrow-title bars-narrow-desc" viewBox="0 0 ${w} ${snapshot.allocation.channels.length * row}"><title id="bars-narrow-title">Latest allocation per channel</title><desc id="bars-narrow-desc">${summary}</desc>${rows.join('')}</svg>`;
+  return html`<svg id="bars-narrow" class="phone-only" role="img" aria-labelledby="bars-narrow-title bars-narrow-desc" viewBox="0 0 ${w} ${snapshot.allocation.channels.length * row}"><title id="bars-narrow-title">Latest allocation per channel</title><desc id="bars-narrow-desc">${summary}</desc>${rows}</svg>`;
 };
 
 /** Each channel's total across the snapshots shown, oldest to newest. */
-const lines = (snapshots: readonly Snapshot[], portfolio: Portfolio, money: (n: number) => string): string => {
+const lines = (snapshots: readonly Snapshot[], portfolio: Portfolio, money: (n: number) => string): Markup => {
   const currency = portfolio.currency;
   const name = (id: string) => channelName(portfolio, id);
   const ordered = [...snapshots].reverse();
@@ -291,12 +286,10 @@ const lines = (snapshots: readonly Snapshot[], portfolio: Portfolio, money: (n: 
   const [w, h, left, bottom] = [760, 240, 60, 24];
   const x = (i: number) => left + (ordered.length === 1 ? (w - left) / 2 : (i / (ordered.length - 1)) * (w - left - 10));
   const y = (v: number) => 8 + (1 - v / top) * (h - bottom - 8);
-  const grid = ticks
-    .map(
-      (t) =>
-        `<line x1="${left}" x2="${w}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#ddd"/><text x="${left - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end">${escapeHtml(tick(t))}</text>`,
-    )
-    .join('');
+  const grid = ticks.map(
+    (t) =>
+      html`<line x1="${left}" x2="${w}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#ddd"/><text x="${left - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end">${tick(t)}</text>`,
+  );
   const series = ids.map((id, k) => {
     const points = ordered.flatMap((s, i) => {
       const c = s.allocation.channels.find((ch) => ch.channelId === id);
@@ -304,24 +297,22 @@ const lines = (snapshots: readonly Snapshot[], portfolio: Portfolio, money: (n: 
     });
     const colour = PALETTE[k % PALETTE.length]!;
     const path = points.map((p) => `${x(p.i).toFixed(1)},${y(p.v).toFixed(1)}`).join(' ');
-    const dots = points
-      .map(
-        (p) =>
-          `<circle cx="${x(p.i).toFixed(1)}" cy="${y(p.v).toFixed(1)}" r="3" fill="${colour}"><title>${escapeHtml(name(id))} ${money(p.v)} in snapshot ${escapeHtml(p.s.snapshotId)}</title></circle>`,
-      )
-      .join('');
-    return `<g data-channel="${escapeHtml(id)}"><polyline points="${path}" fill="none" stroke="${colour}" stroke-width="2"/>${dots}</g>`;
+    const dots = points.map(
+      (p) =>
+        html`<circle cx="${x(p.i).toFixed(1)}" cy="${y(p.v).toFixed(1)}" r="3" fill="${colour}"><title>${name(id)} ${money(p.v)} in snapshot ${p.s.snapshotId}</title></circle>`,
+    );
+    return html`<g data-channel="${id}"><polyline points="${path}" fill="none" stroke="${colour}" stroke-width="2"/>${dots}</g>`;
   });
   // At phone width the lines give way to a table: first and latest totals, and the range between.
-  const table = `<table id="history-table" class="cards phone-only"><caption class="meta">From snapshot ${snapshotLabel(ordered[0]!)} to ${snapshotLabel(ordered.at(-1)!)}</caption><thead><tr><th scope="col">channel</th><th scope="col">first</th><th scope="col">latest</th><th scope="col">lowest</th><th scope="col">highest</th></tr></thead><tbody>${ids
-    .map((id) => {
+  const table = html`<table id="history-table" class="cards phone-only"><caption class="meta">From snapshot ${snapshotLabel(ordered[0]!)} to ${snapshotLabel(ordered.at(-1)!)}</caption><thead><tr><th scope="col">channel</th><th scope="col">first</th><th scope="col">latest</th><th scope="col">lowest</th><th scope="col">highest</th></tr></thead><tbody>${ids.map(
+    (id) => {
       const totals = ordered.flatMap((s) => s.allocation.channels.filter((c) => c.channelId === id).map((c) => c.total));
-      return `<tr data-channel="${escapeHtml(id)}"><th scope="row">${escapeHtml(name(id))}</th><td data-label="first">${money(totals[0]!)}</td><td data-label="latest">${money(totals.at(-1)!)}</td><td data-label="lowest">${money(Math.min(...totals))}</td><td data-label="highest">${money(Math.max(...totals))}</td></tr>`;
-    })
-    .join('')}</tbody></table>`;
-  return `${table}<div class="wide-only"><ul class="legend">${ids.map((id, k) => `<li><span class="swatch" style="background:${PALETTE[k % PALETTE.length]}"></span>${escapeHtml(name(id))}</li>`).join('')}</ul>
-<svg id="history" role="img" aria-labelledby="history-title" viewBox="0 0 ${w} ${h}"><title id="history-title">Total per channel across the last ${ordered.length} snapshots, oldest to newest</title>${grid}${series.join('')}
-<text x="${left}" y="${h - 4}">${escapeHtml(ordered[0]!.createdAt.slice(0, 16).replace('T', ' '))}</text><text x="${w}" y="${h - 4}" text-anchor="end">${escapeHtml(ordered.at(-1)!.createdAt.slice(0, 16).replace('T', ' '))}</text></svg></div>`;
+      return html`<tr data-channel="${id}"><th scope="row">${name(id)}</th><td data-label="first">${money(totals[0]!)}</td><td data-label="latest">${money(totals.at(-1)!)}</td><td data-label="lowest">${money(Math.min(...totals))}</td><td data-label="highest">${money(Math.max(...totals))}</td></tr>`;
+    },
+  )}</tbody></table>`;
+  return html`${table}<div class="wide-only"><ul class="legend">${ids.map((id, k) => html`<li><span class="swatch" style="background:${PALETTE[k % PALETTE.length]}"></span>${name(id)}</li>`)}</ul>
+<svg id="history" role="img" aria-labelledby="history-title" viewBox="0 0 ${w} ${h}"><title id="history-title">Total per channel across the last ${ordered.length} snapshots, oldest to newest</title>${grid}${series}
+<text x="${left}" y="${h - 4}">${ordered[0]!.createdAt.slice(0, 16).replace('T', ' ')}</text><text x="${w}" y="${h - 4}" text-anchor="end">${ordered.at(-1)!.createdAt.slice(0, 16).replace('T', ' ')}</text></svg></div>`;
 };
 
 /** The allocation table's columns that name a glossary term. */
@@ -339,7 +330,7 @@ const allocationTable = (
   previous: Snapshot | undefined,
   portfolio: Portfolio,
   money: (n: number | null) => string,
-): string => {
+): Markup => {
   const rows = financeRows(snapshot).map((c) => {
     const percent = c.changePercent === null ? '' : `${formatShare(c.changePercent)}%`;
     // People read the channel's name here; the CSV keeps its id.
@@ -353,16 +344,16 @@ const allocationTable = (
       money(c.marginalCpa),
       kilograms(c.carbonKg),
     ];
-    return `<tr>${cells.map((cell, i) => `<td data-label="${TABLE_COLUMNS[i]}">${escapeHtml(cell)}</td>`).join('')}<td class="reason" data-label="reason">${escapeHtml(c.reason)}</td></tr>`;
+    return html`<tr>${cells.map((cell, i) => html`<td data-label="${TABLE_COLUMNS[i]}">${cell}</td>`)}<td class="reason" data-label="reason">${c.reason}</td></tr>`;
   });
   const foot = summaryLines(snapshot.allocation).map((line) => {
     const cells = summaryCells(line, { money, count: displayCount, kg: kilograms });
     // The change % as the channel rows show it (the CSV keeps two decimals).
     if (line.changePercent !== null) cells[TABLE_COLUMNS.indexOf('change %')] = `${formatShare(line.changePercent)}%`;
     const note = cells.pop()!;
-    return `<tr data-line="${escapeHtml(line.label)}">${cells.map((cell, i) => (cell === '' ? '<td></td>' : `<td data-label="${TABLE_COLUMNS[i]}">${escapeHtml(cell)}</td>`)).join('')}<td class="reason">${escapeHtml(note)}</td></tr>`;
+    return html`<tr data-line="${line.label}">${cells.map((cell, i) => (cell === '' ? html`<td></td>` : html`<td data-label="${TABLE_COLUMNS[i]}">${cell}</td>`))}<td class="reason">${note}</td></tr>`;
   });
-  return `<div><table id="allocation" class="cards"><caption class="meta">Snapshot ${snapshotLabel(snapshot)}; previous is ${previousWords(previous)}.</caption><thead><tr>${TABLE_COLUMNS.map((c) => `<th scope="col"${c === 'reason' ? ' class="reason"' : ''}>${COLUMN_TERMS[c] ? term(COLUMN_TERMS[c], c) : escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody><tfoot>${foot.join('')}</tfoot></table></div>`;
+  return html`<div><table id="allocation" class="cards"><caption class="meta">Snapshot ${snapshotLabel(snapshot)}; previous is ${previousWords(previous)}.</caption><thead><tr>${TABLE_COLUMNS.map((c) => html`<th scope="col"${c === 'reason' ? trusted(' class="reason"') : ''}>${COLUMN_TERMS[c] ? term(COLUMN_TERMS[c], c) : c}</th>`)}</tr></thead><tbody>${rows}</tbody><tfoot>${foot}</tfoot></table></div>`;
 };
 
 const kilograms = (value: number | null | undefined) => (value === null || value === undefined ? '' : displayCount(value));
@@ -394,69 +385,65 @@ const constraintLabel = (id: string, portfolio: Portfolio): string => {
 };
 
 /** The constraints that bind, with what relaxing each would buy, dearest first. */
-const constraintsSection = (snapshot: Snapshot, portfolio: Portfolio, money: (n: number | null) => string): string => {
+const constraintsSection = (snapshot: Snapshot, portfolio: Portfolio, money: (n: number | null) => string): Markup => {
   const { constraints, reserve, unallocated, carbonKg } = snapshot.allocation;
-  const facts = `<ul class="facts"><li id="reserve" data-amount="${attr(reserve)}">${term('reserve', 'Reserve')} held back: <strong>${money(reserve)}</strong>${reserve > 0 ? ' (an operator can release it with a reason)' : ''}</li>${
+  const facts = html`<ul class="facts"><li id="reserve" data-amount="${attr(reserve)}">${term('reserve', 'Reserve')} held back: <strong>${money(reserve)}</strong>${reserve > 0 ? ' (an operator can release it with a reason)' : ''}</li>${
     unallocated
-      ? `<li id="unallocated" data-amount="${attr(unallocated.amount)}">Unallocated: <strong>${money(unallocated.amount)}</strong>: ${escapeHtml(unallocated.reasons.join(' '))}</li>`
+      ? html`<li id="unallocated" data-amount="${attr(unallocated.amount)}">Unallocated: <strong>${money(unallocated.amount)}</strong>: ${unallocated.reasons.join(' ')}</li>`
       : ''
-  }${carbonKg === undefined ? '' : `<li id="carbon" data-kg="${attr(carbonKg)}">Carbon: <strong>${carbonKg.toFixed(1)} kg CO2e</strong> a day</li>`}</ul>`;
+  }${carbonKg === undefined ? '' : html`<li id="carbon" data-kg="${attr(carbonKg)}">Carbon: <strong>${carbonKg.toFixed(1)} kg CO2e</strong> a day</li>`}</ul>`;
   if (constraints.length === 0)
-    return `${facts}<p class="meta" id="constraints">No constraint binds: every channel sits where its curve says.</p>`;
-  return `${facts}<p class="meta">Each limit that binds, with its ${term('shadow-price', 'shadow price')}: what relaxing it by one unit would add.</p><ul id="constraints">${constraints
-    .map(
-      (c) =>
-        `<li data-constraint="${escapeHtml(c.id)}" data-shadow-price="${c.shadowPrice}"><strong>${escapeHtml(constraintLabel(c.id, portfolio))}</strong>${c.unmet === undefined ? '' : ' <em>(unmet)</em>'}: ${escapeHtml(c.explanation)}</li>`,
-    )
-    .join('')}</ul>`;
+    return html`${facts}<p class="meta" id="constraints">No constraint binds: every channel sits where its curve says.</p>`;
+  return html`${facts}<p class="meta">Each limit that binds, with its ${term('shadow-price', 'shadow price')}: what relaxing it by one unit would add.</p><ul id="constraints">${constraints.map(
+    (c) =>
+      html`<li data-constraint="${c.id}" data-shadow-price="${c.shadowPrice}"><strong>${constraintLabel(c.id, portfolio)}</strong>${c.unmet === undefined ? '' : html` <em>(unmet)</em>`}: ${c.explanation}</li>`,
+  )}</ul>`;
 };
 
 const snapshotOption = (s: Snapshot, selected: string | undefined) =>
-  `<option value="${escapeHtml(s.snapshotId)}"${s.snapshotId === selected ? ' selected' : ''}>${escapeHtml(s.createdAt.slice(0, 19).replace('T', ' '))} · ${escapeHtml(s.allocation.status)} · ${escapeHtml(s.snapshotId)}</option>`;
+  html`<option value="${s.snapshotId}"${s.snapshotId === selected ? trusted(' selected') : ''}>${s.createdAt.slice(0, 19).replace('T', ' ')} · ${s.allocation.status} · ${s.snapshotId}</option>`;
 
-const diffSection = (model: DashboardModel, money: (n: number | null) => string): string => {
+const diffSection = (model: DashboardModel, money: (n: number | null) => string): Markup => {
   const { snapshots } = model;
   const pair = comparedPair(snapshots, model.diff);
-  if (!pair) return '<p>A comparison needs two snapshots.</p>';
+  if (!pair) return html`<p>A comparison needs two snapshots.</p>`;
   const { from, to } = pair;
   const diff = diffSnapshots(from, to);
   const rows = diff.channels.map((c) => {
     const cls = c.change > 0 ? 'up' : c.change < 0 ? 'down' : '';
-    return `<tr data-channel="${escapeHtml(c.channelId)}" data-change="${c.change}"><td>${escapeHtml(channelName(model.portfolio, c.channelId))}</td><td data-label="from">${money(c.from?.total ?? null)}</td><td data-label="to">${money(c.to?.total ?? null)}</td><td class="${cls}" data-label="change">${c.change > 0 ? '+' : ''}${money(c.change)}</td><td class="${cls}" data-label="change %">${c.changePercent === null ? '' : `${formatShare(c.changePercent)}%`}</td></tr>`;
+    return html`<tr data-channel="${c.channelId}" data-change="${c.change}"><td>${channelName(model.portfolio, c.channelId)}</td><td data-label="from">${money(c.from?.total ?? null)}</td><td data-label="to">${money(c.to?.total ?? null)}</td><td class="${cls}" data-label="change">${c.change > 0 ? '+' : ''}${money(c.change)}</td><td class="${cls}" data-label="change %">${c.changePercent === null ? '' : `${formatShare(c.changePercent)}%`}</td></tr>`;
   });
   const [before, after] = [from.allocation.total, to.allocation.total];
-  const totalRow = `<tr class="total" data-line="(total)"><td>(total)</td><td data-label="from">${money(before)}</td><td data-label="to">${money(after)}</td><td data-label="change">${after - before > 0 ? '+' : ''}${money(after - before)}</td><td data-label="change %">${before > 0 ? `${formatShare(((after - before) / before) * 100)}%` : ''}</td></tr>`;
-  return `<form method="get" action="/dashboard" id="diff-form">${hidden({ ...model.carry, portfolio: model.portfolio.id })}
-<label for="diff-from">From</label><select id="diff-from" name="from">${snapshots.map((s) => snapshotOption(s, from.snapshotId)).join('')}</select>
-<label for="diff-to">To</label><select id="diff-to" name="to">${snapshots.map((s) => snapshotOption(s, to.snapshotId)).join('')}</select>
+  const totalRow = html`<tr class="total" data-line="(total)"><td>(total)</td><td data-label="from">${money(before)}</td><td data-label="to">${money(after)}</td><td data-label="change">${after - before > 0 ? '+' : ''}${money(after - before)}</td><td data-label="change %">${before > 0 ? `${formatShare(((after - before) / before) * 100)}%` : ''}</td></tr>`;
+  return html`<form method="get" action="/dashboard" id="diff-form">${hidden({ ...model.carry, portfolio: model.portfolio.id })}
+<label for="diff-from">From</label><select id="diff-from" name="from">${snapshots.map((s) => snapshotOption(s, from.snapshotId))}</select>
+<label for="diff-to">To</label><select id="diff-to" name="to">${snapshots.map((s) => snapshotOption(s, to.snapshotId))}</select>
 <button type="submit">Compare</button></form>
 <p class="meta" id="diff-pair">From snapshot ${snapshotLabel(from)} to snapshot ${snapshotLabel(to)}.</p>
-<table id="diff" class="cards" data-from="${escapeHtml(from.snapshotId)}" data-to="${escapeHtml(to.snapshotId)}"><thead><tr><th scope="col">channel</th><th scope="col">from</th><th scope="col">to</th><th scope="col">change</th><th scope="col">change %</th></tr></thead><tbody>${rows.join('')}</tbody><tfoot>${totalRow}</tfoot></table>
+<table id="diff" class="cards" data-from="${from.snapshotId}" data-to="${to.snapshotId}"><thead><tr><th scope="col">channel</th><th scope="col">from</th><th scope="col">to</th><th scope="col">change</th><th scope="col">change %</th></tr></thead><tbody>${rows}</tbody><tfoot>${totalRow}</tfoot></table>
 <h3>Why it changed</h3>${whySection(from, to, model.portfolio, model.inputs)}`;
 };
 
-const alertsSection = (alerts: readonly Alert[], portfolio: Portfolio): string =>
+const alertsSection = (alerts: readonly Alert[], portfolio: Portfolio): Markup =>
   alerts.length === 0
-    ? '<p>No open alerts.</p>'
-    : `<ul id="alerts">${alerts
-        .map(
-          (a) =>
-            `<li><span class="sev sev-${a.severity}">${a.severity}</span> <strong>${escapeHtml(channelName(portfolio, a.channelId))}</strong>: ${escapeHtml(alertValue(a))} over ${escapeHtml(a.windows.join(', '))} (rule <code>${escapeHtml(a.ruleId)}</code>)${a.action ? ` — <em>${term('stop-loss', 'stop-loss')}: held at base</em>` : ''} (since ${escapeHtml(a.openedAt.slice(0, 16).replace('T', ' '))})</li>`,
-        )
-        .join('')}</ul>`;
+    ? html`<p>No open alerts.</p>`
+    : html`<ul id="alerts">${alerts.map(
+        (a) =>
+          html`<li><span class="sev sev-${a.severity}">${a.severity}</span> <strong>${channelName(portfolio, a.channelId)}</strong>: ${alertValue(a)} over ${a.windows.join(', ')} (rule <code>${a.ruleId}</code>)${a.action ? html` — <em>${term('stop-loss', 'stop-loss')}: held at base</em>` : ''} (since ${a.openedAt.slice(0, 16).replace('T', ' ')})</li>`,
+      )}</ul>`;
 
 /** The daily budget a plan was made under: what it placed, what it held back, and what it left unplaced. */
 const budgetOfPlan = (snapshot: Snapshot) =>
   snapshot.allocation.total + snapshot.allocation.reserve + (snapshot.allocation.unallocated?.amount ?? 0);
 
 /** Said above the plan when it was made under a config other than the one in force (a deploy since). */
-const staleConfigNotice = (latest: Snapshot, configHash: string, money: (value: number | null) => string): string =>
+const staleConfigNotice = (latest: Snapshot, configHash: string, money: (value: number | null) => string): Markup | '' =>
   latest.configHash === configHash
     ? ''
-    : `<p class="notice" id="config-notice" role="status">This plan was made under an earlier config (<code>${escapeHtml(latest.configHash)}</code>, a daily budget of ${money(budgetOfPlan(latest))}); the config in force since (<code>${escapeHtml(configHash)}</code>) applies from the next run.</p>`;
+    : html`<p class="notice" id="config-notice" role="status">This plan was made under an earlier config (<code>${latest.configHash}</code>, a daily budget of ${money(budgetOfPlan(latest))}); the config in force since (<code>${configHash}</code>) applies from the next run.</p>`;
 
 /** What needs a person, at the top of the page: most severe first, each linking to its detail below. */
-const attentionSection = (model: DashboardModel): string => {
+const attentionSection = (model: DashboardModel): Markup => {
   const items = attentionItems({
     latest: model.snapshots[0],
     alerts: model.alerts,
@@ -469,14 +456,12 @@ const attentionSection = (model: DashboardModel): string => {
   });
   const body =
     items.length === 0
-      ? '<p id="attention-none">Nothing needs attention: no open alert, the plan is solved, spend is within 20% of plan and the data is fresh.</p>'
-      : `<ol id="attention">${items
-          .map(
-            (item) =>
-              `<li data-severity="${item.severity}"><span class="sev sev-${item.severity}">${item.severity}</span> ${escapeHtml(item.text)} <a href="#${item.detail}">Details</a></li>`,
-          )
-          .join('')}</ol>`;
-  return `<section aria-labelledby="h-attention"><h2 id="h-attention">Needs attention</h2>${body}</section>`;
+      ? html`<p id="attention-none">Nothing needs attention: no open alert, the plan is solved, spend is within 20% of plan and the data is fresh.</p>`
+      : html`<ol id="attention">${items.map(
+          (item) =>
+            html`<li data-severity="${item.severity}"><span class="sev sev-${item.severity}">${item.severity}</span> ${item.text} <a href="#${item.detail}">Details</a></li>`,
+        )}</ol>`;
+  return html`<section aria-labelledby="h-attention"><h2 id="h-attention">Needs attention</h2>${body}</section>`;
 };
 
 /**
@@ -486,48 +471,45 @@ const attentionSection = (model: DashboardModel): string => {
 const glossarySection = () =>
   html`<section aria-labelledby="h-glossary"><h2 id="h-glossary">Glossary</h2><dl id="glossary">${GLOSSARY.map(
     (t) => html`<dt id="term-${t.id}">${t.term}</dt><dd>${t.definition}</dd>`,
-  )}</dl></section>`.value;
+  )}</dl></section>`;
 
 /** The finance dashboard: plain HTML and SVG, no script or network beyond this page. */
 export const renderDashboard = (model: DashboardModel): string => {
   const { portfolio, snapshots } = model;
   const money = displayMoney(portfolio.currency);
-  const picker = `<form method="get" action="/dashboard">${hidden(model.carry)}<label for="portfolio">Portfolio</label><select id="portfolio" name="portfolio">${model.portfolios
-    .map(
-      (p) =>
-        `<option value="${escapeHtml(p.id)}"${p.id === portfolio.id ? ' selected' : ''}>${escapeHtml(p.name)} (${escapeHtml(p.id)})</option>`,
-    )
-    .join('')}</select><button type="submit">Show</button></form>`;
+  const picker = html`<form method="get" action="/dashboard">${hidden(model.carry)}<label for="portfolio">Portfolio</label><select id="portfolio" name="portfolio">${model.portfolios.map(
+    (p) => html`<option value="${p.id}"${p.id === portfolio.id ? trusted(' selected') : ''}>${p.name} (${p.id})</option>`,
+  )}</select><button type="submit">Show</button></form>`;
   const latest = snapshots[0];
   const previous = latest ? previousOf(latest, snapshots) : undefined;
   const body = latest
-    ? `${staleConfigNotice(latest, model.configHash, money)}<p class="meta" id="meta">Snapshot <code>${escapeHtml(latest.snapshotId)}</code> · <strong>${escapeHtml(latest.allocation.status)}</strong>${latest.allocation.reason ? ` (${escapeHtml(latest.allocation.reason)})` : ''} · metrics up to <strong id="watermark">${escapeHtml(latest.watermark ?? 'none')}</strong> · config <code id="config-hash">${escapeHtml(latest.configHash)}</code> · ${escapeHtml(latest.computation)} ${escapeHtml(latest.createdAt.slice(0, 19).replace('T', ' '))} UTC · daily budget ${money(portfolio.budget.daily)} ${escapeHtml(portfolio.currency)}</p>
+    ? html`${staleConfigNotice(latest, model.configHash, money)}<p class="meta" id="meta">Snapshot <code>${latest.snapshotId}</code> · <strong>${latest.allocation.status}</strong>${latest.allocation.reason ? ` (${latest.allocation.reason})` : ''} · metrics up to <strong id="watermark">${latest.watermark ?? 'none'}</strong> · config <code id="config-hash">${latest.configHash}</code> · ${latest.computation} ${latest.createdAt.slice(0, 19).replace('T', ' ')} UTC · daily budget ${money(portfolio.budget.daily)} ${portfolio.currency}</p>
 <section aria-labelledby="h-outcome"><h2 id="h-outcome">Expected outcome</h2>${outcomeSection(latest, snapshots.find((s) => s.allocation.asOf < latest.allocation.asOf) ?? snapshots[1], money)}</section>
 <section aria-labelledby="h-bars"><h2 id="h-bars">Latest allocation</h2>${bars(latest, previous, portfolio, money)}</section>
 <section aria-labelledby="h-table"><h2 id="h-table">Allocation table</h2>
-<p><a class="button" id="csv" download="${escapeHtml(`${portfolio.id}-${latest.snapshotId}.csv`)}" href="data:text/csv;charset=utf-8,${encodeURIComponent(snapshotCsv(latest, portfolio.currency))}">Download CSV</a></p>${allocationTable(latest, previous, portfolio, money)}</section>
-<section aria-labelledby="h-planner"><h2 id="h-planner">What if the budget were different?</h2>${plannerSection(model.planner, latest, portfolio.budget.daily, portfolio.currency, money)}</section>
+<p><a class="button" id="csv" download="${`${portfolio.id}-${latest.snapshotId}.csv`}" href="data:text/csv;charset=utf-8,${encodeURIComponent(snapshotCsv(latest, portfolio.currency))}">Download CSV</a></p>${allocationTable(latest, previous, portfolio, money)}</section>
+<section aria-labelledby="h-planner"><h2 id="h-planner">What if the budget were different?</h2>${plannerMarkup(model.planner, latest, portfolio.budget.daily, portfolio.currency, money)}</section>
 ${
   model.applies
-    ? `<section aria-labelledby="h-applied"><h2 id="h-applied">Applied to the platforms</h2>${appliesSection(model.applies)}</section>
+    ? html`<section aria-labelledby="h-applied"><h2 id="h-applied">Applied to the platforms</h2>${trusted(appliesSection(model.applies))}</section>
 `
     : ''
 }<section aria-labelledby="h-curves"><h2 id="h-curves">Response curves</h2>${curvesSection(latest, portfolio, money)}</section>
-<section aria-labelledby="h-model-health"><h2 id="h-model-health">Model health</h2>${modelHealthSection(model.diagnostics, portfolio.id)}</section>
+<section aria-labelledby="h-model-health"><h2 id="h-model-health">Model health</h2>${trusted(modelHealthSection(model.diagnostics, portfolio.id))}</section>
 <section aria-labelledby="h-constraints"><h2 id="h-constraints">What holds the plan back</h2>${constraintsSection(latest, portfolio, money)}</section>
 <section aria-labelledby="h-diff"><h2 id="h-diff">Compare snapshots</h2>${diffSection(model, money)}</section>
 <section aria-labelledby="h-pacing"><h2 id="h-pacing">Plan against actual, last ${PACING_DAYS} days</h2>${pacingSection(portfolio, model.daily, model.allocated, model.today, money)}</section>
 <section aria-labelledby="h-contribution"><h2 id="h-contribution">Channel contribution</h2>${contributionSection(latest, portfolio, model.daily, money)}</section>
 <section aria-labelledby="h-history"><h2 id="h-history">Total per channel across snapshots</h2>${lines(snapshots, portfolio, money)}</section>`
-    : `<section class="empty" id="empty"><h2>No allocation yet for ${escapeHtml(portfolio.name)}</h2>
+    : html`<section class="empty" id="empty"><h2>No allocation yet for ${portfolio.name}</h2>
 <p>Snapshots appear after the first reallocation. Send metrics to <code>POST /webhooks/{source}</code>, then either wait for the schedule or run one now:</p>
-<pre><code>curl -X POST -H 'Authorization: Bearer &lt;token&gt;' &lt;api&gt;/portfolios/${escapeHtml(portfolio.id)}/reallocate</code></pre></section>`;
-  return `<!doctype html>
+<pre><code>curl -X POST -H 'Authorization: Bearer &lt;token&gt;' &lt;api&gt;/portfolios/${portfolio.id}/reallocate</code></pre></section>`;
+  return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Budget allocation · ${escapeHtml(portfolio.name)}</title><style>${STYLE}</style></head>
-<body><header><h1>Budget allocation · ${escapeHtml(portfolio.name)}</h1>${picker}${viewerBox(model.viewer)}</header>
+<title>Budget allocation · ${portfolio.name}</title><style>${trusted(STYLE)}</style></head>
+<body><header><h1>Budget allocation · ${portfolio.name}</h1>${picker}${viewerBox(model.viewer)}</header>
 <main>${attentionSection(model)}${operatorsForm(model)}${body}
 <section aria-labelledby="h-alerts"><h2 id="h-alerts">Open alerts</h2>${alertsSection(model.alerts, portfolio)}</section>
 ${glossarySection()}</main>
-</body></html>`;
+</body></html>`.value;
 };

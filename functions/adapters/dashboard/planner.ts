@@ -42,7 +42,7 @@ const bandPoints = (xs: readonly number[], lows: readonly number[], highs: reado
 export const plannerSection = (view: PlannerView | undefined, latest: Snapshot, today: number, currency: string, money: Money): string =>
   plannerMarkup(view, latest, today, currency, money).value;
 
-const plannerMarkup = (view: PlannerView | undefined, latest: Snapshot, today: number, currency: string, money: Money): Markup => {
+export const plannerMarkup = (view: PlannerView | undefined, latest: Snapshot, today: number, currency: string, money: Money): Markup => {
   if (!view) return html`<p class="meta" id="planner">The what-if planner is not available here.</p>`;
   if ('error' in view) return html`<p class="meta" id="planner">The what-if planner could not solve today's budgets: ${view.error}</p>`;
   const points = view.plans.filter((p) => p.allocation.outcome);

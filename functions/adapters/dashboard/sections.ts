@@ -6,8 +6,8 @@ import { channelName, displayCount, displayShare } from '../../domain/financeVie
 import type { DailyTotal } from '../../domain/metrics.js';
 import { formatAmount } from '../../domain/money.js';
 import type { Snapshot } from '../../domain/snapshots.js';
-import { escapeHtml } from './html.js';
-import { attr, countTick, currencyTick, niceTicks, placeLabels, svg } from './svg.js';
+import { html, type Markup, trusted } from './html.js';
+import { attr, chart, countTick, currencyTick, niceTicks, placeLabels } from './svg.js';
 
 /**
  * The dashboard's explanatory sections: expected outcome and lift, response curves with their bands, why
@@ -19,33 +19,33 @@ type Money = (value: number | null) => string;
 
 const nameOf = channelName;
 /** A term on the page, linked to its definition in the page's glossary. */
-const term = (id: string, text: string) => `<a class="term" href="#term-${id}">${escapeHtml(text)}</a>`;
+const term = (id: string, text: string) => html`<a class="term" href="#term-${id}">${text}</a>`;
 const when = (s: Snapshot) => `${s.createdAt.slice(0, 16).replace('T', ' ')} UTC`;
 
 const unitWord = (unit: 'conversions' | 'revenue') => (unit === 'revenue' ? 'revenue' : 'conversions');
 const percent = (value: number) => `${value >= 0 ? '+' : '−'}${Math.abs(value * 100).toFixed(1)}%`;
 
 /** Expected outcome with its interval, against the previous snapshot and against the recent split. */
-export const outcomeSection = (latest: Snapshot, previous: Snapshot | undefined, money: Money): string => {
+export const outcomeSection = (latest: Snapshot, previous: Snapshot | undefined, money: Money): Markup => {
   const outcome = latest.allocation.outcome;
-  if (!outcome) return '<p class="meta" id="outcome">This allocation was held, so it has no new outlook.</p>';
+  if (!outcome) return html`<p class="meta" id="outcome">This allocation was held, so it has no new outlook.</p>`;
   const value = (v: number) => (outcome.unit === 'revenue' ? money(v) : displayCount(v));
   const before = previous?.allocation.outcome;
   const versus =
     before && before.unit === outcome.unit
-      ? `<li id="versus-previous" data-previous="${attr(before.expected)}" data-snapshot="${escapeHtml(previous!.snapshotId)}">The previous day's last snapshot, <code>${escapeHtml(previous!.snapshotId)}</code> (${escapeHtml(when(previous!))}), expected ${value(before.expected)}: <strong>${percent(outcome.expected / Math.max(before.expected, 1e-9) - 1)}</strong> now.</li>`
+      ? html`<li id="versus-previous" data-previous="${attr(before.expected)}" data-snapshot="${previous!.snapshotId}">The previous day's last snapshot, <code>${previous!.snapshotId}</code> (${when(previous!)}), expected ${value(before.expected)}: <strong>${percent(outcome.expected / Math.max(before.expected, 1e-9) - 1)}</strong> now.</li>`
       : '';
   const lift =
     outcome.lift === null
       ? ''
-      : `<li id="lift" data-expected="${attr(outcome.expected)}" data-fixed-share="${attr(outcome.fixedShare)}" data-lift="${attr(outcome.lift)}">Split as it was spent over the last 14 days, the same money would bring ${value(outcome.fixedShare)}: the plan's ${term('lift', 'lift')} is <strong>${percent(outcome.lift)}</strong>.</li>`;
-  return `<div id="outcome" data-expected="${attr(outcome.expected)}" data-low="${attr(outcome.low)}" data-high="${attr(outcome.high)}">
+      : html`<li id="lift" data-expected="${attr(outcome.expected)}" data-fixed-share="${attr(outcome.fixedShare)}" data-lift="${attr(outcome.lift)}">Split as it was spent over the last 14 days, the same money would bring ${value(outcome.fixedShare)}: the plan's ${term('lift', 'lift')} is <strong>${percent(outcome.lift)}</strong>.</li>`;
+  return html`<div id="outcome" data-expected="${attr(outcome.expected)}" data-low="${attr(outcome.low)}" data-high="${attr(outcome.high)}">
 <p class="headline">Expected today: <strong>${value(outcome.expected)}</strong> ${term('expected', `incremental ${unitWord(outcome.unit)}`)} (${term('interval', '80% interval')} ${value(outcome.low)} – ${value(outcome.high)}) for ${money(latest.allocation.total)} of spend.</p>
 <ul>${versus}${lift}</ul></div>`;
 };
 
 /** One channel's curve: the band, the mean, and the current and planned spends marked, on round axes. */
-const curveChart = (c: ChannelAllocation, portfolio: Portfolio, unit: 'conversions' | 'revenue', money: Money): string => {
+const curveChart = (c: ChannelAllocation, portfolio: Portfolio, unit: 'conversions' | 'revenue', money: Money): Markup => {
   const points = c.curve!;
   const [w, h, left, bottom, top, right] = [300, 190, 46, 34, 10, 26];
   const maxSpend = points.at(-1)![0];
@@ -63,56 +63,54 @@ const curveChart = (c: ChannelAllocation, portfolio: Portfolio, unit: 'conversio
   const grid = [
     ...xTicks.map(
       (t) =>
-        `<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${top}" y2="${h - bottom}" stroke="#e3e3e3"/><text x="${x(t).toFixed(1)}" y="${h - bottom + 14}" text-anchor="middle">${escapeHtml(currency(t))}</text>`,
+        html`<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${top}" y2="${h - bottom}" stroke="#e3e3e3"/><text x="${x(t).toFixed(1)}" y="${h - bottom + 14}" text-anchor="middle">${currency(t)}</text>`,
     ),
     ...yTicks.map(
       (t) =>
-        `<line x1="${left}" x2="${w - right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#e3e3e3"/><text x="${left - 4}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end">${escapeHtml(yLabel(t))}</text>`,
+        html`<line x1="${left}" x2="${w - right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#e3e3e3"/><text x="${left - 4}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end">${yLabel(t)}</text>`,
     ),
-  ].join('');
+  ];
   const at = (spend: number) => points.find((p) => p[0] === spend);
   const planned = at(c.total);
   const current = c.previousTotal === null ? undefined : at(c.previousTotal);
   const mark = (p: (typeof points)[number], cls: string, label: string, colour: string) =>
-    `<circle class="${cls}" cx="${x(p[0]).toFixed(1)}" cy="${y(p[2]).toFixed(1)}" r="5" fill="${colour}" stroke="#fff" stroke-width="1.5" data-spend="${attr(p[0])}" data-value="${attr(p[2])}"><title>${escapeHtml(label)}: ${money(p[0])} → ${displayCount(p[2])}</title></circle>`;
-  const body = `${grid}<polygon class="band" points="${band}" fill="#1f4e79" fill-opacity="0.18"/><polyline points="${mean}" fill="none" stroke="#1f4e79" stroke-width="2"/>${
+    html`<circle class="${cls}" cx="${x(p[0]).toFixed(1)}" cy="${y(p[2]).toFixed(1)}" r="5" fill="${colour}" stroke="#fff" stroke-width="1.5" data-spend="${attr(p[0])}" data-value="${attr(p[2])}"><title>${label}: ${money(p[0])} → ${displayCount(p[2])}</title></circle>`;
+  const body = html`${grid}<polygon class="band" points="${band}" fill="#1f4e79" fill-opacity="0.18"/><polyline points="${mean}" fill="none" stroke="#1f4e79" stroke-width="2"/>${
     current && c.previousTotal !== c.total ? mark(current, 'current', 'previous total', '#555') : ''
   }${planned ? mark(planned, 'planned', 'planned spend', '#a64d00') : ''}<text x="${left}" y="${h - 4}" class="axis">daily spend</text>`;
   const marginal = c.marginalCpa === null ? 'more spend buys nothing more' : `next conversion costs ${money(c.marginalCpa)} at the plan`;
   const desc = `${nameOf(portfolio, c.channelId)}: planned ${money(c.total)} expects ${displayCount(planned?.[2] ?? 0)} incremental ${unitWord(unit)}; ${marginal}.`;
-  return `<figure class="curve" data-channel="${escapeHtml(c.channelId)}" data-total="${attr(c.total)}">${svg(
+  return html`<figure class="curve" data-channel="${c.channelId}" data-total="${attr(c.total)}">${chart(
     `curve-${c.channelId}`,
     w,
     h,
     `${nameOf(portfolio, c.channelId)} response curve`,
     desc,
     body,
-  )}<figcaption><strong>${escapeHtml(nameOf(portfolio, c.channelId))}</strong>: ${escapeHtml(marginal)}${
-    c.evidenceDays !== undefined && c.evidenceDays < 1 ? ' · <em>no data yet: the band is the prior</em>' : ''
+  )}<figcaption><strong>${nameOf(portfolio, c.channelId)}</strong>: ${marginal}${
+    c.evidenceDays !== undefined && c.evidenceDays < 1 ? html` · <em>no data yet: the band is the prior</em>` : ''
   }</figcaption></figure>`;
 };
 
 /** Response curves per channel, small multiples that reflow with the page's width. */
-export const curvesSection = (latest: Snapshot, portfolio: Portfolio, money: Money): string => {
+export const curvesSection = (latest: Snapshot, portfolio: Portfolio, money: Money): Markup => {
   const withCurves = latest.allocation.channels.filter((c) => c.curve && c.curve.length > 1);
-  if (withCurves.length === 0) return '<p class="meta">No curves on this snapshot (held, or too many channels to draw).</p>';
+  if (withCurves.length === 0) return html`<p class="meta">No curves on this snapshot (held, or too many channels to draw).</p>`;
   const unit = latest.allocation.outcome?.unit ?? 'conversions';
-  return `<ul class="legend"><li><span class="swatch" style="background:#1f4e79"></span>${term('expected', `Expected ${unitWord(unit)} (incremental)`)}</li><li><span class="swatch" style="background:#c5d3e0"></span>${term('interval', '80% band')}</li><li><span class="swatch" style="background:#555;border-radius:50%"></span>${term('previous', 'Previous total')} (as in the allocation table)</li><li><span class="swatch" style="background:#a64d00;border-radius:50%"></span>Planned spend</li></ul>
-<div class="curves" id="curves">${withCurves.map((c) => curveChart(c, portfolio, unit, money)).join('')}</div>`;
+  return html`<ul class="legend"><li><span class="swatch" style="background:#1f4e79"></span>${term('expected', `Expected ${unitWord(unit)} (incremental)`)}</li><li><span class="swatch" style="background:#c5d3e0"></span>${term('interval', '80% band')}</li><li><span class="swatch" style="background:#555;border-radius:50%"></span>${term('previous', 'Previous total')} (as in the allocation table)</li><li><span class="swatch" style="background:#a64d00;border-radius:50%"></span>Planned spend</li></ul>
+<div class="curves" id="curves">${withCurves.map((c) => curveChart(c, portfolio, unit, money))}</div>`;
 };
 
 /** Why each channel changed between the two snapshots compared, in sentences. */
-export const whySection = (from: Snapshot, to: Snapshot, portfolio: Portfolio, inputs?: ComparedInputs): string =>
-  `<p class="meta">From <code>${escapeHtml(from.snapshotId)}</code> to <code>${escapeHtml(to.snapshotId)}</code>, biggest change first. ${
+export const whySection = (from: Snapshot, to: Snapshot, portfolio: Portfolio, inputs?: ComparedInputs): Markup =>
+  html`<p class="meta">From <code>${from.snapshotId}</code> to <code>${to.snapshotId}</code>, biggest change first. ${
     inputs?.from && inputs.to
-      ? `Each cause's amount comes from solving the earlier snapshot's input again with that cause swapped in (config, ${term('stop-loss', 'stop-losses')}, data, then the day), so the amounts add up to the change; ${term('restatement', 'restated')} rows are named.`
+      ? html`Each cause's amount comes from solving the earlier snapshot's input again with that cause swapped in (config, ${term('stop-loss', 'stop-losses')}, data, then the day), so the amounts add up to the change; ${term('restatement', 'restated')} rows are named.`
       : 'The inputs of these snapshots were not kept, so the causes are read from the snapshots and carry no amounts.'
-  }</p><ul id="why">${whyItChanged(from, to, portfolio, inputs)
-    .map(
-      (c) =>
-        `<li data-channel="${escapeHtml(c.channelId)}" data-change="${attr(c.change)}" data-drivers="${escapeHtml(c.drivers.map((d) => d.kind).join(' '))}" data-causes="${escapeHtml(JSON.stringify(c.drivers.filter((d) => d.role === 'cause').map((d) => [d.kind, d.amount])))}">${escapeHtml(c.summary)}</li>`,
-    )
-    .join('')}</ul>`;
+  }</p><ul id="why">${whyItChanged(from, to, portfolio, inputs).map(
+    (c) =>
+      html`<li data-channel="${c.channelId}" data-change="${attr(c.change)}" data-drivers="${c.drivers.map((d) => d.kind).join(' ')}" data-causes="${JSON.stringify(c.drivers.filter((d) => d.role === 'cause').map((d) => [d.kind, d.amount]))}">${c.summary}</li>`,
+  )}</ul>`;
 
 /** The allocation in force at the end of each day: the newest snapshot made for it. */
 export const allocatedByDay = (snapshots: readonly Snapshot[]): Map<string, Map<string, number>> => {
@@ -133,7 +131,7 @@ export const pacingSection = (
   allocated: Map<string, Map<string, number>>,
   today: string,
   money: Money,
-): string => {
+): Markup => {
   const days = Array.from({ length: PACING_DAYS }, (_, i) => addDays(today, i - PACING_DAYS));
   const actual = new Map(daily.map((d) => [`${d.channelId}#${d.date}`, d]));
   const target =
@@ -147,21 +145,19 @@ export const pacingSection = (
     const plans = days.map((date) => allocated.get(date)?.get(channel.id) ?? null);
     const scale = niceTicks(Math.max(1, ...spends.map((v) => v ?? 0), ...plans.map((v) => v ?? 0)), 2).at(-1)!;
     const [w, h] = [PACING_DAYS * 12, 40];
-    const bars = days
-      .map((date, i) => {
-        const s = spends[i] ?? null;
-        const p = plans[i] ?? null;
-        const bar =
-          s === null
-            ? ''
-            : `<rect x="${i * 12 + 1}" y="${(h - (s / scale) * h).toFixed(1)}" width="9" height="${((s / scale) * h).toFixed(1)}" fill="#2e7d32"><title>${date}: spent ${money(s)}${p === null ? '' : ` of ${money(p)} planned`}</title></rect>`;
-        const tick =
-          p === null
-            ? ''
-            : `<line x1="${i * 12}" x2="${i * 12 + 11}" y1="${(h - (p / scale) * h).toFixed(1)}" y2="${(h - (p / scale) * h).toFixed(1)}" stroke="#1a1a1a" stroke-width="2"/>`;
-        return `<g class="day" data-date="${date}" data-actual="${s === null ? '' : attr(s)}" data-allocated="${p === null ? '' : attr(p)}">${bar}${tick}</g>`;
-      })
-      .join('');
+    const bars = days.map((date, i) => {
+      const s = spends[i] ?? null;
+      const p = plans[i] ?? null;
+      const bar =
+        s === null
+          ? ''
+          : html`<rect x="${i * 12 + 1}" y="${(h - (s / scale) * h).toFixed(1)}" width="9" height="${((s / scale) * h).toFixed(1)}" fill="#2e7d32"><title>${date}: spent ${money(s)}${p === null ? '' : ` of ${money(p)} planned`}</title></rect>`;
+      const tick =
+        p === null
+          ? ''
+          : html`<line x1="${i * 12}" x2="${i * 12 + 11}" y1="${(h - (p / scale) * h).toFixed(1)}" y2="${(h - (p / scale) * h).toFixed(1)}" stroke="#1a1a1a" stroke-width="2"/>`;
+      return html`<g class="day" data-date="${date}" data-actual="${s === null ? '' : attr(s)}" data-allocated="${p === null ? '' : attr(p)}">${bar}${tick}</g>`;
+    });
     const spent = spends.reduce<number>((a, b) => a + (b ?? 0), 0);
     // Pace compares like with like: spend and plan over the days that have both.
     const both = days.map((_, i) => spends[i] !== null && plans[i] !== null);
@@ -175,7 +171,7 @@ export const pacingSection = (
     const onTarget =
       target === null || metric === null ? '' : (target.better === 'lower' ? metric <= target.goal : metric >= target.goal) ? 'up' : 'down';
     const metricText = metric === null ? '—' : target?.label === 'ROAS' ? metric.toFixed(2) : money(metric);
-    return `<tr data-channel="${escapeHtml(channel.id)}"><th scope="row">${escapeHtml(channel.name ?? channel.id)}</th><td data-label="last ${PACING_DAYS} days">${svg(
+    return html`<tr data-channel="${channel.id}"><th scope="row">${channel.name ?? channel.id}</th><td data-label="last ${PACING_DAYS} days">${chart(
       `pacing-${channel.id}`,
       w,
       h,
@@ -188,12 +184,12 @@ export const pacingSection = (
     }</td><td data-label="${target?.label ?? 'CPA'}" class="${onTarget}">${metricText}</td></tr>`;
   });
   const metricTerm = term(target?.label === 'ROAS' ? 'roas' : 'cpa', target?.label ?? 'CPA');
-  const head = `<tr><th scope="col">channel</th><th scope="col">spend (bars) vs plan (ticks)</th><th scope="col">days with a plan</th><th scope="col">spent on them</th><th scope="col">planned</th><th scope="col">${term('pace', 'pace')}</th><th scope="col">${
+  const head = html`<tr><th scope="col">channel</th><th scope="col">spend (bars) vs plan (ticks)</th><th scope="col">days with a plan</th><th scope="col">spent on them</th><th scope="col">planned</th><th scope="col">${term('pace', 'pace')}</th><th scope="col">${
     target
-      ? `${metricTerm}, ${PACING_DAYS} d (target ${target.label === 'ROAS' ? target.goal.toFixed(2) : money(target.goal)})`
-      : `${metricTerm} (reported, ${PACING_DAYS} d)`
+      ? html`${metricTerm}, ${PACING_DAYS} d (target ${target.label === 'ROAS' ? target.goal.toFixed(2) : money(target.goal)})`
+      : html`${metricTerm} (reported, ${PACING_DAYS} d)`
   }</th></tr>`;
-  return `<table id="pacing" class="cards"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>`;
+  return html`<table id="pacing" class="cards"><thead>${head}</thead><tbody>${rows}</tbody></table>`;
 };
 
 /** A curve's mean at `spend`, linear between its points, flat past its last (the channel's max). */
@@ -216,7 +212,7 @@ const BELOW = '#6a1b9a';
  * each day's actual spend), with the plan's share of today's budget in its own column; exposure (impressions,
  * CPM) beside. Channels without a curve (a held plan) fall back to reported conversions, and the table says so.
  */
-export const contributionSection = (latest: Snapshot, portfolio: Portfolio, daily: readonly DailyTotal[], money: Money): string => {
+export const contributionSection = (latest: Snapshot, portfolio: Portfolio, daily: readonly DailyTotal[], money: Money): Markup => {
   const channels = latest.allocation.channels;
   const unit = latest.allocation.outcome?.unit ?? 'conversions';
   const modelled = channels.every((c) => c.curve && c.curve.length > 1);
@@ -254,22 +250,18 @@ export const contributionSection = (latest: Snapshot, portfolio: Portfolio, dail
   const costHead = unit === 'revenue' ? 'return per 1' : 'cost per contribution';
   const cost = (r: (typeof rows)[number]) =>
     unit === 'revenue' ? (r.spend > 0 ? (r.contribution / r.spend).toFixed(2) : '—') : money(r.cost);
-  const head = `<tr><th scope="col">channel</th><th scope="col">spend (${PACING_DAYS} d)</th><th scope="col">${term('spend-share', 'share of spend')}</th><th scope="col">${term('contribution', 'contribution')} (${PACING_DAYS} d)</th><th scope="col">${term('contribution', 'share of contribution')}</th><th scope="col">${costHead}</th><th scope="col">impressions (${PACING_DAYS} d)</th><th scope="col">${term('cpm', 'CPM')}</th><th scope="col">${term('planned-share', 'planned share')} (today)</th></tr>`;
-  const table = `<table id="contribution" class="cards" data-basis="${modelled ? 'modelled' : 'reported'}"><caption class="meta">Spend and contribution over the same last ${PACING_DAYS} days of actuals; contribution is the ${escapeHtml(basis)}. The planned share is today's plan, for comparison.</caption><thead>${head}</thead><tbody>${rows
-    .map(
-      (r) =>
-        `<tr data-channel="${escapeHtml(r.c.channelId)}" data-spend="${attr(r.spend)}" data-contribution="${attr(r.contribution)}" data-spend-share="${attr(r.spendShare)}" data-contribution-share="${attr(r.share)}" data-planned-share="${attr(r.plannedShare)}"><th scope="row">${escapeHtml(r.name)}</th><td data-label="spend">${money(r.spend)}</td><td data-label="share of spend">${displayShare(r.spendShare)}</td><td data-label="contribution">${displayCount(r.contribution)}</td><td data-label="share of contribution">${displayShare(r.share)}</td><td data-label="${costHead}">${cost(r)}</td><td data-label="impressions">${displayCount(r.impressions)}</td><td data-label="CPM">${money(r.cpm)}</td><td data-label="planned share">${displayShare(r.plannedShare)}</td></tr>`,
-    )
-    .join('')}</tbody></table>`;
+  const head = html`<tr><th scope="col">channel</th><th scope="col">spend (${PACING_DAYS} d)</th><th scope="col">${term('spend-share', 'share of spend')}</th><th scope="col">${term('contribution', 'contribution')} (${PACING_DAYS} d)</th><th scope="col">${term('contribution', 'share of contribution')}</th><th scope="col">${costHead}</th><th scope="col">impressions (${PACING_DAYS} d)</th><th scope="col">${term('cpm', 'CPM')}</th><th scope="col">${term('planned-share', 'planned share')} (today)</th></tr>`;
+  const table = html`<table id="contribution" class="cards" data-basis="${modelled ? 'modelled' : 'reported'}"><caption class="meta">Spend and contribution over the same last ${PACING_DAYS} days of actuals; contribution is the ${basis}. The planned share is today's plan, for comparison.</caption><thead>${head}</thead><tbody>${rows.map(
+    (r) =>
+      html`<tr data-channel="${r.c.channelId}" data-spend="${attr(r.spend)}" data-contribution="${attr(r.contribution)}" data-spend-share="${attr(r.spendShare)}" data-contribution-share="${attr(r.share)}" data-planned-share="${attr(r.plannedShare)}"><th scope="row">${r.name}</th><td data-label="spend">${money(r.spend)}</td><td data-label="share of spend">${displayShare(r.spendShare)}</td><td data-label="contribution">${displayCount(r.contribution)}</td><td data-label="share of contribution">${displayShare(r.share)}</td><td data-label="${costHead}">${cost(r)}</td><td data-label="impressions">${displayCount(r.impressions)}</td><td data-label="CPM">${money(r.cpm)}</td><td data-label="planned share">${displayShare(r.plannedShare)}</td></tr>`,
+  )}</tbody></table>`;
   const [w, h, pad] = [320, 320, 40];
   const top = niceTicks(Math.max(0.05, ...rows.flatMap((r) => [r.spendShare, r.share])), 4).at(-1)!;
   const pos = (v: number) => (v / top) * (w - 2 * pad);
-  const grid = niceTicks(top, 4)
-    .map(
-      (t) =>
-        `<line x1="${(pad + pos(t)).toFixed(1)}" x2="${(pad + pos(t)).toFixed(1)}" y1="${pad}" y2="${h - pad}" stroke="#e3e3e3"/><text x="${(pad + pos(t)).toFixed(1)}" y="${h - pad + 14}" text-anchor="middle">${(t * 100).toFixed(0)}%</text><line x1="${pad}" x2="${w - pad}" y1="${(h - pad - pos(t)).toFixed(1)}" y2="${(h - pad - pos(t)).toFixed(1)}" stroke="#e3e3e3"/><text x="${pad - 4}" y="${(h - pad - pos(t) + 4).toFixed(1)}" text-anchor="end">${(t * 100).toFixed(0)}%</text>`,
-    )
-    .join('');
+  const grid = niceTicks(top, 4).map(
+    (t) =>
+      html`<line x1="${(pad + pos(t)).toFixed(1)}" x2="${(pad + pos(t)).toFixed(1)}" y1="${pad}" y2="${h - pad}" stroke="#e3e3e3"/><text x="${(pad + pos(t)).toFixed(1)}" y="${h - pad + 14}" text-anchor="middle">${(t * 100).toFixed(0)}%</text><line x1="${pad}" x2="${w - pad}" y1="${(h - pad - pos(t)).toFixed(1)}" y2="${(h - pad - pos(t)).toFixed(1)}" stroke="#e3e3e3"/><text x="${pad - 4}" y="${(h - pad - pos(t) + 4).toFixed(1)}" text-anchor="end">${(t * 100).toFixed(0)}%</text>`,
+  );
   const centres = rows.map((r) => ({ x: pad + pos(r.spendShare), y: h - pad - pos(r.share) }));
   // Labels sit right of their dot; near the right edge, left of it. placeLabels keeps them apart.
   const flip = centres.map((c, i) => c.x + 9 + rows[i]!.name.length * 7.5 > w);
@@ -279,20 +271,18 @@ export const contributionSection = (latest: Snapshot, portfolio: Portfolio, dail
       return { x: flip[i] ? c.x - 9 - text.length * 7.5 : c.x + 9, y: c.y + 4, text };
     }),
   );
-  const dots = rows
-    .map((r, i) => {
-      const above = r.share >= r.spendShare;
-      return `<g class="channel" data-channel="${escapeHtml(r.c.channelId)}" data-side="${above ? 'above' : 'below'}"><circle cx="${centres[i]!.x.toFixed(1)}" cy="${centres[i]!.y.toFixed(1)}" r="6" fill="${above ? ABOVE : BELOW}"><title>${escapeHtml(r.name)}: ${displayShare(r.spendShare)} of spend, ${displayShare(r.share)} of contribution</title></circle><text class="label" x="${(centres[i]!.x + (flip[i] ? -9 : 9)).toFixed(1)}" y="${labelYs[i]!.toFixed(1)}"${flip[i] ? ' text-anchor="end"' : ''}>${escapeHtml(r.name)}</text></g>`;
-    })
-    .join('');
-  const chart = svg(
+  const dots = rows.map((r, i) => {
+    const above = r.share >= r.spendShare;
+    return html`<g class="channel" data-channel="${r.c.channelId}" data-side="${above ? 'above' : 'below'}"><circle cx="${centres[i]!.x.toFixed(1)}" cy="${centres[i]!.y.toFixed(1)}" r="6" fill="${above ? ABOVE : BELOW}"><title>${r.name}: ${displayShare(r.spendShare)} of spend, ${displayShare(r.share)} of contribution</title></circle><text class="label" x="${(centres[i]!.x + (flip[i] ? -9 : 9)).toFixed(1)}" y="${labelYs[i]!.toFixed(1)}"${flip[i] ? trusted(' text-anchor="end"') : ''}>${r.name}</text></g>`;
+  });
+  const quadrant = chart(
     'quadrant',
     w,
     h,
     `Share of contribution against share of spend, last ${PACING_DAYS} days`,
     'Channels above the diagonal returned more than their share of spend; below it, less.',
-    `${grid}<line x1="${pad}" y1="${h - pad}" x2="${(pad + pos(top)).toFixed(1)}" y2="${(h - pad - pos(top)).toFixed(1)}" stroke="#888" stroke-dasharray="4 3"/><text x="${pad}" y="${pad - 24}">share of contribution ↑</text><text x="${w - pad}" y="${h - 6}" text-anchor="end">share of spend →</text>${dots}`,
+    html`${grid}<line x1="${pad}" y1="${h - pad}" x2="${(pad + pos(top)).toFixed(1)}" y2="${(h - pad - pos(top)).toFixed(1)}" stroke="#888" stroke-dasharray="4 3"/><text x="${pad}" y="${pad - 24}">share of contribution ↑</text><text x="${w - pad}" y="${h - 6}" text-anchor="end">share of spend →</text>${dots}`,
   );
-  const legend = `<ul class="legend" id="quadrant-legend"><li><span class="swatch" style="background:${ABOVE};border-radius:50%"></span>More contribution than its share of spend (above the diagonal)</li><li><span class="swatch" style="background:${BELOW};border-radius:50%"></span>Less (below it)</li></ul>`;
-  return `<div class="matrix">${table}<figure class="quadrant">${legend}${chart}</figure></div>`;
+  const legend = html`<ul class="legend" id="quadrant-legend"><li><span class="swatch" style="background:${ABOVE};border-radius:50%"></span>More contribution than its share of spend (above the diagonal)</li><li><span class="swatch" style="background:${BELOW};border-radius:50%"></span>Less (below it)</li></ul>`;
+  return html`<div class="matrix">${table}<figure class="quadrant">${legend}${quadrant}</figure></div>`;
 };

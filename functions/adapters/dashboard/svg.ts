@@ -1,4 +1,4 @@
-import { escapeHtml } from './html.js';
+import { escapeHtml, type HtmlValue, html, type Markup, trusted } from './html.js';
 
 /**
  * Round axis ticks: steps of 1, 2 or 5 × 10^k, from 0 to at least `max`, about `count` of them. The last
@@ -86,3 +86,7 @@ export const placeLabels = (labels: readonly { x: number; y: number; text: strin
   }
   return ys;
 };
+
+/** {@link svg} as markup for the {@link html} template (its title and description are escaped; its body is markup). */
+export const chart = (id: string, width: number, height: number, title: string, desc: string, body: HtmlValue, className = ''): Markup =>
+  trusted(svg(id, width, height, title, desc, html`${body}`.value, className));
