@@ -13,7 +13,9 @@ const BENCHES: Record<string, () => Promise<void>> = {
   pipeline: async () => (await import('./pipeline.js')).benchPipeline(),
   alerts: async () => (await import('./alerts.js')).benchAlerts(),
   bundles: async () => (await import('./bundles.js')).benchBundles(),
+  polls: async () => (await import('./polls.js')).benchPolls(),
   diagnostics: async () => (await import('./diagnostics.js')).benchDiagnostics(),
+  history: async () => (await import('./history.js')).benchHistory(),
 };
 
 /** Set for a part run by the whole bench: its place among the parts, for the progress line (`2/5`). */
