@@ -47,6 +47,16 @@ export const marginalCost = (allocation: Pick<Allocation, 'constraints'>, unit: 
   return unit === 'conversions' ? 1 / budget.shadowPrice : budget.shadowPrice;
 };
 
+/** A curve's mean at `spend`, linear between its points, flat past its last (the channel's max). */
+export const curveAt = (curve: readonly (readonly [number, number, number, number])[], spend: number): number => {
+  if (spend <= curve[0]![0]) return curve[0]![2];
+  for (let i = 1; i < curve.length; i += 1) {
+    const [a, b] = [curve[i - 1]!, curve[i]!];
+    if (spend <= b[0]) return a[2] + ((b[2] - a[2]) * (spend - a[0])) / Math.max(b[0] - a[0], 1e-12);
+  }
+  return curve.at(-1)![2];
+};
+
 const change = (from: number | null, to: number) => ({
   change: from === null ? null : roundTo(to - from, 6),
   changePercent: from === null || from === 0 ? null : roundTo(((to - from) / from) * 100, 2),

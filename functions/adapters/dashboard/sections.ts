@@ -2,7 +2,7 @@ import type { ChannelAllocation } from '../../domain/allocation/schemas.js';
 import { type ComparedInputs, whyItChanged } from '../../domain/changeDrivers.js';
 import type { Portfolio } from '../../domain/config.js';
 import { addDays } from '../../domain/dates.js';
-import { channelName, displayCount, displayShare } from '../../domain/financeViews.js';
+import { channelName, curveAt, displayCount, displayShare } from '../../domain/financeViews.js';
 import type { DailyTotal } from '../../domain/metrics.js';
 import { formatAmount } from '../../domain/money.js';
 import type { Snapshot } from '../../domain/snapshots.js';
@@ -190,16 +190,6 @@ export const pacingSection = (
       : html`${metricTerm} (reported, ${PACING_DAYS} d)`
   }</th></tr>`;
   return html`<table id="pacing" class="cards"><thead>${head}</thead><tbody>${rows}</tbody></table>`;
-};
-
-/** A curve's mean at `spend`, linear between its points, flat past its last (the channel's max). */
-export const curveAt = (curve: readonly (readonly [number, number, number, number])[], spend: number): number => {
-  if (spend <= curve[0]![0]) return curve[0]![2];
-  for (let i = 1; i < curve.length; i += 1) {
-    const [a, b] = [curve[i - 1]!, curve[i]!];
-    if (spend <= b[0]) return a[2] + ((b[2] - a[2]) * (spend - a[0])) / Math.max(b[0] - a[0], 1e-12);
-  }
-  return curve.at(-1)![2];
 };
 
 /** Quadrant colours: neither the tracks' blue, green and orange, nor the alerts' red. */
