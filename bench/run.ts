@@ -14,7 +14,6 @@ const BENCHES: Record<string, () => Promise<void>> = {
   alerts: async () => (await import('./alerts.js')).benchAlerts(),
   bundles: async () => (await import('./bundles.js')).benchBundles(),
   polls: async () => (await import('./polls.js')).benchPolls(),
-  polls: async () => (await import('./polls.js')).benchPolls(),
   diagnostics: async () => (await import('./diagnostics.js')).benchDiagnostics(),
   history: async () => (await import('./history.js')).benchHistory(),
 };
