@@ -3,6 +3,7 @@ import { AlertsQuery } from '../domain/alerts/alertsQuery.js';
 import { Alert } from '../domain/alerts/lifecycle.js';
 import { Allocation } from '../domain/allocation/schemas.js';
 import { DiffQuery, ListQuery, SnapshotQuery } from '../domain/allocationsQuery.js';
+import { AppliesQuery, ApplyRecord, ApprovalForm } from '../domain/apply/records.js';
 import { Delivery } from '../domain/delivery.js';
 import { Diagnostics } from '../domain/diagnostics/schemas.js';
 import { MetricsQuery } from '../domain/metricsQuery.js';
@@ -39,6 +40,7 @@ NAMED.add(GatewayRefusal, { id: 'GatewayRefusal' });
 NAMED.add(Snapshot, { id: 'Snapshot' });
 NAMED.add(Allocation, { id: 'Allocation' });
 NAMED.add(Alert, { id: 'Alert' });
+NAMED.add(ApplyRecord, { id: 'ApplyRecord' });
 
 /** Named shapes met while generating one document, for its `components.schemas`. */
 type Components = Record<string, unknown>;
@@ -250,6 +252,38 @@ const OPERATIONS: Record<string, Operation> = {
       400: error('releasing the reserve without a reason'),
       403: formRefused,
       404: error('unknown portfolio'),
+    },
+  },
+  'GET /portfolios/{id}/applies': {
+    summary:
+      'Applies of plans to the ad platforms, newest snapshot first: mode, status, each budget before and after, who approved and when, and why not (docs/connectors.md)',
+    query: AppliesQuery,
+    queryNotes: { limit: 'how many applies, 1 to 100 (default 20)' },
+    answers: {
+      200: json(
+        '`{ portfolioId, mode, applies }`',
+        z.strictObject({ portfolioId: z.string(), mode: z.string(), applies: z.array(ApplyRecord) }),
+      ),
+      ...badQuery,
+      ...unknownPortfolio,
+    },
+  },
+  'POST /dashboard/applies/approve': {
+    summary:
+      "Approve the pending plan (approve mode; finance or operators), or re-apply an earlier one (`action=rollback`; operators); a form with the session's CSRF token. The apply worker applies it",
+    request: { body: ApprovalForm, type: 'application/x-www-form-urlencoded' },
+    answers: {
+      303: redirect('approved and queued: back to the dashboard'),
+      400: error('an invalid form (`invalid-body`), naming each field'),
+      403: {
+        description:
+          'no valid session (API Gateway\'s refusal, `{"message":"Forbidden"}`), in neither group or not an operator for a rollback (`forbidden`), or no or a wrong CSRF token (`csrf`)',
+        body: z.union([ErrorBody, GatewayRefusal]),
+      },
+      404: error('unknown portfolio or snapshot'),
+      409: error(
+        'the portfolio is not in approve mode (`not-approve-mode`), the plan is not awaiting approval (`not-pending`), or a guardrail refuses it (`refused`: held, superseded, older than its period, applies stopped)',
+      ),
     },
   },
   'POST /dashboard/alerts/evaluate': {

@@ -7,7 +7,7 @@ import { findPortfolio } from '../adapters/portfolios.js';
 import { csrfMatches, readCookies, SESSION_COOKIE, signedInPerson } from '../adapters/session.js';
 import { type Actuator, ApprovalRefused } from '../application/applyAllocation.js';
 import type { ApplyStore } from '../application/applyPorts.js';
-import * as z from '../domain/schema.js';
+import { AppliesQuery, ApprovalForm } from '../domain/apply/records.js';
 import { appliesRepository, deployedApprovals } from '../wiring/applies.js';
 import { deployedConfig } from '../wiring/config.js';
 
@@ -16,18 +16,6 @@ export interface AppliesDependencies {
   readonly approvals: Pick<Actuator, 'approve'>;
   readonly applies: Pick<ApplyStore, 'list'>;
 }
-
-const ListQuery = z.object({
-  limit: z.optional(z.pipe(z.string().check(z.regex(/^\d{1,3}$/, 'a whole number from 1 to 100')), z.transform(Number))),
-  token: z.optional(z.string()),
-});
-
-/** The form the dashboard posts: which snapshot, and whether it is an operator's rollback to it. */
-const ApprovalForm = z.strictObject({
-  portfolio: z.string().check(z.minLength(1), z.maxLength(64)),
-  snapshotId: z.string().check(z.regex(/^\d{8}T\d{9}Z-[0-9a-f]{1,32}$/, 'a snapshot id')),
-  action: z._default(z.enum(['approve', 'rollback']), 'approve'),
-});
 
 const STATUS_OF: Readonly<Record<ApprovalRefused['code'], number>> = {
   'not-found': 404,
@@ -68,6 +56,7 @@ export const createAppliesHandler = ({ config, approvals, applies }: AppliesDepe
     if (event.routeKey === 'POST /dashboard/applies/approve') {
       const form = new URLSearchParams(rawBody(event));
       const parsed = ApprovalForm.safeParse({
+        csrf: form.get('csrf') ?? '',
         portfolio: form.get('portfolio') ?? '',
         snapshotId: form.get('snapshotId') ?? '',
         ...(form.get('action') ? { action: form.get('action') } : {}),
@@ -93,9 +82,7 @@ export const createAppliesHandler = ({ config, approvals, applies }: AppliesDepe
       return backToDashboard(portfolio.id);
     }
     const portfolio = findPortfolio(config, event.pathParameters?.id);
-    const { limit = 20 } = parseQuery(ListQuery, event);
-    if (limit < 1 || limit > 100)
-      throw new HttpError(400, 'invalid-query', 'the query is invalid', [{ path: 'limit', message: 'a whole number from 1 to 100' }]);
+    const { limit = 20 } = parseQuery(AppliesQuery, event);
     return json(200, { portfolioId: portfolio.id, mode: portfolio.apply.mode, applies: await applies.list(portfolio.id, limit) });
   });
 

@@ -83,3 +83,17 @@ export const isFinal = (status: ApplyStatus): boolean =>
   status === 'refused' ||
   status === 'superseded' ||
   status === 'dry-run';
+
+/** `GET /portfolios/{id}/applies` query: how many of the newest applies (default 20). */
+export const AppliesQuery = z.object({
+  limit: z.optional(z.pipe(z.string().check(z.regex(/^(100|[1-9]\d?)$/, 'a whole number from 1 to 100')), z.transform(Number))),
+  token: z.optional(z.string()),
+});
+
+/** The dashboard's approval form: which snapshot, and whether it is an operator's rollback to it. */
+export const ApprovalForm = z.strictObject({
+  csrf: z.string(),
+  portfolio: z.string().check(z.minLength(1), z.maxLength(64)),
+  snapshotId: z.string().check(z.regex(/^\d{8}T\d{9}Z-[0-9a-f]{1,32}$/, 'a snapshot id')),
+  action: z._default(z.enum(['approve', 'rollback']), 'approve'),
+});
