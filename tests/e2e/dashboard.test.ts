@@ -526,4 +526,19 @@ describe('finance dashboard', () => {
     }
     expect(focused).toEqual(expect.arrayContaining(['portfolio', 'csv', 'diff-from', 'diff-to']));
   });
+
+  it('pictures what needs attention, the what-if planner and model health together for the README, at 1280 and 390 px', async () => {
+    const shown = ['h-attention', 'h-planner', 'h-model-health'];
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.goto(dashboard());
+      // Everything but the three sections is set aside for the picture; the page itself is unchanged.
+      const keep = shown.map((id) => `[aria-labelledby="${id}"]`).join(', ');
+      await page.addStyleTag({ content: `main > :not(${keep}) { display: none !important; }` });
+      const tops = await Promise.all(shown.map(async (id) => (await page.locator(`#${id}`).boundingBox())!.y));
+      expect(tops).toEqual([...tops].sort((a, b) => a - b));
+      await expect(page.locator('#planner-chart').isVisible()).resolves.toBe(true);
+      await page.screenshot({ path: `${ARTIFACTS}/readme-${width}.png`, fullPage: true });
+    }
+  });
 });
