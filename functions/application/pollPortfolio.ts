@@ -131,7 +131,7 @@ export class Poller {
     const campaigns = accountCampaigns(portfolio);
     const channelIds = [...new Set(campaigns.map((c) => c.channelId))];
     const [stored, open] = await Promise.all([
-      metrics.portfolioRows(portfolio.id, channelIds, addDays(today, -(BACKFILL_DAYS - 1)), today),
+      metrics.portfolioRows(portfolio.id, channelIds, addDays(today, -BACKFILL_DAYS), today),
       this.deps.alerts.open(portfolio.id),
     ]);
     const storedByKey = new Map(stored.map((row) => [metricKey(row), row]));

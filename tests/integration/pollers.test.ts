@@ -98,14 +98,14 @@ beforeEach(() => {
 describe('pollers on DynamoDB Local, against the platform fakes', () => {
   let first: PollResult;
 
-  it("backfills 60 days on the first poll, every platform channel, with the fakes' own figures", async () => {
+  it("backfills the 60 days before today (and today) on the first poll, every platform channel, with the fakes' own figures", async () => {
     first = await poller.poll(demo);
     expect(first.accounts.map((a) => [a.platform, a.from, a.to, a.failure])).toEqual([
-      ['google-ads', addDays(TODAY, -59), TODAY, undefined],
-      ['meta', addDays(TODAY, -59), TODAY, undefined],
-      ['tiktok', addDays(TODAY, -59), TODAY, undefined],
+      ['google-ads', addDays(TODAY, -60), TODAY, undefined],
+      ['meta', addDays(TODAY, -60), TODAY, undefined],
+      ['tiktok', addDays(TODAY, -60), TODAY, undefined],
     ]);
-    expect(first.changed).toBe(4 * 60); // search, display, social, video × 60 days
+    expect(first.changed).toBe(4 * 61); // search, display, social, video × the 60 days before today, and today
     expect(first.receipt.accepted).toBe(first.changed);
     const day = fakes.googleAds.state.campaign(GOOGLE.accountId, SEARCH_CAMPAIGN).days.get('2026-11-20')!;
     expect(await totals('search', '2026-11-20')).toEqual([expect.objectContaining({ spend: day.spend, conversions: day.conversions })]);

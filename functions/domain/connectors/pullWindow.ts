@@ -2,7 +2,7 @@ import { addDays } from '../dates.js';
 
 /**
  * How far back a pull reaches when the account's channels have no stored day yet (or the poller was down
- * longer): 60 days, more than the allocator's 42-day fit and the demo's history.
+ * longer): the 60 complete days before today (and today), more than the allocator's 42-day fit; the demo's history.
  */
 export const BACKFILL_DAYS = 60;
 
@@ -18,7 +18,7 @@ export interface PullWindow {
  * poller missed more than that, and {@link BACKFILL_DAYS} when nothing is stored yet.
  */
 export const pullWindow = (today: string, restatementDays: number, newestStored: string | undefined): PullWindow => {
-  const earliest = addDays(today, -(BACKFILL_DAYS - 1));
+  const earliest = addDays(today, -BACKFILL_DAYS);
   const restated = addDays(today, -restatementDays);
   if (newestStored === undefined) return { from: earliest, to: today };
   const resume = addDays(newestStored, 1);
