@@ -109,7 +109,9 @@ describe('what needs attention', () => {
   });
 
   it('says what to do about an account whose credentials a platform refused', () => {
-    expect(alertValue({ metric: 'credentials', observed: 1, threshold: 0 })).toMatch(/^the platform refused its credentials .*renew its secret/);
+    expect(alertValue({ metric: 'credentials', observed: 1, threshold: 0 })).toMatch(
+      /^the platform refused its credentials .*renew its secret/,
+    );
   });
 });
 
