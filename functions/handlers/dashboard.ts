@@ -145,7 +145,8 @@ export const createDashboardHandler = ({ config, allocations, alerts, metrics, c
  * was not kept or no longer parses.
  */
 const keptInput = async (allocations: SnapshotStore, snapshot: Snapshot): Promise<AllocationInput | null> => {
-  const raw = await allocations.input(snapshot.portfolioId, snapshot.reusedFrom ?? snapshot.snapshotId);
+  // An input that cannot be read (a part missing) costs the page its amounts, not the page itself.
+  const raw = await allocations.input(snapshot.portfolioId, snapshot.reusedFrom ?? snapshot.snapshotId).catch(() => null);
   const parsed = raw === null ? null : z.safeParse(AllocationInput, raw);
   return parsed?.success ? parsed.data : null;
 };
