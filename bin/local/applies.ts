@@ -16,6 +16,13 @@ export const connectApplies = (): LocalWorkQueue => {
   const queue = applyQueue() as LocalWorkQueue;
   connected = queue;
   queue.consumeWith((event: SQSEvent) => invoke('applyWorker', event) as ReturnType<LocalConsumer>);
-  localBus.subscribe('AllocationPublished', (event) => queue.send([event]));
+  // The stack's rule (lib/service-stack.ts), locally: each AllocationPublished the bus takes goes to the queue.
+  const publish = localBus.publish.bind(localBus);
+  localBus.publish = async (events) => {
+    const from = localBus.events.length;
+    await publish(events);
+    const published = localBus.events.slice(from).filter((e) => e['detail-type'] === 'AllocationPublished');
+    if (published.length > 0) await queue.send(published);
+  };
   return queue;
 };

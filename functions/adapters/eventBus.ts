@@ -10,27 +10,19 @@ export interface ReceivedEvent {
   readonly detail: unknown;
 }
 
-/** The local runtime's bus: keeps events in arrival order for `GET /_local/events`, and hands them to its rules. */
+/** The local runtime's bus: keeps events in arrival order for `GET /_local/events`. */
 export class LocalBus implements EventPublisher {
   readonly events: ReceivedEvent[] = [];
-  private readonly rules: { readonly detailType: string; readonly target: (event: ReceivedEvent) => Promise<void> }[] = [];
-
-  /** A rule, as the stack's EventBridge rules: every event of `detailType` goes to `target` (a local queue). */
-  subscribe(detailType: string, target: (event: ReceivedEvent) => Promise<void>): void {
-    this.rules.push({ detailType, target });
-  }
 
   async publish(events: readonly BudgetEvent[]): Promise<void> {
     for (const event of events) {
-      const received: ReceivedEvent = {
+      this.events.push({
         id: String(this.events.length + 1),
         source: EVENT_SOURCE,
         'detail-type': event.detailType,
         time: new Date().toISOString(),
         detail: structuredClone(event.detail),
-      };
-      this.events.push(received);
-      for (const rule of this.rules) if (rule.detailType === event.detailType) await rule.target(received);
+      });
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { CampaignBudgets } from '../domain/apply/budgets.js';
 import { fromMinor } from '../domain/apply/budgets.js';
+import { AllocationApplied, AllocationApplyFailed } from '../domain/apply/events.js';
 import { DEFAULT_MAX_CONSECUTIVE_FAILURES, limitMove, nextApplyState, type PlanRefusal, planRefusal } from '../domain/apply/guardrails.js';
 import { type EntityChange, mapPlan } from '../domain/apply/mapping.js';
 import type { ApplyRecord, BudgetChange, ChannelOutcome } from '../domain/apply/records.js';
@@ -416,10 +417,13 @@ export class Actuator {
     };
     const event: BudgetEvent =
       record.status === 'applied'
-        ? { detailType: 'AllocationApplied', detail: { ...common, ...(record.approvedBy ? { approvedBy: record.approvedBy } : {}) } }
+        ? {
+            detailType: 'AllocationApplied',
+            detail: AllocationApplied.parse({ ...common, ...(record.approvedBy ? { approvedBy: record.approvedBy } : {}) }),
+          }
         : {
             detailType: 'AllocationApplyFailed',
-            detail: { ...common, reason: record.reason ?? record.status, stopped: state.stoppedAt !== null },
+            detail: AllocationApplyFailed.parse({ ...common, reason: record.reason ?? record.status, stopped: state.stoppedAt !== null }),
           };
     await this.deps.events.publish([event]);
   }

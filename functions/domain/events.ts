@@ -1,5 +1,6 @@
 import type { AlertChange } from './alerts/lifecycle.js';
 import { Observed, Severity } from './alerts/severity.js';
+import type { ApplyEvent } from './apply/events.js';
 import * as z from './schema.js';
 import { type Snapshot, Trigger } from './snapshots.js';
 
@@ -62,55 +63,19 @@ export const AlertResolved = z.strictObject({
   observed: z.nullable(Observed),
 });
 
-/** One platform budget in an apply event: where it is, and its amount before and after (account currency units). */
-const AppliedBudget = z.strictObject({
-  channelId: z.string(),
-  platform: z.string(),
-  accountId: z.string(),
-  campaignId: z.string(),
-  level: z.string(),
-  entityId: z.string(),
-  currency: z.string(),
-  before: z.number(),
-  /** Read back from the platform after the write; null when it was not written. */
-  after: z.nullable(z.number()),
-  reason: z.optional(z.string()),
-});
-
-/** A plan reached the platforms: every budget set and verified (docs/connectors.md). */
-export const AllocationApplied = z.strictObject({
-  ...Common,
-  snapshotId: z.string(),
-  mode: z.enum(['auto', 'approve', 'rollback']),
-  approvedBy: z.optional(z.string()),
-  budgets: z.array(AppliedBudget),
-});
-
-/** A plan did not (wholly) reach the platforms; `reason` says why, each budget its own; `stopped` when applies stop. */
-export const AllocationApplyFailed = z.strictObject({
-  ...Common,
-  snapshotId: z.string(),
-  mode: z.enum(['auto', 'approve', 'rollback']),
-  reason: z.string(),
-  stopped: z.boolean(),
-  budgets: z.array(AppliedBudget),
-});
-
-export const EVENT_DETAILS = {
-  AllocationPublished,
-  AllocationHeld,
-  ThresholdBreached,
-  AlertResolved,
-  AllocationApplied,
-  AllocationApplyFailed,
-} as const;
+export const EVENT_DETAILS = { AllocationPublished, AllocationHeld, ThresholdBreached, AlertResolved } as const;
 
 export type DetailType = keyof typeof EVENT_DETAILS;
 
-/** One event: its detail type and a detail that the matching schema accepts. */
-export type BudgetEvent = {
-  [K in DetailType]: { readonly detailType: K; readonly detail: z.infer<(typeof EVENT_DETAILS)[K]> };
-}[DetailType];
+/**
+ * One event: its detail type and a detail that the matching schema accepts. The apply events' schemas live
+ * with the actuator (`apply/events.ts`), so the functions that never send them do not bundle them.
+ */
+export type BudgetEvent =
+  | {
+      [K in DetailType]: { readonly detailType: K; readonly detail: z.infer<(typeof EVENT_DETAILS)[K]> };
+    }[DetailType]
+  | ApplyEvent;
 
 /** The event a snapshot announces: published when optimal, held otherwise. */
 export const snapshotEvent = (snapshot: Snapshot, timestamp: string): BudgetEvent => {

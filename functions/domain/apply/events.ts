@@ -1,0 +1,52 @@
+import * as z from '../schema.js';
+
+/**
+ * The apply events (docs/events.md): `AllocationApplied` and `AllocationApplyFailed`, sent only by the
+ * apply worker; part of {@link import('../events.js').BudgetEvent}.
+ */
+
+const Common = {
+  portfolioId: z.string(),
+  configHash: z.string(),
+  /** When the event was produced (ISO 8601). */
+  timestamp: z.iso.datetime(),
+};
+
+/** One platform budget in an apply event: where it is, and its amount before and after (account currency units). */
+const AppliedBudget = z.strictObject({
+  channelId: z.string(),
+  platform: z.string(),
+  accountId: z.string(),
+  campaignId: z.string(),
+  level: z.string(),
+  entityId: z.string(),
+  currency: z.string(),
+  before: z.number(),
+  /** Read back from the platform after the write; null when it was not written. */
+  after: z.nullable(z.number()),
+  reason: z.optional(z.string()),
+});
+
+/** A plan reached the platforms: every budget set and verified (docs/connectors.md). */
+export const AllocationApplied = z.strictObject({
+  ...Common,
+  snapshotId: z.string(),
+  mode: z.enum(['auto', 'approve', 'rollback']),
+  approvedBy: z.optional(z.string()),
+  budgets: z.array(AppliedBudget),
+});
+
+/** A plan did not (wholly) reach the platforms; `reason` says why, each budget its own; `stopped` when applies stop. */
+export const AllocationApplyFailed = z.strictObject({
+  ...Common,
+  snapshotId: z.string(),
+  mode: z.enum(['auto', 'approve', 'rollback']),
+  reason: z.string(),
+  stopped: z.boolean(),
+  budgets: z.array(AppliedBudget),
+});
+
+/** An apply event as the bus takes it. */
+export type ApplyEvent =
+  | { readonly detailType: 'AllocationApplied'; readonly detail: z.infer<typeof AllocationApplied> }
+  | { readonly detailType: 'AllocationApplyFailed'; readonly detail: z.infer<typeof AllocationApplyFailed> };
