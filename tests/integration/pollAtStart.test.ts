@@ -46,5 +46,10 @@ describe('npm start: metrics arrive by pull', () => {
     expect(open).toContainEqual(expect.objectContaining({ ruleId: 'credentials', channelId: 'meta:100200300400500' }));
     const { events } = (await fetch(`${runtime.url}/_local/events`).then((r) => r.json())) as { events: { detail: { ruleId?: string } }[] };
     expect(events.some((e) => e.detail.ruleId === 'credentials')).toBe(true);
+    // The dashboard's attention list names the account and says what to do.
+    const page = await runtime.get(`/dashboard?token=${runtime.apiToken}`);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('meta:100200300400500');
+    expect(page.body).toContain('renew its secret');
   });
 });
