@@ -29,6 +29,20 @@ const signedIn = async (email: string, { start = '/auth/login', viewport = { wid
   return { context, tab };
 };
 
+/** No two of the quadrant's channel labels overlap on screen (the chart's placeLabels keeps them apart). */
+const expectLabelsApart = async (tab: Page) => {
+  const boxes = await tab
+    .locator('#quadrant text.label')
+    .evaluateAll((labels) => labels.map((l) => ({ text: l.textContent, box: l.getBoundingClientRect().toJSON() as DOMRect })));
+  expect(boxes.length).toBeGreaterThan(1);
+  for (const [i, { text, box: a }] of boxes.entries()) {
+    for (const { text: other, box: b } of boxes.slice(i + 1)) {
+      const overlap = a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+      expect(overlap, `${text} and ${other}: ${JSON.stringify([a, b])}`).toBe(false);
+    }
+  }
+};
+
 /** The session cookie the browser holds, if any. */
 const sessionOf = async (context: BrowserContext) => (await context.cookies()).find((c) => c.name === SESSION_COOKIE);
 
@@ -416,15 +430,7 @@ describe('finance dashboard', () => {
       .last()
       .evaluate((th) => th.getBoundingClientRect().right);
     expect(right).toBeLessThanOrEqual(1280);
-    const boxes = await page
-      .locator('#quadrant text.label')
-      .evaluateAll((labels) => labels.map((l) => ({ text: l.textContent, box: l.getBoundingClientRect().toJSON() as DOMRect })));
-    for (const [i, { text, box: a }] of boxes.entries()) {
-      for (const { text: other, box: b } of boxes.slice(i + 1)) {
-        const overlap = a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
-        expect(overlap, `${text} and ${other}: ${JSON.stringify([a, b])}`).toBe(false);
-      }
-    }
+    await expectLabelsApart(page);
     const history = await page.locator('#history circle').count();
     expect(history).toBeGreaterThanOrEqual(demo.channels.length * 10);
   });
@@ -515,6 +521,7 @@ describe('finance dashboard', () => {
         sizes.some((s) => s.chart === chart),
         chart,
       ).toBe(true);
+    await expectLabelsApart(page);
     // The history chart gives way to a table of the same totals.
     await expect(page.locator('#history').isVisible()).resolves.toBe(false);
     await expect(page.locator('#history-table tbody tr').count()).resolves.toBe(demo.channels.length);

@@ -483,7 +483,7 @@ export const renderDashboard = (model: DashboardModel): string => {
   const latest = snapshots[0];
   const previous = latest ? previousOf(latest, snapshots) : undefined;
   const body = latest
-    ? html`${staleConfigNotice(latest, model.configHash, money)}<p class="meta" id="meta">Snapshot <code>${latest.snapshotId}</code> · <strong>${latest.allocation.status}</strong>${latest.allocation.reason ? ` (${latest.allocation.reason})` : ''} · metrics up to <strong id="watermark">${latest.watermark ?? 'none'}</strong> · config <code id="config-hash">${latest.configHash}</code> · ${latest.computation} ${latest.createdAt.slice(0, 19).replace('T', ' ')} UTC · daily budget ${money(portfolio.budget.daily)} ${portfolio.currency}</p>
+    ? html`${staleConfigNotice(latest, model.configHash, money)}<p class="meta" id="meta">${term('snapshot', 'Snapshot')} <code>${latest.snapshotId}</code> · <strong>${latest.allocation.status}</strong>${latest.allocation.reason ? ` (${latest.allocation.reason})` : ''} · ${term('watermark', 'metrics up to')} <strong id="watermark">${latest.watermark ?? 'none'}</strong> · config <code id="config-hash">${latest.configHash}</code> · ${latest.computation} ${latest.createdAt.slice(0, 19).replace('T', ' ')} UTC · daily budget ${money(portfolio.budget.daily)} ${portfolio.currency}</p>
 <section aria-labelledby="h-outcome"><h2 id="h-outcome">Expected outcome</h2>${outcomeSection(latest, snapshots.find((s) => s.allocation.asOf < latest.allocation.asOf) ?? snapshots[1], money)}</section>
 <section aria-labelledby="h-bars"><h2 id="h-bars">Latest allocation</h2>${bars(latest, previous, portfolio, money)}</section>
 <section aria-labelledby="h-table"><h2 id="h-table">Allocation table</h2>

@@ -105,7 +105,7 @@ export const curvesSection = (latest: Snapshot, portfolio: Portfolio, money: Mon
 export const whySection = (from: Snapshot, to: Snapshot, portfolio: Portfolio, inputs?: ComparedInputs): Markup =>
   html`<p class="meta">From <code>${from.snapshotId}</code> to <code>${to.snapshotId}</code>, biggest change first. ${
     inputs?.from && inputs.to
-      ? html`Each cause's amount comes from solving the earlier snapshot's input again with that cause swapped in (config, ${term('stop-loss', 'stop-losses')}, data, then the day), so the amounts add up to the change; ${term('restatement', 'restated')} rows are named.`
+      ? html`Each cause's amount comes from solving the earlier snapshot's input again with that cause swapped in (config, ${term('stop-loss', 'stop-losses')}, data, then the day), so the amounts add up to the change; ${term('restatement', 'restated')} rows are named. How the money moved follows: ${term('exploration', 'exploration')}, and the ${term('change-limit', 'daily change limit')} or a cap that stopped a channel.`
       : 'The inputs of these snapshots were not kept, so the causes are read from the snapshots and carry no amounts.'
   }</p><ul id="why">${whyItChanged(from, to, portfolio, inputs).map(
     (c) =>
