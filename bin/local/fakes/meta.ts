@@ -26,6 +26,8 @@ import {
 export const META_VERSION = 'v24.0';
 
 const DEFAULT_LIMIT = 25;
+/** Percent of an account's quota one call uses in the fake's usage header. */
+const USAGE_PER_CALL = 2;
 /** The least daily budget the fake accepts, in currency units (Meta's minimum depends on currency and bidding). */
 export const META_MIN_DAILY_BUDGET = 1;
 /** Throttling error subcodes per code, as Meta documents them. */
@@ -63,7 +65,8 @@ interface ReportJob {
 export class FakeMeta {
   readonly state: FakePlatformState;
   private readonly jobs = new Map<string, ReportJob>();
-  private readonly calls = new Map<string, number>();
+  /** Each ad account's recent call instants (ms), for the usage header's sliding window. */
+  private readonly calls = new Map<string, number[]>();
 
   constructor(
     seed: FakeSeed,
@@ -83,10 +86,15 @@ export class FakeMeta {
     return answer;
   };
 
-  /** The `X-Business-Use-Case-Usage` header: per ad account, the share of its insights quota used. */
+  /**
+   * The `X-Business-Use-Case-Usage` header: per ad account, the share of its insights quota used, here
+   * {@link USAGE_PER_CALL}% a call over the last minute (Meta's window is an hour; a minute keeps the fake quick).
+   */
   private usage(accountId: string, throttledMinutes = 0): Record<string, string> {
-    const count = this.calls.get(accountId) ?? 0;
-    const percent = throttledMinutes > 0 ? 100 : Math.min(99, count);
+    const now = Date.now();
+    const recent = (this.calls.get(accountId) ?? []).filter((at) => at > now - 60_000);
+    this.calls.set(accountId, recent);
+    const percent = throttledMinutes > 0 ? 100 : Math.min(99, recent.length * USAGE_PER_CALL);
     const entry = {
       type: 'ads_insights',
       call_count: percent,
@@ -139,7 +147,7 @@ export class FakeMeta {
     if (access === 'invalid') return graphError(400, 190, 'Invalid OAuth access token - Cannot parse access token');
     if (access === 'forbidden' || accountId === undefined)
       return graphError(400, 100, `Unsupported request - object ${parts[0]} does not exist or cannot be loaded`, { error_subcode: 33 });
-    this.calls.set(accountId, (this.calls.get(accountId) ?? 0) + 1);
+    this.calls.set(accountId, [...(this.calls.get(accountId) ?? []), Date.now()]);
     const account = this.state.accounts.get(accountId)!;
     const head = parts[0]!;
     if (head.startsWith('act_')) {
