@@ -42,6 +42,6 @@ describe('the what-if planner on the dashboard', () => {
 
   it('says why when it could not solve, in words it escapes', () => {
     const page = plannerMarkup({ error: 'no <data> yet' }, latest, 1000, 'USD', money).value;
-    expect(page).toBe('<p class="meta" id="planner">The what-if planner could not solve today's budgets: no &lt;data&gt; yet</p>');
+    expect(page).toBe(`<p class="meta" id="planner">The what-if planner could not solve today's budgets: no &lt;data&gt; yet</p>`);
   });
 });
