@@ -118,6 +118,12 @@ export const GLOSSARY: readonly GlossaryTerm[] = [
       "The incremental conversions (or revenue) a channel's fitted curve credits to its actual spend, day by day, over the last 14 days. Its share is the channel's part of all channels' contribution over those days.",
   },
   {
+    id: 'cost-per-contribution',
+    term: 'Cost per contribution',
+    definition:
+      "A channel's spend over the last 14 days divided by its contribution over the same days: what an incremental conversion cost it on average. It sits between the reported CPA (which counts conversions that would have come anyway) and the marginal CPA (the next one's cost).",
+  },
+  {
     id: 'spend-share',
     term: 'Share of spend',
     definition: "A channel's part of all channels' actual spend over the same 14 days as the contribution.",
