@@ -88,14 +88,23 @@ const dryRunDiff = (view: AppliesView, record: ApplyRecord | undefined): Markup 
   return html`<table id="dry-run-diff" class="cards" data-snapshot="${record.snapshotId}"><caption class="meta">${caption}, read ${when(record.createdAt)}</caption><thead><tr><th scope="col">channel</th><th scope="col">platform</th><th scope="col">budget</th><th scope="col">now</th><th scope="col">plan</th><th scope="col">change</th><th scope="col" class="reason">note</th></tr></thead><tbody>${rows}</tbody></table>`;
 };
 
-/** An operator's re-apply of an earlier plan that was applied: the rollback path. */
+/**
+ * An operator's explicit apply of a plan: an earlier one that was applied (the rollback path), or the latest
+ * plan now (how applies resume after they stopped). Guardrails on order and age do not hold it back.
+ */
 const rollbackForm = (view: AppliesView): Markup => {
   const csrf = view.viewer?.csrf;
   if (!csrf || !view.viewer?.groups.includes('operators') || view.mode === 'off') return html``;
-  const earlier = [...new Map(view.records.filter(isApplied).map((r) => [r.snapshotId, r])).values()];
-  if (earlier.length === 0) return html``;
-  const options = earlier.map((r) => html`<option value="${r.snapshotId}">${r.snapshotId} · applied ${when(r.updatedAt)}</option>`);
-  return html`<form method="post" action="/dashboard/applies/approve" id="rollback-form">${hidden('csrf', csrf)}${hidden('portfolio', view.portfolioId)}${hidden('action', 'rollback')}<label for="rollback-snapshot">Roll back to</label><select id="rollback-snapshot" name="snapshotId">${options}</select><button type="submit">Re-apply this plan</button></form>`;
+  const earlier = [...new Map(view.records.filter(isApplied).map((r) => [r.snapshotId, r])).values()].filter(
+    (r) => r.snapshotId !== view.latest?.snapshotId,
+  );
+  const latest = view.latest?.allocation.status === 'optimal' ? view.latest : undefined;
+  if (earlier.length === 0 && !latest) return html``;
+  const options = [
+    ...(latest ? [html`<option value="${latest.snapshotId}">${latest.snapshotId} · the latest plan</option>`] : []),
+    ...earlier.map((r) => html`<option value="${r.snapshotId}">${r.snapshotId} · applied ${when(r.updatedAt)}</option>`),
+  ];
+  return html`<form method="post" action="/dashboard/applies/approve" id="rollback-form">${hidden('csrf', csrf)}${hidden('portfolio', view.portfolioId)}${hidden('action', 'rollback')}<label for="rollback-snapshot">Apply now, or roll back to</label><select id="rollback-snapshot" name="snapshotId">${options}</select><button type="submit">Apply this plan</button></form>`;
 };
 
 /** The section's HTML. */

@@ -7,6 +7,7 @@ const SNAPSHOT = '20261207T010000000Z-abcdef';
 const latest = {
   snapshotId: SNAPSHOT,
   allocation: {
+    status: 'optimal',
     channels: [
       { channelId: 'search', total: 120 },
       { channelId: 'podcast', total: 40 },
@@ -93,6 +94,17 @@ describe('the dashboard section of applies', () => {
     expect(page).toContain('2026-12-07 01:04 UTC by ana@example.com');
     expect(page).toContain('id="rollback-form"');
     expect(page).toContain('name="action" value="rollback"');
+    expect(page).toContain(`<option value="${SNAPSHOT}">${SNAPSHOT} · the latest plan</option>`);
+    // An earlier plan that was applied is offered too (the rollback); finance sees no such form.
+    const earlier = { ...applied, snapshotId: '20261206T010000000Z-aaaaaa' };
+    const both = appliesSection(
+      view({ mode: 'auto', records: [applied, earlier], viewer: { user: 'olga', groups: ['operators'], csrf: 't' } }),
+    );
+    expect(both).toContain('<option value="20261206T010000000Z-aaaaaa">');
+    const finance = appliesSection(
+      view({ mode: 'auto', records: [applied, earlier], viewer: { user: 'ana', groups: ['finance'], csrf: 't' } }),
+    );
+    expect(finance).not.toContain('id="rollback-form"');
   });
 
   it('paces against the applied budget from the day it was applied, and against the plan before and elsewhere', () => {
