@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type FakePlatforms, LOCAL_DEV_TOKENS, startFakePlatforms } from '../../bin/local/fakes/index.js';
 import type { FakeSeed } from '../../bin/local/fakes/state.js';
@@ -283,6 +284,62 @@ describe('applying published plans to the platforms (issue 24)', () => {
     expect(record).toMatchObject({ status: 'applied', approvedBy: 'finance@example.com' });
     expect(budgets(f)).toEqual({ search: 120.5, social: 80.25, video: 110 });
     expect(events[0]).toMatchObject({ detailType: 'AllocationApplied', detail: { approvedBy: 'finance@example.com' } });
+  });
+
+  it('answers anything a browser or machine sends to the applies routes with a 2xx, 3xx or a JSON 4xx, never a 5xx', async () => {
+    const f = await startFakes();
+    const { actuator } = actuatorOn(f);
+    const portfolio = portfolioOf('approve');
+    const snapshot = await publish(portfolio, PLAN);
+    await actuator.published(portfolio, snapshot.snapshotId);
+    const { createAppliesHandler } = await import('../../functions/handlers/applies.js');
+    const handler = createAppliesHandler({
+      config: { portfolios: [portfolio], hash: 'test' } as unknown as LoadedConfig,
+      approvals: actuator,
+      applies,
+    });
+    const field = fc.oneof(fc.string(), fc.constantFrom(portfolio.id, snapshot.snapshotId, 'approve', 'rollback', '', '%', '&&', '<b>'));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record(
+          { portfolio: field, snapshotId: field, action: field, csrf: fc.oneof(field, fc.constant(csrfToken('s'))) },
+          { requiredKeys: [] },
+        ),
+        fc.constantFrom('', 'finance', 'operators', 'finance,operators'),
+        fc.boolean(),
+        async (form, groups, raw) => {
+          const body = raw ? Object.values(form).join('&') : new URLSearchParams(form as Record<string, string>).toString();
+          const answer = (await handler(
+            {
+              version: '2.0',
+              routeKey: 'POST /dashboard/applies/approve',
+              rawPath: '/dashboard/applies/approve',
+              rawQueryString: '',
+              cookies: [`${SESSION_COOKIE}=s`],
+              headers: {},
+              requestContext: {
+                requestId: 'r',
+                http: { method: 'POST', path: '/' },
+                authorizer: { lambda: { user: 'u@example.com', groups } },
+              },
+              body,
+              isBase64Encoded: false,
+            } as unknown as APIGatewayProxyEventV2,
+            { functionName: 'f', awsRequestId: 'a', getRemainingTimeInMillis: () => 1000 } as never,
+          )) as { statusCode: number; body: string };
+          expect(answer.statusCode).toBeLessThan(500);
+          if (answer.statusCode >= 400) expect(JSON.parse(answer.body).error.code).toEqual(expect.any(String));
+        },
+      ),
+      { numRuns: 300 },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.string(), async (limit) => {
+        const response = await runtime.get(`/portfolios/demo/applies?limit=${encodeURIComponent(limit)}`);
+        expect([200, 400]).toContain(response.status);
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it('a newer snapshot supersedes a queued older one, and an older plan never replaces a newer one applied', async () => {
