@@ -228,7 +228,11 @@ export class Poller {
     try {
       fingerprint = await reports.credentialsFingerprint(account);
     } catch (error) {
-      return this.refuseCredentials(portfolio, account, existing, 'unreadable', base, at, (error as Error).message);
+      const failure = asPullError(error);
+      // A secret missing or unreadable needs a person as a refused token does; it is tried again once it reads.
+      if (failure.kind === 'credentials')
+        return this.refuseCredentials(portfolio, account, existing, 'unreadable', base, at, failure.message);
+      return { summary: { ...base, rows: 0, failure: failure.kind, message: failure.message } };
     }
     if (existing && refusedFingerprint(existing) === fingerprint) {
       return {
@@ -252,9 +256,10 @@ export class Poller {
       }
       return { summary: { ...base, rows: rows.length }, rows, ...(resolvedId ? { resolved: resolvedId } : {}) };
     } catch (error) {
-      if (!(error instanceof PullError)) throw error;
-      if (error.kind === 'credentials') return this.refuseCredentials(portfolio, account, existing, fingerprint, base, at, error.message);
-      return { summary: { ...base, rows: 0, failure: error.kind, message: error.message } };
+      const failure = asPullError(error);
+      if (failure.kind === 'credentials')
+        return this.refuseCredentials(portfolio, account, existing, fingerprint, base, at, failure.message);
+      return { summary: { ...base, rows: 0, failure: failure.kind, message: failure.message } };
     }
   }
 
@@ -292,6 +297,16 @@ export class Poller {
     await this.deps.alerts.published(entry);
   }
 }
+
+/**
+ * A failure as a pull failure: a client's own, or anything unforeseen (a bug, a network stack's error) as
+ * `unavailable`, so the account's channels are held back, the other accounts still stored, and the queue
+ * retries the message (then dead-letters it, which pages someone) instead of the whole poll dying at once.
+ */
+const asPullError = (error: unknown): PullError =>
+  error instanceof PullError
+    ? error
+    : new PullError('unavailable', `${(error as Error)?.name ?? 'Error'}: ${(error as Error)?.message ?? String(error)}`);
 
 /** A pulled row that says what is stored already (a platform report states whole rows). */
 const sameAsStored = (stored: MetricRow | undefined, row: MetricRow): boolean => stored !== undefined && alreadySays(stored, row);

@@ -43,8 +43,12 @@ const events: BudgetEvent[] = [];
 let recorded = 0;
 /** Per account secret, credentials a test may replace (a renewed token). */
 const credentialsOverride = new Map<string, unknown>();
-const credentials: CredentialsSource = async (account) =>
-  (credentialsOverride.get(account.secret) ?? LOCAL_DEV_CREDENTIALS[account.platform]) as never;
+const credentials: CredentialsSource = async (account) => {
+  const override = credentialsOverride.get(account.secret);
+  if (override instanceof Error) throw override;
+  return (override ?? LOCAL_DEV_CREDENTIALS[account.platform]) as never;
+};
+const awsError = (name: string) => Object.assign(new Error(`${name} from Secrets Manager`), { name });
 
 const totals = async (channel: string, from: string, to = from) =>
   (await runtime.get(`/portfolios/demo/metrics?channel=${channel}&from=${from}&to=${to}`)).body.metrics as {
@@ -226,5 +230,21 @@ describe('pollers on DynamoDB Local, against the platform fakes', () => {
     expect(revoked.accounts[0]).toMatchObject({ failure: 'credentials', message: expect.stringContaining('invalid_grant') });
     expect(revoked.heldBack).toEqual(['display', 'search']);
     expect(JSON.stringify(revoked)).not.toContain(LOCAL_DEV_CREDENTIALS['google-ads'].refreshToken);
+  });
+
+  it('retries a secret Secrets Manager throttles, and alerts on one it cannot find', async () => {
+    credentialsOverride.set(META.secret, awsError('ThrottlingException'));
+    const throttled = await poller.poll(demo).catch((e: unknown) => e);
+    expect(throttled).toBeInstanceOf(PollIncomplete);
+    expect((throttled as PollIncomplete).result.accounts.find((a) => a.platform === 'meta')).toMatchObject({ failure: 'unavailable' });
+    expect((throttled as PollIncomplete).result.alertsOpened).toEqual([]);
+    credentialsOverride.set(META.secret, awsError('ResourceNotFoundException'));
+    later(60);
+    const missing = await poller.poll(demo);
+    expect(missing.accounts.find((a) => a.platform === 'meta')).toMatchObject({
+      failure: 'credentials',
+      message: expect.stringContaining(META.secret),
+    });
+    expect(missing.alertsOpened).toEqual([expect.stringContaining(`meta:${META.accountId}`)]);
   });
 });

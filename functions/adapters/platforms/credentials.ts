@@ -1,4 +1,5 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { PullError } from '../../application/platformReports.js';
 import type { Account, ConnectedPlatform } from '../../domain/config.js';
 import * as z from '../../domain/schema.js';
 
@@ -43,6 +44,30 @@ export class CredentialsError extends Error {
 
 /** Where an account's credentials come from: Secrets Manager in AWS, the environment locally. */
 export type CredentialsSource = <P extends ConnectedPlatform>(account: Account & { platform: P }) => Promise<Credentials<P>>;
+
+/** Secrets Manager's answers that need a person (the secret is missing, or the role may not read it), not a retry. */
+const NEEDS_A_PERSON = new Set(['ResourceNotFoundException', 'AccessDeniedException', 'DecryptionFailure', 'InvalidRequestException']);
+
+/**
+ * An account's credentials, with a failure to read them classed as the poll acts on it: a missing,
+ * unreadable or malformed secret is `credentials` (an alert names the account); anything else, such as
+ * Secrets Manager throttling, is `unavailable` (retried).
+ */
+export const readCredentials = async <P extends ConnectedPlatform>(
+  source: CredentialsSource,
+  account: Account & { platform: P },
+): Promise<Credentials<P>> => {
+  try {
+    return await source(account);
+  } catch (error) {
+    const names = [(error as Error).name, ((error as Error).cause as Error | undefined)?.name];
+    const message = `the secret "${account.secret}" could not be read (${names.filter(Boolean).join(', ')})`;
+    if (error instanceof CredentialsError) throw new PullError('credentials', error.message, undefined, { cause: error });
+    if (names.some((name) => name !== undefined && NEEDS_A_PERSON.has(name)))
+      throw new PullError('credentials', message, undefined, { cause: error });
+    throw new PullError('unavailable', message, undefined, { cause: error });
+  }
+};
 
 /** Parses a secret's text as the platform's credentials; the message names fields, never values. */
 export const parseCredentials = <P extends ConnectedPlatform>(platform: P, secretName: string, text: string): Credentials<P> => {

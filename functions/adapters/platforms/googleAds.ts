@@ -3,7 +3,7 @@ import type { Account } from '../../domain/config.js';
 import { sha256 } from '../../domain/hash.js';
 import * as z from '../../domain/schema.js';
 import { durationMs, fetchJson, type JsonAnswer, realSleep, type Sleep, withBackoff } from './backoff.js';
-import type { CredentialsSource, GoogleAdsCredentials } from './credentials.js';
+import { type CredentialsSource, type GoogleAdsCredentials, readCredentials } from './credentials.js';
 
 /** The Google Ads API version the client speaks (REST, `googleAds:searchStream`). */
 export const GOOGLE_ADS_API_VERSION = 'v22';
@@ -117,12 +117,18 @@ export class GoogleAdsReports implements PlatformReports {
   }
 
   async credentialsFingerprint(account: Account): Promise<string> {
-    return sha256(JSON.stringify(await this.options.credentials(account as Account & { platform: 'google-ads' }))).slice(0, 16);
+    return sha256(JSON.stringify(await readCredentials(this.options.credentials, account as Account & { platform: 'google-ads' }))).slice(
+      0,
+      16,
+    );
   }
 
   async dailyRows(account: Account, campaignIds: readonly string[], from: string, to: string): Promise<readonly unknown[]> {
     if (campaignIds.some((id) => !/^\d+$/.test(id))) throw new PullError('refused', 'Google Ads campaign ids are digits');
-    const credentials = (await this.options.credentials(account as Account & { platform: 'google-ads' })) as GoogleAdsCredentials;
+    const credentials = (await readCredentials(
+      this.options.credentials,
+      account as Account & { platform: 'google-ads' },
+    )) as GoogleAdsCredentials;
     const query =
       'SELECT campaign.id, segments.date, metrics.cost_micros, metrics.conversions, metrics.conversions_value, metrics.clicks, metrics.impressions ' +
       `FROM campaign WHERE segments.date BETWEEN '${from}' AND '${to}' AND campaign.id IN (${campaignIds.join(', ')})`;

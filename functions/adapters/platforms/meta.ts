@@ -3,7 +3,7 @@ import type { Account } from '../../domain/config.js';
 import { sha256 } from '../../domain/hash.js';
 import * as z from '../../domain/schema.js';
 import { fetchJson, type JsonAnswer, realSleep, type Sleep, withBackoff } from './backoff.js';
-import type { CredentialsSource, MetaCredentials } from './credentials.js';
+import { type CredentialsSource, type MetaCredentials, readCredentials } from './credentials.js';
 
 /** The Graph API version the client speaks. */
 export const META_API_VERSION = 'v24.0';
@@ -121,11 +121,11 @@ export class MetaReports implements PlatformReports {
   }
 
   async credentialsFingerprint(account: Account): Promise<string> {
-    return sha256(JSON.stringify(await this.options.credentials(account as Account & { platform: 'meta' }))).slice(0, 16);
+    return sha256(JSON.stringify(await readCredentials(this.options.credentials, account as Account & { platform: 'meta' }))).slice(0, 16);
   }
 
   async dailyRows(account: Account, campaignIds: readonly string[], from: string, to: string): Promise<readonly unknown[]> {
-    const { accessToken } = (await this.options.credentials(account as Account & { platform: 'meta' })) as MetaCredentials;
+    const { accessToken } = (await readCredentials(this.options.credentials, account as Account & { platform: 'meta' })) as MetaCredentials;
     const params = new URLSearchParams({
       level: 'campaign',
       time_increment: '1',

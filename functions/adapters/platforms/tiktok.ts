@@ -4,7 +4,7 @@ import { addDays } from '../../domain/dates.js';
 import { sha256 } from '../../domain/hash.js';
 import * as z from '../../domain/schema.js';
 import { fetchJson, realSleep, type Sleep, withBackoff } from './backoff.js';
-import type { CredentialsSource, TikTokCredentials } from './credentials.js';
+import { type CredentialsSource, readCredentials, type TikTokCredentials } from './credentials.js';
 
 export const TIKTOK_DEFAULT_URL = 'https://business-api.tiktok.com';
 export const TIKTOK_API_PATH = '/open_api/v1.3';
@@ -76,11 +76,17 @@ export class TikTokReports implements PlatformReports {
   }
 
   async credentialsFingerprint(account: Account): Promise<string> {
-    return sha256(JSON.stringify(await this.options.credentials(account as Account & { platform: 'tiktok' }))).slice(0, 16);
+    return sha256(JSON.stringify(await readCredentials(this.options.credentials, account as Account & { platform: 'tiktok' }))).slice(
+      0,
+      16,
+    );
   }
 
   async dailyRows(account: Account, campaignIds: readonly string[], from: string, to: string): Promise<readonly unknown[]> {
-    const { accessToken } = (await this.options.credentials(account as Account & { platform: 'tiktok' })) as TikTokCredentials;
+    const { accessToken } = (await readCredentials(
+      this.options.credentials,
+      account as Account & { platform: 'tiktok' },
+    )) as TikTokCredentials;
     const rows: unknown[] = [];
     for (let start = from; start <= to; start = addDays(start, TIKTOK_MAX_DAYS)) {
       const end = [addDays(start, TIKTOK_MAX_DAYS - 1), to].sort()[0]!;
