@@ -65,6 +65,44 @@ const developmentSums = (rows: readonly HistoryDay[], asOf: string) => {
   return { next, current };
 };
 
+/** Conversions an age must hold before its development factor counts toward the tail's fit. */
+const TAIL_MIN_CONVERSIONS = 20;
+
+/** Mean reporting delays the tail's fit considers, in days: 0.05 to 60, log-spaced. */
+const DELAYS = Array.from({ length: 48 }, (_, i) => 0.05 * 1.16 ** i);
+
+/** Development factor at `age` of a geometric reporting delay with mean `delay` days: m(a) = 1 − e^(−(a+1)/delay). */
+const geometricFactor = (delay: number, age: number) => {
+  const reported = -Math.expm1(-(age + 1) / delay);
+  return -Math.expm1(-(age + 2) / delay) / Math.max(1e-12, reported);
+};
+
+/**
+ * The development of the ages no row has reached yet. A chain ladder knows a factor only where some row was
+ * seen at both ages; beyond them it would count a day as final, so a young history (a new portfolio, a week of
+ * data) reads its newest days as complete and a slow-reporting channel as poor, and money leaves the very
+ * channels whose conversions are still arriving. As insurers extrapolate a ladder's tail with a fitted curve,
+ * the factors observed are fitted (least squares, each age weighed by its conversions) with the simplest
+ * delay that has a mean, the geometric one, and the fit carries past the oldest age observed. Undefined with no
+ * development to fit.
+ */
+const tailOf = (sums: { next: Float64Array; current: Float64Array }) => {
+  let last = -1;
+  const ages: number[] = [];
+  for (let a = 0; a < MAX_AGE; a += 1) {
+    if (sums.current[a]! < TAIL_MIN_CONVERSIONS) continue;
+    last = a;
+    ages.push(a);
+  }
+  if (ages.every((a) => sums.next[a]! <= sums.current[a]!)) return undefined;
+  let best = { delay: DELAYS[0]!, misfit: Number.POSITIVE_INFINITY };
+  for (const delay of DELAYS) {
+    const misfit = ages.reduce((s, a) => s + sums.current[a]! * (sums.next[a]! / sums.current[a]! - geometricFactor(delay, a)) ** 2, 0);
+    if (misfit < best.misfit) best = { delay, misfit };
+  }
+  return { last, at: (age: number) => geometricFactor(best.delay, age) };
+};
+
 /** Maturity from development factors f(a): m(a) = 1 / Π_{k ≥ a} f(k). */
 const fromFactors = (factors: Float64Array): ((age: number) => number) => {
   const tail = new Float64Array(MAX_AGE + 1).fill(1);
@@ -88,6 +126,7 @@ export const learnMaturity = (
   const byChannel = groupBy(history, (d) => d.channelId);
   const pooled = developmentSums(history, asOf);
   const anyRevisions = pooled.current.some((v) => v > 0);
+  const pooledTail = tailOf(pooled);
   const result = new Map<string, Maturity>();
   for (const [channelId, lag] of lagDays) {
     const own = developmentSums(byChannel.get(channelId) ?? [], asOf);
@@ -97,9 +136,12 @@ export const learnMaturity = (
       continue;
     }
     const prior = lag === undefined ? undefined : priorFactors(lagPrior(lag));
+    const ownTail = lag === undefined ? tailOf(own) : undefined;
     const factors = Float64Array.from({ length: MAX_AGE }, (_, a) => {
-      // The portfolio's factor, itself shrunk toward the prior (or toward 1 when there is none).
-      const base = prior?.[a] ?? 1;
+      // Beyond the ages its rows reach, a channel's own development carried on, when it has some.
+      if (ownTail && a > ownTail.last) return ownTail.at(a);
+      // The portfolio's factor, itself shrunk toward the prior (or its carried-on development, else 1).
+      const base = prior?.[a] ?? (pooledTail && a > pooledTail.last ? pooledTail.at(a) : 1);
       const pool = (pooled.next[a]! + PRIOR_WEIGHT * base) / (pooled.current[a]! + PRIOR_WEIGHT);
       const anchor = lag === undefined ? pool : hasOwn || anyRevisions ? pool : base;
       return (own.next[a]! + POOL_WEIGHT * anchor) / (own.current[a]! + POOL_WEIGHT);

@@ -37,6 +37,21 @@ describe('decisions on real ad data', () => {
     for (const age of [0, 1, 2, 4, 7, 10]) expect(Math.abs(maturity.at(age) - truth(age)), `age ${age}`).toBeLessThan(0.03);
   });
 
+  it('carries a slow reporter’s development past the ages a week of history reaches, instead of reading them as final', () => {
+    // Prepare: one week of a slow reporter (mean lag 5 days): no row is older than 6 days, and a day of that
+    // age is still only 75% reported.
+    const rows = laggedRows(5, 7);
+    // Act
+    const maturity = learnMaturity(rows, new Map([['meta', undefined]]), addDays(START, 7)).get('meta')!;
+    // Assess: within 0.06 at every age, where a ladder without its tail read age 5 as 0.93 reported and
+    // ages from 6 on as final.
+    const truth = (age: number) => 1 - Math.exp(-(age + 1) / 5);
+    for (const age of [0, 1, 2, 3, 5, 7, 10, 14]) expect(Math.abs(maturity.at(age) - truth(age)), `age ${age}`).toBeLessThan(0.06);
+    // A channel that reports final numbers develops nothing, and its days stay final.
+    const prompt = learnMaturity(laggedRows(0.05, 7), new Map([['meta', undefined]]), addDays(START, 7)).get('meta')!;
+    expect(prompt.at(0)).toBeGreaterThan(0.99);
+  });
+
   it('takes an attribution window as the maturity prior when no revision has been seen yet', () => {
     const maturity = learnMaturity([], new Map([['meta', 7]]), START).get('meta')!;
     expect(maturity.at(0)).toBeLessThan(0.5);
