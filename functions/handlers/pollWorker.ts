@@ -22,7 +22,8 @@ const summary = (result: PollResult) => ({
     from: a.from,
     to: a.to,
     rows: a.rows,
-    failure: a.failure,
+    // The platform's code or the secret's name, never a credential (PullError messages are built so).
+    ...(a.failure ? { failure: a.failure, message: a.message } : {}),
   })),
   changed: result.changed,
   unchanged: result.unchanged,
@@ -41,7 +42,9 @@ export const createPollWorkerHandler = ({ config, poller, registerContext }: Pol
     try {
       const result = await poller.poll(portfolio);
       metrics.addMetric('PolledRowsChanged', 'Count', result.changed);
-      logger.info('polled', summary(result));
+      // Rows the webhook rules refused are a platform answer out of bounds: worth a look, not a retry.
+      if (result.refused.length > 0 || result.alertsOpened.length > 0) logger.warn('polled, with problems', summary(result));
+      else logger.info('polled', summary(result));
     } catch (error) {
       if (error instanceof PollIncomplete) logger.warn('poll incomplete', summary(error.result));
       throw error;
