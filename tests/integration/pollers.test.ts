@@ -170,9 +170,8 @@ describe('pollers on DynamoDB Local, against the platform fakes', () => {
       const result = await poller.poll(demo);
       expect(result.accounts.map((a) => a.rows)).toEqual([2 * 29, 8, 8]);
       expect(result.changed).toBe(1);
-      // Meta's 8-day window runs as an async job (one POST, then its two pages); TikTok pages are requests of
-      // their own; Google's searchStream answers all its batches in one answer.
-      expect(served(fakes.meta, 'insights') - requests[1]!).toBe(3);
+      // Meta and TikTok pages are requests of their own; Google's searchStream answers all its batches in one answer.
+      expect(served(fakes.meta, 'insights') - requests[1]!).toBe(2);
       expect(served(fakes.tiktok, 'report') - requests[2]!).toBe(2);
       expect((await totals('social', addDays(TODAY, -3)))[0]).toMatchObject({ conversions: 55 });
     } finally {

@@ -9,8 +9,11 @@ import { type CredentialsSource, type MetaCredentials, readCredentials } from '.
 export const META_API_VERSION = 'v24.0';
 export const META_DEFAULT_URL = 'https://graph.facebook.com';
 
-/** Ranges longer than this run as asynchronous report jobs, as Meta advises for long ranges. */
-export const META_SYNC_DAYS = 7;
+/**
+ * Ranges longer than this run as asynchronous report jobs, as Meta advises for long ranges: the backfill and
+ * long restatement windows; the default 7-day window (8 days with today) stays a plain paged request.
+ */
+export const META_SYNC_DAYS = 14;
 /** Rows per page. */
 const PAGE_LIMIT = 500;
 /** Status checks of an async job before the pull counts it unavailable (each after a growing wait). */

@@ -39,8 +39,8 @@ describe('Meta insights client', () => {
     closers.push(running.close);
     const { waits, sleep } = recordingSleep();
     const client = new MetaReports({ credentials: async () => ({ accessToken: 't' }) as never, baseUrl: running.url, sleep });
-    const rows = await client.dailyRows({ platform: 'meta', accountId: '100', secret: 's' }, ['7'], '2026-11-17', '2026-11-30');
-    expect(rows).toHaveLength(14);
+    const rows = await client.dailyRows({ platform: 'meta', accountId: '100', secret: 's' }, ['7'], '2026-11-11', '2026-11-30');
+    expect(rows).toHaveLength(20);
     expect(waits).toEqual([1000, 2000]);
     expect(fake.state.served.filter((r) => r.method === 'POST').map((r) => r.path)).toEqual(['/v24.0/act_100/insights']);
   });
