@@ -97,8 +97,8 @@ export class Actuator {
   }
 
   /**
-   * A person approves a snapshot (approve mode), or an operator re-applies an earlier one (`rollback`, any
-   * mode but off): the approval is recorded and queued, and the worker applies it. Who may do which is the
+   * A person approves a snapshot (approve mode), or an operator applies one explicitly (`rollback`: an
+   * earlier plan, or the latest to resume after a stop; approve or auto mode): the approval is recorded and queued, and the worker applies it. Who may do which is the
    * handler's check (finance or operators approve; operators roll back).
    */
   async approve(portfolio: Portfolio, snapshotId: string, by: string, { rollback = false } = {}): Promise<ApplyRecord> {
@@ -106,7 +106,13 @@ export class Actuator {
     const at = clock();
     const snapshot = await snapshots.get(portfolio.id, snapshotId);
     if (!snapshot) throw new ApprovalRefused('not-found', `no snapshot ${snapshotId} in portfolio ${portfolio.id}`);
-    if (portfolio.apply.mode === 'off') throw new ApprovalRefused('not-approve-mode', `apply.mode is "off" for portfolio ${portfolio.id}`);
+    if (rollback && portfolio.apply.mode !== 'approve' && portfolio.apply.mode !== 'auto') {
+      // off and dry-run promise that nothing is sent to the platforms, an operator's explicit apply included.
+      throw new ApprovalRefused(
+        'not-approve-mode',
+        `apply.mode is "${portfolio.apply.mode}" for portfolio ${portfolio.id}: nothing is applied`,
+      );
+    }
     if (!rollback && portfolio.apply.mode !== 'approve') {
       throw new ApprovalRefused(
         'not-approve-mode',
@@ -149,7 +155,7 @@ export class Actuator {
   async approved(portfolio: Portfolio, applyId: string): Promise<ApplyRecord | null> {
     const { applies, snapshots } = this.deps;
     const record = await applies.get(portfolio.id, applyId);
-    if (!record || record.status !== 'approved') return record;
+    if (record?.status !== 'approved') return record;
     const snapshot = await snapshots.get(portfolio.id, record.snapshotId);
     if (!snapshot) return record;
     const refusal = await this.refusal(portfolio, snapshot, record.mode === 'rollback');

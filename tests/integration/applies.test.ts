@@ -206,6 +206,11 @@ describe('applying published plans to the platforms (issue 24)', () => {
     expect(events).toEqual([]);
     expect((await applies.get(portfolio.id, snapshot.snapshotId))?.status).toBe('dry-run');
     expect((await applies.list(off.id, 10)).length).toBe(0);
+    // Dry-run sends nothing, an operator's explicit apply included.
+    await expect(actuator.approve(portfolio, snapshot.snapshotId, 'olga@example.com', { rollback: true })).rejects.toThrow(
+      /nothing is applied/,
+    );
+    expect(writes(f)).toBe(0);
   });
 
   it('auto: sets every budget to the plan, reads it back, records before and after, and announces it once; a duplicate message writes nothing', async () => {

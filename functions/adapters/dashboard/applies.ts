@@ -94,7 +94,7 @@ const dryRunDiff = (view: AppliesView, record: ApplyRecord | undefined): Markup 
  */
 const rollbackForm = (view: AppliesView): Markup => {
   const csrf = view.viewer?.csrf;
-  if (!csrf || !view.viewer?.groups.includes('operators') || view.mode === 'off') return html``;
+  if (!csrf || !view.viewer?.groups.includes('operators') || (view.mode !== 'approve' && view.mode !== 'auto')) return html``;
   const earlier = [...new Map(view.records.filter(isApplied).map((r) => [r.snapshotId, r])).values()].filter(
     (r) => r.snapshotId !== view.latest?.snapshotId,
   );
@@ -121,7 +121,10 @@ export const appliesSection = (view: AppliesView): string => {
     const note = inForce ? '' : whyNot(view.mode, current, c.channelId);
     return html`<tr data-channel="${c.channelId}" data-planned="${c.total}" data-applied="${applied?.amount ?? ''}"><td data-label="channel">${c.channelId}</td><td data-label="planned">${money(c.total)}</td><td data-label="applied">${status}</td><td data-label="spent ${view.spentOn}">${spent === undefined ? '' : money(spent)}</td><td class="reason" data-label="why not">${note}</td></tr>`;
   });
-  const history = view.records
+  // Plans refused or superseded before anything was read (the seeded history, a queue of older plans) are
+  // noise in dry-run and approve mode; in auto mode a refusal is what someone must see.
+  const shown = view.records.filter((r, i) => i === 0 || view.mode === 'auto' || (r.status !== 'refused' && r.status !== 'superseded'));
+  const history = shown
     .slice(0, 6)
     .map(
       (r) =>

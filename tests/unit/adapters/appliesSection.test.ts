@@ -105,6 +105,10 @@ describe('the dashboard section of applies', () => {
       view({ mode: 'auto', records: [applied, earlier], viewer: { user: 'ana', groups: ['finance'], csrf: 't' } }),
     );
     expect(finance).not.toContain('id="rollback-form"');
+    const dryRun = appliesSection(
+      view({ mode: 'dry-run', records: [applied], viewer: { user: 'olga', groups: ['operators'], csrf: 't' } }),
+    );
+    expect(dryRun).not.toContain('id="rollback-form"');
   });
 
   it('paces against the applied budget from the day it was applied, and against the plan before and elsewhere', () => {
