@@ -157,6 +157,16 @@ export class AppliesRepository implements ApplyStore {
     }
   }
 
+  async releaseEvent(portfolioId: string, applyId: string): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: portfolioId, sk: `${APPLY}${applyId}` },
+        UpdateExpression: 'REMOVE eventClaimed',
+      }),
+    );
+  }
+
   private async put(item: Record<string, unknown>, condition: string, values?: Record<string, unknown>): Promise<boolean> {
     try {
       await this.client.send(

@@ -70,7 +70,11 @@ export class Actuator {
     if (mode === 'off') return null;
     const { applies, snapshots } = this.deps;
     const existing = await applies.get(portfolio.id, snapshotId);
-    if (existing) return existing; // A message delivered again: its first delivery decided.
+    if (existing) {
+      // A message delivered again: its first delivery decided; only an event it could not send is sent now.
+      if (isOutcome(existing)) await this.announce(portfolio, snapshotId, existing);
+      return existing;
+    }
     const snapshot = await snapshots.get(portfolio.id, snapshotId);
     if (!snapshot) return null;
     const now = this.deps.clock().toISOString();
@@ -155,7 +159,10 @@ export class Actuator {
   async approved(portfolio: Portfolio, applyId: string): Promise<ApplyRecord | null> {
     const { applies, snapshots } = this.deps;
     const record = await applies.get(portfolio.id, applyId);
-    if (record?.status !== 'approved') return record;
+    if (record?.status !== 'approved') {
+      if (record && isOutcome(record)) await this.announce(portfolio, applyId, record);
+      return record;
+    }
     const snapshot = await snapshots.get(portfolio.id, record.snapshotId);
     if (!snapshot) return record;
     const refusal = await this.refusal(portfolio, snapshot, record.mode === 'rollback');
@@ -431,9 +438,18 @@ export class Actuator {
             detailType: 'AllocationApplyFailed',
             detail: AllocationApplyFailed.parse({ ...common, reason: record.reason ?? record.status, stopped: state.stoppedAt !== null }),
           };
-    await this.deps.events.publish([event]);
+    try {
+      await this.deps.events.publish([event]);
+    } catch (error) {
+      // Not sent: the claim goes, so the message's retry sends it.
+      await this.deps.applies.releaseEvent(portfolio.id, applyId);
+      throw error;
+    }
   }
 }
+
+/** An apply that reached the platforms, or tried to: the outcomes every retry makes sure were announced. */
+const isOutcome = (record: ApplyRecord) => record.status === 'applied' || record.status === 'partial' || record.status === 'failed';
 
 /** What a failed platform call says about the account, for records, events and people. */
 const failureReason = (account: Account, error: unknown): string => {

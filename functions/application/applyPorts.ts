@@ -79,4 +79,6 @@ export interface ApplyStore {
   saveState(portfolioId: string, state: ApplyState, version: number): Promise<boolean>;
   /** Claims the apply's event: true once, for the first caller. */
   claimEvent(portfolioId: string, applyId: string): Promise<boolean>;
+  /** Gives the claim back when the bus did not take the event, so a retry sends it. */
+  releaseEvent(portfolioId: string, applyId: string): Promise<void>;
 }

@@ -139,7 +139,7 @@ const publish = async (
 };
 
 /** The actuator on DynamoDB Local and the fakes, with the events and queued approvals it produced. */
-const actuatorOn = (f: FakePlatforms) => {
+const actuatorOn = (f: FakePlatforms, bus?: (events: readonly BudgetEvent[]) => Promise<void>) => {
   const events: BudgetEvent[] = [];
   const queued: ApplyMessage[] = [];
   const common = {
@@ -161,7 +161,12 @@ const actuatorOn = (f: FakePlatforms) => {
       meta: new MetaBudgets({ ...common, graphUrl: f.environment.META_GRAPH_URL! }),
       tiktok: new TikTokBudgets({ ...common, apiUrl: f.environment.TIKTOK_API_URL! }),
     },
-    events: { publish: async (e) => void events.push(...e) } satisfies EventPublisher,
+    events: {
+      publish: async (e) => {
+        if (bus) await bus(e);
+        events.push(...e);
+      },
+    } satisfies EventPublisher,
     queue: { send: async (messages) => void queued.push(...(messages as ApplyMessage[])) },
     clock: () => new Date(),
     periodMs: 3_600_000,
@@ -235,6 +240,23 @@ describe('applying published plans to the platforms (issue 24)', () => {
     expect(writes(f)).toBe(written);
     expect(events.length).toBe(1);
     expect((await applies.state(portfolio.id)).lastAppliedSnapshotId).toBe(snapshot.snapshotId);
+  });
+
+  it('sends the apply event on the retry when the bus refused it the first time, and still only once, with no second write', async () => {
+    const f = await startFakes();
+    let refusals = 1;
+    const { actuator, events } = actuatorOn(f, async () => {
+      if (refusals-- > 0) throw new Error('bus down');
+    });
+    const portfolio = portfolioOf('auto');
+    const snapshot = await publish(portfolio, PLAN);
+    await expect(actuator.published(portfolio, snapshot.snapshotId)).rejects.toThrow('bus down');
+    expect(events).toEqual([]);
+    const written = writes(f);
+    await actuator.published(portfolio, snapshot.snapshotId);
+    await actuator.published(portfolio, snapshot.snapshotId);
+    expect(events.map((e) => e.detailType)).toEqual(['AllocationApplied']);
+    expect(writes(f)).toBe(written);
   });
 
   it('approve: records the plan as pending; a finance user approves it on the dashboard, someone without the group is refused, and the worker applies it', async () => {
