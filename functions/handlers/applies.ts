@@ -31,7 +31,7 @@ const STATUS_OF: Readonly<Record<ApprovalRefused['code'], number>> = {
 const approver = (event: APIGatewayProxyEventV2, form: URLSearchParams, action: 'approve' | 'rollback'): string => {
   const person = signedInPerson(event);
   const allowed = action === 'rollback' ? ['operators'] : ['finance', 'operators'];
-  if (!person || !person.groups.some((g) => allowed.includes(g))) {
+  if (!person?.groups.some((g) => allowed.includes(g))) {
     throw new HttpError(
       403,
       'forbidden',
