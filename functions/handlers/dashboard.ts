@@ -33,7 +33,7 @@ export interface DashboardDependencies {
   readonly metrics: MetricsReader;
   readonly clock: Clock;
   /** What reached the ad platforms (the Applies table); absent, the page has no "Applied" section. */
-  readonly applies?: Pick<ApplyStore, 'list'>;
+  readonly applies?: Pick<ApplyStore, 'list' | 'state'>;
 }
 
 /** Snapshots the page charts and offers for comparison. */
@@ -94,7 +94,9 @@ export const createDashboardHandler = ({ config, allocations, alerts, metrics, c
     const diagnostics =
       latest && portfolio.channels.length <= MAX_CHANNELS_WITH_HEALTH ? await modelDiagnostics({ metrics, clock }, portfolio) : undefined;
     // What reached the platforms: per channel applied budgets, and pacing against them where they exist.
-    const records = applies ? await applies.list(portfolio.id, 30) : [];
+    const [records, applyState] = applies
+      ? await Promise.all([applies.list(portfolio.id, 30), applies.state(portfolio.id)])
+      : [[], undefined];
     const daily = rollupDaily(rows);
     const spentOn = addDays(today, -1);
     const html = renderDashboard({
@@ -122,6 +124,7 @@ export const createDashboardHandler = ({ config, allocations, alerts, metrics, c
               spent: new Map(daily.filter((d) => d.date === spentOn).map((d) => [d.channelId, d.spend])),
               spentOn,
               money: displayMoney(portfolio.currency),
+              ...(applyState ? { state: applyState } : {}),
               ...(viewer ? { viewer } : {}),
             },
           }

@@ -1,3 +1,4 @@
+import type { ApplyState } from '../../domain/apply/guardrails.js';
 import type { ApplyRecord } from '../../domain/apply/records.js';
 import type { ApplyMode } from '../../domain/config.js';
 import { dateInZone } from '../../domain/dates.js';
@@ -22,6 +23,8 @@ export interface AppliesView {
   readonly spentOn: string;
   readonly money: (value: number | null) => string;
   readonly viewer?: { readonly user: string; readonly groups: readonly string[]; readonly csrf?: string };
+  /** The portfolio's apply state: when its applies stopped after repeated failures, and why. */
+  readonly state?: Pick<ApplyState, 'stoppedAt' | 'stopReason' | 'consecutiveFailures'>;
 }
 
 const MODE_SAYS: Readonly<Record<ApplyMode, string>> = {
@@ -130,7 +133,10 @@ export const appliesSection = (view: AppliesView): string => {
       (r) =>
         html`<li data-status="${r.status}"><code>${r.snapshotId}</code> · ${r.mode} · <strong>${r.status}</strong>${r.approvedBy ? ` · approved by ${r.approvedBy} ${when(r.approvedAt)}` : ''} · ${when(r.updatedAt)}${r.reason ? ` · ${r.reason}` : ''}</li>`,
     );
-  return html`<p class="meta" id="apply-mode" data-mode="${view.mode}">Apply mode ${MODE_SAYS[view.mode]}</p>${approveForm(view, current)}
+  const stopped = view.state?.stoppedAt
+    ? html`<p class="notice" id="applies-stopped" role="status">Applies stopped at ${when(view.state.stoppedAt)} after ${view.state.consecutiveFailures} failures in a row: ${view.state.stopReason ?? 'see the recent applies'}. Plans are not sent until an operator applies one (below).</p>`
+    : '';
+  return html`<p class="meta" id="apply-mode" data-mode="${view.mode}">Apply mode ${MODE_SAYS[view.mode]}</p>${stopped}${approveForm(view, current)}
 <table id="applied" class="cards"><thead><tr><th scope="col">channel</th><th scope="col">planned</th><th scope="col">applied (when, by whom)</th><th scope="col">spent ${view.spentOn}</th><th scope="col" class="reason">why not</th></tr></thead><tbody>${rows}</tbody></table>
 ${dryRunDiff(view, current)}${rollbackForm(view)}${history.length ? html`<h3>Recent applies</h3><ul id="apply-history">${history}</ul>` : html``}<p class="meta">Pacing below compares spend with the budget applied on the platforms where there is one, and with the plan elsewhere.</p>`
     .value;

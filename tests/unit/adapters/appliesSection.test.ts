@@ -66,6 +66,15 @@ describe('the dashboard section of applies', () => {
     expect(page).toContain('no platform campaign: set by hand');
     expect(page).toContain('97.50');
     expect(page).not.toContain('id="approve-form"');
+    expect(page).not.toContain('id="applies-stopped"');
+    const stopped = appliesSection(
+      view({
+        mode: 'auto',
+        records: [record({})],
+        state: { stoppedAt: '2026-12-07T01:00:00.000Z', stopReason: 'meta <token> expired', consecutiveFailures: 3 },
+      }),
+    );
+    expect(stopped).toContain('Applies stopped at 2026-12-07 01:00 UTC after 3 failures in a row: meta &lt;token&gt; expired');
   });
 
   it('offers the approve button in approve mode to finance with a session, and asks anyone else to sign in', () => {
