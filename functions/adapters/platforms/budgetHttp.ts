@@ -12,6 +12,8 @@ export type Fetch = typeof fetch;
 
 /** How long a client may wait, in total, for a throttled platform before the apply records a rate-limit failure. */
 export const DEFAULT_MAX_THROTTLE_WAIT_MS = 20_000;
+/** How long one request may take before it counts as the platform being unavailable. */
+const REQUEST_TIMEOUT_MS = 15_000;
 /** Attempts per call, the first included. */
 const MAX_ATTEMPTS = 4;
 
@@ -46,7 +48,7 @@ export const callPlatform = async (
   for (let attempt = 1; ; attempt++) {
     let answer: PlatformAnswer;
     try {
-      const response = await fetch(url, init);
+      const response = await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
       const text = await response.text();
       let json: unknown = null;
       try {
