@@ -174,7 +174,9 @@ export class FakeTikTok {
     const target = level === 'campaign' ? account.campaigns.get(id) : this.state.findAdGroup(id)?.adGroup;
     if (!target) return answer(40002, `${level}_id ${id} does not exist under advertiser ${account.id}.`);
     if (fields.budget === undefined) return answer(0, 'OK', { [`${level}_id`]: id });
-    if (!Number.isFinite(budget) || Math.round(budget * 100) !== budget * 100) return answer(40002, 'budget: at most two decimals.');
+    // A decimal such as 75.01 is 7501.000000000001 hundredths in binary: compare within a rounding error.
+    if (!Number.isFinite(budget) || Math.abs(Math.round(budget * 100) - budget * 100) > 1e-6)
+      return answer(40002, 'budget: at most two decimals.');
     if (target.dailyBudget === null)
       return answer(40002, `The ${level}'s budget mode is BUDGET_MODE_INFINITE: set the budget at the other level.`);
     if (budget < TIKTOK_MIN_DAILY_BUDGET[level]) return answer(40002, `Budget must be at least ${money(TIKTOK_MIN_DAILY_BUDGET[level])}.`);
