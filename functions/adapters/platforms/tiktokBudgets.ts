@@ -63,7 +63,8 @@ export class TikTokBudgets implements BudgetPlatform {
     const filtering = JSON.stringify({ campaign_ids: ids });
     const campaigns = await this.list(account, '/campaign/get/', { filtering }, Budgeted);
     const groups = await this.list(account, '/adgroup/get/', { filtering }, Budgeted);
-    const { spend, currency } = await this.recentSpend(account, ids);
+    const { spend, currency: reported } = await this.recentSpend(account, ids);
+    const currency = (await this.currency(account)) ?? reported;
     const decimals = currencyDecimals(currency);
     const minor = (units: number) => Math.round(units * 10 ** decimals);
     return campaigns.map((campaign): CampaignBudgets => {
@@ -119,6 +120,23 @@ export class TikTokBudgets implements BudgetPlatform {
     );
   }
 
+  /**
+   * The advertiser's currency from `GET /advertiser/info/`; undefined when the endpoint refuses (an app without
+   * that scope, or the local fake), and the report's `currency` metric stands in.
+   */
+  private async currency(account: Account): Promise<string | undefined> {
+    try {
+      const data = (await this.get(account, '/advertiser/info/', {
+        advertiser_ids: JSON.stringify([account.accountId]),
+        fields: JSON.stringify(['currency']),
+      })) as { list?: { currency?: string }[] } | undefined;
+      return data?.list?.[0]?.currency;
+    } catch (error) {
+      if (error instanceof PlatformCallError && error.failure === 'rejected') return undefined;
+      throw error;
+    }
+  }
+
   /** Every page of a list endpoint. */
   private async list<T extends z.ZodMiniType>(
     account: Account,
@@ -156,6 +174,8 @@ export class TikTokBudgets implements BudgetPlatform {
     );
     const spend = new Map<string, number>();
     for (const row of rows) spend.set(row.dimensions.campaign_id, (spend.get(row.dimensions.campaign_id) ?? 0) + (row.metrics.spend ?? 0));
+    // With neither the advertiser's info nor a day of spend, USD, TikTok's usual billing currency; a portfolio
+    // in another currency then refuses the account rather than guess.
     return { spend, currency: rows.find((r) => r.metrics.currency)?.metrics.currency ?? 'USD' };
   }
 
