@@ -261,6 +261,8 @@ export class Actuator {
     };
     const move = limitMove(dayStartMinor, change.targetMinor, portfolio.budget.maxDailyChange, change.minimumMinor, change.decimals);
     if (!move.ok) return { ...common, target: money(change.targetMinor), status: 'refused', reason: move.reason };
+    // A budget already at its target needs no write: the platform holds it, before and after.
+    if (move.amountMinor === change.beforeMinor) return { ...common, target: common.before, after: common.before, status: 'unchanged' };
     return { ...common, target: money(move.amountMinor), status: 'proposed', ...(move.note ? { note: move.note } : {}) };
   }
 

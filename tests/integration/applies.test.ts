@@ -387,6 +387,17 @@ describe('applying published plans to the platforms (issue 24)', () => {
     const late = await actuator.published(auto, first.snapshotId);
     expect(late).toMatchObject({ status: 'superseded' });
     expect(budgets(f).search).toBe(130);
+    // The same plan again: every budget is already there, so nothing is written and each counts as applied.
+    const written = writes(f);
+    const same = await publish(auto, { ...PLAN, search: 130 });
+    const again = await actuator.published(auto, same.snapshotId);
+    expect(again?.status).toBe('applied');
+    expect(again!.changes.map((c) => [c.status, c.before, c.after])).toEqual([
+      ['unchanged', 130, 130],
+      ['unchanged', 80.25, 80.25],
+      ['unchanged', 110, 110],
+    ]);
+    expect(writes(f)).toBe(written);
   });
 
   it('an expired token fails that account only, is announced, counts as a failure, and repeated failures stop the applies', async () => {
