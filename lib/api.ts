@@ -1,3 +1,4 @@
+import { FUNCTION_BUNDLE_BUDGET_BYTES } from '../functions/adapters/configFile.js';
 import type { Job } from '../functions/domain/jobs.js';
 import {
   ALERTS_TABLE,
@@ -39,7 +40,23 @@ export interface FunctionDefinition {
   readonly signIn?: boolean;
   readonly memoryMb?: number;
   readonly timeoutSeconds?: number;
+  /**
+   * Its bundle budget in KB, when not the one every function is held to (FUNCTION_BUNDLE_BUDGET_BYTES). The
+   * budget stands for module init time; an exception says why beside it, and `npm run bench -- --only
+   * bundles` must still show its init within the 150 ms goal.
+   */
+  readonly bundleBudgetKb?: number;
 }
+
+/** The bytes a function's bundle may hold: its own budget, else the one every function is held to. */
+export const bundleBudgetBytes = (definition: FunctionDefinition): number =>
+  definition.bundleBudgetKb === undefined ? FUNCTION_BUNDLE_BUDGET_BYTES : definition.bundleBudgetKb * 1024;
+
+/**
+ * The functions that carry the allocator (reallocations and what-if plans): its learning (weekday factors
+ * from sixteen weeks, the maturity's tail) took them past 350 KB. Measured init stayed at 114–118 ms.
+ */
+const ALLOCATOR_BUNDLE_KB = 360;
 
 /** Access to single items of a table by key: its IAM grant and its environment. */
 export interface ItemAccess {
@@ -65,6 +82,7 @@ export const FUNCTIONS = {
     writes: [ALLOCATIONS_TABLE],
     publishesEvents: true,
     memoryMb: 1024,
+    bundleBudgetKb: ALLOCATOR_BUNDLE_KB,
   },
   allocations: { id: 'AllocationsRead', entry: 'functions/handlers/allocations.ts', reads: [ALLOCATIONS_TABLE], writes: [] },
   // What-if plans solve what a reallocation would, so they read what it reads (metrics, the plans in force,
@@ -76,6 +94,7 @@ export const FUNCTIONS = {
     reads: [METRICS_TABLE, ALLOCATIONS_TABLE, ALERTS_TABLE],
     writes: [],
     memoryMb: 1024,
+    bundleBudgetKb: ALLOCATOR_BUNDLE_KB,
   },
   schedule: {
     id: 'Schedule',
@@ -94,6 +113,7 @@ export const FUNCTIONS = {
     consumes: 'reallocate',
     memoryMb: 1024,
     timeoutSeconds: 120,
+    bundleBudgetKb: ALLOCATOR_BUNDLE_KB,
   },
   alerts: {
     id: 'Alerts',
@@ -102,11 +122,16 @@ export const FUNCTIONS = {
     writes: [ALERTS_TABLE],
     publishesEvents: true,
   },
+  // The page draws the what-if planner (25 solves), why each channel changed (the kept inputs re-solved one
+  // cause at a time) and model health (refits), so it carries the allocator and the LP solver as well as
+  // the page: 425 KB, whose measured init (115 ms) is the other functions'. The memory is the allocator's.
   dashboard: {
     id: 'Dashboard',
     entry: 'functions/handlers/dashboard.ts',
     reads: [ALLOCATIONS_TABLE, ALERTS_TABLE, METRICS_TABLE, APPLIES_TABLE],
     writes: [],
+    memoryMb: 1024,
+    bundleBudgetKb: 440,
   },
   // Applies published plans to the platforms' budgets (docs/connectors.md): the only function holding
   // the accounts' credentials for writing, fed by the EventBridge rule on AllocationPublished and by approvals.

@@ -1,8 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FUNCTION_BUNDLE_BUDGET_BYTES } from '../../functions/adapters/configFile.js';
-import { FUNCTIONS, type FunctionDefinition } from '../../lib/api.js';
+import { bundleBudgetBytes, FUNCTIONS, type FunctionDefinition } from '../../lib/api.js';
 import { bundleFunction, PLACEHOLDER_ENVIRONMENT } from '../../lib/bundler.js';
 
 /** Inside the repository, so the bundle resolves the AWS SDK from node_modules as Lambda's runtime provides it. */
@@ -58,9 +57,13 @@ describe('function bundler', () => {
   }, 60_000);
 
   it('keeps every function within the bundle budget, and the JWT library in the two functions that check sessions', () => {
-    const bundles = Object.values(FUNCTIONS).map((definition) => ({ id: definition.id, ...bundle(definition.entry, definition.id) }));
-    for (const { id, bytes } of bundles)
-      expect(bytes, `${id}: ${(bytes / 1024).toFixed(1)} KB`).toBeLessThanOrEqual(FUNCTION_BUNDLE_BUDGET_BYTES);
+    const bundles = Object.values(FUNCTIONS).map((definition) => ({
+      id: definition.id,
+      budget: bundleBudgetBytes(definition),
+      ...bundle(definition.entry, definition.id),
+    }));
+    for (const { id, bytes, budget } of bundles)
+      expect(bytes, `${id}: ${(bytes / 1024).toFixed(1)} KB of ${budget / 1024} KB`).toBeLessThanOrEqual(budget);
     // The platform fakes (and the rest of the local runtime) are for tests and npm start only, never deployed.
     for (const { id, inputs } of bundles)
       expect(
