@@ -96,7 +96,7 @@ describe('the daily change limit, in the portfolio’s time zone', () => {
     }
     // The allocator wanted more all day and got exactly the day's limit, not 1.25 compounded per run.
     expect(search(day.at(-1)!)).toBe(625);
-    expect(day.at(-1)!.allocation.channels[0]!.reason).toMatch(/daily change limit \(\+25% of 500, its total when the day began\)/);
+    expect(day.at(-1)!.allocation.channels[0]!.reason).toMatch(/daily change limit \(\+25% of 500.00, its total when the day began\)/);
 
     // 00:30 local on 2026-11-22: the day began under the 23:30 plan, so the limit is measured from 625.
     const nextDay = await runAt('2026-11-22T05:30:00Z');

@@ -43,7 +43,8 @@ export interface AllocateOptions {
 const STALE_AFTER_DAYS = 7;
 
 const cents = (amount: number) => roundTo(amount, 2);
-const money = (amount: number) => formatAmount(amount);
+/** Money as every table on the page shows it: two decimals, always. */
+const money = (amount: number) => formatAmount(amount, 2, 2);
 
 /**
  * Rounds amounts to cents so that they sum exactly to `total` (largest remainder), never lifting one above
@@ -132,7 +133,7 @@ const modelNotes = (plan: ChannelPlan): string[] => {
   }
   if (model.adstock >= 0.2) notes.push(`value arrives later than spend (${Math.round(model.adstock * 100)}% carries to the next day)`);
   if (Math.abs(plan.dayFactor - 1) >= 0.05) notes.push(`today's weekday runs at ${Math.round(plan.dayFactor * 100)}% of its average`);
-  if (model.baseline > 0) notes.push(`${money(model.baseline)} conversions a day would come without spend and are not credited`);
+  if (model.baseline > 0) notes.push(`${formatAmount(model.baseline, 1)} conversions a day would come without spend and are not credited`);
   if (plan.incrementality < 1)
     notes.push(`${Math.round(plan.incrementality * 100)}% of its reported conversions count as incremental (lift test)`);
   return notes;

@@ -103,7 +103,8 @@ export interface Projection {
   readonly changes: string[];
 }
 
-const money = (amount: number) => formatAmount(amount);
+/** Money as every table on the page shows it: two decimals, always. */
+const money = (amount: number) => formatAmount(amount, 2, 2);
 
 /**
  * Brings a plan onto today's feasible set: each channel into its bounds (a new channel at its base, a

@@ -137,7 +137,11 @@ describe('allocate', () => {
           expect(row.reason).not.toMatch(/strong/i);
           const stated = /its next conversion (?:costs|would cost) ([\d,.]+|n\/a);/.exec(row.reason)?.[1];
           if (stated === undefined) continue;
-          expect(stated).toBe(row.marginalCpa === null ? 'n/a' : row.marginalCpa.toLocaleString('en-US', { maximumFractionDigits: 2 }));
+          expect(stated).toBe(
+            row.marginalCpa === null
+              ? 'n/a'
+              : row.marginalCpa.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }),
+          );
         }
       }),
       { numRuns: 60 },
@@ -213,7 +217,7 @@ describe('allocate', () => {
     const keep = 900 / 3590;
     expect(allocation.channels[0]!.total).toBeCloseTo(2700 * keep, 1);
     expect(allocation.channels[1]!.total).toBeCloseTo(100 + 890 * keep, 1);
-    expect(allocation.channels[0]!.reason).toMatch(/Cut below the daily change limit \(−10% of 3,000, its total when the day began\)/);
+    expect(allocation.channels[0]!.reason).toMatch(/Cut below the daily change limit \(−10% of 3,000.00, its total when the day began\)/);
     // The priced constraints say the same: below the limit, never "by the most the limit allows".
     for (const c of allocation.constraints.filter((c) => c.id.startsWith('change:')))
       expect(c.explanation).toMatch(/cut below the daily change limit/);

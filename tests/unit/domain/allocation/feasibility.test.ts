@@ -55,14 +55,14 @@ describe('a published plan obeys the config it is published under', () => {
     const allocation = allocate(input);
     expect(allocation.status).toBe('held');
     expect(allocation.total).toBeLessThanOrEqual(7000);
-    expect(allocation.reason).toMatch(/held at the previous plan, scaled to today's allocatable budget of 7,000/);
+    expect(allocation.reason).toMatch(/held at the previous plan, scaled to today's allocatable budget of 7,000.00/);
     expect(feasibilityIssues(allocation, input)).toEqual([]);
   });
 
   it('flags the old behaviour: a held plan at yesterday’s 8,500 against a 7,000 budget is infeasible', () => {
     const input = inputWith({ budget: { daily: 7000 } });
     const kept = { total: 8500, channels: yesterday.channels.map((c) => ({ ...c, exploration: 0 })) };
-    expect(feasibilityIssues(kept, input)).toContainEqual({ path: 'total', message: "8,500 exceeds today's allocatable budget of 7,000" });
+    expect(feasibilityIssues(kept, input)).toContainEqual({ path: 'total', message: "8,500.00 exceeds today's allocatable budget of 7,000.00" });
   });
 
   it('holds the reserve back again after a release, on solved and held runs alike', () => {
@@ -128,7 +128,7 @@ describe('the daily change limit holds for the day', () => {
     }
     const last = allocate(inputWith({ budget: { daily: 5000, explorationShare: 0 }, channels, history, previous, dayStart }));
     expect(totalOf(last, 'search')).toBe(625);
-    expect(last.channels[0]!.reason).toMatch(/daily change limit \(\+25% of 500, its total when the day began\)/);
+    expect(last.channels[0]!.reason).toMatch(/daily change limit \(\+25% of 500.00, its total when the day began\)/);
     // Without the day's reference, each run would compound on the last: 500 → 625 → 781.25 …
     const compounding = allocate(inputWith({ budget: { daily: 5000, explorationShare: 0 }, channels, history, previous }));
     expect(totalOf(compounding, 'search')).toBeGreaterThan(625);
