@@ -62,7 +62,10 @@ describe('a published plan obeys the config it is published under', () => {
   it('flags the old behaviour: a held plan at yesterday’s 8,500 against a 7,000 budget is infeasible', () => {
     const input = inputWith({ budget: { daily: 7000 } });
     const kept = { total: 8500, channels: yesterday.channels.map((c) => ({ ...c, exploration: 0 })) };
-    expect(feasibilityIssues(kept, input)).toContainEqual({ path: 'total', message: "8,500.00 exceeds today's allocatable budget of 7,000.00" });
+    expect(feasibilityIssues(kept, input)).toContainEqual({
+      path: 'total',
+      message: "8,500.00 exceeds today's allocatable budget of 7,000.00",
+    });
   });
 
   it('holds the reserve back again after a release, on solved and held runs alike', () => {
