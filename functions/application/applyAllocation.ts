@@ -1,3 +1,4 @@
+import { feasibilityIssues } from '../domain/allocation/feasibility.js';
 import type { CampaignBudgets } from '../domain/apply/budgets.js';
 import { fromMinor } from '../domain/apply/budgets.js';
 import { AllocationApplied, AllocationApplyFailed } from '../domain/apply/events.js';
@@ -71,7 +72,9 @@ export class Actuator {
     const { applies, snapshots } = this.deps;
     const existing = await applies.get(portfolio.id, snapshotId);
     if (existing) {
-      // A message delivered again: its first delivery decided; only an event it could not send is sent now.
+      // A message delivered again: its first delivery decided; only an event it could not send is sent now. An
+      // auto apply still `approved` died before it finished: the retry applies it (its claims keep each write once).
+      if (existing.status === 'approved') return this.approved(portfolio, snapshotId);
       if (isOutcome(existing)) await this.announce(portfolio, snapshotId, existing);
       return existing;
     }
@@ -191,6 +194,14 @@ export class Actuator {
         status: snapshot.allocation.status,
         createdAt: snapshot.createdAt,
         ...(snapshot.allocation.reason ? { heldReason: snapshot.allocation.reason } : {}),
+        // Checked against today's config alone: the actuator holds each budget to the daily change limit itself.
+        configIssues: feasibilityIssues(snapshot.allocation, {
+          portfolio,
+          previous: null,
+          dayStart: null,
+          stopLoss: [],
+          releaseReserve: snapshot.allocation.reserve === 0,
+        }).map((issue) => `${issue.path}: ${issue.message}`),
       },
       now: this.deps.clock(),
       periodMs: this.deps.periodMs,
@@ -200,12 +211,14 @@ export class Actuator {
     });
   }
 
-  /** Older records still waiting (pending or approved) give way to this newer plan. */
+  /**
+   * Older records still awaiting approval give way to this newer plan. An approved one is the worker's: it may
+   * be writing budgets now, and the worker's own guardrails refuse it as superseded before it writes any.
+   */
   private async supersedeOlder(portfolioId: string, snapshotId: string): Promise<void> {
     const { applies, clock } = this.deps;
     for (const older of await applies.list(portfolioId, 20)) {
-      if (older.snapshotId >= snapshotId || older.mode === 'rollback' || (older.status !== 'pending' && older.status !== 'approved'))
-        continue;
+      if (older.snapshotId >= snapshotId || older.mode === 'rollback' || older.status !== 'pending') continue;
       const reason = `a newer plan (${snapshotId}) was published before this one was applied`;
       await applies.save(older.snapshotId, { ...older, status: 'superseded', reason, updatedAt: clock().toISOString() }, older.status);
     }
@@ -314,7 +327,8 @@ export class Actuator {
       changes,
       updatedAt: now,
     };
-    await applies.save(applyId, finished, record.status);
+    // Another worker finished this apply meanwhile (a redelivered message): its record and event stand.
+    if (!(await applies.save(applyId, finished, record.status))) return (await applies.get(portfolio.id, applyId)) ?? finished;
     const ok = failed.length === 0 && proposal.unreadable.length === 0;
     await this.recordOutcome(
       portfolio,

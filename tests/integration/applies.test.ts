@@ -470,4 +470,43 @@ describe('applying published plans to the platforms (issue 24)', () => {
     expect(rolledBack).toMatchObject({ mode: 'rollback', status: 'applied', approvedBy: 'olga@example.com', snapshotId: first.snapshotId });
     expect(budgets(f).search).toBe(125);
   });
+
+  it('applies an auto plan when its message is retried after the worker died mid-apply, each budget written once', async () => {
+    const f = await startFakes();
+    const { actuator } = actuatorOn(f);
+    const portfolio = portfolioOf('auto');
+    const snapshot = await publish(portfolio, PLAN);
+    const claim = applies.claim.bind(applies);
+    let failing = true;
+    applies.claim = async (...args) => {
+      if (failing) {
+        failing = false;
+        throw new Error('ProvisionedThroughputExceededException');
+      }
+      return claim(...args);
+    };
+    try {
+      await expect(actuator.published(portfolio, snapshot.snapshotId)).rejects.toThrow('ProvisionedThroughput');
+    } finally {
+      applies.claim = claim;
+    }
+    // The retry finds the record still approved: it applies it instead of answering with it.
+    expect(await actuator.published(portfolio, snapshot.snapshotId)).toMatchObject({ status: 'applied' });
+    expect(budgets(f)).toEqual({ search: 120.5, social: 80.25, video: 110 });
+  });
+
+  it("refuses a plan that breaks today's config: a rollback above a budget cut since, and an approval after the cut", async () => {
+    const f = await startFakes();
+    const { actuator } = actuatorOn(f);
+    const portfolio = portfolioOf('approve');
+    const cut = Portfolio.parse({ ...portfolio, budget: { ...portfolio.budget, daily: 300 } });
+    const old = await publish(portfolio, { search: 120, social: 110, video: 110, podcast: 40 }, { ageMs: 3 * 86_400_000 });
+    const latest = await publish(portfolio, { search: 90, social: 90, video: 90, podcast: 40 });
+    await actuator.published(portfolio, latest.snapshotId);
+    await expect(actuator.approve(cut, old.snapshotId, 'olga@example.com', { rollback: true })).rejects.toThrow(
+      /breaks today's config \(total: 380\.00 exceeds today's allocatable budget of 300\.00\)/,
+    );
+    await expect(actuator.approve(cut, latest.snapshotId, 'olga@example.com')).rejects.toThrow(/breaks today's config/);
+    expect(budgets(f)).toEqual({ search: 100, social: 100, video: 100 });
+  });
 });

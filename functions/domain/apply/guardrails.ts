@@ -9,7 +9,7 @@ import { fromMinor } from './budgets.js';
 
 /** Why a whole plan is not applied, as a stable code and a sentence. */
 export interface PlanRefusal {
-  readonly code: 'held' | 'stale' | 'superseded' | 'older-than-applied' | 'stopped';
+  readonly code: 'held' | 'breaks-config' | 'stale' | 'superseded' | 'older-than-applied' | 'stopped';
   readonly reason: string;
 }
 
@@ -33,6 +33,11 @@ export interface PlanFacts {
   /** When the snapshot was made (ISO instant). */
   readonly createdAt: string;
   readonly heldReason?: string;
+  /**
+   * How the plan breaks today's config (`feasibilityIssues`, as "path: message"): a plan published under an
+   * earlier config (a budget cut since, an earlier snapshot rolled back to) is never applied as it was.
+   */
+  readonly configIssues?: readonly string[];
 }
 
 export interface PlanCheck {
@@ -50,10 +55,19 @@ export interface PlanCheck {
   readonly rollback?: boolean;
 }
 
-/** Null when the plan may be applied now; otherwise why not. Checked in this order: held, stopped, superseded, older, stale. */
+/**
+ * Null when the plan may be applied now; otherwise why not. Checked in this order: held, breaks today's
+ * config (a rollback too), stopped, superseded, older, stale.
+ */
 export const planRefusal = ({ plan, now, periodMs, latestSnapshotId, state, rollback = false }: PlanCheck): PlanRefusal | null => {
   if (plan.status === 'held') {
     return { code: 'held', reason: `a held plan is never applied (${plan.heldReason ?? 'the allocator kept the previous plan'})` };
+  }
+  if (plan.configIssues && plan.configIssues.length > 0) {
+    return {
+      code: 'breaks-config',
+      reason: `it breaks today's config (${plan.configIssues.join('; ')}); a reallocation under today's config is the plan to apply`,
+    };
   }
   if (rollback) return null;
   if (state.stoppedAt) {
