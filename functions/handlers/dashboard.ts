@@ -18,7 +18,7 @@ import type { AlertStore, Clock, MetricsReader, SnapshotStore } from '../applica
 import { AllocationInput } from '../domain/allocation/schemas.js';
 import type { Portfolio } from '../domain/config.js';
 import { addDays, dateInZone } from '../domain/dates.js';
-import { displayMoney, plannerBudgets } from '../domain/financeViews.js';
+import { channelName, displayMoney, plannerBudgets } from '../domain/financeViews.js';
 import { rollupDaily } from '../domain/metrics.js';
 import * as z from '../domain/schema.js';
 import { type Snapshot, snapshotIdBound } from '../domain/snapshots.js';
@@ -124,6 +124,7 @@ export const createDashboardHandler = ({ config, allocations, alerts, metrics, c
               spent: new Map(daily.filter((d) => d.date === spentOn).map((d) => [d.channelId, d.spend])),
               spentOn,
               money: displayMoney(portfolio.currency),
+              name: (id: string) => channelName(portfolio, id),
               ...(applyState ? { state: applyState } : {}),
               ...(viewer ? { viewer } : {}),
             },

@@ -22,6 +22,8 @@ export interface AppliesView {
   readonly spent: ReadonlyMap<string, number>;
   readonly spentOn: string;
   readonly money: (value: number | null) => string;
+  /** A channel as people name it (its config `name`, else its id). */
+  readonly name: (channelId: string) => string;
   readonly viewer?: { readonly user: string; readonly groups: readonly string[]; readonly csrf?: string };
   /** The portfolio's apply state: when its applies stopped after repeated failures, and why. */
   readonly state?: Pick<ApplyState, 'stoppedAt' | 'stopReason' | 'consecutiveFailures'>;
@@ -84,7 +86,7 @@ const dryRunDiff = (view: AppliesView, record: ApplyRecord | undefined): Markup 
   const rows = record.changes.map((c) => {
     const change = c.target - c.before;
     const cls = change > 0 ? 'up' : change < 0 ? 'down' : '';
-    return html`<tr data-channel="${c.channelId}" data-entity="${c.entityId}" data-before="${c.before}" data-target="${c.target}"><td data-label="channel">${c.channelId}</td><td data-label="platform">${c.platform} ${c.level}</td><td data-label="budget">${c.entityId}</td><td data-label="now">${view.money(c.before)}</td><td data-label="plan">${view.money(c.target)}</td><td class="${cls}" data-label="change">${change > 0 ? '+' : ''}${view.money(change)}</td><td class="reason" data-label="note">${c.reason ?? c.note ?? ''}</td></tr>`;
+    return html`<tr data-channel="${c.channelId}" data-entity="${c.entityId}" data-before="${c.before}" data-target="${c.target}"><td data-label="channel">${view.name(c.channelId)}</td><td data-label="platform">${c.platform} ${c.level}</td><td data-label="budget">${c.entityId}</td><td data-label="now">${view.money(c.before)}</td><td data-label="plan">${view.money(c.target)}</td><td class="${cls}" data-label="change">${change > 0 ? '+' : ''}${view.money(change)}</td><td class="reason" data-label="note">${c.reason ?? c.note ?? ''}</td></tr>`;
   });
   const caption =
     record.status === 'dry-run' ? 'Dry run: what applying this plan would change (nothing was sent)' : 'What approving this plan changes';
@@ -122,7 +124,7 @@ export const appliesSection = (view: AppliesView): string => {
       ? html`${money(applied.amount)} <span class="meta">${when(applied.at)} by ${applied.by}${inForce ? '' : ` (snapshot ${applied.record.snapshotId})`}</span>`
       : html`<span class="meta">—</span>`;
     const note = inForce ? '' : whyNot(view.mode, current, c.channelId);
-    return html`<tr data-channel="${c.channelId}" data-planned="${c.total}" data-applied="${applied?.amount ?? ''}"><td data-label="channel">${c.channelId}</td><td data-label="planned">${money(c.total)}</td><td data-label="applied">${status}</td><td data-label="spent ${view.spentOn}">${spent === undefined ? '' : money(spent)}</td><td class="reason" data-label="why not">${note}</td></tr>`;
+    return html`<tr data-channel="${c.channelId}" data-planned="${c.total}" data-applied="${applied?.amount ?? ''}"><td data-label="channel">${view.name(c.channelId)}</td><td data-label="planned">${money(c.total)}</td><td data-label="applied">${status}</td><td data-label="spent ${view.spentOn}">${spent === undefined ? '' : money(spent)}</td><td class="reason" data-label="why not">${note}</td></tr>`;
   });
   // Plans refused or superseded before anything was read (the seeded history, a queue of older plans) are
   // noise in dry-run and approve mode; in auto mode a refusal is what someone must see.

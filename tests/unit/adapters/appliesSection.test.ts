@@ -51,6 +51,7 @@ const view = (overrides: Partial<AppliesView>): AppliesView => ({
   spent: new Map([['search', 97.5]]),
   spentOn: '2026-12-06',
   money: (v) => (v === null ? '' : v.toFixed(2)),
+  name: (id) => ({ search: 'Google <Search>' })[id] ?? id,
   ...overrides,
 });
 
@@ -60,6 +61,9 @@ describe('the dashboard section of applies', () => {
     expect(page).toContain('id="dry-run-diff"');
     expect(page).toContain('data-before="100" data-target="120"');
     expect(page).toContain('+20.00');
+    // Channels by the names people know them by, escaped as every name on the page is.
+    expect(page).toContain('<td data-label="channel">Google &lt;Search&gt;</td>');
+    expect(page).not.toContain('<td data-label="channel">search</td>');
     expect(page).toContain('customers/1/campaignBudgets/&lt;b&gt;');
     expect(page).not.toContain('<b>');
     expect(page).toContain('dry run: recorded, not sent');
