@@ -50,6 +50,10 @@ export const accountIssues = (portfolio: Portfolio, at = ''): Issue[] => {
       (channel.sourceIds[platform] ?? []).forEach((sourceId, i) => {
         const path = ['channels', c, 'sourceIds', platform, i];
         const ref = campaignRef(sourceId);
+        // Pulled or applied, a campaign id goes into the platform's query or URL: each platform's are digits.
+        if (connected && ref.campaignId !== '' && !/^\d{1,20}$/.test(ref.campaignId)) {
+          issue(path, `a ${platform} campaign id is digits, not "${ref.campaignId}"`);
+        }
         if (ref.accountId !== undefined) {
           if (ref.campaignId === '' || ref.campaignId.includes('/')) issue(path, 'expected "accountId/campaignId" or a bare campaign id');
           else if (!accounts.some((a) => a.accountId === ref.accountId)) {

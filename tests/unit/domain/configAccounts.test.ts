@@ -109,6 +109,12 @@ describe('connected accounts in the operator config', () => {
       /already belongs to channel "search"/,
     ],
     [
+      'a campaign id that is not digits, which would go into every poll query',
+      (p: any) => (p.channels[0].sourceIds['google-ads'] = ["1' OR 1=1"]),
+      'portfolios[demo].channels[search].sourceIds.google-ads[0]',
+      /a google-ads campaign id is digits/,
+    ],
+    [
       'a Google customer id with dashes',
       (p: any) => (p.accounts[0].accountId = '111-222-3333'),
       'portfolios[demo].accounts[0].accountId',
