@@ -273,7 +273,9 @@ const OPERATIONS: Record<string, Operation> = {
       "Approve the pending plan (approve mode; finance or operators), or re-apply an earlier one (`action=rollback`; operators); a form with the session's CSRF token. The apply worker applies it",
     request: { body: ApprovalForm, type: 'application/x-www-form-urlencoded' },
     answers: {
-      303: redirect('approved and queued: back to the dashboard'),
+      303: redirect(
+        "back to the dashboard: approved and queued, or with `notice=` the reason nothing was approved, which the page words: the plan is not awaiting approval (`not-pending`), the portfolio does not take that approval in its apply mode (`not-approve-mode`), or a guardrail refuses it (`refused`: held, superseded, older than its period, breaks today's config, applies stopped)",
+      ),
       400: error('an invalid form (`invalid-body`), naming each field'),
       403: {
         description:
@@ -281,9 +283,6 @@ const OPERATIONS: Record<string, Operation> = {
         body: z.union([ErrorBody, GatewayRefusal]),
       },
       404: error('unknown portfolio or snapshot'),
-      409: error(
-        'the portfolio is not in approve mode (`not-approve-mode`), the plan is not awaiting approval (`not-pending`), or a guardrail refuses it (`refused`: held, superseded, older than its period, applies stopped)',
-      ),
     },
   },
   'POST /dashboard/alerts/evaluate': {

@@ -18,5 +18,9 @@ export const operatorForm = (event: APIGatewayProxyEventV2): { user: string; for
   return { user: person.user, form };
 };
 
-/** Where an operator's form returns the browser: the dashboard of the portfolio it acted on. */
-export const backToDashboard = (portfolioId: string) => redirect(`/dashboard?portfolio=${encodeURIComponent(portfolioId)}`, [], 303);
+/**
+ * Where a form returns the browser: the dashboard of the portfolio it acted on, with the code of a notice to
+ * show there when the form could not do what it asked (never its text: the page words each code itself).
+ */
+export const backToDashboard = (portfolioId: string, notice?: string) =>
+  redirect(`/dashboard?portfolio=${encodeURIComponent(portfolioId)}${notice ? `&notice=${encodeURIComponent(notice)}` : ''}`, [], 303);

@@ -17,13 +17,6 @@ export interface AppliesDependencies {
   readonly applies: Pick<ApplyStore, 'list'>;
 }
 
-const STATUS_OF: Readonly<Record<ApprovalRefused['code'], number>> = {
-  'not-found': 404,
-  'not-approve-mode': 409,
-  'not-pending': 409,
-  refused: 409,
-};
-
 /**
  * The person posting an approval: in `finance` or `operators` to approve, in `operators` to roll back, and
  * the form carrying the session's CSRF token (the sign-out form's pattern); otherwise a 403.
@@ -49,7 +42,7 @@ const approver = (event: APIGatewayProxyEventV2, form: URLSearchParams, action: 
  * `GET /portfolios/{id}/applies`: the newest applies, each with every budget before and after, who approved
  * and when. `POST /dashboard/applies/approve`: a person approves the pending plan (approve mode), or an
  * operator re-applies an earlier one (`action=rollback`); the apply worker then applies it, and the
- * browser returns to the dashboard.
+ * browser returns to the dashboard, with a notice when nothing was approved.
  */
 export const createAppliesHandler = ({ config, approvals, applies }: AppliesDependencies) =>
   httpHandler(async (event) => {
@@ -76,8 +69,12 @@ export const createAppliesHandler = ({ config, approvals, applies }: AppliesDepe
         const record = await approvals.approve(portfolio, parsed.data.snapshotId, by, { rollback: action === 'rollback' });
         logger.info('plan approved', { portfolioId: portfolio.id, snapshotId: record.snapshotId, mode: record.mode, by });
       } catch (error) {
-        if (error instanceof ApprovalRefused) throw new HttpError(STATUS_OF[error.code], error.code, error.message);
-        throw error;
+        if (!(error instanceof ApprovalRefused)) throw error;
+        if (error.code === 'not-found') throw new HttpError(404, error.code, error.message);
+        // A second click, a plan gone stale behind its button, a guardrail: the person is taken back to the
+        // page, which says what happened, rather than shown a JSON error.
+        logger.info('approval refused', { portfolioId: portfolio.id, snapshotId: parsed.data.snapshotId, code: error.code, by });
+        return backToDashboard(portfolio.id, error.code);
       }
       return backToDashboard(portfolio.id);
     }

@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { APPLIES_TABLE } from '../../lib/tables.js';
 import { AppliesRepository } from '../adapters/appliesRepository.js';
 import type { LoadedConfig } from '../adapters/configFile.js';
-import { withAppliedBudgets } from '../adapters/dashboard/applies.js';
+import { APPROVAL_NOTICES, type ApprovalNotice, withAppliedBudgets } from '../adapters/dashboard/applies.js';
 import { MAX_CHANNELS_WITH_HEALTH } from '../adapters/dashboard/modelHealth.js';
 import { comparedPair, renderDashboard } from '../adapters/dashboard/page.js';
 import type { PlannerView } from '../adapters/dashboard/planner.js';
@@ -47,6 +47,8 @@ const DashboardQuery = z.object({
   from: z.optional(z.string().check(z.minLength(1))),
   to: z.optional(z.string().check(z.minLength(1))),
   token: z.optional(z.string()),
+  /** Why an approval posted from this page did nothing; an unknown code is dropped, never shown. */
+  notice: z.catch(z.optional(z.enum(Object.keys(APPROVAL_NOTICES) as [ApprovalNotice, ...ApprovalNotice[]])), undefined),
 });
 
 /** The signed-in person, with the CSRF token their forms carry when the session is a cookie (not the local token). */
@@ -66,7 +68,7 @@ export const createDashboardHandler = ({ config, allocations, alerts, metrics, c
   httpHandler(async (event) => {
     const viewer = viewerOf(event);
     if (!viewer) return redirect(signInLocation(event));
-    const { portfolio: id, from, to, token } = parseQuery(DashboardQuery, event);
+    const { portfolio: id, from, to, token, notice } = parseQuery(DashboardQuery, event);
     const portfolio = findPortfolio(config, id ?? config.portfolios[0]!.id);
     // Snapshots up to the one LATEST points at: a run that died before publishing never shows as the latest.
     const today = dateInZone(clock(), portfolio.timezone);
@@ -125,6 +127,7 @@ export const createDashboardHandler = ({ config, allocations, alerts, metrics, c
               spentOn,
               money: displayMoney(portfolio.currency),
               name: (id: string) => channelName(portfolio, id),
+              ...(notice ? { notice } : {}),
               ...(applyState ? { state: applyState } : {}),
               ...(viewer ? { viewer } : {}),
             },

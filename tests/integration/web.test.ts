@@ -67,6 +67,16 @@ describe('the dashboard, whatever the age of the latest run', () => {
     const latest = (await runtime.get('/portfolios/demo/allocations/latest')).body as { snapshotId: string };
     expect(await response.text()).toContain(latest.snapshotId);
   });
+
+  it('words a notice a refused approval returns with, and drops a notice code it does not know instead of echoing it', async () => {
+    const known = await (await browse(`/dashboard?token=${runtime.apiToken}&notice=not-pending`)).text();
+    expect(known).toContain('id="apply-notice"');
+    const forged = await browse(`/dashboard?token=${runtime.apiToken}&notice=%3Cscript%3Ealert(1)%3C%2Fscript%3E`);
+    expect(forged.status).toBe(200);
+    const page = await forged.text();
+    expect(page).not.toContain('id="apply-notice"');
+    expect(page).not.toContain('<script>alert(1)');
+  });
 });
 
 describe('cookies from other applications', () => {

@@ -22,12 +22,23 @@ export interface AppliesView {
   readonly spent: ReadonlyMap<string, number>;
   readonly spentOn: string;
   readonly money: (value: number | null) => string;
+  /** Why the last approval posted did nothing (the form's refusal code), shown above the section. */
+  readonly notice?: ApprovalNotice;
   /** A channel as people name it (its config `name`, else its id). */
   readonly name: (channelId: string) => string;
   readonly viewer?: { readonly user: string; readonly groups: readonly string[]; readonly csrf?: string };
   /** The portfolio's apply state: when its applies stopped after repeated failures, and why. */
   readonly state?: Pick<ApplyState, 'stoppedAt' | 'stopReason' | 'consecutiveFailures'>;
 }
+
+/** What a refused approval form tells the person it returns to the dashboard, by the refusal's code. */
+export const APPROVAL_NOTICES = {
+  'not-pending': 'Nothing more to do: that plan was already approved, applied or replaced by a newer plan.',
+  'not-approve-mode': "Nothing was applied: this portfolio's apply.mode does not take that approval.",
+  refused:
+    "Nothing was applied: a guardrail refuses that plan now (it is held, older than the schedule's period, superseded by a newer plan, breaks today's config, or applies stopped).",
+} as const;
+export type ApprovalNotice = keyof typeof APPROVAL_NOTICES;
 
 const MODE_SAYS: Readonly<Record<ApplyMode, string>> = {
   off: 'off: plans stay here; nothing is sent to the ad platforms (apply.mode in the config).',
@@ -138,7 +149,10 @@ export const appliesSection = (view: AppliesView): string => {
   const stopped = view.state?.stoppedAt
     ? html`<p class="notice" id="applies-stopped" role="status">Applies stopped at ${when(view.state.stoppedAt)} after ${view.state.consecutiveFailures} failures in a row: ${view.state.stopReason ?? 'see the recent applies'}. Plans are not sent until an operator applies one (below).</p>`
     : '';
-  return html`<p class="meta" id="apply-mode" data-mode="${view.mode}">Apply mode ${MODE_SAYS[view.mode]}</p>${stopped}${approveForm(view, current)}
+  const notice = view.notice
+    ? html`<p class="notice" id="apply-notice" role="status" data-code="${view.notice}">${APPROVAL_NOTICES[view.notice]}</p>`
+    : '';
+  return html`${notice}<p class="meta" id="apply-mode" data-mode="${view.mode}">Apply mode ${MODE_SAYS[view.mode]}</p>${stopped}${approveForm(view, current)}
 <table id="applied" class="cards"><thead><tr><th scope="col">channel</th><th scope="col">planned</th><th scope="col">applied (when, by whom)</th><th scope="col">spent ${view.spentOn}</th><th scope="col" class="reason">why not</th></tr></thead><tbody>${rows}</tbody></table>
 ${dryRunDiff(view, current)}${rollbackForm(view)}${history.length ? html`<h3>Recent applies</h3><ul id="apply-history">${history}</ul>` : html``}<p class="meta">Pacing below compares spend with the budget applied on the platforms where there is one, and with the plan elsewhere.</p>`
     .value;

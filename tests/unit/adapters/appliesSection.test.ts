@@ -61,6 +61,10 @@ describe('the dashboard section of applies', () => {
     expect(page).toContain('id="dry-run-diff"');
     expect(page).toContain('data-before="100" data-target="120"');
     expect(page).toContain('+20.00');
+    expect(page).not.toContain('id="apply-notice"');
+    expect(appliesSection(view({ records: [record({})], notice: 'not-pending' }))).toContain(
+      '<p class="notice" id="apply-notice" role="status" data-code="not-pending">Nothing more to do: that plan was already approved, applied or replaced by a newer plan.</p>',
+    );
     // Channels by the names people know them by, escaped as every name on the page is.
     expect(page).toContain('<td data-label="channel">Google &lt;Search&gt;</td>');
     expect(page).not.toContain('<td data-label="channel">search</td>');
