@@ -1,6 +1,7 @@
 import { PlatformCallError, type PlatformFailure } from '../../application/applyPorts.js';
+import { PullError } from '../../application/platformReports.js';
 import type { Account, ConnectedPlatform } from '../../domain/config.js';
-import type { Credentials, CredentialsSource } from './credentials.js';
+import { type Credentials, type CredentialsSource, readCredentials } from './credentials.js';
 
 /**
  * What the three budget clients share: one JSON call with a bounded wait on throttling, and the account's
@@ -82,18 +83,19 @@ export const currencyDecimals = (currency: string): number => {
 };
 
 /**
- * An account's credentials; a secret that is missing, unreadable or not the platform's credentials fails the
- * account the way a revoked token does (a person must fix it), with a message that never carries a value.
+ * An account's credentials, read and classed as the pollers class them (`readCredentials`): a secret that is
+ * missing, denied or not the platform's credentials fails the account the way a revoked token does (a person
+ * must fix it); Secrets Manager throttling or an outage is only unavailable, retried, and never stops the
+ * account. The message never carries a value.
  */
 export const credentialsOf = async <P extends ConnectedPlatform>(
   source: CredentialsSource,
   account: Account & { platform: P },
 ): Promise<Credentials<P>> => {
   try {
-    return await source(account);
+    return await readCredentials(source, account);
   } catch (error) {
-    throw new PlatformCallError('auth', `credentials in secret "${account.secret}" could not be read (${(error as Error).message})`, {
-      cause: error,
-    });
+    const failure = error instanceof PullError && error.kind === 'credentials' ? 'auth' : 'unavailable';
+    throw new PlatformCallError(failure, (error as Error).message, { cause: error });
   }
 };

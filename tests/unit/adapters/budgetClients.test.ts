@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakePlatforms, LOCAL_DEV_TOKENS, startFakePlatforms } from '../../../bin/local/fakes/index.js';
+import { credentialsOf } from '../../../functions/adapters/platforms/budgetHttp.js';
 import { envCredentials, LOCAL_DEV_CREDENTIALS } from '../../../functions/adapters/platforms/credentials.js';
 import { GoogleAdsBudgets } from '../../../functions/adapters/platforms/googleAdsBudgets.js';
 import { MetaBudgets } from '../../../functions/adapters/platforms/metaBudgets.js';
@@ -116,5 +117,25 @@ describe('the budget clients against the platforms’ documented answers', () =>
     fakes.tiktok.state.fail({ kind: 'expired-token', times: 1 });
     expect(await failureOf(t.read(tiktok, ['33']))).toBe('auth');
     expect(await failureOf(t.write(tiktok, { campaignId: '33', level: 'campaign', entityId: '33', decimals: 2 }, 4_999))).toBe('rejected');
+  });
+});
+
+describe('the apply path’s credentials', () => {
+  const account = { platform: 'meta', accountId: '100200300400500', secret: 'prod/meta' } as Account & { platform: 'meta' };
+  const failing = (name: string) => async () => {
+    throw Object.assign(new Error('from Secrets Manager'), { name });
+  };
+  const failureOf = (name: string) =>
+    credentialsOf(failing(name), account).then(
+      () => null,
+      (error: PlatformCallError) => [error.failure, error.message],
+    );
+
+  it('fails an account whose secret needs a person as revoked credentials, and a throttled Secrets Manager as a retry', async () => {
+    expect(await failureOf('ResourceNotFoundException')).toEqual(['auth', expect.stringContaining('"prod/meta"')]);
+    expect(await failureOf('AccessDeniedException')).toEqual(['auth', expect.any(String)]);
+    // Throttled or down, Secrets Manager says nothing about the account: it must not count toward the stop.
+    expect(await failureOf('ThrottlingException')).toEqual(['unavailable', expect.any(String)]);
+    expect(await failureOf('InternalServiceError')).toEqual(['unavailable', expect.any(String)]);
   });
 });
