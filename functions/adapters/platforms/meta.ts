@@ -62,7 +62,7 @@ const Usage = z.record(
 
 /** Meta's throttling codes: app (4), user (17), custom/ad account (613), ads insights and management BUC (80000–80014). */
 const THROTTLING = new Set([4, 17, 32, 613]);
-const isThrottling = (code: number) => THROTTLING.has(code) || (code >= 80000 && code <= 80014);
+export const isThrottling = (code: number) => THROTTLING.has(code) || (code >= 80000 && code <= 80014);
 /** Permission codes: a person must grant the access (10, 200–299). */
 const isPermission = (code: number) => code === 10 || (code >= 200 && code <= 299);
 

@@ -5,6 +5,7 @@ import { addDays } from '../../domain/dates.js';
 import * as z from '../../domain/schema.js';
 import { type CallOptions, type Classify, callPlatform, credentialsOf, currencyDecimals } from './budgetHttp.js';
 import type { CredentialsSource } from './credentials.js';
+import { isThrottling } from './meta.js';
 
 /**
  * Meta Marketing API budgets (Graph API): under campaign budget optimization the campaign holds the
@@ -22,8 +23,6 @@ export const META_API_VERSION = 'v24.0';
 export const META_MINIMUM_DAILY_BUDGET = 1;
 
 const SPEND_DAYS = 7;
-/** Meta's throttling codes: app (4), user (17), the call's own rate (613), ads management per account (80004), page (32). */
-const THROTTLING_CODES = new Set([4, 17, 32, 613, 80004]);
 
 const Budgeted = z.object({ id: z.string(), daily_budget: z.optional(z.string()), lifetime_budget: z.optional(z.string()) });
 const Page = <T extends z.ZodMiniType>(row: T) =>
@@ -47,7 +46,7 @@ const classify: Classify = ({ status, json }) => {
   const code = error?.code ?? status;
   const message = `code ${code}${error?.error_subcode ? `/${error.error_subcode}` : ''}: ${error?.error_user_msg ?? error?.message ?? `HTTP ${status}`}`;
   if (code === 190 || code === 102) return { failure: 'auth', message };
-  if (THROTTLING_CODES.has(code)) return { failure: 'rate-limit', message };
+  if (isThrottling(code)) return { failure: 'rate-limit', message };
   if (status >= 500 || error?.is_transient || code === 1 || code === 2) return { failure: 'unavailable', message };
   return { failure: 'rejected', message };
 };
