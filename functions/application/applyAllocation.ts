@@ -427,6 +427,7 @@ export class Actuator {
     const state = await this.deps.applies.state(portfolio.id);
     const common = {
       portfolioId: portfolio.id,
+      applyId,
       configHash: this.deps.configHash,
       timestamp: this.deps.clock().toISOString(),
       snapshotId: record.snapshotId,

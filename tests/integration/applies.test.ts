@@ -232,7 +232,12 @@ describe('applying published plans to the platforms (issue 24)', () => {
       ['video', 100, 110, 'applied'],
     ]);
     expect(events.map((e) => e.detailType)).toEqual(['AllocationApplied']);
-    expect(events[0]!.detail).toMatchObject({ portfolioId: portfolio.id, snapshotId: snapshot.snapshotId, mode: 'auto' });
+    expect(events[0]!.detail).toMatchObject({
+      portfolioId: portfolio.id,
+      applyId: snapshot.snapshotId,
+      snapshotId: snapshot.snapshotId,
+      mode: 'auto',
+    });
     const written = writes(f);
     expect(written).toBe(3);
     // The same message again (SQS delivers at least once): the first decision stands, nothing is written twice.
@@ -452,7 +457,7 @@ describe('applying published plans to the platforms (issue 24)', () => {
 
   it('moves a budget by at most the daily change limit, splits a Meta campaign without CBO over its ad sets, and an operator can roll back to an earlier plan', async () => {
     const f = await startFakes({ metaAdSets: true });
-    const { actuator, queued } = actuatorOn(f);
+    const { actuator, queued, events } = actuatorOn(f);
     const portfolio = portfolioOf('auto', { maxDailyChange: 0.25 });
     const first = await publish(portfolio, { ...PLAN, search: 200, social: 48 }, { ageMs: 60_000 });
     const record = await actuator.published(portfolio, first.snapshotId);
@@ -470,6 +475,9 @@ describe('applying published plans to the platforms (issue 24)', () => {
     const rolledBack = await actuator.approved(portfolio, (message as { applyId: string }).applyId);
     expect(rolledBack).toMatchObject({ mode: 'rollback', status: 'applied', approvedBy: 'olga@example.com', snapshotId: first.snapshotId });
     expect(budgets(f).search).toBe(125);
+    // Its event names the rollback's own apply, apart from the snapshot's first one.
+    expect(events.at(-1)!.detail).toMatchObject({ applyId: (message as { applyId: string }).applyId, snapshotId: first.snapshotId });
+    expect((events.at(-1)!.detail as { applyId: string }).applyId).not.toBe(first.snapshotId);
   });
 
   it('applies an auto plan when its message is retried after the worker died mid-apply, each budget written once', async () => {

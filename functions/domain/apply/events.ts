@@ -7,6 +7,11 @@ import * as z from '../schema.js';
 
 const Common = {
   portfolioId: z.string(),
+  /**
+   * The apply this event reports, once: the snapshot's id for its own apply, `<snapshotId>~rollback-<instant>`
+   * for an operator's re-apply of it. Two rollbacks to one snapshot are two applies: dedupe on this, not the snapshot.
+   */
+  applyId: z.string(),
   configHash: z.string(),
   /** When the event was produced (ISO 8601). */
   timestamp: z.iso.datetime(),
