@@ -39,9 +39,6 @@ const bandPoints = (xs: readonly number[], lows: readonly number[], highs: reado
  * constraints from the latest data; today's plan (the latest snapshot) is marked on the curve. Built with
  * the escaping {@link html} template.
  */
-export const plannerSection = (view: PlannerView | undefined, latest: Snapshot, today: number, currency: string, money: Money): string =>
-  plannerMarkup(view, latest, today, currency, money).value;
-
 export const plannerMarkup = (view: PlannerView | undefined, latest: Snapshot, today: number, currency: string, money: Money): Markup => {
   if (!view) return html`<p class="meta" id="planner">The what-if planner is not available here.</p>`;
   if ('error' in view) return html`<p class="meta" id="planner">The what-if planner could not solve today's budgets: ${view.error}</p>`;
