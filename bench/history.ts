@@ -6,10 +6,9 @@ import { LocalBus } from '../functions/adapters/eventBus.js';
 import { MetricsRepository } from '../functions/adapters/metricsRepository.js';
 import { noStopLosses, Reallocator } from '../functions/application/reallocatePortfolio.js';
 import { addDays, dateInZone } from '../functions/domain/dates.js';
-import { demoFeed } from '../functions/domain/demoFeed.js';
-import { toMicros } from '../functions/domain/money.js';
 import { deployedConfig } from '../functions/wiring/config.js';
 import { ALLOCATIONS_TABLE, METRICS_TABLE } from '../lib/tables.js';
+import { storeDemoFeed } from './seed.js';
 import { median, printTable, timed } from './stats.js';
 
 const CHANNELS = 100;
@@ -58,22 +57,7 @@ export const benchHistory = async () => {
     const yesterday = addDays(dateInZone(now, 'UTC'), -1);
     for (const portfolio of parsed.portfolios) {
       const days = Number(portfolio.id.split('-')[1]);
-      await metrics.store(
-        demoFeed(portfolio, yesterday, days).map((r) => ({
-          portfolioId: portfolio.id,
-          channelId: r.channelId,
-          date: r.date,
-          hour: null,
-          spendMicros: toMicros(r.spend),
-          revenueMicros: r.revenue === undefined ? null : toMicros(r.revenue),
-          impressions: null,
-          clicks: null,
-          conversions: r.conversions,
-          revision: 1,
-        })),
-        `seed-${portfolio.id}`,
-        now.toISOString(),
-      );
+      await storeDemoFeed(metrics, portfolio, yesterday, days, now);
     }
     const reallocator = new Reallocator({
       metrics,

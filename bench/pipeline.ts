@@ -13,10 +13,9 @@ import { LOCAL_DEV_SECRET } from '../functions/adapters/webhookSecrets.js';
 import { LocalWorkQueue } from '../functions/adapters/workQueue.js';
 import { noStopLosses, Reallocator } from '../functions/application/reallocatePortfolio.js';
 import { addDays, dateInZone } from '../functions/domain/dates.js';
-import { demoFeed } from '../functions/domain/demoFeed.js';
-import { toMicros } from '../functions/domain/money.js';
 import { deployedConfig } from '../functions/wiring/config.js';
 import { ALLOCATIONS_TABLE, METRICS_TABLE } from '../lib/tables.js';
+import { storeDemoFeed } from './seed.js';
 import { percentile, printTable, timed } from './stats.js';
 
 const E2E_ROUNDS = 30;
@@ -105,24 +104,7 @@ const fanOut = async (endpoint: string) => {
   const now = new Date();
   const yesterday = addDays(dateInZone(now, 'UTC'), -1);
   const seeded = await timed(() =>
-    mapLimit(config.portfolios, 4, (portfolio) =>
-      metrics.store(
-        demoFeed(portfolio, yesterday, HISTORY_DAYS).map((r) => ({
-          portfolioId: portfolio.id,
-          channelId: r.channelId,
-          date: r.date,
-          hour: null,
-          spendMicros: toMicros(r.spend),
-          revenueMicros: r.revenue === undefined ? null : toMicros(r.revenue),
-          impressions: null,
-          clicks: null,
-          conversions: r.conversions,
-          revision: 1,
-        })),
-        `seed-${portfolio.id}`,
-        now.toISOString(),
-      ),
-    ),
+    mapLimit(config.portfolios, 4, (portfolio) => storeDemoFeed(metrics, portfolio, yesterday, HISTORY_DAYS, now)),
   );
   const reallocator = new Reallocator({
     metrics,
