@@ -40,17 +40,25 @@ export class AppliesRepository implements ApplyStore {
     return Item ? recordOf(Item) : null;
   }
 
+  /** The newest `limit` applies, newest snapshot first, read page by page past DynamoDB's 1 MB a query. */
   async list(portfolioId: string, limit: number): Promise<ApplyRecord[]> {
-    const { Items = [] } = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :apply)',
-        ExpressionAttributeValues: { ':pk': portfolioId, ':apply': APPLY },
-        ScanIndexForward: false,
-        Limit: limit,
-      }),
-    );
-    return Items.map(recordOf);
+    const records: ApplyRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const { Items = [], LastEvaluatedKey } = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :apply)',
+          ExpressionAttributeValues: { ':pk': portfolioId, ':apply': APPLY },
+          ScanIndexForward: false,
+          Limit: limit - records.length,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      records.push(...Items.map(recordOf));
+      start = LastEvaluatedKey;
+    } while (start && records.length < limit);
+    return records;
   }
 
   async create(applyId: string, record: ApplyRecord): Promise<boolean> {

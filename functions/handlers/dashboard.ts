@@ -97,7 +97,8 @@ export const createDashboardHandler = ({ config, allocations, alerts, metrics, c
       latest && portfolio.channels.length <= MAX_CHANNELS_WITH_HEALTH ? await modelDiagnostics({ metrics, clock }, portfolio) : undefined;
     // What reached the platforms: per channel applied budgets, and pacing against them where they exist.
     const [records, applyState] = applies
-      ? await Promise.all([applies.list(portfolio.id, 30), applies.state(portfolio.id)])
+      ? // As many applies as pacing reads plans: hourly plans over 14 days, each day's applied budgets among them.
+        await Promise.all([applies.list(portfolio.id, PACING_SNAPSHOTS), applies.state(portfolio.id)])
       : [[], undefined];
     const daily = rollupDaily(rows);
     const spentOn = addDays(today, -1);

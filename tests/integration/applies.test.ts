@@ -518,4 +518,20 @@ describe('applying published plans to the platforms (issue 24)', () => {
     await expect(actuator.approve(cut, latest.snapshotId, 'olga@example.com')).rejects.toThrow(/breaks today's config/);
     expect(budgets(f)).toEqual({ search: 100, social: 100, video: 100 });
   });
+
+  it('lists the newest applies first, as many as asked for, reading past a page of DynamoDB', async () => {
+    const f = await startFakes();
+    const { actuator } = actuatorOn(f);
+    const portfolio = portfolioOf('dry-run');
+    // Each record carries a long reason, so that 40 of them pass DynamoDB's 1 MB a query.
+    const ids: string[] = [];
+    for (let i = 0; i < 40; i += 1) {
+      const snapshot = await publish(portfolio, PLAN, { ageMs: (40 - i) * 60_000 });
+      const record = await actuator.published(portfolio, snapshot.snapshotId);
+      await applies.save(snapshot.snapshotId, { ...record!, reason: 'x'.repeat(30_000) }, record!.status);
+      ids.push(snapshot.snapshotId);
+    }
+    expect((await applies.list(portfolio.id, 3)).map((r) => r.snapshotId)).toEqual(ids.slice(-3).reverse());
+    expect((await applies.list(portfolio.id, 400)).map((r) => r.snapshotId)).toEqual([...ids].reverse());
+  }, 60_000);
 });
