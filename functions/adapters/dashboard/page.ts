@@ -495,7 +495,7 @@ ${
 `
     : ''
 }<section aria-labelledby="h-curves"><h2 id="h-curves">Response curves</h2>${curvesSection(latest, portfolio, money)}</section>
-<section aria-labelledby="h-model-health"><h2 id="h-model-health">Model health</h2>${trusted(modelHealthSection(model.diagnostics, portfolio.id))}</section>
+<section aria-labelledby="h-model-health"><h2 id="h-model-health">Model health</h2>${modelHealthSection(model.diagnostics, portfolio.id)}</section>
 <section aria-labelledby="h-constraints"><h2 id="h-constraints">What holds the plan back</h2>${constraintsSection(latest, portfolio, money)}</section>
 <section aria-labelledby="h-diff"><h2 id="h-diff">Compare snapshots</h2>${diffSection(model, money)}</section>
 <section aria-labelledby="h-pacing"><h2 id="h-pacing">Plan against actual, last ${PACING_DAYS} days</h2>${pacingSection(portfolio, model.daily, model.allocated, model.today, money)}</section>
