@@ -23,7 +23,7 @@ const conditionFailed = (error: unknown) =>
 
 /** A record as stored: the record's own fields, without the keys and markers. */
 const recordOf = (item: Record<string, unknown>): ApplyRecord => {
-  const { pk: _pk, sk: _sk, eventClaimed: _event, ...record } = item;
+  const { pk: _pk, sk: _sk, eventSent: _event, ...record } = item;
   return ApplyRecord.parse(record);
 };
 
@@ -147,30 +147,26 @@ export class AppliesRepository implements ApplyStore {
     );
   }
 
-  async claimEvent(portfolioId: string, applyId: string): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: portfolioId, sk: `${APPLY}${applyId}` },
-          UpdateExpression: 'SET eventClaimed = :yes',
-          ConditionExpression: 'attribute_exists(sk) AND attribute_not_exists(eventClaimed)',
-          ExpressionAttributeValues: { ':yes': true },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (conditionFailed(error)) return false;
-      throw error;
-    }
+  async eventSent(portfolioId: string, applyId: string): Promise<boolean> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: portfolioId, sk: `${APPLY}${applyId}` },
+        ProjectionExpression: 'eventSent',
+        ConsistentRead: true,
+      }),
+    );
+    return Item?.eventSent === true;
   }
 
-  async releaseEvent(portfolioId: string, applyId: string): Promise<void> {
+  async markEventSent(portfolioId: string, applyId: string): Promise<void> {
     await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: portfolioId, sk: `${APPLY}${applyId}` },
-        UpdateExpression: 'REMOVE eventClaimed',
+        UpdateExpression: 'SET eventSent = :yes',
+        ConditionExpression: 'attribute_exists(sk)',
+        ExpressionAttributeValues: { ':yes': true },
       }),
     );
   }

@@ -423,7 +423,9 @@ export class Actuator {
   /** `AllocationApplied` or `AllocationApplyFailed`, once per apply. */
   private async announce(portfolio: Portfolio, applyId: string, record: ApplyRecord): Promise<void> {
     if (record.mode === 'dry-run' || record.status === 'superseded') return;
-    if (!(await this.deps.applies.claimEvent(portfolio.id, applyId))) return;
+    // At least once: published, then recorded as sent. A worker that dies in between sends it again on the
+    // message's retry, and consumers dedupe on applyId; recorded first, a crash would have lost it.
+    if (await this.deps.applies.eventSent(portfolio.id, applyId)) return;
     const state = await this.deps.applies.state(portfolio.id);
     const common = {
       portfolioId: portfolio.id,
@@ -455,13 +457,8 @@ export class Actuator {
             detailType: 'AllocationApplyFailed',
             detail: AllocationApplyFailed.parse({ ...common, reason: record.reason ?? record.status, stopped: state.stoppedAt !== null }),
           };
-    try {
-      await this.deps.events.publish([event]);
-    } catch (error) {
-      // Not sent: the claim goes, so the message's retry sends it.
-      await this.deps.applies.releaseEvent(portfolio.id, applyId);
-      throw error;
-    }
+    await this.deps.events.publish([event]);
+    await this.deps.applies.markEventSent(portfolio.id, applyId);
   }
 }
 

@@ -77,8 +77,8 @@ export interface ApplyStore {
   state(portfolioId: string): Promise<VersionedApplyState>;
   /** Saves the state if its version is still `version`; whether it did. */
   saveState(portfolioId: string, state: ApplyState, version: number): Promise<boolean>;
-  /** Claims the apply's event: true once, for the first caller. */
-  claimEvent(portfolioId: string, applyId: string): Promise<boolean>;
-  /** Gives the claim back when the bus did not take the event, so a retry sends it. */
-  releaseEvent(portfolioId: string, applyId: string): Promise<void>;
+  /** Whether the apply's event is recorded as sent. */
+  eventSent(portfolioId: string, applyId: string): Promise<boolean>;
+  /** Records the apply's event as sent, once the bus took it. */
+  markEventSent(portfolioId: string, applyId: string): Promise<void>;
 }

@@ -264,6 +264,29 @@ describe('applying published plans to the platforms (issue 24)', () => {
     expect(writes(f)).toBe(written);
   });
 
+  it('sends the apply event again, never loses it, when the worker died after the bus took it and before recording that', async () => {
+    const f = await startFakes();
+    const { actuator, events } = actuatorOn(f);
+    const portfolio = portfolioOf('auto');
+    const snapshot = await publish(portfolio, PLAN);
+    const mark = applies.markEventSent.bind(applies);
+    applies.markEventSent = async () => {
+      throw new Error('worker died');
+    };
+    try {
+      await expect(actuator.published(portfolio, snapshot.snapshotId)).rejects.toThrow('worker died');
+    } finally {
+      applies.markEventSent = mark;
+    }
+    await actuator.published(portfolio, snapshot.snapshotId);
+    await actuator.published(portfolio, snapshot.snapshotId);
+    // At least once: the retry sends it again (consumers dedupe on applyId), and a later duplicate sends nothing.
+    expect(events.map((e) => [e.detailType, (e.detail as { applyId: string }).applyId])).toEqual([
+      ['AllocationApplied', snapshot.snapshotId],
+      ['AllocationApplied', snapshot.snapshotId],
+    ]);
+  });
+
   it('approve: records the plan as pending; a finance user approves it on the dashboard, someone without the group is refused, and the worker applies it', async () => {
     const f = await startFakes();
     const { actuator, events, queued } = actuatorOn(f);
