@@ -77,6 +77,9 @@ const geometricFactor = (delay: number, age: number) => {
   return -Math.expm1(-(age + 2) / delay) / Math.max(1e-12, reported);
 };
 
+/** Each candidate delay's factors at every age developed, computed once: every channel's fit reads them. */
+const DELAY_FACTORS = DELAYS.map((delay) => Float64Array.from({ length: MAX_AGE }, (_, age) => geometricFactor(delay, age)));
+
 /**
  * The development of the ages no row has reached yet. A chain ladder knows a factor only where some row was
  * seen at both ages; beyond them it would count a day as final, so a young history (a new portfolio, a week of
@@ -96,8 +99,9 @@ const tailOf = (sums: { next: Float64Array; current: Float64Array }) => {
   }
   if (ages.every((a) => sums.next[a]! <= sums.current[a]!)) return undefined;
   let best = { delay: DELAYS[0]!, misfit: Number.POSITIVE_INFINITY };
-  for (const delay of DELAYS) {
-    const misfit = ages.reduce((s, a) => s + sums.current[a]! * (sums.next[a]! / sums.current[a]! - geometricFactor(delay, a)) ** 2, 0);
+  for (const [d, delay] of DELAYS.entries()) {
+    const factors = DELAY_FACTORS[d]!;
+    const misfit = ages.reduce((s, a) => s + sums.current[a]! * (sums.next[a]! / sums.current[a]! - factors[a]!) ** 2, 0);
     if (misfit < best.misfit) best = { delay, misfit };
   }
   return { last, at: (age: number) => geometricFactor(best.delay, age) };
