@@ -68,7 +68,7 @@ const developmentSums = (rows: readonly HistoryDay[], asOf: string) => {
 /** Conversions an age must hold before its development factor counts toward the tail's fit. */
 const TAIL_MIN_CONVERSIONS = 20;
 
-/** Mean reporting delays the tail's fit considers, in days: 0.05 to 60, log-spaced. */
+/** Mean reporting delays the tail's fit considers, in days: 0.05 to about 53, log-spaced (× 1.16). */
 const DELAYS = Array.from({ length: 48 }, (_, i) => 0.05 * 1.16 ** i);
 
 /** Development factor at `age` of a geometric reporting delay with mean `delay` days: m(a) = 1 − e^(−(a+1)/delay). */
@@ -98,13 +98,12 @@ const tailOf = (sums: { next: Float64Array; current: Float64Array }) => {
     ages.push(a);
   }
   if (ages.every((a) => sums.next[a]! <= sums.current[a]!)) return undefined;
-  let best = { delay: DELAYS[0]!, misfit: Number.POSITIVE_INFINITY };
-  for (const [d, delay] of DELAYS.entries()) {
-    const factors = DELAY_FACTORS[d]!;
+  let best = { factors: DELAY_FACTORS[0]!, misfit: Number.POSITIVE_INFINITY };
+  for (const factors of DELAY_FACTORS) {
     const misfit = ages.reduce((s, a) => s + sums.current[a]! * (sums.next[a]! / sums.current[a]! - factors[a]!) ** 2, 0);
-    if (misfit < best.misfit) best = { delay, misfit };
+    if (misfit < best.misfit) best = { factors, misfit };
   }
-  return { last, at: (age: number) => geometricFactor(best.delay, age) };
+  return { last, at: (age: number) => best.factors[age]! };
 };
 
 /** Maturity from development factors f(a): m(a) = 1 / Π_{k ≥ a} f(k). */
