@@ -1,14 +1,11 @@
 import { ensureTables, startDynamoLocal } from '../bin/local/dynamoLocal.js';
-import { AllocationsRepository } from '../functions/adapters/allocationsRepository.js';
 import { parseConfig } from '../functions/adapters/configFile.js';
 import { createDocumentClient, createDynamoClient } from '../functions/adapters/dynamo.js';
-import { LocalBus } from '../functions/adapters/eventBus.js';
 import { MetricsRepository } from '../functions/adapters/metricsRepository.js';
-import { noStopLosses, Reallocator } from '../functions/application/reallocatePortfolio.js';
 import { addDays, dateInZone } from '../functions/domain/dates.js';
 import { deployedConfig } from '../functions/wiring/config.js';
 import { ALLOCATIONS_TABLE, METRICS_TABLE } from '../lib/tables.js';
-import { storeDemoFeed } from './seed.js';
+import { benchReallocator, storeDemoFeed } from './seed.js';
 import { median, printTable, timed } from './stats.js';
 
 const CHANNELS = 100;
@@ -59,14 +56,7 @@ export const benchHistory = async () => {
       const days = Number(portfolio.id.split('-')[1]);
       await storeDemoFeed(metrics, portfolio, yesterday, days, now);
     }
-    const reallocator = new Reallocator({
-      metrics,
-      allocations: new AllocationsRepository(client, `${prefix}${ALLOCATIONS_TABLE.id}`),
-      stopLosses: noStopLosses,
-      events: new LocalBus(),
-      clock: () => new Date(),
-      configHash: parsed.hash,
-    });
+    const reallocator = benchReallocator(metrics, client, `${prefix}${ALLOCATIONS_TABLE.id}`, parsed.hash);
     const times = new Map(parsed.portfolios.map((p) => [p.id, [] as number[]]));
     // Interleaved, after a warm-up of each, so both read the same warm DynamoDB Local and JIT.
     for (let round = 0; round <= ROUNDS; round += 1) {

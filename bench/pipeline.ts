@@ -3,19 +3,16 @@ import { replayDemoFeed } from '../bin/local/demo.js';
 import { ensureTables, startDynamoLocal } from '../bin/local/dynamoLocal.js';
 import { startLocalRuntime } from '../bin/local/runtime.js';
 import { getJson, postDelivery } from '../bin/local/webhookClient.js';
-import { AllocationsRepository } from '../functions/adapters/allocationsRepository.js';
 import { parseConfig } from '../functions/adapters/configFile.js';
 import { createDocumentClient, createDynamoClient } from '../functions/adapters/dynamo.js';
-import { LocalBus } from '../functions/adapters/eventBus.js';
 import { MetricsRepository } from '../functions/adapters/metricsRepository.js';
 import { mapLimit } from '../functions/adapters/retry.js';
 import { LOCAL_DEV_SECRET } from '../functions/adapters/webhookSecrets.js';
 import { LocalWorkQueue } from '../functions/adapters/workQueue.js';
-import { noStopLosses, Reallocator } from '../functions/application/reallocatePortfolio.js';
 import { addDays, dateInZone } from '../functions/domain/dates.js';
 import { deployedConfig } from '../functions/wiring/config.js';
 import { ALLOCATIONS_TABLE, METRICS_TABLE } from '../lib/tables.js';
-import { storeDemoFeed } from './seed.js';
+import { benchReallocator, storeDemoFeed } from './seed.js';
 import { percentile, printTable, timed } from './stats.js';
 
 const E2E_ROUNDS = 30;
@@ -106,14 +103,7 @@ const fanOut = async (endpoint: string) => {
   const seeded = await timed(() =>
     mapLimit(config.portfolios, 4, (portfolio) => storeDemoFeed(metrics, portfolio, yesterday, HISTORY_DAYS, now)),
   );
-  const reallocator = new Reallocator({
-    metrics,
-    allocations: new AllocationsRepository(client, `${prefix}${ALLOCATIONS_TABLE.id}`),
-    stopLosses: noStopLosses,
-    events: new LocalBus(),
-    clock: () => new Date(),
-    configHash: config.hash,
-  });
+  const reallocator = benchReallocator(metrics, client, `${prefix}${ALLOCATIONS_TABLE.id}`, config.hash);
   // Imported late: a handler module builds its deployed handler on import, from the environment the local
   // runtime above has set; the bench uses the factories with its own config instead.
   const { createWorkerHandler } = await import('../functions/handlers/reallocateWorker.js');

@@ -1,4 +1,8 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { AllocationsRepository } from '../functions/adapters/allocationsRepository.js';
+import { LocalBus } from '../functions/adapters/eventBus.js';
 import type { MetricsRepository } from '../functions/adapters/metricsRepository.js';
+import { noStopLosses, Reallocator } from '../functions/application/reallocatePortfolio.js';
 import type { Portfolio } from '../functions/domain/config.js';
 import { demoFeed } from '../functions/domain/demoFeed.js';
 import { toMicros } from '../functions/domain/money.js';
@@ -21,3 +25,19 @@ export const storeDemoFeed = (metrics: MetricsRepository, portfolio: Portfolio, 
     `seed-${portfolio.id}`,
     now.toISOString(),
   );
+
+/** The reallocation use case on a bench's Allocations table, with no stop-losses and a local bus. */
+export const benchReallocator = (
+  metrics: MetricsRepository,
+  client: DynamoDBDocumentClient,
+  allocationsTable: string,
+  configHash: string,
+) =>
+  new Reallocator({
+    metrics,
+    allocations: new AllocationsRepository(client, allocationsTable),
+    stopLosses: noStopLosses,
+    events: new LocalBus(),
+    clock: () => new Date(),
+    configHash,
+  });
