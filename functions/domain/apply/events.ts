@@ -1,4 +1,5 @@
 import * as z from '../schema.js';
+import { BudgetChange } from './records.js';
 
 /**
  * The apply events (docs/events.md): `AllocationApplied` and `AllocationApplyFailed`, sent only by the
@@ -17,19 +18,21 @@ const Common = {
   timestamp: z.iso.datetime(),
 };
 
-/** One platform budget in an apply event: where it is, and its amount before and after (account currency units). */
-const AppliedBudget = z.strictObject({
-  channelId: z.string(),
-  platform: z.string(),
-  accountId: z.string(),
-  campaignId: z.string(),
-  level: z.string(),
-  entityId: z.string(),
-  currency: z.string(),
-  before: z.number(),
-  /** Read back from the platform after the write; null when it was not written. */
-  after: z.nullable(z.number()),
-  reason: z.optional(z.string()),
+/**
+ * One platform budget in an apply event: where it is, and its amount before and after (account currency
+ * units; `after` is null when it was not written), as the apply's record holds it.
+ */
+const AppliedBudget = z.pick(BudgetChange, {
+  channelId: true,
+  platform: true,
+  accountId: true,
+  campaignId: true,
+  level: true,
+  entityId: true,
+  currency: true,
+  before: true,
+  after: true,
+  reason: true,
 });
 
 /** A plan reached the platforms: every budget set and verified (docs/connectors.md). */
