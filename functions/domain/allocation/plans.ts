@@ -312,7 +312,8 @@ export const buildPlans = (input: AllocationInput): ChannelPlan[] => {
   const conversions = recent.reduce((s, d) => s + d.conversions, 0);
   const revenue = recent.reduce((s, d) => s + (d.revenue ?? 0), 0);
   const coldEfficiency = 1 / (portfolio.objective.targetCpa ?? COLD_START_CPA);
-  const conversionEfficiency = spend > 0 && conversions > 0 ? conversions / spend : coldEfficiency;
+  const guessed = !(spend > 0 && conversions > 0);
+  const conversionEfficiency = guessed ? coldEfficiency : conversions / spend;
   // Revenue is fitted in units of the portfolio's order value, so its counts keep Poisson-like uncertainty.
   const orderValue = conversions > 0 && revenue > 0 ? revenue / conversions : 1;
   const revenueEfficiency = revenue > 0 ? revenue / orderValue / Math.max(spend, 1) : conversionEfficiency;
@@ -328,7 +329,7 @@ export const buildPlans = (input: AllocationInput): ChannelPlan[] => {
     fitResponse(
       data.channel.id,
       observe(data, asOf, factors, outcomeOf),
-      { efficiency, adstock: data.channel.adstockPrior, decay: chosen?.adstock, baseline: chosen && chosen.baseline > 0 },
+      { efficiency, guessed, adstock: data.channel.adstockPrior, decay: chosen?.adstock, baseline: chosen && chosen.baseline > 0 },
       Math.max(data.channel.base, typical),
     );
   // The first fit chooses each channel's carryover and whether it has an organic baseline; the later fits

@@ -98,6 +98,12 @@ export const FIT = {
   outlierZ: 3,
   /** Prior strength in pseudo-days: weak, so a week of data outweighs it. */
   priorDays: 1.5,
+  /**
+   * Prior strength, in pseudo-conversions, when the portfolio has no data at all and its efficiency is a
+   * guess (the target CPA, else a CPA of 50): one, so the level's uncertainty is 100%, not the few percent
+   * that a day and a half of a busy channel's counts would claim.
+   */
+  guessedPriorShape: 1,
   /** Candidate scales, as multiples of the channel's typical spend. */
   scaleGrid: Array.from({ length: 25 }, (_, i) => 0.25 * 1.25 ** i),
   /** Standard deviation of the log-scale prior: scale is weakly tied to the typical spend. */
@@ -119,6 +125,8 @@ export const FIT = {
 export interface PortfolioPrior {
   /** Pooled value per currency unit (conversions or revenue per unit spent). */
   readonly efficiency: number;
+  /** True when no data stands behind `efficiency` (a cold start): the prior is then held as a guess. */
+  readonly guessed?: boolean | undefined;
   /** The channel's own adstock prior, when its config sets one. */
   readonly adstock?: number | undefined;
   /**
@@ -326,7 +334,7 @@ export const fitResponse = (
   const typical = spendWeight > 0 ? paid.reduce((s, p) => s + recency(p.age) * p.spend, 0) / spendWeight : Math.max(1, typicalSpend);
   const exposureSum = observed.reduce((s, p) => s + p.exposure, 0);
   const meanValue = exposureSum > 0 ? observed.reduce((s, p) => s + p.value, 0) / exposureSum : prior.efficiency * typical;
-  const priorShape = FIT.priorDays * Math.max(1e-6, prior.efficiency * typical);
+  const priorShape = prior.guessed ? FIT.guessedPriorShape : FIT.priorDays * Math.max(1e-6, prior.efficiency * typical);
   const settings: Settings = { shape: Math.max(0.5, priorShape), typical, efficiency: Math.max(1e-9, prior.efficiency), meanValue };
 
   const pointsAt = (decay: number): Weighted[] => {

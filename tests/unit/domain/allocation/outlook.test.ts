@@ -66,4 +66,21 @@ describe('the outlook beside a decision', () => {
     expect(added.reason).toMatch(/no data yet: it is being explored/);
     expect(channels.map((c) => c.reason).join(' ')).not.toMatch(/100%/);
   });
+
+  it('gives a portfolio with no data at all a wide interval: its efficiency is a guess, not a measurement', () => {
+    const cold = allocate(
+      portfolioInput({
+        budget: { daily: 10_000 },
+        channels: Array.from({ length: 6 }, (_, i) => ({ id: `c${i}`, platform: 'generic', base: 500, max: 4000 })),
+        history: [],
+        asOf: input.asOf,
+      }),
+    ).outcome!;
+    // The cold-start prior (a CPA of 50) held as 100% uncertain: the 80% interval spans well over half its
+    // expectation. Held as a day and a half of counts, it claimed about ±7%.
+    expect((cold.high - cold.low) / cold.expected).toBeGreaterThan(0.6);
+    // With four weeks of data, the interval narrows to what the data allow.
+    const known = allocation.outcome!;
+    expect((known.high - known.low) / known.expected).toBeLessThan(0.3);
+  });
 });
