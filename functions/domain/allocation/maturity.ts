@@ -80,31 +80,34 @@ const geometricFactor = (delay: number, age: number) => {
 /** Each candidate delay's factors at every age developed, computed once: every channel's fit reads them. */
 const DELAY_FACTORS = DELAYS.map((delay) => Float64Array.from({ length: MAX_AGE }, (_, age) => geometricFactor(delay, age)));
 
+/** The geometric delay whose factors best fit `observed` at `ages` (least squares, each age weighed by `weight`). */
+const fitDelay = (ages: readonly number[], observed: (age: number) => number, weight: (age: number) => number): Float64Array => {
+  let best = { factors: DELAY_FACTORS[0]!, misfit: Number.POSITIVE_INFINITY };
+  for (const factors of DELAY_FACTORS) {
+    const misfit = ages.reduce((s, a) => s + weight(a) * (observed(a) - factors[a]!) ** 2, 0);
+    if (misfit < best.misfit) best = { factors, misfit };
+  }
+  return best.factors;
+};
+
 /**
  * The development of the ages no row has reached yet. A chain ladder knows a factor only where some row was
  * seen at both ages; beyond them it would count a day as final, so a young history (a new portfolio, a week of
  * data) reads its newest days as complete and a slow-reporting channel as poor, and money leaves the very
  * channels whose conversions are still arriving. As insurers extrapolate a ladder's tail with a fitted curve,
- * the factors observed are fitted (least squares, each age weighed by its conversions) with the simplest
- * delay that has a mean, the geometric one, and the fit carries past the oldest age observed. Undefined with no
- * development to fit.
+ * the factors observed are fitted with the simplest delay that has a mean, the geometric one, and the fit
+ * carries past the oldest age observed (`last`). `factorAt` and `weightAt` are the ladder's factor at an age
+ * and the conversions behind it. Undefined with no development to fit.
  */
-const tailOf = (sums: { next: Float64Array; current: Float64Array }) => {
-  let last = -1;
-  const ages: number[] = [];
-  for (let a = 0; a < MAX_AGE; a += 1) {
-    if (sums.current[a]! < TAIL_MIN_CONVERSIONS) continue;
-    last = a;
-    ages.push(a);
-  }
-  if (ages.every((a) => sums.next[a]! <= sums.current[a]!)) return undefined;
-  let best = { factors: DELAY_FACTORS[0]!, misfit: Number.POSITIVE_INFINITY };
-  for (const factors of DELAY_FACTORS) {
-    const misfit = ages.reduce((s, a) => s + sums.current[a]! * (sums.next[a]! / sums.current[a]! - factors[a]!) ** 2, 0);
-    if (misfit < best.misfit) best = { factors, misfit };
-  }
-  return { last, at: (age: number) => best.factors[age]! };
+const tailOf = (ages: readonly number[], factorAt: (age: number) => number, weightAt: (age: number) => number) => {
+  if (ages.length === 0 || ages.every((a) => factorAt(a) <= 1)) return undefined;
+  const factors = fitDelay(ages, factorAt, weightAt);
+  return { last: ages.at(-1)!, at: (age: number) => factors[age]! };
 };
+
+/** The ages the portfolio's rows have developed through, with enough conversions to fit a tail on. */
+const developedAges = (sums: { current: Float64Array }) =>
+  Array.from({ length: MAX_AGE }, (_, a) => a).filter((a) => sums.current[a]! >= TAIL_MIN_CONVERSIONS);
 
 /** Maturity from development factors f(a): m(a) = 1 / Π_{k ≥ a} f(k). */
 const fromFactors = (factors: Float64Array): ((age: number) => number) => {
@@ -129,7 +132,14 @@ export const learnMaturity = (
   const byChannel = groupBy(history, (d) => d.channelId);
   const pooled = developmentSums(history, asOf);
   const anyRevisions = pooled.current.some((v) => v > 0);
-  const pooledTail = tailOf(pooled);
+  const ages = developedAges(pooled);
+  // The portfolio's factor at an age it has seen, shrunk toward no development.
+  const poolAt = (a: number) => (pooled.next[a]! + PRIOR_WEIGHT) / (pooled.current[a]! + PRIOR_WEIGHT);
+  const pooledTail = tailOf(
+    ages,
+    (a) => pooled.next[a]! / pooled.current[a]!,
+    (a) => pooled.current[a]!,
+  );
   const result = new Map<string, Maturity>();
   for (const [channelId, lag] of lagDays) {
     const own = developmentSums(byChannel.get(channelId) ?? [], asOf);
@@ -139,7 +149,17 @@ export const learnMaturity = (
       continue;
     }
     const prior = lag === undefined ? undefined : priorFactors(lagPrior(lag));
-    const ownTail = lag === undefined ? tailOf(own) : undefined;
+    // A channel's tail continues its credibility-weighted development (its own factors shrunk toward the
+    // portfolio's, as the ladder below shrinks them): a channel with few conversions carries on the
+    // portfolio's development rather than the noise of its own few.
+    const ownTail =
+      lag === undefined
+        ? tailOf(
+            ages,
+            (a) => (own.next[a]! + POOL_WEIGHT * poolAt(a)) / (own.current[a]! + POOL_WEIGHT),
+            (a) => own.current[a]! + POOL_WEIGHT,
+          )
+        : undefined;
     const factors = Float64Array.from({ length: MAX_AGE }, (_, a) => {
       // Beyond the ages its rows reach, a channel's own development carried on, when it has some.
       if (ownTail && a > ownTail.last) return ownTail.at(a);

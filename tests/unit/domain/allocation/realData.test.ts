@@ -52,6 +52,24 @@ describe('decisions on real ad data', () => {
     expect(prompt.at(0)).toBeGreaterThan(0.99);
   });
 
+  it('carries a small channel’s development on from the portfolio’s, not from the noise of its own few conversions', () => {
+    // Prepare: a week of two slow reporters (mean lag 5 days), one with 400 conversions a day and one with 25.
+    const small = laggedRows(5, 7, 25).map((row) => ({ ...row, channelId: 'small' }));
+    const rows = [...laggedRows(5, 7), ...small];
+    // Act
+    const maturity = learnMaturity(
+      rows,
+      new Map([
+        ['meta', undefined],
+        ['small', undefined],
+      ]),
+      addDays(START, 7),
+    ).get('small')!;
+    // Assess: within 0.08 of the truth at every age; its own rounded counts alone put age 2 off by 0.1.
+    const truth = (age: number) => 1 - Math.exp(-(age + 1) / 5);
+    for (const age of [0, 1, 2, 3, 5, 7, 10, 14]) expect(Math.abs(maturity.at(age) - truth(age)), `age ${age}`).toBeLessThan(0.08);
+  });
+
   it('takes an attribution window as the maturity prior when no revision has been seen yet', () => {
     const maturity = learnMaturity([], new Map([['meta', 7]]), START).get('meta')!;
     expect(maturity.at(0)).toBeLessThan(0.5);
