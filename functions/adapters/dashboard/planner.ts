@@ -1,5 +1,6 @@
 import type { Allocation } from '../../domain/allocation/schemas.js';
 import { displayCount, marginalCost } from '../../domain/financeViews.js';
+import { formatAmount } from '../../domain/money.js';
 import type { Snapshot } from '../../domain/snapshots.js';
 import { html, type Markup, trusted } from './html.js';
 import { attr, countTick, currencyTick, niceTicks, svg } from './svg.js';
@@ -50,7 +51,7 @@ export const plannerMarkup = (view: PlannerView | undefined, latest: Snapshot, t
   const outcome = (p: PlannerPoint) => p.allocation.outcome!;
   const unit = outcome(points[0]!).unit;
   const value = (v: number) => (unit === 'revenue' ? money(v) : displayCount(v));
-  const costText = (c: number | null) => (c === null ? '—' : unit === 'revenue' ? c.toFixed(2) : money(c));
+  const costText = (c: number | null) => (c === null ? '—' : unit === 'revenue' ? formatAmount(c, 2, 2) : money(c));
   const budgets = points.map((p) => p.budget);
   const [minB, maxB] = [Math.min(...budgets), Math.max(...budgets)];
   const x = (b: number) => LEFT + ((b - minB) / Math.max(maxB - minB, 1e-9)) * (W - LEFT - RIGHT);
