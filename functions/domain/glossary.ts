@@ -96,6 +96,12 @@ export const GLOSSARY: readonly GlossaryTerm[] = [
       'What relaxing a binding limit by one unit would add to the plan, in conversions (or revenue) a day: for the budget, per extra unit of currency; for a cap, per unit of cap.',
   },
   {
+    id: 'caution',
+    term: 'Caution',
+    definition:
+      "How far below its expected value a target CPA or minimum ROAS reads the plan's outcome: at the 5th percentile of the portfolio's total, so that about one day in twenty lands over the target if the model is right. The binding target's explanation says what this costs in conversions a day. The uncertainty comes from the curves' levels, which recent days set and which move quickly, and from the weekday factors, which sixteen weeks of history set and which move slowly.",
+  },
+  {
     id: 'cpa',
     term: 'CPA',
     definition:

@@ -394,7 +394,7 @@ const constraintsSection = (snapshot: Snapshot, portfolio: Portfolio, money: (n:
   }${carbonKg === undefined ? '' : html`<li id="carbon" data-kg="${attr(carbonKg)}">Carbon: <strong>${carbonKg.toFixed(1)} kg CO2e</strong> a day</li>`}</ul>`;
   if (constraints.length === 0)
     return html`${facts}<p class="meta" id="constraints">No constraint binds: every channel sits where its curve says.</p>`;
-  return html`${facts}<p class="meta">Each limit that binds, with its ${term('shadow-price', 'shadow price')}: what relaxing it by one unit would add.</p><ul id="constraints">${constraints.map(
+  return html`${facts}<p class="meta">Each limit that binds, with its ${term('shadow-price', 'shadow price')}: what relaxing it by one unit would add. A target CPA or minimum ROAS is read with ${term('caution', 'caution')}.</p><ul id="constraints">${constraints.map(
     (c) =>
       html`<li data-constraint="${c.id}" data-shadow-price="${c.shadowPrice}"><strong>${constraintLabel(c.id, portfolio)}</strong>${c.unmet === undefined ? '' : html` <em>(unmet)</em>`}: ${c.explanation}</li>`,
   )}</ul>`;
