@@ -1,6 +1,7 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { PullError } from '../../application/platformReports.js';
 import type { Account, ConnectedPlatform } from '../../domain/config.js';
+import { sha256 } from '../../domain/hash.js';
 import * as z from '../../domain/schema.js';
 
 /**
@@ -106,3 +107,10 @@ export const envCredentials =
     const text = lookup(localCredentialsVariable(account.secret));
     return text === undefined ? LOCAL_DEV_CREDENTIALS[account.platform] : parseCredentials(account.platform, account.secret, text);
   };
+
+/**
+ * A short fingerprint of an account's credentials as they read now: it changes when someone renews the
+ * secret, so a refused account is tried again then, and it shows no credential (16 hex digits of a SHA-256).
+ */
+export const credentialsFingerprint = async (source: CredentialsSource, account: Account): Promise<string> =>
+  sha256(JSON.stringify(await readCredentials(source, account as Account & { platform: ConnectedPlatform }))).slice(0, 16);

@@ -3,7 +3,7 @@ import type { Account } from '../../domain/config.js';
 import { sha256 } from '../../domain/hash.js';
 import * as z from '../../domain/schema.js';
 import { durationMs, fetchJson, type JsonAnswer, realSleep, type Sleep, withBackoff } from './backoff.js';
-import { type CredentialsSource, type GoogleAdsCredentials, readCredentials } from './credentials.js';
+import { type CredentialsSource, credentialsFingerprint, type GoogleAdsCredentials, readCredentials } from './credentials.js';
 
 /** The Google Ads API version the client speaks (REST, `googleAds:searchStream`). */
 export const GOOGLE_ADS_API_VERSION = 'v22';
@@ -116,11 +116,8 @@ export class GoogleAdsReports implements PlatformReports {
     this.now = options.now ?? Date.now;
   }
 
-  async credentialsFingerprint(account: Account): Promise<string> {
-    return sha256(JSON.stringify(await readCredentials(this.options.credentials, account as Account & { platform: 'google-ads' }))).slice(
-      0,
-      16,
-    );
+  credentialsFingerprint(account: Account): Promise<string> {
+    return credentialsFingerprint(this.options.credentials, account);
   }
 
   async dailyRows(account: Account, campaignIds: readonly string[], from: string, to: string): Promise<readonly unknown[]> {

@@ -1,9 +1,8 @@
 import { type PlatformReports, PullError } from '../../application/platformReports.js';
 import type { Account } from '../../domain/config.js';
-import { sha256 } from '../../domain/hash.js';
 import * as z from '../../domain/schema.js';
 import { fetchJson, type JsonAnswer, realSleep, type Sleep, withBackoff } from './backoff.js';
-import { type CredentialsSource, type MetaCredentials, readCredentials } from './credentials.js';
+import { type CredentialsSource, credentialsFingerprint, type MetaCredentials, readCredentials } from './credentials.js';
 
 /** The Graph API version the client speaks. */
 export const META_API_VERSION = 'v24.0';
@@ -123,8 +122,8 @@ export class MetaReports implements PlatformReports {
     this.sleep = options.sleep ?? realSleep;
   }
 
-  async credentialsFingerprint(account: Account): Promise<string> {
-    return sha256(JSON.stringify(await readCredentials(this.options.credentials, account as Account & { platform: 'meta' }))).slice(0, 16);
+  credentialsFingerprint(account: Account): Promise<string> {
+    return credentialsFingerprint(this.options.credentials, account);
   }
 
   async dailyRows(account: Account, campaignIds: readonly string[], from: string, to: string): Promise<readonly unknown[]> {

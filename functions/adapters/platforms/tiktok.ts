@@ -1,10 +1,9 @@
 import { type PlatformReports, PullError } from '../../application/platformReports.js';
 import type { Account } from '../../domain/config.js';
 import { addDays } from '../../domain/dates.js';
-import { sha256 } from '../../domain/hash.js';
 import * as z from '../../domain/schema.js';
 import { fetchJson, realSleep, type Sleep, withBackoff } from './backoff.js';
-import { type CredentialsSource, readCredentials, type TikTokCredentials } from './credentials.js';
+import { type CredentialsSource, credentialsFingerprint, readCredentials, type TikTokCredentials } from './credentials.js';
 
 export const TIKTOK_DEFAULT_URL = 'https://business-api.tiktok.com';
 export const TIKTOK_API_PATH = '/open_api/v1.3';
@@ -75,11 +74,8 @@ export class TikTokReports implements PlatformReports {
     this.sleep = options.sleep ?? realSleep;
   }
 
-  async credentialsFingerprint(account: Account): Promise<string> {
-    return sha256(JSON.stringify(await readCredentials(this.options.credentials, account as Account & { platform: 'tiktok' }))).slice(
-      0,
-      16,
-    );
+  credentialsFingerprint(account: Account): Promise<string> {
+    return credentialsFingerprint(this.options.credentials, account);
   }
 
   async dailyRows(account: Account, campaignIds: readonly string[], from: string, to: string): Promise<readonly unknown[]> {
