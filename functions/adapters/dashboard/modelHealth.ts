@@ -1,7 +1,7 @@
 import type { ChannelDiagnostics, Diagnostics } from '../../domain/diagnostics/schemas.js';
 import { percent } from '../../domain/diagnostics/words.js';
 import { html, type Markup, trusted } from './html.js';
-import { attr, countTick, niceTicks, svg } from './svg.js';
+import { attr, countTick, gridRow, niceTicks, svg } from './svg.js';
 
 /**
  * The dashboard's "Model health" section (docs/diagnostics.md): the verdict in words, a table of each
@@ -42,10 +42,7 @@ const chart = (channel: ChannelDiagnostics, heldOutFrom: string): Markup => {
   const x = (i: number) => LEFT + (days.length === 1 ? 0 : (i / (days.length - 1)) * (WIDTH - LEFT - RIGHT));
   const y = (v: number) => TOP + (1 - v / top) * (HEIGHT - TOP - BOTTOM);
   const at = (i: number, v: number) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`;
-  const grid = ticks.map(
-    (t) =>
-      html`<line x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#e3e3e3"/><text x="${LEFT - 4}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end">${countTick(t)}</text>`,
-  );
+  const grid = ticks.map((t) => gridRow(y(t), LEFT, WIDTH - RIGHT, countTick(t)));
   const first = days.findIndex((d) => d.date >= heldOutFrom);
   const heldOut = first < 0 ? [] : days.slice(first).map((d, k) => ({ d, i: first + k }));
   const forecasts = heldOut.filter(({ d }) => d.predicted !== undefined);

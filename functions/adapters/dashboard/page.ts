@@ -1,4 +1,5 @@
 import type { Alert } from '../../domain/alerts/lifecycle.js';
+import type { ChannelAllocation } from '../../domain/allocation/schemas.js';
 import { alertValue, attentionItems } from '../../domain/attention.js';
 import type { ComparedInputs } from '../../domain/changeDrivers.js';
 import type { Portfolio } from '../../domain/config.js';
@@ -23,7 +24,7 @@ import { html, type Markup, trusted } from './html.js';
 import { modelHealthSection } from './modelHealth.js';
 import { type PlannerView, plannerMarkup } from './planner.js';
 import { contributionSection, curvesSection, outcomeSection, PACING_DAYS, pacingSection, whySection } from './sections.js';
-import { attr, currencyTick, niceTicks } from './svg.js';
+import { attr, currencyTick, gridColumn, niceTicks } from './svg.js';
 
 /** What the dashboard shows: one portfolio, its recent snapshots (newest first), its open alerts. */
 export interface DashboardModel {
@@ -210,22 +211,10 @@ const bars = (snapshot: Snapshot, previous: Snapshot | undefined, portfolio: Por
   const height = channels.length * row + 28;
   const x = (v: number) => left + (v / scale) * width;
   const tick = currencyTick(portfolio.currency);
-  const axis = ticks.map(
-    (t) =>
-      html`<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="2" y2="${height - 22}" stroke="#e3e3e3"/><text x="${x(t).toFixed(1)}" y="${height - 6}" text-anchor="middle">${tick(t)}</text>`,
-  );
+  const axis = ticks.map((t) => gridColumn(x(t), 2, height - 22, height - 6, tick(t)));
   const rows = channels.map((c, i) => {
     const y = 5 + i * row;
-    let start = 0;
-    const segments = TRACKS.map((t) => {
-      const value = c[t.key];
-      const rect =
-        value > 0
-          ? html`<rect x="${x(start).toFixed(1)}" y="${y}" width="${(x(start + value) - x(start)).toFixed(1)}" height="${row - 10}" fill="${t.colour}"><title>${name(c.channelId)} ${t.label.toLowerCase()}: ${money(value)}</title></rect>`
-          : '';
-      start += value;
-      return rect;
-    });
+    const segments = trackSegments(c, x, y, row - 10, (t, value) => `${name(c.channelId)} ${t.label.toLowerCase()}: ${money(value)}`);
     const tickMark =
       c.previousTotal === null
         ? ''
@@ -247,6 +236,30 @@ const bars = (snapshot: Snapshot, previous: Snapshot | undefined, portfolio: Por
 };
 
 /**
+ * A channel's stacked tracks (base, performance, exploration) as rectangles from 0 along `x`, at `y`, each
+ * with its title when `title` gives one.
+ */
+const trackSegments = (
+  channel: ChannelAllocation,
+  x: (v: number) => number,
+  y: number,
+  height: number,
+  title?: (track: (typeof TRACKS)[number], value: number) => string,
+): Markup[] => {
+  let start = 0;
+  return TRACKS.map((t) => {
+    const value = channel[t.key];
+    const from = start;
+    start += value;
+    if (value <= 0) return html``;
+    const width = (x(from + value) - x(from)).toFixed(1);
+    return title
+      ? html`<rect x="${x(from).toFixed(1)}" y="${y}" width="${width}" height="${height}" fill="${t.colour}"><title>${title(t, value)}</title></rect>`
+      : html`<rect x="${x(from).toFixed(1)}" y="${y}" width="${width}" height="${height}" fill="${t.colour}"/>`;
+  });
+};
+
+/**
  * The same bars for a phone: about as wide in units as the screen in pixels, so its text keeps its size;
  * each channel's name and total on a line above its bar.
  */
@@ -255,16 +268,7 @@ const narrowBars = (snapshot: Snapshot, portfolio: Portfolio, money: (n: number)
   const x = (v: number) => 2 + (v / scale) * (w - 4);
   const rows = snapshot.allocation.channels.map((c, i) => {
     const y = i * row;
-    let start = 0;
-    const segments = TRACKS.map((t) => {
-      const value = c[t.key];
-      const rect =
-        value > 0
-          ? html`<rect x="${x(start).toFixed(1)}" y="${y + 22}" width="${(x(start + value) - x(start)).toFixed(1)}" height="${bar}" fill="${t.colour}"/>`
-          : '';
-      start += value;
-      return rect;
-    });
+    const segments = trackSegments(c, x, y + 22, bar);
     const tickMark =
       c.previousTotal === null
         ? ''

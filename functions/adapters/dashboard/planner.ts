@@ -3,7 +3,7 @@ import { displayCount, marginalCost } from '../../domain/financeViews.js';
 import { formatAmount } from '../../domain/money.js';
 import type { Snapshot } from '../../domain/snapshots.js';
 import { html, type Markup, trusted } from './html.js';
-import { attr, countTick, currencyTick, niceTicks, svg } from './svg.js';
+import { attr, countTick, currencyTick, gridColumn, gridRow, niceTicks, svg } from './svg.js';
 
 type Money = (value: number | null) => string;
 
@@ -68,18 +68,9 @@ export const plannerMarkup = (view: PlannerView | undefined, latest: Snapshot, t
   const grid = [
     ...niceTicks(maxB, 4)
       .filter((t) => t >= minB - 1e-9)
-      .map(
-        (t) =>
-          html`<line x1="${at(x(t))}" x2="${at(x(t))}" y1="10" y2="${lowTop + LOW_H}" stroke="#e3e3e3"/><text x="${at(x(t))}" y="${lowTop + LOW_H + 16}" text-anchor="middle">${tick(t)}</text>`,
-      ),
-    ...yTicks.map(
-      (t) =>
-        html`<line x1="${LEFT}" x2="${W - RIGHT}" y1="${at(y(t))}" y2="${at(y(t))}" stroke="#e3e3e3"/><text x="${LEFT - 5}" y="${at(y(t) + 4)}" text-anchor="end">${yLabel(t)}</text>`,
-    ),
-    ...cTicks.map(
-      (t) =>
-        html`<line x1="${LEFT}" x2="${W - RIGHT}" y1="${at(yc(t))}" y2="${at(yc(t))}" stroke="#e3e3e3"/><text x="${LEFT - 5}" y="${at(yc(t) + 4)}" text-anchor="end">${cLabel(t)}</text>`,
-    ),
+      .map((t) => gridColumn(x(t), 10, lowTop + LOW_H, lowTop + LOW_H + 16, tick(t))),
+    ...yTicks.map((t) => gridRow(y(t), LEFT, W - RIGHT, yLabel(t), 5)),
+    ...cTicks.map((t) => gridRow(yc(t), LEFT, W - RIGHT, cLabel(t), 5)),
   ];
   const xs = points.map((p) => x(p.budget));
   const band = bandPoints(

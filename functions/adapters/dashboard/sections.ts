@@ -7,7 +7,7 @@ import type { DailyTotal } from '../../domain/metrics.js';
 import { formatAmount } from '../../domain/money.js';
 import type { Snapshot } from '../../domain/snapshots.js';
 import { html, type Markup, trusted } from './html.js';
-import { attr, chart, countTick, currencyTick, niceTicks, placeLabels } from './svg.js';
+import { attr, chart, countTick, currencyTick, gridColumn, gridRow, niceTicks, placeLabels } from './svg.js';
 
 /**
  * The dashboard's explanatory sections: expected outcome and lift, response curves with their bands, why
@@ -61,14 +61,8 @@ const curveChart = (c: ChannelAllocation, portfolio: Portfolio, unit: 'conversio
     .join(' ')}`;
   const mean = points.map((p) => `${x(p[0]).toFixed(1)},${y(p[2]).toFixed(1)}`).join(' ');
   const grid = [
-    ...xTicks.map(
-      (t) =>
-        html`<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${top}" y2="${h - bottom}" stroke="#e3e3e3"/><text x="${x(t).toFixed(1)}" y="${h - bottom + 14}" text-anchor="middle">${currency(t)}</text>`,
-    ),
-    ...yTicks.map(
-      (t) =>
-        html`<line x1="${left}" x2="${w - right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#e3e3e3"/><text x="${left - 4}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end">${yLabel(t)}</text>`,
-    ),
+    ...xTicks.map((t) => gridColumn(x(t), top, h - bottom, h - bottom + 14, currency(t))),
+    ...yTicks.map((t) => gridRow(y(t), left, w - right, yLabel(t))),
   ];
   const at = (spend: number) => points.find((p) => p[0] === spend);
   const planned = at(c.total);
@@ -250,7 +244,7 @@ export const contributionSection = (latest: Snapshot, portfolio: Portfolio, dail
   const pos = (v: number) => (v / top) * (w - 2 * pad);
   const grid = niceTicks(top, 4).map(
     (t) =>
-      html`<line x1="${(pad + pos(t)).toFixed(1)}" x2="${(pad + pos(t)).toFixed(1)}" y1="${pad}" y2="${h - pad}" stroke="#e3e3e3"/><text x="${(pad + pos(t)).toFixed(1)}" y="${h - pad + 14}" text-anchor="middle">${(t * 100).toFixed(0)}%</text><line x1="${pad}" x2="${w - pad}" y1="${(h - pad - pos(t)).toFixed(1)}" y2="${(h - pad - pos(t)).toFixed(1)}" stroke="#e3e3e3"/><text x="${pad - 4}" y="${(h - pad - pos(t) + 4).toFixed(1)}" text-anchor="end">${(t * 100).toFixed(0)}%</text>`,
+      html`${gridColumn(pad + pos(t), pad, h - pad, h - pad + 14, `${(t * 100).toFixed(0)}%`)}${gridRow(h - pad - pos(t), pad, w - pad, `${(t * 100).toFixed(0)}%`)}`,
   );
   const centres = rows.map((r) => ({ x: pad + pos(r.spendShare), y: h - pad - pos(r.share) }));
   // Labels sit right of their dot; near the right edge, left of it. placeLabels keeps them apart.

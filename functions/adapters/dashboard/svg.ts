@@ -1,5 +1,16 @@
 import { escapeHtml, type HtmlValue, html, type Markup, trusted } from './html.js';
 
+/** The colour of every chart's grid lines. */
+const GRID = '#e3e3e3';
+
+/** A horizontal grid line at `y` from `left` to `right`, its label `gap` units left of it. */
+export const gridRow = (y: number, left: number, right: number, label: HtmlValue, gap = 4): Markup =>
+  html`<line x1="${left}" x2="${right}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="${GRID}"/><text x="${left - gap}" y="${(y + 4).toFixed(1)}" text-anchor="end">${label}</text>`;
+
+/** A vertical grid line at `x` from `top` to `bottom`, its label centred under it at `labelY`. */
+export const gridColumn = (x: number, top: number, bottom: number, labelY: number, label: HtmlValue): Markup =>
+  html`<line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${top}" y2="${bottom}" stroke="${GRID}"/><text x="${x.toFixed(1)}" y="${labelY}" text-anchor="middle">${label}</text>`;
+
 /**
  * Round axis ticks: steps of 1, 2 or 5 × 10^k, from 0 to at least `max`, about `count` of them. The last
  * tick is the axis's end, so every mark sits on a round number.
