@@ -1,3 +1,4 @@
+import { groupBy } from '../collections.js';
 import { addDays } from '../dates.js';
 
 /**
@@ -32,13 +33,7 @@ export const pullWindow = (today: string, restatementDays: number, newestStored:
  * with the same pull instant would make the second one stale. A group larger than `max` is a chunk of its own.
  */
 export const chunkByKey = <T>(items: readonly T[], keyOf: (item: T) => string, max: number): T[][] => {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = groups.get(key);
-    if (group) group.push(item);
-    else groups.set(key, [item]);
-  }
+  const groups = groupBy(items, keyOf);
   const chunks: T[][] = [];
   let current: T[] = [];
   for (const group of groups.values()) {
