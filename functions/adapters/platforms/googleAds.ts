@@ -2,8 +2,9 @@ import { type PlatformReports, PullError } from '../../application/platformRepor
 import type { Account } from '../../domain/config.js';
 import { sha256 } from '../../domain/hash.js';
 import * as z from '../../domain/schema.js';
-import { durationMs, fetchJson, type JsonAnswer, realSleep, type Sleep, withBackoff } from './backoff.js';
-import { type CredentialsSource, credentialsFingerprint, type GoogleAdsCredentials, readCredentials } from './credentials.js';
+import { durationMs, fetchJson, type JsonAnswer, withBackoff } from './backoff.js';
+import { type GoogleAdsCredentials, readCredentials } from './credentials.js';
+import { ReportsClient, type ReportsOptions } from './reportsClient.js';
 
 /** The Google Ads API version the client speaks (REST, `googleAds:searchStream`). */
 export const GOOGLE_ADS_API_VERSION = 'v22';
@@ -84,12 +85,8 @@ export const classifyGoogleAdsError = (status: number, json: unknown): PullError
   return new PullError('refused', message);
 };
 
-export interface GoogleAdsReportsOptions {
-  readonly credentials: CredentialsSource;
-  readonly baseUrl?: string;
+export interface GoogleAdsReportsOptions extends ReportsOptions {
   readonly tokenUrl?: string;
-  readonly fetch?: typeof fetch;
-  readonly sleep?: Sleep;
   readonly now?: () => number;
 }
 
@@ -99,25 +96,16 @@ export interface GoogleAdsReportsOptions {
  * No client library: the official `google-ads-api` Node client pulls in gRPC and protobuf definitions of
  * every service, megabytes against the function's bundle budget (README, dependencies).
  */
-export class GoogleAdsReports implements PlatformReports {
+export class GoogleAdsReports extends ReportsClient<GoogleAdsReportsOptions> implements PlatformReports {
   readonly platform = 'google-ads' as const;
   private readonly tokens = new Map<string, { token: string; expiresAt: number }>();
-  private readonly baseUrl: string;
   private readonly tokenUrl: string;
-  private readonly fetcher: typeof fetch;
-  private readonly sleep: Sleep;
   private readonly now: () => number;
 
-  constructor(private readonly options: GoogleAdsReportsOptions) {
-    this.baseUrl = options.baseUrl ?? GOOGLE_ADS_DEFAULT_URL;
+  constructor(options: GoogleAdsReportsOptions) {
+    super(options, GOOGLE_ADS_DEFAULT_URL);
     this.tokenUrl = options.tokenUrl ?? GOOGLE_OAUTH_DEFAULT_URL;
-    this.fetcher = options.fetch ?? fetch;
-    this.sleep = options.sleep ?? realSleep;
     this.now = options.now ?? Date.now;
-  }
-
-  credentialsFingerprint(account: Account): Promise<string> {
-    return credentialsFingerprint(this.options.credentials, account);
   }
 
   async dailyRows(account: Account, campaignIds: readonly string[], from: string, to: string): Promise<readonly unknown[]> {

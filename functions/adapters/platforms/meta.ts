@@ -1,8 +1,9 @@
 import { type PlatformReports, PullError } from '../../application/platformReports.js';
 import type { Account } from '../../domain/config.js';
 import * as z from '../../domain/schema.js';
-import { fetchJson, type JsonAnswer, realSleep, type Sleep, withBackoff } from './backoff.js';
-import { type CredentialsSource, credentialsFingerprint, type MetaCredentials, readCredentials } from './credentials.js';
+import { fetchJson, type JsonAnswer, withBackoff } from './backoff.js';
+import { type MetaCredentials, readCredentials } from './credentials.js';
+import { ReportsClient, type ReportsOptions } from './reportsClient.js';
 
 /** The Graph API version the client speaks. */
 export const META_API_VERSION = 'v24.0';
@@ -97,12 +98,7 @@ export const classifyMetaError = (status: number, json: unknown, headers: Header
   return new PullError('refused', message);
 };
 
-export interface MetaReportsOptions {
-  readonly credentials: CredentialsSource;
-  readonly baseUrl?: string;
-  readonly fetch?: typeof fetch;
-  readonly sleep?: Sleep;
-}
+export type MetaReportsOptions = ReportsOptions;
 
 /**
  * Meta Marketing API insights over REST: `/act_{id}/insights` at campaign level with `time_increment=1`,
@@ -110,20 +106,11 @@ export interface MetaReportsOptions {
  * as asynchronous report jobs. The usage header slows the client before Meta throttles it. No SDK: the
  * official `facebook-nodejs-business-sdk` is about 4 MB unpacked with its own HTTP stack (README, dependencies).
  */
-export class MetaReports implements PlatformReports {
+export class MetaReports extends ReportsClient implements PlatformReports {
   readonly platform = 'meta' as const;
-  private readonly baseUrl: string;
-  private readonly fetcher: typeof fetch;
-  private readonly sleep: Sleep;
 
-  constructor(private readonly options: MetaReportsOptions) {
-    this.baseUrl = options.baseUrl ?? META_DEFAULT_URL;
-    this.fetcher = options.fetch ?? fetch;
-    this.sleep = options.sleep ?? realSleep;
-  }
-
-  credentialsFingerprint(account: Account): Promise<string> {
-    return credentialsFingerprint(this.options.credentials, account);
+  constructor(options: MetaReportsOptions) {
+    super(options, META_DEFAULT_URL);
   }
 
   async dailyRows(account: Account, campaignIds: readonly string[], from: string, to: string): Promise<readonly unknown[]> {

@@ -2,8 +2,9 @@ import { type PlatformReports, PullError } from '../../application/platformRepor
 import type { Account } from '../../domain/config.js';
 import { addDays } from '../../domain/dates.js';
 import * as z from '../../domain/schema.js';
-import { fetchJson, realSleep, type Sleep, withBackoff } from './backoff.js';
-import { type CredentialsSource, credentialsFingerprint, readCredentials, type TikTokCredentials } from './credentials.js';
+import { fetchJson, withBackoff } from './backoff.js';
+import { readCredentials, type TikTokCredentials } from './credentials.js';
+import { ReportsClient, type ReportsOptions } from './reportsClient.js';
 
 export const TIKTOK_DEFAULT_URL = 'https://business-api.tiktok.com';
 export const TIKTOK_API_PATH = '/open_api/v1.3';
@@ -50,32 +51,18 @@ export const classifyTikTokError = (status: number, code: number | undefined): P
   return new PullError('refused', message);
 };
 
-export interface TikTokReportsOptions {
-  readonly credentials: CredentialsSource;
-  readonly baseUrl?: string;
-  readonly fetch?: typeof fetch;
-  readonly sleep?: Sleep;
-}
+export type TikTokReportsOptions = ReportsOptions;
 
 /**
  * TikTok API for Business reporting over REST: `report/integrated/get/`, a BASIC report at campaign level by
  * `campaign_id` and `stat_time_day`, filtered to the portfolio's campaigns, paged by `page_info`, in slices
  * of at most 30 days. TikTok publishes no official Node client; the REST API with zod shapes is the choice.
  */
-export class TikTokReports implements PlatformReports {
+export class TikTokReports extends ReportsClient implements PlatformReports {
   readonly platform = 'tiktok' as const;
-  private readonly baseUrl: string;
-  private readonly fetcher: typeof fetch;
-  private readonly sleep: Sleep;
 
-  constructor(private readonly options: TikTokReportsOptions) {
-    this.baseUrl = options.baseUrl ?? TIKTOK_DEFAULT_URL;
-    this.fetcher = options.fetch ?? fetch;
-    this.sleep = options.sleep ?? realSleep;
-  }
-
-  credentialsFingerprint(account: Account): Promise<string> {
-    return credentialsFingerprint(this.options.credentials, account);
+  constructor(options: TikTokReportsOptions) {
+    super(options, TIKTOK_DEFAULT_URL);
   }
 
   async dailyRows(account: Account, campaignIds: readonly string[], from: string, to: string): Promise<readonly unknown[]> {
