@@ -18,11 +18,11 @@ export interface DiagnosticsDependencies {
  */
 export const modelDiagnostics = async ({ metrics, clock }: DiagnosticsDependencies, portfolio: Portfolio): Promise<Diagnostics> => {
   const asOf = dateInZone(clock(), portfolio.timezone);
-  const { from, to } = diagnosticsRange(asOf);
+  const { from, revisionsFrom, to } = diagnosticsRange(asOf);
   const channelIds = portfolio.channels.map((c) => c.id);
   const [rows, versions] = await Promise.all([
     metrics.portfolioRows(portfolio.id, channelIds, from, to),
-    metrics.portfolioVersions(portfolio.id, channelIds, from, to),
+    metrics.portfolioVersions(portfolio.id, channelIds, revisionsFrom, to),
   ]);
   const history = historyDays(portfolio, rollupDaily(rows), versions, asOf);
   return diagnose({ portfolio, history, asOf, seed: allocationSeed(portfolio.id, asOf) }, { timer: () => performance.now() });

@@ -38,12 +38,13 @@ export interface DiagnosticsInput {
 
 /**
  * The days of history diagnostics need: what a reallocation on the first held-out day would read, up to
- * yesterday. Defined by the reallocation's own range, so a longer fit window lengthens this one too.
+ * yesterday: its daily totals from `from`, their revisions from `revisionsFrom`. Defined by the reallocation's
+ * own range, so a longer fit window lengthens this one too.
  */
-export const diagnosticsRange = (asOf: string) => ({
-  from: historyRange(addDays(asOf, -DIAGNOSTICS.heldOutDays)).from,
-  to: addDays(asOf, -1),
-});
+export const diagnosticsRange = (asOf: string) => {
+  const { from, revisionsFrom } = historyRange(addDays(asOf, -DIAGNOSTICS.heldOutDays));
+  return { from, revisionsFrom, to: addDays(asOf, -1) };
+};
 
 /**
  * A row as it stood at the end of the day before `day`: a revision's value stands through its `reportedOn`

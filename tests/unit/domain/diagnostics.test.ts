@@ -128,8 +128,8 @@ describe('fit diagnostics', () => {
   });
 
   it('reads the history it needs: the reallocation’s window before the first held-out day, up to yesterday', () => {
-    // Sixteen weeks for the weekday factors before the first of the 14 held-out days.
-    expect(diagnosticsRange(asOf)).toEqual({ from: addDays(asOf, -126), to: addDays(asOf, -1) });
+    // Sixteen weeks for the weekday factors before the first of the 14 held-out days, and six of revisions.
+    expect(diagnosticsRange(asOf)).toEqual({ from: addDays(asOf, -126), revisionsFrom: addDays(asOf, -56), to: addDays(asOf, -1) });
   });
 });
 
