@@ -200,7 +200,8 @@ export class Actuator {
           previous: null,
           dayStart: null,
           stopLoss: [],
-          releaseReserve: snapshot.allocation.reserve === 0,
+          // The reserve counts as released only when the run that made the plan released it, with a reason.
+          releaseReserve: snapshot.trigger.kind === 'on-demand' && snapshot.trigger.releaseReserve !== undefined,
         }).map((issue) => `${issue.path}: ${issue.message}`),
       },
       now: this.deps.clock(),
