@@ -44,7 +44,9 @@ export const plannerBudgets = (daily: number): number[] =>
 export const marginalCost = (allocation: Pick<Allocation, 'constraints'>, unit: 'conversions' | 'revenue'): number | null => {
   const budget = allocation.constraints.find((c) => c.id === 'budget' && c.binding);
   if (!budget || !(budget.shadowPrice > 0)) return null;
-  return unit === 'conversions' ? 1 / budget.shadowPrice : budget.shadowPrice;
+  // A shadow price so small that its inverse overflows says the next unit buys nothing: no cost to show.
+  const cost = unit === 'conversions' ? 1 / budget.shadowPrice : budget.shadowPrice;
+  return Number.isFinite(cost) ? cost : null;
 };
 
 /** A curve's mean at `spend`, linear between its points, flat past its last (the channel's max). */

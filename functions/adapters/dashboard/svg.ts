@@ -16,7 +16,8 @@ export const gridColumn = (x: number, top: number, bottom: number, labelY: numbe
  * tick is the axis's end, so every mark sits on a round number.
  */
 export const niceTicks = (max: number, count = 4): number[] => {
-  if (!(max > 0)) return [0, 1];
+  // An axis up to infinity would never end: a value that is not a finite amount gets the unit axis.
+  if (!(max > 0) || !Number.isFinite(max)) return [0, 1];
   const raw = max / count;
   const power = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw)!;

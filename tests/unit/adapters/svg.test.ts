@@ -6,6 +6,9 @@ describe('chart helpers', () => {
   it('makes round ticks from 0 that cover the maximum', () => {
     expect(niceTicks(3209)).toEqual([0, 1000, 2000, 3000, 4000]);
     expect(niceTicks(0.37, 4)).toEqual([0, 0.1, 0.2, 0.3, 0.4]);
+    // An axis to infinity would loop for ever (a blocked dashboard): a non-finite maximum gets the unit axis.
+    expect(niceTicks(Number.POSITIVE_INFINITY)).toEqual([0, 1]);
+    expect(niceTicks(Number.NaN)).toEqual([0, 1]);
     fc.assert(
       fc.property(fc.double({ min: 0.001, max: 1e9, noNaN: true }), (max) => {
         const ticks = niceTicks(max);

@@ -24,6 +24,8 @@ describe('finance views', () => {
     expect(marginalCost(budget(3.2), 'revenue')).toBe(3.2);
     expect(marginalCost({ constraints: [] }, 'conversions')).toBeNull();
     expect(marginalCost(budget(0), 'conversions')).toBeNull();
+    // A shadow price whose inverse overflows (a subnormal) has no cost to show, not an infinite one.
+    expect(marginalCost(budget(1e-320), 'conversions')).toBeNull();
   });
 
   it('writes numbers one way: money with the currency decimals, counts with at most one, shares with one', () => {
