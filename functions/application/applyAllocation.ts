@@ -273,7 +273,10 @@ export class Actuator {
       before: money(change.beforeMinor),
       after: null,
     };
-    const move = limitMove(dayStartMinor, change.targetMinor, portfolio.budget.maxDailyChange, change.minimumMinor, change.decimals);
+    // Raises wait for the daily change limit; a cut goes as far as the plan, which is within today's config.
+    const move = limitMove(dayStartMinor, change.targetMinor, portfolio.budget.maxDailyChange, change.minimumMinor, change.decimals, {
+      limitCuts: false,
+    });
     if (!move.ok) return { ...common, target: money(change.targetMinor), status: 'refused', reason: move.reason };
     // A budget already at its target needs no write: the platform holds it, before and after.
     if (move.amountMinor === change.beforeMinor) return { ...common, target: common.before, after: common.before, status: 'unchanged' };

@@ -100,7 +100,10 @@ export type LimitedMove =
 /**
  * The amount a budget may take today: `targetMinor` brought within ±`maxDailyChange` of `dayStartMinor`
  * (the budget before the day's first apply), rounded inwards to whole minor units. Refused when that bound
- * sits below the platform minimum, which the platform would reject anyway.
+ * sits below the platform minimum, which the platform would reject anyway. With `limitCuts` false, only a
+ * raise is limited: a cut goes as far as the plan does, since a plan within today's config can only be
+ * reached from a higher budget by cutting, and a lower budget never spends beyond the config (the budget
+ * wins, as it does in the allocator).
  */
 export const limitMove = (
   dayStartMinor: number,
@@ -108,8 +111,9 @@ export const limitMove = (
   maxDailyChange: number,
   minimumMinor: number,
   decimals: number,
+  { limitCuts = true }: { readonly limitCuts?: boolean } = {},
 ): LimitedMove => {
-  const low = Math.ceil(dayStartMinor * (1 - maxDailyChange) - 1e-9);
+  const low = limitCuts ? Math.ceil(dayStartMinor * (1 - maxDailyChange) - 1e-9) : 0;
   const high = Math.floor(dayStartMinor * (1 + maxDailyChange) + 1e-9);
   const amountMinor = Math.min(Math.max(targetMinor, Math.max(0, low)), high);
   if (amountMinor < minimumMinor) {

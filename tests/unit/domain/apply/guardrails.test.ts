@@ -93,4 +93,10 @@ describe('the daily change limit on one budget', () => {
     expect(limitMove(100_000, 50_000, 0.25, 100, 2)).toMatchObject({ ok: true, amountMinor: 75_000, limited: true });
     expect(limitMove(100_000, 110_000, 0.25, 100, 2)).toEqual({ ok: true, amountMinor: 110_000, limited: false });
   });
+
+  it('lets a cut go as far as the plan when cuts are not limited, and still limits a raise', () => {
+    // A budget cut in the config: the plan puts the channel at 1,800.00 where its budget stood at 2,814.63.
+    expect(limitMove(281_463, 180_000, 0.25, 100, 2, { limitCuts: false })).toEqual({ ok: true, amountMinor: 180_000, limited: false });
+    expect(limitMove(100_000, 200_000, 0.25, 100, 2, { limitCuts: false })).toMatchObject({ amountMinor: 125_000, limited: true });
+  });
 });
