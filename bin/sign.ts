@@ -34,7 +34,8 @@ if (!file) {
   console.error(`usage: npm run sign -- [--source generic] [--url ${LOCAL_URL}] FILE`);
   process.exit(2);
 }
-const body = readFileSync(file, 'utf8');
+// The bytes curl sends (--data-binary), so a file that is not UTF-8 is signed as sent and told so with a 400.
+const body = readFileSync(file);
 const secret = process.env[localSecretVariable(values.source ?? 'generic')] ?? LOCAL_DEV_SECRET;
 const header = signatureHeader([secret], body, Math.floor(Date.now() / 1000));
 // On stderr, so that `$(npm run sign …)` still captures the command alone: which server it targets, and why.

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
@@ -52,11 +53,22 @@ const LOCAL_CALLER = {
   userId: 'local',
 };
 
+/**
+ * A request body as the event carries it: text when it is UTF-8, else base64 with `isBase64Encoded`, so
+ * that a handler sees the very bytes sent (a signature covers them) rather than a lossy decoding.
+ */
+const eventBody = (bytes: Buffer): Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'> =>
+  bytes.length === 0
+    ? { isBase64Encoded: false }
+    : isUtf8(bytes)
+      ? { body: bytes.toString('utf8'), isBase64Encoded: false }
+      : { body: bytes.toString('base64'), isBase64Encoded: true };
+
 /** The API Gateway HTTP API (payload v2.0) event for a local request, as the cloud would deliver it. */
 export const toApiGatewayEvent = (
   request: IncomingMessage,
   url: URL,
-  body: string,
+  body: Buffer,
   match: RouteMatch,
   session?: Record<string, string>,
 ): APIGatewayProxyEventV2 => {
@@ -102,8 +114,7 @@ export const toApiGatewayEvent = (
       // A session route's authorizer context, as the Lambda authorizer's simple response gives it.
       ...(session ? { authorizer: { lambda: session } } : {}),
     },
-    ...(body ? { body } : {}),
-    isBase64Encoded: false,
+    ...eventBody(body),
   };
 };
 

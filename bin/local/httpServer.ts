@@ -48,7 +48,7 @@ const hostBase = (host: string | undefined): URL | undefined => {
 const sendError = (response: ServerResponse, status: number, code: string, message: string) =>
   send(response, status, { 'content-type': 'application/json; charset=utf-8' }, JSON.stringify(errorBody(code, message)));
 
-const readBody = (request: IncomingMessage): Promise<string | undefined> =>
+const readBody = (request: IncomingMessage): Promise<Buffer | undefined> =>
   new Promise((done, fail) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -56,7 +56,7 @@ const readBody = (request: IncomingMessage): Promise<string | undefined> =>
       size += chunk.length;
       if (size <= GATEWAY_BODY_LIMIT) chunks.push(chunk);
     });
-    request.on('end', () => done(size > GATEWAY_BODY_LIMIT ? undefined : Buffer.concat(chunks).toString('utf8')));
+    request.on('end', () => done(size > GATEWAY_BODY_LIMIT ? undefined : Buffer.concat(chunks)));
     request.on('error', fail);
   });
 

@@ -75,9 +75,16 @@ export const parseBody = <S extends z.ZodMiniType>(schema: S, event: APIGatewayP
 /** The body of an error response (docs/http-api.md). */
 export const errorBody = (code: string, message: string, issues: readonly Issue[] = []) => ({ error: { code, message, issues } });
 
-/** The request body as the sender sent it: signatures are computed over these exact characters. */
+/** The request body as text (a byte that is not UTF-8 reads as U+FFFD); {@link rawBodyBytes} for what was sent. */
 export const rawBody = (event: APIGatewayProxyEventV2): string =>
   event.body === undefined ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+
+/**
+ * The request body's bytes as the sender sent them: signatures are computed over these. A body that is not
+ * UTF-8 comes base64-encoded (`isBase64Encoded`), so its bytes survive; decoding it as text would not.
+ */
+export const rawBodyBytes = (event: APIGatewayProxyEventV2): Buffer =>
+  event.body === undefined ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
 
 /**
  * Turns every failure into a JSON error: an {@link HttpError} answers as itself; anything else is our fault,

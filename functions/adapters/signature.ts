@@ -36,11 +36,14 @@ const parseHeader = (header: string): ParsedHeader | undefined => {
   return timestamp === undefined || signatures.length === 0 ? undefined : { timestamp, signatures };
 };
 
-const hmac = (secret: string, timestamp: string, rawBody: string): Buffer =>
+/** A body as signed: its bytes as sent, or text, which stands for its UTF-8 bytes. */
+export type SignedBody = string | Uint8Array;
+
+const hmac = (secret: string, timestamp: string, rawBody: SignedBody): Buffer =>
   createHmac('sha256', secret).update(`${timestamp}.`).update(rawBody).digest();
 
 /** The `X-Signature` header a sender computes for `rawBody` at `timestamp` (unix seconds), one `v1` per secret. */
-export const signatureHeader = (secrets: readonly string[], rawBody: string, timestamp: number): string =>
+export const signatureHeader = (secrets: readonly string[], rawBody: SignedBody, timestamp: number): string =>
   [`t=${timestamp}`, ...secrets.map((s) => `v1=${hmac(s, String(timestamp), rawBody).toString('hex')}`)].join(',');
 
 /**
@@ -50,7 +53,7 @@ export const signatureHeader = (secrets: readonly string[], rawBody: string, tim
  */
 export const verifySignature = (input: {
   readonly header: string | undefined;
-  readonly rawBody: string;
+  readonly rawBody: SignedBody;
   readonly secrets: readonly string[];
   readonly nowSeconds: number;
   readonly toleranceSeconds?: number;

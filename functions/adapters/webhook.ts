@@ -1,8 +1,9 @@
+import { isUtf8 } from 'node:buffer';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { MAX_BODY_BYTES } from '../domain/delivery.js';
 import type { Rejection, RejectionKind } from '../domain/issues.js';
 import { WEBHOOK_SOURCES, type WebhookSource } from '../domain/platforms/mappers.js';
-import { HttpError, rawBody } from './http.js';
+import { HttpError, rawBodyBytes } from './http.js';
 import { verifySignature } from './signature.js';
 import type { SecretSource } from './webhookSecrets.js';
 
@@ -28,19 +29,51 @@ export const acceptedContent = (event: APIGatewayProxyEventV2): void => {
   }
 };
 
-/** The raw body, refused with 413 beyond 1 MiB before anything else reads it. */
-export const boundedBody = (event: APIGatewayProxyEventV2): string => {
-  const body = rawBody(event);
-  if (Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) {
+/** The raw body's bytes, refused with 413 beyond 1 MiB before anything else reads them. */
+export const boundedBody = (event: APIGatewayProxyEventV2): Buffer => {
+  const body = rawBodyBytes(event);
+  if (body.length > MAX_BODY_BYTES) {
     throw new HttpError(413, 'body-too-large', `a delivery may be at most ${MAX_BODY_BYTES} bytes`);
   }
   return body;
 };
 
-/** Checks `X-Signature` against the source's secrets; any failure is a 401 that says which check failed. */
+const REPLACEMENT_CHARACTER = Buffer.from('\uFFFD');
+
+/**
+ * Where the first byte that is not part of a UTF-8 sequence sits. Everything before it decodes exactly, so
+ * the UTF-8 length of the text before the first U+FFFD the decoder put in is its offset; a U+FFFD the sender
+ * really sent (its own three bytes) is stepped over.
+ */
+const firstInvalidByte = (bytes: Buffer): number => {
+  const text = bytes.toString('utf8');
+  let offset = 0;
+  let from = 0;
+  for (let at = text.indexOf('\uFFFD'); at !== -1; at = text.indexOf('\uFFFD', at + 1)) {
+    offset += Buffer.byteLength(text.slice(from, at));
+    if (!bytes.subarray(offset, offset + REPLACEMENT_CHARACTER.length).equals(REPLACEMENT_CHARACTER)) return offset;
+    offset += REPLACEMENT_CHARACTER.length;
+    from = at + 1;
+  }
+  return Math.min(offset, bytes.length - 1); // not reached when isUtf8 said a byte is bad; a byte to name if it were
+};
+
+/**
+ * An authenticated body as the JSON text it must be (RFC 8259: UTF-8), or a 400 naming the first byte that
+ * is not. Checked after the signature, as the rest of the body is: the signature covers the bytes sent, so
+ * a sender who signed them learns what is wrong with them, and anyone else learns only that it is a 401.
+ */
+export const deliveryText = (bytes: Buffer): string => {
+  if (isUtf8(bytes)) return bytes.toString('utf8');
+  const offset = firstInvalidByte(bytes);
+  const message = `the body is not valid UTF-8: byte ${offset} (0x${bytes[offset]!.toString(16).padStart(2, '0')}) does not begin or continue a UTF-8 sequence; send JSON encoded as UTF-8`;
+  throw new HttpError(400, 'invalid-utf8', message, [{ path: '$', message }]);
+};
+
+/** Checks `X-Signature` over the body's bytes against the source's secrets; any failure is a 401 that says which check failed. */
 export const authenticate = async (
   event: APIGatewayProxyEventV2,
-  body: string,
+  body: Buffer,
   source: WebhookSource,
   secrets: SecretSource,
   now: Date,

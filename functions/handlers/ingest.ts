@@ -4,7 +4,7 @@ import type { LoadedConfig } from '../adapters/configFile.js';
 import type { DeliveryRecorder } from '../adapters/deliveries.js';
 import { HttpError, httpHandler, json } from '../adapters/http.js';
 import { logger, metrics } from '../adapters/observability.js';
-import { acceptedContent, authenticate, boundedBody, rejected, webhookSource } from '../adapters/webhook.js';
+import { acceptedContent, authenticate, boundedBody, deliveryText, rejected, webhookSource } from '../adapters/webhook.js';
 import type { SecretSource } from '../adapters/webhookSecrets.js';
 import { type DeliveryToStore, prepareDelivery } from '../application/acceptDelivery.js';
 import type { Clock } from '../application/ports.js';
@@ -35,7 +35,7 @@ const recordOnce = async (recorder: DeliveryRecorder, delivery: DeliveryToStore)
   }
 };
 
-/** `POST /webhooks/{source}`: authenticate → validate whole → store once → 202 with the receipt. */
+/** `POST /webhooks/{source}`: authenticate the bytes → read them as UTF-8 JSON and validate whole → store once → 202 with the receipt. */
 export const createIngestHandler = ({ config, secrets, recorder, clock }: IngestDependencies) =>
   httpHandler(
     async (event, context) => {
@@ -45,7 +45,7 @@ export const createIngestHandler = ({ config, secrets, recorder, clock }: Ingest
       acceptedContent(event);
       const body = boundedBody(event);
       await authenticate(event, body, source, secrets, now);
-      const prepared = prepareDelivery(body, source, config, now);
+      const prepared = prepareDelivery(deliveryText(body), source, config, now);
       if (!prepared.ok) throw rejected(prepared.rejection);
       const { delivery } = prepared;
       const receipt = await recordOnce(recorder, delivery);

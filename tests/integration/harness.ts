@@ -16,8 +16,8 @@ export interface TestRuntime extends LocalRuntime {
   countItems(tableId?: string): Promise<number>;
   /** Sends a request with the local bearer token. */
   get(path: string): Promise<{ status: number; body: any }>;
-  /** POSTs a raw body to `/webhooks/<source>`, signed with the local secret, as JSON unless `headers` say otherwise. */
-  postSigned(source: string, body: string, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  /** POSTs a raw body (text, or bytes as sent) to `/webhooks/<source>`, signed with the local secret, as JSON unless `headers` say otherwise. */
+  postSigned(source: string, body: string | Uint8Array, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
 }
 
 export const startTestRuntime = async (): Promise<TestRuntime> => {
@@ -59,7 +59,7 @@ export const startTestRuntime = async (): Promise<TestRuntime> => {
           'x-signature': signatureHeader([LOCAL_DEV_SECRET], body, Math.floor(Date.now() / 1000)),
           ...headers,
         },
-        body,
+        body: typeof body === 'string' ? body : new Uint8Array(body),
       });
       return { status: response.status, body: await response.json() };
     },

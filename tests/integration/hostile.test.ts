@@ -3,6 +3,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { replayDemoFeed } from '../../bin/local/demo.js';
 import { createDocumentClient, createDynamoClient } from '../../functions/adapters/dynamo.js';
+import { signatureHeader } from '../../functions/adapters/signature.js';
 import { addDays } from '../../functions/domain/dates.js';
 import type { Snapshot } from '../../functions/domain/snapshots.js';
 import { deployedConfig } from '../../functions/wiring/config.js';
@@ -98,6 +99,19 @@ describe('bodies are read one way only', () => {
     const gzip = await send('generic', body, { 'content-encoding': 'gzip' });
     expect(gzip.status).toBe(415);
     expect(gzip.body.error?.code).toBe('unsupported-encoding');
+  });
+
+  it('refuses a signed body that is not UTF-8 with a 400 naming the first bad byte, and an unsigned one with a 401', async () => {
+    const json = `{"portfolioId":"demo","records":[{"channelId":"search","date":"${yesterday}","spend":1,"conversions":0,"note":"caf`;
+    // A Latin-1 "é" (0xe9) where UTF-8 needs two bytes: the kind of body a misconfigured exporter sends.
+    const bytes = Buffer.concat([Buffer.from(json), Buffer.from([0xe9]), Buffer.from('"}]}')]);
+    const signed = await runtime.postSigned('generic', bytes);
+    expect(signed.status).toBe(400);
+    expect(signed.body.error).toMatchObject({ code: 'invalid-utf8', issues: [{ path: '$' }] });
+    expect(signed.body.error?.message).toContain(`byte ${json.length}`);
+    const forged = signatureHeader(['a guess'], bytes, Math.floor(Date.now() / 1000));
+    const unsigned = await runtime.postSigned('generic', bytes, { 'x-signature': forged });
+    expect([unsigned.status, unsigned.body.error?.code]).toEqual([401, 'bad-signature']);
   });
 });
 
