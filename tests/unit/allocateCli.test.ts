@@ -68,6 +68,15 @@ describe('npm run allocate refuses what it cannot honour', () => {
     );
   }, 30_000);
 
+  it('refuses history rows dated on or after asOf, and rows for a channel the portfolio does not have, each at its path', () => {
+    const odd = input();
+    odd.history.push({ channelId: 'a', date: '2026-10-29', spend: 300, conversions: 10, revenue: 500 });
+    odd.history.push({ channelId: 'tv', date: '2026-10-02', spend: 300, conversions: 10, revenue: 500 });
+    const result = allocate('odd-history', JSON.stringify(odd));
+    expectRefusal(result, /^ {2}- history\[56\]\.date: on or after asOf \(2026-10-29\)/m);
+    expect(result.stderr).toMatch(/^ {2}- history\[57\]\.channelId: "tv" is not a channel of the portfolio$/m);
+  }, 30_000);
+
   it('refuses a stop-loss on a channel the portfolio does not have', () => {
     const unknown = { ...input(), stopLoss: ['tv'] };
     expectRefusal(allocate('unknown-stop-loss', JSON.stringify(unknown)), /^ {2}- stopLoss\[0\]: "tv" is not a channel of the portfolio$/m);

@@ -63,15 +63,26 @@ export const PlanTotals = z.strictObject({
 
 /**
  * What the allocator cannot honour although each field is well formed: the same channel-day twice (which
- * row is the day?), a revision reported after the day the allocation is for, and a stop-loss on a channel
- * the portfolio does not have.
+ * row is the day?); a row, or a revision, dated on a day the allocation cannot have seen (a row on `asOf`
+ * would be a partial day read as whole, a later one a day to come); a row or a stop-loss for a channel the
+ * portfolio does not have (the allocator would drop the row without a word). The reallocation never sends
+ * any of them: it reads the days before `asOf` of the portfolio's own channels.
  */
 const checkInput = (
   input: { history: readonly HistoryDay[]; stopLoss: readonly string[]; asOf: string; portfolio: { channels: readonly { id: string }[] } },
   ctx: z.core.$RefinementCtx<unknown>,
 ): void => {
+  const channels = new Set(input.portfolio.channels.map((c) => c.id));
   const seen = new Map<string, number>();
   input.history.forEach((row, i) => {
+    if (row.date >= input.asOf)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['history', i, 'date'],
+        message: `on or after asOf (${input.asOf}): history holds only days before the day being decided`,
+      });
+    if (!channels.has(row.channelId))
+      ctx.addIssue({ code: 'custom', path: ['history', i, 'channelId'], message: `"${row.channelId}" is not a channel of the portfolio` });
     const key = `${row.channelId}\u0000${row.date}`;
     const first = seen.get(key);
     if (first === undefined) seen.set(key, i);
@@ -90,7 +101,6 @@ const checkInput = (
         });
     });
   });
-  const channels = new Set(input.portfolio.channels.map((c) => c.id));
   input.stopLoss.forEach((id, i) => {
     if (!channels.has(id)) ctx.addIssue({ code: 'custom', path: ['stopLoss', i], message: `"${id}" is not a channel of the portfolio` });
   });

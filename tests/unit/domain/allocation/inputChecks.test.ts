@@ -64,7 +64,33 @@ describe('AllocationInput refuses what the allocator cannot honour', () => {
   });
 
   it('accepts two channels on the same day: only a channel-day repeated is refused', () => {
-    expect(issuesOf((i) => i.history.push({ channelId: 'c', date: '2026-10-03', spend: 1, conversions: 0 }))).toEqual([]);
+    const sameDay = issuesOf((i) => {
+      i.portfolio.channels.push({ id: 'c', platform: 'generic', base: 0, max: 800 });
+      i.history.push({ channelId: 'c', date: '2026-10-03', spend: 1, conversions: 0 });
+    });
+    expect(sameDay).toEqual([]);
+  });
+
+  it('refuses a history row dated on or after asOf: the day being decided has not been seen whole, and a later one not at all', () => {
+    const issues = issuesOf((i) => {
+      i.history.push({ channelId: 'a', date: '2026-10-08', spend: 1, conversions: 0 });
+      i.history.push({ channelId: 'b', date: '2026-11-30', spend: 1, conversions: 0 });
+    });
+    expect(issues).toEqual([
+      { path: 'history[14].date', message: 'on or after asOf (2026-10-08): history holds only days before the day being decided' },
+      { path: 'history[15].date', message: 'on or after asOf (2026-10-08): history holds only days before the day being decided' },
+    ]);
+  });
+
+  it('refuses a history row for a channel the portfolio does not have, each at its own path', () => {
+    const issues = issuesOf((i) => {
+      i.history.push({ channelId: 'tv', date: '2026-10-03', spend: 1, conversions: 0 });
+      i.history.push({ channelId: 'tv', date: '2026-10-04', spend: 1, conversions: 0 });
+    });
+    expect(issues).toEqual([
+      { path: 'history[14].channelId', message: '"tv" is not a channel of the portfolio' },
+      { path: 'history[15].channelId', message: '"tv" is not a channel of the portfolio' },
+    ]);
   });
 
   it('refuses a revision reported after asOf, and accepts one reported on asOf', () => {
@@ -86,8 +112,11 @@ describe('AllocationInput refuses what the allocator cannot honour', () => {
       i.portfolio.budget.daily = -1;
       i.stopLoss = ['tv'];
       i.history.push({ ...i.history[0] });
+      i.history.push({ channelId: 'tv', date: '2026-10-08', spend: 1, conversions: 0 });
     }).map((i) => i.path);
-    expect(paths).toEqual(expect.arrayContaining(['portfolio.budget.daily', 'stopLoss[0]', 'history[14]']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['portfolio.budget.daily', 'stopLoss[0]', 'history[14]', 'history[15].date', 'history[15].channelId']),
+    );
   });
 });
 
