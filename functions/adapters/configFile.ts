@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { groupIssues } from '../domain/allocation/groupChecks.js';
 import { BudgetConfig, Portfolio } from '../domain/config.js';
 import { accountIssues } from '../domain/connectors/accountChecks.js';
 import { isTimeZone } from '../domain/dates.js';
@@ -102,16 +103,18 @@ const silentScheduleIssues = (raw: unknown, now: Date): Issue[] => {
 };
 
 /**
- * Accounts and campaigns that do not fit together (functions/domain/connectors/accountChecks.ts), for every
- * portfolio that parses on its own, so they are listed in the same pass as the schema's problems. Checked
- * here, before a deploy, rather than in the schema every function validates at its cold start.
+ * What a portfolio's parts say together, for every portfolio that parses on its own, so they are listed in the
+ * same pass as the schema's problems: accounts and campaigns that do not fit together
+ * (functions/domain/connectors/accountChecks.ts), and channel groups no plan can satisfy together
+ * (functions/domain/allocation/groupChecks.ts, which solves them). Checked here, before a deploy, rather than
+ * in the schema every function validates at its cold start.
  */
-const connectorIssues = (raw: unknown, parsed: BudgetConfig | undefined): Issue[] => {
+const crossIssues = (raw: unknown, parsed: BudgetConfig | undefined): Issue[] => {
   const candidates = parsed?.portfolios ?? (raw as { portfolios?: unknown } | null)?.portfolios;
   if (!Array.isArray(candidates)) return [];
   return candidates.flatMap((portfolio: unknown, i) => {
     const checked = parsed ? { ok: true as const, value: portfolio as Portfolio } : validate(Portfolio, portfolio);
-    return checked.ok ? accountIssues(checked.value, `portfolios[${i}]`) : [];
+    return checked.ok ? [...accountIssues(checked.value, `portfolios[${i}]`), ...groupIssues(checked.value, `portfolios[${i}]`)] : [];
   });
 };
 
@@ -139,7 +142,7 @@ export const loadConfigFile = (path: string = DEFAULT_CONFIG_PATH, now: Date = n
   const issues = [
     ...repeated,
     ...(result.ok ? [] : result.issues),
-    ...connectorIssues(raw, result.ok ? result.value : undefined),
+    ...crossIssues(raw, result.ok ? result.value : undefined),
     ...silentScheduleIssues(raw, now),
     ...sizeIssues(raw),
   ];

@@ -251,10 +251,16 @@ export const Portfolio = z
 type Ctx = z.core.$RefinementCtx<unknown>;
 type PortfolioShape = z.output<typeof Portfolio>;
 
-/** Groups name known channels, keep min ≤ max, and can hold together with the channels' bases and caps. */
+/**
+ * Each group names known channels, keeps min ≤ max, and can hold on its own: its channels' bases within its
+ * maxShare, their maxes up to its minShare, and its minShare beside the bases of the channels outside it.
+ * Whether groups that share channels hold together takes solving them together, which the checks before a
+ * deploy do (functions/domain/allocation/groupChecks.ts), out of every function's cold start.
+ */
 const checkGroups = (portfolio: PortfolioShape, ctx: Ctx, at: (string | number)[]): void => {
   duplicateIds(portfolio.groups, ctx, [...at, 'groups'], 'group');
   const channels = new Map(portfolio.channels.map((c) => [c.id, c]));
+  const allBases = portfolio.channels.reduce((s, c) => s + c.base, 0);
   const allocatable = portfolio.budget.daily * (1 - portfolio.budget.reserveShare);
   for (const [g, group] of portfolio.groups.entries()) {
     const path = [...at, 'groups', g];
@@ -273,9 +279,21 @@ const checkGroups = (portfolio: PortfolioShape, ctx: Ctx, at: (string | number)[
     if (caps < group.minShare * allocatable - 1e-9) {
       issue('minShare', `the group's maxes sum to ${caps}, less than minShare × the allocatable ${allocatable}`);
     }
+    const outside = allBases - bases;
+    if (group.minShare * allocatable + outside > allocatable + 1e-9) {
+      issue(
+        'minShare',
+        `minShare × the allocatable ${allocatable} (${Math.round(group.minShare * allocatable * 100) / 100}) and the bases of the channels outside the group (${outside}) sum to more than the allocatable`,
+      );
+    }
   }
+  // Groups with no channel in common each need their own minimum; groups that share channels may meet theirs together.
+  const disjoint = portfolio.groups.every((g, i) =>
+    portfolio.groups.slice(i + 1).every((h) => !h.channels.some((id) => g.channels.includes(id))),
+  );
   const minimum = portfolio.groups.reduce((s, g) => s + g.minShare, 0);
-  if (minimum > 1 + 1e-9) ctx.addIssue({ code: 'custom', path: [...at, 'groups'], message: `minShares sum to ${minimum}, more than 1` });
+  if (disjoint && minimum > 1 + 1e-9)
+    ctx.addIssue({ code: 'custom', path: [...at, 'groups'], message: `minShares sum to ${minimum}, more than 1` });
 };
 
 /** A carbon cap must leave room for the bases. */

@@ -84,7 +84,7 @@ describe('function bundler', () => {
     expect(withJwt.sort()).toEqual([FUNCTIONS.sessionAuthorizer.id, FUNCTIONS.signIn.id].sort());
   }, 120_000);
 
-  it('reads the config as data, and bundles only the schema, not the file checks of config:check (croner, the duplicate-key scan)', () => {
+  it('reads the config as data, and bundles only the schema, not the file checks of config:check (croner, the duplicate-key scan, the group solver)', () => {
     const { inputs } = bundle('functions/wiring/config.ts', 'deployedConfig');
     expect(inputs).not.toContain('config/budget.config.json');
     expect(inputs).toContain('functions/domain/config.ts');
@@ -92,6 +92,8 @@ describe('function bundler', () => {
       'node_modules/croner/',
       'functions/domain/jsonKeys.ts',
       'functions/domain/scheduleTimes.ts',
+      'functions/domain/allocation/groupChecks.ts',
+      'node_modules/javascript-lp-solver/',
       'functions/adapters/configFile.ts',
     ])
       expect(inputs.filter((file) => file.includes(checkOnly))).toEqual([]);

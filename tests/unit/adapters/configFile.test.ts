@@ -121,4 +121,42 @@ describe('config file: what misbehaves once deployed', () => {
     const big = { ...shipped, portfolios: [{ ...shipped.portfolios[0], groups: [], alerts: { rules: [] }, channels }] };
     expect(issuesOf(JSON.stringify(big))).toEqual([]);
   });
+
+  it('refuses groups no plan can satisfy together, though each holds alone, naming the shares that give way', () => {
+    // Search alone must take 60% of the allocatable 8,500 (5,100), and search with social at most 50% (4,250).
+    const portfolio = structuredClone(shipped.portfolios[0]);
+    portfolio.channels[0].max = 9000;
+    portfolio.groups = [
+      { id: 'search-first', channels: ['search'], minShare: 0.6 },
+      { id: 'paid', channels: ['search', 'social'], maxShare: 0.5 },
+    ];
+    const issues = issuesOf(JSON.stringify({ ...shipped, portfolios: [portfolio] }));
+    expect(issues.map((i) => i.path)).toEqual(['portfolios[demo].groups[search-first].minShare', 'portfolios[demo].groups[paid].maxShare']);
+    expect(issues[0]!.message).toBe(
+      "at least 5,100.00 of the allocatable 8,500.00 cannot hold together with group paid's maxShare (at most 4,250.00): the channels' bases and maxes leave no plan that meets them all",
+    );
+    expect(issues[1]!.message).toMatch(/^at most 4,250\.00 .* with group search-first's minShare \(at least 5,100\.00\)/);
+  });
+
+  it('names only the groups that conflict, not a third that holds with either', () => {
+    const portfolio = structuredClone(shipped.portfolios[0]);
+    portfolio.channels[0].max = 9000;
+    portfolio.groups = [
+      { id: 'upper', channels: ['video', 'podcast'], minShare: 0.2 },
+      { id: 'search-first', channels: ['search'], minShare: 0.6 },
+      { id: 'paid', channels: ['search', 'social'], maxShare: 0.5 },
+    ];
+    const issues = issuesOf(JSON.stringify({ ...shipped, portfolios: [portfolio] }));
+    expect(issues.map((i) => i.path)).toEqual(['portfolios[demo].groups[search-first].minShare', 'portfolios[demo].groups[paid].maxShare']);
+  });
+
+  it('accepts groups that hold together at the edge: one channel meeting two minimums, a maximum met exactly', () => {
+    const portfolio = structuredClone(shipped.portfolios[0]);
+    portfolio.channels[0].max = 9000;
+    portfolio.groups = [
+      { id: 'search-first', channels: ['search'], minShare: 0.5 },
+      { id: 'paid', channels: ['search', 'social'], minShare: 0.7, maxShare: 0.7 },
+    ];
+    expect(issuesOf(JSON.stringify({ ...shipped, portfolios: [portfolio] }))).toEqual([]);
+  });
 });

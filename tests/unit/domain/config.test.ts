@@ -70,10 +70,42 @@ describe('operator config', () => {
       'portfolios[0].groups[0].minShare',
     ],
     ['a group whose bases exceed its maxShare', (p: any) => (p.groups[0].maxShare = 0.05), 'portfolios[0].groups[0].maxShare'],
+    [
+      // 0.85 × the allocatable 8,500 for search, and 3,100 of bases for the other five: 10,325 of 8,500.
+      'a group whose minShare leaves too little for the bases of the channels outside it',
+      (p: any) => {
+        p.channels[0].max = 9000;
+        p.groups = [{ id: 'search-first', channels: ['search'], minShare: 0.85 }];
+      },
+      'portfolios[0].groups[0].minShare',
+    ],
+    [
+      'disjoint groups whose minShares sum above 1',
+      (p: any) => {
+        for (const c of p.channels) c.max = 9000;
+        p.channels[1].base = 0;
+        p.groups = [
+          { id: 'a', channels: ['search'], minShare: 0.6 },
+          { id: 'b', channels: ['social'], minShare: 0.6 },
+        ];
+      },
+      'portfolios[0].groups',
+    ],
     ['a carbon cap the bases already exceed', (p: any) => (p.carbon.maxDailyKg = 100), 'portfolios[0].carbon.maxDailyKg'],
     ['a negative carbon intensity', (p: any) => (p.channels[0].carbonPerUnit = -1), 'portfolios[0].channels[0].carbonPerUnit'],
   ])('rejects %s, naming the path', (_name, change, path) => {
     expect(pathsOf(withDemo(change))).toContain(path);
+  });
+
+  it('accepts overlapping groups whose minShares sum above 1 when the channels they share can satisfy both', () => {
+    const overlapping = withDemo((p) => {
+      p.channels[0].max = 9000;
+      p.groups = [
+        { id: 'search', channels: ['search'], minShare: 0.6 },
+        { id: 'paid', channels: ['search', 'social'], minShare: 0.6 },
+      ];
+    });
+    expect(pathsOf(overlapping)).toEqual([]);
   });
 
   it('reads the older google_ads spelling as google-ads, in platform and in sourceIds alike', () => {
