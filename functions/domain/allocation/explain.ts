@@ -101,6 +101,16 @@ const rowConstraint = (
     default: {
       const group = portfolio.groups.find((g) => `group:${g.id}` === meaning.id)!;
       const share = meaning.side === 'max' ? group.maxShare : group.minShare;
+      if (unmet > 0) {
+        // A missed share has no price, as a missed target has none: no small relaxation makes it hold.
+        return {
+          id: meaning.id,
+          binding: true,
+          shadowPrice: 0,
+          ...missed,
+          explanation: missedShare(group, meaning, share, plan, unmet),
+        };
+      }
       return {
         id: meaning.id,
         binding: true,
@@ -114,6 +124,61 @@ const rowConstraint = (
   }
 };
 
+/** A share missed by less than half a cent is rounding, not a share out of reach. */
+const SHARE_MISSED = 0.005;
+
+/** A group's channels in the plan, and their total. */
+const groupTotal = (channels: readonly string[], plan: readonly PlannedChannel[]) => {
+  const members = plan.filter((c) => channels.includes(c.channelId));
+  return { members, total: members.reduce((s, c) => s + c.total, 0) };
+};
+
+/** How far the plan misses a group's share as configured (0 within half a cent), whether today's row asked less or the row gave way. */
+const shareMissed = (portfolio: Portfolio, meaning: RowMeaning, plan: readonly PlannedChannel[]): number => {
+  if (meaning.share === undefined) return 0;
+  const channels = portfolio.groups.find((g) => `group:${g.id}` === meaning.id)?.channels ?? [];
+  const { total } = groupTotal(channels, plan);
+  const missed = meaning.side === 'min' ? meaning.share - total : total - meaning.share;
+  return missed > SHARE_MISSED ? missed : 0;
+};
+
+/**
+ * Why a group misses its share today, and by how much: its channels are as far as the daily change limit
+ * lets them move from where the day began (a budget raise asks more of a group than its channels may grow by
+ * in a day; a cut, less than they may shrink by), or as far as their own caps or floors go, or the rest of
+ * the plan cannot give way. The limit wins for the day, and the share is reached over the days that follow.
+ */
+const missedShare = (
+  { id, channels }: Portfolio['groups'][number],
+  { side, share: amount }: RowMeaning,
+  share: number,
+  plan: readonly PlannedChannel[],
+  unmet: number,
+): string => {
+  const { members: group, total } = groupTotal(channels, plan);
+  const head = `Group ${id}'s ${side === 'min' ? 'minimum' : 'maximum'} share (${percent(share)} of the allocatable budget, ${number(amount ?? 0)})`;
+  if (side === 'min') {
+    const atCeilings = group.every((c) => c.total >= c.upper - 0.01);
+    const why = !atCeilings
+      ? `the other channels' floors and today's other limits leave it ${number(total)}`
+      : group.some((c) => c.ceiling === 'change' && c.upper > c.base + 0.005)
+        ? `the daily change limit lets its channels rise only to ${number(total)}`
+        : `its channels' caps today (their maxes and any stop-loss) hold it to ${number(total)}`;
+    const after = why.startsWith('the daily change limit') ? ' It takes what the limit allows each day until it reaches its share.' : '';
+    return `${head} is out of reach today: ${why}, ${number(unmet)} short.${after}`;
+  }
+  const atFloors = group.every((c) => c.total <= c.floor + 0.01);
+  const why = !atFloors
+    ? `today's other limits keep it at ${number(total)}`
+    : group.some((c) => c.floorFromChange)
+      ? `the daily change limit lets its channels come down only to ${number(total)}`
+      : `its channels' floors (their bases and exploration) hold it at ${number(total)}`;
+  const after = why.startsWith('the daily change limit')
+    ? ' It gives back what the limit allows each day until it is within its share.'
+    : '';
+  return `${head} cannot hold today: ${why}, ${number(unmet)} over.${after}`;
+};
+
 /**
  * The constraints that bind at the optimum, each with its shadow price in the objective's unit and a line
  * for finance: the rows (priced by the LP's duals) and each channel's ceiling or change-limit floor (priced
@@ -125,13 +190,19 @@ export const bindingConstraints = (
   solution: LpSolution,
   plan: readonly PlannedChannel[],
 ): BindingConstraint[] => {
+  // A group's share is missed when today's row asked less of it, or gave way; a target when its row gave way.
+  const missed = model.meanings.map((meaning, r) =>
+    meaning.share !== undefined ? shareMissed(portfolio, meaning, plan) : solution.violations[r]!,
+  );
   const rows = model.meanings.flatMap((meaning, r) => {
     const price = solution.duals[r]!;
-    const unmet = solution.violations[r]!;
-    return price > BINDING || (meaning.soft && unmet > 0) ? [rowConstraint(portfolio, meaning, price, plan, unmet)] : [];
+    return price > BINDING || (meaning.soft && missed[r]! > 0) ? [rowConstraint(portfolio, meaning, price, plan, missed[r]!)] : [];
   });
   const gain = outcome(portfolio);
-  const reduced = (k: number) => model.problem.c[k]! - model.problem.rows.reduce((s, row, r) => s + solution.duals[r]! * row.a[k]!, 0);
+  // A missed row's dual is its elastic penalty (or, asked only what today allows, a price of nothing in
+  // particular), not what a unit is worth: channels are priced by the rows that hold as asked.
+  const priced = model.meanings.map((meaning, r) => (meaning.soft && missed[r]! > 0 ? 0 : solution.duals[r]!));
+  const reduced = (k: number) => model.problem.c[k]! - model.problem.rows.reduce((s, row, r) => s + priced[r]! * row.a[k]!, 0);
   const segmentsOf = groupBy(model.segments.keys(), (k) => model.segments[k]!.channel);
   const bounds = plan.flatMap((channel, i): BindingConstraint[] => {
     // People read the channel's name (issue 23: ids only in the CSV and the API); the id stays in the constraint's id.

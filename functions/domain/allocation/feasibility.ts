@@ -66,6 +66,32 @@ export const channelBounds = (input: Pick<AllocationInput, 'portfolio' | 'previo
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 
+/** Where a group's total may sit, in currency: its shares of the allocatable budget, or what today allows of them. */
+export interface GroupRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+/**
+ * What today allows of a group's shares ({@link GroupRange} of `minShare` and `maxShare` × allocatable), given
+ * where its channels' totals may sit today (`members`: each channel's floor and ceiling) and what the other
+ * channels' floors take. A share is of the allocatable budget, while each channel moves within its own bounds
+ * (the daily change limit from where the day began, its max, a stop-loss): after a budget raise a minShare can
+ * ask more than the group's channels may grow by in a day, after a cut a maxShare less than they may shrink
+ * by. The limit wins for the day, as it does for every channel: the group's floor is as far as its channels
+ * can rise (and the other channels' floors leave room for), its cap as far as they can come down, and the
+ * share is reached over the days that follow, instead of the whole plan being held.
+ */
+export const groupRangeToday = (
+  shares: GroupRange,
+  members: readonly { readonly lower: number; readonly upper: number }[],
+  othersFloor: number,
+  allocatable: number,
+): GroupRange => ({
+  min: Math.min(shares.min, sum(members.map((m) => m.upper)), allocatable - othersFloor),
+  max: Math.max(shares.max, sum(members.map((m) => m.lower))),
+});
+
 /**
  * Lowers amounts until they fit `budget`, giving way in the order finance would: first toward each
  * channel's floor (the daily change limit), proportionally; when the floors alone do not fit, the floors

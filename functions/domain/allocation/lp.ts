@@ -24,7 +24,8 @@ import * as lpSolver from 'javascript-lp-solver';
  * Every row gets an elastic column (a violation at a large price), so each restricted LP is feasible; a
  * solution that still uses one proves the rows cannot all hold together, and is the plan that misses them
  * least. A `soft` row (a target) is priced a thousand times lower than a hard one (the budget), so when not
- * everything can hold, targets give way first. Tested against HiGHS on random models with random row sets.
+ * everything can hold, targets give way first; a `firm` one (a group's share) between the two, so it gives
+ * way after the targets and before the budget. Tested against HiGHS on random models with random row sets.
  */
 export interface LpRow {
   readonly id: string;
@@ -33,6 +34,11 @@ export interface LpRow {
   readonly rhs: number;
   /** A target that may be missed, least, when the rows cannot all hold; hard rows give way only after. */
   readonly soft?: boolean;
+  /**
+   * With `soft`: a row that gives way only after every other soft row, and still before the hard ones. A
+   * group's share is one: the daily change limit may put it out of reach today, and a target should not win over it.
+   */
+  readonly firm?: boolean;
 }
 
 export interface LpProblem {
@@ -66,6 +72,8 @@ const solver: LpSolverApi = (lpSolver as unknown as { default?: LpSolverApi }).d
 const TOLERANCE = 1e-9;
 /** The elastic price of a violated row, normalized: far above any price a feasible row can reach. */
 const SOFT_PENALTY = 1e5;
+/** Halfway between, on a log scale: about thirty times a target's price, and a thirtieth of a hard row's. */
+const FIRM_PENALTY = 10 ** 6.5;
 const HARD_PENALTY = 1e8;
 /** Segments handed to the solver besides those at zero reduced cost: a few per row, and a floor. */
 const frontierSize = (rows: number) => 8 + 4 * rows;
@@ -99,7 +107,7 @@ const scale = (problem: LpProblem): Scaled => {
   const rowScale = Float64Array.from(problem.rows, (row) => largest(row.a));
   const a = problem.rows.map((row, r) => Float64Array.from(row.a, (v) => v / rowScale[r]!));
   const b = Float64Array.from(problem.rows, (row, r) => row.rhs / rowScale[r]!);
-  const penalty = Float64Array.from(problem.rows, (row) => (row.soft ? SOFT_PENALTY : HARD_PENALTY));
+  const penalty = Float64Array.from(problem.rows, (row) => (!row.soft ? HARD_PENALTY : row.firm ? FIRM_PENALTY : SOFT_PENALTY));
   return { n, c, u, a, b, objectiveScale, rowScale, penalty };
 };
 

@@ -1,4 +1,5 @@
 import type { Channel, Portfolio } from '../config.js';
+import { groupRangeToday } from './feasibility.js';
 import type { LpProblem, LpRow } from './lp.js';
 import { type Segment, segmentsOf } from './segments.js';
 
@@ -18,13 +19,18 @@ export interface ModelChannel {
 }
 
 /**
- * A coupling row, in the words finance reads it. `side` tells a group's cap from its floor. `soft` rows
- * (targets) may be missed when nothing meets them; hard rows (the budget, carbon, group shares) may not.
+ * A coupling row, in the words finance reads it. `side` tells a group's cap from its floor. `soft` rows may
+ * be missed, by the least, when nothing within today's limits meets them: the targets, and (`firm`, giving
+ * way only after the targets) the groups' shares. Hard rows (the budget, carbon) may not: a plan that cannot
+ * meet them is held.
  */
 export interface RowMeaning {
   readonly id: 'budget' | 'targetCpa' | 'minRoas' | 'carbon' | `group:${string}`;
   readonly side: 'max' | 'min';
   readonly soft: boolean;
+  readonly firm?: boolean;
+  /** A group's share as configured, in currency (× allocatable); its row asks only what today allows of it. */
+  readonly share?: number;
 }
 
 export interface AllocationModel {
@@ -36,8 +42,9 @@ export interface AllocationModel {
 /**
  * The allocation LP over spend above each channel's floor: the budget row, and the rows the portfolio asks
  * for — target CPA (Σ spend ≤ target · Σ conversions), minimum ROAS (Σ revenue ≥ minRoas · Σ spend), the
- * carbon cap (Σ carbonPerUnit · spend ≤ maxDailyKg) and each group's min and max share of `allocatable`.
- * Every right-hand side folds in what the floors already spend, earn and emit.
+ * carbon cap (Σ carbonPerUnit · spend ≤ maxDailyKg) and each group's min and max share of `allocatable`, as
+ * far as its channels can move today ({@link groupRangeToday}). Every right-hand side folds in what the
+ * floors already spend, earn and emit.
  */
 export const buildModel = (portfolio: Portfolio, channels: readonly ModelChannel[], allocatable: number): AllocationModel => {
   const segments = channels.flatMap((m, i) => segmentsOf(i, m.lower, m.upper, SEGMENTS, m.value, m.revenue, m.conversions));
@@ -47,7 +54,7 @@ export const buildModel = (portfolio: Portfolio, channels: readonly ModelChannel
   const rows: LpRow[] = [];
   const meanings: RowMeaning[] = [];
   const add = (meaning: RowMeaning, coefficient: (segment: Segment) => number, rhs: number) => {
-    rows.push({ id: meaning.id, a: segments.map(coefficient), rhs, soft: meaning.soft });
+    rows.push({ id: meaning.id, a: segments.map(coefficient), rhs, soft: meaning.soft, firm: meaning.firm ?? false });
     meanings.push(meaning);
   };
 
@@ -71,14 +78,15 @@ export const buildModel = (portfolio: Portfolio, channels: readonly ModelChannel
   for (const group of portfolio.groups) {
     const members = new Set(group.channels);
     const inGroup = (s: Segment) => (members.has(channels[s.channel]!.channel.id) ? 1 : 0);
-    const floors = floorsOf(
-      (_, s) => s,
-      channels.filter((m) => members.has(m.channel.id)),
-    );
-    if (group.maxShare < 1) add({ id: `group:${group.id}`, side: 'max', soft: false }, inGroup, group.maxShare * allocatable - floors);
-    if (group.minShare > 0) {
-      add({ id: `group:${group.id}`, side: 'min', soft: false }, (s) => -inGroup(s), floors - group.minShare * allocatable);
-    }
+    const inside = channels.filter((m) => members.has(m.channel.id));
+    const floors = floorsOf((_, s) => s, inside);
+    const shares = { min: group.minShare * allocatable, max: group.maxShare * allocatable };
+    const today = groupRangeToday(shares, inside, spent - floors, allocatable);
+    // Firm rather than hard: should groups still conflict with each other or the carbon cap today, the shares
+    // give way by the least (after the targets), and the plan is published saying so, never held for them.
+    const row = { id: `group:${group.id}`, soft: true, firm: true } as const;
+    if (group.maxShare < 1) add({ ...row, side: 'max', share: shares.max }, inGroup, today.max - floors);
+    if (group.minShare > 0) add({ ...row, side: 'min', share: shares.min }, (s) => -inGroup(s), floors - today.min);
   }
   return { problem: { c: segments.map((s) => s.slope), upper: segments.map((s) => s.length), rows }, segments, meanings };
 };

@@ -184,7 +184,10 @@ export const BindingConstraint = z.object({
   binding: z.boolean(),
   /** In the objective's unit (conversions, or revenue) per unit of the constraint (currency, 1 of CPA, 1.0 of ROAS, kg). */
   shadowPrice: z.number(),
-  /** How far a target is missed when nothing within today's limits meets it, in its own row's units. */
+  /**
+   * How far a target, or a group's share, is missed when nothing within today's limits meets it, in its own
+   * row's units (a group's: currency, from its share of the allocatable budget to its total).
+   */
   unmet: z.optional(z.number()),
   /** On a binding target: what planning it with caution costs, in the objective's unit a day (docs/allocation.md). */
   cautionCost: z.optional(z.number()),
