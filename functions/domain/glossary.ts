@@ -52,7 +52,7 @@ export const GLOSSARY: readonly GlossaryTerm[] = [
     id: 'change-limit',
     term: 'Change limit',
     definition:
-      "How far a channel's total may move in one day, as a share of its total when the day began (budget.maxDailyChange, 25% by default).",
+      "How far a channel's total may move in one day, as a share of its total when the day began (budget.maxDailyChange, 25% by default). A channel's base is the floor the config commits to, so one that began the day below its base goes to its base at once, beyond the limit.",
   },
   {
     id: 'stop-loss',

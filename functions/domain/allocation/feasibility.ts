@@ -34,7 +34,11 @@ export interface ChannelBounds {
   readonly max: number;
   /** The total in force when the day began (the change limit's reference); null for a channel new today. */
   readonly reference: number | null;
-  /** Base and max, narrowed by the daily change limit around the reference; both the base under a stop-loss. */
+  /**
+   * Base and max, narrowed by the daily change limit around the reference; both the base under a stop-loss.
+   * Never narrowed past them: the base and max are what today's config commits to, so they win over the limit
+   * (a channel that began the day below a raised base goes to it at once, above a lowered max comes down to it).
+   */
   readonly low: number;
   readonly high: number;
   readonly stopLoss: boolean;

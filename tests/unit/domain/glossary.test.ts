@@ -17,4 +17,9 @@ describe('the finance glossary', () => {
     for (const id of ['marginal-cpa', 'exploration', 'reserve', 'pace', 'contribution', 'shadow-price', 'interval'])
       expect(ids).toContain(id);
   });
+
+  it('says the base wins over the change limit: a channel below its base goes to it at once', () => {
+    const limit = GLOSSARY.find((t) => t.term === 'Change limit')!;
+    expect(limit.definition).toMatch(/below its base.* goes to its base/);
+  });
 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { allocate } from '../../../../functions/domain/allocation/allocate.js';
-import { feasibilityIssues, shrinkToBudget } from '../../../../functions/domain/allocation/feasibility.js';
+import { channelBounds, feasibilityIssues, shrinkToBudget } from '../../../../functions/domain/allocation/feasibility.js';
 import { type Allocation, AllocationInput, type AllocationInputRaw } from '../../../../functions/domain/allocation/schemas.js';
 import { addDays } from '../../../../functions/domain/dates.js';
 
@@ -142,6 +142,37 @@ describe('the daily change limit holds for the day', () => {
     // Without the day's reference, each run would compound on the last: 500 → 625 → 781.25 …
     const compounding = allocate(inputWith({ budget: { daily: 5000, explorationShare: 0 }, channels, history, previous }));
     expect(totalOf(compounding, 'search')).toBeGreaterThan(625);
+  });
+});
+
+describe('a base above what the daily change limit reaches', () => {
+  // The operator raised video's base to 3,000; the day began with it at 1,000, which the limit lets rise to 1,250.
+  const channels = [
+    { id: 'search', platform: 'generic', base: 1000, max: 6000 },
+    { id: 'social', platform: 'generic', base: 1000, max: 6000 },
+    { id: 'video', platform: 'generic', base: 3000, max: 9000 },
+  ];
+  const previous = {
+    channels: [
+      { channelId: 'search', total: 4000 },
+      { channelId: 'social', total: 3000 },
+      { channelId: 'video', total: 1000 },
+    ],
+  };
+
+  it('lifts the channel to its base at once, solved or held: the config commits to the base, and it wins over the limit', () => {
+    const solved = inputWith({ channels, previous });
+    const video = channelBounds(solved).find((b) => b.channelId === 'video')!;
+    expect([video.low, video.high]).toEqual([3000, 3000]);
+    const allocation = allocate(solved);
+    expect(allocation.status).toBe('optimal');
+    expect(totalOf(allocation, 'video')).toBe(3000);
+    expect(feasibilityIssues(allocation, solved)).toEqual([]);
+    const heldInput = inputWith({ channels, previous, ...stale });
+    const held = allocate(heldInput);
+    expect(totalOf(held, 'video')).toBe(3000);
+    expect(held.reason).toMatch(/video is raised to its base of 3,000.00/);
+    expect(feasibilityIssues(held, heldInput)).toEqual([]);
   });
 });
 
