@@ -150,13 +150,6 @@ export interface Observation {
   readonly maturity: number;
 }
 
-interface Weighted extends Observation {
-  /** Adstocked spend under the candidate decay. */
-  readonly effective: number;
-  /** Recency weight, lowered for outliers. */
-  weight: number;
-}
-
 interface Settings {
   readonly shape: number;
   readonly typical: number;
@@ -164,52 +157,105 @@ interface Settings {
   readonly meanValue: number;
 }
 
-/** The points' fields as columns: the fit reads them 25 scales × several candidates over, in tight loops. */
-interface Columns {
-  readonly n: number;
-  readonly value: Float64Array;
-  readonly exposure: Float64Array;
-  readonly weight: Float64Array;
-  readonly effective: Float64Array;
+/** A scale's curve over the days, `1 − e^(−E/θ)`, and the log of the exposed curve `log(exposure · curve)`. */
+interface Curve {
+  readonly curve: readonly number[];
+  readonly logExposed: readonly number[];
 }
 
-const columnsOf = (points: readonly Weighted[]): Columns => {
-  const n = points.length;
-  const columns = {
-    n,
-    value: new Float64Array(n),
-    exposure: new Float64Array(n),
-    weight: new Float64Array(n),
-    effective: new Float64Array(n),
-  };
-  for (let i = 0; i < n; i += 1) {
-    const p = points[i]!;
-    columns.value[i] = p.value;
-    columns.exposure[i] = p.exposure;
-    columns.weight[i] = p.weight;
-    columns.effective[i] = p.effective;
+/**
+ * The days seen through one carryover, as columns: the fit reads them 25 scales × several candidates over, in
+ * tight loops. A scale's curve over the days depends on the spend, the carryover and the exposure only, never
+ * on the weights, the level or the baseline, so it is computed once per scale and read by every fit of these
+ * days: the plain curve, the baseline's, and the refit after outliers.
+ */
+interface Days {
+  readonly n: number;
+  readonly value: readonly number[];
+  readonly exposure: readonly number[];
+  /** Recency weights, lowered for outliers. */
+  readonly weight: number[];
+  /** Adstocked spend under the carryover. */
+  readonly effective: readonly number[];
+  readonly curves: Map<number, Curve>;
+}
+
+/** The days' columns (plain arrays: a fit makes hundreds of these short columns, and typed arrays are slow to allocate). */
+const daysOf = (value: readonly number[], exposure: readonly number[], weight: readonly number[], effective: readonly number[]): Days => ({
+  n: value.length,
+  value,
+  exposure,
+  weight: [...weight],
+  effective,
+  curves: new Map(),
+});
+
+const curveAt = (days: Days, scale: number): Curve => {
+  const cached = days.curves.get(scale);
+  if (cached) return cached;
+  const curve: number[] = new Array(days.n);
+  const logExposed: number[] = new Array(days.n);
+  for (let i = 0; i < days.n; i += 1) {
+    curve[i] = -Math.expm1(-days.effective[i]! / scale);
+    logExposed[i] = Math.log(days.exposure[i]! * curve[i]!);
   }
-  return columns;
+  const computed = { curve, logExposed };
+  days.curves.set(scale, computed);
+  return computed;
+};
+
+/** Prior mean of `a` such that the curve passes through the pooled efficiency at the typical spend. */
+const priorLevelAt = (scale: number, prior: Settings) => (prior.efficiency * prior.typical) / -Math.expm1(-prior.typical / scale);
+
+/** The scale's prior: its log is normal around twice the typical spend. */
+const logPriorOf = (scale: number, prior: Settings) => {
+  const z = Math.log(scale / (2 * prior.typical)) / FIT.scalePriorSd;
+  return -0.5 * z * z;
+};
+
+/**
+ * The plain curve (no baseline) at one scale, in closed form. Every day's value is then the curve's, so the
+ * conjugate Gamma update is a single step, the one EM round it replaces: shape = prior + Σ w·v (the same at
+ * every scale), rate = prior + Σ w·e·c. In the log-likelihood, log(e·a·c) = log a + log(e·c), and the second
+ * is cached with the curve: the refits of the same days (after outliers, with a baseline) take no logarithm.
+ */
+const plainFitAt = (days: Days, scale: number, prior: Settings) => {
+  const { n, value, exposure, weight } = days;
+  const { curve, logExposed } = curveAt(days, scale);
+  const priorLevel = priorLevelAt(scale, prior);
+  let shape = prior.shape;
+  let rate = prior.shape / priorLevel;
+  for (let i = 0; i < n; i += 1) {
+    shape += weight[i]! * value[i]!;
+    rate += weight[i]! * exposure[i]! * curve[i]!;
+  }
+  const a = shape / rate;
+  const logA = Math.log(a);
+  let logLikelihood = 0;
+  for (let i = 0; i < n; i += 1) {
+    const mean = Math.max(1e-9, exposure[i]! * (a * curve[i]!));
+    logLikelihood += weight[i]! * (value[i]! * (mean > 1e-9 ? logA + logExposed[i]! : Math.log(mean)) - mean);
+  }
+  const logPrior = logPriorOf(scale, prior);
+  return { scale, shape, rate, baseline: 0, logLikelihood, logPrior, score: logLikelihood + logPrior };
 };
 
 /**
  * The level and baseline for one candidate scale: a few EM rounds split each day's value between the
  * organic baseline and the paid curve, each with its conjugate Gamma update.
  */
-const fitAtScale = (points: Columns, scale: number, prior: Settings, withBaseline = false) => {
-  const { n, value, exposure, weight, effective } = points;
-  // Prior mean of `a` such that the curve passes through the pooled efficiency at the typical spend.
-  const priorLevel = (prior.efficiency * prior.typical) / -Math.expm1(-prior.typical / scale);
+const baselineFitAt = (days: Days, scale: number, prior: Settings) => {
+  const { n, value, exposure, weight } = days;
+  const { curve } = curveAt(days, scale);
+  const priorLevel = priorLevelAt(scale, prior);
   const baseShape = FIT.baselineDays;
   const baseRate = baseShape / Math.max(1e-9, FIT.baselineShare * prior.meanValue);
   let a = priorLevel;
-  let baseline = withBaseline ? FIT.baselineShare * prior.meanValue : 0;
+  let baseline = FIT.baselineShare * prior.meanValue;
   let shape = prior.shape;
   let rate = prior.shape / priorLevel;
-  const curve = new Float64Array(n);
-  for (let i = 0; i < n; i += 1) curve[i] = -Math.expm1(-effective[i]! / scale);
   // EM rounds until the split between baseline and curve settles (at most 8).
-  for (let round = 0; round < (withBaseline ? 8 : 1); round += 1) {
+  for (let round = 0; round < 8; round += 1) {
     shape = prior.shape;
     rate = prior.shape / priorLevel;
     let bShape = baseShape;
@@ -225,7 +271,7 @@ const fitAtScale = (points: Columns, scale: number, prior: Settings, withBaselin
     }
     const settled = Math.abs(shape / rate - a) <= 1e-4 * a && Math.abs(bShape / bRate - baseline) <= 1e-4 * (baseline + a);
     a = shape / rate;
-    if (withBaseline) baseline = bShape / bRate;
+    baseline = bShape / bRate;
     if (settled) break;
   }
   let logLikelihood = 0;
@@ -233,27 +279,42 @@ const fitAtScale = (points: Columns, scale: number, prior: Settings, withBaselin
     const mean = Math.max(1e-9, exposure[i]! * (baseline + a * curve[i]!));
     logLikelihood += weight[i]! * (value[i]! * Math.log(mean) - mean);
   }
-  const z = Math.log(scale / (2 * prior.typical)) / FIT.scalePriorSd;
-  const logPrior = -0.5 * z * z;
+  const logPrior = logPriorOf(scale, prior);
   return { scale, shape, rate, baseline, logLikelihood, logPrior, score: logLikelihood + logPrior };
 };
 
+const fitAtScale = (days: Days, scale: number, prior: Settings, withBaseline: boolean) =>
+  withBaseline ? baselineFitAt(days, scale, prior) : plainFitAt(days, scale, prior);
+
 type Fit = ReturnType<typeof fitAtScale>;
 
-const meanOf = (fit: Fit, p: Weighted) => p.exposure * (fit.baseline + (fit.shape / fit.rate) * -Math.expm1(-p.effective / fit.scale));
+/** Expected value of day `i` under a fit (its curve read from the cache the fit filled). */
+const meanOf = (fit: Fit, days: Days, i: number) =>
+  days.exposure[i]! * (fit.baseline + (fit.shape / fit.rate) * curveAt(days, fit.scale).curve[i]!);
+
+/** Each fit's posterior weight from its log-score (`e^(score − best)`, normalized), best first. */
+const posterior = (fits: readonly Fit[], scores: readonly number[]) => {
+  const top = Math.max(...scores);
+  const odds = scores.map((score) => Math.exp(score - top));
+  const total = odds.reduce((s, o) => s + o, 0);
+  return fits
+    .map((_, k) => k)
+    .sort((i, j) => scores[j]! - scores[i]!)
+    .map((k) => ({ fit: fits[k]!, weight: odds[k]! / total }));
+};
 
 /** Every candidate scale's fit, best first, with its posterior weight. */
 const scaleFits = (
-  points: readonly Weighted[],
+  days: Days,
   prior: Settings,
   withBaseline = false,
   scales: readonly number[] = FIT.scaleGrid.map((multiple) => multiple * prior.typical),
 ) => {
-  const columns = columnsOf(points);
-  const fits = scales.map((scale) => fitAtScale(columns, scale, prior, withBaseline));
-  const top = Math.max(...fits.map((f) => f.score));
-  const total = fits.reduce((s, f) => s + Math.exp(f.score - top), 0);
-  return fits.map((f) => ({ fit: f, weight: Math.exp(f.score - top) / total })).sort((x, y) => y.fit.score - x.fit.score);
+  const fits = scales.map((scale) => fitAtScale(days, scale, prior, withBaseline));
+  return posterior(
+    fits,
+    fits.map((f) => f.score),
+  );
 };
 
 /**
@@ -276,10 +337,11 @@ const neighbourhood = (fits: readonly { fit: Fit; weight: number }[]) => {
  * Best first.
  */
 const quasiPosterior = (fits: readonly { fit: Fit; weight: number }[], dispersion: number) => {
-  const score = (f: Fit) => f.logLikelihood / dispersion + f.logPrior;
-  const top = Math.max(...fits.map((f) => score(f.fit)));
-  const total = fits.reduce((s, f) => s + Math.exp(score(f.fit) - top), 0);
-  return fits.map((f) => ({ fit: f.fit, weight: Math.exp(score(f.fit) - top) / total })).sort((x, y) => score(y.fit) - score(x.fit));
+  const plain = fits.map((f) => f.fit);
+  return posterior(
+    plain,
+    plain.map((f) => f.logLikelihood / dispersion + f.logPrior),
+  );
 };
 
 /** The posterior over scales, negligible ones dropped and the rest renormalized, each with its level. */
@@ -294,10 +356,12 @@ const adstocked = (points: readonly Observation[], decay: number): number[] => {
   if (decay === 0) return points.map((p) => p.spend);
   let oldest = 0;
   for (const p of points) oldest = Math.max(oldest, p.age);
-  // Spend by age (NaN where a day is missing), and the decay's powers, read 30 deep per point.
-  const byAge = new Float64Array(oldest + 1).fill(Number.NaN);
+  // Spend by age (NaN where a day is missing), and the decay's powers, read 30 deep per point (plain arrays:
+  // typed ones are slow to allocate, and this runs for every carryover candidate of every channel).
+  const byAge: number[] = new Array(oldest + 1).fill(Number.NaN);
   for (const p of points) byAge[p.age] = p.spend;
-  const powers = Float64Array.from({ length: 30 }, (_, k) => decay ** k);
+  const powers: number[] = [];
+  for (let k = 0; k < 30; k += 1) powers.push(decay ** k);
   return points.map((p) => {
     let sum = 0;
     let weight = 0;
@@ -337,23 +401,22 @@ export const fitResponse = (
   const priorShape = prior.guessed ? FIT.guessedPriorShape : FIT.priorDays * Math.max(1e-6, prior.efficiency * typical);
   const settings: Settings = { shape: Math.max(0.5, priorShape), typical, efficiency: Math.max(1e-9, prior.efficiency), meanValue };
 
-  const pointsAt = (decay: number): Weighted[] => {
-    const effective = adstocked(observed, decay);
-    return observed.map((o, i) => ({
-      spend: o.spend,
-      value: o.value,
-      age: o.age,
-      exposure: o.exposure,
-      maturity: o.maturity,
-      effective: effective[i]!,
-      weight: recency(o.age),
-    }));
+  const values = observed.map((o) => o.value);
+  const exposures = observed.map((o) => o.exposure);
+  const recencies = observed.map((o) => recency(o.age));
+  const daysAt = (decay: number) => daysOf(values, exposures, recencies, adstocked(observed, decay));
+  /** The days' indices, all of them or those that `keep` picks. */
+  const indices = (keep: (o: Observation) => boolean = () => true) => {
+    const kept: number[] = [];
+    for (const [i, o] of observed.entries()) if (keep(o)) kept.push(i);
+    return kept;
   };
-  const dispersionOf = (fit: Fit, points: readonly Weighted[]) => {
-    const weightSum = points.reduce((s, p) => s + p.weight, 0);
-    const chi2 = points.reduce((s, p) => {
-      const mean = Math.max(1e-9, meanOf(fit, p));
-      return s + (p.weight * (p.value - mean) ** 2) / mean;
+  const everyDay = indices();
+  const dispersionOf = (fit: Fit, days: Days, of: readonly number[]) => {
+    const weightSum = of.reduce((s, i) => s + days.weight[i]!, 0);
+    const chi2 = of.reduce((s, i) => {
+      const mean = Math.max(1e-9, meanOf(fit, days, i));
+      return s + (days.weight[i]! * (days.value[i]! - mean) ** 2) / mean;
     }, 0);
     return weightSum > 3 ? Math.min(50, Math.max(1, chi2 / Math.max(1, weightSum - 2))) : 1;
   };
@@ -361,33 +424,33 @@ export const fitResponse = (
   // The plain curve first (no carryover unless the config's prior says so, no baseline): its dispersion
   // turns likelihoods into quasi-likelihoods, the scale on which extra parameters must pay for themselves.
   const centre = prior.decay ?? prior.adstock ?? 0;
-  let points = pointsAt(centre);
-  let fits = scaleFits(points, settings);
+  let days = daysAt(centre);
+  let fits = scaleFits(days, settings);
   let decay = centre;
-  const phi = dispersionOf(fits[0]!.fit, points);
+  const phi = dispersionOf(fits[0]!.fit, days, everyDay);
   let quasi = fits[0]!.fit.score / phi;
   if (observed.length >= 14) {
     // Candidates are scored on every other scale the plain curve found plausible, widened a step each way
     // (carryover smooths spend, so it moves the scale little, and a fit's score is smooth across the grid's
     // 1.25× steps); the winner, if any, is then fitted on the whole grid.
     const around = neighbourhood(fits).filter((_, k) => k % 2 === 0);
-    let best: Weighted[] | null = null;
+    let best: Days | null = null;
     for (const candidate of prior.decay === undefined ? FIT.adstockGrid : []) {
       if (candidate === centre) continue;
-      const candidatePoints = pointsAt(candidate);
-      const score = scaleFits(candidatePoints, settings, false, around)[0]!.fit.score / phi - FIT.parameterCost;
+      const candidateDays = daysAt(candidate);
+      const score = scaleFits(candidateDays, settings, false, around)[0]!.fit.score / phi - FIT.parameterCost;
       if (score > quasi) {
         quasi = score;
-        best = candidatePoints;
+        best = candidateDays;
         decay = candidate;
       }
     }
     if (best) {
-      points = best;
-      fits = scaleFits(points, settings);
+      days = best;
+      fits = scaleFits(days, settings);
     }
     if (prior.baseline !== false) {
-      const withBaseline = scaleFits(points, settings, true, plausibleScales(fits));
+      const withBaseline = scaleFits(days, settings, true, plausibleScales(fits));
       if (prior.baseline === true || withBaseline[0]!.fit.score / phi - FIT.parameterCost > quasi) fits = withBaseline;
     }
   }
@@ -396,45 +459,50 @@ export const fitResponse = (
 
   // Outliers: one reweighting pass.
   let reweighted = false;
-  for (const p of points) {
-    const mean = meanOf(fit, p);
-    const residual = Math.abs(p.value - mean) / Math.sqrt(mean + 1);
+  for (let i = 0; i < days.n; i += 1) {
+    const mean = meanOf(fit, days, i);
+    const residual = Math.abs(days.value[i]! - mean) / Math.sqrt(mean + 1);
     if (residual > FIT.outlierZ) {
-      p.weight *= (FIT.outlierZ / residual) ** 2;
+      days.weight[i]! *= (FIT.outlierZ / residual) ** 2;
       reweighted = true;
     }
   }
   if (reweighted) {
-    fits = baselined ? scaleFits(points, settings, true, plausibleScales(fits)) : scaleFits(points, settings);
+    fits = baselined ? scaleFits(days, settings, true, plausibleScales(fits)) : scaleFits(days, settings);
     fit = fits[0]!.fit;
   }
-  const dispersion = dispersionOf(fit, points);
+  const dispersion = dispersionOf(fit, days, everyDay);
   fits = quasiPosterior(fits, dispersion);
   fit = fits[0]!.fit;
 
   // Regime change: does the recent, well-reported window disagree with the whole fit? The noise it is judged
   // against is the older days' own: a shift inflates the residuals of the days it touches, so a dispersion
   // measured over them would hide the very shift being tested.
-  const recent = points.filter((p) => p.age < FIT.recentDays && p.maturity >= FIT.shiftMinMaturity);
-  const older = points.filter((p) => p.age >= FIT.recentDays);
+  const recent = indices((o) => o.age < FIT.recentDays && o.maturity >= FIT.shiftMinMaturity);
+  const older = indices((o) => o.age >= FIT.recentDays);
   let regimeShift = false;
-  if (recent.length >= 3 && recent.length < points.length) {
-    const expected = recent.reduce((s, p) => s + meanOf(fit, p), 0);
-    const observedValue = recent.reduce((s, p) => s + p.value, 0);
-    const noise = older.length >= 7 ? dispersionOf(fit, older) : dispersion;
+  if (recent.length >= 3 && recent.length < days.n) {
+    const expected = recent.reduce((s, i) => s + meanOf(fit, days, i), 0);
+    const observedValue = recent.reduce((s, i) => s + days.value[i]!, 0);
+    const noise = older.length >= 7 ? dispersionOf(fit, days, older) : dispersion;
     if (Math.abs(observedValue - expected) / Math.sqrt(noise * (expected + 1)) > FIT.shiftZ) {
       regimeShift = true;
       // Keep the learned shape of the curve (its scale) and relearn its level from the recent days only, at
       // plain recency weights: outlier weights judged against the old regime's fit would all but erase the shift.
-      const refit = recent.map((p) => ({ ...p, weight: recency(p.age) }));
+      const refit = daysOf(
+        recent.map((i) => days.value[i]!),
+        recent.map((i) => days.exposure[i]!),
+        recent.map((i) => recencies[i]!),
+        recent.map((i) => days.effective[i]!),
+      );
       // The pooled prior says what the channel was worth before the shift, so it is held weakly: a few days
       // of the new regime outweigh it.
       const weak = { ...settings, shape: Math.max(0.1, FIT.shiftPriorDays * settings.efficiency * settings.typical) };
-      fit = fitAtScale(columnsOf(refit), fit.scale, weak, baselined);
+      fit = fitAtScale(refit, fit.scale, weak, baselined);
       fits = [{ fit, weight: 1 }];
     }
   }
-  const evidence = regimeShift ? recent.reduce((s, p) => s + recency(p.age), 0) : points.reduce((s, p) => s + p.weight, 0);
+  const evidence = regimeShift ? recent.reduce((s, i) => s + recencies[i]!, 0) : days.weight.reduce((s, w) => s + w, 0);
   return {
     channelId,
     scale: fit.scale,
