@@ -98,8 +98,11 @@ export const startLocalRuntime = async ({
     server.listen(port, '127.0.0.1', done);
   });
   const { port: bound } = server.address() as AddressInfo;
+  const url = `http://localhost:${bound}`;
+  // The sign-in handler builds its callback from this, never from a request's Host header (functions/wiring/signIn.ts).
+  process.env.LOCAL_BASE_URL = url;
   return {
-    url: `http://localhost:${bound}`,
+    url,
     apiToken,
     fire: (job, scheduledTime = new Date()) => fire({ job, scheduledTime: scheduledTime.toISOString() }),
     events: localBus.events,

@@ -1,5 +1,6 @@
 import { escapeHtml } from '../../functions/adapters/dashboard/html.js';
 import { issueLocalCode, LOCAL_SIGN_IN_PATH, LOCAL_USERS } from '../../functions/adapters/localSignIn.js';
+import { localBaseUrl } from '../../functions/wiring/signIn.js';
 import type { LocalRoute } from './httpServer.js';
 
 /**
@@ -13,8 +14,8 @@ const PAGE_HEADERS = {
   'cache-control': 'no-store',
 } as const;
 
-/** Only this runtime's own callback may receive a code. */
-const isLocalCallback = (uri: string) => /^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?\/auth\/callback$/.test(uri);
+/** Only this runtime's own callback may receive a code: not another port on this machine, whatever Host a request named. */
+const isLocalCallback = (uri: string) => uri === `${localBaseUrl()}/auth/callback`;
 
 /**
  * The local stand-in for Cognito's hosted sign-in page: pick a demo person; the browser returns to the

@@ -45,14 +45,14 @@ const signIn = async (email: string, start = '/auth/login', extraCookie = '') =>
 
 /** A raw request with a Host header of our choosing (fetch would not send an invalid one). */
 const rawGet = (path: string, host: string) =>
-  new Promise<{ status: number; body: string }>((done, fail) => {
+  new Promise<{ status: number; body: string; location?: string }>((done, fail) => {
     const { port } = new URL(runtime.url);
     const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
       let body = '';
       res.on('data', (chunk) => {
         body += chunk;
       });
-      res.on('end', () => done({ status: res.statusCode!, body }));
+      res.on('end', () => done({ status: res.statusCode!, body, ...(res.headers.location ? { location: res.headers.location } : {}) }));
     });
     req.on('error', fail);
     req.end();
@@ -192,6 +192,19 @@ describe('the usual response headers', () => {
       expect(response.status, response.url).toBe(200);
       expect(response.headers.get('cache-control'), response.url).toBe('no-store');
     }
+  });
+
+  it("returns to the runtime's own callback whatever Host the request names, and the sign-in page sends a code nowhere else", async () => {
+    // Another process on this machine (port 9999) must not be handed a code by a request naming its Host.
+    const login = await rawGet('/auth/login', 'localhost:9999');
+    expect(login.status).toBe(302);
+    const page = new URL(login.location!, runtime.url);
+    expect(page.searchParams.get('redirect_uri')).toBe(`${runtime.url}/auth/callback`);
+    page.searchParams.set('redirect_uri', 'http://localhost:9999/auth/callback');
+    page.searchParams.set('user', 'finance@example.com');
+    const elsewhere = await browse(`${page.pathname}${page.search}`);
+    expect(elsewhere.status).toBe(400);
+    expect((await elsewhere.json()).error.code).toBe('bad-redirect');
   });
 
   it('sends no Referer from any page, and a Content-Security-Policy on the local sign-in page', async () => {
