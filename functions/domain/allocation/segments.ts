@@ -50,6 +50,9 @@ export const segmentsOf = (
   if (to <= from) return [];
   const xs = Array.from({ length: count + 1 }, (_, i) => (i === count ? to : from + ((to - from) * i) / count));
   const hull = concaveEnvelope(xs.map((x) => ({ x, y: value(x) })));
+  // Each breakpoint's revenue and conversions, read once: a segment's end is the next one's start.
+  const revenues = hull.map((p) => revenue(p.x));
+  const conversionCounts = hull.map((p) => conversions(p.x));
   const segments: Segment[] = [];
   for (let i = 1; i < hull.length; i += 1) {
     const a = hull[i - 1]!;
@@ -59,8 +62,8 @@ export const segmentsOf = (
       channel,
       length,
       slope: (b.y - a.y) / length,
-      revenueSlope: (revenue(b.x) - revenue(a.x)) / length,
-      conversionSlope: (conversions(b.x) - conversions(a.x)) / length,
+      revenueSlope: (revenues[i]! - revenues[i - 1]!) / length,
+      conversionSlope: (conversionCounts[i]! - conversionCounts[i - 1]!) / length,
     });
   }
   return segments;
