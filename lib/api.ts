@@ -34,6 +34,8 @@ export interface FunctionDefinition {
   readonly consumes?: Job;
   /** Whether it reads the ad platform accounts' credentials: exactly the secrets the config's accounts name. */
   readonly platformSecrets?: boolean;
+  /** Whether it fingerprints those credentials: it reads the deployment's fingerprint key (`FINGERPRINT_KEY_ARN`). */
+  readonly fingerprintKey?: boolean;
   /** The apply queue (lib/service-stack.ts): `consumes` it (the apply worker) or `sends` approvals to it. */
   readonly applyQueue?: 'consumes' | 'sends';
   /** Whether it signs people in or checks their sessions: it reads the user pool's ids and domain. */
@@ -181,6 +183,7 @@ export const FUNCTIONS = {
     publishesEvents: true,
     consumes: 'poll',
     platformSecrets: true,
+    fingerprintKey: true,
     // Each account's backoff waits at most 2 minutes; a portfolio's accounts are pulled one after another.
     timeoutSeconds: 600,
   },

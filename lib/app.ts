@@ -15,6 +15,7 @@ export const buildApp = (app: App, config: BudgetConfig) => {
     description: 'Budget optimizer: functions and HTTP API',
     tables: data.tables,
     webhookSecrets: data.webhookSecrets,
+    fingerprintKey: data.fingerprintKey,
     schedules: config.schedules,
     signIn: config.signIn,
     portfolios: config.portfolios.map((p) => p.id),

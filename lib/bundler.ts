@@ -50,6 +50,7 @@ export const PLACEHOLDER_ENVIRONMENT: Readonly<Record<string, string>> = {
   EVENT_BUS_NAME: 'placeholder-bus',
   APPLY_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/000000000000/apply',
   WEBHOOK_SECRET_ARNS: '{}',
+  FINGERPRINT_KEY_ARN: 'arn:aws:secretsmanager:eu-west-1:000000000000:secret:placeholder-fingerprint-key',
   USER_POOL_ID: 'eu-west-1_Placeholder',
   USER_POOL_CLIENT_ID: 'placeholder-client',
   SIGN_IN_DOMAIN: 'https://placeholder.auth.eu-west-1.amazoncognito.com',

@@ -6,19 +6,41 @@ import { WEBHOOK_SOURCES } from '../functions/domain/platforms/mappers.js';
 import { TABLES, type TableDefinition } from './tables.js';
 
 /**
- * The stateful half: tables and webhook secrets, retained on stack deletion. Deployed apart from the
- * functions so that a code deploy can never replace data.
+ * The stateful half: tables and secrets, retained on stack deletion. Deployed apart from the functions so
+ * that a code deploy can never replace data.
  */
 export class BudgetDataStack extends Stack {
   /** Tables by their definition id. */
   readonly tables: ReadonlyMap<string, TableV2>;
   /** One Secrets Manager secret per webhook source. */
   readonly webhookSecrets: ReadonlyMap<string, Secret>;
+  /** The key the pollers fingerprint accounts' credentials with (functions/adapters/platforms/credentials.ts). */
+  readonly fingerprintKey: Secret;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
     this.tables = new Map(TABLES.map((table) => [table.id, this.table(table)]));
     this.webhookSecrets = new Map(WEBHOOK_SOURCES.map((source) => [source, this.webhookSecret(source)]));
+    this.fingerprintKey = this.credentialsFingerprintKey();
+  }
+
+  /**
+   * The deployment's own HMAC key for the fingerprints a credentials alert keeps: the alert is read through
+   * the API and the bus, and a fingerprint without a key would let its readers test guessed tokens offline.
+   * Retained with the tables, so an open alert's fingerprint still matches after a deploy.
+   */
+  private credentialsFingerprintKey(): Secret {
+    const secret = new Secret(this, 'CredentialsFingerprintKey', {
+      description: 'HMAC key of the credentials fingerprints in credentials alerts; used by the pollers only, never shared',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SMG4',
+      reason:
+        'Rotating it only changes fingerprints: an account whose credentials were refused is tried once more, then remembered under the new key. Rotate by putting a new value when wanted.',
+    });
+    return secret;
   }
 
   private webhookSecret(source: string): Secret {

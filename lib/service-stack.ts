@@ -25,6 +25,8 @@ import { SignIn } from './sign-in.js';
 export interface BudgetServiceStackProps extends StackProps {
   readonly tables: ReadonlyMap<string, TableV2>;
   readonly webhookSecrets: ReadonlyMap<string, Secret>;
+  /** The key credentials are fingerprinted with, for the functions marked `fingerprintKey`. */
+  readonly fingerprintKey: Secret;
   /** The validated config's schedule expressions, one per job. */
   readonly schedules: BudgetConfig['schedules'];
   /** Browser sign-in: the hosted sign-in's domain prefix and federation. */
@@ -207,7 +209,10 @@ export class BudgetServiceStack extends Stack {
   }
 
   /** A function with exactly the grants its definition asks for, and their names in its environment. */
-  private function(definition: FunctionDefinition, { tables, webhookSecrets, platformSecrets }: BudgetServiceStackProps): BudgetFunction {
+  private function(
+    definition: FunctionDefinition,
+    { tables, webhookSecrets, fingerprintKey, platformSecrets }: BudgetServiceStackProps,
+  ): BudgetFunction {
     const table = (id: string) => tables.get(id)!;
     const environment: Record<string, string> = {};
     for (const t of [...definition.reads, ...definition.writes, ...(definition.items ?? []).map((i) => i.table)]) {
@@ -218,6 +223,7 @@ export class BudgetServiceStack extends Stack {
         Object.fromEntries([...webhookSecrets].map(([source, secret]) => [source, secret.secretArn])),
       );
     }
+    if (definition.fingerprintKey) environment.FINGERPRINT_KEY_ARN = fingerprintKey.secretArn;
     if (definition.publishesEvents) environment.EVENT_BUS_NAME = this.bus.eventBusName;
     for (const job of definition.sendsTo ?? []) environment[queueUrlVariable(job)] = this.queues.get(job)!.queue.queueUrl;
     if (definition.applyQueue) environment.APPLY_QUEUE_URL = this.applyQueue.queue.queueUrl;
@@ -226,6 +232,7 @@ export class BudgetServiceStack extends Stack {
     for (const t of definition.writes) table(t.id).grantReadWriteData(fn);
     for (const { table: t, actions } of definition.items ?? []) table(t.id).grant(fn, ...actions);
     if (definition.webhookSecrets) for (const secret of webhookSecrets.values()) secret.grantRead(fn);
+    if (definition.fingerprintKey) fingerprintKey.grantRead(fn);
     // By name (`arn:…:secret:<name>-??????`, the suffix Secrets Manager appends): each named secret, no other.
     if (definition.platformSecrets) {
       for (const [i, name] of [...new Set(platformSecrets ?? [])].entries()) {

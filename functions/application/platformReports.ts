@@ -41,8 +41,8 @@ export interface PlatformReports {
   readonly platform: ConnectedPlatform;
   dailyRows(account: Account, campaignIds: readonly string[], from: string, to: string): Promise<readonly unknown[]>;
   /**
-   * A fingerprint of the account's current credentials (a hash, never the secret): a pull refused for
-   * credentials is tried again only once they changed.
+   * A fingerprint of the account's current credentials (an HMAC under the deployment's key, never the secret):
+   * a pull refused for credentials is tried again only once they changed.
    */
   credentialsFingerprint(account: Account): Promise<string>;
 }

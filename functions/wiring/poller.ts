@@ -1,7 +1,14 @@
 import type { DeliveryRecorder } from '../adapters/deliveries.js';
 import { createDocumentClient } from '../adapters/dynamo.js';
 import { onFirstPublish } from '../adapters/eventBus.js';
-import { type CredentialsSource, envCredentials, secretsManagerCredentials } from '../adapters/platforms/credentials.js';
+import {
+  type CredentialsSource,
+  envCredentials,
+  type FingerprintKey,
+  LOCAL_FINGERPRINT_KEY,
+  secretsManagerCredentials,
+  secretsManagerFingerprintKey,
+} from '../adapters/platforms/credentials.js';
 import { GoogleAdsReports } from '../adapters/platforms/googleAds.js';
 import { MetaReports } from '../adapters/platforms/meta.js';
 import { TikTokReports } from '../adapters/platforms/tiktok.js';
@@ -10,7 +17,7 @@ import { Poller } from '../application/pollPortfolio.js';
 import type { ConnectedPlatform } from '../domain/config.js';
 import { deployedConfig } from './config.js';
 import { alertsRepository, dynamoClient, metricsRepository } from './dynamo.js';
-import { isLocalRuntime, lookup, optional } from './environment.js';
+import { isLocalRuntime, lookup, optional, required } from './environment.js';
 import { eventPublisher } from './events.js';
 import { deliveryRecorder } from './ingest.js';
 
@@ -19,6 +26,15 @@ import { deliveryRecorder } from './ingest.js';
  * `PLATFORM_SECRET_<NAME>` and else the credentials the local fakes accept.
  */
 export const platformCredentials = (): CredentialsSource => (isLocalRuntime() ? envCredentials(lookup) : secretsManagerCredentials);
+
+/**
+ * The key the credentials' fingerprints are made with: the deployment's secret (`FINGERPRINT_KEY_ARN`, set by
+ * the stack on the functions that poll), or locally `FINGERPRINT_KEY` and else the local development key.
+ */
+export const fingerprintKey = (): FingerprintKey =>
+  isLocalRuntime()
+    ? async () => lookup('FINGERPRINT_KEY') || LOCAL_FINGERPRINT_KEY
+    : secretsManagerFingerprintKey(required('FINGERPRINT_KEY_ARN'));
 
 /**
  * The three reporting clients. Base URLs come from the environment (`GOOGLE_ADS_API_URL`,
@@ -30,10 +46,11 @@ export const platformReports = (credentials = platformCredentials()): Record<Con
   const token = optional('GOOGLE_OAUTH_TOKEN_URL');
   const meta = optional('META_GRAPH_URL');
   const tiktok = optional('TIKTOK_API_URL');
+  const common = { credentials, fingerprintKey: fingerprintKey() };
   return {
-    'google-ads': new GoogleAdsReports({ credentials, ...(google ? { baseUrl: google } : {}), ...(token ? { tokenUrl: token } : {}) }),
-    meta: new MetaReports({ credentials, ...(meta ? { baseUrl: meta } : {}) }),
-    tiktok: new TikTokReports({ credentials, ...(tiktok ? { baseUrl: tiktok } : {}) }),
+    'google-ads': new GoogleAdsReports({ ...common, ...(google ? { baseUrl: google } : {}), ...(token ? { tokenUrl: token } : {}) }),
+    meta: new MetaReports({ ...common, ...(meta ? { baseUrl: meta } : {}) }),
+    tiktok: new TikTokReports({ ...common, ...(tiktok ? { baseUrl: tiktok } : {}) }),
   };
 };
 

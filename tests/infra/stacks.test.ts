@@ -54,9 +54,10 @@ describe('data stack', () => {
     });
   });
 
-  it('keeps one Secrets Manager secret per webhook source, and no other', () => {
+  it('keeps one Secrets Manager secret per webhook source, the credentials fingerprint key, and no other', () => {
     const secrets = Object.keys(data.findResources('AWS::SecretsManager::Secret'));
-    expect(secrets).toHaveLength(WEBHOOK_SOURCES.length);
+    expect(secrets).toHaveLength(WEBHOOK_SOURCES.length + 1);
+    expect(secrets.filter((id) => id.startsWith('CredentialsFingerprintKey'))).toHaveLength(1);
     for (const source of WEBHOOK_SOURCES) {
       const logicalPrefix = `WebhookSecret${source.replaceAll('-', '')}`;
       expect(
@@ -330,7 +331,10 @@ describe('pollers', () => {
     expect(secretNames.length).toBeGreaterThan(0);
     expect((FUNCTIONS.pollWorker as { platformSecrets?: boolean }).platformSecrets).toBe(true);
     const secretStatements = statementsOf('PollWorker').filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:')));
-    const resources = secretStatements.flatMap((s) => [s.Resource].flat()).map((r) => JSON.stringify(r));
+    const resources = secretStatements
+      .flatMap((s) => [s.Resource].flat())
+      .map((r) => JSON.stringify(r))
+      .filter((r) => !r.includes('CredentialsFingerprintKey'));
     expect(resources).toHaveLength(secretNames.length);
     for (const name of secretNames)
       expect(
@@ -345,6 +349,15 @@ describe('pollers', () => {
       const text = JSON.stringify(statementsOf(definition.id));
       for (const name of secretNames) expect(text.includes(name), definition.id).toBe(false);
     }
+  });
+
+  it('lets the poll worker, and no other function, read the credentials fingerprint key, named in its environment', () => {
+    const reads = (fn: string) => JSON.stringify(statementsOf(fn)).includes('CredentialsFingerprintKey');
+    expect(reads('PollWorker')).toBe(true);
+    for (const definition of Object.values(FUNCTIONS).filter((f) => f.id !== 'PollWorker'))
+      expect(reads(definition.id), definition.id).toBe(false);
+    const worker = Object.entries(service.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('PollWorker'))!;
+    expect(JSON.stringify(worker[1].Properties.Environment.Variables.FINGERPRINT_KEY_ARN)).toContain('CredentialsFingerprintKey');
   });
 
   it('consumes the poll queue (dead-lettered after 3 receives) and stores what it pulls as the webhook does, without reading plans', () => {

@@ -1,7 +1,7 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { PullError } from '../../application/platformReports.js';
 import type { Account, ConnectedPlatform } from '../../domain/config.js';
-import { sha256 } from '../../domain/hash.js';
 import * as z from '../../domain/schema.js';
 
 /**
@@ -109,8 +109,43 @@ export const envCredentials =
   };
 
 /**
- * A short fingerprint of an account's credentials as they read now: it changes when someone renews the
- * secret, so a refused account is tried again then, and it shows no credential (16 hex digits of a SHA-256).
+ * Where the key of the credentials fingerprints comes from: a secret of the deployment's own (the data
+ * stack's `CredentialsFingerprintKey`), locally a fixed development key. Stable for as long as alerts stay
+ * open, so an unchanged secret keeps its fingerprint across invocations.
  */
-export const credentialsFingerprint = async (source: CredentialsSource, account: Account): Promise<string> =>
-  sha256(JSON.stringify(await readCredentials(source, account as Account & { platform: ConnectedPlatform }))).slice(0, 16);
+export type FingerprintKey = () => Promise<string>;
+
+/** The local runtime's fingerprint key, unless `FINGERPRINT_KEY` sets one; like the local webhook secret, never a deployment's. */
+export const LOCAL_FINGERPRINT_KEY = 'local-dev-fingerprint-key';
+
+/** AWS: the deployment's fingerprint key by ARN, cached an hour; a failure to read it is retried as any unavailable pull. */
+export const secretsManagerFingerprintKey =
+  (arn: string): FingerprintKey =>
+  async () => {
+    const value = await getSecret(arn, { maxAge: 3600 });
+    if (typeof value !== 'string' || value === '') throw new PullError('unavailable', 'the credentials fingerprint key could not be read');
+    return value;
+  };
+
+/**
+ * A key for this process alone, for a client built without one (a test, a bench): its fingerprints compare
+ * within the process, and mean nothing outside it.
+ */
+export const processFingerprintKey: FingerprintKey = (() => {
+  const key = randomBytes(32).toString('hex');
+  return async () => key;
+})();
+
+/**
+ * A short fingerprint of an account's credentials as they read now: it changes when someone renews the
+ * secret, so a refused account is tried again then, and it shows no credential. It is an HMAC-SHA256 under
+ * the deployment's key (16 hex digits), not a bare hash: the alert that keeps it is read through the API and
+ * the bus, and a bare hash would let anyone who reads it test guessed or leaked tokens against it offline.
+ */
+export const credentialsFingerprint = async (source: CredentialsSource, account: Account, key: FingerprintKey): Promise<string> => {
+  const credentials = await readCredentials(source, account as Account & { platform: ConnectedPlatform });
+  return createHmac('sha256', await key())
+    .update(JSON.stringify(credentials))
+    .digest('hex')
+    .slice(0, 16);
+};

@@ -1,10 +1,12 @@
 import type { Account } from '../../domain/config.js';
 import { realSleep, type Sleep } from './backoff.js';
-import { type CredentialsSource, credentialsFingerprint } from './credentials.js';
+import { type CredentialsSource, credentialsFingerprint, type FingerprintKey, processFingerprintKey } from './credentials.js';
 
 /** What a platform's reporting client is built from: the accounts' credentials, and the seams tests and the local fakes use. */
 export interface ReportsOptions {
   readonly credentials: CredentialsSource;
+  /** The key the credentials' fingerprints are made with: the deployment's; without one, this process's alone. */
+  readonly fingerprintKey?: FingerprintKey;
   /** The API's address: the platform's own, or a local fake's. */
   readonly baseUrl?: string;
   readonly fetch?: typeof fetch;
@@ -27,6 +29,6 @@ export abstract class ReportsClient<O extends ReportsOptions = ReportsOptions> {
   }
 
   credentialsFingerprint(account: Account): Promise<string> {
-    return credentialsFingerprint(this.options.credentials, account);
+    return credentialsFingerprint(this.options.credentials, account, this.options.fingerprintKey ?? processFingerprintKey);
   }
 }
