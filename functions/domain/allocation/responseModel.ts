@@ -157,10 +157,14 @@ interface Settings {
   readonly meanValue: number;
 }
 
-/** A scale's curve over the days, `1 − e^(−E/θ)`, and the log of the exposed curve `log(exposure · curve)`. */
+/**
+ * A scale's curve over the days, `1 − e^(−E/θ)`, the log of the exposed curve `log(exposure · curve)`, and
+ * the least exposed curve (which tells whether any day's mean can fall to the likelihood's floor).
+ */
 interface Curve {
   readonly curve: readonly number[];
   readonly logExposed: readonly number[];
+  readonly leastExposed: number;
 }
 
 /**
@@ -195,11 +199,14 @@ const curveAt = (days: Days, scale: number): Curve => {
   if (cached) return cached;
   const curve: number[] = new Array(days.n);
   const logExposed: number[] = new Array(days.n);
+  let leastExposed = Number.POSITIVE_INFINITY;
   for (let i = 0; i < days.n; i += 1) {
     curve[i] = -Math.expm1(-days.effective[i]! / scale);
-    logExposed[i] = Math.log(days.exposure[i]! * curve[i]!);
+    const exposed = days.exposure[i]! * curve[i]!;
+    logExposed[i] = Math.log(exposed);
+    leastExposed = Math.min(leastExposed, exposed);
   }
-  const computed = { curve, logExposed };
+  const computed = { curve, logExposed, leastExposed };
   days.curves.set(scale, computed);
   return computed;
 };
@@ -213,31 +220,66 @@ const logPriorOf = (scale: number, prior: Settings) => {
   return -0.5 * z * z;
 };
 
+/** What a plain fit sums over the days at their current weights, the same at every scale: summed once per grid. */
+interface WeightedDays {
+  /** w·v and w·e per day. */
+  readonly values: readonly number[];
+  readonly exposures: readonly number[];
+  /** Σ w·v, and the posterior shape prior + Σ w·v (summed in the days' order, as the EM round did). */
+  readonly valueSum: number;
+  readonly shape: number;
+}
+
+const weightedDays = (days: Days, prior: Settings): WeightedDays => {
+  const values: number[] = new Array(days.n);
+  const exposures: number[] = new Array(days.n);
+  let valueSum = 0;
+  let shape = prior.shape;
+  for (let i = 0; i < days.n; i += 1) {
+    values[i] = days.weight[i]! * days.value[i]!;
+    exposures[i] = days.weight[i]! * days.exposure[i]!;
+    valueSum += values[i]!;
+    shape += values[i]!;
+  }
+  return { values, exposures, valueSum, shape };
+};
+
 /**
  * The plain curve (no baseline) at one scale, in closed form. Every day's value is then the curve's, so the
  * conjugate Gamma update is a single step, the one EM round it replaces: shape = prior + Σ w·v (the same at
- * every scale), rate = prior + Σ w·e·c. In the log-likelihood, log(e·a·c) = log a + log(e·c), and the second
- * is cached with the curve: the refits of the same days (after outliers, with a baseline) take no logarithm.
+ * every scale), rate = prior + Σ w·e·c. The log-likelihood Σ w·(v·log(e·a·c) − e·a·c) separates into
+ * Σw·v · log a + Σ w·v·log(e·c) − a · Σ w·e·c, with log(e·c) cached with the curve: one pass over the days
+ * and no logarithm per day. Only when some day's mean could fall to the 1e-9 floor (a day without spend)
+ * is it summed day by day.
  */
-const plainFitAt = (days: Days, scale: number, prior: Settings) => {
-  const { n, value, exposure, weight } = days;
-  const { curve, logExposed } = curveAt(days, scale);
+const plainFitAt = (days: Days, scale: number, prior: Settings, weighted: WeightedDays) => {
+  const { curve, logExposed, leastExposed } = curveAt(days, scale);
   const priorLevel = priorLevelAt(scale, prior);
-  let shape = prior.shape;
+  const { shape } = weighted;
   let rate = prior.shape / priorLevel;
-  for (let i = 0; i < n; i += 1) {
-    shape += weight[i]! * value[i]!;
-    rate += weight[i]! * exposure[i]! * curve[i]!;
+  let exposedSum = 0;
+  let logSum = 0;
+  for (let i = 0; i < days.n; i += 1) {
+    const exposed = weighted.exposures[i]! * curve[i]!;
+    rate += exposed;
+    exposedSum += exposed;
+    logSum += weighted.values[i]! * logExposed[i]!;
   }
   const a = shape / rate;
-  const logA = Math.log(a);
-  let logLikelihood = 0;
-  for (let i = 0; i < n; i += 1) {
-    const mean = Math.max(1e-9, exposure[i]! * (a * curve[i]!));
-    logLikelihood += weight[i]! * (value[i]! * (mean > 1e-9 ? logA + logExposed[i]! : Math.log(mean)) - mean);
-  }
+  const logLikelihood =
+    a * leastExposed > 2e-9 ? weighted.valueSum * Math.log(a) + logSum - a * exposedSum : flooredLogLikelihood(days, curve, a, 0);
   const logPrior = logPriorOf(scale, prior);
   return { scale, shape, rate, baseline: 0, logLikelihood, logPrior, score: logLikelihood + logPrior };
+};
+
+/** Σ w·(v·log μ − μ), each day's mean μ = e·(baseline + a·c) held above 1e-9. */
+const flooredLogLikelihood = (days: Days, curve: readonly number[], a: number, baseline: number) => {
+  let logLikelihood = 0;
+  for (let i = 0; i < days.n; i += 1) {
+    const mean = Math.max(1e-9, days.exposure[i]! * (baseline + a * curve[i]!));
+    logLikelihood += days.weight[i]! * (days.value[i]! * Math.log(mean) - mean);
+  }
+  return logLikelihood;
 };
 
 /**
@@ -274,17 +316,13 @@ const baselineFitAt = (days: Days, scale: number, prior: Settings) => {
     baseline = bShape / bRate;
     if (settled) break;
   }
-  let logLikelihood = 0;
-  for (let i = 0; i < n; i += 1) {
-    const mean = Math.max(1e-9, exposure[i]! * (baseline + a * curve[i]!));
-    logLikelihood += weight[i]! * (value[i]! * Math.log(mean) - mean);
-  }
+  const logLikelihood = flooredLogLikelihood(days, curve, a, baseline);
   const logPrior = logPriorOf(scale, prior);
   return { scale, shape, rate, baseline, logLikelihood, logPrior, score: logLikelihood + logPrior };
 };
 
 const fitAtScale = (days: Days, scale: number, prior: Settings, withBaseline: boolean) =>
-  withBaseline ? baselineFitAt(days, scale, prior) : plainFitAt(days, scale, prior);
+  withBaseline ? baselineFitAt(days, scale, prior) : plainFitAt(days, scale, prior, weightedDays(days, prior));
 
 type Fit = ReturnType<typeof fitAtScale>;
 
@@ -310,7 +348,8 @@ const scaleFits = (
   withBaseline = false,
   scales: readonly number[] = FIT.scaleGrid.map((multiple) => multiple * prior.typical),
 ) => {
-  const fits = scales.map((scale) => fitAtScale(days, scale, prior, withBaseline));
+  const weighted = withBaseline ? null : weightedDays(days, prior);
+  const fits = scales.map((scale) => (weighted ? plainFitAt(days, scale, prior, weighted) : baselineFitAt(days, scale, prior)));
   return posterior(
     fits,
     fits.map((f) => f.score),
