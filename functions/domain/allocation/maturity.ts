@@ -1,6 +1,7 @@
 import { groupBy } from '../collections.js';
 import type { Portfolio } from '../config.js';
 import { daysBetween } from '../dates.js';
+import { betweenVariance } from './pooling.js';
 import type { HistoryDay } from './schemas.js';
 
 /**
@@ -24,9 +25,8 @@ export interface Maturity {
 
 /** Ages developed: six weeks, the history the allocator reads. */
 const MAX_AGE = 42;
-/** Weight of the prior, and of the portfolio's factors in a channel's, in conversions. */
+/** Weight of the prior in the portfolio's factors, in conversions. */
 const PRIOR_WEIGHT = 30;
-const POOL_WEIGHT = 30;
 
 const FINAL: Maturity = { at: () => 1, known: false };
 
@@ -64,6 +64,19 @@ const developmentSums = (rows: readonly HistoryDay[], asOf: string) => {
   }
   return { next, current };
 };
+
+/**
+ * The sampling variance of a development factor read from `current` conversions: the ones still to come are
+ * about Poisson, so (f − 1) / current; the 1 / current keeps a factor of exactly 1 from claiming certainty.
+ */
+const factorVariance = (sums: { next: Float64Array; current: Float64Array }, age: number) => {
+  const current = sums.current[age]!;
+  if (!(current > 0)) return Number.POSITIVE_INFINITY;
+  return (Math.abs(sums.next[age]! / current - 1) + 1 / current) / current;
+};
+
+/** The most conversions the portfolio's factor counts for in a channel's: channels that do not differ take it whole. */
+const MAX_POOL_WEIGHT = 1e9;
 
 /** Conversions an age must hold before its development factor counts toward the tail's fit. */
 const TAIL_MIN_CONVERSIONS = 20;
@@ -140,9 +153,25 @@ export const learnMaturity = (
     (a) => pooled.next[a]! / pooled.current[a]!,
     (a) => pooled.current[a]!,
   );
+  const channelSums = new Map([...lagDays.keys()].map((id) => [id, developmentSums(byChannel.get(id) ?? [], asOf)]));
+  // How far the channels' development really differs at each age, beyond the noise of their own counts: a
+  // search channel reports within a day and a video channel over a week, and a fixed weight toward the
+  // portfolio's would read the slow one as fast while its few conversions in a young history were all it had.
+  const spreads = Float64Array.from({ length: MAX_AGE }, (_, a) => {
+    const seen = [...channelSums.values()].filter((sums) => sums.current[a]! > 0);
+    return betweenVariance(
+      seen.map((sums) => sums.next[a]! / sums.current[a]!),
+      seen.map((sums) => factorVariance(sums, a)),
+    );
+  });
   const result = new Map<string, Maturity>();
   for (const [channelId, lag] of lagDays) {
-    const own = developmentSums(byChannel.get(channelId) ?? [], asOf);
+    const own = channelSums.get(channelId)!;
+    // The conversions the portfolio's factor counts for, in a channel's: its factor's variance over the spread.
+    const poolWeight = (a: number) =>
+      own.current[a]! > 0 && spreads[a]! > 0
+        ? Math.min(MAX_POOL_WEIGHT, (own.current[a]! * factorVariance(own, a)) / spreads[a]!)
+        : MAX_POOL_WEIGHT;
     const hasOwn = own.current.some((v) => v > 0);
     if (lag === undefined && !anyRevisions) {
       result.set(channelId, FINAL);
@@ -156,8 +185,8 @@ export const learnMaturity = (
       lag === undefined
         ? tailOf(
             ages,
-            (a) => (own.next[a]! + POOL_WEIGHT * poolAt(a)) / (own.current[a]! + POOL_WEIGHT),
-            (a) => own.current[a]! + POOL_WEIGHT,
+            (a) => (own.next[a]! + poolWeight(a) * poolAt(a)) / (own.current[a]! + poolWeight(a)),
+            (a) => own.current[a]! + poolWeight(a),
           )
         : undefined;
     const factors = Float64Array.from({ length: MAX_AGE }, (_, a) => {
@@ -167,7 +196,7 @@ export const learnMaturity = (
       const base = prior?.[a] ?? (pooledTail && a > pooledTail.last ? pooledTail.at(a) : 1);
       const pool = (pooled.next[a]! + PRIOR_WEIGHT * base) / (pooled.current[a]! + PRIOR_WEIGHT);
       const anchor = lag === undefined ? pool : hasOwn || anyRevisions ? pool : base;
-      return (own.next[a]! + POOL_WEIGHT * anchor) / (own.current[a]! + POOL_WEIGHT);
+      return (own.next[a]! + poolWeight(a) * anchor) / (own.current[a]! + poolWeight(a));
     });
     result.set(channelId, { at: fromFactors(factors), known: true });
   }

@@ -3,6 +3,7 @@ import type { Channel } from '../config.js';
 import { daysBetween, weekday } from '../dates.js';
 import { channelBounds } from './feasibility.js';
 import { type Maturity, maturityOf, portfolioMaturity } from './maturity.js';
+import { betweenVariance, ownShare } from './pooling.js';
 import { expectedAt, FIT, fitResponse, type Observation, type ResponseModel } from './responseModel.js';
 import type { AllocationInput, HistoryDay } from './schemas.js';
 
@@ -245,17 +246,15 @@ const weeklyFactors = (channels: readonly ChannelData[], asOf: string, fits: rea
         Array.from({ length: 7 }, (_, w) => own.reduce((s, o) => s + o.factors[w]! / o.variances[w]!, 0) / Math.max(1e-12, precision[w]!)),
       )
     : [...FLAT];
-  // How far channels really differ from it, beyond their sampling noise: DerSimonian and Laird's estimate of
-  // the between-channel variance, per weekday, averaged over the week.
+  // How far channels really differ from it, beyond their sampling noise, per weekday, averaged over the week.
   const spread =
-    Array.from({ length: 7 }, (_, w) => {
-      const weights = own.map((o) => 1 / o.variances[w]!).filter((x) => x > 0);
-      const sum = weights.reduce((a, b) => a + b, 0);
-      if (weights.length < 2 || sum <= 0) return 0;
-      const q = own.reduce((s, o) => s + (o.factors[w]! - pattern[w]!) ** 2 / o.variances[w]!, 0);
-      const dof = significant ? weights.length - 1 : weights.length;
-      return Math.max(0, (q - dof) / (sum - weights.reduce((a, b) => a + b * b, 0) / sum));
-    }).reduce((a, b) => a + b, 0) / 7;
+    Array.from({ length: 7 }, (_, w) =>
+      betweenVariance(
+        own.map((o) => o.factors[w]!),
+        own.map((o) => o.variances[w]!),
+        significant ? undefined : 1,
+      ),
+    ).reduce((a, b) => a + b, 0) / 7;
   // The pattern's own variance, each channel weighing as it did counting that spread as noise too.
   const patternVariances = significant
     ? Array.from(
@@ -275,7 +274,7 @@ const weeklyFactors = (channels: readonly ChannelData[], asOf: string, fits: rea
       return { factors: [...FLAT], errors: [0, 0, 0, 0, 0, 0, 0], sharedErrors: [0, 0, 0, 0, 0, 0, 0] };
     }
     // The share of its own factor a channel keeps: its precision against the channels' spread.
-    const keep = o.variances.map((v) => (spread > 0 && Number.isFinite(v) ? spread / (spread + v) : 0));
+    const keep = o.variances.map((v) => ownShare(spread, v));
     return {
       factors: normalize(Array.from({ length: 7 }, (_, w) => keep[w]! * o.factors[w]! + (1 - keep[w]!) * pattern[w]!)),
       errors: Array.from({ length: 7 }, (_, w) =>
