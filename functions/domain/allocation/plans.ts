@@ -74,21 +74,38 @@ export const revenueAt = (plan: ChannelPlan, spend: number) =>
 export const incrementalRevenueAt = (plan: ChannelPlan, spend: number) =>
   plan.dayFactor * plan.incrementality * plan.orderValue * expectedAt(plan.revenue, spend);
 
-/** A curve's relative uncertainty of level: its posterior's, widened by the overdispersion the fit measured. */
-export const relativeError = (model: ResponseModel) => Math.sqrt(model.dispersion / Math.max(model.shape, 1e-9));
+/**
+ * How far the curves the data leaves plausible disagree at `spend`, relative to their mean: each scale of the
+ * posterior passes through the days the channel has had, so they agree where it has spent and part where
+ * it has not (a ramp, a cap never left). The shape is a slow parameter, and this is its error.
+ */
+export const shapeError = (model: ResponseModel, spend: number) => {
+  const mean = expectedAt(model, spend);
+  if (!(mean > 0)) return 0;
+  const variance = model.scales.reduce((sum, s) => sum + s.weight * (expectedAt(model, spend, s.level, s.scale) - mean) ** 2, 0);
+  return Math.sqrt(variance) / mean;
+};
 
 /**
- * A cautious reading of the conversions curve, `z` standard errors below its mean (by default its 10th
- * percentile), for planning against a target.
+ * A curve's relative uncertainty: its level's posterior, widened by the overdispersion the fit measured, and,
+ * read at a `spend`, its shape's there.
+ */
+export const relativeError = (model: ResponseModel, spend?: number) =>
+  Math.sqrt(model.dispersion / Math.max(model.shape, 1e-9) + (spend === undefined ? 0 : shapeError(model, spend) ** 2));
+
+/**
+ * A cautious reading of the conversions curve, `z` standard errors below its mean (by default its 5th
+ * percentile), for planning against a target. The error is read at each spend, so the curve is read
+ * cautiously where the channel has not spent and nearly as fitted where it has.
  */
 export const cautiousConversionsAt = (plan: ChannelPlan, spend: number, z = CAUTIOUS_Z) => {
   const { conversions: model } = plan;
-  const low = Math.max(0.3, 1 - z * relativeError(model));
+  const low = Math.max(0.3, 1 - z * relativeError(model, spend));
   return plan.dayFactor * (model.baseline + low * expectedAt(model, spend));
 };
 export const cautiousRevenueAt = (plan: ChannelPlan, spend: number, z = CAUTIOUS_Z) => {
   const { revenue: model } = plan;
-  const low = Math.max(0.3, 1 - z * relativeError(model));
+  const low = Math.max(0.3, 1 - z * relativeError(model, spend));
   return plan.dayFactor * plan.orderValue * (model.baseline + low * expectedAt(model, spend));
 };
 
@@ -101,7 +118,7 @@ export const cautiousRevenueAt = (plan: ChannelPlan, spend: number, z = CAUTIOUS
  */
 export const portfolioCaution = (plans: readonly ChannelPlan[], totals: readonly number[], of: 'conversions' | 'revenue') => {
   const values = plans.map((plan, i) => (of === 'conversions' ? incrementalAt(plan, totals[i]!) : incrementalRevenueAt(plan, totals[i]!)));
-  const spreads = plans.map((plan, i) => relativeError(of === 'conversions' ? plan.conversions : plan.revenue) * values[i]!);
+  const spreads = plans.map((plan, i) => relativeError(of === 'conversions' ? plan.conversions : plan.revenue, totals[i]) * values[i]!);
   const sum = spreads.reduce((a, b) => a + b, 0);
   if (sum <= 0) return CAUTIOUS_Z;
   // A weekday factor's shared error (the portfolio's pattern) moves the channels together, so it adds up
