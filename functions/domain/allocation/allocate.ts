@@ -173,8 +173,11 @@ const reasonFor = (
   const cpa = row.marginalCpa === null ? 'n/a' : money(row.marginalCpa);
   const limit = (sign: string) =>
     `the daily change limit (${sign}${Math.round(change * 100)}% of ${money(plan.reference ?? 0)}, its total when the day began)`;
+  const belowBase = plan.reference !== null && plan.reference * (1 + change) < plan.channel.base - 0.01;
   if (row.total >= plan.channel.max - 0.01) parts.push(`At its max of ${money(plan.channel.max)}`);
-  else if (plan.reference !== null && row.total >= plan.high - 0.01 && plan.high < plan.channel.max) {
+  else if (belowBase && row.total <= plan.channel.base + 0.01) {
+    parts.push(`Raised to its base of ${money(plan.channel.base)}, beyond ${limit('+')}: the base is the floor today's config commits to`);
+  } else if (plan.reference !== null && row.total >= plan.high - 0.01 && plan.high < plan.channel.max) {
     parts.push(`Raised by the most ${limit('+')} allows`);
   } else if (plan.reference !== null && row.total < plan.low - 0.01) {
     parts.push(`Cut below ${limit('−')}: today's budget cannot cover every channel's floor, so the floors give way in proportion`);

@@ -167,6 +167,9 @@ describe('a base above what the daily change limit reaches', () => {
     const allocation = allocate(solved);
     expect(allocation.status).toBe('optimal');
     expect(totalOf(allocation, 'video')).toBe(3000);
+    expect(allocation.channels.find((c) => c.channelId === 'video')!.reason).toMatch(
+      /^Raised to its base of 3,000\.00, beyond the daily change limit \(\+25% of 1,000\.00, its total when the day began\): the base is the floor today's config commits to/,
+    );
     expect(feasibilityIssues(allocation, solved)).toEqual([]);
     const heldInput = inputWith({ channels, previous, ...stale });
     const held = allocate(heldInput);
