@@ -283,6 +283,44 @@ const flooredLogLikelihood = (days: Days, curve: readonly number[], a: number, b
 };
 
 /**
+ * An upper bound on the best score a carryover candidate's plain curve reaches on `scales`, read without
+ * the logarithms of its curve. Against the same days' curve without that carryover (`reference`, whose
+ * log column is cached), Σ w·v·log(e·c) = Σ w·v·log(e·ĉ) + Σ w·v·log(c/ĉ), and by Jensen's inequality
+ * Σ w·v·log(c/ĉ) ≤ W·log(Σ w·v·(c/ĉ) / W), with W = Σ w·v. The level, the rate and the rest of the score are
+ * the fit's own ({@link plainFitAt}), so the bound exceeds the score by that one inequality's slack.
+ * Infinite where it does not hold: no value, a day without spend under the reference (no curve to compare
+ * with), or a mean the likelihood's 1e-9 floor could lift.
+ */
+const carryoverBound = (days: Days, reference: Days, scales: readonly number[], prior: Settings): number => {
+  const weighted = weightedDays(days, prior);
+  if (!(weighted.valueSum > 0)) return Number.POSITIVE_INFINITY;
+  let best = Number.NEGATIVE_INFINITY;
+  for (const scale of scales) {
+    const known = curveAt(reference, scale);
+    if (!(known.leastExposed > 0)) return Number.POSITIVE_INFINITY;
+    let rate = prior.shape / priorLevelAt(scale, prior);
+    let exposedSum = 0;
+    let logSum = 0;
+    let ratioSum = 0;
+    let leastExposed = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < days.n; i += 1) {
+      const curve = -Math.expm1(-days.effective[i]! / scale);
+      const exposed = weighted.exposures[i]! * curve;
+      rate += exposed;
+      exposedSum += exposed;
+      logSum += weighted.values[i]! * known.logExposed[i]!;
+      ratioSum += weighted.values[i]! * (curve / known.curve[i]!);
+      leastExposed = Math.min(leastExposed, days.exposure[i]! * curve);
+    }
+    const a = weighted.shape / rate;
+    if (!(a * leastExposed > 2e-9)) return Number.POSITIVE_INFINITY;
+    const jensen = weighted.valueSum * Math.log(ratioSum / weighted.valueSum);
+    best = Math.max(best, weighted.valueSum * Math.log(a) + logSum + jensen - a * exposedSum + logPriorOf(scale, prior));
+  }
+  return best;
+};
+
+/**
  * The level and baseline for one candidate scale: a few EM rounds split each day's value between the
  * organic baseline and the paid curve, each with its conjugate Gamma update.
  */
@@ -477,6 +515,9 @@ export const fitResponse = (
     for (const candidate of prior.decay === undefined ? FIT.adstockGrid : []) {
       if (candidate === centre) continue;
       const candidateDays = daysAt(candidate);
+      // A candidate whose best score, bounded from above, cannot pay for its parameter is not fitted.
+      const bound = carryoverBound(candidateDays, days, around, settings);
+      if (bound / phi - FIT.parameterCost < quasi - 1e-9 * (1 + Math.abs(quasi))) continue;
       const score = scaleFits(candidateDays, settings, false, around)[0]!.fit.score / phi - FIT.parameterCost;
       if (score > quasi) {
         quasi = score;
