@@ -8,7 +8,7 @@ import type { MetricsReader, SnapshotStore, StopLossSource } from './ports.js';
 /** What the allocator's input is read from: stored metrics, the snapshots (plans in force) and open stop-losses. */
 export interface AllocationInputSources {
   readonly metrics: MetricsReader;
-  readonly allocations: SnapshotStore;
+  readonly allocations: Pick<SnapshotStore, 'latest' | 'list'>;
   readonly stopLosses: StopLossSource;
 }
 
@@ -49,7 +49,11 @@ export const currentAllocationInput = async (
  * The plan in force when the portfolio's local day began: the newest snapshot published before local
  * midnight (`LATEST` moves only forward, and a snapshot a run wrote but never published was never in force).
  */
-const planAtDayStart = async (allocations: SnapshotStore, portfolio: Portfolio, asOf: string): Promise<Snapshot | null> => {
+const planAtDayStart = async (
+  allocations: AllocationInputSources['allocations'],
+  portfolio: Portfolio,
+  asOf: string,
+): Promise<Snapshot | null> => {
   const midnight = startOfDayInZone(asOf, portfolio.timezone);
   const to = snapshotIdBound(new Date(midnight.getTime() - 1).toISOString(), 'to')!;
   const { snapshots } = await allocations.list(portfolio.id, { to, limit: 1, publishedOnly: true });

@@ -12,16 +12,19 @@ import { httpHandler, parseQuery, redirect } from '../adapters/http.js';
 import { findPortfolio } from '../adapters/portfolios.js';
 import { csrfToken, readCookies, SESSION_COOKIE, signedInPerson, signInLocation } from '../adapters/session.js';
 import type { ApplyStore } from '../application/applyPorts.js';
+import { coveringRange, readMetricsOnce } from '../application/metricsWindow.js';
 import { modelDiagnostics } from '../application/modelDiagnostics.js';
 import { planBudgets } from '../application/planBudgets.js';
 import type { AlertStore, Clock, MetricsReader, SnapshotStore } from '../application/ports.js';
+import { stopLossChannels } from '../domain/alerts/lifecycle.js';
 import { AllocationInput } from '../domain/allocation/schemas.js';
 import type { Portfolio } from '../domain/config.js';
 import { addDays, dateInZone } from '../domain/dates.js';
+import { diagnosticsRange } from '../domain/diagnostics/diagnose.js';
 import { channelName, displayMoney, plannerBudgets } from '../domain/financeViews.js';
 import { rollupDaily } from '../domain/metrics.js';
 import * as z from '../domain/schema.js';
-import { type Snapshot, snapshotIdBound } from '../domain/snapshots.js';
+import { historyRange, type Snapshot, snapshotIdBound } from '../domain/snapshots.js';
 import { deployedConfig } from '../wiring/config.js';
 import { alertsRepository, allocationsRepository, dynamoClient, metricsRepository } from '../wiring/dynamo.js';
 import { tableName } from '../wiring/dynamoConnection.js';
@@ -70,30 +73,46 @@ export const createDashboardHandler = ({ config, allocations, alerts, metrics, c
     if (!viewer) return redirect(signInLocation(event));
     const { portfolio: id, from, to, token, notice } = parseQuery(DashboardQuery, event);
     const portfolio = findPortfolio(config, id ?? config.portfolios[0]!.id);
-    // Snapshots up to the one LATEST points at: a run that died before publishing never shows as the latest.
-    const today = dateInZone(clock(), portfolio.timezone);
+    // One instant for the whole page: pacing, the what-if plans and model health all see the same today.
+    const now = clock();
+    const at = () => now;
+    const today = dateInZone(now, portfolio.timezone);
     const since = addDays(today, -PACING_DAYS);
-    const [latest, open, rows] = await Promise.all([
+    const spentOn = addDays(today, -1);
+    const channelIds = portfolio.channels.map((c) => c.id);
+    const withHealth = portfolio.channels.length <= MAX_CHANNELS_WITH_HEALTH;
+    // Each dataset once: the metrics pacing, the what-if plans and model health read (the widest range of the
+    // three, which model health's is), the plan in force and the open alerts; the parts are served from them.
+    // Snapshots up to the one LATEST points at: a run that died before publishing never shows as the latest.
+    const [latest, open, metricsRead] = await Promise.all([
       allocations.latest(portfolio.id),
       alerts.open(portfolio.id),
-      metrics.portfolioRows(
+      readMetricsOnce(
+        metrics,
         portfolio.id,
-        portfolio.channels.map((c) => c.id),
-        since,
-        addDays(today, -1),
+        channelIds,
+        coveringRange([{ from: since, to: spentOn }, historyRange(today), ...(withHealth ? [diagnosticsRange(today)] : [])]),
       ),
     ]);
+    const rows = await metricsRead.portfolioRows(portfolio.id, channelIds, since, spentOn);
     const page = latest ? await allocations.list(portfolio.id, { limit: SNAPSHOTS_SHOWN, to: latest.snapshotId }) : { snapshots: [] };
     const recent = latest ? await recentSnapshots(allocations, portfolio.id, since, latest.snapshotId) : [];
     // Why it changed reads the inputs the compared snapshots were solved from; the planner solves 25 budgets.
     const pair = comparedPair(page.snapshots, { from, to });
+    // What the planner reads, from what the page has read: the same metrics, plan in force and stop-losses.
+    const planned = {
+      metrics: metricsRead,
+      allocations: { latest: async () => latest, list: allocations.list.bind(allocations) },
+      stopLosses: { openStopLosses: async () => stopLossChannels(open) },
+      clock: at,
+    };
     // Model health: the model the plan rests on, refitted for each of the last 14 days (about 0.1 s for six
-    // channels). Its reads go out beside the others'.
+    // channels), beside the what-if plans.
     const [fromInput, toInput, planner, diagnostics] = await Promise.all([
       pair ? keptInput(allocations, pair.from) : null,
       pair ? keptInput(allocations, pair.to) : null,
-      latest ? whatIf({ metrics, allocations, stopLosses: alerts, clock }, portfolio) : undefined,
-      latest && portfolio.channels.length <= MAX_CHANNELS_WITH_HEALTH ? modelDiagnostics({ metrics, clock }, portfolio) : undefined,
+      latest ? whatIf(planned, portfolio) : undefined,
+      latest && withHealth ? modelDiagnostics({ metrics: metricsRead, clock: at }, portfolio) : undefined,
     ]);
     // What reached the platforms: per channel applied budgets, and pacing against them where they exist.
     const [records, applyState] = applies
@@ -101,7 +120,6 @@ export const createDashboardHandler = ({ config, allocations, alerts, metrics, c
         await Promise.all([applies.list(portfolio.id, PACING_SNAPSHOTS), applies.state(portfolio.id)])
       : [[], undefined];
     const daily = rollupDaily(rows);
-    const spentOn = addDays(today, -1);
     const html = renderDashboard({
       portfolios: config.portfolios,
       portfolio,

@@ -37,6 +37,11 @@ export const Alert = z.object({
 export type Alert = z.infer<typeof Alert>;
 export type Transition = z.infer<typeof Transition>;
 
+/** The channels under an open stop-loss alert, each once: the allocator gives them their base and nothing more. */
+export const stopLossChannels = (alerts: readonly Alert[]): string[] => [
+  ...new Set(alerts.filter((a) => a.status === 'open' && a.action === 'stop-loss').map((a) => a.channelId)),
+];
+
 /** What an evaluation changes: an alert to open, raise or resolve. Nothing for an unchanged situation. */
 export type AlertChange =
   | { readonly kind: 'open'; readonly alert: Alert }
