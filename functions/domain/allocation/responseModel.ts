@@ -321,6 +321,42 @@ const carryoverBound = (days: Days, reference: Days, scales: readonly number[], 
 };
 
 /**
+ * An upper bound on the best score a curve with an organic baseline reaches on `scales`. With b = a·t,
+ * the mean is a·e·(t + c); the best level for a given t is W / (t·E + Σ w·e·c) (W = Σ w·v, E = Σ w·e), and
+ * Σ w·v·log(t + c) ≤ Σ w·v·log c + W·log(1 + t·Q/W) (Jensen, Q = Σ w·v/c). What is left of t is
+ * W·log((1 + t·Q/W) / (1 + t·E/Σ w·e·c)), monotone in t: at most W·max(0, log(Q·Σ w·e·c / (W·E))) above
+ * the plain curve's best log-likelihood. The EM's level and baseline can do no better than the best ones.
+ * Infinite where it does not hold: no value, a day without spend, a mean the 1e-9 floor could lift.
+ */
+const baselineBound = (days: Days, scales: readonly number[], prior: Settings): number => {
+  const { n, value, exposure, weight } = days;
+  let best = Number.NEGATIVE_INFINITY;
+  for (const scale of scales) {
+    const { curve, logExposed, leastExposed } = curveAt(days, scale);
+    let valueSum = 0;
+    let logSum = 0;
+    let exposedSum = 0;
+    let exposureSum = 0;
+    let perCurve = 0;
+    for (let i = 0; i < n; i += 1) {
+      const wv = weight[i]! * value[i]!;
+      valueSum += wv;
+      logSum += wv * logExposed[i]!;
+      exposedSum += weight[i]! * exposure[i]! * curve[i]!;
+      exposureSum += weight[i]! * exposure[i]!;
+      perCurve += wv / curve[i]!;
+    }
+    // The EM's level is at least the prior's shape over the largest rate it can reach: its means stay above the floor.
+    const leastLevel = prior.shape / (prior.shape / priorLevelAt(scale, prior) + exposedSum);
+    if (!(valueSum > 0 && leastExposed > 0 && leastLevel * leastExposed > 2e-9)) return Number.POSITIVE_INFINITY;
+    const plain = valueSum * Math.log(valueSum / exposedSum) + logSum - valueSum;
+    const gain = valueSum * Math.max(0, Math.log((perCurve * exposedSum) / (valueSum * exposureSum)));
+    best = Math.max(best, plain + gain + logPriorOf(scale, prior));
+  }
+  return best;
+};
+
+/**
  * The level and baseline for one candidate scale: a few EM rounds split each day's value between the
  * organic baseline and the paid curve, each with its conjugate Gamma update.
  */
@@ -529,8 +565,13 @@ export const fitResponse = (
       days = best;
       fits = scaleFits(days, settings);
     }
-    if (prior.baseline !== false) {
-      const withBaseline = scaleFits(days, settings, true, plausibleScales(fits));
+    // A baseline, likewise, is fitted only when a bound on what it could add leaves it a chance to pay.
+    const scales = plausibleScales(fits);
+    const hopeless =
+      prior.baseline === undefined &&
+      baselineBound(days, scales, settings) / phi - FIT.parameterCost < quasi - 1e-9 * (1 + Math.abs(quasi));
+    if (prior.baseline !== false && !hopeless) {
+      const withBaseline = scaleFits(days, settings, true, scales);
       if (prior.baseline === true || withBaseline[0]!.fit.score / phi - FIT.parameterCost > quasi) fits = withBaseline;
     }
   }
