@@ -99,7 +99,7 @@ export const GLOSSARY: readonly GlossaryTerm[] = [
     id: 'caution',
     term: 'Caution',
     definition:
-      "How far below its expected value a target CPA or minimum ROAS reads the plan's outcome: at the 5th percentile of the portfolio's total, so that about one day in twenty lands over the target if the model is right. The binding target's explanation says what this costs in conversions a day. The uncertainty comes from the curves' levels, which recent days set and which move quickly, and from the weekday factors, which sixteen weeks of history set and which move slowly.",
+      "How far below its expected value a target CPA or minimum ROAS reads the plan's outcome: at the 5th percentile of the portfolio's total, so that about one day in twenty lands over the target if the model is right. The binding target's explanation says what this costs in conversions a day. The uncertainty comes from the curves' levels, which recent days set and which move quickly; from their shapes, which matter most where a channel is asked to spend more than it ever has; and from the weekday factors, which sixteen weeks of history set and which move slowly.",
   },
   {
     id: 'cpa',
