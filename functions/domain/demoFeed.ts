@@ -2,7 +2,7 @@ import type { Portfolio } from './config.js';
 import { addDays } from './dates.js';
 import type { MetricRecord } from './delivery.js';
 import { roundTo } from './money.js';
-import { normal, poisson, substream } from './random.js';
+import { normal, poisson, type Random, substream } from './random.js';
 import { type ResponseCurve, respond } from './simulation/trueCurve.js';
 
 /** The demo market's hidden truth per channel: a response curve, order value and funnel rates. */
@@ -23,7 +23,30 @@ export const DEMO_TRUTH: Record<string, DemoChannelTruth> = {
   podcast: { curve: { type: 'exp', vmax: 70, scale: 1800 }, orderValue: 110, cpm: 25, ctr: 0.004 },
 };
 
-const DEFAULT_TRUTH: DemoChannelTruth = { curve: { type: 'exp', vmax: 100, scale: 3000 }, orderValue: 80, cpm: 10, ctr: 0.01 };
+/** A middling channel, for channels the demo has no shape for. */
+export const DEFAULT_TRUTH: DemoChannelTruth = { curve: { type: 'exp', vmax: 100, scale: 3000 }, orderValue: 80, cpm: 10, ctr: 0.01 };
+
+/** The demo market's truth for a channel: its own shape, or a middling default. */
+export const demoTruth = (channelId: string): DemoChannelTruth => DEMO_TRUTH[channelId] ?? DEFAULT_TRUTH;
+
+/** A day's spend against a daily amount: the amount with the demo's day-to-day pacing noise (30%), never below 0. */
+export const pacedSpend = (amount: number, random: Random): number => Math.max(0, amount * (1 + 0.3 * normal(random)));
+
+/**
+ * What a day's spend brings on a channel: conversions a Poisson draw from its true curve, impressions and
+ * clicks from its funnel rates, revenue from its order value with noise. `share` is the part of the channel
+ * this spend is (a campaign of several): the channel's curve answers for the channel's whole spend.
+ */
+export const dayResults = (truth: DemoChannelTruth, spend: number, random: Random, share = 1) => {
+  const conversions = poisson(random, share * respond(truth.curve, spend / share));
+  const impressions = Math.round((spend / truth.cpm) * 1000);
+  return {
+    impressions,
+    clicks: Math.round(impressions * truth.ctr),
+    conversions,
+    revenue: roundTo(conversions * truth.orderValue * Math.exp(0.2 * normal(random)), 2),
+  };
+};
 
 /**
  * A seeded demo feed: `days` daily rows per channel ending `lastDate`. Spend wanders around an equal split
@@ -35,22 +58,12 @@ export const demoFeed = (portfolio: Portfolio, lastDate: string, days = 60, seed
   const spare = budget.daily * (1 - budget.explorationShare) - channels.reduce((s, c) => s + c.base, 0);
   const records: MetricRecord[] = [];
   for (const channel of channels) {
-    const truth = DEMO_TRUTH[channel.id] ?? DEFAULT_TRUTH;
+    const truth = demoTruth(channel.id);
     const random = substream(seed, channel.id);
     const plan = Math.min(channel.max, channel.base + spare / channels.length);
     for (let d = days - 1; d >= 0; d -= 1) {
-      const spend = roundTo(Math.min(channel.max, Math.max(0, plan * (1 + 0.3 * normal(random)))), 2);
-      const conversions = poisson(random, respond(truth.curve, spend));
-      const impressions = Math.round((spend / truth.cpm) * 1000);
-      records.push({
-        channelId: channel.id,
-        date: addDays(lastDate, -d),
-        spend,
-        impressions,
-        clicks: Math.round(impressions * truth.ctr),
-        conversions,
-        revenue: roundTo(conversions * truth.orderValue * Math.exp(0.2 * normal(random)), 2),
-      });
+      const spend = roundTo(Math.min(channel.max, pacedSpend(plan, random)), 2);
+      records.push({ channelId: channel.id, date: addDays(lastDate, -d), spend, ...dayResults(truth, spend, random) });
     }
   }
   return records;

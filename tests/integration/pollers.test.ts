@@ -9,6 +9,7 @@ import { type CredentialsSource, LOCAL_DEV_CREDENTIALS } from '../../functions/a
 import { GoogleAdsReports } from '../../functions/adapters/platforms/googleAds.js';
 import { MetaReports } from '../../functions/adapters/platforms/meta.js';
 import { TikTokReports } from '../../functions/adapters/platforms/tiktok.js';
+import { TikTokBudgets } from '../../functions/adapters/platforms/tiktokBudgets.js';
 import { Poller, PollIncomplete, type PollResult } from '../../functions/application/pollPortfolio.js';
 import type { Portfolio } from '../../functions/domain/config.js';
 import { addDays } from '../../functions/domain/dates.js';
@@ -245,5 +246,44 @@ describe('pollers on DynamoDB Local, against the platform fakes', () => {
       message: expect.stringContaining(META.secret),
     });
     expect(missing.alertsOpened).toEqual([expect.stringContaining(`meta:${META.accountId}`)]);
+  });
+});
+
+describe('pollers on DynamoDB Local: a budget applied to a fake is what its next reports spend', () => {
+  const TIKTOK = demo.accounts.find((a) => a.platform === 'tiktok')!;
+  const VIDEO_CAMPAIGN = '1790000000000001';
+
+  it('stores, from the day the actuator set a budget, spend that follows it: today the part of it gone by, then whole days', async () => {
+    // Prepare: the actuator's own TikTok client sets the video campaign's budget to 2,400 a day, today.
+    fakes.tiktok.state.clock = () => now;
+    const budgets = new TikTokBudgets({
+      apiUrl: fakes.environment.TIKTOK_API_URL!,
+      credentials,
+      now: () => now,
+      fetch,
+      maxThrottleWaitMs: 0,
+      sleep: async () => undefined,
+    });
+    const target = { campaignId: VIDEO_CAMPAIGN, level: 'campaign' as const, entityId: VIDEO_CAMPAIGN, decimals: 2 };
+    const held = (await totals('video', TODAY))[0]!;
+    const appliedOn = addDays(TODAY, 1);
+    now = new Date(`${appliedOn}T06:00:00Z`);
+    await budgets.write(TIKTOK, target, 240_000);
+    // Act: a poll a quarter into that day, then one three days later.
+    const quarter = await poller.poll(demo);
+    const early = (await totals('video', appliedOn))[0]!;
+    now = new Date(`${addDays(appliedOn, 3)}T00:30:00Z`);
+    await poller.poll(demo);
+    const days = await totals('video', appliedOn, addDays(appliedOn, 2));
+    // Assess: the day before keeps the spend the fake held; from the day it was set, spend follows 2,400.
+    expect(quarter.accounts.find((a) => a.platform === 'tiktok')?.failure).toBeUndefined();
+    expect((await totals('video', TODAY))[0]).toMatchObject({ spend: held.spend });
+    expect(days.map((d) => d.date)).toEqual([appliedOn, addDays(appliedOn, 1), addDays(appliedOn, 2)]);
+    expect(early.spend).toBeCloseTo(days[0]!.spend / 4, 1);
+    for (const day of days) {
+      expect(day.spend).toBeGreaterThan(2400 * 0.4);
+      expect(day.spend).toBeLessThanOrEqual(2 * 2400);
+    }
+    expect(days.reduce((sum, d) => sum + d.conversions, 0)).toBeGreaterThan(0);
   });
 });

@@ -264,7 +264,7 @@ export class FakeGoogleAds {
       return this.campaigns(customerId, query).map((c) => project({ ...campaignValues(c), ...budgetValues(c) }, query.fields));
     const [from, to] = query.dates;
     return this.campaigns(customerId, query).flatMap((c) =>
-      this.state.daysBetween(c, from, to).map(([date, day]) =>
+      this.state.daysBetween(account, c, from, to).map(([date, day]) =>
         project(
           {
             ...campaignValues(c),
@@ -316,7 +316,7 @@ export class FakeGoogleAds {
     });
     if (errors.length > 0 && !body.partialFailure)
       return { status: 400, json: { error: { ...failureOf(errors), code: 400, status: 'INVALID_ARGUMENT' } } };
-    if (!body.validateOnly) for (const p of planned) for (const c of p.campaigns) c.dailyBudget = p.amount;
+    if (!body.validateOnly) for (const p of planned) for (const c of p.campaigns) this.state.setBudget(account, c, c, p.amount);
     const done = new Set(planned.map((p) => p.resourceName));
     return {
       status: 200,

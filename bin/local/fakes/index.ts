@@ -1,6 +1,7 @@
 import { LOCAL_DEV_CREDENTIALS } from '../../../functions/adapters/platforms/credentials.js';
 import { accountCampaigns, type ConnectedPlatform, type Portfolio } from '../../../functions/domain/config.js';
 import type { MetricRecord } from '../../../functions/domain/delivery.js';
+import { demoTruth } from '../../../functions/domain/demoFeed.js';
 import { type FakeGoogleAds, startFakeGoogleAds } from './googleAds.js';
 import { type FakeMeta, startFakeMeta } from './meta.js';
 import type { FakeSeed } from './state.js';
@@ -8,7 +9,7 @@ import { type FakeTikTok, startFakeTikTok } from './tiktok.js';
 
 export { FakeGoogleAds, GOOGLE_ADS_VERSION } from './googleAds.js';
 export { FakeMeta, META_VERSION } from './meta.js';
-export type { FakeDay, FakeSeed, InjectedFailure } from './state.js';
+export type { FakeBudgetChange, FakeDay, FakeDelivery, FakeSeed, InjectedFailure } from './state.js';
 export { FakeTikTok } from './tiktok.js';
 
 /** The three fakes running, with the environment that points the platform clients at them. */
@@ -54,7 +55,8 @@ export const startFakePlatforms = async (seeds: Readonly<Record<ConnectedPlatfor
 /**
  * Seeds for a portfolio's accounts from daily channel records (the demo feed): each channel's days go to its
  * campaigns, split evenly when it has several; budgets start at the channel's base (Google and TikTok on the
- * campaign; Meta under campaign budget optimization), in each account's currency.
+ * campaign; Meta under campaign budget optimization), in each account's currency and the portfolio's time
+ * zone. A budget set through a fake's API is then spent from that day with the channel's demo curve (its share of it).
  */
 export const seedsFromRecords = (portfolio: Portfolio, records: readonly MetricRecord[]): Record<ConnectedPlatform, FakeSeed> => {
   const campaigns = accountCampaigns(portfolio);
@@ -65,6 +67,7 @@ export const seedsFromRecords = (portfolio: Portfolio, records: readonly MetricR
       .map((account) => ({
         id: account.accountId,
         currency: portfolio.currency,
+        timezone: portfolio.timezone,
         campaigns: campaigns
           .filter((c) => c.platform === platform && c.accountId === account.accountId)
           .map((c) => {
@@ -76,6 +79,7 @@ export const seedsFromRecords = (portfolio: Portfolio, records: readonly MetricR
               id: c.campaignId,
               name: channel.name ?? channel.id,
               dailyBudget: Math.max(platform === 'tiktok' ? 50 : 1, Math.round(channel.base * share * 100) / 100),
+              delivery: { truth: demoTruth(channel.id), share },
               days: records
                 .filter((r) => r.channelId === c.channelId && r.hour === undefined)
                 .map((r) => ({

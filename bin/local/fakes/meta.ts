@@ -195,7 +195,7 @@ export class FakeMeta {
       const owner = campaign ?? adSet!;
       const scale = minorUnits(owner.account.currency);
       const budget = campaign ? campaign.campaign.dailyBudget : adSet!.adGroup.dailyBudget;
-      if (request.method === 'POST') return this.setBudget(campaign?.campaign ?? adSet!.adGroup, owner.account, fields);
+      if (request.method === 'POST') return this.setBudget(owner.campaign, campaign?.campaign ?? adSet!.adGroup, owner.account, fields);
       return {
         status: 200,
         json: {
@@ -217,8 +217,10 @@ export class FakeMeta {
     return this.state.findCampaign(head)?.account.id ?? this.state.findAdGroup(head)?.account.id;
   }
 
+  /** `POST /{campaign-or-adset-id}` with `daily_budget`: `target` is the campaign, or one of its ad sets. */
   private setBudget(
-    target: FakeCampaign | { dailyBudget: number | null },
+    campaign: FakeCampaign,
+    target: { dailyBudget: number | null },
     account: FakeAccount,
     fields: Record<string, string>,
   ): FakeResponse {
@@ -240,7 +242,7 @@ export class FakeMeta {
         error_user_msg: `The minimum daily budget is ${META_MIN_DAILY_BUDGET} ${account.currency}.`,
       });
     }
-    target.dailyBudget = units;
+    this.state.setBudget(account, campaign, target, units);
     return { status: 200, json: { success: true } };
   }
 
@@ -259,7 +261,7 @@ export class FakeMeta {
     const rows = [...account.campaigns.values()]
       .filter((c) => ids === undefined || ids.includes(c.id))
       .flatMap((c) =>
-        this.state.daysBetween(c, range.since, range.until).map(([date, day]) => {
+        this.state.daysBetween(account, c, range.since, range.until).map(([date, day]) => {
           const purchases = this.purchaseTypes.map((type) => ({ action_type: type, value: decimal(day.conversions) }));
           const values = this.purchaseTypes.map((type) => ({ action_type: type, value: decimal(day.revenue) }));
           return {

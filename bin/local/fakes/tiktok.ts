@@ -123,7 +123,7 @@ export class FakeTikTok {
     const rows = [...account.campaigns.values()]
       .filter((c) => wanted === undefined || wanted.has(c.id))
       .flatMap((c) =>
-        this.state.daysBetween(c, from, to).map(([date, day]) => ({
+        this.state.daysBetween(account, c, from, to).map(([date, day]) => ({
           dimensions: { campaign_id: c.id, stat_time_day: `${date} 00:00:00` },
           metrics: {
             spend: money(day.spend),
@@ -171,8 +171,10 @@ export class FakeTikTok {
   private update(account: FakeAccount, level: 'campaign' | 'adgroup', fields: Record<string, unknown>): FakeResponse {
     const id = String(fields[`${level}_id`] ?? '');
     const budget = Number(fields.budget);
-    const target = level === 'campaign' ? account.campaigns.get(id) : this.state.findAdGroup(id)?.adGroup;
-    if (!target) return answer(40002, `${level}_id ${id} does not exist under advertiser ${account.id}.`);
+    const group = level === 'adgroup' ? this.state.findAdGroup(id) : undefined;
+    const campaign = level === 'campaign' ? account.campaigns.get(id) : group?.campaign;
+    const target = level === 'campaign' ? campaign : group?.adGroup;
+    if (!campaign || !target) return answer(40002, `${level}_id ${id} does not exist under advertiser ${account.id}.`);
     if (fields.budget === undefined) return answer(0, 'OK', { [`${level}_id`]: id });
     // A decimal such as 75.01 is 7501.000000000001 hundredths in binary: compare within a rounding error.
     if (!Number.isFinite(budget) || Math.abs(Math.round(budget * 100) - budget * 100) > 1e-6)
@@ -180,7 +182,7 @@ export class FakeTikTok {
     if (target.dailyBudget === null)
       return answer(40002, `The ${level}'s budget mode is BUDGET_MODE_INFINITE: set the budget at the other level.`);
     if (budget < TIKTOK_MIN_DAILY_BUDGET[level]) return answer(40002, `Budget must be at least ${money(TIKTOK_MIN_DAILY_BUDGET[level])}.`);
-    target.dailyBudget = budget;
+    this.state.setBudget(account, campaign, target, budget);
     return answer(0, 'OK', { [`${level}_id`]: id, budget });
   }
 }
