@@ -7,7 +7,10 @@ import { ApplyRecord, BudgetChange } from '../domain/apply/records.js';
 /**
  * The Applies table (lib/tables.ts), all under `pk` = portfolio id:
  * - `APPLY#<applyId>`: the record of one apply (a snapshot's, or a rollback's), moved between statuses with a
- *   condition on the status it was read in, so two workers never both move it;
+ *   condition on the status it was read in, so two workers never both move it. A snapshot's apply is keyed by
+ *   its id and a rollback by the instant it was asked (`<instant>~rollback-<snapshotId>`), so the records sort
+ *   newest first by when the plan was made or the rollback asked, and a rollback is never listed beside the
+ *   old plan it re-applies, out of sight;
  * - `CLAIM#<applyId>#<budget>`: put with `attribute_not_exists` before the budget's write, so each budget is
  *   written at most once per apply; its outcome is stored on it when known;
  * - `DAYSTART#<date>#<budget>`: the budget before the day's first apply, put once;
@@ -21,11 +24,14 @@ const STATE = 'STATE';
 const conditionFailed = (error: unknown) =>
   error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException';
 
-/** A record as stored: the record's own fields, without the keys and markers. */
+/** A record as stored: the record's own fields and its id (its key), without the keys and markers. */
 const recordOf = (item: Record<string, unknown>): ApplyRecord => {
-  const { pk: _pk, sk: _sk, eventSent: _event, ...record } = item;
-  return ApplyRecord.parse(record);
+  const { pk: _pk, sk, eventSent: _event, applyId: _id, ...record } = item;
+  return ApplyRecord.parse({ ...record, applyId: String(sk).slice(APPLY.length) });
 };
+
+/** A record's fields as stored: its id is its key, not an attribute. */
+const fieldsOf = ({ applyId: _id, ...fields }: ApplyRecord) => fields;
 
 export class AppliesRepository implements ApplyStore {
   constructor(
@@ -40,7 +46,7 @@ export class AppliesRepository implements ApplyStore {
     return Item ? recordOf(Item) : null;
   }
 
-  /** The newest `limit` applies, newest snapshot first, read page by page past DynamoDB's 1 MB a query. */
+  /** The newest `limit` applies, newest first (by id), read page by page past DynamoDB's 1 MB a query. */
   async list(portfolioId: string, limit: number): Promise<ApplyRecord[]> {
     const records: ApplyRecord[] = [];
     let start: Record<string, unknown> | undefined;
@@ -62,13 +68,13 @@ export class AppliesRepository implements ApplyStore {
   }
 
   async create(applyId: string, record: ApplyRecord): Promise<boolean> {
-    return this.put({ pk: record.portfolioId, sk: `${APPLY}${applyId}`, ...record }, 'attribute_not_exists(sk)');
+    return this.put({ pk: record.portfolioId, sk: `${APPLY}${applyId}`, ...fieldsOf(record) }, 'attribute_not_exists(sk)');
   }
 
   async save(applyId: string, record: ApplyRecord, expected: ApplyRecord['status']): Promise<boolean> {
     try {
       // Every field but the event marker is replaced; the condition keeps a record another worker moved.
-      const fields = Object.entries(record);
+      const fields = Object.entries(fieldsOf(record));
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -132,6 +138,7 @@ export class AppliesRepository implements ApplyStore {
     if (!Item) return { ...INITIAL_APPLY_STATE, version: 0 };
     return {
       lastAppliedSnapshotId: (Item.lastAppliedSnapshotId as string | null) ?? null,
+      inForceSnapshotId: (Item.inForceSnapshotId as string | null) ?? null,
       consecutiveFailures: Number(Item.consecutiveFailures ?? 0),
       stoppedAt: (Item.stoppedAt as string | null) ?? null,
       stopReason: (Item.stopReason as string | null) ?? null,

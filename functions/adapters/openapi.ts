@@ -256,7 +256,7 @@ const OPERATIONS: Record<string, Operation> = {
   },
   'GET /portfolios/{id}/applies': {
     summary:
-      'Applies of plans to the ad platforms, newest snapshot first: mode, status, each budget before and after, who approved and when, and why not (docs/connectors.md)',
+      "Applies of plans to the ad platforms, newest first (a plan's by when it was made, a rollback by when it was asked), each with its own applyId, the plan it puts on the platforms and the one it replaced: mode, status, each budget before and after, who approved and when, and why not (docs/connectors.md)",
     query: AppliesQuery,
     queryNotes: { limit: 'how many applies, 1 to 100 (default 20)' },
     answers: {

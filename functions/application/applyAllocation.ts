@@ -44,8 +44,12 @@ export class ApprovalRefused extends Error {
 /** How long a claim on a budget write is held before a retry may take it over (a worker died mid-call). */
 const CLAIM_LEASE_MS = 5 * 60_000;
 
-/** The id of an operator's re-apply of an earlier snapshot: apart from the snapshot's own apply. */
-export const rollbackApplyId = (snapshotId: string, at: Date): string => `${snapshotId}~rollback-${at.toISOString().replace(/[-:.]/g, '')}`;
+/**
+ * The id of an operator's re-apply of an earlier snapshot, apart from the snapshot's own apply: the instant it
+ * was asked, then the snapshot. Ids sort as snapshot ids do (`<instant>-<suffix>`), so the applies list puts a
+ * rollback where it happened, not beside the old plan it re-applies (where a list of the newest would miss it).
+ */
+export const rollbackApplyId = (snapshotId: string, at: Date): string => `${at.toISOString().replace(/[-:.]/g, '')}~rollback-${snapshotId}`;
 
 /** The changes a plan makes now, as recorded, and the platform budgets behind them (same order). */
 interface Proposal {
@@ -81,7 +85,16 @@ export class Actuator {
     const snapshot = await snapshots.get(portfolio.id, snapshotId);
     if (!snapshot) return null;
     const now = this.deps.clock().toISOString();
-    const base = { portfolioId: portfolio.id, snapshotId, mode, createdAt: now, updatedAt: now, channels: [], changes: [] };
+    const base = {
+      portfolioId: portfolio.id,
+      applyId: snapshotId,
+      snapshotId,
+      mode,
+      createdAt: now,
+      updatedAt: now,
+      channels: [],
+      changes: [],
+    };
     const refusal = await this.refusal(portfolio, snapshot, false);
     if (refusal) {
       const record: ApplyRecord = {
@@ -135,7 +148,10 @@ export class Actuator {
       applyId = rollbackApplyId(snapshotId, at);
       record = {
         portfolioId: portfolio.id,
+        applyId,
         snapshotId,
+        // What it rolls back from, as it stands now; the worker says it again as it applies.
+        replaces: (await applies.state(portfolio.id)).inForceSnapshotId,
         mode: 'rollback',
         status: 'approved',
         createdAt: at.toISOString(),
@@ -143,7 +159,8 @@ export class Actuator {
         changes: [],
         ...approval,
       };
-      await applies.create(applyId, record);
+      // The same rollback asked twice in one millisecond is one: the first is queued already.
+      if (!(await applies.create(applyId, record))) return (await applies.get(portfolio.id, applyId)) ?? record;
     } else {
       const pending = await applies.get(portfolio.id, snapshotId);
       if (pending?.status !== 'pending') {
@@ -305,7 +322,7 @@ export class Actuator {
    */
   private async execute(portfolio: Portfolio, snapshot: Snapshot, applyId: string, record: ApplyRecord): Promise<ApplyRecord> {
     const { applies, clock } = this.deps;
-    const proposal = await this.propose(portfolio, snapshot);
+    const [proposal, { inForceSnapshotId }] = await Promise.all([this.propose(portfolio, snapshot), applies.state(portfolio.id)]);
     const today = dateInZone(clock(), portfolio.timezone);
     const dead = new Map<string, string>(); // accounts whose credentials failed: nothing more is sent to them
     const changes: BudgetChange[] = [];
@@ -325,6 +342,8 @@ export class Actuator {
     const now = clock().toISOString();
     const finished: ApplyRecord = {
       ...record,
+      // The plan the platforms held as this one was written: what it replaces, or what a rollback rolls back from.
+      replaces: inForceSnapshotId,
       status,
       ...(troubles.length ? { reason: troubles.join('; ') } : {}),
       channels: proposal.channels,

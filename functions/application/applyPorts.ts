@@ -58,7 +58,10 @@ export interface VersionedApplyState extends ApplyState {
 /** The Applies table: one record per apply, a claim per (apply, budget), the day-start budgets, the state. */
 export interface ApplyStore {
   get(portfolioId: string, applyId: string): Promise<ApplyRecord | null>;
-  /** The newest records first, by snapshot. */
+  /**
+   * The newest records first, by id: a snapshot's apply by when the plan was made, a rollback by when it was
+   * asked. Each record carries its id.
+   */
   list(portfolioId: string, limit: number): Promise<ApplyRecord[]>;
   /** Writes `record` under `applyId` unless one exists; whether it wrote. */
   create(applyId: string, record: ApplyRecord): Promise<boolean>;

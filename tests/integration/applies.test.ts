@@ -503,6 +503,49 @@ describe('applying published plans to the platforms (issue 24)', () => {
     expect((events.at(-1)!.detail as { applyId: string }).applyId).not.toBe(first.snapshotId);
   });
 
+  it('keeps every apply and every rollback as a record of its own, listed when it happened and naming the plan it replaced', async () => {
+    // Prepare: three plans applied in turn (auto mode).
+    const f = await startFakes();
+    const { actuator, queued } = actuatorOn(f);
+    const portfolio = portfolioOf('auto');
+    const plans = [];
+    for (const [i, search] of [120, 130, 140].entries()) {
+      const plan = await publish(portfolio, { ...PLAN, search }, { ageMs: (3 - i) * 60_000 });
+      await actuator.published(portfolio, plan.snapshotId);
+      plans.push(plan.snapshotId);
+    }
+    const [first, second, third] = plans as [string, string, string];
+    const firstApply = await applies.get(portfolio.id, first);
+    const rollBack = async (to: string) => {
+      await actuator.approve(portfolio, to, 'olga@example.com', { rollback: true });
+      return actuator.approved(portfolio, (queued.at(-1) as { applyId: string }).applyId);
+    };
+    // Act: an operator rolls back to the first plan, then to the second.
+    const toFirst = await rollBack(first);
+    await new Promise((done) => setTimeout(done, 5));
+    const toSecond = await rollBack(second);
+    // Assess: each rollback names the plan it re-applies and the one it rolled back from, and is the newest in the list.
+    const summary = (r: { applyId?: string; mode: string; snapshotId: string; replaces?: string | null; status: string }) => [
+      r.applyId,
+      r.mode,
+      r.snapshotId,
+      r.replaces,
+      r.status,
+    ];
+    expect(summary(toFirst!)).toEqual([expect.stringContaining(`~rollback-${first}`), 'rollback', first, third, 'applied']);
+    expect(summary(toSecond!)).toEqual([expect.stringContaining(`~rollback-${second}`), 'rollback', second, first, 'applied']);
+    expect((await applies.list(portfolio.id, 3)).map(summary)).toEqual([
+      summary(toSecond!),
+      summary(toFirst!),
+      [third, 'auto', third, second, 'applied'],
+    ]);
+    // The plans' own applies stand as they were; the platforms hold the second plan's search budget again.
+    expect(await applies.get(portfolio.id, first)).toEqual(firstApply);
+    expect(firstApply).toMatchObject({ applyId: first, mode: 'auto', replaces: null, status: 'applied' });
+    expect(budgets(f).search).toBe(130);
+    expect(await applies.state(portfolio.id)).toMatchObject({ lastAppliedSnapshotId: third, inForceSnapshotId: second });
+  });
+
   it('applies an auto plan when its message is retried after the worker died mid-apply, each budget written once', async () => {
     const f = await startFakes();
     const { actuator } = actuatorOn(f);

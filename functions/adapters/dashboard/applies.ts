@@ -79,6 +79,10 @@ const whyNot = (mode: ApplyMode, record: ApplyRecord | undefined, channelId: str
   return `${record.status}${record.reason ? `: ${record.reason}` : ''}`;
 };
 
+/** The plan an apply took the platforms from, where it was another: a rollback's "from", an apply's "replacing". */
+const replaced = (r: ApplyRecord): Markup | '' =>
+  r.replaces && r.replaces !== r.snapshotId ? html` ${r.mode === 'rollback' ? 'from' : 'replacing'} <code>${r.replaces}</code>` : '';
+
 const hidden = (name: string, value: string) => html`<input type="hidden" name="${name}" value="${value}">`;
 
 /** The approve form, for finance and operators with a session (its CSRF token). */
@@ -144,7 +148,7 @@ export const appliesSection = (view: AppliesView): string => {
     .slice(0, 6)
     .map(
       (r) =>
-        html`<li data-status="${r.status}"><code>${r.snapshotId}</code> · ${r.mode} · <strong>${r.status}</strong>${r.approvedBy ? ` · approved by ${r.approvedBy} ${when(r.approvedAt)}` : ''} · ${when(r.updatedAt)}${r.reason ? ` · ${r.reason}` : ''}</li>`,
+        html`<li data-status="${r.status}" data-mode="${r.mode}"><code>${r.snapshotId}</code> · ${r.mode}${replaced(r)} · <strong>${r.status}</strong>${r.approvedBy ? ` · approved by ${r.approvedBy} ${when(r.approvedAt)}` : ''} · ${when(r.updatedAt)}${r.reason ? ` · ${r.reason}` : ''}</li>`,
     );
   const stopped = view.state?.stoppedAt
     ? html`<p class="notice" id="applies-stopped" role="status">Applies stopped at ${when(view.state.stoppedAt)} after ${view.state.consecutiveFailures} failures in a row: ${view.state.stopReason ?? 'see the recent applies'}. Plans are not sent until an operator applies one (below).</p>`

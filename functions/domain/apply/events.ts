@@ -9,8 +9,9 @@ import { BudgetChange } from './records.js';
 const Common = {
   portfolioId: z.string(),
   /**
-   * The apply this event reports, once: the snapshot's id for its own apply, `<snapshotId>~rollback-<instant>`
-   * for an operator's re-apply of it. Two rollbacks to one snapshot are two applies: dedupe on this, not the snapshot.
+   * The apply this event reports, once: the snapshot's id for its own apply, `<instant>~rollback-<snapshotId>`
+   * for an operator's re-apply of it (its record's `applyId`). Two rollbacks to one snapshot are two applies:
+   * dedupe on this, not the snapshot.
    */
   applyId: z.string(),
   configHash: z.string(),

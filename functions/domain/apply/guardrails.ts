@@ -16,13 +16,25 @@ export interface PlanRefusal {
 /** A portfolio's apply state: the newest snapshot applied, and the failures since the last success. */
 export interface ApplyState {
   readonly lastAppliedSnapshotId: string | null;
+  /**
+   * The plan the platforms hold: the snapshot of the newest apply that reached them without a failure, a
+   * rollback's included (`lastAppliedSnapshotId` never goes back to an older plan; this does). What the next
+   * apply replaces, and what a rollback rolls back from.
+   */
+  readonly inForceSnapshotId: string | null;
   readonly consecutiveFailures: number;
   /** Set when applies stopped after repeated failures; cleared by an operator's explicit apply. */
   readonly stoppedAt: string | null;
   readonly stopReason: string | null;
 }
 
-export const INITIAL_APPLY_STATE: ApplyState = { lastAppliedSnapshotId: null, consecutiveFailures: 0, stoppedAt: null, stopReason: null };
+export const INITIAL_APPLY_STATE: ApplyState = {
+  lastAppliedSnapshotId: null,
+  inForceSnapshotId: null,
+  consecutiveFailures: 0,
+  stoppedAt: null,
+  stopReason: null,
+};
 
 /** Consecutive failed applies after which a portfolio's applies stop, unless `apply.maxConsecutiveFailures` says otherwise. */
 export const DEFAULT_MAX_CONSECUTIVE_FAILURES = 3;
@@ -148,6 +160,7 @@ export const nextApplyState = (
     const newer = state.lastAppliedSnapshotId === null || outcome.snapshotId > state.lastAppliedSnapshotId;
     return {
       lastAppliedSnapshotId: newer ? outcome.snapshotId : state.lastAppliedSnapshotId,
+      inForceSnapshotId: outcome.snapshotId,
       consecutiveFailures: 0,
       stoppedAt: null,
       stopReason: null,

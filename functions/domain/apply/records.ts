@@ -2,8 +2,9 @@ import { APPLY_MODES } from '../config.js';
 import * as z from '../schema.js';
 
 /**
- * The Applies table's records, as the API and the dashboard read them: one per (portfolio, snapshot), with
- * every platform budget it touched, before and after, and who approved it when. Money in currency units.
+ * The Applies table's records, as the API and the dashboard read them: one per apply (a snapshot's own, and each
+ * operator's rollback to it), with every platform budget it touched, before and after, and who approved it when.
+ * Money in currency units.
  */
 
 /** Where an apply of one snapshot stands. */
@@ -61,7 +62,20 @@ export type ChannelOutcome = z.infer<typeof ChannelOutcome>;
 
 export const ApplyRecord = z.strictObject({
   portfolioId: z.string(),
+  /**
+   * The apply's own id, which its events carry: the snapshot's id for the snapshot's own apply,
+   * `<instant>~rollback-<snapshotId>` for an operator's re-apply of it, so every apply and every rollback is a
+   * record of its own. Given on every record read from the store.
+   */
+  applyId: z.optional(z.string()),
+  /** The plan this apply puts on the platforms (for a rollback, the earlier plan it goes back to). */
   snapshotId: z.string(),
+  /**
+   * The plan the platforms held when this apply was approved or made: the one it replaces, or for a rollback
+   * the one it rolls back from; null when no apply had reached them. Absent on records that send nothing
+   * (dry runs, plans awaiting approval, refused or superseded ones) and on records made before it was kept.
+   */
+  replaces: z.optional(z.nullable(z.string())),
   mode: z.enum(RECORD_MODES),
   status: z.enum(APPLY_STATUSES),
   reason: z.optional(z.string()),

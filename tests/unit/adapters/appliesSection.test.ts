@@ -128,6 +128,26 @@ describe('the dashboard section of applies', () => {
     expect(dryRun).not.toContain('id="rollback-form"');
   });
 
+  it('lists a rollback as an apply of its own, naming the plan it went back to and the one it rolled back from', () => {
+    const earlier = '20261206T010000000Z-aaaaaa';
+    const applied = record({ mode: 'auto', status: 'applied', replaces: earlier, changes: [change({ status: 'applied', after: 120 })] });
+    const rollback = record({
+      applyId: `20261207T020000000Z~rollback-${earlier}`,
+      snapshotId: earlier,
+      replaces: SNAPSHOT,
+      mode: 'rollback',
+      status: 'applied',
+      approvedBy: 'olga@example.com',
+      updatedAt: '2026-12-07T02:00:05.000Z',
+      changes: [change({ status: 'applied', after: 100 })],
+    });
+    const page = appliesSection(view({ mode: 'auto', records: [rollback, applied] }));
+    const lines = [...page.matchAll(/<li data-status="applied" data-mode="(\w+)">(.*?)<\/li>/g)].map(([, mode, line]) => [mode, line]);
+    expect(lines.map(([mode]) => mode)).toEqual(['rollback', 'auto']);
+    expect(lines[0]![1]).toContain(`<code>${earlier}</code> · rollback from <code>${SNAPSHOT}</code>`);
+    expect(lines[1]![1]).toContain(`<code>${SNAPSHOT}</code> · auto replacing <code>${earlier}</code>`);
+  });
+
   it('paces against the applied budget from the day it was applied, and against the plan before and elsewhere', () => {
     const allocated = new Map([
       [

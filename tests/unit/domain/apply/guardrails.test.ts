@@ -56,8 +56,18 @@ describe('which plans may be applied', () => {
     for (let i = 0; i < 3; i++) state = nextApplyState(state, { snapshotId: `s${i}`, ok: false, reason: 'expired', at: `t${i}` }, 3);
     expect(state).toMatchObject({ consecutiveFailures: 3, stoppedAt: 't2', stopReason: 'expired' });
     state = nextApplyState(state, { snapshotId: 's9', ok: true, at: 't9' }, 3);
-    expect(state).toEqual({ lastAppliedSnapshotId: 's9', consecutiveFailures: 0, stoppedAt: null, stopReason: null });
-    expect(nextApplyState(state, { snapshotId: 's1', ok: true, at: 't10', rollback: true }, 3).lastAppliedSnapshotId).toBe('s9');
+    expect(state).toEqual({
+      lastAppliedSnapshotId: 's9',
+      inForceSnapshotId: 's9',
+      consecutiveFailures: 0,
+      stoppedAt: null,
+      stopReason: null,
+    });
+    // A rollback to s1: the newest applied stays s9 (the order guardrail), while the platforms now hold s1.
+    const rolledBack = nextApplyState(state, { snapshotId: 's1', ok: true, at: 't10', rollback: true }, 3);
+    expect([rolledBack.lastAppliedSnapshotId, rolledBack.inForceSnapshotId]).toEqual(['s9', 's1']);
+    // A failed apply leaves the plan in force as it was.
+    expect(nextApplyState(rolledBack, { snapshotId: 's10', ok: false, reason: 'expired', at: 't11' }, 3).inForceSnapshotId).toBe('s1');
   });
 });
 
