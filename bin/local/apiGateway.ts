@@ -4,6 +4,16 @@ import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { RouteDefinition } from '../../lib/api.js';
 
+/**
+ * The runtime's own base URL (`http://localhost:<PORT>`, what `npm start` prints): the port the request
+ * reached, never its Host header, which any local process or web page can name. The sign-in returns the
+ * browser here, so the sign-in cookie and the callback share one origin, and each runtime in a process has its own.
+ */
+export const ownBaseUrl = (request: IncomingMessage): string => localUrl(request.socket.localPort!);
+
+/** The URL of a local runtime listening on `port`. */
+export const localUrl = (port: number): string => `http://localhost:${port}`;
+
 /** A route matched against a request path, with its path parameters. */
 export interface RouteMatch {
   readonly route: RouteDefinition;
@@ -95,7 +105,8 @@ export const toApiGatewayEvent = (
     requestContext: {
       accountId: 'local',
       apiId: 'local',
-      domainName: url.host,
+      // The API's own domain, as API Gateway reports the one it answers on; never the request's Host header.
+      domainName: new URL(ownBaseUrl(request)).host,
       domainPrefix: 'localhost',
       http: {
         method: request.method ?? 'GET',

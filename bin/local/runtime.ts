@@ -10,6 +10,7 @@ import { deployedConfig } from '../../functions/wiring/config.js';
 import { workQueue } from '../../functions/wiring/workQueues.js';
 import { FUNCTIONS, type FunctionDefinition, type FunctionName } from '../../lib/api.js';
 import { TABLES } from '../../lib/tables.js';
+import { localUrl } from './apiGateway.js';
 import { connectApplies } from './applies.js';
 import { ensureTables } from './dynamoLocal.js';
 import { invoke } from './handlers.js';
@@ -98,9 +99,7 @@ export const startLocalRuntime = async ({
     server.listen(port, '127.0.0.1', done);
   });
   const { port: bound } = server.address() as AddressInfo;
-  const url = `http://localhost:${bound}`;
-  // The sign-in handler builds its callback from this, never from a request's Host header (functions/wiring/signIn.ts).
-  process.env.LOCAL_BASE_URL = url;
+  const url = localUrl(bound);
   return {
     url,
     apiToken,

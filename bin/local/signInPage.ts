@@ -1,6 +1,6 @@
 import { escapeHtml } from '../../functions/adapters/dashboard/html.js';
 import { issueLocalCode, LOCAL_SIGN_IN_PATH, LOCAL_USERS } from '../../functions/adapters/localSignIn.js';
-import { localBaseUrl } from '../../functions/wiring/signIn.js';
+import { ownBaseUrl } from './apiGateway.js';
 import type { LocalRoute } from './httpServer.js';
 
 /**
@@ -15,7 +15,7 @@ const PAGE_HEADERS = {
 } as const;
 
 /** Only this runtime's own callback may receive a code: not another port on this machine, whatever Host a request named. */
-const isLocalCallback = (uri: string) => uri === `${localBaseUrl()}/auth/callback`;
+const isLocalCallback = (uri: string, request: Parameters<LocalRoute>[1]) => uri === `${ownBaseUrl(request)}/auth/callback`;
 
 /**
  * The local stand-in for Cognito's hosted sign-in page: pick a demo person; the browser returns to the
@@ -26,7 +26,7 @@ export const signInPage: LocalRoute = (url, request) => {
   const state = url.searchParams.get('state') ?? '';
   const challenge = url.searchParams.get('code_challenge') ?? '';
   const redirectUri = url.searchParams.get('redirect_uri') ?? '';
-  if (!isLocalCallback(redirectUri))
+  if (!isLocalCallback(redirectUri, request))
     return {
       status: 400,
       body: JSON.stringify({ error: { code: 'bad-redirect', message: 'redirect_uri must be this runtime’s /auth/callback', issues: [] } }),

@@ -35,6 +35,16 @@ const page = (statusCode: number, title: string, message: string, cookies: strin
 
 const clear = (name: string) => cookie(name, '', 0);
 
+/** Whether the request's Host header names our own origin's host (no header: as API Gateway's own, yes). */
+const isOwnHost = (host: string | undefined, own: URL): boolean => {
+  if (!host) return true;
+  try {
+    return new URL(`${own.protocol}//${host}`).host === own.host;
+  } catch {
+    return false;
+  }
+};
+
 /**
  * The browser's way in and out (public routes; everything they lead to is behind the session authorizer):
  * - `GET /`: to the dashboard when signed in, else to sign-in;
@@ -62,6 +72,12 @@ export const createSignInHandler = ({ provider, check: verify, origin, revocatio
         return redirect(signedIn ? '/dashboard' : '/auth/login');
       }
       case 'GET /auth/login': {
+        // The sign-in cookie is set for the host the browser asked; the provider returns to our own origin.
+        // Asked on another name (http://127.0.0.1:3000 locally), go there first, so the two are one origin.
+        const own = new URL(origin(event));
+        if (!isOwnHost(event.headers.host, own)) {
+          return redirect(`${own.origin}${event.rawPath}${event.rawQueryString ? `?${event.rawQueryString}` : ''}`);
+        }
         const attempt = newSignIn();
         const returnTo = returnPath(event.queryStringParameters?.returnTo);
         return redirect(provider.authorizeUrl({ state: attempt.state, challenge: attempt.challenge, redirectUri: callback }), [

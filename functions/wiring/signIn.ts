@@ -14,21 +14,15 @@ export interface SignInWiring {
 }
 
 /**
- * The local runtime's own base URL (`http://localhost:<PORT>`), which it sets as `LOCAL_BASE_URL` once it
- * listens: where the local sign-in returns the browser. Never the request's Host header, which any local
- * process or web page can name: a code sent to `http://localhost:9999/auth/callback` would reach whatever
- * listens there.
- */
-export const localBaseUrl = (): string => required('LOCAL_BASE_URL');
-
-/**
  * The Cognito user pool the stack made (`USER_POOL_ID`, `USER_POOL_CLIENT_ID`, `SIGN_IN_DOMAIN`), or locally
- * the stand-in sign-in page and its keys. In AWS the origin is the API's own domain as API Gateway reports
- * it (it answers only for its domains); locally it is the runtime's configured base URL ({@link localBaseUrl}).
+ * the stand-in sign-in page and its keys. The origin is the API's own domain as API Gateway reports it (it
+ * answers only for its domains); the local runtime reports its own `localhost:<PORT>` there, never the
+ * request's Host header, which any local process or web page can name (a code sent to
+ * `http://localhost:9999/auth/callback` would reach whatever listens there).
  */
 export const signInWiring = (): SignInWiring =>
   isLocalRuntime()
-    ? { provider: localProvider, check: sessionVerifier(localUserPool()), origin: () => localBaseUrl() }
+    ? { provider: localProvider, check: sessionVerifier(localUserPool()), origin: (event) => `http://${event.requestContext.domainName}` }
     : {
         provider: cognitoProvider({ domain: required('SIGN_IN_DOMAIN'), clientId: required('USER_POOL_CLIENT_ID') }),
         check: sessionVerifier({ userPoolId: required('USER_POOL_ID'), clientId: required('USER_POOL_CLIENT_ID') }),

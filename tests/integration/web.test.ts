@@ -196,15 +196,44 @@ describe('the usual response headers', () => {
 
   it("returns to the runtime's own callback whatever Host the request names, and the sign-in page sends a code nowhere else", async () => {
     // Another process on this machine (port 9999) must not be handed a code by a request naming its Host.
-    const login = await rawGet('/auth/login', 'localhost:9999');
+    const bounced = await rawGet('/auth/login?returnTo=%2Fdashboard', 'localhost:9999');
+    expect([bounced.status, bounced.location]).toEqual([302, `${runtime.url}/auth/login?returnTo=%2Fdashboard`]);
+    const login = await browse('/auth/login');
     expect(login.status).toBe(302);
-    const page = new URL(login.location!, runtime.url);
+    const page = new URL(login.headers.get('location')!, runtime.url);
     expect(page.searchParams.get('redirect_uri')).toBe(`${runtime.url}/auth/callback`);
     page.searchParams.set('redirect_uri', 'http://localhost:9999/auth/callback');
     page.searchParams.set('user', 'finance@example.com');
     const elsewhere = await browse(`${page.pathname}${page.search}`);
     expect(elsewhere.status).toBe(400);
     expect((await elsewhere.json()).error.code).toBe('bad-redirect');
+  });
+
+  it('signs in a browser that opened the runtime at http://127.0.0.1:PORT, its cookies kept per origin as a browser keeps them', async () => {
+    const other = runtime.url.replace('//localhost:', '//127.0.0.1:');
+    const jar = new Map<string, string[]>();
+    let at = new URL(`${other}/dashboard?portfolio=demo`);
+    const seen: string[] = [];
+    for (let hop = 0; hop < 8; hop++) {
+      const cookie = (jar.get(at.origin) ?? []).join('; ');
+      const response = await fetch(at, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+      seen.push(`${response.status} ${at.origin}${at.pathname}`);
+      for (const set of response.headers.getSetCookie()) {
+        const pair = set.split(';')[0]!;
+        const kept = (jar.get(at.origin) ?? []).filter((c) => !c.startsWith(`${pair.split('=')[0]}=`));
+        jar.set(at.origin, /=;|Max-Age=0/i.test(set) ? kept : [...kept, pair]);
+      }
+      const location = response.headers.get('location');
+      if (!location) {
+        expect(response.status, seen.join(' → ')).toBe(200);
+        break;
+      }
+      at = new URL(location, at);
+      if (at.pathname === '/_local/sign-in' && !at.searchParams.has('user')) at.searchParams.set('user', 'finance@example.com');
+    }
+    expect(at.href).toBe(`${runtime.url}/dashboard?portfolio=demo`);
+    expect(seen[1]).toBe(`302 ${other}/auth/login`);
+    expect(seen[2]).toBe(`302 ${runtime.url}/auth/login`);
   });
 
   it('sends no Referer from any page, and a Content-Security-Policy on the local sign-in page', async () => {
