@@ -11,6 +11,7 @@ import {
   channelBounds,
   feasibilityIssues,
   projectOntoConfig,
+  roomForGroups,
   shrinkToBudget,
 } from './feasibility.js';
 import { solveLp } from './lp.js';
@@ -283,6 +284,34 @@ const fitExploration = (wanted: readonly number[], floors: readonly number[], ba
   return wanted.map((w) => Math.floor(w * fits * 100) / 100);
 };
 
+/**
+ * Exploration trimmed so that the floors it makes break no group by themselves, as it already stays within
+ * each channel's cap: a group's channels' floors within its maxShare, and the other channels' floors leaving
+ * a minShare group what it needs ({@link roomForGroups}). Without this, exploration alone put a capped group
+ * over its cap, or kept a group from its minimum every day while the reason blamed today's limits.
+ */
+const exploreWithinGroups = (
+  exploration: readonly number[],
+  floors: readonly number[],
+  plans: readonly ChannelPlan[],
+  groups: AllocationInput['portfolio']['groups'],
+  allocatable: number,
+): number[] => {
+  if (groups.length === 0) return [...exploration];
+  const lower = plans.map((p, i) => Math.max(floors[i]!, p.channel.base + exploration[i]!));
+  const fitted = roomForGroups(
+    lower,
+    floors,
+    plans.map((p, i) => Math.max(lower[i]!, p.high)),
+    plans.map((p) => p.channel.id),
+    groups,
+    allocatable,
+  );
+  return exploration.map((e, i) =>
+    fitted[i]! < lower[i]! - 1e-9 ? Math.min(e, Math.max(0, Math.floor((fitted[i]! - plans[i]!.channel.base) * 100 + 1e-6) / 100)) : e,
+  );
+};
+
 /** Why the hard rows cannot hold, in words. */
 const describeMissed = (missed: readonly { id: string; side: string }[]) =>
   missed
@@ -352,13 +381,19 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
         seed,
       )
     : new Map<string, { amount: number; chance: number }>();
-  const exploration = fitExploration(
-    roundToTotal(
-      plans.map((p) => shares.get(p.channel.id)?.amount ?? 0),
-      cents([...shares.values()].reduce((s, e) => s + e.amount, 0)),
+  const exploration = exploreWithinGroups(
+    fitExploration(
+      roundToTotal(
+        plans.map((p) => shares.get(p.channel.id)?.amount ?? 0),
+        cents([...shares.values()].reduce((s, e) => s + e.amount, 0)),
+      ),
+      floors,
+      bases,
+      allocatable,
     ),
     floors,
-    bases,
+    plans,
+    portfolio.groups,
     allocatable,
   );
   const lower = plans.map((p, i) => Math.max(floors[i]!, p.channel.base + exploration[i]!));

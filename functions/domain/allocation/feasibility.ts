@@ -123,6 +123,46 @@ export const shrinkToBudget = (
   return bases.map((b) => (b * budget) / baseSum);
 };
 
+/**
+ * Lowers amounts toward their floors until every group's shares still have room: within a group with a
+ * `maxShare` its channels' amounts sum to no more than its cap (or to their floors, should those exceed it),
+ * and outside a group with a `minShare` the other channels' amounts leave it what it needs (its share, or as
+ * far as its channels can rise today, `ceilings`). Only the part above each floor gives way, in one proportion
+ * per group. Lowering never takes room from another group, so a few passes settle groups that share channels.
+ * The allocator uses it so that what it lays down before the LP (exploration; the change-limit floors once a
+ * budget cut made them give way) never breaks a group by itself.
+ */
+export const roomForGroups = (
+  amounts: readonly number[],
+  floors: readonly number[],
+  ceilings: readonly number[],
+  ids: readonly string[],
+  groups: Portfolio['groups'],
+  allocatable: number,
+): number[] => {
+  const out = [...amounts];
+  const lowerTo = (picked: readonly number[], room: number) => {
+    const over = sum(picked.map((i) => out[i]!));
+    if (over <= room + 1e-9) return;
+    const floor = sum(picked.map((i) => floors[i]!));
+    const keep = Math.max(0, (room - floor) / Math.max(over - floor, 1e-12));
+    for (const i of picked) out[i] = Math.min(out[i]!, floors[i]! + keep * (out[i]! - floors[i]!));
+  };
+  for (let pass = 0; pass < 3; pass += 1) {
+    for (const group of groups) {
+      const inside = ids.flatMap((id, i) => (group.channels.includes(id) ? [i] : []));
+      const outside = ids.flatMap((id, i) => (group.channels.includes(id) ? [] : [i]));
+      if (group.maxShare < 1) lowerTo(inside, group.maxShare * allocatable);
+      if (group.minShare > 0) {
+        const reach = sum(inside.map((i) => Math.max(out[i]!, ceilings[i]!)));
+        const needs = Math.max(Math.min(group.minShare * allocatable, reach), sum(inside.map((i) => out[i]!)));
+        lowerTo(outside, allocatable - needs);
+      }
+    }
+  }
+  return out;
+};
+
 /** Amounts floored to cents, so a sum within a budget stays within it. */
 export const floorCents = (amounts: readonly number[]) => amounts.map((a) => Math.floor(a * 100 + 1e-6) / 100);
 
