@@ -35,7 +35,14 @@ if (!file) {
   process.exit(2);
 }
 // The bytes curl sends (--data-binary), so a file that is not UTF-8 is signed as sent and told so with a 400.
-const body = readFileSync(file);
+let body: Buffer;
+try {
+  body = readFileSync(file);
+} catch (error) {
+  // A missing or unreadable file is the caller's mistake: one line and exit 2, as every CLI here, no stack trace.
+  console.error(`cannot read ${file}: ${(error as Error).message}`);
+  process.exit(2);
+}
 const secret = process.env[localSecretVariable(values.source ?? 'generic')] ?? LOCAL_DEV_SECRET;
 const header = signatureHeader([secret], body, Math.floor(Date.now() / 1000));
 // On stderr, so that `$(npm run sign …)` still captures the command alone: which server it targets, and why.

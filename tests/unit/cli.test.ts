@@ -48,6 +48,15 @@ describe('command-line tools', () => {
     expect(lines.at(-1)).toMatch(/ratio to oracle/);
   }, 30_000);
 
+  it('sign: a file it cannot read is one line and exit 2, not a stack trace', () => {
+    for (const file of ['/nonexistent', 'tests']) {
+      const missing = run('bin/sign.ts', file);
+      expect(missing.status, file).toBe(2);
+      expect(missing.stderr.trim().split('\n'), file).toEqual([expect.stringMatching(new RegExp(`^cannot read ${file}: E(NOENT|ISDIR)`))]);
+      expect(missing.stdout, file).toBe('');
+    }
+  });
+
   it('refuses a bench name it does not have, instead of silently running nothing', () => {
     const typo = run('bench/run.ts', '--only', 'alocator');
     expect(typo.status).toBe(2);
