@@ -77,6 +77,13 @@ describe('npm run allocate refuses what it cannot honour', () => {
     expect(result.stderr).toMatch(/^ {2}- history\[57\]\.channelId: "tv" is not a channel of the portfolio$/m);
   }, 30_000);
 
+  it('refuses an asOf that is no date with one line at asOf, not one more per history row', () => {
+    const result = allocate('bad-as-of', JSON.stringify({ ...input(), asOf: '2026-02-30' }));
+    expectRefusal(result, /^ {2}- asOf: /m);
+    expect(result.stderr).not.toMatch(/on or after asOf/);
+    expect(result.stderr.match(/^ {2}- /gm)).toHaveLength(1);
+  }, 30_000);
+
   it('refuses a stop-loss on a channel the portfolio does not have', () => {
     const unknown = { ...input(), stopLoss: ['tv'] };
     expectRefusal(allocate('unknown-stop-loss', JSON.stringify(unknown)), /^ {2}- stopLoss\[0\]: "tv" is not a channel of the portfolio$/m);

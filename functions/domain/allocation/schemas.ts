@@ -29,7 +29,7 @@ export const HistoryDay = z
   .check(
     z.superRefine((row, ctx) => {
       row.revisions?.forEach((revision, i) => {
-        if (revision.reportedOn < row.date) {
+        if (isDate(row.date) && isDate(revision.reportedOn) && revision.reportedOn < row.date) {
           ctx.addIssue({ code: 'custom', path: ['revisions', i, 'reportedOn'], message: `reported before the day itself (${row.date})` });
         }
         const before = row.revisions![i - 1];
@@ -61,6 +61,9 @@ export const PlanTotals = z.strictObject({
   ),
 });
 
+/** Whether `date` is a real calendar date: a date compared with another must be one, else its own schema reports it. */
+const isDate = (date: string): boolean => IsoDate.safeParse(date).success;
+
 /**
  * What the allocator cannot honour although each field is well formed: the same channel-day twice (which
  * row is the day?); a row, or a revision, dated on a day the allocation cannot have seen (a row on `asOf`
@@ -74,8 +77,10 @@ const checkInput = (
 ): void => {
   const channels = new Set(input.portfolio.channels.map((c) => c.id));
   const seen = new Map<string, number>();
+  // An invalid asOf or date is reported once, at its own path, not again as a comparison against it.
+  const asOfValid = isDate(input.asOf);
   input.history.forEach((row, i) => {
-    if (row.date >= input.asOf)
+    if (asOfValid && isDate(row.date) && row.date >= input.asOf)
       ctx.addIssue({
         code: 'custom',
         path: ['history', i, 'date'],
@@ -93,7 +98,7 @@ const checkInput = (
         message: `channel "${row.channelId}" on ${row.date} is already at history[${first}]`,
       });
     row.revisions?.forEach((revision, r) => {
-      if (revision.reportedOn > input.asOf)
+      if (asOfValid && isDate(revision.reportedOn) && revision.reportedOn > input.asOf)
         ctx.addIssue({
           code: 'custom',
           path: ['history', i, 'revisions', r, 'reportedOn'],

@@ -101,6 +101,19 @@ describe('AllocationInput refuses what the allocator cannot honour', () => {
     expect(issuesOf((i) => (i.history[0].revisions = [{ reportedOn: '2026-10-08', conversions: 9 }]))).toEqual([]);
   });
 
+  it('reports an invalid asOf or date once, at its own path, not again as a comparison with it', () => {
+    const badAsOf = issuesOf((i) => {
+      i.asOf = '2026-02-30';
+      i.history[0].revisions = [{ reportedOn: '2026-10-02', conversions: 9 }];
+    });
+    expect(badAsOf.map((i) => i.path)).toEqual(['asOf']);
+    const badDates = issuesOf((i) => {
+      i.history[1].date = '2026-13-45';
+      i.history[0].revisions = [{ reportedOn: '2026-99-01', conversions: 9 }];
+    });
+    expect(badDates.map((i) => i.path).sort()).toEqual(['history[0].revisions[0].reportedOn', 'history[1].date']);
+  });
+
   it('refuses a stop-loss on a channel the portfolio does not have', () => {
     expect(issuesOf((i) => (i.stopLoss = ['a', 'tv']))).toEqual([
       { path: 'stopLoss[1]', message: '"tv" is not a channel of the portfolio' },
