@@ -265,6 +265,48 @@ describe('exploration within groups', () => {
   });
 });
 
+describe('prices beside a share the carbon cap puts out of reach', () => {
+  // Video emits 20 times what the others do; a 450 kg cap keeps it at 2,025, far below its group's 5,000.
+  const input = AllocationInput.parse({
+    portfolio: {
+      id: 'p',
+      name: 'p',
+      currency: 'USD',
+      timezone: 'UTC',
+      budget: { daily: 10_000, explorationShare: 0, maxDailyChange: 0.25 },
+      channels: [
+        { id: 'search', platform: 'generic', base: 1000, max: 6000, carbonPerUnit: 0.01 },
+        { id: 'social', platform: 'generic', base: 1000, max: 6000, carbonPerUnit: 0.01 },
+        { id: 'video', platform: 'generic', base: 500, max: 9000, carbonPerUnit: 0.2 },
+      ],
+      carbon: { maxDailyKg: 450 },
+      groups: [{ id: 'uf', channels: ['video'], minShare: 0.5 }],
+    },
+    history: historyOf(['search', 'social', 'video']),
+    previous: {
+      channels: [
+        { channelId: 'search', total: 3000 },
+        { channelId: 'social', total: 3000 },
+        { channelId: 'video', total: 2400 },
+      ],
+    },
+    asOf: ASOF,
+  });
+
+  it("prices the carbon cap and the channels' limits by what a unit buys, not by the missed share's penalty", () => {
+    const allocation = allocate(input);
+    expect(allocation.status).toBe('optimal');
+    expect(allocation.constraints.find((c) => c.id === 'group:uf')?.unmet).toBeCloseTo(5000 - 2025, 1);
+    // No USD anywhere buys more than about 0.03 conversions (the history's best), so a kg, which frees 100 USD
+    // of the cleanest channel's spend, is worth at most about 3, and a USD given up anywhere at most about 0.03.
+    // Before, the share's elastic penalty leaked in: 239,458 conversions a kg, 2,395 a USD given up.
+    const carbon = allocation.constraints.find((c) => c.id === 'carbon')!;
+    expect(carbon.shadowPrice).toBeGreaterThan(0);
+    expect(carbon.shadowPrice).toBeLessThan(5);
+    for (const c of allocation.constraints.filter((c) => c.id.startsWith('change:'))) expect(c.shadowPrice).toBeLessThan(0.05);
+  });
+});
+
 describe('shrinkToBudget', () => {
   it('gives way toward the floors first, then the floors toward the bases, then the bases', () => {
     expect(shrinkToBudget([10, 20], [5, 10], [0, 0], 30)).toEqual([10, 20]);
