@@ -1,10 +1,10 @@
-import { isUtf8 } from 'node:buffer';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { MAX_BODY_BYTES } from '../domain/delivery.js';
 import type { Rejection, RejectionKind } from '../domain/issues.js';
 import { WEBHOOK_SOURCES, type WebhookSource } from '../domain/platforms/mappers.js';
 import { HttpError, rawBodyBytes } from './http.js';
 import { verifySignature } from './signature.js';
+import { utf8Text } from './utf8Text.js';
 import type { SecretSource } from './webhookSecrets.js';
 
 /** The source named in the path, or a 404. */
@@ -38,37 +38,13 @@ export const boundedBody = (event: APIGatewayProxyEventV2): Buffer => {
   return body;
 };
 
-const REPLACEMENT_CHARACTER = Buffer.from('\uFFFD');
-
-/**
- * Where the first byte that is not part of a UTF-8 sequence sits. Everything before it decodes exactly, so
- * the UTF-8 length of the text before the first U+FFFD the decoder put in is its offset; a U+FFFD the sender
- * really sent (its own three bytes) is stepped over.
- */
-const firstInvalidByte = (bytes: Buffer): number => {
-  const text = bytes.toString('utf8');
-  let offset = 0;
-  let from = 0;
-  for (let at = text.indexOf('\uFFFD'); at !== -1; at = text.indexOf('\uFFFD', at + 1)) {
-    offset += Buffer.byteLength(text.slice(from, at));
-    if (!bytes.subarray(offset, offset + REPLACEMENT_CHARACTER.length).equals(REPLACEMENT_CHARACTER)) return offset;
-    offset += REPLACEMENT_CHARACTER.length;
-    from = at + 1;
-  }
-  return Math.min(offset, bytes.length - 1); // not reached when isUtf8 said a byte is bad; a byte to name if it were
-};
-
 /**
  * An authenticated body as the JSON text it must be (RFC 8259: UTF-8), or a 400 naming the first byte that
- * is not. Checked after the signature, as the rest of the body is: the signature covers the bytes sent, so
- * a sender who signed them learns what is wrong with them, and anyone else learns only that it is a 401.
+ * is not and why ({@link utf8Text}). Checked after the signature, as the rest of the body is: the signature
+ * covers the bytes sent, so a sender who signed them learns what is wrong with them, and anyone else learns
+ * only that it is a 401.
  */
-export const deliveryText = (bytes: Buffer): string => {
-  if (isUtf8(bytes)) return bytes.toString('utf8');
-  const offset = firstInvalidByte(bytes);
-  const message = `the body is not valid UTF-8: byte ${offset} (0x${bytes[offset]!.toString(16).padStart(2, '0')}) does not begin or continue a UTF-8 sequence; send JSON encoded as UTF-8`;
-  throw new HttpError(400, 'invalid-utf8', message, [{ path: '$', message }]);
-};
+export const deliveryText = (bytes: Buffer): string => utf8Text(bytes);
 
 /** Checks `X-Signature` over the body's bytes against the source's secrets; any failure is a 401 that says which check failed. */
 export const authenticate = async (

@@ -49,6 +49,24 @@ describe('webhook body bytes', () => {
     expect(refusal(() => deliveryText(Buffer.from([0xff]))).message).toContain('byte 0 (0xff)');
   });
 
+  it.each([
+    ['a stray continuation byte', [0x41, 0x80], 1, 'is a continuation byte where a character should begin'],
+    ['a Latin-1 é before a quote', [0x22, 0xe9, 0x22], 1, 'starts a 3-byte sequence that is cut short'],
+    ['a three-byte sequence cut short (0xe2 0x82 then a quote)', [0xe2, 0x82, 0x22], 0, 'starts a 3-byte sequence that is cut short'],
+    ['a sequence cut short by the end of the body', [0x41, 0xf0, 0x9f, 0x98], 1, 'starts a 4-byte sequence that is cut short'],
+    ['an overlong two-byte NUL (0xc0 0x80)', [0xc0, 0x80], 0, 'is an overlong encoding'],
+    ['an overlong three-byte slash (0xe0 0x80 0xaf)', [0xe0, 0x80, 0xaf], 0, 'is an overlong encoding'],
+    ['an overlong four-byte sequence (0xf0 0x8f)', [0xf0, 0x8f, 0xbf, 0xbf], 0, 'is an overlong encoding'],
+    ['an encoded surrogate (0xed 0xa0 0x80, U+D800)', [0xed, 0xa0, 0x80], 0, 'encodes a surrogate'],
+    ['a code point above U+10FFFF (0xf4 0x90)', [0xf4, 0x90, 0x80, 0x80], 0, 'encodes beyond U+10FFFF'],
+    ['a lead byte past U+10FFFF (0xf5)', [0xf5, 0x80, 0x80, 0x80], 0, 'encodes beyond U+10FFFF'],
+    ['a byte UTF-8 never uses (0xff)', [0xff], 0, 'never appears in UTF-8'],
+  ])('says what is wrong with %s, at the byte that starts it', (_, bytes, offset, why) => {
+    const message = refusal(() => deliveryText(Buffer.from(bytes))).message;
+    expect(message).toContain(`byte ${offset} (0x${bytes[offset]!.toString(16).padStart(2, '0')}) ${why}`);
+    if (!why.startsWith('is a continuation')) expect(message).not.toContain('does not begin or continue');
+  });
+
   it('reads a UTF-8 body as its text, a byte-order mark and a sent U+FFFD included', () => {
     const text = '\uFEFF{"a":"\uFFFD é"}';
     expect(deliveryText(Buffer.from(text))).toBe(text);
