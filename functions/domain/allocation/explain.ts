@@ -1,6 +1,6 @@
 import { groupBy } from '../collections.js';
 import type { Portfolio } from '../config.js';
-import { formatAmount } from '../money.js';
+import { formatAmount, roundTo } from '../money.js';
 import type { LpSolution } from './lp.js';
 import type { AllocationModel, RowMeaning } from './model.js';
 import type { BindingConstraint } from './schemas.js';
@@ -51,7 +51,8 @@ const rowConstraint = (
   const { currency } = portfolio;
   const spend = plan.reduce((s, c) => s + c.total, 0);
   const conversions = plan.reduce((s, c) => s + c.conversions, 0);
-  const missed = unmet > 0 ? { unmet: Number(unmet.toPrecision(6)) } : {};
+  // A group's unmet is money, to the cent like every amount (six significant digits lost up to 0.05 beyond 10,000).
+  const missed = unmet > 0 ? { unmet: meaning.share !== undefined ? roundTo(unmet, 2) : Number(unmet.toPrecision(6)) } : {};
   switch (meaning.id) {
     case 'budget':
       return {

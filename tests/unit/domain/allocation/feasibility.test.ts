@@ -504,6 +504,15 @@ const groupedBudgetChanges = fc
   .filter((parsed) => parsed.success)
   .map((parsed) => parsed.data!);
 
+/**
+ * How far a group's `unmet` may differ from its share less the published totals by rounding alone: `unmet` is
+ * measured on the solver's totals and rounded to the cent (half a cent), and each member's published total is
+ * its solver total rounded to cents so the plan sums exactly (less than a cent each). Anything beyond is a real
+ * disagreement. A fixed 0.05 was both too tight for six members and, before `unmet` was kept to the cent, too
+ * tight for six significant digits beyond 10,000 (seed 1711006770: 10,231.9 against 10,231.85).
+ */
+const roundingOf = (members: number) => 0.005 + 0.01 * members + 1e-6;
+
 describe('property: every published plan is feasible for its config', () => {
   it('holds on random configs and plans in force, held or solved', () => {
     const statuses = new Set<string>();
@@ -519,7 +528,8 @@ describe('property: every published plan is feasible for its config', () => {
     expect([...statuses].sort()).toEqual(['held', 'optimal']);
   });
 
-  it('holds after budget raises and cuts with a group, and never holds the plan for the group: its share takes what today allows', () => {
+  /** The group property, over `numRuns` inputs from `seed` (fast-check's own when absent); how many were short. */
+  const groupProperty = (parameters: { numRuns: number; seed?: number }) => {
     let short = 0;
     fc.assert(
       fc.property(groupedBudgetChanges, (input) => {
@@ -542,18 +552,26 @@ describe('property: every published plan is feasible for its config', () => {
           const othersAtFloors =
             allocation.total >= allocatable - 0.05 && others.every(({ row, channel }) => row.total <= floorOf(channel) + 0.05);
           expect(atCeilings || othersAtFloors).toBe(true);
-          expect(constraint?.unmet).toBeCloseTo(wanted - groupTotal, 1);
+          expect(Math.abs(constraint!.unmet! - (wanted - groupTotal))).toBeLessThanOrEqual(roundingOf(members.length));
         }
         // Above its maximum only as far as its channels cannot come down today.
         const cap = group.maxShare * allocatable;
         if (groupTotal > cap + 0.05) {
           expect(members.every(({ row, channel }) => row.total <= floorOf(channel) + 0.05)).toBe(true);
-          expect(constraint?.unmet).toBeCloseTo(groupTotal - cap, 1);
+          expect(Math.abs(constraint!.unmet! - (groupTotal - cap))).toBeLessThanOrEqual(roundingOf(members.length));
         }
       }),
-      { numRuns: 150 },
+      parameters,
     );
+    return short;
+  };
+
+  it('holds after budget raises and cuts with a group, and never holds the plan for the group: its share takes what today allows', () => {
     // Budget raises beyond what the limit lets the group grow by were reached, or the property says nothing.
-    expect(short).toBeGreaterThan(10);
+    expect(groupProperty({ numRuns: 150 })).toBeGreaterThan(10);
+  });
+
+  it('tells rounding to cents from a missed share: the seed whose unmet of 10,231.85 read 10,231.9', () => {
+    groupProperty({ numRuns: 150, seed: 1711006770 });
   });
 });
