@@ -7,6 +7,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { type Issue, validate } from '../domain/issues.js';
 import type * as z from '../domain/schema.js';
 import { logger, metrics, tracer } from './observability.js';
+import { utf8Problem } from './utf8.js';
 
 /** An HTTP failure as data: status, a stable code, a message for people, and the paths of each problem. */
 export class HttpError extends Error {
@@ -56,9 +57,23 @@ export const parseQuery = <S extends z.ZodMiniType>(schema: S, event: APIGateway
   return result.value;
 };
 
-/** A JSON body parsed by `schema` (an empty body reads as `{}`), or a 400 naming each problem's path. */
+/**
+ * A body as the JSON text it must be (RFC 8259: UTF-8), or a 400 `invalid-utf8` naming the first byte that
+ * is not and why. Never a lossy decoding: a byte read as U+FFFD would be stored as a character nobody sent.
+ */
+export const utf8Text = (bytes: Buffer): string => {
+  const found = utf8Problem(bytes);
+  if (!found) return bytes.toString('utf8');
+  const message = `the body is not valid UTF-8: byte ${found.offset} (0x${found.byte.toString(16).padStart(2, '0')}) ${found.problem}; send JSON encoded as UTF-8`;
+  throw new HttpError(400, 'invalid-utf8', message, [{ path: '$', message }]);
+};
+
+/**
+ * A JSON body parsed by `schema` (an empty body reads as `{}`), or a 400 naming each problem's path: a body
+ * that is not UTF-8 is refused ({@link utf8Text}) as a webhook's is, never stored with U+FFFD in its place.
+ */
 export const parseBody = <S extends z.ZodMiniType>(schema: S, event: APIGatewayProxyEventV2): z.infer<S> => {
-  const text = rawBody(event).trim();
+  const text = utf8Text(rawBodyBytes(event)).trim();
   let json: unknown = {};
   if (text !== '') {
     try {

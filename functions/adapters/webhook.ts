@@ -2,9 +2,8 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { MAX_BODY_BYTES } from '../domain/delivery.js';
 import type { Rejection, RejectionKind } from '../domain/issues.js';
 import { WEBHOOK_SOURCES, type WebhookSource } from '../domain/platforms/mappers.js';
-import { HttpError, rawBodyBytes } from './http.js';
+import { HttpError, rawBodyBytes, utf8Text } from './http.js';
 import { verifySignature } from './signature.js';
-import { utf8Text } from './utf8Text.js';
 import type { SecretSource } from './webhookSecrets.js';
 
 /** The source named in the path, or a 404. */

@@ -92,6 +92,22 @@ describe('bodies are read one way only', () => {
     expect(paths(answer)).toEqual(['records[0].spend']);
   });
 
+  it('refuses an operator JSON body that is not UTF-8 with a 400 naming the first bad byte, and stores nothing', async () => {
+    // A Latin-1 "é" in a reserve release's reason: read leniently, the immutable snapshot would keep "caf\uFFFD".
+    const text = '{"releaseReserve":true,"reason":"caf';
+    const bytes = Buffer.concat([Buffer.from(text), Buffer.from([0xe9]), Buffer.from('"}')]);
+    const before = await runtime.get('/portfolios/demo/allocations');
+    const answer = await fetch(`${runtime.url}/portfolios/demo/reallocate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${runtime.apiToken}`, 'content-type': 'application/json' },
+      body: bytes,
+    });
+    const body = (await answer.json()) as { error: { code: string; message: string; issues: { path: string }[] } };
+    expect([answer.status, body.error.code, body.error.issues.map((i) => i.path)]).toEqual([400, 'invalid-utf8', ['$']]);
+    expect(body.error.message).toContain(`byte ${text.length} (0xe9) starts a 3-byte sequence that is cut short`);
+    expect(await runtime.get('/portfolios/demo/allocations')).toEqual(before);
+  });
+
   it('refuses a body that is not JSON (415), and a compressed one (415) instead of a misleading signature error', async () => {
     const body = JSON.stringify({ portfolioId: 'demo', records: [] });
     expect((await send('generic', body, { 'content-type': 'text/plain' })).status).toBe(415);

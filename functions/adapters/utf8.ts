@@ -1,5 +1,4 @@
 import { isUtf8 } from 'node:buffer';
-import { HttpError } from './http.js';
 
 /** Where a body stops being UTF-8 (RFC 3629), and why, in the words the sender can act on. */
 export interface Utf8Problem {
@@ -52,15 +51,4 @@ export const utf8Problem = (bytes: Uint8Array): Utf8Problem | undefined => {
     at += length;
   }
   return undefined; // not reached: isUtf8 said a byte is bad
-};
-
-/**
- * A body as the JSON text it must be (RFC 8259: UTF-8), or a 400 `invalid-utf8` naming the first byte that
- * is not and why. Never a lossy decoding: a byte read as U+FFFD would be stored as a character nobody sent.
- */
-export const utf8Text = (bytes: Buffer): string => {
-  const found = utf8Problem(bytes);
-  if (!found) return bytes.toString('utf8');
-  const message = `the body is not valid UTF-8: byte ${found.offset} (0x${found.byte.toString(16).padStart(2, '0')}) ${found.problem}; send JSON encoded as UTF-8`;
-  throw new HttpError(400, 'invalid-utf8', message, [{ path: '$', message }]);
 };
