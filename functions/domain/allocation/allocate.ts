@@ -188,6 +188,7 @@ const reasonFor = (
   chance: number | undefined,
   change: number,
   objective: 'conversions' | 'revenue',
+  groups: readonly string[] = [],
 ): string => {
   if (plan.stopLoss) return 'Stop-loss alert open: held at its base until the alert resolves.';
   const parts: string[] = [];
@@ -201,7 +202,10 @@ const reasonFor = (
   } else if (plan.reference !== null && row.total >= plan.high - 0.01 && plan.high < plan.channel.max) {
     parts.push(`Raised by the most ${limit('+')} allows`);
   } else if (plan.reference !== null && row.total < plan.low - 0.01) {
-    parts.push(`Cut below ${limit('−')}: today's budget cannot cover every channel's floor, so the floors give way in proportion`);
+    const further = groups.length > 0 ? `, and further to keep ${groups.map((g) => `group ${g}`).join(' and ')} within its share` : '';
+    parts.push(
+      `Cut below ${limit('−')}: today's budget cannot cover every channel's floor, so the floors give way in proportion${further}`,
+    );
   } else if (plan.reference !== null && row.total <= plan.low + 0.01 && plan.low > plan.channel.base) {
     parts.push(`Cut by the most ${limit('−')} allows`);
   } else parts.push(marginSentence(row, cpa, margin, objective));
@@ -375,12 +379,30 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
   const exploring = options.exploration !== false && explorationShare > 0;
   const explorationBudget = exploring ? Math.min(explorationShare * daily, allocatable - baseSum) : 0;
   // The daily change limit's floors give way in proportion, toward the bases, only when the budget cannot cover them.
-  const floors = shrinkToBudget(
+  const proportional = shrinkToBudget(
     plans.map((p) => p.low),
     bases,
     bases,
     allocatable,
   );
+  // Floors that gave way bind no one to the limit any more: they give way further where a group's share needs
+  // it (a capped group's channels toward their bases, or the channels outside a group short of its minimum),
+  // so that the cut reaches the shares instead of keeping every channel in the old plan's proportions.
+  const floorsGaveWay = plans.reduce((s, p) => s + p.low, 0) > allocatable + 1e-6;
+  /** The groups each channel's floor gave way further for, by id. */
+  const gaveWayFor = plans.map(() => new Set<string>());
+  const floors = floorsGaveWay
+    ? roomForGroups(
+        proportional,
+        bases,
+        plans.map((p) => p.high),
+        plans.map((p) => p.channel.id),
+        portfolio.groups,
+        allocatable,
+        (i, group) => gaveWayFor[i]!.add(group),
+      )
+    : proportional;
+  const loweredFor = (i: number) => (floors[i]! < proportional[i]! - 0.005 ? [...gaveWayFor[i]!] : []);
   const floorSum = floors.reduce((a, b) => a + b, 0);
   // Pass 1 finds the margin without exploration; it is the bar each channel's sampled upside must clear.
   const first = solve(plans, floors, Math.max(allocatable - explorationBudget, floorSum), input, value);
@@ -459,7 +481,10 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
       ...(curves.has(plan.channel.id) ? { curve: curves.get(plan.channel.id)!.points } : {}),
       evidenceDays: roundTo(plan.conversions.evidence, 1),
     };
-    return { ...row, reason: reasonFor(plan, row, final.margin, shares.get(plan.channel.id)?.chance, maxDailyChange, objective) };
+    return {
+      ...row,
+      reason: reasonFor(plan, row, final.margin, shares.get(plan.channel.id)?.chance, maxDailyChange, objective, loweredFor(i)),
+    };
   });
   const planned: PlannedChannel[] = plans.map((plan, i) => ({
     channelId: plan.channel.id,
@@ -470,6 +495,7 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
     floor: lower[i]!,
     floorFromChange: floors[i]! > plan.channel.base + exploration[i]! + 0.005,
     floorGaveWay: floors[i]! < plan.low - 0.005,
+    gaveWayFor: loweredFor(i),
     max: plan.channel.max,
     ceiling: plan.high >= plan.channel.max - 1e-9 ? 'max' : 'change',
     upper: plan.high,

@@ -29,6 +29,8 @@ export interface PlannedChannel {
   readonly floorFromChange: boolean;
   /** Whether that floor gave way (the budget could not cover every channel's), so the cut goes below the limit. */
   readonly floorGaveWay: boolean;
+  /** The groups whose shares its floor gave way further for, beyond the proportion (none when it did not). */
+  readonly gaveWayFor?: readonly string[];
   readonly max: number;
   /** Where its ceiling comes from: its own max, or the daily change limit. */
   readonly ceiling: 'max' | 'change';
@@ -171,7 +173,7 @@ const missedShare = (
   const atFloors = group.every((c) => c.total <= c.floor + 0.01);
   const why = !atFloors
     ? `today's other limits keep it at ${number(total)}`
-    : group.some((c) => c.floorFromChange)
+    : group.some((c) => c.floorFromChange && !c.floorGaveWay)
       ? `the daily change limit lets its channels come down only to ${number(total)}`
       : `its channels' floors (their bases and exploration) hold it at ${number(total)}`;
   const after = why.startsWith('the daily change limit')
@@ -234,7 +236,7 @@ export const bindingConstraints = (
           binding: true,
           shadowPrice: price,
           explanation: channel.floorGaveWay
-            ? `${name} is cut below the daily change limit (to ${number(channel.floor)}${fromDayStart(channel)}), as every channel's floor gives way in proportion when today's budget cannot cover them: each 1 ${portfolio.currency} it could give up would add ${gain(price)} a day elsewhere.`
+            ? `${name} is cut below the daily change limit (to ${number(channel.floor)}${fromDayStart(channel)}), as every channel's floor gives way in proportion when today's budget cannot cover them${(channel.gaveWayFor ?? []).map((g) => `, and further for group ${g}'s share`).join('')}: each 1 ${portfolio.currency} it could give up would add ${gain(price)} a day elsewhere.`
             : `${name} is cut by the most the daily change limit allows (to ${number(channel.floor)}${fromDayStart(channel)}): each 1 ${portfolio.currency} it could give up would add ${gain(price)} a day elsewhere.`,
         },
       ];

@@ -139,24 +139,30 @@ export const roomForGroups = (
   ids: readonly string[],
   groups: Portfolio['groups'],
   allocatable: number,
+  /** Told each channel (by index) that gave way for a group, and the group's id. */
+  gaveWay: (channel: number, group: string) => void = () => {},
 ): number[] => {
   const out = [...amounts];
-  const lowerTo = (picked: readonly number[], room: number) => {
+  const lowerTo = (picked: readonly number[], room: number, group: string) => {
     const over = sum(picked.map((i) => out[i]!));
     if (over <= room + 1e-9) return;
     const floor = sum(picked.map((i) => floors[i]!));
     const keep = Math.max(0, (room - floor) / Math.max(over - floor, 1e-12));
-    for (const i of picked) out[i] = Math.min(out[i]!, floors[i]! + keep * (out[i]! - floors[i]!));
+    for (const i of picked) {
+      const lowered = Math.min(out[i]!, floors[i]! + keep * (out[i]! - floors[i]!));
+      if (lowered < out[i]! - 1e-9) gaveWay(i, group);
+      out[i] = lowered;
+    }
   };
   for (let pass = 0; pass < 3; pass += 1) {
     for (const group of groups) {
       const inside = ids.flatMap((id, i) => (group.channels.includes(id) ? [i] : []));
       const outside = ids.flatMap((id, i) => (group.channels.includes(id) ? [] : [i]));
-      if (group.maxShare < 1) lowerTo(inside, group.maxShare * allocatable);
+      if (group.maxShare < 1) lowerTo(inside, group.maxShare * allocatable, group.id);
       if (group.minShare > 0) {
         const reach = sum(inside.map((i) => Math.max(out[i]!, ceilings[i]!)));
         const needs = Math.max(Math.min(group.minShare * allocatable, reach), sum(inside.map((i) => out[i]!)));
-        lowerTo(outside, allocatable - needs);
+        lowerTo(outside, allocatable - needs, group.id);
       }
     }
   }

@@ -307,6 +307,42 @@ describe('prices beside a share the carbon cap puts out of reach', () => {
   });
 });
 
+describe('a budget cut below the floors, with groups', () => {
+  // 9,000 yesterday, 6,000 today: the limit's floors (6,750) give way. In proportion they left perf at 4,087.50
+  // (cap 3,000) and uf at 993.75 (floor 1,200), though moving money from perf to uf mends both.
+  const ids = ['search', 'social', 'video', 'podcast', 'display'];
+  const yesterdays = [4000, 3000, 900, 600, 1500];
+  const input = AllocationInput.parse({
+    portfolio: {
+      id: 'p',
+      name: 'p',
+      currency: 'USD',
+      timezone: 'UTC',
+      budget: { daily: 6000, explorationShare: 0, maxDailyChange: 0.25, reserveShare: 0 },
+      channels: ids.map((id) => ({ id, platform: 'generic', base: 300, max: 6000 })),
+      groups: [
+        { id: 'uf', channels: ['video', 'podcast'], minShare: 0.2, maxShare: 0.4 },
+        { id: 'perf', channels: ['search', 'social'], maxShare: 0.5 },
+      ],
+    },
+    history: historyOf(ids),
+    previous: { channels: ids.map((channelId, i) => ({ channelId, total: yesterdays[i]! })) },
+    asOf: ASOF,
+  });
+
+  it('lets the floors give way where the groups need it, and says which group a channel gave way for', () => {
+    const allocation = allocate(input);
+    expect(allocation.status).toBe('optimal');
+    expect(feasibilityIssues(allocation, input)).toEqual([]);
+    expect(totalOf(allocation, 'search') + totalOf(allocation, 'social')).toBeLessThanOrEqual(3000 + 0.01);
+    expect(totalOf(allocation, 'video') + totalOf(allocation, 'podcast')).toBeGreaterThanOrEqual(1200 - 0.01);
+    expect(allocation.constraints.filter((c) => c.unmet !== undefined)).toEqual([]);
+    expect(allocation.channels.find((c) => c.channelId === 'search')!.reason).toMatch(
+      /^Cut below the daily change limit .*floors give way in proportion, and further to keep group (uf and group )?perf within its share/,
+    );
+  });
+});
+
 describe('shrinkToBudget', () => {
   it('gives way toward the floors first, then the floors toward the bases, then the bases', () => {
     expect(shrinkToBudget([10, 20], [5, 10], [0, 0], 30)).toEqual([10, 20]);
