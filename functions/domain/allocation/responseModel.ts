@@ -464,17 +464,33 @@ const normalizedScales = (fits: readonly { fit: Fit; weight: number }[]) => {
   return kept.map((f) => ({ scale: f.fit.scale, weight: f.weight / total, level: f.fit.shape / f.fit.rate }));
 };
 
+/** A day's weight by its age, 0.5^(age / 7): read from a table for the whole days of the window. */
+const RECENCY = Array.from({ length: FIT.lookbackDays }, (_, age) => 0.5 ** (age / FIT.halfLifeDays));
+const recency = (age: number) =>
+  Number.isInteger(age) && age >= 0 && age < RECENCY.length ? RECENCY[age]! : 0.5 ** (age / FIT.halfLifeDays);
+
+/** Each decay's powers λ^0 … λ^29, computed once: the candidates are the same few decays for every channel. */
+const decayPowers = new Map<number, readonly number[]>();
+const powersOf = (decay: number): readonly number[] => {
+  let powers = decayPowers.get(decay);
+  if (!powers) {
+    powers = Array.from({ length: 30 }, (_, k) => decay ** k);
+    // Bounded: the grid's decays and the few a config sets; a stray value is not kept.
+    if (decayPowers.size < 64) decayPowers.set(decay, powers);
+  }
+  return powers;
+};
+
 /** Adstocked spend of each point: `(1 − λ)·Σ λ^k·spend_{t−k}` over the days seen, renormalized where they stop. */
 const adstocked = (points: readonly Observation[], decay: number): number[] => {
   if (decay === 0) return points.map((p) => p.spend);
   let oldest = 0;
   for (const p of points) oldest = Math.max(oldest, p.age);
-  // Spend by age (NaN where a day is missing), and the decay's powers, read 30 deep per point (plain arrays:
+  // Spend by age (NaN where a day is missing), read 30 deep per point with the decay's powers (plain arrays:
   // typed ones are slow to allocate, and this runs for every carryover candidate of every channel).
   const byAge: number[] = new Array(oldest + 1).fill(Number.NaN);
   for (const p of points) byAge[p.age] = p.spend;
-  const powers: number[] = [];
-  for (let k = 0; k < 30; k += 1) powers.push(decay ** k);
+  const powers = powersOf(decay);
   return points.map((p) => {
     let sum = 0;
     let weight = 0;
@@ -506,7 +522,6 @@ export const fitResponse = (
 ): ResponseModel => {
   const observed = observations.filter((o) => o.age >= 0 && o.age < FIT.lookbackDays);
   const paid = observed.filter((o) => o.spend > 0);
-  const recency = (age: number) => 0.5 ** (age / FIT.halfLifeDays);
   const spendWeight = paid.reduce((s, p) => s + recency(p.age), 0);
   const typical = spendWeight > 0 ? paid.reduce((s, p) => s + recency(p.age) * p.spend, 0) / spendWeight : Math.max(1, typicalSpend);
   const exposureSum = observed.reduce((s, p) => s + p.exposure, 0);
