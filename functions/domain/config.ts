@@ -268,9 +268,12 @@ const checkGroups = (portfolio: PortfolioShape, ctx: Ctx, at: (string | number)[
       ctx.addIssue({ code: 'custom', path: [...path, ...[field].flat()], message });
     group.channels.forEach((id, c) => {
       if (!channels.has(id)) issue(['channels', c], `unknown channel "${id}"`);
+      // A channel named twice would count its base and max twice in the checks below.
+      const first = group.channels.indexOf(id);
+      if (first < c) issue(['channels', c], `channel "${id}" appears twice in the group (also at index ${first})`);
     });
     if (group.minShare > group.maxShare) issue('minShare', `minShare ${group.minShare} exceeds maxShare ${group.maxShare}`);
-    const members = group.channels.flatMap((id) => channels.get(id) ?? []);
+    const members = [...new Set(group.channels)].flatMap((id) => channels.get(id) ?? []);
     const bases = members.reduce((s, c) => s + c.base, 0);
     const caps = members.reduce((s, c) => s + c.max, 0);
     if (bases > group.maxShare * allocatable + 1e-9) {

@@ -60,6 +60,12 @@ describe('operator config', () => {
       'portfolios[0].channels',
     ],
     ['a group naming an unknown channel', (p: any) => (p.groups[0].channels = ['tv']), 'portfolios[0].groups[0].channels[0]'],
+    // Named twice, a channel's base and max counted twice: a group that cannot reach its minShare passed.
+    [
+      'a group naming a channel twice',
+      (p: any) => (p.groups[0].channels = [p.groups[0].channels[0], p.groups[0].channels[0]]),
+      'portfolios[0].groups[0].channels[1]',
+    ],
     ['a group whose minShare exceeds its maxShare', (p: any) => (p.groups[0].minShare = 0.5), 'portfolios[0].groups[0].minShare'],
     [
       'a group whose caps cannot reach its minShare',
