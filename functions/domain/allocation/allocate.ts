@@ -336,15 +336,13 @@ const exploreWithinGroups = (
   );
 };
 
-/** Why the hard rows cannot hold, in words. */
-const describeMissed = (missed: readonly { id: string; side: string }[]) =>
+/** Why the hard rows (the budget and the carbon cap; a group's share gives way instead) cannot hold, in words. */
+const describeMissed = (missed: readonly { id: string }[]) =>
   missed
-    .map(({ id, side }) =>
+    .map(({ id }) =>
       id === 'budget'
         ? 'the floors (bases, exploration and the daily change limit) exceed the budget'
-        : id === 'carbon'
-          ? 'the carbon cap cannot be met at the floors'
-          : `${id} cannot reach its ${side === 'min' ? 'minimum' : 'maximum'} share within the channels' floors and caps`,
+        : 'the carbon cap cannot be met at the floors',
     )
     .join('; ');
 
@@ -500,6 +498,7 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
     ceiling: plan.high >= plan.channel.max - 1e-9 ? 'max' : 'change',
     upper: plan.high,
     dayStart: plan.reference,
+    stopLoss: plan.stopLoss,
   }));
   const bound = bindingConstraints(portfolio, final.model, final.solution, planned);
   const constraints = bound.some((c) => (c.id === 'targetCpa' || c.id === 'minRoas') && c.unmet === undefined)

@@ -37,6 +37,15 @@ export interface PlannedChannel {
   readonly upper: number;
   /** Its total when the day began, which the daily change limit is measured from; null when it had none. */
   readonly dayStart: number | null;
+  /** Under a stop-loss: held at its base. */
+  readonly stopLoss?: boolean;
+}
+
+/** What else binds beside a missed share, to name the cause of a group held below its minimum: the carbon cap. */
+interface Beside {
+  /** The carbon cap in kg a day, when it binds, and the channels it holds back (those that emit). */
+  readonly carbonCap?: number;
+  readonly emitting?: readonly string[];
 }
 
 /** "… from 500 when the day began", for a limit measured from the day's starting plan. */
@@ -48,6 +57,7 @@ const rowConstraint = (
   price: number,
   plan: readonly PlannedChannel[],
   unmet: number,
+  beside: Beside = {},
 ): BindingConstraint => {
   const gain = outcome(portfolio);
   const { currency } = portfolio;
@@ -111,7 +121,7 @@ const rowConstraint = (
           binding: true,
           shadowPrice: 0,
           ...missed,
-          explanation: missedShare(group, meaning, share, plan, unmet),
+          explanation: missedShare(group, meaning, share, plan, unmet, beside),
         };
       }
       return {
@@ -157,16 +167,25 @@ const missedShare = (
   share: number,
   plan: readonly PlannedChannel[],
   unmet: number,
+  beside: Beside,
 ): string => {
   const { members: group, total } = groupTotal(channels, plan);
   const head = `Group ${id}'s ${side === 'min' ? 'minimum' : 'maximum'} share (${percent(share)} of the allocatable budget, ${number(amount ?? 0)})`;
   if (side === 'min') {
     const atCeilings = group.every((c) => c.total >= c.upper - 0.01);
+    // Each member held at its ceiling, by what holds it: the limit, a stop-loss, its max.
+    const byChange = group.some((c) => !c.stopLoss && c.ceiling === 'change' && c.upper > c.base + 0.005);
+    const stopped = group.filter((c) => c.stopLoss && c.base < c.max - 0.005).map((c) => c.channelId);
+    const stopLoss = `a stop-loss holds ${stopped.join(' and ')} at ${stopped.length > 1 ? 'their bases' : 'its base'}`;
     const why = !atCeilings
-      ? `the other channels' floors and today's other limits leave it ${number(total)}`
-      : group.some((c) => c.ceiling === 'change' && c.upper > c.base + 0.005)
-        ? `the daily change limit lets its channels rise only to ${number(total)}`
-        : `its channels' caps today (their maxes and any stop-loss) hold it to ${number(total)}`;
+      ? beside.carbonCap !== undefined && group.some((c) => beside.emitting?.includes(c.channelId))
+        ? `the carbon cap of ${number(beside.carbonCap)} kg CO2e a day leaves it ${number(total)}`
+        : `the other channels' floors and today's other limits leave it ${number(total)}`
+      : byChange
+        ? `the daily change limit lets its channels rise only to ${number(total)}${stopped.length > 0 ? ` (and ${stopLoss})` : ''}`
+        : stopped.length > 0
+          ? `${stopLoss}, and its other channels are at their maxes: ${number(total)}`
+          : `its channels' caps today (their maxes) hold it to ${number(total)}`;
     const after = why.startsWith('the daily change limit') ? ' It takes what the limit allows each day until it reaches its share.' : '';
     return `${head} is out of reach today: ${why}, ${number(unmet)} short.${after}`;
   }
@@ -197,9 +216,14 @@ export const bindingConstraints = (
   const missed = model.meanings.map((meaning, r) =>
     meaning.share !== undefined ? shareMissed(portfolio, meaning, plan) : solution.violations[r]!,
   );
+  const carbon = model.meanings.findIndex((m) => m.id === 'carbon');
+  const beside: Beside =
+    carbon >= 0 && solution.duals[carbon]! > BINDING
+      ? { carbonCap: portfolio.carbon!.maxDailyKg, emitting: portfolio.channels.filter((c) => (c.carbonPerUnit ?? 0) > 0).map((c) => c.id) }
+      : {};
   const rows = model.meanings.flatMap((meaning, r) => {
     const price = solution.duals[r]!;
-    return price > BINDING || (meaning.soft && missed[r]! > 0) ? [rowConstraint(portfolio, meaning, price, plan, missed[r]!)] : [];
+    return price > BINDING || (meaning.soft && missed[r]! > 0) ? [rowConstraint(portfolio, meaning, price, plan, missed[r]!, beside)] : [];
   });
   const gain = outcome(portfolio);
   // A missed row's dual is its elastic penalty (or, asked only what today allows, a price of nothing in

@@ -203,6 +203,17 @@ describe('a group the daily change limit cannot fill today', () => {
     expect(allocation.channels.find((c) => c.channelId === 'video')!.reason).toMatch(/^Raised by the most the daily change limit/);
   });
 
+  it('names a stop-loss beside the limit when a member under one is what else keeps the group short', () => {
+    const groups = [{ id: 'upper', channels: ['video', 'social'], minShare: 0.5 }];
+    const input = inputWith({ budget: { daily: 20_000, explorationShare: 0 }, channels, groups, stopLoss: ['social'] });
+    const allocation = allocate(input);
+    expect(allocation.status).toBe('optimal');
+    expect(totalOf(allocation, 'social')).toBe(1000);
+    expect(allocation.constraints.find((c) => c.id === 'group:upper')!.explanation).toBe(
+      "Group upper's minimum share (50% of the allocatable budget, 10,000) is out of reach today: the daily change limit lets its channels rise only to 2,875 (and a stop-loss holds social at its base), 7,125 short. It takes what the limit allows each day until it reaches its share.",
+    );
+  });
+
   it('after a budget cut, keeps a group above its maximum share only as far as its channels cannot come down today', () => {
     // Yesterday search and social had 7,000 of 8,500; at most 30% of today's 8,500 (2,550), they may fall only to 5,250.
     const groups = [{ id: 'paid', channels: ['search', 'social'], maxShare: 0.3 }];
@@ -304,6 +315,13 @@ describe('prices beside a share the carbon cap puts out of reach', () => {
     expect(carbon.shadowPrice).toBeGreaterThan(0);
     expect(carbon.shadowPrice).toBeLessThan(5);
     for (const c of allocation.constraints.filter((c) => c.id.startsWith('change:'))) expect(c.shadowPrice).toBeLessThan(0.05);
+  });
+
+  it('names the carbon cap as what keeps the group from its share', () => {
+    const group = allocate(input).constraints.find((c) => c.id === 'group:uf')!;
+    expect(group.explanation).toBe(
+      "Group uf's minimum share (50% of the allocatable budget, 5,000) is out of reach today: the carbon cap of 450 kg CO2e a day leaves it 2,025, 2,975 short.",
+    );
   });
 });
 
