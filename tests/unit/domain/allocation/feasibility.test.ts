@@ -66,6 +66,19 @@ describe('a published plan obeys the config it is published under', () => {
     expect(feasibilityIssues(allocation, input)).toEqual([]);
   });
 
+  it('says which group shares a held plan misses, in its reason and its constraints', () => {
+    // Held on stale data at yesterday's plan: video's 1,500 is 1,500 short of its group's 30% of 10,000.
+    const groups = [{ id: 'upper', channels: ['video'], minShare: 0.3 }];
+    const allocation = allocate(inputWith({ ...stale, groups }));
+    expect(allocation.status).toBe('held');
+    const group = allocation.constraints.find((c) => c.id === 'group:upper')!;
+    expect(group.unmet).toBe(1500);
+    expect(group.explanation).toBe(
+      "Group upper's minimum share (30% of the allocatable budget, 3,000) is missed by the held plan: 1,500.00, 1,500.00 short.",
+    );
+    expect(allocation.reason).toContain("Group upper's minimum share");
+  });
+
   it('flags the old behaviour: a held plan at yesterday’s 8,500 against a 7,000 budget is infeasible', () => {
     const input = inputWith({ budget: { daily: 7000 } });
     const kept = { total: 8500, channels: yesterday.channels.map((c) => ({ ...c, exploration: 0 })) };
