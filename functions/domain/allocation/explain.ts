@@ -231,9 +231,10 @@ export const bindingConstraints = (
   const priced = model.meanings.map((meaning, r) => (meaning.soft && missed[r]! > 0 ? 0 : solution.duals[r]!));
   const reduced = (k: number) => model.problem.c[k]! - model.problem.rows.reduce((s, row, r) => s + priced[r]! * row.a[k]!, 0);
   const segmentsOf = groupBy(model.segments.keys(), (k) => model.segments[k]!.channel);
+  const names = new Map(portfolio.channels.map((c) => [c.id, c.name]));
   const bounds = plan.flatMap((channel, i): BindingConstraint[] => {
     // People read the channel's name (issue 23: ids only in the CSV and the API); the id stays in the constraint's id.
-    const name = portfolio.channels.find((c) => c.id === channel.channelId)?.name ?? channel.channelId;
+    const name = names.get(channel.channelId) ?? channel.channelId;
     const own = segmentsOf.get(i) ?? [];
     if (own.length === 0) return [];
     const top = own.at(-1)!;
