@@ -48,7 +48,8 @@ export const gamma = (random: Random, shape: number): number => {
   const c = 1 / Math.sqrt(9 * d);
   for (;;) {
     const x = normal(random);
-    const v = (1 + c * x) ** 3;
+    const y = 1 + c * x;
+    const v = y * y * y; // not y ** 3: Math.pow is several times slower on this hot path
     if (v > 0 && Math.log(1 - random()) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
   }
 };

@@ -34,8 +34,9 @@ const FINAL: Maturity = { at: () => 1, known: false };
  * A row's conversions by the end of each age up to `until`: a revision's value stands through its
  * `reportedOn`, the latest value after the last revision.
  */
-const valuesByAge = (row: HistoryDay, until: number): Float64Array => {
-  const values = new Float64Array(until + 1).fill(row.conversions);
+const valuesByAge = (row: HistoryDay, until: number): number[] => {
+  // A plain array: a short typed array costs more to allocate than this whole loop, twice per channel a run.
+  const values: number[] = new Array(until + 1).fill(row.conversions);
   let age = 0;
   for (const revision of row.revisions ?? []) {
     const last = Math.min(until, daysBetween(row.date, revision.reportedOn));
@@ -49,8 +50,10 @@ const lagPrior = (lagDays: number) => (age: number) => 1 - Math.exp((-3 * (age +
 
 /** Development sums per age: Σ value(a+1) and Σ value(a) over rows observed at both ages. */
 const developmentSums = (rows: readonly HistoryDay[], asOf: string) => {
-  const next = new Float64Array(MAX_AGE);
-  const current = new Float64Array(MAX_AGE);
+  // Built before the loop and returned as is, so the engine keeps one shape for it (returning a fresh
+  // literal deoptimized this function on every call).
+  const sums = { next: new Float64Array(MAX_AGE), current: new Float64Array(MAX_AGE) };
+  const { next, current } = sums;
   for (const row of rows) {
     if (!row.revisions || row.revisions.length === 0) continue;
     // The latest value stands as of the end of the day before `asOf`.
@@ -62,7 +65,7 @@ const developmentSums = (rows: readonly HistoryDay[], asOf: string) => {
       next[a]! += values[a + 1]!;
     }
   }
-  return { next, current };
+  return sums;
 };
 
 /**
