@@ -30,30 +30,31 @@ export class BudgetDataStack extends Stack {
    * Retained with the tables, so an open alert's fingerprint still matches after a deploy.
    */
   private credentialsFingerprintKey(): Secret {
-    const secret = new Secret(this, 'CredentialsFingerprintKey', {
-      description: 'HMAC key of the credentials fingerprints in credentials alerts; used by the pollers only, never shared',
-      generateSecretString: { passwordLength: 64, excludePunctuation: true },
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    Validations.of(secret).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-SMG4',
-      reason:
-        'Rotating it only changes fingerprints: an account whose credentials were refused is tried once more, then remembered under the new key. Rotate by putting a new value when wanted.',
-    });
-    return secret;
+    return this.retainedSecret(
+      'CredentialsFingerprintKey',
+      'HMAC key of the credentials fingerprints in credentials alerts; used by the pollers only, never shared',
+      64,
+      'Rotating it only changes fingerprints: an account whose credentials were refused is tried once more, then remembered under the new key. Rotate by putting a new value when wanted.',
+    );
   }
 
   private webhookSecret(source: string): Secret {
-    const secret = new Secret(this, `WebhookSecret-${source}`, {
-      description: `HMAC signing secret for POST /webhooks/${source}; share it with the ${source} sender`,
-      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+    return this.retainedSecret(
+      `WebhookSecret-${source}`,
+      `HMAC signing secret for POST /webhooks/${source}; share it with the ${source} sender`,
+      48,
+      'The secret is shared with an external ad-platform sender, so rotation is coordinated by hand: put the new value, let the sender sign with both (several v1 signatures are accepted), then retire the old.',
+    );
+  }
+
+  /** A generated secret kept when the stack goes, with why it is rotated by hand rather than on a schedule. */
+  private retainedSecret(id: string, description: string, passwordLength: number, rotation: string): Secret {
+    const secret = new Secret(this, id, {
+      description,
+      generateSecretString: { passwordLength, excludePunctuation: true },
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    Validations.of(secret).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-SMG4',
-      reason:
-        'The secret is shared with an external ad-platform sender, so rotation is coordinated by hand: put the new value, let the sender sign with both (several v1 signatures are accepted), then retire the old.',
-    });
+    Validations.of(secret).acknowledge({ id: 'AwsSolutions::AwsSolutions-SMG4', reason: rotation });
     return secret;
   }
 
