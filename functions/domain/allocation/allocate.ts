@@ -468,7 +468,7 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
   if (lower.reduce((a, b) => a + b, 0) > allocatable + 1e-6) {
     return hold('infeasible: the change limit floors and the exploration share exceed the allocatable budget');
   }
-  // A target binds the portfolio's sum: read at the sum's 10th percentile, not each channel's.
+  // A target binds the portfolio's sum: read at the sum's 5th percentile (CAUTIOUS_PERCENTILE), not each channel's.
   const caution = {
     conversions: portfolioCaution(plans, first.totals, 'conversions'),
     revenue: portfolioCaution(plans, first.totals, 'revenue'),

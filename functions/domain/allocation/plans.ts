@@ -112,7 +112,7 @@ export const cautiousRevenueAt = (plan: ChannelPlan, spend: number, z = CAUTIOUS
 /**
  * How many standard errors below their means the channels are read when a target binds their sum: the
  * portfolio's total misses by the root of the channels' summed variances, not by the sum of their errors,
- * so reading every channel at its own 10th percentile would plan the total far below its 10th percentile
+ * so reading every channel at its own 5th percentile would plan the total far below its 5th percentile
  * and under-spend. Linearized at `totals` (a first plan): z · √Σ(eᵢ·vᵢ)² / Σ eᵢ·vᵢ, where vᵢ is a channel's
  * expected value and eᵢ its relative error.
  */
