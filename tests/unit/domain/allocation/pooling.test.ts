@@ -20,7 +20,7 @@ describe('empirical-Bayes pooling across channels', () => {
 
   it('sees one channel that differs among precise ones that agree', () => {
     // Three search channels with factor 1.15 read to ±0.01 and a video channel at 1.8 read to ±0.07: weighing
-    // by precision alone (DerSimonian–Laird) gives τ² ≈ 0.007, and the video channel would keep 58% of its own.
+    // by precision alone (DerSimonian–Laird) gives τ² ≈ 0.004, and the video channel would keep 45% of its own.
     const spread = betweenVariance([1.15, 1.16, 1.14, 1.8], [1e-4, 1e-4, 1e-4, 0.005]);
     expect(spread).toBeGreaterThan(0.05);
     expect(ownShare(spread, 0.005)).toBeGreaterThan(0.9);
