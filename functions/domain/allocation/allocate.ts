@@ -1,7 +1,7 @@
 import type { Channel } from '../config.js';
 import { daysBetween } from '../dates.js';
 import { formatAmount, roundTo } from '../money.js';
-import { bindingConstraints, type PlannedChannel, withCautionCost } from './explain.js';
+import { bindingConstraints, heldShareMisses, type PlannedChannel, withCautionCost } from './explain.js';
 import { splitExploration } from './exploration.js';
 import {
   assertFeasible,
@@ -239,33 +239,6 @@ const totalCarbon = (channels: readonly { carbonKg?: number }[]) =>
     : {};
 
 /**
- * The groups whose shares a held plan misses (nothing is solved for them, so nothing else says so): each as a
- * constraint with `unmet`, as a solved plan reports a missed share, and a price of nothing.
- */
-const heldGroupMisses = (
-  portfolio: AllocationInput['portfolio'],
-  plans: readonly ChannelPlan[],
-  totals: readonly number[],
-  allocatable: number,
-) =>
-  portfolio.groups.flatMap((group) => {
-    const total = plans.reduce((s, p, i) => s + (group.channels.includes(p.channel.id) ? totals[i]! : 0), 0);
-    const sides = [
-      { side: 'minimum', share: group.minShare, missed: group.minShare * allocatable - total, word: 'short' },
-      { side: 'maximum', share: group.maxShare, missed: total - group.maxShare * allocatable, word: 'over' },
-    ];
-    return sides
-      .filter((s) => s.missed > 0.005)
-      .map((s) => ({
-        id: `group:${group.id}`,
-        binding: true,
-        shadowPrice: 0,
-        unmet: cents(s.missed),
-        explanation: `Group ${group.id}'s ${s.side} share (${roundTo(s.share * 100, 1)}% of the allocatable budget, ${formatAmount(s.share * allocatable)}) is missed by the held plan: ${money(total)}, ${money(s.missed)} ${s.word}.`,
-      }));
-  });
-
-/**
  * A held allocation: the plan in force kept, brought onto today's config where it would break it (a budget
  * cut, a lowered max, a new channel, a stop-loss), saying what had to change. No exploration, nothing solved.
  */
@@ -279,7 +252,11 @@ const held = (
 ): Allocation => {
   const { totals, changes } = projectOntoConfig(input.previous, bounds, budget);
   const kept = input.previous === null ? "held at each channel's base (there is no previous plan)" : 'held at the previous plan';
-  const groups = heldGroupMisses(input.portfolio, plans, totals, budget.allocatable);
+  const groups = heldShareMisses(
+    input.portfolio,
+    plans.map((plan, i) => ({ channelId: plan.channel.id, total: totals[i]! })),
+    budget.allocatable,
+  );
   const reason = [why, [kept, ...changes].join(', '), ...groups.map((g) => g.explanation.replace(/\.$/, ''))].join('; ');
   const channels = plans.map((plan, i) => {
     const total = totals[i]!;

@@ -141,7 +141,7 @@ const rowConstraint = (
 const SHARE_MISSED = 0.005;
 
 /** A group's channels in the plan, and their total. */
-const groupTotal = (channels: readonly string[], plan: readonly PlannedChannel[]) => {
+const groupTotal = <C extends Pick<PlannedChannel, 'channelId' | 'total'>>(channels: readonly string[], plan: readonly C[]) => {
   const members = plan.filter((c) => channels.includes(c.channelId));
   return { members, total: members.reduce((s, c) => s + c.total, 0) };
 };
@@ -154,6 +154,36 @@ const shareMissed = (portfolio: Portfolio, meaning: RowMeaning, plan: readonly P
   const missed = meaning.side === 'min' ? meaning.share - total : total - meaning.share;
   return missed > SHARE_MISSED ? missed : 0;
 };
+
+/** A group's share as a sentence begins: which side, its share and what that is today. */
+const shareHead = (id: string, side: RowMeaning['side'], share: number, amount: number) =>
+  `Group ${id}'s ${side === 'min' ? 'minimum' : 'maximum'} share (${percent(share)} of the allocatable budget, ${number(amount)})`;
+
+/**
+ * The group shares a held plan misses (nothing is solved for them, so nothing else says so): each as a
+ * constraint with `unmet`, as a solved plan reports a missed share, and a price of nothing.
+ */
+export const heldShareMisses = (
+  portfolio: Portfolio,
+  channels: readonly Pick<PlannedChannel, 'channelId' | 'total'>[],
+  allocatable: number,
+): BindingConstraint[] =>
+  portfolio.groups.flatMap((group) => {
+    const { total } = groupTotal(group.channels, channels);
+    const sides = [
+      { side: 'min' as const, share: group.minShare, missed: group.minShare * allocatable - total, word: 'short' },
+      { side: 'max' as const, share: group.maxShare, missed: total - group.maxShare * allocatable, word: 'over' },
+    ];
+    return sides
+      .filter((s) => s.missed > SHARE_MISSED)
+      .map((s) => ({
+        id: `group:${group.id}`,
+        binding: true,
+        shadowPrice: 0,
+        unmet: roundTo(s.missed, 2),
+        explanation: `${shareHead(group.id, s.side, s.share, s.share * allocatable)} is missed by the held plan: ${number(total, 2, 2)}, ${number(s.missed, 2, 2)} ${s.word}.`,
+      }));
+  });
 
 /**
  * Why a group misses its share today, and by how much: its channels are as far as the daily change limit
@@ -170,13 +200,14 @@ const missedShare = (
   beside: Beside,
 ): string => {
   const { members: group, total } = groupTotal(channels, plan);
-  const head = `Group ${id}'s ${side === 'min' ? 'minimum' : 'maximum'} share (${percent(share)} of the allocatable budget, ${number(amount ?? 0)})`;
+  const head = shareHead(id, side, share, amount ?? 0);
   if (side === 'min') {
     const atCeilings = group.every((c) => c.total >= c.upper - 0.01);
     // Each member held at its ceiling, by what holds it: the limit, a stop-loss, its max.
     const byChange = group.some((c) => !c.stopLoss && c.ceiling === 'change' && c.upper > c.base + 0.005);
     const stopped = group.filter((c) => c.stopLoss && c.base < c.max - 0.005).map((c) => c.channelId);
     const stopLoss = `a stop-loss holds ${stopped.join(' and ')} at ${stopped.length > 1 ? 'their bases' : 'its base'}`;
+    const byLimit = atCeilings && byChange;
     const why = !atCeilings
       ? beside.carbonCap !== undefined && group.some((c) => beside.emitting?.includes(c.channelId))
         ? `the carbon cap of ${number(beside.carbonCap)} kg CO2e a day leaves it ${number(total)}`
@@ -186,18 +217,17 @@ const missedShare = (
         : stopped.length > 0
           ? `${stopLoss}, and its other channels are at their maxes: ${number(total)}`
           : `its channels' caps today (their maxes) hold it to ${number(total)}`;
-    const after = why.startsWith('the daily change limit') ? ' It takes what the limit allows each day until it reaches its share.' : '';
+    const after = byLimit ? ' It takes what the limit allows each day until it reaches its share.' : '';
     return `${head} is out of reach today: ${why}, ${number(unmet)} short.${after}`;
   }
   const atFloors = group.every((c) => c.total <= c.floor + 0.01);
+  const byLimit = atFloors && group.some((c) => c.floorFromChange && !c.floorGaveWay);
   const why = !atFloors
     ? `today's other limits keep it at ${number(total)}`
-    : group.some((c) => c.floorFromChange && !c.floorGaveWay)
+    : byLimit
       ? `the daily change limit lets its channels come down only to ${number(total)}`
       : `its channels' floors (their bases and exploration) hold it at ${number(total)}`;
-  const after = why.startsWith('the daily change limit')
-    ? ' It gives back what the limit allows each day until it is within its share.'
-    : '';
+  const after = byLimit ? ' It gives back what the limit allows each day until it is within its share.' : '';
   return `${head} cannot hold today: ${why}, ${number(unmet)} over.${after}`;
 };
 
