@@ -74,40 +74,49 @@ export const revenueAt = (plan: ChannelPlan, spend: number) =>
 export const incrementalRevenueAt = (plan: ChannelPlan, spend: number) =>
   plan.dayFactor * plan.incrementality * plan.orderValue * expectedAt(plan.revenue, spend);
 
-/**
- * How far the curves the data leaves plausible disagree at `spend`, relative to their mean: each scale of the
- * posterior passes through the days the channel has had, so they agree where it has spent and part where
- * it has not (a ramp, a cap never left). The shape is a slow parameter, and this is its error.
- */
-export const shapeError = (model: ResponseModel, spend: number) => {
-  const mean = expectedAt(model, spend);
+/** The scales' spread around `mean`, the posterior's reading at `spend`, relative to it. */
+const shapeSpread = (model: ResponseModel, spend: number, mean: number) => {
   if (!(mean > 0)) return 0;
   const variance = model.scales.reduce((sum, s) => sum + s.weight * (expectedAt(model, spend, s.level, s.scale) - mean) ** 2, 0);
   return Math.sqrt(variance) / mean;
 };
 
 /**
+ * How far the curves the data leaves plausible disagree at `spend`, relative to their mean: each scale of the
+ * posterior passes through the days the channel has had, so they agree where it has spent and part where
+ * it has not (a ramp, a cap never left). The shape is a slow parameter, and this is its error.
+ */
+export const shapeError = (model: ResponseModel, spend: number) => shapeSpread(model, spend, expectedAt(model, spend));
+
+/** The level's relative variance: its posterior's, widened by the overdispersion the fit measured. */
+const levelVariance = (model: ResponseModel) => model.dispersion / Math.max(model.shape, 1e-9);
+
+/**
  * A curve's relative uncertainty: its level's posterior, widened by the overdispersion the fit measured, and,
  * read at a `spend`, its shape's there.
  */
 export const relativeError = (model: ResponseModel, spend?: number) =>
-  Math.sqrt(model.dispersion / Math.max(model.shape, 1e-9) + (spend === undefined ? 0 : shapeError(model, spend) ** 2));
+  Math.sqrt(levelVariance(model) + (spend === undefined ? 0 : shapeError(model, spend) ** 2));
+
+/**
+ * A curve read `z` standard errors below its mean at `spend`, the error read there too, so the curve is read
+ * cautiously where the channel has not spent and nearly as fitted where it has. The mean is read once: the
+ * LP's rows read this at every breakpoint of every channel.
+ */
+const cautiousAt = (model: ResponseModel, spend: number, z: number) => {
+  const mean = expectedAt(model, spend);
+  const error = Math.sqrt(levelVariance(model) + shapeSpread(model, spend, mean) ** 2);
+  return model.baseline + Math.max(0.3, 1 - z * error) * mean;
+};
 
 /**
  * A cautious reading of the conversions curve, `z` standard errors below its mean (by default its 5th
- * percentile), for planning against a target. The error is read at each spend, so the curve is read
- * cautiously where the channel has not spent and nearly as fitted where it has.
+ * percentile), for planning against a target.
  */
-export const cautiousConversionsAt = (plan: ChannelPlan, spend: number, z = CAUTIOUS_Z) => {
-  const { conversions: model } = plan;
-  const low = Math.max(0.3, 1 - z * relativeError(model, spend));
-  return plan.dayFactor * (model.baseline + low * expectedAt(model, spend));
-};
-export const cautiousRevenueAt = (plan: ChannelPlan, spend: number, z = CAUTIOUS_Z) => {
-  const { revenue: model } = plan;
-  const low = Math.max(0.3, 1 - z * relativeError(model, spend));
-  return plan.dayFactor * plan.orderValue * (model.baseline + low * expectedAt(model, spend));
-};
+export const cautiousConversionsAt = (plan: ChannelPlan, spend: number, z = CAUTIOUS_Z) =>
+  plan.dayFactor * cautiousAt(plan.conversions, spend, z);
+export const cautiousRevenueAt = (plan: ChannelPlan, spend: number, z = CAUTIOUS_Z) =>
+  plan.dayFactor * plan.orderValue * cautiousAt(plan.revenue, spend, z);
 
 /**
  * How many standard errors below their means the channels are read when a target binds their sum: the
