@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { MAX_BODY_BYTES } from '../domain/delivery.js';
 import type { Rejection, RejectionKind } from '../domain/issues.js';
 import { WEBHOOK_SOURCES, type WebhookSource } from '../domain/platforms/mappers.js';
-import { HttpError, rawBodyBytes, utf8Text } from './http.js';
+import { HttpError, rawBodyBytes } from './http.js';
 import { verifySignature } from './signature.js';
 import type { SecretSource } from './webhookSecrets.js';
 
@@ -36,14 +36,6 @@ export const boundedBody = (event: APIGatewayProxyEventV2): Buffer => {
   }
   return body;
 };
-
-/**
- * An authenticated body as the JSON text it must be (RFC 8259: UTF-8), or a 400 naming the first byte that
- * is not and why ({@link utf8Text}). Checked after the signature, as the rest of the body is: the signature
- * covers the bytes sent, so a sender who signed them learns what is wrong with them, and anyone else learns
- * only that it is a 401.
- */
-export const deliveryText = (bytes: Buffer): string => utf8Text(bytes);
 
 /** Checks `X-Signature` over the body's bytes against the source's secrets; any failure is a 401 that says which check failed. */
 export const authenticate = async (

@@ -2,9 +2,9 @@ import { IdempotencyAlreadyInProgressError, IdempotencyValidationError } from '@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { LoadedConfig } from '../adapters/configFile.js';
 import type { DeliveryRecorder } from '../adapters/deliveries.js';
-import { HttpError, httpHandler, json } from '../adapters/http.js';
+import { HttpError, httpHandler, json, utf8Text } from '../adapters/http.js';
 import { logger, metrics } from '../adapters/observability.js';
-import { acceptedContent, authenticate, boundedBody, deliveryText, rejected, webhookSource } from '../adapters/webhook.js';
+import { acceptedContent, authenticate, boundedBody, rejected, webhookSource } from '../adapters/webhook.js';
 import type { SecretSource } from '../adapters/webhookSecrets.js';
 import { type DeliveryToStore, prepareDelivery } from '../application/acceptDelivery.js';
 import type { Clock } from '../application/ports.js';
@@ -45,7 +45,9 @@ export const createIngestHandler = ({ config, secrets, recorder, clock }: Ingest
       acceptedContent(event);
       const body = boundedBody(event);
       await authenticate(event, body, source, secrets, now);
-      const prepared = prepareDelivery(deliveryText(body), source, config, now);
+      // Read as text only after the signature checked the bytes sent: a sender who signed a body that is not
+      // UTF-8 learns what is wrong with it (400 invalid-utf8), anyone else only that it is a 401.
+      const prepared = prepareDelivery(utf8Text(body), source, config, now);
       if (!prepared.ok) throw rejected(prepared.rejection);
       const { delivery } = prepared;
       const receipt = await recordOnce(recorder, delivery);

@@ -2,9 +2,9 @@ import { isUtf8 } from 'node:buffer';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HttpError } from '../../../functions/adapters/http.js';
+import { HttpError, utf8Text } from '../../../functions/adapters/http.js';
 import { signatureHeader } from '../../../functions/adapters/signature.js';
-import { authenticate, boundedBody, deliveryText } from '../../../functions/adapters/webhook.js';
+import { authenticate, boundedBody } from '../../../functions/adapters/webhook.js';
 
 const now = new Date('2026-11-20T12:00:00Z');
 const secrets = async () => ['s3cret'];
@@ -37,7 +37,7 @@ describe('webhook body bytes', () => {
   });
 
   it('refuses a body that is not UTF-8 with a 400 at $ naming the first bad byte', () => {
-    const error = refusal(() => deliveryText(latin1));
+    const error = refusal(() => utf8Text(latin1));
     expect([error.status, error.code]).toEqual([400, 'invalid-utf8']);
     expect(error.message).toContain('byte 12 (0xe9)');
     expect(error.issues).toEqual([{ path: '$', message: error.message }]);
@@ -45,8 +45,8 @@ describe('webhook body bytes', () => {
 
   it('counts the bytes of multi-byte characters and of a U+FFFD the sender really sent before the bad byte', () => {
     const bytes = Buffer.concat([Buffer.from('{"a":"€\uFFFD😀'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
-    expect(refusal(() => deliveryText(bytes)).message).toContain(`byte ${Buffer.byteLength('{"a":"€\uFFFD😀')} (0xc3)`);
-    expect(refusal(() => deliveryText(Buffer.from([0xff]))).message).toContain('byte 0 (0xff)');
+    expect(refusal(() => utf8Text(bytes)).message).toContain(`byte ${Buffer.byteLength('{"a":"€\uFFFD😀')} (0xc3)`);
+    expect(refusal(() => utf8Text(Buffer.from([0xff]))).message).toContain('byte 0 (0xff)');
   });
 
   it.each([
@@ -62,14 +62,14 @@ describe('webhook body bytes', () => {
     ['a lead byte past U+10FFFF (0xf5)', [0xf5, 0x80, 0x80, 0x80], 0, 'encodes beyond U+10FFFF'],
     ['a byte UTF-8 never uses (0xff)', [0xff], 0, 'never appears in UTF-8'],
   ])('says what is wrong with %s, at the byte that starts it', (_, bytes, offset, why) => {
-    const message = refusal(() => deliveryText(Buffer.from(bytes))).message;
+    const message = refusal(() => utf8Text(Buffer.from(bytes))).message;
     expect(message).toContain(`byte ${offset} (0x${bytes[offset]!.toString(16).padStart(2, '0')}) ${why}`);
     if (!why.startsWith('is a continuation')) expect(message).not.toContain('does not begin or continue');
   });
 
   it('reads a UTF-8 body as its text, a byte-order mark and a sent U+FFFD included', () => {
     const text = '\uFEFF{"a":"\uFFFD é"}';
-    expect(deliveryText(Buffer.from(text))).toBe(text);
+    expect(utf8Text(Buffer.from(text))).toBe(text);
   });
 
   it('for any bytes, reads UTF-8 as its text, or names a bad byte with only UTF-8 before it', () => {
@@ -85,10 +85,10 @@ describe('webhook body bytes', () => {
     fc.assert(
       fc.property(bytes, (body) => {
         if (isUtf8(body)) {
-          expect(deliveryText(body)).toBe(body.toString('utf8'));
+          expect(utf8Text(body)).toBe(body.toString('utf8'));
           return;
         }
-        const offset = Number(/byte (\d+)/.exec(refusal(() => deliveryText(body)).message)?.[1]);
+        const offset = Number(/byte (\d+)/.exec(refusal(() => utf8Text(body)).message)?.[1]);
         expect(offset).toBeLessThan(body.length);
         expect(isUtf8(body.subarray(0, offset))).toBe(true);
       }),
