@@ -29,9 +29,10 @@ const inputWith = (
     budget?: Record<string, unknown>;
     channels?: Record<string, unknown>[];
     groups?: Record<string, unknown>[];
+    carbon?: Record<string, unknown>;
   } & Partial<AllocationInputRaw>,
 ) => {
-  const { budget, channels, groups, ...rest } = overrides;
+  const { budget, channels, groups, carbon, ...rest } = overrides;
   return AllocationInput.parse({
     portfolio: {
       id: 'p',
@@ -45,6 +46,7 @@ const inputWith = (
         { id: 'video', platform: 'generic', base: 500, max: 3000 },
       ],
       ...(groups ? { groups } : {}),
+      ...(carbon ? { carbon } : {}),
     },
     history: historyOf(['search', 'social', 'video']),
     previous: yesterday,
@@ -291,22 +293,15 @@ describe('exploration within groups', () => {
 
 describe('prices beside a share the carbon cap puts out of reach', () => {
   // Video emits 20 times what the others do; a 450 kg cap keeps it at 2,025, far below its group's 5,000.
-  const input = AllocationInput.parse({
-    portfolio: {
-      id: 'p',
-      name: 'p',
-      currency: 'USD',
-      timezone: 'UTC',
-      budget: { daily: 10_000, explorationShare: 0, maxDailyChange: 0.25 },
-      channels: [
-        { id: 'search', platform: 'generic', base: 1000, max: 6000, carbonPerUnit: 0.01 },
-        { id: 'social', platform: 'generic', base: 1000, max: 6000, carbonPerUnit: 0.01 },
-        { id: 'video', platform: 'generic', base: 500, max: 9000, carbonPerUnit: 0.2 },
-      ],
-      carbon: { maxDailyKg: 450 },
-      groups: [{ id: 'uf', channels: ['video'], minShare: 0.5 }],
-    },
-    history: historyOf(['search', 'social', 'video']),
+  const input = inputWith({
+    budget: { explorationShare: 0 },
+    channels: [
+      { id: 'search', platform: 'generic', base: 1000, max: 6000, carbonPerUnit: 0.01 },
+      { id: 'social', platform: 'generic', base: 1000, max: 6000, carbonPerUnit: 0.01 },
+      { id: 'video', platform: 'generic', base: 500, max: 9000, carbonPerUnit: 0.2 },
+    ],
+    carbon: { maxDailyKg: 450 },
+    groups: [{ id: 'uf', channels: ['video'], minShare: 0.5 }],
     previous: {
       channels: [
         { channelId: 'search', total: 3000 },
@@ -314,7 +309,6 @@ describe('prices beside a share the carbon cap puts out of reach', () => {
         { channelId: 'video', total: 2400 },
       ],
     },
-    asOf: ASOF,
   });
 
   it("prices the carbon cap and the channels' limits by what a unit buys, not by the missed share's penalty", () => {
@@ -343,22 +337,15 @@ describe('a budget cut below the floors, with groups', () => {
   // (cap 3,000) and uf at 993.75 (floor 1,200), though moving money from perf to uf mends both.
   const ids = ['search', 'social', 'video', 'podcast', 'display'];
   const yesterdays = [4000, 3000, 900, 600, 1500];
-  const input = AllocationInput.parse({
-    portfolio: {
-      id: 'p',
-      name: 'p',
-      currency: 'USD',
-      timezone: 'UTC',
-      budget: { daily: 6000, explorationShare: 0, maxDailyChange: 0.25, reserveShare: 0 },
-      channels: ids.map((id) => ({ id, platform: 'generic', base: 300, max: 6000 })),
-      groups: [
-        { id: 'uf', channels: ['video', 'podcast'], minShare: 0.2, maxShare: 0.4 },
-        { id: 'perf', channels: ['search', 'social'], maxShare: 0.5 },
-      ],
-    },
+  const input = inputWith({
+    budget: { daily: 6000, explorationShare: 0, reserveShare: 0 },
+    channels: ids.map((id) => ({ id, platform: 'generic', base: 300, max: 6000 })),
+    groups: [
+      { id: 'uf', channels: ['video', 'podcast'], minShare: 0.2, maxShare: 0.4 },
+      { id: 'perf', channels: ['search', 'social'], maxShare: 0.5 },
+    ],
     history: historyOf(ids),
     previous: { channels: ids.map((channelId, i) => ({ channelId, total: yesterdays[i]! })) },
-    asOf: ASOF,
   });
 
   it('lets the floors give way where the groups need it, and says which group a channel gave way for', () => {
