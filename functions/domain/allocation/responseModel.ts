@@ -96,7 +96,10 @@ export const FIT = {
   shiftZ: 3.5,
   /** Pearson residual beyond which a day is down-weighted as an outlier (Huber-like). */
   outlierZ: 3,
-  /** Prior strength in pseudo-days: weak, so a week of data outweighs it. */
+  /**
+   * Prior strength in pseudo-days, before the channel's first day: weak, so a week of data outweighs it. The
+   * prior is what was known before that day, so it is forgotten as that day is (see {@link priorWeight}).
+   */
   priorDays: 1.5,
   /**
    * Prior strength, in pseudo-conversions, when the portfolio has no data at all and its efficiency is a
@@ -504,6 +507,19 @@ const adstocked = (points: readonly Observation[], decay: number): number[] => {
 };
 
 /**
+ * How much of its weight the portfolio's prior keeps: the recency weight of the day before the oldest observed
+ * one. Days are forgotten at the fit's half-life, and the prior is older than all of them; held at full
+ * weight, it would stay a fixed share of a fit that never holds more than about ten effective days, and pull
+ * every channel toward the pooled efficiency for good (a channel at a CPA of 80 in a portfolio at 20 was still
+ * read 1.5× too efficient after ten weeks).
+ */
+const priorWeight = (observed: readonly Observation[]) => {
+  let oldest = -1;
+  for (const o of observed) oldest = Math.max(oldest, o.age);
+  return recency(oldest + 1);
+};
+
+/**
  * Fits a channel's response from its observed days:
  * - days weigh 0.5^(age/7): recent days lead, and a shifted market is followed within days;
  * - each day's expected value is scaled by its exposure (maturity × day-of-week factor), so an immature or a
@@ -526,7 +542,9 @@ export const fitResponse = (
   const typical = spendWeight > 0 ? paid.reduce((s, p) => s + recency(p.age) * p.spend, 0) / spendWeight : Math.max(1, typicalSpend);
   const exposureSum = observed.reduce((s, p) => s + p.exposure, 0);
   const meanValue = exposureSum > 0 ? observed.reduce((s, p) => s + p.value, 0) / exposureSum : prior.efficiency * typical;
-  const priorShape = prior.guessed ? FIT.guessedPriorShape : FIT.priorDays * Math.max(1e-6, prior.efficiency * typical);
+  const priorShape = prior.guessed
+    ? FIT.guessedPriorShape
+    : priorWeight(observed) * FIT.priorDays * Math.max(1e-6, prior.efficiency * typical);
   const settings: Settings = { shape: Math.max(0.5, priorShape), typical, efficiency: Math.max(1e-9, prior.efficiency), meanValue };
 
   const values = observed.map((o) => o.value);
@@ -623,18 +641,23 @@ export const fitResponse = (
     const noise = older.length >= 7 ? dispersionOf(fit, days, older) : dispersion;
     if (Math.abs(observedValue - expected) / Math.sqrt(noise * (expected + 1)) > FIT.shiftZ) {
       regimeShift = true;
-      // Keep the learned shape of the curve (its scale) and relearn its level from the recent days only, at
-      // plain recency weights: outlier weights judged against the old regime's fit would all but erase the shift.
-      const refit = daysOf(
-        recent.map((i) => days.value[i]!),
-        recent.map((i) => days.exposure[i]!),
-        recent.map((i) => recencies[i]!),
-        recent.map((i) => days.effective[i]!),
-      );
+      // The curve's shape (its scale), a slow parameter, is read from the days before the shift: the whole
+      // fit bent it to explain the shift's days with the old level. Its level is relearned from the recent
+      // days only, at plain recency weights: outlier weights judged against the old regime's fit would all but
+      // erase the shift.
+      const daysAmong = (kept: readonly number[]) =>
+        daysOf(
+          kept.map((i) => days.value[i]!),
+          kept.map((i) => days.exposure[i]!),
+          kept.map((i) => recencies[i]!),
+          kept.map((i) => days.effective[i]!),
+        );
+      const refit = daysAmong(recent);
+      const shapeScale = older.length >= 7 ? scaleFits(daysAmong(older), settings)[0]!.fit.scale : fit.scale;
       // The pooled prior says what the channel was worth before the shift, so it is held weakly: a few days
       // of the new regime outweigh it.
       const weak = { ...settings, shape: Math.max(0.1, FIT.shiftPriorDays * settings.efficiency * settings.typical) };
-      fit = fitAtScale(refit, fit.scale, weak, baselined);
+      fit = fitAtScale(refit, shapeScale, weak, baselined);
       fits = [{ fit, weight: 1 }];
     }
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitResponse, marginalAt, type Observation } from '../../../../functions/domain/allocation/responseModel.js';
+import { expectedAt, fitResponse, marginalAt, type Observation } from '../../../../functions/domain/allocation/responseModel.js';
 import { normal, poisson, seededRandom } from '../../../../functions/domain/random.js';
 
 /**
@@ -40,6 +40,22 @@ describe('the curve’s slope, learned from simulated days', () => {
     expect(r.at(-1)).toBeLessThan(2);
     expect(r[15]).toBeGreaterThan(0.8);
     expect(r[15]).toBeLessThan(1.2);
+  });
+
+  it('reads a steady channel at its own efficiency after six weeks, not at the portfolio’s', () => {
+    // A channel held near 800 a day (about 34 conversions, a CPA of 24) in a portfolio whose pooled
+    // efficiency is a CPA of 5: its six weeks must outweigh the prior, which is older than all of them.
+    const ratios = SEEDS.map((seed) => {
+      const observed = days(seed, 750, 100, (mean, _age, random) => Math.round(mean * Math.exp(0.15 * normal(random) - 0.15 ** 2 / 2)));
+      return expectedAt(fitResponse('c', observed, { efficiency: 0.2 }, 800), 800) / trueMean(800);
+    });
+    const r = sorted(ratios);
+    // Held at full weight, the prior kept a day and a half of the pooled efficiency beside about ten
+    // effective days of data, and every seed read the channel 1.4–1.6× too efficient.
+    expect(r[15]).toBeGreaterThan(0.95);
+    expect(r[15]).toBeLessThan(1.05);
+    expect(r[0]).toBeGreaterThan(0.85);
+    expect(r.at(-1)).toBeLessThan(1.15);
   });
 
   it('follows a collapse: a channel losing 90% of its response is read at its new slope', () => {
