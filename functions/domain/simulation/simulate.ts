@@ -131,6 +131,8 @@ export interface DayTrace {
   readonly oracleExpected: number;
   /** What the allocator expected each channel to gain (incremental conversions), when the policy is the allocator. */
   readonly predicted?: readonly number[];
+  /** The allocator's marginal CPA for each channel at its total (null where more spend buys nothing), when the policy is the allocator. */
+  readonly marginalCpa?: readonly (number | null)[];
   /** Each channel's true expected conversions. */
   readonly truth: readonly number[];
 }
@@ -197,6 +199,7 @@ export const simulate = (scenario: Scenario, policy: Policy, onDay?: (day: DayTr
     const truth = (i: number, s: number) => multipliers[i]! * respond(scenario.channels[i]!.response, s);
     let totals: number[];
     let predicted: number[] | undefined;
+    let marginalCpa: (number | null)[] | undefined;
     if (policy === 'optimizer' || policy === 'greedy') {
       // The allocator reads sixteen weeks (six for its curves, all for the weekday factors), as a deployment does.
       const from = Math.max(0, day - FIT.weeklyLookbackDays);
@@ -216,6 +219,7 @@ export const simulate = (scenario: Scenario, policy: Policy, onDay?: (day: DayTr
       if (allocation.status === 'held') held += 1;
       totals = allocation.channels.map((c) => c.total);
       predicted = allocation.channels.map((c) => c.incrementalConversions ?? c.expectedConversions);
+      marginalCpa = allocation.channels.map((c) => c.marginalCpa);
     } else if (policy === 'known') totals = knownAllocation(scenario, multipliers, previous);
     else if (policy === 'fixed-share') totals = fixed;
     else if (policy === 'equal') totals = equal;
@@ -262,6 +266,7 @@ export const simulate = (scenario: Scenario, policy: Policy, onDay?: (day: DayTr
       oracleExpected: oracleMean,
       truth: dayTruth,
       ...(predicted === undefined ? {} : { predicted }),
+      ...(marginalCpa === undefined ? {} : { marginalCpa }),
     });
     previous = totals;
   }
