@@ -18,7 +18,10 @@ export interface IngestDependencies {
   readonly clock: Clock;
 }
 
-/** Stores once, mapping idempotency conflicts to the 409s a sender can act on. */
+/**
+ * Stores once (a repeat racing the first waits for its receipt), mapping the conflicts left to the 409s a
+ * sender can act on: another body under the same id, or a first delivery that outlasted the wait.
+ */
 const recordOnce = async (recorder: DeliveryRecorder, delivery: DeliveryToStore) => {
   try {
     return await recorder.record(delivery);
