@@ -69,11 +69,54 @@ export const utf8Text = (bytes: Buffer): string => {
 };
 
 /**
- * A JSON body parsed by `schema` (an empty body reads as `{}`), or a 400 naming each problem's path: a body
- * that is not UTF-8 is refused ({@link utf8Text}) as a webhook's is, never stored with U+FFFD in its place.
+ * Bytes a JSON body may have; more is a 413. The webhook contract's 1 MiB, the largest body any route reads
+ * (1000 records), kept for every JSON route: well under API Gateway's 10 MB, and far above an operator's
+ * request (`{"releaseReserve": true, "reason": "…"}`), so a 3 MB body is refused before anyone parses it.
+ */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Only JSON, sent as is: a Content-Type other than JSON (`application/json`, `application/*+json`) and any
+ * Content-Encoding but identity are refused with 415. No Content-Type passes (a POST without a body has
+ * none); the body is then read as JSON anyway. On a webhook this runs before the signature is checked, so a
+ * gzip body is told what is wrong rather than failing a signature computed over bytes never decoded.
+ */
+export const acceptedContent = (event: APIGatewayProxyEventV2): void => {
+  const type = event.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  if (type !== undefined && type !== '' && !/^application\/([\w.+-]+\+)?json$/.test(type)) {
+    throw new HttpError(415, 'unsupported-media-type', `send the body as application/json, not ${type}`);
+  }
+  const encoding = event.headers['content-encoding']?.trim().toLowerCase();
+  if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
+    throw new HttpError(415, 'unsupported-encoding', `send the body uncompressed (Content-Encoding: identity), not ${encoding}`);
+  }
+};
+
+/** The raw body's bytes ({@link rawBodyBytes}), refused with 413 beyond {@link MAX_BODY_BYTES} before anything else reads them. */
+export const boundedBody = (event: APIGatewayProxyEventV2): Buffer => {
+  const body = rawBodyBytes(event);
+  if (body.length > MAX_BODY_BYTES) {
+    throw new HttpError(413, 'body-too-large', `the body may be at most ${MAX_BODY_BYTES} bytes (1 MiB), not ${body.length}`);
+  }
+  return body;
+};
+
+/**
+ * The body of a JSON route, checked as a webhook's is: a JSON content type, uncompressed ({@link acceptedContent},
+ * else 415), at most {@link MAX_BODY_BYTES} ({@link boundedBody}, else 413). Its bytes, not yet read as text.
+ */
+export const jsonBodyBytes = (event: APIGatewayProxyEventV2): Buffer => {
+  acceptedContent(event);
+  return boundedBody(event);
+};
+
+/**
+ * A JSON body parsed by `schema` (an empty body reads as `{}`), or the error naming each problem's path: 415
+ * or 413 as {@link jsonBodyBytes} says, 400 for a body that is not UTF-8 ({@link utf8Text}, as a webhook's,
+ * never stored with U+FFFD in its place), not JSON, or not what `schema` accepts.
  */
 export const parseBody = <S extends z.ZodMiniType>(schema: S, event: APIGatewayProxyEventV2): z.infer<S> => {
-  const text = utf8Text(rawBodyBytes(event)).trim();
+  const text = utf8Text(jsonBodyBytes(event)).trim();
   let json: unknown = {};
   if (text !== '') {
     try {
