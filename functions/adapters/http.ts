@@ -57,15 +57,25 @@ export const parseQuery = <S extends z.ZodMiniType>(schema: S, event: APIGateway
   return result.value;
 };
 
+/** What {@link utf8Text} reads, for its refusal: the issue's path, what it names, and what to send instead. */
+export interface Utf8Reading {
+  readonly path: string;
+  readonly what: string;
+  readonly send: string;
+}
+
+const JSON_BODY: Utf8Reading = { path: '$', what: 'the body', send: 'JSON' };
+
 /**
  * A body as the JSON text it must be (RFC 8259: UTF-8), or a 400 `invalid-utf8` naming the first byte that
  * is not and why. Never a lossy decoding: a byte read as U+FFFD would be stored as a character nobody sent.
+ * `reading` words the refusal for other UTF-8 text (a form, one of its fields).
  */
-export const utf8Text = (bytes: Buffer): string => {
+export const utf8Text = (bytes: Buffer, reading: Utf8Reading = JSON_BODY): string => {
   const found = utf8Problem(bytes);
   if (!found) return bytes.toString('utf8');
-  const message = `the body is not valid UTF-8: byte ${found.offset} (0x${found.byte.toString(16).padStart(2, '0')}) ${found.problem}; send JSON encoded as UTF-8`;
-  throw new HttpError(400, 'invalid-utf8', message, [{ path: '$', message }]);
+  const message = `${reading.what} is not valid UTF-8: byte ${found.offset} (0x${found.byte.toString(16).padStart(2, '0')}) ${found.problem}; send ${reading.send} encoded as UTF-8`;
+  throw new HttpError(400, 'invalid-utf8', message, [{ path: reading.path, message }]);
 };
 
 /**
@@ -132,10 +142,6 @@ export const parseBody = <S extends z.ZodMiniType>(schema: S, event: APIGatewayP
 
 /** The body of an error response (docs/http-api.md). */
 export const errorBody = (code: string, message: string, issues: readonly Issue[] = []) => ({ error: { code, message, issues } });
-
-/** The request body as text (a byte that is not UTF-8 reads as U+FFFD); {@link rawBodyBytes} for what was sent. */
-export const rawBody = (event: APIGatewayProxyEventV2): string =>
-  event.body === undefined ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
 
 /**
  * The request body's bytes as the sender sent them: signatures are computed over these. A body that is not
