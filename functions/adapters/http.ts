@@ -57,23 +57,76 @@ export const parseQuery = <S extends z.ZodMiniType>(schema: S, event: APIGateway
   return result.value;
 };
 
+/** What {@link utf8Text} reads, for its refusal: the issue's path, what it names, and what to send instead. */
+export interface Utf8Reading {
+  readonly path: string;
+  readonly what: string;
+  readonly send: string;
+}
+
+const JSON_BODY: Utf8Reading = { path: '$', what: 'the body', send: 'JSON' };
+
 /**
  * A body as the JSON text it must be (RFC 8259: UTF-8), or a 400 `invalid-utf8` naming the first byte that
  * is not and why. Never a lossy decoding: a byte read as U+FFFD would be stored as a character nobody sent.
+ * `reading` words the refusal for other UTF-8 text (a form, one of its fields).
  */
-export const utf8Text = (bytes: Buffer): string => {
+export const utf8Text = (bytes: Buffer, reading: Utf8Reading = JSON_BODY): string => {
   const found = utf8Problem(bytes);
   if (!found) return bytes.toString('utf8');
-  const message = `the body is not valid UTF-8: byte ${found.offset} (0x${found.byte.toString(16).padStart(2, '0')}) ${found.problem}; send JSON encoded as UTF-8`;
-  throw new HttpError(400, 'invalid-utf8', message, [{ path: '$', message }]);
+  const message = `${reading.what} is not valid UTF-8: byte ${found.offset} (0x${found.byte.toString(16).padStart(2, '0')}) ${found.problem}; send ${reading.send} encoded as UTF-8`;
+  throw new HttpError(400, 'invalid-utf8', message, [{ path: reading.path, message }]);
 };
 
 /**
- * A JSON body parsed by `schema` (an empty body reads as `{}`), or a 400 naming each problem's path: a body
- * that is not UTF-8 is refused ({@link utf8Text}) as a webhook's is, never stored with U+FFFD in its place.
+ * Bytes a JSON body may have; more is a 413. The webhook contract's 1 MiB, the largest body any route reads
+ * (1000 records), kept for every JSON route: well under API Gateway's 10 MB, and far above an operator's
+ * request (`{"releaseReserve": true, "reason": "…"}`), so a 3 MB body is refused before anyone parses it.
+ */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Only JSON, sent as is: a Content-Type other than JSON (`application/json`, `application/*+json`) and any
+ * Content-Encoding but identity are refused with 415. No Content-Type passes (a POST without a body has
+ * none); the body is then read as JSON anyway. On a webhook this runs before the signature is checked, so a
+ * gzip body is told what is wrong rather than failing a signature computed over bytes never decoded.
+ */
+export const acceptedContent = (event: APIGatewayProxyEventV2): void => {
+  const type = event.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  if (type !== undefined && type !== '' && !/^application\/([\w.+-]+\+)?json$/.test(type)) {
+    throw new HttpError(415, 'unsupported-media-type', `send the body as application/json, not ${type}`);
+  }
+  const encoding = event.headers['content-encoding']?.trim().toLowerCase();
+  if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
+    throw new HttpError(415, 'unsupported-encoding', `send the body uncompressed (Content-Encoding: identity), not ${encoding}`);
+  }
+};
+
+/** The raw body's bytes ({@link rawBodyBytes}), refused with 413 beyond {@link MAX_BODY_BYTES} before anything else reads them. */
+export const boundedBody = (event: APIGatewayProxyEventV2): Buffer => {
+  const body = rawBodyBytes(event);
+  if (body.length > MAX_BODY_BYTES) {
+    throw new HttpError(413, 'body-too-large', `the body may be at most ${MAX_BODY_BYTES} bytes (1 MiB), not ${body.length}`);
+  }
+  return body;
+};
+
+/**
+ * The body of a JSON route, checked as a webhook's is: a JSON content type, uncompressed ({@link acceptedContent},
+ * else 415), at most {@link MAX_BODY_BYTES} ({@link boundedBody}, else 413). Its bytes, not yet read as text.
+ */
+export const jsonBodyBytes = (event: APIGatewayProxyEventV2): Buffer => {
+  acceptedContent(event);
+  return boundedBody(event);
+};
+
+/**
+ * A JSON body parsed by `schema` (an empty body reads as `{}`), or the error naming each problem's path: 415
+ * or 413 as {@link jsonBodyBytes} says, 400 for a body that is not UTF-8 ({@link utf8Text}, as a webhook's,
+ * never stored with U+FFFD in its place), not JSON, or not what `schema` accepts.
  */
 export const parseBody = <S extends z.ZodMiniType>(schema: S, event: APIGatewayProxyEventV2): z.infer<S> => {
-  const text = utf8Text(rawBodyBytes(event)).trim();
+  const text = utf8Text(jsonBodyBytes(event)).trim();
   let json: unknown = {};
   if (text !== '') {
     try {
@@ -89,10 +142,6 @@ export const parseBody = <S extends z.ZodMiniType>(schema: S, event: APIGatewayP
 
 /** The body of an error response (docs/http-api.md). */
 export const errorBody = (code: string, message: string, issues: readonly Issue[] = []) => ({ error: { code, message, issues } });
-
-/** The request body as text (a byte that is not UTF-8 reads as U+FFFD); {@link rawBodyBytes} for what was sent. */
-export const rawBody = (event: APIGatewayProxyEventV2): string =>
-  event.body === undefined ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
 
 /**
  * The request body's bytes as the sender sent them: signatures are computed over these. A body that is not

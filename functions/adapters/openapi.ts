@@ -100,6 +100,8 @@ const formRefused: Answer = {
     'no valid session (API Gateway\'s refusal, `{"message":"Forbidden"}`), not an operator (`forbidden`), or no or a wrong CSRF token (`csrf`)',
   body: z.union([ErrorBody, GatewayRefusal]),
 };
+/** What every JSON route answers a body it will not read (functions/adapters/http.ts `jsonBodyBytes`). */
+const jsonBodyRefused = { 413: error('a body over 1 MiB'), 415: error('a body sent as another type than application/json, or compressed') };
 const badQuery = { 400: error('a bad query (`invalid-query`), naming each parameter') };
 
 /** What each route takes and answers, keyed `METHOD path` as in the route table. */
@@ -133,7 +135,12 @@ const OPERATIONS: Record<string, Operation> = {
   'POST /portfolios/{id}/reallocate': {
     summary: 'Reallocate now (optionally releasing the reserve, with a reason)',
     request: { body: ReallocateRequest },
-    answers: { 201: json('the new snapshot', Snapshot), 400: error('an invalid body, naming each problem'), ...unknownPortfolio },
+    answers: {
+      201: json('the new snapshot', Snapshot),
+      400: error('an invalid body, naming each problem'),
+      ...unknownPortfolio,
+      ...jsonBodyRefused,
+    },
   },
   'GET /portfolios/{id}/allocations/latest': {
     summary: 'The snapshot in force',
@@ -219,6 +226,7 @@ const OPERATIONS: Record<string, Operation> = {
         z.strictObject({ portfolioId: z.string(), opened: z.array(Alert), escalated: z.array(Alert), resolved: z.array(Alert) }),
       ),
       ...unknownPortfolio,
+      ...jsonBodyRefused,
     },
   },
   'GET /dashboard': {

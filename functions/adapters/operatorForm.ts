@@ -1,16 +1,60 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { HttpError, rawBody, redirect } from './http.js';
+import { HttpError, rawBodyBytes, redirect, utf8Text } from './http.js';
 import { csrfMatches, readCookies, SESSION_COOKIE, signedInPerson } from './session.js';
+
+const FORM = { what: 'the form', send: 'the form' } as const;
+
+/**
+ * A form field's bytes as `application/x-www-form-urlencoded` means them (WHATWG URL, urlencoded parsing):
+ * `+` a space, `%XX` the byte XX, a `%` not followed by two hex digits itself. URLSearchParams decodes these
+ * bytes as UTF-8 leniently (U+FFFD for a bad one), so they are checked first.
+ */
+const escapedBytes = (text: string): Buffer => {
+  const bytes = Buffer.from(text.replaceAll('+', ' '));
+  const out: number[] = [];
+  for (let at = 0; at < bytes.length; at += 1) {
+    const hex = bytes[at] === 0x25 ? bytes.subarray(at + 1, at + 3).toString('latin1') : '';
+    if (/^[0-9a-f]{2}$/i.test(hex)) {
+      out.push(Number.parseInt(hex, 16));
+      at += 2;
+    } else out.push(bytes[at]!);
+  }
+  return Buffer.from(out);
+};
+
+/**
+ * A dashboard form's fields, read one way: the body and each field's %-escaped name and value as UTF-8, with
+ * the JSON routes' strict reader ({@link utf8Text}: 400 `invalid-utf8`, never a U+FFFD stored in place of
+ * what was sent), and each field at most once, since every field of these forms holds one value (400
+ * `invalid-body` naming each repeated field: `budget=1&budget=2` would otherwise act on the first and
+ * ignore the second).
+ */
+export const formFields = (event: APIGatewayProxyEventV2): URLSearchParams => {
+  const text = utf8Text(rawBodyBytes(event), { ...FORM, path: '$' });
+  for (const pair of text.split('&')) {
+    const [name = '', ...value] = pair.split('=');
+    utf8Text(escapedBytes(name), { ...FORM, path: name, what: `the name of the field ${name}` });
+    utf8Text(escapedBytes(value.join('=')), { ...FORM, path: name, what: `the field ${name}` });
+  }
+  const form = new URLSearchParams(text);
+  const counts = new Map<string, number>();
+  for (const name of form.keys()) counts.set(name, (counts.get(name) ?? 0) + 1);
+  const issues = [...counts]
+    .filter(([, count]) => count > 1)
+    .map(([name, count]) => ({ path: name, message: `this field appears ${count} times; send it once` }));
+  if (issues.length > 0) throw new HttpError(400, 'invalid-body', 'the form repeats a field', issues);
+  return form;
+};
 
 /**
  * A form an operator posted from the dashboard (a browser session behind the session authorizer): the
- * signed-in person and the form's fields, once the two checks every state-changing form needs have passed:
- * the person is in `operators`, and the form carries the session's CSRF token. Otherwise a 403.
+ * signed-in person and the form's fields ({@link formFields}), once the two checks every state-changing form
+ * needs have passed: the person is in `operators`, and the form carries the session's CSRF token. Otherwise a 403.
  */
 export const operatorForm = (event: APIGatewayProxyEventV2): { user: string; form: URLSearchParams } => {
   const person = signedInPerson(event);
   if (!person?.groups.includes('operators')) throw new HttpError(403, 'forbidden', 'only operators may do this');
-  const form = new URLSearchParams(rawBody(event));
+  const form = formFields(event);
   const token = readCookies(event.cookies, event.headers.cookie).get(SESSION_COOKIE);
   if (!csrfMatches(token, form.get('csrf') ?? undefined)) {
     throw new HttpError(403, 'csrf', 'the form did not come from your dashboard page; reload it and try again');

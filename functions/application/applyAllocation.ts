@@ -8,7 +8,7 @@ import type { ApplyRecord, BudgetChange, ChannelOutcome } from '../domain/apply/
 import { type Account, accountCampaigns, type Portfolio } from '../domain/config.js';
 import { dateInZone } from '../domain/dates.js';
 import type { BudgetEvent } from '../domain/events.js';
-import type { Snapshot } from '../domain/snapshots.js';
+import { reserveRelease, type Snapshot } from '../domain/snapshots.js';
 import { type ApplyStore, type BudgetPlatforms, PlatformCallError } from './applyPorts.js';
 import type { Clock, EventPublisher, SnapshotStore, WorkQueue } from './ports.js';
 
@@ -218,7 +218,7 @@ export class Actuator {
           dayStart: null,
           stopLoss: [],
           // The reserve counts as released only when the run that made the plan released it, with a reason.
-          releaseReserve: snapshot.trigger.kind === 'on-demand' && snapshot.trigger.releaseReserve !== undefined,
+          releaseReserve: reserveRelease(snapshot) !== undefined,
         }).map((issue) => `${issue.path}: ${issue.message}`),
       },
       now: this.deps.clock(),

@@ -3,7 +3,7 @@ import type { AllocationInput, ChannelAllocation, HistoryDay } from './allocatio
 import type { Portfolio } from './config.js';
 import { channelName, displayMoney } from './financeViews.js';
 import { formatAmount } from './money.js';
-import type { Snapshot } from './snapshots.js';
+import { reserveRelease, type Snapshot } from './snapshots.js';
 
 /**
  * Why a channel's money moved between two snapshots, cause by cause, in sentences a finance reader can
@@ -342,13 +342,9 @@ const causesFromSnapshots = (
         : `the operator config changed (${from.configHash.slice(0, 8)} → ${to.configHash.slice(0, 8)})`,
     });
   }
-  if (to.trigger.kind === 'on-demand' && to.trigger.releaseReserve !== undefined) {
-    causes.push({
-      kind: 'reserve',
-      amount: null,
-      role: 'cause',
-      sentence: `the reserve was released into the plan ("${to.trigger.releaseReserve.reason}")`,
-    });
+  const release = reserveRelease(to);
+  if (release) {
+    causes.push({ kind: 'reserve', amount: null, role: 'cause', sentence: `the reserve was released into the plan ("${release.reason}")` });
   }
   const newData = from.watermark !== to.watermark || from.inputHash !== to.inputHash;
   if (

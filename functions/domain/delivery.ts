@@ -8,9 +8,6 @@ import * as z from './schema.js';
 /** Records a delivery may carry; more is a 413. */
 export const MAX_RECORDS = 1000;
 
-/** Bytes a delivery body may have; more is a 413. */
-export const MAX_BODY_BYTES = 1024 * 1024;
-
 const Count = z.int().check(z.gte(0), z.lte(MAX_AMOUNT));
 
 /** One channel's metrics for a day (or an hour of it), as a platform reports them. */

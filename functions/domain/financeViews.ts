@@ -1,6 +1,6 @@
 import type { Allocation, ChannelAllocation } from './allocation/schemas.js';
 import { formatAmount, roundTo } from './money.js';
-import type { Snapshot } from './snapshots.js';
+import { type ReserveRelease, reserveRelease, type Snapshot } from './snapshots.js';
 
 /** Decimal places of a currency's minor unit (USD 2, JPY 0, KWD 3), from the platform's ICU data. */
 export const currencyDigits = (currency: string): number =>
@@ -21,6 +21,9 @@ export const displayCount = (value: number | null): string => (value === null ? 
 
 /** A share for people: "12.5%". */
 export const displayShare = (share: number | null): string => (share === null ? '—' : `${formatAmount(share * 100, 1, 1)}%`);
+
+/** An instant for people, to the minute in UTC: "2026-11-22 10:15 UTC". */
+export const displayInstant = (instant: string): string => `${instant.slice(0, 16).replace('T', ' ')} UTC`;
 
 /** A channel's name as people read it (its id only where the config gives no name). */
 export const channelName = (
@@ -114,8 +117,17 @@ export interface SummaryLine {
   readonly note: string;
 }
 
-/** The lines every allocation table ends with, so the channels, the reserve and the unplaced add up to the budget. */
-export const summaryLines = (allocation: Allocation): SummaryLine[] => {
+/** What the reserve line says: held back, released into the plan (by whom, when, why: `release`), or none. */
+const reserveNote = (reserve: number, release: ReserveRelease | undefined): string => {
+  if (release) return `released into this plan by ${release.by} at ${displayInstant(release.at)}: ${release.reason}`;
+  return reserve > 0 ? "held back from today's allocation" : 'no reserve held back';
+};
+
+/**
+ * The lines every allocation table ends with, so the channels, the reserve and the unplaced add up to the
+ * budget. `release` ({@link reserveRelease} of the snapshot) words a released reserve's line.
+ */
+export const summaryLines = (allocation: Allocation, release?: ReserveRelease): SummaryLine[] => {
   const sum = (pick: (c: ChannelAllocation) => number) =>
     roundTo(
       allocation.channels.reduce((s, c) => s + pick(c), 0),
@@ -148,7 +160,7 @@ export const summaryLines = (allocation: Allocation): SummaryLine[] => {
       ...none,
       expectedConversions: null,
       carbonKg: null,
-      note: allocation.reserve > 0 ? "held back from today's allocation" : 'no reserve held back',
+      note: reserveNote(allocation.reserve, release),
     },
     ...(allocation.unallocated
       ? [
@@ -205,7 +217,9 @@ export const snapshotCsv = (snapshot: Snapshot, currency: string): string => {
       c.reason,
     ];
   });
-  const summary = summaryLines(snapshot.allocation).map((line) => summaryCells(line, { money, count: (v) => v.toFixed(2), kg }));
+  const summary = summaryLines(snapshot.allocation, reserveRelease(snapshot)).map((line) =>
+    summaryCells(line, { money, count: (v) => v.toFixed(2), kg }),
+  );
   // Every row says what it belongs to, so rows from several snapshots or currencies can be stacked in one sheet.
   const provenance = [currency, snapshot.snapshotId, snapshot.allocation.asOf];
   return `${[[...CSV_COLUMNS], ...[...rows, ...summary].map((row) => [...row, ...provenance])].map((row) => row.map(csvField).join(',')).join('\r\n')}\r\n`;

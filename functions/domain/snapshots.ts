@@ -55,6 +55,19 @@ export const Snapshot = z.object({
 export type Trigger = z.infer<typeof Trigger>;
 export type Snapshot = z.infer<typeof Snapshot>;
 
+/** A reserve released into a snapshot's plan: by whom (the caller the run was on behalf of), when (the run's instant) and why. */
+export interface ReserveRelease {
+  readonly by: string;
+  readonly at: string;
+  readonly reason: string;
+}
+
+/** Who released the reserve into this snapshot's plan, when and why, as its trigger records it; undefined when the reserve was held back. */
+export const reserveRelease = (snapshot: Pick<Snapshot, 'trigger' | 'createdAt'>): ReserveRelease | undefined =>
+  snapshot.trigger.kind === 'on-demand' && snapshot.trigger.releaseReserve !== undefined
+    ? { by: snapshot.trigger.by, at: snapshot.createdAt, reason: snapshot.trigger.releaseReserve.reason }
+    : undefined;
+
 /**
  * A time-ordered snapshot id: the creation instant in compact ISO form (fixed width, so ids sort by time)
  * and a random suffix that separates runs in the same millisecond, e.g. `20261122T101500123Z-3f9a1c`.

@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { LoadedConfig } from '../adapters/configFile.js';
-import { HttpError, httpHandler, json, parseQuery, rawBody } from '../adapters/http.js';
+import { HttpError, httpHandler, json, parseQuery } from '../adapters/http.js';
 import { logger } from '../adapters/observability.js';
-import { backToDashboard } from '../adapters/operatorForm.js';
+import { backToDashboard, formFields } from '../adapters/operatorForm.js';
 import { findPortfolio } from '../adapters/portfolios.js';
 import { csrfMatches, readCookies, SESSION_COOKIE, signedInPerson } from '../adapters/session.js';
 import { type Actuator, ApprovalRefused } from '../application/applyAllocation.js';
@@ -47,7 +47,7 @@ const approver = (event: APIGatewayProxyEventV2, form: URLSearchParams, action: 
 export const createAppliesHandler = ({ config, approvals, applies }: AppliesDependencies) =>
   httpHandler(async (event) => {
     if (event.routeKey === 'POST /dashboard/applies/approve') {
-      const form = new URLSearchParams(rawBody(event));
+      const form = formFields(event);
       const parsed = ApprovalForm.safeParse({
         csrf: form.get('csrf') ?? '',
         portfolio: form.get('portfolio') ?? '',

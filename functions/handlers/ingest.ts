@@ -2,9 +2,9 @@ import { IdempotencyAlreadyInProgressError, IdempotencyValidationError } from '@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { LoadedConfig } from '../adapters/configFile.js';
 import type { DeliveryRecorder } from '../adapters/deliveries.js';
-import { HttpError, httpHandler, json, utf8Text } from '../adapters/http.js';
+import { HttpError, httpHandler, json, jsonBodyBytes, utf8Text } from '../adapters/http.js';
 import { logger, metrics } from '../adapters/observability.js';
-import { acceptedContent, authenticate, boundedBody, rejected, webhookSource } from '../adapters/webhook.js';
+import { authenticate, rejected, webhookSource } from '../adapters/webhook.js';
 import type { SecretSource } from '../adapters/webhookSecrets.js';
 import { type DeliveryToStore, prepareDelivery } from '../application/acceptDelivery.js';
 import type { Clock } from '../application/ports.js';
@@ -18,7 +18,10 @@ export interface IngestDependencies {
   readonly clock: Clock;
 }
 
-/** Stores once, mapping idempotency conflicts to the 409s a sender can act on. */
+/**
+ * Stores once (a repeat racing the first waits for its receipt), mapping the conflicts left to the 409s a
+ * sender can act on: another body under the same id, or a first delivery that outlasted the wait.
+ */
 const recordOnce = async (recorder: DeliveryRecorder, delivery: DeliveryToStore) => {
   try {
     return await recorder.record(delivery);
@@ -42,8 +45,7 @@ export const createIngestHandler = ({ config, secrets, recorder, clock }: Ingest
       recorder.registerContext(context);
       const now = clock();
       const source = webhookSource(event.pathParameters?.source);
-      acceptedContent(event);
-      const body = boundedBody(event);
+      const body = jsonBodyBytes(event);
       await authenticate(event, body, source, secrets, now);
       // Read as text only after the signature checked the bytes sent: a sender who signed a body that is not
       // UTF-8 learns what is wrong with it (400 invalid-utf8), anyone else only that it is a 401.

@@ -1,7 +1,8 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { escapeHtml } from '../adapters/dashboard/html.js';
-import { HttpError, httpHandler, rawBody, redirect } from '../adapters/http.js';
+import { HttpError, httpHandler, redirect } from '../adapters/http.js';
 import { ExchangeError } from '../adapters/identityProvider.js';
+import { formFields } from '../adapters/operatorForm.js';
 import {
   cookie,
   csrfMatches,
@@ -113,7 +114,7 @@ export const createSignInHandler = ({ provider, check: verify, origin, revocatio
         }
       }
       case 'POST /auth/logout': {
-        const form = new URLSearchParams(rawBody(event));
+        const form = formFields(event);
         const token = jar.get(SESSION_COOKIE);
         if (!csrfMatches(token, form.get('csrf') ?? undefined)) {
           return page(403, 'Sign-out refused', 'The form did not come from your dashboard page. Reload the dashboard and sign out there.');

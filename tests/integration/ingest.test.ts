@@ -73,6 +73,22 @@ describe('POST /webhooks/generic', () => {
     expect(await runtime.countItems()).toBe(before);
   });
 
+  it('answers identical deliveries without a deliveryId sent at the same time as a repeat: all with the first answer', async () => {
+    const records = Array.from({ length: 300 }, (_, d) => ({
+      channelId: 'podcast',
+      date: new Date(Date.UTC(2024, 0, 1 + d)).toISOString().slice(0, 10),
+      spend: 10 + d,
+      conversions: d % 5,
+    }));
+    const body = JSON.stringify({ portfolioId: 'demo', records });
+    const racing = await Promise.all(Array.from({ length: 4 }, () => postRaw(body)));
+    const before = await runtime.countItems();
+    const later = await postRaw(body);
+    expect(later).toEqual({ status: 202, body: { accepted: 300, duplicates: 0, stale: 0 } });
+    expect(racing).toEqual(Array.from({ length: 4 }, () => later));
+    expect(await runtime.countItems()).toBe(before);
+  });
+
   it('refuses a reused deliveryId with a different body (409) and stores nothing of it', async () => {
     await post({
       portfolioId: 'demo',

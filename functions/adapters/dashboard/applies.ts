@@ -2,6 +2,7 @@ import type { ApplyState } from '../../domain/apply/guardrails.js';
 import type { ApplyRecord } from '../../domain/apply/records.js';
 import type { ApplyMode } from '../../domain/config.js';
 import { dateInZone } from '../../domain/dates.js';
+import { displayInstant } from '../../domain/financeViews.js';
 import type { Snapshot } from '../../domain/snapshots.js';
 import { html, type Markup } from './html.js';
 
@@ -48,7 +49,7 @@ const MODE_SAYS: Readonly<Record<ApplyMode, string>> = {
 };
 
 const isApplied = (r: ApplyRecord) => r.status === 'applied' || r.status === 'partial';
-const when = (instant: string | undefined) => (instant ? `${instant.slice(0, 16).replace('T', ' ')} UTC` : '');
+const when = (instant: string | undefined) => (instant ? displayInstant(instant) : '');
 
 /** What the platforms hold for a channel after the newest apply that set any of its budgets. */
 const appliedFor = (records: readonly ApplyRecord[], channelId: string) => {

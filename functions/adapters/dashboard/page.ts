@@ -9,6 +9,7 @@ import {
   channelName,
   diffSnapshots,
   displayCount,
+  displayInstant,
   displayMoney,
   financeRows,
   snapshotCsv,
@@ -18,7 +19,7 @@ import {
 } from '../../domain/financeViews.js';
 import { GLOSSARY } from '../../domain/glossary.js';
 import type { DailyTotal } from '../../domain/metrics.js';
-import type { Snapshot } from '../../domain/snapshots.js';
+import { reserveRelease, type Snapshot } from '../../domain/snapshots.js';
 import { type AppliesView, appliesSection } from './applies.js';
 import { html, type Markup, trusted } from './html.js';
 import { modelHealthSection } from './modelHealth.js';
@@ -172,7 +173,7 @@ tfoot td, tr.total td { font-weight: 600; border-top: 2px solid #1a1a1a; }
 `;
 
 /** A snapshot as the page names it: its id and when it was made ("20261122T… of 2026-11-22 10:15 UTC"). */
-const snapshotLabel = (s: Snapshot) => html`<code>${s.snapshotId}</code> (${s.createdAt.slice(0, 16).replace('T', ' ')} UTC)`;
+const snapshotLabel = (s: Snapshot) => html`<code>${s.snapshotId}</code> (${displayInstant(s.createdAt)})`;
 
 /**
  * The snapshot a plan's previous totals are: the newest older one whose totals they equal (the plan in force
@@ -350,7 +351,7 @@ const allocationTable = (
     ];
     return html`<tr>${cells.map((cell, i) => html`<td data-label="${TABLE_COLUMNS[i]}">${cell}</td>`)}<td class="reason" data-label="reason">${c.reason}</td></tr>`;
   });
-  const foot = summaryLines(snapshot.allocation).map((line) => {
+  const foot = summaryLines(snapshot.allocation, reserveRelease(snapshot)).map((line) => {
     const cells = summaryCells(line, { money, count: displayCount, kg: kilograms });
     // The change % as the channel rows show it (the CSV keeps two decimals).
     if (line.changePercent !== null) cells[TABLE_COLUMNS.indexOf('change %')] = `${formatShare(line.changePercent)}%`;
@@ -388,10 +389,23 @@ const constraintLabel = (id: string, portfolio: Portfolio): string => {
   }
 };
 
+/**
+ * The reserve: held back (an operator can release it), or released into this plan, with who released it, when
+ * and the reason they gave, as the snapshot's trigger records them (the amount it held back is then 0).
+ */
+const reserveFact = (snapshot: Snapshot, money: (n: number | null) => string): Markup => {
+  const { reserve } = snapshot.allocation;
+  const release = reserveRelease(snapshot);
+  if (release) {
+    return html`<li id="reserve" data-amount="${attr(reserve)}" data-released-by="${release.by}" data-released-at="${release.at}">${term('reserve', 'Reserve')} <strong>released</strong> into this plan by <strong>${release.by}</strong> at ${displayInstant(release.at)}: <q>${release.reason}</q>; nothing held back</li>`;
+  }
+  return html`<li id="reserve" data-amount="${attr(reserve)}">${term('reserve', 'Reserve')} held back: <strong>${money(reserve)}</strong>${reserve > 0 ? ' (an operator can release it with a reason)' : ''}</li>`;
+};
+
 /** The constraints that bind, with what relaxing each would buy, dearest first. */
 const constraintsSection = (snapshot: Snapshot, portfolio: Portfolio, money: (n: number | null) => string): Markup => {
-  const { constraints, reserve, unallocated, carbonKg } = snapshot.allocation;
-  const facts = html`<ul class="facts"><li id="reserve" data-amount="${attr(reserve)}">${term('reserve', 'Reserve')} held back: <strong>${money(reserve)}</strong>${reserve > 0 ? ' (an operator can release it with a reason)' : ''}</li>${
+  const { constraints, unallocated, carbonKg } = snapshot.allocation;
+  const facts = html`<ul class="facts">${reserveFact(snapshot, money)}${
     unallocated
       ? html`<li id="unallocated" data-amount="${attr(unallocated.amount)}">Unallocated: <strong>${money(unallocated.amount)}</strong>: ${unallocated.reasons.join(' ')}</li>`
       : ''

@@ -2,7 +2,7 @@ import type { ChannelAllocation } from '../../domain/allocation/schemas.js';
 import { type ComparedInputs, whyItChanged } from '../../domain/changeDrivers.js';
 import type { Portfolio } from '../../domain/config.js';
 import { addDays } from '../../domain/dates.js';
-import { channelName, curveAt, displayCount, displayShare } from '../../domain/financeViews.js';
+import { channelName, curveAt, displayCount, displayInstant, displayShare } from '../../domain/financeViews.js';
 import type { DailyTotal } from '../../domain/metrics.js';
 import { formatAmount } from '../../domain/money.js';
 import type { Snapshot } from '../../domain/snapshots.js';
@@ -20,7 +20,7 @@ type Money = (value: number | null) => string;
 const nameOf = channelName;
 /** A term on the page, linked to its definition in the page's glossary. */
 const term = (id: string, text: string) => html`<a class="term" href="#term-${id}">${text}</a>`;
-const when = (s: Snapshot) => `${s.createdAt.slice(0, 16).replace('T', ' ')} UTC`;
+const when = (s: Snapshot) => displayInstant(s.createdAt);
 
 const unitWord = (unit: 'conversions' | 'revenue') => (unit === 'revenue' ? 'revenue' : 'conversions');
 const percent = (value: number) => `${value >= 0 ? '+' : '−'}${Math.abs(value * 100).toFixed(1)}%`;

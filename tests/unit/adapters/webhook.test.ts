@@ -2,9 +2,9 @@ import { isUtf8 } from 'node:buffer';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HttpError, utf8Text } from '../../../functions/adapters/http.js';
+import { boundedBody, HttpError, utf8Text } from '../../../functions/adapters/http.js';
 import { signatureHeader } from '../../../functions/adapters/signature.js';
-import { authenticate, boundedBody } from '../../../functions/adapters/webhook.js';
+import { authenticate } from '../../../functions/adapters/webhook.js';
 
 const now = new Date('2026-11-20T12:00:00Z');
 const secrets = async () => ['s3cret'];

@@ -58,7 +58,7 @@ const stores = async () => {
     configHash: deployedConfig.hash,
   });
   await reallocator.run(demo, { kind: 'on-demand', by: 'test' });
-  return { metrics, allocations, alerts };
+  return { metrics, allocations, alerts, reallocator };
 };
 
 const signedIn = (query: Record<string, string>) =>
@@ -93,5 +93,26 @@ describe('dashboard handler', () => {
     expect(reads.versions).toHaveBeenCalledTimes(1);
     expect(reads.latest).toHaveBeenCalledTimes(1);
     expect(reads.open.mock.calls.length + reads.stopLosses.mock.calls.length).toBe(1);
+  });
+
+  it('says the reserve was released into the plan, by whom, when and why, instead of only 0.00 held back', async () => {
+    // Prepare: an operator releases the reserve with a reason that holds markup
+    const { metrics, allocations, alerts, reallocator } = await stores();
+    const reason = 'Q4 push <b>now</b> & "then"';
+    const { snapshot } = await reallocator.run(demo, { kind: 'on-demand', by: 'operator@example.com', releaseReserve: { reason } });
+    const handler = createDashboardHandler({ config: deployedConfig, allocations, alerts, metrics, clock: () => new Date(NOW) });
+    // Act
+    const answer = (await handler(signedIn({ portfolio: demo.id }), lambdaContext('Dashboard'))) as APIGatewayProxyStructuredResultV2;
+    // Assess: the reserve fact and the table's reserve line say who released it, when, and why, escaped
+    const page = String(answer.body);
+    const fact = page.match(/<li id="reserve"[^>]*>.*?<\/li>/)?.[0] ?? '';
+    const when = `${snapshot.createdAt.slice(0, 16).replace('T', ' ')} UTC`;
+    expect(snapshot.allocation.reserve).toBe(0);
+    expect(fact).toContain('<strong>released</strong> into this plan by <strong>operator@example.com</strong>');
+    expect(fact).toContain(`at ${when}: <q>Q4 push &lt;b&gt;now&lt;/b&gt; &amp; &quot;then&quot;</q>`);
+    expect(fact).not.toContain('held back: ');
+    const line = page.match(/<tr data-line="\(reserve\)">.*?<\/tr>/)?.[0] ?? '';
+    expect(line).toContain(`released into this plan by operator@example.com at ${when}: Q4 push &lt;b&gt;now&lt;/b&gt;`);
+    expect(page).not.toContain('<b>now</b>');
   });
 });

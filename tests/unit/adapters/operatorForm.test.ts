@@ -1,0 +1,78 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { HttpError } from '../../../functions/adapters/http.js';
+import { formFields, operatorForm } from '../../../functions/adapters/operatorForm.js';
+import { csrfToken, SESSION_COOKIE } from '../../../functions/adapters/session.js';
+
+const SESSION = 'session-token';
+const csrf = csrfToken(SESSION);
+
+/** An operator's form post through the session authorizer, its body sent as these bytes. */
+const posted = (body: string | Buffer) =>
+  ({
+    routeKey: 'POST /dashboard/reallocate',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    cookies: [`${SESSION_COOKIE}=${SESSION}`],
+    requestContext: { authorizer: { lambda: { user: 'operator@example.com', groups: 'operators' } } },
+    body: Buffer.from(body).toString('base64'),
+    isBase64Encoded: true,
+  }) as unknown as APIGatewayProxyEventV2;
+
+/** The HttpError `act` throws: status, code, the paths it names and its message. */
+const refusal = (act: () => unknown) => {
+  try {
+    act();
+  } catch (error) {
+    if (error instanceof HttpError) {
+      return { status: error.status, code: error.code, paths: error.issues.map((i) => i.path), message: error.message };
+    }
+    throw error;
+  }
+  throw new Error('expected a refusal');
+};
+
+describe('an operator form', () => {
+  it('reads one value per field, with + as a space and UTF-8 %-escapes decoded', () => {
+    const { user, form } = operatorForm(posted(`portfolio=demo&releaseReserve=on&reason=caf%C3%A9+d%27or&csrf=${csrf}`));
+    expect([user, form.get('portfolio'), form.get('releaseReserve'), form.get('reason')]).toEqual([
+      'operator@example.com',
+      'demo',
+      'on',
+      "café d'or",
+    ]);
+  });
+
+  it('refuses a repeated field with a 400 naming it, rather than acting on the first value', () => {
+    expect(refusal(() => operatorForm(posted(`portfolio=demo&budget=1&budget=2&csrf=${csrf}`)))).toMatchObject({
+      status: 400,
+      code: 'invalid-body',
+      paths: ['budget'],
+    });
+    expect(refusal(() => operatorForm(posted(`portfolio=demo&portfolio=other&csrf=${csrf}&csrf=${csrf}`))).paths).toEqual([
+      'portfolio',
+      'csrf',
+    ]);
+  });
+
+  it('refuses a body that is not UTF-8 with the JSON routes’ 400 invalid-utf8, naming the first bad byte', () => {
+    const text = 'portfolio=demo&releaseReserve=on&reason=caf';
+    const body = Buffer.concat([Buffer.from(text), Buffer.from([0xe9]), Buffer.from(`&csrf=${csrf}`)]);
+    expect(refusal(() => operatorForm(posted(body)))).toEqual({
+      status: 400,
+      code: 'invalid-utf8',
+      paths: ['$'],
+      message: expect.stringContaining(`byte ${text.length} (0xe9) starts a 3-byte sequence that is cut short`),
+    });
+  });
+
+  it('refuses a %-escape that decodes to bytes that are not UTF-8, naming its field, instead of storing U+FFFD', () => {
+    expect(refusal(() => operatorForm(posted(`portfolio=demo&releaseReserve=on&reason=caf%E9&csrf=${csrf}`)))).toMatchObject({
+      status: 400,
+      code: 'invalid-utf8',
+      paths: ['reason'],
+    });
+    expect(refusal(() => formFields(posted('na%FFme=1'))).paths).toEqual(['na%FFme']);
+    // A % that starts no escape is itself, as a browser means it.
+    expect(formFields(posted('reason=50%&x=%zz')).get('reason')).toBe('50%');
+  });
+});
