@@ -90,6 +90,12 @@ export const FIT = {
   weeklyLookbackDays: 112,
   /** A day's weight halves every 7 days, so the fit leans on the last two weeks. */
   halfLifeDays: 7,
+  /**
+   * The curve's shape (its scale) is a slow parameter: its posterior weighs days by a half-life three times
+   * the level's, so six weeks of spend moves tell it apart, while each scale's level is still read at the
+   * level's recency (see {@link shapePosterior}).
+   */
+  shapeHalfLifeDays: 21,
   /** Recent window tested for a regime change, and kept alone when one is found. */
   recentDays: 6,
   /** Poisson z-score of the recent window's misfit that counts as a regime change. */
@@ -506,6 +512,51 @@ const adstocked = (points: readonly Observation[], decay: number): number[] => {
   });
 };
 
+/** The Pearson overdispersion of the days `of` about `fit` (1 when they weigh too little to tell), at most 50. */
+const dispersionOf = (fit: Fit, days: Days, of: readonly number[]) => {
+  const weightSum = of.reduce((s, i) => s + days.weight[i]!, 0);
+  const chi2 = of.reduce((s, i) => {
+    const mean = Math.max(1e-9, meanOf(fit, days, i));
+    return s + (days.weight[i]! * (days.value[i]! - mean) ** 2) / mean;
+  }, 0);
+  return weightSum > 3 ? Math.min(50, Math.max(1, chi2 / Math.max(1, weightSum - 2))) : 1;
+};
+
+/**
+ * The scale's posterior read from the fit window's days at the shape's half-life ({@link FIT.shapeHalfLifeDays}),
+ * each scale keeping the level it was fitted with at the level's: the level follows the market within days,
+ * but a curve's bend is the same curve's from week to week, and at the level's half-life (about ten effective
+ * days) the bend was read from too few spend moves. Outlier weights are kept; the likelihoods are quasi ones,
+ * divided by the dispersion they show at the current mode.
+ */
+const shapePosterior = (
+  fits: readonly { fit: Fit; weight: number }[],
+  days: Days,
+  observed: readonly Observation[],
+  settings: Settings,
+  baselined: boolean,
+) => {
+  const slow = daysOf(
+    days.value,
+    days.exposure,
+    observed.map((o, i) => (days.weight[i]! * 0.5 ** (o.age / FIT.shapeHalfLifeDays)) / recency(o.age)),
+    days.effective,
+  );
+  const weighted = baselined ? null : weightedDays(slow, settings);
+  const slowFits = fits.map(({ fit }) =>
+    weighted ? plainFitAt(slow, fit.scale, settings, weighted) : baselineFitAt(slow, fit.scale, settings),
+  );
+  const phi = dispersionOf(
+    slowFits[0]!,
+    slow,
+    Array.from({ length: slow.n }, (_, i) => i),
+  );
+  return posterior(
+    fits.map((f) => f.fit),
+    slowFits.map((f, k) => f.logLikelihood / phi + fits[k]!.fit.logPrior),
+  );
+};
+
 /**
  * How much of its weight the portfolio's prior keeps: the recency weight of the day before the oldest observed
  * one. Days are forgotten at the fit's half-life, and the prior is older than all of them; held at full
@@ -558,15 +609,6 @@ export const fitResponse = (
     return kept;
   };
   const everyDay = indices();
-  const dispersionOf = (fit: Fit, days: Days, of: readonly number[]) => {
-    const weightSum = of.reduce((s, i) => s + days.weight[i]!, 0);
-    const chi2 = of.reduce((s, i) => {
-      const mean = Math.max(1e-9, meanOf(fit, days, i));
-      return s + (days.weight[i]! * (days.value[i]! - mean) ** 2) / mean;
-    }, 0);
-    return weightSum > 3 ? Math.min(50, Math.max(1, chi2 / Math.max(1, weightSum - 2))) : 1;
-  };
-
   // The plain curve first (no carryover unless the config's prior says so, no baseline): its dispersion
   // turns likelihoods into quasi-likelihoods, the scale on which extra parameters must pay for themselves.
   const centre = prior.decay ?? prior.adstock ?? 0;
@@ -627,6 +669,7 @@ export const fitResponse = (
   }
   const dispersion = dispersionOf(fit, days, everyDay);
   fits = quasiPosterior(fits, dispersion);
+  if (observed.length >= 14) fits = shapePosterior(fits, days, observed, settings, baselined);
   fit = fits[0]!.fit;
 
   // Regime change: does the recent, well-reported window disagree with the whole fit? The noise it is judged
