@@ -296,11 +296,21 @@ const held = (
 };
 
 /**
- * Exploration amounts scaled down, all by one factor, until the floors they make (`max(floor, base +
- * exploration)`) fit the allocatable budget: exploration placed inside a channel's change-limit floor costs
- * nothing, so only what rises above the floors competes with them for a budget that was cut.
+ * Exploration amounts that fit the allocatable budget beside the change limit's floors. Placed where it was
+ * wanted, exploration makes floors of its own (`max(floor, base + exploration)`); after a budget cut those can
+ * leave no room, so the amounts are scaled down, all by one factor, until they fit. What that leaves short of
+ * the share is then placed inside the floors of the channels that may explore, in proportion to the room
+ * their floors leave above their bases and their exploration: money the change limit keeps on those channels
+ * anyway, so it raises no floor and moves no total, and the share is still spent on learning channels. Only
+ * when the floors hold less than that is exploration below its share.
  */
-const fitExploration = (wanted: readonly number[], floors: readonly number[], bases: readonly number[], allocatable: number): number[] => {
+const fitExploration = (
+  wanted: readonly number[],
+  floors: readonly number[],
+  bases: readonly number[],
+  explorable: readonly boolean[],
+  allocatable: number,
+): number[] => {
   const need = (k: number) => floors.reduce((s, f, i) => s + Math.max(f, bases[i]! + k * wanted[i]!), 0);
   if (need(1) <= allocatable + 1e-6) return [...wanted];
   let fits = 0;
@@ -310,7 +320,18 @@ const fitExploration = (wanted: readonly number[], floors: readonly number[], ba
     if (need(k) <= allocatable) fits = k;
     else breaks = k;
   }
-  return wanted.map((w) => Math.floor(w * fits * 100) / 100);
+  const scaled = wanted.map((w) => w * fits);
+  const inside = scaled.map((e, i) => (explorable[i] ? Math.max(0, floors[i]! - bases[i]! - e) : 0));
+  const room = inside.reduce((a, b) => a + b, 0);
+  const share = wanted.reduce((a, b) => a + b, 0);
+  const short = share - scaled.reduce((a, b) => a + b, 0);
+  const take = room > 0 ? Math.min(1, short / room) : 0;
+  const placed = scaled.map((e, i) => e + take * inside[i]!);
+  return roundToTotal(
+    placed,
+    Math.floor(placed.reduce((a, b) => a + b, 0) * 100 + 1e-6) / 100,
+    placed.map((e, i) => Math.max(e, floors[i]! - bases[i]!)),
+  );
 };
 
 /**
@@ -434,6 +455,7 @@ export const allocate = (input: AllocationInput, options: AllocateOptions = {}):
       ),
       floors,
       bases,
+      plans.map((p) => shares.has(p.channel.id)),
       allocatable,
     ),
     floors,

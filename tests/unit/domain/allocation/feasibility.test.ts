@@ -126,6 +126,28 @@ describe('a published plan obeys the config it is published under', () => {
 });
 
 describe('the daily change limit holds for the day', () => {
+  it('spends the whole exploration share after a budget cut, inside the floors the change limit keeps', () => {
+    // Yesterday's 9,200 cut to 7,000: the floors (75% of yesterday's, video at its base) hold 6,950, so only 50
+    // is left above them for the 700 of exploration, but they hold 4,450 above the bases of channels that
+    // explore. Scaled to fit above the floors alone, exploration was 139.97 on the same totals.
+    const previous = {
+      channels: [
+        { channelId: 'search', total: 5000 },
+        { channelId: 'social', total: 3600 },
+        { channelId: 'video', total: 600 },
+      ],
+    };
+    const input = inputWith({ budget: { daily: 7000 }, previous });
+    const allocation = allocate(input);
+    expect(allocation.status).toBe('optimal');
+    expect(allocation.exploration).toBeCloseTo(700, 2);
+    expect(allocation.channels.reduce((s, c) => s + c.exploration, 0)).toBeCloseTo(700, 2);
+    expect(feasibilityIssues(allocation, input)).toEqual([]);
+    for (const c of allocation.channels) {
+      expect(c.total).toBeGreaterThanOrEqual(0.75 * previous.channels.find((y) => y.channelId === c.channelId)!.total - 0.01);
+    }
+  });
+
   it('keeps any number of runs in a day within ±maxDailyChange of the plan the day began with', () => {
     const channels = [
       { id: 'search', platform: 'generic', base: 0, max: 9000 },
