@@ -85,21 +85,27 @@ export const utf8Text = (bytes: Buffer, reading: Utf8Reading = JSON_BODY): strin
  */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+/** A body sent compressed (any Content-Encoding but identity) is refused with 415: its bytes are not JSON. */
+const uncompressed = (event: APIGatewayProxyEventV2): void => {
+  const encoding = event.headers['content-encoding']?.trim().toLowerCase();
+  if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
+    throw new HttpError(415, 'unsupported-encoding', `send the body uncompressed (Content-Encoding: identity), not ${encoding}`);
+  }
+};
+
 /**
  * Only JSON, sent as is: a Content-Type other than JSON (`application/json`, `application/*+json`) and any
- * Content-Encoding but identity are refused with 415. No Content-Type passes (a POST without a body has
- * none); the body is then read as JSON anyway. On a webhook this runs before the signature is checked, so a
- * gzip body is told what is wrong rather than failing a signature computed over bytes never decoded.
+ * Content-Encoding but identity are refused with 415, as the webhook contract asks of a sender. No
+ * Content-Type passes (a POST without a body has none); the body is then read as JSON anyway. On a webhook
+ * this runs before the signature is checked, so a gzip body is told what is wrong rather than failing a
+ * signature computed over bytes never decoded.
  */
 export const acceptedContent = (event: APIGatewayProxyEventV2): void => {
   const type = event.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
   if (type !== undefined && type !== '' && !/^application\/([\w.+-]+\+)?json$/.test(type)) {
     throw new HttpError(415, 'unsupported-media-type', `send the body as application/json, not ${type}`);
   }
-  const encoding = event.headers['content-encoding']?.trim().toLowerCase();
-  if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
-    throw new HttpError(415, 'unsupported-encoding', `send the body uncompressed (Content-Encoding: identity), not ${encoding}`);
-  }
+  uncompressed(event);
 };
 
 /** The raw body's bytes ({@link rawBodyBytes}), refused with 413 beyond {@link MAX_BODY_BYTES} before anything else reads them. */
@@ -112,7 +118,7 @@ export const boundedBody = (event: APIGatewayProxyEventV2): Buffer => {
 };
 
 /**
- * The body of a JSON route, checked as a webhook's is: a JSON content type, uncompressed ({@link acceptedContent},
+ * A webhook's body, checked before its signature: a JSON content type, uncompressed ({@link acceptedContent},
  * else 415), at most {@link MAX_BODY_BYTES} ({@link boundedBody}, else 413). Its bytes, not yet read as text.
  */
 export const jsonBodyBytes = (event: APIGatewayProxyEventV2): Buffer => {
@@ -121,12 +127,23 @@ export const jsonBodyBytes = (event: APIGatewayProxyEventV2): Buffer => {
 };
 
 /**
- * A JSON body parsed by `schema` (an empty body reads as `{}`), or the error naming each problem's path: 415
- * or 413 as {@link jsonBodyBytes} says, 400 for a body that is not UTF-8 ({@link utf8Text}, as a webhook's,
+ * An operator route's body (`/portfolios/…`, machines signed with IAM or the local token, never a browser's
+ * cookie): uncompressed (else 415) and at most {@link MAX_BODY_BYTES} (else 413). Its Content-Type is not
+ * asked: the body must parse as JSON whatever it says, and `curl -d` (form-encoded) or a `fetch` with a string
+ * body (text/plain) are how people send one. Its bytes, not yet read as text.
+ */
+export const operatorBodyBytes = (event: APIGatewayProxyEventV2): Buffer => {
+  uncompressed(event);
+  return boundedBody(event);
+};
+
+/**
+ * An operator route's JSON body parsed by `schema` (an empty body reads as `{}`), or the error naming each
+ * problem's path: 415 or 413 as {@link operatorBodyBytes} says, 400 for a body that is not UTF-8 ({@link utf8Text}, as a webhook's,
  * never stored with U+FFFD in its place), not JSON, or not what `schema` accepts.
  */
 export const parseBody = <S extends z.ZodMiniType>(schema: S, event: APIGatewayProxyEventV2): z.infer<S> => {
-  const text = utf8Text(jsonBodyBytes(event)).trim();
+  const text = utf8Text(operatorBodyBytes(event)).trim();
   let json: unknown = {};
   if (text !== '') {
     try {

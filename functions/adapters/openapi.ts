@@ -100,8 +100,8 @@ const formRefused: Answer = {
     'no valid session (API Gateway\'s refusal, `{"message":"Forbidden"}`), not an operator (`forbidden`), or no or a wrong CSRF token (`csrf`)',
   body: z.union([ErrorBody, GatewayRefusal]),
 };
-/** What every JSON route answers a body it will not read (functions/adapters/http.ts `jsonBodyBytes`). */
-const jsonBodyRefused = { 413: error('a body over 1 MiB'), 415: error('a body sent as another type than application/json, or compressed') };
+/** What every operator route answers a body it will not read (functions/adapters/http.ts `operatorBodyBytes`). */
+const jsonBodyRefused = { 413: error('a body over 1 MiB'), 415: error('a compressed body (any Content-Encoding but identity)') };
 const badQuery = { 400: error('a bad query (`invalid-query`), naming each parameter') };
 
 /** What each route takes and answers, keyed `METHOD path` as in the route table. */
