@@ -572,14 +572,16 @@ const priorWeight = (observed: readonly Observation[]) => {
 
 /**
  * Fits a channel's response from its observed days:
- * - days weigh 0.5^(age/7): recent days lead, and a shifted market is followed within days;
+ * - days weigh 0.5^(age/7) for the level: recent days lead, and a shifted market is followed within days;
+ *   with two weeks of days, the scale's posterior weighs them 0.5^(age/21), the shape being a slow parameter;
  * - each day's expected value is scaled by its exposure (maturity × day-of-week factor), so an immature or a
  *   weak weekday does not read as a drop;
  * - adstock decay, scale and baseline are chosen by weighted likelihood with weak priors;
  * - outliers are down-weighted after a first fit (Huber-like, on Pearson residuals);
  * - if the last 6 well-matured days miss the fit by more than 3.5 standard errors, the market has shifted,
- *   and the level is relearned from those days;
- * - with few or no points, the prior from the portfolio (pooled efficiency at a typical spend) decides.
+ *   and the level is relearned from those days, the shape from the days before them;
+ * - with few or no points, the prior from the portfolio (pooled efficiency at a typical spend) decides; it is
+ *   forgotten as the oldest day is.
  */
 export const fitResponse = (
   channelId: string,
