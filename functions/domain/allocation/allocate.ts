@@ -375,9 +375,21 @@ const describeMissed = (missed: readonly { id: string }[]) =>
 /**
  * Decides today's budget per channel (docs/allocation.md): base first, then the exploration share split by
  * Thompson sampling, then the performance track from the LP over the fitted curves and the portfolio's rows.
- * Pure and deterministic: the same input and seed give the same decision.
+ * Pure and deterministic: the same input and seed give the same decision, whatever order the config lists
+ * its channels in. The LP and the cent rounding read channels in one order, and where two channels are
+ * alike (two new ones with the same bounds, the last unit of a budget between them) that order would break
+ * the tie; so they are read in the order of their ids, and the answer lists them as the config does.
  */
 export const allocate = (input: AllocationInput, options: AllocateOptions = {}): Allocation => {
+  const listed = input.portfolio.channels;
+  const byId = [...listed].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  if (byId.every((channel, i) => channel === listed[i])) return allocateInIdOrder(input, options);
+  const allocation = allocateInIdOrder({ ...input, portfolio: { ...input.portfolio, channels: byId } }, options);
+  const rows = new Map(allocation.channels.map((row) => [row.channelId, row]));
+  return { ...allocation, channels: listed.map((channel) => rows.get(channel.id)!) };
+};
+
+const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Allocation => {
   const timer = options.timer ?? (() => 0);
   const started = timer();
   const { portfolio, history, asOf, seed } = input;
