@@ -50,11 +50,32 @@ export const json = (statusCode: number, body: unknown, headers: Record<string, 
 export const redirect = (location: string, cookies: readonly string[] = [], statusCode = 302): APIGatewayProxyStructuredResultV2 =>
   secured({ statusCode, headers: { location }, ...(cookies.length ? { cookies: [...cookies] } : {}), body: '' });
 
-/** The request's query string parsed by `schema`, or a 400 naming each problem's parameter. */
+/**
+ * Each parameter the raw query string names more than once, as an issue at its name. API Gateway (payload 2.0)
+ * joins repeats with commas in `queryStringParameters` (`status=open&status=closed` arrives as "open,closed"),
+ * and so does the local runtime; only `rawQueryString` still shows that there were two.
+ */
+const repeatedParameters = (event: APIGatewayProxyEventV2): Issue[] => {
+  const counts = new Map<string, number>();
+  for (const [name] of new URLSearchParams(event.rawQueryString ?? '')) counts.set(name, (counts.get(name) ?? 0) + 1);
+  return [...counts]
+    .filter(([, count]) => count > 1)
+    .map(([name, count]) => ({ path: name, message: `given ${count} times; every query parameter takes one value, so give it once` }));
+};
+
+/**
+ * The request's query string parsed by `schema`, or a 400 naming each problem's parameter. Every parameter
+ * takes one value: one given twice is refused at its name ({@link repeatedParameters}), rather than its
+ * comma-joined values read as one odd value; what the schema says of that joined value is left out, as a
+ * consequence of the repeat, not a mistake of its own.
+ */
 export const parseQuery = <S extends z.ZodMiniType>(schema: S, event: APIGatewayProxyEventV2): z.infer<S> => {
+  const repeated = repeatedParameters(event);
   const result = validate(schema, event.queryStringParameters ?? {});
-  if (!result.ok) throw new HttpError(400, 'invalid-query', 'the query is invalid', result.issues);
-  return result.value;
+  if (repeated.length === 0 && result.ok) return result.value;
+  const names = new Set(repeated.map((issue) => issue.path));
+  const own = result.ok ? [] : result.issues.filter((issue) => !names.has(issue.path.split(/[.[]/)[0]!));
+  throw new HttpError(400, 'invalid-query', 'the query is invalid', [...repeated, ...own]);
 };
 
 /** What {@link utf8Text} reads, for its refusal: the issue's path, what it names, and what to send instead. */

@@ -35,7 +35,8 @@ export class ConfigError extends Error {
 
 /**
  * A path with array positions replaced by the ids operators know them by: `portfolios[0].alerts.rules[3]`
- * becomes `portfolios[demo].alerts.rules[cpa-high]` wherever the element carries a string `id`.
+ * becomes `portfolios[demo].alerts.rules[cpa-high]` wherever the element carries a string `id` no other
+ * element of its list has.
  */
 export const pathById = (raw: unknown, path: string): string => {
   let node: unknown = raw;
@@ -44,10 +45,14 @@ export const pathById = (raw: unknown, path: string): string => {
       node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
       return token;
     }
-    const element = Array.isArray(node) ? node[Number(index)] : undefined;
+    const list = Array.isArray(node) ? (node as unknown[]) : [];
+    const element = list[Number(index)];
     node = element;
-    const id = element !== null && typeof element === 'object' ? (element as { id?: unknown }).id : undefined;
-    return typeof id === 'string' && id !== '' ? `[${id}]` : token;
+    const idOf = (item: unknown) => (item !== null && typeof item === 'object' ? (item as { id?: unknown }).id : undefined);
+    const id = idOf(element);
+    // An id two elements share names neither: the position does (the duplicate's own message names the other).
+    const unique = list.filter((item) => idOf(item) === id).length === 1;
+    return typeof id === 'string' && id !== '' && unique ? `[${id}]` : token;
   });
 };
 

@@ -143,8 +143,13 @@ const OPERATIONS: Record<string, Operation> = {
     },
   },
   'GET /portfolios/{id}/allocations/latest': {
-    summary: 'The snapshot in force',
-    answers: { 200: json('the snapshot', Snapshot), 404: error('unknown portfolio, or no snapshot yet') },
+    summary: 'The snapshot in force, as JSON or CSV',
+    query: SnapshotQuery,
+    answers: {
+      200: { description: 'the snapshot (CSV with Accept: text/csv or ?format=csv)', body: Snapshot },
+      ...badQuery,
+      404: error('unknown portfolio, or no snapshot yet'),
+    },
   },
   'GET /portfolios/{id}/allocations/diff': {
     summary: 'Per-channel change between two snapshots',

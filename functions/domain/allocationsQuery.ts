@@ -41,5 +41,6 @@ export const DiffQuery = z.strictObject({
   to: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
 });
 
-/** Query of `GET /portfolios/{id}/allocations/{snapshotId}`. */
+/** Query of `GET /portfolios/{id}/allocations/{snapshotId}` and of `…/allocations/latest`. */
 export const SnapshotQuery = z.strictObject({ format: z.optional(z.enum(['json', 'csv'])) });
+export type SnapshotQuery = z.infer<typeof SnapshotQuery>;

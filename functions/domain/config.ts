@@ -49,11 +49,15 @@ export const MAX_RULE_CHANNEL_PAIRS = 400;
 /** Metrics that are fractions in [0, 1]. */
 const RATE_METRICS = new Set(['cvr', 'ctr']);
 
-const Id = z.string().check(
-  z.minLength(1),
-  z.maxLength(64),
-  z.refine((id) => /^[a-z0-9][a-z0-9-_]*$/.test(id), 'must be lowercase letters, digits, "-" or "_"'),
-);
+/** An id: one rule, one message, so an empty or over-long id is one mistake, not a length issue beside a pattern issue. */
+const Id = z
+  .string()
+  .check(
+    z.refine(
+      (id) => /^[a-z0-9][a-z0-9-_]{0,63}$/.test(id),
+      'must be 1 to 64 lowercase letters, digits, "-" or "_", starting with a letter or digit',
+    ),
+  );
 
 const ScheduleExpression = z.string().check(
   z.superRefine((expression, ctx) => {
@@ -235,21 +239,41 @@ export const Portfolio = z
     ),
   })
   .check(
-    z.superRefine(
-      (portfolio, ctx) => {
+    z.check(
+      (payload) => {
+        const ctx: Ctx = { addIssue: (issue) => payload.issues.push({ ...issue, input: payload.value }) };
         try {
-          checkPortfolio(portfolio, ctx);
+          checkPortfolio(payload.value as PortfolioShape, ctx, failedUnder(payload.issues));
         } catch {
           // A part too malformed to cross-check is already reported by its own schema.
         }
       },
-      // Cross-field checks run even when a field elsewhere is wrong, so one pass reports every problem.
+      // Cross-field checks run even when a field elsewhere is wrong, so one pass reports every problem;
+      // each reads only fields that passed their own schema, so no mistake is reported twice (failedUnder).
       { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
     ),
   );
 
-type Ctx = z.core.$RefinementCtx<unknown>;
+/** Where a cross-field check reports: a custom issue at a path. */
+interface Ctx {
+  addIssue(issue: { code: 'custom'; path: (string | number)[]; message: string }): void;
+}
 type PortfolioShape = z.output<typeof Portfolio>;
+
+/**
+ * Whether the field at a path (or anything inside it) already failed its own schema. A cross-field check
+ * reading such a field would only restate that mistake as another (a reserveShare of 2 making every
+ * budget sum negative), so it skips what it would read from there.
+ */
+type Failed = (...path: (string | number)[]) => boolean;
+const failedUnder = (issues: readonly { readonly path?: readonly PropertyKey[] | undefined }[]): Failed => {
+  const failed = issues.map((issue) => (issue.path ?? []).map(String));
+  return (...path) => failed.some((at) => path.every((key, i) => at[i] === String(key)));
+};
+
+/** Channels whose base and max are each valid and agree (base ≤ max): the ones sums of bases and maxes may read. */
+const soundChannels = (portfolio: PortfolioShape, failed: Failed): boolean[] =>
+  portfolio.channels.map((c, i) => !failed('channels', i, 'base') && !failed('channels', i, 'max') && c.base <= c.max);
 
 /**
  * Each group names known channels, keeps min ≤ max, and can hold on its own: its channels' bases within its
@@ -257,13 +281,16 @@ type PortfolioShape = z.output<typeof Portfolio>;
  * Whether groups that share channels hold together takes solving them together, which the checks before a
  * deploy do (functions/domain/allocation/groupChecks.ts), out of every function's cold start.
  */
-const checkGroups = (portfolio: PortfolioShape, ctx: Ctx, at: (string | number)[]): void => {
-  duplicateIds(portfolio.groups, ctx, [...at, 'groups'], 'group');
+const checkGroups = (portfolio: PortfolioShape, ctx: Ctx, failed: Failed, sound: readonly boolean[]): void => {
+  duplicateIds(portfolio.groups, ctx, ['groups'], 'group', failed);
   const channels = new Map(portfolio.channels.map((c) => [c.id, c]));
   const allBases = portfolio.channels.reduce((s, c) => s + c.base, 0);
   const allocatable = portfolio.budget.daily * (1 - portfolio.budget.reserveShare);
+  // The sums below read every channel's base and max, the budget and the group's shares: none may be wrong already.
+  const sumsSound = sound.every(Boolean) && !failed('budget', 'daily') && !failed('budget', 'reserveShare');
   for (const [g, group] of portfolio.groups.entries()) {
-    const path = [...at, 'groups', g];
+    const path = ['groups', g];
+    if (failed(...path, 'channels')) continue;
     const issue = (field: string | number | (string | number)[], message: string) =>
       ctx.addIssue({ code: 'custom', path: [...path, ...[field].flat()], message });
     group.channels.forEach((id, c) => {
@@ -272,7 +299,9 @@ const checkGroups = (portfolio: PortfolioShape, ctx: Ctx, at: (string | number)[
       const first = group.channels.indexOf(id);
       if (first < c) issue(['channels', c], `channel "${id}" appears twice in the group (also at index ${first})`);
     });
+    if (failed(...path, 'minShare') || failed(...path, 'maxShare')) continue;
     if (group.minShare > group.maxShare) issue('minShare', `minShare ${group.minShare} exceeds maxShare ${group.maxShare}`);
+    if (!sumsSound) continue;
     const members = [...new Set(group.channels)].flatMap((id) => channels.get(id) ?? []);
     const bases = members.reduce((s, c) => s + c.base, 0);
     const caps = members.reduce((s, c) => s + c.max, 0);
@@ -291,97 +320,134 @@ const checkGroups = (portfolio: PortfolioShape, ctx: Ctx, at: (string | number)[
     }
   }
   // Groups with no channel in common each need their own minimum; groups that share channels may meet theirs together.
+  if (portfolio.groups.some((_, g) => failed('groups', g, 'channels') || failed('groups', g, 'minShare'))) return;
   const disjoint = portfolio.groups.every((g, i) =>
     portfolio.groups.slice(i + 1).every((h) => !h.channels.some((id) => g.channels.includes(id))),
   );
   const minimum = portfolio.groups.reduce((s, g) => s + g.minShare, 0);
   if (disjoint && minimum > 1 + 1e-9)
-    ctx.addIssue({ code: 'custom', path: [...at, 'groups'], message: `minShares sum to ${minimum}, more than 1` });
+    ctx.addIssue({ code: 'custom', path: ['groups'], message: `minShares sum to ${minimum}, more than 1` });
 };
 
 /** A carbon cap must leave room for the bases. */
-const checkCarbon = (portfolio: PortfolioShape, ctx: Ctx, at: (string | number)[]): void => {
-  if (!portfolio.carbon) return;
+const checkCarbon = (portfolio: PortfolioShape, ctx: Ctx, failed: Failed, sound: readonly boolean[]): void => {
+  if (!portfolio.carbon || failed('carbon')) return;
+  if (!sound.every(Boolean) || portfolio.channels.some((_, c) => failed('channels', c, 'carbonPerUnit'))) return;
   const atBases = portfolio.channels.reduce((s, c) => s + (c.carbonPerUnit ?? 0) * c.base, 0);
   if (atBases > portfolio.carbon.maxDailyKg + 1e-9) {
     ctx.addIssue({
       code: 'custom',
-      path: [...at, 'carbon', 'maxDailyKg'],
+      path: ['carbon', 'maxDailyKg'],
       message: `the bases alone emit ${atBases} kg CO2e a day, more than maxDailyKg ${portfolio.carbon.maxDailyKg}`,
     });
   }
 };
 
-const duplicateIds = (items: readonly { id: string }[], ctx: Ctx, path: (string | number)[], what: string): void => {
+/**
+ * Each item whose id an earlier item already has, at its id; the indexes of those repeats. Ids that failed
+ * their own schema are left to it (two channels without an id are not "duplicates of undefined").
+ */
+const duplicateIds = (
+  items: readonly { id: string }[],
+  ctx: Ctx,
+  path: (string | number)[],
+  what: string,
+  failed: Failed = () => false,
+): Set<number> => {
   const seen = new Map<string, number>();
+  const repeats = new Set<number>();
   items.forEach((item, index) => {
+    if (failed(...path, index, 'id')) return;
     const first = seen.get(item.id);
     if (first === undefined) seen.set(item.id, index);
-    else
+    else {
+      repeats.add(index);
       ctx.addIssue({ code: 'custom', path: [...path, index, 'id'], message: `duplicate ${what} id "${item.id}" (also at index ${first})` });
+    }
   });
+  return repeats;
 };
 
-const checkRules = (portfolio: z.infer<typeof Portfolio>, ctx: Ctx, at: (string | number)[]): void => {
+const checkRules = (portfolio: PortfolioShape, ctx: Ctx, failed: Failed): void => {
+  if (failed('alerts', 'rules') && !Array.isArray(portfolio.alerts.rules)) return;
   const { bands, rules } = portfolio.alerts;
-  if (bands.critical <= bands.warning) {
-    ctx.addIssue({ code: 'custom', path: [...at, 'alerts', 'bands', 'critical'], message: 'must be greater than bands.warning' });
+  if (!failed('alerts', 'bands') && bands.critical <= bands.warning) {
+    ctx.addIssue({ code: 'custom', path: ['alerts', 'bands', 'critical'], message: 'must be greater than bands.warning' });
   }
-  duplicateIds(rules, ctx, [...at, 'alerts', 'rules'], 'rule');
+  duplicateIds(rules, ctx, ['alerts', 'rules'], 'rule', failed);
   const channelIds = new Set(portfolio.channels.map((c) => c.id));
-  const pairs = rules.reduce((n, rule) => n + (rule.channels?.length ?? portfolio.channels.length), 0);
+  const pairs = rules.reduce(
+    (n, rule, r) => n + (failed('alerts', 'rules', r, 'channels') ? 0 : (rule.channels?.length ?? portfolio.channels.length)),
+    0,
+  );
   if (pairs > MAX_RULE_CHANNEL_PAIRS) {
     ctx.addIssue({
       code: 'custom',
-      path: [...at, 'alerts', 'rules'],
+      path: ['alerts', 'rules'],
       message:
         `these rules judge ${pairs} rule × channel pairs; one evaluation judges at most ${MAX_RULE_CHANNEL_PAIRS} well inside ` +
         `the alerts function's timeout: use fewer rules, or name the channels each rule watches`,
     });
   }
   rules.forEach((rule, r) => {
-    const path = [...at, 'alerts', 'rules', r];
+    const path = ['alerts', 'rules', r];
     const issue = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: [...path, field], message });
-    if (RATE_METRICS.has(rule.metric) && (rule.threshold < 0 || rule.threshold > 1)) {
+    // A rule's checks read its metric with its threshold, consecutive or action: each pair only when both are valid.
+    const ok = (...fields: string[]) => fields.every((field) => !failed(...path, field));
+    if (!ok('metric', 'threshold')) {
+      // Its metric or threshold is wrong already: what they would say together is unknown.
+    } else if (RATE_METRICS.has(rule.metric) && (rule.threshold < 0 || rule.threshold > 1)) {
       issue('threshold', `${rule.metric} is a fraction: threshold must be between 0 and 1`);
     } else if (rule.metric === 'pacing' && rule.threshold <= -1) {
       issue('threshold', 'pacing is actual/allocated − 1: threshold must be greater than -1');
     } else if (rule.metric !== 'pacing' && rule.threshold < 0) {
       issue('threshold', `${rule.metric} cannot be negative: threshold must be ≥ 0`);
     }
-    if (rule.metric === 'hoursSinceData' && rule.consecutive !== 1) {
+    if (ok('metric', 'consecutive') && rule.metric === 'hoursSinceData' && rule.consecutive !== 1) {
       issue('consecutive', 'hoursSinceData is measured now, not per window: leave consecutive at 1');
     }
-    if (rule.action === 'stop-loss' && !(STOP_LOSS_METRICS as readonly string[]).includes(rule.metric)) {
+    if (ok('metric', 'action') && rule.action === 'stop-loss' && !(STOP_LOSS_METRICS as readonly string[]).includes(rule.metric)) {
       issue('action', `stop-loss needs an efficiency metric (${STOP_LOSS_METRICS.join(', ')}), not ${rule.metric}`);
     }
+    if (!ok('channels')) return;
     rule.channels?.forEach((id, c) => {
       if (!channelIds.has(id)) ctx.addIssue({ code: 'custom', path: [...path, 'channels', c], message: `unknown channel "${id}"` });
     });
   });
 };
 
-function checkPortfolio(portfolio: PortfolioShape, ctx: Ctx, at: (string | number)[] = []): void {
+/**
+ * The checks across a portfolio's fields, each reported once at its own path: a check reads only fields that
+ * passed their own schema and that no earlier check here already found wrong (a base above its max is not
+ * summed again into the bases, the groups or the carbon at the bases; a repeated channel's source ids are not
+ * claimed twice), so one mistake never shows up as several.
+ */
+function checkPortfolio(portfolio: PortfolioShape, ctx: Ctx, failed: Failed): void {
+  if (failed('channels') && !Array.isArray(portfolio.channels)) return;
   const { daily, explorationShare, reserveShare } = portfolio.budget;
-  duplicateIds(portfolio.channels, ctx, [...at, 'channels'], 'channel');
+  const repeated = duplicateIds(portfolio.channels, ctx, ['channels'], 'channel', failed);
   portfolio.channels.forEach((channel, c) => {
-    if (channel.base > channel.max) {
-      ctx.addIssue({ code: 'custom', path: [...at, 'channels', c, 'base'], message: `base ${channel.base} exceeds max ${channel.max}` });
+    if (!failed('channels', c, 'base') && !failed('channels', c, 'max') && channel.base > channel.max) {
+      ctx.addIssue({ code: 'custom', path: ['channels', c, 'base'], message: `base ${channel.base} exceeds max ${channel.max}` });
     }
   });
+  const sound = soundChannels(portfolio, failed);
   const bases = portfolio.channels.reduce((sum, c) => sum + c.base, 0);
   const room = daily * (1 - explorationShare - reserveShare);
-  if (bases > room + 1e-9) {
+  const budgetSound = ['daily', 'explorationShare', 'reserveShare'].every((field) => !failed('budget', field));
+  if (sound.every(Boolean) && budgetSound && bases > room + 1e-9) {
     ctx.addIssue({
       code: 'custom',
-      path: [...at, 'channels'],
+      path: ['channels'],
       message: `bases sum to ${bases}, more than daily × (1 − explorationShare − reserveShare) = ${room}`,
     });
   }
-  checkGroups(portfolio, ctx, at);
-  checkCarbon(portfolio, ctx, at);
+  checkGroups(portfolio, ctx, failed, sound);
+  checkCarbon(portfolio, ctx, failed, sound);
   const owners = new Map<string, string>();
   portfolio.channels.forEach((channel, c) => {
+    // A repeated channel (a copy pasted twice) would claim its own source ids again: its id is the one mistake.
+    if (repeated.has(c) || failed('channels', c, 'sourceIds')) return;
     for (const [platform, ids] of Object.entries(channel.sourceIds)) {
       ids?.forEach((sourceId, i) => {
         // A platform's campaign ids are unique across its accounts: "acct/555" and "555" are one campaign.
@@ -390,7 +456,7 @@ function checkPortfolio(portfolio: PortfolioShape, ctx: Ctx, at: (string | numbe
         if (owner) {
           ctx.addIssue({
             code: 'custom',
-            path: [...at, 'channels', c, 'sourceIds', platform, i],
+            path: ['channels', c, 'sourceIds', platform, i],
             message: `${platform} id "${sourceId}" already belongs to channel "${owner}"`,
           });
         }
@@ -398,7 +464,7 @@ function checkPortfolio(portfolio: PortfolioShape, ctx: Ctx, at: (string | numbe
       });
     }
   });
-  checkRules(portfolio, ctx, at);
+  checkRules(portfolio, ctx, failed);
 }
 
 /** The operator config (`config/budget.config.json`), docs/config.md. */

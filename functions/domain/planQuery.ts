@@ -4,15 +4,18 @@ import * as z from './schema.js';
 /** The most budgets one what-if request may ask about: enough points for a curve, few enough to answer in seconds. */
 export const MAX_PLAN_BUDGETS = 25;
 
+/** The whole rule for a budget, said by every refusal of one, so that `1e9`, `0` or `2000000000` each learn the range and the form. */
+const BUDGET_RULE = `expected a plain decimal amount above 0 and at most ${MAX_AMOUNT} (1,000,000,000), with at most 6 decimals and no sign, exponent or grouping, such as 12000 or 12000.50`;
+
 /**
  * A daily budget as a query parameter: a plain decimal (no sign, exponent or grouping), positive, at most
  * {@link MAX_AMOUNT} and 6 decimals, the same limits as every money field.
  */
 const Budget = z.pipe(
-  z.string().check(z.regex(/^\d+(\.\d{1,6})?$/, 'expected a decimal amount with at most 6 decimals, such as 12000 or 12000.50')),
+  z.string().check(z.regex(/^\d+(\.\d{1,6})?$/, BUDGET_RULE)),
   z.pipe(
     z.transform((value: string) => Number(value)),
-    z.number().check(z.positive('must be positive'), z.lte(MAX_AMOUNT, `must be at most ${MAX_AMOUNT}`)),
+    z.number().check(z.positive(BUDGET_RULE), z.lte(MAX_AMOUNT, BUDGET_RULE)),
   ),
 );
 

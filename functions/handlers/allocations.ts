@@ -28,6 +28,23 @@ const missing = (what: string) => new HttpError(404, 'unknown-snapshot', what);
  */
 const PAGE_BYTES = 5_000_000;
 
+/**
+ * One snapshot as JSON, or as the finance CSV (an attachment named after the snapshot) when `?format=csv`
+ * or, without `format`, `Accept: text/csv` asks for it: the same for a snapshot by id and for `latest`.
+ */
+const snapshotAnswer = (portfolio: Portfolio, snapshot: Snapshot, { format }: SnapshotQuery, event: Event): Result => {
+  const wantsCsv = format === 'csv' || (format === undefined && /\btext\/csv\b/.test(event.headers.accept ?? ''));
+  if (!wantsCsv) return json(200, snapshot);
+  return {
+    statusCode: 200,
+    headers: {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': `attachment; filename="${portfolio.id}-${snapshot.snapshotId}.csv"`,
+    },
+    body: snapshotCsv(snapshot, portfolio.currency),
+  };
+};
+
 /** Finance reads of allocation snapshots: latest, list, one (JSON or CSV) and diff. */
 export const createAllocationsHandler = ({ config, allocations }: AllocationsReadDependencies) => {
   const found = async (portfolio: Portfolio, snapshotId: string): Promise<Snapshot> => {
@@ -38,10 +55,11 @@ export const createAllocationsHandler = ({ config, allocations }: AllocationsRea
   };
 
   const routes: Record<string, (portfolio: Portfolio, event: Event) => Promise<Result>> = {
-    'GET /portfolios/{id}/allocations/latest': async (portfolio) => {
+    'GET /portfolios/{id}/allocations/latest': async (portfolio, event) => {
+      const query = parseQuery(SnapshotQuery, event);
       const latest = await allocations.latest(portfolio.id);
       if (!latest) throw missing(`portfolio "${portfolio.id}" has no snapshot yet; POST /portfolios/${portfolio.id}/reallocate makes one`);
-      return json(200, latest);
+      return snapshotAnswer(portfolio, latest, query, event);
     },
     'GET /portfolios/{id}/allocations': async (portfolio, event) => {
       const { from, to, limit, cursor, include } = parseQuery(ListQuery, event);
@@ -81,17 +99,7 @@ export const createAllocationsHandler = ({ config, allocations }: AllocationsRea
     },
     'GET /portfolios/{id}/allocations/{snapshotId}': async (portfolio, event) => {
       const snapshot = await found(portfolio, event.pathParameters?.snapshotId ?? '');
-      const { format } = parseQuery(SnapshotQuery, event);
-      const wantsCsv = format === 'csv' || (format === undefined && /\btext\/csv\b/.test(event.headers.accept ?? ''));
-      if (!wantsCsv) return json(200, snapshot);
-      return {
-        statusCode: 200,
-        headers: {
-          'content-type': 'text/csv; charset=utf-8',
-          'content-disposition': `attachment; filename="${portfolio.id}-${snapshot.snapshotId}.csv"`,
-        },
-        body: snapshotCsv(snapshot, portfolio.currency),
-      };
+      return snapshotAnswer(portfolio, snapshot, parseQuery(SnapshotQuery, event), event);
     },
   };
 

@@ -101,6 +101,18 @@ describe('GET /portfolios/{id}/plan: what-if budgets', () => {
     expect(body.error.issues.map((i: { path: string }) => i.path)).toContain(path);
   });
 
+  it.each(['budget=1e9', 'budget=0', 'budget=2000000000', 'budgets=5000,1e9'])(
+    'tells %j the allowed range and form, not only that it is wrong',
+    async (query) => {
+      const { status, body } = await runtime.get(`${base}/plan?${query}`);
+      expect(status).toBe(400);
+      const [issue] = body.error.issues;
+      expect(issue.path).toMatch(/^budgets?(\[1\])?$/);
+      expect(issue.message).toMatch(/above 0 and at most 1000000000/);
+      expect(issue.message).toMatch(/no sign, exponent or grouping/);
+    },
+  );
+
   it('answers 404 for an unknown portfolio', async () => {
     const { status, body } = await runtime.get(`/portfolios/nope/plan?budget=${today}`);
     expect(status).toBe(404);

@@ -192,6 +192,35 @@ describe('finance reads', () => {
     expect(viaQuery.body).toBe(`${lines.join('\r\n')}\r\n`);
   });
 
+  it('serves the latest snapshot as the same CSV, asked by ?format=csv or Accept: text/csv', async () => {
+    const latest = (await runtime.get(`${base}/allocations/latest`)).body as Snapshot;
+    const byId = await fetch(`${runtime.url}${base}/allocations/${latest.snapshotId}?format=csv`, {
+      headers: { authorization: `Bearer ${runtime.apiToken}` },
+    });
+    const csv = await byId.text();
+    for (const [query, accept] of [
+      ['?format=csv', 'application/json'],
+      ['', 'text/csv'],
+    ] as const) {
+      const response = await fetch(`${runtime.url}${base}/allocations/latest${query}`, {
+        headers: { authorization: `Bearer ${runtime.apiToken}`, accept },
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toContain('text/csv');
+      expect(response.headers.get('content-disposition')).toBe(`attachment; filename="demo-${latest.snapshotId}.csv"`);
+      expect(await response.text()).toBe(csv);
+    }
+    // JSON stays the default, and format=json wins over the Accept header, as for a snapshot by id.
+    expect((await runtime.get(`${base}/allocations/latest`)).body.snapshotId).toBe(latest.snapshotId);
+    const json = await fetch(`${runtime.url}${base}/allocations/latest?format=json`, {
+      headers: { authorization: `Bearer ${runtime.apiToken}`, accept: 'text/csv' },
+    });
+    expect(json.headers.get('content-type')).toContain('application/json');
+    const bad = await runtime.get(`${base}/allocations/latest?format=xlsx`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues.map((i: { path: string }) => i.path)).toEqual(['format']);
+  });
+
   it('holds the reserve back on every run, and places it only on an on-demand release with a reason, which the snapshot and event record', async () => {
     const post = (body: unknown) =>
       fetch(`${runtime.url}${base}/reallocate`, {

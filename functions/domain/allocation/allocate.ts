@@ -239,6 +239,21 @@ const totalCarbon = (channels: readonly { carbonKg?: number }[]) =>
     : {};
 
 /**
+ * What no plan can place: when the channels' maxes add up to less than the allocatable budget (a what-if of
+ * a far larger budget, or caps set below it), the rest is said plainly in money, before or beside whichever
+ * constraints bind first. At least that much: stop-losses and the change limit may hold back more.
+ */
+const beyondMaxes = (plans: readonly ChannelPlan[], allocatable: number): string[] => {
+  const capacity = plans.reduce((s, p) => s + p.channel.max, 0);
+  const over = cents(allocatable - capacity);
+  return over > 0
+    ? [
+        `The channels' maxes add up to ${money(capacity)} a day, so at least ${money(over)} of the allocatable ${money(allocatable)} cannot be placed under any plan.`,
+      ]
+    : [];
+};
+
+/**
  * A held allocation: the plan in force kept, brought onto today's config where it would break it (a budget
  * cut, a lowered max, a new channel, a stop-loss), saying what had to change. No exploration, nothing solved.
  */
@@ -285,7 +300,9 @@ const held = (
       channels,
       exploration: 0,
       reserve: budget.reserve,
-      ...(left > 0 ? { unallocated: { amount: left, reasons: [`The plan is held: ${reason}.`] } } : {}),
+      ...(left > 0
+        ? { unallocated: { amount: left, reasons: [`The plan is held: ${reason}.`, ...beyondMaxes(plans, budget.allocatable)] } }
+        : {}),
       constraints: groups,
       ...totalCarbon(channels),
       expectedConversions: cents(channels.reduce((s, c) => s + c.expectedConversions, 0)),
@@ -550,10 +567,12 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
       ? {
           unallocated: {
             amount: left,
-            reasons:
-              constraints.length > 0
+            reasons: [
+              ...beyondMaxes(plans, allocatable),
+              ...(constraints.length > 0
                 ? constraints.map((c) => c.explanation)
-                : ['Every channel is at its max or at the most the daily change limit allows.'],
+                : ['Every channel is at its max or at the most the daily change limit allows.']),
+            ],
           },
         }
       : {};

@@ -186,3 +186,52 @@ describe('config errors for operators', () => {
     expect(() => loadConfigFile(file)).toThrow(/line 4, column 3/);
   });
 });
+
+describe('one mistake, one error', () => {
+  const reported = async (config: unknown): Promise<string[]> => {
+    const { ConfigError, parseConfig } = await import('../../../functions/adapters/configFile.js');
+    try {
+      parseConfig(config, 'one-mistake.json');
+      return [];
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      return error.issues.map((i) => i.path);
+    }
+  };
+
+  it.each([
+    ['a base that is no number', (p: any) => (p.channels[0].base = 'abc'), ['portfolios[demo].channels[search].base']],
+    // Not summed again into the bases, the group beside it and the carbon at the bases.
+    ['a base above its max', (p: any) => (p.channels[0].base = 99_999), ['portfolios[demo].channels[search].base']],
+    // Not read again as a negative allocatable budget by every sum of bases and group share.
+    ['a reserve share of 2', (p: any) => (p.budget.reserveShare = 2), ['portfolios[demo].budget.reserveShare']],
+    ['a daily budget that is no number', (p: any) => (p.budget.daily = 'x'), ['portfolios[demo].budget.daily']],
+    [
+      'a group naming an unknown channel',
+      (p: any) => p.groups[0].channels.push('nope'),
+      ['portfolios[demo].groups[upper-funnel].channels[2]'],
+    ],
+    ['a group share that is no number', (p: any) => (p.groups[0].minShare = 'x'), ['portfolios[demo].groups[upper-funnel].minShare']],
+    // The copy's source ids are not claimed a second time, and its path names its position, not an id two channels share.
+    ['a channel pasted twice', (p: any) => p.channels.push(structuredClone(p.channels[1])), ['portfolios[demo].channels[6].id']],
+    // One rule for an id, not a length issue beside a pattern issue.
+    ['an empty channel id', (p: any) => (p.channels[3].id = ''), ['portfolios[demo].channels[3].id']],
+    [
+      'two channels without an id (no "duplicate id undefined")',
+      (p: any) => {
+        delete p.channels[0].id;
+        delete p.channels[1].id;
+      },
+      ['portfolios[demo].channels[0].id', 'portfolios[demo].channels[1].id'],
+    ],
+    [
+      'a carbon intensity that is no number',
+      (p: any) => (p.channels[2].carbonPerUnit = 'x'),
+      ['portfolios[demo].channels[video].carbonPerUnit'],
+    ],
+    ['a warning band that is no number', (p: any) => (p.alerts.bands.warning = 'x'), ['portfolios[demo].alerts.bands.warning']],
+    ['an alert metric misspelt', (p: any) => (p.alerts.rules[1].metric = 'rooas'), ['portfolios[demo].alerts.rules[stop-loss].metric']],
+  ])('reports %s once, at its own path', async (_name, change, paths) => {
+    expect(await reported(withDemo(change))).toEqual(paths);
+  });
+});

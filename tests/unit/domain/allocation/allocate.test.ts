@@ -311,5 +311,21 @@ describe('allocate', () => {
       expect(cpa.shadowPrice).toBeGreaterThan(0);
       expect(tight.constraints.find((c) => c.id === 'budget')).toBeUndefined();
     });
+
+    it("says plainly how much of a budget beyond the channels' maxes no plan can place (a what-if of 1,000,000,000)", () => {
+      const huge = portfolio({});
+      const input = { ...huge, portfolio: { ...huge.portfolio, budget: { ...huge.portfolio.budget, daily: 1_000_000_000 } } };
+      const allocation = allocate(input);
+      expect(allocation.total).toBeLessThanOrEqual(24_000 + CENT);
+      expect(allocation.unallocated!.reasons[0]).toBe(
+        "The channels' maxes add up to 24,000.00 a day, so at least 999,976,000.00 of the allocatable 1,000,000,000.00 cannot be placed under any plan.",
+      );
+      // Held (here: a carbon cap of 1 kg cannot take the bases), it says so beside why it is held.
+      const held = allocate({ ...input, portfolio: { ...input.portfolio, carbon: { maxDailyKg: 1 } } });
+      expect(held.status).toBe('held');
+      expect(held.unallocated!.reasons).toContain(allocation.unallocated!.reasons[0]);
+      // Within the maxes, no such line.
+      expect(allocate(huge).unallocated?.reasons.join(' ') ?? '').not.toMatch(/maxes add up/);
+    });
   });
 });

@@ -1,0 +1,53 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { HttpError, parseQuery } from '../../../functions/adapters/http.js';
+import { AlertsQuery } from '../../../functions/domain/alerts/alertsQuery.js';
+import { ListQuery } from '../../../functions/domain/allocationsQuery.js';
+import { MetricsQuery } from '../../../functions/domain/metricsQuery.js';
+import { PlanQuery } from '../../../functions/domain/planQuery.js';
+
+/** A query as API Gateway's payload 2.0 (and the local runtime) delivers it: repeats joined by commas, the raw string kept. */
+const event = (raw: string): APIGatewayProxyEventV2 => {
+  const joined: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(raw)) joined[name] = name in joined ? `${joined[name]},${value}` : value;
+  return { rawQueryString: raw, queryStringParameters: joined } as unknown as APIGatewayProxyEventV2;
+};
+
+const refusal = (run: () => unknown): HttpError => {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof HttpError) return error;
+    throw error;
+  }
+  throw new Error('expected a refusal');
+};
+
+describe('parseQuery: every query parameter takes one value', () => {
+  it.each([
+    ['status=open&status=closed', AlertsQuery, ['status']],
+    ['channel=search&channel=social', MetricsQuery, ['channel']],
+    ['limit=1&limit=2', ListQuery, ['limit']],
+    // Both values valid on their own: still refused, not read as one.
+    ['status=open&status=open', AlertsQuery, ['status']],
+    ['budgets=5000&budgets=6000', PlanQuery, ['budgets']],
+    ['limit=1&from=2026-01-01&limit=2&from=2026-01-02', ListQuery, ['limit', 'from']],
+  ] as const)('refuses %s with 400 invalid-query naming only the repeated parameters', (raw, schema, paths) => {
+    const error = refusal(() => parseQuery(schema, event(raw)));
+    expect(error.status).toBe(400);
+    expect(error.code).toBe('invalid-query');
+    expect(error.issues.map((i) => i.path)).toEqual(paths);
+    expect(error.issues[0]!.message).toMatch(/given 2 times/);
+  });
+
+  it("keeps another parameter's own mistake beside a repeat", () => {
+    const error = refusal(() => parseQuery(ListQuery, event('limit=1&limit=2&include=everything')));
+    expect(error.issues.map((i) => i.path)).toEqual(['limit', 'include']);
+  });
+
+  it('reads single parameters, and a comma inside one value, as before', () => {
+    expect(parseQuery(AlertsQuery, event('status=open'))).toEqual({ status: 'open' });
+    expect(parseQuery(PlanQuery, event('budgets=5000,6000'))).toEqual({ budgets: [5000, 6000] });
+    expect(parseQuery(ListQuery, { queryStringParameters: { limit: '5' } } as unknown as APIGatewayProxyEventV2).limit).toBe(5);
+  });
+});
