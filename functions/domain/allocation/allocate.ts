@@ -313,31 +313,33 @@ const held = (
 };
 
 /**
- * Exploration amounts that fit the allocatable budget beside the change limit's floors. Placed where it was
- * wanted, exploration makes floors of its own (`max(floor, base + exploration)`); after a budget cut those can
- * leave no room, so the amounts are scaled down, all by one factor, until they fit. What that leaves short of
- * the share is then placed inside the floors of the channels that may explore, in proportion to the room
- * their floors leave above their bases and their exploration: money the change limit keeps on those channels
- * anyway, so it raises no floor and moves no total, and the share is still spent on learning channels. Only
- * when the floors hold less than that is exploration below its share.
+ * Exploration amounts that fit beside the change limit's floors: within the allocatable budget and the carbon
+ * cap (`fits`, read on the floors `max(floor, base + exploration)` they make). Placed where it was wanted,
+ * exploration makes floors of its own; after a budget cut those can leave no room, and on a dirty channel
+ * they can emit past a cap the bases keep (the plan was then held every day), so the amounts are scaled
+ * down, all by one factor, until they fit. What that leaves short of the share is then placed inside the
+ * floors of the channels that may explore, in proportion to the room their floors leave above their bases
+ * and their exploration: money the change limit keeps on those channels anyway, so it raises no floor and
+ * moves no total, and the share is still spent on learning channels. Only when the floors hold less than
+ * that is exploration below its share.
  */
 const fitExploration = (
   wanted: readonly number[],
   floors: readonly number[],
   bases: readonly number[],
   explorable: readonly boolean[],
-  allocatable: number,
+  fits: (lower: readonly number[]) => boolean,
 ): number[] => {
-  const need = (k: number) => floors.reduce((s, f, i) => s + Math.max(f, bases[i]! + k * wanted[i]!), 0);
-  if (need(1) <= allocatable + 1e-6) return [...wanted];
-  let fits = 0;
+  const lowerAt = (k: number) => floors.map((f, i) => Math.max(f, bases[i]! + k * wanted[i]!));
+  if (fits(lowerAt(1))) return [...wanted];
+  let fitting = 0;
   let breaks = 1;
   for (let step = 0; step < 40; step += 1) {
-    const k = (fits + breaks) / 2;
-    if (need(k) <= allocatable) fits = k;
+    const k = (fitting + breaks) / 2;
+    if (fits(lowerAt(k))) fitting = k;
     else breaks = k;
   }
-  const scaled = wanted.map((w) => w * fits);
+  const scaled = wanted.map((w) => w * fitting);
   const inside = scaled.map((e, i) => (explorable[i] ? Math.max(0, floors[i]! - bases[i]! - e) : 0));
   const room = inside.reduce((a, b) => a + b, 0);
   const share = wanted.reduce((a, b) => a + b, 0);
@@ -380,13 +382,18 @@ const exploreWithinGroups = (
 };
 
 /** Why the hard rows (the budget and the carbon cap; a group's share gives way instead) cannot hold, in words. */
-const describeMissed = (missed: readonly { id: string }[]) =>
+/**
+ * Why the floors make a plan impossible, with the figures an operator can act on: the budget row's, or the
+ * carbon cap's kg at the floors (the bases and the daily change limit's; exploration gives way to the cap
+ * before this) against the cap.
+ */
+const describeMissed = (missed: readonly { id: string }[], plans: readonly ChannelPlan[], lower: readonly number[], cap = 0) =>
   missed
-    .map(({ id }) =>
-      id === 'budget'
-        ? 'the floors (bases, exploration and the daily change limit) exceed the budget'
-        : 'the carbon cap cannot be met at the floors',
-    )
+    .map(({ id }) => {
+      if (id === 'budget') return 'the floors (bases, exploration and the daily change limit) exceed the budget';
+      const kg = plans.reduce((s, p, i) => s + (p.channel.carbonPerUnit ?? 0) * lower[i]!, 0);
+      return `the carbon cap cannot be met at the floors: the bases and the daily change limit's floors emit ${roundTo(kg, 1).toLocaleString('en-US')} kg a day, against a cap of ${cap.toLocaleString('en-US')} kg`;
+    })
     .join('; ');
 
 /**
@@ -476,6 +483,9 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
         seed,
       )
     : new Map<string, { amount: number; chance: number }>();
+  const cap = portfolio.carbon?.maxDailyKg;
+  const withinCarbon = (lower: readonly number[]) =>
+    cap === undefined || plans.reduce((s, p, i) => s + (p.channel.carbonPerUnit ?? 0) * lower[i]!, 0) <= cap + 1e-9;
   const exploration = exploreWithinGroups(
     fitExploration(
       roundToTotal(
@@ -485,7 +495,7 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
       floors,
       bases,
       plans.map((p) => shares.has(p.channel.id)),
-      allocatable,
+      (lower) => lower.reduce((a, b) => a + b, 0) <= allocatable + 1e-6 && withinCarbon(lower),
     ),
     floors,
     plans,
@@ -502,7 +512,9 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
     revenue: portfolioCaution(plans, first.totals, 'revenue'),
   };
   const final = solve(plans, lower, allocatable, input, value, caution);
-  if (final.hardMissed.length > 0) return hold(`infeasible: ${describeMissed(final.hardMissed)}`);
+  if (final.hardMissed.length > 0) {
+    return hold(`infeasible: ${describeMissed(final.hardMissed, plans, lower, cap)}`);
+  }
 
   // Exact cents: the whole allocatable budget when the budget row binds, else exactly what the LP placed.
   const placed = final.totals.reduce((a, b) => a + b, 0);

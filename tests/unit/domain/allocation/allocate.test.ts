@@ -301,6 +301,25 @@ describe('allocate', () => {
       expect(capped.constraints.map((c) => c.id)).toContain('carbon');
     });
 
+    it('lets exploration give way to a carbon cap the bases keep, instead of holding every day', () => {
+      // The bases emit 500 × (0.02 + 0.3 + 0.05) = 185 kg, within the cap of 190; the exploration share's 1,000
+      // on top would not be, and the plan was held at the bases every day.
+      const capped = portfolio({ carbon: { maxDailyKg: 190 } });
+      const input = { ...capped, portfolio: { ...capped.portfolio, budget: { ...capped.portfolio.budget, explorationShare: 0.1 } } };
+      const allocation = allocate(input);
+      expect(allocation.status).toBe('optimal');
+      expect(allocation.carbonKg).toBeLessThanOrEqual(190 + 0.01);
+      expect(allocation.exploration).toBeGreaterThan(0);
+      expect(allocation.exploration).toBeLessThan(1000);
+      // Where the change limit's floors alone emit past the cap, it holds and says by how much.
+      const previous = {
+        channels: ['search', 'video', 'podcast'].map((channelId) => ({ channelId, total: channelId === 'video' ? 4000 : 500 })),
+      };
+      const held = allocate({ ...input, previous });
+      expect(held.status).toBe('held');
+      expect(held.reason).toMatch(/the bases and the daily change limit's floors emit 935 kg a day, against a cap of 190 kg/);
+    });
+
     it('says how much is left unplaced and which constraints hold it back', () => {
       const tight = allocate(portfolio({ objective: { targetCpa: 27 } }));
       expect(tight.status).toBe('optimal');
