@@ -30,7 +30,7 @@ import {
   revenueAt,
 } from './plans.js';
 import { marginalAt } from './responseModel.js';
-import type { Allocation, AllocationInput, ChannelAllocation } from './schemas.js';
+import type { Allocation, AllocationInput, BindingConstraint, ChannelAllocation } from './schemas.js';
 
 /** Options a caller may set; none change the decision except `exploration`. */
 export interface AllocateOptions {
@@ -227,12 +227,15 @@ const reasonFor = (
 const carbonOf = (channel: Channel, total: number) =>
   channel.carbonPerUnit === undefined ? {} : { carbonKg: roundTo(channel.carbonPerUnit * total, 3) };
 
-/** Carbon of the whole plan, when any channel declares its intensity. */
-const totalCarbon = (channels: readonly { carbonKg?: number }[]) =>
-  channels.some((c) => c.carbonKg !== undefined)
+/**
+ * Carbon of the whole plan, when any channel declares its intensity: from the exact totals, not the sum of
+ * the channels' rounded kg (which could read a thousandth over a cap the plan keeps).
+ */
+const totalCarbon = (channels: readonly Channel[], totals: readonly number[]) =>
+  channels.some((c) => c.carbonPerUnit !== undefined)
     ? {
         carbonKg: roundTo(
-          channels.reduce((s, c) => s + (c.carbonKg ?? 0), 0),
+          channels.reduce((s, c, i) => s + (c.carbonPerUnit ?? 0) * totals[i]!, 0),
           3,
         ),
       }
@@ -304,7 +307,10 @@ const held = (
         ? { unallocated: { amount: left, reasons: [`The plan is held: ${reason}.`, ...beyondMaxes(plans, budget.allocatable)] } }
         : {}),
       constraints: groups,
-      ...totalCarbon(channels),
+      ...totalCarbon(
+        plans.map((p) => p.channel),
+        channels.map((c) => c.total),
+      ),
       expectedConversions: cents(channels.reduce((s, c) => s + c.expectedConversions, 0)),
       solver: { name: 'javascript-lp-solver', ms },
     },
@@ -354,6 +360,26 @@ const fitExploration = (
 };
 
 /**
+ * The carbon cap's constraint, saying so when exploration gave way to it ({@link fitExploration}): the plan's
+ * exploration is then below its share, and this is where a reader of the plan learns why.
+ */
+const withExplorationForCarbon = (
+  constraints: readonly BindingConstraint[],
+  wanted: readonly number[],
+  exploration: readonly number[],
+  wantedFits: boolean,
+): BindingConstraint[] => {
+  const share = wanted.reduce((a, b) => a + b, 0);
+  const placed = exploration.reduce((a, b) => a + b, 0);
+  if (wantedFits || placed >= share - 0.005) return [...constraints];
+  const note = `Exploration gave way to it: ${money(placed)} of its ${money(share)} share, since placed as wanted its floors would emit past the cap.`;
+  const carbon = constraints.find((c) => c.id === 'carbon');
+  return carbon
+    ? constraints.map((c) => (c === carbon ? { ...c, explanation: `${c.explanation} ${note}` } : c))
+    : [...constraints, { id: 'carbon', binding: true, shadowPrice: 0, explanation: `The carbon cap binds. ${note}` }];
+};
+
+/**
  * Exploration trimmed so that the floors it makes break no group by themselves, as it already stays within
  * each channel's cap: a group's channels' floors within its maxShare, and the other channels' floors leaving
  * a minShare group what it needs ({@link roomForGroups}). Without this, exploration alone put a capped group
@@ -392,7 +418,8 @@ const describeMissed = (missed: readonly { id: string }[], plans: readonly Chann
     .map(({ id }) => {
       if (id === 'budget') return 'the floors (bases, exploration and the daily change limit) exceed the budget';
       const kg = plans.reduce((s, p, i) => s + (p.channel.carbonPerUnit ?? 0) * lower[i]!, 0);
-      return `the carbon cap cannot be met at the floors: the bases and the daily change limit's floors emit ${roundTo(kg, 1).toLocaleString('en-US')} kg a day, against a cap of ${cap.toLocaleString('en-US')} kg`;
+      const kgText = (v: number) => v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+      return `the carbon cap cannot be met at the floors: the bases and the daily change limit's floors emit ${kgText(Math.ceil(kg * 100) / 100)} kg a day, against a cap of ${kgText(cap)} kg`;
     })
     .join('; ');
 
@@ -486,12 +513,13 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
   const cap = portfolio.carbon?.maxDailyKg;
   const withinCarbon = (lower: readonly number[]) =>
     cap === undefined || plans.reduce((s, p, i) => s + (p.channel.carbonPerUnit ?? 0) * lower[i]!, 0) <= cap + 1e-9;
+  const wanted = roundToTotal(
+    plans.map((p) => shares.get(p.channel.id)?.amount ?? 0),
+    cents([...shares.values()].reduce((s, e) => s + e.amount, 0)),
+  );
   const exploration = exploreWithinGroups(
     fitExploration(
-      roundToTotal(
-        plans.map((p) => shares.get(p.channel.id)?.amount ?? 0),
-        cents([...shares.values()].reduce((s, e) => s + e.amount, 0)),
-      ),
+      wanted,
       floors,
       bases,
       plans.map((p) => shares.has(p.channel.id)),
@@ -569,9 +597,15 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
     stopLoss: plan.stopLoss,
   }));
   const bound = bindingConstraints(portfolio, final.model, final.solution, planned);
-  const constraints = bound.some((c) => (c.id === 'targetCpa' || c.id === 'minRoas') && c.unmet === undefined)
+  const priced = bound.some((c) => (c.id === 'targetCpa' || c.id === 'minRoas') && c.unmet === undefined)
     ? withCautionCost(bound, portfolio, cautionCost(plans, final.totals, lower, allocatable, input, value), CAUTIOUS_PERCENTILE)
     : bound;
+  const constraints = withExplorationForCarbon(
+    priced,
+    wanted,
+    exploration,
+    withinCarbon(floors.map((f, i) => Math.max(f, bases[i]! + wanted[i]!))),
+  );
   const total = cents(channels.reduce((s, c) => s + c.total, 0));
   const left = cents(allocatable - total);
   const unallocated =
@@ -601,7 +635,10 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
     reserve,
     ...unallocated,
     constraints,
-    ...totalCarbon(channels),
+    ...totalCarbon(
+      plans.map((p) => p.channel),
+      totals,
+    ),
     expectedConversions: cents(channels.reduce((s, c) => s + c.expectedConversions, 0)),
     ...expectedRevenue,
     outcome,

@@ -698,7 +698,7 @@ export const fitResponse = (
           kept.map((i) => days.effective[i]!),
         );
       const refit = daysAmong(recent);
-      const shapeScale = older.length >= 7 ? scaleFits(daysAmong(older), settings)[0]!.fit.scale : fit.scale;
+      const shapeScale = older.length >= 7 ? scaleFits(daysAmong(older), settings, baselined)[0]!.fit.scale : fit.scale;
       // The pooled prior says what the channel was worth before the shift, so it is held weakly: a few days
       // of the new regime outweigh it.
       const weak = { ...settings, shape: Math.max(0.1, FIT.shiftPriorDays * settings.efficiency * settings.typical) };

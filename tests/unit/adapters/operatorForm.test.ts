@@ -42,6 +42,13 @@ describe('an operator form', () => {
     ]);
   });
 
+  it('refuses a body over 1 MiB with 413 before reading a byte of it, as the JSON routes do', () => {
+    expect(refusal(() => formFields(posted(`portfolio=demo&reason=${'x'.repeat(2 * 1024 * 1024)}`)))).toMatchObject({
+      status: 413,
+      code: 'body-too-large',
+    });
+  });
+
   it('refuses a repeated field with a 400 naming it, rather than acting on the first value', () => {
     expect(refusal(() => operatorForm(posted(`portfolio=demo&budget=1&budget=2&csrf=${csrf}`)))).toMatchObject({
       status: 400,

@@ -311,13 +311,16 @@ describe('allocate', () => {
       expect(allocation.carbonKg).toBeLessThanOrEqual(190 + 0.01);
       expect(allocation.exploration).toBeGreaterThan(0);
       expect(allocation.exploration).toBeLessThan(1000);
+      expect(allocation.constraints.find((c) => c.id === 'carbon')?.explanation).toMatch(
+        /Exploration gave way to it: [\d,.]+ of its 1,000.00 share/,
+      );
       // Where the change limit's floors alone emit past the cap, it holds and says by how much.
       const previous = {
         channels: ['search', 'video', 'podcast'].map((channelId) => ({ channelId, total: channelId === 'video' ? 4000 : 500 })),
       };
       const held = allocate({ ...input, previous });
       expect(held.status).toBe('held');
-      expect(held.reason).toMatch(/the bases and the daily change limit's floors emit 935 kg a day, against a cap of 190 kg/);
+      expect(held.reason).toMatch(/the bases and the daily change limit's floors emit 935.00 kg a day, against a cap of 190.00 kg/);
     });
 
     it('says how much is left unplaced and which constraints hold it back', () => {
