@@ -96,11 +96,18 @@ const geometricFactor = (delay: number, age: number) => {
 /** Each candidate delay's factors at every age developed, computed once: every channel's fit reads them. */
 const DELAY_FACTORS = DELAYS.map((delay) => Float64Array.from({ length: MAX_AGE }, (_, age) => geometricFactor(delay, age)));
 
-/** The geometric delay whose factors best fit `observed` at `ages` (least squares, each age weighed by `weight`). */
+/**
+ * The geometric delay whose factors best fit `observed` at `ages` (least squares, each age weighed by `weight`).
+ * Each age's observed factor and weight are read once, not once per candidate delay: a channel's are credibility
+ * blends that cost more to compute than the misfit they enter (they were 7% of an allocation at 100 channels).
+ */
 const fitDelay = (ages: readonly number[], observed: (age: number) => number, weight: (age: number) => number): Float64Array => {
+  const observedAt = ages.map((a) => observed(a));
+  const weightAt = ages.map((a) => weight(a));
   let best = { factors: DELAY_FACTORS[0]!, misfit: Number.POSITIVE_INFINITY };
   for (const factors of DELAY_FACTORS) {
-    const misfit = ages.reduce((s, a) => s + weight(a) * (observed(a) - factors[a]!) ** 2, 0);
+    let misfit = 0;
+    for (let i = 0; i < ages.length; i += 1) misfit += weightAt[i]! * (observedAt[i]! - factors[ages[i]!]!) ** 2;
     if (misfit < best.misfit) best = { factors, misfit };
   }
   return best.factors;
