@@ -47,7 +47,11 @@ export interface AllocationModel {
  * floors already spend, earn and emit.
  */
 export const buildModel = (portfolio: Portfolio, channels: readonly ModelChannel[], allocatable: number): AllocationModel => {
-  const segments = channels.flatMap((m, i) => segmentsOf(i, m.lower, m.upper, SEGMENTS, m.value, m.revenue, m.conversions));
+  const { targetCpa, minRoas } = portfolio.objective;
+  // Only a row's own curve is read at the breakpoints: a cautious reading costs the shape's error at each.
+  const segments = channels.flatMap((m, i) =>
+    segmentsOf(i, m.lower, m.upper, SEGMENTS, m.value, minRoas ? m.revenue : undefined, targetCpa ? m.conversions : undefined),
+  );
   const floorsOf = (pick: (m: ModelChannel, spend: number) => number, members = channels) =>
     members.reduce((sum, m) => sum + pick(m, m.lower), 0);
   const spent = floorsOf((_, s) => s);
@@ -59,7 +63,6 @@ export const buildModel = (portfolio: Portfolio, channels: readonly ModelChannel
   };
 
   add({ id: 'budget', side: 'max', soft: false }, () => 1, allocatable - spent);
-  const { targetCpa, minRoas } = portfolio.objective;
   if (targetCpa) {
     add(
       { id: 'targetCpa', side: 'max', soft: true },
