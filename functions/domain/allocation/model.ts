@@ -93,3 +93,45 @@ export const buildModel = (portfolio: Portfolio, channels: readonly ModelChannel
   }
   return { problem: { c: segments.map((s) => s.slope), upper: segments.map((s) => s.length), rows }, segments, meanings };
 };
+
+/**
+ * `model` with its target rows (target CPA, minimum ROAS) read off other revenue and conversions curves of the
+ * same channels, at the same breakpoints: the objective, the bounds and every other row are kept as they are.
+ * Each coefficient and right-hand side is what {@link buildModel} would write for `channels` (the same
+ * differences over the same spends, summed in the same order), without reading the value curve again for
+ * breakpoints it already has.
+ */
+export const withTargetsOn = (
+  portfolio: Portfolio,
+  model: AllocationModel,
+  channels: readonly Pick<ModelChannel, 'revenue' | 'conversions' | 'lower'>[],
+): AllocationModel => {
+  const { targetCpa, minRoas } = portfolio.objective;
+  /** Each segment's slope on `curve`: a breakpoint shared by two segments is read once, as segmentsOf reads it. */
+  const slopesOn = (curve: (m: Pick<ModelChannel, 'revenue' | 'conversions'>, spend: number) => number) => {
+    let previous = { channel: -1, to: 0, value: 0 };
+    return model.segments.map((s) => {
+      const m = channels[s.channel]!;
+      const start = previous.channel === s.channel && previous.to === s.from ? previous.value : curve(m, s.from);
+      const end = curve(m, s.to);
+      previous = { channel: s.channel, to: s.to, value: end };
+      return (end - start) / s.length;
+    });
+  };
+  const floorsOf = (pick: (m: Pick<ModelChannel, 'revenue' | 'conversions' | 'lower'>, spend: number) => number) =>
+    channels.reduce((sum, m) => sum + pick(m, m.lower), 0);
+  const spent = floorsOf((_, s) => s);
+  const rows = model.problem.rows.map((row, r): LpRow => {
+    const { id } = model.meanings[r]!;
+    if (id === 'targetCpa' && targetCpa) {
+      const slopes = slopesOn((m, s) => m.conversions(s));
+      return { ...row, a: slopes.map((slope) => 1 - targetCpa * slope), rhs: targetCpa * floorsOf((m, s) => m.conversions(s)) - spent };
+    }
+    if (id === 'minRoas' && minRoas) {
+      const slopes = slopesOn((m, s) => m.revenue(s));
+      return { ...row, a: slopes.map((slope) => minRoas - slope), rhs: floorsOf((m, s) => m.revenue(s)) - minRoas * spent };
+    }
+    return row;
+  });
+  return { ...model, problem: { ...model.problem, rows } };
+};

@@ -105,6 +105,8 @@ export const relativeError = (model: ResponseModel, spend?: number) =>
  */
 const cautiousAt = (model: ResponseModel, spend: number, z: number) => {
   const mean = expectedAt(model, spend);
+  // Read on the mean (the caution's cost), the error is multiplied by 0: it is not worth reading.
+  if (z === 0) return model.baseline + mean;
   const error = Math.sqrt(levelVariance(model) + shapeSpread(model, spend, mean) ** 2);
   return model.baseline + Math.max(0.3, 1 - z * error) * mean;
 };

@@ -1,6 +1,9 @@
 /** A linear piece of a channel's response: `length` more spend adds `slope` value per unit. */
 export interface Segment {
   readonly channel: number;
+  /** Its breakpoints, the spends it runs between: a model read again on other curves reads them there. */
+  readonly from: number;
+  readonly to: number;
   readonly length: number;
   /** Objective value per unit (conversions, or revenue). */
   readonly slope: number;
@@ -61,6 +64,8 @@ export const segmentsOf = (
     const length = b.x - a.x;
     segments.push({
       channel,
+      from: a.x,
+      to: b.x,
       length,
       slope: (b.y - a.y) / length,
       revenueSlope: (revenues[i]! - revenues[i - 1]!) / length,
