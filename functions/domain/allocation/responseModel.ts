@@ -62,20 +62,43 @@ export const marginalAt = (model: ResponseModel, spend: number, a?: number, scal
 /** Posterior coefficient of variation of the level: 1/√shape. */
 export const uncertainty = (model: ResponseModel): number => 1 / Math.sqrt(model.shape);
 
+/** The scales a draw picks from: the posterior's, or the model's own scale at its level when it has none. */
+export const drawableScales = (model: ResponseModel): readonly { readonly scale: number; readonly level: number }[] =>
+  model.scales.length > 0 ? model.scales : [{ scale: model.scale, level: level(model) }];
+
+/** Which of {@link drawableScales} a draw picks, from one uniform number: the first while the weights do not reach it. */
+const drawnIndex = (model: ResponseModel, u: number): number => {
+  let left = u;
+  for (let k = 0; k < model.scales.length; k += 1) {
+    left -= model.scales[k]!.weight;
+    if (left <= 0) return k;
+  }
+  return 0;
+};
+
 /** A draw of the curve from its posterior: level and scale (Thompson sampling). */
 export const drawCurve = (model: ResponseModel, random: Random): { a: number; scale: number } => {
-  let u = random();
-  let drawn = model.scales[0] ?? { scale: model.scale, level: level(model) };
-  for (const s of model.scales) {
-    u -= s.weight;
-    if (u <= 0) {
-      drawn = s;
-      break;
-    }
-  }
+  const drawn = drawableScales(model)[drawnIndex(model, random())]!;
   // The level's relative uncertainty is the posterior's; its centre is the one that fits the drawn scale.
   const a = (gamma(random, model.shape) / model.shape) * drawn.level;
   return { a, scale: drawn.scale };
+};
+
+/**
+ * `count` draws of the curve, each as {@link drawCurve} draws it (the same numbers from `random`, in turn), as
+ * columns: its level `a`, and which of {@link drawableScales} it picked. A reader of hundreds of draws reads
+ * each scale's exponential once, not once a draw, and allocates no object a draw.
+ */
+export const drawCurves = (model: ResponseModel, random: Random, count: number): { a: Float64Array; scale: Int32Array } => {
+  const scales = drawableScales(model);
+  const a = new Float64Array(count);
+  const scale = new Int32Array(count);
+  for (let i = 0; i < count; i += 1) {
+    const k = drawnIndex(model, random());
+    scale[i] = k;
+    a[i] = (gamma(random, model.shape) / model.shape) * scales[k]!.level;
+  }
+  return { a, scale };
 };
 
 /** Tuning, in one place, with the reason for each value. */
