@@ -453,9 +453,12 @@ const fitAtScale = (days: Days, scale: number, prior: Settings, withBaseline: bo
 
 type Fit = ReturnType<typeof fitAtScale>;
 
-/** Expected value of day `i` under a fit (its curve read from the cache the fit filled). */
-const meanOf = (fit: Fit, days: Days, i: number) =>
-  days.exposure[i]! * (fit.baseline + (fit.shape / fit.rate) * curveAt(days, fit.scale).curve[i]!);
+/** Expected value of each day under a fit, by its index (its curve read once from the cache the fit filled). */
+const meansOf = (fit: Fit, days: Days) => {
+  const { curve } = curveAt(days, fit.scale);
+  const level = fit.shape / fit.rate;
+  return (i: number) => days.exposure[i]! * (fit.baseline + level * curve[i]!);
+};
 
 /** Each fit's posterior weight from its log-score (`e^(score − best)`, normalized), best first. */
 const posterior = (fits: readonly Fit[], scores: readonly number[]) => {
@@ -611,8 +614,9 @@ export const fitResponse = (
   const everyDay = indices();
   const dispersionOf = (fit: Fit, days: Days, of: readonly number[]) => {
     const weightSum = of.reduce((s, i) => s + days.weight[i]!, 0);
+    const meanOf = meansOf(fit, days);
     const chi2 = of.reduce((s, i) => {
-      const mean = Math.max(1e-9, meanOf(fit, days, i));
+      const mean = Math.max(1e-9, meanOf(i));
       return s + (days.weight[i]! * (days.value[i]! - mean) ** 2) / mean;
     }, 0);
     return weightSum > 3 ? Math.min(50, Math.max(1, chi2 / Math.max(1, weightSum - 2))) : 1;
@@ -624,16 +628,18 @@ export const fitResponse = (
   let days = daysAt(centre);
   let fits = scaleFits(days, settings);
   let decay = centre;
-  const phi = dispersionOf(fits[0]!.fit, days, everyDay);
-  let quasi = fits[0]!.fit.score / phi;
-  if (observed.length >= 14) {
+  const candidates = prior.decay === undefined ? FIT.adstockGrid.filter((candidate) => candidate !== centre) : [];
+  // A later fit of the same days keeps the carryover and the baseline the first one chose, and tests neither:
+  // it needs no bar for them to clear, nor the scales a candidate is scored on.
+  if (observed.length >= 14 && (candidates.length > 0 || prior.baseline !== false)) {
+    const phi = dispersionOf(fits[0]!.fit, days, everyDay);
+    let quasi = fits[0]!.fit.score / phi;
     // Candidates are scored on every other scale the plain curve found plausible, widened a step each way
     // (carryover smooths spend, so it moves the scale little, and a fit's score is smooth across the grid's
     // 1.25× steps); the winner, if any, is then fitted on the whole grid.
-    const around = neighbourhood(fits).filter((_, k) => k % 2 === 0);
+    const around = candidates.length > 0 ? neighbourhood(fits).filter((_, k) => k % 2 === 0) : [];
     let best: Days | null = null;
-    for (const candidate of prior.decay === undefined ? FIT.adstockGrid : []) {
-      if (candidate === centre) continue;
+    for (const candidate of candidates) {
       const candidateDays = daysAt(candidate);
       // A candidate whose best score, bounded from above, cannot pay for its parameter is not fitted.
       const bound = carryoverBound(candidateDays, days, around, settings);
@@ -664,8 +670,9 @@ export const fitResponse = (
 
   // Outliers: one reweighting pass.
   let reweighted = false;
+  const fitted = meansOf(fit, days);
   for (let i = 0; i < days.n; i += 1) {
-    const mean = meanOf(fit, days, i);
+    const mean = fitted(i);
     const residual = Math.abs(days.value[i]! - mean) / Math.sqrt(mean + 1);
     if (residual > FIT.outlierZ) {
       days.weight[i]! *= (FIT.outlierZ / residual) ** 2;
@@ -687,7 +694,8 @@ export const fitResponse = (
   const older = indices((o) => o.age >= FIT.recentDays);
   let regimeShift = false;
   if (recent.length >= 3 && recent.length < days.n) {
-    const expected = recent.reduce((s, i) => s + meanOf(fit, days, i), 0);
+    const meanOf = meansOf(fit, days);
+    const expected = recent.reduce((s, i) => s + meanOf(i), 0);
     const observedValue = recent.reduce((s, i) => s + days.value[i]!, 0);
     const noise = older.length >= 7 ? dispersionOf(fit, days, older) : dispersion;
     if (Math.abs(observedValue - expected) / Math.sqrt(noise * (expected + 1)) > FIT.shiftZ) {
