@@ -525,16 +525,30 @@ const RECENCY = Array.from({ length: FIT.lookbackDays }, (_, age) => 0.5 ** (age
 const recency = (age: number) =>
   Number.isInteger(age) && age >= 0 && age < RECENCY.length ? RECENCY[age]! : 0.5 ** (age / FIT.halfLifeDays);
 
-/** Each decay's powers λ^0 … λ^29, computed once: the candidates are the same few decays for every channel. */
-const decayPowers = new Map<number, readonly number[]>();
-const powersOf = (decay: number): readonly number[] => {
-  let powers = decayPowers.get(decay);
-  if (!powers) {
-    powers = Array.from({ length: 30 }, (_, k) => decay ** k);
+/**
+ * Each decay's powers λ^0 … λ^29 and their running sums (λ^0 + … + λ^k, added in that order), computed once:
+ * the candidates are the same few decays for every channel.
+ */
+interface Powers {
+  readonly powers: readonly number[];
+  readonly sums: readonly number[];
+}
+const decayPowers = new Map<number, Powers>();
+const powersOf = (decay: number): Powers => {
+  let cached = decayPowers.get(decay);
+  if (!cached) {
+    const powers = Array.from({ length: 30 }, (_, k) => decay ** k);
+    const sums: number[] = [];
+    let sum = 0;
+    for (const power of powers) {
+      sum += power;
+      sums.push(sum);
+    }
+    cached = { powers, sums };
     // Bounded: the grid's decays and the few a config sets; a stray value is not kept.
-    if (decayPowers.size < 64) decayPowers.set(decay, powers);
+    if (decayPowers.size < 64) decayPowers.set(decay, cached);
   }
-  return powers;
+  return cached;
 };
 
 /** Adstocked spend of each point: `(1 − λ)·Σ λ^k·spend_{t−k}` over the days seen, renormalized where they stop. */
@@ -546,15 +560,16 @@ const adstocked = (points: readonly Observation[], decay: number): number[] => {
   // typed ones are slow to allocate, and this runs for every carryover candidate of every channel).
   const byAge: number[] = new Array(oldest + 1).fill(Number.NaN);
   for (const p of points) byAge[p.age] = p.spend;
-  const powers = powersOf(decay);
+  const { powers, sums } = powersOf(decay);
   return points.map((p) => {
+    // Every power read counts toward the weight, a missing day's too: the running sum up to the deepest one.
+    const deepest = Math.min(29, Math.floor(oldest - p.age));
     let sum = 0;
-    let weight = 0;
-    for (let k = 0; p.age + k <= oldest && k < 30; k += 1) {
+    for (let k = 0; k <= deepest; k += 1) {
       const spend = byAge[p.age + k]!;
       if (!Number.isNaN(spend)) sum += powers[k]! * spend;
-      weight += powers[k]!;
     }
+    const weight = sums[deepest]!;
     return weight > 0 ? sum / weight : p.spend;
   });
 };
