@@ -98,16 +98,39 @@ const levelVariance = (model: ResponseModel) => model.dispersion / Math.max(mode
 export const relativeError = (model: ResponseModel, spend?: number) =>
   Math.sqrt(levelVariance(model) + (spend === undefined ? 0 : shapeError(model, spend) ** 2));
 
+/** Each scale's curve at the spend {@link cautiousAt} reads, reused from one reading to the next. */
+let curveScratch = new Float64Array(32);
+
 /**
  * A curve read `z` standard errors below its mean at `spend`, the error read there too, so the curve is read
  * cautiously where the channel has not spent and nearly as fitted where it has. The mean is read once: the
  * LP's rows read this at every breakpoint of every channel.
  */
 const cautiousAt = (model: ResponseModel, spend: number, z: number) => {
-  const mean = expectedAt(model, spend);
   // Read on the mean (the caution's cost), the error is multiplied by 0: it is not worth reading.
-  if (z === 0) return model.baseline + mean;
-  const error = Math.sqrt(levelVariance(model) + shapeSpread(model, spend, mean) ** 2);
+  if (z === 0) return model.baseline + expectedAt(model, spend);
+  // The mean and the scales' spread around it read each scale's curve once (expectedAt's and
+  // shapeSpread's expressions, each scale's 1 − e^(−spend/scale) computed once for both).
+  const { scales } = model;
+  if (curveScratch.length < scales.length) curveScratch = new Float64Array(2 * scales.length);
+  let mean = 0;
+  if (!(spend <= 0)) {
+    for (let k = 0; k < scales.length; k += 1) {
+      const s = scales[k]!;
+      curveScratch[k] = -Math.expm1(-spend / s.scale);
+      mean = mean + s.weight * s.level * curveScratch[k]!;
+    }
+  }
+  let spread = 0;
+  if (mean > 0) {
+    let variance = 0;
+    for (let k = 0; k < scales.length; k += 1) {
+      const s = scales[k]!;
+      variance = variance + s.weight * (s.level * curveScratch[k]! - mean) ** 2;
+    }
+    spread = Math.sqrt(variance) / mean;
+  }
+  const error = Math.sqrt(levelVariance(model) + spread ** 2);
   return model.baseline + Math.max(0.3, 1 - z * error) * mean;
 };
 
