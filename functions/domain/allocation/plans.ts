@@ -223,7 +223,13 @@ interface WeeklyFactors {
 }
 
 const weeklyFactors = (channels: readonly ChannelData[], asOf: string, fits: readonly ResponseModel[]): WeeklyFactors => {
-  const dates = new Set(channels.flatMap((c) => c.weekRows.map((d) => d.date)));
+  // Counted only as far as the threshold: every channel's every row's date listed and deduplicated was a
+  // twelfth of this function, to learn that a portfolio's history spans more than three weeks.
+  const dates = new Set<string>();
+  for (const c of channels) {
+    for (const d of c.weekRows) dates.add(d.date);
+    if (dates.size >= WEEKLY_MIN_DAYS) break;
+  }
   const none = () => channels.map(() => [0, 0, 0, 0, 0, 0, 0]);
   if (dates.size < WEEKLY_MIN_DAYS) return { factors: channels.map(() => [...FLAT]), errors: none(), sharedErrors: none() };
   const sums = channels.map((data, i) => {
