@@ -173,11 +173,13 @@ interface ChannelData {
 /** The observations of a channel's rows: value, age, maturity and the weekday factor of each. */
 const observe = (data: ChannelData, asOf: string, factors: readonly number[], outcomeOf: (d: HistoryDay) => number): Observation[] =>
   data.rows.map((d) => {
-    const maturity = maturityOf(data.maturity, d.date, asOf);
+    const age = daysBetween(d.date, asOf);
+    // maturityOf's reading, from the age already in hand: the latest value stands as of the day before.
+    const maturity = data.maturity.at(age - 1);
     return {
       spend: d.spend,
       value: outcomeOf(d),
-      age: daysBetween(d.date, asOf),
+      age,
       maturity,
       exposure: maturity * factors[weekday(d.date)]!,
     };
@@ -242,7 +244,7 @@ const weeklyFactors = (channels: readonly ChannelData[], asOf: string, fits: rea
     for (const d of data.weekRows) {
       const age = daysBetween(d.date, asOf);
       y[age] = d.conversions;
-      e[age] = maturityOf(data.maturity, d.date, asOf) * (fit.baseline + expectedAt(fit, d.spend));
+      e[age] = data.maturity.at(age - 1) * (fit.baseline + expectedAt(fit, d.spend));
       day[age] = weekday(d.date);
     }
     // Each day is read against the level of the week centred on it (classical seasonal decomposition), so a
