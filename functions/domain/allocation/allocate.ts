@@ -97,7 +97,7 @@ const priced = (problem: LpProblem, solution: LpSolution): LpSolution => {
 const solveModel = (model: AllocationModel, lower: readonly number[]) => {
   const solution = priced(model.problem, solveLp(model.problem));
   const totals = [...lower];
-  for (const [k, x] of solution.x.entries()) totals[model.segments[k]!.channel]! += x;
+  for (let k = 0; k < solution.x.length; k += 1) totals[model.segments[k]!.channel]! += solution.x[k]!;
   return { solution, totals };
 };
 

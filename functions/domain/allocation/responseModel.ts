@@ -624,7 +624,7 @@ export const fitResponse = (
   /** The days' indices, all of them or those that `keep` picks. */
   const indices = (keep: (o: Observation) => boolean = () => true) => {
     const kept: number[] = [];
-    for (const [i, o] of observed.entries()) if (keep(o)) kept.push(i);
+    for (let i = 0; i < observed.length; i += 1) if (keep(observed[i]!)) kept.push(i);
     return kept;
   };
   const everyDay = indices();
