@@ -89,14 +89,16 @@ export const drawCurve = (model: ResponseModel, random: Random): { a: number; sc
  * columns: its level `a`, and which of {@link drawableScales} it picked. A reader of hundreds of draws reads
  * each scale's exponential once, not once a draw, and allocates no object a draw.
  */
-export const drawCurves = (model: ResponseModel, random: Random, count: number): { a: Float64Array; scale: Int32Array } => {
+export const drawCurves = (model: ResponseModel, random: Random, count: number): { a: number[]; scale: number[] } => {
   const scales = drawableScales(model);
-  const a = new Float64Array(count);
-  const scale = new Int32Array(count);
+  // Plain arrays, pushed: a typed array's buffer lives outside the heap, and two per channel and reader cost
+  // more to allocate and free than the draws' numbers.
+  const a: number[] = [];
+  const scale: number[] = [];
   for (let i = 0; i < count; i += 1) {
     const k = drawnIndex(model, random());
-    scale[i] = k;
-    a[i] = (gamma(random, model.shape) / model.shape) * scales[k]!.level;
+    scale.push(k);
+    a.push((gamma(random, model.shape) / model.shape) * scales[k]!.level);
   }
   return { a, scale };
 };
@@ -556,10 +558,12 @@ const adstocked = (points: readonly Observation[], decay: number): number[] => {
   if (decay === 0) return points.map((p) => p.spend);
   let oldest = 0;
   for (const p of points) oldest = Math.max(oldest, p.age);
-  // Spend by age (NaN where a day is missing), read 30 deep per point with the decay's powers. A typed column:
-  // a plain array filled with NaN held its spends as boxed numbers, and this, run for every carryover
-  // candidate of every channel, made an eighth of the allocator's garbage (45 MB a run at 100 channels).
-  const byAge = new Float64Array(oldest + 1).fill(Number.NaN);
+  // Spend by age (NaN where a day is missing), read 30 deep per point with the decay's powers. Built by
+  // pushing, so the engine keeps it a column of unboxed doubles: filled with NaN, a plain array held its spends
+  // as boxed numbers, and this, run for every carryover candidate of every channel, made an eighth of the
+  // allocator's garbage (45 MB a run at 100 channels); a typed array's buffer costs more to allocate and free.
+  const byAge: number[] = [];
+  for (let age = 0; age <= oldest; age += 1) byAge.push(Number.NaN);
   for (const p of points) byAge[p.age] = p.spend;
   const { powers, sums } = powersOf(decay);
   return points.map((p) => {
