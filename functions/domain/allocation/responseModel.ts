@@ -210,44 +210,14 @@ interface Days {
 }
 
 /** The days' columns (plain arrays: a fit makes hundreds of these short columns, and typed arrays are slow to allocate). */
-const daysOf = (
-  value: readonly number[],
-  exposure: readonly number[],
-  weight: readonly number[],
-  effective: readonly number[],
-  curves: Map<number, Curve> = new Map(),
-): Days => ({
+const daysOf = (value: readonly number[], exposure: readonly number[], weight: readonly number[], effective: readonly number[]): Days => ({
   n: value.length,
   value,
   exposure,
   weight: [...weight],
   effective,
-  curves,
+  curves: new Map(),
 });
-
-/**
- * A channel's curve columns, kept from one of its fits to the next. A curve over the days depends on their
- * spends, ages (through the carryover) and exposures, never on the values fitted: the revenue fit reads the
- * same days as the conversions fit before it (same spends, same exposures, the same carryover chosen, the same
- * scales), so it reads that fit's columns instead of computing each scale's curve and its logarithms again.
- * A fit whose days differ in any of the three starts the columns afresh.
- */
-export interface CurveColumns {
-  spends: readonly number[];
-  ages: readonly number[];
-  exposures: readonly number[];
-  /** Per carryover: the adstocked spend, and each scale's curve. */
-  readonly byDecay: Map<number, { readonly effective: readonly number[]; readonly curves: Map<number, Curve> }>;
-}
-
-/** Empty columns, for the first fit of a channel's days. */
-export const curveColumns = (): CurveColumns => ({ spends: [], ages: [], exposures: [], byDecay: new Map() });
-
-const sameColumn = (a: readonly number[], b: readonly number[]) => {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i += 1) if (!Object.is(a[i], b[i])) return false;
-  return true;
-};
 
 const curveAt = (days: Days, scale: number): Curve => {
   const cached = days.curves.get(scale);
@@ -595,7 +565,6 @@ export const fitResponse = (
   observations: readonly Observation[],
   prior: PortfolioPrior,
   typicalSpend: number,
-  columns: CurveColumns = curveColumns(),
 ): ResponseModel => {
   const observed = observations.filter((o) => o.age >= 0 && o.age < FIT.lookbackDays);
   const paid = observed.filter((o) => o.spend > 0);
@@ -609,22 +578,7 @@ export const fitResponse = (
   const values = observed.map((o) => o.value);
   const exposures = observed.map((o) => o.exposure);
   const recencies = observed.map((o) => recency(o.age));
-  const spends = observed.map((o) => o.spend);
-  const ages = observed.map((o) => o.age);
-  if (!(sameColumn(columns.spends, spends) && sameColumn(columns.ages, ages) && sameColumn(columns.exposures, exposures))) {
-    columns.spends = spends;
-    columns.ages = ages;
-    columns.exposures = exposures;
-    columns.byDecay.clear();
-  }
-  const daysAt = (decay: number) => {
-    let shared = columns.byDecay.get(decay);
-    if (!shared) {
-      shared = { effective: adstocked(observed, decay), curves: new Map() };
-      columns.byDecay.set(decay, shared);
-    }
-    return daysOf(values, exposures, recencies, shared.effective, shared.curves);
-  };
+  const daysAt = (decay: number) => daysOf(values, exposures, recencies, adstocked(observed, decay));
   /** The days' indices, all of them or those that `keep` picks. */
   const indices = (keep: (o: Observation) => boolean = () => true) => {
     const kept: number[] = [];
