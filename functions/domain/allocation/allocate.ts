@@ -15,7 +15,7 @@ import {
   shrinkToBudget,
 } from './feasibility.js';
 import { type LpProblem, type LpSolution, solveLp } from './lp.js';
-import { buildModel } from './model.js';
+import { type AllocationModel, buildModel, withTargetsOn } from './model.js';
 import { outlook } from './outlook.js';
 import {
   buildPlans,
@@ -93,6 +93,14 @@ const priced = (problem: LpProblem, solution: LpSolution): LpSolution => {
   return again.feasible ? { ...again, violations: solution.violations, feasible: solution.feasible } : solution;
 };
 
+/** A model's solution, with its prices made real ({@link priced}), and each channel's total: its floor and what it bought. */
+const solveModel = (model: AllocationModel, lower: readonly number[]) => {
+  const solution = priced(model.problem, solveLp(model.problem));
+  const totals = [...lower];
+  for (let k = 0; k < solution.x.length; k += 1) totals[model.segments[k]!.channel]! += solution.x[k]!;
+  return { solution, totals };
+};
+
 /** Solves the LP with each channel's total in [lower, plan.high]: totals, row prices, and the margin. */
 const solve = (
   plans: readonly ChannelPlan[],
@@ -115,9 +123,7 @@ const solve = (
     })),
     allocatable,
   );
-  const solution = priced(model.problem, solveLp(model.problem));
-  const totals = [...lower];
-  for (const [k, x] of solution.x.entries()) totals[model.segments[k]!.channel]! += x;
+  const { solution, totals } = solveModel(model, lower);
   // The portfolio's margin: the slope of the last segment bought, or of the best one left when none was.
   const bought = model.segments.filter((_, k) => solution.x[k]! > 1e-9);
   const margin = bought.length > 0 ? Math.min(...bought.map((s) => s.slope)) : Math.max(0, ...model.segments.map((s) => s.slope));
@@ -127,17 +133,32 @@ const solve = (
   return { model, solution, totals, margin, hardMissed };
 };
 
-/** What reading the targets on the curves' means would add to the plan's value, a day. */
+/**
+ * What reading the targets on the curves' means would add to the plan's value, a day: the final model solved
+ * again with only its target rows read at the means. Its objective, bounds and other rows are the final
+ * solve's, so they are not built again: the same LP as building the whole model anew at caution 0, at a third
+ * of the cost.
+ */
 const cautionCost = (
   plans: readonly ChannelPlan[],
-  cautious: readonly number[],
+  final: ReturnType<typeof solve>,
   lower: readonly number[],
-  allocatable: number,
   input: AllocationInput,
   value: Valuation,
 ) => {
-  const bold = solve(plans, lower, allocatable, input, value, { conversions: 0, revenue: 0 });
-  return plans.reduce((s, plan, i) => s + value(plan, bold.totals[i]!) - value(plan, cautious[i]!), 0);
+  const bold = solveModel(
+    withTargetsOn(
+      input.portfolio,
+      final.model,
+      plans.map((plan, i) => ({
+        revenue: (s) => cautiousRevenueAt(plan, s, 0),
+        conversions: (s) => cautiousConversionsAt(plan, s, 0),
+        lower: lower[i]!,
+      })),
+    ),
+    lower,
+  );
+  return plans.reduce((s, plan, i) => s + value(plan, bold.totals[i]!) - value(plan, final.totals[i]!), 0);
 };
 
 /** What the fit learned about a channel that changes how its numbers read, in words. */
@@ -598,7 +619,7 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
   }));
   const bound = bindingConstraints(portfolio, final.model, final.solution, planned);
   const priced = bound.some((c) => (c.id === 'targetCpa' || c.id === 'minRoas') && c.unmet === undefined)
-    ? withCautionCost(bound, portfolio, cautionCost(plans, final.totals, lower, allocatable, input, value), CAUTIOUS_PERCENTILE)
+    ? withCautionCost(bound, portfolio, cautionCost(plans, final, lower, input, value), CAUTIOUS_PERCENTILE)
     : bound;
   const constraints = withExplorationForCarbon(
     priced,

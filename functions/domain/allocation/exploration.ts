@@ -1,5 +1,5 @@
 import { substream } from '../random.js';
-import { drawCurve, marginalAt, type ResponseModel, uncertainty } from './responseModel.js';
+import { drawableScales, drawCurves, type ResponseModel, uncertainty } from './responseModel.js';
 
 /** Thompson draws per channel: enough that the split barely moves between runs on the same data. */
 const DRAWS = 400;
@@ -50,12 +50,17 @@ export const splitExploration = (
   const open = candidates.filter((c) => c.room > 0);
   if (budget <= 0 || open.length === 0) return shares;
   const chances = open.map(({ channelId, model, plannedSpend, worth = 1 }) => {
-    const random = substream(seed, channelId);
+    // Level and shape are both uncertain: a draw of the scale changes the slope at the planned spend.
+    const draws = drawCurves(model, substream(seed, channelId), DRAWS);
+    // The slope at the planned spend is (a / scale) · e^(−spend / scale) (marginalAt's): each scale's
+    // exponential is read once, for every draw of that scale.
+    const scales = drawableScales(model).map((s) => s.scale);
+    const at = Math.max(0, plannedSpend);
+    const decays = scales.map((scale) => Math.exp(-at / scale));
     let wins = 0;
     for (let i = 0; i < DRAWS; i += 1) {
-      // Level and shape are both uncertain: a draw of the scale changes the slope at the planned spend.
-      const { a, scale } = drawCurve(model, random);
-      if (worth * marginalAt(model, plannedSpend, a, scale) > margin) wins += 1;
+      const k = draws.scale[i]!;
+      if (worth * ((draws.a[i]! / scales[k]!) * decays[k]!) > margin) wins += 1;
     }
     return wins / DRAWS;
   });

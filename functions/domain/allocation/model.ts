@@ -47,7 +47,11 @@ export interface AllocationModel {
  * floors already spend, earn and emit.
  */
 export const buildModel = (portfolio: Portfolio, channels: readonly ModelChannel[], allocatable: number): AllocationModel => {
-  const segments = channels.flatMap((m, i) => segmentsOf(i, m.lower, m.upper, SEGMENTS, m.value, m.revenue, m.conversions));
+  const { targetCpa, minRoas } = portfolio.objective;
+  // Only a row's own curve is read at the breakpoints: a cautious reading costs the shape's error at each.
+  const segments = channels.flatMap((m, i) =>
+    segmentsOf(i, m.lower, m.upper, SEGMENTS, m.value, minRoas ? m.revenue : undefined, targetCpa ? m.conversions : undefined),
+  );
   const floorsOf = (pick: (m: ModelChannel, spend: number) => number, members = channels) =>
     members.reduce((sum, m) => sum + pick(m, m.lower), 0);
   const spent = floorsOf((_, s) => s);
@@ -59,7 +63,6 @@ export const buildModel = (portfolio: Portfolio, channels: readonly ModelChannel
   };
 
   add({ id: 'budget', side: 'max', soft: false }, () => 1, allocatable - spent);
-  const { targetCpa, minRoas } = portfolio.objective;
   if (targetCpa) {
     add(
       { id: 'targetCpa', side: 'max', soft: true },
@@ -89,4 +92,46 @@ export const buildModel = (portfolio: Portfolio, channels: readonly ModelChannel
     if (group.minShare > 0) add({ ...row, side: 'min', share: shares.min }, (s) => -inGroup(s), floors - today.min);
   }
   return { problem: { c: segments.map((s) => s.slope), upper: segments.map((s) => s.length), rows }, segments, meanings };
+};
+
+/**
+ * `model` with its target rows (target CPA, minimum ROAS) read off other revenue and conversions curves of the
+ * same channels, at the same breakpoints: the objective, the bounds and every other row are kept as they are.
+ * Each coefficient and right-hand side is what {@link buildModel} would write for `channels` (the same
+ * differences over the same spends, summed in the same order), without reading the value curve again for
+ * breakpoints it already has.
+ */
+export const withTargetsOn = (
+  portfolio: Portfolio,
+  model: AllocationModel,
+  channels: readonly Pick<ModelChannel, 'revenue' | 'conversions' | 'lower'>[],
+): AllocationModel => {
+  const { targetCpa, minRoas } = portfolio.objective;
+  /** Each segment's slope on `curve`: a breakpoint shared by two segments is read once, as segmentsOf reads it. */
+  const slopesOn = (curve: (m: Pick<ModelChannel, 'revenue' | 'conversions'>, spend: number) => number) => {
+    let previous = { channel: -1, to: 0, value: 0 };
+    return model.segments.map((s) => {
+      const m = channels[s.channel]!;
+      const start = previous.channel === s.channel && previous.to === s.from ? previous.value : curve(m, s.from);
+      const end = curve(m, s.to);
+      previous = { channel: s.channel, to: s.to, value: end };
+      return (end - start) / s.length;
+    });
+  };
+  const floorsOf = (pick: (m: Pick<ModelChannel, 'revenue' | 'conversions' | 'lower'>, spend: number) => number) =>
+    channels.reduce((sum, m) => sum + pick(m, m.lower), 0);
+  const spent = floorsOf((_, s) => s);
+  const rows = model.problem.rows.map((row, r): LpRow => {
+    const { id } = model.meanings[r]!;
+    if (id === 'targetCpa' && targetCpa) {
+      const slopes = slopesOn((m, s) => m.conversions(s));
+      return { ...row, a: slopes.map((slope) => 1 - targetCpa * slope), rhs: targetCpa * floorsOf((m, s) => m.conversions(s)) - spent };
+    }
+    if (id === 'minRoas' && minRoas) {
+      const slopes = slopesOn((m, s) => m.revenue(s));
+      return { ...row, a: slopes.map((slope) => minRoas - slope), rhs: floorsOf((m, s) => m.revenue(s)) - minRoas * spent };
+    }
+    return row;
+  });
+  return { ...model, problem: { ...model.problem, rows } };
 };

@@ -2,7 +2,7 @@ import { daysBetween } from '../dates.js';
 import { roundTo } from '../money.js';
 import { substream } from '../random.js';
 import type { ChannelPlan } from './plans.js';
-import { drawCurve, expectedAt, type ResponseModel } from './responseModel.js';
+import { drawableScales, drawCurves, expectedAt, type ResponseModel } from './responseModel.js';
 import type { HistoryDay } from './schemas.js';
 
 /**
@@ -34,27 +34,29 @@ const valuation = (plan: ChannelPlan, objective: 'conversions' | 'revenue'): { m
     : { model: plan.conversions, worth: plan.dayFactor * plan.incrementality };
 
 /** Draws of one channel's curve, from a stream of its own (deterministic per seed). */
-const drawsOf = (model: ResponseModel, seed: number, channelId: string) => {
-  const random = substream(seed, `outlook:${channelId}`);
-  return Array.from({ length: DRAWS }, () => drawCurve(model, random));
+const drawsOf = (model: ResponseModel, seed: number, channelId: string) =>
+  drawCurves(model, substream(seed, `outlook:${channelId}`), DRAWS);
+
+type Draws = ReturnType<typeof drawsOf>;
+
+/**
+ * Each draw's value at `spend` (expectedAt's for a drawn curve, a · (1 − e^(−spend / scale))), times `worth`,
+ * into `out`: each scale's curve is read once, for every draw of that scale.
+ */
+const drawnValuesAt = (model: ResponseModel, draws: Draws, spend: number, worth: number, out: Float64Array) => {
+  const curve = drawableScales(model).map((s) => (spend <= 0 ? 0 : -Math.expm1(-spend / s.scale)));
+  for (let k = 0; k < out.length; k += 1) out[k] = worth * (spend <= 0 ? 0 : draws.a[k]! * curve[draws.scale[k]!]!);
+  return out;
 };
 
 /** A channel's curve: mean and 10th–90th percentile band at spends across its range, the plan's included. */
-const curveOf = (
-  plan: ChannelPlan,
-  objective: 'conversions' | 'revenue',
-  draws: readonly { a: number; scale: number }[],
-  marks: number[],
-) => {
+const curveOf = (plan: ChannelPlan, objective: 'conversions' | 'revenue', draws: Draws, marks: number[]) => {
   const { model, worth } = valuation(plan, objective);
   const spends = [...Array.from({ length: CURVE_STEPS + 1 }, (_, i) => (plan.channel.max * i) / CURVE_STEPS), ...marks];
   const unique = [...new Set(spends.map((s) => roundTo(s, 2)))].sort((a, b) => a - b);
-  const values = new Float64Array(draws.length);
+  const values = new Float64Array(draws.a.length);
   return unique.map((spend): CurvePoint => {
-    draws.forEach((d, k) => {
-      values[k] = worth * expectedAt(model, spend, d.a, d.scale);
-    });
-    values.sort();
+    drawnValuesAt(model, draws, spend, worth, values).sort();
     return [spend, roundTo(percentile(values, 0.1), 2), roundTo(worth * expectedAt(model, spend), 2), roundTo(percentile(values, 0.9), 2)];
   });
 };
@@ -98,15 +100,15 @@ export const outlook = (
   seed: number,
 ): Outlook => {
   const sums = new Float64Array(DRAWS);
+  const values = new Float64Array(DRAWS);
   const curves = new Map<string, { unit: 'conversions' | 'revenue'; points: CurvePoint[] }>();
   let expected = 0;
   plans.forEach((plan, i) => {
     const { model, worth } = valuation(plan, objective);
     const draws = drawsOf(model, seed, plan.channel.id);
     const total = totals[i]!;
-    draws.forEach((d, k) => {
-      sums[k]! += worth * expectedAt(model, total, d.a, d.scale);
-    });
+    drawnValuesAt(model, draws, total, worth, values);
+    for (let k = 0; k < DRAWS; k += 1) sums[k]! += values[k]!;
     expected += worth * expectedAt(model, total);
     if (plans.length <= MAX_CHANNELS_WITH_CURVES) {
       const marks = [total, ...(plan.previousTotal === null ? [] : [plan.previousTotal])];

@@ -98,14 +98,39 @@ const levelVariance = (model: ResponseModel) => model.dispersion / Math.max(mode
 export const relativeError = (model: ResponseModel, spend?: number) =>
   Math.sqrt(levelVariance(model) + (spend === undefined ? 0 : shapeError(model, spend) ** 2));
 
+/** Each scale's curve at the spend {@link cautiousAt} reads, reused from one reading to the next. */
+let curveScratch = new Float64Array(32);
+
 /**
  * A curve read `z` standard errors below its mean at `spend`, the error read there too, so the curve is read
  * cautiously where the channel has not spent and nearly as fitted where it has. The mean is read once: the
  * LP's rows read this at every breakpoint of every channel.
  */
 const cautiousAt = (model: ResponseModel, spend: number, z: number) => {
-  const mean = expectedAt(model, spend);
-  const error = Math.sqrt(levelVariance(model) + shapeSpread(model, spend, mean) ** 2);
+  // Read on the mean (the caution's cost), the error is multiplied by 0: it is not worth reading.
+  if (z === 0) return model.baseline + expectedAt(model, spend);
+  // The mean and the scales' spread around it read each scale's curve once (expectedAt's and
+  // shapeSpread's expressions, each scale's 1 − e^(−spend/scale) computed once for both).
+  const { scales } = model;
+  if (curveScratch.length < scales.length) curveScratch = new Float64Array(2 * scales.length);
+  let mean = 0;
+  if (!(spend <= 0)) {
+    for (let k = 0; k < scales.length; k += 1) {
+      const s = scales[k]!;
+      curveScratch[k] = -Math.expm1(-spend / s.scale);
+      mean = mean + s.weight * s.level * curveScratch[k]!;
+    }
+  }
+  let spread = 0;
+  if (mean > 0) {
+    let variance = 0;
+    for (let k = 0; k < scales.length; k += 1) {
+      const s = scales[k]!;
+      variance = variance + s.weight * (s.level * curveScratch[k]! - mean) ** 2;
+    }
+    spread = Math.sqrt(variance) / mean;
+  }
+  const error = Math.sqrt(levelVariance(model) + spread ** 2);
   return model.baseline + Math.max(0.3, 1 - z * error) * mean;
 };
 
@@ -148,11 +173,13 @@ interface ChannelData {
 /** The observations of a channel's rows: value, age, maturity and the weekday factor of each. */
 const observe = (data: ChannelData, asOf: string, factors: readonly number[], outcomeOf: (d: HistoryDay) => number): Observation[] =>
   data.rows.map((d) => {
-    const maturity = maturityOf(data.maturity, d.date, asOf);
+    const age = daysBetween(d.date, asOf);
+    // maturityOf's reading, from the age already in hand: the latest value stands as of the day before.
+    const maturity = data.maturity.at(age - 1);
     return {
       spend: d.spend,
       value: outcomeOf(d),
-      age: daysBetween(d.date, asOf),
+      age,
       maturity,
       exposure: maturity * factors[weekday(d.date)]!,
     };
@@ -198,7 +225,13 @@ interface WeeklyFactors {
 }
 
 const weeklyFactors = (channels: readonly ChannelData[], asOf: string, fits: readonly ResponseModel[]): WeeklyFactors => {
-  const dates = new Set(channels.flatMap((c) => c.weekRows.map((d) => d.date)));
+  // Counted only as far as the threshold: every channel's every row's date listed and deduplicated was a
+  // twelfth of this function, to learn that a portfolio's history spans more than three weeks.
+  const dates = new Set<string>();
+  for (const c of channels) {
+    for (const d of c.weekRows) dates.add(d.date);
+    if (dates.size >= WEEKLY_MIN_DAYS) break;
+  }
   const none = () => channels.map(() => [0, 0, 0, 0, 0, 0, 0]);
   if (dates.size < WEEKLY_MIN_DAYS) return { factors: channels.map(() => [...FLAT]), errors: none(), sharedErrors: none() };
   const sums = channels.map((data, i) => {
@@ -211,7 +244,7 @@ const weeklyFactors = (channels: readonly ChannelData[], asOf: string, fits: rea
     for (const d of data.weekRows) {
       const age = daysBetween(d.date, asOf);
       y[age] = d.conversions;
-      e[age] = maturityOf(data.maturity, d.date, asOf) * (fit.baseline + expectedAt(fit, d.spend));
+      e[age] = data.maturity.at(age - 1) * (fit.baseline + expectedAt(fit, d.spend));
       day[age] = weekday(d.date);
     }
     // Each day is read against the level of the week centred on it (classical seasonal decomposition), so a

@@ -62,20 +62,45 @@ export const marginalAt = (model: ResponseModel, spend: number, a?: number, scal
 /** Posterior coefficient of variation of the level: 1/√shape. */
 export const uncertainty = (model: ResponseModel): number => 1 / Math.sqrt(model.shape);
 
+/** The scales a draw picks from: the posterior's, or the model's own scale at its level when it has none. */
+export const drawableScales = (model: ResponseModel): readonly { readonly scale: number; readonly level: number }[] =>
+  model.scales.length > 0 ? model.scales : [{ scale: model.scale, level: level(model) }];
+
+/** Which of {@link drawableScales} a draw picks, from one uniform number: the first while the weights do not reach it. */
+const drawnIndex = (model: ResponseModel, u: number): number => {
+  let left = u;
+  for (let k = 0; k < model.scales.length; k += 1) {
+    left -= model.scales[k]!.weight;
+    if (left <= 0) return k;
+  }
+  return 0;
+};
+
 /** A draw of the curve from its posterior: level and scale (Thompson sampling). */
 export const drawCurve = (model: ResponseModel, random: Random): { a: number; scale: number } => {
-  let u = random();
-  let drawn = model.scales[0] ?? { scale: model.scale, level: level(model) };
-  for (const s of model.scales) {
-    u -= s.weight;
-    if (u <= 0) {
-      drawn = s;
-      break;
-    }
-  }
+  const drawn = drawableScales(model)[drawnIndex(model, random())]!;
   // The level's relative uncertainty is the posterior's; its centre is the one that fits the drawn scale.
   const a = (gamma(random, model.shape) / model.shape) * drawn.level;
   return { a, scale: drawn.scale };
+};
+
+/**
+ * `count` draws of the curve, each as {@link drawCurve} draws it (the same numbers from `random`, in turn), as
+ * columns: its level `a`, and which of {@link drawableScales} it picked. A reader of hundreds of draws reads
+ * each scale's exponential once, not once a draw, and allocates no object a draw.
+ */
+export const drawCurves = (model: ResponseModel, random: Random, count: number): { a: number[]; scale: number[] } => {
+  const scales = drawableScales(model);
+  // Plain arrays, pushed: a typed array's buffer lives outside the heap, and two per channel and reader cost
+  // more to allocate and free than the draws' numbers.
+  const a: number[] = [];
+  const scale: number[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const k = drawnIndex(model, random());
+    scale.push(k);
+    a.push((gamma(random, model.shape) / model.shape) * scales[k]!.level);
+  }
+  return { a, scale };
 };
 
 /** Tuning, in one place, with the reason for each value. */
@@ -409,9 +434,12 @@ const fitAtScale = (days: Days, scale: number, prior: Settings, withBaseline: bo
 
 type Fit = ReturnType<typeof fitAtScale>;
 
-/** Expected value of day `i` under a fit (its curve read from the cache the fit filled). */
-const meanOf = (fit: Fit, days: Days, i: number) =>
-  days.exposure[i]! * (fit.baseline + (fit.shape / fit.rate) * curveAt(days, fit.scale).curve[i]!);
+/** Expected value of each day under a fit, by its index (its curve read once from the cache the fit filled). */
+const meansOf = (fit: Fit, days: Days) => {
+  const { curve } = curveAt(days, fit.scale);
+  const level = fit.shape / fit.rate;
+  return (i: number) => days.exposure[i]! * (fit.baseline + level * curve[i]!);
+};
 
 /** Each fit's posterior weight from its log-score (`e^(score − best)`, normalized), best first. */
 const posterior = (fits: readonly Fit[], scores: readonly number[]) => {
@@ -478,16 +506,30 @@ const RECENCY = Array.from({ length: FIT.lookbackDays }, (_, age) => 0.5 ** (age
 const recency = (age: number) =>
   Number.isInteger(age) && age >= 0 && age < RECENCY.length ? RECENCY[age]! : 0.5 ** (age / FIT.halfLifeDays);
 
-/** Each decay's powers λ^0 … λ^29, computed once: the candidates are the same few decays for every channel. */
-const decayPowers = new Map<number, readonly number[]>();
-const powersOf = (decay: number): readonly number[] => {
-  let powers = decayPowers.get(decay);
-  if (!powers) {
-    powers = Array.from({ length: 30 }, (_, k) => decay ** k);
+/**
+ * Each decay's powers λ^0 … λ^29 and their running sums (λ^0 + … + λ^k, added in that order), computed once:
+ * the candidates are the same few decays for every channel.
+ */
+interface Powers {
+  readonly powers: readonly number[];
+  readonly sums: readonly number[];
+}
+const decayPowers = new Map<number, Powers>();
+const powersOf = (decay: number): Powers => {
+  let cached = decayPowers.get(decay);
+  if (!cached) {
+    const powers = Array.from({ length: 30 }, (_, k) => decay ** k);
+    const sums: number[] = [];
+    let sum = 0;
+    for (const power of powers) {
+      sum += power;
+      sums.push(sum);
+    }
+    cached = { powers, sums };
     // Bounded: the grid's decays and the few a config sets; a stray value is not kept.
-    if (decayPowers.size < 64) decayPowers.set(decay, powers);
+    if (decayPowers.size < 64) decayPowers.set(decay, cached);
   }
-  return powers;
+  return cached;
 };
 
 /** Adstocked spend of each point: `(1 − λ)·Σ λ^k·spend_{t−k}` over the days seen, renormalized where they stop. */
@@ -495,19 +537,23 @@ const adstocked = (points: readonly Observation[], decay: number): number[] => {
   if (decay === 0) return points.map((p) => p.spend);
   let oldest = 0;
   for (const p of points) oldest = Math.max(oldest, p.age);
-  // Spend by age (NaN where a day is missing), read 30 deep per point with the decay's powers (plain arrays:
-  // typed ones are slow to allocate, and this runs for every carryover candidate of every channel).
-  const byAge: number[] = new Array(oldest + 1).fill(Number.NaN);
+  // Spend by age (NaN where a day is missing), read 30 deep per point with the decay's powers. Built by
+  // pushing, so the engine keeps it a column of unboxed doubles: filled with NaN, a plain array held its spends
+  // as boxed numbers, and this, run for every carryover candidate of every channel, made an eighth of the
+  // allocator's garbage (45 MB a run at 100 channels); a typed array's buffer costs more to allocate and free.
+  const byAge: number[] = [];
+  for (let age = 0; age <= oldest; age += 1) byAge.push(Number.NaN);
   for (const p of points) byAge[p.age] = p.spend;
-  const powers = powersOf(decay);
+  const { powers, sums } = powersOf(decay);
   return points.map((p) => {
+    // Every power read counts toward the weight, a missing day's too: the running sum up to the deepest one.
+    const deepest = Math.min(29, Math.floor(oldest - p.age));
     let sum = 0;
-    let weight = 0;
-    for (let k = 0; p.age + k <= oldest && k < 30; k += 1) {
+    for (let k = 0; k <= deepest; k += 1) {
       const spend = byAge[p.age + k]!;
       if (!Number.isNaN(spend)) sum += powers[k]! * spend;
-      weight += powers[k]!;
     }
+    const weight = sums[deepest]!;
     return weight > 0 ? sum / weight : p.spend;
   });
 };
@@ -515,8 +561,9 @@ const adstocked = (points: readonly Observation[], decay: number): number[] => {
 /** The Pearson overdispersion of the days `of` about `fit` (1 when they weigh too little to tell), at most 50. */
 const dispersionOf = (fit: Fit, days: Days, of: readonly number[]) => {
   const weightSum = of.reduce((s, i) => s + days.weight[i]!, 0);
+  const meanOf = meansOf(fit, days);
   const chi2 = of.reduce((s, i) => {
-    const mean = Math.max(1e-9, meanOf(fit, days, i));
+    const mean = Math.max(1e-9, meanOf(i));
     return s + (days.weight[i]! * (days.value[i]! - mean) ** 2) / mean;
   }, 0);
   return weightSum > 3 ? Math.min(50, Math.max(1, chi2 / Math.max(1, weightSum - 2))) : 1;
@@ -607,7 +654,7 @@ export const fitResponse = (
   /** The days' indices, all of them or those that `keep` picks. */
   const indices = (keep: (o: Observation) => boolean = () => true) => {
     const kept: number[] = [];
-    for (const [i, o] of observed.entries()) if (keep(o)) kept.push(i);
+    for (let i = 0; i < observed.length; i += 1) if (keep(observed[i]!)) kept.push(i);
     return kept;
   };
   const everyDay = indices();
@@ -617,16 +664,18 @@ export const fitResponse = (
   let days = daysAt(centre);
   let fits = scaleFits(days, settings);
   let decay = centre;
-  const phi = dispersionOf(fits[0]!.fit, days, everyDay);
-  let quasi = fits[0]!.fit.score / phi;
-  if (observed.length >= 14) {
+  const candidates = prior.decay === undefined ? FIT.adstockGrid.filter((candidate) => candidate !== centre) : [];
+  // A later fit of the same days keeps the carryover and the baseline the first one chose, and tests neither:
+  // it needs no bar for them to clear, nor the scales a candidate is scored on.
+  if (observed.length >= 14 && (candidates.length > 0 || prior.baseline !== false)) {
+    const phi = dispersionOf(fits[0]!.fit, days, everyDay);
+    let quasi = fits[0]!.fit.score / phi;
     // Candidates are scored on every other scale the plain curve found plausible, widened a step each way
     // (carryover smooths spend, so it moves the scale little, and a fit's score is smooth across the grid's
     // 1.25× steps); the winner, if any, is then fitted on the whole grid.
-    const around = neighbourhood(fits).filter((_, k) => k % 2 === 0);
+    const around = candidates.length > 0 ? neighbourhood(fits).filter((_, k) => k % 2 === 0) : [];
     let best: Days | null = null;
-    for (const candidate of prior.decay === undefined ? FIT.adstockGrid : []) {
-      if (candidate === centre) continue;
+    for (const candidate of candidates) {
       const candidateDays = daysAt(candidate);
       // A candidate whose best score, bounded from above, cannot pay for its parameter is not fitted.
       const bound = carryoverBound(candidateDays, days, around, settings);
@@ -657,8 +706,9 @@ export const fitResponse = (
 
   // Outliers: one reweighting pass.
   let reweighted = false;
+  const fitted = meansOf(fit, days);
   for (let i = 0; i < days.n; i += 1) {
-    const mean = meanOf(fit, days, i);
+    const mean = fitted(i);
     const residual = Math.abs(days.value[i]! - mean) / Math.sqrt(mean + 1);
     if (residual > FIT.outlierZ) {
       days.weight[i]! *= (FIT.outlierZ / residual) ** 2;
@@ -681,7 +731,8 @@ export const fitResponse = (
   const older = indices((o) => o.age >= FIT.recentDays);
   let regimeShift = false;
   if (recent.length >= 3 && recent.length < days.n) {
-    const expected = recent.reduce((s, i) => s + meanOf(fit, days, i), 0);
+    const meanOf = meansOf(fit, days);
+    const expected = recent.reduce((s, i) => s + meanOf(i), 0);
     const observedValue = recent.reduce((s, i) => s + days.value[i]!, 0);
     const noise = older.length >= 7 ? dispersionOf(fit, days, older) : dispersion;
     if (Math.abs(observedValue - expected) / Math.sqrt(noise * (expected + 1)) > FIT.shiftZ) {

@@ -1,12 +1,15 @@
 /** A linear piece of a channel's response: `length` more spend adds `slope` value per unit. */
 export interface Segment {
   readonly channel: number;
+  /** Its breakpoints, the spends it runs between: a model read again on other curves reads them there. */
+  readonly from: number;
+  readonly to: number;
   readonly length: number;
   /** Objective value per unit (conversions, or revenue). */
   readonly slope: number;
-  /** Revenue per unit, for a minimum-ROAS row. */
+  /** Revenue per unit, for a minimum-ROAS row (0 when no `revenue` curve was given: no row reads it). */
   readonly revenueSlope: number;
-  /** Conversions per unit, for a target-CPA row. */
+  /** Conversions per unit, for a target-CPA row (0 when no `conversions` curve was given). */
   readonly conversionSlope: number;
 }
 
@@ -36,7 +39,8 @@ export const concaveEnvelope = (points: readonly Point[]): Point[] => {
 
 /**
  * Piecewise-linear segments of `value` over [from, to], `count` equal steps, made concave by the envelope.
- * `revenue` and `conversions` give the same breakpoints' other coefficients for coupling rows.
+ * `revenue` and `conversions` give the same breakpoints' other coefficients for coupling rows; a curve no row
+ * reads is left out, and is not evaluated (the cautious ones read the shape's error at every breakpoint).
  */
 export const segmentsOf = (
   channel: number,
@@ -44,15 +48,15 @@ export const segmentsOf = (
   to: number,
   count: number,
   value: (spend: number) => number,
-  revenue: (spend: number) => number,
-  conversions: (spend: number) => number,
+  revenue?: (spend: number) => number,
+  conversions?: (spend: number) => number,
 ): Segment[] => {
   if (to <= from) return [];
   const xs = Array.from({ length: count + 1 }, (_, i) => (i === count ? to : from + ((to - from) * i) / count));
   const hull = concaveEnvelope(xs.map((x) => ({ x, y: value(x) })));
   // Each breakpoint's revenue and conversions, read once: a segment's end is the next one's start.
-  const revenues = hull.map((p) => revenue(p.x));
-  const conversionCounts = hull.map((p) => conversions(p.x));
+  const revenues = hull.map((p) => (revenue ? revenue(p.x) : 0));
+  const conversionCounts = hull.map((p) => (conversions ? conversions(p.x) : 0));
   const segments: Segment[] = [];
   for (let i = 1; i < hull.length; i += 1) {
     const a = hull[i - 1]!;
@@ -60,6 +64,8 @@ export const segmentsOf = (
     const length = b.x - a.x;
     segments.push({
       channel,
+      from: a.x,
+      to: b.x,
       length,
       slope: (b.y - a.y) / length,
       revenueSlope: (revenues[i]! - revenues[i - 1]!) / length,
