@@ -583,12 +583,11 @@ const shapePosterior = (
   settings: Settings,
   baselined: boolean,
 ) => {
-  const slow = daysOf(
-    days.value,
-    days.exposure,
-    observed.map((o, i) => (days.weight[i]! * 0.5 ** (o.age / FIT.shapeHalfLifeDays)) / recency(o.age)),
-    days.effective,
-  );
+  // The same days and curve columns (each scale's curve is computed once for both readings), other weights.
+  const slow: Days = {
+    ...days,
+    weight: observed.map((o, i) => (days.weight[i]! * 0.5 ** (o.age / FIT.shapeHalfLifeDays)) / recency(o.age)),
+  };
   const weighted = baselined ? null : weightedDays(slow, settings);
   const slowFits = fits.map(({ fit }) =>
     weighted ? plainFitAt(slow, fit.scale, settings, weighted) : baselineFitAt(slow, fit.scale, settings),
