@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import Negotiator from 'negotiator';
 import { InvalidCursorError } from '../adapters/allocationsRepository.js';
 import type { LoadedConfig } from '../adapters/configFile.js';
 import { createDocumentClient } from '../adapters/dynamo.js';
@@ -28,12 +29,22 @@ const missing = (what: string) => new HttpError(404, 'unknown-snapshot', what);
  */
 const PAGE_BYTES = 5_000_000;
 
+/** What a snapshot is served as: JSON first, so no Accept, any type, or a tie reads JSON. */
+const REPRESENTATIONS = ['application/json', 'text/csv'];
+
+/**
+ * The representation the request's Accept prefers, by its q-values (RFC 9110 §12.5.1, read by `negotiator`):
+ * `application/json, text/csv;q=0.1` is JSON and `text/csv;q=0` is never CSV, where matching the text alone
+ * served CSV to both.
+ */
+const preferred = (event: Event) => new Negotiator({ headers: { accept: event.headers.accept } }).mediaType(REPRESENTATIONS);
+
 /**
  * One snapshot as JSON, or as the finance CSV (an attachment named after the snapshot) when `?format=csv`
- * or, without `format`, `Accept: text/csv` asks for it: the same for a snapshot by id and for `latest`.
+ * or, without `format`, the Accept header prefers `text/csv`: the same for a snapshot by id and for `latest`.
  */
 const snapshotAnswer = (portfolio: Portfolio, snapshot: Snapshot, { format }: SnapshotQuery, event: Event): Result => {
-  const wantsCsv = format === 'csv' || (format === undefined && /\btext\/csv\b/.test(event.headers.accept ?? ''));
+  const wantsCsv = format === 'csv' || (format === undefined && preferred(event) === 'text/csv');
   if (!wantsCsv) return json(200, snapshot);
   return {
     statusCode: 200,

@@ -216,6 +216,17 @@ describe('finance reads', () => {
       headers: { authorization: `Bearer ${runtime.apiToken}`, accept: 'text/csv' },
     });
     expect(json.headers.get('content-type')).toContain('application/json');
+    // The Accept header's q-values decide: JSON preferred, or CSV refused, is JSON; CSV preferred is CSV.
+    for (const [accept, type] of [
+      ['application/json, text/csv;q=0.1', 'application/json'],
+      ['text/csv;q=0', 'application/json'],
+      ['application/json;q=0.5, text/csv', 'text/csv'],
+    ] as const) {
+      const negotiated = await fetch(`${runtime.url}${base}/allocations/latest`, {
+        headers: { authorization: `Bearer ${runtime.apiToken}`, accept },
+      });
+      expect(negotiated.headers.get('content-type'), accept).toContain(type);
+    }
     const bad = await runtime.get(`${base}/allocations/latest?format=xlsx`);
     expect(bad.status).toBe(400);
     expect(bad.body.error.issues.map((i: { path: string }) => i.path)).toEqual(['format']);
