@@ -289,7 +289,7 @@ const held = (
   why: string,
   ms: number,
 ): Allocation => {
-  const { totals, changes } = projectOntoConfig(input.previous, bounds, budget);
+  const { totals, changes } = projectOntoConfig(input.previous, bounds, budget, input.portfolio);
   const kept = input.previous === null ? "held at each channel's base (there is no previous plan)" : 'held at the previous plan';
   const groups = heldShareMisses(
     input.portfolio,

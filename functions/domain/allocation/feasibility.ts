@@ -100,22 +100,24 @@ export const groupRangeToday = (
  * Lowers amounts until they fit `budget`, giving way in the order finance would: first toward each
  * channel's floor (the daily change limit), proportionally; when the floors alone do not fit, the floors
  * toward the bases; when the bases do not fit, the bases in proportion. Amounts already within the budget
- * are returned as they are.
+ * are returned as they are. With `weights`, the budget is of Σ weight × amount (kg of CO2e for a carbon cap).
  */
 export const shrinkToBudget = (
   amounts: readonly number[],
   floors: readonly number[],
   bases: readonly number[],
   budget: number,
+  weights?: readonly number[],
 ): number[] => {
-  const total = sum(amounts);
+  const weighed = (xs: readonly number[]) => xs.reduce((s, x, i) => s + (weights?.[i] ?? 1) * x, 0);
+  const total = weighed(amounts);
   if (total <= budget) return [...amounts];
-  const floorSum = sum(floors);
+  const floorSum = weighed(floors);
   if (floorSum <= budget) {
     const keep = (budget - floorSum) / Math.max(total - floorSum, 1e-12);
     return amounts.map((a, i) => floors[i]! + keep * (a - floors[i]!));
   }
-  const baseSum = sum(bases);
+  const baseSum = weighed(bases);
   if (baseSum <= budget) {
     const keep = (budget - baseSum) / Math.max(floorSum - baseSum, 1e-12);
     return floors.map((f, i) => bases[i]! + keep * (f - bases[i]!));
@@ -183,11 +185,30 @@ export interface Projection {
 const money = (amount: number) => formatAmount(amount, 2, 2);
 
 /**
- * Brings a plan onto today's feasible set: each channel into its bounds (a new channel at its base, a
- * stop-loss at its base, a lowered max as the cap), then the whole into today's allocatable budget by
- * {@link shrinkToBudget}. A plan already feasible comes back unchanged.
+ * Today's carbon cap, if any, over amounts in the order of `bounds`: each channel's kg of CO2e per unit spent
+ * (0 where it declares none), the kg of a plan, and the ceiling a plan must keep. The cap binds only as far
+ * as the bases keep it (the config refuses bases above it), so a plan is never cut below them for it.
  */
-export const projectOntoConfig = (plan: PlanTotals | null, bounds: readonly ChannelBounds[], budget: Budget): Projection => {
+const carbonOf = (portfolio: FeasibilityContext['portfolio'], bounds: readonly ChannelBounds[]) => {
+  if (portfolio.carbon === undefined) return null;
+  const byId = new Map(portfolio.channels.map((c) => [c.id, c.carbonPerUnit ?? 0]));
+  const perUnit = bounds.map((b) => byId.get(b.channelId) ?? 0);
+  const kg = (amounts: readonly number[]) => amounts.reduce((s, a, i) => s + perUnit[i]! * a, 0);
+  const { maxDailyKg } = portfolio.carbon;
+  return { perUnit, kg, maxDailyKg, ceiling: Math.max(maxDailyKg, kg(bounds.map((b) => b.base))) };
+};
+
+/**
+ * Brings a plan onto today's feasible set: each channel into its bounds (a new channel at its base, a
+ * stop-loss at its base, a lowered max as the cap), then the whole into today's allocatable budget and
+ * under its carbon cap by {@link shrinkToBudget}. A plan already feasible comes back unchanged.
+ */
+export const projectOntoConfig = (
+  plan: PlanTotals | null,
+  bounds: readonly ChannelBounds[],
+  budget: Budget,
+  portfolio: FeasibilityContext['portfolio'],
+): Projection => {
   const totals = new Map(plan?.channels.map((c) => [c.channelId, c.total]));
   const changes = new Set<string>();
   const boxed = bounds.map((b) => {
@@ -209,7 +230,22 @@ export const projectOntoConfig = (plan: PlanTotals | null, bounds: readonly Chan
     budget.allocatable,
   );
   if (sum(boxed) > budget.allocatable + CENT) changes.add(`scaled to today's allocatable budget of ${money(budget.allocatable)}`);
-  return { totals: floorCents(fitted), changes: [...changes] };
+  const carbon = carbonOf(portfolio, bounds);
+  if (carbon === null || carbon.kg(fitted) <= carbon.ceiling) return { totals: floorCents(fitted), changes: [...changes] };
+  const cap = `today's carbon cap of ${formatAmount(carbon.maxDailyKg, 3)} kg`;
+  changes.add(
+    carbon.ceiling > carbon.maxDailyKg
+      ? `lowered to the bases, the nearest it comes to ${cap}`
+      : `lowered toward the floors to keep ${cap}`,
+  );
+  const capped = shrinkToBudget(
+    fitted,
+    bounds.map((b) => b.low),
+    bounds.map((b) => b.base),
+    carbon.ceiling,
+    carbon.perUnit,
+  );
+  return { totals: floorCents(capped), changes: [...changes] };
 };
 
 /** What feasibility reads of a plan: its total and each channel's total and exploration. */
@@ -230,9 +266,10 @@ export interface FeasibilityIssue {
 /**
  * Every way `allocation` breaks the config of `input` (empty when it is feasible): its channels are the
  * portfolio's; its total is the sum of theirs and within today's allocatable budget; each channel is within
- * `[0, max]`, at least its base unless the bases do not fit, exactly its base under a stop-loss; and no
- * channel moved beyond the daily change limit from the day's starting plan, except where the budget cannot
- * cover the limit's floors (then a cut is allowed, never a raise beyond it but for exploration).
+ * `[0, max]`, at least its base unless the bases do not fit, exactly its base under a stop-loss; the plan
+ * within the carbon cap (as far as the bases keep it); and no channel moved beyond the daily change limit
+ * from the day's starting plan, except where the budget or the carbon cap cannot take the limit's floors
+ * (then a cut is allowed, never a raise beyond it but for exploration).
  */
 export const feasibilityIssues = (allocation: CheckedPlan, input: FeasibilityContext): FeasibilityIssue[] => {
   const issues: FeasibilityIssue[] = [];
@@ -251,8 +288,21 @@ export const feasibilityIssues = (allocation: CheckedPlan, input: FeasibilityCon
   if (totalCents > Math.round(allocatable * 100)) {
     issues.push({ path: 'total', message: `${money(totalCents / 100)} exceeds today's allocatable budget of ${money(allocatable)}` });
   }
+  const carbon = carbonOf(input.portfolio, bounds);
+  const lows = bounds.map((b) => b.low);
+  if (carbon !== null) {
+    const kg = carbon.kg(bounds.map((b) => rows.get(b.channelId)?.total ?? 0));
+    if (kg > carbon.ceiling * (1 + 1e-9) + 1e-6) {
+      const over =
+        carbon.ceiling > carbon.maxDailyKg ? `the bases' ${formatAmount(carbon.ceiling, 2)} kg, the nearest a plan comes to ` : '';
+      issues.push({
+        path: 'carbonKg',
+        message: `the plan emits ${formatAmount(kg, 2)} kg a day, over ${over}today's carbon cap of ${formatAmount(carbon.maxDailyKg, 3)} kg`,
+      });
+    }
+  }
   const basesFit = sum(bounds.map((b) => b.base)) <= allocatable + CENT;
-  const floorsFit = sum(bounds.map((b) => b.low)) <= allocatable + CENT;
+  const floorsFit = sum(lows) <= allocatable + CENT && (carbon === null || carbon.kg(lows) <= carbon.maxDailyKg);
   for (const b of bounds) {
     const row = rows.get(b.channelId);
     const path = `channels.${b.channelId}`;

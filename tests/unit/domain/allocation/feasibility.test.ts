@@ -126,6 +126,38 @@ describe('a published plan obeys the config it is published under', () => {
 });
 
 describe('the daily change limit holds for the day', () => {
+  it('holds a plan on stale data under a carbon cap lowered since, and says it lowered it', () => {
+    // Yesterday's plan emits 4,000 × 0.01 + 3,000 × 0.01 + 1,500 × 0.2 = 370 kg; today's cap is 200.
+    const channels = [
+      { id: 'search', platform: 'generic', base: 1000, max: 6000, carbonPerUnit: 0.01 },
+      { id: 'social', platform: 'generic', base: 1000, max: 6000, carbonPerUnit: 0.01 },
+      { id: 'video', platform: 'generic', base: 500, max: 3000, carbonPerUnit: 0.2 },
+    ];
+    const input = inputWith({ channels, carbon: { maxDailyKg: 200 }, ...stale });
+    const allocation = allocate(input);
+    expect(allocation.status).toBe('held');
+    expect(allocation.carbonKg).toBeLessThanOrEqual(200);
+    expect(allocation.reason).toMatch(/lowered toward the floors to keep today's carbon cap of 200 kg/);
+    expect(feasibilityIssues(allocation, input)).toEqual([]);
+    // The gate itself now reads the cap: yesterday's plan, published as it was, breaks it.
+    const asItWas = { total: 8500, channels: yesterday.channels.map((c) => ({ ...c, exploration: 0 })) };
+    expect(feasibilityIssues(asItWas, input)).toEqual([
+      { path: 'carbonKg', message: "the plan emits 370 kg a day, over today's carbon cap of 200 kg" },
+    ]);
+    // A cap below the bases' 120 kg (input the schema refuses; allocate() is still total) lowers the plan to them, never below.
+    const below = { ...input, portfolio: { ...input.portfolio, carbon: { maxDailyKg: 100 } } };
+    const atBases = allocate(below);
+    expect(atBases.carbonKg).toBeCloseTo(120, 6);
+    expect(atBases.reason).toMatch(/lowered to the bases, the nearest it comes to today's carbon cap of 100 kg/);
+    expect(feasibilityIssues(atBases, below)).toEqual([]);
+    expect(feasibilityIssues(asItWas, below)).toEqual([
+      {
+        path: 'carbonKg',
+        message: "the plan emits 370 kg a day, over the bases' 120 kg, the nearest a plan comes to today's carbon cap of 100 kg",
+      },
+    ]);
+  });
+
   it('spends the whole exploration share after a budget cut, inside the floors the change limit keeps', () => {
     // Yesterday's 9,200 cut to 7,000: the floors (75% of yesterday's, video at its base) hold 6,950, so only 50
     // is left above them for the 700 of exploration, but they hold 4,450 above the bases of channels that
