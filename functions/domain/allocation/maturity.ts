@@ -11,9 +11,10 @@ import type { HistoryDay } from './schemas.js';
  *
  * Learned per channel with the chain-ladder method (as insurers develop claims): for each age a, the
  * development factor f(a) = Σ value at a+1 / Σ value at a over every row seen at both ages, read from the
- * rows' `revisions`. Each channel is shrunk toward the portfolio's factors, and both toward the prior a
- * channel's `conversionLagDays` gives (95% reported by the end of its attribution window). With neither,
- * every day counts as final, as before.
+ * rows' `revisions`. Each age's factor is shrunk toward the channel's own reporting delay, itself shrunk
+ * toward the portfolio's ({@link shrunkDelays}); with a `conversionLagDays`, toward the portfolio's factors
+ * instead, and both toward the prior the window gives (95% reported by its end). With neither revisions nor
+ * a window, every day counts as final.
  */
 export interface Maturity {
   /** Fraction of the final value reported by the end of age `a`, in (0, 1]. */
@@ -133,6 +134,50 @@ const fitDelay = (ages: readonly number[], observed: (age: number) => number, we
   return best.factors;
 };
 
+/** Log of the step between candidate delays: a delay's standard error is never read finer than half of it. */
+const LOG_STEP = Math.log(DELAYS[1]! / DELAYS[0]!);
+
+/**
+ * A channel's own reporting delay, on the log scale, and its standard error: the geometric delay whose
+ * factors fit the channel's own at every age it has seen, each weighed by its sampling variance (a χ²), and
+ * the error from where that χ² rises by one. Undefined where the channel's rows show no development.
+ */
+const ownDelay = (sums: DevelopmentSums): { log: number; variance: number } | undefined => {
+  const ages = Array.from({ length: MAX_AGE }, (_, a) => a).filter((a) => sums.current[a]! > 0);
+  if (ages.length === 0 || ages.every((a) => sums.next[a]! <= sums.current[a]!)) return undefined;
+  const observed = ages.map((a) => sums.next[a]! / sums.current[a]!);
+  const precision = ages.map((a) => 1 / factorVariance(sums, a));
+  const chi2 = DELAY_FACTORS.map((factors) => ages.reduce((s, a, i) => s + precision[i]! * (observed[i]! - factors[a]!) ** 2, 0));
+  const best = chi2.indexOf(Math.min(...chi2));
+  const within = chi2.flatMap((c, k) => (c <= chi2[best]! + 1 ? [k] : []));
+  const halfWidth = Math.max(0.5, (within.at(-1)! - within[0]!) / 2) * LOG_STEP;
+  return { log: Math.log(DELAYS[best]!), variance: halfWidth ** 2 };
+};
+
+/**
+ * Each channel's reporting delay, shrunk toward the portfolio's by how far the channels' delays really differ
+ * (Paule–Mandel's between-channel variance of the log delay, as the weekday factors are pooled): a channel of
+ * a few conversions a day takes the portfolio's, one with plenty keeps its own. A delay is one parameter that
+ * every age of a channel's rows informs; shrinking each age's factor toward the portfolio's instead pulled a
+ * slow channel among fast ones toward them at every age, and a video channel of nine a day (mean delay 6
+ * days) read age 5 as 72% reported against a true 63%, so its newest day read a quarter short.
+ */
+const shrunkDelays = (byChannel: ReadonlyMap<string, DevelopmentSums>): Map<string, number> => {
+  const own = [...byChannel].flatMap(([id, sums]) => {
+    const delay = ownDelay(sums);
+    return delay ? [{ id, ...delay }] : [];
+  });
+  const spread = betweenVariance(
+    own.map((d) => d.log),
+    own.map((d) => d.variance),
+  );
+  const weights = own.map((d) => 1 / (d.variance + spread));
+  const centre = own.reduce((s, d, i) => s + weights[i]! * d.log, 0) / weights.reduce((a, b) => a + b, 0);
+  return new Map(
+    own.map((d) => [d.id, Math.exp(spread > 0 ? (d.log / d.variance + centre / spread) / (1 / d.variance + 1 / spread) : centre)]),
+  );
+};
+
 /**
  * The development of the ages no row has reached yet. A chain ladder knows a factor only where some row was
  * seen at both ages; beyond them it would count a day as final, so a young history (a new portfolio, a week of
@@ -175,8 +220,6 @@ export const learnMaturity = (
   const { pooled, byChannel: channelSums } = developmentSums(history, asOf, lagDays.keys());
   const anyRevisions = pooled.current.some((v) => v > 0);
   const ages = developedAges(pooled);
-  // The portfolio's factor at an age it has seen, shrunk toward no development.
-  const poolAt = (a: number) => (pooled.next[a]! + PRIOR_WEIGHT) / (pooled.current[a]! + PRIOR_WEIGHT);
   const pooledTail = tailOf(
     ages,
     (a) => pooled.next[a]! / pooled.current[a]!,
@@ -193,6 +236,7 @@ export const learnMaturity = (
       seen.map((sums) => factorVariance(sums, a)),
     );
   });
+  const delays = shrunkDelays(channelSums);
   const result = new Map<string, Maturity>();
   for (const [channelId, lag] of lagDays) {
     const own = channelSums.get(channelId)!;
@@ -207,20 +251,11 @@ export const learnMaturity = (
       continue;
     }
     const prior = lag === undefined ? undefined : priorFactors(lagPrior(lag));
-    // A channel's tail continues its credibility-weighted development (its own factors shrunk toward the
-    // portfolio's, as the ladder below shrinks them): a channel with few conversions carries on the
-    // portfolio's development rather than the noise of its own few.
-    const ownTail =
-      lag === undefined
-        ? tailOf(
-            ages,
-            (a) => (own.next[a]! + poolWeight(a) * poolAt(a)) / (own.current[a]! + poolWeight(a)),
-            (a) => own.current[a]! + poolWeight(a),
-          )
-        : undefined;
+    // Without an attribution window, each age's factor is shrunk toward the channel's own delay (itself
+    // shrunk toward the portfolio's), which also carries on past the ages its rows reach.
+    const delay = lag === undefined ? delays.get(channelId) : undefined;
     const factors = Float64Array.from({ length: MAX_AGE }, (_, a) => {
-      // Beyond the ages its rows reach, a channel's own development carried on, when it has some.
-      if (ownTail && a > ownTail.last) return ownTail.at(a);
+      if (delay !== undefined) return (own.next[a]! + poolWeight(a) * geometricFactor(delay, a)) / (own.current[a]! + poolWeight(a));
       // The portfolio's factor, itself shrunk toward the prior (or its carried-on development, else 1).
       const base = prior?.[a] ?? (pooledTail && a > pooledTail.last ? pooledTail.at(a) : 1);
       const pool = (pooled.next[a]! + PRIOR_WEIGHT * base) / (pooled.current[a]! + PRIOR_WEIGHT);

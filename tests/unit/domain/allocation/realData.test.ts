@@ -11,7 +11,7 @@ import { portfolioInput } from '../../../support/portfolioInput.js';
 const START = '2026-01-01';
 
 /** A lagged channel's rows as a platform shows them on `day`, each day's final count given. */
-const laggedRows = (meanDays: number, day: number, finalCount = 400) => {
+const laggedRows = (meanDays: number, day: number, finalCount: number | ((day: number) => number) = 400) => {
   const [channel] = Scenario.parse({
     name: 'lag',
     seed: 1,
@@ -22,7 +22,12 @@ const laggedRows = (meanDays: number, day: number, finalCount = 400) => {
     ],
   }).channels;
   return Array.from({ length: day }, (_, d) =>
-    historyRow(channel!, { date: addDays(START, d), spend: 500, reported: finalCount, revenue: undefined }, d, day),
+    historyRow(
+      channel!,
+      { date: addDays(START, d), spend: 500, reported: typeof finalCount === 'number' ? finalCount : finalCount(d), revenue: undefined },
+      d,
+      day,
+    ),
   );
 };
 
@@ -85,6 +90,25 @@ describe('decisions on real ad data', () => {
     // factors read age 0 as 0.31 reported against a true 0.18, so the newest days counted 70% too many.
     const truth = (age: number) => 1 - Math.exp(-(age + 1) / 5);
     for (const age of [0, 1, 2, 3]) expect(Math.abs(maturity.at(age) - truth(age)), `age ${age}`).toBeLessThan(0.06);
+  });
+
+  it('reads a small slow channel’s delay from its own rows among big fast ones, within 0.03 at every age', () => {
+    // Prepare: six weeks of a portfolio whose search channels report within a day, a social channel over
+    // five days, and a video channel of five to thirteen conversions a day over six.
+    const named = (id: string, meanDays: number, count: number | ((day: number) => number)) =>
+      laggedRows(meanDays, 42, count).map((row) => ({ ...row, channelId: id }));
+    const video = named('video', 6, (d) => 5 + ((7 * d) % 9));
+    const rows = [...named('brand', 0.5, 300), ...named('search', 1, 250), ...named('social', 5, 350), ...video];
+    // Act
+    const maturity = learnMaturity(
+      rows,
+      new Map(['brand', 'search', 'social', 'video'].map((id) => [id, undefined])),
+      addDays(START, 42),
+    ).get('video')!;
+    // Assess: each age's factor shrunk toward the portfolio's read age 5 as 0.72 reported against a true 0.63
+    // (and age 0 as 0.20 against 0.15: the newest day read a quarter short); the channel's own delay, 0.63.
+    const truth = (age: number) => 1 - Math.exp(-(age + 1) / 6);
+    for (const age of [0, 1, 2, 3, 5, 7, 10, 14]) expect(Math.abs(maturity.at(age) - truth(age)), `age ${age}`).toBeLessThan(0.03);
   });
 
   it('takes an attribution window as the maturity prior when no revision has been seen yet', () => {
