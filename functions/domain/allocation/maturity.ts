@@ -11,10 +11,10 @@ import type { HistoryDay } from './schemas.js';
  *
  * Learned per channel with the chain-ladder method (as insurers develop claims): for each age a, the
  * development factor f(a) = Σ value at a+1 / Σ value at a over every row seen at both ages, read from the
- * rows' `revisions`. Each age's factor is shrunk toward the channel's own reporting delay, itself shrunk
- * toward the portfolio's ({@link shrunkDelays}); with a `conversionLagDays`, toward the portfolio's factors
- * instead, and both toward the prior the window gives (95% reported by its end). With neither revisions nor
- * a window, every day counts as final.
+ * rows' `revisions`. Each age's factor is shrunk toward the channel's reporting delay: its own, shrunk toward
+ * the portfolio's ({@link shrunkDelays}); until its rows show any, the one its `conversionLagDays` implies (95%
+ * reported by the end of its attribution window), else the portfolio's. With neither revisions nor a window,
+ * every day counts as final.
  */
 export interface Maturity {
   /** Fraction of the final value reported by the end of age `a`, in (0, 1]. */
@@ -25,8 +25,6 @@ export interface Maturity {
 
 /** Ages developed: six weeks, the history the allocator reads. */
 const MAX_AGE = 42;
-/** Weight of the prior in the portfolio's factors, in conversions. */
-const PRIOR_WEIGHT = 30;
 
 const FINAL: Maturity = { at: () => 1, known: false };
 
@@ -45,8 +43,8 @@ const valuesByAge = (row: HistoryDay, until: number): number[] => {
   return values;
 };
 
-/** Cumulative reported fraction by age under an attribution window: 95% by its end, exponential. */
-const lagPrior = (lagDays: number) => (age: number) => 1 - Math.exp((-3 * (age + 1)) / (lagDays + 1));
+/** The geometric delay an attribution window of `lagDays` implies: 95% of a day reported by its end. */
+const windowDelay = (lagDays: number) => (lagDays + 1) / 3;
 
 /** Development sums per age: Σ value(a+1) and Σ value(a) over rows observed at both ages. */
 interface DevelopmentSums {
@@ -56,17 +54,8 @@ interface DevelopmentSums {
 
 const noDevelopment = (): DevelopmentSums => ({ next: new Float64Array(MAX_AGE), current: new Float64Array(MAX_AGE) });
 
-/**
- * The portfolio's development sums over every row, and each of `channelIds`' over its own rows, in one pass:
- * a row's values by age are read once for both (they were read twice, a tenth of the maturity's cost). Each
- * sum takes its rows in the history's order, as summing the portfolio's and then each channel's rows did.
- */
-const developmentSums = (
-  rows: readonly HistoryDay[],
-  asOf: string,
-  channelIds: Iterable<string>,
-): { pooled: DevelopmentSums; byChannel: Map<string, DevelopmentSums> } => {
-  const pooled = noDevelopment();
+/** Each of `channelIds`' development sums over its own rows, in the history's order. */
+const developmentSums = (rows: readonly HistoryDay[], asOf: string, channelIds: Iterable<string>): Map<string, DevelopmentSums> => {
   const byChannel = new Map<string, DevelopmentSums>();
   for (const id of channelIds) byChannel.set(id, noDevelopment());
   for (const row of rows) {
@@ -74,19 +63,15 @@ const developmentSums = (
     // The latest value stands as of the end of the day before `asOf`.
     const until = Math.min(MAX_AGE, daysBetween(row.date, asOf) - 1);
     if (until <= 0) continue;
-    const values = valuesByAge(row, until);
-    for (let a = 0; a < until; a += 1) {
-      pooled.current[a]! += values[a]!;
-      pooled.next[a]! += values[a + 1]!;
-    }
     const own = byChannel.get(row.channelId);
     if (!own) continue;
+    const values = valuesByAge(row, until);
     for (let a = 0; a < until; a += 1) {
       own.current[a]! += values[a]!;
       own.next[a]! += values[a + 1]!;
     }
   }
-  return { pooled, byChannel };
+  return byChannel;
 };
 
 /**
@@ -99,13 +84,10 @@ const factorVariance = (sums: DevelopmentSums, age: number) => {
   return (Math.abs(sums.next[age]! / current - 1) + 1 / current) / current;
 };
 
-/** The most conversions the portfolio's factor counts for in a channel's: channels that do not differ take it whole. */
-const MAX_POOL_WEIGHT = 1e9;
+/** The most conversions a delay's factor counts for in a channel's: where channels do not differ, it is taken whole. */
+const MAX_DELAY_WEIGHT = 1e9;
 
-/** Conversions an age must hold before its development factor counts toward the tail's fit. */
-const TAIL_MIN_CONVERSIONS = 20;
-
-/** Mean reporting delays the tail's fit considers, in days: 0.05 to about 53, log-spaced (× 1.16). */
+/** Mean reporting delays a channel's fit considers, in days: 0.05 to about 53, log-spaced (× 1.16). */
 const DELAYS = Array.from({ length: 48 }, (_, i) => 0.05 * 1.16 ** i);
 
 /** Development factor at `age` of a geometric reporting delay with mean `delay` days: m(a) = 1 − e^(−(a+1)/delay). */
@@ -117,34 +99,18 @@ const geometricFactor = (delay: number, age: number) => {
 /** Each candidate delay's factors at every age developed, computed once: every channel's fit reads them. */
 const DELAY_FACTORS = DELAYS.map((delay) => Float64Array.from({ length: MAX_AGE }, (_, age) => geometricFactor(delay, age)));
 
-/**
- * The geometric delay whose factors best fit `observed` at `ages` (least squares, each age weighed by `weight`).
- * Each age's observed factor and weight are read once, not once per candidate delay: a channel's are credibility
- * blends that cost more to compute than the misfit they enter (they were 7% of an allocation at 100 channels).
- */
-const fitDelay = (ages: readonly number[], observed: (age: number) => number, weight: (age: number) => number): Float64Array => {
-  const observedAt = ages.map((a) => observed(a));
-  const weightAt = ages.map((a) => weight(a));
-  let best = { factors: DELAY_FACTORS[0]!, misfit: Number.POSITIVE_INFINITY };
-  for (const factors of DELAY_FACTORS) {
-    let misfit = 0;
-    for (let i = 0; i < ages.length; i += 1) misfit += weightAt[i]! * (observedAt[i]! - factors[ages[i]!]!) ** 2;
-    if (misfit < best.misfit) best = { factors, misfit };
-  }
-  return best.factors;
-};
-
 /** Log of the step between candidate delays: a delay's standard error is never read finer than half of it. */
 const LOG_STEP = Math.log(DELAYS[1]! / DELAYS[0]!);
 
 /**
  * A channel's own reporting delay, on the log scale, and its standard error: the geometric delay whose
  * factors fit the channel's own at every age it has seen, each weighed by its sampling variance (a χ²), and
- * the error from where that χ² rises by one. Undefined where the channel's rows show no development.
+ * the error from where that χ² rises by one. A channel whose rows never change gets the shortest delays, all
+ * alike. Undefined where no row of the channel has been seen at two ages.
  */
 const ownDelay = (sums: DevelopmentSums): { log: number; variance: number } | undefined => {
   const ages = Array.from({ length: MAX_AGE }, (_, a) => a).filter((a) => sums.current[a]! > 0);
-  if (ages.length === 0 || ages.every((a) => sums.next[a]! <= sums.current[a]!)) return undefined;
+  if (ages.length === 0) return undefined;
   const observed = ages.map((a) => sums.next[a]! / sums.current[a]!);
   const precision = ages.map((a) => 1 / factorVariance(sums, a));
   const chi2 = DELAY_FACTORS.map((factors) => ages.reduce((s, a, i) => s + precision[i]! * (observed[i]! - factors[a]!) ** 2, 0));
@@ -155,47 +121,41 @@ const ownDelay = (sums: DevelopmentSums): { log: number; variance: number } | un
 };
 
 /**
- * Each channel's reporting delay, shrunk toward the portfolio's by how far the channels' delays really differ
- * (Paule–Mandel's between-channel variance of the log delay, as the weekday factors are pooled): a channel of
- * a few conversions a day takes the portfolio's, one with plenty keeps its own. A delay is one parameter that
+ * Each channel's reporting delay in days, undefined where nothing says its days mature at all. A channel whose
+ * rows show their development keeps its own delay, shrunk toward the portfolio's by how far the channels'
+ * delays really differ (Paule–Mandel's between-channel variance of the log delay, as the weekday factors are
+ * pooled): a channel of a few conversions a day takes the portfolio's, one with plenty keeps its own. One
+ * without takes the delay its attribution window implies, else the portfolio's. A delay is one parameter that
  * every age of a channel's rows informs; shrinking each age's factor toward the portfolio's instead pulled a
  * slow channel among fast ones toward them at every age, and a video channel of nine a day (mean delay 6
  * days) read age 5 as 72% reported against a true 63%, so its newest day read a quarter short.
  */
-const shrunkDelays = (byChannel: ReadonlyMap<string, DevelopmentSums>): Map<string, number> => {
-  const own = [...byChannel].flatMap(([id, sums]) => {
-    const delay = ownDelay(sums);
-    return delay ? [{ id, ...delay }] : [];
-  });
+const channelDelays = (
+  byChannel: ReadonlyMap<string, DevelopmentSums>,
+  lagDays: ReadonlyMap<string, number | undefined>,
+): Map<string, number | undefined> => {
+  const own = new Map(
+    [...byChannel].flatMap(([id, sums]) => {
+      const delay = ownDelay(sums);
+      return delay ? [[id, delay] as const] : [];
+    }),
+  );
+  const estimates = [...own.values()];
   const spread = betweenVariance(
-    own.map((d) => d.log),
-    own.map((d) => d.variance),
+    estimates.map((d) => d.log),
+    estimates.map((d) => d.variance),
   );
-  const weights = own.map((d) => 1 / (d.variance + spread));
-  const centre = own.reduce((s, d, i) => s + weights[i]! * d.log, 0) / weights.reduce((a, b) => a + b, 0);
+  const weights = estimates.map((d) => 1 / (d.variance + spread));
+  const centre = estimates.reduce((s, d, i) => s + weights[i]! * d.log, 0) / weights.reduce((a, b) => a + b, 0);
+  const portfolio = estimates.length > 0 ? Math.exp(centre) : undefined;
   return new Map(
-    own.map((d) => [d.id, Math.exp(spread > 0 ? (d.log / d.variance + centre / spread) / (1 / d.variance + 1 / spread) : centre)]),
+    [...lagDays].map(([id, lag]) => {
+      const d = own.get(id);
+      if (d === undefined) return [id, lag === undefined ? portfolio : windowDelay(lag)];
+      return [id, Math.exp(spread > 0 ? (d.log / d.variance + centre / spread) / (1 / d.variance + 1 / spread) : centre)];
+    }),
   );
 };
-
-/**
- * The development of the ages no row has reached yet. A chain ladder knows a factor only where some row was
- * seen at both ages; beyond them it would count a day as final, so a young history (a new portfolio, a week of
- * data) reads its newest days as complete and a slow-reporting channel as poor, and money leaves the very
- * channels whose conversions are still arriving. As insurers extrapolate a ladder's tail with a fitted curve,
- * the factors observed are fitted with the simplest delay that has a mean, the geometric one, and the fit
- * carries past the oldest age observed (`last`). `factorAt` and `weightAt` are the ladder's factor at an age
- * and the conversions behind it. Undefined with no development to fit.
- */
-const tailOf = (ages: readonly number[], factorAt: (age: number) => number, weightAt: (age: number) => number) => {
-  if (ages.length === 0 || ages.every((a) => factorAt(a) <= 1)) return undefined;
-  const factors = fitDelay(ages, factorAt, weightAt);
-  return { last: ages.at(-1)!, at: (age: number) => factors[age]! };
-};
-
-/** The ages the portfolio's rows have developed through, with enough conversions to fit a tail on. */
-const developedAges = (sums: DevelopmentSums) =>
-  Array.from({ length: MAX_AGE }, (_, a) => a).filter((a) => sums.current[a]! >= TAIL_MIN_CONVERSIONS);
 
 /** Maturity from development factors f(a): m(a) = 1 / Π_{k ≥ a} f(k). */
 const fromFactors = (factors: Float64Array): ((age: number) => number) => {
@@ -204,30 +164,20 @@ const fromFactors = (factors: Float64Array): ((age: number) => number) => {
   return (age) => (age >= MAX_AGE ? 1 : age < 0 ? tail[0]! : Math.min(1, Math.max(1e-3, tail[Math.floor(age)]!)));
 };
 
-/** The prior's development factors, from its cumulative curve. */
-const priorFactors = (prior: (age: number) => number) =>
-  Float64Array.from({ length: MAX_AGE }, (_, a) => prior(a + 1) / Math.max(1e-9, prior(a)));
-
 /**
- * Each channel's maturity from its rows' revisions and its `conversionLagDays`, shrunk toward the
- * portfolio's. Channels with neither revisions nor a lag prior count every day as final.
+ * Each channel's maturity from its rows' revisions and its `conversionLagDays`: each age's development factor
+ * shrunk toward the channel's delay ({@link channelDelays}), which carries on past the ages its rows reach.
+ * Channels with neither revisions nor a lag prior count every day as final.
  */
 export const learnMaturity = (
   history: readonly HistoryDay[],
   lagDays: ReadonlyMap<string, number | undefined>,
   asOf: string,
 ): Map<string, Maturity> => {
-  const { pooled, byChannel: channelSums } = developmentSums(history, asOf, lagDays.keys());
-  const anyRevisions = pooled.current.some((v) => v > 0);
-  const ages = developedAges(pooled);
-  const pooledTail = tailOf(
-    ages,
-    (a) => pooled.next[a]! / pooled.current[a]!,
-    (a) => pooled.current[a]!,
-  );
+  const channelSums = developmentSums(history, asOf, lagDays.keys());
   // How far the channels' development really differs at each age, beyond the noise of their own counts: a
-  // search channel reports within a day and a video channel over a week, and a fixed weight toward the
-  // portfolio's would read the slow one as fast while its few conversions in a young history were all it had.
+  // channel's own factor at an age outweighs its delay's as far as the channels' factors differ there. A
+  // geometric delay is the simplest that has a mean; a platform's development need not be one.
   const everyChannel = [...channelSums.values()];
   const spreads = Float64Array.from({ length: MAX_AGE }, (_, a) => {
     const seen = everyChannel.filter((sums) => sums.current[a]! > 0);
@@ -236,32 +186,23 @@ export const learnMaturity = (
       seen.map((sums) => factorVariance(sums, a)),
     );
   });
-  const delays = shrunkDelays(channelSums);
+  const delays = channelDelays(channelSums, lagDays);
   const result = new Map<string, Maturity>();
-  for (const [channelId, lag] of lagDays) {
-    const own = channelSums.get(channelId)!;
-    // The conversions the portfolio's factor counts for, in a channel's: its factor's variance over the spread.
-    const poolWeight = (a: number) =>
-      own.current[a]! > 0 && spreads[a]! > 0
-        ? Math.min(MAX_POOL_WEIGHT, (own.current[a]! * factorVariance(own, a)) / spreads[a]!)
-        : MAX_POOL_WEIGHT;
-    const hasOwn = own.current.some((v) => v > 0);
-    if (lag === undefined && !anyRevisions) {
+  for (const [channelId, delay] of delays) {
+    if (delay === undefined) {
       result.set(channelId, FINAL);
       continue;
     }
-    const prior = lag === undefined ? undefined : priorFactors(lagPrior(lag));
-    // Without an attribution window, each age's factor is shrunk toward the channel's own delay (itself
-    // shrunk toward the portfolio's), which also carries on past the ages its rows reach.
-    const delay = lag === undefined ? delays.get(channelId) : undefined;
-    const factors = Float64Array.from({ length: MAX_AGE }, (_, a) => {
-      if (delay !== undefined) return (own.next[a]! + poolWeight(a) * geometricFactor(delay, a)) / (own.current[a]! + poolWeight(a));
-      // The portfolio's factor, itself shrunk toward the prior (or its carried-on development, else 1).
-      const base = prior?.[a] ?? (pooledTail && a > pooledTail.last ? pooledTail.at(a) : 1);
-      const pool = (pooled.next[a]! + PRIOR_WEIGHT * base) / (pooled.current[a]! + PRIOR_WEIGHT);
-      const anchor = lag === undefined ? pool : hasOwn || anyRevisions ? pool : base;
-      return (own.next[a]! + poolWeight(a) * anchor) / (own.current[a]! + poolWeight(a));
-    });
+    const own = channelSums.get(channelId)!;
+    // The conversions the delay's factor counts for, in a channel's: its own factor's variance over the spread.
+    const delayWeight = (a: number) =>
+      own.current[a]! > 0 && spreads[a]! > 0
+        ? Math.min(MAX_DELAY_WEIGHT, (own.current[a]! * factorVariance(own, a)) / spreads[a]!)
+        : MAX_DELAY_WEIGHT;
+    const factors = Float64Array.from(
+      { length: MAX_AGE },
+      (_, a) => (own.next[a]! + delayWeight(a) * geometricFactor(delay, a)) / (own.current[a]! + delayWeight(a)),
+    );
     result.set(channelId, { at: fromFactors(factors), known: true });
   }
   return result;

@@ -109,6 +109,14 @@ describe('decisions on real ad data', () => {
     // (and age 0 as 0.20 against 0.15: the newest day read a quarter short); the channel's own delay, 0.63.
     const truth = (age: number) => 1 - Math.exp(-(age + 1) / 6);
     for (const age of [0, 1, 2, 3, 5, 7, 10, 14]) expect(Math.abs(maturity.at(age) - truth(age)), `age ${age}`).toBeLessThan(0.03);
+    // An attribution window is the prior until the channel's rows show their development: a one-day window
+    // on the same rows reads them the same.
+    const windowed = learnMaturity(
+      rows,
+      new Map([...['brand', 'search', 'social'].map((id) => [id, undefined] as const), ['video', 1] as const]),
+      addDays(START, 42),
+    ).get('video')!;
+    for (const age of [0, 1, 2, 3, 5, 7, 10, 14]) expect(Math.abs(windowed.at(age) - truth(age)), `age ${age}`).toBeLessThan(0.03);
   });
 
   it('takes an attribution window as the maturity prior when no revision has been seen yet', () => {
