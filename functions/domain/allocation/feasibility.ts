@@ -109,15 +109,15 @@ export const shrinkToBudget = (
   budget: number,
   weights?: readonly number[],
 ): number[] => {
-  const weighed = (xs: readonly number[]) => xs.reduce((s, x, i) => s + (weights?.[i] ?? 1) * x, 0);
-  const total = weighed(amounts);
+  const weighted = (xs: readonly number[]) => xs.reduce((s, x, i) => s + (weights?.[i] ?? 1) * x, 0);
+  const total = weighted(amounts);
   if (total <= budget) return [...amounts];
-  const floorSum = weighed(floors);
+  const floorSum = weighted(floors);
   if (floorSum <= budget) {
     const keep = (budget - floorSum) / Math.max(total - floorSum, 1e-12);
     return amounts.map((a, i) => floors[i]! + keep * (a - floors[i]!));
   }
-  const baseSum = weighed(bases);
+  const baseSum = weighted(bases);
   if (baseSum <= budget) {
     const keep = (budget - baseSum) / Math.max(floorSum - baseSum, 1e-12);
     return floors.map((f, i) => bases[i]! + keep * (f - bases[i]!));
@@ -186,16 +186,16 @@ const money = (amount: number) => formatAmount(amount, 2, 2);
 
 /**
  * Today's carbon cap, if any, over amounts in the order of `bounds`: each channel's kg of CO2e per unit spent
- * (0 where it declares none), the kg of a plan, and the ceiling a plan must keep. The cap binds only as far
+ * (0 where it declares none), the kg of a plan, and the limit a plan must keep. The cap binds only as far
  * as the bases keep it (the config refuses bases above it), so a plan is never cut below them for it.
  */
-const carbonOf = (portfolio: FeasibilityContext['portfolio'], bounds: readonly ChannelBounds[]) => {
+const carbonCap = (portfolio: FeasibilityContext['portfolio'], bounds: readonly ChannelBounds[]) => {
   if (portfolio.carbon === undefined) return null;
   const byId = new Map(portfolio.channels.map((c) => [c.id, c.carbonPerUnit ?? 0]));
   const perUnit = bounds.map((b) => byId.get(b.channelId) ?? 0);
   const kg = (amounts: readonly number[]) => amounts.reduce((s, a, i) => s + perUnit[i]! * a, 0);
   const { maxDailyKg } = portfolio.carbon;
-  return { perUnit, kg, maxDailyKg, ceiling: Math.max(maxDailyKg, kg(bounds.map((b) => b.base))) };
+  return { perUnit, kg, maxDailyKg, limitKg: Math.max(maxDailyKg, kg(bounds.map((b) => b.base))) };
 };
 
 /**
@@ -230,19 +230,21 @@ export const projectOntoConfig = (
     budget.allocatable,
   );
   if (sum(boxed) > budget.allocatable + CENT) changes.add(`scaled to today's allocatable budget of ${money(budget.allocatable)}`);
-  const carbon = carbonOf(portfolio, bounds);
-  if (carbon === null || carbon.kg(fitted) <= carbon.ceiling) return { totals: floorCents(fitted), changes: [...changes] };
+  const carbon = carbonCap(portfolio, bounds);
+  if (carbon === null || carbon.kg(fitted) <= carbon.limitKg) return { totals: floorCents(fitted), changes: [...changes] };
   const cap = `today's carbon cap of ${formatAmount(carbon.maxDailyKg, 3)} kg`;
   changes.add(
-    carbon.ceiling > carbon.maxDailyKg
+    carbon.limitKg > carbon.maxDailyKg
       ? `lowered to the bases, the nearest it comes to ${cap}`
       : `lowered toward the floors to keep ${cap}`,
   );
+  // Only the channels that emit give way: one that emits nothing keeps its amount, floor or not.
+  const emitting = (i: number) => carbon.perUnit[i]! > 0;
   const capped = shrinkToBudget(
     fitted,
-    bounds.map((b) => b.low),
-    bounds.map((b) => b.base),
-    carbon.ceiling,
+    bounds.map((b, i) => (emitting(i) ? b.low : fitted[i]!)),
+    bounds.map((b, i) => (emitting(i) ? b.base : fitted[i]!)),
+    carbon.limitKg,
     carbon.perUnit,
   );
   return { totals: floorCents(capped), changes: [...changes] };
@@ -288,13 +290,14 @@ export const feasibilityIssues = (allocation: CheckedPlan, input: FeasibilityCon
   if (totalCents > Math.round(allocatable * 100)) {
     issues.push({ path: 'total', message: `${money(totalCents / 100)} exceeds today's allocatable budget of ${money(allocatable)}` });
   }
-  const carbon = carbonOf(input.portfolio, bounds);
+  const carbon = carbonCap(input.portfolio, bounds);
   const lows = bounds.map((b) => b.low);
   if (carbon !== null) {
     const kg = carbon.kg(bounds.map((b) => rows.get(b.channelId)?.total ?? 0));
-    if (kg > carbon.ceiling * (1 + 1e-9) + 1e-6) {
+    // Totals are whole cents, each up to a cent from the LP's: that much of every channel's kg is rounding.
+    if (kg > carbon.limitKg + carbon.kg(bounds.map(() => CENT))) {
       const over =
-        carbon.ceiling > carbon.maxDailyKg ? `the bases' ${formatAmount(carbon.ceiling, 2)} kg, the nearest a plan comes to ` : '';
+        carbon.limitKg > carbon.maxDailyKg ? `the bases' ${formatAmount(carbon.limitKg, 2)} kg, the nearest a plan comes to ` : '';
       issues.push({
         path: 'carbonKg',
         message: `the plan emits ${formatAmount(kg, 2)} kg a day, over ${over}today's carbon cap of ${formatAmount(carbon.maxDailyKg, 3)} kg`,
@@ -302,8 +305,11 @@ export const feasibilityIssues = (allocation: CheckedPlan, input: FeasibilityCon
     }
   }
   const basesFit = sum(bounds.map((b) => b.base)) <= allocatable + CENT;
-  const floorsFit = sum(lows) <= allocatable + CENT && (carbon === null || carbon.kg(lows) <= carbon.maxDailyKg);
-  for (const b of bounds) {
+  // Where the floors do not fit the budget, any channel may fall below its floor; where they do not fit the
+  // carbon cap, only the channels that emit.
+  const floorsFitBudget = sum(lows) <= allocatable + CENT;
+  const floorsFitCarbon = carbon === null || carbon.kg(lows) <= carbon.maxDailyKg;
+  for (const [i, b] of bounds.entries()) {
     const row = rows.get(b.channelId);
     const path = `channels.${b.channelId}`;
     if (!row) {
@@ -320,7 +326,8 @@ export const feasibilityIssues = (allocation: CheckedPlan, input: FeasibilityCon
     if (total > ceiling + CENT) {
       issues.push({ path, message: `total ${money(total)} rises beyond the daily change limit from ${money(b.reference)}` });
     }
-    if (floorsFit && total < b.low - CENT) {
+    const floorHolds = floorsFitBudget && (floorsFitCarbon || carbon?.perUnit[i] === 0);
+    if (floorHolds && total < b.low - CENT) {
       issues.push({ path, message: `total ${money(total)} falls beyond the daily change limit from ${money(b.reference)}` });
     }
   }

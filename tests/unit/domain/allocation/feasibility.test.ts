@@ -158,6 +158,43 @@ describe('the daily change limit holds for the day', () => {
     ]);
   });
 
+  it('publishes a plan that binds the carbon cap whatever cents its totals round to, instead of holding it', () => {
+    // The LP places the plan at the cap; its totals in whole cents can emit a few grams more, which the gate
+    // once read as a broken cap: 10 of these 68 caps were held at the bases, the demo portfolio on its first run.
+    const channels = [
+      { id: 'search', platform: 'generic', base: 1000, max: 6000, carbonPerUnit: 0.013 },
+      { id: 'social', platform: 'generic', base: 1000, max: 6000, carbonPerUnit: 0.011 },
+      { id: 'video', platform: 'generic', base: 500, max: 3000, carbonPerUnit: 0.21 },
+    ];
+    for (let cap = 150; cap <= 400; cap += 3.7) {
+      const input = inputWith({ channels, carbon: { maxDailyKg: cap }, previous: null });
+      const allocation = allocate(input);
+      expect(allocation.status, `cap ${cap}`).toBe('optimal');
+      expect(feasibilityIssues(allocation, input)).toEqual([]);
+      expect(allocation.carbonKg).toBeLessThanOrEqual(cap + 0.01 * (0.013 + 0.011 + 0.21));
+    }
+  });
+
+  it('lowers only the channels that emit when a held plan must come under a carbon cap', () => {
+    // Yesterday's 4,000 of search (no emissions) and 1,500 of video (0.2 kg each, 300 kg) against a cap of 200.
+    const channels = [
+      { id: 'search', platform: 'generic', base: 1000, max: 6000 },
+      { id: 'social', platform: 'generic', base: 1000, max: 6000, carbonPerUnit: 0.01 },
+      { id: 'video', platform: 'generic', base: 500, max: 3000, carbonPerUnit: 0.2 },
+    ];
+    const input = inputWith({ channels, carbon: { maxDailyKg: 200 }, ...stale });
+    const allocation = allocate(input);
+    expect(allocation.status).toBe('held');
+    expect(totalOf(allocation, 'search')).toBe(4000);
+    expect(allocation.carbonKg).toBeLessThanOrEqual(200);
+    expect(feasibilityIssues(allocation, input)).toEqual([]);
+    // The gate lets only an emitting channel fall below its floor (75% of yesterday's) for the cap.
+    const cut = { ...allocation, channels: allocation.channels.map((c) => (c.channelId === 'search' ? { ...c, total: 2900 } : c)) };
+    expect(feasibilityIssues({ ...cut, total: allocation.total - 1100 }, input)).toEqual([
+      { path: 'channels.search', message: 'total 2,900.00 falls beyond the daily change limit from 4,000.00' },
+    ]);
+  });
+
   it('spends the whole exploration share after a budget cut, inside the floors the change limit keeps', () => {
     // Yesterday's 9,200 cut to 7,000: the floors (75% of yesterday's, video at its base) hold 6,950, so only 50
     // is left above them for the 700 of exploration, but they hold 4,450 above the bases of channels that
