@@ -12,7 +12,7 @@ import type { HistoryDay } from './schemas.js';
  * Learned per channel with the chain-ladder method (as insurers develop claims): for each age a, the
  * development factor f(a) = Σ value at a+1 / Σ value at a over every row seen at both ages, read from the
  * rows' `revisions`. Each age's factor is shrunk toward the channel's reporting delay: its own, shrunk toward
- * the portfolio's ({@link shrunkDelays}); until its rows show any, the one its `conversionLagDays` implies (95%
+ * the portfolio's ({@link channelDelays}); until its rows show any, the one its `conversionLagDays` implies (95%
  * reported by the end of its attribution window), else the portfolio's. With neither revisions nor a window,
  * every day counts as final.
  */
@@ -75,16 +75,17 @@ const developmentSums = (rows: readonly HistoryDay[], asOf: string, channelIds: 
 };
 
 /**
- * The sampling variance of a development factor read from `current` conversions: the ones still to come are
- * about Poisson, so (f − 1) / current; the 1 / current keeps a factor of exactly 1 from claiming certainty.
+ * The sampling variance of a development factor read from `current` conversions when `factor` is expected:
+ * the ones still to come are about Poisson, so (f − 1) / current; the 1 / current keeps a factor of exactly
+ * 1 from claiming certainty.
  */
-const factorVariance = (sums: DevelopmentSums, age: number) => {
+const factorVariance = (sums: DevelopmentSums, age: number, factor: number) => {
   const current = sums.current[age]!;
   if (!(current > 0)) return Number.POSITIVE_INFINITY;
-  return (Math.abs(sums.next[age]! / current - 1) + 1 / current) / current;
+  return (Math.abs(factor - 1) + 1 / current) / current;
 };
 
-/** The most conversions a delay's factor counts for in a channel's: where channels do not differ, it is taken whole. */
+/** The most conversions a delay's factor counts for in a channel's: where the channel follows it, it is taken whole. */
 const MAX_DELAY_WEIGHT = 1e9;
 
 /** Mean reporting delays a channel's fit considers, in days: 0.05 to about 53, log-spaced (× 1.16). */
@@ -112,9 +113,15 @@ const ownDelay = (sums: DevelopmentSums): { log: number; variance: number } | un
   const ages = Array.from({ length: MAX_AGE }, (_, a) => a).filter((a) => sums.current[a]! > 0);
   if (ages.length === 0) return undefined;
   const observed = ages.map((a) => sums.next[a]! / sums.current[a]!);
-  const precision = ages.map((a) => 1 / factorVariance(sums, a));
-  const chi2 = DELAY_FACTORS.map((factors) => ages.reduce((s, a, i) => s + precision[i]! * (observed[i]! - factors[a]!) ** 2, 0));
-  const best = chi2.indexOf(Math.min(...chi2));
+  // Each age's variance is read at the factors a first fit expects, then held while the delays are scored
+  // (iteratively reweighted, one round): read at the observed factor, a late factor of exactly 1 would claim
+  // a precision that pulls the delay short; read at each candidate's, the widest variances would win.
+  const chi2At = (variance: readonly number[]) =>
+    DELAY_FACTORS.map((factors) => ages.reduce((s, a, i) => s + (observed[i]! - factors[a]!) ** 2 / variance[i]!, 0));
+  const bestOf = (chi2: readonly number[]) => chi2.indexOf(Math.min(...chi2));
+  const first = bestOf(chi2At(ages.map((a, i) => factorVariance(sums, a, observed[i]!))));
+  const chi2 = chi2At(ages.map((a) => factorVariance(sums, a, DELAY_FACTORS[first]![a]!)));
+  const best = bestOf(chi2);
   const within = chi2.flatMap((c, k) => (c <= chi2[best]! + 1 ? [k] : []));
   const halfWidth = Math.max(0.5, (within.at(-1)! - within[0]!) / 2) * LOG_STEP;
   return { log: Math.log(DELAYS[best]!), variance: halfWidth ** 2 };
@@ -175,17 +182,6 @@ export const learnMaturity = (
   asOf: string,
 ): Map<string, Maturity> => {
   const channelSums = developmentSums(history, asOf, lagDays.keys());
-  // How far the channels' development really differs at each age, beyond the noise of their own counts: a
-  // channel's own factor at an age outweighs its delay's as far as the channels' factors differ there. A
-  // geometric delay is the simplest that has a mean; a platform's development need not be one.
-  const everyChannel = [...channelSums.values()];
-  const spreads = Float64Array.from({ length: MAX_AGE }, (_, a) => {
-    const seen = everyChannel.filter((sums) => sums.current[a]! > 0);
-    return betweenVariance(
-      seen.map((sums) => sums.next[a]! / sums.current[a]!),
-      seen.map((sums) => factorVariance(sums, a)),
-    );
-  });
   const delays = channelDelays(channelSums, lagDays);
   const result = new Map<string, Maturity>();
   for (const [channelId, delay] of delays) {
@@ -194,10 +190,19 @@ export const learnMaturity = (
       continue;
     }
     const own = channelSums.get(channelId)!;
-    // The conversions the delay's factor counts for, in a channel's: its own factor's variance over the spread.
+    const ages = Array.from({ length: MAX_AGE }, (_, a) => a).filter((a) => own.current[a]! > 0);
+    // How far the channel's own development departs from its delay's, beyond the noise of its counts (τ² of
+    // its factors around the delay's): a geometric delay is only the simplest that has a mean, and a weekly
+    // offline import or an attribution window's cut-off is none, so there the channel's own factors stand.
+    const misfit = betweenVariance(
+      ages.map((a) => own.next[a]! / own.current[a]! - geometricFactor(delay, a)),
+      ages.map((a) => factorVariance(own, a, geometricFactor(delay, a))),
+      0,
+    );
+    // The conversions the delay's factor counts for, in a channel's: its own factor's variance over the misfit.
     const delayWeight = (a: number) =>
-      own.current[a]! > 0 && spreads[a]! > 0
-        ? Math.min(MAX_DELAY_WEIGHT, (own.current[a]! * factorVariance(own, a)) / spreads[a]!)
+      own.current[a]! > 0 && misfit > 0
+        ? Math.min(MAX_DELAY_WEIGHT, (own.current[a]! * factorVariance(own, a, geometricFactor(delay, a))) / misfit)
         : MAX_DELAY_WEIGHT;
     const factors = Float64Array.from(
       { length: MAX_AGE },

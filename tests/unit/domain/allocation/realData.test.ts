@@ -119,6 +119,37 @@ describe('decisions on real ad data', () => {
     for (const age of [0, 1, 2, 3, 5, 7, 10, 14]) expect(Math.abs(windowed.at(age) - truth(age)), `age ${age}`).toBeLessThan(0.03);
   });
 
+  it('keeps a channel’s own development where it is no geometric delay: a weekly offline import, within 0.02', () => {
+    // Rows whose reported share by each age is `share`, restated as it grows, six weeks of them.
+    const rowsOf = (channelId: string, share: (age: number) => number, final: number) =>
+      Array.from({ length: 42 }, (_, d) => {
+        const date = addDays(START, d);
+        const value = (a: number) => Math.round(final * share(a));
+        const revisions = [];
+        for (let a = 0; a < 41 - d; a += 1)
+          if (value(a) !== value(a + 1)) revisions.push({ reportedOn: addDays(date, a), conversions: value(a) });
+        return { channelId, date, spend: 500, conversions: value(41 - d), ...(revisions.length > 0 ? { revisions } : {}) };
+      });
+    const asOf = addDays(START, 42);
+    // 60% reported until an import at age 7 brings the rest: read through a geometric delay alone, every age
+    // was final (the newest week read 40% short).
+    const step = (age: number) => (age <= 6 ? 0.6 : 1);
+    const offline = learnMaturity(rowsOf('offline', step, 100), new Map([['offline', undefined]]), asOf).get('offline')!;
+    for (const age of [0, 3, 6, 7, 10]) expect(Math.abs(offline.at(age) - step(age)), `age ${age}`).toBeLessThan(0.02);
+    // A geometric delay of a day and a half for 90%, and a tenth imported at age 7, on two channels.
+    const imported = (age: number) => 0.9 * (1 - Math.exp(-(age + 1) / 1.5)) + (age >= 7 ? 0.1 : 0);
+    const rows = [...rowsOf('a', imported, 200), ...rowsOf('b', imported, 500)];
+    const a = learnMaturity(
+      rows,
+      new Map([
+        ['a', undefined],
+        ['b', undefined],
+      ]),
+      asOf,
+    ).get('a')!;
+    for (const age of [0, 3, 6, 7, 10]) expect(Math.abs(a.at(age) - imported(age)), `age ${age}`).toBeLessThan(0.02);
+  });
+
   it('takes an attribution window as the maturity prior when no revision has been seen yet', () => {
     const maturity = learnMaturity([], new Map([['meta', 7]]), START).get('meta')!;
     expect(maturity.at(0)).toBeLessThan(0.5);
