@@ -158,7 +158,8 @@ const channelDelays = (
   return new Map(
     [...lagDays].map(([id, lag]) => {
       const d = own.get(id);
-      if (d === undefined) return [id, lag === undefined ? portfolio : windowDelay(lag)];
+      // A window of 0 days reports each day in full by its end.
+      if (d === undefined) return [id, lag === undefined ? portfolio : lag === 0 ? undefined : windowDelay(lag)];
       return [id, Math.exp(spread > 0 ? (d.log / d.variance + centre / spread) / (1 / d.variance + 1 / spread) : centre)];
     }),
   );

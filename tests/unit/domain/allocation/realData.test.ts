@@ -155,6 +155,12 @@ describe('decisions on real ad data', () => {
     expect(maturity.at(0)).toBeLessThan(0.5);
     expect(maturity.at(7)).toBeGreaterThan(0.9);
     expect(learnMaturity([], new Map([['search', undefined]]), START).get('search')!.known).toBe(false);
+    // A same-day window reports each day in full by its end.
+    expect(
+      learnMaturity([], new Map([['search', 0]]), START)
+        .get('search')!
+        .at(0),
+    ).toBe(1);
   });
 
   it('does not read immature days as a drop: a lagged channel keeps its value and the reason says why', () => {
