@@ -117,7 +117,11 @@ const ownDelay = (sums: DevelopmentSums): { log: number; variance: number } | un
   // (iteratively reweighted, one round): read at the observed factor, a late factor of exactly 1 would claim
   // a precision that pulls the delay short; read at each candidate's, the widest variances would win.
   const chi2At = (variance: readonly number[]) =>
-    DELAY_FACTORS.map((factors) => ages.reduce((s, a, i) => s + (observed[i]! - factors[a]!) ** 2 / variance[i]!, 0));
+    DELAY_FACTORS.map((factors) => {
+      let chi2 = 0;
+      for (let i = 0; i < ages.length; i += 1) chi2 += (observed[i]! - factors[ages[i]!]!) ** 2 / variance[i]!;
+      return chi2;
+    });
   const bestOf = (chi2: readonly number[]) => chi2.indexOf(Math.min(...chi2));
   const first = bestOf(chi2At(ages.map((a, i) => factorVariance(sums, a, observed[i]!))));
   const chi2 = chi2At(ages.map((a) => factorVariance(sums, a, DELAY_FACTORS[first]![a]!)));
@@ -191,24 +195,23 @@ export const learnMaturity = (
       continue;
     }
     const own = channelSums.get(channelId)!;
-    const ages = Array.from({ length: MAX_AGE }, (_, a) => a).filter((a) => own.current[a]! > 0);
+    const expected = Array.from({ length: MAX_AGE }, (_, a) => geometricFactor(delay, a));
+    const variance = expected.map((factor, a) => factorVariance(own, a, factor));
+    const ages = expected.flatMap((_, a) => (own.current[a]! > 0 ? [a] : []));
     // How far the channel's own development departs from its delay's, beyond the noise of its counts (τ² of
     // its factors around the delay's): a geometric delay is only the simplest that has a mean, and a weekly
     // offline import or an attribution window's cut-off is none, so there the channel's own factors stand.
     const misfit = betweenVariance(
-      ages.map((a) => own.next[a]! / own.current[a]! - geometricFactor(delay, a)),
-      ages.map((a) => factorVariance(own, a, geometricFactor(delay, a))),
+      ages.map((a) => own.next[a]! / own.current[a]! - expected[a]!),
+      ages.map((a) => variance[a]!),
       0,
     );
-    // The conversions the delay's factor counts for, in a channel's: its own factor's variance over the misfit.
-    const delayWeight = (a: number) =>
-      own.current[a]! > 0 && misfit > 0
-        ? Math.min(MAX_DELAY_WEIGHT, (own.current[a]! * factorVariance(own, a, geometricFactor(delay, a))) / misfit)
-        : MAX_DELAY_WEIGHT;
-    const factors = Float64Array.from(
-      { length: MAX_AGE },
-      (_, a) => (own.next[a]! + delayWeight(a) * geometricFactor(delay, a)) / (own.current[a]! + delayWeight(a)),
-    );
+    const factors = Float64Array.from({ length: MAX_AGE }, (_, a) => {
+      // The conversions the delay's factor counts for, in a channel's: its own factor's variance over the misfit.
+      const weight =
+        own.current[a]! > 0 && misfit > 0 ? Math.min(MAX_DELAY_WEIGHT, (own.current[a]! * variance[a]!) / misfit) : MAX_DELAY_WEIGHT;
+      return (own.next[a]! + weight * expected[a]!) / (own.current[a]! + weight);
+    });
     result.set(channelId, { at: fromFactors(factors), known: true });
   }
   return result;

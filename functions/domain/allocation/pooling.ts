@@ -23,14 +23,19 @@ export const betweenVariance = (estimates: readonly number[], variances: readonl
   const freedom = centre === undefined ? kept.length - 1 : kept.length;
   if (freedom < 1) return 0;
   const scatter = (spread: number) => {
-    let weights = 0;
-    let weighted = 0;
-    for (const c of kept) {
-      weights += 1 / (c.variance + spread);
-      weighted += c.estimate / (c.variance + spread);
+    let mean = centre;
+    if (mean === undefined) {
+      let weights = 0;
+      let weighted = 0;
+      for (const c of kept) {
+        weights += 1 / (c.variance + spread);
+        weighted += c.estimate / (c.variance + spread);
+      }
+      mean = weighted / weights;
     }
-    const mean = centre ?? weighted / weights;
-    return kept.reduce((s, c) => s + (c.estimate - mean) ** 2 / (c.variance + spread), 0);
+    let sum = 0;
+    for (const c of kept) sum += (c.estimate - mean) ** 2 / (c.variance + spread);
+    return sum;
   };
   if (scatter(0) <= freedom) return 0;
   // The scatter falls as τ² grows, and is below the target by k times the widest squared range over the freedom.
