@@ -33,7 +33,7 @@ const FINAL: Maturity = { at: () => 1, known: false };
  * `reportedOn`, the latest value after the last revision.
  */
 const valuesByAge = (row: HistoryDay, until: number): number[] => {
-  // A plain array: a short typed array costs more to allocate than this whole loop, twice per channel a run.
+  // A plain array: a short typed array costs more to allocate than this whole loop, once per row a run.
   const values: number[] = new Array(until + 1).fill(row.conversions);
   let age = 0;
   for (const revision of row.revisions ?? []) {
@@ -54,12 +54,23 @@ interface DevelopmentSums {
 
 const noDevelopment = (): DevelopmentSums => ({ next: new Float64Array(MAX_AGE), current: new Float64Array(MAX_AGE) });
 
-/** Each of `channelIds`' development sums over its own rows, in the history's order. */
+/**
+ * Each of `channelIds`' development sums over its own rows. A row without revisions is one that never
+ * changed, from the first day the history records any restatement on: left out, the rows of a channel of a
+ * few conversions a day that happened to stay put read its delay long, and a channel that reports final
+ * numbers took the portfolio's delay and its newest days read several times their level. Rows before that
+ * day may predate the recording (a backfill of final days).
+ */
 const developmentSums = (rows: readonly HistoryDay[], asOf: string, channelIds: Iterable<string>): Map<string, DevelopmentSums> => {
   const byChannel = new Map<string, DevelopmentSums>();
   for (const id of channelIds) byChannel.set(id, noDevelopment());
+  let recordedFrom: string | undefined;
   for (const row of rows) {
-    if (!row.revisions || row.revisions.length === 0) continue;
+    if (row.revisions && row.revisions.length > 0 && (recordedFrom === undefined || row.date < recordedFrom)) recordedFrom = row.date;
+  }
+  if (recordedFrom === undefined) return byChannel;
+  for (const row of rows) {
+    if (row.date < recordedFrom) continue;
     // The latest value stands as of the end of the day before `asOf`.
     const until = Math.min(MAX_AGE, daysBetween(row.date, asOf) - 1);
     if (until <= 0) continue;
@@ -106,7 +117,7 @@ const LOG_STEP = Math.log(DELAYS[1]! / DELAYS[0]!);
 /**
  * A channel's own reporting delay, on the log scale, and its standard error: the geometric delay whose
  * factors fit the channel's own at every age it has seen, each weighed by its sampling variance (a χ²), and
- * the error from where that χ² rises by one. A channel whose rows never change gets the shortest delays, all
+ * the error from where that χ² rises by one. A channel whose rows never change reads the shortest delays, all
  * alike. Undefined where no row of the channel has been seen at two ages.
  */
 const ownDelay = (sums: DevelopmentSums): { log: number; variance: number } | undefined => {
@@ -169,11 +180,17 @@ const channelDelays = (
   );
 };
 
-/** Maturity from development factors f(a): m(a) = 1 / Π_{k ≥ a} f(k). */
-const fromFactors = (factors: Float64Array): ((age: number) => number) => {
-  const tail = new Float64Array(MAX_AGE + 1).fill(1);
+/**
+ * Maturity from development factors f(a): m(a) = 1 / Π_{k ≥ a} f(k), from age `MAX_AGE` on the delay's own
+ * maturity (a delay of weeks is not final at six). A factor of infinity (nothing reported at an age, some
+ * later) reads the ages up to it as barely reported.
+ */
+const fromFactors = (factors: Float64Array, delay: number): ((age: number) => number) => {
+  const geometric = (age: number) => -Math.expm1(-(age + 1) / delay);
+  const tail = new Float64Array(MAX_AGE + 1);
+  tail[MAX_AGE] = geometric(MAX_AGE);
   for (let a = MAX_AGE - 1; a >= 0; a -= 1) tail[a] = tail[a + 1]! / Math.max(1, factors[a]!);
-  return (age) => (age >= MAX_AGE ? 1 : age < 0 ? tail[0]! : Math.min(1, Math.max(1e-3, tail[Math.floor(age)]!)));
+  return (age) => (age >= MAX_AGE ? geometric(age) : Math.min(1, Math.max(1e-3, tail[Math.max(0, Math.floor(age))]!)));
 };
 
 /**
@@ -207,12 +224,14 @@ export const learnMaturity = (
       0,
     );
     const factors = Float64Array.from({ length: MAX_AGE }, (_, a) => {
-      // The conversions the delay's factor counts for, in a channel's: its own factor's variance over the misfit.
+      // The conversions the delay's factor counts for in a channel's: its count times its variance over the misfit.
       const weight =
         own.current[a]! > 0 && misfit > 0 ? Math.min(MAX_DELAY_WEIGHT, (own.current[a]! * variance[a]!) / misfit) : MAX_DELAY_WEIGHT;
+      // Nothing reported by an age but some later (conversions that arrive the next day at the earliest).
+      if (own.current[a] === 0 && own.next[a]! > 0) return Number.POSITIVE_INFINITY;
       return (own.next[a]! + weight * expected[a]!) / (own.current[a]! + weight);
     });
-    result.set(channelId, { at: fromFactors(factors), known: true });
+    result.set(channelId, { at: fromFactors(factors, delay), known: true });
   }
   return result;
 };

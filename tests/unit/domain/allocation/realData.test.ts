@@ -150,6 +150,49 @@ describe('decisions on real ad data', () => {
     for (const age of [0, 3, 6, 7, 10]) expect(Math.abs(a.at(age) - imported(age)), `age ${age}`).toBeLessThan(0.02);
   });
 
+  it('counts the rows that never changed, reads a day with nothing in yet as barely reported, and a long window past six weeks', () => {
+    const asOf = addDays(START, 42);
+    const day = (d: number) => addDays(START, d);
+    // One conversion a day, reported on the day on even days and the next day on odd ones: half of a day is
+    // in by its end. The rows that never changed carry no revisions; left out, the day read as final.
+    const halfLate = Array.from({ length: 42 }, (_, d) =>
+      d % 2 === 0
+        ? { channelId: 'small', date: day(d), spend: 100, conversions: 1 }
+        : { channelId: 'small', date: day(d), spend: 100, conversions: 1, revisions: [{ reportedOn: day(d), conversions: 0 }] },
+    );
+    const small = learnMaturity(halfLate, new Map([['small', undefined]]), asOf).get('small')!;
+    // Forty-two conversions say little more than 0.5 ± 0.1, and the delay's curve pulls a little toward it.
+    expect(Math.abs(small.at(0) - 0.5)).toBeLessThan(0.1);
+    expect(small.at(2)).toBeGreaterThan(0.9);
+    // Nothing on the day itself, everything the next (conversions imported overnight): read as final before.
+    const overnight = Array.from({ length: 42 }, (_, d) => ({
+      channelId: 'offline',
+      date: day(d),
+      spend: 100,
+      conversions: 200,
+      revisions: [{ reportedOn: day(d), conversions: 0 }],
+    }));
+    const offline = learnMaturity(overnight, new Map([['offline', undefined]]), asOf).get('offline')!;
+    expect(offline.at(0)).toBeLessThan(0.01);
+    expect(offline.at(1)).toBe(1);
+    // A channel that reports final numbers, beside one whose days are restated over five: final, where it
+    // took the portfolio's delay and its newest day read over five times its level.
+    const finalRows = Array.from({ length: 42 }, (_, d) => ({ channelId: 'final', date: day(d), spend: 100, conversions: 500 }));
+    const mixed = learnMaturity(
+      [...finalRows, ...laggedRows(5, 42)],
+      new Map([
+        ['final', undefined],
+        ['meta', undefined],
+      ]),
+      asOf,
+    ).get('final')!;
+    expect(mixed.at(0)).toBeGreaterThan(0.99);
+    // A 90-day window is not final at six weeks: 75% of a day is in by age 41, not 99%.
+    const window = learnMaturity([], new Map([['search', 90]]), START).get('search')!;
+    const truth = (age: number) => 1 - Math.exp((-3 * (age + 1)) / 91);
+    for (const age of [20, 41, 60]) expect(window.at(age)).toBeCloseTo(truth(age), 3);
+  });
+
   it('takes an attribution window as the maturity prior when no revision has been seen yet', () => {
     const maturity = learnMaturity([], new Map([['meta', 7]]), START).get('meta')!;
     expect(maturity.at(0)).toBeLessThan(0.5);
