@@ -9,6 +9,7 @@ import {
   budgetOf,
   type ChannelBounds,
   channelBounds,
+  emittedKg,
   feasibilityIssues,
   projectOntoConfig,
   roomForGroups,
@@ -255,10 +256,7 @@ const carbonOf = (channel: Channel, total: number) =>
 const totalCarbon = (channels: readonly Channel[], totals: readonly number[]) =>
   channels.some((c) => c.carbonPerUnit !== undefined)
     ? {
-        carbonKg: roundTo(
-          channels.reduce((s, c, i) => s + (c.carbonPerUnit ?? 0) * totals[i]!, 0),
-          3,
-        ),
+        carbonKg: roundTo(emittedKg(channels, totals), 3),
       }
     : {};
 
@@ -438,7 +436,10 @@ const describeMissed = (missed: readonly { id: string }[], plans: readonly Chann
   missed
     .map(({ id }) => {
       if (id === 'budget') return 'the floors (bases, exploration and the daily change limit) exceed the budget';
-      const kg = plans.reduce((s, p, i) => s + (p.channel.carbonPerUnit ?? 0) * lower[i]!, 0);
+      const kg = emittedKg(
+        plans.map((p) => p.channel),
+        lower,
+      );
       const kgText = (v: number) => v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
       return `the carbon cap cannot be met at the floors: the bases and the daily change limit's floors emit ${kgText(Math.ceil(kg * 100) / 100)} kg a day, against a cap of ${kgText(cap)} kg`;
     })
@@ -532,8 +533,8 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
       )
     : new Map<string, { amount: number; chance: number }>();
   const cap = portfolio.carbon?.maxDailyKg;
-  const withinCarbon = (lower: readonly number[]) =>
-    cap === undefined || plans.reduce((s, p, i) => s + (p.channel.carbonPerUnit ?? 0) * lower[i]!, 0) <= cap + 1e-9;
+  const emitters = plans.map((p) => p.channel);
+  const withinCarbon = (lower: readonly number[]) => cap === undefined || emittedKg(emitters, lower) <= cap + 1e-9;
   const wanted = roundToTotal(
     plans.map((p) => shares.get(p.channel.id)?.amount ?? 0),
     cents([...shares.values()].reduce((s, e) => s + e.amount, 0)),

@@ -1,4 +1,4 @@
-import type { Portfolio } from '../config.js';
+import type { Channel, Portfolio } from '../config.js';
 import { formatAmount, roundTo } from '../money.js';
 import type { AllocationInput, ChannelAllocation, PlanTotals } from './schemas.js';
 
@@ -11,6 +11,10 @@ import type { AllocationInput, ChannelAllocation, PlanTotals } from './schemas.j
 
 /** Totals are rounded to cents, so a bound holds when it holds to within a cent. */
 const CENT = 0.01 + 1e-9;
+
+/** The kg of CO2e `amounts` emit a day, one amount per channel in `channels`' order (0 where none is declared). */
+export const emittedKg = (channels: readonly Pick<Channel, 'carbonPerUnit'>[], amounts: readonly number[]) =>
+  channels.reduce((kg, channel, i) => kg + (channel.carbonPerUnit ?? 0) * amounts[i]!, 0);
 
 /** Today's money: the amount held back and the amount a plan may place. */
 export interface Budget {
@@ -185,17 +189,22 @@ export interface Projection {
 const money = (amount: number) => formatAmount(amount, 2, 2);
 
 /**
- * Today's carbon cap, if any, over amounts in the order of `bounds`: each channel's kg of CO2e per unit spent
- * (0 where it declares none), the kg of a plan, and the limit a plan must keep. The cap binds only as far
- * as the bases keep it (the config refuses bases above it), so a plan is never cut below them for it.
+ * Today's carbon cap, if any, over amounts in the portfolio's channel order (as {@link channelBounds} lists
+ * them): each channel's kg of CO2e per unit spent (0 where it declares none), the kg of a plan, and the limit a
+ * plan must keep. The cap binds only as far as the bases keep it (the config refuses bases above it), so a
+ * plan is never cut below them for it.
  */
-const carbonCap = (portfolio: FeasibilityContext['portfolio'], bounds: readonly ChannelBounds[]) => {
+const carbonCap = (portfolio: FeasibilityContext['portfolio']) => {
   if (portfolio.carbon === undefined) return null;
-  const byId = new Map(portfolio.channels.map((c) => [c.id, c.carbonPerUnit ?? 0]));
-  const perUnit = bounds.map((b) => byId.get(b.channelId) ?? 0);
-  const kg = (amounts: readonly number[]) => amounts.reduce((s, a, i) => s + perUnit[i]! * a, 0);
+  const { channels } = portfolio;
+  const kg = (amounts: readonly number[]) => emittedKg(channels, amounts);
   const { maxDailyKg } = portfolio.carbon;
-  return { perUnit, kg, maxDailyKg, limitKg: Math.max(maxDailyKg, kg(bounds.map((b) => b.base))) };
+  return {
+    perUnit: channels.map((c) => c.carbonPerUnit ?? 0),
+    kg,
+    maxDailyKg,
+    limitKg: Math.max(maxDailyKg, kg(channels.map((c) => c.base))),
+  };
 };
 
 /**
@@ -230,7 +239,7 @@ export const projectOntoConfig = (
     budget.allocatable,
   );
   if (sum(boxed) > budget.allocatable + CENT) changes.add(`scaled to today's allocatable budget of ${money(budget.allocatable)}`);
-  const carbon = carbonCap(portfolio, bounds);
+  const carbon = carbonCap(portfolio);
   if (carbon === null || carbon.kg(fitted) <= carbon.limitKg) return { totals: floorCents(fitted), changes: [...changes] };
   const cap = `today's carbon cap of ${formatAmount(carbon.maxDailyKg, 3)} kg`;
   changes.add(
@@ -290,7 +299,7 @@ export const feasibilityIssues = (allocation: CheckedPlan, input: FeasibilityCon
   if (totalCents > Math.round(allocatable * 100)) {
     issues.push({ path: 'total', message: `${money(totalCents / 100)} exceeds today's allocatable budget of ${money(allocatable)}` });
   }
-  const carbon = carbonCap(input.portfolio, bounds);
+  const carbon = carbonCap(input.portfolio);
   const lows = bounds.map((b) => b.low);
   if (carbon !== null) {
     const kg = carbon.kg(bounds.map((b) => rows.get(b.channelId)?.total ?? 0));

@@ -102,11 +102,14 @@ const MAX_DELAY_WEIGHT = 1e9;
 /** Mean reporting delays a channel's fit considers, in days: 0.05 to about 53, log-spaced (× 1.16). */
 const DELAYS = Array.from({ length: 48 }, (_, i) => 0.05 * 1.16 ** i);
 
-/** Development factor at `age` of a geometric reporting delay with mean `delay` days: m(a) = 1 − e^(−(a+1)/delay). */
-const geometricFactor = (delay: number, age: number) => {
-  const reported = -Math.expm1(-(age + 1) / delay);
-  return -Math.expm1(-(age + 2) / delay) / Math.max(1e-12, reported);
-};
+/** Share of a day reported by the end of `age` under a geometric reporting delay of mean `delay` days. */
+const geometricMaturity = (delay: number, age: number) => -Math.expm1(-(age + 1) / delay);
+
+/** Development factor at `age` of that delay: m(a + 1) / m(a). */
+const geometricFactor = (delay: number, age: number) => geometricMaturity(delay, age + 1) / Math.max(1e-12, geometricMaturity(delay, age));
+
+/** The ages at which some row of the channel has been seen and the one after. */
+const agesSeen = (sums: DevelopmentSums) => Array.from({ length: MAX_AGE }, (_, a) => a).filter((a) => sums.current[a]! > 0);
 
 /** Each candidate delay's factors at every age developed, computed once: every channel's fit reads them. */
 const DELAY_FACTORS = DELAYS.map((delay) => Float64Array.from({ length: MAX_AGE }, (_, age) => geometricFactor(delay, age)));
@@ -121,7 +124,7 @@ const LOG_STEP = Math.log(DELAYS[1]! / DELAYS[0]!);
  * alike. Undefined where no row of the channel has been seen at two ages.
  */
 const ownDelay = (sums: DevelopmentSums): { log: number; variance: number } | undefined => {
-  const ages = Array.from({ length: MAX_AGE }, (_, a) => a).filter((a) => sums.current[a]! > 0);
+  const ages = agesSeen(sums);
   if (ages.length === 0) return undefined;
   const observed = ages.map((a) => sums.next[a]! / sums.current[a]!);
   // Each age's variance is read at the factors a first fit expects, then held while the delays are scored
@@ -186,11 +189,10 @@ const channelDelays = (
  * later) reads the ages up to it as barely reported.
  */
 const fromFactors = (factors: Float64Array, delay: number): ((age: number) => number) => {
-  const geometric = (age: number) => -Math.expm1(-(age + 1) / delay);
   const tail = new Float64Array(MAX_AGE + 1);
-  tail[MAX_AGE] = geometric(MAX_AGE);
+  tail[MAX_AGE] = geometricMaturity(delay, MAX_AGE);
   for (let a = MAX_AGE - 1; a >= 0; a -= 1) tail[a] = tail[a + 1]! / Math.max(1, factors[a]!);
-  return (age) => (age >= MAX_AGE ? geometric(age) : Math.min(1, Math.max(1e-3, tail[Math.max(0, Math.floor(age))]!)));
+  return (age) => (age >= MAX_AGE ? geometricMaturity(delay, age) : Math.min(1, Math.max(1e-3, tail[Math.max(0, Math.floor(age))]!)));
 };
 
 /**
@@ -214,7 +216,7 @@ export const learnMaturity = (
     const own = channelSums.get(channelId)!;
     const expected = Array.from({ length: MAX_AGE }, (_, a) => geometricFactor(delay, a));
     const variance = expected.map((factor, a) => factorVariance(own, a, factor));
-    const ages = expected.flatMap((_, a) => (own.current[a]! > 0 ? [a] : []));
+    const ages = agesSeen(own);
     // How far the channel's own development departs from its delay's, beyond the noise of its counts (τ² of
     // its factors around the delay's): a geometric delay is only the simplest that has a mean, and a weekly
     // offline import or an attribution window's cut-off is none, so there the channel's own factors stand.
@@ -224,11 +226,11 @@ export const learnMaturity = (
       0,
     );
     const factors = Float64Array.from({ length: MAX_AGE }, (_, a) => {
+      // Nothing reported by an age but some later (conversions that arrive the next day at the earliest).
+      if (own.current[a] === 0 && own.next[a]! > 0) return Number.POSITIVE_INFINITY;
       // The conversions the delay's factor counts for in a channel's: its count times its variance over the misfit.
       const weight =
         own.current[a]! > 0 && misfit > 0 ? Math.min(MAX_DELAY_WEIGHT, (own.current[a]! * variance[a]!) / misfit) : MAX_DELAY_WEIGHT;
-      // Nothing reported by an age but some later (conversions that arrive the next day at the earliest).
-      if (own.current[a] === 0 && own.next[a]! > 0) return Number.POSITIVE_INFINITY;
       return (own.next[a]! + weight * expected[a]!) / (own.current[a]! + weight);
     });
     result.set(channelId, { at: fromFactors(factors, delay), known: true });
