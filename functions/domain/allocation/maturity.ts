@@ -185,8 +185,7 @@ const channelDelays = (
 
 /**
  * Maturity from development factors f(a): m(a) = 1 / Π_{k ≥ a} f(k), from age `MAX_AGE` on the delay's own
- * maturity (a delay of weeks is not final at six). A factor of infinity (nothing reported at an age, some
- * later) reads the ages up to it as barely reported.
+ * maturity (a delay of weeks is not final at six).
  */
 const fromFactors = (factors: Float64Array, delay: number): ((age: number) => number) => {
   const tail = new Float64Array(MAX_AGE + 1);
@@ -226,8 +225,10 @@ export const learnMaturity = (
       0,
     );
     const factors = Float64Array.from({ length: MAX_AGE }, (_, a) => {
-      // Nothing reported by an age but some later (conversions that arrive the next day at the earliest).
-      if (own.current[a] === 0 && own.next[a]! > 0) return Number.POSITIVE_INFINITY;
+      // Nothing reported by an age but some later: the factor is at least the least under which seeing none of
+      // those by then is still plausible (5%). Conversions imported overnight (thousands) read the day as barely
+      // reported; one late conversion of a channel with a few quiet days, as the delay reads it.
+      if (own.current[a] === 0 && own.next[a]! > 0) return Math.max(expected[a]!, 1 / -Math.expm1(Math.log(0.05) / own.next[a]!));
       // The conversions the delay's factor counts for in a channel's: its count times its variance over the misfit.
       const weight =
         own.current[a]! > 0 && misfit > 0 ? Math.min(MAX_DELAY_WEIGHT, (own.current[a]! * variance[a]!) / misfit) : MAX_DELAY_WEIGHT;

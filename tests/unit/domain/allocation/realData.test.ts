@@ -175,6 +175,17 @@ describe('decisions on real ad data', () => {
     const offline = learnMaturity(overnight, new Map([['offline', undefined]]), asOf).get('offline')!;
     expect(offline.at(0)).toBeLessThan(0.01);
     expect(offline.at(1)).toBe(1);
+    // But one late conversion of a quiet launch (its first ten days at 0, one credited at age 36) is no import:
+    // read as infinitely late, it made every younger day read 0.1% reported and the channel 20 times its worth.
+    const quietLaunch = Array.from({ length: 42 }, (_, d) => ({
+      channelId: 'podcast',
+      date: day(d),
+      spend: 100,
+      conversions: d < 10 ? (d === 5 ? 1 : 0) : 27,
+      ...(d === 5 ? { revisions: [{ reportedOn: day(d + 35), conversions: 0 }] } : {}),
+    }));
+    const podcast = learnMaturity(quietLaunch, new Map([['podcast', undefined]]), asOf).get('podcast')!;
+    expect(podcast.at(0)).toBeGreaterThan(0.9);
     // A channel that reports final numbers, beside one whose days are restated over five: final, where it
     // took the portfolio's delay and its newest day read over five times its level.
     const finalRows = Array.from({ length: 42 }, (_, d) => ({ channelId: 'final', date: day(d), spend: 100, conversions: 500 }));
