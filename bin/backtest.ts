@@ -30,13 +30,14 @@ const load = (file: string): Scenario => {
 };
 
 const { values, positionals } = parseCli(
-  `npm run backtest -- --scenario FILE [--policy optimizer|known|greedy|fixed-share|equal|oracle] [--json] [--trace]
+  `npm run backtest -- --scenario FILE [--policy optimizer|known|greedy|fixed-share|equal|oracle] [--seed N] [--json] [--trace]
 npm run backtest -- --table [DIR|FILE] [--seeds N]
 
 Simulates a scenario (docs/scenarios.md) day by day, or prints ratioToOracle for every policy on every
 scenario in DIR (default scenarios/), or on the one scenario FILE, averaged over N seeds. --trace prints
 each day first: spend against the oracle's, the day's ratio, the true CPA, and for the allocator how far
-its expected conversions were from the truth, so a reader can see where and why value is lost.`,
+its expected conversions were from the truth, so a reader can see where and why value is lost. --seed
+replaces the scenario's seed: the table's k-th seed (from 0) is the scenario's seed + 1000·k.`,
   {
     scenario: { type: 'string' },
     policy: { type: 'string', default: 'optimizer' },
@@ -44,6 +45,7 @@ its expected conversions were from the truth, so a reader can see where and why 
     trace: { type: 'boolean', default: false },
     table: { type: 'boolean', default: false },
     seeds: { type: 'string', default: '1' },
+    seed: { type: 'string' },
   },
   true,
 );
@@ -119,10 +121,13 @@ if (values.table) {
     throw error;
   });
   if (values.trace) console.log(['day', 'date', 'spend', 'oracleSpend', 'ratio', 'trueCpa', 'predictedOverTrue'].join('\t'));
-  const result = simulate(load(values.scenario!), values.policy as Policy, values.trace ? trace : undefined);
+  const loaded = load(values.scenario!);
+  const seed = values.seed === undefined ? loaded.seed : Number(values.seed);
+  if (!Number.isSafeInteger(seed)) fail(`--seed must be a whole number, not "${values.seed}"`);
+  const result = simulate({ ...loaded, seed }, values.policy as Policy, values.trace ? trace : undefined);
   if (values.json) console.log(JSON.stringify(result));
   else {
-    console.log(`${result.scenario} · ${result.policy} · ${result.days} days`);
+    console.log(`${result.scenario} · ${result.policy} · ${result.days} days · seed ${seed}`);
     console.log(`  spend ${result.spend}, expected conversions ${result.expectedConversions} (oracle ${result.oracleExpectedConversions})`);
     console.log(`  ratio to oracle ${result.ratioToOracle}, CPA ${result.cpa}, realized conversions ${result.realizedConversions}`);
   }

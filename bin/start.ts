@@ -30,11 +30,15 @@ config's schedules and a local event bus; on an empty database it loads the demo
   const { hash } = config;
   const dynamo = await startDynamoLocal(values['in-memory'] ? {} : { dbPath: '.data/dynamodb' });
   const apiToken = process.env.LOCAL_API_TOKEN ?? 'local-dev-token';
+  // Start's own requests (the demo feed, the seeding) are not logged: the lines it prints say what they did.
+  let serving = false;
   const runtime = await startLocalRuntime({
     dynamoEndpoint: dynamo.endpoint,
     port: Number(process.env.PORT ?? 3000),
     apiToken,
-    log: (line) => console.log(line),
+    log: (line) => {
+      if (serving) console.log(line);
+    },
   });
 
   recordServer(runtime.url);
@@ -77,6 +81,7 @@ config's schedules and a local event bus; on an empty database it loads the demo
   console.log(`\n${heading}:\n${allocationTable(snapshot, demo.currency)}`);
   console.log(`\n${(await evaluateAlertsAtStart(runtime.url, apiToken, demo)).join('\n')}`);
 
+  serving = true;
   console.log(`
 Budget optimizer running locally (config ${hash}, data in ${values['in-memory'] ? 'memory' : '.data/'})
   Dashboard      ${runtime.url}/   (local sign-in: pick finance@example.com or operator@example.com)
@@ -92,7 +97,7 @@ Budget optimizer running locally (config ${hash}, data in ${values['in-memory'] 
     .join(' ')}
   API token      ${apiToken}   (LOCAL_API_TOKEN overrides)
   Webhook secret ${process.env.WEBHOOK_SECRET_GENERIC ?? LOCAL_DEV_SECRET}   (WEBHOOK_SECRET_<SOURCE> overrides; sign with npm run sign)
-Press Ctrl-C to stop.`);
+Requests are logged below, one JSON line each. Press Ctrl-C to stop.`);
 };
 
 main().catch((error: unknown) => {

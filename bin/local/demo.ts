@@ -90,10 +90,14 @@ export interface StartAllocation {
   readonly why?: string;
 }
 
+/** The portfolio's day a snapshot was made on. */
+const madeOn = (snapshot: Snapshot, portfolio: Portfolio) => dateInZone(new Date(snapshot.createdAt), portfolio.timezone);
+
 /**
  * The latest snapshot, or a new one from an on-demand reallocation when the portfolio has none, when the
- * latest was made under another config than the one in force (a config edited since), or when `fresh` says
- * the history was just seeded (its newest snapshot is yesterday's).
+ * latest was made under another config than the one in force (a config edited since), when it was made on
+ * an earlier day than `now` (the data stopped with it, and the schedule would have decided since), or when
+ * `fresh` says the history was just seeded (its newest snapshot is yesterday's).
  */
 export const latestOrReallocate = async (
   url: string,
@@ -101,6 +105,7 @@ export const latestOrReallocate = async (
   portfolio: Portfolio,
   configHash: string,
   fresh = false,
+  now = new Date(),
 ): Promise<StartAllocation> => {
   const latest = await getJson(url, `/portfolios/${portfolio.id}/allocations/latest`, token);
   const found = latest.status === 200 ? (latest.body as Snapshot) : null;
@@ -111,7 +116,9 @@ export const latestOrReallocate = async (
         ? 'the demo history was just seeded'
         : found.configHash !== configHash
           ? `the latest allocation was made under config ${found.configHash}, and config ${configHash} is in force now`
-          : undefined;
+          : madeOn(found, portfolio) < dateInZone(now, portfolio.timezone)
+            ? `the latest allocation was made on ${madeOn(found, portfolio)}, before today`
+            : undefined;
   if (found && why === undefined) return { snapshot: found };
   const made = await getJson(url, `/portfolios/${portfolio.id}/reallocate`, token, 'POST');
   if (made.status !== 201) throw new Error(`the demo reallocation failed: ${JSON.stringify(made.body)}`);

@@ -5,6 +5,7 @@ import { createDocumentClient, createDynamoClient } from '../../functions/adapte
 import { LocalBus } from '../../functions/adapters/eventBus.js';
 import { MetricsRepository } from '../../functions/adapters/metricsRepository.js';
 import { noStopLosses, Reallocator } from '../../functions/application/reallocatePortfolio.js';
+import { dateInZone } from '../../functions/domain/dates.js';
 import { deployedConfig } from '../../functions/wiring/config.js';
 import { ALLOCATIONS_TABLE, METRICS_TABLE } from '../../lib/tables.js';
 import { startTestRuntime, type TestRuntime } from './harness.js';
@@ -42,6 +43,17 @@ describe('npm start', () => {
     expect(started.snapshot.configHash).toBe(deployedConfig.hash);
     const again = await latestOrReallocate(runtime.url, runtime.apiToken, demo, deployedConfig.hash);
     expect(again).toEqual({ snapshot: started.snapshot });
+  });
+
+  it('reallocates when the latest plan was made on an earlier day (data stopped with it), and says so', async () => {
+    const latest = await latestOrReallocate(runtime.url, runtime.apiToken, demo, deployedConfig.hash);
+    // Started again the next day over the same data: the plan in force is yesterday's.
+    const tomorrow = new Date(Date.parse(latest.snapshot.createdAt) + 86_400_000);
+    const started = await latestOrReallocate(runtime.url, runtime.apiToken, demo, deployedConfig.hash, false, tomorrow);
+    expect(started.why).toBe(
+      `the latest allocation was made on ${dateInZone(new Date(latest.snapshot.createdAt), demo.timezone)}, before today`,
+    );
+    expect(started.snapshot.snapshotId).not.toBe(latest.snapshot.snapshotId);
   });
 
   it('evaluates the alert rules once at start, so the dashboard shows what the data already says', async () => {

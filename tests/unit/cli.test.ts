@@ -48,6 +48,17 @@ describe('command-line tools', () => {
     expect(lines.at(-1)).toMatch(/ratio to oracle/);
   }, 30_000);
 
+  it("backtests one of the table's seeds alone, names the seed it ran, and refuses one that is not a whole number", () => {
+    const ran = (...seed: string[]) => run('bin/backtest.ts', '--scenario', 'scenarios/steady-four.json', '--policy', 'equal', ...seed);
+    const own = ran();
+    expect(own.stdout.split('\n')[0]).toBe('steady-four · equal · 60 days · seed 11');
+    const second = ran('--seed', '1011');
+    expect(second.stdout.split('\n')[0]).toBe('steady-four · equal · 60 days · seed 1011');
+    // Another seed is other noise: the realized conversions differ.
+    expect(second.stdout.split('\n')[2]).not.toBe(own.stdout.split('\n')[2]);
+    expect(ran('--seed', '1.5')).toMatchObject({ status: 2, stderr: '--seed must be a whole number, not "1.5"\n' });
+  }, 30_000);
+
   it('sign: a file it cannot read is one line and exit 2, not a stack trace', () => {
     for (const file of ['/nonexistent', 'tests']) {
       const missing = run('bin/sign.ts', file);

@@ -211,6 +211,7 @@ const reasonFor = (
   change: number,
   objective: 'conversions' | 'revenue',
   groups: readonly string[] = [],
+  carbonCap?: number,
 ): string => {
   if (plan.stopLoss) return 'Stop-loss alert open: held at its base until the alert resolves.';
   const parts: string[] = [];
@@ -230,7 +231,15 @@ const reasonFor = (
     );
   } else if (plan.reference !== null && row.total <= plan.low + 0.01 && plan.low > plan.channel.base) {
     parts.push(`Cut by the most ${limit('−')} allows`);
-  } else parts.push(marginSentence(row, cpa, margin, objective));
+  } else {
+    parts.push(marginSentence(row, cpa, margin, objective));
+    const intensity = plan.channel.carbonPerUnit ?? 0;
+    if (carbonCap !== undefined && intensity > 0) {
+      parts.push(
+        `the carbon cap of ${formatAmount(carbonCap)} kg CO2e a day binds and each ${money(1)} it spends emits ${formatAmount(intensity, 4)} kg, so its next conversion is weighed against what those kg buy on cleaner channels`,
+      );
+    }
+  }
   if (plan.conversions.regimeShift) parts.push('recent results shifted, so only the last days count');
   parts.push(...modelNotes(plan));
   if (row.exploration > 0 && chance !== undefined) {
@@ -576,6 +585,25 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
     plans.map((p, i) => Math.max(lower[i]!, p.high)),
   );
 
+  const planned: PlannedChannel[] = plans.map((plan, i) => ({
+    channelId: plan.channel.id,
+    total: final.totals[i]!,
+    conversions: conversionsAt(plan, final.totals[i]!),
+    revenue: revenueAt(plan, final.totals[i]!),
+    base: plan.channel.base,
+    floor: lower[i]!,
+    floorFromChange: floors[i]! > plan.channel.base + exploration[i]! + 0.005,
+    floorGaveWay: floors[i]! < plan.low - 0.005,
+    gaveWayFor: loweredFor(i),
+    max: plan.channel.max,
+    ceiling: plan.high >= plan.channel.max - 1e-9 ? 'max' : 'change',
+    upper: plan.high,
+    dayStart: plan.reference,
+    stopLoss: plan.stopLoss,
+  }));
+  const bound = bindingConstraints(portfolio, final.model, final.solution, planned);
+  // A binding carbon cap holds back the channels that emit: their reasons name it.
+  const carbonCap = bound.some((c) => c.id === 'carbon') ? portfolio.carbon?.maxDailyKg : undefined;
   const objective = portfolio.objective.maximize;
   const { curves, outcome } = outlook(plans, totals, objective, history, asOf, seed);
   const channels: ChannelAllocation[] = plans.map((plan, i) => {
@@ -599,26 +627,9 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
     };
     return {
       ...row,
-      reason: reasonFor(plan, row, final.margin, shares.get(plan.channel.id)?.chance, maxDailyChange, objective, loweredFor(i)),
+      reason: reasonFor(plan, row, final.margin, shares.get(plan.channel.id)?.chance, maxDailyChange, objective, loweredFor(i), carbonCap),
     };
   });
-  const planned: PlannedChannel[] = plans.map((plan, i) => ({
-    channelId: plan.channel.id,
-    total: final.totals[i]!,
-    conversions: conversionsAt(plan, final.totals[i]!),
-    revenue: revenueAt(plan, final.totals[i]!),
-    base: plan.channel.base,
-    floor: lower[i]!,
-    floorFromChange: floors[i]! > plan.channel.base + exploration[i]! + 0.005,
-    floorGaveWay: floors[i]! < plan.low - 0.005,
-    gaveWayFor: loweredFor(i),
-    max: plan.channel.max,
-    ceiling: plan.high >= plan.channel.max - 1e-9 ? 'max' : 'change',
-    upper: plan.high,
-    dayStart: plan.reference,
-    stopLoss: plan.stopLoss,
-  }));
-  const bound = bindingConstraints(portfolio, final.model, final.solution, planned);
   const priced = bound.some((c) => (c.id === 'targetCpa' || c.id === 'minRoas') && c.unmet === undefined)
     ? withCautionCost(bound, portfolio, cautionCost(plans, final, lower, input, value), CAUTIOUS_PERCENTILE)
     : bound;

@@ -299,6 +299,14 @@ describe('allocate', () => {
         capped.channels.map((c, i) => Number((c.total * [0.02, 0.3, 0.05][i]!).toFixed(3))),
       );
       expect(capped.constraints.map((c) => c.id)).toContain('carbon');
+      // Each channel the cap holds back says so beside its marginal cost; without the cap, none does.
+      const reasonOf = (a: Allocation, id: string) => a.channels.find((c) => c.channelId === id)!.reason;
+      expect(reasonOf(capped, 'podcast')).toMatch(/carbon cap of 250 kg CO2e a day binds and each 1\.00 it spends emits 0\.05 kg/);
+      expect(
+        allocate(portfolio({}))
+          .channels.map((c) => c.reason)
+          .join(' '),
+      ).not.toMatch(/carbon/);
     });
 
     it('lets exploration give way to a carbon cap the bases keep, instead of holding every day', () => {
