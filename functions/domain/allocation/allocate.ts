@@ -168,10 +168,18 @@ const modelNotes = (plan: ChannelPlan): string[] => {
   const { maturity, conversions: model } = plan;
   if (maturity.known) {
     const shares = [0, 1, 2].map((age) => maturity.at(age));
-    const immature = shares.filter((m) => m < 0.95).length;
-    if (immature > 0) {
-      const mean = shares.slice(0, immature).reduce((a, b) => a + b, 0) / immature;
-      notes.push(`last ${immature} day${immature > 1 ? 's' : ''} still maturing: counted at ${Math.round(mean * 100)}% reported`);
+    // The newest days, while they read more than 5% from their final count: short of it, or above it where
+    // the platform restates its days down.
+    const moving = shares.findIndex((m) => Math.abs(m - 1) <= 0.05);
+    const days = moving < 0 ? shares.length : moving;
+    if (days > 0) {
+      const mean = shares.slice(0, days).reduce((a, b) => a + b, 0) / days;
+      const last = days > 1 ? `last ${days} days` : 'last day';
+      notes.push(
+        mean < 1
+          ? `${last} still maturing: counted at ${Math.round(mean * 100)}% reported`
+          : `${last} still to be restated down: counted at ${Math.round(mean * 100)}% of the final count`,
+      );
     }
   }
   if (model.adstock >= 0.2) notes.push(`value arrives later than spend (${Math.round(model.adstock * 100)}% carries to the next day)`);

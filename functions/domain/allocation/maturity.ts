@@ -17,7 +17,10 @@ import type { HistoryDay } from './schemas.js';
  * every day counts as final.
  */
 export interface Maturity {
-  /** Fraction of the final value reported by the end of age `a`, in (0, 1]. */
+  /**
+   * Fraction of the final value reported by the end of age `a`, in [0.001, 2]: above 1 where the platform
+   * later restates its days down (deduplicated or invalidated conversions).
+   */
   readonly at: (age: number) => number;
   /** Whether anything (revisions or a lag prior) says days mature at all. */
   readonly known: boolean;
@@ -184,14 +187,22 @@ const channelDelays = (
 };
 
 /**
+ * The most a day's count is read above its final one: a platform that restates more than half of a day's
+ * conversions away is correcting an error, which the latest value already carries, not reporting a delay.
+ */
+const MOST_ABOVE_FINAL = 2;
+
+/**
  * Maturity from development factors f(a): m(a) = 1 / Π_{k ≥ a} f(k), from age `MAX_AGE` on the delay's own
- * maturity (a delay of weeks is not final at six).
+ * maturity (a delay of weeks is not final at six). A factor below 1 (a count restated down) counts: held at
+ * 1, a day that read 50, then 120, then 100 for good read 0.417 reported at its first age, not 0.5.
  */
 const fromFactors = (factors: Float64Array, delay: number): ((age: number) => number) => {
   const tail = new Float64Array(MAX_AGE + 1);
   tail[MAX_AGE] = geometricMaturity(delay, MAX_AGE);
-  for (let a = MAX_AGE - 1; a >= 0; a -= 1) tail[a] = tail[a + 1]! / Math.max(1, factors[a]!);
-  return (age) => (age >= MAX_AGE ? geometricMaturity(delay, age) : Math.min(1, Math.max(1e-3, tail[Math.max(0, Math.floor(age))]!)));
+  for (let a = MAX_AGE - 1; a >= 0; a -= 1) tail[a] = tail[a + 1]! / Math.max(1e-9, factors[a]!);
+  return (age) =>
+    age >= MAX_AGE ? geometricMaturity(delay, age) : Math.min(MOST_ABOVE_FINAL, Math.max(1e-3, tail[Math.max(0, Math.floor(age))]!));
 };
 
 /**
