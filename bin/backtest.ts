@@ -123,7 +123,7 @@ if (values.table) {
   if (values.trace) console.log(['day', 'date', 'spend', 'oracleSpend', 'ratio', 'trueCpa', 'predictedOverTrue'].join('\t'));
   const loaded = load(values.scenario!);
   const seed = values.seed === undefined ? loaded.seed : Number(values.seed);
-  if (!Number.isSafeInteger(seed)) fail(`--seed must be a whole number, not "${values.seed}"`);
+  if (!Number.isSafeInteger(seed)) fail(`--seed must be a whole number within ±${Number.MAX_SAFE_INTEGER}, not "${values.seed}"`);
   const result = simulate({ ...loaded, seed }, values.policy as Policy, values.trace ? trace : undefined);
   if (values.json) console.log(JSON.stringify(result));
   else {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { signatureHeader } from '../functions/adapters/signature.js';
 import { LOCAL_DEV_SECRET, localSecretVariable } from '../functions/adapters/webhookSecrets.js';
+import { WEBHOOK_SOURCES } from '../functions/domain/platforms/mappers.js';
 import { parseCli } from './cli.js';
 import { recordedServer } from './local/serverFile.js';
 
@@ -34,6 +35,11 @@ if (!file) {
   console.error(`usage: npm run sign -- [--source generic] [--url ${LOCAL_URL}] FILE`);
   process.exit(2);
 }
+const source = values.source ?? 'generic';
+if (!(WEBHOOK_SOURCES as readonly string[]).includes(source)) {
+  console.error(`unknown source "${source}"; use one of ${WEBHOOK_SOURCES.join(', ')}`);
+  process.exit(2);
+}
 // The bytes curl sends (--data-binary), so a file that is not UTF-8 is signed as sent and told so with a 400.
 let body: Buffer;
 try {
@@ -43,12 +49,16 @@ try {
   console.error(`cannot read ${file}: ${(error as Error).message}`);
   process.exit(2);
 }
-const secret = process.env[localSecretVariable(values.source ?? 'generic')] ?? LOCAL_DEV_SECRET;
+const secret = process.env[localSecretVariable(source)] ?? LOCAL_DEV_SECRET;
 const header = signatureHeader([secret], body, Math.floor(Date.now() / 1000));
 // On stderr, so that `$(npm run sign …)` still captures the command alone: which server it targets, and why.
 if (values.url === LOCAL_URL) {
   console.error(`Targets ${LOCAL_URL}, ${LOCAL_WHY}; use --url or PORT for another server.`);
 }
+/** One shell word, whatever it holds: single-quoted, each ' closed, escaped and reopened (POSIX sh). */
+const word = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
+// Every part is quoted: the command is meant to be pasted or piped into sh, and a path or URL with spaces,
+// quotes or $( ) must reach curl as one argument, never as shell syntax.
 console.log(
-  `curl -sS -X POST '${values.url}/webhooks/${values.source}' -H 'content-type: application/json' -H 'x-signature: ${header}' --data-binary @${file}`,
+  `curl -sS -X POST ${word(`${values.url}/webhooks/${source}`)} -H 'content-type: application/json' -H ${word(`x-signature: ${header}`)} --data-binary ${word(`@${file}`)}`,
 );

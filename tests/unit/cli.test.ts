@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { progress } from '../../bin/progress.js';
 
@@ -56,7 +59,11 @@ describe('command-line tools', () => {
     expect(second.stdout.split('\n')[0]).toBe('steady-four · equal · 60 days · seed 1011');
     // Another seed is other noise: the realized conversions differ.
     expect(second.stdout.split('\n')[2]).not.toBe(own.stdout.split('\n')[2]);
-    expect(ran('--seed', '1.5')).toMatchObject({ status: 2, stderr: '--seed must be a whole number, not "1.5"\n' });
+    for (const seed of ['1.5', '1e20'])
+      expect(ran('--seed', seed)).toMatchObject({
+        status: 2,
+        stderr: `--seed must be a whole number within ±9007199254740991, not "${seed}"\n`,
+      });
   }, 30_000);
 
   it('sign: a file it cannot read is one line and exit 2, not a stack trace', () => {
@@ -66,6 +73,36 @@ describe('command-line tools', () => {
       expect(missing.stderr.trim().split('\n'), file).toEqual([expect.stringMatching(new RegExp(`^cannot read ${file}: E(NOENT|ISDIR)`))]);
       expect(missing.stdout, file).toBe('');
     }
+  });
+
+  it('sign: the command it prints passes a path and URL with spaces, quotes and $( ) to curl as one argument each', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sign '));
+    const file = join(dir, "it's $(touch pwned).json");
+    writeFileSync(file, '{"records":[]}');
+    const url = "http://localhost:1/a b'; touch pwned; '";
+    const printed = run('bin/sign.ts', '--url', url, file);
+    expect(printed.status).toBe(0);
+    // Piped into sh as the README does, with a curl that prints its arguments one per line.
+    const shell = spawnSync('sh', ['-c', `curl() { printf '%s\\n' "$@"; }; ${printed.stdout}`], { cwd: dir, encoding: 'utf8' });
+    const args = shell.stdout.trim().split('\n');
+    expect(args).toEqual([
+      '-sS',
+      '-X',
+      'POST',
+      `${url}/webhooks/generic`,
+      '-H',
+      'content-type: application/json',
+      '-H',
+      expect.stringMatching(/^x-signature: t=\d+,v1=[0-9a-f]{64}$/),
+      '--data-binary',
+      `@${file}`,
+    ]);
+    expect(existsSync(join(dir, 'pwned'))).toBe(false);
+    rmSync(dir, { recursive: true });
+    expect(run('bin/sign.ts', '--source', 'bogus', file)).toMatchObject({
+      status: 2,
+      stderr: 'unknown source "bogus"; use one of generic, meta, google-ads, tiktok\n',
+    });
   });
 
   it('refuses a bench name it does not have, instead of silently running nothing', () => {
