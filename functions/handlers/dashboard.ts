@@ -4,7 +4,7 @@ import { AppliesRepository } from '../adapters/appliesRepository.js';
 import type { LoadedConfig } from '../adapters/configFile.js';
 import { APPROVAL_NOTICES, type ApprovalNotice, withAppliedBudgets } from '../adapters/dashboard/applies.js';
 import { MAX_CHANNELS_WITH_HEALTH } from '../adapters/dashboard/modelHealth.js';
-import { comparedPair, renderDashboard } from '../adapters/dashboard/page.js';
+import { comparable, comparedPair, renderDashboard } from '../adapters/dashboard/page.js';
 import type { PlannerView } from '../adapters/dashboard/planner.js';
 import { allocatedByDay, PACING_DAYS } from '../adapters/dashboard/sections.js';
 import { createDocumentClient } from '../adapters/dynamo.js';
@@ -18,6 +18,7 @@ import { planBudgets } from '../application/planBudgets.js';
 import type { AlertStore, Clock, MetricsReader, SnapshotStore } from '../application/ports.js';
 import { stopLossChannels } from '../domain/alerts/lifecycle.js';
 import { AllocationInput } from '../domain/allocation/schemas.js';
+import { SNAPSHOT_ID } from '../domain/allocationsQuery.js';
 import type { Portfolio } from '../domain/config.js';
 import { addDays, dateInZone } from '../domain/dates.js';
 import { diagnosticsRange } from '../domain/diagnostics/diagnose.js';
@@ -98,7 +99,8 @@ export const createDashboardHandler = ({ config, allocations, alerts, metrics, c
     const page = latest ? await allocations.list(portfolio.id, { limit: SNAPSHOTS_SHOWN, to: latest.snapshotId }) : { snapshots: [] };
     const recent = latest ? await recentSnapshots(allocations, portfolio.id, since, latest.snapshotId) : [];
     // Why it changed reads the inputs the compared snapshots were solved from; the planner solves 25 budgets.
-    const pair = comparedPair(page.snapshots, { from, to });
+    const compare = await askedFor(allocations, portfolio.id, page.snapshots, latest, [from, to]);
+    const pair = comparedPair(comparable(page.snapshots, compare.older), { from, to });
     // What the planner reads, from what the page has read: the same metrics, plan in force and stop-losses.
     const planned = {
       metrics: metricsRead,
@@ -126,7 +128,7 @@ export const createDashboardHandler = ({ config, allocations, alerts, metrics, c
       configHash: config.hash,
       snapshots: page.snapshots,
       alerts: open,
-      diff: { ...(from ? { from } : {}), ...(to ? { to } : {}) },
+      diff: { ...(from ? { from } : {}), ...(to ? { to } : {}), ...compare },
       carry: token ? { token } : {},
       daily,
       allocated: withAppliedBudgets(allocatedByDay(recent), records, portfolio.timezone),
@@ -195,6 +197,29 @@ const whatIf = async (sources: Parameters<typeof planBudgets>[0], portfolio: Por
  * `to` is older than `from` (the latest run is older than the pacing window: the store answers crossed bounds
  * with an empty page).
  */
+/**
+ * The snapshots a comparison asks for by id that are not among those shown (older ones: the page reads the
+ * latest 30, an hour apart on the default schedule), and the ids the portfolio has no published snapshot of,
+ * which the page names instead of comparing two others without a word. A snapshot newer than `LATEST` (a run
+ * that died before publishing) counts as missing.
+ */
+const askedFor = async (
+  allocations: SnapshotStore,
+  portfolioId: string,
+  shown: readonly Snapshot[],
+  latest: Snapshot | null,
+  ids: readonly (string | undefined)[],
+): Promise<{ older: Snapshot[]; missing: string[] }> => {
+  const wanted = [...new Set(ids.filter((id): id is string => id !== undefined && !shown.some((s) => s.snapshotId === id)))];
+  const found = await Promise.all(
+    wanted.map((id) => (latest && SNAPSHOT_ID.test(id) && id <= latest.snapshotId ? allocations.get(portfolioId, id) : null)),
+  );
+  return {
+    older: found.filter((s): s is Snapshot => s !== null),
+    missing: wanted.filter((_, i) => found[i] === null),
+  };
+};
+
 const recentSnapshots = async (allocations: SnapshotStore, portfolioId: string, from: string, to: string): Promise<Snapshot[]> => {
   const lower = snapshotIdBound(from, 'from')!;
   const found: Snapshot[] = [];

@@ -35,8 +35,16 @@ export interface DashboardModel {
   readonly configHash: string;
   readonly snapshots: readonly Snapshot[];
   readonly alerts: readonly Alert[];
-  /** The snapshot ids to compare; default the latest and the one before. */
-  readonly diff: { readonly from?: string; readonly to?: string };
+  /**
+   * The snapshot ids to compare (default the latest and the one before), the snapshots asked for that are
+   * older than those shown, and the ids asked for that the portfolio has no snapshot of.
+   */
+  readonly diff: {
+    readonly from?: string;
+    readonly to?: string;
+    readonly older?: readonly Snapshot[];
+    readonly missing?: readonly string[];
+  };
   /** Query parameters every link and form must carry (the local token). */
   readonly carry: Readonly<Record<string, string>>;
   /** Daily totals of the last 14 days, for pacing and the contribution matrix. */
@@ -421,10 +429,20 @@ const constraintsSection = (snapshot: Snapshot, portfolio: Portfolio, money: (n:
 const snapshotOption = (s: Snapshot, selected: string | undefined) =>
   html`<option value="${s.snapshotId}"${s.snapshotId === selected ? trusted(' selected') : ''}>${s.createdAt.slice(0, 19).replace('T', ' ')} · ${s.allocation.status} · ${s.snapshotId}</option>`;
 
+/** The snapshots a comparison can pick from: those shown, and older ones asked for by id, newest first. */
+export const comparable = (snapshots: readonly Snapshot[], older: readonly Snapshot[] = []): Snapshot[] =>
+  [...snapshots, ...older.filter((s) => !snapshots.some((shown) => shown.snapshotId === s.snapshotId))].sort((a, b) =>
+    b.snapshotId.localeCompare(a.snapshotId),
+  );
+
 const diffSection = (model: DashboardModel, money: (n: number | null) => string): Markup => {
-  const { snapshots } = model;
+  const snapshots = comparable(model.snapshots, model.diff.older);
   const pair = comparedPair(snapshots, model.diff);
-  if (!pair) return html`<p>A comparison needs two snapshots.</p>`;
+  const missing = (model.diff.missing ?? []).map(
+    (id) =>
+      html`<p class="notice" role="status" data-missing="${id}">Portfolio ${model.portfolio.name} has no snapshot <code>${id}</code>.</p>`,
+  );
+  if (!pair) return html`${missing}<p>A comparison needs two snapshots.</p>`;
   const { from, to } = pair;
   const diff = diffSnapshots(from, to);
   const rows = diff.channels.map((c) => {
@@ -433,7 +451,7 @@ const diffSection = (model: DashboardModel, money: (n: number | null) => string)
   });
   const [before, after] = [from.allocation.total, to.allocation.total];
   const totalRow = html`<tr class="total" data-line="(total)"><td>(total)</td><td data-label="from">${money(before)}</td><td data-label="to">${money(after)}</td><td data-label="change">${after - before > 0 ? '+' : ''}${money(after - before)}</td><td data-label="change %">${before > 0 ? `${formatShare(((after - before) / before) * 100)}%` : ''}</td></tr>`;
-  return html`<form method="get" action="/dashboard" id="diff-form">${hidden({ ...model.carry, portfolio: model.portfolio.id })}
+  return html`${missing}<form method="get" action="/dashboard" id="diff-form">${hidden({ ...model.carry, portfolio: model.portfolio.id })}
 <label for="diff-from">From</label><select id="diff-from" name="from">${snapshots.map((s) => snapshotOption(s, from.snapshotId))}</select>
 <label for="diff-to">To</label><select id="diff-to" name="to">${snapshots.map((s) => snapshotOption(s, to.snapshotId))}</select>
 <button type="submit">Compare</button></form>

@@ -95,6 +95,29 @@ describe('dashboard handler', () => {
     expect(reads.open.mock.calls.length + reads.stopLosses.mock.calls.length).toBe(1);
   });
 
+  it('compares any two snapshots asked for, older than the 30 it shows, and names an id it has none of', async () => {
+    // Prepare: 32 more runs, so the first snapshot is older than the 30 the page shows
+    const { metrics, allocations, alerts, reallocator } = await stores();
+    for (let run = 0; run < 32; run += 1) await reallocator.run(demo, { kind: 'on-demand', by: 'test' });
+    const { snapshots } = await allocations.list(demo.id, { limit: 100 });
+    const [newest, oldest] = [snapshots[0]!.snapshotId, snapshots.at(-1)!.snapshotId];
+    expect(snapshots).toHaveLength(33);
+    const handler = createDashboardHandler({ config: deployedConfig, allocations, alerts, metrics, clock: () => new Date(NOW) });
+    const pageFor = async (query: Record<string, string>) =>
+      String(
+        ((await handler(signedIn({ portfolio: demo.id, ...query }), lambdaContext('Dashboard'))) as APIGatewayProxyStructuredResultV2).body,
+      );
+    // Act
+    const both = await pageFor({ from: oldest, to: newest });
+    const unknown = await pageFor({ from: '20200101T000000000Z-abcdef', to: 'nope' });
+    // Assess: the pair asked for, the older one among the choices; an unknown id said, the default pair shown
+    expect(both).toContain(`<table id="diff" class="cards" data-from="${oldest}" data-to="${newest}">`);
+    expect(both).toMatch(new RegExp(`<option value="${oldest}" selected>`));
+    expect(both).not.toContain('data-missing');
+    for (const id of ['20200101T000000000Z-abcdef', 'nope']) expect(unknown).toContain(`data-missing="${id}"`);
+    expect(unknown).toContain(`data-from="${snapshots[1]!.snapshotId}" data-to="${newest}"`);
+  });
+
   it('says the reserve was released into the plan, by whom, when and why, instead of only 0.00 held back', async () => {
     // Prepare: an operator releases the reserve with a reason that holds markup
     const { metrics, allocations, alerts, reallocator } = await stores();
