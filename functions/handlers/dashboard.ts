@@ -4,7 +4,7 @@ import { AppliesRepository } from '../adapters/appliesRepository.js';
 import type { LoadedConfig } from '../adapters/configFile.js';
 import { APPROVAL_NOTICES, type ApprovalNotice, withAppliedBudgets } from '../adapters/dashboard/applies.js';
 import { MAX_CHANNELS_WITH_HEALTH } from '../adapters/dashboard/modelHealth.js';
-import { comparable, comparedPair, renderDashboard } from '../adapters/dashboard/page.js';
+import { comparable, comparedPair, OPERATE_NOTICES, type OperateNotice, renderDashboard } from '../adapters/dashboard/page.js';
 import type { PlannerView } from '../adapters/dashboard/planner.js';
 import { allocatedByDay, PACING_DAYS } from '../adapters/dashboard/sections.js';
 import { createDocumentClient } from '../adapters/dynamo.js';
@@ -45,14 +45,20 @@ const SNAPSHOTS_SHOWN = 30;
 /** Snapshots read for pacing: the newest of each of the last 14 days, through hourly runs. */
 const PACING_SNAPSHOTS = 400;
 
+type Notice = ApprovalNotice | OperateNotice;
+const isOperateNotice = (notice: Notice | undefined): notice is OperateNotice => notice !== undefined && notice in OPERATE_NOTICES;
+
 /** `token` is the local runtime's stand-in for IAM in a browser; it is carried on links, never used here. */
 const DashboardQuery = z.object({
   portfolio: z.optional(z.string().check(z.minLength(1))),
   from: z.optional(z.string().check(z.minLength(1))),
   to: z.optional(z.string().check(z.minLength(1))),
   token: z.optional(z.string()),
-  /** Why an approval posted from this page did nothing; an unknown code is dropped, never shown. */
-  notice: z.catch(z.optional(z.enum(Object.keys(APPROVAL_NOTICES) as [ApprovalNotice, ...ApprovalNotice[]])), undefined),
+  /** Why a form posted from this page did nothing; an unknown code is dropped, never shown. */
+  notice: z.catch(
+    z.optional(z.enum([...Object.keys(APPROVAL_NOTICES), ...Object.keys(OPERATE_NOTICES)] as [Notice, ...Notice[]])),
+    undefined,
+  ),
 });
 
 /** The signed-in person, with the CSRF token their forms carry when the session is a cookie (not the local token). */
@@ -137,6 +143,7 @@ export const createDashboardHandler = ({ config, allocations, alerts, metrics, c
       inputs: { from: fromInput, to: toInput },
       ...(planner ? { planner } : {}),
       ...(diagnostics ? { diagnostics } : {}),
+      ...(isOperateNotice(notice) ? { operateNotice: notice } : {}),
       ...(applies
         ? {
             applies: {
@@ -148,7 +155,7 @@ export const createDashboardHandler = ({ config, allocations, alerts, metrics, c
               spentOn,
               money: displayMoney(portfolio.currency),
               name: (id: string) => channelName(portfolio, id),
-              ...(notice ? { notice } : {}),
+              ...(notice && !isOperateNotice(notice) ? { notice } : {}),
               ...(applyState ? { state: applyState } : {}),
               ...(viewer ? { viewer } : {}),
             },

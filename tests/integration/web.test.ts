@@ -146,6 +146,23 @@ describe('signing out', () => {
     expect((await browse('/dashboard', { cookie: session })).status).toBe(200);
   });
 
+  it('sends an operator who releases the reserve without a reason back to the page, which says so, and runs nothing', async () => {
+    const { session } = await signIn('operator@example.com');
+    const page = await (await browse('/dashboard', { cookie: session })).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
+    const before = (await runtime.get('/portfolios/demo/allocations/latest')).body as { snapshotId: string };
+    const posted = await browse('/dashboard/reallocate', {
+      cookie: session,
+      method: 'POST',
+      body: `portfolio=demo&csrf=${encodeURIComponent(csrf)}&releaseReserve=on&reason=`,
+    });
+    expect(posted.status).toBe(303);
+    expect(posted.headers.get('location')).toBe('/dashboard?portfolio=demo&notice=reserve-needs-reason');
+    const back = await (await browse(posted.headers.get('location')!, { cookie: session })).text();
+    expect(back).toContain('<p class="notice" id="operate-notice" role="status" data-code="reserve-needs-reason">Nothing was run');
+    expect(((await runtime.get('/portfolios/demo/allocations/latest')).body as { snapshotId: string }).snapshotId).toBe(before.snapshotId);
+  });
+
   it('refuses the signed-out session on the server though its token has not expired', async () => {
     const { session } = await signIn('operator@example.com');
     const page = await (await browse('/dashboard', { cookie: session })).text();

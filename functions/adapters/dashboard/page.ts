@@ -63,6 +63,8 @@ export interface DashboardModel {
   readonly inputs?: ComparedInputs;
   /** The what-if planner's plans for 25 budgets around today's, or why it could not solve them. */
   readonly planner?: PlannerView;
+  /** Why the operator's form just posted did nothing. */
+  readonly operateNotice?: OperateNotice;
 }
 
 /** The two snapshots compared: the ones asked for, else the latest and the one before it. */
@@ -102,12 +104,21 @@ const PALETTE = [
 const hidden = (carry: Record<string, string>) =>
   Object.entries(carry).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`);
 
+/** Why an operator's form posted from this page did nothing, by the code it returns with (the page words it). */
+export const OPERATE_NOTICES = {
+  'reserve-needs-reason': 'Nothing was run: releasing the reserve needs a reason (1 to 500 characters), which goes into the snapshot.',
+} as const;
+export type OperateNotice = keyof typeof OPERATE_NOTICES;
+
 /** The operators' forms: reallocate now (optionally releasing the reserve, with a reason) and evaluate alerts now; both carry the CSRF token. */
 const operatorsForm = (model: DashboardModel): Markup | '' => {
   const csrf = model.viewer?.csrf;
   if (!csrf || !model.viewer?.groups.includes('operators')) return '';
   const fields = html`<input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="portfolio" value="${model.portfolio.id}">`;
-  return html`<section aria-labelledby="h-operate"><h2 id="h-operate">Operate</h2><form method="post" action="/dashboard/reallocate" id="reallocate-form">${fields}<label><input type="checkbox" name="releaseReserve" id="release-reserve"> release the reserve</label><label for="reason">Reason</label><input id="reason" name="reason" maxlength="500"><button type="submit">Reallocate now</button></form>
+  const notice = model.operateNotice
+    ? html`<p class="notice" id="operate-notice" role="status" data-code="${model.operateNotice}">${OPERATE_NOTICES[model.operateNotice]}</p>`
+    : '';
+  return html`<section aria-labelledby="h-operate"><h2 id="h-operate">Operate</h2>${notice}<form method="post" action="/dashboard/reallocate" id="reallocate-form">${fields}<label><input type="checkbox" name="releaseReserve" id="release-reserve"> release the reserve</label><label for="reason">Reason</label><input id="reason" name="reason" maxlength="500"><button type="submit">Reallocate now</button></form>
 <form method="post" action="/dashboard/alerts/evaluate" id="evaluate-form">${fields}<button type="submit">Evaluate alerts now</button></form></section>`;
 };
 
