@@ -22,15 +22,36 @@ export type WebhookSource = (typeof WEBHOOK_SOURCES)[number];
 
 /** A non-negative decimal that may arrive as a JSON number or as a numeric string ("123.45"). */
 const Decimal = z.pipe(
-  z.union([z.number(), z.pipe(z.string().check(z.regex(/^\d+(\.\d+)?$/, 'expected a decimal number')), z.transform(Number))]),
+  z.union([z.number(), z.pipe(z.string().check(z.regex(/^\d+(\.\d+)?$/)), z.transform(Number))], {
+    error: 'expected a non-negative decimal: a JSON number, or a string of digits such as "123.45" (no sign, exponent or hex)',
+  }),
   z.number().check(z.nonnegative()),
 );
 /** A count that may arrive as a number or a string ("1000"). */
 const Count = z.pipe(
-  z.union([z.int(), z.pipe(z.string().check(z.regex(/^\d+$/, 'expected a whole number')), z.transform(Number))]),
+  z.union([z.int(), z.pipe(z.string().check(z.regex(/^\d+$/)), z.transform(Number))], {
+    error: 'expected a non-negative whole number: a JSON number, or a string of digits such as "1000"',
+  }),
   z.int().check(z.nonnegative(), z.lte(Number.MAX_SAFE_INTEGER)),
 );
-const Id = z.union([z.string().check(z.minLength(1), z.maxLength(64)), z.pipe(z.int().check(z.nonnegative()), z.transform(String))]);
+const Id = z.union([z.string().check(z.minLength(1), z.maxLength(64)), z.pipe(z.int().check(z.nonnegative()), z.transform(String))], {
+  error: 'expected an id: a string of 1 to 64 characters, or a non-negative whole number',
+});
+
+/** A list of Meta action values in which each action type appears once: a repeated one has no single value. */
+const ActionValues = z.array(z.object({ action_type: z.string(), value: Decimal })).check(
+  z.superRefine((list, ctx) => {
+    list.forEach((action, i) => {
+      if (list.findIndex((a) => a.action_type === action.action_type) < i)
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'action_type'],
+          message: `"${action.action_type}" appears more than once in this row`,
+          input: action,
+        });
+    });
+  }),
+);
 const Day = MetricDate;
 
 const Envelope = {
@@ -38,8 +59,6 @@ const Envelope = {
   deliveryId: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
   pulledAt: z.optional(z.iso.datetime({ offset: true })),
 };
-
-const ActionValue = z.object({ action_type: z.string(), value: Decimal });
 
 /** Meta Insights rows (`level=campaign`, `time_increment=1`); numbers arrive as strings. */
 const MetaBody = z.object({
@@ -54,8 +73,8 @@ const MetaBody = z.object({
           spend: Decimal,
           impressions: z.optional(Count),
           clicks: z.optional(Count),
-          actions: z.optional(z.array(ActionValue)),
-          action_values: z.optional(z.array(ActionValue)),
+          actions: z.optional(ActionValues),
+          action_values: z.optional(ActionValues),
         })
         .check(
           z.refine((r) => r.date_start === r.date_stop, { message: 'rows must cover one day (time_increment=1)', path: ['date_stop'] }),
@@ -85,6 +104,10 @@ const GoogleAdsBody = z.object({
             z.refine((m) => m.costMicros !== undefined || m.cost_micros !== undefined, {
               message: 'needs costMicros or cost_micros',
               path: ['costMicros'],
+            }),
+            z.refine((m) => m.costMicros === undefined || m.cost_micros === undefined || m.costMicros === m.cost_micros, {
+              message: 'costMicros and cost_micros disagree: send one',
+              path: ['cost_micros'],
             }),
           ),
       }),

@@ -64,6 +64,27 @@ describe('Meta Insights rows', () => {
     expect(result).toMatchObject({ ok: false, rejection: { kind: 'invalid-delivery' } });
     expect(!result.ok && result.rejection.issues.map((i) => i.path)).toEqual(['data[0].date_stop', 'data[1].spend']);
   });
+
+  it('says what a number must look like, and refuses an action type a row repeats (it has no single value)', () => {
+    const twice = [
+      { action_type: 'offsite_conversion.fb_pixel_purchase', value: '30' },
+      { action_type: 'offsite_conversion.fb_pixel_purchase', value: '3' },
+    ];
+    const result = fromPlatform(
+      'meta',
+      { portfolioId: 'demo', data: [metaRow({ spend: '-5' }), metaRow({ clicks: '1e3' }), metaRow({ actions: twice })] },
+      portfolios,
+      receivedAt,
+    );
+    expect(!result.ok && result.rejection.issues).toEqual([
+      {
+        path: 'data[0].spend',
+        message: 'expected a non-negative decimal: a JSON number, or a string of digits such as "123.45" (no sign, exponent or hex)',
+      },
+      { path: 'data[1].clicks', message: 'expected a non-negative whole number: a JSON number, or a string of digits such as "1000"' },
+      { path: 'data[2].actions[1].action_type', message: '"offsite_conversion.fb_pixel_purchase" appears more than once in this row' },
+    ]);
+  });
 });
 
 describe('Google Ads rows', () => {
@@ -113,11 +134,24 @@ describe('Google Ads rows', () => {
     ]);
   });
 
-  it('needs a cost', () => {
-    const result = fromPlatform('google-ads', { portfolioId: 'demo', results: [row({ conversions: 1 })] }, portfolios, receivedAt);
+  it('needs a cost, and one cost: camelCase and snake_case that disagree are refused, that agree are taken', () => {
+    const result = fromPlatform(
+      'google-ads',
+      { portfolioId: 'demo', results: [row({ conversions: 1 }), row({ costMicros: 2_000_000, cost_micros: 1_000_000 })] },
+      portfolios,
+      receivedAt,
+    );
     expect(!result.ok && result.rejection.issues).toEqual([
       { path: 'results[0].metrics.costMicros', message: 'needs costMicros or cost_micros' },
+      { path: 'results[1].metrics.cost_micros', message: 'costMicros and cost_micros disagree: send one' },
     ]);
+    const agreed = fromPlatform(
+      'google-ads',
+      { portfolioId: 'demo', results: [row({ costMicros: '1000000', cost_micros: 1_000_000 })] },
+      portfolios,
+      receivedAt,
+    );
+    expect(agreed.ok && agreed.delivery.records[0]!.spend).toBe(1);
   });
 });
 
