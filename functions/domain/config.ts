@@ -202,7 +202,7 @@ export const Portfolio = z
     currency: z.string().check(z.refine(isCurrency, 'must be an ISO 4217 code this runtime formats, such as USD or EUR')),
     timezone: TimeZone,
     budget: z.strictObject({
-      daily: Money.check(z.refine((v) => v > 0, 'must be positive')),
+      daily: Money.check(z.refine((v) => v !== 0, 'must be positive, not 0')), // a negative one is Money's own issue
       explorationShare: z._default(z.number().check(z.gte(0), z.lte(0.5)), 0.1),
       maxDailyChange: z._default(z.number().check(z.gt(0), z.lte(10)), 0.25),
       /** Held back from the day's allocation (finance's reserve pool); released only on demand, with a reason. */

@@ -206,6 +206,9 @@ describe('one mistake, one error', () => {
     // Not read again as a negative allocatable budget by every sum of bases and group share.
     ['a reserve share of 2', (p: any) => (p.budget.reserveShare = 2), ['portfolios[demo].budget.reserveShare']],
     ['a daily budget that is no number', (p: any) => (p.budget.daily = 'x'), ['portfolios[demo].budget.daily']],
+    // "expected >= 0" alone, not also "must be positive".
+    ['a negative daily budget', (p: any) => (p.budget.daily = -5), ['portfolios[demo].budget.daily']],
+    ['a daily budget of 0', (p: any) => (p.budget.daily = 0), ['portfolios[demo].budget.daily']],
     [
       'a group naming an unknown channel',
       (p: any) => p.groups[0].channels.push('nope'),
