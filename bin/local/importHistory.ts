@@ -86,7 +86,12 @@ const sendChunk = async (options: ImportOptions, deliveryId: string, chunk: read
       const index = recordIndex(issue.path);
       if (index === undefined || index >= pending.length) continue;
       const field = issue.path?.replace(/^records\[\d+\]\.?/, '');
-      const reason = `${field ? `${field}: ` : ''}${issue.message ?? 'refused'}`;
+      // A message naming another record of the delivery (a conflicting repeat) names its line of the file instead.
+      const message = (issue.message ?? 'refused').replace(/records\[(\d+)\]/g, (named, k) => {
+        const line = pending[Number(k)]?.line;
+        return line === undefined ? named : `line ${line}`;
+      });
+      const reason = `${field ? `${field}: ` : ''}${message}`;
       byIndex.set(index, byIndex.has(index) ? `${byIndex.get(index)}; ${reason}` : reason);
     }
     if ((answer.status !== 400 && answer.status !== 422) || byIndex.size === 0) {

@@ -81,6 +81,15 @@ describe('npm run import: backfilling history through the generic webhook', () =
     expect(await importText(restated)).toMatchObject({ accepted: 0, duplicates: 1, stale: 1 });
   });
 
+  it('names the line a refused one conflicts with by its line in the file, not its place in the delivery', async () => {
+    const text = ['channelId,date,spend,conversions', 'search,2021-06-01,10,1', 'social,2021-06-01,10,1', 'search,2021-06-01,12,1'].join(
+      '\n',
+    );
+    const summary = await importText(text);
+    expect(summary).toMatchObject({ accepted: 2 });
+    expect(summary.refused).toEqual([{ line: 4, reason: 'same channel, date, hour and revision as line 2 but different values' }]);
+  });
+
   it('the CLI prints the summary with refused line numbers and exits 1, or exits 2 on a usage error', async () => {
     const file = csvFile('some-bad.csv', 'channelId,date,spend,conversions\nsearch,2019-06-01,10,1\nsearch,2019-06-02,-3,1\n');
     const someBad = await runCli('--portfolio', 'demo', '--url', runtime.url, file);
