@@ -105,6 +105,14 @@ describe('command-line tools', () => {
     });
   });
 
+  it('plan: a --url that is no http(s) URL is a usage error (exit 2), not "no server answered"', () => {
+    for (const url of ['notaurl', 'ftp://localhost:3000'])
+      expect(run('bin/plan.ts', '--portfolio', 'demo', '--budget', '1', '--url', url)).toMatchObject({
+        status: 2,
+        stderr: expect.stringContaining(`--url must be an http:// or https:// URL, not "${url}"`),
+      });
+  });
+
   it('refuses a bench name it does not have, instead of silently running nothing', () => {
     const typo = run('bench/run.ts', '--only', 'alocator');
     expect(typo.status).toBe(2);
