@@ -5,6 +5,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { type Issue, validate } from '../domain/issues.js';
+import { duplicateKeys } from '../domain/jsonKeys.js';
 import type * as z from '../domain/schema.js';
 import { logger, metrics, tracer } from './observability.js';
 import { utf8Problem } from './utf8.js';
@@ -171,6 +172,12 @@ export const parseBody = <S extends z.ZodMiniType>(schema: S, event: APIGatewayP
       json = JSON.parse(text);
     } catch (error) {
       throw new HttpError(400, 'malformed-json', 'the body is not valid JSON', [{ path: '$', message: (error as Error).message }]);
+    }
+    // JSON.parse keeps a repeated key's last value without a word: which did the operator mean? (As a webhook's.)
+    const repeated = duplicateKeys(text);
+    if (repeated.length > 0) {
+      const issues = repeated.map((path) => ({ path, message: 'this key appears more than once in its object' }));
+      throw new HttpError(400, 'invalid-body', 'the body repeats a key', issues);
     }
   }
   const result = validate(schema, json);

@@ -247,6 +247,20 @@ describe('finance reads', () => {
     expect(missingReason.status).toBe(400);
     expect(((await missingReason.json()) as { error: { issues: { path: string }[] } }).error.issues.map((i) => i.path)).toEqual(['reason']);
     expect((await post({ releaseReserve: 'yes' })).status).toBe(400);
+    // A repeated key is refused, as a webhook's: JSON.parse would act on the last one without a word.
+    const repeated = await fetch(`${runtime.url}${base}/reallocate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${runtime.apiToken}`, 'content-type': 'application/json' },
+      body: '{"releaseReserve":true,"reason":"x","releaseReserve":false}',
+    });
+    expect(repeated.status).toBe(400);
+    expect(await repeated.json()).toEqual({
+      error: {
+        code: 'invalid-body',
+        message: 'the body repeats a key',
+        issues: [{ path: 'releaseReserve', message: 'this key appears more than once in its object' }],
+      },
+    });
 
     const released = (await (await post({ releaseReserve: true, reason: 'partner X dropped out; cover its volume' })).json()) as Snapshot;
     expect(released.trigger).toMatchObject({ kind: 'on-demand', releaseReserve: { reason: 'partner X dropped out; cover its volume' } });
