@@ -6,7 +6,7 @@ const DAY_MS = 86_400_000;
 export const EARLIEST_DATE = '2000-01-01';
 
 /** A calendar date `YYYY-MM-DD` that exists: zod's ISO date refuses 2026-02-30 and 2026-11-00, and knows leap years. */
-export const IsoDate = z.iso.date();
+export const IsoDate = z.iso.date({ error: 'expected a calendar date YYYY-MM-DD' });
 
 /** A metric's date: a real calendar date, no earlier than {@link EARLIEST_DATE}. */
 export const MetricDate = IsoDate.check(z.refine((date) => date >= EARLIEST_DATE, `must be no earlier than ${EARLIEST_DATE}`));

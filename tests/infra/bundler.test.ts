@@ -31,13 +31,15 @@ describe('function bundler', () => {
     const script = `
       const { handler } = await import('./${outfile}');
       const event = { version: '2.0', routeKey: 'GET /portfolios/{id}/metrics', rawPath: '/', rawQueryString: '', headers: {}, pathParameters: { id: 'demo' },
-        queryStringParameters: { from: '2026-13-01' }, requestContext: { requestId: 'r', http: { method: 'GET', path: '/' } }, isBase64Encoded: false };
+        queryStringParameters: { channel: '' }, requestContext: { requestId: 'r', http: { method: 'GET', path: '/' } }, isBase64Encoded: false };
       const answer = await handler(event, { functionName: 'f', awsRequestId: 'a', getRemainingTimeInMillis: () => 1000 });
       process.stdout.write(JSON.stringify(answer));`;
     const env = { ...process.env, ...PLACEHOLDER_ENVIRONMENT };
     const answer = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' }));
     expect(answer.statusCode).toBe(400);
-    expect(JSON.parse(answer.body).error.issues).toEqual([{ path: 'from', message: 'Invalid ISO date' }]);
+    expect(JSON.parse(answer.body).error.issues).toEqual([
+      { path: 'channel', message: 'Too small: expected string to have >=1 characters' },
+    ]);
   }, 60_000);
 
   it("leaves the EventBridge SDK out of the alert functions' cold start (they load it on their first event) but not the reallocators'", () => {
