@@ -179,7 +179,7 @@ const OPERATIONS: Record<string, Operation> = {
     answers: {
       200: { description: 'the snapshot (CSV with Accept: text/csv or ?format=csv)', body: Snapshot },
       ...badQuery,
-      404: error('unknown portfolio or snapshot'),
+      404: error('unknown portfolio'),
     },
   },
   'GET /portfolios/{id}/allocations/{snapshotId}/input': {
@@ -287,7 +287,7 @@ const OPERATIONS: Record<string, Operation> = {
     request: { body: ApprovalForm, type: 'application/x-www-form-urlencoded' },
     answers: {
       303: redirect(
-        "back to the dashboard: approved and queued, or with `notice=` the reason nothing was approved, which the page words: the plan is not awaiting approval (`not-pending`), the portfolio does not take that approval in its apply mode (`not-approve-mode`), or a guardrail refuses it (`refused`: held, superseded, older than its period, breaks today's config, applies stopped)",
+        "back to the dashboard: approved and queued, or with `notice=` the reason nothing was approved, which the page words: the plan is not awaiting approval (`not-pending`), the portfolio does not take that approval in its apply mode (`not-approve-mode`), the portfolio has no such snapshot (`unknown-snapshot`), or a guardrail refuses it, named: `refused-held`, `refused-breaks-config`, `refused-stopped`, `refused-superseded`, `refused-older-than-applied`, `refused-stale`",
       ),
       400: error('an invalid form (`invalid-body`), naming each field'),
       403: {
@@ -295,7 +295,7 @@ const OPERATIONS: Record<string, Operation> = {
           'no valid session (API Gateway\'s refusal, `{"message":"Forbidden"}`), in neither group or not an operator for a rollback (`forbidden`), or no or a wrong CSRF token (`csrf`)',
         body: z.union([ErrorBody, GatewayRefusal]),
       },
-      404: error('unknown portfolio or snapshot'),
+      404: error('unknown portfolio'),
     },
   },
   'POST /dashboard/alerts/evaluate': {

@@ -30,11 +30,12 @@ export interface ActuatorDependencies {
   readonly configHash: string;
 }
 
-/** Why an approval was not taken, as an HTTP-neutral code the handler maps to a status. */
+/** Why an approval was not taken, as an HTTP-neutral code the handler maps to a status, and the guardrail that refused it. */
 export class ApprovalRefused extends Error {
   constructor(
     readonly code: 'not-found' | 'not-approve-mode' | 'not-pending' | 'refused',
     message: string,
+    readonly guardrail?: PlanRefusal['code'],
   ) {
     super(message);
     this.name = 'ApprovalRefused';
@@ -140,7 +141,7 @@ export class Actuator {
       );
     }
     const refusal = await this.refusal(portfolio, snapshot, rollback);
-    if (refusal) throw new ApprovalRefused('refused', `this plan cannot be applied: ${refusal.reason}`);
+    if (refusal) throw new ApprovalRefused('refused', `this plan cannot be applied: ${refusal.reason}`, refusal.code);
     const approval = { approvedBy: by, approvedAt: at.toISOString(), updatedAt: at.toISOString() };
     let applyId = snapshotId;
     let record: ApplyRecord;

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { LoadedConfig } from '../adapters/configFile.js';
+import type { ApprovalNotice } from '../adapters/dashboard/applies.js';
 import { HttpError, httpHandler, json, parseQuery } from '../adapters/http.js';
 import { logger } from '../adapters/observability.js';
 import { backToDashboard, formFields } from '../adapters/operatorForm.js';
@@ -70,11 +71,10 @@ export const createAppliesHandler = ({ config, approvals, applies }: AppliesDepe
         logger.info('plan approved', { portfolioId: portfolio.id, snapshotId: record.snapshotId, mode: record.mode, by });
       } catch (error) {
         if (!(error instanceof ApprovalRefused)) throw error;
-        if (error.code === 'not-found') throw new HttpError(404, error.code, error.message);
-        // A second click, a plan gone stale behind its button, a guardrail: the person is taken back to the
-        // page, which says what happened, rather than shown a JSON error.
+        // A second click, a plan gone stale behind its button, a guardrail, an id edited into the form: the
+        // person is taken back to the page, which says which one, rather than shown a JSON error.
         logger.info('approval refused', { portfolioId: portfolio.id, snapshotId: parsed.data.snapshotId, code: error.code, by });
-        return backToDashboard(portfolio.id, error.code);
+        return backToDashboard(portfolio.id, noticeOf(error));
       }
       return backToDashboard(portfolio.id);
     }
@@ -82,5 +82,9 @@ export const createAppliesHandler = ({ config, approvals, applies }: AppliesDepe
     const { limit = 20 } = parseQuery(AppliesQuery, event);
     return json(200, { portfolioId: portfolio.id, mode: portfolio.apply.mode, applies: await applies.list(portfolio.id, limit) });
   });
+
+/** The dashboard's notice for a refused approval: the guardrail that refused it, when one did. */
+const noticeOf = (error: ApprovalRefused): ApprovalNotice =>
+  error.code === 'not-found' ? 'unknown-snapshot' : error.code === 'refused' && error.guardrail ? `refused-${error.guardrail}` : error.code;
 
 export const handler = createAppliesHandler({ config: deployedConfig, approvals: deployedApprovals(), applies: appliesRepository() });

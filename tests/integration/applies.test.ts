@@ -190,6 +190,34 @@ const writes = (f: FakePlatforms) =>
 
 const PLAN = { search: 120.5, social: 80.25, video: 110, podcast: 40 };
 
+/** Posts the dashboard's approve form for `snapshotId`, signed in with `groups`, as the browser does. */
+const approveForm = async (
+  handler: (event: APIGatewayProxyEventV2, context: never) => Promise<unknown>,
+  portfolioId: string,
+  snapshotId: string,
+  groups: string,
+  csrf?: string,
+) => {
+  const session = `session-${groups}`;
+  const body = new URLSearchParams({ portfolio: portfolioId, snapshotId, csrf: csrf ?? csrfToken(session) }).toString();
+  const event = {
+    version: '2.0',
+    routeKey: 'POST /dashboard/applies/approve',
+    rawPath: '/dashboard/applies/approve',
+    rawQueryString: '',
+    cookies: [`${SESSION_COOKIE}=${session}`],
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    requestContext: {
+      requestId: 'r',
+      http: { method: 'POST', path: '/dashboard/applies/approve' },
+      authorizer: { lambda: { user: `${groups || 'nobody'}@example.com`, groups } },
+    },
+    body,
+    isBase64Encoded: false,
+  } as unknown as APIGatewayProxyEventV2;
+  return handler(event, { functionName: 'f', awsRequestId: 'a', getRemainingTimeInMillis: () => 1000 } as never);
+};
+
 describe('applying published plans to the platforms (issue 24)', () => {
   it('off: does nothing; dry-run: records each budget before and after the plan, and changes none', async () => {
     const f = await startFakes();
@@ -301,30 +329,7 @@ describe('applying published plans to the platforms (issue 24)', () => {
       approvals: actuator,
       applies,
     });
-    const post = (groups: string, csrf?: string) => {
-      const session = `session-${groups}`;
-      const body = new URLSearchParams({
-        portfolio: portfolio.id,
-        snapshotId: snapshot.snapshotId,
-        csrf: csrf ?? csrfToken(session),
-      }).toString();
-      const event = {
-        version: '2.0',
-        routeKey: 'POST /dashboard/applies/approve',
-        rawPath: '/dashboard/applies/approve',
-        rawQueryString: '',
-        cookies: [`${SESSION_COOKIE}=${session}`],
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        requestContext: {
-          requestId: 'r',
-          http: { method: 'POST', path: '/dashboard/applies/approve' },
-          authorizer: { lambda: { user: `${groups || 'nobody'}@example.com`, groups } },
-        },
-        body,
-        isBase64Encoded: false,
-      } as unknown as APIGatewayProxyEventV2;
-      return handler(event, { functionName: 'f', awsRequestId: 'a', getRemainingTimeInMillis: () => 1000 } as never);
-    };
+    const post = (groups: string, csrf?: string) => approveForm(handler, portfolio.id, snapshot.snapshotId, groups, csrf);
     const outsider = (await post('')) as { statusCode: number; body: string };
     expect([outsider.statusCode, JSON.parse(outsider.body).error.code]).toEqual([403, 'forbidden']);
     const forged = (await post('finance', 'not-the-token')) as { statusCode: number; body: string };
@@ -340,6 +345,32 @@ describe('applying published plans to the platforms (issue 24)', () => {
     expect(record).toMatchObject({ status: 'applied', approvedBy: 'finance@example.com' });
     expect(budgets(f)).toEqual({ search: 120.5, social: 80.25, video: 110 });
     expect(events[0]).toMatchObject({ detailType: 'AllocationApplied', detail: { approvedBy: 'finance@example.com' } });
+  });
+
+  it('takes a refused approval back to the page with the guardrail that refused it, and an unknown plan likewise', async () => {
+    const f = await startFakes();
+    const { actuator } = actuatorOn(f);
+    const portfolio = portfolioOf('approve');
+    const older = await publish(portfolio, PLAN);
+    await actuator.published(portfolio, older.snapshotId);
+    const newer = await publish(portfolio, { ...PLAN, search: 125 });
+    await actuator.published(portfolio, newer.snapshotId);
+    const { createAppliesHandler } = await import('../../functions/handlers/applies.js');
+    const handler = createAppliesHandler({
+      config: { portfolios: [portfolio], hash: 'test' } as unknown as LoadedConfig,
+      approvals: actuator,
+      applies,
+    });
+    const back = async (snapshotId: string) => {
+      const answer = (await approveForm(handler, portfolio.id, snapshotId, 'finance')) as {
+        statusCode: number;
+        headers: Record<string, string>;
+      };
+      return [answer.statusCode, answer.headers.location];
+    };
+    expect(await back(older.snapshotId)).toEqual([303, `/dashboard?portfolio=${portfolio.id}&notice=refused-superseded`]);
+    expect(await back('20200101T000000000Z-abcdef')).toEqual([303, `/dashboard?portfolio=${portfolio.id}&notice=unknown-snapshot`]);
+    expect(writes(f)).toBe(0);
   });
 
   it('answers anything a browser or machine sends to the applies routes with a 2xx, 3xx or a JSON 4xx, never a 5xx', async () => {

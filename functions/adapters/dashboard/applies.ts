@@ -36,9 +36,16 @@ export interface AppliesView {
 export const APPROVAL_NOTICES = {
   'not-pending': 'Nothing more to do: that plan was already approved, applied or replaced by a newer plan.',
   'not-approve-mode': "Nothing was applied: this portfolio's apply.mode does not take that approval.",
-  refused:
-    "Nothing was applied: a guardrail refuses that plan now (it is held, older than the schedule's period, superseded by a newer plan, breaks today's config, or applies stopped).",
-} as const;
+  'unknown-snapshot': 'Nothing was applied: this portfolio has no such plan.',
+  'refused-held': 'Nothing was applied: the allocator held that plan (it kept the previous one), and a held plan is never applied.',
+  'refused-breaks-config': "Nothing was applied: that plan breaks today's config; the next reallocation under it is the plan to apply.",
+  'refused-stopped':
+    "Nothing was applied: applies stopped after repeated failures; an operator's explicit apply of a plan (Roll back) resumes them.",
+  'refused-superseded': 'Nothing was applied: a newer plan was published since; it is the one to apply.',
+  'refused-older-than-applied': 'Nothing was applied: a newer plan is already applied.',
+  'refused-stale': "Nothing was applied: that plan is older than the reallocation schedule's period; the next run's is the one to apply.",
+  refused: 'Nothing was applied: a guardrail refuses that plan now.',
+} as const satisfies Record<string, string>;
 export type ApprovalNotice = keyof typeof APPROVAL_NOTICES;
 
 const MODE_SAYS: Readonly<Record<ApplyMode, string>> = {
