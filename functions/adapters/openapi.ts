@@ -287,7 +287,7 @@ const OPERATIONS: Record<string, Operation> = {
     request: { body: ApprovalForm, type: 'application/x-www-form-urlencoded' },
     answers: {
       303: redirect(
-        "back to the dashboard: approved and queued, or with `notice=` the reason nothing was approved, which the page words: the plan is not awaiting approval (`not-pending`), the portfolio does not take that approval in its apply mode (`not-approve-mode`), the portfolio has no such snapshot (`unknown-snapshot`), or a guardrail refuses it, named: `refused-held`, `refused-breaks-config`, `refused-stopped`, `refused-superseded`, `refused-older-than-applied`, `refused-stale`",
+        'back to the dashboard: approved and queued, or with `notice=` the reason nothing was approved, which the page words: the plan is not awaiting approval (`not-pending`), the portfolio does not take that approval in its apply mode (`not-approve-mode`), the portfolio has no such snapshot (`unknown-snapshot`), or a guardrail refuses it, named: `refused-held`, `refused-breaks-config`, `refused-stopped`, `refused-superseded`, `refused-older-than-applied`, `refused-stale`',
       ),
       400: error('an invalid form (`invalid-body`), naming each field'),
       403: {

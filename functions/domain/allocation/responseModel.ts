@@ -558,13 +558,18 @@ const adstocked = (points: readonly Observation[], decay: number): number[] => {
   });
 };
 
-/** The Pearson overdispersion of the days `of` about `fit` (1 when they weigh too little to tell), at most 50. */
+/**
+ * The Pearson overdispersion of the days `of` about `fit` (1 when they weigh too little to tell), at most 50.
+ * A day's variance is read as at least one conversion's, as the outlier test reads it: a day barely spent (a
+ * paused campaign) whose one late-credited conversion sat at a mean of 0.00001 read as a residual of 300 and
+ * set the channel's noise at the cap, 50 times Poisson's, widening every band and the target's caution.
+ */
 const dispersionOf = (fit: Fit, days: Days, of: readonly number[]) => {
   const weightSum = of.reduce((s, i) => s + days.weight[i]!, 0);
   const meanOf = meansOf(fit, days);
   const chi2 = of.reduce((s, i) => {
-    const mean = Math.max(1e-9, meanOf(i));
-    return s + (days.weight[i]! * (days.value[i]! - mean) ** 2) / mean;
+    const mean = meanOf(i);
+    return s + (days.weight[i]! * (days.value[i]! - mean) ** 2) / Math.max(1, mean);
   }, 0);
   return weightSum > 3 ? Math.min(50, Math.max(1, chi2 / Math.max(1, weightSum - 2))) : 1;
 };

@@ -42,6 +42,21 @@ describe('the curve’s slope, learned from simulated days', () => {
     expect(r[15]).toBeLessThan(1.2);
   });
 
+  it('keeps its noise estimate when a day barely spent still reports a conversion (a paused campaign’s late credit)', () => {
+    const ratios = SEEDS.map((seed) => {
+      const observed = days(seed, 2000, 3000, (mean, _age, random) => poisson(random, mean));
+      const clean = fitResponse('c', observed, { efficiency: 0.03 }, 3500);
+      // Yesterday: spend 0.0001 (paused), one conversion attributed late.
+      const paused = observed.map((o) => (o.age === 1 ? { ...o, spend: 0.0001, value: 1 } : o));
+      const model = fitResponse('c', paused, { efficiency: 0.03 }, 3500);
+      // Read as a Pearson residual at a mean of 0.00001, that one conversion claimed a variance 50 times Poisson's
+      // (the cap), which widened every band and the target's caution.
+      expect(model.dispersion, `seed ${seed}`).toBeLessThan(clean.dispersion + 0.5);
+      return expectedAt(model, 3500) / expectedAt(clean, 3500);
+    });
+    for (const ratio of ratios) expect(Math.abs(ratio - 1)).toBeLessThan(0.05);
+  });
+
   it('reads a steady channel at its own efficiency after six weeks, not at the portfolio’s', () => {
     // A channel held near 800 a day (about 34 conversions, a CPA of 24) in a portfolio whose pooled
     // efficiency is a CPA of 5: its six weeks must outweigh the prior, which is older than all of them.
