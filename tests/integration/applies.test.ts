@@ -190,6 +190,16 @@ const writes = (f: FakePlatforms) =>
 
 const PLAN = { search: 120.5, social: 80.25, video: 110, podcast: 40 };
 
+/** The applies routes' handler over `portfolio` alone; imported once the runtime has set the environment its deployed handler reads at load. */
+const appliesHandler = async (portfolio: Portfolio, actuator: Actuator) => {
+  const { createAppliesHandler } = await import('../../functions/handlers/applies.js');
+  return createAppliesHandler({
+    config: { portfolios: [portfolio], hash: 'test' } as unknown as LoadedConfig,
+    approvals: actuator,
+    applies,
+  });
+};
+
 /** Posts the dashboard's approve form for `snapshotId`, signed in with `groups`, as the browser does. */
 const approveForm = async (
   handler: (event: APIGatewayProxyEventV2, context: never) => Promise<unknown>,
@@ -322,13 +332,7 @@ describe('applying published plans to the platforms (issue 24)', () => {
     const snapshot = await publish(portfolio, PLAN);
     expect((await actuator.published(portfolio, snapshot.snapshotId))?.status).toBe('pending');
     expect(writes(f)).toBe(0);
-    // Imported once the runtime has set the environment the module's deployed handler reads at load.
-    const { createAppliesHandler } = await import('../../functions/handlers/applies.js');
-    const handler = createAppliesHandler({
-      config: { portfolios: [portfolio], hash: 'test' } as unknown as LoadedConfig,
-      approvals: actuator,
-      applies,
-    });
+    const handler = await appliesHandler(portfolio, actuator);
     const post = (groups: string, csrf?: string) => approveForm(handler, portfolio.id, snapshot.snapshotId, groups, csrf);
     const outsider = (await post('')) as { statusCode: number; body: string };
     expect([outsider.statusCode, JSON.parse(outsider.body).error.code]).toEqual([403, 'forbidden']);
@@ -355,12 +359,7 @@ describe('applying published plans to the platforms (issue 24)', () => {
     await actuator.published(portfolio, older.snapshotId);
     const newer = await publish(portfolio, { ...PLAN, search: 125 });
     await actuator.published(portfolio, newer.snapshotId);
-    const { createAppliesHandler } = await import('../../functions/handlers/applies.js');
-    const handler = createAppliesHandler({
-      config: { portfolios: [portfolio], hash: 'test' } as unknown as LoadedConfig,
-      approvals: actuator,
-      applies,
-    });
+    const handler = await appliesHandler(portfolio, actuator);
     const back = async (snapshotId: string) => {
       const answer = (await approveForm(handler, portfolio.id, snapshotId, 'finance')) as {
         statusCode: number;
@@ -379,12 +378,7 @@ describe('applying published plans to the platforms (issue 24)', () => {
     const portfolio = portfolioOf('approve');
     const snapshot = await publish(portfolio, PLAN);
     await actuator.published(portfolio, snapshot.snapshotId);
-    const { createAppliesHandler } = await import('../../functions/handlers/applies.js');
-    const handler = createAppliesHandler({
-      config: { portfolios: [portfolio], hash: 'test' } as unknown as LoadedConfig,
-      approvals: actuator,
-      applies,
-    });
+    const handler = await appliesHandler(portfolio, actuator);
     const field = fc.oneof(fc.string(), fc.constantFrom(portfolio.id, snapshot.snapshotId, 'approve', 'rollback', '', '%', '&&', '<b>'));
     await fc.assert(
       fc.asyncProperty(
