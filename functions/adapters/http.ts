@@ -159,6 +159,9 @@ export const operatorBodyBytes = (event: APIGatewayProxyEventV2): Buffer => {
   return boundedBody(event);
 };
 
+/** Repeated keys an operator body's refusal names, at most. */
+const REPEATS_NAMED = 20;
+
 /**
  * An operator route's JSON body parsed by `schema` (an empty body reads as `{}`), or the error naming each
  * problem's path: 415 or 413 as {@link operatorBodyBytes} says, 400 for a body that is not UTF-8 ({@link utf8Text}, as a webhook's,
@@ -174,9 +177,14 @@ export const parseBody = <S extends z.ZodMiniType>(schema: S, event: APIGatewayP
       throw new HttpError(400, 'malformed-json', 'the body is not valid JSON', [{ path: '$', message: (error as Error).message }]);
     }
     // JSON.parse keeps a repeated key's last value without a word: which did the operator mean? (As a webhook's.)
-    const repeated = duplicateKeys(text);
+    // The first few are named: a body built to repeat thousands would otherwise answer with megabytes.
+    const repeated = duplicateKeys(text, REPEATS_NAMED);
     if (repeated.length > 0) {
-      const issues = repeated.map((path) => ({ path, message: 'this key appears more than once in its object' }));
+      // A path through thousands of nested objects is named by its last 200 characters.
+      const issues = repeated.map((path) => ({
+        path: path.length > 200 ? `…${path.slice(-200)}` : path,
+        message: 'this key appears more than once in its object',
+      }));
       throw new HttpError(400, 'invalid-body', 'the body repeats a key', issues);
     }
   }

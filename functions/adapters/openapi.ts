@@ -179,7 +179,7 @@ const OPERATIONS: Record<string, Operation> = {
     answers: {
       200: { description: 'the snapshot (CSV with Accept: text/csv or ?format=csv)', body: Snapshot },
       ...badQuery,
-      404: error('unknown portfolio'),
+      404: error('unknown portfolio or snapshot'),
     },
   },
   'GET /portfolios/{id}/allocations/{snapshotId}/input': {

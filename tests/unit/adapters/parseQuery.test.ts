@@ -1,10 +1,11 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { HttpError, parseQuery } from '../../../functions/adapters/http.js';
+import { HttpError, parseBody, parseQuery } from '../../../functions/adapters/http.js';
 import { AlertsQuery } from '../../../functions/domain/alerts/alertsQuery.js';
 import { ListQuery } from '../../../functions/domain/allocationsQuery.js';
 import { MetricsQuery } from '../../../functions/domain/metricsQuery.js';
 import { PlanQuery } from '../../../functions/domain/planQuery.js';
+import { ReallocateRequest } from '../../../functions/domain/snapshots.js';
 
 /** A query as API Gateway's payload 2.0 (and the local runtime) delivers it: repeats joined by commas, the raw string kept. */
 const event = (raw: string): APIGatewayProxyEventV2 => {
@@ -49,5 +50,18 @@ describe('parseQuery: every query parameter takes one value', () => {
     expect(parseQuery(AlertsQuery, event('status=open'))).toEqual({ status: 'open' });
     expect(parseQuery(PlanQuery, event('budgets=5000,6000'))).toEqual({ budgets: [5000, 6000] });
     expect(parseQuery(ListQuery, { queryStringParameters: { limit: '5' } } as unknown as APIGatewayProxyEventV2).limit).toBe(5);
+  });
+});
+
+describe('parseBody: a repeated key', () => {
+  const body = (text: string) => ({ body: text, headers: {}, isBase64Encoded: false }) as unknown as APIGatewayProxyEventV2;
+
+  it('names the first 20 repeats only, each path at most 200 characters, however many a body holds', () => {
+    const repeats = `{${Array.from({ length: 5000 }, () => '"reason":"x"').join(',')}}`;
+    expect(refusal(() => parseBody(ReallocateRequest, body(repeats))).issues).toHaveLength(20);
+    const deep = `${'{"a":'.repeat(5000)}{"x":1,"x":2}${'}'.repeat(5000)}`;
+    const [issue] = refusal(() => parseBody(ReallocateRequest, body(deep))).issues;
+    expect(issue!.path).toHaveLength(201);
+    expect(issue!.path).toMatch(/^….*\.a\.x$/);
   });
 });
