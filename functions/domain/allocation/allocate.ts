@@ -168,9 +168,10 @@ const modelNotes = (plan: ChannelPlan): string[] => {
   const { maturity, conversions: model } = plan;
   if (maturity.known) {
     const shares = [0, 1, 2].map((age) => maturity.at(age));
-    // The newest days, while they read more than 5% from their final count: short of it, or above it where
-    // the platform restates its days down.
-    const moving = shares.findIndex((m) => Math.abs(m - 1) <= 0.05);
+    // The newest days that read more than 5% on the same side of their final count as the newest: short of
+    // it, or above it where the platform restates its days down.
+    const side = Math.sign(shares[0]! - 1);
+    const moving = shares.findIndex((m) => Math.abs(m - 1) <= 0.05 || Math.sign(m - 1) !== side);
     const days = moving < 0 ? shares.length : moving;
     if (days > 0) {
       const mean = shares.slice(0, days).reduce((a, b) => a + b, 0) / days;

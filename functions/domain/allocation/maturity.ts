@@ -49,6 +49,14 @@ const valuesByAge = (row: HistoryDay, until: number): number[] => {
 /** The geometric delay an attribution window of `lagDays` implies: 95% of a day reported by its end. */
 const windowDelay = (lagDays: number) => (lagDays + 1) / 3;
 
+/**
+ * Whether a row's count was corrected rather than developed: from one age to the next it lost more than
+ * half. A platform removing a double count or a test import is fixing an error the latest value already
+ * carries; read as development, one day that first read 505 and then 5 sent a channel of five a day to the
+ * cap, every newest day read as twice its final count.
+ */
+const corrected = (values: readonly number[]) => values.some((value, a) => a > 0 && value < values[a - 1]! / 2);
+
 /** Development sums per age: Σ value(a+1) and Σ value(a) over rows observed at both ages. */
 interface DevelopmentSums {
   readonly next: Float64Array;
@@ -62,7 +70,7 @@ const noDevelopment = (): DevelopmentSums => ({ next: new Float64Array(MAX_AGE),
  * changed, from the first day the history records any restatement on: left out, the rows of a channel of a
  * few conversions a day that happened to stay put read its delay long, and a channel that reports final
  * numbers took the portfolio's delay and its newest days read several times their level. Rows before that
- * day may predate the recording (a backfill of final days).
+ * day may predate the recording (a backfill of final days). A corrected row ({@link corrected}) is left out.
  */
 const developmentSums = (rows: readonly HistoryDay[], asOf: string, channelIds: Iterable<string>): Map<string, DevelopmentSums> => {
   const byChannel = new Map<string, DevelopmentSums>();
@@ -80,6 +88,7 @@ const developmentSums = (rows: readonly HistoryDay[], asOf: string, channelIds: 
     const own = byChannel.get(row.channelId);
     if (!own) continue;
     const values = valuesByAge(row, until);
+    if (corrected(values)) continue;
     for (let a = 0; a < until; a += 1) {
       own.current[a]! += values[a]!;
       own.next[a]! += values[a + 1]!;
@@ -186,10 +195,7 @@ const channelDelays = (
   );
 };
 
-/**
- * The most a day's count is read above its final one: a platform that restates more than half of a day's
- * conversions away is correcting an error, which the latest value already carries, not reporting a delay.
- */
+/** The most a day's count is read above its final one: beyond, a restatement is a correction ({@link corrected}). */
 const MOST_ABOVE_FINAL = 2;
 
 /**

@@ -558,19 +558,30 @@ const adstocked = (points: readonly Observation[], decay: number): number[] => {
   });
 };
 
+/** A day whose expected value is below this share of the channel's average day tells nothing of its noise. */
+const NOISE_MIN_SHARE = 0.01;
+
 /**
- * The Pearson overdispersion of the days `of` about `fit` (1 when they weigh too little to tell), at most 50.
- * A day's variance is read as at least one conversion's, as the outlier test reads it: a day barely spent (a
- * paused campaign) whose one late-credited conversion sat at a mean of 0.00001 read as a residual of 300 and
- * set the channel's noise at the cap, 50 times Poisson's, widening every band and the target's caution.
+ * The Pearson overdispersion of the days `of` about `fit` (1 when they weigh too little to tell), at most 50,
+ * read on the days the curve expects at least {@link NOISE_MIN_SHARE} of an average day on: a day barely
+ * spent (a paused campaign) whose one late-credited conversion sat at a mean of 0.00001 read as a residual
+ * of 300 and set the channel's noise at the cap, 50 times Poisson's, widening every band and the target's
+ * caution. (Reading every day's variance as at least one conversion's instead read a sparse channel's
+ * overdispersion as none.)
  */
 const dispersionOf = (fit: Fit, days: Days, of: readonly number[]) => {
-  const weightSum = of.reduce((s, i) => s + days.weight[i]!, 0);
   const meanOf = meansOf(fit, days);
-  const chi2 = of.reduce((s, i) => {
-    const mean = meanOf(i);
-    return s + (days.weight[i]! * (days.value[i]! - mean) ** 2) / Math.max(1, mean);
-  }, 0);
+  const means = of.map((i) => meanOf(i));
+  const totalWeight = of.reduce((s, i) => s + days.weight[i]!, 0);
+  const average = of.reduce((s, i, k) => s + days.weight[i]! * means[k]!, 0) / Math.max(1e-12, totalWeight);
+  let weightSum = 0;
+  let chi2 = 0;
+  of.forEach((i, k) => {
+    const mean = Math.max(1e-9, means[k]!);
+    if (mean < NOISE_MIN_SHARE * average) return;
+    weightSum += days.weight[i]!;
+    chi2 += (days.weight[i]! * (days.value[i]! - mean) ** 2) / mean;
+  });
   return weightSum > 3 ? Math.min(50, Math.max(1, chi2 / Math.max(1, weightSum - 2))) : 1;
 };
 

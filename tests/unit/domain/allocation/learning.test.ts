@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { expectedAt, fitResponse, marginalAt, type Observation } from '../../../../functions/domain/allocation/responseModel.js';
-import { normal, poisson, seededRandom } from '../../../../functions/domain/random.js';
+import { gamma, normal, poisson, seededRandom } from '../../../../functions/domain/random.js';
 
 /**
  * The learner recovers a known curve's slope from simulated data: what decides an allocation is the
@@ -55,6 +55,13 @@ describe('the curve’s slope, learned from simulated days', () => {
       return expectedAt(model, 3500) / expectedAt(clean, 3500);
     });
     for (const ratio of ratios) expect(Math.abs(ratio - 1)).toBeLessThan(0.05);
+    // A sparse channel's own noise still counts: half a conversion a day, five times Poisson's variance.
+    const sparse = SEEDS.map((seed) => {
+      const k = 0.125;
+      const observed = days(seed, 2000, 3000, (mean, _age, random) => poisson(random, (gamma(random, k) / k) * mean * 0.004));
+      return fitResponse('c', observed, { efficiency: 0.0002 }, 3500).dispersion;
+    });
+    expect(sorted(sparse)[15]).toBeGreaterThan(2);
   });
 
   it('reads a steady channel at its own efficiency after six weeks, not at the portfolio’s', () => {

@@ -163,16 +163,32 @@ describe('decisions on real ad data', () => {
     const google = learnMaturity(rowsOf('google', invalid, 300), new Map([['google', undefined]]), asOf).get('google')!;
     expect(google.at(0)).toBeCloseTo(1.1, 2);
     expect(google.at(1)).toBeCloseTo(1, 3);
-    // The allocator reads the newest day at its final count, and says why it reads it above what it shows.
-    const [read] = allocate(
-      portfolioInput({
-        budget: { daily: 1000, explorationShare: 0 },
-        channels: [{ id: 'google', platform: 'generic', base: 500, max: 500 }],
-        history: rowsOf('google', invalid, 300),
-        asOf,
-      }),
-    ).channels;
-    expect(read!.reason).toMatch(/last day still to be restated down: counted at 110% of the final count/);
+    // The allocator reads the newest day at its final count, and says why it reads it above what it shows;
+    // where the newest day is short of its final count and the next two above it, it names the newest alone.
+    const reasonOf = (id: string, share: (age: number) => number) =>
+      allocate(
+        portfolioInput({
+          budget: { daily: 1000, explorationShare: 0 },
+          channels: [{ id, platform: 'generic', base: 500, max: 500 }],
+          history: rowsOf(id, share, 300),
+          asOf,
+        }),
+      ).channels[0]!.reason;
+    expect(reasonOf('google', invalid)).toMatch(/last day still to be restated down: counted at 110% of the final count/);
+    expect(reasonOf('meta', dedup)).toMatch(/last day still maturing: counted at 50% reported/);
+  });
+
+  it('reads a day corrected by more than half (a double count removed) as a correction, not as development', () => {
+    const asOf = addDays(START, 42);
+    // Five a day, a mean delay of two days; one day 31 days back first read 505, then 5.
+    const delay = (age: number) => 1 - Math.exp(-(age + 1) / 2);
+    const rows = rowsOf('small', delay, 5).map((row) =>
+      row.date === addDays(asOf, -31) ? { ...row, revisions: [{ reportedOn: row.date, conversions: 505 }, ...(row.revisions ?? [])] } : row,
+    );
+    const clean = learnMaturity(rowsOf('small', delay, 5), new Map([['small', undefined]]), asOf).get('small')!;
+    const read = learnMaturity(rows, new Map([['small', undefined]]), asOf).get('small')!;
+    // Read as development, it set the newest day at 2 (the cap): twice its final count, where it is 39% in.
+    for (const age of [0, 1, 3]) expect(read.at(age), `age ${age}`).toBeCloseTo(clean.at(age), 2);
   });
 
   it('counts the rows that never changed, reads a day with nothing in yet as barely reported, and a long window past six weeks', () => {
