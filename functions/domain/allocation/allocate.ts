@@ -242,10 +242,12 @@ const reasonFor = (
     parts.push(`Cut by the most ${limit('−')} allows`);
   } else {
     parts.push(marginSentence(row, cpa, margin, objective));
+    // Held back by the cap: its next unit still beats the portfolio's margin, and the cap alone stops it.
     const intensity = plan.channel.carbonPerUnit ?? 0;
-    if (carbonCap !== undefined && intensity > 0) {
+    const beatsMargin = objective === 'conversions' ? row.marginalCpa !== null && row.marginalCpa * margin < 0.99 : false;
+    if (carbonCap !== undefined && intensity > 0 && beatsMargin) {
       parts.push(
-        `the carbon cap of ${formatAmount(carbonCap)} kg CO2e a day binds and each ${money(1)} it spends emits ${formatAmount(intensity, 4)} kg, so its next conversion is weighed against what those kg buy on cleaner channels`,
+        `held back by the carbon cap of ${formatAmount(carbonCap)} kg CO2e a day, which binds: each ${money(1)} it spends emits ${formatAmount(intensity, 4)} kg`,
       );
     }
   }

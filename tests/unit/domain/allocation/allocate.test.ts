@@ -299,9 +299,13 @@ describe('allocate', () => {
         capped.channels.map((c, i) => Number((c.total * [0.02, 0.3, 0.05][i]!).toFixed(3))),
       );
       expect(capped.constraints.map((c) => c.id)).toContain('carbon');
-      // Each channel the cap holds back says so beside its marginal cost; without the cap, none does.
+      // The channel the cap holds back (its next conversion cheaper than the margin) says so; one its own cost
+      // keeps at its base does not, nor does any without the cap.
       const reasonOf = (a: Allocation, id: string) => a.channels.find((c) => c.channelId === id)!.reason;
-      expect(reasonOf(capped, 'podcast')).toMatch(/carbon cap of 250 kg CO2e a day binds and each 1\.00 it spends emits 0\.05 kg/);
+      expect(reasonOf(capped, 'search')).toMatch(
+        /held back by the carbon cap of 250 kg CO2e a day, which binds: each 1\.00 it spends emits 0\.02 kg/,
+      );
+      expect(reasonOf(capped, 'video')).not.toMatch(/carbon/);
       expect(
         allocate(portfolio({}))
           .channels.map((c) => c.reason)
