@@ -54,6 +54,7 @@ replaces the scenario's seed: the table's k-th seed (from 0) is the scenario's s
 const reseeded = (scenario: Scenario, k: number): Scenario => ({ ...scenario, seed: scenario.seed + 1000 * k });
 
 if (values.table) {
+  if (values.seed !== undefined) fail('--seed runs one scenario (--scenario FILE); a --table takes --seeds N');
   const dir = positionals[0] ?? 'scenarios';
   const seeds = Number(values.seeds);
   if (!Number.isInteger(seeds) || seeds < 1) fail(`--seeds must be a whole number ≥ 1, not "${values.seeds}"`);
@@ -122,8 +123,10 @@ if (values.table) {
   });
   if (values.trace) console.log(['day', 'date', 'spend', 'oracleSpend', 'ratio', 'trueCpa', 'predictedOverTrue'].join('\t'));
   const loaded = load(values.scenario!);
+  // The simulator's random streams read a seed as 32 bits: beyond, two seeds would be the same noise.
+  if (values.seed !== undefined && !(/^\d{1,10}$/.test(values.seed) && Number(values.seed) <= 2 ** 32 - 1))
+    fail(`--seed must be a whole number from 0 to ${2 ** 32 - 1}, not "${values.seed}"`);
   const seed = values.seed === undefined ? loaded.seed : Number(values.seed);
-  if (!Number.isSafeInteger(seed)) fail(`--seed must be a whole number within ±${Number.MAX_SAFE_INTEGER}, not "${values.seed}"`);
   const result = simulate({ ...loaded, seed }, values.policy as Policy, values.trace ? trace : undefined);
   if (values.json) console.log(JSON.stringify(result));
   else {

@@ -35,3 +35,9 @@ export const usageError = (message: string): never => {
   console.error(`${message} (see --help)`);
   process.exit(2);
 };
+
+/** A `--url` value that is an http(s) URL, else a usage error: a typo never reads as "no server answered". */
+export const httpUrl = (value: string): string => {
+  if (!/^https?:$/.test(URL.parse(value)?.protocol ?? '')) usageError(`--url must be an http:// or https:// URL, not "${value}"`);
+  return value;
+};

@@ -1,4 +1,4 @@
-import { parseCli, usageError } from './cli.js';
+import { httpUrl, parseCli, usageError } from './cli.js';
 import { recordedServer } from './local/serverFile.js';
 
 /**
@@ -28,7 +28,7 @@ server answers.`,
 );
 if (!values.portfolio) usageError('--portfolio is required');
 if ((values.budget === undefined) === (values.budgets === undefined)) usageError('give exactly one of --budget N or --budgets A,B,C');
-if (!/^https?:$/.test(URL.parse(values.url!)?.protocol ?? '')) usageError(`--url must be an http:// or https:// URL, not "${values.url}"`);
+httpUrl(values.url!);
 
 // The server validates the budget (one rule for the route and the CLI): it is passed on as typed.
 const query: Record<string, string> = values.budget !== undefined ? { budget: values.budget } : { budgets: values.budgets! };

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { signatureHeader } from '../functions/adapters/signature.js';
 import { LOCAL_DEV_SECRET, localSecretVariable } from '../functions/adapters/webhookSecrets.js';
 import { WEBHOOK_SOURCES } from '../functions/domain/platforms/mappers.js';
-import { parseCli } from './cli.js';
+import { httpUrl, parseCli } from './cli.js';
 import { recordedServer } from './local/serverFile.js';
 
 /**
@@ -35,6 +35,7 @@ if (!file) {
   console.error(`usage: npm run sign -- [--source generic] [--url ${LOCAL_URL}] FILE`);
   process.exit(2);
 }
+httpUrl(values.url!);
 const source = values.source ?? 'generic';
 if (!(WEBHOOK_SOURCES as readonly string[]).includes(source)) {
   console.error(`unknown source "${source}"; use one of ${WEBHOOK_SOURCES.join(', ')}`);

@@ -206,9 +206,9 @@ const whatIf = async (sources: Parameters<typeof planBudgets>[0], portfolio: Por
  */
 /**
  * The snapshots a comparison asks for by id that are not among those shown (older ones: the page reads the
- * latest 30, an hour apart on the default schedule), and the ids the portfolio has no published snapshot of,
- * which the page names instead of comparing two others without a word. A snapshot newer than `LATEST` (a run
- * that died before publishing) counts as missing.
+ * latest 30, an hour apart on the default schedule), and the ids the portfolio has no snapshot of, which the
+ * page names instead of comparing two others without a word. A snapshot newer than `LATEST` (a run that died
+ * before publishing) counts as missing; an older one is compared, as the list shows it.
  */
 const askedFor = async (
   allocations: SnapshotStore,

@@ -51,8 +51,10 @@ const fromDashboard = async (event: APIGatewayProxyEventV2, config: LoadedConfig
     releaseReserve: form.get('releaseReserve') === 'on',
     ...(form.get('reason') ? { reason: form.get('reason') } : {}),
   });
-  // The page's own fields can only miss the reason (or pass its length): the browser goes back and is told so.
-  if (!parsed.ok && parsed.issues.every((issue) => issue.path === 'reason')) return backToDashboard(portfolio.id, 'reserve-needs-reason');
+  // A release whose reason the page's field left empty (or past its length): the browser goes back and is told so.
+  if (!parsed.ok && form.get('releaseReserve') === 'on' && parsed.issues.every((issue) => issue.path === 'reason')) {
+    return backToDashboard(portfolio.id, 'reserve-needs-reason');
+  }
   if (!parsed.ok) throw new HttpError(400, 'invalid-body', 'the form is invalid', parsed.issues);
   const { snapshot, created } = await reallocator.run(portfolio, { kind: 'on-demand', by: user, ...parsed.value });
   if (created) recordSnapshot(snapshot);

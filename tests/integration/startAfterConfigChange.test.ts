@@ -41,7 +41,15 @@ describe('npm start', () => {
       `the latest allocation was made under config an-earlier-config, and config ${deployedConfig.hash} is in force now`,
     );
     expect(started.snapshot.configHash).toBe(deployedConfig.hash);
-    const again = await latestOrReallocate(runtime.url, runtime.apiToken, demo, deployedConfig.hash);
+    // Asked again the same day (its own instant: a run straddling midnight would otherwise decide again).
+    const again = await latestOrReallocate(
+      runtime.url,
+      runtime.apiToken,
+      demo,
+      deployedConfig.hash,
+      false,
+      new Date(started.snapshot.createdAt),
+    );
     expect(again).toEqual({ snapshot: started.snapshot });
   });
 

@@ -59,11 +59,12 @@ describe('command-line tools', () => {
     expect(second.stdout.split('\n')[0]).toBe('steady-four · equal · 60 days · seed 1011');
     // Another seed is other noise: the realized conversions differ.
     expect(second.stdout.split('\n')[2]).not.toBe(own.stdout.split('\n')[2]);
-    for (const seed of ['1.5', '1e20'])
-      expect(ran('--seed', seed)).toMatchObject({
+    for (const seed of ['1.5', '1e20', '', '0x10', '4294967296'])
+      expect(ran('--seed', seed), seed).toMatchObject({
         status: 2,
-        stderr: `--seed must be a whole number within ±9007199254740991, not "${seed}"\n`,
+        stderr: `--seed must be a whole number from 0 to 4294967295, not "${seed}"\n`,
       });
+    expect(run('bin/backtest.ts', '--table', 'scenarios/steady-four.json', '--seed', '5')).toMatchObject({ status: 2 });
   }, 30_000);
 
   it('sign: a file it cannot read is one line and exit 2, not a stack trace', () => {
@@ -99,6 +100,11 @@ describe('command-line tools', () => {
     ]);
     expect(existsSync(join(dir, 'pwned'))).toBe(false);
     rmSync(dir, { recursive: true });
+    // A --url that is no http(s) URL would reach curl as an option (-o/tmp/x): refused like plan's.
+    expect(run('bin/sign.ts', '--url=-o/tmp/x', file)).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('--url must be an http://'),
+    });
     expect(run('bin/sign.ts', '--source', 'bogus', file)).toMatchObject({
       status: 2,
       stderr: 'unknown source "bogus"; use one of generic, meta, google-ads, tiktok\n',

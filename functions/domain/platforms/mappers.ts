@@ -38,17 +38,19 @@ const Id = z.union([z.string().check(z.minLength(1), z.maxLength(64)), z.pipe(z.
   error: 'expected an id: a string of 1 to 64 characters, or a non-negative whole number',
 });
 
-/** A list of Meta action values in which each action type appears once: a repeated one has no single value. */
+/**
+ * A list of Meta action values in which each action type appears once: a repeated one has no single value
+ * (Meta repeats a type only when a report asks for `action_breakdowns`, which the pollers never do).
+ */
 const ActionValues = z.array(z.object({ action_type: z.string(), value: Decimal })).check(
   z.superRefine((list, ctx) => {
+    const seen = new Set<string>();
     list.forEach((action, i) => {
-      if (list.findIndex((a) => a.action_type === action.action_type) < i)
-        ctx.addIssue({
-          code: 'custom',
-          path: [i, 'action_type'],
-          message: `"${action.action_type}" appears more than once in this row`,
-          input: action,
-        });
+      if (seen.has(action.action_type)) {
+        const message = `"${action.action_type}" appears more than once in this row (a report without action_breakdowns has each type once)`;
+        ctx.addIssue({ code: 'custom', path: [i, 'action_type'], message, input: action });
+      }
+      seen.add(action.action_type);
     });
   }),
 );
