@@ -43,7 +43,7 @@ export class DeliveryRecorder {
     this.storeOnce = makeIdempotent(
       async (delivery: DeliveryToStore): Promise<DeliveryReceipt> => {
         const stored = await repository.store(delivery.plan.rows, delivery.key, delivery.receivedAt);
-        return { ...stored, duplicates: stored.duplicates + delivery.plan.duplicates };
+        return { ...stored, duplicates: stored.duplicates + delivery.plan.duplicates, stale: stored.stale + delivery.plan.stale };
       },
       { persistenceStore, config: this.config, keyPrefix: 'delivery' },
     );

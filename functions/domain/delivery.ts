@@ -38,6 +38,8 @@ export interface DeliveryPlan {
   readonly rows: MetricRow[];
   /** Records repeated within the same body (same key, same revision, same values). */
   readonly duplicates: number;
+  /** Records a higher revision of the same key in the same body replaces: stale, as against a stored one. */
+  readonly stale: number;
 }
 
 /** Dates further ahead than this (in the portfolio's time zone) are rejected: no platform reports tomorrow+1. */
@@ -86,6 +88,7 @@ export const planDelivery = (
   const issues: Issue[] = [];
   const byKey = new Map<string, { row: MetricRow; index: number }>();
   let duplicates = 0;
+  let stale = 0;
   delivery.records.forEach((record, index) => {
     if (record.date > latest) {
       issues.push({
@@ -98,9 +101,11 @@ export const planDelivery = (
     const key = metricKey(row);
     const seen = byKey.get(key);
     if (!seen || row.revision > seen.row.revision) {
-      if (seen) duplicates += 1;
+      if (seen) stale += 1;
       byKey.set(key, { row, index });
-    } else if (row.revision < seen.row.revision || sameValues(row, seen.row)) {
+    } else if (row.revision < seen.row.revision) {
+      stale += 1;
+    } else if (sameValues(row, seen.row)) {
       duplicates += 1;
     } else {
       issues.push({
@@ -110,5 +115,5 @@ export const planDelivery = (
     }
   });
   if (issues.length > 0) return { ok: false, rejection: rejection('invalid-delivery', issues) };
-  return { ok: true, plan: { rows: [...byKey.values()].map((v) => v.row), duplicates } };
+  return { ok: true, plan: { rows: [...byKey.values()].map((v) => v.row), duplicates, stale } };
 };

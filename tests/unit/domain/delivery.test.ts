@@ -53,14 +53,15 @@ describe('delivery plan', () => {
     });
   });
 
-  it('keeps the highest revision of a key repeated in one body and counts the rest as duplicates', () => {
+  it('keeps the highest revision of a key repeated in one body, counting a lower one stale and a repeat a duplicate', () => {
     const planned = planDelivery(
-      delivery(record({ revision: 1 }), record({ revision: 3, spend: 90 }), record({ revision: 3, spend: 90 })),
+      delivery(record({ revision: 1 }), record({ revision: 3, spend: 90 }), record({ revision: 3, spend: 90 }), record({ revision: 2 })),
       demo,
       '2026-11-21',
     );
     expect(planned.ok && planned.plan.rows.map((r) => [r.revision, r.spendMicros])).toEqual([[3, 90_000_000]]);
-    expect(planned.ok && planned.plan.duplicates).toBe(2);
+    // As against a stored row: a lower revision is stale (revisions 1 and 2), the same one again a duplicate.
+    expect(planned.ok && [planned.plan.duplicates, planned.plan.stale]).toEqual([1, 2]);
   });
 
   it('rejects two different values for the same key and revision', () => {
