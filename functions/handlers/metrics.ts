@@ -25,7 +25,7 @@ export const createMetricsHandler = ({ config, repository, clock }: MetricsReadD
       throw new HttpError(404, 'unknown-channel', `no channel "${channel}" in portfolio "${portfolio.id}"`);
     }
     const range = resolveRange(query.from, query.to, dateInZone(clock(), portfolio.timezone));
-    if (typeof range === 'string') throw new HttpError(400, 'invalid-query', range, [{ path: 'from', message: range }]);
+    if (typeof range === 'string') throw new HttpError(400, 'invalid-query', 'the query is invalid', [{ path: 'from', message: range }]);
     const channelIds = channel ? [channel] : portfolio.channels.map((c) => c.id);
     const rows = await repository.portfolioRows(portfolio.id, channelIds, range.from, range.to);
     return json(200, { portfolioId: portfolio.id, currency: portfolio.currency, ...range, metrics: rollupDaily(rows) });
