@@ -1,4 +1,5 @@
 import type { AlertRule, Portfolio } from '../config.js';
+import { CREDENTIALS_RULE } from '../connectors/credentialsAlert.js';
 import * as z from '../schema.js';
 import type { Evaluation } from './evaluate.js';
 import { Observed, SEVERITIES, Severity, toObserved } from './severity.js';
@@ -108,10 +109,12 @@ export const alertChanges = (
       changes.push({ kind: 'resolve', before: current, alert: resolved(current, at, e.observed === null ? null : toObserved(e.observed)) });
     }
   }
-  // An alert whose rule (or channel) the config no longer has can never clear by itself: resolve it.
+  // An alert whose rule (or channel) the config no longer has can never clear by itself: resolve it. An
+  // account's credentials alert is no rule's: the poller resolves it, once a pull with renewed credentials works.
   const judged = new Set(evaluations.map((e) => `${e.ruleId}\u0000${e.channelId}`));
   for (const [pair, alert] of openByPair)
-    if (!judged.has(pair)) changes.push({ kind: 'resolve', before: alert, alert: resolved(alert, at, null) });
+    if (!judged.has(pair) && alert.ruleId !== CREDENTIALS_RULE)
+      changes.push({ kind: 'resolve', before: alert, alert: resolved(alert, at, null) });
   return changes;
 };
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { evaluatePortfolio } from '../../../../functions/domain/alerts/evaluate.js';
 import { type Alert, alertChanges } from '../../../../functions/domain/alerts/lifecycle.js';
+import type { Account } from '../../../../functions/domain/config.js';
+import { credentialsAlert } from '../../../../functions/domain/connectors/credentialsAlert.js';
 import { addDays } from '../../../../functions/domain/dates.js';
 import { days, portfolio } from './fixtures.js';
 
@@ -55,5 +57,11 @@ describe('alert lifecycle', () => {
       ['open', 'r0'],
       ['resolve', 'retired'],
     ]);
+  });
+
+  it('leaves an account’s credentials alert to the poller: no rule judges it, and only a pull that works resolves it', () => {
+    const account = { platform: 'meta', accountId: '100200300400500' } as Account;
+    const refused = credentialsAlert(p.id, account, 'fingerprint', '2026-11-22T10:00:00.000Z', 'hash1');
+    expect(run([refused], [40, 40, 40], '2026-11-22T10:15:00Z')).toEqual([]);
   });
 });
