@@ -33,6 +33,9 @@ export const ALERT_METRICS = ['spend', 'conversions', 'revenue', 'cpa', 'roas', 
 
 /** Metrics whose breach says a channel loses money, the only ones a stop-loss may act on. */
 export const STOP_LOSS_METRICS = ['cpa', 'roas'] as const;
+type StopLossMetric = (typeof STOP_LOSS_METRICS)[number];
+/** The direction in which each of them says a channel loses money: a CPA above its threshold, a ROAS below. */
+const LOSING: Readonly<Record<StopLossMetric, '>' | '<'>> = { cpa: '>', roas: '<' };
 
 /**
  * The most rule × channel pairs (each rule counted on the channels it applies to) one portfolio's alert
@@ -402,12 +405,21 @@ const checkRules = (portfolio: PortfolioShape, ctx: Ctx, failed: Failed): void =
       issue('threshold', 'pacing is actual/allocated − 1: threshold must be greater than -1');
     } else if (rule.metric !== 'pacing' && rule.threshold < 0) {
       issue('threshold', `${rule.metric} cannot be negative: threshold must be ≥ 0`);
+    } else if (ok('op') && rule.metric !== 'pacing' && rule.op === '<' && rule.threshold === 0) {
+      issue('threshold', `${rule.metric} is never below 0: this rule could never fire`);
     }
     if (ok('metric', 'consecutive') && rule.metric === 'hoursSinceData' && rule.consecutive !== 1) {
       issue('consecutive', 'hoursSinceData is measured now, not per window: leave consecutive at 1');
     }
     if (ok('metric', 'action') && rule.action === 'stop-loss' && !(STOP_LOSS_METRICS as readonly string[]).includes(rule.metric)) {
       issue('action', `stop-loss needs an efficiency metric (${STOP_LOSS_METRICS.join(', ')}), not ${rule.metric}`);
+    } else if (ok('metric', 'op', 'action') && rule.action === 'stop-loss' && LOSING[rule.metric as StopLossMetric] !== rule.op.charAt(0)) {
+      // Pointed the other way, a stop-loss would hold the best channels at their bases.
+      const losing = LOSING[rule.metric as StopLossMetric];
+      issue(
+        'op',
+        `a stop-loss holds a channel that loses money: ${rule.metric} ${losing} threshold (${losing} or ${losing}=), not ${rule.op}`,
+      );
     }
     if (!ok('channels')) return;
     rule.channels?.forEach((id, c) => {

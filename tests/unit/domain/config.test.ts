@@ -40,6 +40,22 @@ describe('operator config', () => {
     ['a threshold of the wrong kind', (p: any) => (p.alerts.rules[0].threshold = '45'), 'portfolios[0].alerts.rules[0].threshold'],
     ['a duplicate rule id', (p: any) => (p.alerts.rules[1].id = 'cpa-high'), 'portfolios[0].alerts.rules[1].id'],
     ['stop-loss on hoursSinceData', (p: any) => (p.alerts.rules[2].action = 'stop-loss'), 'portfolios[0].alerts.rules[2].action'],
+    // Pointed the other way, a stop-loss would hold the best channels at their bases.
+    [
+      'a stop-loss on a ROAS above its threshold',
+      (p: any) => Object.assign(p.alerts.rules[0], { metric: 'roas', op: '>', threshold: 2, action: 'stop-loss' }),
+      'portfolios[0].alerts.rules[0].op',
+    ],
+    [
+      'a stop-loss on a CPA below its threshold',
+      (p: any) => Object.assign(p.alerts.rules[0], { metric: 'cpa', op: '<', threshold: 10, action: 'stop-loss' }),
+      'portfolios[0].alerts.rules[0].op',
+    ],
+    [
+      'a rule that can never fire (conversions < 0)',
+      (p: any) => Object.assign(p.alerts.rules[0], { metric: 'conversions', op: '<', threshold: 0 }),
+      'portfolios[0].alerts.rules[0].threshold',
+    ],
     ['a rule naming an unknown channel', (p: any) => (p.alerts.rules[0].channels = ['tv']), 'portfolios[0].alerts.rules[0].channels[0]'],
     [
       'a platform id claimed by two channels',
