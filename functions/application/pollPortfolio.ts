@@ -68,7 +68,7 @@ export interface PollResult {
   readonly heldBack: readonly string[];
   readonly alertsOpened: readonly string[];
   readonly alertsResolved: readonly string[];
-  /** Deliveries the webhook rules refused (a platform row out of bounds), with their first issue. */
+  /** What the webhook rules refused (a platform row out of bounds): each issue, with its campaign and day, whose channel-day was left out. */
   readonly refused: readonly string[];
 }
 
@@ -120,6 +120,12 @@ const envelope = (platform: ConnectedPlatform, portfolioId: string, deliveryId: 
  * - A channel with a campaign in a failed account is held back whole; a throttled or unavailable account
  *   makes the poll {@link PollIncomplete} after the rest is stored, so the queue retries it.
  */
+/** The row a delivery issue names (`results[9].metrics.conversions`, `data[2].spend`, `data.list[4]…`), if any. */
+const rowIndex = (path: string): number[] => {
+  const match = /^(?:results|data(?:\.list)?)\[(\d+)\]/.exec(path);
+  return match ? [Number(match[1])] : [];
+};
+
 export class Poller {
   constructor(private readonly deps: PollerDependencies) {}
 
@@ -170,22 +176,36 @@ export class Poller {
     const refused: string[] = [];
     for (const [platform, rows] of rowsByPlatform) {
       const kept = rows.filter((row) => !failedChannels.has(owner.get(`${platform}:${campaignOf[platform](row).campaign}`) ?? ''));
-      const chunks = chunkByKey(
-        kept,
-        (row) => {
-          const { campaign, date } = campaignOf[platform](row);
-          return `${owner.get(`${platform}:${campaign}`) ?? campaign}#${date}`;
-        },
-        MAX_RECORDS,
-      );
-      for (const [index, chunk] of chunks.entries()) {
-        const body = JSON.stringify(envelope(platform, portfolio.id, `pull-${platform}-${pulledAt}-${index}`, pulledAt, chunk));
-        const prepared = prepareDelivery(body, platform, this.deps.config, now);
-        if (!prepared.ok) {
-          const first = prepared.rejection.issues[0];
-          refused.push(`${platform}: ${prepared.rejection.message}${first ? ` (${first.path}: ${first.message})` : ''}`);
-          continue;
+      // A channel-day: its campaigns' rows add up to one record, so they are stored, or left out, together.
+      const channelDay = (row: unknown) => {
+        const { campaign, date } = campaignOf[platform](row);
+        return `${owner.get(`${platform}:${campaign}`) ?? campaign}#${date}`;
+      };
+      for (const [index, chunk] of chunkByKey(kept, channelDay, MAX_RECORDS).entries()) {
+        // A row out of the webhook's bounds leaves its channel-day out, named in `refused`, and the rest is
+        // stored: one bad row froze the whole account's pull, its valid restatements included, every poll.
+        const prepare = (rows: readonly unknown[]) =>
+          prepareDelivery(
+            JSON.stringify(envelope(platform, portfolio.id, `pull-${platform}-${pulledAt}-${index}`, pulledAt, rows)),
+            platform,
+            this.deps.config,
+            now,
+          );
+        let pending = chunk;
+        let prepared = prepare(pending);
+        while (!prepared.ok) {
+          const bad = new Set(prepared.rejection.issues.flatMap((issue) => rowIndex(issue.path)).map((i) => channelDay(pending[i])));
+          for (const issue of prepared.rejection.issues) {
+            const [i] = rowIndex(issue.path);
+            const row = i === undefined ? undefined : campaignOf[platform](pending[i]);
+            refused.push(`${platform}${row ? ` campaign ${row.campaign} on ${row.date}` : ''}: ${issue.path}: ${issue.message}`);
+          }
+          const rest = pending.filter((row) => !bad.has(channelDay(row)));
+          if (bad.size === 0 || rest.length === 0) break;
+          pending = rest;
+          prepared = prepare(pending);
         }
+        if (!prepared.ok) continue;
         const fresh = prepared.delivery.plan.rows.filter((row) => !sameAsStored(storedByKey.get(metricKey(row)), row));
         unchanged += prepared.delivery.plan.rows.length - fresh.length;
         changed += fresh.length;

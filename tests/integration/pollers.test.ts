@@ -163,6 +163,22 @@ describe('pollers on DynamoDB Local, against the platform fakes', () => {
     expect((await totals('video', addDays(TODAY, -2)))[0]).toMatchObject({ spend: 321 });
   });
 
+  it('leaves out the channel-day of a row out of bounds, names it, and stores the rest of the account', async () => {
+    const bad = addDays(TODAY, -4);
+    const good = addDays(TODAY, -5);
+    fakes.googleAds.state.restate(GOOGLE.accountId, SEARCH_CAMPAIGN, bad, { conversions: -5 });
+    fakes.googleAds.state.restate(GOOGLE.accountId, SEARCH_CAMPAIGN, good, { conversions: 99 });
+    const before = (await totals('search', bad))[0]!;
+    const result = await poller.poll(demo);
+    // One bad row froze the whole account's pull, its valid restatement included, on every poll.
+    expect((await totals('search', good))[0]).toMatchObject({ conversions: 99 });
+    expect((await totals('search', bad))[0]).toMatchObject({ conversions: before.conversions });
+    expect(result.refused).toEqual([
+      expect.stringMatching(new RegExp(`^google-ads campaign ${SEARCH_CAMPAIGN} on ${bad}: results\\[\\d+\\]\\.metrics\\.conversions: `)),
+    ]);
+    fakes.googleAds.state.restate(GOOGLE.accountId, SEARCH_CAMPAIGN, bad, { conversions: before.conversions });
+  });
+
   it('pages through every report: small pages give the same rows', async () => {
     for (const fake of [fakes.googleAds, fakes.meta, fakes.tiktok]) fake.state.pageSize = 4;
     const requests = [served(fakes.googleAds, 'searchStream'), served(fakes.meta, 'insights'), served(fakes.tiktok, 'report')];
