@@ -424,6 +424,8 @@ const checkRules = (portfolio: PortfolioShape, ctx: Ctx, failed: Failed): void =
     if (!ok('channels')) return;
     rule.channels?.forEach((id, c) => {
       if (!channelIds.has(id)) ctx.addIssue({ code: 'custom', path: [...path, 'channels', c], message: `unknown channel "${id}"` });
+      else if (rule.channels!.indexOf(id) < c)
+        ctx.addIssue({ code: 'custom', path: [...path, 'channels', c], message: `channel "${id}" is named twice` });
     });
   });
 };

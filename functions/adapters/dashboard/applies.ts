@@ -67,7 +67,12 @@ const appliedFor = (records: readonly ApplyRecord[], channelId: string) => {
       .map((c) => c.at ?? record.updatedAt)
       .sort()
       .at(-1);
-    return { amount: changes.reduce((s, c) => s + (c.after ?? 0), 0), at, by: record.approvedBy ?? 'automatically', record };
+    return {
+      amount: changes.reduce((s, c) => s + (c.after ?? 0), 0),
+      at,
+      by: record.approvedBy ? `by ${record.approvedBy}` : 'automatically',
+      record,
+    };
   }
   return undefined;
 };
@@ -144,7 +149,7 @@ export const appliesSection = (view: AppliesView): string => {
     const spent = view.spent.get(c.channelId);
     const inForce = applied && current && applied.record.snapshotId === current.snapshotId;
     const status = applied
-      ? html`${money(applied.amount)} <span class="meta">${when(applied.at)} by ${applied.by}${inForce ? '' : ` (snapshot ${applied.record.snapshotId})`}</span>`
+      ? html`${money(applied.amount)} <span class="meta">${when(applied.at)} ${applied.by}${inForce ? '' : ` (snapshot ${applied.record.snapshotId})`}</span>`
       : html`<span class="meta">—</span>`;
     const note = inForce ? '' : whyNot(view.mode, current, c.channelId);
     return html`<tr data-channel="${c.channelId}" data-planned="${c.total}" data-applied="${applied?.amount ?? ''}"><td data-label="channel">${view.name(c.channelId)}</td><td data-label="planned">${money(c.total)}</td><td data-label="applied">${status}</td><td data-label="spent ${view.spentOn}">${spent === undefined ? '' : money(spent)}</td><td class="reason" data-label="why not">${note}</td></tr>`;
@@ -159,7 +164,7 @@ export const appliesSection = (view: AppliesView): string => {
         html`<li data-status="${r.status}" data-mode="${r.mode}"><code>${r.snapshotId}</code> · ${r.mode}${replaced(r)} · <strong>${r.status}</strong>${r.approvedBy ? ` · approved by ${r.approvedBy} ${when(r.approvedAt)}` : ''} · ${when(r.updatedAt)}${r.reason ? ` · ${r.reason}` : ''}</li>`,
     );
   const stopped = view.state?.stoppedAt
-    ? html`<p class="notice" id="applies-stopped" role="status">Applies stopped at ${when(view.state.stoppedAt)} after ${view.state.consecutiveFailures} failures in a row: ${view.state.stopReason ?? 'see the recent applies'}. Plans are not sent until an operator applies one (below).</p>`
+    ? html`<p class="notice" id="applies-stopped" role="status">Applies stopped at ${when(view.state.stoppedAt)} after ${view.state.consecutiveFailures} ${view.state.consecutiveFailures === 1 ? 'failure' : 'failures in a row'}: ${(view.state.stopReason ?? 'see the recent applies').replace(/\.+$/, '')}. Plans are not sent until an operator applies one (below).</p>`
     : '';
   const notice = view.notice
     ? html`<p class="notice" id="apply-notice" role="status" data-code="${view.notice}">${APPROVAL_NOTICES[view.notice]}</p>`

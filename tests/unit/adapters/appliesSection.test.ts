@@ -83,6 +83,15 @@ describe('the dashboard section of applies', () => {
       }),
     );
     expect(stopped).toContain('Applies stopped at 2026-12-07 01:00 UTC after 3 failures in a row: meta &lt;token&gt; expired');
+    // One failure is one, and a reason that ends its own sentence is not given a second full stop.
+    const once = appliesSection(
+      view({
+        mode: 'auto',
+        records: [record({})],
+        state: { stoppedAt: '2026-12-07T01:00:00.000Z', stopReason: 'meta token expired.', consecutiveFailures: 1 },
+      }),
+    );
+    expect(once).toContain('after 1 failure: meta token expired. Plans');
   });
 
   it('offers the approve button in approve mode to finance with a session, and asks anyone else to sign in', () => {
@@ -109,6 +118,10 @@ describe('the dashboard section of applies', () => {
     const page = appliesSection(view({ mode: 'approve', records: [applied], viewer: { user: 'olga', groups: ['operators'], csrf: 't' } }));
     expect(page).toContain('data-applied="120"');
     expect(page).toContain('2026-12-07 01:04 UTC by ana@example.com');
+    // An auto apply was approved by nobody: it reads "automatically", not "by automatically".
+    const auto = appliesSection(view({ mode: 'auto', records: [{ ...applied, mode: 'auto', approvedBy: undefined }] }));
+    expect(auto).toContain('2026-12-07 01:04 UTC automatically');
+    expect(auto).not.toContain('by automatically');
     expect(page).toContain('id="rollback-form"');
     expect(page).toContain('name="action" value="rollback"');
     expect(page).toContain(`<option value="${SNAPSHOT}">${SNAPSHOT} · the latest plan</option>`);

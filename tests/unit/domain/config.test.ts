@@ -58,6 +58,11 @@ describe('operator config', () => {
     ],
     ['a rule naming an unknown channel', (p: any) => (p.alerts.rules[0].channels = ['tv']), 'portfolios[0].alerts.rules[0].channels[0]'],
     [
+      'a rule naming a channel twice',
+      (p: any) => (p.alerts.rules[0].channels = ['search', 'search']),
+      'portfolios[0].alerts.rules[0].channels[1]',
+    ],
+    [
       'a platform id claimed by two channels',
       (p: any) => (p.channels[3].sourceIds = { 'google-ads': ['1234567890'] }),
       'portfolios[0].channels[3].sourceIds.google-ads[0]',
