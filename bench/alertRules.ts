@@ -71,6 +71,7 @@ try {
   const metrics = new MetricsRepository(documents, `bench-${METRICS_TABLE.id}`);
   const evaluator = new AlertEvaluator({
     metrics,
+    pulls: metrics,
     allocations: new AllocationsRepository(documents, `bench-${ALLOCATIONS_TABLE.id}`),
     alerts: new AlertsRepository(documents, `bench-${ALERTS_TABLE.id}`),
     events: new LocalBus(),

@@ -73,6 +73,7 @@ export const benchPolls = async () => {
     },
     record: recorder.record,
     metrics,
+    pulls: metrics,
     alerts: new AlertsRepository(documents, `bench-polls-${ALERTS_TABLE.id}`),
     events: { publish: async () => {} },
     clock: () => now,

@@ -1,7 +1,7 @@
 import { type AttributeValue, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { MetricsReader } from '../application/ports.js';
+import type { MetricsReader, PullLog } from '../application/ports.js';
 import { alreadySays, keepsStored, type MetricRow, type RowVersion } from '../domain/metrics.js';
 import { queryAll } from './dynamo.js';
 import { mapLimit, withRetry } from './retry.js';
@@ -32,6 +32,8 @@ const partitionKey = (portfolioId: string, channelId: string) => `${portfolioId}
 const sortKey = (date: string, hour: number | null) => `${date}#${hour === null ? HOURLESS : String(hour).padStart(2, '0')}`;
 /** A daily row's version: `V#<date>#<receivedAt>`, beside the rows but outside their `<date>#…` range. */
 export const VERSION_PREFIX = 'V#';
+/** The sort key of a channel's last answered poll: outside every date's range, as the versions are. */
+const PULLED = 'PULLED';
 const versionKey = (date: string, receivedAt: string) => `${VERSION_PREFIX}${date}#${receivedAt}`;
 
 /** Items a row writes: itself, and for a daily row the version that records it (see {@link RowVersion}). */
@@ -119,7 +121,7 @@ const rowUpdate = (row: MetricRow, deliveryKey: string, receivedAt: string) => {
 };
 
 /** Reads and writes metric rows (table: {@link METRICS_TABLE}). */
-export class MetricsRepository implements MetricsReader {
+export class MetricsRepository implements MetricsReader, PullLog {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -244,6 +246,22 @@ export class MetricsRepository implements MetricsReader {
   async portfolioVersions(portfolioId: string, channelIds: readonly string[], from: string, to: string): Promise<RowVersion[]> {
     const perChannel = await mapLimit(channelIds, 16, (channelId) => this.versions(portfolioId, channelId, from, to));
     return perChannel.flat();
+  }
+
+  /** Records that the channels' platform account answered a poll at `at`: one item per channel (`PULLED`). */
+  async recordPulled(portfolioId: string, channelIds: readonly string[], at: string): Promise<void> {
+    await mapLimit(channelIds, 16, (channelId) =>
+      this.client.send(
+        new PutCommand({ TableName: this.tableName, Item: { pk: partitionKey(portfolioId, channelId), sk: PULLED, pulledAt: at } }),
+      ),
+    );
+  }
+
+  async lastPulled(portfolioId: string, channelIds: readonly string[]): Promise<Map<string, string>> {
+    const items = await mapLimit(channelIds, 16, (channelId) =>
+      this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: partitionKey(portfolioId, channelId), sk: PULLED } })),
+    );
+    return new Map(channelIds.flatMap((id, i) => (items[i]?.Item?.pulledAt ? [[id, items[i]!.Item!.pulledAt as string] as const] : [])));
   }
 
   /** Rows of several channels, fetched in parallel. */

@@ -7,10 +7,12 @@ import { addDays, dateInZone } from '../domain/dates.js';
 import { alertEvent } from '../domain/events.js';
 import { rollupDaily } from '../domain/metrics.js';
 import { historyDays, snapshotIdBound } from '../domain/snapshots.js';
-import type { AlertStore, Clock, EventPublisher, MetricsReader, PendingEvent, SnapshotStore } from './ports.js';
+import type { AlertStore, Clock, EventPublisher, MetricsReader, PendingEvent, PullLog, SnapshotStore } from './ports.js';
 
 export interface AlertEvaluatorDependencies {
   readonly metrics: MetricsReader;
+  /** When each channel's platform last answered a poll: the stale-data rule hears a poll that changed nothing. */
+  readonly pulls: Pick<PullLog, 'lastPulled'>;
   readonly allocations: SnapshotStore;
   readonly alerts: AlertStore;
   readonly events: EventPublisher;
@@ -44,14 +46,15 @@ export class AlertEvaluator {
     // Back as far as the allocator reads, so the rules see days mature exactly as the allocator does.
     const from = addDays(today, -Math.max(lookbackDays(portfolio.alerts.rules), FIT.lookbackDays));
     const channelIds = portfolio.channels.map((c) => c.id);
-    const [rows, versions, open, allocated] = await Promise.all([
+    const [rows, versions, open, allocated, pulled] = await Promise.all([
       metrics.portfolioRows(portfolio.id, channelIds, from, today),
       metrics.portfolioVersions(portfolio.id, channelIds, from, today),
       alerts.open(portfolio.id),
       this.allocatedByDate(portfolio, today),
+      this.deps.pulls.lastPulled(portfolio.id, channelIds),
     ]);
     const maturity = portfolioMaturity(portfolio, historyDays(portfolio, rollupDaily(rows), versions, today), today);
-    const evaluations = evaluatePortfolio(portfolio, rows, allocated, now, maturity);
+    const evaluations = evaluatePortfolio(portfolio, rows, allocated, now, maturity, pulled);
     const changes = alertChanges(portfolio, open, evaluations, now, configHash);
     const result: EvaluationResult = { opened: [], escalated: [], resolved: [] };
     for (const change of changes) {

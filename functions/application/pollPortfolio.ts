@@ -22,7 +22,7 @@ import type { DeliveryToStore } from './acceptDelivery.js';
 import { prepareDelivery } from './acceptDelivery.js';
 import type { PlatformReports, PullFailureKind } from './platformReports.js';
 import { PullError } from './platformReports.js';
-import type { AlertStore, Clock, EventPublisher, MetricsReader } from './ports.js';
+import type { AlertStore, Clock, EventPublisher, MetricsReader, PullLog } from './ports.js';
 
 /** What storing one delivery answered: the webhook's receipt. */
 export interface StoredReceipt {
@@ -38,6 +38,8 @@ export interface PollerDependencies {
   /** Stores a delivery exactly once (the webhook's DeliveryRecorder). */
   readonly record: (delivery: DeliveryToStore) => Promise<StoredReceipt>;
   readonly metrics: Pick<MetricsReader, 'portfolioRows'>;
+  /** Where each answered pull is noted per channel, whatever it changed (the stale-data rule reads it). */
+  readonly pulls: Pick<PullLog, 'recordPulled'>;
   readonly alerts: Pick<AlertStore, 'open' | 'apply' | 'published'>;
   readonly events: EventPublisher;
   readonly clock: Clock;
@@ -216,6 +218,9 @@ export class Poller {
         receipt.stale += answer.stale;
       }
     }
+    // Every channel whose account answered has been heard from, whatever the pull changed.
+    const answered = channelIds.filter((id) => !failedChannels.has(id));
+    if (answered.length > 0) await this.deps.pulls.recordPulled(portfolio.id, answered, pulledAt);
     const result: PollResult = {
       portfolioId: portfolio.id,
       pulledAt,

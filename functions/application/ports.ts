@@ -37,6 +37,16 @@ export interface MetricsReader {
   portfolioVersions(portfolioId: string, channelIds: readonly string[], from: string, to: string): Promise<RowVersion[]>;
 }
 
+/**
+ * When each channel's platform account last answered a poll, whatever the pull changed: a poll writes only
+ * the rows that changed, so a channel whose figures stand still would otherwise read as silent.
+ */
+export interface PullLog {
+  recordPulled(portfolioId: string, channelIds: readonly string[], at: string): Promise<void>;
+  /** Each channel's last answered poll (an ISO instant); channels never pulled are absent. */
+  lastPulled(portfolioId: string, channelIds: readonly string[]): Promise<Map<string, string>>;
+}
+
 /** One page of snapshots, newest first. */
 export interface SnapshotPage {
   readonly snapshots: Snapshot[];

@@ -15,6 +15,7 @@ const connectOnFirstPublish = (busName: string) =>
 export const deployedAlertEvaluator = (repositories = deployedRepositories()): AlertEvaluator =>
   new AlertEvaluator({
     ...repositories,
+    pulls: repositories.metrics,
     events: eventPublisher(connectOnFirstPublish),
     clock: () => new Date(),
     configHash: deployedConfig.hash,

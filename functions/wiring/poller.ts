@@ -64,12 +64,14 @@ const connectOnFirstPublish = (busName: string) =>
 export const deployedPoller = (): { poller: Poller; recorder: DeliveryRecorder } => {
   const client = createDocumentClient(dynamoClient());
   const recorder = deliveryRecorder();
+  const metrics = metricsRepository(client);
   const poller = new Poller({
     config: deployedConfig,
     configHash: deployedConfig.hash,
     reports: platformReports(),
     record: recorder.record,
-    metrics: metricsRepository(client),
+    metrics,
+    pulls: metrics,
     alerts: alertsRepository(client),
     events: eventPublisher(connectOnFirstPublish),
     clock: () => new Date(),

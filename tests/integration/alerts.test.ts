@@ -165,7 +165,13 @@ describe('alert events survive a failed publish', () => {
         sent.push(...events);
       },
     };
-    const evaluator = new AlertEvaluator({ ...repositories, events: bus, clock: () => new Date(), configHash: deployedConfig.hash });
+    const evaluator = new AlertEvaluator({
+      ...repositories,
+      pulls: repositories.metrics,
+      events: bus,
+      clock: () => new Date(),
+      configHash: deployedConfig.hash,
+    });
     await deliver([1, 2, 3].map((d) => ({ channelId: 'video', date: addDays(today, -d), spend: 900, conversions: 10, revision: 1 })));
     await expect(evaluator.evaluate(demo)).rejects.toThrow(/unavailable/);
     expect(await repositories.alerts.pending('demo')).toHaveLength(1);

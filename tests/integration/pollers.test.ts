@@ -38,6 +38,7 @@ const later = (minutes: number) => {
 let runtime: TestRuntime;
 let fakes: FakePlatforms;
 let poller: Poller;
+let metrics: MetricsRepository;
 /** Every wait the clients asked for: the backoff, without the wall clock. */
 const waits: number[] = [];
 const events: BudgetEvent[] = [];
@@ -66,7 +67,7 @@ beforeAll(async () => {
   fakes = await startFakePlatforms(seedsFromRecords(demo, demoFeed(demo, TODAY, 61)));
   const dynamo = createDynamoClient({ endpoint: inject('dynamoEndpoint') });
   const documents = createDocumentClient(dynamo);
-  const metrics = new MetricsRepository(documents, runtime.tableName(METRICS_TABLE.id));
+  metrics = new MetricsRepository(documents, runtime.tableName(METRICS_TABLE.id));
   const recorder = new DeliveryRecorder(metrics, dynamo, runtime.tableName(IDEMPOTENCY_TABLE.id));
   const sleep = async (ms: number) => {
     waits.push(ms);
@@ -85,6 +86,7 @@ beforeAll(async () => {
       return recorder.record(delivery);
     },
     metrics,
+    pulls: metrics,
     alerts: new AlertsRepository(documents, runtime.tableName(ALERTS_TABLE.id)),
     events: { publish: async (list) => void events.push(...list) },
     clock: () => now,
@@ -136,6 +138,10 @@ describe('pollers on DynamoDB Local, against the platform fakes', () => {
     expect(repeat.changed).toBe(0);
     expect(repeat.unchanged).toBeGreaterThan(28);
     expect(recorded).toBe(0);
+    // Nothing written, but every polled channel was heard from now: the stale-data rule reads this.
+    expect(await metrics.lastPulled(demo.id, ['search', 'display', 'social', 'video', 'affiliate'])).toEqual(
+      new Map(['search', 'display', 'social', 'video'].map((id) => [id, now.toISOString()])),
+    );
   });
 
   it("completes a throttled poll, waiting as each platform asks: Google's retryDelay, Meta's regain estimate, TikTok's backoff", async () => {

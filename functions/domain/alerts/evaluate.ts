@@ -239,6 +239,7 @@ export const evaluatePortfolio = (
   allocated: AllocatedByDate,
   now: Date,
   maturity: ReadonlyMap<string, Maturity> = new Map(),
+  pulled: ReadonlyMap<string, string> = new Map(),
 ): Evaluation[] => {
   const data = indexRows(rows);
   const today = hourInZone(now, portfolio.timezone).date;
@@ -257,7 +258,10 @@ export const evaluatePortfolio = (
         return { ruleId: rule.id, channelId, verdict, observed: latest, severity, windows: labels };
       };
       if (rule.metric === 'hoursSinceData') {
-        const last = channel?.lastReceived ?? null;
+        // Data arrived, or the channel's platform answered a poll (which writes only what changed).
+        const pull = pulled.get(channelId);
+        const heard = [channel?.lastReceived ?? null, pull === undefined ? null : Date.parse(pull)].filter((t): t is number => t !== null);
+        const last = heard.length > 0 ? Math.max(...heard) : null;
         const hours = last === null ? Number.POSITIVE_INFINITY : Math.max(0, (now.getTime() - last) / HOUR_MS);
         evaluations.push(judge([hours], [now.toISOString()]));
         continue;

@@ -12,6 +12,7 @@ const setup = (bus: RecordingBus) => {
   const alerts = new InMemoryAlerts();
   const evaluator = new AlertEvaluator({
     metrics: new InMemoryMetrics(),
+    pulls: new InMemoryMetrics(),
     allocations: new InMemorySnapshots(),
     alerts,
     events: bus,
@@ -116,6 +117,7 @@ describe('pacing against the plan in force', () => {
     const evaluate = () =>
       new AlertEvaluator({
         metrics: new InMemoryMetrics(rows),
+        pulls: new InMemoryMetrics(rows),
         allocations: snapshots,
         alerts: new InMemoryAlerts(),
         events: new RecordingBus(),

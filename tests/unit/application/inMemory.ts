@@ -3,6 +3,7 @@ import type {
   EventPublisher,
   MetricsReader,
   PendingEvent,
+  PullLog,
   SnapshotListing,
   SnapshotPage,
   SnapshotStore,
@@ -14,11 +15,26 @@ import type { Snapshot } from '../../../functions/domain/snapshots.js';
 
 /** In-memory ports with the semantics the DynamoDB adapters promise, and hooks to inject faults. */
 
-export class InMemoryMetrics implements MetricsReader {
+export class InMemoryMetrics implements MetricsReader, PullLog {
+  /** Each `portfolio#channel`'s last answered poll. */
+  readonly pulled = new Map<string, string>();
+
   constructor(
     readonly rows: MetricRow[] = [],
     readonly versions: (RowVersion & { portfolioId: string })[] = [],
   ) {}
+
+  async recordPulled(portfolioId: string, channelIds: readonly string[], at: string): Promise<void> {
+    for (const id of channelIds) this.pulled.set(`${portfolioId}#${id}`, at);
+  }
+
+  async lastPulled(portfolioId: string, channelIds: readonly string[]): Promise<Map<string, string>> {
+    return new Map(
+      channelIds.flatMap((id) =>
+        this.pulled.has(`${portfolioId}#${id}`) ? [[id, this.pulled.get(`${portfolioId}#${id}`)!] as const] : [],
+      ),
+    );
+  }
 
   async portfolioRows(portfolioId: string, channelIds: readonly string[], from: string, to: string): Promise<MetricRow[]> {
     return this.rows.filter((r) => r.portfolioId === portfolioId && channelIds.includes(r.channelId) && r.date >= from && r.date <= to);

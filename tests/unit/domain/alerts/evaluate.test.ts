@@ -101,6 +101,11 @@ describe('silence and pacing', () => {
     expect(verdictFor(stale, rows, 'a')).toMatchObject({ verdict: 'breach', observed: 8, severity: 'critical' });
     expect(verdictFor(stale, rows, 'a', new Date('2026-11-22T07:00:00Z'))).toMatchObject({ verdict: 'clear', observed: 5 });
     expect(verdictFor(stale, rows, 'b')).toMatchObject({ verdict: 'breach', observed: Number.POSITIVE_INFINITY });
+    // A poll that changed nothing (figures standing still, a paused campaign) still heard from the channel.
+    const pulled = new Map([['a', '2026-11-22T09:00:00Z']]);
+    const judged = evaluatePortfolio(stale, rows, new Map(), NOW, new Map(), pulled);
+    expect(judged.find((e) => e.channelId === 'a')).toMatchObject({ verdict: 'clear', observed: 1 });
+    expect(judged.find((e) => e.channelId === 'b')).toMatchObject({ verdict: 'breach' });
   });
 
   it('compares spend with the allocation made for the same day', () => {
