@@ -75,23 +75,19 @@ describe('the dashboard section of applies', () => {
     expect(page).toContain('97.50');
     expect(page).not.toContain('id="approve-form"');
     expect(page).not.toContain('id="applies-stopped"');
-    const stopped = appliesSection(
-      view({
-        mode: 'auto',
-        records: [record({})],
-        state: { stoppedAt: '2026-12-07T01:00:00.000Z', stopReason: 'meta <token> expired', consecutiveFailures: 3 },
-      }),
+    const stoppedAfter = (consecutiveFailures: number, stopReason: string) =>
+      appliesSection(
+        view({
+          mode: 'auto',
+          records: [record({})],
+          state: { stoppedAt: '2026-12-07T01:00:00.000Z', stopReason, consecutiveFailures },
+        }),
+      );
+    expect(stoppedAfter(3, 'meta <token> expired')).toContain(
+      'Applies stopped at 2026-12-07 01:00 UTC after 3 failures in a row: meta &lt;token&gt; expired',
     );
-    expect(stopped).toContain('Applies stopped at 2026-12-07 01:00 UTC after 3 failures in a row: meta &lt;token&gt; expired');
     // One failure is one, and a reason that ends its own sentence is not given a second full stop.
-    const once = appliesSection(
-      view({
-        mode: 'auto',
-        records: [record({})],
-        state: { stoppedAt: '2026-12-07T01:00:00.000Z', stopReason: 'meta token expired.', consecutiveFailures: 1 },
-      }),
-    );
-    expect(once).toContain('after 1 failure: meta token expired. Plans');
+    expect(stoppedAfter(1, 'meta token expired.')).toContain('after 1 failure: meta token expired. Plans');
   });
 
   it('offers the approve button in approve mode to finance with a session, and asks anyone else to sign in', () => {
