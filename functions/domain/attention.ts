@@ -11,7 +11,7 @@ export interface AttentionItem {
   readonly severity: Severity;
   readonly text: string;
   /** The id of the page section that holds its detail. */
-  readonly detail: 'h-alerts' | 'h-pacing' | 'h-constraints' | 'h-model-health' | 'meta';
+  readonly detail: 'h-alerts' | 'h-pacing' | 'h-constraints' | 'h-model-health' | 'h-applied' | 'meta';
 }
 
 /** Spend this far from a day's plan, either way, needs a look. */
@@ -32,7 +32,7 @@ export const alertValue = (alert: Pick<Alert, 'metric' | 'observed' | 'threshold
     case 'pacing':
       return `spend at ${percent(1 + observed)} of plan (the rule allows ${percent(1 + alert.threshold)})`;
     case 'hoursSinceData':
-      return `no data for ${Number.isFinite(observed) ? `${formatAmount(observed, 0)} hours` : 'ever'} (the rule allows ${formatAmount(alert.threshold, 0)})`;
+      return `no data for ${Number.isFinite(observed) ? `${formatAmount(observed, observed < 10 ? 1 : 0)} hours` : 'ever'} (the rule allows ${formatAmount(alert.threshold, 2)})`;
     case 'cvr':
     case 'ctr':
       return `${alert.metric.toUpperCase()} ${percent(observed)} against ${percent(alert.threshold)}`;
@@ -53,7 +53,7 @@ const rank = (severity: Severity) => SEVERITIES.indexOf(severity);
  * What needs a person on a portfolio now, most severe first: a held plan, open alerts (a stop-loss holding a
  * channel at its base is at least a warning), targets the plan cannot meet, yesterday's spend beyond ±20% of
  * its plan, stale data, a channel whose one-day-ahead error is far above its usual (or a model not to trust at
- * all), and a plan made under an earlier config.
+ * all), applies to the platforms stopped after repeated failures, and a plan made under an earlier config.
  */
 export const attentionItems = ({
   latest,
@@ -64,6 +64,7 @@ export const attentionItems = ({
   configHash,
   diagnostics,
   names,
+  appliesStoppedAt,
 }: {
   readonly latest: Snapshot | undefined;
   readonly alerts: readonly Alert[];
@@ -75,6 +76,8 @@ export const attentionItems = ({
   readonly diagnostics?: Diagnostics | undefined;
   /** Channel names by id, so the list reads as people name channels (ids are for the CSV and the API). */
   readonly names?: ReadonlyMap<string, string> | undefined;
+  /** When applies to the platforms stopped after repeated failures; absent while they run. */
+  readonly appliesStoppedAt?: string | null | undefined;
 }): AttentionItem[] => {
   const items: AttentionItem[] = [];
   if (latest?.allocation.status === 'held') {
@@ -129,6 +132,13 @@ export const attentionItems = ({
         text: `${channel.name}: ${flag.text} Its plan rests on a curve that no longer predicts it well.`,
         detail: 'h-model-health',
       });
+  }
+  if (appliesStoppedAt) {
+    items.push({
+      severity: 'critical',
+      text: `Applies to the ad platforms stopped at ${appliesStoppedAt.slice(0, 16).replace('T', ' ')} UTC after repeated failures: plans are not sent until an operator applies one.`,
+      detail: 'h-applied',
+    });
   }
   if (latest && latest.configHash !== configHash) {
     items.push({

@@ -500,6 +500,7 @@ const attentionSection = (model: DashboardModel): Markup => {
     configHash: model.configHash,
     diagnostics: model.diagnostics,
     names: new Map(model.portfolio.channels.map((c) => [c.id, c.name ?? c.id])),
+    appliesStoppedAt: model.applies?.state?.stoppedAt,
   });
   const body =
     items.length === 0

@@ -54,6 +54,17 @@ describe('what needs attention', () => {
     expect(attentionItems({ ...calm, latest: snapshot() })).toEqual([]);
   });
 
+  it('names applies to the platforms stopped after repeated failures, as critical, linked to their section', () => {
+    expect(attentionItems({ ...calm, latest: snapshot(), appliesStoppedAt: '2026-11-22T07:30:00.000Z' })).toEqual([
+      {
+        severity: 'critical',
+        text: 'Applies to the ad platforms stopped at 2026-11-22 07:30 UTC after repeated failures: plans are not sent until an operator applies one.',
+        detail: 'h-applied',
+      },
+    ]);
+    expect(attentionItems({ ...calm, latest: snapshot(), appliesStoppedAt: null })).toEqual([]);
+  });
+
   it('puts the most severe first, in people’s units, each linked to its detail', () => {
     const items = attentionItems({
       ...calm,
@@ -105,6 +116,8 @@ describe('what needs attention', () => {
   it('reads pacing and silence as people say them', () => {
     expect(alertValue({ metric: 'pacing', observed: 1.223, threshold: 0.15 })).toBe('spend at 222% of plan (the rule allows 115%)');
     expect(alertValue({ metric: 'hoursSinceData', observed: 30, threshold: 6 })).toBe('no data for 30 hours (the rule allows 6)');
+    // A fraction of an hour is not rounded to 0 against a rule that allows 0.05.
+    expect(alertValue({ metric: 'hoursSinceData', observed: 0.066, threshold: 0.05 })).toBe('no data for 0.1 hours (the rule allows 0.05)');
     expect(alertValue({ metric: 'cpa', observed: 'Infinity', threshold: 45 })).toBe('CPA infinite (spend, no conversions) against 45.00');
   });
 
