@@ -33,7 +33,7 @@ const sortKey = (date: string, hour: number | null) => `${date}#${hour === null 
 /** A daily row's version: `V#<date>#<receivedAt>`, beside the rows but outside their `<date>#…` range. */
 export const VERSION_PREFIX = 'V#';
 /** The sort key of a channel's last answered poll: outside every date's range, as the versions are. */
-const PULLED = 'PULLED';
+export const PULLED = 'PULLED';
 const versionKey = (date: string, receivedAt: string) => `${VERSION_PREFIX}${date}#${receivedAt}`;
 
 /** Items a row writes: itself, and for a daily row the version that records it (see {@link RowVersion}). */
@@ -248,13 +248,25 @@ export class MetricsRepository implements MetricsReader, PullLog {
     return perChannel.flat();
   }
 
-  /** Records that the channels' platform account answered a poll at `at`: one item per channel (`PULLED`). */
+  /**
+   * Records that the channels' platform answered a poll at `at`: one item per channel (`PULLED`), never moved
+   * back by an older poll that finishes later.
+   */
   async recordPulled(portfolioId: string, channelIds: readonly string[], at: string): Promise<void> {
-    await mapLimit(channelIds, 16, (channelId) =>
-      this.client.send(
-        new PutCommand({ TableName: this.tableName, Item: { pk: partitionKey(portfolioId, channelId), sk: PULLED, pulledAt: at } }),
-      ),
-    );
+    await mapLimit(channelIds, 16, async (channelId) => {
+      try {
+        await this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { pk: partitionKey(portfolioId, channelId), sk: PULLED, pulledAt: at },
+            ConditionExpression: 'attribute_not_exists(pulledAt) OR pulledAt < :at',
+            ExpressionAttributeValues: { ':at': at },
+          }),
+        );
+      } catch (error) {
+        if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+      }
+    });
   }
 
   async lastPulled(portfolioId: string, channelIds: readonly string[]): Promise<Map<string, string>> {

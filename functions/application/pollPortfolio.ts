@@ -176,6 +176,7 @@ export class Poller {
     let unchanged = 0;
     const receipt = { accepted: 0, duplicates: 0, stale: 0 };
     const refused: string[] = [];
+    const heard = new Set<string>();
     for (const [platform, rows] of rowsByPlatform) {
       const kept = rows.filter((row) => !failedChannels.has(owner.get(`${platform}:${campaignOf[platform](row).campaign}`) ?? ''));
       // A channel-day: its campaigns' rows add up to one record, so they are stored, or left out, together.
@@ -203,11 +204,13 @@ export class Poller {
             refused.push(`${platform}${row ? ` campaign ${row.campaign} on ${row.date}` : ''}: ${issue.path}: ${issue.message}`);
           }
           const rest = pending.filter((row) => !bad.has(channelDay(row)));
+          if (bad.size === 0 && prepared.rejection.issues.length === 0) refused.push(`${platform}: ${prepared.rejection.message}`);
           if (bad.size === 0 || rest.length === 0) break;
           pending = rest;
           prepared = prepare(pending);
         }
         if (!prepared.ok) continue;
+        for (const row of prepared.delivery.plan.rows) heard.add(row.channelId);
         const fresh = prepared.delivery.plan.rows.filter((row) => !sameAsStored(storedByKey.get(metricKey(row)), row));
         unchanged += prepared.delivery.plan.rows.length - fresh.length;
         changed += fresh.length;
@@ -218,9 +221,9 @@ export class Poller {
         receipt.stale += answer.stale;
       }
     }
-    // Every channel whose account answered has been heard from, whatever the pull changed.
-    const answered = channelIds.filter((id) => !failedChannels.has(id));
-    if (answered.length > 0) await this.deps.pulls.recordPulled(portfolio.id, answered, pulledAt);
+    // Every channel the pull returned valid rows for has been heard from, whatever it changed; one whose
+    // campaigns returned nothing (a mistyped id) or only refused rows has not.
+    if (heard.size > 0) await this.deps.pulls.recordPulled(portfolio.id, [...heard], pulledAt);
     const result: PollResult = {
       portfolioId: portfolio.id,
       pulledAt,

@@ -64,7 +64,7 @@ export const attentionItems = ({
   configHash,
   diagnostics,
   names,
-  appliesStoppedAt,
+  appliesStopped,
 }: {
   readonly latest: Snapshot | undefined;
   readonly alerts: readonly Alert[];
@@ -76,8 +76,8 @@ export const attentionItems = ({
   readonly diagnostics?: Diagnostics | undefined;
   /** Channel names by id, so the list reads as people name channels (ids are for the CSV and the API). */
   readonly names?: ReadonlyMap<string, string> | undefined;
-  /** When applies to the platforms stopped after repeated failures; absent while they run. */
-  readonly appliesStoppedAt?: string | null | undefined;
+  /** When applies to the platforms stopped, after how many failures in a row; absent while they run or nothing is applied. */
+  readonly appliesStopped?: { readonly at: string; readonly failures: number } | undefined;
 }): AttentionItem[] => {
   const items: AttentionItem[] = [];
   if (latest?.allocation.status === 'held') {
@@ -133,10 +133,11 @@ export const attentionItems = ({
         detail: 'h-model-health',
       });
   }
-  if (appliesStoppedAt) {
+  if (appliesStopped) {
+    const failures = appliesStopped.failures === 1 ? '1 failure' : `${appliesStopped.failures} failures in a row`;
     items.push({
       severity: 'critical',
-      text: `Applies to the ad platforms stopped at ${appliesStoppedAt.slice(0, 16).replace('T', ' ')} UTC after repeated failures: plans are not sent until an operator applies one.`,
+      text: `Applies to the ad platforms stopped at ${appliesStopped.at.slice(0, 16).replace('T', ' ')} UTC after ${failures}: plans are not sent until an operator applies one.`,
       detail: 'h-applied',
     });
   }

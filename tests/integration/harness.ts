@@ -3,7 +3,7 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 import { type LocalRuntime, startLocalRuntime } from '../../bin/local/runtime.js';
 import { createDynamoClient } from '../../functions/adapters/dynamo.js';
-import { VERSION_PREFIX } from '../../functions/adapters/metricsRepository.js';
+import { PULLED, VERSION_PREFIX } from '../../functions/adapters/metricsRepository.js';
 import { signatureHeader } from '../../functions/adapters/signature.js';
 import { LOCAL_DEV_SECRET } from '../../functions/adapters/webhookSecrets.js';
 import { METRICS_TABLE } from '../../lib/tables.js';
@@ -33,10 +33,13 @@ export const startTestRuntime = async (): Promise<TestRuntime> => {
       let count = 0;
       let start: Record<string, any> | undefined;
       do {
-        // Metric rows only: the versions kept beside daily rows are history, not rows.
+        // Metric rows only: the versions kept beside daily rows are history, and a channel's last poll no row.
         const rowsOnly =
           tableId === METRICS_TABLE.id
-            ? { FilterExpression: 'NOT begins_with(sk, :version)', ExpressionAttributeValues: { ':version': { S: VERSION_PREFIX } } }
+            ? {
+                FilterExpression: 'NOT begins_with(sk, :version) AND sk <> :pulled',
+                ExpressionAttributeValues: { ':version': { S: VERSION_PREFIX }, ':pulled': { S: PULLED } },
+              }
             : {};
         const page = await dynamo.send(
           new ScanCommand({ TableName: `${tablePrefix}${tableId}`, Select: 'COUNT', ExclusiveStartKey: start, ...rowsOnly }),

@@ -500,7 +500,11 @@ const attentionSection = (model: DashboardModel): Markup => {
     configHash: model.configHash,
     diagnostics: model.diagnostics,
     names: new Map(model.portfolio.channels.map((c) => [c.id, c.name ?? c.id])),
-    appliesStoppedAt: model.applies?.state?.stoppedAt,
+    // Stopped applies need a person only where plans are applied at all (approve or auto).
+    appliesStopped:
+      model.applies?.state?.stoppedAt && (model.applies.mode === 'approve' || model.applies.mode === 'auto')
+        ? { at: model.applies.state.stoppedAt, failures: model.applies.state.consecutiveFailures }
+        : undefined,
   });
   const body =
     items.length === 0

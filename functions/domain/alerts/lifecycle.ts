@@ -1,5 +1,5 @@
 import type { AlertRule, Portfolio } from '../config.js';
-import { CREDENTIALS_RULE } from '../connectors/credentialsAlert.js';
+import { accountAlertId, CREDENTIALS_RULE } from '../connectors/credentialsAlert.js';
 import * as z from '../schema.js';
 import type { Evaluation } from './evaluate.js';
 import { Observed, SEVERITIES, Severity, toObserved } from './severity.js';
@@ -110,11 +110,14 @@ export const alertChanges = (
     }
   }
   // An alert whose rule (or channel) the config no longer has can never clear by itself: resolve it. An
-  // account's credentials alert is no rule's: the poller resolves it, once a pull with renewed credentials works.
+  // account's credentials alert is no rule's: the poller resolves it once a pull with renewed credentials
+  // works, so it stays open here while the config still has its account.
   const judged = new Set(evaluations.map((e) => `${e.ruleId}\u0000${e.channelId}`));
-  for (const [pair, alert] of openByPair)
-    if (!judged.has(pair) && alert.ruleId !== CREDENTIALS_RULE)
-      changes.push({ kind: 'resolve', before: alert, alert: resolved(alert, at, null) });
+  const accounts = new Set(portfolio.accounts.map(accountAlertId));
+  for (const [pair, alert] of openByPair) {
+    const polled = alert.ruleId === CREDENTIALS_RULE && accounts.has(alert.channelId);
+    if (!judged.has(pair) && !polled) changes.push({ kind: 'resolve', before: alert, alert: resolved(alert, at, null) });
+  }
   return changes;
 };
 

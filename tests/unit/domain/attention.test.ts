@@ -55,14 +55,17 @@ describe('what needs attention', () => {
   });
 
   it('names applies to the platforms stopped after repeated failures, as critical, linked to their section', () => {
-    expect(attentionItems({ ...calm, latest: snapshot(), appliesStoppedAt: '2026-11-22T07:30:00.000Z' })).toEqual([
+    expect(attentionItems({ ...calm, latest: snapshot(), appliesStopped: { at: '2026-11-22T07:30:00.000Z', failures: 3 } })).toEqual([
       {
         severity: 'critical',
-        text: 'Applies to the ad platforms stopped at 2026-11-22 07:30 UTC after repeated failures: plans are not sent until an operator applies one.',
+        text: 'Applies to the ad platforms stopped at 2026-11-22 07:30 UTC after 3 failures in a row: plans are not sent until an operator applies one.',
         detail: 'h-applied',
       },
     ]);
-    expect(attentionItems({ ...calm, latest: snapshot(), appliesStoppedAt: null })).toEqual([]);
+    expect(
+      attentionItems({ ...calm, latest: snapshot(), appliesStopped: { at: '2026-11-22T07:30:00.000Z', failures: 1 } })[0]!.text,
+    ).toMatch(/after 1 failure:/);
+    expect(attentionItems({ ...calm, latest: snapshot() })).toEqual([]);
   });
 
   it('puts the most severe first, in people’s units, each linked to its detail', () => {

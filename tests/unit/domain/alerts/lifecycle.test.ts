@@ -59,9 +59,13 @@ describe('alert lifecycle', () => {
     ]);
   });
 
-  it('leaves an account’s credentials alert to the poller: no rule judges it, and only a pull that works resolves it', () => {
+  it('leaves an account’s credentials alert to the poller while the config has the account, and resolves it once it has not', () => {
     const account = { platform: 'meta', accountId: '100200300400500' } as Account;
     const refused = credentialsAlert(p.id, account, 'fingerprint', '2026-11-22T10:00:00.000Z', 'hash1');
-    expect(run([refused], [40, 40, 40], '2026-11-22T10:15:00Z')).toEqual([]);
+    const now = new Date('2026-11-22T10:15:00Z');
+    const changes = (accounts: Account[]) => alertChanges({ ...p, accounts }, [refused], [], now, 'hash1');
+    expect(changes([account])).toEqual([]);
+    // Its account removed, no poll will ever resolve it: the evaluation does, as for a rule the config dropped.
+    expect(changes([]).map((c) => [c.kind, c.alert.ruleId])).toEqual([['resolve', 'credentials']]);
   });
 });
