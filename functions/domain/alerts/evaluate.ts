@@ -260,9 +260,11 @@ export const evaluatePortfolio = (
       if (rule.metric === 'hoursSinceData') {
         // Data arrived, or the channel's platform answered a poll (which writes only what changed).
         const pull = pulled.get(channelId);
-        const heard = [channel?.lastReceived ?? null, pull === undefined ? null : Date.parse(pull)].filter((t): t is number => t !== null);
-        const last = heard.length > 0 ? Math.max(...heard) : null;
-        const hours = last === null ? Number.POSITIVE_INFINITY : Math.max(0, (now.getTime() - last) / HOUR_MS);
+        const last = Math.max(
+          channel?.lastReceived ?? Number.NEGATIVE_INFINITY,
+          pull === undefined ? Number.NEGATIVE_INFINITY : Date.parse(pull),
+        );
+        const hours = Math.max(0, (now.getTime() - last) / HOUR_MS);
         evaluations.push(judge([hours], [now.toISOString()]));
         continue;
       }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { allocate } from '../../../../functions/domain/allocation/allocate.js';
 import { learnMaturity } from '../../../../functions/domain/allocation/maturity.js';
 import { fitResponse, type Observation } from '../../../../functions/domain/allocation/responseModel.js';
+import type { HistoryDay } from '../../../../functions/domain/allocation/schemas.js';
 import { addDays } from '../../../../functions/domain/dates.js';
 import { normal, seededRandom } from '../../../../functions/domain/random.js';
 import { Scenario } from '../../../../functions/domain/simulation/scenario.js';
@@ -30,6 +31,14 @@ const laggedRows = (meanDays: number, day: number, finalCount: number | ((day: n
     ),
   );
 };
+
+/** A lagged channel's rows under another id. */
+const laggedChannel = (id: string, meanDays: number, day: number, count: number | ((day: number) => number)) =>
+  laggedRows(meanDays, day, count).map((row) => ({ ...row, channelId: id }));
+
+/** Each of `channelIds`' maturity learned from `rows` alone, no channel declaring an attribution window. */
+const learnedWithoutWindows = (rows: readonly HistoryDay[], channelIds: readonly string[], asOf: string) =>
+  learnMaturity(rows, new Map(channelIds.map((id) => [id, undefined])), asOf);
 
 /** Six weeks of a channel's rows whose reported share by each age is `share`, restated as it moves. */
 const rowsOf = (channelId: string, share: (age: number) => number, final: number) =>
@@ -73,14 +82,7 @@ describe('decisions on real ad data', () => {
     const small = laggedRows(5, 7, 25).map((row) => ({ ...row, channelId: 'small' }));
     const rows = [...laggedRows(5, 7), ...small];
     // Act
-    const maturity = learnMaturity(
-      rows,
-      new Map([
-        ['meta', undefined],
-        ['small', undefined],
-      ]),
-      addDays(START, 7),
-    ).get('small')!;
+    const maturity = learnedWithoutWindows(rows, ['meta', 'small'], addDays(START, 7)).get('small')!;
     // Assess: within 0.08 of the truth at every age; its own rounded counts alone put age 2 off by 0.1.
     const truth = (age: number) => 1 - Math.exp(-(age + 1) / 5);
     for (const age of [0, 1, 2, 3, 5, 7, 10, 14]) expect(Math.abs(maturity.at(age) - truth(age)), `age ${age}`).toBeLessThan(0.08);
@@ -89,14 +91,10 @@ describe('decisions on real ad data', () => {
   it('reads a slow reporter among fast ones from its own development after a few days, not the portfolio’s', () => {
     // Prepare: four days of a portfolio whose search channels report within a day (mean lag 0.5) and whose
     // video channel reports over a week (mean lag 5), each with a few hundred conversions a day.
-    const named = (id: string, meanDays: number, count: number) => laggedRows(meanDays, 4, count).map((row) => ({ ...row, channelId: id }));
+    const named = (id: string, meanDays: number, count: number) => laggedChannel(id, meanDays, 4, count);
     const rows = [...named('brand', 0.5, 300), ...named('search', 0.7, 500), ...named('shopping', 0.6, 400), ...named('video', 5, 300)];
     // Act
-    const maturity = learnMaturity(
-      rows,
-      new Map(['brand', 'search', 'shopping', 'video'].map((id) => [id, undefined])),
-      addDays(START, 4),
-    ).get('video')!;
+    const maturity = learnedWithoutWindows(rows, ['brand', 'search', 'shopping', 'video'], addDays(START, 4)).get('video')!;
     // Assess: within 0.06 at the ages the plan leans on. A fixed weight of 30 conversions toward the portfolio’s
     // factors read age 0 as 0.31 reported against a true 0.18, so the newest days counted 70% too many.
     const truth = (age: number) => 1 - Math.exp(-(age + 1) / 5);
@@ -106,16 +104,11 @@ describe('decisions on real ad data', () => {
   it('reads a small slow channel’s delay from its own rows among big fast ones, within 0.03 at every age', () => {
     // Prepare: six weeks of a portfolio whose search channels report within a day, a social channel over
     // five days, and a video channel of five to thirteen conversions a day over six.
-    const named = (id: string, meanDays: number, count: number | ((day: number) => number)) =>
-      laggedRows(meanDays, 42, count).map((row) => ({ ...row, channelId: id }));
+    const named = (id: string, meanDays: number, count: number | ((day: number) => number)) => laggedChannel(id, meanDays, 42, count);
     const video = named('video', 6, (d) => 5 + ((7 * d) % 9));
     const rows = [...named('brand', 0.5, 300), ...named('search', 1, 250), ...named('social', 5, 350), ...video];
     // Act
-    const maturity = learnMaturity(
-      rows,
-      new Map(['brand', 'search', 'social', 'video'].map((id) => [id, undefined])),
-      addDays(START, 42),
-    ).get('video')!;
+    const maturity = learnedWithoutWindows(rows, ['brand', 'search', 'social', 'video'], addDays(START, 42)).get('video')!;
     // Assess: each age's factor shrunk toward the portfolio's read age 5 as 0.72 reported against a true 0.63
     // (and age 0 as 0.20 against 0.15: the newest day read a quarter short); the channel's own delay, 0.63.
     const truth = (age: number) => 1 - Math.exp(-(age + 1) / 6);
@@ -135,19 +128,12 @@ describe('decisions on real ad data', () => {
     // 60% reported until an import at age 7 brings the rest: read through a geometric delay alone, every age
     // was final (the newest week read 40% short).
     const step = (age: number) => (age <= 6 ? 0.6 : 1);
-    const offline = learnMaturity(rowsOf('offline', step, 100), new Map([['offline', undefined]]), asOf).get('offline')!;
+    const offline = learnedWithoutWindows(rowsOf('offline', step, 100), ['offline'], asOf).get('offline')!;
     for (const age of [0, 3, 6, 7, 10]) expect(Math.abs(offline.at(age) - step(age)), `age ${age}`).toBeLessThan(0.02);
     // A geometric delay of a day and a half for 90%, and a tenth imported at age 7, on two channels.
     const imported = (age: number) => 0.9 * (1 - Math.exp(-(age + 1) / 1.5)) + (age >= 7 ? 0.1 : 0);
     const rows = [...rowsOf('a', imported, 200), ...rowsOf('b', imported, 500)];
-    const a = learnMaturity(
-      rows,
-      new Map([
-        ['a', undefined],
-        ['b', undefined],
-      ]),
-      asOf,
-    ).get('a')!;
+    const a = learnedWithoutWindows(rows, ['a', 'b'], asOf).get('a')!;
     for (const age of [0, 3, 6, 7, 10]) expect(Math.abs(a.at(age) - imported(age)), `age ${age}`).toBeLessThan(0.02);
   });
 
@@ -156,11 +142,11 @@ describe('decisions on real ad data', () => {
     // Half in on the day, 120% the next (double-counted), deduplicated to the final count at age 3: held at a
     // factor of 1, the drop read the first day as 0.417 reported.
     const dedup = (age: number) => (age === 0 ? 0.5 : age <= 2 ? 1.2 : 1);
-    const meta = learnMaturity(rowsOf('meta', dedup, 300), new Map([['meta', undefined]]), asOf).get('meta')!;
+    const meta = learnedWithoutWindows(rowsOf('meta', dedup, 300), ['meta'], asOf).get('meta')!;
     for (const age of [0, 1, 2, 3, 10]) expect(Math.abs(meta.at(age) - dedup(age)), `age ${age}`).toBeLessThan(0.03);
     // Reported in full the same day, a tenth invalidated the next: the newest day reads 10% above its final count.
     const invalid = (age: number) => (age === 0 ? 1.1 : 1);
-    const google = learnMaturity(rowsOf('google', invalid, 300), new Map([['google', undefined]]), asOf).get('google')!;
+    const google = learnedWithoutWindows(rowsOf('google', invalid, 300), ['google'], asOf).get('google')!;
     expect(google.at(0)).toBeCloseTo(1.1, 2);
     expect(google.at(1)).toBeCloseTo(1, 3);
     // The allocator reads the newest day at its final count, and says why it reads it above what it shows;
@@ -185,8 +171,8 @@ describe('decisions on real ad data', () => {
     const rows = rowsOf('small', delay, 5).map((row) =>
       row.date === addDays(asOf, -31) ? { ...row, revisions: [{ reportedOn: row.date, conversions: 505 }, ...(row.revisions ?? [])] } : row,
     );
-    const clean = learnMaturity(rowsOf('small', delay, 5), new Map([['small', undefined]]), asOf).get('small')!;
-    const read = learnMaturity(rows, new Map([['small', undefined]]), asOf).get('small')!;
+    const clean = learnedWithoutWindows(rowsOf('small', delay, 5), ['small'], asOf).get('small')!;
+    const read = learnedWithoutWindows(rows, ['small'], asOf).get('small')!;
     // Read as development, it set the newest day at 2 (the cap): twice its final count, where it is 39% in.
     for (const age of [0, 1, 3]) expect(read.at(age), `age ${age}`).toBeCloseTo(clean.at(age), 2);
   });
