@@ -1,5 +1,5 @@
 import { isTimeZone } from './dates.js';
-import { Money } from './money.js';
+import { currencyDigits, Money, minorUnitOf } from './money.js';
 import { parseSchedule } from './schedule.js';
 import * as z from './schema.js';
 
@@ -332,9 +332,45 @@ const checkGroups = (portfolio: PortfolioShape, ctx: Ctx, failed: Failed, sound:
     ctx.addIssue({ code: 'custom', path: ['groups'], message: `minShares sum to ${minimum}, more than 1` });
 };
 
-/** A carbon cap must leave room for the bases. */
+/**
+ * Money a platform can set: the daily budget and each channel's base and max in whole minor units of the
+ * portfolio's currency (cents for USD, whole yen for JPY), as every plan is rounded to them.
+ */
+const checkMinorUnits = (portfolio: PortfolioShape, ctx: Ctx, failed: Failed): void => {
+  if (failed('currency')) return;
+  const { currency } = portfolio;
+  const digits = currencyDigits(currency);
+  const unit = minorUnitOf(currency);
+  const message =
+    digits === 0
+      ? `must be a whole amount: ${currency} has no minor unit`
+      : `must have at most ${digits} decimals, ${currency}'s minor unit`;
+  const check = (amount: number, ...path: (string | number)[]) => {
+    if (!failed(...path) && !unit.whole(amount)) ctx.addIssue({ code: 'custom', path, message });
+  };
+  check(portfolio.budget.daily, 'budget', 'daily');
+  portfolio.channels.forEach((channel, c) => {
+    check(channel.base, 'channels', c, 'base');
+    check(channel.max, 'channels', c, 'max');
+  });
+};
+
+/**
+ * A carbon cap counts every channel: each declares its intensity (0 for one that emits none), since a channel
+ * left without one would read as clean and take the money the cap holds back from the others. And the cap must
+ * leave room for the bases.
+ */
 const checkCarbon = (portfolio: PortfolioShape, ctx: Ctx, failed: Failed, sound: readonly boolean[]): void => {
   if (!portfolio.carbon || failed('carbon')) return;
+  portfolio.channels.forEach((channel, c) => {
+    if (typeof channel === 'object' && channel !== null && channel.carbonPerUnit === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['channels', c, 'carbonPerUnit'],
+        message: 'is required while carbon.maxDailyKg is set (0 for a channel that emits none)',
+      });
+    }
+  });
   if (!sound.every(Boolean) || portfolio.channels.some((_, c) => failed('channels', c, 'carbonPerUnit'))) return;
   const atBases = portfolio.channels.reduce((s, c) => s + (c.carbonPerUnit ?? 0) * c.base, 0);
   if (atBases > portfolio.carbon.maxDailyKg + 1e-9) {
@@ -440,6 +476,7 @@ function checkPortfolio(portfolio: PortfolioShape, ctx: Ctx, failed: Failed): vo
   if (failed('channels') && !Array.isArray(portfolio.channels)) return;
   const { daily, explorationShare, reserveShare } = portfolio.budget;
   const repeated = duplicateIds(portfolio.channels, ctx, ['channels'], 'channel', failed);
+  checkMinorUnits(portfolio, ctx, failed);
   portfolio.channels.forEach((channel, c) => {
     if (!failed('channels', c, 'base') && !failed('channels', c, 'max') && channel.base > channel.max) {
       ctx.addIssue({ code: 'custom', path: ['channels', c, 'base'], message: `base ${channel.base} exceeds max ${channel.max}` });

@@ -1,10 +1,6 @@
 import type { Allocation, ChannelAllocation } from './allocation/schemas.js';
-import { formatAmount, roundTo } from './money.js';
+import { currencyDigits, formatAmount, roundTo } from './money.js';
 import { type ReserveRelease, reserveRelease, type Snapshot } from './snapshots.js';
-
-/** Decimal places of a currency's minor unit (USD 2, JPY 0, KWD 3), from the platform's ICU data. */
-export const currencyDigits = (currency: string): number =>
-  new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
 
 /**
  * Money for people: the currency's decimals with US grouping ("8,500.00", "33.76"), "—" where there is no

@@ -32,6 +32,52 @@ export const hasMicroPrecision = (amount: number): boolean => fromMicros(toMicro
 /** A non-negative money amount in currency units, at most 6 decimals. */
 export const Money = z.number().check(z.nonnegative(), z.lte(MAX_AMOUNT), z.refine(hasMicroPrecision, 'must have at most 6 decimals'));
 
+/**
+ * Decimal places of a currency's minor unit (USD 2, JPY 0, KWD 3), from the runtime's ICU data; 2 for a code it
+ * does not know (a platform's answer the config never saw).
+ */
+export const currencyDigits = (currency: string): number => {
+  try {
+    return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  } catch {
+    return 2;
+  }
+};
+
+/**
+ * Money in whole minor units of one currency: what a budget can be set to and a platform can charge. A plan is
+ * rounded to them (a JPY plan in whole yen), and a bound holds when it holds to within one.
+ */
+export interface MinorUnit {
+  /** Minor units in one currency unit: 100 for USD, 1 for JPY. */
+  readonly perUnit: number;
+  /** One minor unit in currency units: 0.01 for USD, 1 for JPY. */
+  readonly size: number;
+  readonly round: (amount: number) => number;
+  /** Rounded down, so a sum within a budget stays within it (a float's last bit below a whole unit counts as it). */
+  readonly floor: (amount: number) => number;
+  /** Whether `amount` is a whole number of minor units. */
+  readonly whole: (amount: number) => boolean;
+}
+
+const minorUnits = new Map<string, MinorUnit>();
+
+export const minorUnitOf = (currency: string): MinorUnit => {
+  let unit = minorUnits.get(currency);
+  if (!unit) {
+    const perUnit = 10 ** currencyDigits(currency);
+    unit = {
+      perUnit,
+      size: 1 / perUnit,
+      round: (amount) => Math.round(amount * perUnit) / perUnit,
+      floor: (amount) => Math.floor(amount * perUnit + 1e-6) / perUnit,
+      whole: (amount) => Math.abs(amount * perUnit - Math.round(amount * perUnit)) < 1e-6,
+    };
+    minorUnits.set(currency, unit);
+  }
+  return unit;
+};
+
 /** Rounds to `decimals` places: money to its minor unit or to micros, ratios and timings for display. */
 export const roundTo = (amount: number, decimals: number): number => {
   const factor = 10 ** decimals;

@@ -73,15 +73,6 @@ export const callPlatform = async (
   }
 };
 
-/** The ISO 4217 minor-unit decimals of a currency (USD 2, JPY 0, BHD 3). */
-export const currencyDecimals = (currency: string): number => {
-  try {
-    return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
-  } catch {
-    return 2;
-  }
-};
-
 /**
  * An account's credentials, read and classed as the pollers class them (`readCredentials`): a secret that is
  * missing, denied or not the platform's credentials fails the account the way a revoked token does (a person

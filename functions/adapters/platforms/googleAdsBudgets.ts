@@ -2,8 +2,9 @@ import { type BudgetPlatform, type BudgetTarget, PlatformCallError } from '../..
 import type { CampaignBudgets } from '../../domain/apply/budgets.js';
 import type { Account } from '../../domain/config.js';
 import { addDays } from '../../domain/dates.js';
+import { currencyDigits } from '../../domain/money.js';
 import * as z from '../../domain/schema.js';
-import { type CallOptions, type Classify, callPlatform, credentialsOf, currencyDecimals } from './budgetHttp.js';
+import { type CallOptions, type Classify, callPlatform, credentialsOf } from './budgetHttp.js';
 import type { CredentialsSource, GoogleAdsCredentials } from './credentials.js';
 
 /**
@@ -111,7 +112,7 @@ export class GoogleAdsBudgets implements BudgetPlatform {
       const budget = row.campaignBudget;
       if (!campaignId || !budget?.resourceName) return [];
       const currency = row.customer?.currencyCode ?? 'USD';
-      const decimals = currencyDecimals(currency);
+      const decimals = currencyDigits(currency);
       const toMinor = (micros: number) => Math.round(micros / 10 ** (6 - decimals));
       const common = {
         platform: 'google-ads' as const,

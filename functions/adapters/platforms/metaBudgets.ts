@@ -2,8 +2,9 @@ import { type BudgetPlatform, type BudgetTarget, PlatformCallError } from '../..
 import type { BudgetEntity, CampaignBudgets } from '../../domain/apply/budgets.js';
 import type { Account } from '../../domain/config.js';
 import { addDays } from '../../domain/dates.js';
+import { currencyDigits } from '../../domain/money.js';
 import * as z from '../../domain/schema.js';
-import { type CallOptions, type Classify, callPlatform, credentialsOf, currencyDecimals } from './budgetHttp.js';
+import { type CallOptions, type Classify, callPlatform, credentialsOf } from './budgetHttp.js';
 import type { CredentialsSource } from './credentials.js';
 import { isThrottling } from './meta.js';
 
@@ -60,7 +61,7 @@ export class MetaBudgets implements BudgetPlatform {
     const ids = campaignIds.filter((id) => /^\d+$/.test(id));
     if (ids.length === 0) return [];
     const { currency } = (await this.get(account, `act_${account.accountId}`, { fields: 'currency' })) as { currency?: string };
-    const decimals = currencyDecimals(currency ?? 'USD');
+    const decimals = currencyDigits(currency ?? 'USD');
     const minimumMinor = META_MINIMUM_DAILY_BUDGET * 10 ** decimals;
     const spend = await this.recentSpend(account, ids, decimals);
     const found: CampaignBudgets[] = [];

@@ -2,8 +2,9 @@ import { type BudgetPlatform, type BudgetTarget, PlatformCallError } from '../..
 import type { BudgetEntity, CampaignBudgets } from '../../domain/apply/budgets.js';
 import type { Account } from '../../domain/config.js';
 import { addDays } from '../../domain/dates.js';
+import { currencyDigits } from '../../domain/money.js';
 import * as z from '../../domain/schema.js';
-import { type CallOptions, type Classify, callPlatform, credentialsOf, currencyDecimals } from './budgetHttp.js';
+import { type CallOptions, type Classify, callPlatform, credentialsOf } from './budgetHttp.js';
 import type { CredentialsSource } from './credentials.js';
 
 /**
@@ -65,7 +66,7 @@ export class TikTokBudgets implements BudgetPlatform {
     const groups = await this.list(account, '/adgroup/get/', { filtering }, Budgeted);
     const { spend, currency: reported } = await this.recentSpend(account, ids);
     const currency = (await this.currency(account)) ?? reported;
-    const decimals = currencyDecimals(currency);
+    const decimals = currencyDigits(currency);
     const minor = (units: number) => Math.round(units * 10 ** decimals);
     return campaigns.map((campaign): CampaignBudgets => {
       const campaignId = campaign.campaign_id;

@@ -1,6 +1,6 @@
 import type { Channel } from '../config.js';
 import { daysBetween } from '../dates.js';
-import { formatAmount, roundTo } from '../money.js';
+import { formatAmount, type MinorUnit, minorUnitOf, roundTo } from '../money.js';
 import { bindingConstraints, heldShareMisses, type PlannedChannel, withCautionCost } from './explain.js';
 import { splitExploration } from './exploration.js';
 import {
@@ -44,25 +44,26 @@ export interface AllocateOptions {
 /** History older than this (days before `asOf`) cannot support a decision. */
 const STALE_AFTER_DAYS = 7;
 
-const cents = (amount: number) => roundTo(amount, 2);
+const hundredths = (amount: number) => roundTo(amount, 2);
 /** Money as every table on the page shows it: two decimals, always. */
 const money = (amount: number) => formatAmount(amount, 2, 2);
 
 /**
- * Rounds amounts to cents so that they sum exactly to `total` (largest remainder), never lifting one above
- * its `ceiling`. Works in integer cents, so the sum is exact.
+ * Rounds amounts to whole minor units of the currency (cents, whole yen) so that they sum exactly to `total`
+ * (largest remainder), never lifting one above its `ceiling`. Works in integer minor units, so the sum is exact.
  */
-const roundToTotal = (amounts: readonly number[], total: number, ceilings?: readonly number[]): number[] => {
-  const floors = amounts.map((a) => Math.floor(a * 100 + 1e-6));
-  let left = Math.round(total * 100) - floors.reduce((a, b) => a + b, 0);
-  const order = amounts.map((a, i) => ({ i, rest: a * 100 - floors[i]! })).sort((a, b) => b.rest - a.rest || a.i - b.i);
+const roundToTotal = (amounts: readonly number[], total: number, unit: MinorUnit, ceilings?: readonly number[]): number[] => {
+  const { perUnit } = unit;
+  const floors = amounts.map((a) => Math.floor(a * perUnit + 1e-6));
+  let left = Math.round(total * perUnit) - floors.reduce((a, b) => a + b, 0);
+  const order = amounts.map((a, i) => ({ i, rest: a * perUnit - floors[i]! })).sort((a, b) => b.rest - a.rest || a.i - b.i);
   for (const { i } of order) {
     if (left <= 0) break;
-    if (ceilings && (floors[i]! + 1) / 100 > ceilings[i]! + 1e-9) continue;
+    if (ceilings && (floors[i]! + 1) / perUnit > ceilings[i]! + 1e-9) continue;
     floors[i]! += 1;
     left -= 1;
   }
-  return floors.map((c) => c / 100);
+  return floors.map((c) => c / perUnit);
 };
 
 /** Value per day a plan's channel is expected to return at a spend, in the objective's unit. */
@@ -285,9 +286,9 @@ const totalCarbon = (channels: readonly Channel[], totals: readonly number[]) =>
  * a far larger budget, or caps set below it), the rest is said plainly in money, before or beside whichever
  * constraints bind first. At least that much: stop-losses and the change limit may hold back more.
  */
-const beyondMaxes = (plans: readonly ChannelPlan[], allocatable: number): string[] => {
+const beyondMaxes = (plans: readonly ChannelPlan[], allocatable: number, unit: MinorUnit): string[] => {
   const capacity = plans.reduce((s, p) => s + p.channel.max, 0);
-  const over = cents(allocatable - capacity);
+  const over = unit.round(allocatable - capacity);
   return over > 0
     ? [
         `The channels' maxes add up to ${money(capacity)} a day, so at least ${money(over)} of the allocatable ${money(allocatable)} cannot be placed under any plan.`,
@@ -308,6 +309,7 @@ const held = (
   ms: number,
 ): Allocation => {
   const { totals, changes } = projectOntoConfig(input.previous, bounds, budget, input.portfolio);
+  const unit = minorUnitOf(input.portfolio.currency);
   const kept = input.previous === null ? "held at each channel's base (there is no previous plan)" : 'held at the previous plan';
   const groups = heldShareMisses(
     input.portfolio,
@@ -320,18 +322,18 @@ const held = (
     return {
       channelId: plan.channel.id,
       base: Math.min(plan.channel.base, total),
-      performance: cents(Math.max(0, total - plan.channel.base)),
+      performance: unit.round(Math.max(0, total - plan.channel.base)),
       exploration: 0,
       total,
       previousTotal: plan.previousTotal,
-      expectedConversions: cents(conversionsAt(plan, total)),
+      expectedConversions: hundredths(conversionsAt(plan, total)),
       marginalCpa: null,
       ...carbonOf(plan.channel, total),
       reason: `Held: ${reason}`,
     };
   });
-  const total = cents(channels.reduce((s, c) => s + c.total, 0));
-  const left = cents(budget.allocatable - total);
+  const total = unit.round(channels.reduce((s, c) => s + c.total, 0));
+  const left = unit.round(budget.allocatable - total);
   // Held plans are feasible by construction; the gate makes a defect throw rather than publish an overspend.
   return assertFeasible<Allocation>(
     {
@@ -343,14 +345,14 @@ const held = (
       exploration: 0,
       reserve: budget.reserve,
       ...(left > 0
-        ? { unallocated: { amount: left, reasons: [`The plan is held: ${reason}.`, ...beyondMaxes(plans, budget.allocatable)] } }
+        ? { unallocated: { amount: left, reasons: [`The plan is held: ${reason}.`, ...beyondMaxes(plans, budget.allocatable, unit)] } }
         : {}),
       constraints: groups,
       ...totalCarbon(
         plans.map((p) => p.channel),
         channels.map((c) => c.total),
       ),
-      expectedConversions: cents(channels.reduce((s, c) => s + c.expectedConversions, 0)),
+      expectedConversions: hundredths(channels.reduce((s, c) => s + c.expectedConversions, 0)),
       solver: { name: 'javascript-lp-solver', ms },
     },
     input,
@@ -374,6 +376,7 @@ const fitExploration = (
   bases: readonly number[],
   explorable: readonly boolean[],
   fits: (lower: readonly number[]) => boolean,
+  unit: MinorUnit,
 ): number[] => {
   const lowerAt = (k: number) => floors.map((f, i) => Math.max(f, bases[i]! + k * wanted[i]!));
   if (fits(lowerAt(1))) return [...wanted];
@@ -393,7 +396,8 @@ const fitExploration = (
   const placed = scaled.map((e, i) => e + take * inside[i]!);
   return roundToTotal(
     placed,
-    Math.floor(placed.reduce((a, b) => a + b, 0) * 100 + 1e-6) / 100,
+    unit.floor(placed.reduce((a, b) => a + b, 0)),
+    unit,
     placed.map((e, i) => Math.max(e, floors[i]! - bases[i]!)),
   );
 };
@@ -430,6 +434,7 @@ const exploreWithinGroups = (
   plans: readonly ChannelPlan[],
   groups: AllocationInput['portfolio']['groups'],
   allocatable: number,
+  unit: MinorUnit,
 ): number[] => {
   if (groups.length === 0) return [...exploration];
   const lower = plans.map((p, i) => Math.max(floors[i]!, p.channel.base + exploration[i]!));
@@ -442,7 +447,7 @@ const exploreWithinGroups = (
     allocatable,
   );
   return exploration.map((e, i) =>
-    fitted[i]! < lower[i]! - 1e-9 ? Math.min(e, Math.max(0, Math.floor((fitted[i]! - plans[i]!.channel.base) * 100 + 1e-6) / 100)) : e,
+    fitted[i]! < lower[i]! - 1e-9 ? Math.min(e, Math.max(0, unit.floor(fitted[i]! - plans[i]!.channel.base))) : e,
   );
 };
 
@@ -491,6 +496,7 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
   const bounds = channelBounds(input);
   const elapsed = () => roundTo(timer() - started, 3);
   const budget = budgetOf(portfolio, input.releaseReserve);
+  const unit = minorUnitOf(portfolio.currency);
   const { reserve, allocatable } = budget;
   const hold = (why: string) => held(input, plans, bounds, budget, why, elapsed());
 
@@ -557,7 +563,8 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
   const withinCarbon = (lower: readonly number[]) => cap === undefined || emittedKg(emitters, lower) <= cap + 1e-9;
   const wanted = roundToTotal(
     plans.map((p) => shares.get(p.channel.id)?.amount ?? 0),
-    cents([...shares.values()].reduce((s, e) => s + e.amount, 0)),
+    unit.floor([...shares.values()].reduce((s, e) => s + e.amount, 0)),
+    unit,
   );
   const exploration = exploreWithinGroups(
     fitExploration(
@@ -566,11 +573,13 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
       bases,
       plans.map((p) => shares.has(p.channel.id)),
       (lower) => lower.reduce((a, b) => a + b, 0) <= allocatable + 1e-6 && withinCarbon(lower),
+      unit,
     ),
     floors,
     plans,
     portfolio.groups,
     allocatable,
+    unit,
   );
   const lower = plans.map((p, i) => Math.max(floors[i]!, p.channel.base + exploration[i]!));
   if (lower.reduce((a, b) => a + b, 0) > allocatable + 1e-6) {
@@ -586,13 +595,14 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
     return hold(`infeasible: ${describeMissed(final.hardMissed, plans, lower, cap)}`);
   }
 
-  // Exact cents: the whole allocatable budget when the budget row binds, else exactly what the LP placed.
+  // Exact minor units: the whole allocatable budget when the budget row binds, else exactly what the LP placed.
   const placed = final.totals.reduce((a, b) => a + b, 0);
-  // Within a cent counts: the LP's own tolerance must not leave a cent unplaced beside a binding budget row.
-  const budgetBinds = placed >= allocatable - Math.max(0.01, 1e-6 * allocatable);
+  // Within a unit counts: the LP's own tolerance must not leave a cent unplaced beside a binding budget row.
+  const budgetBinds = placed >= allocatable - Math.max(unit.size, 1e-6 * allocatable);
   const totals = roundToTotal(
     final.totals,
-    budgetBinds ? allocatable : Math.floor(placed * 100 + 1e-6) / 100,
+    budgetBinds ? allocatable : unit.floor(placed),
+    unit,
     plans.map((p, i) => Math.max(lower[i]!, p.high)),
   );
 
@@ -620,7 +630,7 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
   const channels: ChannelAllocation[] = plans.map((plan, i) => {
     const explored = exploration[i]!;
     const total = totals[i]!;
-    const performance = cents(Math.max(0, total - plan.channel.base - explored));
+    const performance = unit.round(Math.max(0, total - plan.channel.base - explored));
     const marginal = plan.dayFactor * plan.incrementality * marginalAt(plan.conversions, total);
     const row = {
       channelId: plan.channel.id,
@@ -629,9 +639,9 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
       exploration: explored,
       total,
       previousTotal: plan.previousTotal,
-      expectedConversions: cents(conversionsAt(plan, total)),
-      incrementalConversions: cents(incrementalAt(plan, total)),
-      marginalCpa: marginal > 1e-12 ? cents(1 / marginal) : null,
+      expectedConversions: hundredths(conversionsAt(plan, total)),
+      incrementalConversions: hundredths(incrementalAt(plan, total)),
+      marginalCpa: marginal > 1e-12 ? hundredths(1 / marginal) : null,
       ...carbonOf(plan.channel, total),
       ...(curves.has(plan.channel.id) ? { curve: curves.get(plan.channel.id)!.points } : {}),
       evidenceDays: roundTo(plan.conversions.evidence, 1),
@@ -650,15 +660,15 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
     exploration,
     withinCarbon(floors.map((f, i) => Math.max(f, bases[i]! + wanted[i]!))),
   );
-  const total = cents(channels.reduce((s, c) => s + c.total, 0));
-  const left = cents(allocatable - total);
+  const total = unit.round(channels.reduce((s, c) => s + c.total, 0));
+  const left = unit.round(allocatable - total);
   const unallocated =
     left > 0
       ? {
           unallocated: {
             amount: left,
             reasons: [
-              ...beyondMaxes(plans, allocatable),
+              ...beyondMaxes(plans, allocatable, unit),
               ...(constraints.length > 0
                 ? constraints.map((c) => c.explanation)
                 : ['Every channel is at its max or at the most the daily change limit allows.']),
@@ -668,14 +678,14 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
       : {};
   const expectedRevenue =
     portfolio.objective.maximize === 'revenue'
-      ? { expectedRevenue: cents(plans.reduce((s, p, i) => s + revenueAt(p, channels[i]!.total), 0)) }
+      ? { expectedRevenue: hundredths(plans.reduce((s, p, i) => s + revenueAt(p, channels[i]!.total), 0)) }
       : {};
   const solved: Allocation = {
     status: 'optimal',
     asOf,
     total,
     channels,
-    exploration: cents(exploration.reduce((a, b) => a + b, 0)),
+    exploration: unit.round(exploration.reduce((a, b) => a + b, 0)),
     reserve,
     ...unallocated,
     constraints,
@@ -683,7 +693,7 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
       plans.map((p) => p.channel),
       totals,
     ),
-    expectedConversions: cents(channels.reduce((s, c) => s + c.expectedConversions, 0)),
+    expectedConversions: hundredths(channels.reduce((s, c) => s + c.expectedConversions, 0)),
     ...expectedRevenue,
     outcome,
     solver: { name: 'javascript-lp-solver', ms: elapsed(), variables: final.solution.variables },

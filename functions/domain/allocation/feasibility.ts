@@ -1,5 +1,5 @@
 import type { Channel, Portfolio } from '../config.js';
-import { formatAmount, roundTo } from '../money.js';
+import { formatAmount, type MinorUnit, minorUnitOf } from '../money.js';
 import type { AllocationInput, ChannelAllocation, PlanTotals } from './schemas.js';
 
 /**
@@ -9,8 +9,11 @@ import type { AllocationInput, ChannelAllocation, PlanTotals } from './schemas.j
  * breaks it back inside ({@link projectOntoConfig}).
  */
 
-/** Totals are rounded to cents, so a bound holds when it holds to within a cent. */
-const CENT = 0.01 + 1e-9;
+/**
+ * Totals are whole minor units of the portfolio's currency (cents, whole yen), each up to one from the LP's, so
+ * a bound holds when it holds to within one.
+ */
+const slackOf = (unit: MinorUnit) => unit.size + 1e-9;
 
 /** The kg of CO2e `amounts` emit a day, one amount per channel in `channels`' order (0 where none is declared). */
 export const emittedKg = (channels: readonly Pick<Channel, 'carbonPerUnit'>[], amounts: readonly number[]) =>
@@ -22,13 +25,13 @@ export interface Budget {
   readonly allocatable: number;
 }
 
-const cents = (amount: number) => roundTo(amount, 2);
-
-/** `daily × (1 − reserveShare)`, or `daily` when this run releases the reserve. */
-export const budgetOf = (portfolio: Pick<Portfolio, 'budget'>, releaseReserve: boolean): Budget => {
+/** `daily × (1 − reserveShare)`, or `daily` when this run releases the reserve, in whole minor units. */
+export const budgetOf = (portfolio: Pick<Portfolio, 'budget' | 'currency'>, releaseReserve: boolean): Budget => {
   const { daily, reserveShare } = portfolio.budget;
-  const reserve = releaseReserve ? 0 : cents(daily * reserveShare);
-  return { reserve, allocatable: cents(daily - reserve) };
+  const unit = minorUnitOf(portfolio.currency);
+  const reserve = releaseReserve ? 0 : unit.round(daily * reserveShare);
+  // Rounded down: a what-if budget of 12,000.50 yen places 12,000, never a yen more than the budget.
+  return { reserve, allocatable: unit.floor(daily - reserve) };
 };
 
 /** Where a channel's total may sit today. */
@@ -175,8 +178,8 @@ export const roomForGroups = (
   return out;
 };
 
-/** Amounts floored to cents, so a sum within a budget stays within it. */
-export const floorCents = (amounts: readonly number[]) => amounts.map((a) => Math.floor(a * 100 + 1e-6) / 100);
+/** Amounts floored to whole minor units, so a sum within a budget stays within it. */
+const floorAll = (amounts: readonly number[], unit: MinorUnit) => amounts.map(unit.floor);
 
 /** How a projection changed a plan, for the reason finance reads. */
 export interface Projection {
@@ -219,15 +222,17 @@ export const projectOntoConfig = (
   portfolio: FeasibilityContext['portfolio'],
 ): Projection => {
   const totals = new Map(plan?.channels.map((c) => [c.channelId, c.total]));
+  const unit = minorUnitOf(portfolio.currency);
+  const slack = slackOf(unit);
   const changes = new Set<string>();
   const boxed = bounds.map((b) => {
     const kept = totals.get(b.channelId);
     if (kept === undefined && plan !== null) changes.add(`${b.channelId} is new and starts at its base`);
     const before = kept ?? b.base;
     const after = clamp(before, b.low, b.high);
-    if (after < before - CENT)
+    if (after < before - slack)
       changes.add(b.stopLoss ? `${b.channelId} is under a stop-loss and held at its base` : `${b.channelId} is capped at ${money(after)}`);
-    if (after > before + CENT) {
+    if (after > before + slack) {
       changes.add(`${b.channelId} is raised to ${after === b.base ? 'its base' : "the daily change limit's floor"} of ${money(after)}`);
     }
     return after;
@@ -238,9 +243,9 @@ export const projectOntoConfig = (
     bounds.map((b) => b.base),
     budget.allocatable,
   );
-  if (sum(boxed) > budget.allocatable + CENT) changes.add(`scaled to today's allocatable budget of ${money(budget.allocatable)}`);
+  if (sum(boxed) > budget.allocatable + slack) changes.add(`scaled to today's allocatable budget of ${money(budget.allocatable)}`);
   const carbon = carbonCap(portfolio);
-  if (carbon === null || carbon.kg(fitted) <= carbon.limitKg) return { totals: floorCents(fitted), changes: [...changes] };
+  if (carbon === null || carbon.kg(fitted) <= carbon.limitKg) return { totals: floorAll(fitted, unit), changes: [...changes] };
   const cap = `today's carbon cap of ${formatAmount(carbon.maxDailyKg, 3)} kg`;
   changes.add(
     carbon.limitKg > carbon.maxDailyKg
@@ -256,7 +261,7 @@ export const projectOntoConfig = (
     carbon.limitKg,
     carbon.perUnit,
   );
-  return { totals: floorCents(capped), changes: [...changes] };
+  return { totals: floorAll(capped, unit), changes: [...changes] };
 };
 
 /** What feasibility reads of a plan: its total and each channel's total and exploration. */
@@ -292,19 +297,26 @@ export const feasibilityIssues = (allocation: CheckedPlan, input: FeasibilityCon
     if (!bounds.some((b) => b.channelId === c.channelId))
       issues.push({ path: `channels.${c.channelId}`, message: 'not a channel of the portfolio' });
   }
-  const totalCents = sum(allocation.channels.map((c) => Math.round(c.total * 100)));
-  if (!Number.isFinite(allocation.total) || Math.round(allocation.total * 100) !== totalCents) {
-    issues.push({ path: 'total', message: `${allocation.total} is not the sum of the channels' totals (${totalCents / 100})` });
+  const unit = minorUnitOf(input.portfolio.currency);
+  const slack = slackOf(unit);
+  // Summed in whole minor units, so the sum is exact.
+  const minor = (amount: number) => Math.round(amount * unit.perUnit);
+  const totalMinor = sum(allocation.channels.map((c) => minor(c.total)));
+  if (!Number.isFinite(allocation.total) || minor(allocation.total) !== totalMinor) {
+    issues.push({ path: 'total', message: `${allocation.total} is not the sum of the channels' totals (${totalMinor / unit.perUnit})` });
   }
-  if (totalCents > Math.round(allocatable * 100)) {
-    issues.push({ path: 'total', message: `${money(totalCents / 100)} exceeds today's allocatable budget of ${money(allocatable)}` });
+  if (totalMinor > minor(allocatable)) {
+    issues.push({
+      path: 'total',
+      message: `${money(totalMinor / unit.perUnit)} exceeds today's allocatable budget of ${money(allocatable)}`,
+    });
   }
   const carbon = carbonCap(input.portfolio);
   const lows = bounds.map((b) => b.low);
   if (carbon !== null) {
     const kg = carbon.kg(bounds.map((b) => rows.get(b.channelId)?.total ?? 0));
-    // Totals are whole cents, each up to a cent from the LP's: that much of every channel's kg is rounding.
-    if (kg > carbon.limitKg + carbon.kg(bounds.map(() => CENT))) {
+    // Totals are whole minor units, each up to one from the LP's: that much of every channel's kg is rounding.
+    if (kg > carbon.limitKg + carbon.kg(bounds.map(() => slack))) {
       const over =
         carbon.limitKg > carbon.maxDailyKg ? `the bases' ${formatAmount(carbon.limitKg, 2)} kg, the nearest a plan comes to ` : '';
       issues.push({
@@ -313,10 +325,10 @@ export const feasibilityIssues = (allocation: CheckedPlan, input: FeasibilityCon
       });
     }
   }
-  const basesFit = sum(bounds.map((b) => b.base)) <= allocatable + CENT;
+  const basesFit = sum(bounds.map((b) => b.base)) <= allocatable + slack;
   // Where the floors do not fit the budget, any channel may fall below its floor; where they do not fit the
   // carbon cap, only the channels that emit.
-  const floorsFitBudget = sum(lows) <= allocatable + CENT;
+  const floorsFitBudget = sum(lows) <= allocatable + slack;
   const floorsFitCarbon = carbon === null || carbon.kg(lows) <= carbon.maxDailyKg;
   for (const [i, b] of bounds.entries()) {
     const row = rows.get(b.channelId);
@@ -327,16 +339,18 @@ export const feasibilityIssues = (allocation: CheckedPlan, input: FeasibilityCon
     }
     const { total } = row;
     if (!Number.isFinite(total) || total < 0) issues.push({ path, message: `total ${total} is not a non-negative amount` });
-    if (total > b.max + CENT) issues.push({ path, message: `total ${money(total)} exceeds its max of ${money(b.max)}` });
-    if (basesFit && total < b.base - CENT) issues.push({ path, message: `total ${money(total)} is below its base of ${money(b.base)}` });
-    if (b.stopLoss && total > b.base + CENT) issues.push({ path, message: `under a stop-loss, total ${money(total)} exceeds its base` });
+    else if (!unit.whole(total))
+      issues.push({ path, message: `total ${total} is not a whole number of ${input.portfolio.currency}'s minor units` });
+    if (total > b.max + slack) issues.push({ path, message: `total ${money(total)} exceeds its max of ${money(b.max)}` });
+    if (basesFit && total < b.base - slack) issues.push({ path, message: `total ${money(total)} is below its base of ${money(b.base)}` });
+    if (b.stopLoss && total > b.base + slack) issues.push({ path, message: `under a stop-loss, total ${money(total)} exceeds its base` });
     if (b.reference === null || b.stopLoss) continue;
     const ceiling = Math.max(b.high, b.base + row.exploration);
-    if (total > ceiling + CENT) {
+    if (total > ceiling + slack) {
       issues.push({ path, message: `total ${money(total)} rises beyond the daily change limit from ${money(b.reference)}` });
     }
     const floorHolds = floorsFitBudget && (floorsFitCarbon || carbon?.perUnit[i] === 0);
-    if (floorHolds && total < b.low - CENT) {
+    if (floorHolds && total < b.low - slack) {
       issues.push({ path, message: `total ${money(total)} falls beyond the daily change limit from ${money(b.reference)}` });
     }
   }

@@ -93,6 +93,7 @@ describe('config file: what misbehaves once deployed', () => {
         id: `p${p}`,
         groups: [],
         alerts: { rules: [] },
+        carbon: undefined,
         channels: Array.from({ length: 20 }, (_, c) => ({ id: `c${c}`, platform: 'generic', base: 10, max: 5000 })),
       })),
     };
@@ -118,7 +119,7 @@ describe('config file: what misbehaves once deployed', () => {
 
   it('accepts a portfolio of 5,000 channels, the most the schema allows, which storage holds too', () => {
     const channels = Array.from({ length: 5000 }, (_, c) => ({ id: `channel-${c}`, platform: 'generic', base: 0, max: 5000 }));
-    const big = { ...shipped, portfolios: [{ ...shipped.portfolios[0], groups: [], alerts: { rules: [] }, channels }] };
+    const big = { ...shipped, portfolios: [{ ...shipped.portfolios[0], groups: [], alerts: { rules: [] }, carbon: undefined, channels }] };
     expect(issuesOf(JSON.stringify(big))).toEqual([]);
   });
 

@@ -120,8 +120,34 @@ describe('operator config', () => {
     ],
     ['a carbon cap the bases already exceed', (p: any) => (p.carbon.maxDailyKg = 100), 'portfolios[0].carbon.maxDailyKg'],
     ['a negative carbon intensity', (p: any) => (p.channels[0].carbonPerUnit = -1), 'portfolios[0].channels[0].carbonPerUnit'],
+    // Counted as clean, it would take the money the cap holds back from the others.
+    ['a channel without a carbon intensity under a cap', (p: any) => delete p.channels[3].carbonPerUnit, 'portfolios[0].channels[3].carbonPerUnit'],
+    ['a budget in fractions of a cent', (p: any) => (p.budget.daily = 10000.005), 'portfolios[0].budget.daily'],
+    ['a base in fractions of a cent', (p: any) => (p.channels[1].base = 1200.005), 'portfolios[0].channels[1].base'],
   ])('rejects %s, naming the path', (_name, change, path) => {
     expect(pathsOf(withDemo(change))).toContain(path);
+  });
+
+  it("holds money to the currency's minor unit: whole yen, cents, fils", () => {
+    const issues = (currency: string, daily: number, max: number) => {
+      const result = validate(
+        BudgetConfig,
+        withDemo((p) => {
+          p.currency = currency;
+          p.budget.daily = daily;
+          p.channels[0].max = max;
+        }),
+      );
+      return result.ok ? [] : result.issues.map((i) => `${i.path}: ${i.message}`);
+    };
+    expect(issues('JPY', 10000.5, 6000.25)).toEqual([
+      'portfolios[0].budget.daily: must be a whole amount: JPY has no minor unit',
+      'portfolios[0].channels[0].max: must be a whole amount: JPY has no minor unit',
+    ]);
+    expect(issues('JPY', 10000, 6000)).toEqual([]);
+    expect(issues('USD', 10000.25, 6000.5)).toEqual([]);
+    expect(issues('KWD', 10000.125, 6000)).toEqual([]);
+    expect(issues('KWD', 10000.1255, 6000)).toEqual(["portfolios[0].budget.daily: must have at most 3 decimals, KWD's minor unit"]);
   });
 
   it('accepts overlapping groups whose minShares sum above 1 when the channels they share can satisfy both', () => {

@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { allocate } from '../../../../functions/domain/allocation/allocate.js';
 import { type Allocation, AllocationInput } from '../../../../functions/domain/allocation/schemas.js';
 import { addDays } from '../../../../functions/domain/dates.js';
+import { minorUnitOf } from '../../../../functions/domain/money.js';
 import { portfolioInput } from '../../../support/portfolioInput.js';
 
+/** A cent and the last bit of a double: a bound on a plan of whole cents holds to within it. */
 const CENT = 0.011;
 
 /** A random valid portfolio with history and a previous allocation, as fast-check values. */
@@ -27,8 +29,10 @@ const inputs = fc
     previous: fc.boolean(),
     stopFirst: fc.boolean(),
     seed: fc.integer(),
+    // Dollars in cents, yen whole, dinars in fils.
+    currency: fc.constantFrom('USD', 'JPY', 'KWD'),
   })
-  .map(({ daily, share, reserve, change, channels, previous, stopFirst, seed }) => {
+  .map(({ daily, share, reserve, change, channels, previous, stopFirst, seed, currency }) => {
     const room = daily * (1 - share - reserve);
     const baseWeights = channels.reduce((s, c) => s + c.baseShare, 0) || 1;
     const portfolioChannels = channels.map((c, i) => {
@@ -56,7 +60,7 @@ const inputs = fc
       portfolio: {
         id: 'p',
         name: 'p',
-        currency: 'USD',
+        currency,
         timezone: 'UTC',
         budget: { daily, explorationShare: share, maxDailyChange: change, reserveShare: reserve },
         channels: portfolioChannels,
@@ -73,6 +77,14 @@ const inputs = fc
 
 const assertInvariants = (input: AllocationInput, allocation: Allocation) => {
   const { daily, explorationShare, maxDailyChange } = input.portfolio.budget;
+  // Money is in whole minor units of the currency, so every bound holds to within one of them.
+  const unit = minorUnitOf(input.portfolio.currency);
+  const slack = unit.size + 1e-9;
+  const minor = (v: number) => Math.round(v * unit.perUnit);
+  for (const c of allocation.channels) {
+    for (const amount of [c.total, c.base, c.performance, c.exploration])
+      expect(unit.whole(amount), `${c.channelId}: ${amount}`).toBe(true);
+  }
   expect(allocation.total).toBeLessThanOrEqual(daily + 1e-9);
   if (allocation.status === 'held') return;
   const previous = new Map(input.previous?.channels.map((c) => [c.channelId, c.total]));
@@ -84,18 +96,18 @@ const assertInvariants = (input: AllocationInput, allocation: Allocation) => {
       : Math.min(c.max, Math.max(c.base, before * (1 - maxDailyChange)));
   };
   // Only when the budget cannot cover every channel's change-limit floor may a total fall below its floor.
-  const floorsFit = input.portfolio.channels.reduce((s, c) => s + lowOf(c), 0) <= allocatable + CENT;
+  const floorsFit = input.portfolio.channels.reduce((s, c) => s + lowOf(c), 0) <= allocatable + slack;
   for (const [i, channel] of input.portfolio.channels.entries()) {
     const row = allocation.channels[i]!;
     expect(row.channelId).toBe(channel.id);
     expect(row.total).toBeGreaterThanOrEqual(channel.base - 1e-9);
-    expect(row.total).toBeLessThanOrEqual(channel.max + CENT);
+    expect(row.total).toBeLessThanOrEqual(channel.max + slack);
     expect(row.base + row.performance + row.exploration).toBeCloseTo(row.total, 6);
     if (input.stopLoss.includes(channel.id)) expect([row.total, row.exploration]).toEqual([channel.base, 0]);
     const before = previous.get(channel.id);
     if (before !== undefined && !input.stopLoss.includes(channel.id)) {
-      expect(row.total).toBeLessThanOrEqual(Math.max(channel.base, Math.min(channel.max, before * (1 + maxDailyChange))) + CENT);
-      if (floorsFit) expect(row.total).toBeGreaterThanOrEqual(lowOf(channel) - CENT);
+      expect(row.total).toBeLessThanOrEqual(Math.max(channel.base, Math.min(channel.max, before * (1 + maxDailyChange))) + slack);
+      if (floorsFit) expect(row.total).toBeGreaterThanOrEqual(lowOf(channel) - slack);
     }
   }
   // Exploration fills its share whenever the explorable channels have room for it under max and the change
@@ -113,12 +125,13 @@ const assertInvariants = (input: AllocationInput, allocation: Allocation) => {
   const insideFloors = input.portfolio.channels
     .filter((c) => c.explore && !input.stopLoss.includes(c.id))
     .reduce((sum, c) => sum + Math.max(0, lowOf(c) - c.base), 0);
-  if (room >= share && floorsFit && allocatable - floors + insideFloors >= share) expect(allocation.exploration).toBeCloseTo(share, 1);
-  else expect(allocation.exploration).toBeLessThanOrEqual(share + CENT);
-  // Money adds up to the cent: the channels make the total, and the total, the reserve and the unplaced make the budget.
-  const cents = (v: number) => Math.round(v * 100);
-  expect(allocation.channels.reduce((s, c) => s + cents(c.total), 0)).toBe(cents(allocation.total));
-  expect(cents(allocation.total) + cents(allocation.reserve) + cents(allocation.unallocated?.amount ?? 0)).toBe(cents(daily));
+  if (room >= share && floorsFit && allocatable - floors + insideFloors >= share) {
+    expect(share - allocation.exploration).toBeLessThan(Math.max(0.05, unit.size));
+  }
+  expect(allocation.exploration).toBeLessThanOrEqual(share + 1e-9);
+  // Money adds up to the minor unit: the channels make the total, and the total, the reserve and the unplaced make the budget.
+  expect(allocation.channels.reduce((s, c) => s + minor(c.total), 0)).toBe(minor(allocation.total));
+  expect(minor(allocation.total) + minor(allocation.reserve) + minor(allocation.unallocated?.amount ?? 0)).toBe(minor(daily));
   for (const c of allocation.constraints) expect(c.shadowPrice, c.id).toBeGreaterThanOrEqual(0);
 };
 
@@ -258,6 +271,48 @@ describe('allocate', () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it("plans in whole minor units of the currency, never past a budget with a fraction of one (a what-if's)", () => {
+    const history = ['search', 'video'].flatMap((channelId, i) =>
+      Array.from({ length: 20 }, (_, d) => {
+        const spend = 1000 + ((d * 37) % 7) * 300;
+        return { channelId, date: addDays('2026-11-20', -d), spend, conversions: Math.round(spend / [20, 45][i]!) };
+      }),
+    );
+    const channels = [
+      { id: 'search', platform: 'generic', base: 500, max: 8000 },
+      { id: 'video', platform: 'generic', base: 500, max: 8000 },
+    ];
+    const yen = portfolioInput({
+      budget: { daily: 10_001, reserveShare: 0.15 },
+      channels,
+      history,
+      asOf: '2026-11-21',
+      portfolio: { currency: 'JPY' },
+    });
+    const whatIf = { ...yen, portfolio: { ...yen.portfolio, budget: { ...yen.portfolio.budget, daily: 7000.5 } } };
+    const previous = {
+      channels: [
+        { channelId: 'search', total: 6000.4 },
+        { channelId: 'video', total: 2500.35 },
+      ],
+    };
+    // The last is held on stale data: yesterday's plan, cut to today's budget.
+    const inputs = [yen, whatIf, { ...whatIf, previous }, { ...whatIf, previous, asOf: '2026-12-15' }];
+    expect(inputs.map((input) => allocate(input).status)).toEqual(['optimal', 'optimal', 'optimal', 'held']);
+    for (const input of inputs) {
+      const allocation = allocate(input);
+      const amounts = allocation.channels.flatMap((c) => [c.total, c.performance, c.exploration]);
+      expect(
+        amounts.filter((a) => !Number.isInteger(a)),
+        allocation.status,
+      ).toEqual([]);
+      expect([allocation.reserve, allocation.total].every(Number.isInteger)).toBe(true);
+      expect(allocation.total + allocation.reserve).toBeLessThanOrEqual(input.portfolio.budget.daily);
+    }
+    // 15% of 10,001 yen is 1,500.15: a reserve of 1,500 leaves 8,501 to place.
+    expect([allocate(yen).reserve, allocate(yen).total]).toEqual([1500, 8501]);
   });
 
   describe('business constraints', () => {

@@ -178,7 +178,7 @@ describe('the daily change limit holds for the day', () => {
   it('lowers only the channels that emit when a held plan must come under a carbon cap', () => {
     // Yesterday's 4,000 of search (no emissions) and 1,500 of video (0.2 kg each, 300 kg) against a cap of 200.
     const channels = [
-      { id: 'search', platform: 'generic', base: 1000, max: 6000 },
+      { id: 'search', platform: 'generic', base: 1000, max: 6000, carbonPerUnit: 0 },
       { id: 'social', platform: 'generic', base: 1000, max: 6000, carbonPerUnit: 0.01 },
       { id: 'video', platform: 'generic', base: 500, max: 3000, carbonPerUnit: 0.2 },
     ];
