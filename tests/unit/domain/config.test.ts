@@ -121,7 +121,11 @@ describe('operator config', () => {
     ['a carbon cap the bases already exceed', (p: any) => (p.carbon.maxDailyKg = 100), 'portfolios[0].carbon.maxDailyKg'],
     ['a negative carbon intensity', (p: any) => (p.channels[0].carbonPerUnit = -1), 'portfolios[0].channels[0].carbonPerUnit'],
     // Counted as clean, it would take the money the cap holds back from the others.
-    ['a channel without a carbon intensity under a cap', (p: any) => delete p.channels[3].carbonPerUnit, 'portfolios[0].channels[3].carbonPerUnit'],
+    [
+      'a channel without a carbon intensity under a cap',
+      (p: any) => delete p.channels[3].carbonPerUnit,
+      'portfolios[0].channels[3].carbonPerUnit',
+    ],
     ['a budget in fractions of a cent', (p: any) => (p.budget.daily = 10000.005), 'portfolios[0].budget.daily'],
     ['a base in fractions of a cent', (p: any) => (p.channels[1].base = 1200.005), 'portfolios[0].channels[1].base'],
   ])('rejects %s, naming the path', (_name, change, path) => {
