@@ -563,7 +563,8 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
   const withinCarbon = (lower: readonly number[]) => cap === undefined || emittedKg(emitters, lower) <= cap + 1e-9;
   const wanted = roundToTotal(
     plans.map((p) => shares.get(p.channel.id)?.amount ?? 0),
-    unit.floor([...shares.values()].reduce((s, e) => s + e.amount, 0)),
+    // The nearest whole units: the contract's exploration equals the share, to the unit.
+    unit.round([...shares.values()].reduce((s, e) => s + e.amount, 0)),
     unit,
   );
   const exploration = exploreWithinGroups(
