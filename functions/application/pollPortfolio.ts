@@ -1,4 +1,4 @@
-import type { Alert } from '../domain/alerts/lifecycle.js';
+import { type Alert, type AlertChange, resolved as resolvedAlert } from '../domain/alerts/lifecycle.js';
 import {
   type Account,
   accountCampaigns,
@@ -7,13 +7,9 @@ import {
   type Portfolio,
   restatementDays,
 } from '../domain/config.js';
-import {
-  credentialsAlert,
-  openCredentialsAlert,
-  refusedFingerprint,
-  resolvedCredentialsAlert,
-} from '../domain/connectors/credentialsAlert.js';
+import { credentialsAlert, openCredentialsAlert, refusedFingerprint } from '../domain/connectors/credentialsAlert.js';
 import { BACKFILL_DAYS, chunkByKey, pullWindow } from '../domain/connectors/pullWindow.js';
+import { REFUSED_RULE, refusedRowsAlert, withRefusals } from '../domain/connectors/refusedRowsAlert.js';
 import { addDays, dateInZone } from '../domain/dates.js';
 import { MAX_RECORDS } from '../domain/delivery.js';
 import { alertEvent } from '../domain/events.js';
@@ -176,6 +172,8 @@ export class Poller {
     let unchanged = 0;
     const receipt = { accepted: 0, duplicates: 0, stale: 0 };
     const refused: string[] = [];
+    /** Each refusal under the channel whose day it left out, or its platform where it names no row. */
+    const refusedFor = new Map<string, string[]>();
     const heard = new Set<string>();
     for (const [platform, rows] of rowsByPlatform) {
       const kept = rows.filter((row) => !failedChannels.has(owner.get(`${platform}:${campaignOf[platform](row).campaign}`) ?? ''));
@@ -198,13 +196,18 @@ export class Poller {
         let prepared = prepare(pending);
         while (!prepared.ok) {
           const bad = new Set(prepared.rejection.issues.flatMap((issue) => rowIndex(issue.path)).map((i) => channelDay(pending[i])));
+          const refuse = (key: string, text: string) => {
+            refused.push(text);
+            refusedFor.set(key, [...(refusedFor.get(key) ?? []), text]);
+          };
           for (const issue of prepared.rejection.issues) {
             const [i] = rowIndex(issue.path);
             const row = i === undefined ? undefined : campaignOf[platform](pending[i]);
-            refused.push(`${platform}${row ? ` campaign ${row.campaign} on ${row.date}` : ''}: ${issue.path}: ${issue.message}`);
+            const key = (row && owner.get(`${platform}:${row.campaign}`)) ?? platform;
+            refuse(key, `${platform}${row ? ` campaign ${row.campaign} on ${row.date}` : ''}: ${issue.path}: ${issue.message}`);
           }
           const rest = pending.filter((row) => !bad.has(channelDay(row)));
-          if (bad.size === 0 && prepared.rejection.issues.length === 0) refused.push(`${platform}: ${prepared.rejection.message}`);
+          if (bad.size === 0 && prepared.rejection.issues.length === 0) refuse(platform, `${platform}: ${prepared.rejection.message}`);
           if (bad.size === 0 || rest.length === 0) break;
           pending = rest;
           prepared = prepare(pending);
@@ -224,6 +227,10 @@ export class Poller {
     // Every channel the pull returned valid rows for has been heard from, whatever it changed; one whose
     // campaigns returned nothing (a mistyped id) or only refused rows has not.
     if (heard.size > 0) await this.deps.pulls.recordPulled(portfolio.id, [...heard], pulledAt);
+    const answered = new Set([...heard, ...rowsByPlatform.keys()]);
+    const refusals = await this.alertRefusals(portfolio, open, refusedFor, answered, pulledAt);
+    opened.push(...refusals.opened);
+    resolved.push(...refusals.resolved);
     const result: PollResult = {
       portfolioId: portfolio.id,
       pulledAt,
@@ -276,7 +283,7 @@ export class Poller {
       const rows = await reports.dailyRows(account, campaignIds, window.from, window.to);
       let resolvedId: string | undefined;
       if (existing) {
-        const alert = resolvedCredentialsAlert(existing, at);
+        const alert = resolvedAlert(existing, at, 0);
         const change = { kind: 'resolve', before: existing, alert } as const;
         const entry = await this.deps.alerts.apply(change, alertEvent(change, at));
         if (entry) await this.announce(entry);
@@ -289,6 +296,43 @@ export class Poller {
         return this.refuseCredentials(portfolio, account, existing, fingerprint, base, at, failure.message);
       return { summary: { ...base, rows: 0, failure: failure.kind, message: failure.message } };
     }
+  }
+
+  /**
+   * Brings the refused-rows alerts in line with this poll ({@link REFUSED_RULE}): one opened for each channel
+   * (or platform) with refusals and none open, the open one given the new list when it changed, and the open
+   * one of a channel the poll `answered` for without a refusal resolved.
+   */
+  private async alertRefusals(
+    portfolio: Portfolio,
+    open: readonly Alert[],
+    refusedFor: ReadonlyMap<string, readonly string[]>,
+    answered: ReadonlySet<string>,
+    at: string,
+  ): Promise<{ opened: string[]; resolved: string[] }> {
+    const current = new Map(open.filter((a) => a.ruleId === REFUSED_RULE && a.status === 'open').map((a) => [a.channelId, a]));
+    const changes: AlertChange[] = [];
+    for (const [key, texts] of refusedFor) {
+      const existing = current.get(key);
+      if (!existing) {
+        changes.push({ kind: 'open', alert: refusedRowsAlert(portfolio.id, key, texts, at, this.deps.configHash) });
+        continue;
+      }
+      const alert = withRefusals(existing, texts, at);
+      if (alert) changes.push({ kind: 'escalate', before: existing, alert });
+    }
+    for (const [key, existing] of current) {
+      if (answered.has(key) && !refusedFor.has(key))
+        changes.push({ kind: 'resolve', before: existing, alert: resolvedAlert(existing, at, 0) });
+    }
+    for (const change of changes) {
+      const entry = await this.deps.alerts.apply(change, alertEvent(change, at));
+      if (entry) await this.announce(entry);
+    }
+    return {
+      opened: changes.flatMap((c) => (c.kind === 'open' ? [c.alert.alertId] : [])),
+      resolved: changes.flatMap((c) => (c.kind === 'resolve' ? [c.alert.alertId] : [])),
+    };
   }
 
   private async refuseCredentials(

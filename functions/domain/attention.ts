@@ -1,5 +1,7 @@
 import type { Alert } from './alerts/lifecycle.js';
 import { SEVERITIES, type Severity } from './alerts/severity.js';
+import { ALERT_METRICS } from './config.js';
+import { REFUSED_RULE } from './connectors/refusedRowsAlert.js';
 import { addDays, daysBetween } from './dates.js';
 import type { Diagnostics } from './diagnostics/schemas.js';
 import type { DailyTotal } from './metrics.js';
@@ -24,8 +26,18 @@ const STALE_AFTER_DAYS = 2;
 const amount = (value: number) => formatAmount(value, 2, 2);
 const percent = (share: number) => `${formatAmount(share * 100, 0)}%`;
 
+/**
+ * The periods a rule's alert breached over ("2026-11-20, 2026-11-21"), empty for a connector's own alert
+ * (refused credentials, refused rows), whose windows hold what its value already says.
+ */
+export const breachedWindows = (alert: Pick<Alert, 'metric' | 'windows'>): string =>
+  (ALERT_METRICS as readonly string[]).includes(alert.metric) ? ` over ${alert.windows.join(', ')}` : '';
+
+/** How many refused rows an alert's value names before "and N more". */
+const REFUSALS_SHOWN = 3;
+
 /** An alert's observed value against its threshold, in the units people read: "CPA 123.50 against 45.00". */
-export const alertValue = (alert: Pick<Alert, 'metric' | 'observed' | 'threshold'>): string => {
+export const alertValue = (alert: Pick<Alert, 'metric' | 'observed' | 'threshold' | 'windows'>): string => {
   const observed = alert.observed === 'Infinity' ? Number.POSITIVE_INFINITY : alert.observed;
   const shown = (v: number) => (Number.isFinite(v) ? amount(v) : 'infinite (spend, no conversions)');
   switch (alert.metric) {
@@ -42,6 +54,12 @@ export const alertValue = (alert: Pick<Alert, 'metric' | 'observed' | 'threshold
     // An account whose credentials a platform refused (functions/domain/connectors/credentialsAlert.ts).
     case 'credentials':
       return 'the platform refused its credentials (expired, revoked or without access): renew its secret; its campaigns are not pulled until then';
+    // Pulled rows the webhook's rules refused (functions/domain/connectors/refusedRowsAlert.ts).
+    case REFUSED_RULE: {
+      const shown = alert.windows.slice(0, REFUSALS_SHOWN).join('; ');
+      const more = observed > REFUSALS_SHOWN ? `; and ${formatAmount(observed - REFUSALS_SHOWN, 0)} more` : '';
+      return `the platform sent ${formatAmount(observed, 0)} row${observed === 1 ? '' : 's'} its checks refuse, left out of the data (${shown}${more}): correct them at the platform, or import the days corrected`;
+    }
     default:
       return `${alert.metric} ${shown(observed)} against ${amount(alert.threshold)}`;
   }

@@ -169,7 +169,7 @@ describe('pollers on DynamoDB Local, against the platform fakes', () => {
     expect((await totals('video', addDays(TODAY, -2)))[0]).toMatchObject({ spend: 321 });
   });
 
-  it('leaves out the channel-day of a row out of bounds, names it, and stores the rest of the account', async () => {
+  it('leaves out the channel-day of a row out of bounds, names it in an alert, stores the rest of the account, and resolves the alert once the row is right', async () => {
     const bad = addDays(TODAY, -4);
     const good = addDays(TODAY, -5);
     fakes.googleAds.state.restate(GOOGLE.accountId, SEARCH_CAMPAIGN, bad, { conversions: -5 });
@@ -179,10 +179,35 @@ describe('pollers on DynamoDB Local, against the platform fakes', () => {
     // One bad row froze the whole account's pull, its valid restatement included, on every poll.
     expect((await totals('search', good))[0]).toMatchObject({ conversions: 99 });
     expect((await totals('search', bad))[0]).toMatchObject({ conversions: before.conversions });
-    expect(result.refused).toEqual([
-      expect.stringMatching(new RegExp(`^google-ads campaign ${SEARCH_CAMPAIGN} on ${bad}: results\\[\\d+\\]\\.metrics\\.conversions: `)),
-    ]);
+    const refusal = new RegExp(`^google-ads campaign ${SEARCH_CAMPAIGN} on ${bad}: results\\[\\d+\\]\\.metrics\\.conversions: `);
+    expect(result.refused).toEqual([expect.stringMatching(refusal)]);
+    // The gap was only in a log line: a warning now names it, as an alert people and subscribers see.
+    expect(result.alertsOpened).toEqual([expect.stringMatching(/^refused-rows~search~/)]);
+    const openRefused = async () =>
+      (
+        (await runtime.get('/portfolios/demo/alerts?status=open')).body.alerts as { ruleId: string; channelId: string; windows: string[] }[]
+      ).filter((a) => a.ruleId === 'refused-rows');
+    expect(await openRefused()).toEqual([expect.objectContaining({ channelId: 'search', windows: [expect.stringMatching(refusal)] })]);
+    expect(events.at(-1)).toMatchObject({ detailType: 'ThresholdBreached', detail: { channelId: 'search', ruleId: 'refused-rows' } });
+    // The same refusal on the next poll is no news; the alert evaluation leaves it to the poller.
+    const published = events.length;
+    later(60);
+    expect((await poller.poll(demo)).alertsOpened).toEqual([]);
+    const evaluate = await fetch(`${runtime.url}/portfolios/demo/alerts/evaluate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${runtime.apiToken}` },
+    });
+    expect(evaluate.status).toBe(200);
+    expect(await openRefused()).toHaveLength(1);
+    expect(events.slice(published).filter((e) => (e.detail as { ruleId?: string }).ruleId === 'refused-rows')).toEqual([]);
+
     fakes.googleAds.state.restate(GOOGLE.accountId, SEARCH_CAMPAIGN, bad, { conversions: before.conversions });
+    later(60);
+    const fixed = await poller.poll(demo);
+    expect(fixed.refused).toEqual([]);
+    expect(fixed.alertsResolved).toEqual([expect.stringMatching(/^refused-rows~search~/)]);
+    expect(await openRefused()).toEqual([]);
+    expect(events.at(-1)).toMatchObject({ detailType: 'AlertResolved', detail: { channelId: 'search', ruleId: 'refused-rows' } });
   });
 
   it('pages through every report: small pages give the same rows', async () => {

@@ -1,6 +1,6 @@
 import type { Alert } from '../../domain/alerts/lifecycle.js';
 import type { ChannelAllocation } from '../../domain/allocation/schemas.js';
-import { alertValue, attentionItems } from '../../domain/attention.js';
+import { alertValue, attentionItems, breachedWindows } from '../../domain/attention.js';
 import type { ComparedInputs } from '../../domain/changeDrivers.js';
 import type { Portfolio } from '../../domain/config.js';
 import type { Diagnostics } from '../../domain/diagnostics/schemas.js';
@@ -476,7 +476,7 @@ const alertsSection = (alerts: readonly Alert[], portfolio: Portfolio): Markup =
     ? html`<p>No open alerts.</p>`
     : html`<ul id="alerts">${alerts.map(
         (a) =>
-          html`<li><span class="sev sev-${a.severity}">${a.severity}</span> <strong>${channelName(portfolio, a.channelId)}</strong>: ${alertValue(a)} over ${a.windows.join(', ')} (rule <code>${a.ruleId}</code>)${a.action ? html` — <em>${term('stop-loss', 'stop-loss')}: held at base</em>` : ''} (since ${a.openedAt.slice(0, 16).replace('T', ' ')})</li>`,
+          html`<li><span class="sev sev-${a.severity}">${a.severity}</span> <strong>${channelName(portfolio, a.channelId)}</strong>: ${alertValue(a)}${breachedWindows(a)} (rule <code>${a.ruleId}</code>)${a.action ? html` — <em>${term('stop-loss', 'stop-loss')}: held at base</em>` : ''} (since ${a.openedAt.slice(0, 16).replace('T', ' ')})</li>`,
       )}</ul>`;
 
 /** The daily budget a plan was made under: what it placed, what it held back, and what it left unplaced. */

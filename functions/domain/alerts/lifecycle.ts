@@ -1,5 +1,6 @@
 import type { AlertRule, Portfolio } from '../config.js';
 import { accountAlertId, CREDENTIALS_RULE } from '../connectors/credentialsAlert.js';
+import { pulledFor, REFUSED_RULE } from '../connectors/refusedRowsAlert.js';
 import * as z from '../schema.js';
 import type { Evaluation } from './evaluate.js';
 import { Observed, SEVERITIES, Severity, toObserved } from './severity.js';
@@ -110,18 +111,21 @@ export const alertChanges = (
     }
   }
   // An alert whose rule (or channel) the config no longer has can never clear by itself: resolve it. An
-  // account's credentials alert is no rule's: the poller resolves it once a pull with renewed credentials
-  // works, so it stays open here while the config still has its account.
+  // account's credentials alert and a channel's refused rows are no rule's: the poller resolves them once a
+  // pull works, so they stay open here while the config still has the account, or pulls the channel.
   const judged = new Set(evaluations.map((e) => `${e.ruleId}\u0000${e.channelId}`));
   const accounts = new Set(portfolio.accounts.map(accountAlertId));
   for (const [pair, alert] of openByPair) {
-    const polled = alert.ruleId === CREDENTIALS_RULE && accounts.has(alert.channelId);
+    const polled =
+      (alert.ruleId === CREDENTIALS_RULE && accounts.has(alert.channelId)) ||
+      (alert.ruleId === REFUSED_RULE && pulledFor(alert, portfolio));
     if (!judged.has(pair) && !polled) changes.push({ kind: 'resolve', before: alert, alert: resolved(alert, at, null) });
   }
   return changes;
 };
 
-const resolved = (alert: Alert, at: string, observed: Alert['observed'] | null): Alert => ({
+/** The alert resolved at `at`, with the value that cleared it (null where nothing was measured). */
+export const resolved = (alert: Alert, at: string, observed: Alert['observed'] | null): Alert => ({
   ...alert,
   status: 'resolved',
   resolvedAt: at,

@@ -41,11 +41,3 @@ export const credentialsAlert = (portfolioId: string, account: Account, fingerpr
   configHash,
   history: [{ at, kind: 'opened', severity: 'critical', observed: 1 }],
 });
-
-/** The alert resolved: a pull with the account's (renewed) credentials succeeded. */
-export const resolvedCredentialsAlert = (alert: Alert, at: string): Alert => ({
-  ...alert,
-  status: 'resolved',
-  resolvedAt: at,
-  history: [...alert.history, { at, kind: 'resolved', severity: null, observed: 0 }],
-});

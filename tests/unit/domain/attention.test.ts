@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../../functions/domain/alerts/lifecycle.js';
-import { alertValue, attentionItems } from '../../../functions/domain/attention.js';
+import { alertValue, attentionItems, breachedWindows } from '../../../functions/domain/attention.js';
 import type { Diagnostics } from '../../../functions/domain/diagnostics/schemas.js';
 import type { Snapshot } from '../../../functions/domain/snapshots.js';
 
@@ -117,17 +117,35 @@ describe('what needs attention', () => {
   });
 
   it('reads pacing and silence as people say them', () => {
-    expect(alertValue({ metric: 'pacing', observed: 1.223, threshold: 0.15 })).toBe('spend at 222% of plan (the rule allows 115%)');
-    expect(alertValue({ metric: 'hoursSinceData', observed: 30, threshold: 6 })).toBe('no data for 30 hours (the rule allows 6)');
+    expect(alertValue({ metric: 'pacing', observed: 1.223, threshold: 0.15, windows: [] })).toBe(
+      'spend at 222% of plan (the rule allows 115%)',
+    );
+    expect(alertValue({ metric: 'hoursSinceData', observed: 30, threshold: 6, windows: [] })).toBe(
+      'no data for 30 hours (the rule allows 6)',
+    );
     // A fraction of an hour is not rounded to 0 against a rule that allows 0.05.
-    expect(alertValue({ metric: 'hoursSinceData', observed: 0.066, threshold: 0.05 })).toBe('no data for 0.1 hours (the rule allows 0.05)');
-    expect(alertValue({ metric: 'cpa', observed: 'Infinity', threshold: 45 })).toBe('CPA infinite (spend, no conversions) against 45.00');
+    expect(alertValue({ metric: 'hoursSinceData', observed: 0.066, threshold: 0.05, windows: [] })).toBe(
+      'no data for 0.1 hours (the rule allows 0.05)',
+    );
+    expect(alertValue({ metric: 'cpa', observed: 'Infinity', threshold: 45, windows: [] })).toBe(
+      'CPA infinite (spend, no conversions) against 45.00',
+    );
   });
 
   it('says what to do about an account whose credentials a platform refused', () => {
-    expect(alertValue({ metric: 'credentials', observed: 1, threshold: 0 })).toMatch(
-      /^the platform refused its credentials .*renew its secret/,
+    const refused = { metric: 'credentials', observed: 1, threshold: 0, windows: ['credentials 3f2a'] };
+    expect(alertValue(refused)).toMatch(/^the platform refused its credentials .*renew its secret/);
+    // The fingerprint is the poller's, not a period the alert breached over.
+    expect(breachedWindows(refused)).toBe('');
+    expect(breachedWindows({ metric: 'cpa', windows: ['2026-11-20', '2026-11-21'] })).toBe(' over 2026-11-20, 2026-11-21');
+  });
+
+  it('names the rows a platform sent that its checks refused, and what to do', () => {
+    const windows = [1, 2, 3, 4, 5].map((d) => `google-ads campaign 555 on 2026-11-0${d}: results[0].metrics.conversions: must be ≥ 0`);
+    expect(alertValue({ metric: 'refused-rows', observed: 5, threshold: 0, windows })).toBe(
+      `the platform sent 5 rows its checks refuse, left out of the data (${windows.slice(0, 3).join('; ')}; and 2 more): correct them at the platform, or import the days corrected`,
     );
+    expect(breachedWindows({ metric: 'refused-rows', windows })).toBe('');
   });
 });
 
@@ -136,7 +154,7 @@ describe('what needs attention, said once', () => {
     const items = attentionItems({
       ...calm,
       latest: snapshot(),
-      alerts: [alert({ ruleId: 'overspend', metric: 'pacing', observed: 1.223, threshold: 0.15 })],
+      alerts: [alert({ ruleId: 'overspend', metric: 'pacing', observed: 1.223, threshold: 0.15, windows: [] })],
       daily: [{ channelId: 'display', date: '2026-11-21', spend: 2223, conversions: 10, revenue: 0, impressions: 0, clicks: 0, rows: 1 }],
       allocated: new Map([['2026-11-21', new Map([['display', 1000]])]]),
     });

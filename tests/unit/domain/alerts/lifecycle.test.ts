@@ -3,6 +3,7 @@ import { evaluatePortfolio } from '../../../../functions/domain/alerts/evaluate.
 import { type Alert, alertChanges } from '../../../../functions/domain/alerts/lifecycle.js';
 import type { Account } from '../../../../functions/domain/config.js';
 import { credentialsAlert } from '../../../../functions/domain/connectors/credentialsAlert.js';
+import { refusedRowsAlert } from '../../../../functions/domain/connectors/refusedRowsAlert.js';
 import { addDays } from '../../../../functions/domain/dates.js';
 import { days, portfolio } from './fixtures.js';
 
@@ -67,5 +68,27 @@ describe('alert lifecycle', () => {
     expect(changes([account])).toEqual([]);
     // Its account removed, no poll will ever resolve it: the evaluation does, as for a rule the config dropped.
     expect(changes([]).map((c) => [c.kind, c.alert.ruleId])).toEqual([['resolve', 'credentials']]);
+  });
+
+  it('leaves a channel’s refused-rows alert to the poller while an account in the config pulls it, and resolves it once none does', () => {
+    const account = { platform: 'meta', accountId: '100200300400500' } as Account;
+    const channelId = p.channels[0]!.id;
+    const refused = refusedRowsAlert(
+      p.id,
+      channelId,
+      ['meta campaign 555 on 2026-11-20: data[0].spend: …'],
+      '2026-11-22T10:00:00.000Z',
+      'hash1',
+    );
+    const now = new Date('2026-11-22T10:15:00Z');
+    const pulled = {
+      ...p,
+      accounts: [account],
+      channels: p.channels.map((c, i) => (i === 0 ? { ...c, sourceIds: { meta: ['555'] } } : c)),
+    };
+    expect(alertChanges(pulled, [refused], [], now, 'hash1')).toEqual([]);
+    expect(alertChanges({ ...pulled, accounts: [] }, [refused], [], now, 'hash1').map((c) => [c.kind, c.alert.ruleId])).toEqual([
+      ['resolve', 'refused-rows'],
+    ]);
   });
 });
