@@ -403,19 +403,29 @@ const fitExploration = (
 };
 
 /**
- * The carbon cap's constraint, saying so when exploration gave way to it ({@link fitExploration}): the plan's
- * exploration is then below its share, and this is where a reader of the plan learns why.
+ * The carbon cap's constraint, saying so when exploration is below its share for it: taken of only the part of
+ * the budget the cap lets a plan place (`placeable` of `allocatable`), or giving way ({@link fitExploration})
+ * because placed as wanted its floors would emit past the cap. This is where a reader of the plan learns why.
  */
 const withExplorationForCarbon = (
   constraints: readonly BindingConstraint[],
+  share: number,
+  { placeable, allocatable }: { placeable: number; allocatable: number },
   wanted: readonly number[],
   exploration: readonly number[],
   wantedFits: boolean,
 ): BindingConstraint[] => {
-  const share = wanted.reduce((a, b) => a + b, 0);
+  const asked = wanted.reduce((a, b) => a + b, 0);
   const placed = exploration.reduce((a, b) => a + b, 0);
-  if (wantedFits || placed >= share - 0.005) return [...constraints];
-  const note = `Exploration gave way to it: ${money(placed)} of its ${money(share)} share, since placed as wanted its floors would emit past the cap.`;
+  const gaveWay = !wantedFits && placed < asked - 0.005;
+  if (placed >= share - 0.005 || (placeable >= allocatable - 0.005 && !gaveWay)) return [...constraints];
+  const why = [
+    ...(placeable < allocatable - 0.005
+      ? [`the same share of the ${money(placeable)} a plan can place under the cap, not of the ${money(allocatable)} it cannot spend`]
+      : []),
+    ...(gaveWay ? ['giving way since placed as wanted its floors would emit past the cap'] : []),
+  ];
+  const note = `Exploration takes ${money(placed)} of its ${money(share)} share: ${why.join(', then ')}.`;
   const carbon = constraints.find((c) => c.id === 'carbon');
   return carbon
     ? constraints.map((c) => (c === carbon ? { ...c, explanation: `${c.explanation} ${note}` } : c))
@@ -512,7 +522,10 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
 
   const value: Valuation = portfolio.objective.maximize === 'revenue' ? incrementalRevenueAt : incrementalAt;
   const exploring = options.exploration !== false && explorationShare > 0;
-  const explorationBudget = exploring ? Math.min(explorationShare * daily, allocatable - baseSum) : 0;
+  const offered = exploring ? Math.min(explorationShare * daily, allocatable - baseSum) : 0;
+  const cap = portfolio.carbon?.maxDailyKg;
+  const emitters = plans.map((p) => p.channel);
+  const withinCarbon = (lower: readonly number[]) => cap === undefined || emittedKg(emitters, lower) <= cap + 1e-9;
   // The daily change limit's floors give way in proportion, toward the bases, only when the budget cannot cover them.
   const proportional = shrinkToBudget(
     plans.map((p) => p.low),
@@ -540,7 +553,24 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
   const loweredFor = (i: number) => (floors[i]! < proportional[i]! - 0.005 ? [...gaveWayFor[i]!] : []);
   const floorSum = floors.reduce((a, b) => a + b, 0);
   // Pass 1 finds the margin without exploration; it is the bar each channel's sampled upside must clear.
-  const first = solve(plans, floors, Math.max(allocatable - explorationBudget, floorSum), input, value);
+  const first = solve(plans, floors, Math.max(allocatable - offered, floorSum), input, value);
+  // Under a carbon cap that binds, carbon runs out before money: exploration takes its share of the part of
+  // the budget the cap lets a plan place, not of money no plan can spend. Taken of the whole budget, each unit
+  // it placed on a dirty channel was carbon the plan lost, so a larger budget planned fewer conversions (the
+  // demo expected 391 a day at 20,000 against 403 at 15,000, and 412 at both without exploration).
+  const carbonBinds = cap !== undefined && emittedKg(emitters, first.totals) >= cap * (1 - 1e-6);
+  const placeable = carbonBinds ? solve(plans, floors, allocatable, input, value).totals.reduce((a, b) => a + b, 0) : allocatable;
+  const explorationBudget = offered * Math.min(1, placeable / Math.max(allocatable, 1e-9));
+  // Where the cap binds, a unit of a channel must beat the money's price and its carbon's: the LP's own
+  // test for buying it (its reduced cost). Against the money's margin alone, every channel cleared a budget
+  // the cap left unspent, and exploration went evenly to the dirtiest channels.
+  const priceOf = (id: string) => {
+    const row = first.model.meanings.findIndex((m) => m.id === id);
+    return row >= 0 ? first.solution.duals[row]! : 0;
+  };
+  const carbonPrice = carbonBinds ? priceOf('carbon') : 0;
+  const hurdleOf = (plan: ChannelPlan) =>
+    carbonPrice > 0 ? priceOf('budget') + carbonPrice * (plan.channel.carbonPerUnit ?? 0) : first.margin;
   const shares = exploring
     ? splitExploration(
         explorationBudget,
@@ -551,6 +581,7 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
             channelId: plan.channel.id,
             model: plan.conversions,
             plannedSpend: first.totals[i]!,
+            hurdle: hurdleOf(plan),
             room: plan.high - plan.channel.base,
             worth: plan.dayFactor * plan.incrementality * (portfolio.objective.maximize === 'revenue' ? plan.orderValue : 1),
           })),
@@ -558,9 +589,6 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
         seed,
       )
     : new Map<string, { amount: number; chance: number }>();
-  const cap = portfolio.carbon?.maxDailyKg;
-  const emitters = plans.map((p) => p.channel);
-  const withinCarbon = (lower: readonly number[]) => cap === undefined || emittedKg(emitters, lower) <= cap + 1e-9;
   const wanted = roundToTotal(
     plans.map((p) => shares.get(p.channel.id)?.amount ?? 0),
     // The nearest whole units: the contract's exploration equals the share, to the unit.
@@ -657,6 +685,8 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
     : bound;
   const constraints = withExplorationForCarbon(
     priced,
+    offered,
+    { placeable, allocatable },
     wanted,
     exploration,
     withinCarbon(floors.map((f, i) => Math.max(f, bases[i]! + wanted[i]!))),

@@ -23,6 +23,8 @@ export interface ExplorationCandidate {
   readonly room: number;
   /** What one unit of its curve is worth against the margin: today's weekday factor × incrementality (default 1). */
   readonly worth?: number;
+  /** What its next unit must return to beat the plan's, where that is its own (its carbon's price added); else the margin. */
+  readonly hurdle?: number;
 }
 
 export interface ExplorationShare {
@@ -49,7 +51,7 @@ export const splitExploration = (
   const shares = new Map<string, ExplorationShare>();
   const open = candidates.filter((c) => c.room > 0);
   if (budget <= 0 || open.length === 0) return shares;
-  const chances = open.map(({ channelId, model, plannedSpend, worth = 1 }) => {
+  const chances = open.map(({ channelId, model, plannedSpend, worth = 1, hurdle = margin }) => {
     // Level and shape are both uncertain: a draw of the scale changes the slope at the planned spend.
     const draws = drawCurves(model, substream(seed, channelId), DRAWS);
     // The slope at the planned spend is (a / scale) · e^(−spend / scale) (marginalAt's): each scale's
@@ -60,7 +62,7 @@ export const splitExploration = (
     let wins = 0;
     for (let i = 0; i < DRAWS; i += 1) {
       const k = draws.scale[i]!;
-      if (worth * ((draws.a[i]! / scales[k]!) * decays[k]!) > margin) wins += 1;
+      if (worth * ((draws.a[i]! / scales[k]!) * decays[k]!) > hurdle) wins += 1;
     }
     return wins / DRAWS;
   });

@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { allocate } from '../../../../functions/domain/allocation/allocate.js';
 import { type Allocation, AllocationInput } from '../../../../functions/domain/allocation/schemas.js';
+import { BudgetConfig } from '../../../../functions/domain/config.js';
 import { addDays } from '../../../../functions/domain/dates.js';
+import { demoFeed } from '../../../../functions/domain/demoFeed.js';
 import { minorUnitOf } from '../../../../functions/domain/money.js';
 import { portfolioInput } from '../../../support/portfolioInput.js';
 
@@ -205,6 +208,30 @@ describe('allocate', () => {
     );
   });
 
+  it("never plans fewer conversions for a larger budget under the demo's carbon cap, exploring where carbon is cheap", () => {
+    // The demo's cap binds from about 12,500 a day. Taken of the whole budget, exploration grew with it, and
+    // evenly (every channel cleared a money margin the cap left unspent), onto video and display, the dirtiest:
+    // 403 conversions expected at 15,000, 395 at 17,500, 391 at 20,000.
+    const config = BudgetConfig.parse(JSON.parse(readFileSync('config/budget.config.json', 'utf8')));
+    const demo = config.portfolios[0]!;
+    const history = demoFeed(demo, '2026-12-06', 42).map(({ channelId, date, spend, conversions, revenue }) => ({
+      channelId,
+      date,
+      spend,
+      conversions,
+      revenue,
+    }));
+    const input = AllocationInput.parse({ portfolio: demo, history, previous: null, asOf: '2026-12-07', seed: 1 });
+    const at = (daily: number) => allocate({ ...input, portfolio: { ...demo, budget: { ...demo.budget, daily } } });
+    const plans = [10_000, 12_500, 15_000, 17_500, 20_000].map(at);
+    expect(plans.map((p) => p.constraints.some((c) => c.id === 'carbon'))).toEqual([false, true, true, true, true]);
+    const expected = plans.map((p) => p.expectedConversions);
+    for (let k = 1; k < expected.length; k += 1) expect(expected[k], `${expected}`).toBeGreaterThanOrEqual(expected[k - 1]! - 0.05);
+    // Video emits six times what search does a unit: under the cap it is explored less.
+    const explored = (p: Allocation, id: string) => p.channels.find((c) => c.channelId === id)!.exploration;
+    expect(explored(plans[4]!, 'video')).toBeLessThan(explored(plans[4]!, 'search'));
+  });
+
   it('cuts the daily change limit floors in proportion, instead of holding, when only they exceed the budget', () => {
     const input = AllocationInput.parse({
       portfolio: {
@@ -379,7 +406,8 @@ describe('allocate', () => {
       expect(allocation.exploration).toBeGreaterThan(0);
       expect(allocation.exploration).toBeLessThan(1000);
       expect(allocation.constraints.find((c) => c.id === 'carbon')?.explanation).toMatch(
-        /Exploration gave way to it: [\d,.]+ of its 1,000.00 share/,
+        // 1,750 placeable of the 10,000: the plan explores a tenth of what it can spend.
+        /Exploration takes 175.00 of its 1,000.00 share: the same share of the 1,750.00 a plan can place under the cap, not of the 10,000.00 it cannot spend\.$/,
       );
       // Where the change limit's floors alone emit past the cap, it holds and says by how much.
       const previous = {
