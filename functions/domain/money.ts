@@ -54,9 +54,11 @@ export interface MinorUnit {
   /** One minor unit in currency units: 0.01 for USD, 1 for JPY. */
   readonly size: number;
   readonly round: (amount: number) => number;
-  /** Rounded down, so a sum within a budget stays within it (a float's last bit below a whole unit counts as it). */
+  /** Whole minor units in `amount`, rounded down: a float's last bits below a whole unit count as it. */
+  readonly count: (amount: number) => number;
+  /** Rounded down, so a sum within a budget stays within it. */
   readonly floor: (amount: number) => number;
-  /** Whether `amount` is a whole number of minor units. */
+  /** Whether `amount` is a whole number of minor units: the double nearest to one, as every rounding here gives. */
   readonly whole: (amount: number) => boolean;
 }
 
@@ -66,12 +68,19 @@ export const minorUnitOf = (currency: string): MinorUnit => {
   let unit = minorUnits.get(currency);
   if (!unit) {
     const perUnit = 10 ** currencyDigits(currency);
+    // A product's last bits are relative to its size: 290,755,852.60 × 100 is 29,075,585,260.000004.
+    const count = (amount: number) => {
+      const units = amount * perUnit;
+      return Math.floor(units + Math.max(1e-6, Math.abs(units) * 1e-12));
+    };
+    const round = (amount: number) => Math.round(amount * perUnit) / perUnit;
     unit = {
       perUnit,
       size: 1 / perUnit,
-      round: (amount) => Math.round(amount * perUnit) / perUnit,
-      floor: (amount) => Math.floor(amount * perUnit + 1e-6) / perUnit,
-      whole: (amount) => Math.abs(amount * perUnit - Math.round(amount * perUnit)) < 1e-6,
+      round,
+      count,
+      floor: (amount) => count(amount) / perUnit,
+      whole: (amount) => round(amount) === amount,
     };
     minorUnits.set(currency, unit);
   }

@@ -54,7 +54,7 @@ const money = (amount: number) => formatAmount(amount, 2, 2);
  */
 const roundToTotal = (amounts: readonly number[], total: number, unit: MinorUnit, ceilings?: readonly number[]): number[] => {
   const { perUnit } = unit;
-  const floors = amounts.map((a) => Math.floor(a * perUnit + 1e-6));
+  const floors = amounts.map(unit.count);
   let left = Math.round(total * perUnit) - floors.reduce((a, b) => a + b, 0);
   const order = amounts.map((a, i) => ({ i, rest: a * perUnit - floors[i]! })).sort((a, b) => b.rest - a.rest || a.i - b.i);
   for (const { i } of order) {

@@ -338,9 +338,9 @@ export const feasibilityIssues = (allocation: CheckedPlan, input: FeasibilityCon
       continue;
     }
     const { total } = row;
+    // Not held to whole minor units: the allocator rounds to them, but a plan made before it did (a JPY plan in
+    // cents) must still be approvable and reachable by a rollback, and the platforms' writers round it anyway.
     if (!Number.isFinite(total) || total < 0) issues.push({ path, message: `total ${total} is not a non-negative amount` });
-    else if (!unit.whole(total))
-      issues.push({ path, message: `total ${total} is not a whole number of ${input.portfolio.currency}'s minor units` });
     if (total > b.max + slack) issues.push({ path, message: `total ${money(total)} exceeds its max of ${money(b.max)}` });
     if (basesFit && total < b.base - slack) issues.push({ path, message: `total ${money(total)} is below its base of ${money(b.base)}` });
     if (b.stopLoss && total > b.base + slack) issues.push({ path, message: `under a stop-loss, total ${money(total)} exceeds its base` });

@@ -150,6 +150,8 @@ describe('operator config', () => {
     ]);
     expect(issues('JPY', 10000, 6000)).toEqual([]);
     expect(issues('USD', 10000.25, 6000.5)).toEqual([]);
+    // Whole cents, though × 100 it is 29,075,585,260.000004 (the group's minimum share is out of reach at that budget).
+    expect(issues('USD', 290_755_852.6, 6000).filter((i) => i.includes('budget.daily'))).toEqual([]);
     expect(issues('KWD', 10000.125, 6000)).toEqual([]);
     expect(issues('KWD', 10000.1255, 6000)).toEqual(["portfolios[0].budget.daily: must have at most 3 decimals, KWD's minor unit"]);
   });
