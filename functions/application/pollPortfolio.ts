@@ -9,7 +9,14 @@ import {
 } from '../domain/config.js';
 import { credentialsAlert, openCredentialsAlert, refusedFingerprint } from '../domain/connectors/credentialsAlert.js';
 import { BACKFILL_DAYS, chunkByKey, pullWindow } from '../domain/connectors/pullWindow.js';
-import { REFUSED_RULE, refusedRowsAlert, withRefusals } from '../domain/connectors/refusedRowsAlert.js';
+import {
+  platformKey,
+  REFUSED_RULE,
+  refusalText,
+  refusedRowsAlert,
+  standingRefusals,
+  withRefusals,
+} from '../domain/connectors/refusedRowsAlert.js';
 import { addDays, dateInZone } from '../domain/dates.js';
 import { MAX_RECORDS } from '../domain/delivery.js';
 import { alertEvent } from '../domain/events.js';
@@ -145,6 +152,8 @@ export class Poller {
     const pulls: AccountPull[] = [];
     const rowsByPlatform = new Map<ConnectedPlatform, unknown[]>();
     const failedChannels = new Set<string>();
+    /** Where each answered channel's (and platform's) days were read from this poll. */
+    const readFrom = new Map<string, string>();
     const opened: string[] = [];
     const resolved: string[] = [];
     for (const account of portfolio.accounts) {
@@ -164,7 +173,12 @@ export class Poller {
       if (pull.opened) opened.push(pull.opened);
       if (pull.resolved) resolved.push(pull.resolved);
       if (pull.rows === undefined) for (const id of mineChannels) failedChannels.add(id);
-      else rowsByPlatform.set(account.platform, [...(rowsByPlatform.get(account.platform) ?? []), ...pull.rows]);
+      else {
+        rowsByPlatform.set(account.platform, [...(rowsByPlatform.get(account.platform) ?? []), ...pull.rows]);
+        for (const key of [...mineChannels, platformKey(account.platform)]) {
+          if ((readFrom.get(key) ?? window.from) >= window.from) readFrom.set(key, window.from);
+        }
+      }
     }
 
     const owner = new Map(campaigns.map((c) => [`${c.platform}:${c.campaignId}`, c.channelId]));
@@ -196,18 +210,17 @@ export class Poller {
         let prepared = prepare(pending);
         while (!prepared.ok) {
           const bad = new Set(prepared.rejection.issues.flatMap((issue) => rowIndex(issue.path)).map((i) => channelDay(pending[i])));
-          const refuse = (key: string, text: string) => {
-            refused.push(text);
-            refusedFor.set(key, [...(refusedFor.get(key) ?? []), text]);
+          const refuse = (row: { campaign: string; date: string } | undefined, path: string, message: string) => {
+            refused.push(`${platform}${row ? ` campaign ${row.campaign} on ${row.date}` : ''}: ${path ? `${path}: ` : ''}${message}`);
+            const key = (row && owner.get(`${platform}:${row.campaign}`)) ?? platformKey(platform);
+            refusedFor.set(key, [...(refusedFor.get(key) ?? []), refusalText(platform, row, path, message)]);
           };
           for (const issue of prepared.rejection.issues) {
             const [i] = rowIndex(issue.path);
-            const row = i === undefined ? undefined : campaignOf[platform](pending[i]);
-            const key = (row && owner.get(`${platform}:${row.campaign}`)) ?? platform;
-            refuse(key, `${platform}${row ? ` campaign ${row.campaign} on ${row.date}` : ''}: ${issue.path}: ${issue.message}`);
+            refuse(i === undefined ? undefined : campaignOf[platform](pending[i]), issue.path, issue.message);
           }
           const rest = pending.filter((row) => !bad.has(channelDay(row)));
-          if (bad.size === 0 && prepared.rejection.issues.length === 0) refuse(platform, `${platform}: ${prepared.rejection.message}`);
+          if (bad.size === 0 && prepared.rejection.issues.length === 0) refuse(undefined, '', prepared.rejection.message);
           if (bad.size === 0 || rest.length === 0) break;
           pending = rest;
           prepared = prepare(pending);
@@ -227,8 +240,7 @@ export class Poller {
     // Every channel the pull returned valid rows for has been heard from, whatever it changed; one whose
     // campaigns returned nothing (a mistyped id) or only refused rows has not.
     if (heard.size > 0) await this.deps.pulls.recordPulled(portfolio.id, [...heard], pulledAt);
-    const answered = new Set([...heard, ...rowsByPlatform.keys()]);
-    const refusals = await this.alertRefusals(portfolio, open, refusedFor, answered, pulledAt);
+    const refusals = await this.alertRefusals(portfolio, open, refusedFor, readFrom, addDays(today, -BACKFILL_DAYS), pulledAt);
     opened.push(...refusals.opened);
     resolved.push(...refusals.resolved);
     const result: PollResult = {
@@ -300,30 +312,35 @@ export class Poller {
 
   /**
    * Brings the refused-rows alerts in line with this poll ({@link REFUSED_RULE}): one opened for each channel
-   * (or platform) with refusals and none open, the open one given the new list when it changed, and the open
-   * one of a channel the poll `answered` for without a refusal resolved.
+   * (or platform) with refusals and none open; an open one whose channel the poll read (from `readFrom`) names
+   * the days still refused, this poll's and the unread older ones ({@link standingRefusals}), and is resolved
+   * when there are none. A channel the poll did not read keeps its alert as it is.
    */
   private async alertRefusals(
     portfolio: Portfolio,
     open: readonly Alert[],
     refusedFor: ReadonlyMap<string, readonly string[]>,
-    answered: ReadonlySet<string>,
+    readFrom: ReadonlyMap<string, string>,
+    oldest: string,
     at: string,
   ): Promise<{ opened: string[]; resolved: string[] }> {
     const current = new Map(open.filter((a) => a.ruleId === REFUSED_RULE && a.status === 'open').map((a) => [a.channelId, a]));
     const changes: AlertChange[] = [];
     for (const [key, texts] of refusedFor) {
-      const existing = current.get(key);
-      if (!existing) {
-        changes.push({ kind: 'open', alert: refusedRowsAlert(portfolio.id, key, texts, at, this.deps.configHash) });
-        continue;
+      if (!current.has(key)) {
+        changes.push({ kind: 'open', alert: refusedRowsAlert(portfolio.id, key, [...new Set(texts)].sort(), at, this.deps.configHash) });
       }
-      const alert = withRefusals(existing, texts, at);
-      if (alert) changes.push({ kind: 'escalate', before: existing, alert });
     }
     for (const [key, existing] of current) {
-      if (answered.has(key) && !refusedFor.has(key))
+      const from = readFrom.get(key);
+      if (from === undefined) continue;
+      const standing = standingRefusals(existing.windows, refusedFor.get(key) ?? [], from, oldest);
+      if (standing.length === 0) {
         changes.push({ kind: 'resolve', before: existing, alert: resolvedAlert(existing, at, 0) });
+        continue;
+      }
+      const alert = withRefusals(existing, standing, at);
+      if (alert) changes.push({ kind: 'escalate', before: existing, alert });
     }
     for (const change of changes) {
       const entry = await this.deps.alerts.apply(change, alertEvent(change, at));

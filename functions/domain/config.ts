@@ -187,8 +187,15 @@ export const ChannelGroup = z.strictObject({
   maxShare: z._default(z.number().check(z.gte(0), z.lte(1)), 1),
 });
 
+/**
+ * The rule ids the connectors' own alerts go under (functions/domain/connectors: refused credentials, refused
+ * rows). A config rule of the same id would share their alerts: the evaluation would resolve the poller's,
+ * and the poller rewrite the rule's.
+ */
+const CONNECTOR_RULES: readonly string[] = ['credentials', 'refused-rows'];
+
 export const AlertRule = z.strictObject({
-  id: Id,
+  id: Id.check(z.refine((id) => !CONNECTOR_RULES.includes(id), "is reserved for the connectors' own alerts (credentials, refused-rows)")),
   metric: z.enum(ALERT_METRICS),
   op: z.enum(['>', '>=', '<', '<=']),
   threshold: z.number(),

@@ -1,19 +1,60 @@
 import type { Alert } from '../alerts/lifecycle.js';
-import { accountCampaigns, type Portfolio } from '../config.js';
+import { accountCampaigns, type ConnectedPlatform, type Portfolio } from '../config.js';
 
 /**
  * Rows a platform's pull returns that the webhook's rules refuse (a count below zero, a cost whose two fields
  * disagree) are left out with their channel-day, and the rest of the pull is stored. So that such a gap is
- * not only in a log line, the poller opens a warning alert for the channel, naming each refused row, stored
- * and announced like a rule's under the reserved rule id `refused-rows` (an issue that names no row goes
- * under the platform's name). The alert takes the new list when the refusals change, and is resolved once a
- * pull returns the channel's rows with none refused. A refused day older than the account's restatement window
- * is not read again: the alert's history keeps its name, for a person to import the day corrected.
+ * not only in a log line, the poller opens a warning alert for the channel naming each refused day, stored
+ * and announced like a rule's under the reserved rule id `refused-rows` (an issue that names no row goes under
+ * `platform:<platform>`, which no channel id can be).
+ *
+ * A refused day stays named until a pull reads it again without refusing it. A day older than the pulls'
+ * restatement window is not read again: it stays named (a person imports it corrected, [import.md]) until it is
+ * older than the sixty days a first poll backfills, and the alert resolves once no day is left.
  */
 export const REFUSED_RULE = 'refused-rows';
 
 /** Refusals an alert names: a platform that refuses every row of a backfill would otherwise fill the store's item. */
 const MAX_NAMED = 20;
+
+/** Characters of one refusal kept: its campaign id and day are the platform's, of any length. */
+const MAX_TEXT = 300;
+
+/** The alert key of a refusal that names no row: not a channel id, which has no colon. */
+export const platformKey = (platform: ConnectedPlatform) => `platform:${platform}`;
+
+/**
+ * One refused row as the alert names it: its day first, then the platform, campaign, field and rule, without
+ * the row's index in the pull (`results[24]`), which moves as the pull's window slides and would make the same
+ * refusal news every day.
+ */
+export const refusalText = (
+  platform: ConnectedPlatform,
+  row: { campaign: string; date: string } | undefined,
+  path: string,
+  message: string,
+) => {
+  const field = path.replace(/^(?:results|data(?:\.list)?)\[\d+\]\.?/, '');
+  const text = row
+    ? `${row.date}: ${platform} campaign ${row.campaign}: ${field}: ${message}`
+    : `${platform}: ${field ? `${field}: ` : ''}${message}`;
+  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text;
+};
+
+/** The day a refusal names, if it names one. */
+const dayOf = (text: string) => (/^\d{4}-\d{2}-\d{2}:/.test(text) ? text.slice(0, 10) : undefined);
+
+/**
+ * The refusals an alert names after a pull that read the channel's days from `readFrom` on: this pull's, and
+ * the earlier ones of days it did not read again (older than `readFrom`) that are not yet older than `oldest`.
+ */
+export const standingRefusals = (named: readonly string[], fresh: readonly string[], readFrom: string, oldest: string): string[] => {
+  const unread = named.filter((text) => {
+    const day = dayOf(text);
+    return day !== undefined && day < readFrom && day >= oldest;
+  });
+  return [...new Set([...fresh, ...unread])].sort();
+};
 
 /** The refusals as an alert keeps them: the first {@link MAX_NAMED}, then how many more. */
 const named = (refusals: readonly string[]): string[] =>
@@ -45,7 +86,7 @@ export const refusedRowsAlert = (
   history: [{ at, kind: 'opened', severity: 'warning', observed: refusals.length }],
 });
 
-/** The open alert with the latest pull's refusals, or undefined when they are the ones it already names. */
+/** The open alert naming `refusals`, or undefined when it already names them. */
 export const withRefusals = (alert: Alert, refusals: readonly string[], at: string): Alert | undefined => {
   const windows = named(refusals);
   if (windows.length === alert.windows.length && windows.every((w, i) => w === alert.windows[i])) return undefined;
@@ -63,4 +104,4 @@ export const withRefusals = (alert: Alert, refusals: readonly string[], at: stri
  * resolves it as it does an alert whose rule is gone.
  */
 export const pulledFor = (alert: Pick<Alert, 'channelId'>, portfolio: Pick<Portfolio, 'channels' | 'accounts'>): boolean =>
-  accountCampaigns(portfolio).some((c) => c.channelId === alert.channelId || c.platform === alert.channelId);
+  accountCampaigns(portfolio).some((c) => c.channelId === alert.channelId || platformKey(c.platform) === alert.channelId);

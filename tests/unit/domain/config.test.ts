@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BudgetConfig } from '../../../functions/domain/config.js';
+import { CREDENTIALS_RULE } from '../../../functions/domain/connectors/credentialsAlert.js';
+import { REFUSED_RULE } from '../../../functions/domain/connectors/refusedRowsAlert.js';
 import { configHash } from '../../../functions/domain/hash.js';
 import { validate } from '../../../functions/domain/issues.js';
 
@@ -130,6 +132,16 @@ describe('operator config', () => {
     ['a base in fractions of a cent', (p: any) => (p.channels[1].base = 1200.005), 'portfolios[0].channels[1].base'],
   ])('rejects %s, naming the path', (_name, change, path) => {
     expect(pathsOf(withDemo(change))).toContain(path);
+  });
+
+  it.each([CREDENTIALS_RULE, REFUSED_RULE])('refuses a rule named %s, the id a connector alert goes under', (id) => {
+    const result = validate(
+      BudgetConfig,
+      withDemo((p) => (p.alerts.rules[0].id = id)),
+    );
+    expect(result.ok ? [] : result.issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
+      "portfolios[0].alerts.rules[0].id: is reserved for the connectors' own alerts (credentials, refused-rows)",
+    ]);
   });
 
   it("holds money to the currency's minor unit: whole yen, cents, fils", () => {
