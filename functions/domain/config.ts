@@ -2,6 +2,7 @@ import { isTimeZone } from './dates.js';
 import { currencyDigits, Money, minorUnitOf } from './money.js';
 import { parseSchedule } from './schedule.js';
 import * as z from './schema.js';
+import { Text } from './text.js';
 
 /** Ad platforms a channel's metrics can come from; each id is also its webhook source (`/webhooks/<id>`). */
 export const PLATFORMS = ['google-ads', 'meta', 'tiktok', 'generic'] as const;
@@ -208,7 +209,7 @@ export const AlertRule = z.strictObject({
 export const Portfolio = z
   .strictObject({
     id: Id,
-    name: z.string().check(z.minLength(1)),
+    name: Text(200),
     currency: z.string().check(z.refine(isCurrency, 'must be an ISO 4217 code this runtime formats, such as USD or EUR')),
     timezone: TimeZone,
     budget: z.strictObject({

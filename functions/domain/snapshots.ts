@@ -6,6 +6,7 @@ import { addDays, IsoDate } from './dates.js';
 import { canonicalJson, sha256 } from './hash.js';
 import { type DailyTotal, type RowVersion, revisionsOf } from './metrics.js';
 import * as z from './schema.js';
+import { Text } from './text.js';
 
 /** What started a run: a schedule window (at-least-once, so the window is its idempotency key), or a person. */
 export const Trigger = z.discriminatedUnion('kind', [
@@ -22,7 +23,7 @@ export const Trigger = z.discriminatedUnion('kind', [
 export const ReallocateRequest = z.pipe(
   z.strictObject({
     releaseReserve: z._default(z.boolean(), false),
-    reason: z.optional(z.string().check(z.minLength(1), z.maxLength(500))),
+    reason: z.optional(Text(500)),
   }),
   z.transform((body, ctx) => {
     if (body.releaseReserve && !body.reason) {

@@ -20,6 +20,7 @@ import {
 import { GLOSSARY } from '../../domain/glossary.js';
 import type { DailyTotal } from '../../domain/metrics.js';
 import { reserveRelease, type Snapshot } from '../../domain/snapshots.js';
+import { wellFormed } from '../../domain/text.js';
 import { type AppliesView, appliesSection } from './applies.js';
 import { html, type Markup, trusted } from './html.js';
 import { modelHealthSection } from './modelHealth.js';
@@ -539,7 +540,7 @@ export const renderDashboard = (model: DashboardModel): string => {
 <section aria-labelledby="h-outcome"><h2 id="h-outcome">Expected outcome</h2>${outcomeSection(latest, snapshots.find((s) => s.allocation.asOf < latest.allocation.asOf) ?? snapshots[1], money)}</section>
 <section aria-labelledby="h-bars"><h2 id="h-bars">Latest allocation</h2>${bars(latest, previous, portfolio, money)}</section>
 <section aria-labelledby="h-table"><h2 id="h-table">Allocation table</h2>
-<p><a class="button" id="csv" download="${`${portfolio.id}-${latest.snapshotId}.csv`}" href="data:text/csv;charset=utf-8,${encodeURIComponent(snapshotCsv(latest, portfolio.currency))}">Download CSV</a></p>${allocationTable(latest, previous, portfolio, money)}</section>
+<p><a class="button" id="csv" download="${`${portfolio.id}-${latest.snapshotId}.csv`}" href="data:text/csv;charset=utf-8,${encodeURIComponent(wellFormed(snapshotCsv(latest, portfolio.currency)))}">Download CSV</a></p>${allocationTable(latest, previous, portfolio, money)}</section>
 <section aria-labelledby="h-planner"><h2 id="h-planner">What if the budget were different?</h2>${plannerMarkup(model.planner, latest, portfolio.budget.daily, portfolio.currency, money)}</section>
 ${
   model.applies

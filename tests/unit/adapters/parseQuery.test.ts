@@ -56,6 +56,19 @@ describe('parseQuery: every query parameter takes one value', () => {
 describe('parseBody: a repeated key', () => {
   const body = (text: string) => ({ body: text, headers: {}, isBase64Encoded: false }) as unknown as APIGatewayProxyEventV2;
 
+  it.each([
+    // JSON's \ud800 decodes to a lone surrogate: stored, it made the dashboard answer 500 until the next plan.
+    ['{"releaseReserve":true,"reason":"\\ud800"}', 'must be well-formed Unicode (no lone surrogate such as \\ud800)'],
+    // Spaces released the reserve with no reason at all.
+    ['{"releaseReserve":true,"reason":"   "}', 'must not be empty or only spaces'],
+  ])('refuses a release whose reason is %s, naming it', (text, message) => {
+    const { issues } = refusal(() => parseBody(ReallocateRequest, body(text)));
+    expect(issues.map((i) => `${i.path}: ${i.message}`)).toContain(`reason: ${message}`);
+    expect(parseBody(ReallocateRequest, body('{"releaseReserve":true,"reason":"quarter close 😀"}'))).toEqual({
+      releaseReserve: { reason: 'quarter close 😀' },
+    });
+  });
+
   it('names the first 20 repeats only, each path at most 200 characters, however many a body holds', () => {
     const repeats = `{${Array.from({ length: 5000 }, () => '"reason":"x"').join(',')}}`;
     expect(refusal(() => parseBody(ReallocateRequest, body(repeats))).issues).toHaveLength(20);

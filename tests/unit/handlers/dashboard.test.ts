@@ -138,4 +138,13 @@ describe('dashboard handler', () => {
     expect(line).toContain(`released into this plan by operator@example.com at ${when}: Q4 push &lt;b&gt;now&lt;/b&gt;`);
     expect(page).not.toContain('<b>now</b>');
   });
+
+  it('shows a plan whose stored reason holds a lone surrogate, which its CSV link could not encode (a 500 until the next plan)', async () => {
+    const { metrics, allocations, alerts, reallocator } = await stores();
+    await reallocator.run(demo, { kind: 'on-demand', by: 'operator@example.com', releaseReserve: { reason: 'push \ud800' } });
+    const handler = createDashboardHandler({ config: deployedConfig, allocations, alerts, metrics, clock: () => new Date(NOW) });
+    const answer = (await handler(signedIn({ portfolio: demo.id }), lambdaContext('Dashboard'))) as APIGatewayProxyStructuredResultV2;
+    expect(answer.statusCode).toBe(200);
+    expect(String(answer.body)).toContain(encodeURIComponent('push \uFFFD'));
+  });
 });

@@ -1,0 +1,19 @@
+import * as z from './schema.js';
+
+/** A lone UTF-16 surrogate (`\ud800` in JSON decodes to one): no encoding can carry it to a page, a link or a log. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** `text` with each lone surrogate as U+FFFD, the replacement character: text stored before it was refused still shows. */
+export const wellFormed = (text: string): string => text.replace(/\p{Cs}/gu, '\uFFFD');
+
+/**
+ * Free text a person writes (a reason, a name), up to `max` characters: well-formed Unicode, and more than
+ * spaces. A reason of `"\ud800"` was stored, and then the dashboard answered 500 until the next plan, since its
+ * CSV link could not encode it; a reason of spaces released the reserve with no reason at all.
+ */
+export const Text = (max: number) =>
+  z.string().check(
+    z.refine((text) => !LONE_SURROGATE.test(text), 'must be well-formed Unicode (no lone surrogate such as \\ud800)'),
+    z.refine((text) => text.trim().length > 0, 'must not be empty or only spaces'),
+    z.maxLength(max),
+  );
