@@ -7,3 +7,17 @@ export const findPortfolio = ({ portfolios }: BudgetConfig, id: string | undefin
   if (!portfolio) throw new HttpError(404, 'unknown-portfolio', `no portfolio "${id}"`);
   return portfolio;
 };
+
+/**
+ * The portfolio a dashboard form acts on: 400 naming `portfolio` when the form names none (the page always
+ * sends one; a hand-made post without it read as a 404 for portfolio "undefined"), else as {@link findPortfolio}.
+ */
+export const formPortfolio = (config: BudgetConfig, form: URLSearchParams): Portfolio => {
+  const id = form.get('portfolio');
+  if (!id) {
+    throw new HttpError(400, 'invalid-body', 'the form is invalid', [
+      { path: 'portfolio', message: 'is required: the id of the portfolio the form acts on' },
+    ]);
+  }
+  return findPortfolio(config, id);
+};

@@ -129,13 +129,25 @@ export const attentionItems = ({
       });
     }
   }
-  const watermark = latest?.watermark ?? null;
-  if (latest && (watermark === null || daysBetween(watermark, yesterday) >= STALE_AFTER_DAYS)) {
+  // Without a plan, the newest metrics stored say how fresh the data is; "nothing needs attention" read as all
+  // well on a portfolio never allocated.
+  if (!latest) {
+    items.push({
+      severity: 'warning',
+      text: 'No plan yet: the portfolio has not been allocated. The next scheduled run allocates it, or reallocate now.',
+      detail: 'meta',
+    });
+  }
+  const stored = daily.reduce<string | null>((newest, d) => (newest === null || d.date > newest ? d.date : newest), null);
+  const watermark = latest ? latest.watermark : stored;
+  if (watermark === null || daysBetween(watermark, yesterday) >= STALE_AFTER_DAYS) {
     items.push({
       severity: 'warning',
       text:
         watermark === null
-          ? 'No metrics have arrived for this portfolio.'
+          ? latest
+            ? 'No metrics have arrived for this portfolio.'
+            : 'No metrics from the last 14 days have arrived.'
           : `The newest metrics are from ${watermark}, ${daysBetween(watermark, today)} days ago.`,
       detail: 'meta',
     });

@@ -1,5 +1,5 @@
 import type { Allocation, ChannelAllocation } from './allocation/schemas.js';
-import { currencyDigits, formatAmount, roundTo } from './money.js';
+import { currencyDigits, formatAmount, minorUnitOf, roundTo } from './money.js';
 import { type ReserveRelease, reserveRelease, type Snapshot } from './snapshots.js';
 
 /**
@@ -30,9 +30,12 @@ export const channelName = (
 /** Points on the what-if planner's curve: 25 daily budgets from 50% to 200% of `daily`, today's among them. */
 export const PLANNER_POINTS = 25;
 
-/** The daily budgets the dashboard's planner solves: evenly spaced from half to twice `daily`, in cents; the ninth is `daily`. */
-export const plannerBudgets = (daily: number): number[] =>
-  Array.from({ length: PLANNER_POINTS }, (_, i) => roundTo(daily * (0.5 + (1.5 * i) / (PLANNER_POINTS - 1)), 2));
+/**
+ * The daily budgets the dashboard's planner solves: evenly spaced from half to twice `daily`, in whole minor
+ * units of `currency`; the ninth is `daily` (a KWD budget of 3,000.123 is not today's at 3,000.12).
+ */
+export const plannerBudgets = (daily: number, currency: string): number[] =>
+  Array.from({ length: PLANNER_POINTS }, (_, i) => minorUnitOf(currency).round(daily * (0.5 + (1.5 * i) / (PLANNER_POINTS - 1))));
 
 /**
  * The portfolio's marginal cost in a plan: what the last money placed buys, from the budget's shadow price

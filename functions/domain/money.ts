@@ -68,10 +68,11 @@ export const minorUnitOf = (currency: string): MinorUnit => {
   let unit = minorUnits.get(currency);
   if (!unit) {
     const perUnit = 10 ** currencyDigits(currency);
-    // A product's last bits are relative to its size: 290,755,852.60 × 100 is 29,075,585,260.000004.
+    // A product's last bits are relative to its size: 290,755,852.60 × 100 is 29,075,585,260.000004, and
+    // 0.29 × 100 is 28.999999999999996. Any more and a what-if of 999,999.999999 yen placed 1,000,000.
     const count = (amount: number) => {
       const units = amount * perUnit;
-      return Math.floor(units + Math.max(1e-6, Math.abs(units) * 1e-12));
+      return Math.floor(units + Math.max(1e-9, Math.abs(units) * 1e-14));
     };
     const round = (amount: number) => Math.round(amount * perUnit) / perUnit;
     unit = {

@@ -2,7 +2,7 @@ import type { LoadedConfig } from '../adapters/configFile.js';
 import { httpHandler, json, operatorBodyBytes, parseQuery } from '../adapters/http.js';
 import { logger, recordAlertTransitions } from '../adapters/observability.js';
 import { backToDashboard, operatorForm } from '../adapters/operatorForm.js';
-import { findPortfolio } from '../adapters/portfolios.js';
+import { findPortfolio, formPortfolio } from '../adapters/portfolios.js';
 import type { AlertEvaluator } from '../application/evaluateAlerts.js';
 import type { AlertStore } from '../application/ports.js';
 import { AlertsQuery } from '../domain/alerts/alertsQuery.js';
@@ -37,7 +37,7 @@ export const createAlertsHandler = ({ config, alerts, evaluator }: AlertsDepende
     };
     if (event.routeKey === 'POST /dashboard/alerts/evaluate') {
       const { user, form } = operatorForm(event);
-      const portfolio = findPortfolio(config, form.get('portfolio') ?? undefined);
+      const portfolio = formPortfolio(config, form);
       await evaluate(portfolio, user);
       return backToDashboard(portfolio.id);
     }

@@ -192,7 +192,7 @@ const keptInput = async (allocations: SnapshotStore, snapshot: Snapshot): Promis
  */
 const whatIf = async (sources: Parameters<typeof planBudgets>[0], portfolio: Portfolio): Promise<PlannerView> => {
   try {
-    const { plans, asOf } = await planBudgets(sources, portfolio, plannerBudgets(portfolio.budget.daily));
+    const { plans, asOf } = await planBudgets(sources, portfolio, plannerBudgets(portfolio.budget.daily, portfolio.currency));
     return { plans, asOf };
   } catch (error) {
     return { error: (error as Error).message };

@@ -3,7 +3,7 @@ import type { LoadedConfig } from '../adapters/configFile.js';
 import { HttpError, httpHandler, json, parseBody } from '../adapters/http.js';
 import { logger, recordSnapshot } from '../adapters/observability.js';
 import { backToDashboard, operatorForm } from '../adapters/operatorForm.js';
-import { findPortfolio } from '../adapters/portfolios.js';
+import { findPortfolio, formPortfolio } from '../adapters/portfolios.js';
 import type { ReallocationRunner } from '../application/reallocatePortfolio.js';
 import { validate } from '../domain/issues.js';
 import { ReallocateRequest } from '../domain/snapshots.js';
@@ -46,7 +46,7 @@ export const createReallocateHandler = ({ config, reallocator }: ReallocateDepen
  */
 const fromDashboard = async (event: APIGatewayProxyEventV2, config: LoadedConfig, reallocator: ReallocationRunner) => {
   const { user, form } = operatorForm(event);
-  const portfolio = findPortfolio(config, form.get('portfolio') ?? undefined);
+  const portfolio = formPortfolio(config, form);
   const parsed = validate(ReallocateRequest, {
     releaseReserve: form.get('releaseReserve') === 'on',
     ...(form.get('reason') ? { reason: form.get('reason') } : {}),

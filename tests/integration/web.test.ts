@@ -158,6 +158,19 @@ describe('signing out', () => {
     });
     expect(posted.status).toBe(303);
     expect(posted.headers.get('location')).toBe('/dashboard?portfolio=demo&notice=reserve-needs-reason');
+    // A reason of spaces is none.
+    const blank = await browse('/dashboard/reallocate', {
+      cookie: session,
+      method: 'POST',
+      body: `portfolio=demo&csrf=${encodeURIComponent(csrf)}&releaseReserve=on&reason=+++`,
+    });
+    expect(blank.headers.get('location')).toBe('/dashboard?portfolio=demo&notice=reserve-needs-reason');
+    // A hand-made post that names no portfolio is a bad form (400 naming it), not an unknown portfolio "undefined".
+    for (const route of ['/dashboard/reallocate', '/dashboard/alerts/evaluate']) {
+      const unnamed = await browse(route, { cookie: session, method: 'POST', body: `csrf=${encodeURIComponent(csrf)}` });
+      expect(unnamed.status, route).toBe(400);
+      expect(((await unnamed.json()) as { error: { issues: { path: string }[] } }).error.issues.map((i) => i.path)).toEqual(['portfolio']);
+    }
     const back = await (await browse(posted.headers.get('location')!, { cookie: session })).text();
     expect(back).toContain('<p class="notice" id="operate-notice" role="status" data-code="reserve-needs-reason">Nothing was run');
     expect(((await runtime.get('/portfolios/demo/allocations/latest')).body as { snapshotId: string }).snapshotId).toBe(before.snapshotId);

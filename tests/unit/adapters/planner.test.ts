@@ -26,7 +26,7 @@ const today = portfolioInput({
 /** The same input with another daily budget, as the planner solves it (withDailyBudget). */
 const input = (daily: number) => ({ ...today, portfolio: { ...today.portfolio, budget: { ...today.portfolio.budget, daily } } });
 const latest = { portfolioId: 'p', allocation: allocate(input(1000)) } as Snapshot;
-const plans = plannerBudgets(1000).map((budget) => ({ budget, allocation: allocate(input(budget)) }));
+const plans = plannerBudgets(1000, 'USD').map((budget) => ({ budget, allocation: allocate(input(budget)) }));
 
 describe('the what-if planner on the dashboard', () => {
   it('draws a point per solved budget, lists the budgets too small for the bases as held, and rings today at its budget', () => {

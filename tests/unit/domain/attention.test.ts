@@ -54,6 +54,21 @@ describe('what needs attention', () => {
     expect(attentionItems({ ...calm, latest: snapshot() })).toEqual([]);
   });
 
+  it('says a portfolio never allocated has no plan, and how fresh its data is, instead of "nothing needs attention"', () => {
+    const texts = (daily: { channelId: string; date: string; spend: number; conversions: number }[]) =>
+      attentionItems({ ...calm, latest: undefined, daily: daily as never }).map((i) => i.text);
+    expect(texts([])).toEqual([
+      'No plan yet: the portfolio has not been allocated. The next scheduled run allocates it, or reallocate now.',
+      'No metrics from the last 14 days have arrived.',
+    ]);
+    expect(texts([{ channelId: 'search', date: '2026-11-21', spend: 100, conversions: 3 }])).toEqual([
+      'No plan yet: the portfolio has not been allocated. The next scheduled run allocates it, or reallocate now.',
+    ]);
+    expect(texts([{ channelId: 'search', date: '2026-11-15', spend: 100, conversions: 3 }])).toContain(
+      'The newest metrics are from 2026-11-15, 7 days ago.',
+    );
+  });
+
   it('names applies to the platforms stopped after repeated failures, as critical, linked to their section', () => {
     expect(attentionItems({ ...calm, latest: snapshot(), appliesStopped: { at: '2026-11-22T07:30:00.000Z', failures: 3 } })).toEqual([
       {

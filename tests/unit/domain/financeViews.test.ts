@@ -11,11 +11,14 @@ import {
 
 describe('finance views', () => {
   it("gives the planner 25 budgets from half to twice today's, today's the ninth, in cents", () => {
-    const budgets = plannerBudgets(10_000);
+    const budgets = plannerBudgets(10_000, 'USD');
     expect(budgets).toHaveLength(25);
     expect([budgets[0], budgets[8], budgets[24]]).toEqual([5000, 10_000, 20_000]);
-    expect(plannerBudgets(333.33)[8]).toBe(333.33);
-    for (const b of plannerBudgets(1234.57)) expect(Math.round(b * 100) / 100).toBe(b);
+    expect(plannerBudgets(333.33, 'USD')[8]).toBe(333.33);
+    for (const b of plannerBudgets(1234.57, 'USD')) expect(Math.round(b * 100) / 100).toBe(b);
+    // Today's budget in the currency's own units: fils, whole yen.
+    expect(plannerBudgets(3000.123, 'KWD')[8]).toBe(3000.123);
+    expect(plannerBudgets(12_345, 'JPY').every(Number.isInteger)).toBe(true);
   });
 
   it("reads the portfolio's marginal cost off the budget's shadow price, and none when the budget does not bind", () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fromMicros, hasMicroPrecision, Money, toMicros } from '../../../functions/domain/money.js';
+import { fromMicros, hasMicroPrecision, Money, minorUnitOf, toMicros } from '../../../functions/domain/money.js';
 
 describe('money', () => {
   it('converts decimals to integer micros and back exactly', () => {
@@ -28,5 +28,26 @@ describe('money', () => {
   it('refuses negative amounts, more than 6 decimals, NaN and infinity', () => {
     for (const bad of [-0.01, 1.0000001, Number.NaN, Number.POSITIVE_INFINITY]) expect(Money.safeParse(bad).success).toBe(false);
     expect(Money.safeParse(99.999999).success).toBe(true);
+  });
+
+  it("counts whole minor units through a product's last bits, and never one that is not there", () => {
+    const [usd, yen, fils] = ['USD', 'JPY', 'KWD'].map(minorUnitOf);
+    // 0.29 × 100 is 28.999999999999996; 290,755,852.60 × 100 is 29,075,585,260.000004.
+    expect([usd!.floor(0.29), usd!.floor(290_755_852.6), usd!.whole(290_755_852.6), usd!.whole(0.295)]).toEqual([
+      0.29,
+      290_755_852.6,
+      true,
+      false,
+    ]);
+    // A millionth of a yen short of a million is not a million: a what-if of it placed 1,000,000.
+    expect([yen!.floor(999_999.999999), yen!.round(999_999.5), yen!.whole(1000)]).toEqual([999_999, 1_000_000, true]);
+    expect([fils!.floor(1000.1239), fils!.whole(1000.123), fils!.size]).toEqual([1000.123, true, 0.001]);
+    // Every whole number of cents up to a billion dollars counts as itself.
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 100_000_000_000 }), (cents) => {
+        const amount = cents / 100;
+        expect([usd!.count(amount), usd!.whole(amount)]).toEqual([cents, true]);
+      }),
+    );
   });
 });
