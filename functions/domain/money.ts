@@ -33,8 +33,9 @@ export const hasMicroPrecision = (amount: number): boolean => fromMicros(toMicro
 export const Money = z.number().check(z.nonnegative(), z.lte(MAX_AMOUNT), z.refine(hasMicroPrecision, 'must have at most 6 decimals'));
 
 /**
- * Decimal places of a currency's minor unit (USD 2, JPY 0, KWD 3), from the runtime's ICU data; 2 for a code it
- * does not know (a platform's answer the config never saw).
+ * Decimal places of a currency's minor unit (USD 2, JPY 0, KWD 3), from the runtime's currency data (CLDR, which
+ * gives 0 for HUF, IDR and IQD, as they are used, where ISO 4217 keeps 2, 2 and 3); 2 for a code it does not
+ * know (a platform's answer the config never saw).
  */
 export const currencyDigits = (currency: string): number => {
   try {

@@ -24,7 +24,7 @@ export interface CampaignBudgets {
   readonly platform: ConnectedPlatform;
   readonly accountId: string;
   readonly campaignId: string;
-  /** The account's ISO 4217 currency and its minor units' decimals (USD 2, JPY 0). */
+  /** The account's ISO 4217 currency and its minor unit's decimals as `currencyDigits` reads them (USD 2, JPY 0). */
   readonly currency: string;
   readonly decimals: number;
   /** What it spent over the recent days, in minor units: how a channel's total is split between its campaigns. */
