@@ -83,6 +83,7 @@ export const attentionItems = ({
   diagnostics,
   names,
   appliesStopped,
+  money = amount,
 }: {
   readonly latest: Snapshot | undefined;
   readonly alerts: readonly Alert[];
@@ -96,6 +97,8 @@ export const attentionItems = ({
   readonly names?: ReadonlyMap<string, string> | undefined;
   /** When applies to the platforms stopped, after how many failures in a row; absent while they run or nothing is applied. */
   readonly appliesStopped?: { readonly at: string; readonly failures: number } | undefined;
+  /** Money in the portfolio's currency (its decimals: 8,500.00 dollars, 8,500 yen); two decimals when absent. */
+  readonly money?: ((value: number) => string) | undefined;
 }): AttentionItem[] => {
   const items: AttentionItem[] = [];
   if (latest?.allocation.status === 'held') {
@@ -124,7 +127,7 @@ export const attentionItems = ({
     if (Math.abs(pace) > PACING_TOLERANCE) {
       items.push({
         severity: 'warning',
-        text: `${names?.get(row.channelId) ?? row.channelId} spent ${percent(1 + pace)} of plan on ${yesterday} (${amount(row.spend)} against ${amount(planned)}).`,
+        text: `${names?.get(row.channelId) ?? row.channelId} spent ${percent(1 + pace)} of plan on ${yesterday} (${money(row.spend)} against ${money(planned)}).`,
         detail: 'h-pacing',
       });
     }

@@ -61,6 +61,8 @@ export interface MinorUnit {
   readonly floor: (amount: number) => number;
   /** Whether `amount` is a whole number of minor units: the double nearest to one, as every rounding here gives. */
   readonly whole: (amount: number) => boolean;
+  /** An amount as reasons write money: the currency's decimals, always, and US grouping ("8,500.00", ¥"8,500"). */
+  readonly format: (amount: number) => string;
 }
 
 const minorUnits = new Map<string, MinorUnit>();
@@ -68,7 +70,8 @@ const minorUnits = new Map<string, MinorUnit>();
 export const minorUnitOf = (currency: string): MinorUnit => {
   let unit = minorUnits.get(currency);
   if (!unit) {
-    const perUnit = 10 ** currencyDigits(currency);
+    const digits = currencyDigits(currency);
+    const perUnit = 10 ** digits;
     // A product's last bits are relative to its size: 290,755,852.60 × 100 is 29,075,585,260.000004, and
     // 0.29 × 100 is 28.999999999999996. Any more and a what-if of 999,999.999999 yen placed 1,000,000.
     const count = (amount: number) => {
@@ -83,6 +86,7 @@ export const minorUnitOf = (currency: string): MinorUnit => {
       count,
       floor: (amount) => count(amount) / perUnit,
       whole: (amount) => round(amount) === amount,
+      format: (amount) => formatAmount(amount, digits, digits),
     };
     minorUnits.set(currency, unit);
   }

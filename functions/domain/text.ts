@@ -13,7 +13,9 @@ export const wellFormed = (text: string): string => text.replace(/\p{Cs}/gu, '\u
  */
 export const Text = (max: number) =>
   z.string().check(
-    z.refine((text) => !LONE_SURROGATE.test(text), 'must be well-formed Unicode (no lone surrogate such as \\ud800)'),
-    z.refine((text) => text.trim().length > 0, 'must not be empty or only spaces'),
+    z.minLength(1),
     z.maxLength(max),
+    z.refine((text) => !LONE_SURROGATE.test(text), 'must be well-formed Unicode (no lone surrogate such as \\ud800)'),
+    // An empty one is minLength's to report.
+    z.refine((text) => text.length === 0 || text.trim().length > 0, 'must not be only spaces'),
   );

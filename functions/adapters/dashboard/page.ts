@@ -19,6 +19,7 @@ import {
 } from '../../domain/financeViews.js';
 import { GLOSSARY } from '../../domain/glossary.js';
 import type { DailyTotal } from '../../domain/metrics.js';
+import { minorUnitOf } from '../../domain/money.js';
 import { reserveRelease, type Snapshot } from '../../domain/snapshots.js';
 import { wellFormed } from '../../domain/text.js';
 import { type AppliesView, appliesSection } from './applies.js';
@@ -501,6 +502,7 @@ const attentionSection = (model: DashboardModel): Markup => {
     configHash: model.configHash,
     diagnostics: model.diagnostics,
     names: new Map(model.portfolio.channels.map((c) => [c.id, c.name ?? c.id])),
+    money: minorUnitOf(model.portfolio.currency).format,
     // Stopped applies need a person only where plans are applied at all (approve or auto).
     appliesStopped:
       model.applies?.state?.stoppedAt && (model.applies.mode === 'approve' || model.applies.mode === 'auto')

@@ -45,8 +45,6 @@ export interface AllocateOptions {
 const STALE_AFTER_DAYS = 7;
 
 const hundredths = (amount: number) => roundTo(amount, 2);
-/** Money as every table on the page shows it: two decimals, always. */
-const money = (amount: number) => formatAmount(amount, 2, 2);
 
 /**
  * Rounds amounts to whole minor units of the currency (cents, whole yen) so that they sum exactly to `total`
@@ -203,7 +201,7 @@ const chancePercent = (chance: number) => `${Math.min(99, Math.max(1, Math.round
  * beside the portfolio's marginal cost (what the last money placed anywhere buys at), never a word such as
  * "strong" that the numbers could contradict.
  */
-const marginSentence = (row: Omit<ChannelAllocation, 'reason'>, cpa: string, margin: number, objective: 'conversions' | 'revenue') => {
+const marginSentence = (row: Omit<ChannelAllocation, 'reason'>, cpa: string, { margin, objective, money }: ReasonContext) => {
   const portfolio =
     objective === 'conversions'
       ? `the portfolio's marginal cost is ${money(1 / Math.max(margin, 1e-12))} a conversion`
@@ -213,16 +211,24 @@ const marginSentence = (row: Omit<ChannelAllocation, 'reason'>, cpa: string, mar
     : `Not funded beyond its ${row.exploration > 0 ? 'base and exploration' : 'base'}: its next conversion would cost ${cpa}; ${portfolio}`;
 };
 
-const reasonFor = (
-  plan: ChannelPlan,
-  row: Omit<ChannelAllocation, 'reason'>,
-  margin: number,
-  chance: number | undefined,
-  change: number,
-  objective: 'conversions' | 'revenue',
-  groups: readonly string[] = [],
-  carbonCap?: number,
-): string => {
+/** What a channel's reason reads besides its plan and row: the plan's margin and limits, and how money is written. */
+interface ReasonContext {
+  readonly margin: number;
+  /** Its sampled chance of beating the margin, where it explores. */
+  readonly chance: number | undefined;
+  /** The daily change limit. */
+  readonly change: number;
+  readonly objective: 'conversions' | 'revenue';
+  /** The groups its floor gave way further for. */
+  readonly groups: readonly string[];
+  /** The carbon cap, where it binds. */
+  readonly carbonCap: number | undefined;
+  /** Money in the portfolio's currency ({@link MinorUnit.format}). */
+  readonly money: (amount: number) => string;
+}
+
+const reasonFor = (plan: ChannelPlan, row: Omit<ChannelAllocation, 'reason'>, context: ReasonContext): string => {
+  const { chance, change, groups, carbonCap, money } = context;
   if (plan.stopLoss) return 'Stop-loss alert open: held at its base until the alert resolves.';
   const parts: string[] = [];
   const cpa = row.marginalCpa === null ? 'n/a' : money(row.marginalCpa);
@@ -242,10 +248,10 @@ const reasonFor = (
   } else if (plan.reference !== null && row.total <= plan.low + 0.01 && plan.low > plan.channel.base) {
     parts.push(`Cut by the most ${limit('−')} allows`);
   } else {
-    parts.push(marginSentence(row, cpa, margin, objective));
+    parts.push(marginSentence(row, cpa, context));
     // Held back by the cap: its next unit still beats the portfolio's margin, and the cap alone stops it.
     const intensity = plan.channel.carbonPerUnit ?? 0;
-    const beatsMargin = objective === 'conversions' ? row.marginalCpa !== null && row.marginalCpa * margin < 0.99 : false;
+    const beatsMargin = context.objective === 'conversions' ? row.marginalCpa !== null && row.marginalCpa * context.margin < 0.99 : false;
     if (carbonCap !== undefined && intensity > 0 && beatsMargin) {
       parts.push(
         `held back by the carbon cap of ${formatAmount(carbonCap)} kg CO2e a day, which binds: each ${money(1)} it spends emits ${formatAmount(intensity, 4)} kg`,
@@ -291,7 +297,7 @@ const beyondMaxes = (plans: readonly ChannelPlan[], allocatable: number, unit: M
   const over = unit.round(allocatable - capacity);
   return over > 0
     ? [
-        `The channels' maxes add up to ${money(capacity)} a day, so at least ${money(over)} of the allocatable ${money(allocatable)} cannot be placed under any plan.`,
+        `The channels' maxes add up to ${unit.format(capacity)} a day, so at least ${unit.format(over)} of the allocatable ${unit.format(allocatable)} cannot be placed under any plan.`,
       ]
     : [];
 };
@@ -410,7 +416,7 @@ const fitExploration = (
 const withExplorationForCarbon = (
   constraints: readonly BindingConstraint[],
   share: number,
-  { placeable, allocatable }: { placeable: number; allocatable: number },
+  { placeable, allocatable, money }: { placeable: number; allocatable: number; money: (amount: number) => string },
   wanted: readonly number[],
   exploration: readonly number[],
   wantedFits: boolean,
@@ -517,7 +523,7 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
   const bases = plans.map((p) => p.channel.base);
   const baseSum = bases.reduce((a, b) => a + b, 0);
   if (baseSum > allocatable + 1e-9) {
-    return hold(`infeasible: the bases need ${money(baseSum)}, more than the allocatable budget of ${money(allocatable)}`);
+    return hold(`infeasible: the bases need ${unit.format(baseSum)}, more than the allocatable budget of ${unit.format(allocatable)}`);
   }
 
   const value: Valuation = portfolio.objective.maximize === 'revenue' ? incrementalRevenueAt : incrementalAt;
@@ -677,7 +683,15 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
     };
     return {
       ...row,
-      reason: reasonFor(plan, row, final.margin, shares.get(plan.channel.id)?.chance, maxDailyChange, objective, loweredFor(i), carbonCap),
+      reason: reasonFor(plan, row, {
+        margin: final.margin,
+        chance: shares.get(plan.channel.id)?.chance,
+        change: maxDailyChange,
+        objective,
+        groups: loweredFor(i),
+        carbonCap,
+        money: unit.format,
+      }),
     };
   });
   const priced = bound.some((c) => (c.id === 'targetCpa' || c.id === 'minRoas') && c.unmet === undefined)
@@ -686,7 +700,7 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
   const constraints = withExplorationForCarbon(
     priced,
     offered,
-    { placeable, allocatable },
+    { placeable, allocatable, money: unit.format },
     wanted,
     exploration,
     withinCarbon(floors.map((f, i) => Math.max(f, bases[i]! + wanted[i]!))),

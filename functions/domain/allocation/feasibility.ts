@@ -188,9 +188,6 @@ export interface Projection {
   readonly changes: string[];
 }
 
-/** Money as every table on the page shows it: two decimals, always. */
-const money = (amount: number) => formatAmount(amount, 2, 2);
-
 /**
  * Today's carbon cap, if any, over amounts in the portfolio's channel order (as {@link channelBounds} lists
  * them): each channel's kg of CO2e per unit spent (0 where it declares none), the kg of a plan, and the limit a
@@ -231,9 +228,13 @@ export const projectOntoConfig = (
     const before = kept ?? b.base;
     const after = clamp(before, b.low, b.high);
     if (after < before - slack)
-      changes.add(b.stopLoss ? `${b.channelId} is under a stop-loss and held at its base` : `${b.channelId} is capped at ${money(after)}`);
+      changes.add(
+        b.stopLoss ? `${b.channelId} is under a stop-loss and held at its base` : `${b.channelId} is capped at ${unit.format(after)}`,
+      );
     if (after > before + slack) {
-      changes.add(`${b.channelId} is raised to ${after === b.base ? 'its base' : "the daily change limit's floor"} of ${money(after)}`);
+      changes.add(
+        `${b.channelId} is raised to ${after === b.base ? 'its base' : "the daily change limit's floor"} of ${unit.format(after)}`,
+      );
     }
     return after;
   });
@@ -243,7 +244,7 @@ export const projectOntoConfig = (
     bounds.map((b) => b.base),
     budget.allocatable,
   );
-  if (sum(boxed) > budget.allocatable + slack) changes.add(`scaled to today's allocatable budget of ${money(budget.allocatable)}`);
+  if (sum(boxed) > budget.allocatable + slack) changes.add(`scaled to today's allocatable budget of ${unit.format(budget.allocatable)}`);
   const carbon = carbonCap(portfolio);
   if (carbon === null || carbon.kg(fitted) <= carbon.limitKg) return { totals: floorAll(fitted, unit), changes: [...changes] };
   const cap = `today's carbon cap of ${formatAmount(carbon.maxDailyKg, 3)} kg`;
@@ -308,7 +309,7 @@ export const feasibilityIssues = (allocation: CheckedPlan, input: FeasibilityCon
   if (totalMinor > minor(allocatable)) {
     issues.push({
       path: 'total',
-      message: `${money(totalMinor / unit.perUnit)} exceeds today's allocatable budget of ${money(allocatable)}`,
+      message: `${unit.format(totalMinor / unit.perUnit)} exceeds today's allocatable budget of ${unit.format(allocatable)}`,
     });
   }
   const carbon = carbonCap(input.portfolio);
@@ -341,17 +342,19 @@ export const feasibilityIssues = (allocation: CheckedPlan, input: FeasibilityCon
     // Not held to whole minor units: the allocator rounds to them, but a plan made before it did (a JPY plan in
     // cents) must still be approvable and reachable by a rollback, and the platforms' writers round it anyway.
     if (!Number.isFinite(total) || total < 0) issues.push({ path, message: `total ${total} is not a non-negative amount` });
-    if (total > b.max + slack) issues.push({ path, message: `total ${money(total)} exceeds its max of ${money(b.max)}` });
-    if (basesFit && total < b.base - slack) issues.push({ path, message: `total ${money(total)} is below its base of ${money(b.base)}` });
-    if (b.stopLoss && total > b.base + slack) issues.push({ path, message: `under a stop-loss, total ${money(total)} exceeds its base` });
+    if (total > b.max + slack) issues.push({ path, message: `total ${unit.format(total)} exceeds its max of ${unit.format(b.max)}` });
+    if (basesFit && total < b.base - slack)
+      issues.push({ path, message: `total ${unit.format(total)} is below its base of ${unit.format(b.base)}` });
+    if (b.stopLoss && total > b.base + slack)
+      issues.push({ path, message: `under a stop-loss, total ${unit.format(total)} exceeds its base` });
     if (b.reference === null || b.stopLoss) continue;
     const ceiling = Math.max(b.high, b.base + row.exploration);
     if (total > ceiling + slack) {
-      issues.push({ path, message: `total ${money(total)} rises beyond the daily change limit from ${money(b.reference)}` });
+      issues.push({ path, message: `total ${unit.format(total)} rises beyond the daily change limit from ${unit.format(b.reference)}` });
     }
     const floorHolds = floorsFitBudget && (floorsFitCarbon || carbon?.perUnit[i] === 0);
     if (floorHolds && total < b.low - slack) {
-      issues.push({ path, message: `total ${money(total)} falls beyond the daily change limit from ${money(b.reference)}` });
+      issues.push({ path, message: `total ${unit.format(total)} falls beyond the daily change limit from ${unit.format(b.reference)}` });
     }
   }
   return issues;

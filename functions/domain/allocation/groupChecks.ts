@@ -1,6 +1,6 @@
 import type { Portfolio } from '../config.js';
 import type { Issue } from '../issues.js';
-import { formatAmount } from '../money.js';
+import { minorUnitOf } from '../money.js';
 import { type LpRow, solveLp } from './lp.js';
 
 /*
@@ -17,8 +17,6 @@ interface ShareRow extends LpRow {
   /** The share's amount of the allocatable budget. */
   readonly amount: number;
 }
-
-const money = (amount: number) => formatAmount(amount, 2, 2);
 
 /**
  * Channels that belong to the same groups are one variable (their spend above their bases, up to their
@@ -89,6 +87,7 @@ export const groupIssues = (portfolio: Portfolio, at = ''): Issue[] => {
   if (portfolio.groups.length < 2) return [];
   const problem = shareProblem(portfolio);
   const rows = conflicting(problem);
+  const money = minorUnitOf(portfolio.currency).format;
   const bound = (row: ShareRow) => `${row.side === 'minShare' ? 'at least' : 'at most'} ${money(row.amount)}`;
   return rows.map((row) => {
     const others = rows

@@ -160,10 +160,12 @@ describe('allocate', () => {
           expect(row.reason).not.toMatch(/strong/i);
           const stated = /its next conversion (?:costs|would cost) ([\d,.]+|n\/a);/.exec(row.reason)?.[1];
           if (stated === undefined) continue;
+          // In the currency's decimals, as the table shows it: 77.90 dollars, 78 yen.
+          const digits = Math.log10(MINOR_UNITS[input.portfolio.currency]!);
           expect(stated).toBe(
             row.marginalCpa === null
               ? 'n/a'
-              : row.marginalCpa.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }),
+              : row.marginalCpa.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }),
           );
         }
       }),
