@@ -9,6 +9,7 @@ import { duplicateKeys } from '../domain/jsonKeys.js';
 import { parseSchedule } from '../domain/schedule.js';
 import { nextFiring } from '../domain/scheduleTimes.js';
 import { ConfigError, DEFAULT_CONFIG_PATH, type LoadedConfig, pathById } from './loadedConfig.js';
+import { utf8Problem } from './utf8.js';
 
 /**
  * The operator config file, checked before a deploy (`config:check`, `cdk synth`, `npm start`). A deployed
@@ -124,12 +125,25 @@ const crossIssues = (raw: unknown, parsed: BudgetConfig | undefined): Issue[] =>
  * `cdk synth` and `npm start` all load through here; `now` is when the schedules are checked from.
  */
 export const loadConfigFile = (path: string = DEFAULT_CONFIG_PATH, now: Date = new Date()): LoadedConfig => {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (error) {
     throw new ConfigError(path, [{ path: '$', message: `cannot read file: ${(error as Error).message}` }]);
   }
+  // A file saved in Latin-1 read "Café" as "Caf\ufffd" and deployed it so; one saved with a byte-order mark
+  // failed with an invisible "Unexpected token".
+  const bad = utf8Problem(bytes);
+  if (bad) {
+    const line = bytes.subarray(0, bad.offset).toString('utf8').split('\n').length;
+    throw new ConfigError(path, [
+      {
+        path: '$',
+        message: `not UTF-8: byte 0x${bad.byte.toString(16)} at offset ${bad.offset} (line ${line}) ${bad.problem}; save the file as UTF-8`,
+      },
+    ]);
+  }
+  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
   let raw: unknown;
   try {
     raw = JSON.parse(text);

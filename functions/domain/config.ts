@@ -1,5 +1,5 @@
 import { isTimeZone } from './dates.js';
-import { currencyDigits, Money, minorUnitOf } from './money.js';
+import { currencyDigits, Money, minorUnitOf, roundTo } from './money.js';
 import { parseSchedule } from './schedule.js';
 import * as z from './schema.js';
 import { Text } from './text.js';
@@ -282,6 +282,9 @@ const failedUnder = (issues: readonly { readonly path?: readonly PropertyKey[] |
   return (...path) => failed.some((at) => path.every((key, i) => at[i] === String(key)));
 };
 
+/** A sum or product as a message shows it: to the micro, without a float's last bits (255005.94999999998). */
+const shown = (value: number) => roundTo(value, 6);
+
 /** Channels whose base and max are each valid and agree (base ≤ max): the ones sums of bases and maxes may read. */
 const soundChannels = (portfolio: PortfolioShape, failed: Failed): boolean[] =>
   portfolio.channels.map((c, i) => !failed('channels', i, 'base') && !failed('channels', i, 'max') && c.base <= c.max);
@@ -317,16 +320,16 @@ const checkGroups = (portfolio: PortfolioShape, ctx: Ctx, failed: Failed, sound:
     const bases = members.reduce((s, c) => s + c.base, 0);
     const caps = members.reduce((s, c) => s + c.max, 0);
     if (bases > group.maxShare * allocatable + 1e-9) {
-      issue('maxShare', `the group's bases sum to ${bases}, more than maxShare × the allocatable ${allocatable}`);
+      issue('maxShare', `the group's bases sum to ${shown(bases)}, more than maxShare × the allocatable ${shown(allocatable)}`);
     }
     if (caps < group.minShare * allocatable - 1e-9) {
-      issue('minShare', `the group's maxes sum to ${caps}, less than minShare × the allocatable ${allocatable}`);
+      issue('minShare', `the group's maxes sum to ${shown(caps)}, less than minShare × the allocatable ${shown(allocatable)}`);
     }
     const outside = allBases - bases;
     if (group.minShare * allocatable + outside > allocatable + 1e-9) {
       issue(
         'minShare',
-        `minShare × the allocatable ${allocatable} (${Math.round(group.minShare * allocatable * 100) / 100}) and the bases of the channels outside the group (${outside}) sum to more than the allocatable`,
+        `minShare × the allocatable ${shown(allocatable)} (${shown(group.minShare * allocatable)}) and the bases of the channels outside the group (${shown(outside)}) sum to more than the allocatable`,
       );
     }
   }
@@ -337,15 +340,17 @@ const checkGroups = (portfolio: PortfolioShape, ctx: Ctx, failed: Failed, sound:
   );
   const minimum = portfolio.groups.reduce((s, g) => s + g.minShare, 0);
   if (disjoint && minimum > 1 + 1e-9)
-    ctx.addIssue({ code: 'custom', path: ['groups'], message: `minShares sum to ${minimum}, more than 1` });
+    ctx.addIssue({ code: 'custom', path: ['groups'], message: `minShares sum to ${shown(minimum)}, more than 1` });
 };
 
 /**
  * Money a platform can set: the daily budget and each channel's base and max in whole minor units of the
- * portfolio's currency (cents for USD, whole yen for JPY), as every plan is rounded to them.
+ * portfolio's currency (cents for USD, whole yen for JPY), as every plan is rounded to them. Returns the paths
+ * it refused, which the checks after it leave alone.
  */
-const checkMinorUnits = (portfolio: PortfolioShape, ctx: Ctx, failed: Failed): void => {
-  if (failed('currency')) return;
+const checkMinorUnits = (portfolio: PortfolioShape, ctx: Ctx, failed: Failed): (string | number)[][] => {
+  if (failed('currency')) return [];
+  const refused: (string | number)[][] = [];
   const { currency } = portfolio;
   const digits = currencyDigits(currency);
   const unit = minorUnitOf(currency);
@@ -354,13 +359,16 @@ const checkMinorUnits = (portfolio: PortfolioShape, ctx: Ctx, failed: Failed): v
       ? `must be a whole amount: ${currency} has no minor unit`
       : `must have at most ${digits} decimals, ${currency}'s minor unit`;
   const check = (amount: number, ...path: (string | number)[]) => {
-    if (!failed(...path) && !unit.whole(amount)) ctx.addIssue({ code: 'custom', path, message });
+    if (failed(...path) || unit.whole(amount)) return;
+    ctx.addIssue({ code: 'custom', path, message });
+    refused.push(path);
   };
   check(portfolio.budget.daily, 'budget', 'daily');
   portfolio.channels.forEach((channel, c) => {
     check(channel.base, 'channels', c, 'base');
     check(channel.max, 'channels', c, 'max');
   });
+  return refused;
 };
 
 /**
@@ -385,7 +393,7 @@ const checkCarbon = (portfolio: PortfolioShape, ctx: Ctx, failed: Failed, sound:
     ctx.addIssue({
       code: 'custom',
       path: ['carbon', 'maxDailyKg'],
-      message: `the bases alone emit ${atBases} kg CO2e a day, more than maxDailyKg ${portfolio.carbon.maxDailyKg}`,
+      message: `the bases alone emit ${shown(atBases)} kg CO2e a day, more than maxDailyKg ${portfolio.carbon.maxDailyKg}`,
     });
   }
 };
@@ -480,11 +488,13 @@ const checkRules = (portfolio: PortfolioShape, ctx: Ctx, failed: Failed): void =
  * summed again into the bases, the groups or the carbon at the bases; a repeated channel's source ids are not
  * claimed twice), so one mistake never shows up as several.
  */
-function checkPortfolio(portfolio: PortfolioShape, ctx: Ctx, failed: Failed): void {
-  if (failed('channels') && !Array.isArray(portfolio.channels)) return;
+function checkPortfolio(portfolio: PortfolioShape, ctx: Ctx, schemaFailed: Failed): void {
+  if (schemaFailed('channels') && !Array.isArray(portfolio.channels)) return;
   const { daily, explorationShare, reserveShare } = portfolio.budget;
-  const repeated = duplicateIds(portfolio.channels, ctx, ['channels'], 'channel', failed);
-  checkMinorUnits(portfolio, ctx, failed);
+  const repeated = duplicateIds(portfolio.channels, ctx, ['channels'], 'channel', schemaFailed);
+  // An amount finer than the currency's minor unit is not summed again into the bases, the groups or the carbon.
+  const notWhole = checkMinorUnits(portfolio, ctx, schemaFailed);
+  const failed: Failed = (...path) => schemaFailed(...path) || notWhole.some((at) => path.every((key, i) => String(at[i]) === String(key)));
   portfolio.channels.forEach((channel, c) => {
     if (!failed('channels', c, 'base') && !failed('channels', c, 'max') && channel.base > channel.max) {
       ctx.addIssue({ code: 'custom', path: ['channels', c, 'base'], message: `base ${channel.base} exceeds max ${channel.max}` });
@@ -498,7 +508,7 @@ function checkPortfolio(portfolio: PortfolioShape, ctx: Ctx, failed: Failed): vo
     ctx.addIssue({
       code: 'custom',
       path: ['channels'],
-      message: `bases sum to ${bases}, more than daily × (1 − explorationShare − reserveShare) = ${room}`,
+      message: `bases sum to ${shown(bases)}, more than daily × (1 − explorationShare − reserveShare) = ${shown(room)}`,
     });
   }
   checkGroups(portfolio, ctx, failed, sound);

@@ -14,7 +14,7 @@ const NOW = new Date('2026-01-01T00:00:00Z');
 
 let files = 0;
 /** Loads `text` as a config file; the issues it is refused with (none when it loads). */
-const issuesOf = (text: string, now = NOW) => {
+const issuesOf = (text: string | Buffer, now = NOW) => {
   files += 1;
   const file = join(dir, `config-${files}.json`);
   writeFileSync(file, text);
@@ -34,6 +34,19 @@ const withSchedules = (schedules: Record<string, string>) =>
 describe('config file: what misbehaves once deployed', () => {
   it('loads the shipped config', () => {
     expect(issuesOf(shippedText)).toEqual([]);
+  });
+
+  it('loads a file saved with a byte-order mark, and refuses one not in UTF-8 at its byte and line', () => {
+    expect(issuesOf(`\uFEFF${shippedText}`)).toEqual([]);
+    // "Café" saved in Latin-1: the é is one byte, 0xe9, which UTF-8 reads as the start of a three-byte sequence.
+    const latin1 = Buffer.from(shippedText.replace('"name": "Demo', '"name": "Café Demo'), 'latin1');
+    const line = shippedText.slice(0, shippedText.indexOf('"name": "Demo')).split('\n').length;
+    expect(issuesOf(latin1)).toEqual([
+      {
+        path: '$',
+        message: expect.stringMatching(new RegExp(`^not UTF-8: byte 0xe9 at offset \\d+ \\(line ${line}\\) .*; save the file as UTF-8$`)),
+      },
+    ]);
   });
 
   it('refuses every key repeated in one object, at its path by id, beside the schema problems', () => {

@@ -163,6 +163,15 @@ describe('operator config', () => {
       'portfolios[0].channels[0].max: must be a whole amount: JPY has no minor unit',
     ]);
     expect(issues('JPY', 10000, 6000)).toEqual([]);
+    // Refused once: not summed again into the bases (past the budget) nor held against the max.
+    const once = validate(
+      BudgetConfig,
+      withDemo((p) => {
+        p.currency = 'JPY';
+        p.channels[0].base = 9000.5;
+      }),
+    );
+    expect(once.ok ? [] : once.issues.map((i) => i.path)).toEqual(['portfolios[0].channels[0].base']);
     expect(issues('USD', 10000.25, 6000.5)).toEqual([]);
     // Whole cents, though × 100 it is 29,075,585,260.000004 (the group's minimum share is out of reach at that budget).
     expect(issues('USD', 290_755_852.6, 6000).filter((i) => i.includes('budget.daily'))).toEqual([]);
