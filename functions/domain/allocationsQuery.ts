@@ -1,3 +1,4 @@
+import { PageLimit } from './paging.js';
 import * as z from './schema.js';
 import { snapshotIdBound } from './snapshots.js';
 
@@ -21,7 +22,7 @@ export const ListQuery = z
   .strictObject({
     from: z.optional(bound('from')),
     to: z.optional(bound('to')),
-    limit: z._default(z.pipe(z.coerce.number(), z.int().check(z.gte(1), z.lte(100))), 20),
+    limit: z._default(PageLimit, 20),
     cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
     include: z.optional(z.enum(['unpublished'])),
   })

@@ -1,4 +1,5 @@
 import { APPLY_MODES } from '../config.js';
+import { PageLimit } from '../paging.js';
 import * as z from '../schema.js';
 
 /**
@@ -100,7 +101,7 @@ export const isFinal = (status: ApplyStatus): boolean =>
 
 /** `GET /portfolios/{id}/applies` query: how many of the newest applies (default 20). */
 export const AppliesQuery = z.object({
-  limit: z.optional(z.pipe(z.string().check(z.regex(/^(100|[1-9]\d?)$/, 'a whole number from 1 to 100')), z.transform(Number))),
+  limit: z.optional(PageLimit),
   token: z.optional(z.string()),
 });
 

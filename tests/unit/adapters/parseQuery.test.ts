@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { HttpError, parseBody, parseQuery } from '../../../functions/adapters/http.js';
 import { AlertsQuery } from '../../../functions/domain/alerts/alertsQuery.js';
 import { ListQuery } from '../../../functions/domain/allocationsQuery.js';
+import { AppliesQuery } from '../../../functions/domain/apply/records.js';
 import { MetricsQuery } from '../../../functions/domain/metricsQuery.js';
 import { PlanQuery } from '../../../functions/domain/planQuery.js';
 import { ReallocateRequest } from '../../../functions/domain/snapshots.js';
@@ -44,6 +45,13 @@ describe('parseQuery: every query parameter takes one value', () => {
   it("keeps another parameter's own mistake beside a repeat", () => {
     const error = refusal(() => parseQuery(ListQuery, event('limit=1&limit=2&include=everything')));
     expect(error.issues.map((i) => i.path)).toEqual(['limit', 'include']);
+  });
+
+  it.each(['0x10', '1e1', '%205', '0', '101', '5.0', ''])('refuses a list limit of %s, as every list does', (limit) => {
+    for (const schema of [ListQuery, AppliesQuery]) {
+      const error = refusal(() => parseQuery(schema, event(`limit=${limit}`)));
+      expect(error.issues.map((i) => `${i.path}: ${i.message}`)).toEqual(['limit: a whole number from 1 to 100']);
+    }
   });
 
   it('reads single parameters, and a comma inside one value, as before', () => {
