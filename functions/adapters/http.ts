@@ -79,6 +79,22 @@ export const parseQuery = <S extends z.ZodMiniType>(schema: S, event: APIGateway
   throw new HttpError(400, 'invalid-query', 'the query is invalid', [...repeated, ...own]);
 };
 
+/**
+ * A route that takes no query parameters refuses any, each named (400 `invalid-query`): read past, they were
+ * silently dropped, and `POST /reallocate?releaseReserve=true` ran a plain reallocation with the reserve held.
+ * `hint` says where such a parameter belongs instead.
+ */
+export const noQuery = (event: APIGatewayProxyEventV2, hint: string): void => {
+  const names = Object.keys(event.queryStringParameters ?? {});
+  if (names.length === 0) return;
+  throw new HttpError(
+    400,
+    'invalid-query',
+    'this route takes no query parameters',
+    names.slice(0, 20).map((name) => ({ path: name.slice(0, 200), message: `is not a parameter of this route: ${hint}` })),
+  );
+};
+
 /** What {@link utf8Text} reads, for its refusal: the issue's path, what it names, and what to send instead. */
 export interface Utf8Reading {
   readonly path: string;

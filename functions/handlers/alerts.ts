@@ -1,5 +1,5 @@
 import type { LoadedConfig } from '../adapters/configFile.js';
-import { httpHandler, json, operatorBodyBytes, parseQuery } from '../adapters/http.js';
+import { httpHandler, json, noQuery, operatorBodyBytes, parseQuery } from '../adapters/http.js';
 import { logger, recordAlertTransitions } from '../adapters/observability.js';
 import { backToDashboard, operatorForm } from '../adapters/operatorForm.js';
 import { findPortfolio, formPortfolio } from '../adapters/portfolios.js';
@@ -43,6 +43,7 @@ export const createAlertsHandler = ({ config, alerts, evaluator }: AlertsDepende
     }
     const portfolio = findPortfolio(config, event.pathParameters?.id);
     if (event.routeKey === 'POST /portfolios/{id}/alerts/evaluate') {
+      noQuery(event, 'the evaluation takes nothing but the portfolio in the path');
       operatorBodyBytes(event); // it reads no body, but refuses a compressed (415) or too large (413) one as every operator route
       const by = (event.requestContext as { authorizer?: { iam?: { userArn?: string } } }).authorizer?.iam?.userArn ?? 'unknown';
       return json(200, { portfolioId: portfolio.id, ...(await evaluate(portfolio, by)) });

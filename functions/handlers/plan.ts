@@ -1,5 +1,5 @@
 import type { LoadedConfig } from '../adapters/configFile.js';
-import { HttpError, httpHandler, json, parseQuery } from '../adapters/http.js';
+import { HttpError, httpHandler, json, noQuery, parseQuery } from '../adapters/http.js';
 import { findPortfolio } from '../adapters/portfolios.js';
 import { modelDiagnostics } from '../application/modelDiagnostics.js';
 import { type PlannerDependencies, planBudgets } from '../application/planBudgets.js';
@@ -21,7 +21,10 @@ export interface PlanDependencies extends PlannerDependencies {
 export const createPlanHandler = ({ config, ...planner }: PlanDependencies) =>
   httpHandler(async (event) => {
     const portfolio = findPortfolio(config, event.pathParameters?.id);
-    if (event.routeKey === 'GET /portfolios/{id}/diagnostics') return json(200, await modelDiagnostics(planner, portfolio));
+    if (event.routeKey === 'GET /portfolios/{id}/diagnostics') {
+      noQuery(event, 'the diagnostics take nothing but the portfolio in the path');
+      return json(200, await modelDiagnostics(planner, portfolio));
+    }
     if (event.routeKey !== 'GET /portfolios/{id}/plan') throw new HttpError(404, 'not-found', `no route ${event.routeKey}`);
     const query = parseQuery(PlanQuery, event);
     const { plans, ...about } = await planBudgets(planner, portfolio, query.budgets ?? [query.budget!]);

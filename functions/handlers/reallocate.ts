@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
 import type { LoadedConfig } from '../adapters/configFile.js';
-import { HttpError, httpHandler, json, parseBody } from '../adapters/http.js';
+import { HttpError, httpHandler, json, noQuery, parseBody } from '../adapters/http.js';
 import { logger, recordSnapshot } from '../adapters/observability.js';
 import { backToDashboard, operatorForm } from '../adapters/operatorForm.js';
 import { findPortfolio, formPortfolio } from '../adapters/portfolios.js';
@@ -25,6 +25,7 @@ export const createReallocateHandler = ({ config, reallocator }: ReallocateDepen
       if (event.routeKey === 'POST /dashboard/reallocate') return fromDashboard(event, config, reallocator);
       const portfolio = findPortfolio(config, event.pathParameters?.id);
       const by = event.requestContext.authorizer?.iam?.userArn ?? 'unknown';
+      noQuery(event, 'send releaseReserve and reason in the JSON body');
       const request = parseBody(ReallocateRequest, event);
       const { snapshot, created } = await reallocator.run(portfolio, { kind: 'on-demand', by, ...request });
       if (created) recordSnapshot(snapshot);

@@ -109,6 +109,23 @@ describe('CPA above 45 for 3 consecutive days, through the routes', () => {
     expect(bad.body.error.issues[0].path).toBe('status');
     expect((await runtime.get('/portfolios/nope/alerts')).status).toBe(404);
   });
+
+  it('refuses a query parameter where a route takes none, naming it, instead of running without it', async () => {
+    // Read past, ?releaseReserve=true ran a plain reallocation with the reserve held back.
+    const latest = (await runtime.get('/portfolios/demo/allocations/latest')).body.snapshotId;
+    const routes = [
+      ['/reallocate?releaseReserve=true', 'releaseReserve', 'send releaseReserve and reason in the JSON body'],
+      ['/alerts/evaluate?channel=search', 'channel', 'the evaluation takes nothing but the portfolio in the path'],
+    ] as const;
+    for (const [path, name, hint] of routes) {
+      const { status, body } = await post(path);
+      expect(status, path).toBe(400);
+      expect(body.error.issues).toEqual([{ path: name, message: `is not a parameter of this route: ${hint}` }]);
+    }
+    const diagnostics = await runtime.get('/portfolios/demo/diagnostics?days=7');
+    expect([diagnostics.status, diagnostics.body.error.issues[0].path]).toEqual([400, 'days']);
+    expect((await runtime.get('/portfolios/demo/allocations/latest')).body.snapshotId).toBe(latest);
+  });
 });
 
 describe('stop-loss, end to end', () => {
