@@ -12,7 +12,8 @@ const BUDGET_RULE = `expected a plain decimal amount above 0 and at most ${MAX_A
  * {@link MAX_AMOUNT} and 6 decimals, the same limits as every money field.
  */
 const Budget = z.pipe(
-  z.string().check(z.regex(/^\d+(\.\d{1,6})?$/, BUDGET_RULE)),
+  // Ten digits at most before the point: a longer one read as Infinity, refused as 'expected number, received Infinity'.
+  z.string().check(z.regex(/^\d{1,10}(\.\d{1,6})?$/, BUDGET_RULE)),
   z.pipe(
     z.transform((value: string) => Number(value)),
     z.number().check(z.positive(BUDGET_RULE), z.lte(MAX_AMOUNT, BUDGET_RULE)),
