@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_CONFIG_PATH, DEPLOYED_CONFIG_FILE, type LoadedConfig, parseConfig } from '../adapters/loadedConfig.js';
+import { configText, DEFAULT_CONFIG_PATH, DEPLOYED_CONFIG_FILE, type LoadedConfig, parseConfig } from '../adapters/loadedConfig.js';
 
 /**
  * Where the config a deploy applies is read from: beside a deployed function's code (`LAMBDA_TASK_ROOT`),
@@ -20,5 +20,5 @@ const deployedConfigPath = (): string =>
  */
 export const deployedConfig: LoadedConfig = (() => {
   const path = deployedConfigPath();
-  return parseConfig(JSON.parse(readFileSync(path, 'utf8')), path);
+  return parseConfig(JSON.parse(configText(readFileSync(path, 'utf8'))), path);
 })();

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfigFile, MAX_CONFIG_BYTES } from '../../../functions/adapters/configFile.js';
 
 const shippedText = readFileSync('config/budget.config.json', 'utf8');
@@ -36,8 +36,21 @@ describe('config file: what misbehaves once deployed', () => {
     expect(issuesOf(shippedText)).toEqual([]);
   });
 
-  it('loads a file saved with a byte-order mark, and refuses one not in UTF-8 at its byte and line', () => {
+  it('loads a file saved with a byte-order mark, and refuses one not in UTF-8 at its byte and line', async () => {
     expect(issuesOf(`\uFEFF${shippedText}`)).toEqual([]);
+    // The functions read the file the check passed: stripped only by the check, it failed every cold start.
+    const file = join(dir, 'bom.json');
+    writeFileSync(file, `\uFEFF${shippedText}`);
+    const before = process.env.BUDGET_CONFIG_FILE;
+    process.env.BUDGET_CONFIG_FILE = file;
+    try {
+      vi.resetModules();
+      const { deployedConfig } = await import('../../../functions/wiring/config.js');
+      expect(deployedConfig.portfolios[0]!.id).toBe(shipped.portfolios[0].id);
+    } finally {
+      if (before === undefined) delete process.env.BUDGET_CONFIG_FILE;
+      else process.env.BUDGET_CONFIG_FILE = before;
+    }
     // "Café" saved in Latin-1: the é is one byte, 0xe9, which UTF-8 reads as the start of a three-byte sequence.
     const latin1 = Buffer.from(shippedText.replace('"name": "Demo', '"name": "Café Demo'), 'latin1');
     const line = shippedText.slice(0, shippedText.indexOf('"name": "Demo')).split('\n').length;
