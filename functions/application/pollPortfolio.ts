@@ -181,6 +181,8 @@ export class Poller {
       }
     }
 
+    // A channel held back (another of its accounts failed) was not read: its refused days stand as they are.
+    for (const id of failedChannels) readFrom.delete(id);
     const owner = new Map(campaigns.map((c) => [`${c.platform}:${c.campaignId}`, c.channelId]));
     let changed = 0;
     let unchanged = 0;

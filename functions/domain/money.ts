@@ -73,10 +73,12 @@ export const minorUnitOf = (currency: string): MinorUnit => {
     const digits = currencyDigits(currency);
     const perUnit = 10 ** digits;
     // A product's last bits are relative to its size: 290,755,852.60 × 100 is 29,075,585,260.000004, and
-    // 0.29 × 100 is 28.999999999999996. Any more and a what-if of 999,999.999999 yen placed 1,000,000.
+    // 0.29 × 100 is 28.999999999999996. The decimal's own rounding and the product's are each at most half
+    // an epsilon of it, so two epsilons are allowed for and no more: a millionth short of a unit (999,999.999999
+    // yen, 999,999,999.999999 dollars) stays short of it.
     const count = (amount: number) => {
       const units = amount * perUnit;
-      return Math.floor(units + Math.max(1e-9, Math.abs(units) * 1e-14));
+      return Math.floor(units + Math.abs(units) * 2 * Number.EPSILON);
     };
     const round = (amount: number) => Math.round(amount * perUnit) / perUnit;
     unit = {

@@ -41,6 +41,7 @@ describe('money', () => {
     ]);
     // A millionth of a yen short of a million is not a million: a what-if of it placed 1,000,000.
     expect([yen!.floor(999_999.999999), yen!.round(999_999.5), yen!.whole(1000)]).toEqual([999_999, 1_000_000, true]);
+    expect([yen!.floor(500_000_000.999999), usd!.floor(999_999_999.999999)]).toEqual([500_000_000, 999_999_999.99]);
     expect([fils!.floor(1000.1239), fils!.whole(1000.123), fils!.size]).toEqual([1000.123, true, 0.001]);
     // Every whole number of cents up to a billion dollars counts as itself.
     fc.assert(
