@@ -223,6 +223,8 @@ interface ReasonContext {
   readonly groups: readonly string[];
   /** The carbon cap, where it binds. */
   readonly carbonCap: number | undefined;
+  /** Whether its exploration was judged against its carbon's price as well as the money's (a binding cap). */
+  readonly carbonPriced: boolean;
   /** Money in the portfolio's currency ({@link MinorUnit.format}). */
   readonly money: (amount: number) => string;
 }
@@ -267,7 +269,7 @@ const reasonFor = (plan: ChannelPlan, row: Omit<ChannelAllocation, 'reason'>, co
         ? `no data yet: it is being explored with ${money(row.exploration)} to learn its curve`
         : days < FEW_DAYS
           ? `only ${Math.max(1, Math.round(days))} day${Math.round(days) > 1 ? 's' : ''} of data so far: exploring ${money(row.exploration)} to learn its curve`
-          : `exploring ${money(row.exploration)}: in ${chancePercent(chance)} of the curves its data allows, the next unit beats the portfolio's margin`,
+          : `exploring ${money(row.exploration)}: in ${chancePercent(chance)} of the curves its data allows, the next unit beats ${context.carbonPriced ? 'what its money and its carbon would buy elsewhere in the plan' : "the portfolio's margin"}`,
     );
   }
   return `${parts.join('; ')}.`;
@@ -427,7 +429,7 @@ const withExplorationForCarbon = (
   if (placed >= share - 0.005 || (placeable >= allocatable - 0.005 && !gaveWay)) return [...constraints];
   const why = [
     ...(placeable < allocatable - 0.005
-      ? [`the same share of the ${money(placeable)} a plan can place under the cap, not of the ${money(allocatable)} it cannot spend`]
+      ? [`scaled to the ${money(placeable)} of the allocatable ${money(allocatable)} a plan can place under the cap`]
       : []),
     ...(gaveWay ? ['giving way since placed as wanted its floors would emit past the cap'] : []),
   ];
@@ -560,16 +562,16 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
   const floorSum = floors.reduce((a, b) => a + b, 0);
   // Pass 1 finds the margin without exploration; it is the bar each channel's sampled upside must clear.
   const first = solve(plans, floors, Math.max(allocatable - offered, floorSum), input, value);
-  // Under a carbon cap that binds, carbon runs out before money: exploration takes its share of the part of
-  // the budget the cap lets a plan place, not of money no plan can spend. Taken of the whole budget, each unit
+  // Under a carbon cap that binds, carbon runs out before money: exploration's share is scaled to the part of
+  // the allocatable budget the cap lets a plan place, not taken of money no plan can spend. Taken of the whole budget, each unit
   // it placed on a dirty channel was carbon the plan lost, so a larger budget planned fewer conversions (the
   // demo expected 391 a day at 20,000 against 403 at 15,000, and 412 at both without exploration).
   const carbonBinds = cap !== undefined && emittedKg(emitters, first.totals) >= cap * (1 - 1e-6);
   const placeable = carbonBinds ? solve(plans, floors, allocatable, input, value).totals.reduce((a, b) => a + b, 0) : allocatable;
   const explorationBudget = offered * Math.min(1, placeable / Math.max(allocatable, 1e-9));
-  // Where the cap binds, a unit of a channel must beat the money's price and its carbon's: the LP's own
-  // test for buying it (its reduced cost). Against the money's margin alone, every channel cleared a budget
-  // the cap left unspent, and exploration went evenly to the dirtiest channels.
+  // Where the cap binds, a unit of a channel must beat the money's price and its carbon's at the cap's price
+  // (as the LP prices it; a target's or a group's price is left out). Against the money's margin alone, every
+  // channel cleared a budget the cap left unspent, and exploration went evenly to the dirtiest channels.
   const priceOf = (id: string) => {
     const row = first.model.meanings.findIndex((m) => m.id === id);
     return row >= 0 ? first.solution.duals[row]! : 0;
@@ -690,6 +692,7 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
         objective,
         groups: loweredFor(i),
         carbonCap,
+        carbonPriced: carbonPrice > 0 && (plan.channel.carbonPerUnit ?? 0) > 0,
         money: unit.format,
       }),
     };
