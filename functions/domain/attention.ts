@@ -13,7 +13,7 @@ export interface AttentionItem {
   readonly severity: Severity;
   readonly text: string;
   /** The id of the page section that holds its detail. */
-  readonly detail: 'h-alerts' | 'h-pacing' | 'h-constraints' | 'h-model-health' | 'h-applied' | 'meta';
+  readonly detail: 'h-alerts' | 'h-pacing' | 'h-constraints' | 'h-model-health' | 'h-applied' | 'meta' | 'empty';
 }
 
 /** Spend this far from a day's plan, either way, needs a look. */
@@ -138,7 +138,8 @@ export const attentionItems = ({
     items.push({
       severity: 'warning',
       text: 'No plan yet: the portfolio has not been allocated. The next scheduled run allocates it, or reallocate now.',
-      detail: 'meta',
+      // The page shows the empty portfolio's section there, where the plan's facts would be.
+      detail: 'empty',
     });
   }
   const stored = daily.reduce<string | null>((newest, d) => (newest === null || d.date > newest ? d.date : newest), null);
@@ -152,7 +153,7 @@ export const attentionItems = ({
             ? 'No metrics have arrived for this portfolio.'
             : 'No metrics from the last 14 days have arrived.'
           : `The newest metrics are from ${watermark}, ${daysBetween(watermark, today)} days ago.`,
-      detail: 'meta',
+      detail: latest ? 'meta' : 'empty',
     });
   }
   if (diagnostics?.summary.verdict === 'not-trustworthy')

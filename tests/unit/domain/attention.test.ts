@@ -61,6 +61,8 @@ describe('what needs attention', () => {
       'No plan yet: the portfolio has not been allocated. The next scheduled run allocates it, or reallocate now.',
       'No metrics from the last 14 days have arrived.',
     ]);
+    // Each links to the section the page has without a plan: the plan's facts are not there.
+    expect(attentionItems({ ...calm, latest: undefined }).map((i) => i.detail)).toEqual(['empty', 'empty']);
     expect(texts([{ channelId: 'search', date: '2026-11-21', spend: 100, conversions: 3 }])).toEqual([
       'No plan yet: the portfolio has not been allocated. The next scheduled run allocates it, or reallocate now.',
     ]);
