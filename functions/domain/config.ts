@@ -78,7 +78,7 @@ const TimeZone = z.string().check(z.refine(isTimeZone, 'must be an IANA time zon
 
 export const Channel = z.strictObject({
   id: Id,
-  name: z.optional(z.string().check(z.minLength(1))),
+  name: z.optional(Text(200)),
   platform: Platform,
   base: Money,
   max: Money,

@@ -3,6 +3,9 @@ import * as z from './schema.js';
 /** A lone UTF-16 surrogate (`\ud800` in JSON decodes to one): no encoding can carry it to a page, a link or a log. */
 const LONE_SURROGATE = /\p{Cs}/u;
 
+/** Text that shows nothing: spaces, and characters drawn as nothing (a zero-width space, a Hangul filler). */
+const BLANK = /^[\p{White_Space}\p{Default_Ignorable_Code_Point}]*$/u;
+
 /** `text` with each lone surrogate as U+FFFD, the replacement character: text stored before it was refused still shows. */
 export const wellFormed = (text: string): string => text.replace(/\p{Cs}/gu, '\uFFFD');
 
@@ -17,5 +20,5 @@ export const Text = (max: number) =>
     z.maxLength(max),
     z.refine((text) => !LONE_SURROGATE.test(text), 'must be well-formed Unicode (no lone surrogate such as \\ud800)'),
     // An empty one is minLength's to report.
-    z.refine((text) => text.length === 0 || text.trim().length > 0, 'must not be only spaces'),
+    z.refine((text) => text.length === 0 || !BLANK.test(text), 'must show something, not only spaces or invisible characters'),
   );

@@ -68,7 +68,8 @@ describe('parseBody: a repeated key', () => {
     // JSON's \ud800 decodes to a lone surrogate: stored, it made the dashboard answer 500 until the next plan.
     ['{"releaseReserve":true,"reason":"\\ud800"}', 'must be well-formed Unicode (no lone surrogate such as \\ud800)'],
     // Spaces released the reserve with no reason at all.
-    ['{"releaseReserve":true,"reason":"   "}', 'must not be only spaces'],
+    ['{"releaseReserve":true,"reason":"   "}', 'must show something, not only spaces or invisible characters'],
+    ['{"releaseReserve":true,"reason":"\\u200b\\u3164"}', 'must show something, not only spaces or invisible characters'],
   ])('refuses a release whose reason is %s, naming it', (text, message) => {
     const { issues } = refusal(() => parseBody(ReallocateRequest, body(text)));
     expect(issues.map((i) => `${i.path}: ${i.message}`)).toContain(`reason: ${message}`);

@@ -130,6 +130,7 @@ describe('operator config', () => {
     ],
     ['a name with a lone surrogate, which no page can encode', (p: any) => (p.name = 'Caf\ud800'), 'portfolios[0].name'],
     ['a name of spaces', (p: any) => (p.name = '   '), 'portfolios[0].name'],
+    ['a channel name of zero-width spaces', (p: any) => (p.channels[0].name = '\u200b\u200b'), 'portfolios[0].channels[0].name'],
     ['a budget in fractions of a cent', (p: any) => (p.budget.daily = 10000.005), 'portfolios[0].budget.daily'],
     ['a base in fractions of a cent', (p: any) => (p.channels[1].base = 1200.005), 'portfolios[0].channels[1].base'],
   ])('rejects %s, naming the path', (_name, change, path) => {
