@@ -73,7 +73,7 @@ export interface PollResult {
   readonly heldBack: readonly string[];
   readonly alertsOpened: readonly string[];
   readonly alertsResolved: readonly string[];
-  /** What the webhook rules refused (a platform row out of bounds): each issue, with its campaign and day, whose channel-day was left out. */
+  /** What the webhook rules refused (a platform row out of bounds): each issue, as its alert names it, whose channel-day was left out. */
   readonly refused: readonly string[];
 }
 
@@ -213,9 +213,10 @@ export class Poller {
         while (!prepared.ok) {
           const bad = new Set(prepared.rejection.issues.flatMap((issue) => rowIndex(issue.path)).map((i) => channelDay(pending[i])));
           const refuse = (row: { campaign: string; date: string } | undefined, path: string, message: string) => {
-            refused.push(`${platform}${row ? ` campaign ${row.campaign} on ${row.date}` : ''}: ${path ? `${path}: ` : ''}${message}`);
+            const text = refusalText(platform, row, path, message);
+            refused.push(text);
             const key = (row && owner.get(`${platform}:${row.campaign}`)) ?? platformKey(platform);
-            refusedFor.set(key, [...(refusedFor.get(key) ?? []), refusalText(platform, row, path, message)]);
+            refusedFor.set(key, [...(refusedFor.get(key) ?? []), text]);
           };
           for (const issue of prepared.rejection.issues) {
             const [i] = rowIndex(issue.path);

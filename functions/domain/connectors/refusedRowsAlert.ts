@@ -14,8 +14,11 @@ import { accountCampaigns, type ConnectedPlatform, type Portfolio } from '../con
  */
 export const REFUSED_RULE = 'refused-rows';
 
-/** Refusals an alert names: a platform that refuses every row of a backfill would otherwise fill the store's item. */
-const MAX_NAMED = 20;
+/**
+ * Refusals an alert names, each at most {@link MAX_TEXT} characters (30 KB of the store's 400 KB item): a
+ * platform that refuses every row of a backfill names the first hundred days, and says how many more.
+ */
+const MAX_NAMED = 100;
 
 /** Characters of one refusal kept: its campaign id and day are the platform's, of any length. */
 const MAX_TEXT = 300;
