@@ -36,8 +36,11 @@ export const breachedWindows = (alert: Pick<Alert, 'metric' | 'windows'>): strin
 /** How many refused rows an alert's value names before "and N more". */
 const REFUSALS_SHOWN = 3;
 
-/** An alert's observed value against its threshold, in the units people read: "CPA 123.50 against 45.00". */
-export const alertValue = (alert: Pick<Alert, 'metric' | 'observed' | 'threshold' | 'windows'>): string => {
+/**
+ * An alert's observed value against its threshold, in the units people read: "CPA 123.50 against 45.00", a
+ * CPA with `money`'s decimals (the portfolio's currency; two when absent).
+ */
+export const alertValue = (alert: Pick<Alert, 'metric' | 'observed' | 'threshold' | 'windows'>, money = amount): string => {
   const observed = alert.observed === 'Infinity' ? Number.POSITIVE_INFINITY : alert.observed;
   const shown = (v: number) => (Number.isFinite(v) ? amount(v) : 'infinite (spend, no conversions)');
   switch (alert.metric) {
@@ -49,8 +52,9 @@ export const alertValue = (alert: Pick<Alert, 'metric' | 'observed' | 'threshold
     case 'ctr':
       return `${alert.metric.toUpperCase()} ${percent(observed)} against ${percent(alert.threshold)}`;
     case 'cpa':
+      return `CPA ${Number.isFinite(observed) ? money(observed) : shown(observed)} against ${money(alert.threshold)}`;
     case 'roas':
-      return `${alert.metric.toUpperCase()} ${shown(observed)} against ${amount(alert.threshold)}`;
+      return `ROAS ${shown(observed)} against ${amount(alert.threshold)}`;
     // An account whose credentials a platform refused (functions/domain/connectors/credentialsAlert.ts).
     case 'credentials':
       return 'the platform refused its credentials (expired, revoked or without access): renew its secret; its campaigns are not pulled until then';
@@ -109,7 +113,7 @@ export const attentionItems = ({
     const held = alert.action === 'stop-loss' ? '; a stop-loss holds it at its base' : '';
     items.push({
       severity,
-      text: `${names?.get(alert.channelId) ?? alert.channelId}: ${alertValue(alert)} (rule ${alert.ruleId})${held}.`,
+      text: `${names?.get(alert.channelId) ?? alert.channelId}: ${alertValue(alert, money)} (rule ${alert.ruleId})${held}.`,
       detail: 'h-alerts',
     });
   }

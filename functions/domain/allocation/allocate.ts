@@ -678,7 +678,8 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
       previousTotal: plan.previousTotal,
       expectedConversions: hundredths(conversionsAt(plan, total)),
       incrementalConversions: hundredths(incrementalAt(plan, total)),
-      marginalCpa: marginal > 1e-12 ? hundredths(1 / marginal) : null,
+      // In the currency's decimals, as its reason and the table write it.
+      marginalCpa: marginal > 1e-12 ? unit.round(1 / marginal) : null,
       ...carbonOf(plan.channel, total),
       ...(curves.has(plan.channel.id) ? { curve: curves.get(plan.channel.id)!.points } : {}),
       evidenceDays: roundTo(plan.conversions.evidence, 1),
