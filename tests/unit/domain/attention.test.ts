@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../../functions/domain/alerts/lifecycle.js';
 import { alertValue, attentionItems, breachedWindows } from '../../../functions/domain/attention.js';
 import type { Diagnostics } from '../../../functions/domain/diagnostics/schemas.js';
+import { minorUnitOf } from '../../../functions/domain/money.js';
 import type { Snapshot } from '../../../functions/domain/snapshots.js';
 
 const alert = (fields: Partial<Alert>): Alert => ({
@@ -146,6 +147,10 @@ describe('what needs attention', () => {
     );
     expect(alertValue({ metric: 'cpa', observed: 'Infinity', threshold: 45, windows: [] })).toBe(
       'CPA infinite (spend, no conversions) against 45.00',
+    );
+    // A CPA is money: in yen, whole.
+    expect(alertValue({ metric: 'cpa', observed: 4500.4, threshold: 4000, windows: [] }, minorUnitOf('JPY').format)).toBe(
+      'CPA 4,500 against 4,000',
     );
   });
 
