@@ -35,7 +35,9 @@ const Count = z.pipe(
   z.int().check(z.nonnegative(), z.lte(Number.MAX_SAFE_INTEGER)),
 );
 const Id = z.union([z.string().check(z.minLength(1), z.maxLength(64)), z.pipe(z.int().check(z.nonnegative()), z.transform(String))], {
-  error: 'expected an id: a string of 1 to 64 characters, or a non-negative whole number',
+  // A campaign id past 2^53 sent as a JSON number has already lost its last digits: only a string carries it.
+  error:
+    'expected an id: a string of 1 to 64 characters, or a whole number below 2^53 (send a longer id as a string: as a number it loses digits)',
 });
 
 /**

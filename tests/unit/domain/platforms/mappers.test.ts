@@ -65,6 +65,14 @@ describe('Meta Insights rows', () => {
     expect(!result.ok && result.rejection.issues.map((i) => i.path)).toEqual(['data[0].date_stop', 'data[1].spend']);
   });
 
+  it('tells a sender whose campaign id is a number past 2^53 to send it as a string', () => {
+    // JSON.parse has already rounded 23850000000000001 to 23850000000000000: a number cannot carry it.
+    const result = fromPlatform('meta', { portfolioId: 'demo', data: [metaRow({ campaign_id: 2 ** 54 })] }, portfolios, receivedAt);
+    expect(!result.ok && result.rejection.issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
+      'data[0].campaign_id: expected an id: a string of 1 to 64 characters, or a whole number below 2^53 (send a longer id as a string: as a number it loses digits)',
+    ]);
+  });
+
   it('says what a number must look like, and refuses an action type a row repeats (it has no single value)', () => {
     const twice = [
       { action_type: 'offsite_conversion.fb_pixel_purchase', value: '30' },
