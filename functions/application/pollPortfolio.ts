@@ -152,7 +152,10 @@ export class Poller {
     const pulls: AccountPull[] = [];
     const rowsByPlatform = new Map<ConnectedPlatform, unknown[]>();
     const failedChannels = new Set<string>();
-    /** Where each answered channel's (and platform's) days were read from this poll. */
+    /**
+     * From which day each answered channel's (and platform's) days were read this poll: the latest start among
+     * its accounts, so a day counts as read again only where every account that feeds it read it.
+     */
     const readFrom = new Map<string, string>();
     const opened: string[] = [];
     const resolved: string[] = [];
@@ -176,7 +179,8 @@ export class Poller {
       else {
         rowsByPlatform.set(account.platform, [...(rowsByPlatform.get(account.platform) ?? []), ...pull.rows]);
         for (const key of [...mineChannels, platformKey(account.platform)]) {
-          if ((readFrom.get(key) ?? window.from) >= window.from) readFrom.set(key, window.from);
+          const from = readFrom.get(key);
+          if (from === undefined || window.from > from) readFrom.set(key, window.from);
         }
       }
     }

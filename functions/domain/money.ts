@@ -61,12 +61,14 @@ export interface MinorUnit {
   readonly floor: (amount: number) => number;
   /** Whether `amount` is a whole number of minor units: the double nearest to one, as every rounding here gives. */
   readonly whole: (amount: number) => boolean;
-  /** An amount as reasons write money: the currency's decimals, always, and US grouping ("8,500.00", ¥"8,500"). */
+  /** An amount as reasons write money: the currency's decimals, always, and US grouping ("8,500.00"; "8,500" in yen). */
   readonly format: (amount: number) => string;
 }
 
+/** Each currency's, made once: a few hundred codes at most. */
 const minorUnits = new Map<string, MinorUnit>();
 
+/** The minor unit of `currency` (an ISO 4217 code; one the runtime does not know counts in hundredths). */
 export const minorUnitOf = (currency: string): MinorUnit => {
   let unit = minorUnits.get(currency);
   if (!unit) {
