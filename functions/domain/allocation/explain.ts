@@ -1,6 +1,6 @@
 import { groupBy } from '../collections.js';
 import type { Portfolio } from '../config.js';
-import { formatAmount, roundTo } from '../money.js';
+import { formatAmount, minorUnitOf, roundTo } from '../money.js';
 import type { LpSolution } from './lp.js';
 import type { AllocationModel, RowMeaning } from './model.js';
 import type { BindingConstraint } from './schemas.js';
@@ -262,6 +262,10 @@ export const bindingConstraints = (
   const reduced = (k: number) => model.problem.c[k]! - model.problem.rows.reduce((s, row, r) => s + priced[r]! * row.a[k]!, 0);
   const segmentsOf = groupBy(model.segments.keys(), (k) => model.segments[k]!.channel);
   const names = new Map(portfolio.channels.map((c) => [c.id, c.name]));
+  // A limit as the plan's total can reach it, in whole minor units: the total under a rise's ceiling of
+  // 2,034.2375 is 2,034.23, which the explanation said was "to 2,034.24".
+  const unit = minorUnitOf(portfolio.currency);
+  const reached = (limit: number) => unit.format(unit.floor(limit));
   const bounds = plan.flatMap((channel, i): BindingConstraint[] => {
     // People read the channel's name (issue 23: ids only in the CSV and the API); the id stays in the constraint's id.
     const name = names.get(channel.channelId) ?? channel.channelId;
@@ -279,7 +283,7 @@ export const bindingConstraints = (
           shadowPrice: price,
           explanation: atMax
             ? `${name} is at its max of ${number(channel.max)}: raising the max by 1 ${portfolio.currency} would add ${gain(price)} a day.`
-            : `${name} is raised by the most the daily change limit allows (to ${number(channel.upper)}${fromDayStart(channel)}): each 1 ${portfolio.currency} more would add ${gain(price)} a day.`,
+            : `${name} is raised by the most the daily change limit allows (to ${reached(channel.upper)}${fromDayStart(channel)}): each 1 ${portfolio.currency} more would add ${gain(price)} a day.`,
         },
       ];
     }
@@ -291,8 +295,8 @@ export const bindingConstraints = (
           binding: true,
           shadowPrice: price,
           explanation: channel.floorGaveWay
-            ? `${name} is cut below the daily change limit (to ${number(channel.floor)}${fromDayStart(channel)}), as every channel's floor gives way in proportion when today's budget cannot cover them${(channel.gaveWayFor ?? []).map((g) => `, and further for group ${g}'s share`).join('')}: each 1 ${portfolio.currency} it could give up would add ${gain(price)} a day elsewhere.`
-            : `${name} is cut by the most the daily change limit allows (to ${number(channel.floor)}${fromDayStart(channel)}): each 1 ${portfolio.currency} it could give up would add ${gain(price)} a day elsewhere.`,
+            ? `${name} is cut below the daily change limit (to ${reached(channel.floor)}${fromDayStart(channel)}), as every channel's floor gives way in proportion when today's budget cannot cover them${(channel.gaveWayFor ?? []).map((g) => `, and further for group ${g}'s share`).join('')}: each 1 ${portfolio.currency} it could give up would add ${gain(price)} a day elsewhere.`
+            : `${name} is cut by the most the daily change limit allows (to ${reached(channel.floor)}${fromDayStart(channel)}): each 1 ${portfolio.currency} it could give up would add ${gain(price)} a day elsewhere.`,
         },
       ];
     }
