@@ -168,6 +168,14 @@ describe('allocate', () => {
               : row.marginalCpa.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }),
           );
         }
+        // A channel the change limit's ceiling holds is raised to its total, as the table shows it.
+        const digits = Math.log10(MINOR_UNITS[input.portfolio.currency]!);
+        for (const constraint of allocation.constraints) {
+          const to = /raised by the most the daily change limit allows \(to ([\d,.]+)/.exec(constraint.explanation)?.[1];
+          if (to === undefined) continue;
+          const row = allocation.channels.find((c) => `change:${c.channelId}` === constraint.id)!;
+          expect(to).toBe(row.total.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+        }
       }),
       { numRuns: 60 },
     );
