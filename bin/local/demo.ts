@@ -140,8 +140,11 @@ export const evaluateAlertsAtStart = async (url: string, token: string, portfoli
   const answer = await getJson(url, `/portfolios/${portfolio.id}/alerts/evaluate`, token, 'POST');
   if (answer.status !== 200) throw new Error(`the alert evaluation at start failed: ${JSON.stringify(answer.body)}`);
   const { opened, escalated, resolved } = answer.body as Evaluation;
+  // A restart opens none of the alerts a previous run left open: "0 opened" read as none open.
+  const open = await getJson(url, `/portfolios/${portfolio.id}/alerts?status=open`, token);
+  const count = (open.body as { alerts?: readonly unknown[] }).alerts?.length ?? 0;
   return [
-    `Evaluated the alert rules of "${portfolio.id}": ${opened.length} opened, ${escalated.length} escalated, ${resolved.length} resolved.`,
+    `Evaluated the alert rules of "${portfolio.id}": ${opened.length} opened, ${escalated.length} escalated, ${resolved.length} resolved; ${count} open.`,
     ...opened.map((a) => `  · ${a.severity} ${a.ruleId} on ${a.channelId}`),
   ];
 };
