@@ -20,7 +20,8 @@ export const MetricRecord = z.strictObject({
   clicks: z.optional(Count),
   conversions: z.number().check(z.nonnegative(), z.lte(MAX_AMOUNT)),
   revenue: z.optional(Money),
-  revision: z.optional(z.int().check(z.gte(0), z.lte(Number.MAX_SAFE_INTEGER))),
+  // z.int() holds it to the safe integers itself: a second upper bound said the same limit twice.
+  revision: z.optional(z.int().check(z.gte(0))),
 });
 
 /** The canonical webhook body (docs/webhooks.md). */

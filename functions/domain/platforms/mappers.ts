@@ -32,7 +32,8 @@ const Count = z.pipe(
   z.union([z.int(), z.pipe(z.string().check(z.regex(/^\d+$/)), z.transform(Number))], {
     error: 'expected a non-negative whole number: a JSON number, or a string of digits such as "1000"',
   }),
-  z.int().check(z.nonnegative(), z.lte(Number.MAX_SAFE_INTEGER)),
+  // z.int() holds it to the safe integers itself: a second upper bound said the same limit twice.
+  z.int().check(z.nonnegative()),
 );
 const Id = z.union([z.string().check(z.minLength(1), z.maxLength(64)), z.pipe(z.int().check(z.nonnegative()), z.transform(String))], {
   // A campaign id past 2^53 sent as a JSON number has already lost its last digits: only a string carries it.

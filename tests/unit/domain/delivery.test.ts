@@ -23,6 +23,11 @@ describe('delivery validation', () => {
     ]);
   });
 
+  it('states a revision past the safe integers once, not its limit twice', () => {
+    const result = validate(Delivery, { portfolioId: 'demo', records: [record({ revision: 2 ** 60 })] });
+    expect(result.ok ? [] : result.issues.map((i) => i.path)).toEqual(['records[0].revision']);
+  });
+
   it('refuses unknown fields, so a misspelt metric is not silently dropped', () => {
     const result = validate(Delivery, { portfolioId: 'demo', records: [record({ conversion: 4 })] });
     expect(result.ok).toBe(false);
