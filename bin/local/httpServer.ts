@@ -172,7 +172,9 @@ export const createLocalApi = ({ apiToken, localRoutes = [], log }: LocalApiOpti
     const [status, code, message] =
       error.code === 'HPE_HEADER_OVERFLOW'
         ? [431, 'headers-too-large', 'the request headers are too large']
-        : [400, 'bad-request', 'the request could not be parsed'];
+        : error.code === 'HPE_INVALID_URL'
+          ? [400, 'bad-url', 'the URL is not valid: percent-encode every character outside ASCII and every space (ö as %C3%B6)']
+          : [400, 'bad-request', 'the request could not be parsed'];
     const body = JSON.stringify(errorBody(code, message));
     if (socket.writable) {
       socket.end(

@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { replayDemoFeed } from '../../bin/local/demo.js';
@@ -264,6 +265,32 @@ describe('the local runtime answers every error in JSON', () => {
     });
     expect(answer.status).toBe(431);
     expect(JSON.parse(answer.body).error.code).toBe('headers-too-large');
+  });
+
+  it('tells a sender whose URL holds a raw non-ASCII character to percent-encode it', async () => {
+    const { port } = new URL(runtime.url);
+    const raw = await new Promise<string>((done, fail) => {
+      const socket = connect(Number(port), '127.0.0.1', () =>
+        socket.write(
+          Buffer.concat([
+            Buffer.from('GET /portfolios/demo/alerts?status='),
+            Buffer.from('ö'),
+            Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n'),
+          ]),
+        ),
+      );
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk;
+      });
+      socket.on('end', () => done(text));
+      socket.on('error', fail);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)).error).toMatchObject({
+      code: 'bad-url',
+      message: expect.stringContaining('percent-encode every character outside ASCII'),
+    });
   });
 });
 
