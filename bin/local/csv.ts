@@ -1,3 +1,5 @@
+import { withoutBom } from '../../functions/domain/text.js';
+
 /** One CSV record: its fields, and the file line it starts on (1-based), for messages people can act on. */
 export interface CsvRow {
   readonly line: number;
@@ -12,7 +14,7 @@ export interface CsvRow {
  */
 export const parseCsv = (text: string): (CsvRow & { unclosedQuote?: true })[] => {
   const rows: (CsvRow & { unclosedQuote?: true })[] = [];
-  const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  const source = withoutBom(text);
   let line = 1;
   let rowLine = 1;
   let fields: string[] = [];

@@ -8,7 +8,8 @@ import { type Issue, validate } from '../domain/issues.js';
 import { duplicateKeys } from '../domain/jsonKeys.js';
 import { parseSchedule } from '../domain/schedule.js';
 import { nextFiring } from '../domain/scheduleTimes.js';
-import { ConfigError, configText, DEFAULT_CONFIG_PATH, type LoadedConfig, pathById } from './loadedConfig.js';
+import { withoutBom } from '../domain/text.js';
+import { ConfigError, DEFAULT_CONFIG_PATH, type LoadedConfig, pathById } from './loadedConfig.js';
 import { utf8Problem } from './utf8.js';
 
 /**
@@ -143,7 +144,7 @@ export const loadConfigFile = (path: string = DEFAULT_CONFIG_PATH, now: Date = n
       },
     ]);
   }
-  const text = configText(bytes.toString('utf8'));
+  const text = withoutBom(bytes.toString('utf8'));
   let raw: unknown;
   try {
     raw = JSON.parse(text);

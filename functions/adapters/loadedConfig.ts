@@ -66,10 +66,3 @@ export const parseConfig = (raw: unknown, source: string): LoadedConfig => {
     );
   return { ...result.value, hash: configHash(result.value) };
 };
-
-/**
- * A config file's text without the byte-order mark an editor may save it with: `config:check` and every
- * function read the same JSON (stripped only by the check, a file that passed took down every function at
- * its cold start with "Unexpected token").
- */
-export const configText = (text: string): string => text.replace(/^\uFEFF/, '');

@@ -6,6 +6,9 @@ const LONE_SURROGATE = /\p{Cs}/u;
 /** Text that shows nothing: spaces, and characters drawn as nothing (a zero-width space, a Hangul filler). */
 const BLANK = /^[\p{White_Space}\p{Default_Ignorable_Code_Point}]*$/u;
 
+/** `text` without the byte-order mark an editor may save a file with (a config, a CSV of history). */
+export const withoutBom = (text: string): string => (text.startsWith('\uFEFF') ? text.slice(1) : text);
+
 /** `text` with each lone surrogate as U+FFFD, the replacement character: text stored before it was refused still shows. */
 export const wellFormed = (text: string): string => text.replace(/\p{Cs}/gu, '\uFFFD');
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { configText, DEFAULT_CONFIG_PATH, DEPLOYED_CONFIG_FILE, type LoadedConfig, parseConfig } from '../adapters/loadedConfig.js';
+import { DEFAULT_CONFIG_PATH, DEPLOYED_CONFIG_FILE, type LoadedConfig, parseConfig } from '../adapters/loadedConfig.js';
+import { withoutBom } from '../domain/text.js';
 
 /**
  * Where the config a deploy applies is read from: beside a deployed function's code (`LAMBDA_TASK_ROOT`),
@@ -20,5 +21,7 @@ const deployedConfigPath = (): string =>
  */
 export const deployedConfig: LoadedConfig = (() => {
   const path = deployedConfigPath();
-  return parseConfig(JSON.parse(configText(readFileSync(path, 'utf8'))), path);
+  // Without a byte-order mark, as config:check reads it: stripped only by the check, a file that passed took
+  // down every function at its cold start with "Unexpected token".
+  return parseConfig(JSON.parse(withoutBom(readFileSync(path, 'utf8'))), path);
 })();

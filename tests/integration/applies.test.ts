@@ -200,6 +200,20 @@ const appliesHandler = async (portfolio: Portfolio, actuator: Actuator) => {
   });
 };
 
+/** An approve-mode portfolio with `plans` published in order, each awaiting approval, and the applies routes. */
+const awaitingApproval = async (plans: readonly Record<string, number>[]) => {
+  const f = await startFakes();
+  const { actuator } = actuatorOn(f);
+  const portfolio = portfolioOf('approve');
+  const snapshots: Snapshot[] = [];
+  for (const plan of plans) {
+    const snapshot = await publish(portfolio, plan);
+    await actuator.published(portfolio, snapshot.snapshotId);
+    snapshots.push(snapshot);
+  }
+  return { f, portfolio, snapshots, handler: await appliesHandler(portfolio, actuator) };
+};
+
 /** Posts the dashboard's approve form for `snapshotId`, signed in with `groups`, as the browser does. */
 const approveForm = async (
   handler: (event: APIGatewayProxyEventV2, context: never) => Promise<unknown>,
@@ -352,14 +366,12 @@ describe('applying published plans to the platforms (issue 24)', () => {
   });
 
   it('takes a refused approval back to the page with the guardrail that refused it, and an unknown plan likewise', async () => {
-    const f = await startFakes();
-    const { actuator } = actuatorOn(f);
-    const portfolio = portfolioOf('approve');
-    const older = await publish(portfolio, PLAN);
-    await actuator.published(portfolio, older.snapshotId);
-    const newer = await publish(portfolio, { ...PLAN, search: 125 });
-    await actuator.published(portfolio, newer.snapshotId);
-    const handler = await appliesHandler(portfolio, actuator);
+    const {
+      f,
+      portfolio,
+      handler,
+      snapshots: [older],
+    } = await awaitingApproval([PLAN, { ...PLAN, search: 125 }]);
     const back = async (snapshotId: string) => {
       const answer = (await approveForm(handler, portfolio.id, snapshotId, 'finance')) as {
         statusCode: number;
@@ -367,19 +379,18 @@ describe('applying published plans to the platforms (issue 24)', () => {
       };
       return [answer.statusCode, answer.headers.location];
     };
-    expect(await back(older.snapshotId)).toEqual([303, `/dashboard?portfolio=${portfolio.id}&notice=refused-superseded`]);
+    expect(await back(older!.snapshotId)).toEqual([303, `/dashboard?portfolio=${portfolio.id}&notice=refused-superseded`]);
     expect(await back('20200101T000000000Z-abcdef')).toEqual([303, `/dashboard?portfolio=${portfolio.id}&notice=unknown-snapshot`]);
     expect(writes(f)).toBe(0);
   });
 
   it('answers anything a browser or machine sends to the applies routes with a 2xx, 3xx or a JSON 4xx, never a 5xx', async () => {
-    const f = await startFakes();
-    const { actuator } = actuatorOn(f);
-    const portfolio = portfolioOf('approve');
-    const snapshot = await publish(portfolio, PLAN);
-    await actuator.published(portfolio, snapshot.snapshotId);
-    const handler = await appliesHandler(portfolio, actuator);
-    const field = fc.oneof(fc.string(), fc.constantFrom(portfolio.id, snapshot.snapshotId, 'approve', 'rollback', '', '%', '&&', '<b>'));
+    const {
+      portfolio,
+      handler,
+      snapshots: [snapshot],
+    } = await awaitingApproval([PLAN]);
+    const field = fc.oneof(fc.string(), fc.constantFrom(portfolio.id, snapshot!.snapshotId, 'approve', 'rollback', '', '%', '&&', '<b>'));
     await fc.assert(
       fc.asyncProperty(
         fc.record(

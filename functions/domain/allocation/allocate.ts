@@ -577,8 +577,8 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
     return row >= 0 ? first.solution.duals[row]! : 0;
   };
   const carbonPrice = carbonBinds ? priceOf('carbon') : 0;
-  const hurdleOf = (plan: ChannelPlan) =>
-    carbonPrice > 0 ? priceOf('budget') + carbonPrice * (plan.channel.carbonPerUnit ?? 0) : first.margin;
+  const moneyPrice = carbonPrice > 0 ? priceOf('budget') : 0;
+  const hurdleOf = (plan: ChannelPlan) => (carbonPrice > 0 ? moneyPrice + carbonPrice * (plan.channel.carbonPerUnit ?? 0) : first.margin);
   const shares = exploring
     ? splitExploration(
         explorationBudget,
