@@ -59,6 +59,8 @@ export interface MinorUnit {
   readonly count: (amount: number) => number;
   /** Rounded down, so a sum within a budget stays within it. */
   readonly floor: (amount: number) => number;
+  /** Rounded up, so what is held back is at least its share (a product's last bits above a whole unit count as it). */
+  readonly ceil: (amount: number) => number;
   /** Whether `amount` is a whole number of minor units: the double nearest to one, as every rounding here gives. */
   readonly whole: (amount: number) => boolean;
   /** An amount as reasons write money: the currency's decimals, always, and US grouping ("8,500.00"; "8,500" in yen). */
@@ -89,6 +91,7 @@ export const minorUnitOf = (currency: string): MinorUnit => {
       round,
       count,
       floor: (amount) => count(amount) / perUnit,
+      ceil: (amount) => -count(-amount) / perUnit,
       whole: (amount) => round(amount) === amount,
       format: (amount) => formatAmount(amount, digits, digits),
     };

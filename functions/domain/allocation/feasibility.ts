@@ -29,8 +29,9 @@ export interface Budget {
 export const budgetOf = (portfolio: Pick<Portfolio, 'budget' | 'currency'>, releaseReserve: boolean): Budget => {
   const { daily, reserveShare } = portfolio.budget;
   const unit = minorUnitOf(portfolio.currency);
-  const reserve = releaseReserve ? 0 : unit.round(daily * reserveShare);
-  // Rounded down: a what-if budget of 12,000.50 yen places 12,000, never a yen more than the budget.
+  // The reserve rounded up and the rest down: a reserve of 1,500.0015 rounded to 1,500.00 left 8,500.01 to
+  // place of a daily 10,000.01, past daily × (1 − reserveShare); a what-if of 12,000.50 yen places 12,000.
+  const reserve = releaseReserve ? 0 : unit.ceil(daily * reserveShare);
   return { reserve, allocatable: unit.floor(daily - reserve) };
 };
 

@@ -92,6 +92,8 @@ const assertInvariants = (input: AllocationInput, allocation: Allocation) => {
     for (const amount of [c.total, c.base, c.performance, c.exploration]) expect(minor(amount) / perUnit, c.channelId).toBe(amount);
   }
   expect(allocation.total).toBeLessThanOrEqual(daily + 1e-9);
+  // The reserve holds back at least its share: what is placed is within daily × (1 − reserveShare).
+  if (!input.releaseReserve) expect(allocation.total).toBeLessThanOrEqual(daily * (1 - input.portfolio.budget.reserveShare) + 1e-9);
   if (allocation.status === 'held') return;
   const previous = new Map(input.previous?.channels.map((c) => [c.channelId, c.total]));
   const allocatable = daily - allocation.reserve;
@@ -354,8 +356,8 @@ describe('allocate', () => {
       expect([allocation.reserve, allocation.total].every(Number.isInteger)).toBe(true);
       expect(allocation.total + allocation.reserve).toBeLessThanOrEqual(input.portfolio.budget.daily);
     }
-    // 15% of 10,001 yen is 1,500.15: a reserve of 1,500 leaves 8,501 to place.
-    expect([allocate(yen).reserve, allocate(yen).total]).toEqual([1500, 8501]);
+    // 15% of 10,001 yen is 1,500.15: the reserve holds back 1,501, never less than its share, and 8,500 is placed.
+    expect([allocate(yen).reserve, allocate(yen).total]).toEqual([1501, 8500]);
     // Half a billion dollars and a cent, where a product's last bits pass a fixed 1e-6 of a cent: solved, in cents.
     const big = { ...yen, portfolio: { ...yen.portfolio, currency: 'USD', budget: { ...yen.portfolio.budget, daily: 500_000_000.01 } } };
     const large = allocate(big);
