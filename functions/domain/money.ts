@@ -91,7 +91,8 @@ export const minorUnitOf = (currency: string): MinorUnit => {
       round,
       count,
       floor: (amount) => count(amount) / perUnit,
-      ceil: (amount) => -count(-amount) / perUnit,
+      // 0 − rather than unary minus: a reserve of nothing is 0, not −0 (which a stored snapshot reads back as 0).
+      ceil: (amount) => 0 - count(-amount) / perUnit,
       whole: (amount) => round(amount) === amount,
       format: (amount) => formatAmount(amount, digits, digits),
     };

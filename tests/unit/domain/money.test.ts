@@ -45,6 +45,7 @@ describe('money', () => {
     expect([fils!.floor(1000.1239), fils!.whole(1000.123), fils!.size]).toEqual([1000.123, true, 0.001]);
     // Rounded up where a share must be held back whole: 15% of 10,000.01 dollars is 1,500.0015.
     expect([usd!.ceil(10_000.01 * 0.15), usd!.ceil(0.29), yen!.ceil(1500.15)]).toEqual([1500.01, 0.29, 1501]);
+    expect(Object.is(usd!.ceil(0), 0)).toBe(true);
     // Every whole number of cents up to a billion dollars counts as itself.
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 100_000_000_000 }), (cents) => {
