@@ -193,7 +193,7 @@ const modelNotes = (plan: ChannelPlan): string[] => {
 /** Fewer effective days of data than this, and a chance read off the curve says more than the data can. */
 const FEW_DAYS = 5;
 
-/** A sampled chance, never shown as a certainty: 400 draws cannot tell 99.9% from 100%. */
+/** A posterior chance, never shown as a certainty: it is the model's, and the model is not the market. */
 const chancePercent = (chance: number) => `${Math.min(99, Math.max(1, Math.round(chance * 100)))}%`;
 
 /**
@@ -594,7 +594,6 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
             worth: plan.dayFactor * plan.incrementality * (portfolio.objective.maximize === 'revenue' ? plan.orderValue : 1),
           })),
         first.margin,
-        seed,
       )
     : new Map<string, { amount: number; chance: number }>();
   const wanted = roundToTotal(

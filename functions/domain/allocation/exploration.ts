@@ -1,10 +1,7 @@
-import { substream } from '../random.js';
-import { drawableScales, drawCurves, type ResponseModel, uncertainty } from './responseModel.js';
+import { gammaAbove } from '../random.js';
+import { drawableScales, type ResponseModel, uncertainty } from './responseModel.js';
 
-/** Thompson draws per channel: enough that the split barely moves between runs on the same data. */
-const DRAWS = 400;
-
-/** A tenth of the exploration budget is the floor for barely measured channels; the rest follows the sampled chance of upside. */
+/** A tenth of the exploration budget is the floor for barely measured channels; the rest follows the chance of upside. */
 const FLOOR_SHARE = 0.1;
 
 /**
@@ -34,37 +31,33 @@ export interface ExplorationShare {
 }
 
 /**
- * Splits the exploration budget by Thompson sampling: for each channel, draw its level from the posterior
- * and ask whether its marginal return at the planned spend beats the portfolio's margin. The share of draws
- * that do is its chance; nine tenths of the budget follow the chances, a tenth is a floor spread evenly over
- * the barely measured channels so that an unexplored one still gets measurable spend (all of it when no
- * channel shows a chance). Draws come from a stream per channel and seed, so the
- * result is deterministic and does not depend on channel order; 400 draws keep it from oscillating.
- * Channels with no room (at their cap) get nothing; what one cannot take goes to the others.
+ * Splits the exploration budget by the chance Thompson sampling reads: for each channel, the posterior
+ * probability that its marginal return at the planned spend beats the portfolio's margin, read in closed form
+ * (the Gamma posterior's tail at each scale) rather than from draws, so it is exact, the same on every run,
+ * and independent of channel order. Nine tenths of the budget follow the chances, a tenth is a floor spread
+ * evenly over the barely measured channels so that an unexplored one still gets measurable spend (all of it
+ * when no channel shows a chance). Channels with no room (at their cap) get nothing; what one cannot take goes
+ * to the others.
  */
 export const splitExploration = (
   budget: number,
   candidates: readonly ExplorationCandidate[],
   margin: number,
-  seed: number,
 ): Map<string, ExplorationShare> => {
   const shares = new Map<string, ExplorationShare>();
   const open = candidates.filter((c) => c.room > 0);
   if (budget <= 0 || open.length === 0) return shares;
-  const chances = open.map(({ channelId, model, plannedSpend, worth = 1, hurdle = margin }) => {
-    // Level and shape are both uncertain: a draw of the scale changes the slope at the planned spend.
-    const draws = drawCurves(model, substream(seed, channelId), DRAWS);
-    // The slope at the planned spend is (a / scale) · e^(−spend / scale) (marginalAt's): each scale's
-    // exponential is read once, for every draw of that scale.
-    const scales = drawableScales(model).map((s) => s.scale);
+  const chances = open.map(({ model, plannedSpend, worth = 1, hurdle = margin }) => {
+    // Level and shape are both uncertain: a draw of the scale changes the slope at the planned spend, which is
+    // (a / scale) · e^(−spend / scale) (marginalAt's). At each scale the posterior allows, the next unit beats the
+    // hurdle when the level a is above hurdle · scale / (worth · e^(−spend / scale)), and the level's posterior
+    // is a Gamma: the chance is that tail, in closed form, weighed by the scale's posterior weight.
     const at = Math.max(0, plannedSpend);
-    const decays = scales.map((scale) => Math.exp(-at / scale));
-    let wins = 0;
-    for (let i = 0; i < DRAWS; i += 1) {
-      const k = draws.scale[i]!;
-      if (worth * ((draws.a[i]! / scales[k]!) * decays[k]!) > hurdle) wins += 1;
-    }
-    return wins / DRAWS;
+    return drawableScales(model).reduce((chance, { scale, level, weight }) => {
+      const perLevel = (worth * Math.exp(-at / scale) * level) / scale;
+      const beats = perLevel > 0 ? gammaAbove(model.shape, hurdle / perLevel) : hurdle < 0 ? 1 : 0;
+      return chance + weight * beats;
+    }, 0);
   });
   const totalChance = chances.reduce((a, b) => a + b, 0);
   const unmeasured = open.map((c) => uncertainty(c.model) > MEASURED_UNCERTAINTY);

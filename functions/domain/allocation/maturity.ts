@@ -32,17 +32,17 @@ const MAX_AGE = 42;
 const FINAL: Maturity = { at: () => 1, known: false };
 
 /**
- * A row's conversions by the end of each age up to `until`: a revision's value stands through its
- * `reportedOn`, the latest value after the last revision.
+ * A row's conversions by the end of each age up to `until`, into `values` (read through `until`): a revision's
+ * value stands through its `reportedOn`, the latest value after the last revision. One column serves every
+ * row of a run: a column per row was a tenth of the maturity's time, in allocating and collecting it.
  */
-const valuesByAge = (row: HistoryDay, until: number): number[] => {
-  // A plain array: a short typed array costs more to allocate than this whole loop, once per row a run.
-  const values: number[] = new Array(until + 1).fill(row.conversions);
+const valuesByAge = (row: HistoryDay, until: number, values: Float64Array): Float64Array => {
   let age = 0;
   for (const revision of row.revisions ?? []) {
     const last = Math.min(until, daysBetween(row.date, revision.reportedOn));
     for (; age <= last; age += 1) values[age] = revision.conversions;
   }
+  for (; age <= until; age += 1) values[age] = row.conversions;
   return values;
 };
 
@@ -55,7 +55,10 @@ const windowDelay = (lagDays: number) => (lagDays + 1) / 3;
  * carries; read as development, one day that first read 505 and then 5 sent a channel of five a day to the
  * cap, every newest day read as twice its final count.
  */
-const corrected = (values: readonly number[]) => values.some((value, a) => a > 0 && value < values[a - 1]! / 2);
+const corrected = (values: Float64Array, until: number) => {
+  for (let a = 1; a <= until; a += 1) if (values[a]! < values[a - 1]! / 2) return true;
+  return false;
+};
 
 /** Development sums per age: Σ value(a+1) and Σ value(a) over rows observed at both ages. */
 interface DevelopmentSums {
@@ -80,6 +83,7 @@ const developmentSums = (rows: readonly HistoryDay[], asOf: string, channelIds: 
     if (row.revisions && row.revisions.length > 0 && (recordedFrom === undefined || row.date < recordedFrom)) recordedFrom = row.date;
   }
   if (recordedFrom === undefined) return byChannel;
+  const values = new Float64Array(MAX_AGE + 1);
   for (const row of rows) {
     if (row.date < recordedFrom) continue;
     // The latest value stands as of the end of the day before `asOf`.
@@ -87,8 +91,7 @@ const developmentSums = (rows: readonly HistoryDay[], asOf: string, channelIds: 
     if (until <= 0) continue;
     const own = byChannel.get(row.channelId);
     if (!own) continue;
-    const values = valuesByAge(row, until);
-    if (corrected(values)) continue;
+    if (corrected(valuesByAge(row, until, values), until)) continue;
     for (let a = 0; a < until; a += 1) {
       own.current[a]! += values[a]!;
       own.next[a]! += values[a + 1]!;

@@ -63,8 +63,10 @@ export const marginalAt = (model: ResponseModel, spend: number, a?: number, scal
 export const uncertainty = (model: ResponseModel): number => 1 / Math.sqrt(model.shape);
 
 /** The scales a draw picks from: the posterior's, or the model's own scale at its level when it has none. */
-export const drawableScales = (model: ResponseModel): readonly { readonly scale: number; readonly level: number }[] =>
-  model.scales.length > 0 ? model.scales : [{ scale: model.scale, level: level(model) }];
+export const drawableScales = (
+  model: ResponseModel,
+): readonly { readonly scale: number; readonly level: number; readonly weight: number }[] =>
+  model.scales.length > 0 ? model.scales : [{ scale: model.scale, level: level(model), weight: 1 }];
 
 /** Which of {@link drawableScales} a draw picks, from one uniform number: the first while the weights do not reach it. */
 const drawnIndex = (model: ResponseModel, u: number): number => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { splitExploration } from '../../../../functions/domain/allocation/exploration.js';
-import type { ResponseModel } from '../../../../functions/domain/allocation/responseModel.js';
+import { drawCurve, type ResponseModel } from '../../../../functions/domain/allocation/responseModel.js';
+import { seededRandom } from '../../../../functions/domain/random.js';
 
 /** A saturating model whose level is known to within 1/√shape. */
 const model = (channelId: string, shape: number, level = 100): ResponseModel => ({
@@ -31,7 +32,6 @@ describe('splitExploration', () => {
       1000,
       [candidate('measured-low', 10_000, 9000), candidate('new', 1, 9000, 5000, 1), candidate('measured-good', 10_000, 1000)],
       margin,
-      7,
     );
     expect(shares.get('new')!.amount).toBeGreaterThanOrEqual(100 - 1e-9);
     expect(shares.get('measured-low')).toMatchObject({ amount: 0, chance: 0 });
@@ -45,16 +45,40 @@ describe('splitExploration', () => {
       600,
       [candidate('a', 10_000, 9000), candidate('b', 10_000, 9000), candidate('capped', 1, 100, 0)],
       margin,
-      1,
     );
     expect(shares.get('a')!.amount + shares.get('b')!.amount).toBeCloseTo(600, 9);
     expect(shares.has('capped')).toBe(false);
   });
 
-  it('is deterministic for a seed and does not depend on channel order', () => {
+  it("reads each channel's chance exactly: the share of its posterior's curves whose next unit beats the margin", () => {
+    // Two scales the data leaves plausible, a level known to within 1/√12.
+    const uncertain: ResponseModel = {
+      ...model('uncertain', 12),
+      scales: [
+        { scale: 2000, weight: 0.6, level: 90 },
+        { scale: 5000, weight: 0.4, level: 130 },
+      ],
+    };
+    const chance = splitExploration(500, [{ channelId: 'uncertain', model: uncertain, plannedSpend: 3200, room: 5000 }], margin).get(
+      'uncertain',
+    )!.chance;
+    const random = seededRandom(5);
+    const draws = 500_000;
+    let beats = 0;
+    for (let i = 0; i < draws; i += 1) {
+      const { a, scale } = drawCurve(uncertain, random);
+      if ((a / scale) * Math.exp(-3200 / scale) > margin) beats += 1;
+    }
+    // Four standard errors of 500,000 draws: 400 draws, as the chance was sampled before, miss by 0.025 typically.
+    expect(Math.abs(chance - beats / draws)).toBeLessThan(4 * Math.sqrt((chance * (1 - chance)) / draws));
+    expect(chance).toBeGreaterThan(0.2);
+    expect(chance).toBeLessThan(0.8);
+  });
+
+  it('is deterministic and does not depend on channel order', () => {
     const list = [candidate('x', 4, 2000), candidate('y', 30, 3000), candidate('z', 200, 3500)];
-    const forward = splitExploration(900, list, margin, 42);
-    const backward = splitExploration(900, [...list].reverse(), margin, 42);
+    const forward = splitExploration(900, list, margin);
+    const backward = splitExploration(900, [...list].reverse(), margin);
     expect([...backward].sort()).toEqual([...forward].sort());
   });
 });
