@@ -632,15 +632,16 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
   }
 
   // Exact minor units: the whole allocatable budget when the budget row binds, else exactly what the LP placed.
-  const placed = final.totals.reduce((a, b) => a + b, 0);
+  // A channel the LP fills to its ceiling is at it: its segments' lengths sum to the ceiling only to float
+  // noise (715.3629999999962 for 715.363), and rounded down it sat a minor unit under the limit its reason names.
+  const ceilings = plans.map((p, i) => Math.max(lower[i]!, p.high));
+  const filled = final.totals.map((total, i) =>
+    Math.abs(total - ceilings[i]!) <= 1e-9 * Math.max(1, ceilings[i]!) ? ceilings[i]! : total,
+  );
+  const placed = filled.reduce((a, b) => a + b, 0);
   // Within a unit counts: the LP's own tolerance must not leave a cent unplaced beside a binding budget row.
   const budgetBinds = placed >= allocatable - Math.max(unit.size, 1e-6 * allocatable);
-  const totals = roundToTotal(
-    final.totals,
-    budgetBinds ? allocatable : unit.floor(placed),
-    unit,
-    plans.map((p, i) => Math.max(lower[i]!, p.high)),
-  );
+  const totals = roundToTotal(filled, budgetBinds ? allocatable : unit.floor(placed), unit, ceilings);
 
   const planned: PlannedChannel[] = plans.map((plan, i) => ({
     channelId: plan.channel.id,
