@@ -15,6 +15,12 @@ export const displayMoney = (currency: string) => {
 /** Counts for people (conversions, days): at most one decimal, US grouping ("1,234.5", "96"). */
 export const displayCount = (value: number | null): string => (value === null ? '—' : formatAmount(value, 1));
 
+/** A range of counts for people, both ends to the same decimals: "822.1 – 847.0", not "822.1 – 847". */
+export const displayCountRange = (low: number, high: number): string => {
+  const digits = [low, high].some((v) => Math.round(Math.abs(v) * 10) % 10 !== 0) ? 1 : 0;
+  return `${formatAmount(low, 1, digits)} – ${formatAmount(high, 1, digits)}`;
+};
+
 /** A share for people: "12.5%". */
 export const displayShare = (share: number | null): string => (share === null ? '—' : `${formatAmount(share * 100, 1, 1)}%`);
 

@@ -3,6 +3,7 @@ import {
   channelName,
   curveAt,
   displayCount,
+  displayCountRange,
   displayMoney,
   displayShare,
   marginalCost,
@@ -34,6 +35,12 @@ describe('finance views', () => {
   it('writes numbers one way: money with the currency decimals, counts with at most one, shares with one', () => {
     expect([displayMoney('USD')(8500), displayMoney('JPY')(8500.4), displayMoney('USD')(null)]).toEqual(['8,500.00', '8,500', '—']);
     expect([displayCount(1234.56), displayCount(96), displayShare(0.2421)]).toEqual(['1,234.6', '96', '24.2%']);
+    // A range's two ends to the same decimals.
+    expect([displayCountRange(822.14, 847), displayCountRange(822, 847.04), displayCountRange(1200, 1350.96)]).toEqual([
+      '822.1 – 847.0',
+      '822 – 847',
+      '1,200 – 1,351',
+    ]);
     expect(channelName({ channels: [{ id: 'search', name: 'Google Search' }, { id: 'tv' }] }, 'search')).toBe('Google Search');
     expect(channelName({ channels: [{ id: 'tv' }] }, 'tv')).toBe('tv');
   });
