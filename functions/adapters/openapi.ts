@@ -261,7 +261,9 @@ const OPERATIONS: Record<string, Operation> = {
       type: 'application/x-www-form-urlencoded',
     },
     answers: {
-      303: redirect('done, or a release without a reason (1 to 500 characters): back to the dashboard, with notice=reserve-needs-reason'),
+      303: redirect(
+        'done, or nothing run: a release without a reason (1 to 500 characters), notice=reserve-needs-reason; a reason without the release ticked, notice=reason-needs-release. Back to the dashboard',
+      ),
       400: error('a field repeated, or not UTF-8'),
       403: formRefused,
       404: error('unknown portfolio'),

@@ -19,7 +19,7 @@ export const Trigger = z.discriminatedUnion('kind', [
   }),
 ]);
 
-/** The body of `POST /portfolios/{id}/reallocate`: empty, or a release of the reserve with its reason. */
+/** The body of `POST /portfolios/{id}/reallocate`: empty, or a release of the reserve with its reason (a reason alone is refused). */
 export const ReallocateRequest = z.pipe(
   z.strictObject({
     releaseReserve: z._default(z.boolean(), false),
@@ -28,6 +28,16 @@ export const ReallocateRequest = z.pipe(
   z.transform((body, ctx) => {
     if (body.releaseReserve && !body.reason) {
       ctx.issues.push({ code: 'custom', path: ['reason'], message: 'releasing the reserve needs a reason', input: body });
+    }
+    // Recorded only with a release: a reason beside none was dropped without a word, and the run went ahead as
+    // a plain reallocation its caller may not have meant.
+    if (!body.releaseReserve && body.reason) {
+      ctx.issues.push({
+        code: 'custom',
+        path: ['reason'],
+        message: 'a reason goes with releasing the reserve: send "releaseReserve": true with it, or leave it out',
+        input: body,
+      });
     }
     return body.releaseReserve && body.reason ? { releaseReserve: { reason: body.reason } } : {};
   }),

@@ -52,9 +52,10 @@ const fromDashboard = async (event: APIGatewayProxyEventV2, config: LoadedConfig
     releaseReserve: form.get('releaseReserve') === 'on',
     ...(form.get('reason') ? { reason: form.get('reason') } : {}),
   });
-  // A release whose reason the page's field left empty (or past its length): the browser goes back and is told so.
-  if (!parsed.ok && form.get('releaseReserve') === 'on' && parsed.issues.every((issue) => issue.path === 'reason')) {
-    return backToDashboard(portfolio.id, 'reserve-needs-reason');
+  // A release whose reason the page's field left empty (or past its length), or a reason without the release
+  // ticked: nothing runs, and the browser goes back and is told why.
+  if (!parsed.ok && parsed.issues.every((issue) => issue.path === 'reason')) {
+    return backToDashboard(portfolio.id, form.get('releaseReserve') === 'on' ? 'reserve-needs-reason' : 'reason-needs-release');
   }
   if (!parsed.ok) throw new HttpError(400, 'invalid-body', 'the form is invalid', parsed.issues);
   const { snapshot, created } = await reallocator.run(portfolio, { kind: 'on-demand', by: user, ...parsed.value });

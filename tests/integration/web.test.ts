@@ -165,6 +165,16 @@ describe('signing out', () => {
       body: `portfolio=demo&csrf=${encodeURIComponent(csrf)}&releaseReserve=on&reason=+++`,
     });
     expect(blank.headers.get('location')).toBe('/dashboard?portfolio=demo&notice=reserve-needs-reason');
+    // A reason without the release ticked runs nothing either: it would have been dropped without a word.
+    const unticked = await browse('/dashboard/reallocate', {
+      cookie: session,
+      method: 'POST',
+      body: `portfolio=demo&csrf=${encodeURIComponent(csrf)}&reason=quarter+close`,
+    });
+    expect(unticked.headers.get('location')).toBe('/dashboard?portfolio=demo&notice=reason-needs-release');
+    expect(await (await browse(unticked.headers.get('location')!, { cookie: session })).text()).toContain(
+      'data-code="reason-needs-release">Nothing was run: a reason is recorded only when the run releases the reserve.',
+    );
     // A hand-made post that names no portfolio is a bad form (400 naming it), not an unknown portfolio "undefined".
     for (const route of ['/dashboard/reallocate', '/dashboard/alerts/evaluate']) {
       const unnamed = await browse(route, { cookie: session, method: 'POST', body: `csrf=${encodeURIComponent(csrf)}` });

@@ -78,6 +78,16 @@ describe('parseBody: a repeated key', () => {
     });
   });
 
+  it('refuses a reason without a release, naming it: it was dropped without a word', () => {
+    for (const text of ['{"reason":"quarter close"}', '{"releaseReserve":false,"reason":"quarter close"}']) {
+      const { issues } = refusal(() => parseBody(ReallocateRequest, body(text)));
+      expect(issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
+        'reason: a reason goes with releasing the reserve: send "releaseReserve": true with it, or leave it out',
+      ]);
+    }
+    expect(parseBody(ReallocateRequest, body('{"releaseReserve":false}'))).toEqual({});
+  });
+
   it('names the first 20 repeats only, each path at most 200 characters, however many a body holds', () => {
     const repeats = `{${Array.from({ length: 5000 }, () => '"reason":"x"').join(',')}}`;
     expect(refusal(() => parseBody(ReallocateRequest, body(repeats))).issues).toHaveLength(20);
