@@ -1,7 +1,7 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AlertStore, PendingEvent } from '../application/ports.js';
-import { Alert, type AlertChange } from '../domain/alerts/lifecycle.js';
+import { Alert, type AlertChange, type alertReadings } from '../domain/alerts/lifecycle.js';
 import type { BudgetEvent } from '../domain/events.js';
 import { queryAll } from './dynamo.js';
 import { mapLimit } from './retry.js';
@@ -114,6 +114,28 @@ export class AlertsRepository implements AlertStore {
       const lostRace =
         error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed');
       if (lostRace) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * Records an open alert's latest reading ({@link alertReadings}): its value and when it was read, unless a
+   * transition moved the alert since (its history grew). No event: it is no transition.
+   */
+  async observe(alert: Alert): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: alert.portfolioId, sk: `${ALERT}${alert.alertId}` },
+          UpdateExpression: 'SET observed = :observed, observedAt = :at',
+          ConditionExpression: 'size(history) = :n',
+          ExpressionAttributeValues: { ':observed': alert.observed, ':at': alert.observedAt, ':n': alert.history.length },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
   }

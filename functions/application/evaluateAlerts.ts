@@ -1,5 +1,5 @@
 import { type AllocatedByDate, evaluatePortfolio, lookbackDays } from '../domain/alerts/evaluate.js';
-import { type Alert, alertChanges } from '../domain/alerts/lifecycle.js';
+import { type Alert, alertChanges, alertReadings } from '../domain/alerts/lifecycle.js';
 import { portfolioMaturity } from '../domain/allocation/maturity.js';
 import { FIT } from '../domain/allocation/responseModel.js';
 import type { Portfolio } from '../domain/config.js';
@@ -63,6 +63,8 @@ export class AlertEvaluator {
       await this.flush([entry]);
       ({ open: result.opened, escalate: result.escalated, resolve: result.resolved })[change.kind].push(change.alert);
     }
+    // An alert the breach still holds shows what it reads now, not only what it read when it opened.
+    for (const reading of alertReadings(open, evaluations, now)) await alerts.observe(reading);
     return result;
   }
 

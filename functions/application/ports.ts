@@ -117,6 +117,8 @@ export interface AlertStore extends StopLossSource {
    * applied it (nothing to announce).
    */
   apply(change: AlertChange, event: BudgetEvent): Promise<PendingEvent | null>;
+  /** Records an open alert's latest value and when it was read; false when a transition moved it since. */
+  observe(alert: Alert): Promise<boolean>;
   /** Events left in the outbox by runs that died before publishing them. */
   pending(portfolioId: string): Promise<PendingEvent[]>;
   /** Clears an outbox entry once the bus accepted its event. */

@@ -206,4 +206,18 @@ describe('alert events survive a failed publish', () => {
     expect(await repositories.alerts.pending('demo')).toEqual([]);
     client.destroy();
   });
+
+  it("records an open alert's latest reading, unless a transition moved it since", async () => {
+    const client = createDocumentClient(createDynamoClient({ endpoint: inject('dynamoEndpoint') }));
+    const alerts = new AlertsRepository(client, runtime.tableName(ALERTS_TABLE.id));
+    const [alert] = await alerts.open('demo');
+    expect(alert).toBeDefined();
+    const at = '2026-12-01T09:30:00.000Z';
+    expect(await alerts.observe({ ...alert!, observed: 123.5, observedAt: at })).toBe(true);
+    expect(await alerts.get('demo', alert!.alertId)).toMatchObject({ observed: 123.5, observedAt: at, history: alert!.history });
+    // Read from the alert as it stood one transition ago: the reading is stale, and nothing is written.
+    expect(await alerts.observe({ ...alert!, history: alert!.history.slice(0, -1), observed: 1, observedAt: at })).toBe(false);
+    expect((await alerts.get('demo', alert!.alertId))!.observed).toBe(123.5);
+    client.destroy();
+  });
 });

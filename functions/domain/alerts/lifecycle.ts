@@ -26,7 +26,10 @@ export const Alert = z.object({
   action: z.optional(z.literal('stop-loss')),
   status: z.enum(['open', 'resolved']),
   severity: Severity,
+  /** The metric's value at the latest evaluation that found the breach still there (see {@link alertReadings}). */
   observed: Observed,
+  /** When `observed` was read; absent on alerts stored before it was kept, whose value is their last transition's. */
+  observedAt: z.optional(z.iso.datetime()),
   /** The windows that breached when it opened or last escalated. */
   windows: z.array(z.string()),
   openedAt: z.iso.datetime(),
@@ -90,6 +93,7 @@ export const alertChanges = (
           status: 'open',
           severity: e.severity,
           observed,
+          observedAt: at,
           windows: [...e.windows],
           openedAt: at,
           configHash,
@@ -101,6 +105,7 @@ export const alertChanges = (
           ...current,
           severity: e.severity,
           observed,
+          observedAt: at,
           windows: [...e.windows],
           history: [...current.history, { at, kind: 'escalated', severity: e.severity, observed }],
         };
@@ -122,6 +127,23 @@ export const alertChanges = (
     if (!judged.has(pair) && !polled) changes.push({ kind: 'resolve', before: alert, alert: resolved(alert, at, null) });
   }
   return changes;
+};
+
+/**
+ * The open alerts whose breach an evaluation found still there, at no higher severity, with a value other
+ * than the one they hold: each with that value and when it was read. Not a transition (no event, nothing in
+ * the history): an alert kept the value it opened with, so a stale-data alert said "no data for 5 hours" a day
+ * later, and a CPA alert the CPA of its first breach however far it had since moved.
+ */
+export const alertReadings = (open: readonly Alert[], evaluations: readonly Evaluation[], now: Date): Alert[] => {
+  const at = now.toISOString();
+  const byPair = new Map(evaluations.map((e) => [`${e.ruleId}\u0000${e.channelId}`, e]));
+  return open.flatMap((alert) => {
+    const e = byPair.get(`${alert.ruleId}\u0000${alert.channelId}`);
+    if (e?.verdict !== 'breach' || e.severity === null || e.observed === null || rank(e.severity) > rank(alert.severity)) return [];
+    const observed = toObserved(e.observed);
+    return observed === alert.observed ? [] : [{ ...alert, observed, observedAt: at }];
+  });
 };
 
 /** The alert resolved at `at`, with the value that cleared it (null where nothing was measured). */

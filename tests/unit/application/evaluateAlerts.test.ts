@@ -34,6 +34,32 @@ describe('AlertEvaluator (use case, in-memory ports)', () => {
     expect(bus.accepted.map((e) => e.detailType)).toEqual(demo.channels.map(() => 'ThresholdBreached'));
   });
 
+  it('keeps an open alert reading what it reads now, announcing nothing: no data for 11 hours, not the 8 it opened with', async () => {
+    const bus = new RecordingBus();
+    const alerts = new InMemoryAlerts();
+    const pulls = new InMemoryMetrics();
+    await pulls.recordPulled('demo', ['affiliate'], '2026-03-01T00:00:00.000Z');
+    let now = new Date('2026-03-01T08:00:00Z');
+    const evaluator = new AlertEvaluator({
+      metrics: new InMemoryMetrics(),
+      pulls,
+      allocations: new InMemorySnapshots(),
+      alerts,
+      events: bus,
+      clock: () => now,
+      configHash: deployedConfig.hash,
+    });
+    const affiliate = async () => (await alerts.open('demo')).find((a) => a.ruleId === 'stale-data' && a.channelId === 'affiliate')!;
+    await evaluator.evaluate(demo);
+    expect(await affiliate()).toMatchObject({ observed: 8, observedAt: '2026-03-01T08:00:00.000Z' });
+    const announced = bus.accepted.length;
+    now = new Date('2026-03-01T11:00:00Z');
+    expect(await evaluator.evaluate(demo)).toEqual({ opened: [], escalated: [], resolved: [] });
+    expect(await affiliate()).toMatchObject({ observed: 11, observedAt: '2026-03-01T11:00:00.000Z' });
+    expect((await affiliate()).history).toHaveLength(1);
+    expect(bus.accepted).toHaveLength(announced);
+  });
+
   it('keeps an event the bus refused in the outbox and publishes it first on the next evaluation', async () => {
     const bus = new RecordingBus(new Set([1]));
     const { alerts, evaluator } = setup(bus);

@@ -162,6 +162,14 @@ export class InMemoryAlerts implements AlertStore {
     return entry;
   }
 
+  /** Conditional on no transition since, as the DynamoDB update is. */
+  async observe(alert: Alert): Promise<boolean> {
+    const stored = this.alerts.get(alert.alertId);
+    if (stored?.history.length !== alert.history.length) return false;
+    this.alerts.set(alert.alertId, { ...stored, observed: alert.observed, ...(alert.observedAt ? { observedAt: alert.observedAt } : {}) });
+    return true;
+  }
+
   async pending(portfolioId: string): Promise<PendingEvent[]> {
     return [...this.outbox.values()].filter((e) => e.key.pk === portfolioId).sort((a, b) => a.key.sk.localeCompare(b.key.sk));
   }

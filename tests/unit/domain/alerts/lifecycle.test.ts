@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluatePortfolio } from '../../../../functions/domain/alerts/evaluate.js';
-import { type Alert, alertChanges } from '../../../../functions/domain/alerts/lifecycle.js';
+import { type Alert, alertChanges, alertReadings } from '../../../../functions/domain/alerts/lifecycle.js';
 import type { Account } from '../../../../functions/domain/config.js';
 import { credentialsAlert } from '../../../../functions/domain/connectors/credentialsAlert.js';
 import { refusedRowsAlert } from '../../../../functions/domain/connectors/refusedRowsAlert.js';
@@ -44,6 +44,22 @@ describe('alert lifecycle', () => {
     const [resolved] = run([escalated!.alert], [47, 47, 47, 60, 40], '2026-11-24T10:00:00Z');
     expect(resolved).toMatchObject({ kind: 'resolve', alert: { status: 'resolved', resolvedAt: '2026-11-24T10:00:00.000Z' } });
     expect(resolved!.alert.history.map((h) => h.kind)).toEqual(['opened', 'escalated', 'resolved']);
+  });
+
+  it('reads an open alert anew while its breach holds at no higher severity, and leaves the rest to its transitions', () => {
+    const [opened] = run([], [47, 47, 47], '2026-11-22T10:00:00Z');
+    const open = [opened!.alert];
+    const readings = (cpas: number[], at: string) => {
+      const now = new Date(at);
+      const evaluations = evaluatePortfolio(p, days('a', cpas, addDays(at.slice(0, 10), -1)), new Map(), now);
+      return alertReadings(open, evaluations, now);
+    };
+    // The milder breach of 46 is read; the same 47 and a clear day are not; a severer 60 is an escalation's.
+    expect(readings([47, 47, 47, 46], '2026-11-23T10:00:00Z')).toMatchObject([{ observed: 46, observedAt: '2026-11-23T10:00:00.000Z' }]);
+    expect(readings([47, 47, 47], '2026-11-22T11:00:00Z')).toEqual([]);
+    expect(readings([47, 47, 47, 40], '2026-11-23T10:00:00Z')).toEqual([]);
+    expect(readings([47, 47, 47, 60], '2026-11-23T10:00:00Z')).toEqual([]);
+    expect(readings([47, 47, 47, 46], '2026-11-23T10:00:00Z')[0]!.history).toEqual(opened!.alert.history);
   });
 
   it('keeps an open alert open through a day without data', () => {
