@@ -185,31 +185,24 @@ describe('allocate', () => {
 
   it('places a channel the change limit holds at that limit, to the minor unit its reason names', () => {
     // 650.33 × 1.1 = 715.363 KWD; the LP's twelve segments summed to 715.3629999999962, which rounded down to 715.362.
-    const allocation = allocate(
-      AllocationInput.parse({
-        portfolio: {
-          id: 'p',
-          name: 'p',
-          currency: 'KWD',
-          timezone: 'UTC',
-          budget: { daily: 1001.32, explorationShare: 0, maxDailyChange: 0.1, reserveShare: 0 },
-          objective: { maximize: 'conversions' },
-          channels: [
-            { id: 'c0', platform: 'generic', base: 0, max: 200 },
-            { id: 'c1', platform: 'generic', base: 400, max: 716 },
-          ],
-        },
+    const allocation = allocate({
+      ...portfolioInput({
+        budget: { daily: 1001.32, explorationShare: 0, maxDailyChange: 0.1, reserveShare: 0 },
+        channels: [
+          { id: 'c0', platform: 'generic', base: 0, max: 200 },
+          { id: 'c1', platform: 'generic', base: 400, max: 716 },
+        ],
         history: [],
-        previous: {
-          channels: [
-            { channelId: 'c0', total: 200 },
-            { channelId: 'c1', total: 650.33 },
-          ],
-        },
         asOf: '2026-11-21',
-        seed: 0,
+        portfolio: { currency: 'KWD' },
       }),
-    );
+      previous: {
+        channels: [
+          { channelId: 'c0', total: 200 },
+          { channelId: 'c1', total: 650.33 },
+        ],
+      },
+    });
     expect(allocation.channels.find((c) => c.channelId === 'c1')!.total).toBe(715.363);
     expect(allocation.constraints.find((c) => c.id === 'change:c1')!.explanation).toContain('(to 715.363 from 650.33');
   });
