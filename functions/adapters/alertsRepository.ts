@@ -120,7 +120,8 @@ export class AlertsRepository implements AlertStore {
 
   /**
    * Records an open alert's latest reading ({@link alertReadings}): its value and when it was read, unless a
-   * transition moved the alert since (its history grew). No event: it is no transition.
+   * transition moved the alert since (its history grew) or an overlapping evaluation recorded a later reading.
+   * No event: it is no transition.
    */
   async observe(alert: Alert): Promise<boolean> {
     try {
@@ -129,7 +130,7 @@ export class AlertsRepository implements AlertStore {
           TableName: this.tableName,
           Key: { pk: alert.portfolioId, sk: `${ALERT}${alert.alertId}` },
           UpdateExpression: 'SET observed = :observed, observedAt = :at',
-          ConditionExpression: 'size(history) = :n',
+          ConditionExpression: 'size(history) = :n AND (attribute_not_exists(observedAt) OR observedAt < :at)',
           ExpressionAttributeValues: { ':observed': alert.observed, ':at': alert.observedAt, ':n': alert.history.length },
         }),
       );

@@ -12,7 +12,7 @@ import { reserveRelease, type Snapshot } from './snapshots.js';
  * With the inputs both snapshots were solved from (kept for replay), the change is attributed: starting
  * from the earlier input, the allocator is solved again with one cause swapped in at a time, in a fixed
  * order (the config, then the stop-losses, then the data with the day they are as of, then the rest: a
- * new day's exploration draw and change-limit reference, a released reserve), and each step's move in the
+ * new day's change-limit reference, a released reserve), and each step's move in the
  * channel's total is that cause's amount. The amounts add up to the change. The data cause names its rows ("2026-11-21 restated:
  * Google Search conversions 96 → 101"), the config cause its settings. How the money moved follows: the
  * exploration track's share, and the change limit or a cap that stopped it.
@@ -226,7 +226,6 @@ const stepsBetween = (from: AllocationInput, to: AllocationInput, portfolio: Por
     });
   }
   const rest = [
-    from.seed !== to.seed ? "a new day's exploration draw" : '',
     JSON.stringify(from.dayStart ?? null) !== JSON.stringify(to.dayStart ?? null)
       ? `the change limit counted from the plan in force when ${to.asOf} began`
       : '',

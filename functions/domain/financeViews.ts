@@ -15,11 +15,21 @@ export const displayMoney = (currency: string) => {
 /** Counts for people (conversions, days): at most one decimal, US grouping ("1,234.5", "96"). */
 export const displayCount = (value: number | null): string => (value === null ? '—' : formatAmount(value, 1));
 
-/** A range of counts for people, both ends to the same decimals: "822.1 – 847.0", not "822.1 – 847". */
+/**
+ * A range of counts for people, both ends to the same decimals: "822.1 – 847.0", not "822.1 – 847". (A range
+ * of revenue is money's, each end in the currency's decimals: {@link displayInterval}.)
+ */
 export const displayCountRange = (low: number, high: number): string => {
   const digits = [low, high].some((v) => Math.round(Math.abs(v) * 10) % 10 !== 0) ? 1 : 0;
   return `${formatAmount(low, 1, digits)} – ${formatAmount(high, 1, digits)}`;
 };
+
+/** An outcome's 80% interval in its unit: revenue as money, conversions as counts to the same decimals. */
+export const displayInterval = (
+  interval: { readonly low: number; readonly high: number },
+  unit: 'conversions' | 'revenue',
+  money: (value: number) => string,
+): string => (unit === 'revenue' ? `${money(interval.low)} – ${money(interval.high)}` : displayCountRange(interval.low, interval.high));
 
 /** A share for people: "12.5%". */
 export const displayShare = (share: number | null): string => (share === null ? '—' : `${formatAmount(share * 100, 1, 1)}%`);

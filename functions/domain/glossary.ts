@@ -40,7 +40,7 @@ export const GLOSSARY: readonly GlossaryTerm[] = [
     id: 'exploration',
     term: 'Exploration',
     definition:
-      'A fixed share of the daily budget (10% by default) spent on channels whose curves are still uncertain, so that the model keeps learning. It is drawn afresh each day, so it moves between channels.',
+      'A fixed share of the daily budget (10% by default) spent on channels whose curves are still uncertain, so that the model keeps learning. It is re-decided on every run from what the curves still leave uncertain, so it moves between channels as they are learned.',
   },
   {
     id: 'reserve',

@@ -212,11 +212,15 @@ describe('alert events survive a failed publish', () => {
     const alerts = new AlertsRepository(client, runtime.tableName(ALERTS_TABLE.id));
     const [alert] = await alerts.open('demo');
     expect(alert).toBeDefined();
-    const at = '2026-12-01T09:30:00.000Z';
+    // Read after the evaluation that opened it (at the real clock's now).
+    const at = new Date(Date.now() + 60_000).toISOString();
     expect(await alerts.observe({ ...alert!, observed: 123.5, observedAt: at })).toBe(true);
     expect(await alerts.get('demo', alert!.alertId)).toMatchObject({ observed: 123.5, observedAt: at, history: alert!.history });
     // Read from the alert as it stood one transition ago: the reading is stale, and nothing is written.
     expect(await alerts.observe({ ...alert!, history: alert!.history.slice(0, -1), observed: 1, observedAt: at })).toBe(false);
+    expect((await alerts.get('demo', alert!.alertId))!.observed).toBe(123.5);
+    // An overlapping evaluation's earlier reading does not overwrite a later one.
+    expect(await alerts.observe({ ...alert!, observed: 99, observedAt: new Date(Date.now() + 30_000).toISOString() })).toBe(false);
     expect((await alerts.get('demo', alert!.alertId))!.observed).toBe(123.5);
     client.destroy();
   });

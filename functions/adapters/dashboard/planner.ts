@@ -1,5 +1,5 @@
 import type { Allocation } from '../../domain/allocation/schemas.js';
-import { displayCount, displayCountRange, marginalCost } from '../../domain/financeViews.js';
+import { displayCount, displayInterval, marginalCost } from '../../domain/financeViews.js';
 import { formatAmount } from '../../domain/money.js';
 import type { Snapshot } from '../../domain/snapshots.js';
 import { html, type Markup, trusted } from './html.js';
@@ -51,8 +51,7 @@ export const plannerMarkup = (view: PlannerView | undefined, latest: Snapshot, t
   const outcome = (p: PlannerPoint) => p.allocation.outcome!;
   const unit = outcome(points[0]!).unit;
   const value = (v: number) => (unit === 'revenue' ? money(v) : displayCount(v));
-  const interval = (o: { low: number; high: number }) =>
-    unit === 'revenue' ? `${money(o.low)} – ${money(o.high)}` : displayCountRange(o.low, o.high);
+  const interval = (o: { low: number; high: number }) => displayInterval(o, unit, money);
   const costText = (c: number | null) => (c === null ? '—' : unit === 'revenue' ? formatAmount(c, 2, 2) : money(c));
   const budgets = points.map((p) => p.budget);
   const [minB, maxB] = [Math.min(...budgets), Math.max(...budgets)];

@@ -214,7 +214,7 @@ const marginSentence = (row: Omit<ChannelAllocation, 'reason'>, cpa: string, { m
 /** What a channel's reason reads besides its plan and row: the plan's margin and limits, and how money is written. */
 interface ReasonContext {
   readonly margin: number;
-  /** Its sampled chance of beating the margin, where it explores. */
+  /** Its posterior chance of beating the margin, where it explores. */
   readonly chance: number | undefined;
   /** The daily change limit. */
   readonly change: number;
@@ -560,7 +560,7 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
     : proportional;
   const loweredFor = (i: number) => (floors[i]! < proportional[i]! - 0.005 ? [...gaveWayFor[i]!] : []);
   const floorSum = floors.reduce((a, b) => a + b, 0);
-  // Pass 1 finds the margin without exploration; it is the bar each channel's sampled upside must clear.
+  // Pass 1 finds the margin without exploration; it is the bar each channel's chance of upside is read against.
   const first = solve(plans, floors, Math.max(allocatable - offered, floorSum), input, value);
   // Under a carbon cap that binds, carbon runs out before money: exploration's share is scaled to the part of
   // the allocatable budget the cap lets a plan place, not taken of money no plan can spend. Taken of the whole budget, each unit

@@ -51,16 +51,21 @@ export const betweenVariance = (estimates: readonly number[], variances: readonl
   const high = Math.max(...kept.map((c) => c.estimate), centre ?? Number.NEGATIVE_INFINITY);
   let below = 0;
   let above = ((high - low) ** 2 * kept.length) / freedom;
-  // Newton's steps from τ² = 0, kept inside the bracket (halving it where a step would leave it): the scatter
-  // is convex in τ², so the steps climb to the root in a handful of rounds where halving alone took thirty.
+  // Newton's steps from τ² = 0, kept inside the bracket: the scatter is convex in τ², so they climb to the root
+  // in a handful of rounds where halving alone took thirty. Where a step would leave the bracket, or would not
+  // halve the one before (far from the root, Newton only doubles τ² a round), the bracket is halved instead
+  // (Numerical Recipes' rtsafe).
   let spread = 0;
   let at = atZero;
-  for (let step = 0; step < 60 && above - below > 1e-12 * above; step += 1) {
+  let before = above - below;
+  for (let step = 0; step < 200 && above - below > 1e-12 * above; step += 1) {
     if (at.sum > freedom) below = spread;
     else above = spread;
-    const newton = spread + (at.sum - freedom) / -at.slope;
-    const next = newton > below && newton < above ? newton : (below + above) / 2;
+    const move = (at.sum - freedom) / -at.slope;
+    const newton = spread + move;
+    const next = newton > below && newton < above && Math.abs(2 * move) <= before ? newton : (below + above) / 2;
     if (Math.abs(next - spread) <= 1e-12 * Math.max(next, 1e-300)) return next;
+    before = Math.abs(next - spread);
     spread = next;
     at = scatter(spread);
   }

@@ -166,6 +166,7 @@ export class InMemoryAlerts implements AlertStore {
   async observe(alert: Alert): Promise<boolean> {
     const stored = this.alerts.get(alert.alertId);
     if (stored?.history.length !== alert.history.length) return false;
+    if (stored.observedAt !== undefined && alert.observedAt !== undefined && stored.observedAt >= alert.observedAt) return false;
     this.alerts.set(alert.alertId, { ...stored, observed: alert.observed, ...(alert.observedAt ? { observedAt: alert.observedAt } : {}) });
     return true;
   }

@@ -38,5 +38,14 @@ describe('gammaAbove', () => {
     expect(gammaAbove(5, -1)).toBe(1);
     expect(gammaAbove(5, Number.POSITIVE_INFINITY)).toBe(0);
     expect(gammaAbove(1e4, 3)).toBeLessThan(1e-300);
+    // A threshold whose product with the shape overflows, an infinite posterior, and no number at all.
+    expect(gammaAbove(2, 1e308)).toBe(0);
+    expect([gammaAbove(Number.POSITIVE_INFINITY, 0.5), gammaAbove(Number.POSITIVE_INFINITY, 1.5)]).toEqual([1, 0]);
+    expect([gammaAbove(2, Number.NaN), gammaAbove(Number.NaN, 1)]).toEqual([0, 0]);
+  });
+
+  it('reads a posterior of billions of conversions by its normal limit: SciPy’s gammaincc(1e10, 1e10) to 1e-7', () => {
+    expect(Math.abs(gammaAbove(1e10, 1) - 0.4999986701923987)).toBeLessThan(1e-7);
+    expect(Math.abs(gammaAbove(1e8, 1.0001) - 0.15865525352820123)).toBeLessThan(1e-7);
   });
 });

@@ -33,4 +33,10 @@ describe('empirical-Bayes pooling across channels', () => {
     expect(betweenVariance([1.5], [0.01], 1)).toBeCloseTo(0.24, 6);
     expect(ownShare(0, 0.01)).toBe(0);
   });
+
+  it('finds the spread however far it is beyond the noise: two channels read to ±1e-10 that differ by 1', () => {
+    // From τ² = 0, Newton's steps only double τ² a round this far from the root; halving the bracket takes over.
+    expect(betweenVariance([0, 1], [1e-20, 1e-20])).toBeCloseTo(0.5, 9);
+    expect(betweenVariance([0, 1], [1e-20, 1e-20], 0.5)).toBeCloseTo(0.25, 9);
+  });
 });
