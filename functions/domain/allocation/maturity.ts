@@ -34,7 +34,7 @@ const FINAL: Maturity = { at: () => 1, known: false };
 /**
  * A row's conversions by the end of each age up to `until`, into `values` (read through `until`): a revision's
  * value stands through its `reportedOn`, the latest value after the last revision. One column serves every
- * row of a run: a column per row was a tenth of the maturity's time, in allocating and collecting it.
+ * row of a run, instead of one allocated, and collected, per row.
  */
 const valuesByAge = (row: HistoryDay, until: number, values: Float64Array): Float64Array => {
   let age = 0;
