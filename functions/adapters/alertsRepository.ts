@@ -129,9 +129,15 @@ export class AlertsRepository implements AlertStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: alert.portfolioId, sk: `${ALERT}${alert.alertId}` },
-          UpdateExpression: 'SET observed = :observed, observedAt = :at',
+          UpdateExpression: 'SET observed = :observed, observedAt = :at, severity = :severity, windows = :windows',
           ConditionExpression: 'size(history) = :n AND (attribute_not_exists(observedAt) OR observedAt < :at)',
-          ExpressionAttributeValues: { ':observed': alert.observed, ':at': alert.observedAt, ':n': alert.history.length },
+          ExpressionAttributeValues: {
+            ':observed': alert.observed,
+            ':at': alert.observedAt,
+            ':severity': alert.severity,
+            ':windows': alert.windows,
+            ':n': alert.history.length,
+          },
         }),
       );
       return true;

@@ -26,11 +26,14 @@ export const Alert = z.object({
   action: z.optional(z.literal('stop-loss')),
   status: z.enum(['open', 'resolved']),
   severity: Severity,
-  /** The metric's value at the latest evaluation that found the breach still there (see {@link alertReadings}). */
+  /**
+   * The metric's value at the latest evaluation that found the breach still there, with its `severity` and
+   * `windows` (see {@link alertReadings}); each transition's own are in `history`.
+   */
   observed: Observed,
   /** When `observed` was read; absent on alerts stored before it was kept, whose value is their last transition's. */
   observedAt: z.optional(z.iso.datetime()),
-  /** The windows that breached when it opened or last escalated. */
+  /** The windows that breached at the latest reading. */
   windows: z.array(z.string()),
   openedAt: z.iso.datetime(),
   resolvedAt: z.optional(z.iso.datetime()),
@@ -131,9 +134,11 @@ export const alertChanges = (
 
 /**
  * The open alerts whose breach an evaluation found still there, at no higher severity, with a value other
- * than the one they hold: each with that value and when it was read. Not a transition (no event, nothing in
- * the history): an alert kept the value it opened with, so a stale-data alert said "no data for 5 hours" a day
- * later, and a CPA alert the CPA of its first breach however far it had since moved.
+ * than the one they hold: each with that value, its windows and its severity (which may have eased), and when
+ * it was read. Not a transition (no event, nothing in the history): an alert kept the value it opened with, so
+ * a stale-data alert said "no data for 5 hours" a day later, and a CPA alert the CPA of its first breach
+ * however far it had since moved. The badge, the value and the windows an operator reads are one reading's;
+ * should the breach worsen again, that is an escalation, announced as any is.
  */
 export const alertReadings = (open: readonly Alert[], evaluations: readonly Evaluation[], now: Date): Alert[] => {
   const at = now.toISOString();
@@ -142,7 +147,8 @@ export const alertReadings = (open: readonly Alert[], evaluations: readonly Eval
     const e = byPair.get(`${alert.ruleId}\u0000${alert.channelId}`);
     if (e?.verdict !== 'breach' || e.severity === null || e.observed === null || rank(e.severity) > rank(alert.severity)) return [];
     const observed = toObserved(e.observed);
-    return observed === alert.observed ? [] : [{ ...alert, observed, observedAt: at }];
+    if (observed === alert.observed && e.severity === alert.severity && e.windows.join() === alert.windows.join()) return [];
+    return [{ ...alert, severity: e.severity, observed, observedAt: at, windows: [...e.windows] }];
   });
 };
 

@@ -167,7 +167,14 @@ export class InMemoryAlerts implements AlertStore {
     const stored = this.alerts.get(alert.alertId);
     if (stored?.history.length !== alert.history.length) return false;
     if (stored.observedAt !== undefined && alert.observedAt !== undefined && stored.observedAt >= alert.observedAt) return false;
-    this.alerts.set(alert.alertId, { ...stored, observed: alert.observed, ...(alert.observedAt ? { observedAt: alert.observedAt } : {}) });
+    const { observed, severity, windows } = alert;
+    this.alerts.set(alert.alertId, {
+      ...stored,
+      observed,
+      severity,
+      windows,
+      ...(alert.observedAt ? { observedAt: alert.observedAt } : {}),
+    });
     return true;
   }
 

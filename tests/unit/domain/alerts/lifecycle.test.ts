@@ -60,6 +60,17 @@ describe('alert lifecycle', () => {
     expect(readings([47, 47, 47, 40], '2026-11-23T10:00:00Z')).toEqual([]);
     expect(readings([47, 47, 47, 60], '2026-11-23T10:00:00Z')).toEqual([]);
     expect(readings([47, 47, 47, 46], '2026-11-23T10:00:00Z')[0]!.history).toEqual(opened!.alert.history);
+    // After an escalation to critical at 60, a breach eased to 46 reads as the info it is, over its own windows:
+    // the badge, the value and the windows are one reading's.
+    const [escalated] = run(open, [47, 47, 47, 60], '2026-11-23T10:00:00Z');
+    const now = new Date('2026-11-24T10:00:00Z');
+    const eased = alertReadings(
+      [escalated!.alert],
+      evaluatePortfolio(p, days('a', [47, 47, 47, 60, 46], '2026-11-23'), new Map(), now),
+      now,
+    );
+    expect(eased).toMatchObject([{ severity: 'info', observed: 46, windows: ['2026-11-21', '2026-11-22', '2026-11-23'] }]);
+    expect(eased[0]!.history.map((h) => h.kind)).toEqual(['opened', 'escalated']);
   });
 
   it('keeps an open alert open through a day without data', () => {
