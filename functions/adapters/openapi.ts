@@ -184,7 +184,7 @@ const OPERATIONS: Record<string, Operation> = {
   },
   'GET /portfolios/{id}/allocations/{snapshotId}/input': {
     summary:
-      'Replay: the exact AllocationInput the snapshot was decided from; `npm run allocate -- --input` of it gives its channel totals',
+      'Replay: the exact AllocationInput the snapshot (or `latest`, the one LATEST points at) was decided from; `npm run allocate -- --input` of it gives its channel totals',
     answers: {
       200: json('the input, as the allocate command reads it'),
       404: error('unknown portfolio or snapshot, or a snapshot made before inputs were kept'),

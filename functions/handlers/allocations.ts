@@ -64,13 +64,17 @@ export const createAllocationsHandler = ({ config, allocations }: AllocationsRea
     if (!snapshot) throw missing(`no snapshot "${snapshotId}" for portfolio "${portfolio.id}"`);
     return snapshot;
   };
+  /** The snapshot LATEST points at. */
+  const latestOf = async (portfolio: Portfolio): Promise<Snapshot> => {
+    const latest = await allocations.latest(portfolio.id);
+    if (!latest) throw missing(`portfolio "${portfolio.id}" has no snapshot yet; POST /portfolios/${portfolio.id}/reallocate makes one`);
+    return latest;
+  };
 
   const routes: Record<string, (portfolio: Portfolio, event: Event) => Promise<Result>> = {
     'GET /portfolios/{id}/allocations/latest': async (portfolio, event) => {
       const query = parseQuery(SnapshotQuery, event);
-      const latest = await allocations.latest(portfolio.id);
-      if (!latest) throw missing(`portfolio "${portfolio.id}" has no snapshot yet; POST /portfolios/${portfolio.id}/reallocate makes one`);
-      return snapshotAnswer(portfolio, latest, query, event);
+      return snapshotAnswer(portfolio, await latestOf(portfolio), query, event);
     },
     'GET /portfolios/{id}/allocations': async (portfolio, event) => {
       const { from, to, limit, cursor, include } = parseQuery(ListQuery, event);
@@ -102,7 +106,9 @@ export const createAllocationsHandler = ({ config, allocations }: AllocationsRea
       return json(200, diffSnapshots(from, to));
     },
     'GET /portfolios/{id}/allocations/{snapshotId}/input': async (portfolio, event) => {
-      const snapshot = await found(portfolio, event.pathParameters?.snapshotId ?? '');
+      const id = event.pathParameters?.snapshotId ?? '';
+      // `latest` as GET …/allocations/latest reads it (that route answered, and its input was "no snapshot latest").
+      const snapshot = id === 'latest' ? await latestOf(portfolio) : await found(portfolio, id);
       // A reused snapshot was decided from its source's input, which that snapshot keeps.
       const input = await allocations.input(portfolio.id, snapshot.reusedFrom ?? snapshot.snapshotId);
       if (input === null) throw missing(`snapshot ${snapshot.snapshotId} was made before the allocator's inputs were kept`);

@@ -48,6 +48,11 @@ describe('replaying a snapshot', () => {
     );
     const unknown = await runtime.get('/portfolios/demo/allocations/20200101T000000000Z-000000/input');
     expect(unknown.status).toBe(404);
+    // `latest` reads as GET …/allocations/latest does: the snapshot LATEST points at.
+    const latest = (await runtime.get('/portfolios/demo/allocations/latest')).body as Snapshot;
+    expect((await runtime.get('/portfolios/demo/allocations/latest/input')).body).toEqual(
+      (await runtime.get(`/portfolios/demo/allocations/${latest.reusedFrom ?? latest.snapshotId}/input`)).body,
+    );
   });
 });
 
