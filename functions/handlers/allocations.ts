@@ -58,9 +58,11 @@ const snapshotAnswer = (portfolio: Portfolio, snapshot: Snapshot, { format }: Sn
 
 /** Finance reads of allocation snapshots: latest, list, one (JSON or CSV) and diff. */
 export const createAllocationsHandler = ({ config, allocations }: AllocationsReadDependencies) => {
+  // Anything not shaped like a snapshot id is no snapshot: answered without a lookup (DynamoDB keys cap at 1 KB).
+  const lookUp = async (portfolio: Portfolio, snapshotId: string): Promise<Snapshot | null> =>
+    SNAPSHOT_ID.test(snapshotId) ? await allocations.get(portfolio.id, snapshotId) : null;
   const found = async (portfolio: Portfolio, snapshotId: string): Promise<Snapshot> => {
-    // Anything not shaped like a snapshot id is no snapshot: answered without a lookup (DynamoDB keys cap at 1 KB).
-    const snapshot = SNAPSHOT_ID.test(snapshotId) ? await allocations.get(portfolio.id, snapshotId) : null;
+    const snapshot = await lookUp(portfolio, snapshotId);
     if (!snapshot) throw missing(`no snapshot "${snapshotId}" for portfolio "${portfolio.id}"`);
     return snapshot;
   };
@@ -97,11 +99,22 @@ export const createAllocationsHandler = ({ config, allocations }: AllocationsRea
     },
     'GET /portfolios/{id}/allocations/diff': async (portfolio, event) => {
       const ids = parseQuery(DiffQuery, event);
+      // Both named ids are looked up before either is refused, so one answer names each that is unknown.
+      const [namedFrom, namedTo] = await Promise.all([ids.from, ids.to].map((id) => (id ? lookUp(portfolio, id) : null)));
+      const unknown = (['from', 'to'] as const).filter((key, k) => ids[key] && !(k === 0 ? namedFrom : namedTo));
+      if (unknown.length > 0) {
+        throw new HttpError(
+          404,
+          'unknown-snapshot',
+          unknown.map((key) => `no snapshot "${ids[key]}" for portfolio "${portfolio.id}"`).join('; '),
+          unknown.map((key) => ({ path: key, message: `no snapshot "${ids[key]}" for portfolio "${portfolio.id}"` })),
+        );
+      }
       // By default the snapshot LATEST points at (never a newer one a run left unpublished) and the published one before it.
-      const to = ids.to ? await found(portfolio, ids.to) : await allocations.latest(portfolio.id);
+      const to = namedTo ?? (await allocations.latest(portfolio.id));
       const before =
         ids.from || !to ? [] : (await allocations.list(portfolio.id, { limit: 2, to: to.snapshotId, publishedOnly: true })).snapshots;
-      const from = ids.from ? await found(portfolio, ids.from) : before.find((s) => s.snapshotId < (to?.snapshotId ?? ''));
+      const from = namedFrom ?? before.find((s) => s.snapshotId < (to?.snapshotId ?? ''));
       if (!to || !from) throw missing(`portfolio "${portfolio.id}" needs two snapshots to diff; pass from= and to= snapshot ids`);
       return json(200, diffSnapshots(from, to));
     },

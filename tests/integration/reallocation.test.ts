@@ -294,6 +294,10 @@ describe('finance reads', () => {
     expect((await runtime.get('/portfolios/nope/allocations/latest')).status).toBe(404);
     expect((await runtime.get(`${base}/allocations/20990101T000000000Z-000000`)).body.error.code).toBe('unknown-snapshot');
     expect((await runtime.get(`${base}/allocations/diff?from=missing`)).status).toBe(404);
+    // Both unknown ids are named in one answer, not the second alone.
+    const neither = await runtime.get(`${base}/allocations/diff?from=bad&to=20990101T000000000Z-000000`);
+    expect(neither.status).toBe(404);
+    expect(neither.body.error.issues.map((i: { path: string }) => i.path)).toEqual(['from', 'to']);
     const bad = await runtime.get(`${base}/allocations?limit=500&cursor=garbage`);
     expect(bad.status).toBe(400);
     expect(bad.body.error.issues.map((i: { path: string }) => i.path)).toEqual(['limit']);
