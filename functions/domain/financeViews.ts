@@ -15,21 +15,30 @@ export const displayMoney = (currency: string) => {
 /** Counts for people (conversions, days): at most one decimal, US grouping ("1,234.5", "96"). */
 export const displayCount = (value: number | null): string => (value === null ? '—' : formatAmount(value, 1));
 
-/**
- * A range of counts for people, both ends to the same decimals: "822.1 – 847.0", not "822.1 – 847". (A range
- * of revenue is money's, each end in the currency's decimals: {@link displayInterval}.)
- */
-export const displayCountRange = (low: number, high: number): string => {
-  const digits = [low, high].some((v) => Math.round(Math.abs(v) * 10) % 10 !== 0) ? 1 : 0;
-  return `${formatAmount(low, 1, digits)} – ${formatAmount(high, 1, digits)}`;
+/** Counts for people that are read together, all to the same decimals: "206.0" beside "198.6 – 213.2", not "206". */
+export const displayCounts = (values: readonly number[]): string[] => {
+  const digits = values.some((v) => Math.round(Math.abs(v) * 10) % 10 !== 0) ? 1 : 0;
+  return values.map((v) => formatAmount(v, 1, digits));
 };
 
-/** An outcome's 80% interval in its unit: revenue as money, conversions as counts to the same decimals. */
-export const displayInterval = (
-  interval: { readonly low: number; readonly high: number },
+/** A range of counts for people, both ends to the same decimals: "822.1 – 847.0", not "822.1 – 847". */
+export const displayCountRange = (low: number, high: number): string => displayCounts([low, high]).join(' – ');
+
+/**
+ * An outcome and its 80% interval as people read them together: revenue as money, conversions as counts all
+ * to the same decimals ("206.0 (80% interval 198.6 – 213.2)").
+ */
+export const displayOutcome = (
+  outcome: { readonly expected: number; readonly low: number; readonly high: number },
   unit: 'conversions' | 'revenue',
   money: (value: number) => string,
-): string => (unit === 'revenue' ? `${money(interval.low)} – ${money(interval.high)}` : displayCountRange(interval.low, interval.high));
+): { expected: string; interval: string } => {
+  const [expected, low, high] =
+    unit === 'revenue'
+      ? [outcome.expected, outcome.low, outcome.high].map(money)
+      : displayCounts([outcome.expected, outcome.low, outcome.high]);
+  return { expected: expected!, interval: `${low} – ${high}` };
+};
 
 /** A share for people: "12.5%". */
 export const displayShare = (share: number | null): string => (share === null ? '—' : `${formatAmount(share * 100, 1, 1)}%`);

@@ -1,5 +1,5 @@
 import type { Allocation } from '../../domain/allocation/schemas.js';
-import { displayCount, displayInterval, marginalCost } from '../../domain/financeViews.js';
+import { displayCount, displayOutcome, marginalCost } from '../../domain/financeViews.js';
 import { formatAmount } from '../../domain/money.js';
 import type { Snapshot } from '../../domain/snapshots.js';
 import { html, type Markup, trusted } from './html.js';
@@ -51,7 +51,7 @@ export const plannerMarkup = (view: PlannerView | undefined, latest: Snapshot, t
   const outcome = (p: PlannerPoint) => p.allocation.outcome!;
   const unit = outcome(points[0]!).unit;
   const value = (v: number) => (unit === 'revenue' ? money(v) : displayCount(v));
-  const interval = (o: { low: number; high: number }) => displayInterval(o, unit, money);
+  const shownOf = (o: Allocation['outcome'] & {}) => displayOutcome(o, unit, money);
   const costText = (c: number | null) => (c === null ? '—' : unit === 'revenue' ? formatAmount(c, 2, 2) : money(c));
   const budgets = points.map((p) => p.budget);
   const [minB, maxB] = [Math.min(...budgets), Math.max(...budgets)];
@@ -92,7 +92,7 @@ export const plannerMarkup = (view: PlannerView | undefined, latest: Snapshot, t
   const dots = points.map((p, i) => {
     const o = outcome(p);
     const c = costs[i] ?? null;
-    const title = `${money(p.budget)} a day: ${value(o.expected)} expected (80% interval ${interval(o)})${c === null ? '' : `; marginal cost ${costText(c)}`}`;
+    const title = `${money(p.budget)} a day: ${shownOf(o).expected} expected (80% interval ${shownOf(o).interval})${c === null ? '' : `; marginal cost ${costText(c)}`}`;
     return html`<circle class="plan-point" cx="${at(xs[i]!)}" cy="${at(y(o.expected))}" r="2.5" fill="#1f4e79" data-budget="${attr(p.budget)}" data-expected="${attr(o.expected)}" data-low="${attr(o.low)}" data-high="${attr(o.high)}" data-marginal="${c === null ? '' : attr(c)}"><title>${title}</title></circle>`;
   });
   const planned = latest.allocation.outcome;
@@ -114,7 +114,7 @@ export const plannerMarkup = (view: PlannerView | undefined, latest: Snapshot, t
     .filter((p): p is PlannerPoint => p !== undefined)
     .map((p) => {
       const o = outcome(p);
-      return html`<tr${isToday(p) ? trusted(' class="today"') : ''}><td data-label="daily budget">${money(p.budget)}${isToday(p) ? ' (today)' : ''}</td><td data-label="expected">${value(o.expected)}</td><td data-label="80% interval">${interval(o)}</td><td data-label="marginal cost">${costText(marginalCost(p.allocation, unit))}</td></tr>`;
+      return html`<tr${isToday(p) ? trusted(' class="today"') : ''}><td data-label="daily budget">${money(p.budget)}${isToday(p) ? ' (today)' : ''}</td><td data-label="expected">${shownOf(o).expected}</td><td data-label="80% interval">${shownOf(o).interval}</td><td data-label="marginal cost">${costText(marginalCost(p.allocation, unit))}</td></tr>`;
     });
   const legend = html`<ul class="legend"><li><span class="swatch" style="background:#1f4e79"></span>Expected ${unit}</li><li><span class="swatch" style="background:#c5d3e0"></span>${glossary('interval', '80% interval')}</li><li><span class="swatch" style="background:#6a1b9a"></span>${glossary('marginal-cost', 'Marginal cost')}</li><li><span class="swatch" style="background:#fff;border:2px solid #1a1a1a;border-radius:50%"></span>Today's plan</li></ul>`;
   const heldNote =

@@ -2,7 +2,7 @@ import type { ChannelAllocation } from '../../domain/allocation/schemas.js';
 import { type ComparedInputs, whyItChanged } from '../../domain/changeDrivers.js';
 import type { Portfolio } from '../../domain/config.js';
 import { addDays } from '../../domain/dates.js';
-import { channelName, curveAt, displayCount, displayInstant, displayInterval, displayShare } from '../../domain/financeViews.js';
+import { channelName, curveAt, displayCount, displayInstant, displayOutcome, displayShare } from '../../domain/financeViews.js';
 import type { DailyTotal } from '../../domain/metrics.js';
 import { formatAmount } from '../../domain/money.js';
 import type { Snapshot } from '../../domain/snapshots.js';
@@ -39,8 +39,9 @@ export const outcomeSection = (latest: Snapshot, previous: Snapshot | undefined,
     outcome.lift === null
       ? ''
       : html`<li id="lift" data-expected="${attr(outcome.expected)}" data-fixed-share="${attr(outcome.fixedShare)}" data-lift="${attr(outcome.lift)}">Split as it was spent over the last 14 days, the same money would bring ${value(outcome.fixedShare)}: the plan's ${term('lift', 'lift')} is <strong>${percent(outcome.lift)}</strong>.</li>`;
+  const shown = displayOutcome(outcome, outcome.unit, money);
   return html`<div id="outcome" data-expected="${attr(outcome.expected)}" data-low="${attr(outcome.low)}" data-high="${attr(outcome.high)}">
-<p class="headline">Expected today: <strong>${value(outcome.expected)}</strong> ${term('expected', `incremental ${unitWord(outcome.unit)}`)} (${term('interval', '80% interval')} ${displayInterval(outcome, outcome.unit, money)}) for ${money(latest.allocation.total)} of spend.</p>
+<p class="headline">Expected today: <strong>${shown.expected}</strong> ${term('expected', `incremental ${unitWord(outcome.unit)}`)} (${term('interval', '80% interval')} ${shown.interval}) for ${money(latest.allocation.total)} of spend.</p>
 <ul>${versus}${lift}</ul></div>`;
 };
 

@@ -5,6 +5,7 @@ import {
   displayCount,
   displayCountRange,
   displayMoney,
+  displayOutcome,
   displayShare,
   marginalCost,
   plannerBudgets,
@@ -41,6 +42,15 @@ describe('finance views', () => {
       '822 – 847',
       '1,200 – 1,351',
     ]);
+    // An outcome beside its interval, all to the same decimals; revenue as money.
+    expect(displayOutcome({ expected: 206, low: 198.6, high: 213.2 }, 'conversions', displayMoney('USD'))).toEqual({
+      expected: '206.0',
+      interval: '198.6 – 213.2',
+    });
+    expect(displayOutcome({ expected: 2060, low: 1986, high: 2132 }, 'revenue', displayMoney('USD'))).toEqual({
+      expected: '2,060.00',
+      interval: '1,986.00 – 2,132.00',
+    });
     expect(channelName({ channels: [{ id: 'search', name: 'Google Search' }, { id: 'tv' }] }, 'search')).toBe('Google Search');
     expect(channelName({ channels: [{ id: 'tv' }] }, 'tv')).toBe('tv');
   });
