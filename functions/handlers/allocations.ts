@@ -101,15 +101,12 @@ export const createAllocationsHandler = ({ config, allocations }: AllocationsRea
       const ids = parseQuery(DiffQuery, event);
       // Both named ids are looked up before either is refused, so one answer names each that is unknown.
       const [namedFrom, namedTo] = await Promise.all([ids.from, ids.to].map((id) => (id ? lookUp(portfolio, id) : null)));
-      const unknown = (['from', 'to'] as const).filter((key, k) => ids[key] && !(k === 0 ? namedFrom : namedTo));
-      if (unknown.length > 0) {
-        throw new HttpError(
-          404,
-          'unknown-snapshot',
-          unknown.map((key) => `no snapshot "${ids[key]}" for portfolio "${portfolio.id}"`).join('; '),
-          unknown.map((key) => ({ path: key, message: `no snapshot "${ids[key]}" for portfolio "${portfolio.id}"` })),
-        );
-      }
+      const unknown = (['from', 'to'] as const).flatMap((path, k) =>
+        ids[path] && !(k === 0 ? namedFrom : namedTo)
+          ? [{ path, message: `no snapshot "${ids[path]}" for portfolio "${portfolio.id}"` }]
+          : [],
+      );
+      if (unknown.length > 0) throw new HttpError(404, 'unknown-snapshot', unknown.map((issue) => issue.message).join('; '), unknown);
       // By default the snapshot LATEST points at (never a newer one a run left unpublished) and the published one before it.
       const to = namedTo ?? (await allocations.latest(portfolio.id));
       const before =

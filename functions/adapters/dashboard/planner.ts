@@ -92,7 +92,8 @@ export const plannerMarkup = (view: PlannerView | undefined, latest: Snapshot, t
   const dots = points.map((p, i) => {
     const o = outcome(p);
     const c = costs[i] ?? null;
-    const title = `${money(p.budget)} a day: ${shownOf(o).expected} expected (80% interval ${shownOf(o).interval})${c === null ? '' : `; marginal cost ${costText(c)}`}`;
+    const shown = shownOf(o);
+    const title = `${money(p.budget)} a day: ${shown.expected} expected (80% interval ${shown.interval})${c === null ? '' : `; marginal cost ${costText(c)}`}`;
     return html`<circle class="plan-point" cx="${at(xs[i]!)}" cy="${at(y(o.expected))}" r="2.5" fill="#1f4e79" data-budget="${attr(p.budget)}" data-expected="${attr(o.expected)}" data-low="${attr(o.low)}" data-high="${attr(o.high)}" data-marginal="${c === null ? '' : attr(c)}"><title>${title}</title></circle>`;
   });
   const planned = latest.allocation.outcome;
@@ -113,8 +114,8 @@ export const plannerMarkup = (view: PlannerView | undefined, latest: Snapshot, t
     .map((share) => points.find((p) => Math.abs(p.budget - today * share) < 0.005))
     .filter((p): p is PlannerPoint => p !== undefined)
     .map((p) => {
-      const o = outcome(p);
-      return html`<tr${isToday(p) ? trusted(' class="today"') : ''}><td data-label="daily budget">${money(p.budget)}${isToday(p) ? ' (today)' : ''}</td><td data-label="expected">${shownOf(o).expected}</td><td data-label="80% interval">${shownOf(o).interval}</td><td data-label="marginal cost">${costText(marginalCost(p.allocation, unit))}</td></tr>`;
+      const shown = shownOf(outcome(p));
+      return html`<tr${isToday(p) ? trusted(' class="today"') : ''}><td data-label="daily budget">${money(p.budget)}${isToday(p) ? ' (today)' : ''}</td><td data-label="expected">${shown.expected}</td><td data-label="80% interval">${shown.interval}</td><td data-label="marginal cost">${costText(marginalCost(p.allocation, unit))}</td></tr>`;
     });
   const legend = html`<ul class="legend"><li><span class="swatch" style="background:#1f4e79"></span>Expected ${unit}</li><li><span class="swatch" style="background:#c5d3e0"></span>${glossary('interval', '80% interval')}</li><li><span class="swatch" style="background:#6a1b9a"></span>${glossary('marginal-cost', 'Marginal cost')}</li><li><span class="swatch" style="background:#fff;border:2px solid #1a1a1a;border-radius:50%"></span>Today's plan</li></ul>`;
   const heldNote =
