@@ -4,6 +4,7 @@ import { ALERT_METRICS } from './config.js';
 import { REFUSED_RULE } from './connectors/refusedRowsAlert.js';
 import { addDays, daysBetween } from './dates.js';
 import type { Diagnostics } from './diagnostics/schemas.js';
+import { displayInstant } from './financeViews.js';
 import type { DailyTotal } from './metrics.js';
 import { formatAmount } from './money.js';
 import type { Snapshot } from './snapshots.js';
@@ -175,7 +176,7 @@ export const attentionItems = ({
     const failures = appliesStopped.failures === 1 ? '1 failure' : `${appliesStopped.failures} failures in a row`;
     items.push({
       severity: 'critical',
-      text: `Applies to the ad platforms stopped at ${appliesStopped.at.slice(0, 16).replace('T', ' ')} UTC after ${failures}: plans are not sent until an operator applies one.`,
+      text: `Applies to the ad platforms stopped at ${displayInstant(appliesStopped.at)} after ${failures}: plans are not sent until an operator applies one.`,
       detail: 'h-applied',
     });
   }

@@ -480,7 +480,7 @@ const alertsSection = (alerts: readonly Alert[], portfolio: Portfolio): Markup =
     ? html`<p>No open alerts.</p>`
     : html`<ul id="alerts">${alerts.map(
         (a) =>
-          html`<li><span class="sev sev-${a.severity}">${a.severity}</span> <strong>${channelName(portfolio, a.channelId)}</strong>: ${alertValue(a, minorUnitOf(portfolio.currency).format)}${breachedWindows(a)} (rule <code>${a.ruleId}</code>)${a.action ? html` — <em>${term('stop-loss', 'stop-loss')}: held at base</em>` : ''} (since ${a.openedAt.slice(0, 16).replace('T', ' ')}${a.observedAt && a.observedAt !== a.openedAt ? `; read ${a.observedAt.slice(0, 16).replace('T', ' ')}` : ''})</li>`,
+          html`<li><span class="sev sev-${a.severity}">${a.severity}</span> <strong>${channelName(portfolio, a.channelId)}</strong>: ${alertValue(a, minorUnitOf(portfolio.currency).format)}${breachedWindows(a)} (rule <code>${a.ruleId}</code>)${a.action ? html` — <em>${term('stop-loss', 'stop-loss')}: held at base</em>` : ''} (since ${displayInstant(a.openedAt)}${a.observedAt && a.observedAt !== a.openedAt ? `; read ${displayInstant(a.observedAt)}` : ''})</li>`,
       )}</ul>`;
 
 /** The daily budget a plan was made under: what it placed, what it held back, and what it left unplaced. */
