@@ -87,7 +87,9 @@ export const placeLabels = (labels: readonly { x: number; y: number; text: strin
     while (moved) {
       moved = false;
       for (const q of placed) {
-        if (label.x < q.x + q.w && q.x < label.x + w && Math.abs(q.y - y) < height) {
+        // Touching by more than rounding: moved to q.y + height, a label sits (q.y + height) − q.y = 15.999999999999972
+        // from q in floating point, and a plain `< height` moved it there again for ever, freezing the server.
+        if (label.x < q.x + q.w && q.x < label.x + w && height - Math.abs(q.y - y) > 1e-9 * height) {
           y = q.y + height;
           moved = true;
         }
