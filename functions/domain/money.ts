@@ -101,6 +101,24 @@ export const minorUnitOf = (currency: string): MinorUnit => {
   return unit;
 };
 
+/**
+ * Rounds amounts to whole minor units of the currency (cents, whole yen) so that they sum exactly to `total`
+ * (largest remainder), never lifting one above its `ceiling`. Works in integer minor units, so the sum is exact.
+ */
+export const roundToTotal = (amounts: readonly number[], total: number, unit: MinorUnit, ceilings?: readonly number[]): number[] => {
+  const { perUnit } = unit;
+  const floors = amounts.map(unit.count);
+  let left = Math.round(total * perUnit) - floors.reduce((a, b) => a + b, 0);
+  const order = amounts.map((a, i) => ({ i, rest: a * perUnit - floors[i]! })).sort((a, b) => b.rest - a.rest || a.i - b.i);
+  for (const { i } of order) {
+    if (left <= 0) break;
+    if (ceilings && (floors[i]! + 1) / perUnit > ceilings[i]! + 1e-9) continue;
+    floors[i]! += 1;
+    left -= 1;
+  }
+  return floors.map((c) => c / perUnit);
+};
+
 /** Rounds to `decimals` places: money to its minor unit or to micros, ratios and timings for display. */
 export const roundTo = (amount: number, decimals: number): number => {
   const factor = 10 ** decimals;

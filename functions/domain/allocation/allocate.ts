@@ -1,6 +1,6 @@
 import type { Channel } from '../config.js';
 import { daysBetween } from '../dates.js';
-import { formatAmount, type MinorUnit, minorUnitOf, roundTo } from '../money.js';
+import { formatAmount, type MinorUnit, minorUnitOf, roundTo, roundToTotal } from '../money.js';
 import { bindingConstraints, heldShareMisses, type PlannedChannel, withCautionCost } from './explain.js';
 import { splitExploration } from './exploration.js';
 import {
@@ -45,24 +45,6 @@ export interface AllocateOptions {
 const STALE_AFTER_DAYS = 7;
 
 const hundredths = (amount: number) => roundTo(amount, 2);
-
-/**
- * Rounds amounts to whole minor units of the currency (cents, whole yen) so that they sum exactly to `total`
- * (largest remainder), never lifting one above its `ceiling`. Works in integer minor units, so the sum is exact.
- */
-const roundToTotal = (amounts: readonly number[], total: number, unit: MinorUnit, ceilings?: readonly number[]): number[] => {
-  const { perUnit } = unit;
-  const floors = amounts.map(unit.count);
-  let left = Math.round(total * perUnit) - floors.reduce((a, b) => a + b, 0);
-  const order = amounts.map((a, i) => ({ i, rest: a * perUnit - floors[i]! })).sort((a, b) => b.rest - a.rest || a.i - b.i);
-  for (const { i } of order) {
-    if (left <= 0) break;
-    if (ceilings && (floors[i]! + 1) / perUnit > ceilings[i]! + 1e-9) continue;
-    floors[i]! += 1;
-    left -= 1;
-  }
-  return floors.map((c) => c / perUnit);
-};
 
 /** Value per day a plan's channel is expected to return at a spend, in the objective's unit. */
 type Valuation = (plan: ChannelPlan, spend: number) => number;

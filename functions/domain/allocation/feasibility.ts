@@ -1,5 +1,5 @@
 import type { Channel, Portfolio } from '../config.js';
-import { formatAmount, type MinorUnit, minorUnitOf } from '../money.js';
+import { formatAmount, type MinorUnit, minorUnitOf, roundToTotal } from '../money.js';
 import type { AllocationInput, ChannelAllocation, PlanTotals } from './schemas.js';
 
 /**
@@ -247,7 +247,17 @@ export const projectOntoConfig = (
   );
   if (sum(boxed) > budget.allocatable + slack) changes.add(`scaled to today's allocatable budget of ${unit.format(budget.allocatable)}`);
   const carbon = carbonCap(portfolio);
-  if (carbon === null || carbon.kg(fitted) <= carbon.limitKg) return { totals: floorAll(fitted, unit), changes: [...changes] };
+  if (carbon === null || carbon.kg(fitted) <= carbon.limitKg) {
+    // Whole units summing to what was fitted, each within its bounds: floored one by one, a plan scaled to an
+    // allocatable 5,950.00 placed 5,949.97 and left the rest unexplained.
+    const totals = roundToTotal(
+      fitted,
+      unit.floor(sum(fitted)),
+      unit,
+      bounds.map((b) => b.high),
+    );
+    return { totals, changes: [...changes] };
+  }
   const cap = `today's carbon cap of ${formatAmount(carbon.maxDailyKg, 3)} kg`;
   changes.add(
     carbon.limitKg > carbon.maxDailyKg

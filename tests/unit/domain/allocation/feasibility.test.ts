@@ -68,6 +68,21 @@ describe('a published plan obeys the config it is published under', () => {
     expect(feasibilityIssues(allocation, input)).toEqual([]);
   });
 
+  it('places the whole of the budget it says it scaled to, in whole units: floored one by one, a few were left', () => {
+    for (const [daily, currency] of [
+      [7001.37, 'USD'],
+      [6999.99, 'USD'],
+      [7001, 'JPY'],
+    ] as const) {
+      const input = inputWith({ budget: { daily }, ...stale });
+      const allocation = allocate({ ...input, portfolio: { ...input.portfolio, currency } });
+      expect(allocation.status).toBe('held');
+      expect(allocation.total, `${daily} ${currency}`).toBe(daily);
+      expect(allocation.unallocated).toBeUndefined();
+      expect(feasibilityIssues(allocation, { ...input, portfolio: { ...input.portfolio, currency } })).toEqual([]);
+    }
+  });
+
   it('says which group shares a held plan misses, in its reason and its constraints', () => {
     // Held on stale data at yesterday's plan: video's 1,500 is 1,500 short of its group's 30% of 10,000.
     const groups = [{ id: 'upper', channels: ['video'], minShare: 0.3 }];
