@@ -4,6 +4,7 @@ import { type Issue, type Rejection, rejection } from './issues.js';
 import { type MetricRow, metricKey, sameValues } from './metrics.js';
 import { MAX_AMOUNT, Money, roundTo, toMicros } from './money.js';
 import * as z from './schema.js';
+import { Key } from './text.js';
 
 /** Records a delivery may carry; more is a 413. */
 export const MAX_RECORDS = 1000;
@@ -24,10 +25,13 @@ export const MetricRecord = z.strictObject({
   revision: z.optional(z.int().check(z.gte(0))),
 });
 
+/** A sender's id for a delivery: a repeat of it is a retry (docs/webhooks.md). */
+export const DeliveryId = Key(256);
+
 /** The canonical webhook body (docs/webhooks.md). */
 export const Delivery = z.strictObject({
   portfolioId: z.string().check(z.minLength(1), z.maxLength(64)),
-  deliveryId: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  deliveryId: z.optional(DeliveryId),
   records: z.array(MetricRecord).check(z.minLength(1)),
 });
 

@@ -12,6 +12,17 @@ export const withoutBom = (text: string): string => (text.startsWith('\uFEFF') ?
 /** `text` with each lone surrogate as U+FFFD, the replacement character: text stored before it was refused still shows. */
 export const wellFormed = (text: string): string => text.replace(/\p{Cs}/gu, '\uFFFD');
 
+const wellFormedCheck = z.refine<string>(
+  (text) => !LONE_SURROGATE.test(text),
+  'must be well-formed Unicode (no lone surrogate such as \\ud800)',
+);
+
+/**
+ * An identifier a sender chooses (a delivery's id), up to `max` characters: well-formed Unicode, since it is
+ * stored, logged and echoed back, and a lone surrogate has no UTF-8 for any of them.
+ */
+export const Key = (max: number) => z.string().check(z.minLength(1), z.maxLength(max), wellFormedCheck);
+
 /**
  * Free text a person writes (a reason, a name), up to `max` characters: well-formed Unicode, and more than
  * spaces. A reason of `"\ud800"` was stored, and then the dashboard answered 500 until the next plan, since its
@@ -21,7 +32,7 @@ export const Text = (max: number) =>
   z.string().check(
     z.minLength(1),
     z.maxLength(max),
-    z.refine((text) => !LONE_SURROGATE.test(text), 'must be well-formed Unicode (no lone surrogate such as \\ud800)'),
+    wellFormedCheck,
     // An empty one is minLength's to report.
     z.refine((text) => text.length === 0 || !BLANK.test(text), 'must show something, not only spaces or invisible characters'),
   );

@@ -1,6 +1,6 @@
 import { type Channel, campaignRef, type Portfolio } from '../config.js';
 import { EARLIEST_DATE, MetricDate } from '../dates.js';
-import { type Delivery, MetricRecord } from '../delivery.js';
+import { type Delivery, DeliveryId, MetricRecord } from '../delivery.js';
 import { type Issue, type Rejection, rejection, toIssues } from '../issues.js';
 import { metricKey } from '../metrics.js';
 import { roundTo } from '../money.js';
@@ -61,7 +61,7 @@ const Day = MetricDate;
 
 const Envelope = {
   portfolioId: z.string().check(z.minLength(1), z.maxLength(64)),
-  deliveryId: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  deliveryId: z.optional(DeliveryId),
   pulledAt: z.optional(z.iso.datetime({ offset: true })),
 };
 

@@ -28,6 +28,14 @@ describe('delivery validation', () => {
     expect(result.ok ? [] : result.issues.map((i) => i.path)).toEqual(['records[0].revision']);
   });
 
+  it('refuses a delivery id no UTF-8 can carry, by its path: it is stored, logged and echoed back', () => {
+    const result = validate(Delivery, { portfolioId: 'demo', deliveryId: 'retry-\ud800', records: [record()] });
+    expect(result.ok ? [] : result.issues.map((i) => [i.path, i.message])).toEqual([
+      ['deliveryId', 'must be well-formed Unicode (no lone surrogate such as \\ud800)'],
+    ]);
+    expect(validate(Delivery, { portfolioId: 'demo', deliveryId: 'retry-\ud83d\ude00', records: [record()] }).ok).toBe(true);
+  });
+
   it('refuses unknown fields, so a misspelt metric is not silently dropped', () => {
     const result = validate(Delivery, { portfolioId: 'demo', records: [record({ conversion: 4 })] });
     expect(result.ok).toBe(false);

@@ -65,6 +65,11 @@ describe('Meta Insights rows', () => {
     expect(!result.ok && result.rejection.issues.map((i) => i.path)).toEqual(['data[0].date_stop', 'data[1].spend']);
   });
 
+  it('refuses a platform delivery id with a lone surrogate, as the generic webhook does', () => {
+    const result = fromPlatform('meta', { portfolioId: 'demo', deliveryId: '\udc00', data: [metaRow()] }, portfolios, receivedAt);
+    expect(!result.ok && result.rejection.issues.map((i) => i.path)).toEqual(['deliveryId']);
+  });
+
   it('tells a sender whose campaign id is a number past 2^53 to send it as a string', () => {
     // JSON.parse has already rounded 23850000000000001 to 23850000000000000: a number cannot carry it.
     const result = fromPlatform('meta', { portfolioId: 'demo', data: [metaRow({ campaign_id: 2 ** 54 })] }, portfolios, receivedAt);
