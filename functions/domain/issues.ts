@@ -10,9 +10,16 @@ export interface Issue {
 export const formatPath = (path: readonly PropertyKey[]): string =>
   path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '') || '$';
 
-/** Every issue of a zod error, each with its path. */
+/**
+ * Every issue of a zod error, each with its path. An unknown key is an issue at its own path (`records[0].conversion`,
+ * a query's `chanel`), not one at its object's listing the names: a sender or a form finds it where it wrote it.
+ */
 export const toIssues = (error: z.core.$ZodError): Issue[] =>
-  error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+  error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: 'is not a known key: check its spelling' }))
+      : [{ path: formatPath(issue.path), message: issue.message }],
+  );
 
 /** The outcome of validating untrusted input: the parsed value, or every issue found. */
 export type Validated<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly issues: Issue[] };

@@ -4,8 +4,11 @@ import * as z from './schema.js';
 /** The longest range one metrics read may cover. */
 export const MAX_RANGE_DAYS = 400;
 
-/** Query of `GET /portfolios/{id}/metrics`; `to` defaults to today and `from` to 29 days before it. */
-export const MetricsQuery = z.object({
+/**
+ * Query of `GET /portfolios/{id}/metrics`; `to` defaults to today and `from` to 29 days before it. Strict, as
+ * every read's: a misspelt `chanel=search` answered every channel as if asked for them.
+ */
+export const MetricsQuery = z.strictObject({
   channel: z.optional(z.string().check(z.minLength(1))),
   from: z.optional(IsoDate),
   to: z.optional(IsoDate),

@@ -192,6 +192,21 @@ describe('the finance API refuses what it cannot answer, with a 4xx', () => {
     snapshots = (await runtime.get('/portfolios/demo/allocations?limit=10')).body.snapshots;
   }, 60_000);
 
+  it('names a query parameter a read does not take, instead of answering as if it were not sent', async () => {
+    for (const path of [
+      '/portfolios/demo/metrics?chanel=search',
+      '/portfolios/demo/applies?limt=5',
+      '/portfolios/demo/allocations?form=2026-11-01',
+    ]) {
+      const answer = await runtime.get(path);
+      expect(answer.status, path).toBe(400);
+      expect(
+        answer.body.error.issues.map((i: { path: string }) => i.path),
+        path,
+      ).toEqual([path.split('?')[1]!.split('=')[0]]);
+    }
+  });
+
   it('answers 400 when from is later than to', async () => {
     const answer = await runtime.get('/portfolios/demo/allocations?from=2026-11-20&to=2026-11-01');
     expect(answer.status).toBe(400);

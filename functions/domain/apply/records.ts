@@ -99,8 +99,8 @@ export const isFinal = (status: ApplyStatus): boolean =>
   status === 'superseded' ||
   status === 'dry-run';
 
-/** `GET /portfolios/{id}/applies` query: how many of the newest applies (default 20). */
-export const AppliesQuery = z.object({
+/** `GET /portfolios/{id}/applies` query: how many of the newest applies (default 20); strict, as every read's. */
+export const AppliesQuery = z.strictObject({
   limit: z.optional(PageLimit),
   token: z.optional(z.string()),
 });

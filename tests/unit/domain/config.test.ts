@@ -69,7 +69,7 @@ describe('operator config', () => {
       (p: any) => (p.channels[3].sourceIds = { 'google-ads': ['1234567890'] }),
       'portfolios[0].channels[3].sourceIds.google-ads[0]',
     ],
-    ['a misspelt field', (p: any) => (p.budget.dialy = 1), 'portfolios[0].budget'],
+    ['a misspelt field', (p: any) => (p.budget.dialy = 1), 'portfolios[0].budget.dialy'],
     ['a currency that is no ISO 4217 code', (p: any) => (p.currency = '=1+'), 'portfolios[0].currency'],
     ['a three-digit currency', (p: any) => (p.currency = '123'), 'portfolios[0].currency'],
     ['markup for a currency', (p: any) => (p.currency = '<B>'), 'portfolios[0].currency'],

@@ -38,7 +38,8 @@ describe('delivery validation', () => {
 
   it('refuses unknown fields, so a misspelt metric is not silently dropped', () => {
     const result = validate(Delivery, { portfolioId: 'demo', records: [record({ conversion: 4 })] });
-    expect(result.ok).toBe(false);
+    // At its own path, so the sender finds the misspelling where it wrote it.
+    expect(result.ok ? [] : result.issues).toEqual([{ path: 'records[0].conversion', message: 'is not a known key: check its spelling' }]);
   });
 });
 
