@@ -4,7 +4,7 @@ import { daysBetween, weekday } from '../dates.js';
 import { channelBounds } from './feasibility.js';
 import { type Maturity, maturityOf, portfolioMaturity } from './maturity.js';
 import { betweenVariance, ownShare } from './pooling.js';
-import { curveColumns, expectedAt, FIT, fitResponse, type Observation, type ResponseModel } from './responseModel.js';
+import { expectedAt, FIT, fitResponse, type Observation, type ResponseModel } from './responseModel.js';
 import type { AllocationInput, HistoryDay } from './schemas.js';
 
 /** Pooled efficiency assumed with no data at all: a CPA of 50, or the target CPA when one is set. */
@@ -377,8 +377,6 @@ export const buildPlans = (input: AllocationInput): ChannelPlan[] => {
   const revenueEfficiency = revenue > 0 ? revenue / orderValue / Math.max(spend, 1) : conversionEfficiency;
   const typical = portfolio.budget.daily / portfolio.channels.length;
 
-  // Each channel's curve columns, shared by its fits: the revenue fit reads the conversion fit's days.
-  const columns = new Map(channels.map((data) => [data, curveColumns()]));
   const fit = (
     data: ChannelData,
     factors: readonly number[],
@@ -391,7 +389,6 @@ export const buildPlans = (input: AllocationInput): ChannelPlan[] => {
       observe(data, asOf, factors, outcomeOf),
       { efficiency, guessed, adstock: data.channel.adstockPrior, decay: chosen?.adstock, baseline: chosen && chosen.baseline > 0 },
       Math.max(data.channel.base, typical),
-      columns.get(data),
     );
   // The first fit chooses each channel's carryover and whether it has an organic baseline; the later fits
   // of the same days keep both choices.

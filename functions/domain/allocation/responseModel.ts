@@ -221,35 +221,14 @@ interface Days {
 }
 
 /** The days' columns (plain arrays: a fit makes hundreds of these short columns, and typed arrays are slow to allocate). */
-const daysOf = (
-  value: readonly number[],
-  exposure: readonly number[],
-  weight: readonly number[],
-  effective: readonly number[],
-  curves: Map<number, Curve> = new Map(),
-): Days => ({
+const daysOf = (value: readonly number[], exposure: readonly number[], weight: readonly number[], effective: readonly number[]): Days => ({
   n: value.length,
   value,
   exposure,
   weight: [...weight],
   effective,
-  curves,
+  curves: new Map(),
 });
-
-/**
- * A channel's curve columns, kept from one fit of its days to the next: each carryover's adstocked spend and
- * each scale's curve depend on the days' spends and exposures alone, so the revenue fit, which reads the same
- * days as the conversion fit, computes none of them again (a tenth of the allocator's time was these columns).
- */
-export interface CurveColumns {
-  spends: readonly number[];
-  exposures: readonly number[];
-  readonly byDecay: Map<number, { readonly effective: readonly number[]; readonly curves: Map<number, Curve> }>;
-}
-
-export const curveColumns = (): CurveColumns => ({ spends: [], exposures: [], byDecay: new Map() });
-
-const sameColumn = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 const curveAt = (days: Days, scale: number): Curve => {
   const cached = days.curves.get(scale);
@@ -673,7 +652,6 @@ export const fitResponse = (
   observations: readonly Observation[],
   prior: PortfolioPrior,
   typicalSpend: number,
-  columns: CurveColumns = curveColumns(),
 ): ResponseModel => {
   const observed = observations.filter((o) => o.age >= 0 && o.age < FIT.lookbackDays);
   const paid = observed.filter((o) => o.spend > 0);
@@ -689,20 +667,7 @@ export const fitResponse = (
   const values = observed.map((o) => o.value);
   const exposures = observed.map((o) => o.exposure);
   const recencies = observed.map((o) => recency(o.age));
-  const spends = observed.map((o) => o.spend);
-  if (!sameColumn(columns.spends, spends) || !sameColumn(columns.exposures, exposures)) {
-    columns.spends = spends;
-    columns.exposures = exposures;
-    columns.byDecay.clear();
-  }
-  const daysAt = (decay: number) => {
-    let kept = columns.byDecay.get(decay);
-    if (!kept) {
-      kept = { effective: adstocked(observed, decay), curves: new Map() };
-      columns.byDecay.set(decay, kept);
-    }
-    return daysOf(values, exposures, recencies, kept.effective, kept.curves);
-  };
+  const daysAt = (decay: number) => daysOf(values, exposures, recencies, adstocked(observed, decay));
   /** The days' indices, all of them or those that `keep` picks. */
   const indices = (keep: (o: Observation) => boolean = () => true) => {
     const kept: number[] = [];
