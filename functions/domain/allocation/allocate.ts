@@ -628,6 +628,7 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
   const planned: PlannedChannel[] = plans.map((plan, i) => ({
     channelId: plan.channel.id,
     total: final.totals[i]!,
+    placed: totals[i]!,
     conversions: conversionsAt(plan, final.totals[i]!),
     revenue: revenueAt(plan, final.totals[i]!),
     base: plan.channel.base,
@@ -698,12 +699,18 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
       ? {
           unallocated: {
             amount: left,
-            reasons: [
-              ...beyondMaxes(plans, allocatable, unit),
-              ...(constraints.length > 0
-                ? constraints.map((c) => c.explanation)
-                : ['Every channel is at its max or at the most the daily change limit allows.']),
-            ],
+            // The LP placed the whole budget, and rounding to whole units left these under the channels' limits:
+            // the budget row's "fully placed" would contradict the amount beside it.
+            reasons: budgetBinds
+              ? [
+                  `${unit.format(left)} ${portfolio.currency} is left because every channel that could take it is at its max or its daily change limit, in whole minor units under it.`,
+                ]
+              : [
+                  ...beyondMaxes(plans, allocatable, unit),
+                  ...(constraints.length > 0
+                    ? constraints.map((c) => c.explanation)
+                    : ['Every channel is at its max or at the most the daily change limit allows.']),
+                ],
           },
         }
       : {};

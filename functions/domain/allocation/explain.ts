@@ -21,6 +21,8 @@ const outcome = (portfolio: Portfolio) =>
 export interface PlannedChannel {
   readonly channelId: string;
   readonly total: number;
+  /** Its total in whole minor units, as the plan publishes it: what a reason quotes. */
+  readonly placed: number;
   readonly conversions: number;
   readonly revenue: number;
   readonly base: number;
@@ -85,7 +87,10 @@ const rowConstraint = (
         ...missed,
         explanation:
           unmet > 0
-            ? `The target CPA of ${number(target)} cannot be met within today's limits: the plan's expected CPA is ${number(planned)}, the closest today's floors (bases, exploration and the daily change limit) allow.`
+            ? planned <= target
+              ? // Met on the expected conversions, missed on the cautious reading the target is planned against.
+                `The target CPA of ${number(target)} cannot be met with the caution it is planned with: the plan's expected CPA is ${number(planned)}, but read at the 5th percentile of its conversions (docs/allocation.md) it is above the target, even at the closest today's floors (bases, exploration and the daily change limit) allow.`
+              : `The target CPA of ${number(target)} cannot be met within today's limits: the plan's expected CPA is ${number(planned)}, the closest today's floors (bases, exploration and the daily change limit) allow.`
             : `The target CPA of ${number(target)} holds the plan back: relaxing it by 1 ${currency} would add ${gain(perUnit)} a day.`,
       };
     }
@@ -100,7 +105,9 @@ const rowConstraint = (
         ...missed,
         explanation:
           unmet > 0
-            ? `The minimum ROAS of ${number(floor)} cannot be met within today's limits: the plan's expected ROAS is ${number(spend > 0 ? revenue / spend : 0)}, the closest today's floors (bases, exploration and the daily change limit) allow.`
+            ? spend > 0 && revenue / spend >= floor
+              ? `The minimum ROAS of ${number(floor)} cannot be met with the caution it is planned with: the plan's expected ROAS is ${number(revenue / spend)}, but read at the 5th percentile of its revenue (docs/allocation.md) it is below the minimum, even at the closest today's floors (bases, exploration and the daily change limit) allow.`
+              : `The minimum ROAS of ${number(floor)} cannot be met within today's limits: the plan's expected ROAS is ${number(spend > 0 ? revenue / spend : 0)}, the closest today's floors (bases, exploration and the daily change limit) allow.`
             : `The minimum ROAS of ${number(floor)} holds the plan back: lowering it by 0.1 would add ${gain(perTenth)} a day.`,
       };
     }
@@ -265,7 +272,9 @@ export const bindingConstraints = (
   // A limit as the plan's total can reach it, in whole minor units: the total under a rise's ceiling of
   // 2,034.2375 is 2,034.23, which the explanation said was "to 2,034.24".
   const unit = minorUnitOf(portfolio.currency);
-  const reached = (limit: number) => unit.format(unit.floor(limit));
+  // The total the table shows, which is the limit to the unit: rounding the limit itself down quoted 919.20 for
+  // a cut whose floor was 919.2075 and whose total was 919.21.
+  const reached = (channel: PlannedChannel) => unit.format(channel.placed);
   const bounds = plan.flatMap((channel, i): BindingConstraint[] => {
     // People read the channel's name (issue 23: ids only in the CSV and the API); the id stays in the constraint's id.
     const name = names.get(channel.channelId) ?? channel.channelId;
@@ -283,7 +292,7 @@ export const bindingConstraints = (
           shadowPrice: price,
           explanation: atMax
             ? `${name} is at its max of ${number(channel.max)}: raising the max by 1 ${portfolio.currency} would add ${gain(price)} a day.`
-            : `${name} is raised by the most the daily change limit allows (to ${reached(channel.upper)}${fromDayStart(channel)}): each 1 ${portfolio.currency} more would add ${gain(price)} a day.`,
+            : `${name} is raised by the most the daily change limit allows (to ${reached(channel)}${fromDayStart(channel)}): each 1 ${portfolio.currency} more would add ${gain(price)} a day.`,
         },
       ];
     }
@@ -295,8 +304,8 @@ export const bindingConstraints = (
           binding: true,
           shadowPrice: price,
           explanation: channel.floorGaveWay
-            ? `${name} is cut below the daily change limit (to ${reached(channel.floor)}${fromDayStart(channel)}), as every channel's floor gives way in proportion when today's budget cannot cover them${(channel.gaveWayFor ?? []).map((g) => `, and further for group ${g}'s share`).join('')}: each 1 ${portfolio.currency} it could give up would add ${gain(price)} a day elsewhere.`
-            : `${name} is cut by the most the daily change limit allows (to ${reached(channel.floor)}${fromDayStart(channel)}): each 1 ${portfolio.currency} it could give up would add ${gain(price)} a day elsewhere.`,
+            ? `${name} is cut below the daily change limit (to ${reached(channel)}${fromDayStart(channel)}), as every channel's floor gives way in proportion when today's budget cannot cover them${(channel.gaveWayFor ?? []).map((g) => `, and further for group ${g}'s share`).join('')}: each 1 ${portfolio.currency} it could give up would add ${gain(price)} a day elsewhere.`
+            : `${name} is cut by the most the daily change limit allows (to ${reached(channel)}${fromDayStart(channel)}): each 1 ${portfolio.currency} it could give up would add ${gain(price)} a day elsewhere.`,
         },
       ];
     }

@@ -30,9 +30,10 @@ const inputWith = (
     channels?: Record<string, unknown>[];
     groups?: Record<string, unknown>[];
     carbon?: Record<string, unknown>;
+    objective?: Record<string, unknown>;
   } & Partial<AllocationInputRaw>,
 ) => {
-  const { budget, channels, groups, carbon, ...rest } = overrides;
+  const { budget, channels, groups, carbon, objective, ...rest } = overrides;
   return AllocationInput.parse({
     portfolio: {
       id: 'p',
@@ -47,6 +48,7 @@ const inputWith = (
       ],
       ...(groups ? { groups } : {}),
       ...(carbon ? { carbon } : {}),
+      ...(objective ? { objective } : {}),
     },
     history: historyOf(['search', 'social', 'video']),
     previous: yesterday,
@@ -66,6 +68,41 @@ describe('a published plan obeys the config it is published under', () => {
     expect(allocation.total).toBeLessThanOrEqual(7000);
     expect(allocation.reason).toMatch(/held at the previous plan, scaled to today's allocatable budget of 7,000.00/);
     expect(feasibilityIssues(allocation, input)).toEqual([]);
+  });
+
+  it('says why cents are left when every channel is at its change limit in whole units, and quotes each limit as its total', () => {
+    // Each channel may rise to 2,000.02 × 1.25 = 2,500.025: the LP fills all three, 7,500.075 of 7,500.08, and in
+    // whole cents each stays at 2,500.02 under its limit. The budget row's "fully placed" sat beside 0.02 unplaced.
+    const allocation = allocate(
+      inputWith({
+        budget: { daily: 7500.08, explorationShare: 0 },
+        previous: { channels: ['search', 'social', 'video'].map((channelId) => ({ channelId, total: 2000.02 })) },
+      }),
+    );
+    expect(allocation.channels.map((c) => c.total)).toEqual([2500.02, 2500.02, 2500.02]);
+    expect(allocation.unallocated).toEqual({
+      amount: 0.02,
+      reasons: [
+        '0.02 USD is left because every channel that could take it is at its max or its daily change limit, in whole minor units under it.',
+      ],
+    });
+    const limits = (allocation.constraints ?? []).filter((c) => c.id.startsWith('change:'));
+    expect(limits).toHaveLength(3);
+    for (const c of limits)
+      expect(c.explanation).toContain(
+        `(to ${totalOf(allocation, c.id.slice('change:'.length)).toLocaleString('en-US', { minimumFractionDigits: 2 })} from`,
+      );
+  });
+
+  it('says a target missed only on its cautious reading is met on the expected conversions, not that it cannot be met', () => {
+    // Today's floors give an expected CPA of 46.81: under a target of 48, over it at the 5th percentile.
+    const missed = (targetCpa: number) =>
+      allocate(inputWith({ objective: { maximize: 'conversions', targetCpa } })).constraints?.find((c) => c.id === 'targetCpa')
+        ?.explanation;
+    expect(missed(48)).toMatch(
+      /^The target CPA of 48 cannot be met with the caution it is planned with: the plan's expected CPA is 46\.81, but read at the 5th percentile/,
+    );
+    expect(missed(40)).toMatch(/^The target CPA of 40 cannot be met within today's limits: the plan's expected CPA is 46\.81,/);
   });
 
   it('places the whole of the budget it says it scaled to, in whole units: floored one by one, a few were left', () => {
