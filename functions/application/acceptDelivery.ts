@@ -4,7 +4,7 @@ import { Delivery, type DeliveryPlan, MAX_RECORDS, planDelivery } from '../domai
 import { sha256 } from '../domain/hash.js';
 import { type Rejection, rejection, validate } from '../domain/issues.js';
 import { firstDuplicateKey } from '../domain/jsonKeys.js';
-import { fromPlatform, platformRowCount, type WebhookSource } from '../domain/platforms/mappers.js';
+import { fromPlatform, PLATFORM_ROWS, platformRowCount, type WebhookSource } from '../domain/platforms/mappers.js';
 
 /** One accepted delivery, ready to store. */
 export interface DeliveryToStore {
@@ -72,7 +72,12 @@ export const prepareDelivery = (body: string, source: WebhookSource, config: Bud
   const count = source === 'generic' ? recordCount(parsed.json) : platformRowCount(source, parsed.json);
   if (count !== undefined && count > MAX_RECORDS) {
     const message = `a delivery may carry at most ${MAX_RECORDS} records, not ${count}`;
-    return refuse({ kind: 'too-many-records', message, issues: [] });
+    const path = source === 'generic' ? 'records' : PLATFORM_ROWS[source];
+    return refuse({
+      kind: 'too-many-records',
+      message,
+      issues: [{ path, message: `has ${count} records; send at most ${MAX_RECORDS} per delivery` }],
+    });
   }
   const mapped = canonical(source, parsed.json, config, now);
   if (!mapped.ok) return refuse(mapped.rejection);

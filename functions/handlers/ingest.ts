@@ -27,7 +27,13 @@ const recordOnce = async (recorder: DeliveryRecorder, delivery: DeliveryToStore)
     return await recorder.record(delivery);
   } catch (error) {
     if (error instanceof IdempotencyValidationError) {
-      throw new HttpError(409, 'delivery-id-reused', 'this deliveryId was already used for a different body', [], { cause: error });
+      throw new HttpError(
+        409,
+        'delivery-id-reused',
+        'this deliveryId was already used for a different body',
+        [{ path: 'deliveryId', message: 'was already used for a different body: send a new id for new data, or the same body to retry' }],
+        { cause: error },
+      );
     }
     if (error instanceof IdempotencyAlreadyInProgressError) {
       throw new HttpError(409, 'delivery-in-progress', 'this delivery is being stored by another request; retry shortly', [], {

@@ -101,6 +101,7 @@ describe('POST /webhooks/generic', () => {
       records: [{ channelId: 'podcast', date: '2025-06-03', spend: 99, conversions: 9 }],
     });
     expect(answer.status).toBe(409);
+    expect((answer.body as { error: { issues: { path: string }[] } }).error.issues.map((i) => i.path)).toEqual(['deliveryId']);
     expect(await totals('podcast', '2025-06-03', '2025-06-03')).toEqual([]);
   });
 
@@ -227,7 +228,7 @@ describe('POST /webhooks/generic', () => {
         ['records[1].channelId'],
       ],
       ['an unknown portfolio', () => post({ portfolioId: 'nope', records: [valid] }), 422, ['portfolioId']],
-      ['more than 1000 records', () => post({ portfolioId: 'demo', records: Array.from({ length: 1001 }, () => valid) }), 413, []],
+      ['more than 1000 records', () => post({ portfolioId: 'demo', records: Array.from({ length: 1001 }, () => valid) }), 413, ['records']],
       ['a body over 1 MiB', () => post({ portfolioId: 'demo', records: [valid], pad: 'x'.repeat(1024 * 1024) }), 413, []],
       ['a wrong signature', () => post({ portfolioId: 'demo', records: [valid] }, 'wrong-secret'), 401, []],
       ['no signature', () => postRaw(JSON.stringify({ portfolioId: 'demo', records: [valid] }), { 'x-signature': '' }), 401, []],

@@ -209,6 +209,9 @@ const rowsOf = {
 const SCHEMAS = { meta: MetaBody, 'google-ads': GoogleAdsBody, tiktok: TikTokBody } as const;
 
 /** Rows in a platform body (for the 413 check before parsing). */
+/** Where each platform's body keeps its rows: what a refusal of too many of them names. */
+export const PLATFORM_ROWS: Record<PlatformSource, string> = { meta: 'data', 'google-ads': 'results', tiktok: 'data.list' };
+
 export const platformRowCount = (source: PlatformSource, json: unknown): number | undefined => {
   const body = json as { data?: unknown; results?: unknown } | null;
   const rows =
