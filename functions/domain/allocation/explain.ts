@@ -89,7 +89,7 @@ const rowConstraint = (
           unmet > 0
             ? planned <= target
               ? // Met on the expected conversions, missed on the cautious reading the target is planned against.
-                `The target CPA of ${number(target)} cannot be met with the caution it is planned with: the plan's expected CPA is ${number(planned)}, but read at the 5th percentile of its conversions (docs/allocation.md) it is above the target, even at the closest today's floors (bases, exploration and the daily change limit) allow.`
+                `The target CPA of ${number(target)} cannot be met with the caution it is planned with: the plan's expected CPA is ${number(planned)}, but read at the 5th percentile of its conversions (docs/allocation.md) it is above the target, even in the plan closest to it that today's floors (bases, exploration and the daily change limit) allow.`
               : `The target CPA of ${number(target)} cannot be met within today's limits: the plan's expected CPA is ${number(planned)}, the closest today's floors (bases, exploration and the daily change limit) allow.`
             : `The target CPA of ${number(target)} holds the plan back: relaxing it by 1 ${currency} would add ${gain(perUnit)} a day.`,
       };
@@ -106,7 +106,7 @@ const rowConstraint = (
         explanation:
           unmet > 0
             ? spend > 0 && revenue / spend >= floor
-              ? `The minimum ROAS of ${number(floor)} cannot be met with the caution it is planned with: the plan's expected ROAS is ${number(revenue / spend)}, but read at the 5th percentile of its revenue (docs/allocation.md) it is below the minimum, even at the closest today's floors (bases, exploration and the daily change limit) allow.`
+              ? `The minimum ROAS of ${number(floor)} cannot be met with the caution it is planned with: the plan's expected ROAS is ${number(revenue / spend)}, but read at the 5th percentile of its revenue (docs/allocation.md) it is below the minimum, even in the plan closest to it that today's floors (bases, exploration and the daily change limit) allow.`
               : `The minimum ROAS of ${number(floor)} cannot be met within today's limits: the plan's expected ROAS is ${number(spend > 0 ? revenue / spend : 0)}, the closest today's floors (bases, exploration and the daily change limit) allow.`
             : `The minimum ROAS of ${number(floor)} holds the plan back: lowering it by 0.1 would add ${gain(perTenth)} a day.`,
       };
@@ -269,11 +269,10 @@ export const bindingConstraints = (
   const reduced = (k: number) => model.problem.c[k]! - model.problem.rows.reduce((s, row, r) => s + priced[r]! * row.a[k]!, 0);
   const segmentsOf = groupBy(model.segments.keys(), (k) => model.segments[k]!.channel);
   const names = new Map(portfolio.channels.map((c) => [c.id, c.name]));
-  // A limit as the plan's total can reach it, in whole minor units: the total under a rise's ceiling of
-  // 2,034.2375 is 2,034.23, which the explanation said was "to 2,034.24".
+  // A limit as the plan reached it: the channel's total in whole minor units, which the table shows. The limit
+  // itself is fractional: rounded to the nearest unit, a rise's ceiling of 2,034.2375 was quoted as 2,034.24
+  // beside a total of 2,034.23, and rounded down, a cut's floor of 919.2075 as 919.20 beside 919.21.
   const unit = minorUnitOf(portfolio.currency);
-  // The total the table shows, which is the limit to the unit: rounding the limit itself down quoted 919.20 for
-  // a cut whose floor was 919.2075 and whose total was 919.21.
   const reached = (channel: PlannedChannel) => unit.format(channel.placed);
   const bounds = plan.flatMap((channel, i): BindingConstraint[] => {
     // People read the channel's name (issue 23: ids only in the CSV and the API); the id stays in the constraint's id.

@@ -208,14 +208,14 @@ const rowsOf = {
 
 const SCHEMAS = { meta: MetaBody, 'google-ads': GoogleAdsBody, tiktok: TikTokBody } as const;
 
-/** Rows in a platform body (for the 413 check before parsing). */
-/** Where each platform's body keeps its rows: what a refusal of too many of them names. */
+/** Where each platform's body keeps its rows: where the 413 check counts them, and what its refusal names. */
 export const PLATFORM_ROWS: Record<PlatformSource, string> = { meta: 'data', 'google-ads': 'results', tiktok: 'data.list' };
 
+/** Rows in a platform body (for the 413 check before parsing). */
 export const platformRowCount = (source: PlatformSource, json: unknown): number | undefined => {
-  const body = json as { data?: unknown; results?: unknown } | null;
-  const rows =
-    source === 'google-ads' ? body?.results : source === 'tiktok' ? (body?.data as { list?: unknown } | undefined)?.list : body?.data;
+  const rows = PLATFORM_ROWS[source]
+    .split('.')
+    .reduce<unknown>((at, key) => (at as Record<string, unknown> | null | undefined)?.[key], json);
   return Array.isArray(rows) ? rows.length : undefined;
 };
 
