@@ -4,7 +4,7 @@ import { Delivery, type DeliveryPlan, MAX_RECORDS, planDelivery } from '../domai
 import { sha256 } from '../domain/hash.js';
 import { type Rejection, rejection, validate } from '../domain/issues.js';
 import { firstDuplicateKey } from '../domain/jsonKeys.js';
-import { fromPlatform, PLATFORM_ROWS, platformRowCount, type WebhookSource } from '../domain/platforms/mappers.js';
+import { fromPlatform, ROWS_AT, rowCount, type WebhookSource } from '../domain/platforms/mappers.js';
 
 /** One accepted delivery, ready to store. */
 export interface DeliveryToStore {
@@ -40,11 +40,6 @@ const parseJson = (body: string): { ok: true; json: unknown } | { ok: false; rej
   }
 };
 
-const recordCount = (json: unknown): number | undefined => {
-  const records = (json as { records?: unknown } | null)?.records;
-  return Array.isArray(records) ? records.length : undefined;
-};
-
 /** The body as a canonical delivery: parsed as one (`generic`) or mapped from a platform's report. */
 const canonical = (source: WebhookSource, json: unknown, config: BudgetConfig, now: Date) => {
   if (source !== 'generic') return fromPlatform(source, json, config.portfolios, now);
@@ -69,14 +64,13 @@ const wholeRows = (plan: DeliveryPlan): DeliveryPlan => ({ ...plan, rows: plan.r
 export const prepareDelivery = (body: string, source: WebhookSource, config: BudgetConfig, now: Date): Prepared => {
   const parsed = parseJson(body);
   if (!parsed.ok) return refuse(parsed.rejection);
-  const count = source === 'generic' ? recordCount(parsed.json) : platformRowCount(source, parsed.json);
+  const count = rowCount(source, parsed.json);
   if (count !== undefined && count > MAX_RECORDS) {
     const message = `a delivery may carry at most ${MAX_RECORDS} records, not ${count}`;
-    const path = source === 'generic' ? 'records' : PLATFORM_ROWS[source];
     return refuse({
       kind: 'too-many-records',
       message,
-      issues: [{ path, message: `has ${count} records; send at most ${MAX_RECORDS} per delivery` }],
+      issues: [{ path: ROWS_AT[source], message: `has ${count} records; send at most ${MAX_RECORDS} per delivery` }],
     });
   }
   const mapped = canonical(source, parsed.json, config, now);

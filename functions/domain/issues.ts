@@ -17,7 +17,11 @@ export const formatPath = (path: readonly PropertyKey[]): string =>
 export const toIssues = (error: z.core.$ZodError): Issue[] =>
   error.issues.flatMap((issue) =>
     issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: 'is not a known key: check its spelling' }))
+      ? // At most twenty per object, each name cut to 200 characters: a signed body of a million one-letter keys
+        // would otherwise be answered with ten times its size.
+        issue.keys
+          .slice(0, 20)
+          .map((key) => ({ path: formatPath([...issue.path, key.slice(0, 200)]), message: 'is not a known key: check its spelling' }))
       : [{ path: formatPath(issue.path), message: issue.message }],
   );
 

@@ -642,7 +642,11 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
     dayStart: plan.reference,
     stopLoss: plan.stopLoss,
   }));
-  const bound = bindingConstraints(portfolio, final.model, final.solution, planned);
+  // Cents the LP placed and whole minor units under the channels' limits could not: the budget row binds, and
+  // its reason and the unallocated amount's say so rather than 'fully placed' beside them.
+  const totalPlaced = totals.reduce((a, b) => a + b, 0);
+  const roundedLeft = allocatable - placed < unit.size ? Math.max(0, unit.round(allocatable - totalPlaced)) : 0;
+  const bound = bindingConstraints(portfolio, final.model, final.solution, planned, roundedLeft);
   // A binding carbon cap holds back the channels that emit: their reasons name it.
   const carbonCap = bound.some((c) => c.id === 'carbon') ? portfolio.carbon?.maxDailyKg : undefined;
   const objective = portfolio.objective.maximize;
@@ -699,18 +703,17 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
       ? {
           unallocated: {
             amount: left,
-            // The LP placed the whole budget, and rounding to whole units left these under the channels' limits:
-            // the budget row's "fully placed" would contradict the amount beside it.
-            reasons: budgetBinds
-              ? [
-                  `${unit.format(left)} ${portfolio.currency} is left because every channel that could take it is at its max or its daily change limit, in whole minor units under it.`,
-                ]
-              : [
-                  ...beyondMaxes(plans, allocatable, unit),
-                  ...(constraints.length > 0
-                    ? constraints.map((c) => c.explanation)
-                    : ['Every channel is at its max or at the most the daily change limit allows.']),
-                ],
+            reasons:
+              roundedLeft > 0
+                ? [
+                    `${unit.format(left)} ${portfolio.currency} is left because every channel that could take it is at its max or its daily change limit, rounded down to the ${portfolio.currency} minor unit under it.`,
+                  ]
+                : [
+                    ...beyondMaxes(plans, allocatable, unit),
+                    ...(constraints.length > 0
+                      ? constraints.map((c) => c.explanation)
+                      : ['Every channel is at its max or at the most the daily change limit allows.']),
+                  ],
           },
         }
       : {};

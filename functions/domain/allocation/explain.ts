@@ -48,6 +48,8 @@ interface Beside {
   /** The carbon cap in kg a day, when it binds, and the channels it holds back (those that emit). */
   readonly carbonCap?: number;
   readonly emitting?: readonly string[];
+  /** What whole minor units under the channels' limits leave of a budget the LP placed whole. */
+  readonly roundedLeft?: number;
 }
 
 /** "… from 500 when the day began", for a limit measured from the day's starting plan. */
@@ -73,7 +75,10 @@ const rowConstraint = (
         id: 'budget',
         binding: true,
         shadowPrice: price,
-        explanation: `The daily budget is fully placed: one more ${currency} of budget would buy ${gain(price)} a day.`,
+        explanation:
+          (beside.roundedLeft ?? 0) > 0
+            ? `The daily budget is placed but for ${minorUnitOf(currency).format(beside.roundedLeft!)} ${currency}, which rounding each channel down to the ${currency} minor unit under its limit leaves: one more ${currency} of budget would buy ${gain(price)} a day.`
+            : `The daily budget is fully placed: one more ${currency} of budget would buy ${gain(price)} a day.`,
       };
     case 'targetCpa': {
       const target = portfolio.objective.targetCpa!;
@@ -87,7 +92,7 @@ const rowConstraint = (
         ...missed,
         explanation:
           unmet > 0
-            ? planned <= target
+            ? roundTo(planned, 2) <= target
               ? // Met on the expected conversions, missed on the cautious reading the target is planned against.
                 `The target CPA of ${number(target)} cannot be met with the caution it is planned with: the plan's expected CPA is ${number(planned)}, but read at the 5th percentile of its conversions (docs/allocation.md) it is above the target, even in the plan closest to it that today's floors (bases, exploration and the daily change limit) allow.`
               : `The target CPA of ${number(target)} cannot be met within today's limits: the plan's expected CPA is ${number(planned)}, the closest today's floors (bases, exploration and the daily change limit) allow.`
@@ -105,7 +110,7 @@ const rowConstraint = (
         ...missed,
         explanation:
           unmet > 0
-            ? spend > 0 && revenue / spend >= floor
+            ? spend > 0 && roundTo(revenue / spend, 2) >= floor
               ? `The minimum ROAS of ${number(floor)} cannot be met with the caution it is planned with: the plan's expected ROAS is ${number(revenue / spend)}, but read at the 5th percentile of its revenue (docs/allocation.md) it is below the minimum, even in the plan closest to it that today's floors (bases, exploration and the daily change limit) allow.`
               : `The minimum ROAS of ${number(floor)} cannot be met within today's limits: the plan's expected ROAS is ${number(spend > 0 ? revenue / spend : 0)}, the closest today's floors (bases, exploration and the daily change limit) allow.`
             : `The minimum ROAS of ${number(floor)} holds the plan back: lowering it by 0.1 would add ${gain(perTenth)} a day.`,
@@ -248,16 +253,19 @@ export const bindingConstraints = (
   model: AllocationModel,
   solution: LpSolution,
   plan: readonly PlannedChannel[],
+  roundedLeft = 0,
 ): BindingConstraint[] => {
   // A group's share is missed when today's row asked less of it, or gave way; a target when its row gave way.
   const missed = model.meanings.map((meaning, r) =>
     meaning.share !== undefined ? shareMissed(portfolio, meaning, plan) : solution.violations[r]!,
   );
   const carbon = model.meanings.findIndex((m) => m.id === 'carbon');
-  const beside: Beside =
-    carbon >= 0 && solution.duals[carbon]! > BINDING
+  const beside: Beside = {
+    roundedLeft,
+    ...(carbon >= 0 && solution.duals[carbon]! > BINDING
       ? { carbonCap: portfolio.carbon!.maxDailyKg, emitting: portfolio.channels.filter((c) => (c.carbonPerUnit ?? 0) > 0).map((c) => c.id) }
-      : {};
+      : {}),
+  };
   const rows = model.meanings.flatMap((meaning, r) => {
     const price = solution.duals[r]!;
     return price > BINDING || (meaning.soft && missed[r]! > 0) ? [rowConstraint(portfolio, meaning, price, plan, missed[r]!, beside)] : [];

@@ -102,7 +102,6 @@ export const isFinal = (status: ApplyStatus): boolean =>
 /** `GET /portfolios/{id}/applies` query: how many of the newest applies (default 20); strict, as every read's. */
 export const AppliesQuery = z.strictObject({
   limit: z.optional(PageLimit),
-  token: z.optional(z.string()),
 });
 
 /** The dashboard's approval form: which snapshot, and whether it is an operator's rollback to it. */

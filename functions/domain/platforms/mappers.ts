@@ -208,14 +208,12 @@ const rowsOf = {
 
 const SCHEMAS = { meta: MetaBody, 'google-ads': GoogleAdsBody, tiktok: TikTokBody } as const;
 
-/** Where each platform's body keeps its rows: where the 413 check counts them, and what its refusal names. */
-export const PLATFORM_ROWS: Record<PlatformSource, string> = { meta: 'data', 'google-ads': 'results', tiktok: 'data.list' };
+/** Where each source's body keeps its rows: where the 413 check counts them, and what its refusal names. */
+export const ROWS_AT: Record<WebhookSource, string> = { generic: 'records', meta: 'data', 'google-ads': 'results', tiktok: 'data.list' };
 
-/** Rows in a platform body (for the 413 check before parsing). */
-export const platformRowCount = (source: PlatformSource, json: unknown): number | undefined => {
-  const rows = PLATFORM_ROWS[source]
-    .split('.')
-    .reduce<unknown>((at, key) => (at as Record<string, unknown> | null | undefined)?.[key], json);
+/** Rows in a body (for the 413 check before parsing); undefined where they are not an array. */
+export const rowCount = (source: WebhookSource, json: unknown): number | undefined => {
+  const rows = ROWS_AT[source].split('.').reduce<unknown>((at, key) => (at as Record<string, unknown> | null | undefined)?.[key], json);
   return Array.isArray(rows) ? rows.length : undefined;
 };
 

@@ -83,7 +83,7 @@ describe('a published plan obeys the config it is published under', () => {
     expect(allocation.unallocated).toEqual({
       amount: 0.02,
       reasons: [
-        '0.02 USD is left because every channel that could take it is at its max or its daily change limit, in whole minor units under it.',
+        '0.02 USD is left because every channel that could take it is at its max or its daily change limit, rounded down to the USD minor unit under it.',
       ],
     });
     const limits = (allocation.constraints ?? []).filter((c) => c.id.startsWith('change:'));
@@ -92,9 +92,20 @@ describe('a published plan obeys the config it is published under', () => {
       expect(c.explanation).toContain(
         `(to ${totalOf(allocation, c.id.slice('change:'.length)).toLocaleString('en-US', { minimumFractionDigits: 2 })} from`,
       );
+    // With room for 7,500.085 the budget row binds: its reason says what rounding left, not 'fully placed'.
+    const bound = allocate(
+      inputWith({
+        budget: { daily: 7500.08, explorationShare: 0 },
+        previous: { channels: [2000.02, 2000.02, 2000.028].map((total, i) => ({ channelId: ['search', 'social', 'video'][i]!, total })) },
+      }),
+    );
+    expect(bound.unallocated?.amount).toBe(0.01);
+    expect(bound.constraints?.find((c) => c.id === 'budget')?.explanation).toMatch(
+      /^The daily budget is placed but for 0\.01 USD, which rounding each channel down to the USD minor unit under its limit leaves: /,
+    );
   });
 
-  it('says a target missed only on its cautious reading is met on the expected conversions, not that it cannot be met', () => {
+  it('says when a target is missed only on its cautious reading, beside an expected CPA under the target', () => {
     // Today's floors give an expected CPA of 46.81: under a target of 48, over it at the 5th percentile.
     const missed = (targetCpa: number) =>
       allocate(inputWith({ objective: { maximize: 'conversions', targetCpa } })).constraints?.find((c) => c.id === 'targetCpa')
