@@ -46,7 +46,8 @@ const canonical = (source: WebhookSource, json: unknown, config: BudgetConfig, n
   const parsed = validate(Delivery, json);
   return parsed.ok
     ? ({ ok: true, delivery: parsed.value } as const)
-    : ({ ok: false, rejection: { ...rejection('invalid-delivery', parsed.issues), message: 'the delivery is invalid' } } as const);
+    : // Worded as a platform body's refusal is: its one issue, or a count pointing at the list.
+      ({ ok: false, rejection: rejection('invalid-delivery', parsed.issues) } as const);
 };
 
 /**

@@ -20,3 +20,17 @@ describe('a delivery of more than 1000 rows', () => {
     });
   });
 });
+
+describe('an invalid delivery', () => {
+  it('is worded alike on every source: its one issue, or a count pointing at the list', () => {
+    const message = (source: 'generic' | 'meta', body: object) => {
+      const prepared = prepareDelivery(JSON.stringify({ portfolioId: 'demo', deliveryId: '\ud800', ...body }), source, deployedConfig, now);
+      return !prepared.ok && prepared.rejection.message;
+    };
+    // The generic webhook said "the delivery is invalid" where a platform's named the problem.
+    const lone = 'must be well-formed Unicode (no lone surrogate such as \\ud800)';
+    expect(message('generic', { records: [{ channelId: 'search', date: '2026-11-20', spend: 1, conversions: 1 }] })).toBe(lone);
+    expect(message('generic', { records: [] })).toBe('2 problems, listed in issues');
+    expect(message('meta', { data: [] })).toBe('2 problems, listed in issues');
+  });
+});
