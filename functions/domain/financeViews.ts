@@ -21,9 +21,6 @@ export const displayCounts = (values: readonly number[]): string[] => {
   return values.map((v) => formatAmount(v, 1, digits));
 };
 
-/** A range of counts for people, both ends to the same decimals: "822.1 – 847.0", not "822.1 – 847". */
-export const displayCountRange = (low: number, high: number): string => displayCounts([low, high]).join(' – ');
-
 /**
  * An outcome and its 80% interval as people read them together: revenue as money, conversions as counts all
  * to the same decimals ("206.0 (80% interval 198.6 – 213.2)").

@@ -644,8 +644,9 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
   }));
   // Cents the LP placed and whole minor units under the channels' limits could not: the budget row binds, and
   // its reason and the unallocated amount's say so rather than 'fully placed' beside them.
-  const totalPlaced = totals.reduce((a, b) => a + b, 0);
-  const roundedLeft = allocatable - placed < unit.size ? Math.max(0, unit.round(allocatable - totalPlaced)) : 0;
+  const total = unit.round(totals.reduce((a, b) => a + b, 0));
+  const left = unit.round(allocatable - total);
+  const roundedLeft = allocatable - placed < unit.size ? Math.max(0, left) : 0;
   const bound = bindingConstraints(portfolio, final.model, final.solution, planned, roundedLeft);
   // A binding carbon cap holds back the channels that emit: their reasons name it.
   const carbonCap = bound.some((c) => c.id === 'carbon') ? portfolio.carbon?.maxDailyKg : undefined;
@@ -696,8 +697,6 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
     exploration,
     withinCarbon(floors.map((f, i) => Math.max(f, bases[i]! + wanted[i]!))),
   );
-  const total = unit.round(channels.reduce((s, c) => s + c.total, 0));
-  const left = unit.round(allocatable - total);
   const unallocated =
     left > 0
       ? {

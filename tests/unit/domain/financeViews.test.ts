@@ -3,7 +3,7 @@ import {
   channelName,
   curveAt,
   displayCount,
-  displayCountRange,
+  displayCounts,
   displayMoney,
   displayOutcome,
   displayShare,
@@ -37,11 +37,8 @@ describe('finance views', () => {
     expect([displayMoney('USD')(8500), displayMoney('JPY')(8500.4), displayMoney('USD')(null)]).toEqual(['8,500.00', '8,500', '—']);
     expect([displayCount(1234.56), displayCount(96), displayShare(0.2421)]).toEqual(['1,234.6', '96', '24.2%']);
     // A range's two ends to the same decimals.
-    expect([displayCountRange(822.14, 847), displayCountRange(822, 847.04), displayCountRange(1200, 1350.96)]).toEqual([
-      '822.1 – 847.0',
-      '822 – 847',
-      '1,200 – 1,351',
-    ]);
+    const range = (low: number, high: number) => displayCounts([low, high]).join(' – ');
+    expect([range(822.14, 847), range(822, 847.04), range(1200, 1350.96)]).toEqual(['822.1 – 847.0', '822 – 847', '1,200 – 1,351']);
     // An outcome beside its interval, all to the same decimals; revenue as money.
     expect(displayOutcome({ expected: 206, low: 198.6, high: 213.2 }, 'conversions', displayMoney('USD'))).toEqual({
       expected: '206.0',
