@@ -223,9 +223,31 @@ export type PlatformResult = { ok: true; delivery: Delivery } | { ok: false; rej
  * Maps a platform body to the canonical delivery: 400 with every path for a malformed body, 422 for an
  * unknown portfolio or for platform ids that no channel's `sourceIds` claims (all of them listed).
  */
+/** A key as a near miss is compared: case, `_` and `-` aside. */
+const loosely = (key: string) => key.toLowerCase().replace(/[_-]/g, '');
+const ENVELOPE_KEYS = new Map(Object.keys(Envelope).map((key) => [loosely(key), key]));
+
+/**
+ * The envelope's keys a sender misspelt by case or separator (`deliveryID`, `pulled_at`). A platform body
+ * keeps whatever else its API returns (`paging`, `nextPageToken`), so unknown keys pass; but a `pulledat`
+ * passed silently, and the receipt time then stood as the rows' revision and replaced newer ones.
+ */
+const nearMisses = (json: unknown): Issue[] =>
+  json !== null && typeof json === 'object' && !Array.isArray(json)
+    ? Object.keys(json).flatMap((key) => {
+        const meant = ENVELOPE_KEYS.get(loosely(key));
+        return meant !== undefined && meant !== key
+          ? [{ path: key.slice(0, 200), message: `is not a known key: did you mean "${meant}"?` }]
+          : [];
+      })
+    : [];
+
 export const fromPlatform = (source: PlatformSource, json: unknown, portfolios: readonly Portfolio[], receivedAt: Date): PlatformResult => {
   const parsed = SCHEMAS[source].safeParse(json);
-  if (!parsed.success) return { ok: false, rejection: rejection('invalid-delivery', toIssues(parsed.error)) };
+  const misspelt = nearMisses(json);
+  if (!parsed.success || misspelt.length > 0) {
+    return { ok: false, rejection: rejection('invalid-delivery', [...misspelt, ...(parsed.success ? [] : toIssues(parsed.error))]) };
+  }
   const body = parsed.data;
   const portfolio = portfolios.find((p) => p.id === body.portfolioId);
   if (!portfolio) {

@@ -65,6 +65,27 @@ describe('Meta Insights rows', () => {
     expect(!result.ok && result.rejection.issues.map((i) => i.path)).toEqual(['data[0].date_stop', 'data[1].spend']);
   });
 
+  it('refuses an envelope key misspelt by case or separator, naming it, while keeping what else the API returns', () => {
+    // A `pulledat` passed silently: the receipt time then stood as the rows' revision and replaced newer rows.
+    const misspelt = fromPlatform(
+      'meta',
+      { portfolioId: 'demo', deliveryID: 'm5', pulled_at: PULLED, data: [metaRow()] },
+      portfolios,
+      receivedAt,
+    );
+    expect(!misspelt.ok && misspelt.rejection.issues).toEqual([
+      { path: 'deliveryID', message: 'is not a known key: did you mean "deliveryId"?' },
+      { path: 'pulled_at', message: 'is not a known key: did you mean "pulledAt"?' },
+    ]);
+    const raw = fromPlatform(
+      'meta',
+      { portfolioId: 'demo', pulledAt: PULLED, data: [metaRow()], paging: { cursors: {} } },
+      portfolios,
+      receivedAt,
+    );
+    expect(raw.ok).toBe(true);
+  });
+
   it('refuses a platform delivery id with a lone surrogate, as the generic webhook does', () => {
     const result = fromPlatform('meta', { portfolioId: 'demo', deliveryId: '\udc00', data: [metaRow()] }, portfolios, receivedAt);
     expect(!result.ok && result.rejection.issues.map((i) => i.path)).toEqual(['deliveryId']);
