@@ -62,8 +62,8 @@ export const REVOKED_SESSIONS_TABLE: TableDefinition = {
  * Applies of plans to the ad platforms' budgets (docs/connectors.md), kept as long as the snapshots (no
  * expiry): `pk` = portfolio id, `sk` = `APPLY#<applyId>` (one per snapshot, or an operator's rollback),
  * `CLAIM#<applyId>#<budget>` (the one write of a budget for that apply, and its outcome),
- * `DAYSTART#<date>#<budget>` (the budget before the day's first apply) or `STATE` (the newest applied and
- * the failures since).
+ * `DAYSTART#<date>#<budget>` (the budget before the day's first apply), `STATE` (the newest applied and
+ * the failures since) or `LEASE` (the apply running now: a portfolio's applies run one at a time).
  */
 export const APPLIES_TABLE: TableDefinition = { id: 'Applies', envVar: 'APPLIES_TABLE', partitionKey: 'pk', sortKey: 'sk' };
 

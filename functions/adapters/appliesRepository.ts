@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApplyStore, VersionedApplyState } from '../application/applyPorts.js';
 import { type ApplyState, INITIAL_APPLY_STATE } from '../domain/apply/guardrails.js';
 import { ApplyRecord, BudgetChange } from '../domain/apply/records.js';
@@ -14,12 +15,15 @@ import { ApplyRecord, BudgetChange } from '../domain/apply/records.js';
  * - `CLAIM#<applyId>#<budget>`: put with `attribute_not_exists` before the budget's write, so each budget is
  *   written at most once per apply; its outcome is stored on it when known;
  * - `DAYSTART#<date>#<budget>`: the budget before the day's first apply, put once;
- * - `STATE`: the newest snapshot applied and the consecutive failures, updated under a `version` condition.
+ * - `STATE`: the newest snapshot applied and the consecutive failures, updated under a `version` condition;
+ * - `LEASE`: the apply running now, if any, and until when its lease holds: put unless another holder's lease
+ *   still runs, deleted by its holder when the apply is done.
  */
 const APPLY = 'APPLY#';
 const CLAIM = 'CLAIM#';
 const DAY_START = 'DAYSTART#';
 const STATE = 'STATE';
+const LEASE = 'LEASE';
 
 const conditionFailed = (error: unknown) =>
   error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException';
@@ -176,6 +180,32 @@ export class AppliesRepository implements ApplyStore {
         ExpressionAttributeValues: { ':yes': true },
       }),
     );
+  }
+
+  async lease(portfolioId: string, at: string, until: string): Promise<string | null> {
+    const holder = randomUUID();
+    const taken = await this.put(
+      { pk: portfolioId, sk: LEASE, holder, leasedUntil: until },
+      'attribute_not_exists(sk) OR leasedUntil < :at',
+      { ':at': at },
+    );
+    return taken ? holder : null;
+  }
+
+  async release(portfolioId: string, holder: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: portfolioId, sk: LEASE },
+          ConditionExpression: 'holder = :holder',
+          ExpressionAttributeValues: { ':holder': holder },
+        }),
+      );
+    } catch (error) {
+      // Its lease ran out and another apply holds the portfolio now: that one releases it.
+      if (!conditionFailed(error)) throw error;
+    }
   }
 
   private async put(item: Record<string, unknown>, condition: string, values?: Record<string, unknown>): Promise<boolean> {

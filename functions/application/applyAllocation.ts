@@ -28,6 +28,8 @@ export interface ActuatorDependencies {
   /** The reallocation schedule's period: a plan older than it is not applied. */
   readonly periodMs: number;
   readonly configHash: string;
+  /** Waits while another apply of the portfolio holds its lease. */
+  readonly sleep: (ms: number) => Promise<void>;
 }
 
 /** Why an approval was not taken, as an HTTP-neutral code the handler maps to a status, and the guardrail that refused it. */
@@ -44,6 +46,22 @@ export class ApprovalRefused extends Error {
 
 /** How long a claim on a budget write is held before a retry may take it over (a worker died mid-call). */
 const CLAIM_LEASE_MS = 5 * 60_000;
+
+/**
+ * How long an apply holds its portfolio's lease: past the worker's timeout (120 s), so the lease of a worker that
+ * died runs out before the queue gives its message again (after 720 s, its visibility timeout).
+ */
+const APPLY_LEASE_MS = 5 * 60_000;
+/** How long an apply waits for the one before it, then gives its message back to the queue to be retried. */
+const LEASE_WAIT_MS = 30_000;
+
+/** Another apply of the portfolio is running and did not finish in time: the message is retried later. */
+export class ApplyBusy extends Error {
+  constructor(portfolioId: string, applyId: string) {
+    super(`another apply of portfolio ${portfolioId} is still running: ${applyId} waits for it and is retried`);
+    this.name = 'ApplyBusy';
+  }
+}
 
 /**
  * The id of an operator's re-apply of an earlier snapshot, apart from the snapshot's own apply: the instant it
@@ -114,7 +132,7 @@ export class Actuator {
     const record: ApplyRecord = { ...base, status, channels: proposal.channels, changes: proposal.changes };
     if (!(await applies.create(snapshotId, record))) return applies.get(portfolio.id, snapshotId);
     await this.supersedeOlder(portfolio.id, snapshotId);
-    return mode === 'auto' ? this.execute(portfolio, snapshot, snapshotId, record) : record;
+    return mode === 'auto' ? this.approved(portfolio, snapshotId) : record;
   }
 
   /**
@@ -176,8 +194,16 @@ export class Actuator {
     return record;
   }
 
-  /** The worker's side of an approval: applies it unless it was done already or a guardrail now refuses it. */
+  /**
+   * The worker's side of an approval (and of an auto apply): applies it unless it was done already or a guardrail
+   * now refuses it. It runs under the portfolio's lease, so everything it reads (the record, the guardrails' state,
+   * the budgets) is read after the apply before it finished writing.
+   */
   async approved(portfolio: Portfolio, applyId: string): Promise<ApplyRecord | null> {
+    return this.exclusively(portfolio, applyId, () => this.applyApproved(portfolio, applyId));
+  }
+
+  private async applyApproved(portfolio: Portfolio, applyId: string): Promise<ApplyRecord | null> {
     const { applies, snapshots } = this.deps;
     const record = await applies.get(portfolio.id, applyId);
     if (record?.status !== 'approved') {
@@ -198,6 +224,31 @@ export class Actuator {
       return refused;
     }
     return this.execute(portfolio, snapshot, applyId, record);
+  }
+
+  /**
+   * Runs `apply` holding the portfolio's apply lease, so a portfolio's applies run one at a time. Two rollbacks
+   * asked a moment apart would otherwise both read the budgets before either wrote, and the later would find them
+   * "unchanged" while the earlier set its own. Waits up to {@link LEASE_WAIT_MS} for the apply before it, then
+   * throws {@link ApplyBusy} so the queue retries the message.
+   */
+  private async exclusively<T>(portfolio: Portfolio, applyId: string, apply: () => Promise<T>): Promise<T> {
+    const { applies, clock, sleep } = this.deps;
+    const take = () => {
+      const at = clock();
+      return applies.lease(portfolio.id, at.toISOString(), new Date(at.getTime() + APPLY_LEASE_MS).toISOString());
+    };
+    let holder = await take();
+    for (let waited = 0, pause = 50; !holder; waited += pause, pause = Math.min(2 * pause, 1_000)) {
+      if (waited >= LEASE_WAIT_MS) throw new ApplyBusy(portfolio.id, applyId);
+      await sleep(pause);
+      holder = await take();
+    }
+    try {
+      return await apply();
+    } finally {
+      await applies.release(portfolio.id, holder);
+    }
   }
 
   /** The guardrails that judge a whole plan, with the portfolio's state and the newest published snapshot. */

@@ -55,7 +55,10 @@ export interface VersionedApplyState extends ApplyState {
   readonly version: number;
 }
 
-/** The Applies table: one record per apply, a claim per (apply, budget), the day-start budgets, the state. */
+/**
+ * The Applies table: one record per apply, a claim per (apply, budget), the day-start budgets, the state, and
+ * the lease that runs a portfolio's applies one at a time.
+ */
 export interface ApplyStore {
   get(portfolioId: string, applyId: string): Promise<ApplyRecord | null>;
   /**
@@ -84,4 +87,11 @@ export interface ApplyStore {
   eventSent(portfolioId: string, applyId: string): Promise<boolean>;
   /** Records the apply's event as sent, once the bus took it. */
   markEventSent(portfolioId: string, applyId: string): Promise<void>;
+  /**
+   * Takes the portfolio's apply lease until `until`, unless another holder's runs past `at`: the holder's token
+   * to {@link release} it with, or null while another apply holds it.
+   */
+  lease(portfolioId: string, at: string, until: string): Promise<string | null>;
+  /** Gives the lease back, unless it ran out and another apply holds it now. */
+  release(portfolioId: string, holder: string): Promise<void>;
 }

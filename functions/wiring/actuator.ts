@@ -69,5 +69,6 @@ export const deployedActuator = (): Actuator => {
     clock: () => new Date(),
     periodMs: reallocationPeriodMs(),
     configHash: deployedConfig.hash,
+    sleep,
   });
 };

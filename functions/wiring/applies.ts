@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { APPLIES_TABLE } from '../../lib/tables.js';
 import { AppliesRepository } from '../adapters/appliesRepository.js';
@@ -70,5 +71,6 @@ export const deployedApprovals = (): Actuator => {
     clock: () => new Date(),
     periodMs: reallocationPeriodMs(),
     configHash: deployedConfig.hash,
+    sleep,
   });
 };

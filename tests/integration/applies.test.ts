@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -13,7 +14,7 @@ import { GoogleAdsBudgets } from '../../functions/adapters/platforms/googleAdsBu
 import { MetaBudgets } from '../../functions/adapters/platforms/metaBudgets.js';
 import { TikTokBudgets } from '../../functions/adapters/platforms/tiktokBudgets.js';
 import { csrfToken, SESSION_COOKIE } from '../../functions/adapters/session.js';
-import { Actuator, type ApplyMessage } from '../../functions/application/applyAllocation.js';
+import { Actuator, ApplyBusy, type ApplyMessage } from '../../functions/application/applyAllocation.js';
 import type { EventPublisher } from '../../functions/application/ports.js';
 import { type ApplyMode, Portfolio } from '../../functions/domain/config.js';
 import type { BudgetEvent } from '../../functions/domain/events.js';
@@ -139,7 +140,11 @@ const publish = async (
 };
 
 /** The actuator on DynamoDB Local and the fakes, with the events and queued approvals it produced. */
-const actuatorOn = (f: FakePlatforms, bus?: (events: readonly BudgetEvent[]) => Promise<void>) => {
+const actuatorOn = (
+  f: FakePlatforms,
+  bus?: (events: readonly BudgetEvent[]) => Promise<void>,
+  wait: (ms: number) => Promise<void> = sleep,
+) => {
   const events: BudgetEvent[] = [];
   const queued: ApplyMessage[] = [];
   const common = {
@@ -149,18 +154,19 @@ const actuatorOn = (f: FakePlatforms, bus?: (events: readonly BudgetEvent[]) => 
     now: () => new Date(),
     credentials: envCredentials(() => undefined),
   };
+  const platforms = {
+    'google-ads': new GoogleAdsBudgets({
+      ...common,
+      apiUrl: f.environment.GOOGLE_ADS_API_URL!,
+      tokenUrl: f.environment.GOOGLE_OAUTH_TOKEN_URL!,
+    }),
+    meta: new MetaBudgets({ ...common, graphUrl: f.environment.META_GRAPH_URL! }),
+    tiktok: new TikTokBudgets({ ...common, apiUrl: f.environment.TIKTOK_API_URL! }),
+  };
   const actuator = new Actuator({
     snapshots: allocations,
     applies,
-    platforms: {
-      'google-ads': new GoogleAdsBudgets({
-        ...common,
-        apiUrl: f.environment.GOOGLE_ADS_API_URL!,
-        tokenUrl: f.environment.GOOGLE_OAUTH_TOKEN_URL!,
-      }),
-      meta: new MetaBudgets({ ...common, graphUrl: f.environment.META_GRAPH_URL! }),
-      tiktok: new TikTokBudgets({ ...common, apiUrl: f.environment.TIKTOK_API_URL! }),
-    },
+    platforms,
     events: {
       publish: async (e) => {
         if (bus) await bus(e);
@@ -171,8 +177,20 @@ const actuatorOn = (f: FakePlatforms, bus?: (events: readonly BudgetEvent[]) => 
     clock: () => new Date(),
     periodMs: 3_600_000,
     configHash: 'test',
+    sleep: wait,
   });
-  return { actuator, events, queued };
+  return { actuator, events, queued, platforms };
+};
+
+/** A point `count` callers wait at until all arrive, or 300 ms pass: the first `count` calls meet, later ones pass. */
+const meeting = (count: number) => {
+  let arrived = 0;
+  let met = () => {};
+  const all = new Promise<void>((done) => (met = done));
+  return async () => {
+    if (++arrived >= count) met();
+    await Promise.race([all, sleep(300)]);
+  };
 };
 
 /** Each fake's budgets: Google's campaign, Meta's campaign (or ad sets), TikTok's campaign. */
@@ -580,6 +598,84 @@ describe('applying published plans to the platforms (issue 24)', () => {
     expect(firstApply).toMatchObject({ applyId: first, mode: 'auto', replaces: null, status: 'applied' });
     expect(budgets(f).search).toBe(130);
     expect(await applies.state(portfolio.id)).toMatchObject({ lastAppliedSnapshotId: third, inForceSnapshotId: second });
+  });
+
+  it('runs the applies of a portfolio one at a time: two rollbacks asked a moment apart leave the platforms on the plan the record names', async () => {
+    // Prepare: three plans applied in turn, the last two alike, and two rollbacks queued: to the first plan
+    // (which moves every budget) and to the second (which the platforms already hold).
+    const f = await startFakes();
+    const { actuator, queued, platforms } = actuatorOn(f);
+    const portfolio = portfolioOf('auto', { maxDailyChange: 1 });
+    const plans = [];
+    for (const [i, plan] of [{ ...PLAN, search: 150, social: 60 }, PLAN, PLAN].entries()) {
+      const snapshot = await publish(portfolio, plan, { ageMs: (3 - i) * 60_000 });
+      await actuator.published(portfolio, snapshot.snapshotId);
+      plans.push(snapshot.snapshotId);
+    }
+    const [first, second] = plans as [string, string];
+    await actuator.approve(portfolio, first, 'olga@example.com', { rollback: true });
+    await actuator.approve(portfolio, second, 'olga@example.com', { rollback: true });
+    const [toFirst, toSecond] = queued.slice(-2).map((m) => (m as { applyId: string }).applyId) as [string, string];
+    // The interleaving that lost the first rollback's writes, unless something holds the two apart: both read
+    // the budgets before either writes, and the rollback that writes nothing records its outcome last. Each
+    // wait gives up after 300 ms, so applies that run one at a time only pass through slower.
+    const bothRead = meeting(2);
+    const read = platforms['google-ads'].read.bind(platforms['google-ads']);
+    platforms['google-ads'].read = async (...args) => {
+      await bothRead();
+      return read(...args);
+    };
+    let firstRecorded = () => {};
+    const firstDone = new Promise<void>((done) => (firstRecorded = done));
+    const saveState = applies.saveState.bind(applies);
+    applies.saveState = async (portfolioId, state, version) => {
+      if (state.inForceSnapshotId === second) await Promise.race([firstDone, sleep(300)]);
+      const saved = await saveState(portfolioId, state, version);
+      if (state.inForceSnapshotId === first) firstRecorded();
+      return saved;
+    };
+    try {
+      // Act: the worker takes both messages at once.
+      await Promise.all([actuator.approved(portfolio, toFirst), actuator.approved(portfolio, toSecond)]);
+    } finally {
+      applies.saveState = saveState;
+    }
+    // Assess: the platforms hold the plan the portfolio's state says is in force; the rollback that put it there
+    // ran after the other (it names the other's plan as the one it replaced) and recorded the budgets it left.
+    const { inForceSnapshotId } = await applies.state(portfolio.id);
+    const [winner, other] = inForceSnapshotId === first ? [toFirst, second] : [toSecond, first];
+    const inForce = inForceSnapshotId === first ? { search: 150, social: 60, video: 110 } : { search: 120.5, social: 80.25, video: 110 };
+    expect(budgets(f)).toEqual(inForce);
+    const record = (await applies.get(portfolio.id, winner))!;
+    expect([record.status, record.replaces]).toEqual(['applied', other]);
+    expect(Object.fromEntries(record.changes.map((c) => [c.channelId, c.after]))).toEqual(inForce);
+  });
+
+  it('leaves an apply to the queue while another holds the portfolio past the wait, and takes over the lease of a worker that died', async () => {
+    const f = await startFakes();
+    let waited = 0;
+    const { actuator } = actuatorOn(f, undefined, async (ms) => {
+      waited += ms;
+    });
+    const portfolio = portfolioOf('auto');
+    const snapshot = await publish(portfolio, PLAN);
+    const at = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
+    // Another apply holds the portfolio for the next ten minutes: this one waits 30 s, then fails to be retried.
+    const other = (await applies.lease(portfolio.id, at(0), at(600_000)))!;
+    expect(await applies.lease(portfolio.id, at(0), at(600_000))).toBeNull();
+    await expect(actuator.published(portfolio, snapshot.snapshotId)).rejects.toThrow(ApplyBusy);
+    expect(waited).toBeGreaterThanOrEqual(30_000);
+    expect(budgets(f)).toEqual({ search: 100, social: 100, video: 100 });
+    expect(await applies.get(portfolio.id, snapshot.snapshotId)).toMatchObject({ status: 'approved' });
+    // A release by anyone but its holder leaves the lease; a worker that died leaves one that runs out.
+    await applies.release(portfolio.id, 'not-the-holder');
+    expect(await applies.lease(portfolio.id, at(0), at(600_000))).toBeNull();
+    await applies.release(portfolio.id, other);
+    expect(await applies.lease(portfolio.id, at(-600_000), at(-300_000))).not.toBeNull();
+    // Assess: the retry takes the run-out lease over, applies the plan, and gives the lease back.
+    expect(await actuator.published(portfolio, snapshot.snapshotId)).toMatchObject({ status: 'applied' });
+    expect(budgets(f)).toEqual({ search: 120.5, social: 80.25, video: 110 });
+    expect(await applies.lease(portfolio.id, at(0), at(1_000))).not.toBeNull();
   });
 
   it('applies an auto plan when its message is retried after the worker died mid-apply, each budget written once', async () => {
