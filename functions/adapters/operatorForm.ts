@@ -55,10 +55,7 @@ export const operatorForm = (event: APIGatewayProxyEventV2): { user: string; for
   const person = signedInPerson(event);
   if (!person?.groups.includes('operators')) throw new HttpError(403, 'forbidden', 'only operators may do this');
   const form = formFields(event);
-  const token = readCookies(event.cookies, event.headers.cookie).get(SESSION_COOKIE);
-  if (!csrfMatches(token, form.get('csrf') ?? undefined)) {
-    throw new HttpError(403, 'csrf', 'the form did not come from your dashboard page; reload it and try again');
-  }
+  checkCsrf(event, form);
   return { user: person.user, form };
 };
 
@@ -66,5 +63,13 @@ export const operatorForm = (event: APIGatewayProxyEventV2): { user: string; for
  * Where a form returns the browser: the dashboard of the portfolio it acted on, with the code of a notice to
  * show there when the form could not do what it asked (never its text: the page words each code itself).
  */
+/** A 403 naming `csrf` unless the form carries the session's CSRF token: every state-changing form checks it. */
+export const checkCsrf = (event: APIGatewayProxyEventV2, form: URLSearchParams): void => {
+  const token = readCookies(event.cookies, event.headers.cookie).get(SESSION_COOKIE);
+  if (csrfMatches(token, form.get('csrf') ?? undefined)) return;
+  const message = 'the form did not come from your dashboard page; reload it and try again';
+  throw new HttpError(403, 'csrf', message, [{ path: 'csrf', message: `does not match your session: ${message}` }]);
+};
+
 export const backToDashboard = (portfolioId: string, notice?: string) =>
   redirect(`/dashboard?portfolio=${encodeURIComponent(portfolioId)}${notice ? `&notice=${encodeURIComponent(notice)}` : ''}`, [], 303);

@@ -6,6 +6,15 @@ export const SIGNATURE_TOLERANCE_SECONDS = 300;
 /** Why a signature was refused; each answers 401. */
 export type SignatureFailure = 'missing' | 'malformed' | 'expired' | 'from-the-future' | 'mismatch';
 
+/** What each failure asks of the sender, as the 401's issue at `X-Signature` says it. */
+export const SIGNATURE_PROBLEM: Readonly<Record<SignatureFailure, string>> = {
+  missing: 'is required: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the source\'s secret>',
+  malformed: 'is not t=<unix seconds>,v1=<64 hex digits>',
+  expired: `is timestamped more than ${SIGNATURE_TOLERANCE_SECONDS} s ago: sign each delivery as you send it`,
+  'from-the-future': `is timestamped more than ${SIGNATURE_TOLERANCE_SECONDS} s ahead: check the sender's clock`,
+  mismatch: "matches no secret of this source: sign the body's bytes exactly as sent, with a current secret",
+};
+
 export type SignatureCheck = { readonly ok: true } | { readonly ok: false; readonly reason: SignatureFailure };
 
 interface ParsedHeader {

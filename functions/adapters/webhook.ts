@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { Rejection, RejectionKind } from '../domain/issues.js';
 import { WEBHOOK_SOURCES, type WebhookSource } from '../domain/platforms/mappers.js';
 import { HttpError } from './http.js';
-import { verifySignature } from './signature.js';
+import { SIGNATURE_PROBLEM, verifySignature } from './signature.js';
 import type { SecretSource } from './webhookSecrets.js';
 
 /** The source named in the path, or a 404. */
@@ -25,7 +25,10 @@ export const authenticate = async (
     secrets: await secrets(source),
     nowSeconds: Math.floor(now.getTime() / 1000),
   });
-  if (!check.ok) throw new HttpError(401, 'bad-signature', `X-Signature rejected: ${check.reason}`);
+  if (!check.ok)
+    throw new HttpError(401, 'bad-signature', `X-Signature rejected: ${check.reason}`, [
+      { path: 'X-Signature', message: SIGNATURE_PROBLEM[check.reason] },
+    ]);
 };
 
 /** The one mapping from a rejection's kind to its status: whose problem it is, and what the sender can do. */

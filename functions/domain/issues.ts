@@ -19,9 +19,14 @@ export const toIssues = (error: z.core.$ZodError): Issue[] =>
     issue.code === 'unrecognized_keys'
       ? // At most twenty per object, each name cut to 200 characters: a signed body of a million one-letter keys
         // would otherwise be answered with ten times its size.
-        issue.keys
-          .slice(0, 20)
-          .map((key) => ({ path: formatPath([...issue.path, key.slice(0, 200)]), message: 'is not a known key: check its spelling' }))
+        [
+          ...issue.keys
+            .slice(0, 20)
+            .map((key) => ({ path: formatPath([...issue.path, key.slice(0, 200)]), message: 'is not a known key: check its spelling' })),
+          ...(issue.keys.length > 20
+            ? [{ path: formatPath(issue.path), message: `has ${issue.keys.length - 20} more keys that are not known, not listed` }]
+            : []),
+        ]
       : [{ path: formatPath(issue.path), message: issue.message }],
   );
 

@@ -3,7 +3,7 @@ import Negotiator from 'negotiator';
 import { InvalidCursorError } from '../adapters/allocationsRepository.js';
 import type { LoadedConfig } from '../adapters/configFile.js';
 import { createDocumentClient } from '../adapters/dynamo.js';
-import { HttpError, httpHandler, json, parseQuery } from '../adapters/http.js';
+import { HttpError, httpHandler, json, noQuery, parseQuery } from '../adapters/http.js';
 import { findPortfolio } from '../adapters/portfolios.js';
 import type { SnapshotStore } from '../application/ports.js';
 import { DiffQuery, ListQuery, SNAPSHOT_ID, SnapshotQuery } from '../domain/allocationsQuery.js';
@@ -116,6 +116,7 @@ export const createAllocationsHandler = ({ config, allocations }: AllocationsRea
       return json(200, diffSnapshots(from, to));
     },
     'GET /portfolios/{id}/allocations/{snapshotId}/input': async (portfolio, event) => {
+      noQuery(event, "the input is the snapshot's, named in the path");
       const id = event.pathParameters?.snapshotId ?? '';
       // `latest` as GET …/allocations/latest reads it (that route answered, and its input was "no snapshot latest").
       const snapshot = id === 'latest' ? await latestOf(portfolio) : await found(portfolio, id);

@@ -3,9 +3,9 @@ import type { LoadedConfig } from '../adapters/configFile.js';
 import type { ApprovalNotice } from '../adapters/dashboard/applies.js';
 import { HttpError, httpHandler, json, parseQuery } from '../adapters/http.js';
 import { logger } from '../adapters/observability.js';
-import { backToDashboard, formFields } from '../adapters/operatorForm.js';
+import { backToDashboard, checkCsrf, formFields } from '../adapters/operatorForm.js';
 import { findPortfolio } from '../adapters/portfolios.js';
-import { csrfMatches, readCookies, SESSION_COOKIE, signedInPerson } from '../adapters/session.js';
+import { signedInPerson } from '../adapters/session.js';
 import { type Actuator, ApprovalRefused } from '../application/applyAllocation.js';
 import type { ApplyStore } from '../application/applyPorts.js';
 import { AppliesQuery, ApprovalForm } from '../domain/apply/records.js';
@@ -32,10 +32,7 @@ const approver = (event: APIGatewayProxyEventV2, form: URLSearchParams, action: 
       action === 'rollback' ? 'only operators may re-apply an earlier plan' : 'only finance or operators may approve a plan',
     );
   }
-  const token = readCookies(event.cookies, event.headers.cookie).get(SESSION_COOKIE);
-  if (!csrfMatches(token, form.get('csrf') ?? undefined)) {
-    throw new HttpError(403, 'csrf', 'the form did not come from your dashboard page; reload it and try again');
-  }
+  checkCsrf(event, form);
   return person.user;
 };
 

@@ -22,7 +22,9 @@ export const createMetricsHandler = ({ config, repository, clock }: MetricsReadD
     const query = parseQuery(MetricsQuery, event);
     const { channel } = query;
     if (channel !== undefined && !portfolio.channels.some((c) => c.id === channel)) {
-      throw new HttpError(404, 'unknown-channel', `no channel "${channel}" in portfolio "${portfolio.id}"`);
+      const message = `no channel "${channel}" in portfolio "${portfolio.id}"`;
+      const known = portfolio.channels.map((c) => c.id).join(', ');
+      throw new HttpError(404, 'unknown-channel', message, [{ path: 'channel', message: `${message}: use one of ${known}` }]);
     }
     const range = resolveRange(query.from, query.to, dateInZone(clock(), portfolio.timezone));
     if (typeof range === 'string') throw new HttpError(400, 'invalid-query', 'the query is invalid', [{ path: 'from', message: range }]);

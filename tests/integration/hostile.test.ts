@@ -161,6 +161,7 @@ describe('bodies are read one way only', () => {
     const forged = signatureHeader(['a guess'], bytes, Math.floor(Date.now() / 1000));
     const unsigned = await runtime.postSigned('generic', bytes, { 'x-signature': forged });
     expect([unsigned.status, unsigned.body.error?.code]).toEqual([401, 'bad-signature']);
+    expect(unsigned.body.error?.issues).toEqual([{ path: 'X-Signature', message: expect.stringContaining('matches no secret') }]);
   });
 });
 

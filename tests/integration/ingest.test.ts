@@ -230,8 +230,13 @@ describe('POST /webhooks/generic', () => {
       ['an unknown portfolio', () => post({ portfolioId: 'nope', records: [valid] }), 422, ['portfolioId']],
       ['more than 1000 records', () => post({ portfolioId: 'demo', records: Array.from({ length: 1001 }, () => valid) }), 413, ['records']],
       ['a body over 1 MiB', () => post({ portfolioId: 'demo', records: [valid], pad: 'x'.repeat(1024 * 1024) }), 413, []],
-      ['a wrong signature', () => post({ portfolioId: 'demo', records: [valid] }, 'wrong-secret'), 401, []],
-      ['no signature', () => postRaw(JSON.stringify({ portfolioId: 'demo', records: [valid] }), { 'x-signature': '' }), 401, []],
+      ['a wrong signature', () => post({ portfolioId: 'demo', records: [valid] }, 'wrong-secret'), 401, ['X-Signature']],
+      [
+        'no signature',
+        () => postRaw(JSON.stringify({ portfolioId: 'demo', records: [valid] }), { 'x-signature': '' }),
+        401,
+        ['X-Signature'],
+      ],
     ];
     it.each(cases)('%s', async (_name, send, status, paths) => {
       const before = await runtime.countItems();
@@ -256,7 +261,11 @@ describe('GET /portfolios/{id}/metrics', () => {
 
   it('answers 404 for an unknown portfolio or channel and 400 for a bad range', async () => {
     expect((await runtime.get('/portfolios/nope/metrics')).status).toBe(404);
-    expect((await runtime.get('/portfolios/demo/metrics?channel=tv')).status).toBe(404);
+    const unknown = await runtime.get('/portfolios/demo/metrics?channel=tv');
+    expect([unknown.status, unknown.body.error?.issues]).toEqual([
+      404,
+      [{ path: 'channel', message: expect.stringMatching(/^no channel "tv" in portfolio "demo": use one of search, /) }],
+    ]);
     const bad = await runtime.get('/portfolios/demo/metrics?from=2025-02-30');
     expect([bad.status, bad.body.error.issues]).toEqual([400, [{ path: 'from', message: 'expected a calendar date YYYY-MM-DD' }]]);
     // Every refused query answers the same message, its detail at the parameter's path.

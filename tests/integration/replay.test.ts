@@ -48,6 +48,12 @@ describe('replaying a snapshot', () => {
     );
     const unknown = await runtime.get('/portfolios/demo/allocations/20200101T000000000Z-000000/input');
     expect(unknown.status).toBe(404);
+    // It takes nothing but the path: a query parameter is refused by name, not read past.
+    const queried = await runtime.get(`/portfolios/demo/allocations/${reused.snapshotId}/input?format=csv`);
+    expect([queried.status, (queried.body as { error: { issues: unknown[] } }).error.issues]).toEqual([
+      400,
+      [{ path: 'format', message: expect.stringContaining('named in the path') }],
+    ]);
     // `latest` reads as GET …/allocations/latest does: the snapshot LATEST points at.
     const latest = (await runtime.get('/portfolios/demo/allocations/latest')).body as Snapshot;
     expect((await runtime.get('/portfolios/demo/allocations/latest/input')).body).toEqual(

@@ -49,6 +49,12 @@ describe('an operator form', () => {
     });
   });
 
+  it("refuses a form without the session's CSRF token with a 403 naming csrf", () => {
+    for (const form of ['portfolio=demo', 'portfolio=demo&csrf=forged']) {
+      expect(refusal(() => operatorForm(posted(form)))).toMatchObject({ status: 403, code: 'csrf', paths: ['csrf'] });
+    }
+  });
+
   it('refuses a repeated field with a 400 naming it, rather than acting on the first value', () => {
     expect(refusal(() => operatorForm(posted(`portfolio=demo&budget=1&budget=2&csrf=${csrf}`)))).toMatchObject({
       status: 400,
