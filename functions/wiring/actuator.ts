@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createDocumentClient } from '../adapters/dynamo.js';
 import { connectEventBridge } from '../adapters/eventBridgePublisher.js';
-import { DEFAULT_MAX_THROTTLE_WAIT_MS, sleep } from '../adapters/platforms/budgetHttp.js';
+import { DEFAULT_MAX_THROTTLE_WAIT_MS } from '../adapters/platforms/budgetHttp.js';
 import { envCredentials, secretsManagerCredentials } from '../adapters/platforms/credentials.js';
 import { GoogleAdsBudgets } from '../adapters/platforms/googleAdsBudgets.js';
 import { MetaBudgets } from '../adapters/platforms/metaBudgets.js';

@@ -3,8 +3,6 @@ import { PullError } from '../../application/platformReports.js';
 /** Waits; injected so tests run without the wall clock. */
 export type Sleep = (ms: number) => Promise<void>;
 
-export const realSleep: Sleep = (ms) => new Promise((done) => setTimeout(done, ms));
-
 /** Bounds of the retries one request gets. */
 export interface BackoffPolicy {
   /** Attempts in all, the first included. */

@@ -33,8 +33,6 @@ export interface CallOptions {
   readonly sleep: (ms: number) => Promise<void>;
 }
 
-export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
-
 /**
  * One call, retried on throttling while the platform's own wait (or a doubling one from 1 s) fits in the
  * remaining budget; any other failure throws at once. Never logs or echoes the request's headers.

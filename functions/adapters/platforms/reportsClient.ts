@@ -1,5 +1,6 @@
+import { setTimeout as realSleep } from 'node:timers/promises';
 import type { Account } from '../../domain/config.js';
-import { realSleep, type Sleep } from './backoff.js';
+import type { Sleep } from './backoff.js';
 import { type CredentialsSource, credentialsFingerprint, type FingerprintKey, processFingerprintKey } from './credentials.js';
 
 /** What a platform's reporting client is built from: the accounts' credentials, and the seams tests and the local fakes use. */
