@@ -44,8 +44,10 @@ export class AppliesRepository implements ApplyStore {
   ) {}
 
   async get(portfolioId: string, applyId: string): Promise<ApplyRecord | null> {
+    // Consistent: an auto apply reads its record back the moment it wrote it, and a stale replica's "none"
+    // would drop the apply.
     const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: portfolioId, sk: `${APPLY}${applyId}` } }),
+      new GetCommand({ TableName: this.tableName, Key: { pk: portfolioId, sk: `${APPLY}${applyId}` }, ConsistentRead: true }),
     );
     return Item ? recordOf(Item) : null;
   }

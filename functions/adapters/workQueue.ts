@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { WorkQueue } from '../application/ports.js';
@@ -36,7 +37,8 @@ export type LocalConsumer = (event: SQSEvent) => Promise<{ batchItemFailures: { 
 /**
  * An in-process queue for the local runtime: each send is delivered at once to the registered consumer as
  * an SQS event (batches of 10, as the event source mapping is configured), and failed items are retried up
- * to `maxReceiveCount` times before they land in `deadLetters`, as the redrive policy would do.
+ * to `maxReceiveCount` times before they land in `deadLetters`, as the redrive policy would do, each retry
+ * `retryDelayMs` after the failure (the visibility timeout's stand-in).
  */
 export class LocalWorkQueue implements WorkQueue {
   readonly deadLetters: unknown[] = [];
@@ -45,6 +47,8 @@ export class LocalWorkQueue implements WorkQueue {
 
   constructor(
     readonly name: string,
+    private readonly retryDelayMs = 0,
+    private readonly wait: (ms: number) => Promise<unknown> = sleep,
     private readonly maxReceiveCount = 3,
   ) {}
 
@@ -79,7 +83,10 @@ export class LocalWorkQueue implements WorkQueue {
     const failed = batch.filter((r) => failedIds.has(r.messageId));
     if (failed.length === 0) return;
     if (receiveCount >= this.maxReceiveCount) this.deadLetters.push(...failed.map((r) => JSON.parse(r.body) as unknown));
-    else await this.deliver(failed, receiveCount + 1);
+    else {
+      await this.wait(this.retryDelayMs);
+      await this.deliver(failed, receiveCount + 1);
+    }
   }
 
   private record(message: unknown): SQSRecord {

@@ -51,7 +51,7 @@ const CLAIM_LEASE_MS = 5 * 60_000;
  * How long an apply holds its portfolio's lease: past the worker's timeout (120 s), so the lease of a worker that
  * died runs out before the queue gives its message again (after 720 s, its visibility timeout).
  */
-const APPLY_LEASE_MS = 5 * 60_000;
+export const APPLY_LEASE_MS = 5 * 60_000;
 /** How long an apply waits for the one before it, then gives its message back to the queue to be retried. */
 const LEASE_WAIT_MS = 30_000;
 

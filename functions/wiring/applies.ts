@@ -6,7 +6,7 @@ import { awsClientConfig } from '../adapters/awsClients.js';
 import { createDocumentClient } from '../adapters/dynamo.js';
 import { tracer } from '../adapters/observability.js';
 import { LocalWorkQueue, localQueues, SqsWorkQueue } from '../adapters/workQueue.js';
-import { Actuator } from '../application/applyAllocation.js';
+import { Actuator, APPLY_LEASE_MS } from '../application/applyAllocation.js';
 import type { BudgetPlatform } from '../application/applyPorts.js';
 import type { EventPublisher, WorkQueue } from '../application/ports.js';
 import { parseSchedule } from '../domain/schedule.js';
@@ -31,7 +31,9 @@ export const applyQueue = (): WorkQueue => {
   const url = optional(APPLY_QUEUE_URL);
   if (url) return new SqsWorkQueue(tracer.captureAWSv3Client(new SQSClient(awsClientConfig())), url);
   if (!isLocalRuntime()) throw new Error(`${APPLY_QUEUE_URL} is not set`);
-  const queue = localQueues.get(LOCAL_APPLY_QUEUE) ?? new LocalWorkQueue(LOCAL_APPLY_QUEUE);
+  // A retry waits out half a lease, so a lease left by a runtime that died mid-apply runs out before the
+  // last of the message's three tries.
+  const queue = localQueues.get(LOCAL_APPLY_QUEUE) ?? new LocalWorkQueue(LOCAL_APPLY_QUEUE, APPLY_LEASE_MS / 2);
   localQueues.set(LOCAL_APPLY_QUEUE, queue);
   return queue;
 };
