@@ -114,7 +114,14 @@ const scale = (problem: LpProblem): Scaled => {
   for (let k = 0; k < n; k += 1) u[k] = Math.max(0, problem.upper[k]!);
   const rowScale = Float64Array.from(problem.rows, (row) => largest(row.a));
   const a = problem.rows.map((row, r) => divided(row.a, rowScale[r]!));
-  const b = Float64Array.from(problem.rows, (row, r) => row.rhs / rowScale[r]!);
+  // A right-hand side within rounding of zero next to what the row can hold is zero: a share of 1e-200 of the
+  // budget allows nothing, and left as it is, it leaves the solver pivoting on numbers it cannot tell from 0.
+  const b = Float64Array.from(problem.rows, (row, r) => {
+    const rhs = row.rhs / rowScale[r]!;
+    let size = 0;
+    for (let k = 0; k < n; k += 1) size += Math.abs(a[r]![k]! * u[k]!);
+    return Math.abs(rhs) <= 1e-15 * size ? 0 : rhs;
+  });
   const penalty = Float64Array.from(problem.rows, (row) => (!row.soft ? HARD_PENALTY : row.firm ? FIRM_PENALTY : SOFT_PENALTY));
   return { n, c, u, a, b, objectiveScale, rowScale, penalty };
 };
@@ -160,11 +167,17 @@ const masterStep = (cuts: readonly Cut[], low: Float64Array, high: Float64Array)
     variables[`y${r}`] = { [`box${r}`]: 1 };
     constraints[`box${r}`] = { max: high[r]! - low[r]! };
   }
+  // t ≥ value + g·(λ − at), with λ = low + y:  t − g·y ≥ value + g·(low − at). t is solved for as `floor` (the
+  // highest of those right-hand sides) plus tp − tn, so y = 0, t = floor already meets every cut: the solver
+  // starts feasible and needs no phase 1, whose anti-cycling rule can loop for ever on a degenerate model.
+  const rhs = cuts.map((cut) => {
+    let value = cut.value;
+    for (let r = 0; r < m; r += 1) value += cut.gradient[r]! * (low[r]! - cut.at[r]!);
+    return value;
+  });
+  const floor = Math.max(...rhs);
   cuts.forEach((cut, i) => {
-    // t ≥ value + g·(λ − at), with λ = low + y:  t − g·y ≥ value + g·(low − at)
-    let rhs = cut.value;
-    for (let r = 0; r < m; r += 1) rhs += cut.gradient[r]! * (low[r]! - cut.at[r]!);
-    constraints[`cut${i}`] = { min: rhs };
+    constraints[`cut${i}`] = { min: rhs[i]! - floor };
     variables.tp![`cut${i}`] = 1;
     variables.tn![`cut${i}`] = -1;
     for (let r = 0; r < m; r += 1) variables[`y${r}`]![`cut${i}`] = -cut.gradient[r]!;
@@ -172,7 +185,7 @@ const masterStep = (cuts: readonly Cut[], low: Float64Array, high: Float64Array)
   const result = solver.Solve({ optimize: 'objective', opType: 'min', constraints, variables }, 1e-12) as Record<string, number | boolean>;
   if (!result.feasible || result.bounded === false) return null;
   const lambda = Float64Array.from(low, (lo, r) => Math.min(high[r]!, lo + Math.max(0, Number(result[`y${r}`] ?? 0))));
-  return { lambda, model: Number(result.result ?? 0) };
+  return { lambda, model: floor + Number(result.result ?? 0) };
 };
 
 /**
@@ -213,12 +226,22 @@ const priceRows = (p: Scaled, iterations = 60): Float64Array => {
 /** Which variables are fixed full (1), fixed empty (0), or free (the frontier, -1). */
 type Fixing = Int8Array;
 
-/** What the segments fixed full already use of each row. */
-const fixedUse = (p: Scaled, fixing: Fixing): Float64Array =>
-  Float64Array.from(p.a, (row) => {
+/**
+ * What each row has left once the segments fixed full take their part: `b − used`, read as 0 where it is within
+ * the sum's rounding of it. A row the fixed segments fill exactly would otherwise be left 1e-12 short, read as
+ * violated, and priced at its elastic penalty, which throws every fixing after it.
+ */
+const room = (p: Scaled, fixing: Fixing): Float64Array =>
+  Float64Array.from(p.a, (row, r) => {
     let used = 0;
-    for (let k = 0; k < p.n; k += 1) if (fixing[k] === 1) used += row[k]! * p.u[k]!;
-    return used;
+    let size = Math.abs(p.b[r]!);
+    for (let k = 0; k < p.n; k += 1) {
+      if (fixing[k] !== 1) continue;
+      used += row[k]! * p.u[k]!;
+      size += Math.abs(row[k]! * p.u[k]!);
+    }
+    const left = p.b[r]! - used;
+    return Math.abs(left) <= 1e-12 * size ? 0 : left;
   });
 
 /** The restricted primal over the frontier, with an elastic column per row. */
@@ -226,9 +249,9 @@ const solveFrontier = (p: Scaled, fixing: Fixing, free: readonly number[]) => {
   const m = p.a.length;
   const constraints: Model['constraints'] = {};
   const variables: Model['variables'] = {};
-  const used = fixedUse(p, fixing);
+  const left = room(p, fixing);
   for (let r = 0; r < m; r += 1) {
-    constraints[`row${r}`] = { max: p.b[r]! - used[r]! };
+    constraints[`row${r}`] = { max: left[r]! };
     variables[`v${r}`] = { objective: -p.penalty[r]!, [`row${r}`]: -1 };
   }
   for (const k of free) {
@@ -253,9 +276,9 @@ const frontierPrices = (p: Scaled, fixing: Fixing, free: readonly number[]): Flo
   const m = p.a.length;
   const constraints: Model['constraints'] = {};
   const variables: Model['variables'] = {};
-  const used = fixedUse(p, fixing);
+  const left = room(p, fixing);
   for (let r = 0; r < m; r += 1) {
-    variables[`l${r}`] = { objective: p.b[r]! - used[r]!, [`cap${r}`]: 1 };
+    variables[`l${r}`] = { objective: left[r]!, [`cap${r}`]: 1 };
     constraints[`cap${r}`] = { max: p.penalty[r]! };
   }
   for (const k of free) {

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import type { Highs } from 'highs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -152,4 +154,42 @@ describe('allocation LP', () => {
     const hull = concaveEnvelope([0, 1, 2, 3, 4].map((x) => ({ x, y: [0, 0.1, 1, 3, 3.5][x]! })));
     expect(hull.map((p) => p.x)).toEqual([0, 3, 4]);
   });
+});
+
+/** Models the random ones above once found wrong, each with what went wrong (fixtures/hard-lps.json). */
+const HARD: Record<string, LpProblem & { why: string }> = JSON.parse(
+  readFileSync(new URL('./fixtures/hard-lps.json', import.meta.url), 'utf8'),
+);
+
+/**
+ * `solveLp` on `problem` in a process of its own, with a deadline: one of these models once looped for ever, and
+ * a loop in this process would hang the whole run instead of failing this test.
+ */
+const solvedApart = (problem: LpProblem) => {
+  const script = `
+    import { solveLp } from ${JSON.stringify(new URL('../../../../functions/domain/allocation/lp.ts', import.meta.url).href)};
+    let text = '';
+    for await (const chunk of process.stdin) text += chunk;
+    const { feasible, objective, x } = solveLp(JSON.parse(text));
+    process.stdout.write(JSON.stringify({ feasible, objective, x: Array.from(x) }));`;
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    input: JSON.stringify(problem),
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  expect(child.error?.message ?? child.stderr, 'the solve ended, without an error').toBe('');
+  return JSON.parse(child.stdout) as { feasible: boolean; objective: number; x: number[] };
+};
+
+describe('allocation LP on models once solved wrong', () => {
+  it.each(Object.entries(HARD))('%s: reaches HiGHS’s optimum within every row', (_name, problem) => {
+    const expected = reference(problem);
+    const ours = solvedApart(problem);
+    expect([expected.Status, ours.feasible]).toEqual(['Optimal', true]);
+    expect(Math.abs(ours.objective - expected.ObjectiveValue) / Math.max(1, Math.abs(expected.ObjectiveValue))).toBeLessThan(1e-9);
+    for (const row of problem.rows) {
+      const lhs = Array.from(row.a).reduce((s, a, k) => s + a * ours.x[k]!, 0);
+      expect(lhs, row.id).toBeLessThanOrEqual(row.rhs + 1e-6 * (1 + Math.abs(row.rhs)));
+    }
+  }, 30_000);
 });
