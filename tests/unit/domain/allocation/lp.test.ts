@@ -182,14 +182,18 @@ const solvedApart = (problem: LpProblem) => {
 };
 
 describe('allocation LP on models once solved wrong', () => {
-  it.each(Object.entries(HARD))('%s: reaches HiGHS’s optimum within every row', (_name, problem) => {
-    const expected = reference(problem);
-    const ours = solvedApart(problem);
-    expect([expected.Status, ours.feasible]).toEqual(['Optimal', true]);
-    expect(Math.abs(ours.objective - expected.ObjectiveValue) / Math.max(1, Math.abs(expected.ObjectiveValue))).toBeLessThan(1e-9);
-    for (const row of problem.rows) {
-      const lhs = Array.from(row.a).reduce((s, a, k) => s + a * ours.x[k]!, 0);
-      expect(lhs, row.id).toBeLessThanOrEqual(row.rhs + 1e-6 * (1 + Math.abs(row.rhs)));
-    }
-  }, 30_000);
+  it.each(Object.entries(HARD))(
+    '%s: reaches HiGHS’s optimum within every row',
+    (_name, problem) => {
+      const expected = reference(problem);
+      const ours = solvedApart(problem);
+      expect([expected.Status, ours.feasible]).toEqual(['Optimal', true]);
+      expect(Math.abs(ours.objective - expected.ObjectiveValue) / Math.max(1, Math.abs(expected.ObjectiveValue))).toBeLessThan(1e-9);
+      for (const row of problem.rows) {
+        const lhs = Array.from(row.a).reduce((s, a, k) => s + a * ours.x[k]!, 0);
+        expect(lhs, row.id).toBeLessThanOrEqual(row.rhs + 1e-6 * (1 + Math.abs(row.rhs)));
+      }
+    },
+    30_000,
+  );
 });
