@@ -1,11 +1,12 @@
 import type { BudgetConfig, Portfolio } from '../domain/config.js';
 import { HttpError } from './http.js';
 
-/** The configured portfolio with this id, or a 404 JSON error. */
-export const findPortfolio = ({ portfolios }: BudgetConfig, id: string | undefined): Portfolio => {
+/** The configured portfolio with this id, or a 404 JSON error, naming `field` when the id came in one. */
+export const findPortfolio = ({ portfolios }: BudgetConfig, id: string | undefined, field?: string): Portfolio => {
   const portfolio = portfolios.find((p) => p.id === id);
-  if (!portfolio) throw new HttpError(404, 'unknown-portfolio', `no portfolio "${id}"`);
-  return portfolio;
+  if (portfolio) return portfolio;
+  const message = `no portfolio "${id}"`;
+  throw new HttpError(404, 'unknown-portfolio', message, field ? [{ path: field, message: `${message} is configured` }] : []);
 };
 
 /**
@@ -19,5 +20,5 @@ export const formPortfolio = (config: BudgetConfig, form: URLSearchParams): Port
       { path: 'portfolio', message: 'is required: the id of the portfolio the form acts on' },
     ]);
   }
-  return findPortfolio(config, id);
+  return findPortfolio(config, id, 'portfolio');
 };

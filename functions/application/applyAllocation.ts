@@ -79,7 +79,8 @@ interface Proposal {
   readonly unreadable: string[];
 }
 
-const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
+/** A sentence's first letter lowered to follow a colon; a code or acronym (RESOURCE_EXHAUSTED, HTTP) is kept as it is. */
+const lowerFirst = (text: string) => (/^[A-Z][a-z]/.test(text) ? text.charAt(0).toLowerCase() + text.slice(1) : text);
 
 /**
  * The actuator (issue 24 item 3): maps a published plan onto the platforms' budgets per the portfolio's

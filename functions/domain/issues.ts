@@ -24,7 +24,12 @@ export const toIssues = (error: z.core.$ZodError): Issue[] =>
             .slice(0, 20)
             .map((key) => ({ path: formatPath([...issue.path, key.slice(0, 200)]), message: 'is not a known key: check its spelling' })),
           ...(issue.keys.length > 20
-            ? [{ path: formatPath(issue.path), message: `has ${issue.keys.length - 20} more keys that are not known, not listed` }]
+            ? [
+                {
+                  path: formatPath(issue.path),
+                  message: `has ${issue.keys.length - 20} more unknown ${issue.keys.length === 21 ? 'key' : 'keys'}, not listed`,
+                },
+              ]
             : []),
         ]
       : [{ path: formatPath(issue.path), message: issue.message }],

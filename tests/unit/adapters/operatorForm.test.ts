@@ -2,7 +2,9 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '../../../functions/adapters/http.js';
 import { formFields, operatorForm } from '../../../functions/adapters/operatorForm.js';
+import { formPortfolio } from '../../../functions/adapters/portfolios.js';
 import { csrfToken, SESSION_COOKIE } from '../../../functions/adapters/session.js';
+import type { BudgetConfig } from '../../../functions/domain/config.js';
 
 const SESSION = 'session-token';
 const csrf = csrfToken(SESSION);
@@ -53,6 +55,15 @@ describe('an operator form', () => {
     for (const form of ['portfolio=demo', 'portfolio=demo&csrf=forged']) {
       expect(refusal(() => operatorForm(posted(form)))).toMatchObject({ status: 403, code: 'csrf', paths: ['csrf'] });
     }
+  });
+
+  it('refuses a form naming a portfolio that is not configured with a 404 naming portfolio', () => {
+    const config = { portfolios: [{ id: 'demo' }] } as unknown as BudgetConfig;
+    expect(refusal(() => formPortfolio(config, new URLSearchParams('portfolio=nosuch')))).toMatchObject({
+      status: 404,
+      code: 'unknown-portfolio',
+      paths: ['portfolio'],
+    });
   });
 
   it('refuses a repeated field with a 400 naming it, rather than acting on the first value', () => {
