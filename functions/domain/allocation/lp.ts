@@ -135,9 +135,10 @@ const scale = (problem: LpProblem): Scaled => {
   // can break is left out. Left in, such rows make the model degenerate, and javascript-lp-solver has answered
   // them with a point past a bound.
   const holding = a.map((row, r) => b[r] === 0 && row.every((v) => v >= 0));
-  a.forEach((row, r) => {
-    if (holding[r]) row.forEach((v, k) => v > 0 && (u[k] = 0));
-  });
+  for (const [r, row] of a.entries()) {
+    if (!holding[r]) continue;
+    for (let k = 0; k < n; k += 1) if (row[k]! > 0) u[k] = 0;
+  }
   const rows = a.flatMap((row, r) => {
     let most = 0;
     for (let k = 0; k < n; k += 1) most += Math.max(0, row[k]!) * u[k]!;
