@@ -79,8 +79,9 @@ const HARD_PENALTY = 1e8;
 const frontierSize = (rows: number) => 8 + 4 * rows;
 /**
  * javascript-lp-solver's pivot tolerance for a frontier solved again because its answer broke a bound. At 1e-12
- * it can pivot on entries that are rounding noise: it answered a model with a target CPA, a minimum ROAS and a
- * carbon cap with a segment 4,774 past its bound of 24, 0.06% short of the optimum, which 1e-10 solves to 3e-15.
+ * it can pivot on entries that are rounding noise: it answered one frontier with a segment 4,774 past its bound
+ * of 24, and a model with a target CPA, a minimum ROAS and a carbon cap 0.03% short of the optimum, which 1e-10
+ * solves to 3e-15.
  */
 const RETRY_PRECISION = 1e-10;
 /** Segments added to the frontier per certificate round, at most. */
