@@ -274,6 +274,30 @@ describe('allocate', () => {
     expect(explored(plans[20]!, 'video')).toBeLessThan(explored(plans[20]!, 'search'));
   });
 
+  it('explores elsewhere what a group capped at a share of 0 cannot take, as a max of 0 on its channels does', () => {
+    const config = BudgetConfig.parse(JSON.parse(readFileSync('config/budget.config.json', 'utf8')));
+    const demo = config.portfolios[0]!;
+    const history = demoFeed(demo, '2026-12-06', 42).map(({ channelId, date, spend, conversions, revenue }) => ({
+      channelId,
+      date,
+      spend,
+      conversions,
+      revenue,
+    }));
+    const paused = ['video', 'podcast'];
+    const withChannels = (max: (id: string, max: number) => number) =>
+      demo.channels.map((c) => ({ ...c, base: paused.includes(c.id) ? 0 : c.base, max: max(c.id, c.max) }));
+    const plan = (portfolio: Record<string, unknown>) =>
+      allocate(AllocationInput.parse({ portfolio: { ...demo, ...portfolio }, history, previous: null, asOf: '2026-12-07', seed: 1 }));
+    const grouped = plan({ channels: withChannels((_, max) => max), groups: [{ id: 'paused', channels: paused, maxShare: 0 }] });
+    const capped = plan({ channels: withChannels((id, max) => (paused.includes(id) ? 0 : max)), groups: [] });
+    // The group's channels take nothing, and their would-be exploration goes to the others: the whole share.
+    expect(grouped.exploration).toBe(capped.exploration);
+    expect(grouped.channels.map((c) => [c.channelId, c.total, c.exploration])).toEqual(
+      capped.channels.map((c) => [c.channelId, c.total, c.exploration]),
+    );
+  });
+
   it('cuts the daily change limit floors in proportion, instead of holding, when only they exceed the budget', () => {
     const input = AllocationInput.parse({
       portfolio: {
