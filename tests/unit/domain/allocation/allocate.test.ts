@@ -145,6 +145,19 @@ const assertInvariants = (input: AllocationInput, allocation: Allocation) => {
 
 const withoutTiming = (a: Allocation) => ({ ...a, solver: { ...a.solver, ms: 0 } });
 
+/** The demo portfolio as configured, with six weeks of its simulated feed up to 2026-12-06. */
+const demoWithHistory = () => {
+  const demo = BudgetConfig.parse(JSON.parse(readFileSync('config/budget.config.json', 'utf8'))).portfolios[0]!;
+  const history = demoFeed(demo, '2026-12-06', 42).map(({ channelId, date, spend, conversions, revenue }) => ({
+    channelId,
+    date,
+    spend,
+    conversions,
+    revenue,
+  }));
+  return { demo, history };
+};
+
 describe('allocate', () => {
   it('keeps every contract invariant on random portfolios', () => {
     fc.assert(
@@ -252,15 +265,7 @@ describe('allocate', () => {
     // evenly (every channel cleared a money margin the cap left unspent), onto video and display, the dirtiest:
     // 403 conversions expected at 15,000, 395 at 17,500, 391 at 20,000. Exploration still moves with the
     // budget, so a step can lose a little (1.3% at most, from 15,250 to 16,000), never 3%.
-    const config = BudgetConfig.parse(JSON.parse(readFileSync('config/budget.config.json', 'utf8')));
-    const demo = config.portfolios[0]!;
-    const history = demoFeed(demo, '2026-12-06', 42).map(({ channelId, date, spend, conversions, revenue }) => ({
-      channelId,
-      date,
-      spend,
-      conversions,
-      revenue,
-    }));
+    const { demo, history } = demoWithHistory();
     const input = AllocationInput.parse({ portfolio: demo, history, previous: null, asOf: '2026-12-07', seed: 1 });
     const at = (daily: number) => allocate({ ...input, portfolio: { ...demo, budget: { ...demo.budget, daily } } });
     const plans = Array.from({ length: 29 }, (_, k) => at(10_000 + 500 * k));
@@ -275,15 +280,7 @@ describe('allocate', () => {
   });
 
   it('explores elsewhere what a group capped at a share of 0 cannot take, as a max of 0 on its channels does', () => {
-    const config = BudgetConfig.parse(JSON.parse(readFileSync('config/budget.config.json', 'utf8')));
-    const demo = config.portfolios[0]!;
-    const history = demoFeed(demo, '2026-12-06', 42).map(({ channelId, date, spend, conversions, revenue }) => ({
-      channelId,
-      date,
-      spend,
-      conversions,
-      revenue,
-    }));
+    const { demo, history } = demoWithHistory();
     const paused = ['video', 'podcast'];
     const withChannels = (max: (id: string, max: number) => number) =>
       demo.channels.map((c) => ({ ...c, base: paused.includes(c.id) ? 0 : c.base, max: max(c.id, c.max) }));
