@@ -131,19 +131,13 @@ const scale = (problem: LpProblem): Scaled => {
     for (let k = 0; k < n; k += 1) size += Math.abs(a[r]![k]! * u[k]!);
     return Math.abs(rhs) <= 1e-15 * size ? 0 : rhs;
   });
-  // A row that allows no activity (nothing on its right, nothing negative on its left: a group's share of 0)
-  // holds each of its variables at 0; it stays, for its price. Then every other row no point within the bounds
-  // can break is left out. Left in, such rows make the model degenerate, and javascript-lp-solver has answered
-  // them with a point past a bound.
-  const holding = a.map((row, r) => b[r] === 0 && row.every((v) => v >= 0));
-  for (const [r, row] of a.entries()) {
-    if (!holding[r]) continue;
-    for (let k = 0; k < n; k += 1) if (row[k]! > 0) u[k] = 0;
-  }
+  // A row no point within the bounds can break is left out (its price is 0): left in, such rows make the model
+  // degenerate (a group's minimum of 0 beside its maximum of 0), which javascript-lp-solver has answered with a
+  // point past a bound.
   const rows = a.flatMap((row, r) => {
     let most = 0;
     for (let k = 0; k < n; k += 1) most += Math.max(0, row[k]!) * u[k]!;
-    return holding[r] || most > b[r]! ? [r] : [];
+    return most > b[r]! ? [r] : [];
   });
   const penalty = Float64Array.from(problem.rows, (row) => (!row.soft ? HARD_PENALTY : row.firm ? FIRM_PENALTY : SOFT_PENALTY));
   const kept = <T>(values: ArrayLike<T>) => rows.map((r) => values[r]!);

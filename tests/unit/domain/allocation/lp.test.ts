@@ -135,6 +135,22 @@ describe('allocation LP', () => {
     expect(solution.duals[0]).toBe(0);
   });
 
+  it('lets a target give way before a group share when every segment misses the target', () => {
+    // CPAs of 33, 50, 100 and 200 against a target of 20: the target's row allows nothing, and the group needs 150.
+    const slopes = [0.03, 0.02, 0.01, 0.005];
+    const solution = solveLp({
+      c: slopes,
+      upper: [100, 100, 100, 100],
+      rows: [
+        { id: 'budget', a: [1, 1, 1, 1], rhs: 400 },
+        { id: 'targetCpa', a: slopes.map((s) => 1 - 20 * s), rhs: 0, soft: true },
+        { id: 'group:g:min', a: [-1, -1, -1, -1], rhs: -150, soft: true, firm: true },
+      ],
+    });
+    expect(Array.from(solution.x)).toEqual([100, 50, 0, 0]);
+    expect(solution.violations.map((v) => Number(v.toFixed(9)))).toEqual([0, 70, 0]);
+  });
+
   it('reports how far rows must be missed when they cannot all hold', () => {
     // A minimum ROAS of 5 where every segment returns at most 3 per unit: missed by 2 per unit bought.
     const solution = solveLp({
