@@ -61,7 +61,7 @@ export const bundleBudgetBytes = (definition: FunctionDefinition): number =>
  * work's column readers took them to 364 KB, plans in the currency's minor units, reasons in its decimals and
  * exploration priced by a binding carbon cap to 371 KB, the cold trials' reasons to 374.8 KB, and the LP's
  * guards against degenerate models (a pricing master that starts feasible, room read to its rounding) and
- * exploration's room inside capped groups to 376.2 KB. Measured init stayed at 114–118 ms at 357 KB; 23 KB more is noise beside the X-Ray SDK's 68 KB
+ * exploration's room inside capped groups to 376.1 KB. Measured init stayed at 114–118 ms at 357 KB; 23 KB more is noise beside the X-Ray SDK's 68 KB
  * and its semver's 28 that every function carries.
  */
 const ALLOCATOR_BUNDLE_KB = 380;
