@@ -4,6 +4,8 @@ import { deployedConfig } from '../../../../functions/wiring/config.js';
 
 const portfolios = deployedConfig.portfolios;
 const receivedAt = new Date('2026-11-22T10:00:00Z');
+/** A platform's delivery as the webhook maps it, for the configured portfolios, received at `receivedAt`. */
+const mapped = (source: Parameters<typeof fromPlatform>[0], body: unknown) => fromPlatform(source, body, portfolios, receivedAt);
 const PULLED = '2026-11-22T09:00:00Z';
 
 const metaRow = (extra: object = {}) => ({
@@ -27,12 +29,7 @@ const metaRow = (extra: object = {}) => ({
 
 describe('Meta Insights rows', () => {
   it('reads numbers from strings and counts only the channel’s action type, not the same purchase three times', () => {
-    const result = fromPlatform(
-      'meta',
-      { portfolioId: 'demo', deliveryId: 'm1', pulledAt: PULLED, data: [metaRow()] },
-      portfolios,
-      receivedAt,
-    );
+    const result = mapped('meta', { portfolioId: 'demo', deliveryId: 'm1', pulledAt: PULLED, data: [metaRow()] });
     expect(result).toEqual({
       ok: true,
       delivery: {
@@ -55,45 +52,30 @@ describe('Meta Insights rows', () => {
   });
 
   it('refuses a row spanning several days, and a non-numeric spend, with their paths', () => {
-    const result = fromPlatform(
-      'meta',
-      { portfolioId: 'demo', data: [metaRow({ date_stop: '2026-11-21' }), metaRow({ spend: '12,5' })] },
-      portfolios,
-      receivedAt,
-    );
+    const result = mapped('meta', { portfolioId: 'demo', data: [metaRow({ date_stop: '2026-11-21' }), metaRow({ spend: '12,5' })] });
     expect(result).toMatchObject({ ok: false, rejection: { kind: 'invalid-delivery' } });
     expect(!result.ok && result.rejection.issues.map((i) => i.path)).toEqual(['data[0].date_stop', 'data[1].spend']);
   });
 
   it('refuses an envelope key misspelt by case or separator, naming it, while keeping what else the API returns', () => {
     // A `pulledat` passed silently: the receipt time then stood as the rows' revision and replaced newer rows.
-    const misspelt = fromPlatform(
-      'meta',
-      { portfolioId: 'demo', deliveryID: 'm5', pulled_at: PULLED, data: [metaRow()] },
-      portfolios,
-      receivedAt,
-    );
+    const misspelt = mapped('meta', { portfolioId: 'demo', deliveryID: 'm5', pulled_at: PULLED, data: [metaRow()] });
     expect(!misspelt.ok && misspelt.rejection.issues).toEqual([
       { path: 'deliveryID', message: 'is not a known key: did you mean "deliveryId"?' },
       { path: 'pulled_at', message: 'is not a known key: did you mean "pulledAt"?' },
     ]);
-    const raw = fromPlatform(
-      'meta',
-      { portfolioId: 'demo', pulledAt: PULLED, data: [metaRow()], paging: { cursors: {} } },
-      portfolios,
-      receivedAt,
-    );
+    const raw = mapped('meta', { portfolioId: 'demo', pulledAt: PULLED, data: [metaRow()], paging: { cursors: {} } });
     expect(raw.ok).toBe(true);
   });
 
   it('refuses a platform delivery id with a lone surrogate, as the generic webhook does', () => {
-    const result = fromPlatform('meta', { portfolioId: 'demo', deliveryId: '\udc00', data: [metaRow()] }, portfolios, receivedAt);
+    const result = mapped('meta', { portfolioId: 'demo', deliveryId: '\udc00', data: [metaRow()] });
     expect(!result.ok && result.rejection.issues.map((i) => i.path)).toEqual(['deliveryId']);
   });
 
   it('tells a sender whose campaign id is a number past 2^53 to send it as a string', () => {
     // JSON.parse has already rounded 23850000000000001 to 23850000000000000: a number cannot carry it.
-    const result = fromPlatform('meta', { portfolioId: 'demo', data: [metaRow({ campaign_id: 2 ** 54 })] }, portfolios, receivedAt);
+    const result = mapped('meta', { portfolioId: 'demo', data: [metaRow({ campaign_id: 2 ** 54 })] });
     expect(!result.ok && result.rejection.issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
       'data[0].campaign_id: expected an id: a string of 1 to 64 characters, or a whole number below 2^53 (send a longer id as a string: as a number it loses digits)',
     ]);
@@ -104,12 +86,10 @@ describe('Meta Insights rows', () => {
       { action_type: 'offsite_conversion.fb_pixel_purchase', value: '30' },
       { action_type: 'offsite_conversion.fb_pixel_purchase', value: '3' },
     ];
-    const result = fromPlatform(
-      'meta',
-      { portfolioId: 'demo', data: [metaRow({ spend: '-5' }), metaRow({ clicks: '1e3' }), metaRow({ actions: twice })] },
-      portfolios,
-      receivedAt,
-    );
+    const result = mapped('meta', {
+      portfolioId: 'demo',
+      data: [metaRow({ spend: '-5' }), metaRow({ clicks: '1e3' }), metaRow({ actions: twice })],
+    });
     expect(!result.ok && result.rejection.issues).toEqual([
       {
         path: 'data[0].spend',
@@ -129,18 +109,13 @@ describe('Google Ads rows', () => {
   const row = (metrics: object, id = '1234567890', date = '2026-11-20') => ({ campaign: { id }, segments: { date }, metrics });
 
   it('takes cost in micros (camelCase or snake_case), fractional conversions and conversion value', () => {
-    const result = fromPlatform(
-      'google-ads',
-      {
-        portfolioId: 'demo',
-        results: [
-          row({ costMicros: '2950500000', conversions: 101.5, conversionsValue: 9800.25, clicks: '400' }),
-          row({ cost_micros: 1_000_000, conversions: 1 }, '1234567891'),
-        ],
-      },
-      portfolios,
-      receivedAt,
-    );
+    const result = mapped('google-ads', {
+      portfolioId: 'demo',
+      results: [
+        row({ costMicros: '2950500000', conversions: 101.5, conversionsValue: 9800.25, clicks: '400' }),
+        row({ cost_micros: 1_000_000, conversions: 1 }, '1234567891'),
+      ],
+    });
     expect(result.ok && result.delivery.records).toEqual([
       {
         channelId: 'search',
@@ -173,22 +148,15 @@ describe('Google Ads rows', () => {
   });
 
   it('needs a cost, and one cost: camelCase and snake_case that disagree are refused, that agree are taken', () => {
-    const result = fromPlatform(
-      'google-ads',
-      { portfolioId: 'demo', results: [row({ conversions: 1 }), row({ costMicros: 2_000_000, cost_micros: 1_000_000 })] },
-      portfolios,
-      receivedAt,
-    );
+    const result = mapped('google-ads', {
+      portfolioId: 'demo',
+      results: [row({ conversions: 1 }), row({ costMicros: 2_000_000, cost_micros: 1_000_000 })],
+    });
     expect(!result.ok && result.rejection.issues).toEqual([
       { path: 'results[0].metrics.costMicros', message: 'needs costMicros or cost_micros' },
       { path: 'results[1].metrics.cost_micros', message: 'costMicros and cost_micros disagree: send one' },
     ]);
-    const agreed = fromPlatform(
-      'google-ads',
-      { portfolioId: 'demo', results: [row({ costMicros: '1000000', cost_micros: 1_000_000 })] },
-      portfolios,
-      receivedAt,
-    );
+    const agreed = mapped('google-ads', { portfolioId: 'demo', results: [row({ costMicros: '1000000', cost_micros: 1_000_000 })] });
     expect(agreed.ok && agreed.delivery.records[0]!.spend).toBe(1);
   });
 });
@@ -206,7 +174,7 @@ describe('TikTok rows', () => {
         ],
       },
     };
-    const result = fromPlatform('tiktok', body, portfolios, receivedAt);
+    const result = mapped('tiktok', body);
     expect(result.ok && result.delivery.records).toEqual([
       { channelId: 'video', date: '2026-11-20', spend: 812.4, conversions: 17, clicks: 3100, revision: receivedAt.getTime() },
     ]);
@@ -220,14 +188,14 @@ describe('mapping platform ids to channels', () => {
       { dimensions: { campaign_id: '1790000000000001', stat_time_day: '2026-11-20' }, metrics: { spend: 1 } },
       { dimensions: { campaign_id: '998', stat_time_day: '2026-11-21' }, metrics: { spend: 1 } },
     ];
-    const result = fromPlatform('tiktok', { portfolioId: 'demo', data: { list: rows } }, portfolios, receivedAt);
+    const result = mapped('tiktok', { portfolioId: 'demo', data: { list: rows } });
     expect(result).toMatchObject({ ok: false, rejection: { kind: 'unknown-reference' } });
     expect(!result.ok && result.rejection.issues.map((i) => i.path)).toEqual([
       'data.list[0].dimensions.campaign_id',
       'data.list[2].dimensions.campaign_id',
     ]);
     expect(!result.ok && result.rejection.issues[0]!.message).toContain('unmapped: 999, 998');
-    expect(fromPlatform('tiktok', { portfolioId: 'nope', data: { list: rows } }, portfolios, receivedAt)).toMatchObject({
+    expect(mapped('tiktok', { portfolioId: 'nope', data: { list: rows } })).toMatchObject({
       ok: false,
       rejection: { kind: 'unknown-reference', issues: [{ path: 'portfolioId' }] },
     });
