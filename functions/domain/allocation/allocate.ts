@@ -551,20 +551,26 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
   const carbonBinds = cap !== undefined && emittedKg(emitters, first.totals) >= cap * (1 - 1e-6);
   const placeable = carbonBinds ? solve(plans, floors, allocatable, input, value).totals.reduce((a, b) => a + b, 0) : allocatable;
   const explorationBudget = offered * Math.min(1, placeable / Math.max(allocatable, 1e-9));
+  // A channel's exploration lifts its floor, and its capped groups' floors must stay within their maxShare: what
+  // a group has no room for is not asked of its channels, so exploration goes to the others instead of being
+  // trimmed away after the split (a group of maxShare 0 left 420.79 of a share of 1,000). Each group's room
+  // beside its members' floors is summed once.
+  const floorOf = (j: number) => Math.max(floors[j]!, plans[j]!.channel.base);
+  const capped = portfolio.groups
+    .filter((g) => g.maxShare < 1)
+    .map((g) => {
+      const members = new Set(g.channels);
+      const floorSum = plans.reduce((s, p, j) => (members.has(p.channel.id) ? s + floorOf(j) : s), 0);
+      return { members, room: g.maxShare * allocatable - floorSum };
+    });
+  const groupRoom = (i: number) =>
+    capped.reduce(
+      (room, g) => (g.members.has(plans[i]!.channel.id) ? Math.min(room, Math.max(0, g.room + floorOf(i) - plans[i]!.channel.base)) : room),
+      Number.POSITIVE_INFINITY,
+    );
   // Where the cap binds, a unit of a channel must beat the money's price and its carbon's at the cap's price
   // (as the LP prices it; a target's or a group's price is left out). Against the money's margin alone, every
   // channel cleared a budget the cap left unspent, and exploration went evenly to the dirtiest channels.
-  // A channel's exploration lifts its floor, and its capped groups' floors must stay within their maxShare: what
-  // a group has no room for is not asked of its channels, so exploration goes to the others instead of being
-  // trimmed away after the split (a group of maxShare 0 left 420.79 of a share of 1,000).
-  const floorOf = (j: number) => Math.max(floors[j]!, plans[j]!.channel.base);
-  const groupRoom = (i: number) =>
-    portfolio.groups
-      .filter((g) => g.maxShare < 1 && g.channels.includes(plans[i]!.channel.id))
-      .reduce((room, g) => {
-        const others = plans.reduce((s, p, j) => (j !== i && g.channels.includes(p.channel.id) ? s + floorOf(j) : s), 0);
-        return Math.min(room, Math.max(0, g.maxShare * allocatable - others - plans[i]!.channel.base));
-      }, Number.POSITIVE_INFINITY);
   const priceOf = (id: string) => {
     const row = first.model.meanings.findIndex((m) => m.id === id);
     return row >= 0 ? first.solution.duals[row]! : 0;

@@ -219,10 +219,6 @@ export const rowCount = (source: WebhookSource, json: unknown): number | undefin
 
 export type PlatformResult = { ok: true; delivery: Delivery } | { ok: false; rejection: Rejection };
 
-/**
- * Maps a platform body to the canonical delivery: 400 with every path for a malformed body, 422 for an
- * unknown portfolio or for platform ids that no channel's `sourceIds` claims (all of them listed).
- */
 /** A key as a near miss is compared: case, `_` and `-` aside. */
 const loosely = (key: string) => key.toLowerCase().replace(/[_-]/g, '');
 const ENVELOPE_KEYS = new Map(Object.keys(Envelope).map((key) => [loosely(key), key]));
@@ -242,6 +238,10 @@ const nearMisses = (json: unknown): Issue[] =>
       })
     : [];
 
+/**
+ * Maps a platform body to the canonical delivery: 400 with every path for a malformed body, 422 for an
+ * unknown portfolio or for platform ids that no channel's `sourceIds` claims (all of them listed).
+ */
 export const fromPlatform = (source: PlatformSource, json: unknown, portfolios: readonly Portfolio[], receivedAt: Date): PlatformResult => {
   const parsed = SCHEMAS[source].safeParse(json);
   const misspelt = nearMisses(json);
