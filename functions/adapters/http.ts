@@ -127,7 +127,8 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 const uncompressed = (event: APIGatewayProxyEventV2): void => {
   const encoding = event.headers['content-encoding']?.trim().toLowerCase();
   if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
-    throw new HttpError(415, 'unsupported-encoding', `send the body uncompressed (Content-Encoding: identity), not ${encoding}`);
+    const message = `send the body uncompressed (Content-Encoding: identity), not ${encoding}`;
+    throw new HttpError(415, 'unsupported-encoding', message, [{ path: 'Content-Encoding', message }]);
   }
 };
 
@@ -139,11 +140,28 @@ const uncompressed = (event: APIGatewayProxyEventV2): void => {
  * signature computed over bytes never decoded.
  */
 export const acceptedContent = (event: APIGatewayProxyEventV2): void => {
-  const type = event.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
-  if (type !== undefined && type !== '' && !/^application\/([\w.+-]+\+)?json$/.test(type)) {
-    throw new HttpError(415, 'unsupported-media-type', `send the body as application/json, not ${type}`);
-  }
+  contentType(event, /^application\/([\w.+-]+\+)?json$/, 'application/json');
   uncompressed(event);
+};
+
+/** 415 naming `Content-Type` when the request has one that `accepted` does not match; none passes. */
+const contentType = (event: APIGatewayProxyEventV2, accepted: RegExp, send: string): void => {
+  const type = event.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  if (type !== undefined && type !== '' && !accepted.test(type)) {
+    const message = `send the body as ${send}, not ${type}`;
+    throw new HttpError(415, 'unsupported-media-type', message, [{ path: 'Content-Type', message }]);
+  }
+};
+
+/**
+ * A dashboard form's body, as a browser posts it: `application/x-www-form-urlencoded` and uncompressed (else
+ * 415: a JSON or multipart body was read as a form and refused for its missing CSRF token, which was there),
+ * at most {@link MAX_BODY_BYTES} (else 413). Its bytes, not yet read as text.
+ */
+export const formBodyBytes = (event: APIGatewayProxyEventV2): Buffer => {
+  contentType(event, /^application\/x-www-form-urlencoded$/, 'application/x-www-form-urlencoded');
+  uncompressed(event);
+  return boundedBody(event);
 };
 
 /** The raw body's bytes ({@link rawBodyBytes}), refused with 413 beyond {@link MAX_BODY_BYTES} before anything else reads them. */

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { boundedBody, HttpError, redirect, utf8Text } from './http.js';
+import { formBodyBytes, HttpError, redirect, utf8Text } from './http.js';
 import { csrfMatches, readCookies, SESSION_COOKIE, signedInPerson } from './session.js';
 
 const FORM = { what: 'the form', send: 'the form' } as const;
@@ -30,7 +30,7 @@ const escapedBytes = (text: string): Buffer => {
  * ignore the second).
  */
 export const formFields = (event: APIGatewayProxyEventV2): URLSearchParams => {
-  const text = utf8Text(boundedBody(event), { ...FORM, path: '$' });
+  const text = utf8Text(formBodyBytes(event), { ...FORM, path: '$' });
   for (const pair of text.split('&')) {
     const [name = '', ...value] = pair.split('=');
     utf8Text(escapedBytes(name), { ...FORM, path: name, what: `the name of the field ${name}` });

@@ -66,6 +66,17 @@ describe('an operator form', () => {
     });
   });
 
+  it('refuses a body that is not a browser form with 415 naming the header, not with a CSRF error', () => {
+    const as = (headers: Record<string, string>) => ({ ...posted(`portfolio=demo&csrf=${csrf}`), headers }) as APIGatewayProxyEventV2;
+    expect(refusal(() => operatorForm(as({ 'content-type': 'application/json' })))).toMatchObject({
+      status: 415,
+      paths: ['Content-Type'],
+    });
+    expect(
+      refusal(() => operatorForm(as({ 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'gzip' }))),
+    ).toMatchObject({ status: 415, paths: ['Content-Encoding'] });
+  });
+
   it('refuses a repeated field with a 400 naming it, rather than acting on the first value', () => {
     expect(refusal(() => operatorForm(posted(`portfolio=demo&budget=1&budget=2&csrf=${csrf}`)))).toMatchObject({
       status: 400,
