@@ -303,16 +303,20 @@ export const bindingConstraints = (
         },
       ];
     }
-    if (channel.floorFromChange && solution.x[bottom]! <= 1e-9 && reduced(bottom) < -BINDING) {
-      const price = -reduced(bottom);
+    // A floor that gave way holds its channel by the rule, not by a price: the channel whose margin sets the
+    // budget's price has none, yet it was cut as the others were, so it is listed all the same.
+    const priced = reduced(bottom) < -BINDING;
+    if (channel.floorFromChange && solution.x[bottom]! <= 1e-9 && (priced || channel.floorGaveWay)) {
+      const price = priced ? -reduced(bottom) : 0;
+      const worth = priced ? `: each 1 ${portfolio.currency} it could give up would add ${gain(price)} a day elsewhere.` : '.';
       return [
         {
           id: `change:${channel.channelId}`,
           binding: true,
           shadowPrice: price,
           explanation: channel.floorGaveWay
-            ? `${name} is cut below the daily change limit (to ${reached(channel)}${fromDayStart(channel)}), as every channel's floor gives way in proportion when today's budget cannot cover them${(channel.gaveWayFor ?? []).map((g) => `, and further for group ${g}'s share`).join('')}: each 1 ${portfolio.currency} it could give up would add ${gain(price)} a day elsewhere.`
-            : `${name} is cut by the most the daily change limit allows (to ${reached(channel)}${fromDayStart(channel)}): each 1 ${portfolio.currency} it could give up would add ${gain(price)} a day elsewhere.`,
+            ? `${name} is cut below the daily change limit (to ${reached(channel)}${fromDayStart(channel)}), as every channel's floor gives way in proportion when today's budget cannot cover them${(channel.gaveWayFor ?? []).map((g) => `, and further for group ${g}'s share`).join('')}${worth}`
+            : `${name} is cut by the most the daily change limit allows (to ${reached(channel)}${fromDayStart(channel)})${worth}`,
         },
       ];
     }
