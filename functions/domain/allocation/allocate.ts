@@ -554,14 +554,19 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
   // A channel's exploration lifts its floor, and its capped groups' floors must stay within their maxShare: what
   // a group has no room for is not asked of its channels, so exploration goes to the others instead of being
   // trimmed away after the split (a group of maxShare 0 left 420.79 of a share of 1,000). Each group's room
-  // beside its members' floors is summed once.
+  // beside its members' floors is summed once, and its exploring members share it (two members each given the
+  // whole room were trimmed to half, and 170 of 1,000 was lost).
   const floorOf = (j: number) => Math.max(floors[j]!, plans[j]!.channel.base);
+  const explores = (plan: ChannelPlan) => exploring && plan.channel.explore && !plan.stopLoss;
   const capped = portfolio.groups
     .filter((g) => g.maxShare < 1)
     .map((g) => {
       const members = new Set(g.channels);
       const floorSum = plans.reduce((s, p, j) => (members.has(p.channel.id) ? s + floorOf(j) : s), 0);
-      return { members, room: g.maxShare * allocatable - floorSum };
+      const room = g.maxShare * allocatable - floorSum;
+      // A member's exploration up to its change-limit floor lifts no floor: that much more is the members' to share.
+      const slack = plans.reduce((s, p, j) => (members.has(p.channel.id) && explores(p) ? s + floorOf(j) - p.channel.base : s), 0);
+      return { members, room, shared: Math.max(0, room) + slack };
     });
   const groupRoom = (i: number) =>
     capped.reduce(
@@ -583,7 +588,7 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
         explorationBudget,
         plans
           .map((plan, i) => ({ plan, i }))
-          .filter(({ plan }) => plan.channel.explore && !plan.stopLoss)
+          .filter(({ plan }) => explores(plan))
           .map(({ plan, i }) => ({
             channelId: plan.channel.id,
             model: plan.conversions,
@@ -591,8 +596,10 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
             hurdle: hurdleOf(plan),
             room: Math.min(plan.high - plan.channel.base, groupRoom(i)),
             worth: plan.dayFactor * plan.incrementality * (portfolio.objective.maximize === 'revenue' ? plan.orderValue : 1),
+            within: capped.flatMap((g, p) => (g.members.has(plan.channel.id) ? [p] : [])),
           })),
         first.margin,
+        capped.map((g) => g.shared),
       )
     : new Map<string, { amount: number; chance: number }>();
   const wanted = roundToTotal(

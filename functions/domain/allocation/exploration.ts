@@ -22,6 +22,8 @@ export interface ExplorationCandidate {
   readonly worth?: number;
   /** What its next unit must return to beat the plan's, where that is its own (its carbon's price added); else the margin. */
   readonly hurdle?: number;
+  /** The shared rooms (a capped group's, by index) its exploration also counts against, with its fellow members'. */
+  readonly within?: readonly number[];
 }
 
 export interface ExplorationShare {
@@ -36,13 +38,14 @@ export interface ExplorationShare {
  * (the Gamma posterior's tail at each scale) rather than from draws, so it is exact, the same on every run,
  * and independent of channel order. Nine tenths of the budget follow the chances, a tenth is a floor spread
  * evenly over the barely measured channels so that an unexplored one still gets measurable spend (all of it
- * when no channel shows a chance). Channels with no room (at their cap) get nothing; what one cannot take goes
- * to the others.
+ * when no channel shows a chance). Channels with no room (at their cap, or in a shared room that is full) get
+ * nothing; what one cannot take goes to the others.
  */
 export const splitExploration = (
   budget: number,
   candidates: readonly ExplorationCandidate[],
   margin: number,
+  sharedRooms: readonly number[] = [],
 ): Map<string, ExplorationShare> => {
   const shares = new Map<string, ExplorationShare>();
   const open = candidates.filter((c) => c.room > 0);
@@ -67,22 +70,29 @@ export const splitExploration = (
     (_, i) =>
       (unmeasured[i] ? floorShare / floorCount : 0) + (1 - floorShare) * (totalChance > 0 ? chances[i]! / totalChance : 1 / open.length),
   );
-  // Water-fill: give by weight, cap at room, hand the excess to channels still open.
+  // Water-fill: give by weight, cap at room, hand the excess to channels still open. A shared room that cannot
+  // hold what its members want this round gives each of them the same fraction of it.
   const amounts = open.map(() => 0);
+  const left = [...sharedRooms];
+  const poolsOf = (i: number) => open[i]!.within ?? [];
   let remaining = budget;
   let active = open.map((_, i) => i);
   while (remaining > 1e-9 && active.length > 0) {
     const weight = active.reduce((s, i) => s + weights[i]!, 0);
     // When only zero-weight channels have room left, they share what remains evenly.
     const share = (i: number) => (weight > 0 ? weights[i]! / weight : 1 / active.length);
+    const wants = new Map(active.map((i) => [i, Math.min(remaining * share(i), open[i]!.room - amounts[i]!)]));
+    const asked = left.map(() => 0);
+    for (const [i, want] of wants) for (const p of poolsOf(i)) asked[p]! += want;
+    const fits = asked.map((a, p) => (a > left[p]! ? Math.max(0, left[p]!) / a : 1));
     const next: number[] = [];
     let given = 0;
-    for (const i of active) {
-      const want = remaining * share(i);
-      const take = Math.min(want, open[i]!.room - amounts[i]!);
+    for (const [i, want] of wants) {
+      const take = poolsOf(i).reduce((t, p) => Math.min(t, want * fits[p]!), want);
       amounts[i]! += take;
       given += take;
-      if (open[i]!.room - amounts[i]! > 1e-9) next.push(i);
+      for (const p of poolsOf(i)) left[p]! -= take;
+      if (open[i]!.room - amounts[i]! > 1e-9 && poolsOf(i).every((p) => left[p]! > 1e-9)) next.push(i);
     }
     remaining -= given;
     if (next.length === active.length && given <= 1e-12) break;

@@ -295,6 +295,23 @@ describe('allocate', () => {
     );
   });
 
+  it("explores elsewhere what a capped group's members cannot take between them, and keeps the group within its share", () => {
+    const { demo, history } = demoWithHistory();
+    const members = ['video', 'podcast'];
+    const portfolio = {
+      ...demo,
+      channels: demo.channels.map((c) => ({ ...c, base: members.includes(c.id) ? 0 : c.base })),
+      groups: [{ id: 'small', channels: members, maxShare: 0.02 }],
+    };
+    const allocation = allocate(AllocationInput.parse({ portfolio, history, previous: null, asOf: '2026-12-07', seed: 1 }));
+    const allocatable = demo.budget.daily * (1 - demo.budget.reserveShare);
+    const grouped = allocation.channels.filter((c) => members.includes(c.channelId));
+    // The share is whole; before, each member was offered the group's whole room and each was trimmed to half.
+    expect(allocation.exploration).toBe(demo.budget.daily * demo.budget.explorationShare);
+    expect(grouped.reduce((s, c) => s + c.total, 0)).toBeLessThanOrEqual(0.02 * allocatable + 0.005);
+    for (const c of grouped) expect(c.exploration).toBeGreaterThan(0);
+  });
+
   it('cuts the daily change limit floors in proportion, instead of holding, when only they exceed the budget', () => {
     const input = AllocationInput.parse({
       portfolio: {

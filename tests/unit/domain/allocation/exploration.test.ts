@@ -50,6 +50,19 @@ describe('splitExploration', () => {
     expect(shares.has('capped')).toBe(false);
   });
 
+  it("holds the members of a shared room (a capped group's) within it together, alike, and gives the rest to the others", () => {
+    // Three channels with the same chance; two of them share a room of 100 between them.
+    const shares = splitExploration(
+      900,
+      [{ ...candidate('a', 1, 100), within: [0] }, { ...candidate('b', 1, 100), within: [0] }, candidate('c', 1, 100)],
+      margin,
+      [100],
+    );
+    expect(shares.get('a')!.amount).toBeCloseTo(50, 9);
+    expect(shares.get('b')!.amount).toBeCloseTo(50, 9);
+    expect(shares.get('c')!.amount).toBeCloseTo(800, 9);
+  });
+
   it("reads each channel's chance exactly: the share of its posterior's curves whose next unit beats the margin", () => {
     // Two scales the data leaves plausible, a level known to within 1/√12.
     const uncertain: ResponseModel = {
