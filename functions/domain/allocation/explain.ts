@@ -158,13 +158,23 @@ const groupTotal = <C extends Pick<PlannedChannel, 'channelId' | 'total'>>(chann
   return { members, total: members.reduce((s, c) => s + c.total, 0) };
 };
 
-/** How far the plan misses a group's share as configured (0 within half a cent), whether today's row asked less or the row gave way. */
+/** The plan as it is published: each channel at its total in whole minor units. */
+const asPlaced = (plan: readonly PlannedChannel[]) => plan.map((c) => ({ ...c, total: c.placed }));
+
+/**
+ * How far the plan misses a group's share as configured (0 within half a cent), whether today's row asked
+ * less or the row gave way: missed as the LP placed it, by as much as the published plan misses it (read
+ * on the LP's totals, the amount was a cent off the table's beside it).
+ */
 const shareMissed = (portfolio: Portfolio, meaning: RowMeaning, plan: readonly PlannedChannel[]): number => {
   if (meaning.share === undefined) return 0;
   const channels = portfolio.groups.find((g) => `group:${g.id}` === meaning.id)?.channels ?? [];
-  const { total } = groupTotal(channels, plan);
-  const missed = meaning.side === 'min' ? meaning.share - total : total - meaning.share;
-  return missed > SHARE_MISSED ? missed : 0;
+  const missing = (channels_: readonly PlannedChannel[]) => {
+    const { total } = groupTotal(channels, channels_);
+    return meaning.side === 'min' ? meaning.share! - total : total - meaning.share!;
+  };
+  const missed = missing(plan);
+  return missed > SHARE_MISSED ? Math.max(missing(asPlaced(plan)), SHARE_MISSED) : 0;
 };
 
 /** A group's share as a sentence begins: which side, its share and what that is today. */
@@ -211,7 +221,8 @@ const missedShare = (
   unmet: number,
   beside: Beside,
 ): string => {
-  const { members: group, total } = groupTotal(channels, plan);
+  const { members: group } = groupTotal(channels, plan);
+  const { total } = groupTotal(channels, asPlaced(plan));
   const head = shareHead(id, side, share, amount ?? 0);
   if (side === 'min') {
     const atCeilings = group.every((c) => c.total >= c.upper - 0.01);

@@ -312,6 +312,23 @@ describe('allocate', () => {
     for (const c of grouped) expect(c.exploration).toBeGreaterThan(0);
   });
 
+  it("states a group's missed share as the published plan misses it, to the cent", () => {
+    const { demo, history } = demoWithHistory();
+    const members = ['social', 'video', 'display', 'affiliate'];
+    const totals = { search: 3113.63, social: 2381.4, video: 1438.83, display: 536.59, affiliate: 969.07, podcast: 1321.58 };
+    const portfolio = { ...demo, budget: { ...demo.budget, daily: 9851.7 }, groups: [{ id: 'g', channels: members, maxShare: 0.461 }] };
+    const previous = { channels: Object.entries(totals).map(([channelId, total]) => ({ channelId, total })) };
+    const allocation = allocate(AllocationInput.parse({ portfolio, history, previous, asOf: '2026-12-07', seed: 1 }));
+    const group = allocation.constraints.find((c) => c.id === 'group:g')!;
+    const published = allocation.channels.filter((c) => members.includes(c.channelId)).reduce((s, c) => s + c.total, 0);
+    const cap = 0.461 * (9851.7 - allocation.reserve);
+    // The LP's totals made it 4,091.98 and 231.59 over, beside a table summing to 4,091.97.
+    expect(group.unmet).toBe(Math.round((published - cap) * 100) / 100);
+    expect(group.explanation).toContain(
+      `down only to ${published.toLocaleString('en-US', { minimumFractionDigits: 2 })}, ${group.unmet} over`,
+    );
+  });
+
   it('cuts the daily change limit floors in proportion, instead of holding, when only they exceed the budget', () => {
     const input = AllocationInput.parse({
       portfolio: {
