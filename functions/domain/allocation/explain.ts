@@ -2,7 +2,7 @@ import { groupBy } from '../collections.js';
 import type { Portfolio } from '../config.js';
 import { formatAmount, minorUnitOf, roundTo } from '../money.js';
 import type { LpSolution } from './lp.js';
-import type { AllocationModel, RowMeaning } from './model.js';
+import type { AllocationModel, Column, RowMeaning } from './model.js';
 import type { BindingConstraint } from './schemas.js';
 
 /** Prices smaller than this (objective units per unit) are rounding, not a binding constraint. */
@@ -285,8 +285,16 @@ export const bindingConstraints = (
   // A missed row's dual is its elastic penalty (or, asked only what today allows, a price of nothing in
   // particular), not what a unit is worth: channels are priced by the rows that hold as asked.
   const priced = model.meanings.map((meaning, r) => (meaning.soft && missed[r]! > 0 ? 0 : solution.duals[r]!));
-  const reduced = (k: number) => model.problem.c[k]! - model.problem.rows.reduce((s, row, r) => s + priced[r]! * row.a[k]!, 0);
+  const reducedOf = (column: Column) => column.c - column.a.reduce((s, a, r) => s + priced[r]! * a, 0);
+  const reduced = (k: number) => reducedOf({ c: model.problem.c[k]!, a: model.problem.rows.map((row) => row.a[k]!) });
   const segmentsOf = groupBy(model.segments.keys(), (k) => model.segments[k]!.channel);
+  /** What a unit more of a channel's ceiling is worth: its top segment's reduced cost when it is full, else nothing. */
+  const ceilingPrice = (own: readonly number[], beyond: Column | undefined, channel: PlannedChannel) => {
+    const top = own.at(-1);
+    // A channel whose floor reached its ceiling (exploration filled it) has no segment: the unit beyond prices it.
+    if (top === undefined) return beyond && !channel.stopLoss ? reducedOf(beyond) : 0;
+    return solution.x[top]! >= model.segments[top]!.length - 1e-9 ? reduced(top) : 0;
+  };
   const names = new Map(portfolio.channels.map((c) => [c.id, c.name]));
   // A limit as the plan reached it: the channel's total in whole minor units, which the table shows. The limit
   // itself is fractional: rounded to the nearest unit, a rise's ceiling of 2,034.2375 was quoted as 2,034.24
@@ -297,11 +305,8 @@ export const bindingConstraints = (
     // People read the channel's name (issue 23: ids only in the CSV and the API); the id stays in the constraint's id.
     const name = names.get(channel.channelId) ?? channel.channelId;
     const own = segmentsOf.get(i) ?? [];
-    if (own.length === 0) return [];
-    const top = own.at(-1)!;
-    const bottom = own[0]!;
-    if (solution.x[top]! >= model.segments[top]!.length - 1e-9 && reduced(top) > BINDING) {
-      const price = reduced(top);
+    const price = ceilingPrice(own, model.beyond[i], channel);
+    if (price > BINDING) {
       const atMax = channel.ceiling === 'max';
       return [
         {
@@ -314,6 +319,8 @@ export const bindingConstraints = (
         },
       ];
     }
+    if (own.length === 0) return [];
+    const bottom = own[0]!;
     // A floor that gave way holds its channel by the rule, not by a price: the channel whose margin sets the
     // budget's price has none, yet it was cut as the others were, so it is listed all the same.
     const priced = reduced(bottom) < -BINDING;

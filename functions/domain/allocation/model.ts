@@ -33,10 +33,21 @@ export interface RowMeaning {
   readonly share?: number;
 }
 
+/** A column the LP does not hold: its objective coefficient and its coefficient in each row. */
+export interface Column {
+  readonly c: number;
+  readonly a: readonly number[];
+}
+
 export interface AllocationModel {
   readonly problem: LpProblem;
   readonly segments: readonly Segment[];
   readonly meanings: readonly RowMeaning[];
+  /**
+   * Per channel whose floor is its ceiling (exploration filled it to its max, say), so that it has no segment
+   * to price its ceiling by: the column of one unit above the ceiling, written as its segments would be.
+   */
+  readonly beyond: readonly (Column | undefined)[];
 }
 
 /**
@@ -57,9 +68,11 @@ export const buildModel = (portfolio: Portfolio, channels: readonly ModelChannel
   const spent = floorsOf((_, s) => s);
   const rows: LpRow[] = [];
   const meanings: RowMeaning[] = [];
+  const coefficients: ((segment: Segment) => number)[] = [];
   const add = (meaning: RowMeaning, coefficient: (segment: Segment) => number, rhs: number) => {
     rows.push({ id: meaning.id, a: segments.map(coefficient), rhs, soft: meaning.soft, firm: meaning.firm ?? false });
     meanings.push(meaning);
+    coefficients.push(coefficient);
   };
 
   add({ id: 'budget', side: 'max', soft: false }, () => 1, allocatable - spent);
@@ -91,7 +104,12 @@ export const buildModel = (portfolio: Portfolio, channels: readonly ModelChannel
     if (group.maxShare < 1) add({ ...row, side: 'max', share: shares.max }, inGroup, today.max - floors);
     if (group.minShare > 0) add({ ...row, side: 'min', share: shares.min }, (s) => -inGroup(s), floors - today.min);
   }
-  return { problem: { c: segments.map((s) => s.slope), upper: segments.map((s) => s.length), rows }, segments, meanings };
+  const beyond = channels.map((m, i): Column | undefined => {
+    if (m.upper > m.lower) return undefined;
+    const [unit] = segmentsOf(i, m.upper, m.upper + 1, 1, m.value, minRoas ? m.revenue : undefined, targetCpa ? m.conversions : undefined);
+    return unit && { c: unit.slope, a: coefficients.map((coefficient) => coefficient(unit)) };
+  });
+  return { problem: { c: segments.map((s) => s.slope), upper: segments.map((s) => s.length), rows }, segments, meanings, beyond };
 };
 
 /**

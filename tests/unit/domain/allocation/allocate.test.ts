@@ -329,6 +329,41 @@ describe('allocate', () => {
     );
   });
 
+  it('lists the max of a channel that exploration alone filled to it, priced by the unit beyond', () => {
+    // a converts four times as well as b, and its whole max (100) is inside the exploration share (200).
+    const history = (['a', 'b'] as const).flatMap((channelId, i) =>
+      Array.from({ length: 20 }, (_, d) => {
+        const spend = 200 + (d % 5) * 40;
+        return { channelId, date: addDays('2026-11-20', -d), spend, conversions: Math.round(spend * [0.2, 0.05][i]!) };
+      }),
+    );
+    const allocation = allocate(
+      AllocationInput.parse({
+        portfolio: {
+          id: 'p',
+          name: 'p',
+          currency: 'USD',
+          timezone: 'UTC',
+          budget: { daily: 1000, explorationShare: 0.2, reserveShare: 0 },
+          channels: [
+            { id: 'a', platform: 'generic', base: 0, max: 100 },
+            { id: 'b', platform: 'generic', base: 0, max: 5000 },
+          ],
+        },
+        history,
+        previous: null,
+        asOf: '2026-11-21',
+      }),
+    );
+    const a = allocation.channels[0]!;
+    expect([a.total, a.exploration]).toEqual([100, 100]);
+    const max = allocation.constraints.find((c) => c.id === 'max:a');
+    const budget = allocation.constraints.find((c) => c.id === 'budget')!;
+    // What a's next unit buys, less the budget's price of that unit.
+    expect(max?.shadowPrice).toBeCloseTo(1 / a.marginalCpa! - budget.shadowPrice, 3);
+    expect(max?.explanation).toMatch(/^a is at its max of 100: raising the max by 1 USD would add 0\.\d+ more conversions a day\.$/);
+  });
+
   it('cuts the daily change limit floors in proportion, instead of holding, when only they exceed the budget', () => {
     const input = AllocationInput.parse({
       portfolio: {
