@@ -100,7 +100,7 @@ const portfolioOf = (mode: ApplyMode, budget: Partial<{ maxDailyChange: number }
 const publish = async (
   portfolio: Portfolio,
   totals: Record<string, number>,
-  { ageMs = 0, status = 'optimal' as 'optimal' | 'held' } = {},
+  { ageMs = 0, status = 'optimal' as 'optimal' | 'held', releaseReason = undefined as string | undefined } = {},
 ) => {
   const createdAt = new Date(Date.now() - ageMs);
   const channels = Object.entries(totals).map(([channelId, total]) => ({
@@ -122,7 +122,7 @@ const publish = async (
     watermark: null,
     inputHash: 'test',
     computation: 'solved',
-    trigger: { kind: 'on-demand', by: 'test' },
+    trigger: { kind: 'on-demand', by: 'test', ...(releaseReason ? { releaseReserve: { reason: releaseReason } } : {}) },
     allocation: {
       status,
       ...(status === 'held' ? { reason: 'stale data' } : {}),
@@ -715,6 +715,23 @@ describe('applying published plans to the platforms (issue 24)', () => {
     );
     await expect(actuator.approve(cut, latest.snapshotId, 'olga@example.com')).rejects.toThrow(/breaks today's config/);
     expect(budgets(f)).toEqual({ search: 100, social: 100, video: 100 });
+  });
+
+  it('applies a plan that released the reserve, and refuses a rollback to it: the release was its own run’s', async () => {
+    const f = await startFakes();
+    const { actuator } = actuatorOn(f);
+    const base = portfolioOf('auto');
+    // 3,500 a day with 15% held back: 2,975 allocatable, or the whole 3,500 when a run releases the reserve.
+    const portfolio = Portfolio.parse({ ...base, budget: { ...base.budget, daily: 3500, reserveShare: 0.15 } });
+    const released = await publish(portfolio, { search: 1000, social: 1000, video: 1000, podcast: 500 }, { releaseReason: 'launch week' });
+    await actuator.published(portfolio, released.snapshotId);
+    expect(budgets(f)).toEqual({ search: 1000, social: 1000, video: 1000 });
+    const next = await publish(portfolio, { search: 900, social: 800, video: 800, podcast: 400 });
+    await actuator.published(portfolio, next.snapshotId);
+    await expect(actuator.approve(portfolio, released.snapshotId, 'olga@example.com', { rollback: true })).rejects.toThrow(
+      /breaks today's config \(total: 3,500\.00 exceeds today's allocatable budget of 2,975\.00; the plan released the reserve for its own run/,
+    );
+    expect(budgets(f)).toEqual({ search: 900, social: 800, video: 800 });
   });
 
   it('lists the newest applies first, as many as asked for, reading past a page of DynamoDB', async () => {
