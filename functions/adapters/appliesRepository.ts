@@ -137,6 +137,26 @@ export class AppliesRepository implements ApplyStore {
     return Number(Item?.amountMinor ?? amountMinor);
   }
 
+  async dayStarts(portfolioId: string, date: string): Promise<ReadonlyMap<string, number>> {
+    const prefix = `${DAY_START}${date}#`;
+    const starts = new Map<string, number>();
+    let start: Record<string, unknown> | undefined;
+    do {
+      const { Items = [], LastEvaluatedKey } = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :day)',
+          ExpressionAttributeValues: { ':pk': portfolioId, ':day': prefix },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of Items) starts.set(String(item.sk).slice(prefix.length), Number(item.amountMinor));
+      start = LastEvaluatedKey;
+    } while (start);
+    return starts;
+  }
+
   async state(portfolioId: string): Promise<VersionedApplyState> {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: { pk: portfolioId, sk: STATE }, ConsistentRead: true }),

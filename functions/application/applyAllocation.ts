@@ -304,10 +304,14 @@ export class Actuator {
   /**
    * The changes a plan makes now: each connected account read once, each channel's total mapped onto its
    * budgets, each budget bounded by the daily change limit from the day's first apply (read, not stored:
-   * only a real apply stores the day's start).
+   * only a real apply stores the day's start; a budget no apply has written today starts the day where it is).
    */
   private async propose(portfolio: Portfolio, snapshot: Snapshot): Promise<Proposal> {
-    const { campaigns, unreadable } = await this.readAccounts(portfolio);
+    const today = dateInZone(this.deps.clock(), portfolio.timezone);
+    const [{ campaigns, unreadable }, dayStarts] = await Promise.all([
+      this.readAccounts(portfolio),
+      this.deps.applies.dayStarts(portfolio.id, today),
+    ]);
     const owned = accountCampaigns(portfolio);
     const mappings = mapPlan({
       currency: portfolio.currency,
@@ -328,7 +332,7 @@ export class Actuator {
       .flatMap((m) => m.changes);
     return {
       channels,
-      changes: entities.map((e) => this.bounded(portfolio, e, e.beforeMinor)),
+      changes: entities.map((e) => this.bounded(portfolio, e, dayStarts.get(e.key) ?? e.beforeMinor)),
       entities,
       unreadable: [...unreadable.values()],
     };

@@ -80,6 +80,8 @@ export interface ApplyStore {
   settled(portfolioId: string, applyId: string, key: string): Promise<BudgetChange | null>;
   /** The budget before the day's first apply: stored on the first call of a day, answered after. */
   dayStart(portfolioId: string, date: string, key: string, amountMinor: number): Promise<number>;
+  /** The budgets stored as the day's start so far, by budget key: what a proposal's limit is measured from. */
+  dayStarts(portfolioId: string, date: string): Promise<ReadonlyMap<string, number>>;
   state(portfolioId: string): Promise<VersionedApplyState>;
   /** Saves the state if its version is still `version`; whether it did. */
   saveState(portfolioId: string, state: ApplyState, version: number): Promise<boolean>;

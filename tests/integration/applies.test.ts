@@ -717,6 +717,25 @@ describe('applying published plans to the platforms (issue 24)', () => {
     expect(budgets(f)).toEqual({ search: 100, social: 100, video: 100 });
   });
 
+  it("proposes each budget within the day's change limit from where the day's first apply found it, as the apply then writes it", async () => {
+    const f = await startFakes();
+    const { actuator } = actuatorOn(f);
+    const auto = portfolioOf('auto', { maxDailyChange: 0.1 });
+    const first = await publish(auto, { ...PLAN, search: 105 }, { ageMs: 60_000 });
+    await actuator.published(auto, first.snapshotId);
+    expect(budgets(f).search).toBe(105);
+    // The same portfolio, now asking for approval: today's limit runs from the day's 100, not from the 105 now.
+    const approve = Portfolio.parse({ ...auto, apply: { ...auto.apply, mode: 'approve' } });
+    const second = await publish(approve, { ...PLAN, search: 120 });
+    const pending = await actuator.published(approve, second.snapshotId);
+    const proposed = pending!.changes.find((c) => c.channelId === 'search')!;
+    expect([proposed.target, proposed.note]).toEqual([110, expect.stringContaining('10% of 100.00')]);
+    await actuator.approve(approve, second.snapshotId, 'olga@example.com');
+    const applied = await actuator.approved(approve, second.snapshotId);
+    expect(applied!.changes.find((c) => c.channelId === 'search')).toMatchObject({ after: 110, status: 'applied' });
+    expect(budgets(f).search).toBe(110);
+  });
+
   it('applies a plan that released the reserve, and refuses a rollback to it: the release was its own run’s', async () => {
     const f = await startFakes();
     const { actuator } = actuatorOn(f);
