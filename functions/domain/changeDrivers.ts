@@ -233,8 +233,15 @@ const stepsBetween = (from: AllocationInput, to: AllocationInput, portfolio: Por
       ? 'the plan in force moved on since the earlier run'
       : '',
   ].filter((s) => s !== '');
-  if (to.releaseReserve) {
-    steps.push({ kind: 'reserve', apply: () => to, sentence: () => ['the reserve released into the plan', ...rest].join('; ') });
+  // A release lasts its own run: the next one holds the reserve back again, and that is a cause too.
+  const reserve =
+    Boolean(from.releaseReserve) === Boolean(to.releaseReserve)
+      ? ''
+      : to.releaseReserve
+        ? 'the reserve released into the plan'
+        : 'the reserve held back again (the earlier run had released it)';
+  if (reserve !== '') {
+    steps.push({ kind: 'reserve', apply: () => to, sentence: () => [reserve, ...rest].join('; ') });
   } else {
     steps.push({ kind: 'day', apply: () => to, sentence: () => (rest.length > 0 ? rest.join('; ') : 'the plan in force and the day') });
   }
@@ -342,8 +349,16 @@ const causesFromSnapshots = (
     });
   }
   const release = reserveRelease(to);
+  const released = reserveRelease(from);
   if (release) {
     causes.push({ kind: 'reserve', amount: null, role: 'cause', sentence: `the reserve was released into the plan ("${release.reason}")` });
+  } else if (released) {
+    causes.push({
+      kind: 'reserve',
+      amount: null,
+      role: 'cause',
+      sentence: `the reserve was held back again, where the earlier plan had released it ("${released.reason}")`,
+    });
   }
   const newData = from.watermark !== to.watermark || from.inputHash !== to.inputHash;
   if (

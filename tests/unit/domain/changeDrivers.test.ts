@@ -101,6 +101,14 @@ describe('why it changed, from the snapshots alone (inputs not kept)', () => {
     expect(search!.summary).toContain('it sits at its cap of 800.00');
     expect(social!.drivers[0]).toMatchObject({ kind: 'stop-loss', sentence: 'a stop-loss alert opened, holding it at its base' });
   });
+
+  it('tells the reserve held back again after a plan that released it', () => {
+    const from = snapshot({ trigger: { kind: 'on-demand', by: 'ops', releaseReserve: { reason: 'Black Friday' } } }, [channel('search')]);
+    const to = snapshot({ snapshotId: '20261120T010000000Z-bbbbbb' }, [channel('search', { total: 350, performance: 200 })]);
+    const [search] = whyItChanged(from, to, portfolio);
+    expect(search!.drivers.map((d) => d.kind)).toContain('reserve');
+    expect(search!.summary).toContain('the reserve was held back again, where the earlier plan had released it ("Black Friday")');
+  });
 });
 
 /** Two channels with 28 days of history each: search converts better than social. */
@@ -172,6 +180,19 @@ describe('why it changed, attributed by solving the kept inputs again one cause 
     // The budget rose by 300: the config's amounts across channels account for most of it.
     const configTotal = changes.flatMap((c) => causesOf(c).filter((d) => d.kind === 'config')).reduce((s, d) => s + d.amount!, 0);
     expect(configTotal).toBeGreaterThan(150);
+  });
+
+  it('names the reserve held back again after a run that released it, as the whole of the fall', () => {
+    const base = inputOn('2026-11-22');
+    const held = { ...base, portfolio: { ...base.portfolio, budget: { ...base.portfolio.budget, reserveShare: 0.2 } } };
+    const before = { ...held, releaseReserve: true };
+    const [from, to] = [solved(before, 'a'), solved(held, 'b')];
+    expect(from.allocation.total - to.allocation.total).toBeCloseTo(200, 2);
+    const changes = whyItChanged(from, to, portfolio, { from: before, to: held });
+    const causes = changes.flatMap((c) => causesOf(c));
+    expect(new Set(causes.map((d) => d.kind))).toEqual(new Set(['reserve']));
+    expect(causes.reduce((s, d) => s + d.amount!, 0)).toBeCloseTo(to.allocation.total - from.allocation.total, 6);
+    expect(changes.map((c) => c.summary).join(' ')).toContain('the reserve held back again (the earlier run had released it)');
   });
 
   it('attributes a channel held at its base to the stop-loss that opened', () => {
