@@ -27,7 +27,7 @@ const unplaced = (points: readonly PlannerPoint[], money: Money): Markup | '' =>
   const first = points.find((p) => (p.allocation.unallocated?.amount ?? 0) >= 0.01);
   if (!first) return '';
   const last = points.at(-1)!;
-  return html`<p class="meta" id="planner-unplaced">From ${money(first.budget)} a day, today's caps and daily change limit leave money unplaced (${money(last.allocation.unallocated?.amount ?? 0)} of ${money(last.budget)}), so the curve flattens and there is no marginal cost. That is today's limit on moving money, not saturation: the channels may well respond to more, which a budget raised over several days would place.</p>`;
+  return html`<p class="meta" id="planner-unplaced">From ${money(first.budget)} a day, today's caps and daily change limit leave money unplaced (${money(last.allocation.unallocated?.amount ?? 0)} of the ${money(last.budget - last.allocation.reserve)} a plan may place at ${money(last.budget)}${last.allocation.reserve > 0 ? ', the reserve held back' : ''}), so the curve flattens and there is no marginal cost. That is today's limit on moving money, not saturation: the channels may well respond to more, which a budget raised over several days would place.</p>`;
 };
 
 /** The outline of a band: its upper edge left to right, then its lower edge back. */

@@ -6,6 +6,7 @@ import { splitExploration } from './exploration.js';
 import {
   assertFeasible,
   type Budget,
+  basesExceed,
   budgetOf,
   type ChannelBounds,
   channelBounds,
@@ -300,7 +301,11 @@ const held = (
 ): Allocation => {
   const { totals, changes } = projectOntoConfig(input.previous, bounds, budget, input.portfolio);
   const unit = minorUnitOf(input.portfolio.currency);
-  const kept = input.previous === null ? "held at each channel's base (there is no previous plan)" : 'held at the previous plan';
+  const kept = basesExceed(bounds, budget, unit)
+    ? 'held'
+    : input.previous === null
+      ? "held at each channel's base (there is no previous plan)"
+      : 'held at the previous plan';
   const groups = heldShareMisses(
     input.portfolio,
     plans.map((plan, i) => ({ channelId: plan.channel.id, total: totals[i]! })),

@@ -208,6 +208,10 @@ const carbonCap = (portfolio: FeasibilityContext['portfolio']) => {
   };
 };
 
+/** Whether the channels' bases alone are more than today's allocatable budget (so a plan is its bases, scaled). */
+export const basesExceed = (bounds: readonly Pick<ChannelBounds, 'base'>[], budget: Pick<Budget, 'allocatable'>, unit: MinorUnit) =>
+  sum(bounds.map((b) => b.base)) > budget.allocatable + slackOf(unit);
+
 /**
  * Brings a plan onto today's feasible set: each channel into its bounds (a new channel at its base, a
  * stop-loss at its base, a lowered max as the cap), then the whole into today's allocatable budget and
@@ -245,7 +249,14 @@ export const projectOntoConfig = (
     bounds.map((b) => b.base),
     budget.allocatable,
   );
-  if (sum(boxed) > budget.allocatable + slack) changes.add(`scaled to today's allocatable budget of ${unit.format(budget.allocatable)}`);
+  if (sum(boxed) > budget.allocatable + slack) {
+    // Below the bases, nothing of the plan is left but the bases, each scaled by the same factor.
+    changes.add(
+      basesExceed(bounds, budget, unit)
+        ? `the bases (${unit.format(sum(bounds.map((b) => b.base)))}) scaled in proportion to today's allocatable budget of ${unit.format(budget.allocatable)}`
+        : `scaled to today's allocatable budget of ${unit.format(budget.allocatable)}`,
+    );
+  }
   const carbon = carbonCap(portfolio);
   if (carbon === null || carbon.kg(fitted) <= carbon.limitKg) {
     // Whole units summing to what was fitted, each within its bounds: floored one by one, a plan scaled to an

@@ -40,6 +40,22 @@ describe('the what-if planner on the dashboard', () => {
     expect(page).toContain('1,000.00 (today)');
   });
 
+  it('says how much of what a plan may place the caps leave unplaced, the reserve held back apart', () => {
+    const channels = today.portfolio.channels.map((c) => ({ ...c, max: 500 }));
+    const reserved = (daily: number) => ({
+      ...today,
+      portfolio: { ...today.portfolio, channels, budget: { ...today.portfolio.budget, daily, reserveShare: 0.2 } },
+    });
+    const points = plannerBudgets(1000, 'USD').map((budget) => ({ budget, allocation: allocate(reserved(budget)) }));
+    const last = points.at(-1)!;
+    // The two maxes place 1,000 at most: the rest of the 80% a plan may place is unplaced.
+    expect(last.allocation.unallocated!.amount).toBeCloseTo(last.budget * 0.8 - 1000, 2);
+    const page = plannerMarkup({ plans: points, asOf: '2026-11-22' }, latest, 1000, 'USD', money).value;
+    expect(page).toContain(
+      `(${money(last.allocation.unallocated!.amount)} of the ${money(last.budget * 0.8)} a plan may place at ${money(last.budget)}, the reserve held back)`,
+    );
+  });
+
   it('says why when it could not solve, in words it escapes', () => {
     const page = plannerMarkup({ error: 'no <data> yet' }, latest, 1000, 'USD', money).value;
     expect(page).toBe(`<p class="meta" id="planner">The what-if planner could not solve today's budgets: no &lt;data&gt; yet</p>`);

@@ -70,6 +70,17 @@ describe('a published plan obeys the config it is published under', () => {
     expect(feasibilityIssues(allocation, input)).toEqual([]);
   });
 
+  it('says a plan held below its bases is the bases scaled, not the previous plan', () => {
+    // Bases of 2,500 against a what-if budget of 1,000 (a config could not say so): nothing of yesterday's plan
+    // is left but the bases, × 0.4.
+    const today = inputWith(stale);
+    const input = { ...today, portfolio: { ...today.portfolio, budget: { ...today.portfolio.budget, daily: 1000 } } };
+    const allocation = allocate(input);
+    expect(allocation.channels.map((c) => c.total)).toEqual([400, 400, 200]);
+    expect(allocation.reason).toMatch(/; held, the bases \(2,500\.00\) scaled in proportion to today's allocatable budget of 1,000\.00/);
+    expect(allocation.reason).not.toMatch(/previous plan/);
+  });
+
   it('says why cents are left when every channel is at its change limit in whole units, and quotes each limit as its total', () => {
     // Each channel may rise to 2,000.02 × 1.25 = 2,500.025: the LP fills all three, 7,500.075 of 7,500.08, and in
     // whole cents each stays at 2,500.02 under its limit. The budget row's "fully placed" sat beside 0.02 unplaced.
