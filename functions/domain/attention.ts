@@ -48,7 +48,7 @@ export const alertValue = (alert: Pick<Alert, 'metric' | 'observed' | 'threshold
     case 'pacing':
       return `spend at ${percent(1 + observed)} of plan (the rule allows ${percent(1 + alert.threshold)})`;
     case 'hoursSinceData':
-      return `no data for ${Number.isFinite(observed) ? `${formatAmount(observed, observed < 10 ? 1 : 0)} hours` : 'ever'} (the rule allows ${formatAmount(alert.threshold, 2)})`;
+      return `${Number.isFinite(observed) ? `no data for ${formatAmount(observed, observed < 10 ? 1 : 0)} hours` : 'no data yet'} (the rule allows ${formatAmount(alert.threshold, 2)} hours)`;
     case 'cvr':
     case 'ctr':
       return `${alert.metric.toUpperCase()} ${percent(observed)} against ${percent(alert.threshold)}`;

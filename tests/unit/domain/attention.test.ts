@@ -139,11 +139,15 @@ describe('what needs attention', () => {
       'spend at 222% of plan (the rule allows 115%)',
     );
     expect(alertValue({ metric: 'hoursSinceData', observed: 30, threshold: 6, windows: [] })).toBe(
-      'no data for 30 hours (the rule allows 6)',
+      'no data for 30 hours (the rule allows 6 hours)',
     );
     // A fraction of an hour is not rounded to 0 against a rule that allows 0.05.
     expect(alertValue({ metric: 'hoursSinceData', observed: 0.066, threshold: 0.05, windows: [] })).toBe(
-      'no data for 0.1 hours (the rule allows 0.05)',
+      'no data for 0.1 hours (the rule allows 0.05 hours)',
+    );
+    // A channel that never reported is not silent "for ever".
+    expect(alertValue({ metric: 'hoursSinceData', observed: 'Infinity', threshold: 6, windows: [] })).toBe(
+      'no data yet (the rule allows 6 hours)',
     );
     expect(alertValue({ metric: 'cpa', observed: 'Infinity', threshold: 45, windows: [] })).toBe(
       'CPA infinite (spend, no conversions) against 45.00',
