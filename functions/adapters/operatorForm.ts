@@ -25,11 +25,12 @@ const escapedBytes = (text: string): Buffer => {
 /**
  * A dashboard form's fields, read one way: the body and each field's %-escaped name and value as UTF-8, with
  * the JSON routes' strict reader ({@link utf8Text}: 400 `invalid-utf8`, never a U+FFFD stored in place of
- * what was sent), and each field at most once, since every field of these forms holds one value (400
+ * what was sent), each field at most once, since every field of these forms holds one value (400
  * `invalid-body` naming each repeated field: `budget=1&budget=2` would otherwise act on the first and
- * ignore the second).
+ * ignore the second), and only the fields the form has (400 naming each other one, as the JSON routes name
+ * an unknown key: a misspelt field was dropped without a word).
  */
-export const formFields = (event: APIGatewayProxyEventV2): URLSearchParams => {
+export const formFields = (event: APIGatewayProxyEventV2, fields: readonly string[]): URLSearchParams => {
   const text = utf8Text(formBodyBytes(event), { ...FORM, path: '$' });
   for (const pair of text.split('&')) {
     const [name = '', ...value] = pair.split('=');
@@ -43,6 +44,10 @@ export const formFields = (event: APIGatewayProxyEventV2): URLSearchParams => {
     .filter(([, count]) => count > 1)
     .map(([name, count]) => ({ path: name, message: `this field appears ${count} times; send it once` }));
   if (issues.length > 0) throw new HttpError(400, 'invalid-body', 'the form repeats a field', issues);
+  const unknown = [...counts.keys()]
+    .filter((name) => !fields.includes(name))
+    .map((name) => ({ path: name, message: `not a field of this form, which takes ${fields.join(', ')}` }));
+  if (unknown.length > 0) throw new HttpError(400, 'invalid-body', 'the form has a field it does not take', unknown);
   return form;
 };
 
@@ -51,18 +56,14 @@ export const formFields = (event: APIGatewayProxyEventV2): URLSearchParams => {
  * signed-in person and the form's fields ({@link formFields}), once the two checks every state-changing form
  * needs have passed: the person is in `operators`, and the form carries the session's CSRF token. Otherwise a 403.
  */
-export const operatorForm = (event: APIGatewayProxyEventV2): { user: string; form: URLSearchParams } => {
+export const operatorForm = (event: APIGatewayProxyEventV2, fields: readonly string[]): { user: string; form: URLSearchParams } => {
   const person = signedInPerson(event);
   if (!person?.groups.includes('operators')) throw new HttpError(403, 'forbidden', 'only operators may do this');
-  const form = formFields(event);
+  const form = formFields(event, fields);
   checkCsrf(event, form);
   return { user: person.user, form };
 };
 
-/**
- * Where a form returns the browser: the dashboard of the portfolio it acted on, with the code of a notice to
- * show there when the form could not do what it asked (never its text: the page words each code itself).
- */
 /** A 403 naming `csrf` unless the form carries the session's CSRF token: every state-changing form checks it. */
 export const checkCsrf = (event: APIGatewayProxyEventV2, form: URLSearchParams): void => {
   const token = readCookies(event.cookies, event.headers.cookie).get(SESSION_COOKIE);
@@ -71,5 +72,9 @@ export const checkCsrf = (event: APIGatewayProxyEventV2, form: URLSearchParams):
   throw new HttpError(403, 'csrf', message, [{ path: 'csrf', message: `does not match your session: ${message}` }]);
 };
 
+/**
+ * Where a form returns the browser: the dashboard of the portfolio it acted on, with the code of a notice to
+ * show there when the form could not do what it asked (never its text: the page words each code itself).
+ */
 export const backToDashboard = (portfolioId: string, notice?: string) =>
   redirect(`/dashboard?portfolio=${encodeURIComponent(portfolioId)}${notice ? `&notice=${encodeURIComponent(notice)}` : ''}`, [], 303);

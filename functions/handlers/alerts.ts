@@ -36,7 +36,7 @@ export const createAlertsHandler = ({ config, alerts, evaluator }: AlertsDepende
       return result;
     };
     if (event.routeKey === 'POST /dashboard/alerts/evaluate') {
-      const { user, form } = operatorForm(event);
+      const { user, form } = operatorForm(event, ['csrf', 'portfolio']);
       const portfolio = formPortfolio(config, form);
       await evaluate(portfolio, user);
       return backToDashboard(portfolio.id);

@@ -45,7 +45,7 @@ const approver = (event: APIGatewayProxyEventV2, form: URLSearchParams, action: 
 export const createAppliesHandler = ({ config, approvals, applies }: AppliesDependencies) =>
   httpHandler(async (event) => {
     if (event.routeKey === 'POST /dashboard/applies/approve') {
-      const form = formFields(event);
+      const form = formFields(event, ['csrf', 'portfolio', 'snapshotId', 'action']);
       const parsed = ApprovalForm.safeParse({
         csrf: form.get('csrf') ?? '',
         portfolio: form.get('portfolio') ?? '',

@@ -46,8 +46,18 @@ export const createReallocateHandler = ({ config, reallocator }: ReallocateDepen
  * it, and only with the session's CSRF token; then 303 back to the dashboard, which shows the new snapshot.
  */
 const fromDashboard = async (event: APIGatewayProxyEventV2, config: LoadedConfig, reallocator: ReallocationRunner) => {
-  const { user, form } = operatorForm(event);
+  const { user, form } = operatorForm(event, ['csrf', 'portfolio', 'releaseReserve', 'reason']);
   const portfolio = formPortfolio(config, form);
+  // The page's checkbox sends `on` or nothing: `releaseReserve=true` would otherwise read as unticked.
+  const release = form.get('releaseReserve');
+  if (release !== null && release !== 'on') {
+    throw new HttpError(400, 'invalid-body', 'the form is invalid', [
+      {
+        path: 'releaseReserve',
+        message: `is ${JSON.stringify(release.slice(0, 40))}: the checkbox sends "on" to release the reserve, or nothing`,
+      },
+    ]);
+  }
   const parsed = validate(ReallocateRequest, {
     releaseReserve: form.get('releaseReserve') === 'on',
     ...(form.get('reason') ? { reason: form.get('reason') } : {}),

@@ -114,7 +114,7 @@ export const createSignInHandler = ({ provider, check: verify, origin, revocatio
         }
       }
       case 'POST /auth/logout': {
-        const form = formFields(event);
+        const form = formFields(event, ['csrf']);
         const token = jar.get(SESSION_COOKIE);
         if (!csrfMatches(token, form.get('csrf') ?? undefined)) {
           return page(403, 'Sign-out refused', 'The form did not come from your dashboard page. Reload the dashboard and sign out there.');

@@ -175,6 +175,20 @@ describe('signing out', () => {
     expect(await (await browse(unticked.headers.get('location')!, { cookie: session })).text()).toContain(
       'data-code="reason-needs-release">Nothing was run: a reason is recorded only when the run releases the reserve.',
     );
+    // A hand-made release other than the checkbox's "on", or a field the form has not, is a 400 naming it: both
+    // were dropped without a word, and the run went ahead as a plain reallocation.
+    for (const [body, path] of [
+      ['releaseReserve=true&reason=launch', 'releaseReserve'],
+      ['releasereserve=on&reason=launch', 'releasereserve'],
+    ]) {
+      const refused = await browse('/dashboard/reallocate', {
+        cookie: session,
+        method: 'POST',
+        body: `portfolio=demo&csrf=${encodeURIComponent(csrf)}&${body}`,
+      });
+      expect(refused.status, body).toBe(400);
+      expect(((await refused.json()) as { error: { issues: { path: string }[] } }).error.issues.map((i) => i.path)).toEqual([path]);
+    }
     // A hand-made post that names no portfolio is a bad form (400 naming it), not an unknown portfolio "undefined".
     for (const route of ['/dashboard/reallocate', '/dashboard/alerts/evaluate']) {
       const unnamed = await browse(route, { cookie: session, method: 'POST', body: `csrf=${encodeURIComponent(csrf)}` });

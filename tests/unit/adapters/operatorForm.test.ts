@@ -8,6 +8,8 @@ import type { BudgetConfig } from '../../../functions/domain/config.js';
 
 const SESSION = 'session-token';
 const csrf = csrfToken(SESSION);
+/** The fields of the dashboard's reallocate form. */
+const FIELDS = ['csrf', 'portfolio', 'releaseReserve', 'reason'];
 
 /** An operator's form post through the session authorizer, its body sent as these bytes. */
 const posted = (body: string | Buffer) =>
@@ -35,7 +37,7 @@ const refusal = (act: () => unknown) => {
 
 describe('an operator form', () => {
   it('reads one value per field, with + as a space and UTF-8 %-escapes decoded', () => {
-    const { user, form } = operatorForm(posted(`portfolio=demo&releaseReserve=on&reason=caf%C3%A9+d%27or&csrf=${csrf}`));
+    const { user, form } = operatorForm(posted(`portfolio=demo&releaseReserve=on&reason=caf%C3%A9+d%27or&csrf=${csrf}`), FIELDS);
     expect([user, form.get('portfolio'), form.get('releaseReserve'), form.get('reason')]).toEqual([
       'operator@example.com',
       'demo',
@@ -45,7 +47,7 @@ describe('an operator form', () => {
   });
 
   it('refuses a body over 1 MiB with 413 before reading a byte of it, as the JSON routes do', () => {
-    expect(refusal(() => formFields(posted(`portfolio=demo&reason=${'x'.repeat(2 * 1024 * 1024)}`)))).toMatchObject({
+    expect(refusal(() => formFields(posted(`portfolio=demo&reason=${'x'.repeat(2 * 1024 * 1024)}`), FIELDS))).toMatchObject({
       status: 413,
       code: 'body-too-large',
     });
@@ -53,7 +55,7 @@ describe('an operator form', () => {
 
   it("refuses a form without the session's CSRF token with a 403 naming csrf", () => {
     for (const form of ['portfolio=demo', 'portfolio=demo&csrf=forged']) {
-      expect(refusal(() => operatorForm(posted(form)))).toMatchObject({ status: 403, code: 'csrf', paths: ['csrf'] });
+      expect(refusal(() => operatorForm(posted(form), FIELDS))).toMatchObject({ status: 403, code: 'csrf', paths: ['csrf'] });
     }
   });
 
@@ -68,31 +70,40 @@ describe('an operator form', () => {
 
   it('refuses a body that is not a browser form with 415 naming the header, not with a CSRF error', () => {
     const as = (headers: Record<string, string>) => ({ ...posted(`portfolio=demo&csrf=${csrf}`), headers }) as APIGatewayProxyEventV2;
-    expect(refusal(() => operatorForm(as({ 'content-type': 'application/json' })))).toMatchObject({
+    expect(refusal(() => operatorForm(as({ 'content-type': 'application/json' }), FIELDS))).toMatchObject({
       status: 415,
       paths: ['Content-Type'],
     });
     expect(
-      refusal(() => operatorForm(as({ 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'gzip' }))),
+      refusal(() => operatorForm(as({ 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'gzip' }), FIELDS)),
     ).toMatchObject({ status: 415, paths: ['Content-Encoding'] });
   });
 
   it('refuses a repeated field with a 400 naming it, rather than acting on the first value', () => {
-    expect(refusal(() => operatorForm(posted(`portfolio=demo&budget=1&budget=2&csrf=${csrf}`)))).toMatchObject({
+    expect(refusal(() => operatorForm(posted(`portfolio=demo&budget=1&budget=2&csrf=${csrf}`), FIELDS))).toMatchObject({
       status: 400,
       code: 'invalid-body',
       paths: ['budget'],
     });
-    expect(refusal(() => operatorForm(posted(`portfolio=demo&portfolio=other&csrf=${csrf}&csrf=${csrf}`))).paths).toEqual([
+    expect(refusal(() => operatorForm(posted(`portfolio=demo&portfolio=other&csrf=${csrf}&csrf=${csrf}`), FIELDS)).paths).toEqual([
       'portfolio',
       'csrf',
     ]);
   });
 
+  it('refuses a field the form does not have with a 400 naming it and the fields it takes, rather than dropping it', () => {
+    expect(refusal(() => operatorForm(posted(`portfolio=demo&releasereserve=on&extra=1&csrf=${csrf}`), FIELDS))).toEqual({
+      status: 400,
+      code: 'invalid-body',
+      paths: ['releasereserve', 'extra'],
+      message: 'the form has a field it does not take',
+    });
+  });
+
   it('refuses a body that is not UTF-8 with the JSON routes’ 400 invalid-utf8, naming the first bad byte', () => {
     const text = 'portfolio=demo&releaseReserve=on&reason=caf';
     const body = Buffer.concat([Buffer.from(text), Buffer.from([0xe9]), Buffer.from(`&csrf=${csrf}`)]);
-    expect(refusal(() => operatorForm(posted(body)))).toEqual({
+    expect(refusal(() => operatorForm(posted(body), FIELDS))).toEqual({
       status: 400,
       code: 'invalid-utf8',
       paths: ['$'],
@@ -101,13 +112,13 @@ describe('an operator form', () => {
   });
 
   it('refuses a %-escape that decodes to bytes that are not UTF-8, naming its field, instead of storing U+FFFD', () => {
-    expect(refusal(() => operatorForm(posted(`portfolio=demo&releaseReserve=on&reason=caf%E9&csrf=${csrf}`)))).toMatchObject({
+    expect(refusal(() => operatorForm(posted(`portfolio=demo&releaseReserve=on&reason=caf%E9&csrf=${csrf}`), FIELDS))).toMatchObject({
       status: 400,
       code: 'invalid-utf8',
       paths: ['reason'],
     });
-    expect(refusal(() => formFields(posted('na%FFme=1'))).paths).toEqual(['na%FFme']);
+    expect(refusal(() => formFields(posted('na%FFme=1'), FIELDS)).paths).toEqual(['na%FFme']);
     // A % that starts no escape is itself, as a browser means it.
-    expect(formFields(posted('reason=50%&x=%zz')).get('reason')).toBe('50%');
+    expect(formFields(posted('reason=50%&x=%zz'), ['reason', 'x']).get('reason')).toBe('50%');
   });
 });
