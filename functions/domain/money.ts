@@ -30,7 +30,12 @@ export const sumMicros = (values: Iterable<number>): number => {
 export const hasMicroPrecision = (amount: number): boolean => fromMicros(toMicros(amount)) === amount;
 
 /** A non-negative money amount in currency units, at most 6 decimals. */
-export const Money = z.number().check(z.nonnegative(), z.lte(MAX_AMOUNT), z.refine(hasMicroPrecision, 'must have at most 6 decimals'));
+export const Money = z.number().check(
+  z.nonnegative(),
+  z.lte(MAX_AMOUNT),
+  // Past the cap the cap is the one problem: 1e308 "has" no decimals to speak of, and saying so misled.
+  z.refine((amount) => Math.abs(amount) > MAX_AMOUNT || hasMicroPrecision(amount), 'must have at most 6 decimals'),
+);
 
 /**
  * Decimal places of a currency's minor unit (USD 2, JPY 0, KWD 3), from the runtime's currency data (CLDR, which

@@ -30,6 +30,11 @@ describe('money', () => {
     expect(Money.safeParse(99.999999).success).toBe(true);
   });
 
+  it('says only that an amount past the cap is too big, not that it has too many decimals', () => {
+    const issues = Money.safeParse(1e308).error?.issues.map((i) => i.message);
+    expect(issues).toEqual([expect.stringContaining('<=1000000000')]);
+  });
+
   it("counts whole minor units through a product's last bits, and never one that is not there", () => {
     const [usd, yen, fils] = ['USD', 'JPY', 'KWD'].map(minorUnitOf);
     // 0.29 × 100 is 28.999999999999996; 290,755,852.60 × 100 is 29,075,585,260.000004.
