@@ -45,8 +45,24 @@ const hostBase = (host: string | undefined): URL | undefined => {
   }
 };
 
-const sendError = (response: ServerResponse, status: number, code: string, message: string) =>
-  send(response, status, { 'content-type': 'application/json; charset=utf-8' }, JSON.stringify(errorBody(code, message)));
+/** An error in the API's JSON shape, naming `path` (a header, say) when one thing of the request is at fault. */
+const sendError = (response: ServerResponse, status: number, code: string, message: string, path?: string) =>
+  send(
+    response,
+    status,
+    { 'content-type': 'application/json; charset=utf-8' },
+    JSON.stringify(errorBody(code, message, path ? [{ path, message }] : [])),
+  );
+
+/** The name of the first header line holding a character HTTP does not allow in one (a control character). */
+const badHeaderOf = (raw: Buffer | undefined): string | undefined =>
+  raw
+    ?.toString('latin1')
+    .split('\r\n')
+    .slice(1)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
+    .find((line) => /[\x00-\x08\x0a-\x1f\x7f]/.test(line))
+    ?.split(':')[0];
 
 const readBody = (request: IncomingMessage): Promise<Buffer | undefined> =>
   new Promise((done, fail) => {
@@ -98,7 +114,8 @@ const sessionAuthorizer = async (request: IncomingMessage, routeKey: string): Pr
  * event API Gateway would send. IAM-authorized routes take the local bearer token instead.
  */
 export const createLocalApi = ({ apiToken, localRoutes = [], log }: LocalApiOptions): Server =>
-  createServer(async (request, response) => {
+  // Without a Host, Node answers a bare 400 of its own; the handler below answers it in JSON, naming Host.
+  createServer({ requireHostHeader: false }, async (request, response) => {
     if (log) {
       const started = performance.now();
       response.on('finish', () =>
@@ -117,8 +134,12 @@ export const createLocalApi = ({ apiToken, localRoutes = [], log }: LocalApiOpti
       );
     }
     try {
+      // HTTP/1.1 requires a Host (HTTP/1.0 had none, and is answered as localhost).
+      if (request.headers.host === undefined && request.httpVersion !== '1.0') {
+        return sendError(response, 400, 'bad-host', 'the Host header is missing: HTTP/1.1 requires one', 'Host');
+      }
       const base = hostBase(request.headers.host);
-      if (!base) return sendError(response, 400, 'bad-host', 'the Host header is not a host name');
+      if (!base) return sendError(response, 400, 'bad-host', 'the Host header is not a host name', 'Host');
       let url: URL;
       try {
         url = new URL(request.url ?? '/', base);
@@ -142,7 +163,14 @@ export const createLocalApi = ({ apiToken, localRoutes = [], log }: LocalApiOpti
         return sendError(response, 405, 'method-not-allowed', `${request.method} is not allowed on ${url.pathname}`);
       const { auth } = match.route;
       if (auth === 'iam' && !authorized(request, url, auth, apiToken)) {
-        return sendError(response, 401, 'unauthorized', 'send Authorization: Bearer <LOCAL_API_TOKEN>');
+        const sent = request.headers.authorization === undefined ? 'is missing' : 'is not the local token';
+        return sendError(
+          response,
+          401,
+          'unauthorized',
+          `the Authorization header ${sent}: send Authorization: Bearer <LOCAL_API_TOKEN>`,
+          'Authorization',
+        );
       }
       let session: Record<string, string> | undefined;
       if (auth === 'session') {
@@ -154,7 +182,7 @@ export const createLocalApi = ({ apiToken, localRoutes = [], log }: LocalApiOpti
         session = verdict;
       }
       const body = await readBody(request);
-      if (body === undefined) return sendError(response, 413, 'body-too-large', 'request body exceeds 10 MiB');
+      if (body === undefined) return sendError(response, 413, 'body-too-large', 'request body exceeds 10 MiB', '$');
       const event = toApiGatewayEvent(request, url, body, match, session);
       const result = (await invoke(match.route.fn, event)) as APIGatewayProxyStructuredResultV2;
       const headers: Record<string, string | string[]> = {};
@@ -167,15 +195,18 @@ export const createLocalApi = ({ apiToken, localRoutes = [], log }: LocalApiOpti
       console.error(error);
       sendError(response, 500, 'internal', 'the local runtime failed; see its console');
     }
-  }).on('clientError', (error: NodeJS.ErrnoException, socket) => {
+  }).on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => {
     // Node answers oversized headers with a bare 431; answer it as every other error, in JSON.
-    const [status, code, message] =
+    const header = error.code === 'HPE_INVALID_HEADER_TOKEN' ? badHeaderOf(error.rawPacket) : undefined;
+    const [status, code, message, path] =
       error.code === 'HPE_HEADER_OVERFLOW'
         ? [431, 'headers-too-large', 'the request headers are too large']
         : error.code === 'HPE_INVALID_URL'
           ? [400, 'bad-url', 'the URL is not valid: percent-encode every character outside ASCII and every space (ö as %C3%B6)']
-          : [400, 'bad-request', 'the request could not be parsed'];
-    const body = JSON.stringify(errorBody(code, message));
+          : header !== undefined
+            ? [400, 'bad-header', `the ${header} header holds a control character, which HTTP does not allow in a header`, header]
+            : [400, 'bad-request', 'the request could not be parsed'];
+    const body = JSON.stringify(errorBody(code, message, path ? [{ path, message }] : []));
     if (socket.writable) {
       socket.end(
         `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,

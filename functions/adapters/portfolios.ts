@@ -1,12 +1,15 @@
 import type { BudgetConfig, Portfolio } from '../domain/config.js';
 import { HttpError } from './http.js';
 
-/** The configured portfolio with this id, or a 404 JSON error, naming `field` when the id came in one. */
-export const findPortfolio = ({ portfolios }: BudgetConfig, id: string | undefined, field?: string): Portfolio => {
+/**
+ * The configured portfolio with this id, or a 404 JSON error naming `field`, where the id came: the path's
+ * `{id}` by default, or a form's or a query's field.
+ */
+export const findPortfolio = ({ portfolios }: BudgetConfig, id: string | undefined, field = 'id'): Portfolio => {
   const portfolio = portfolios.find((p) => p.id === id);
   if (portfolio) return portfolio;
   const message = `no portfolio "${id}"`;
-  throw new HttpError(404, 'unknown-portfolio', message, field ? [{ path: field, message: `${message} is configured` }] : []);
+  throw new HttpError(404, 'unknown-portfolio', message, [{ path: field, message: `${message} is configured` }]);
 };
 
 /**

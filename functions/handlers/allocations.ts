@@ -21,7 +21,8 @@ export interface AllocationsReadDependencies {
 type Event = APIGatewayProxyEventV2;
 type Result = APIGatewayProxyStructuredResultV2;
 
-const missing = (what: string) => new HttpError(404, 'unknown-snapshot', what);
+/** A 404 for a snapshot (or its input) that is not there, naming where it was asked for: the path's `{snapshotId}` by default. */
+const missing = (what: string, path = 'snapshotId') => new HttpError(404, 'unknown-snapshot', what, [{ path, message: what }]);
 
 /**
  * Bytes of snapshots one list page carries: a Lambda answers at most 6 MB, and one snapshot of 5,000
@@ -69,7 +70,8 @@ export const createAllocationsHandler = ({ config, allocations }: AllocationsRea
   /** The snapshot LATEST points at. */
   const latestOf = async (portfolio: Portfolio): Promise<Snapshot> => {
     const latest = await allocations.latest(portfolio.id);
-    if (!latest) throw missing(`portfolio "${portfolio.id}" has no snapshot yet; POST /portfolios/${portfolio.id}/reallocate makes one`);
+    if (!latest)
+      throw missing(`portfolio "${portfolio.id}" has no snapshot yet; POST /portfolios/${portfolio.id}/reallocate makes one`, 'id');
     return latest;
   };
 
@@ -112,7 +114,8 @@ export const createAllocationsHandler = ({ config, allocations }: AllocationsRea
       const before =
         ids.from || !to ? [] : (await allocations.list(portfolio.id, { limit: 2, to: to.snapshotId, publishedOnly: true })).snapshots;
       const from = namedFrom ?? before.find((s) => s.snapshotId < (to?.snapshotId ?? ''));
-      if (!to || !from) throw missing(`portfolio "${portfolio.id}" needs two snapshots to diff; pass from= and to= snapshot ids`);
+      if (!to || !from)
+        throw missing(`portfolio "${portfolio.id}" needs two snapshots to diff; pass from= and to= snapshot ids`, to ? 'from' : 'to');
       return json(200, diffSnapshots(from, to));
     },
     'GET /portfolios/{id}/allocations/{snapshotId}/input': async (portfolio, event) => {

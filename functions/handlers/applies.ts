@@ -62,7 +62,7 @@ export const createAppliesHandler = ({ config, approvals, applies }: AppliesDepe
           parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
         );
       }
-      const portfolio = findPortfolio(config, parsed.data.portfolio);
+      const portfolio = findPortfolio(config, parsed.data.portfolio, 'portfolio');
       try {
         const record = await approvals.approve(portfolio, parsed.data.snapshotId, by, { rollback: action === 'rollback' });
         logger.info('plan approved', { portfolioId: portfolio.id, snapshotId: record.snapshotId, mode: record.mode, by });

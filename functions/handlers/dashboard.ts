@@ -79,7 +79,7 @@ export const createDashboardHandler = ({ config, allocations, alerts, metrics, c
     const viewer = viewerOf(event);
     if (!viewer) return redirect(signInLocation(event));
     const { portfolio: id, from, to, token, notice } = parseQuery(DashboardQuery, event);
-    const portfolio = findPortfolio(config, id ?? config.portfolios[0]!.id);
+    const portfolio = findPortfolio(config, id ?? config.portfolios[0]!.id, 'portfolio');
     // One instant for the whole page: pacing, the what-if plans and model health all see the same today.
     const now = clock();
     const at = () => now;

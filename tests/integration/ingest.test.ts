@@ -256,11 +256,19 @@ describe('GET /portfolios/{id}/metrics', () => {
   it('needs the bearer token', async () => {
     const response = await fetch(`${runtime.url}/portfolios/demo/metrics`);
     expect(response.status).toBe(401);
-    expect(((await response.json()) as any).error.code).toBe('unauthorized');
+    expect(((await response.json()) as any).error).toMatchObject({
+      code: 'unauthorized',
+      issues: [{ path: 'Authorization', message: expect.stringMatching(/^the Authorization header is missing: send/) }],
+    });
+    const wrong = await fetch(`${runtime.url}/portfolios/demo/metrics`, { headers: { authorization: 'Bearer guess' } });
+    expect(((await wrong.json()) as any).error.issues).toEqual([
+      { path: 'Authorization', message: expect.stringMatching(/^the Authorization header is not the local token/) },
+    ]);
   });
 
   it('answers 404 for an unknown portfolio or channel and 400 for a bad range', async () => {
-    expect((await runtime.get('/portfolios/nope/metrics')).status).toBe(404);
+    const nope = await runtime.get('/portfolios/nope/metrics');
+    expect([nope.status, nope.body.error.issues]).toEqual([404, [{ path: 'id', message: 'no portfolio "nope" is configured' }]]);
     const unknown = await runtime.get('/portfolios/demo/metrics?channel=tv');
     expect([unknown.status, unknown.body.error?.issues]).toEqual([
       404,

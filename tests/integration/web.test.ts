@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedHistory } from '../../bin/local/demo.js';
 import { idTokenClaims, signLocalToken } from '../../functions/adapters/localSignIn.js';
@@ -306,7 +307,35 @@ describe('the usual response headers', () => {
   });
 });
 
+/** The answer to these bytes, sent as they are on a socket of their own (what no HTTP client would send). */
+const rawRequest = (bytes: string) =>
+  new Promise<{ status: number; error: { code: string; issues: { path: string }[] } }>((done, fail) => {
+    const { port } = new URL(runtime.url);
+    const socket = connect(Number(port), '127.0.0.1', () => socket.write(bytes, 'latin1'));
+    let answer = '';
+    socket.on('data', (chunk) => {
+      answer += chunk;
+    });
+    socket.on('error', fail);
+    socket.on('close', () => {
+      // The JSON, whether it came whole or in chunks (one chunk here: its size line is before the brace).
+      try {
+        const body = answer.slice(answer.indexOf('{'), answer.lastIndexOf('}') + 1);
+        done({ status: Number(answer.split(' ')[1]), error: JSON.parse(body).error });
+      } catch {
+        fail(new Error(`not a JSON error: ${JSON.stringify(answer)}`));
+      }
+    });
+  });
+
 describe('requests the URL parser refuses', () => {
+  it('answers a request without a Host, or with a control character in a header, with a JSON 400 naming the header', async () => {
+    const noHost = await rawRequest('GET /openapi.json HTTP/1.1\r\nConnection: close\r\n\r\n');
+    expect([noHost.status, noHost.error.code, noHost.error.issues.map((i) => i.path)]).toEqual([400, 'bad-host', ['Host']]);
+    const control = await rawRequest('GET /openapi.json HTTP/1.1\r\nHost: localhost\r\nCookie: a=\x01b\r\nConnection: close\r\n\r\n');
+    expect([control.status, control.error.code, control.error.issues.map((i) => i.path)]).toEqual([400, 'bad-header', ['Cookie']]);
+  });
+
   it('answers a Host header that names no host with a JSON 400', async () => {
     for (const host of ['a b', '[', 'x:99999', 'evil.example/path', 'user@localhost']) {
       const answer = await rawGet('/openapi.json', host);
