@@ -5,7 +5,7 @@ import { answerAllocation, printedAllocation, printedRefusal } from './allocateA
 import { answerLines } from './allocateLines.js';
 import { isLoopback, MAX_BODY_BYTES, startAllocateServer } from './allocateServer.js';
 import { fetchSnapshot, localServerUrl, ReplayError, totalsDiffer } from './allocateSnapshot.js';
-import { parseCli, usageError } from './cli.js';
+import { httpUrl, parseCli, usageError } from './cli.js';
 
 /**
  * `npm run allocate -- --input FILE`: reads an AllocationInput and prints the Allocation as JSON.
@@ -75,11 +75,13 @@ if (values.serve !== undefined) {
   const id = values.snapshot;
   const portfolios = values.portfolio ? [values.portfolio] : loadConfigFile().portfolios.map((p) => p.id);
   const token = process.env.LOCAL_API_TOKEN ?? 'local-dev-token';
-  const stored = await fetchSnapshot(values.url ?? localServerUrl(), token, portfolios, id).catch((error: unknown) => {
-    if (!(error instanceof ReplayError)) throw error;
-    console.error(error.message);
-    return process.exit(error.exitCode);
-  });
+  const stored = await fetchSnapshot(values.url !== undefined ? httpUrl(values.url) : localServerUrl(), token, portfolios, id).catch(
+    (error: unknown) => {
+      if (!(error instanceof ReplayError)) throw error;
+      console.error(error.message);
+      return process.exit(error.exitCode);
+    },
+  );
   if (values['print-input']) {
     process.stdout.write(`${JSON.stringify(JSON.parse(stored.inputText), null, 2)}\n`);
     process.exit(0);

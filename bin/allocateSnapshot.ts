@@ -47,10 +47,15 @@ export const fetchSnapshot = async (
   snapshotId: string,
 ): Promise<StoredSnapshot> => {
   const root = baseUrl.replace(/\/+$/, '');
+  const unknown: string[] = [];
   for (const portfolioId of portfolioIds) {
     const path = `${root}/portfolios/${encodeURIComponent(portfolioId)}/allocations/${encodeURIComponent(snapshotId)}`;
     const snapshot = await get(path, token);
-    if (snapshot.status === 404) continue;
+    if (snapshot.status === 404) {
+      const { error } = (await snapshot.json().catch(() => ({}))) as { error?: { code?: string } };
+      if (error?.code === 'unknown-portfolio') unknown.push(portfolioId);
+      continue;
+    }
     if (!snapshot.ok) throw new ReplayError(`${snapshot.status}: ${await snapshot.text()}`, snapshot.status >= 500 ? 1 : 2);
     const { allocation } = (await snapshot.json()) as { allocation: { channels: { channelId: string; total: number }[] } };
     const input = await get(`${path}/input`, token);
@@ -61,7 +66,9 @@ export const fetchSnapshot = async (
       totals: allocation.channels.map((c) => ({ channelId: c.channelId, total: c.total })),
     };
   }
-  throw new ReplayError(`no snapshot "${snapshotId}" in portfolio ${portfolioIds.map((id) => `"${id}"`).join(', ')}`, 2);
+  const named = (ids: readonly string[]) => ids.map((id) => `"${id}"`).join(', ');
+  if (unknown.length === portfolioIds.length) throw new ReplayError(`the server at ${root} has no portfolio ${named(unknown)}`, 2);
+  throw new ReplayError(`no snapshot "${snapshotId}" in portfolio ${named(portfolioIds.filter((id) => !unknown.includes(id)))}`, 2);
 };
 
 /** Where a replay's channel totals differ from the snapshot's, one line each; empty when they are equal. */

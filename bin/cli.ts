@@ -17,7 +17,7 @@ export const parseCli = <O extends Options>(usage: string, options: O, allowPosi
   try {
     parsed = parseArgs({ options: all, allowPositionals, strict: true });
   } catch (error) {
-    return usageError((error as Error).message);
+    return usageError(argsProblem(error as Error & { code?: string }));
   }
   if (parsed.values.help) {
     console.log(usage.trim());
@@ -28,6 +28,20 @@ export const parseCli = <O extends Options>(usage: string, options: O, allowPosi
     process.exit(0);
   }
   return parsed as unknown as { values: { [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string }; positionals: string[] };
+};
+
+/**
+ * parseArgs's refusal in one plain sentence: an unknown option is named alone (its advice about positionals
+ * left a quote open), and a value that starts with a dash is shown as it is written (`--seed=-1`), where
+ * parseArgs read `--seed -1` as an option missing its value and called it ambiguous.
+ */
+const argsProblem = (error: Error & { code?: string }): string => {
+  const option = /'(--?[^' ]+)/.exec(error.message)?.[1];
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) return `unknown option ${option}`;
+  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option && /ambiguous/.test(error.message)) {
+    return `${option} needs a value; one that starts with "-" is written with "=", as in ${option}=-1`;
+  }
+  return error.message;
 };
 
 /** A usage mistake: one line on stderr, exit 2. */

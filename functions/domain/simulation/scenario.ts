@@ -1,10 +1,11 @@
+import { Portfolio } from '../config.js';
 import * as z from '../schema.js';
 import { ResponseCurve } from './trueCurve.js';
 
 const Weekly = z.array(z.number().check(z.positive())).check(z.length(7));
 
 /** A simulated market with known truth (docs/scenarios.md). */
-export const Scenario = z.strictObject({
+const ScenarioFields = z.strictObject({
   name: z.string().check(z.minLength(1)),
   seed: z.int(),
   days: z.int().check(z.gte(1), z.lte(3650)),
@@ -54,6 +55,50 @@ export const Scenario = z.strictObject({
   /** A target CPA the portfolio plans under; exceedance days are counted on the true expected CPA. */
   targetCpa: z.optional(z.number().check(z.positive())),
 });
+
+/** The portfolio config a scenario describes, as the allocator would read it from config (before its checks). */
+export const scenarioPortfolioFields = (scenario: z.infer<typeof ScenarioFields>) => ({
+  id: 'scenario',
+  name: scenario.name,
+  currency: 'USD',
+  timezone: 'UTC',
+  budget: { daily: scenario.dailyBudget, explorationShare: scenario.explorationShare, maxDailyChange: scenario.maxDailyChange },
+  objective: { maximize: 'conversions', targetCpa: scenario.targetCpa ?? null },
+  channels: scenario.channels.map((c) => ({
+    id: c.id,
+    platform: 'generic',
+    base: c.base,
+    max: c.max,
+    explore: c.explore,
+    ...(c.lag?.windowDays === undefined ? {} : { conversionLagDays: c.lag.windowDays }),
+    ...(c.incrementality < 1 ? { incrementality: c.incrementality } : {}),
+  })),
+});
+
+/** Where a portfolio config's field comes from in the scenario. */
+const SCENARIO_PATHS: Record<string, string> = {
+  'budget.daily': 'dailyBudget',
+  'budget.explorationShare': 'explorationShare',
+  'budget.maxDailyChange': 'maxDailyChange',
+  'objective.targetCpa': 'targetCpa',
+};
+
+/**
+ * A scenario, valid when the portfolio it describes is: a config's own checks (channel ids once each, a base
+ * within its max, the bases within the budget) hold of a scenario too, each at the scenario's own path. Checked
+ * only here, a scenario that broke them passed and then crashed the backtest.
+ */
+export const Scenario = ScenarioFields.check(
+  z.superRefine((scenario, ctx) => {
+    const portfolio = Portfolio.safeParse(scenarioPortfolioFields(scenario));
+    if (portfolio.success) return;
+    for (const issue of portfolio.error.issues) {
+      const dotted = issue.path.join('.');
+      const path = SCENARIO_PATHS[dotted]?.split('.') ?? issue.path;
+      ctx.addIssue({ code: 'custom', path: path as PropertyKey[], message: issue.message, input: scenario });
+    }
+  }),
+);
 export type Scenario = z.infer<typeof Scenario>;
 export type ScenarioChannel = Scenario['channels'][number];
 

@@ -7,7 +7,7 @@ import { roundTo } from '../money.js';
 import { normal, poisson, substream } from '../random.js';
 import { knownAllocation } from './known.js';
 import { oracleAllocation } from './oracle.js';
-import { multiplierOn, reportedShare, type Scenario, type ScenarioChannel, weeklyOn } from './scenario.js';
+import { multiplierOn, reportedShare, type Scenario, type ScenarioChannel, scenarioPortfolioFields, weeklyOn } from './scenario.js';
 import { respond } from './trueCurve.js';
 
 /**
@@ -40,24 +40,7 @@ export interface BacktestResult {
 const DAY_ZERO = '2026-01-01';
 
 /** The portfolio a scenario describes, as the allocator would read it from config. */
-export const scenarioPortfolio = (scenario: Scenario) =>
-  Portfolio.parse({
-    id: 'scenario',
-    name: scenario.name,
-    currency: 'USD',
-    timezone: 'UTC',
-    budget: { daily: scenario.dailyBudget, explorationShare: scenario.explorationShare, maxDailyChange: scenario.maxDailyChange },
-    objective: { maximize: 'conversions', targetCpa: scenario.targetCpa ?? null },
-    channels: scenario.channels.map((c) => ({
-      id: c.id,
-      platform: 'generic',
-      base: c.base,
-      max: c.max,
-      explore: c.explore,
-      ...(c.lag?.windowDays === undefined ? {} : { conversionLagDays: c.lag.windowDays }),
-      ...(c.incrementality < 1 ? { incrementality: c.incrementality } : {}),
-    })),
-  });
+export const scenarioPortfolio = (scenario: Scenario) => Portfolio.parse(scenarioPortfolioFields(scenario));
 
 /** Totals with every channel at the same level, clamped to [base, max], summing to the budget where possible. */
 const equalLevels = (scenario: Scenario): number[] => {
