@@ -70,6 +70,12 @@ describe('parseBody: a repeated key', () => {
     // Spaces released the reserve with no reason at all.
     ['{"releaseReserve":true,"reason":"   "}', 'must show something, not only spaces or invisible characters'],
     ['{"releaseReserve":true,"reason":"\\u200b\\u3164"}', 'must show something, not only spaces or invisible characters'],
+    ['{"releaseReserve":true,"reason":"\\u2800"}', 'must show something, not only spaces or invisible characters'],
+    // A NUL or a bell reached the CSV's (reserve) row as it was.
+    ...['\\u0000', '\\u0007\\u0008', 'launch\\tweek'].map((reason) => [
+      `{"releaseReserve":true,"reason":"${reason}"}`,
+      'must not hold control characters (such as \\u0000, a tab or a line break): it is one line of text',
+    ]),
   ])('refuses a release whose reason is %s, naming it', (text, message) => {
     const { issues } = refusal(() => parseBody(ReallocateRequest, body(text)));
     expect(issues.map((i) => `${i.path}: ${i.message}`)).toContain(`reason: ${message}`);
