@@ -144,7 +144,7 @@ export const createLocalApi = ({ apiToken, localRoutes = [], log }: LocalApiOpti
       try {
         url = new URL(request.url ?? '/', base);
       } catch {
-        return sendError(response, 400, 'bad-path', 'the request target is not a path');
+        return sendError(response, 400, 'bad-path', 'the request target is not a path', 'path');
       }
       for (const local of localRoutes) {
         const answer = local(url, request);
@@ -158,9 +158,9 @@ export const createLocalApi = ({ apiToken, localRoutes = [], log }: LocalApiOpti
         }
       }
       const match = matchRoute(ROUTES, request.method ?? 'GET', url.pathname);
-      if (match === undefined) return sendError(response, 404, 'not-found', `no route for ${request.method} ${url.pathname}`);
+      if (match === undefined) return sendError(response, 404, 'not-found', `no route for ${request.method} ${url.pathname}`, 'path');
       if (match === 'method-not-allowed')
-        return sendError(response, 405, 'method-not-allowed', `${request.method} is not allowed on ${url.pathname}`);
+        return sendError(response, 405, 'method-not-allowed', `${request.method} is not allowed on ${url.pathname}`, 'method');
       const { auth } = match.route;
       if (auth === 'iam' && !authorized(request, url, auth, apiToken)) {
         const sent = request.headers.authorization === undefined ? 'is missing' : 'is not the local token';
@@ -181,6 +181,12 @@ export const createLocalApi = ({ apiToken, localRoutes = [], log }: LocalApiOpti
         if (verdict === 403) return send(response, 403, { 'content-type': 'application/json' }, JSON.stringify({ message: 'Forbidden' }));
         session = verdict;
       }
+      // A length past the limit is refused from the header, as API Gateway does, without waiting for a body that
+      // may never come (a false Content-Length held the request open until the client gave up).
+      if (Number(request.headers['content-length'] ?? 0) > GATEWAY_BODY_LIMIT) {
+        response.setHeader('connection', 'close');
+        return sendError(response, 413, 'body-too-large', 'request body exceeds 10 MiB', 'Content-Length');
+      }
       const body = await readBody(request);
       if (body === undefined) return sendError(response, 413, 'body-too-large', 'request body exceeds 10 MiB', '$');
       const event = toApiGatewayEvent(request, url, body, match, session);
@@ -191,7 +197,7 @@ export const createLocalApi = ({ apiToken, localRoutes = [], log }: LocalApiOpti
       send(response, result.statusCode ?? 200, headers, result.body ?? '');
     } catch (error) {
       // A malformed percent-encoding in the path is the sender's, as API Gateway would answer it.
-      if (error instanceof URIError) return sendError(response, 400, 'bad-path', 'the path has a malformed percent-encoding');
+      if (error instanceof URIError) return sendError(response, 400, 'bad-path', 'the path has a malformed percent-encoding', 'path');
       console.error(error);
       sendError(response, 500, 'internal', 'the local runtime failed; see its console');
     }

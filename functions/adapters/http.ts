@@ -168,7 +168,8 @@ export const formBodyBytes = (event: APIGatewayProxyEventV2): Buffer => {
 export const boundedBody = (event: APIGatewayProxyEventV2): Buffer => {
   const body = rawBodyBytes(event);
   if (body.length > MAX_BODY_BYTES) {
-    throw new HttpError(413, 'body-too-large', `the body may be at most ${MAX_BODY_BYTES} bytes (1 MiB), not ${body.length}`);
+    const message = `the body may be at most ${MAX_BODY_BYTES} bytes (1 MiB), not ${body.length}`;
+    throw new HttpError(413, 'body-too-large', message, [{ path: '$', message }]);
   }
   return body;
 };

@@ -8,7 +8,8 @@ import type { SecretSource } from './webhookSecrets.js';
 /** The source named in the path, or a 404. */
 export const webhookSource = (name: string | undefined): WebhookSource => {
   if ((WEBHOOK_SOURCES as readonly (string | undefined)[]).includes(name)) return name as WebhookSource;
-  throw new HttpError(404, 'unknown-source', `no webhook source "${name}"; use one of ${WEBHOOK_SOURCES.join(', ')}`);
+  const message = `no webhook source "${name}"; use one of ${WEBHOOK_SOURCES.join(', ')}`;
+  throw new HttpError(404, 'unknown-source', message, [{ path: 'source', message }]);
 };
 
 /** Checks `X-Signature` over the body's bytes against the source's secrets; any failure is a 401 that says which check failed. */

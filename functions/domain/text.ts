@@ -39,7 +39,10 @@ export const Text = (max: number) =>
     z.minLength(1),
     z.maxLength(max),
     wellFormedCheck,
-    z.refine((text) => !CONTROL.test(text), 'must not hold control characters (such as \\u0000, a tab or a line break): it is one line of text'),
+    z.refine(
+      (text) => !CONTROL.test(text),
+      'must not hold control characters (such as \\u0000, a tab or a line break): it is one line of text',
+    ),
     // An empty one is minLength's to report; one of control characters, CONTROL's.
     z.refine(
       (text) => text.length === 0 || CONTROL.test(text) || !BLANK.test(text),

@@ -229,7 +229,7 @@ describe('POST /webhooks/generic', () => {
       ],
       ['an unknown portfolio', () => post({ portfolioId: 'nope', records: [valid] }), 422, ['portfolioId']],
       ['more than 1000 records', () => post({ portfolioId: 'demo', records: Array.from({ length: 1001 }, () => valid) }), 413, ['records']],
-      ['a body over 1 MiB', () => post({ portfolioId: 'demo', records: [valid], pad: 'x'.repeat(1024 * 1024) }), 413, []],
+      ['a body over 1 MiB', () => post({ portfolioId: 'demo', records: [valid], pad: 'x'.repeat(1024 * 1024) }), 413, ['$']],
       ['a wrong signature', () => post({ portfolioId: 'demo', records: [valid] }, 'wrong-secret'), 401, ['X-Signature']],
       [
         'no signature',

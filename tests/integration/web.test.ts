@@ -336,6 +336,15 @@ describe('requests the URL parser refuses', () => {
     expect([control.status, control.error.code, control.error.issues.map((i) => i.path)]).toEqual([400, 'bad-header', ['Cookie']]);
   });
 
+  it('refuses a Content-Length past the limit at once, without waiting for a body that is not coming', async () => {
+    const claimed = await rawRequest('POST /webhooks/generic HTTP/1.1\r\nHost: localhost\r\nContent-Length: 99999999\r\n\r\n{}');
+    expect([claimed.status, claimed.error.code, claimed.error.issues.map((i) => i.path)]).toEqual([
+      413,
+      'body-too-large',
+      ['Content-Length'],
+    ]);
+  });
+
   it('answers a Host header that names no host with a JSON 400', async () => {
     for (const host of ['a b', '[', 'x:99999', 'evil.example/path', 'user@localhost']) {
       const answer = await rawGet('/openapi.json', host);
