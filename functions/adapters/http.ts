@@ -144,13 +144,21 @@ export const acceptedContent = (event: APIGatewayProxyEventV2): void => {
   uncompressed(event);
 };
 
-/** 415 naming `Content-Type` when the request has one that `accepted` does not match; none passes. */
+/**
+ * 415 naming `Content-Type` when the request has one that `accepted` does not match, or declares a charset
+ * other than UTF-8 (the body is read as UTF-8 whatever it declares); none passes.
+ */
 const contentType = (event: APIGatewayProxyEventV2, accepted: RegExp, send: string): void => {
-  const type = event.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
-  if (type !== undefined && type !== '' && !accepted.test(type)) {
-    const message = `send the body as ${send}, not ${type}`;
+  const [type, ...parameters] = (event.headers['content-type'] ?? '').split(';').map((part) => part.trim().toLowerCase());
+  const charset = parameters
+    .find((p) => p.startsWith('charset='))
+    ?.slice('charset='.length)
+    .replace(/^"(.*)"$/, '$1');
+  const refuse = (message: string) => {
     throw new HttpError(415, 'unsupported-media-type', message, [{ path: 'Content-Type', message }]);
-  }
+  };
+  if (type !== undefined && type !== '' && !accepted.test(type)) refuse(`send the body as ${send}, not ${type}`);
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') refuse(`send the body in UTF-8 (charset=utf-8), not ${charset}`);
 };
 
 /**

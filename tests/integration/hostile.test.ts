@@ -145,6 +145,13 @@ describe('bodies are read one way only', () => {
     const body = JSON.stringify({ portfolioId: 'demo', records: [] });
     expect((await send('generic', body, { 'content-type': 'text/plain' })).status).toBe(415);
     expect((await send('generic', body, { 'content-type': 'application/xml' })).status).toBe(415);
+    // JSON is UTF-8 (RFC 8259): a body that says it is Latin-1 is told so, rather than read as what it is not.
+    const latin1 = await send('generic', body, { 'content-type': 'application/json; charset=latin1' });
+    expect([latin1.status, latin1.body.error?.issues]).toEqual([
+      415,
+      [{ path: 'Content-Type', message: 'send the body in UTF-8 (charset=utf-8), not latin1' }],
+    ]);
+    expect((await send('generic', body, { 'content-type': 'application/json; charset="UTF-8"' })).status).not.toBe(415);
     const gzip = await send('generic', body, { 'content-encoding': 'gzip' });
     expect(gzip.status).toBe(415);
     expect(gzip.body.error?.code).toBe('unsupported-encoding');
