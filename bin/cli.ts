@@ -13,11 +13,18 @@ type Options = NonNullable<ParseArgsConfig['options']>;
  */
 export const parseCli = <O extends Options>(usage: string, options: O, allowPositionals = false) => {
   const all: Options = { ...options, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } };
-  let parsed: { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] };
+  let parsed: ReturnType<typeof parseArgs<{ options: Options; allowPositionals: boolean; strict: true; tokens: true }>>;
   try {
-    parsed = parseArgs({ options: all, allowPositionals, strict: true });
+    parsed = parseArgs({ options: all, allowPositionals, strict: true, tokens: true });
   } catch (error) {
     return usageError(argsProblem(error as Error & { code?: string }));
+  }
+  // parseArgs keeps a repeated option's last value without a word: `--budget 5 --budget 6` meant which?
+  const seen = new Set<string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option' || all[token.name]?.multiple) continue;
+    if (seen.has(token.name)) usageError(`--${token.name} is given more than once; give it once`);
+    seen.add(token.name);
   }
   if (parsed.values.help) {
     console.log(usage.trim());

@@ -22,6 +22,7 @@ const CASES: Record<string, string> = {
   'unknown stop-loss and a missing asOf': JSON.stringify({ ...input(), stopLoss: ['tv'], asOf: undefined }),
   'infinite previous total': JSON.stringify(input()).replace('"total":400', '"total":1e999'),
   'not JSON': '{"portfolio": ',
+  'a repeated key': JSON.stringify(input()).replace('{', '{"asOf":"2026-11-01",'),
 };
 
 /** What `npm run allocate -- --input FILE` does with each case, run once per case as a script would. */
@@ -111,6 +112,7 @@ describe('npm run allocate -- --serve answers each input exactly as a single cal
     expect(JSON.parse(single['held (stale data)']!.stdout).status).toBe('held');
     expect(single['duplicate channel-day']!.stderr).toMatch(/^ {2}- history\[56\]: channel "b" on 2026-10-02 is already at history\[3\]$/m);
     expect(single['not JSON']!.stderr).toMatch(/ is not JSON:\n {2}- \$: /);
+    expect(single['a repeated key']!.stderr).toMatch(/ repeats a key:\n {2}- asOf: this key appears more than once in its object\n$/);
   });
 
   it('takes POST /allocate too, with the same answer', async () => {

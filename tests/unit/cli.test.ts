@@ -30,6 +30,12 @@ describe('command-line tools', () => {
       const unknown = run(script, '--no-such-flag');
       expect(unknown.status).toBe(2);
       expect(unknown.stderr).toBe('unknown option --no-such-flag (see --help)\n');
+      // A repeated option is refused, not read as its last value.
+      expect(run(script, '--help', '--help')).toEqual({
+        status: 2,
+        stdout: '',
+        stderr: '--help is given more than once; give it once (see --help)\n',
+      });
     },
     30_000,
   );
