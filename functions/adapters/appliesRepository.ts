@@ -4,6 +4,7 @@ import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, Que
 import type { ApplyStore, VersionedApplyState } from '../application/applyPorts.js';
 import { type ApplyState, INITIAL_APPLY_STATE } from '../domain/apply/guardrails.js';
 import { ApplyRecord, BudgetChange } from '../domain/apply/records.js';
+import { queryAll } from './dynamo.js';
 
 /**
  * The Applies table (lib/tables.ts), all under `pk` = portfolio id:
@@ -139,22 +140,13 @@ export class AppliesRepository implements ApplyStore {
 
   async dayStarts(portfolioId: string, date: string): Promise<ReadonlyMap<string, number>> {
     const prefix = `${DAY_START}${date}#`;
-    const starts = new Map<string, number>();
-    let start: Record<string, unknown> | undefined;
-    do {
-      const { Items = [], LastEvaluatedKey } = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :day)',
-          ExpressionAttributeValues: { ':pk': portfolioId, ':day': prefix },
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      for (const item of Items) starts.set(String(item.sk).slice(prefix.length), Number(item.amountMinor));
-      start = LastEvaluatedKey;
-    } while (start);
-    return starts;
+    const items = await queryAll(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :day)',
+      ExpressionAttributeValues: { ':pk': portfolioId, ':day': prefix },
+      ConsistentRead: true,
+    });
+    return new Map(items.map((item) => [String(item.sk).slice(prefix.length), Number(item.amountMinor)]));
   }
 
   async state(portfolioId: string): Promise<VersionedApplyState> {

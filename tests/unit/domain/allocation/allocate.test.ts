@@ -338,20 +338,13 @@ describe('allocate', () => {
       }),
     );
     const allocation = allocate(
-      AllocationInput.parse({
-        portfolio: {
-          id: 'p',
-          name: 'p',
-          currency: 'USD',
-          timezone: 'UTC',
-          budget: { daily: 1000, explorationShare: 0.2, reserveShare: 0 },
-          channels: [
-            { id: 'a', platform: 'generic', base: 0, max: 100 },
-            { id: 'b', platform: 'generic', base: 0, max: 5000 },
-          ],
-        },
+      portfolioInput({
+        budget: { daily: 1000, explorationShare: 0.2, reserveShare: 0 },
+        channels: [
+          { id: 'a', platform: 'generic', base: 0, max: 100 },
+          { id: 'b', platform: 'generic', base: 0, max: 5000 },
+        ],
         history,
-        previous: null,
         asOf: '2026-11-21',
       }),
     );
