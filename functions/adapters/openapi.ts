@@ -289,7 +289,7 @@ const OPERATIONS: Record<string, Operation> = {
     request: { body: ApprovalForm, type: 'application/x-www-form-urlencoded' },
     answers: {
       303: redirect(
-        'back to the dashboard: approved and queued, or with `notice=` the reason nothing was approved, which the page words: the plan is not awaiting approval (`not-pending`), the portfolio does not take that approval in its apply mode (`not-approve-mode`), the portfolio has no such snapshot (`unknown-snapshot`), or a guardrail refuses it, named: `refused-held`, `refused-breaks-config`, `refused-stopped`, `refused-superseded`, `refused-older-than-applied`, `refused-stale`',
+        'back to the dashboard: approved and queued, or with `notice=` the reason nothing was approved, which the page words: the plan is not awaiting approval (`not-pending`), the portfolio does not take that approval in its apply mode (`not-approve-mode`), the portfolio has no such snapshot (`unknown-snapshot`), or a guardrail refuses it, named: `refused-held`, `refused-breaks-config`, `refused-reserve-released`, `refused-stopped`, `refused-superseded`, `refused-older-than-applied`, `refused-stale`',
       ),
       400: error('an invalid form (`invalid-body`), naming each field'),
       403: {
@@ -305,6 +305,7 @@ const OPERATIONS: Record<string, Operation> = {
     request: { body: z.strictObject({ csrf: z.string(), portfolio: z.string() }), type: 'application/x-www-form-urlencoded' },
     answers: {
       303: redirect('done: back to the dashboard'),
+      400: error('no portfolio named, or a field the form does not have or sends twice (`invalid-body`, naming it)'),
       403: formRefused,
       404: error('unknown portfolio'),
     },
@@ -332,6 +333,7 @@ const OPERATIONS: Record<string, Operation> = {
     request: { body: z.strictObject({ csrf: z.string() }), type: 'application/x-www-form-urlencoded' },
     answers: {
       302: redirect('signed out (the session is revoked on the server and its cookie cleared): to the hosted sign-out'),
+      400: error('a field the form does not have or sends twice (`invalid-body`, naming it)'),
       403: html('no or a wrong CSRF token; the session stays'),
     },
   },

@@ -258,19 +258,16 @@ export class Actuator {
       this.deps.snapshots.latestSnapshotId(portfolio.id),
       this.deps.applies.state(portfolio.id),
     ]);
-    // The reserve counts as released only for the plan of the run that released it, with a reason. A release
-    // is that run's decision: the next run holds the reserve back again, and a rollback to the released plan
+    // The reserve counts as released only for the plan of the run that released it, with a reason, while that
+    // plan is the latest: the next run holds the reserve back again, and a rollback to the released plan then
     // would spend it again without anyone deciding so.
     const released = reserveRelease(snapshot) !== undefined;
     const check = (releaseReserve: boolean) =>
       feasibilityIssues(snapshot.allocation, { portfolio, previous: null, dayStart: null, stopLoss: [], releaseReserve }).map(
         (issue) => `${issue.path}: ${issue.message}`,
       );
-    const issues = check(released && !rollback);
-    const again =
-      rollback && released && issues.length > check(true).length
-        ? ['the plan released the reserve for its own run; a reallocation that releases it places it again']
-        : [];
+    const issues = check(released);
+    const releaseHolds = !rollback || snapshot.snapshotId === latestSnapshotId;
     return planRefusal({
       plan: {
         snapshotId: snapshot.snapshotId,
@@ -278,7 +275,8 @@ export class Actuator {
         createdAt: snapshot.createdAt,
         ...(snapshot.allocation.reason ? { heldReason: snapshot.allocation.reason } : {}),
         // Checked against today's config alone: the actuator holds each budget to the daily change limit itself.
-        configIssues: [...issues, ...again],
+        configIssues: issues,
+        spendsReleasedReserve: released && !releaseHolds && check(false).length > issues.length,
       },
       now: this.deps.clock(),
       periodMs: this.deps.periodMs,

@@ -736,7 +736,7 @@ describe('applying published plans to the platforms (issue 24)', () => {
     expect(budgets(f).search).toBe(110);
   });
 
-  it('applies a plan that released the reserve, and refuses a rollback to it: the release was its own run’s', async () => {
+  it('applies a plan that released the reserve, explicitly too while it is the latest, and refuses a rollback to it once a newer plan held the reserve back', async () => {
     const f = await startFakes();
     const { actuator } = actuatorOn(f);
     const base = portfolioOf('auto');
@@ -745,11 +745,13 @@ describe('applying published plans to the platforms (issue 24)', () => {
     const released = await publish(portfolio, { search: 1000, social: 1000, video: 1000, podcast: 500 }, { releaseReason: 'launch week' });
     await actuator.published(portfolio, released.snapshotId);
     expect(budgets(f)).toEqual({ search: 1000, social: 1000, video: 1000 });
+    // While it is the latest plan, the dashboard's "Apply now" (an explicit apply) still may apply it.
+    await actuator.approve(portfolio, released.snapshotId, 'olga@example.com', { rollback: true });
     const next = await publish(portfolio, { search: 900, social: 800, video: 800, podcast: 400 });
     await actuator.published(portfolio, next.snapshotId);
-    await expect(actuator.approve(portfolio, released.snapshotId, 'olga@example.com', { rollback: true })).rejects.toThrow(
-      /breaks today's config \(total: 3,500\.00 exceeds today's allocatable budget of 2,975\.00; the plan released the reserve for its own run/,
-    );
+    const refused = await actuator.approve(portfolio, released.snapshotId, 'olga@example.com', { rollback: true }).catch((error) => error);
+    expect(refused).toMatchObject({ code: 'refused', guardrail: 'reserve-released' });
+    expect(refused.message).toMatch(/places the reserve its run released, and a newer plan has held the reserve back since/);
     expect(budgets(f)).toEqual({ search: 900, social: 800, video: 800 });
   });
 

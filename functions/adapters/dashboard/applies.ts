@@ -39,6 +39,8 @@ export const APPROVAL_NOTICES = {
   'unknown-snapshot': 'Nothing was applied: this portfolio has no such plan.',
   'refused-held': 'Nothing was applied: the allocator held that plan (it kept the previous one), and a held plan is never applied.',
   'refused-breaks-config': "Nothing was applied: that plan breaks today's config; the next reallocation under it is the plan to apply.",
+  'refused-reserve-released':
+    'Nothing was applied: that plan placed the reserve its run released, and newer plans have held it back since; reallocate releasing the reserve, with a reason, to place it again.',
   'refused-stopped':
     "Nothing was applied: applies stopped after repeated failures; an operator's explicit apply of a plan (Roll back) resumes them.",
   'refused-superseded': 'Nothing was applied: a newer plan was published since; it is the one to apply.',

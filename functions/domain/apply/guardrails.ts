@@ -9,7 +9,7 @@ import { fromMinor } from './budgets.js';
 
 /** Why a whole plan is not applied, as a stable code and a sentence. */
 export interface PlanRefusal {
-  readonly code: 'held' | 'breaks-config' | 'stale' | 'superseded' | 'older-than-applied' | 'stopped';
+  readonly code: 'held' | 'breaks-config' | 'reserve-released' | 'stale' | 'superseded' | 'older-than-applied' | 'stopped';
   readonly reason: string;
 }
 
@@ -50,6 +50,11 @@ export interface PlanFacts {
    * earlier config (a budget cut since, an earlier snapshot rolled back to) is never applied as it was.
    */
   readonly configIssues?: readonly string[];
+  /**
+   * The plan fits today's config only with the reserve its run released, and a newer plan has held the reserve
+   * back since: a release is its own run's decision, and going back to the plan would spend it again.
+   */
+  readonly spendsReleasedReserve?: boolean;
 }
 
 export interface PlanCheck {
@@ -69,7 +74,8 @@ export interface PlanCheck {
 
 /**
  * Null when the plan may be applied now; otherwise why not. Checked in this order: held, breaks today's
- * config (a rollback too), stopped, superseded, older, stale.
+ * config (a rollback too), spends a reserve released for an earlier run (a rollback too), stopped,
+ * superseded, older, stale.
  */
 export const planRefusal = ({ plan, now, periodMs, latestSnapshotId, state, rollback = false }: PlanCheck): PlanRefusal | null => {
   if (plan.status === 'held') {
@@ -79,6 +85,13 @@ export const planRefusal = ({ plan, now, periodMs, latestSnapshotId, state, roll
     return {
       code: 'breaks-config',
       reason: `it breaks today's config (${plan.configIssues.join('; ')}); a reallocation under today's config is the plan to apply`,
+    };
+  }
+  if (plan.spendsReleasedReserve) {
+    return {
+      code: 'reserve-released',
+      reason:
+        'it places the reserve its run released, and a newer plan has held the reserve back since; a reallocation that releases it again, with a reason, places it',
     };
   }
   if (rollback) return null;
