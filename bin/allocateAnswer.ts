@@ -2,7 +2,7 @@ import { allocate } from '../functions/domain/allocation/allocate.js';
 import { AllocationInput } from '../functions/domain/allocation/schemas.js';
 import { firstNonFinite } from '../functions/domain/finite.js';
 import { type Issue, validate } from '../functions/domain/issues.js';
-import { duplicateKeys } from '../functions/domain/jsonKeys.js';
+import { repeatedKeyIssues } from '../functions/domain/jsonKeys.js';
 
 /** Why an input was refused; the batch server maps every kind to HTTP 400 (docs/allocation.md). */
 export type RefusalCode = 'malformed-json' | 'invalid-input' | 'cannot-honour';
@@ -37,15 +37,9 @@ export const answerAllocation = (text: string, source: string): AllocateAnswer =
   } catch (error) {
     return refused('malformed-json', `${source} is not JSON`, [{ path: '$', message: (error as Error).message }]);
   }
-  // JSON.parse keeps a repeated key's last value without a word: which did the caller mean? (As a webhook's.)
-  const repeated = duplicateKeys(text, 20);
-  if (repeated.length > 0) {
-    return refused(
-      'invalid-input',
-      `${source} repeats a key`,
-      repeated.map((path) => ({ path, message: 'this key appears more than once in its object' })),
-    );
-  }
+  // As a webhook's and an operator body's: which of a repeated key's values did the caller mean?
+  const repeated = repeatedKeyIssues(text);
+  if (repeated.length > 0) return refused('invalid-input', `${source} repeats a key`, repeated);
   const input = validate(AllocationInput, raw);
   if (!input.ok) return refused('invalid-input', `${source} is not a valid AllocationInput`, input.issues);
   const cannotHonour = (path: string, message: string) =>

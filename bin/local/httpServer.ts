@@ -55,14 +55,18 @@ const sendError = (response: ServerResponse, status: number, code: string, messa
   );
 
 /** The name of the first header line holding a character HTTP does not allow in one (a control character). */
-const badHeaderOf = (raw: Buffer | undefined): string | undefined =>
-  raw
-    ?.toString('latin1')
-    .split('\r\n')
-    .slice(1)
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
-    .find((line) => /[\x00-\x08\x0a-\x1f\x7f]/.test(line))
-    ?.split(':')[0];
+const badHeaderOf = (raw: Buffer | undefined): string | undefined => {
+  // The head alone: a line of the body is no header.
+  const [head = ''] = (raw?.toString('latin1') ?? '').split('\r\n\r\n');
+  return (
+    head
+      .split('\r\n')
+      .slice(1)
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
+      .find((line) => /[\x00-\x08\x0a-\x1f\x7f]/.test(line))
+      ?.split(':')[0]
+  );
+};
 
 const readBody = (request: IncomingMessage): Promise<Buffer | undefined> =>
   new Promise((done, fail) => {

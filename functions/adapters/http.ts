@@ -5,7 +5,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { type Issue, validate } from '../domain/issues.js';
-import { duplicateKeys } from '../domain/jsonKeys.js';
+import { repeatedKeyIssues } from '../domain/jsonKeys.js';
 import type * as z from '../domain/schema.js';
 import { logger, metrics, tracer } from './observability.js';
 import { utf8Problem } from './utf8.js';
@@ -146,7 +146,7 @@ export const acceptedContent = (event: APIGatewayProxyEventV2): void => {
 
 /**
  * 415 naming `Content-Type` when the request has one that `accepted` does not match, or declares a charset
- * other than UTF-8 (the body is read as UTF-8 whatever it declares); none passes.
+ * other than UTF-8 or ASCII (the body is read as UTF-8 whatever it declares); none passes.
  */
 const contentType = (event: APIGatewayProxyEventV2, accepted: RegExp, send: string): void => {
   const [type, ...parameters] = (event.headers['content-type'] ?? '').split(';').map((part) => part.trim().toLowerCase());
@@ -158,7 +158,9 @@ const contentType = (event: APIGatewayProxyEventV2, accepted: RegExp, send: stri
     throw new HttpError(415, 'unsupported-media-type', message, [{ path: 'Content-Type', message }]);
   };
   if (type !== undefined && type !== '' && !accepted.test(type)) refuse(`send the body as ${send}, not ${type}`);
-  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') refuse(`send the body in UTF-8 (charset=utf-8), not ${charset}`);
+  // ASCII is UTF-8's first 128 characters: a body that keeps to them is UTF-8 too.
+  if (charset !== undefined && !['utf-8', 'utf8', 'us-ascii'].includes(charset))
+    refuse(`send the body in UTF-8 (charset=utf-8), not ${charset}`);
 };
 
 /**
@@ -202,9 +204,6 @@ export const operatorBodyBytes = (event: APIGatewayProxyEventV2): Buffer => {
   return boundedBody(event);
 };
 
-/** Repeated keys an operator body's refusal names, at most. */
-const REPEATS_NAMED = 20;
-
 /**
  * An operator route's JSON body parsed by `schema` (an empty body reads as `{}`), or the error naming each
  * problem's path: 415 or 413 as {@link operatorBodyBytes} says, 400 for a body that is not UTF-8 ({@link utf8Text}, as a webhook's,
@@ -219,17 +218,9 @@ export const parseBody = <S extends z.ZodMiniType>(schema: S, event: APIGatewayP
     } catch (error) {
       throw new HttpError(400, 'malformed-json', 'the body is not valid JSON', [{ path: '$', message: (error as Error).message }]);
     }
-    // JSON.parse keeps a repeated key's last value without a word: which did the operator mean? (As a webhook's.)
-    // The first few are named: a body built to repeat thousands would otherwise answer with megabytes.
-    const repeated = duplicateKeys(text, REPEATS_NAMED);
-    if (repeated.length > 0) {
-      // A path through thousands of nested objects is named by its last 200 characters.
-      const issues = repeated.map((path) => ({
-        path: path.length > 200 ? `…${path.slice(-200)}` : path,
-        message: 'this key appears more than once in its object',
-      }));
-      throw new HttpError(400, 'invalid-body', 'the body repeats a key', issues);
-    }
+    // As a webhook's: which of a repeated key's values did the operator mean?
+    const repeated = repeatedKeyIssues(text);
+    if (repeated.length > 0) throw new HttpError(400, 'invalid-body', 'the body repeats a key', repeated);
   }
   const result = validate(schema, json);
   if (!result.ok) throw new HttpError(400, 'invalid-body', 'the body is invalid', result.issues);

@@ -348,16 +348,20 @@ const causesFromSnapshots = (
         : `the operator config changed (${from.configHash.slice(0, 8)} → ${to.configHash.slice(0, 8)})`,
     });
   }
-  const release = reserveRelease(to);
-  const released = reserveRelease(from);
-  if (release) {
-    causes.push({ kind: 'reserve', amount: null, role: 'cause', sentence: `the reserve was released into the plan ("${release.reason}")` });
-  } else if (released) {
+  const [fromRelease, toRelease] = [reserveRelease(from), reserveRelease(to)];
+  if (toRelease) {
     causes.push({
       kind: 'reserve',
       amount: null,
       role: 'cause',
-      sentence: `the reserve was held back again, where the earlier plan had released it ("${released.reason}")`,
+      sentence: `the reserve was released into the plan ("${toRelease.reason}")`,
+    });
+  } else if (fromRelease) {
+    causes.push({
+      kind: 'reserve',
+      amount: null,
+      role: 'cause',
+      sentence: `the reserve was held back again, where the earlier plan had released it ("${fromRelease.reason}")`,
     });
   }
   const newData = from.watermark !== to.watermark || from.inputHash !== to.inputHash;

@@ -55,3 +55,17 @@ export const duplicateKeys = (text: string, limit = Number.POSITIVE_INFINITY): s
   }
   return found;
 };
+
+/** Repeated keys a refusal names, at most: a body built to repeat thousands would otherwise answer with megabytes. */
+const REPEATS_NAMED = 20;
+
+/**
+ * A refusal's issues for the keys a JSON text repeats (JSON.parse keeps the last value without a word: which
+ * did the sender mean?): the first {@link REPEATS_NAMED}, a path through thousands of nested objects named by
+ * its last 200 characters. Empty when no key repeats.
+ */
+export const repeatedKeyIssues = (text: string): { path: string; message: string }[] =>
+  duplicateKeys(text, REPEATS_NAMED).map((path) => ({
+    path: path.length > 200 ? `…${path.slice(-200)}` : path,
+    message: 'this key appears more than once in its object',
+  }));

@@ -562,16 +562,12 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
   // beside its members' floors is summed once, and its exploring members share it (two members each given the
   // whole room were trimmed to half, and 170 of 1,000 was lost).
   const floorOf = (j: number) => Math.max(floors[j]!, plans[j]!.channel.base);
-  const explores = (plan: ChannelPlan) => exploring && plan.channel.explore && !plan.stopLoss;
   const capped = portfolio.groups
     .filter((g) => g.maxShare < 1)
     .map((g) => {
       const members = new Set(g.channels);
       const floorSum = plans.reduce((s, p, j) => (members.has(p.channel.id) ? s + floorOf(j) : s), 0);
-      const room = g.maxShare * allocatable - floorSum;
-      // A member's exploration up to its change-limit floor lifts no floor: that much more is the members' to share.
-      const slack = plans.reduce((s, p, j) => (members.has(p.channel.id) && explores(p) ? s + floorOf(j) - p.channel.base : s), 0);
-      return { members, room, shared: Math.max(0, room) + slack };
+      return { members, room: g.maxShare * allocatable - floorSum };
     });
   const groupRoom = (i: number) =>
     capped.reduce(
@@ -593,7 +589,7 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
         explorationBudget,
         plans
           .map((plan, i) => ({ plan, i }))
-          .filter(({ plan }) => explores(plan))
+          .filter(({ plan }) => plan.channel.explore && !plan.stopLoss)
           .map(({ plan, i }) => ({
             channelId: plan.channel.id,
             model: plan.conversions,
@@ -602,9 +598,11 @@ const allocateInIdOrder = (input: AllocationInput, options: AllocateOptions): Al
             room: Math.min(plan.high - plan.channel.base, groupRoom(i)),
             worth: plan.dayFactor * plan.incrementality * (portfolio.objective.maximize === 'revenue' ? plan.orderValue : 1),
             within: capped.flatMap((g, p) => (g.members.has(plan.channel.id) ? [p] : [])),
+            // Up to its change-limit floor, a member's exploration lifts no floor and takes none of the group's room.
+            exempt: floorOf(i) - plan.channel.base,
           })),
         first.margin,
-        capped.map((g) => g.shared),
+        capped.map((g) => Math.max(0, g.room)),
       )
     : new Map<string, { amount: number; chance: number }>();
   const wanted = roundToTotal(

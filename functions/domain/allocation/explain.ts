@@ -163,8 +163,8 @@ const asPlaced = (plan: readonly PlannedChannel[]) => plan.map((c) => ({ ...c, t
 
 /**
  * How far the plan misses a group's share as configured (0 within half a cent), whether today's row asked
- * less or the row gave way: missed as the LP placed it, by as much as the published plan misses it (read
- * on the LP's totals, the amount was a cent off the table's beside it).
+ * less or the row gave way: missed both as the LP placed it and as it is published, by as much as the
+ * published plan misses it (read on the LP's totals, the amount was a cent off the table's beside it).
  */
 const shareMissed = (portfolio: Portfolio, meaning: RowMeaning, plan: readonly PlannedChannel[]): number => {
   if (meaning.share === undefined) return 0;
@@ -173,8 +173,8 @@ const shareMissed = (portfolio: Portfolio, meaning: RowMeaning, plan: readonly P
     const { total } = groupTotal(channels, channels_);
     return meaning.side === 'min' ? meaning.share! - total : total - meaning.share!;
   };
-  const missed = missing(plan);
-  return missed > SHARE_MISSED ? Math.max(missing(asPlaced(plan)), SHARE_MISSED) : 0;
+  const published = missing(asPlaced(plan));
+  return missing(plan) > SHARE_MISSED && published > SHARE_MISSED ? published : 0;
 };
 
 /** A group's share as a sentence begins: which side, its share and what that is today. */

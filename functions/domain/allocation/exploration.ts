@@ -24,6 +24,8 @@ export interface ExplorationCandidate {
   readonly hurdle?: number;
   /** The shared rooms (a capped group's, by index) its exploration also counts against, with its fellow members'. */
   readonly within?: readonly number[];
+  /** How much of its exploration the shared rooms do not count: what lifts no floor (its change limit's holds it higher). */
+  readonly exempt?: number;
 }
 
 export interface ExplorationShare {
@@ -70,11 +72,13 @@ export const splitExploration = (
     (_, i) =>
       (unmeasured[i] ? floorShare / floorCount : 0) + (1 - floorShare) * (totalChance > 0 ? chances[i]! / totalChance : 1 / open.length),
   );
-  // Water-fill: give by weight, cap at room, hand the excess to channels still open. A shared room that cannot
-  // hold what its members want this round gives each of them the same fraction of it.
+  // Water-fill: give by weight, cap at room, hand the excess to channels still open. A shared room counts only
+  // what lifts a member's floor (past its exempt part), and one that cannot hold what its members want this
+  // round gives each of them the same fraction of it.
   const amounts = open.map(() => 0);
   const left = [...sharedRooms];
   const poolsOf = (i: number) => open[i]!.within ?? [];
+  const exemptLeft = (i: number) => Math.max(0, (open[i]!.exempt ?? 0) - amounts[i]!);
   let remaining = budget;
   let active = open.map((_, i) => i);
   while (remaining > 1e-9 && active.length > 0) {
@@ -82,17 +86,21 @@ export const splitExploration = (
     // When only zero-weight channels have room left, they share what remains evenly.
     const share = (i: number) => (weight > 0 ? weights[i]! / weight : 1 / active.length);
     const wants = new Map(active.map((i) => [i, Math.min(remaining * share(i), open[i]!.room - amounts[i]!)]));
+    const counted = (i: number, want: number) => Math.max(0, want - exemptLeft(i));
     const asked = left.map(() => 0);
-    for (const [i, want] of wants) for (const p of poolsOf(i)) asked[p]! += want;
+    for (const [i, want] of wants) for (const p of poolsOf(i)) asked[p]! += counted(i, want);
     const fits = asked.map((a, p) => (a > left[p]! ? Math.max(0, left[p]!) / a : 1));
     const next: number[] = [];
     let given = 0;
     for (const [i, want] of wants) {
-      const take = poolsOf(i).reduce((t, p) => Math.min(t, want * fits[p]!), want);
+      const over = counted(i, want);
+      const fit = poolsOf(i).reduce((f, p) => Math.min(f, fits[p]!), 1);
+      const take = want - over + over * fit;
       amounts[i]! += take;
       given += take;
-      for (const p of poolsOf(i)) left[p]! -= take;
-      if (open[i]!.room - amounts[i]! > 1e-9 && poolsOf(i).every((p) => left[p]! > 1e-9)) next.push(i);
+      for (const p of poolsOf(i)) left[p]! -= over * fit;
+      const pooled = exemptLeft(i) > 1e-9 || poolsOf(i).every((p) => left[p]! > 1e-9);
+      if (open[i]!.room - amounts[i]! > 1e-9 && pooled) next.push(i);
     }
     remaining -= given;
     if (next.length === active.length && given <= 1e-12) break;

@@ -105,7 +105,9 @@ export const buildModel = (portfolio: Portfolio, channels: readonly ModelChannel
     if (group.minShare > 0) add({ ...row, side: 'min', share: shares.min }, (s) => -inGroup(s), floors - today.min);
   }
   const beyond = channels.map((m, i): Column | undefined => {
-    if (m.upper > m.lower) return undefined;
+    // A channel with segments prices its ceiling by its own; one whose config leaves no room above its base
+    // (a max of 0, a max at its base) has no ceiling a plan could raise.
+    if (m.upper > m.lower || m.upper <= m.channel.base) return undefined;
     const [unit] = segmentsOf(i, m.upper, m.upper + 1, 1, m.value, minRoas ? m.revenue : undefined, targetCpa ? m.conversions : undefined);
     return unit && { c: unit.slope, a: coefficients.map((coefficient) => coefficient(unit)) };
   });
@@ -151,5 +153,6 @@ export const withTargetsOn = (
     }
     return row;
   });
+  // `beyond` is left as the model wrote it: the models this makes are solved for their cost, never explained.
   return { ...model, problem: { ...model.problem, rows } };
 };

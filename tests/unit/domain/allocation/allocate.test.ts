@@ -295,22 +295,35 @@ describe('allocate', () => {
     );
   });
 
-  it("explores elsewhere what a capped group's members cannot take between them, and keeps the group within its share", () => {
-    const { demo, history } = demoWithHistory();
-    const members = ['video', 'podcast'];
-    const portfolio = {
-      ...demo,
-      channels: demo.channels.map((c) => ({ ...c, base: members.includes(c.id) ? 0 : c.base })),
-      groups: [{ id: 'small', channels: members, maxShare: 0.02 }],
-    };
-    const allocation = allocate(AllocationInput.parse({ portfolio, history, previous: null, asOf: '2026-12-07', seed: 1 }));
-    const allocatable = demo.budget.daily * (1 - demo.budget.reserveShare);
-    const grouped = allocation.channels.filter((c) => members.includes(c.channelId));
-    // The share is whole; before, each member was offered the group's whole room and each was trimmed to half.
-    expect(allocation.exploration).toBe(demo.budget.daily * demo.budget.explorationShare);
-    expect(grouped.reduce((s, c) => s + c.total, 0)).toBeLessThanOrEqual(0.02 * allocatable + 0.005);
-    for (const c of grouped) expect(c.exploration).toBeGreaterThan(0);
-  });
+  it.each([
+    // Each member was offered the group's whole room, and each was trimmed to half (830 of 1,000 explored).
+    { members: ['video', 'podcast'], maxShare: 0.02, previous: null, maxDailyChange: 0.25 },
+    // Display's change-limit floor (1,080) was counted as room any member's exploration could take (985).
+    {
+      members: ['display', 'video', 'podcast'],
+      maxShare: 0.15,
+      previous: { search: 2500, social: 2500, video: 100, display: 1200, affiliate: 900, podcast: 100 },
+      maxDailyChange: 0.1,
+    },
+  ])(
+    "explores elsewhere what a capped group's members cannot take between them, and keeps the group within its share ($members)",
+    ({ members, maxShare, previous, maxDailyChange }) => {
+      const { demo, history } = demoWithHistory();
+      const portfolio = {
+        ...demo,
+        budget: { ...demo.budget, maxDailyChange },
+        channels: demo.channels.map((c) => ({ ...c, base: members.includes(c.id) ? 0 : c.base })),
+        groups: [{ id: 'small', channels: members, maxShare }],
+      };
+      const plan = previous && { channels: Object.entries(previous).map(([channelId, total]) => ({ channelId, total })) };
+      const allocation = allocate(AllocationInput.parse({ portfolio, history, previous: plan, asOf: '2026-12-07', seed: 1 }));
+      const allocatable = demo.budget.daily * (1 - demo.budget.reserveShare);
+      const grouped = allocation.channels.filter((c) => members.includes(c.channelId));
+      expect(allocation.exploration).toBe(demo.budget.daily * demo.budget.explorationShare);
+      expect(grouped.reduce((s, c) => s + c.total, 0)).toBeLessThanOrEqual(maxShare * allocatable + 0.005);
+      expect(grouped.filter((c) => c.exploration > 0).length).toBeGreaterThanOrEqual(2);
+    },
+  );
 
   it("states a group's missed share as the published plan misses it, to the cent", () => {
     const { demo, history } = demoWithHistory();
@@ -343,11 +356,14 @@ describe('allocate', () => {
         channels: [
           { id: 'a', platform: 'generic', base: 0, max: 100 },
           { id: 'b', platform: 'generic', base: 0, max: 5000 },
+          // Switched off: its max of 0 is the operator's, not a limit any plan could be held by.
+          { id: 'off', platform: 'generic', base: 0, max: 0 },
         ],
         history,
         asOf: '2026-11-21',
       }),
     );
+    expect(allocation.constraints.map((c) => c.id)).not.toContain('max:off');
     const a = allocation.channels[0]!;
     expect([a.total, a.exploration]).toEqual([100, 100]);
     const max = allocation.constraints.find((c) => c.id === 'max:a');

@@ -63,6 +63,18 @@ describe('splitExploration', () => {
     expect(shares.get('c')!.amount).toBeCloseTo(800, 9);
   });
 
+  it("counts against a shared room only what lifts a member's floor: its exempt part is its own", () => {
+    // a's change-limit floor holds it 300 above its base: its first 300 of exploration take none of the room.
+    const shares = splitExploration(
+      900,
+      [{ ...candidate('a', 1, 100), within: [0], exempt: 300 }, { ...candidate('b', 1, 100), within: [0] }, candidate('c', 1, 100)],
+      margin,
+      [100],
+    );
+    // Each wants 300 of the first round: a's is all exempt, b's takes the whole room, c keeps the rest.
+    expect(['a', 'b', 'c'].map((id) => Math.round(shares.get(id)!.amount * 1e6) / 1e6)).toEqual([300, 100, 500]);
+  });
+
   it("reads each channel's chance exactly: the share of its posterior's curves whose next unit beats the margin", () => {
     // Two scales the data leaves plausible, a level known to within 1/√12.
     const uncertain: ResponseModel = {
