@@ -95,7 +95,7 @@ export const splitExploration = (
     for (const [i, want] of wants) {
       const over = counted(i, want);
       const fit = poolsOf(i).reduce((f, p) => Math.min(f, fits[p]!), 1);
-      const take = want - over + over * fit;
+      const take = fit === 1 ? want : want - over + over * fit;
       amounts[i]! += take;
       given += take;
       for (const p of poolsOf(i)) left[p]! -= over * fit;
