@@ -2,7 +2,7 @@ import { allocate } from './allocation/allocate.js';
 import type { AllocationInput, ChannelAllocation, HistoryDay } from './allocation/schemas.js';
 import type { Portfolio } from './config.js';
 import { channelName, displayMoney } from './financeViews.js';
-import { formatAmount } from './money.js';
+import { formatAmount, roundTo } from './money.js';
 import { reserveRelease, type Snapshot } from './snapshots.js';
 
 /**
@@ -328,7 +328,7 @@ const causesFromSnapshots = (
   money: (v: number) => string,
 ): Driver[] => {
   const causes: Driver[] = [];
-  const change = after.total - (was?.total ?? 0);
+  const change = roundTo(after.total - (was?.total ?? 0), 6); // money to the micro, as the finance diff reads it
   if (was && stopLossOpen(after) !== stopLossOpen(was)) {
     causes.push({
       kind: 'stop-loss',
@@ -414,7 +414,7 @@ export const whyItChanged = (
   const totals = inputs.from && steps.length > 0 ? attribute(from, to, steps, inputs.from) : null;
   const changes = to.allocation.channels.map((after, order) => {
     const was = before.get(after.channelId);
-    const change = after.total - (was?.total ?? 0);
+    const change = roundTo(after.total - (was?.total ?? 0), 6); // money to the micro, as the finance diff reads it
     const causes: Driver[] = [];
     if (!was) causes.push({ kind: 'new-channel', amount: after.total, role: 'cause', sentence: 'its first plan' });
     else if (totals) {

@@ -9,8 +9,11 @@ const LONE_SURROGATE = /\p{Cs}/u;
  */
 const BLANK = /^[\p{White_Space}\p{Default_Ignorable_Code_Point}\u2800]*$/u;
 
-/** A control character (U+0000–U+001F, U+007F–U+009F): a NUL or a bell stored in a reason reached the CSV as it was. */
-const CONTROL = /\p{Cc}/u;
+/**
+ * A control character (U+0000–U+001F, U+007F–U+009F) or a line or paragraph separator (U+2028, U+2029): a NUL
+ * or a bell stored in a reason reached the CSV as it was.
+ */
+const CONTROL = /[\p{Cc}\u2028\u2029]/u;
 
 /** `text` without the byte-order mark an editor may save a file with (a config, a CSV of history). */
 export const withoutBom = (text: string): string => (text.startsWith('\uFEFF') ? text.slice(1) : text);

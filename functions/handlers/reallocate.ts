@@ -62,10 +62,12 @@ const fromDashboard = async (event: APIGatewayProxyEventV2, config: LoadedConfig
     releaseReserve: form.get('releaseReserve') === 'on',
     ...(form.get('reason') ? { reason: form.get('reason') } : {}),
   });
-  // A release whose reason the page's field left empty (or past its length), or a reason without the release
-  // ticked: nothing runs, and the browser goes back and is told why.
+  // A release whose reason the page's field left empty or blank, one whose reason is not one line of text (a
+  // control character, past its length), or a reason without the release ticked: nothing runs, and the
+  // browser goes back and is told which.
   if (!parsed.ok && parsed.issues.every((issue) => issue.path === 'reason')) {
-    return backToDashboard(portfolio.id, form.get('releaseReserve') === 'on' ? 'reserve-needs-reason' : 'reason-needs-release');
+    const written = (form.get('reason') ?? '').trim() !== '';
+    return backToDashboard(portfolio.id, release !== 'on' ? 'reason-needs-release' : written ? 'reason-invalid' : 'reserve-needs-reason');
   }
   if (!parsed.ok) throw new HttpError(400, 'invalid-body', 'the form is invalid', parsed.issues);
   const { snapshot, created } = await reallocator.run(portfolio, { kind: 'on-demand', by: user, ...parsed.value });

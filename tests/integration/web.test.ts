@@ -166,6 +166,15 @@ describe('signing out', () => {
       body: `portfolio=demo&csrf=${encodeURIComponent(csrf)}&releaseReserve=on&reason=+++`,
     });
     expect(blank.headers.get('location')).toBe('/dashboard?portfolio=demo&notice=reserve-needs-reason');
+    // A reason that is there but not one line of text is told so, not that it is missing.
+    for (const reason of ['a%01b', 'a%E2%80%A8b', 'x'.repeat(501)]) {
+      const invalid = await browse('/dashboard/reallocate', {
+        cookie: session,
+        method: 'POST',
+        body: `portfolio=demo&csrf=${encodeURIComponent(csrf)}&releaseReserve=on&reason=${reason}`,
+      });
+      expect(invalid.headers.get('location'), reason).toBe('/dashboard?portfolio=demo&notice=reason-invalid');
+    }
     // A reason without the release ticked runs nothing either: it would have been dropped without a word.
     const unticked = await browse('/dashboard/reallocate', {
       cookie: session,

@@ -109,6 +109,8 @@ const hidden = (carry: Record<string, string>) =>
 /** Why an operator's form posted from this page did nothing, by the code it returns with (the page words it). */
 export const OPERATE_NOTICES = {
   'reserve-needs-reason': 'Nothing was run: releasing the reserve needs a reason (1 to 500 characters), which goes into the snapshot.',
+  'reason-invalid':
+    'Nothing was run: the reason must be one line of 1 to 500 characters that shows something, with no control characters; it goes into the snapshot as written.',
   'reason-needs-release':
     'Nothing was run: a reason is recorded only when the run releases the reserve. Tick "release the reserve" to release it, or clear the reason to reallocate without it.',
 } as const;

@@ -270,6 +270,10 @@ export const bindingConstraints = (
   const missed = model.meanings.map((meaning, r) =>
     meaning.share !== undefined ? shareMissed(portfolio, meaning, plan) : solution.violations[r]!,
   );
+  /** The groups whose maximum share the plan misses today. */
+  const overCap = portfolio.groups.filter((g) =>
+    model.meanings.some((m, r) => m.id === `group:${g.id}` && m.side === 'max' && m.share !== undefined && missed[r]! > 0),
+  );
   const carbon = model.meanings.findIndex((m) => m.id === 'carbon');
   const beside: Beside = {
     roundedLeft,
@@ -322,11 +326,14 @@ export const bindingConstraints = (
     if (own.length === 0) return [];
     const bottom = own[0]!;
     // A floor that gave way holds its channel by the rule, not by a price: the channel whose margin sets the
-    // budget's price has none, yet it was cut as the others were, so it is listed all the same.
+    // budget's price has none, yet it was cut as the others were, so it is listed all the same. So is one the
+    // limit holds above a group's cap the plan misses: the missed row's price is no unit's worth.
     const priced = reduced(bottom) < -BINDING;
-    if (channel.floorFromChange && solution.x[bottom]! <= 1e-9 && (priced || channel.floorGaveWay)) {
+    const capped = overCap.filter((g) => g.channels.includes(channel.channelId)).map((g) => g.id);
+    if (channel.floorFromChange && solution.x[bottom]! <= 1e-9 && (priced || channel.floorGaveWay || capped.length > 0)) {
       const price = priced ? -reduced(bottom) : 0;
-      const worth = priced ? `: each 1 ${portfolio.currency} it could give up would add ${gain(price)} a day elsewhere.` : '.';
+      const toward = capped.map((g) => `, toward group ${g}'s maximum share`).join('');
+      const worth = priced ? `: each 1 ${portfolio.currency} it could give up would add ${gain(price)} a day elsewhere.` : `${toward}.`;
       return [
         {
           id: `change:${channel.channelId}`,

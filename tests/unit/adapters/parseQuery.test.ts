@@ -72,7 +72,7 @@ describe('parseBody: a repeated key', () => {
     ['{"releaseReserve":true,"reason":"\\u200b\\u3164"}', 'must show something, not only spaces or invisible characters'],
     ['{"releaseReserve":true,"reason":"\\u2800"}', 'must show something, not only spaces or invisible characters'],
     // A NUL or a bell reached the CSV's (reserve) row as it was.
-    ...['\\u0000', '\\u0007\\u0008', 'launch\\tweek'].map((reason) => [
+    ...['\\u0000', '\\u0007\\u0008', 'launch\\tweek', 'launch\\u2028week'].map((reason) => [
       `{"releaseReserve":true,"reason":"${reason}"}`,
       'must not hold control characters (such as \\u0000, a tab or a line break): it is one line of text',
     ]),

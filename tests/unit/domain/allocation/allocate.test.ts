@@ -373,6 +373,21 @@ describe('allocate', () => {
     expect(max?.explanation).toMatch(/^a is at its max of 100: raising the max by 1 USD would add 0\.\d+ more conversions a day\.$/);
   });
 
+  it("lists the channels the change limit holds above a group's cap the plan misses, as their reasons say", () => {
+    const { demo, history } = demoWithHistory();
+    const portfolio = { ...demo, groups: [{ id: 'cap', channels: ['video', 'podcast'], maxShare: 0.12 }] };
+    const totals = { search: 2400, social: 2300, video: 1225.6, display: 600, affiliate: 1000, podcast: 428.85 };
+    const previous = { channels: Object.entries(totals).map(([channelId, total]) => ({ channelId, total })) };
+    const allocation = allocate(AllocationInput.parse({ portfolio, history, previous, asOf: '2026-12-07', seed: 1 }));
+    expect(allocation.constraints.find((c) => c.id === 'group:cap')?.unmet).toBeGreaterThan(0);
+    for (const id of ['video', 'podcast']) {
+      expect(allocation.channels.find((c) => c.channelId === id)!.reason).toMatch(/^Cut by the most the daily change limit/);
+      expect(allocation.constraints.find((c) => c.id === `change:${id}`)?.explanation).toMatch(
+        /is cut by the most the daily change limit allows \(to [\d,.]+ from [\d,.]+ when the day began\), toward group cap's maximum share\.$/,
+      );
+    }
+  });
+
   it('cuts the daily change limit floors in proportion, instead of holding, when only they exceed the budget', () => {
     const input = AllocationInput.parse({
       portfolio: {
