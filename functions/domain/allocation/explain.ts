@@ -169,8 +169,8 @@ const asPlaced = (plan: readonly PlannedChannel[]) => plan.map((c) => ({ ...c, t
 const shareMissed = (portfolio: Portfolio, meaning: RowMeaning, plan: readonly PlannedChannel[]): number => {
   if (meaning.share === undefined) return 0;
   const channels = portfolio.groups.find((g) => `group:${g.id}` === meaning.id)?.channels ?? [];
-  const missing = (channels_: readonly PlannedChannel[]) => {
-    const { total } = groupTotal(channels, channels_);
+  const missing = (rows: readonly PlannedChannel[]) => {
+    const { total } = groupTotal(channels, rows);
     return meaning.side === 'min' ? meaning.share! - total : total - meaning.share!;
   };
   const published = missing(asPlaced(plan));
@@ -328,12 +328,12 @@ export const bindingConstraints = (
     // A floor that gave way holds its channel by the rule, not by a price: the channel whose margin sets the
     // budget's price has none, yet it was cut as the others were, so it is listed all the same. So is one the
     // limit holds above a group's cap the plan misses: the missed row's price is no unit's worth.
-    const priced = reduced(bottom) < -BINDING;
+    const hasPrice = reduced(bottom) < -BINDING;
     const capped = overCap.filter((g) => g.channels.includes(channel.channelId)).map((g) => g.id);
-    if (channel.floorFromChange && solution.x[bottom]! <= 1e-9 && (priced || channel.floorGaveWay || capped.length > 0)) {
-      const price = priced ? -reduced(bottom) : 0;
+    if (channel.floorFromChange && solution.x[bottom]! <= 1e-9 && (hasPrice || channel.floorGaveWay || capped.length > 0)) {
+      const price = hasPrice ? -reduced(bottom) : 0;
       const toward = capped.map((g) => `, toward group ${g}'s maximum share`).join('');
-      const worth = priced ? `: each 1 ${portfolio.currency} it could give up would add ${gain(price)} a day elsewhere.` : `${toward}.`;
+      const worth = hasPrice ? `: each 1 ${portfolio.currency} it could give up would add ${gain(price)} a day elsewhere.` : `${toward}.`;
       return [
         {
           id: `change:${channel.channelId}`,
