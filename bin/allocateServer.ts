@@ -64,6 +64,12 @@ const handle = async (request: IncomingMessage, response: ServerResponse) => {
     return sendError(response, 405, 'method-not-allowed', `${request.method} is not allowed; POST an AllocationInput`, [], {
       allow: 'POST',
     });
+  // A compressed body is not the JSON it would be read as: say so, as the API does, instead of a parse error.
+  const encoding = request.headers['content-encoding']?.trim().toLowerCase();
+  if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
+    const message = `send the body uncompressed (Content-Encoding: identity), not ${encoding}`;
+    return sendError(response, 415, 'unsupported-encoding', message, [{ path: 'Content-Encoding', message }], { connection: 'close' });
+  }
   const body = await readBody(request);
   if (body === null) return sendError(response, 413, 'too-large', TOO_LARGE, [], { connection: 'close' });
   const answer = answerAllocation(body, 'the request body');

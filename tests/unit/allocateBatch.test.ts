@@ -5,6 +5,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { twoChannelInput } from '../support/cliInput.js';
 
@@ -132,6 +133,9 @@ describe('npm run allocate -- --serve answers each input exactly as a single cal
     // A web page posting text/plain across sites (no preflight) names itself in Origin.
     const page = await send(url, { body: CASES.valid!, headers: { origin: 'https://attacker.example', 'content-type': 'text/plain' } });
     expect([page.status, JSON.parse(page.body).error.code]).toEqual([403, 'forbidden-origin']);
+    // A gzip body is named as such, not read as malformed JSON.
+    const gzipped = await send(url, { body: gzipSync(CASES.valid!), headers: { 'content-encoding': 'gzip' } });
+    expect([gzipped.status, JSON.parse(gzipped.body).error.issues[0].path]).toEqual([415, 'Content-Encoding']);
     const huge = await send(url, { body: Buffer.alloc(50 * 1024 * 1024 + 1, 32) });
     expect(huge.status).toBe(413);
     expect(JSON.parse(huge.body).error.code).toBe('too-large');
