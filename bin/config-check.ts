@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import {
   ConfigError,
   configBytes,
@@ -11,7 +11,7 @@ import {
   parseConfig,
 } from '../functions/adapters/configFile.js';
 import { diffConfigs, formatConfigChanges } from '../functions/domain/configDiff.js';
-import { parseCli } from './cli.js';
+import { parseCli, usageError } from './cli.js';
 
 /**
  * `npm run config:check [-- FILE] [--against OTHER]`: validates the operator config (exit 1 listing every
@@ -27,6 +27,14 @@ Validates the operator config (default config/budget.config.json) and lists ever
   true,
 );
 const path = positionals[0] ?? DEFAULT_CONFIG_PATH;
+// A file that cannot be read is a mistake in the command (exit 2), not a problem of the config (exit 1).
+for (const file of [path, values.against].filter((f) => f !== undefined)) {
+  try {
+    accessSync(file, constants.R_OK);
+  } catch (error) {
+    usageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
 
 /** The config to compare with: a file, or FILE as committed at HEAD (undefined when there is none). */
 const baseline = (): { label: string; loaded: LoadedConfig } | undefined => {

@@ -103,6 +103,15 @@ describe('command-line tools', () => {
     }
   }, 30_000);
 
+  it('config:check: a file it cannot read, checked or compared with, is one line and exit 2 (exit 1 is for a bad config)', () => {
+    for (const args of [['/nonexistent.json'], ['--against', '/nonexistent.json']]) {
+      expect(run('bin/config-check.ts', ...args), args.join(' ')).toMatchObject({
+        status: 2,
+        stderr: 'cannot read /nonexistent.json: ENOENT (see --help)\n',
+      });
+    }
+  }, 30_000);
+
   it('allocate --snapshot: a --url that is not one is a usage error, exit 2', () => {
     expect(run('bin/allocate.ts', '--snapshot', 'x', '--url', 'notaurl')).toMatchObject({
       status: 2,
