@@ -76,10 +76,12 @@ config's schedules and a local event bus; on an empty database it loads the demo
   const { alignDemoBudgets } = await import('./local/demoBudgets.js');
   const dayStart = await alignDemoBudgets(platforms, runtime.url, apiToken, demo, new Date());
   if (dayStart) console.log(`Set the fake platforms' budgets to the plan in force when the day began (${dayStart}).`);
+  // Alerts first: a plan made at start honours the stop-losses of the config in force and of today's data.
+  const alerts = await evaluateAlertsAtStart(runtime.url, apiToken, demo);
   const { snapshot, why } = await latestOrReallocate(runtime.url, apiToken, demo, hash, fresh);
   const heading = why ? `Reallocated "${demo.id}" at start because ${why}` : `Latest allocation of "${demo.id}"`;
   console.log(`\n${heading}:\n${allocationTable(snapshot, demo.currency)}`);
-  console.log(`\n${(await evaluateAlertsAtStart(runtime.url, apiToken, demo)).join('\n')}`);
+  console.log(`\n${alerts.join('\n')}`);
 
   serving = true;
   console.log(`

@@ -1,7 +1,8 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AlertStore, PendingEvent } from '../application/ports.js';
-import { Alert, type AlertChange, type alertReadings } from '../domain/alerts/lifecycle.js';
+import { Alert, type AlertChange, type alertReadings, stopLossRuleIds } from '../domain/alerts/lifecycle.js';
+import type { Portfolio } from '../domain/config.js';
 import type { BudgetEvent } from '../domain/events.js';
 import { queryAll } from './dynamo.js';
 import { mapLimit } from './retry.js';
@@ -38,10 +39,13 @@ export class AlertsRepository implements AlertStore {
     return alerts.filter((a): a is Alert => a !== null);
   }
 
-  /** Channels with an open stop-loss alert: the allocator gives them their base. */
-  async openStopLosses(portfolioId: string): Promise<string[]> {
-    const pointers = await this.query(portfolioId, OPEN);
-    return [...new Set(pointers.filter((p) => p.action === 'stop-loss').map((p) => p.channelId as string))];
+  /** Channels with an open alert whose rule is a stop-loss in the config in force: the allocator gives them their base. */
+  async openStopLosses(portfolio: Portfolio): Promise<string[]> {
+    const stopLoss = stopLossRuleIds(portfolio);
+    const pointers = await this.query(portfolio.id, OPEN);
+    // The pointer's key names its rule: OPEN#<ruleId>#<channelId>.
+    const ruleOf = (p: Record<string, unknown>) => String(p.sk).slice(OPEN.length).split('#')[0]!;
+    return [...new Set(pointers.filter((p) => stopLoss.has(ruleOf(p))).map((p) => p.channelId as string))];
   }
 
   /** Every alert of a portfolio, or those with a status, newest first. */

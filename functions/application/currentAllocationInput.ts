@@ -39,7 +39,7 @@ export const currentAllocationInput = async (
     metrics.portfolioVersions(portfolio.id, channelIds, range.revisionsFrom, range.to),
     allocations.latest(portfolio.id),
     planAtDayStart(allocations, portfolio, asOf),
-    stopLosses.openStopLosses(portfolio.id),
+    stopLosses.openStopLosses(portfolio),
   ]);
   const history = historyDays(portfolio, rollupDaily(rows), versions, asOf);
   return { input: allocationInput(portfolio, history, { latest, dayStart }, stopLoss, asOf, releaseReserve), latest };

@@ -1,4 +1,5 @@
 import type { Alert, AlertChange } from '../domain/alerts/lifecycle.js';
+import type { Portfolio } from '../domain/config.js';
 import type { BudgetEvent } from '../domain/events.js';
 import type { MetricRow, RowVersion } from '../domain/metrics.js';
 import type { Snapshot } from '../domain/snapshots.js';
@@ -24,9 +25,9 @@ export interface WorkQueue {
   send(messages: readonly unknown[]): Promise<void>;
 }
 
-/** The channels of a portfolio under an open stop-loss alert. */
+/** The channels of a portfolio under an open alert whose rule is a stop-loss in the config in force. */
 export interface StopLossSource {
-  openStopLosses(portfolioId: string): Promise<string[]>;
+  openStopLosses(portfolio: Portfolio): Promise<string[]>;
 }
 
 /** Stored metric rows (daily and hourly) of a portfolio's channels. */

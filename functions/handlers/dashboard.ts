@@ -16,7 +16,7 @@ import { coveringRange, readMetricsOnce } from '../application/metricsWindow.js'
 import { modelDiagnostics } from '../application/modelDiagnostics.js';
 import { planBudgets } from '../application/planBudgets.js';
 import type { AlertStore, Clock, MetricsReader, SnapshotStore } from '../application/ports.js';
-import { stopLossChannels } from '../domain/alerts/lifecycle.js';
+import { stopLossChannels, withActionsInForce } from '../domain/alerts/lifecycle.js';
 import { AllocationInput } from '../domain/allocation/schemas.js';
 import { SNAPSHOT_ID } from '../domain/allocationsQuery.js';
 import type { Portfolio } from '../domain/config.js';
@@ -91,7 +91,7 @@ export const createDashboardHandler = ({ config, allocations, alerts, metrics, c
     // Each dataset once: the metrics pacing, the what-if plans and model health read (the widest range of the
     // three, which model health's is), the plan in force and the open alerts; the parts are served from them.
     // Snapshots up to the one LATEST points at: a run that died before publishing never shows as the latest.
-    const [latest, open, metricsRead] = await Promise.all([
+    const [latest, stored, metricsRead] = await Promise.all([
       allocations.latest(portfolio.id),
       alerts.open(portfolio.id),
       readMetricsOnce(
@@ -101,6 +101,8 @@ export const createDashboardHandler = ({ config, allocations, alerts, metrics, c
         coveringRange([{ from: since, to: spentOn }, historyRange(today), ...(withHealth ? [diagnosticsRange(today)] : [])]),
       ),
     ]);
+    // Each alert says what its rule does under today's config: a deploy may have added a stop-loss or taken it away.
+    const open = withActionsInForce(stored, portfolio);
     const rows = await metricsRead.portfolioRows(portfolio.id, channelIds, since, spentOn);
     const page = latest ? await allocations.list(portfolio.id, { limit: SNAPSHOTS_SHOWN, to: latest.snapshotId }) : { snapshots: [] };
     const recent = latest ? await recentSnapshots(allocations, portfolio.id, since, latest.snapshotId) : [];
@@ -111,7 +113,7 @@ export const createDashboardHandler = ({ config, allocations, alerts, metrics, c
     const planned = {
       metrics: metricsRead,
       allocations: { latest: async () => latest, list: allocations.list.bind(allocations) },
-      stopLosses: { openStopLosses: async () => stopLossChannels(open) },
+      stopLosses: { openStopLosses: async () => stopLossChannels(open, portfolio) },
       clock: at,
     };
     // Model health: the model the plan rests on, refitted for each of the last 14 days (about 0.1 s for six

@@ -147,6 +147,15 @@ describe('stop-loss, end to end', () => {
     expect(social.reason).toMatch(/stop-loss/i);
   });
 
+  it("holds the channel while the alert's rule is a stop-loss in the config in force, not the config it opened under", async () => {
+    const client = createDocumentClient(createDynamoClient({ endpoint: inject('dynamoEndpoint') }));
+    const alerts = new AlertsRepository(client, runtime.tableName(ALERTS_TABLE.id));
+    // The alert opened above under a stop-loss rule; a deploy that takes the action away releases the channel.
+    const released = { ...demo, alerts: { ...demo.alerts, rules: demo.alerts.rules.map(({ action: _, ...r }) => r) } };
+    expect(await alerts.openStopLosses(demo)).toEqual(['social']);
+    expect(await alerts.openStopLosses(released)).toEqual([]);
+  });
+
   it('runs on the alerts schedule too, through the queue and its worker', async () => {
     const before = runtime.events.length;
     await runtime.fire('alerts');

@@ -45,10 +45,25 @@ export const Alert = z.object({
 export type Alert = z.infer<typeof Alert>;
 export type Transition = z.infer<typeof Transition>;
 
+/**
+ * The ids of the portfolio's stop-loss rules in the config in force. An open alert holds its channel at its
+ * base while its rule is one of them: the action an alert was opened with is the config of that day, and a
+ * deploy since may have added a stop-loss to its rule or taken it away.
+ */
+export const stopLossRuleIds = (portfolio: Pick<Portfolio, 'alerts'>): ReadonlySet<string> =>
+  new Set(portfolio.alerts.rules.filter((r) => r.action === 'stop-loss').map((r) => r.id));
+
+/** Open alerts with the action their rule has in the config in force (see {@link stopLossRuleIds}). */
+export const withActionsInForce = (alerts: readonly Alert[], portfolio: Pick<Portfolio, 'alerts'>): Alert[] => {
+  const stopLoss = stopLossRuleIds(portfolio);
+  return alerts.map(({ action: _, ...alert }) => (stopLoss.has(alert.ruleId) ? { ...alert, action: 'stop-loss' as const } : alert));
+};
+
 /** The channels under an open stop-loss alert, each once: the allocator gives them their base and nothing more. */
-export const stopLossChannels = (alerts: readonly Alert[]): string[] => [
-  ...new Set(alerts.filter((a) => a.status === 'open' && a.action === 'stop-loss').map((a) => a.channelId)),
-];
+export const stopLossChannels = (alerts: readonly Alert[], portfolio: Pick<Portfolio, 'alerts'>): string[] => {
+  const stopLoss = stopLossRuleIds(portfolio);
+  return [...new Set(alerts.filter((a) => a.status === 'open' && stopLoss.has(a.ruleId)).map((a) => a.channelId))];
+};
 
 /** What an evaluation changes: an alert to open, raise or resolve. Nothing for an unchanged situation. */
 export type AlertChange =

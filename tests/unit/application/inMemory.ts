@@ -8,7 +8,8 @@ import type {
   SnapshotPage,
   SnapshotStore,
 } from '../../../functions/application/ports.js';
-import type { Alert, AlertChange } from '../../../functions/domain/alerts/lifecycle.js';
+import { type Alert, type AlertChange, stopLossChannels } from '../../../functions/domain/alerts/lifecycle.js';
+import type { Portfolio } from '../../../functions/domain/config.js';
 import type { BudgetEvent } from '../../../functions/domain/events.js';
 import type { MetricRow, RowVersion } from '../../../functions/domain/metrics.js';
 import type { Snapshot } from '../../../functions/domain/snapshots.js';
@@ -136,8 +137,8 @@ export class InMemoryAlerts implements AlertStore {
     return this.list(portfolioId, 'open');
   }
 
-  async openStopLosses(portfolioId: string): Promise<string[]> {
-    return [...new Set((await this.open(portfolioId)).filter((a) => a.action === 'stop-loss').map((a) => a.channelId))];
+  async openStopLosses(portfolio: Portfolio): Promise<string[]> {
+    return stopLossChannels(await this.open(portfolio.id), portfolio);
   }
 
   async list(portfolioId: string, status?: Alert['status']): Promise<Alert[]> {

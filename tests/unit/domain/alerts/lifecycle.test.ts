@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { evaluatePortfolio } from '../../../../functions/domain/alerts/evaluate.js';
-import { type Alert, alertChanges, alertReadings } from '../../../../functions/domain/alerts/lifecycle.js';
+import {
+  type Alert,
+  alertChanges,
+  alertReadings,
+  stopLossChannels,
+  withActionsInForce,
+} from '../../../../functions/domain/alerts/lifecycle.js';
 import type { Account } from '../../../../functions/domain/config.js';
 import { credentialsAlert } from '../../../../functions/domain/connectors/credentialsAlert.js';
 import { refusedRowsAlert } from '../../../../functions/domain/connectors/refusedRowsAlert.js';
@@ -20,6 +26,20 @@ describe('alert lifecycle', () => {
       'hash1',
     );
   };
+
+  it("holds a channel at its base while its open alert's rule is a stop-loss in the config in force, whatever it opened with", () => {
+    const [opened] = run([], [47, 47, 47], '2026-11-22T10:00:00Z');
+    const open = [opened!.alert];
+    expect(opened!.alert.action).toBeUndefined();
+    // A deploy makes the rule a stop-loss while its alert is open: the channel is held from the next run.
+    const stopLoss = portfolio([{ window: 'day', consecutive: 3, metric: 'cpa', op: '>', action: 'stop-loss' }]);
+    expect(stopLossChannels(open, stopLoss)).toEqual(['a']);
+    expect(withActionsInForce(open, stopLoss).map((a) => a.action)).toEqual(['stop-loss']);
+    // And one that takes the action away releases it, though the alert opened as a stop-loss.
+    const openedAsStopLoss = open.map((a) => ({ ...a, action: 'stop-loss' as const }));
+    expect(stopLossChannels(openedAsStopLoss, p)).toEqual([]);
+    expect(withActionsInForce(openedAsStopLoss, p).map((a) => a.action)).toEqual([undefined]);
+  });
 
   it('opens on a 3-day breach, stays quiet while unchanged, escalates once, then resolves', () => {
     const [opened] = run([], [47, 47, 47], '2026-11-22T10:00:00Z');
