@@ -238,7 +238,7 @@ const missedShare = (
       : byChange
         ? `the daily change limit lets its channels rise only to ${number(total)}${stopped.length > 0 ? ` (and ${stopLoss})` : ''}`
         : stopped.length > 0
-          ? `${stopLoss}, and its other channels are at their maxes: ${number(total)}`
+          ? `${stopLoss}${group.some((c) => !stopped.includes(c.channelId)) ? ', and its other channels are at their maxes' : ''}: ${number(total)}`
           : `its channels' caps today (their maxes) hold it to ${number(total)}`;
     const after = byLimit ? ' It takes what the limit allows each day until it reaches its share.' : '';
     return `${head} is out of reach today: ${why}, ${number(unmet)} short.${after}`;

@@ -373,6 +373,17 @@ describe('allocate', () => {
     expect(max?.explanation).toMatch(/^a is at its max of 100: raising the max by 1 USD would add 0\.\d+ more conversions a day\.$/);
   });
 
+  it("says a stop-loss holds a group short of its minimum, and no 'other channels' when it has none", () => {
+    const { demo, history } = demoWithHistory();
+    const portfolio = { ...demo, groups: [{ id: 'social-only', channels: ['social'], minShare: 0.3 }] };
+    const allocation = allocate(
+      AllocationInput.parse({ portfolio, history, previous: null, stopLoss: ['social'], asOf: '2026-12-07', seed: 1 }),
+    );
+    const group = allocation.constraints.find((c) => c.id === 'group:social-only')!;
+    expect(group.explanation).toMatch(/a stop-loss holds social at its base: 1,200/);
+    expect(group.explanation).not.toMatch(/other channels/);
+  });
+
   it("lists the channels the change limit holds above a group's cap the plan misses, as their reasons say", () => {
     const { demo, history } = demoWithHistory();
     const portfolio = { ...demo, groups: [{ id: 'cap', channels: ['video', 'podcast'], maxShare: 0.12 }] };
