@@ -427,7 +427,12 @@ const checkRules = (portfolio: PortfolioShape, ctx: Ctx, failed: Failed): void =
   if (failed('alerts', 'rules') && !Array.isArray(portfolio.alerts.rules)) return;
   const { bands, rules } = portfolio.alerts;
   if (!failed('alerts', 'bands') && bands.critical <= bands.warning) {
-    ctx.addIssue({ code: 'custom', path: ['alerts', 'bands', 'critical'], message: 'must be greater than bands.warning' });
+    // A warning left out is its default, which the operator did not write: say what it is.
+    ctx.addIssue({
+      code: 'custom',
+      path: ['alerts', 'bands', 'critical'],
+      message: `must be greater than bands.warning (${bands.warning}${bands.warning === 0.1 ? ', its default when left out' : ''})`,
+    });
   }
   duplicateIds(rules, ctx, ['alerts', 'rules'], 'rule', failed);
   const channelIds = new Set(portfolio.channels.map((c) => c.id));

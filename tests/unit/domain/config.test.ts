@@ -314,4 +314,14 @@ describe('one mistake, one error', () => {
   ])('reports %s once, at its own path', async (_name, change, paths) => {
     expect(await reported(withDemo(change))).toEqual(paths);
   });
+
+  it('says what bands.warning is when critical must exceed it and it was left out', () => {
+    const config = withDemo((p) => {
+      p.alerts.bands = { critical: 0.05 };
+    });
+    const result = validate(BudgetConfig, config);
+    expect(result.ok ? [] : result.issues).toEqual([
+      { path: 'portfolios[0].alerts.bands.critical', message: 'must be greater than bands.warning (0.1, its default when left out)' },
+    ]);
+  });
 });
