@@ -289,8 +289,8 @@ export const bindingConstraints = (
   // A missed row's dual is its elastic penalty (or, asked only what today allows, a price of nothing in
   // particular), not what a unit is worth: channels are priced by the rows that hold as asked.
   const priced = model.meanings.map((meaning, r) => (meaning.soft && missed[r]! > 0 ? 0 : solution.duals[r]!));
+  const reduced = (k: number) => model.problem.c[k]! - model.problem.rows.reduce((s, row, r) => s + priced[r]! * row.a[k]!, 0);
   const reducedOf = (column: Column) => column.c - column.a.reduce((s, a, r) => s + priced[r]! * a, 0);
-  const reduced = (k: number) => reducedOf({ c: model.problem.c[k]!, a: model.problem.rows.map((row) => row.a[k]!) });
   const segmentsOf = groupBy(model.segments.keys(), (k) => model.segments[k]!.channel);
   /** What a unit more of a channel's ceiling is worth: its top segment's reduced cost when it is full, else nothing. */
   const ceilingPrice = (own: readonly number[], beyond: Column | undefined, channel: PlannedChannel) => {

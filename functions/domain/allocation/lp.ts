@@ -123,22 +123,25 @@ const scale = (problem: LpProblem): Scaled => {
   for (let k = 0; k < n; k += 1) u[k] = Math.max(0, problem.upper[k]!);
   const rowScale = Float64Array.from(problem.rows, (row) => largest(row.a));
   const a = problem.rows.map((row, r) => divided(row.a, rowScale[r]!));
-  // A right-hand side within rounding of zero next to what the row can hold is zero: a share of 1e-200 of the
-  // budget allows nothing, and left as it is, it leaves the solver pivoting on numbers it cannot tell from 0.
-  const b = Float64Array.from(problem.rows, (row, r) => {
-    const rhs = row.rhs / rowScale[r]!;
+  // One pass over each row reads what it can hold (`size`) and the most any point within the bounds puts in it.
+  // A right-hand side within rounding of zero next to `size` is zero: a share of 1e-200 of the budget allows
+  // nothing, and left as it is, it leaves the solver pivoting on numbers it cannot tell from 0. A row no point
+  // can break is left out (its price is 0): left in, such rows make the model degenerate (a group's minimum of
+  // 0 beside its maximum of 0), which javascript-lp-solver has answered with a point past a bound.
+  const b = new Float64Array(problem.rows.length);
+  const rows: number[] = [];
+  for (const [r, row] of a.entries()) {
     let size = 0;
-    for (let k = 0; k < n; k += 1) size += Math.abs(a[r]![k]! * u[k]!);
-    return Math.abs(rhs) <= 1e-15 * size ? 0 : rhs;
-  });
-  // A row no point within the bounds can break is left out (its price is 0): left in, such rows make the model
-  // degenerate (a group's minimum of 0 beside its maximum of 0), which javascript-lp-solver has answered with a
-  // point past a bound.
-  const rows = a.flatMap((row, r) => {
     let most = 0;
-    for (let k = 0; k < n; k += 1) most += Math.max(0, row[k]!) * u[k]!;
-    return most > b[r]! ? [r] : [];
-  });
+    for (let k = 0; k < n; k += 1) {
+      const use = row[k]! * u[k]!;
+      size += Math.abs(use);
+      if (use > 0) most += use;
+    }
+    const rhs = problem.rows[r]!.rhs / rowScale[r]!;
+    b[r] = Math.abs(rhs) <= 1e-15 * size ? 0 : rhs;
+    if (most > b[r]!) rows.push(r);
+  }
   const penalty = Float64Array.from(problem.rows, (row) => (!row.soft ? HARD_PENALTY : row.firm ? FIRM_PENALTY : SOFT_PENALTY));
   const kept = <T>(values: ArrayLike<T>) => rows.map((r) => values[r]!);
   return {
