@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { formBodyBytes, HttpError, redirect, utf8Text } from './http.js';
+import { formBodyBytes, HttpError, noQuery, redirect, utf8Text } from './http.js';
 import { csrfMatches, readCookies, SESSION_COOKIE, signedInPerson } from './session.js';
 
 const FORM = { what: 'the form', send: 'the form' } as const;
@@ -27,10 +27,12 @@ const escapedBytes = (text: string): Buffer => {
  * the JSON routes' strict reader ({@link utf8Text}: 400 `invalid-utf8`, never a U+FFFD stored in place of
  * what was sent), each field at most once, since every field of these forms holds one value (400
  * `invalid-body` naming each repeated field: `budget=1&budget=2` would otherwise act on the first and
- * ignore the second), and only the fields the form has (400 naming each other one, as the JSON routes name
- * an unknown key: a misspelt field was dropped without a word).
+ * ignore the second), and only the fields the form has, in its body (400 naming each other one, or a query
+ * parameter, as the JSON routes name an unknown key: a misspelt field was dropped without a word).
  */
 export const formFields = (event: APIGatewayProxyEventV2, fields: readonly string[]): URLSearchParams => {
+  // A field in the query was dropped without a word: `?releaseReserve=on` ran a plain reallocation.
+  noQuery(event, `a form sends its fields (${fields.join(', ')}) in its body`);
   const text = utf8Text(formBodyBytes(event), { ...FORM, path: '$' });
   for (const pair of text.split('&')) {
     const [name = '', ...value] = pair.split('=');

@@ -52,8 +52,9 @@ interface Beside {
   readonly roundedLeft?: number;
 }
 
-/** "… from 500 when the day began", for a limit measured from the day's starting plan. */
-const fromDayStart = (channel: PlannedChannel) => (channel.dayStart === null ? '' : ` from ${number(channel.dayStart)} when the day began`);
+/** "… from 500.00 when the day began", in the currency's decimals as the table writes it, for a limit measured from the day's starting plan. */
+const fromDayStart = (channel: PlannedChannel, money: (value: number) => string) =>
+  channel.dayStart === null ? '' : ` from ${money(channel.dayStart)} when the day began`;
 
 const rowConstraint = (
   portfolio: Portfolio,
@@ -319,7 +320,7 @@ export const bindingConstraints = (
           shadowPrice: price,
           explanation: atMax
             ? `${name} is at its max of ${number(channel.max)}: raising the max by 1 ${portfolio.currency} would add ${gain(price)} a day.`
-            : `${name} is raised by the most the daily change limit allows (to ${reached(channel)}${fromDayStart(channel)}): each 1 ${portfolio.currency} more would add ${gain(price)} a day.`,
+            : `${name} is raised by the most the daily change limit allows (to ${reached(channel)}${fromDayStart(channel, unit.format)}): each 1 ${portfolio.currency} more would add ${gain(price)} a day.`,
         },
       ];
     }
@@ -340,8 +341,8 @@ export const bindingConstraints = (
           binding: true,
           shadowPrice: price,
           explanation: channel.floorGaveWay
-            ? `${name} is cut below the daily change limit (to ${reached(channel)}${fromDayStart(channel)}), as every channel's floor gives way in proportion when today's budget cannot cover them${(channel.gaveWayFor ?? []).map((g) => `, and further for group ${g}'s share`).join('')}${worth}`
-            : `${name} is cut by the most the daily change limit allows (to ${reached(channel)}${fromDayStart(channel)})${worth}`,
+            ? `${name} is cut below the daily change limit (to ${reached(channel)}${fromDayStart(channel, unit.format)}), as every channel's floor gives way in proportion when today's budget cannot cover them${(channel.gaveWayFor ?? []).map((g) => `, and further for group ${g}'s share`).join('')}${worth}`
+            : `${name} is cut by the most the daily change limit allows (to ${reached(channel)}${fromDayStart(channel, unit.format)})${worth}`,
         },
       ];
     }

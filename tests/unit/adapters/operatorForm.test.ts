@@ -100,6 +100,11 @@ describe('an operator form', () => {
     });
   });
 
+  it('refuses a field sent in the query with a 400 naming it, rather than acting without it', () => {
+    const event = { ...posted(`portfolio=demo&csrf=${csrf}`), queryStringParameters: { releaseReserve: 'on' } } as APIGatewayProxyEventV2;
+    expect(refusal(() => operatorForm(event, FIELDS))).toMatchObject({ status: 400, code: 'invalid-query', paths: ['releaseReserve'] });
+  });
+
   it('refuses a body that is not UTF-8 with the JSON routes’ 400 invalid-utf8, naming the first bad byte', () => {
     const text = 'portfolio=demo&releaseReserve=on&reason=caf';
     const body = Buffer.concat([Buffer.from(text), Buffer.from([0xe9]), Buffer.from(`&csrf=${csrf}`)]);

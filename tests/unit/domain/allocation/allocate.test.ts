@@ -434,6 +434,8 @@ describe('allocate', () => {
     const cuts = allocation.constraints.filter((c) => c.id.startsWith('change:'));
     expect(cuts.map((c) => c.id).sort()).toEqual(['change:a', 'change:b']);
     for (const c of cuts) expect(c.explanation).toMatch(/cut below the daily change limit/);
+    // Money in the currency's decimals, as the channel's reason and the table write it (it read "from 3,000").
+    expect(cuts.find((c) => c.id === 'change:a')!.explanation).toContain('from 3,000.00 when the day began');
   });
 
   it('holds on stale data', () => {
